@@ -1,0 +1,28 @@
+"""archc: a declarative architecture compiler for convolutional neural networks.
+
+    model = archc.load("specs/resnet18.arch")
+    model.params, model.macs, model.shapes, model.summary()
+
+Importing archc is cheap: the pipeline's modules load on first use, and torch only when a
+model is lowered to PyTorch.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+__all__ = ["load", "loads", "Model", "SpecError", "SpecErrors"]
+
+if TYPE_CHECKING:
+    from archc.errors import SpecError, SpecErrors
+    from archc.model import Model, load, loads
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("load", "loads", "Model"):
+        from archc import model
+        return getattr(model, name)
+    if name in ("SpecError", "SpecErrors"):
+        from archc import errors
+        return getattr(errors, name)
+    raise AttributeError(f"module 'archc' has no attribute {name!r}")

@@ -1,0 +1,158 @@
+"""Static analyses over the finished graph IR, each a small interpreter over the nodes:
+parameters (trainable / frozen) and buffers, multiply-accumulates, activation memory and the
+receptive field. Nothing here runs a model or imports torch.
+
+Per-sample numbers: MACs and activation memory are reported for one sample (batch dimension set
+to 1), since the batch size is usually symbolic (`N`) and both are linear in it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from archc import symbolic as sy
+from archc.ir.graph import Graph, LayerNode, Scope
+from archc.ops.base import Shape, ShapeError, numel
+from archc.symbolic import Dim
+
+BYTES_PER_ELEMENT = 4  # float32
+
+
+@dataclass
+class Field:
+    """Receptive field per spatial axis: `size` input pixels seen, `jump` pixels between
+    neighbouring outputs. `size is None`: the whole input (after global pooling)."""
+    size: tuple[Any, ...] | None
+    jump: tuple[Any, ...]
+
+    def text(self) -> str:
+        if self.size is None:
+            return "global"
+        return "×".join(_num(s) for s in self.size) if len(set(self.size)) > 1 else _num(self.size[0])
+
+    def jump_text(self) -> str:
+        return "×".join(_num(s) for s in self.jump) if len(set(self.jump)) > 1 else _num(self.jump[0])
+
+
+def _num(x: Any) -> str:
+    if isinstance(x, Fraction):
+        return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
+    return str(x)
+
+
+@dataclass
+class LayerMetrics:
+    params: dict[str, Shape] = field(default_factory=dict)
+    buffers: dict[str, Shape] = field(default_factory=dict)
+    param_count: int = 0
+    buffer_count: int = 0
+    trainable: int = 0
+    frozen: int = 0
+    macs: Dim = 0  # per sample
+    activation_bytes: Dim = 0  # per sample, this layer's output
+    field: Field | None = None  # None: not spatial
+
+
+@dataclass
+class Totals:
+    params: int
+    trainable: int
+    frozen: int
+    buffers: int
+    macs: Dim
+    activation_bytes: Dim
+
+
+@dataclass
+class Metrics:
+    layers: dict[str, LayerMetrics]
+    totals: Totals
+
+    def scope_totals(self, graph: Graph, scope: Scope) -> Totals:
+        nodes = graph.nodes_under(scope.path)
+        return _sum([self.layers[n.id] for n in nodes])
+
+
+def _sum(items: list[LayerMetrics]) -> Totals:
+    macs: Dim = 0
+    act: Dim = 0
+    for m in items:
+        macs = sy.add(macs, m.macs)
+        act = sy.add(act, m.activation_bytes)
+    return Totals(sum(m.param_count for m in items), sum(m.trainable for m in items),
+                  sum(m.frozen for m in items), sum(m.buffer_count for m in items), macs, act)
+
+
+def per_sample(shape: Shape) -> Shape:
+    return (1, *shape[1:])
+
+
+def _count(shapes: dict[str, Shape], node: LayerNode) -> int:
+    total = 0
+    for name, shape in shapes.items():
+        n = numel(shape)
+        if not isinstance(n, int):
+            raise ShapeError(f"{node.id}: parameter '{name}' has a symbolic shape {shape}")
+        total += n
+    return total
+
+
+def analyse(graph: Graph) -> Metrics:
+    layers: dict[str, LayerMetrics] = {}
+    for node in graph.layers():
+        m = LayerMetrics()
+        out1 = per_sample(node.shape)
+        m.activation_bytes = sy.mul(numel(out1[1:]), BYTES_PER_ELEMENT)
+        if node.is_input:
+            m.field = Field((1,) * (len(node.shape) - 2), (1,) * (len(node.shape) - 2)) \
+                if len(node.shape) > 2 else None
+            layers[node.id] = m
+            continue
+        in_shapes = graph.input_shapes(node)
+        in1 = [per_sample(s) for s in in_shapes]
+        m.params = node.op.parameters(node.attrs, in_shapes)
+        m.buffers = node.op.buffers(node.attrs, in_shapes)
+        m.param_count = _count(m.params, node)
+        m.buffer_count = _count(m.buffers, node)
+        m.frozen = m.param_count if node.frozen else 0
+        m.trainable = m.param_count - m.frozen
+        m.macs = node.op.macs(node.attrs, in1, out1)
+        m.field = _field(node, [layers[i].field for i in node.inputs], in_shapes)
+        layers[node.id] = m
+    non_input = [layers[n.id] for n in graph.layers() if not n.is_input]
+    totals = _sum(non_input)
+    return Metrics(layers, totals)
+
+
+def _field(node: LayerNode, fields: list[Field | None], in_shapes: list[Shape]) -> Field | None:
+    window = node.op.window(node.attrs, in_shapes)
+    if window is None or any(f is None for f in fields) or not fields:
+        return None
+    if window.global_:
+        return Field(None, fields[0].jump)
+    if any(f.size is None for f in fields):
+        return Field(None, fields[0].jump)
+    ndim = len(fields[0].size)
+    if any(len(f.size) != ndim for f in fields):
+        return None
+    # merges: the widest field and the coarsest jump among the inputs
+    size = tuple(max(f.size[a] for f in fields) for a in range(ndim))
+    jump = tuple(max(f.jump[a] for f in fields) for a in range(ndim))
+    kernel = window.kernel or (1,) * ndim
+    stride = window.stride or (1,) * ndim
+    if len(kernel) != ndim:
+        return None
+    if window.transposed:
+        new_jump = tuple(Fraction(j) / s for j, s in zip(jump, stride))
+        new_size = tuple(r + (k - 1) * j for r, k, j in zip(size, kernel, new_jump))
+    else:
+        new_jump = tuple(j * s for j, s in zip(jump, stride))
+        new_size = tuple(r + (k - 1) * j for r, k, j in zip(size, kernel, jump))
+    return Field(tuple(_simplify(x) for x in new_size), tuple(_simplify(x) for x in new_jump))
+
+
+def _simplify(x: Any) -> Any:
+    if isinstance(x, Fraction) and x.denominator == 1:
+        return int(x)
+    return x

@@ -1,0 +1,219 @@
+"""The one AST that both front ends (YAML and the `.arch` DSL) produce.
+
+Every node carries the `loc` of the source text it came from, so that any later stage can point
+at the spec. Two specs are the same program when their ASTs are equal after `without_locs`.
+
+The language has one expression grammar for everything: numbers, model parameters, block
+arguments, and tensors. A few operators mean something for tensors:
+
+    x -> conv2d(64, 3)      pipe: call with `x` as the first input
+    a + b,  a * b           residual add, elementwise multiply (squeeze-and-excitation)
+    x / 255, x * 0.5        scale by a number
+    concat(a, b)            a call whose positional tensor arguments are its inputs
+    x if cond else y        a static choice, decided while the graph is built
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Loc(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    file: str
+    line: int  # 1-based
+    col: int  # 1-based
+    end_col: int | None = None  # exclusive, same line; for the caret underline
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+class Node(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    loc: Loc | None = Field(default=None, repr=False)
+
+
+# ----------------------------------------------------------------------------- expressions
+
+
+class Num(Node):
+    kind: Literal["num"] = "num"
+    value: int | float
+
+
+class Str(Node):
+    """A quoted string literal."""
+    kind: Literal["str"] = "str"
+    value: str
+
+
+class Bool(Node):
+    kind: Literal["bool"] = "bool"
+    value: bool
+
+
+class NoneLit(Node):
+    kind: Literal["none"] = "none"
+
+
+class Name(Node):
+    """A reference: a parameter, a tensor, a loop index. Unbound names are symbols: `N`, `H`,
+    enum words such as `same` or `bilinear`."""
+    kind: Literal["name"] = "name"
+    id: str
+
+
+class ListExpr(Node):
+    kind: Literal["list"] = "list"
+    items: list["Expr"]
+
+
+class Attribute(Node):
+    """`x.channels`, `x.shape`"""
+    kind: Literal["attr"] = "attr"
+    value: "Expr"
+    attr: str
+
+
+class Subscript(Node):
+    """`x.shape[2]`"""
+    kind: Literal["subscript"] = "subscript"
+    value: "Expr"
+    index: "Expr"
+
+
+UnaryOp = Literal["-", "+", "not"]
+BinaryOp = Literal["+", "-", "*", "/", "//", "%", "**"]
+CompareOp = Literal["==", "!=", "<", "<=", ">", ">="]
+
+
+class Unary(Node):
+    kind: Literal["unary"] = "unary"
+    op: UnaryOp
+    operand: "Expr"
+
+
+class Binary(Node):
+    kind: Literal["binary"] = "binary"
+    op: BinaryOp
+    left: "Expr"
+    right: "Expr"
+
+
+class Compare(Node):
+    kind: Literal["compare"] = "compare"
+    op: CompareOp
+    left: "Expr"
+    right: "Expr"
+
+
+class BoolOp(Node):
+    kind: Literal["boolop"] = "boolop"
+    op: Literal["and", "or"]
+    left: "Expr"
+    right: "Expr"
+
+
+class IfExpr(Node):
+    kind: Literal["if"] = "if"
+    test: "Expr"
+    body: "Expr"
+    orelse: "Expr"
+
+
+class Keyword(Node):
+    name: str
+    value: "Expr"
+
+
+class Call(Node):
+    """`conv2d(64, 3, stride=2)`, `BasicBlock(out=64)`, `concat(a, b)`, `max(1, c // 4)`.
+
+    `func` is an op, a block, or a builtin function. A bare name in pipe position
+    (`x -> relu`) is a Call with no arguments.
+    """
+    kind: Literal["call"] = "call"
+    func: str
+    args: list["Expr"] = []
+    kwargs: list[Keyword] = []
+
+
+class Pipe(Node):
+    """`source -> target`: call `target` with `source` as its first input."""
+    kind: Literal["pipe"] = "pipe"
+    source: "Expr"
+    target: Call
+
+
+Expr = Annotated[
+    Union[Num, Str, Bool, NoneLit, Name, ListExpr, Attribute, Subscript, Unary, Binary, Compare,
+          BoolOp, IfExpr, Call, Pipe],
+    Field(discriminator="kind"),
+]
+
+# ----------------------------------------------------------------------------- declarations
+
+
+class Param(Node):
+    """A model parameter or block parameter; `default is None` means required."""
+    name: str
+    default: Expr | None = None
+
+
+class Input(Node):
+    name: str
+    shape: list[Expr]
+
+
+class Output(Node):
+    name: str
+    value: Expr
+
+
+class Assign(Node):
+    """`y = expr` or `a, b = Block(x)` (several targets unpack a block's several returns).
+    Names are assigned once; statements may appear in any order (they are sorted by dependency)."""
+    targets: list[str]
+    value: Expr
+
+
+class BlockDef(Node):
+    """A parametric block: `block Name(params)(inputs) { body; return ... }`."""
+    name: str
+    params: list[Param] = []
+    inputs: list[str]
+    body: list[Assign] = []
+    returns: list[Expr]
+
+
+class Import(Node):
+    """`import "path/to/blocks.arch"`: makes that file's blocks available (path relative to
+    the importing file)."""
+    path: str
+
+
+class Spec(Node):
+    name: str | None = None
+    imports: list[Import] = []
+    params: list[Param] = []
+    inputs: list[Input] = []
+    blocks: list[BlockDef] = []
+    body: list[Assign] = []
+    outputs: list[Output] = []
+
+
+for _model in (ListExpr, Attribute, Subscript, Unary, Binary, Compare, BoolOp, IfExpr, Keyword,
+               Call, Pipe, Param, Input, Output, Assign, BlockDef, Spec):
+    _model.model_rebuild()
+
+
+def without_locs(node: Any) -> Any:
+    """A plain-data view of an AST with every `loc` removed: what "the same program" compares."""
+    if isinstance(node, BaseModel):
+        return {"_type": type(node).__name__,
+                **{k: without_locs(getattr(node, k)) for k in type(node).model_fields if k != "loc"}}
+    if isinstance(node, list):
+        return [without_locs(x) for x in node]
+    return node

@@ -1,0 +1,169 @@
+"""The `archc` command line. Every user error is printed as `file:line:col: error: ...` with the
+source line and a hint, and exits 1; output files are written only when everything succeeded."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def _parse_define(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    name, raw = text.split("=", 1)
+    value: Any
+    lowered = raw.strip().lower()
+    if lowered in ("true", "false"):
+        value = lowered == "true"
+    else:
+        try:
+            value = int(raw)
+        except ValueError:
+            try:
+                value = float(raw)
+            except ValueError:
+                from archc.ops.base import Word
+                value = Word(raw.strip())
+    return name.strip(), value
+
+
+def write_atomic(path: str, text: str | bytes) -> None:
+    """Write all or nothing: a failed run never leaves a partial output file."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode() if isinstance(text, str) else text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        write_atomic(output, text)
+    else:
+        sys.stdout.write(text)
+
+
+def _load(args: argparse.Namespace, spec: str):
+    import archc
+    return archc.load(spec, dict(args.define or []))
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from archc.errors import SpecErrors
+    status = EXIT_OK
+    for spec in args.specs:
+        try:
+            model = _load(args, spec)
+        except SpecErrors as e:
+            print(e.render(), file=sys.stderr)
+            status = EXIT_INVALID
+            continue
+        layers = sum(1 for n in model.graph.layers() if not n.is_input)
+        extra = f"; inputs must satisfy {', '.join(model.constraints)}" if model.constraints else ""
+        print(f"{spec}: ok ({layers} layers, {model.params:,} parameters{extra})")
+    return status
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    model = _load(args, args.spec)
+    _emit(model.summary(args.format, args.depth), args.output)
+    return EXIT_OK
+
+
+def cmd_fmt(args: argparse.Namespace) -> int:
+    from archc.frontend import parse_file, to_dsl, to_yaml
+    spec = parse_file(args.spec)
+    target = args.to or ("yaml" if Path(args.spec).suffix in (".yaml", ".yml") else "arch")
+    text = to_yaml(spec) if target == "yaml" else to_dsl(spec)
+    _emit(text, args.output)
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    import json
+    from archc.schema import yaml_json_schema
+    _emit(json.dumps(yaml_json_schema(), indent=2) + "\n", args.output)
+    return EXIT_OK
+
+
+def cmd_ops(args: argparse.Namespace) -> int:
+    from archc.ops import REGISTRY
+    for op in REGISTRY.ops:
+        attrs = ", ".join(a.name if a.required else f"{a.name}={a.default!r}" for a in op.attrs)
+        print(f"{op.name}({attrs})  [{op.family}]  {op.doc.splitlines()[0] if op.doc else ''}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="archc", description="Declarative architecture compiler for CNNs.")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, fn: Callable, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(func=fn)
+        return p
+
+    def defines(p: argparse.ArgumentParser) -> None:
+        p.add_argument("-D", "--define", metavar="NAME=VALUE", type=_parse_define, action="append",
+                       help="set a model parameter, e.g. -D num_classes=10 (repeatable)")
+
+    p = command("check", cmd_check, "Validate specs: exit 0 if valid, 1 if not.")
+    p.add_argument("specs", nargs="+", metavar="SPEC")
+    defines(p)
+
+    p = command("summary", cmd_summary, "Print a layer table with shapes, parameters and MACs.")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument("--depth", type=int, default=None, help="collapse blocks nested deeper than this")
+    p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    defines(p)
+
+    p = command("fmt", cmd_fmt, "Print a spec in canonical form, in either language.")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("--to", choices=("yaml", "arch"), help="target language (default: the spec's own)")
+    p.add_argument("-o", "--output")
+
+    p = command("schema", cmd_schema, "Print the JSON Schema of the YAML spec form (for editors).")
+    p.add_argument("-o", "--output")
+
+    command("ops", cmd_ops, "List the operations with their attributes.")
+    return parser
+
+
+def _version() -> str:
+    from archc import __version__
+    return f"archc {__version__}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from archc.errors import SpecError, SpecErrors
+    try:
+        return args.func(args)
+    except SpecErrors as e:
+        print(e.render(), file=sys.stderr)
+        return EXIT_INVALID
+    except SpecError as e:
+        print(e.render(), file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as e:
+        print(f"archc: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

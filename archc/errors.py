@@ -1,0 +1,106 @@
+"""User-facing errors: every one points at the spec (file:line:col), shows the line with a caret,
+says what is wrong in the spec's own terms, and gives a hint. Stages collect independent errors
+into a `Diagnostics` and raise them together as one `SpecErrors`."""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from archc.ast import Loc
+
+# Source texts by file name, registered by the front ends so that errors can quote lines.
+_SOURCES: dict[str, str] = {}
+
+
+def register_source(file: str, text: str) -> None:
+    _SOURCES[file] = text
+
+
+def source_line(file: str, line: int) -> str | None:
+    text = _SOURCES.get(file)
+    if text is None:
+        return None
+    lines = text.splitlines()
+    return lines[line - 1] if 0 < line <= len(lines) else None
+
+
+@dataclass
+class SpecError(Exception):
+    message: str
+    loc: Loc | None = None
+    hint: str | None = None
+    notes: list[str] = field(default_factory=list)
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def render(self) -> str:
+        where = f"{self.loc}: " if self.loc else ""
+        out = [f"{where}{self.severity}: {self.message}"]
+        if self.loc:
+            text = source_line(self.loc.file, self.loc.line)
+            if text is not None:
+                gutter = f"{self.loc.line:>5} | "
+                out.append(gutter + text)
+                width = max(1, (self.loc.end_col or self.loc.col + 1) - self.loc.col)
+                out.append(" " * (len(gutter) - 2) + "| " + " " * (self.loc.col - 1) + "^" * width)
+        out.extend(f"  note: {n}" for n in self.notes)
+        if self.hint:
+            out.append(f"  hint: {self.hint}")
+        return "\n".join(out)
+
+    def to_json(self) -> dict:
+        return {"severity": self.severity, "message": self.message, "hint": self.hint,
+                "notes": self.notes,
+                "file": self.loc.file if self.loc else None,
+                "line": self.loc.line if self.loc else None,
+                "col": self.loc.col if self.loc else None}
+
+
+class SpecErrors(Exception):
+    """One or more independent errors, raised together."""
+
+    def __init__(self, errors: Iterable[SpecError]):
+        self.errors = list(errors)
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        body = "\n\n".join(e.render() for e in self.errors)
+        n = len(self.errors)
+        return f"{body}\n\n{n} error{'s' if n != 1 else ''}"
+
+
+class Diagnostics:
+    """Collects errors so that one run reports every independent problem."""
+
+    def __init__(self) -> None:
+        self.errors: list[SpecError] = []
+        self.warnings: list[SpecError] = []
+
+    def error(self, message: str, loc: Loc | None = None, hint: str | None = None,
+              notes: list[str] | None = None) -> None:
+        self.errors.append(SpecError(message, loc, hint, notes or []))
+
+    def add(self, err: SpecError) -> None:
+        (self.warnings if err.severity == "warning" else self.errors).append(err)
+
+    def warn(self, message: str, loc: Loc | None = None, hint: str | None = None) -> None:
+        self.warnings.append(SpecError(message, loc, hint, [], "warning"))
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise SpecErrors(sorted(self.errors, key=_position))
+
+
+def _position(err: SpecError) -> tuple:
+    return (err.loc.file, err.loc.line, err.loc.col) if err.loc else ("", 0, 0)
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """A hint naming the closest candidates, or None."""
+    close = difflib.get_close_matches(word, sorted(set(candidates)), n=3, cutoff=0.6)
+    if not close:
+        return None
+    return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"

@@ -1,0 +1,903 @@
+"""Elaboration: run a spec's AST to build the graph IR.
+
+The spec is a tiny dataflow program. Evaluating it binds model parameters, instantiates blocks,
+unrolls repeats and adds one graph node per layer. Shapes are inferred as each node is added,
+because a block body may read its input's shape (`x.channels`) and conditionals may depend on
+it; every other analysis runs later over the finished graph (`archc.analysis`).
+
+Values during evaluation: int, float, bool, None, str (a quoted literal), `Word` (an unbound bare
+name: a symbolic dimension or an enum word), `Expr` (a symbolic size), lists, `Tensor` (a node's
+output) and `Partial` (an op or block with its attributes but no input yet: `conv2d(64, 3)`).
+
+Errors are collected, not raised at the first: a statement that fails binds its targets to
+POISON, and anything computed from POISON is skipped silently, so one mistake gives one error.
+"""
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import networkx as nx
+
+from archc import ast as A
+from archc import symbolic as sy
+from archc.errors import Diagnostics, SpecError, SpecErrors, did_you_mean
+from archc.ir.graph import Graph, LayerNode, Scope
+from archc.ops import REGISTRY
+from archc.ops.base import VARIADIC, AttrError, Op, Shape, ShapeError, Word, fmt_shape
+
+META_KWARGS = ("name", "frozen", "init", "bias_init")
+INITIALIZERS = ("default", "he_normal", "he_uniform", "glorot_normal", "glorot_uniform",
+                "xavier_normal", "xavier_uniform", "lecun_normal", "normal", "uniform",
+                "zeros", "ones", "orthogonal")
+TENSOR_ATTRS = ("channels", "shape", "rank", "batch", "spatial", "height", "width", "depth", "length")
+
+
+class _Poison:
+    """The value of anything computed from a failed statement."""
+
+    def __repr__(self) -> str:
+        return "POISON"
+
+
+POISON = _Poison()
+
+
+class Abort(Exception):
+    """Stop evaluating the current statement; its error is already recorded."""
+
+
+@dataclass(frozen=True)
+class Tensor:
+    node: str
+    shape: Shape | None  # None when poisoned
+
+
+@dataclass
+class Partial:
+    """An op or a block given its attributes, waiting for its input tensors."""
+    kind: str  # "op" | "block" | "sequential" | "repeat"
+    target: Any  # Op, BlockDef, list[Partial], or (count, Call AST, env)
+    args: list[Any]
+    kwargs: dict[str, Any]
+    loc: A.Loc | None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+BUILTINS: dict[str, Callable[..., Any]] = {
+    "min": min, "max": max, "abs": abs, "int": int, "float": float, "round": round,
+    "floor": math.floor, "ceil": math.ceil, "sqrt": math.sqrt,
+    # MobileNet's rounding of channel counts to a multiple of `divisor`, as torchvision does.
+    "make_divisible": lambda v, divisor=8, min_value=None: _make_divisible(v, divisor, min_value),
+}
+
+
+def _make_divisible(v: float, divisor: int, min_value: int | None) -> int:
+    min_value = divisor if min_value is None else min_value
+    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
+    if new_v < 0.9 * v:  # do not round down by more than 10%
+        new_v += divisor
+    return new_v
+
+
+SPECIAL_FORMS = ("repeat", "sequential")
+
+
+class Env:
+    """A lexical environment: name -> value, with the statement locations for messages."""
+
+    def __init__(self, parent: "Env | None" = None):
+        self.parent = parent
+        self.values: dict[str, Any] = {}
+
+    def lookup(self, name: str) -> tuple[bool, Any]:
+        env: Env | None = self
+        while env is not None:
+            if name in env.values:
+                return True, env.values[name]
+            env = env.parent
+        return False, None
+
+    def names(self) -> set[str]:
+        out: set[str] = set()
+        env: Env | None = self
+        while env is not None:
+            out |= set(env.values)
+            env = env.parent
+        return out
+
+    def child(self, **values: Any) -> "Env":
+        env = Env(self)
+        env.values.update(values)
+        return env
+
+
+class _Context:
+    """What shape rules may ask: facts about symbolic sizes, recorded as assumptions."""
+
+    def __init__(self, assumptions: sy.Assumptions):
+        self.assumptions = assumptions
+
+    def require_equal(self, a, b) -> bool:
+        return self.assumptions.require_equal(a, b)
+
+    def require_positive(self, d) -> bool:
+        return self.assumptions.require_positive(d)
+
+
+class Elaborator:
+    def __init__(self, spec: A.Spec, file: str, overrides: dict[str, Any] | None = None):
+        self.spec = spec
+        self.file = file
+        self.overrides = dict(overrides or {})
+        self.diag = Diagnostics()
+        self.g = nx.DiGraph()
+        self.scopes: dict[tuple[str, ...], Scope] = {}
+        self.assumptions = sy.Assumptions()
+        self.ctx = _Context(self.assumptions)
+        self.blocks: dict[str, A.BlockDef] = {}
+        self.scope_path: tuple[str, ...] = ()
+        self.used_names: dict[tuple[str, ...], set[str]] = {}  # scope -> child names taken
+        self.instance_stack: list[str] = []  # notes for errors inside blocks
+        self._seen_errors: set[tuple] = set()
+        self._visible_names: set[str] = set()  # for did-you-mean hints on unknown names
+
+    # ------------------------------------------------------------------ errors
+    def error(self, message: str, loc: A.Loc | None, hint: str | None = None) -> None:
+        key = (message, loc.file if loc else None, loc.line if loc else None, loc.col if loc else None)
+        if key in self._seen_errors:
+            return  # the same mistake in a block body, reached through every instance
+        self._seen_errors.add(key)
+        notes = [f"in {frame}" for frame in reversed(self.instance_stack)]
+        self.diag.add(SpecError(message, loc, hint, notes))
+
+    def fail(self, message: str, loc: A.Loc | None, hint: str | None = None):
+        self.error(message, loc, hint)
+        raise Abort()
+
+    # ------------------------------------------------------------------ top level
+    def run(self) -> Graph:
+        self._load_blocks(self.spec, self.file, set())
+        env = Env()
+        params = self._bind_model_params(env)
+        inputs: dict[str, str] = {}
+        for decl in self.spec.inputs:
+            if decl.name in env.values:
+                self.error(f"input '{decl.name}' is already defined", decl.loc)
+                continue
+            shape = self._input_shape(decl, env)
+            node_id = self._unique_name(decl.name, decl.loc, explicit=True)
+            if shape is None or node_id is None:
+                env.values[decl.name] = POISON
+                continue
+            self._add_node(LayerNode(node_id, None, {}, [], shape, decl.loc, (), tensor_names=[decl.name]))
+            inputs[decl.name] = node_id
+            env.values[decl.name] = Tensor(node_id, shape)
+        if not self.spec.inputs:
+            self.error("the spec has no inputs", self.spec.loc,
+                       "declare one, e.g. `input x: [N, 3, 224, 224]`")
+        outputs_expr = [(o.name, o.value, o.loc) for o in self.spec.outputs]
+        self._run_body(self.spec.body, env, outputs_expr, input_names=list(inputs), where="the model")
+        outputs: dict[str, str] = {}
+        for out in self.spec.outputs:
+            value = self._eval_guarded(out.value, env)
+            if value is POISON:
+                continue
+            if not isinstance(value, Tensor):
+                self.error(f"output '{out.name}' is {_describe(value)}, not a tensor", out.loc)
+                continue
+            if out.name in outputs:
+                self.error(f"output '{out.name}' is declared twice", out.loc)
+                continue
+            outputs[out.name] = value.node
+        if not self.spec.outputs:
+            self.error("the spec has no outputs", self.spec.loc,
+                       "declare one, e.g. `output logits = h -> linear(10)` or `output h`")
+        self.diag.raise_if_any()
+        for node_id in self.g.nodes:
+            layer = self.g.nodes[node_id]["layer"]
+            layer.shape = tuple(self.assumptions.simplify(d) for d in layer.shape)
+        return Graph(self.spec.name or Path(self.file).stem, self.g, inputs, outputs, self.scopes,
+                     self.assumptions, params, self.file)
+
+    def _load_blocks(self, spec: A.Spec, file: str, visiting: set[str]) -> None:
+        from archc.frontend import parse_file
+        for imp in spec.imports:
+            path = (Path(file).parent / imp.path).resolve()
+            key = str(path)
+            if key in visiting:
+                self.error(f"import cycle: {imp.path} imports itself (directly or indirectly)", imp.loc)
+                continue
+            if not path.exists():
+                self.error(f"imported file '{imp.path}' does not exist (looked in {path.parent})", imp.loc)
+                continue
+            try:
+                imported = parse_file(path)
+            except SpecErrors as e:
+                for err in e.errors:
+                    self.diag.add(err)
+                continue
+            self._load_blocks(imported, str(path), visiting | {key})
+        for block in spec.blocks:
+            if block.name in self.blocks:
+                prev = self.blocks[block.name]
+                self.error(f"block '{block.name}' is defined twice (first at {prev.loc})", block.loc)
+                continue
+            if REGISTRY.get(block.name) or block.name in BUILTINS or block.name in SPECIAL_FORMS:
+                self.error(f"block name '{block.name}' shadows a built-in op or function", block.loc,
+                           "choose another name")
+                continue
+            self.blocks[block.name] = block
+
+    def _bind_model_params(self, env: Env) -> dict[str, Any]:
+        declared = {p.name for p in self.spec.params}
+        for name in self.overrides:
+            if name not in declared:
+                self.error(f"no model parameter named '{name}' to set",
+                           None, did_you_mean(name, declared) or
+                           f"the spec's parameters are: {', '.join(sorted(declared)) or 'none'}")
+        values: dict[str, Any] = {}
+        for p in self.spec.params:
+            if p.name in self.overrides:
+                value = self.overrides[p.name]
+            elif p.default is None:
+                self.error(f"model parameter '{p.name}' has no value", p.loc,
+                           f"give it a default (`param {p.name} = ...`) or set it: -D {p.name}=...")
+                value = POISON
+            else:
+                value = self._eval_guarded(p.default, env)
+            env.values[p.name] = value
+            values[p.name] = value
+        return values
+
+    def _input_shape(self, decl: A.Input, env: Env) -> Shape | None:
+        dims: list[Any] = []
+        for expr in decl.shape:
+            value = self._eval_guarded(expr, env)
+            if value is POISON:
+                return None
+            if isinstance(value, Word):
+                value = sy.sym(str(value))
+            if isinstance(value, bool) or not (isinstance(value, int) or isinstance(value, sy.Expr)):
+                self.error(f"input '{decl.name}': a dimension must be an int or a symbol such as N or H,"
+                           f" got {_describe(value)}", expr.loc)
+                return None
+            if isinstance(value, int) and value < 1:
+                self.error(f"input '{decl.name}': dimension {value} must be ≥ 1", expr.loc)
+                return None
+            dims.append(value)
+        if len(dims) < 2:
+            self.error(f"input '{decl.name}' has rank {len(dims)}; inputs are [batch, channels, ...]",
+                       decl.loc, "e.g. `input x: [N, 3, 224, 224]` or `[N, 784]`")
+            return None
+        return tuple(dims)
+
+    # ------------------------------------------------------------------ statements
+    def _run_body(self, body: list[A.Assign], env: Env, extra_uses: list[tuple[str, A.Expr, Any]],
+                  input_names: list[str], where: str) -> None:
+        """Evaluate assignments in dependency order; report cycles, reassignment, unused names."""
+        defined: dict[str, A.Assign] = {}
+        for stmt in body:
+            for target in stmt.targets:
+                if target in defined:
+                    self.error(f"'{target}' is assigned twice (first at line {defined[target].loc.line})",
+                               stmt.loc, "every name is assigned once; give the new tensor a new name")
+                elif target in input_names or env.lookup(target)[0]:
+                    self.error(f"'{target}' is already defined (an input or parameter)", stmt.loc,
+                               "give the tensor a new name")
+                else:
+                    defined[target] = stmt
+        deps = nx.DiGraph()
+        stmt_ids = {id(s): s for s in body}
+        uses_of: dict[int, set[str]] = {}
+        for stmt in body:
+            deps.add_node(id(stmt))
+            uses = free_names(stmt.value)
+            uses_of[id(stmt)] = uses
+            for name in uses:
+                if name in defined and defined[name] is not stmt:
+                    deps.add_edge(id(defined[name]), id(stmt))
+                elif name in defined:
+                    self.error(f"'{name}' is used in its own definition", stmt.loc,
+                               "a tensor cannot depend on itself; name the input differently")
+        order: list[A.Assign]
+        try:
+            order = [stmt_ids[i] for i in nx.lexicographical_topological_sort(
+                deps, key=lambda i: (stmt_ids[i].loc.line, stmt_ids[i].loc.col) if stmt_ids[i].loc else (0, 0))]
+        except nx.NetworkXUnfeasible:
+            cycle = nx.find_cycle(deps)
+            names = [stmt_ids[a].targets[0] for a, _ in cycle] + [stmt_ids[cycle[0][0]].targets[0]]
+            first = stmt_ids[cycle[0][0]]
+            self.error("cycle: " + " -> ".join(names), first.loc,
+                       "tensors must form a directed acyclic graph; break the loop")
+            in_cycle = {a for a, _ in cycle}
+            for i in in_cycle:
+                for t in stmt_ids[i].targets:
+                    env.values[t] = POISON
+            order = [s for s in body if id(s) not in in_cycle]
+        for stmt in order:
+            self._assign(stmt, env)
+        # unused names: assigned tensors and inputs nobody reads
+        used: set[str] = set()
+        for uses in uses_of.values():
+            used |= uses
+        for _, expr, _ in extra_uses:
+            used |= free_names(expr) if expr is not None else set()
+        for name, stmt in defined.items():
+            if name not in used and not name.startswith("_"):
+                self.error(f"'{name}' is computed but never used in {where}", stmt.loc,
+                           "use it, make it an output, or start its name with '_' to keep it anyway")
+        for name in input_names:
+            if name not in used and not name.startswith("_"):
+                self.error(f"input '{name}' is never used in {where}", self._input_loc(name, where),
+                           "connect it, or remove it")
+
+    def _input_loc(self, name: str, where: str) -> A.Loc | None:
+        for decl in self.spec.inputs:
+            if decl.name == name:
+                return decl.loc
+        return None
+
+    def _assign(self, stmt: A.Assign, env: Env) -> None:
+        value = self._eval_guarded(stmt.value, env)
+        targets = stmt.targets
+        if value is POISON:
+            for t in targets:
+                env.values[t] = POISON
+            return
+        if len(targets) == 1:
+            if isinstance(value, tuple):
+                self.error(f"the right side gives {len(value)} tensors; unpack them: "
+                           f"`{', '.join(f'{targets[0]}{k}' for k in range(len(value)))} = ...`", stmt.loc)
+                env.values[targets[0]] = POISON
+                return
+            env.values[targets[0]] = value
+            if isinstance(value, Tensor):
+                self.g.nodes[value.node]["layer"].tensor_names.append(targets[0])
+            return
+        values = value if isinstance(value, tuple) else (value,)
+        if len(values) != len(targets):
+            self.error(f"{len(targets)} names on the left, but the right side gives {len(values)} value"
+                       f"{'s' if len(values) != 1 else ''}", stmt.loc)
+            for t in targets:
+                env.values[t] = POISON
+            return
+        for t, v in zip(targets, values):
+            env.values[t] = v
+            if isinstance(v, Tensor):
+                self.g.nodes[v.node]["layer"].tensor_names.append(t)
+
+    # ------------------------------------------------------------------ expressions
+    def _eval_guarded(self, expr: A.Expr, env: Env) -> Any:
+        try:
+            return self.eval(expr, env)
+        except Abort:
+            return POISON
+
+    def eval(self, e: A.Expr, env: Env) -> Any:
+        method = getattr(self, "_eval_" + e.kind)
+        return method(e, env)
+
+    def _eval_num(self, e: A.Num, env: Env) -> Any:
+        return e.value
+
+    def _eval_str(self, e: A.Str, env: Env) -> Any:
+        return e.value
+
+    def _eval_bool(self, e: A.Bool, env: Env) -> Any:
+        return e.value
+
+    def _eval_none(self, e: A.NoneLit, env: Env) -> Any:
+        return None
+
+    def _eval_name(self, e: A.Name, env: Env) -> Any:
+        found, value = env.lookup(e.id)
+        if found:
+            if value is POISON:
+                raise Abort()
+            return value
+        self._visible_names = env.names()
+        return Word(e.id)
+
+    def _eval_list(self, e: A.ListExpr, env: Env) -> Any:
+        return [self.eval(item, env) for item in e.items]
+
+    def _eval_attr(self, e: A.Attribute, env: Env) -> Any:
+        value = self.eval(e.value, env)
+        if isinstance(value, Word):
+            self.fail(f"unknown name '{value}'", e.value.loc, did_you_mean(value, env.names()))
+        if not isinstance(value, Tensor):
+            self.fail(f"{_describe(value)} has no attribute '{e.attr}'", e.loc)
+        if value.shape is None:
+            raise Abort()
+        shape = value.shape
+        spatial = list(shape[2:])
+        table = {"channels": shape[1] if len(shape) > 1 else None, "shape": list(shape),
+                 "rank": len(shape), "batch": shape[0], "spatial": spatial,
+                 "length": shape[2] if len(shape) == 3 else None,
+                 "height": shape[-2] if len(shape) >= 4 else None,
+                 "width": shape[-1] if len(shape) >= 4 else None,
+                 "depth": shape[2] if len(shape) == 5 else None}
+        if e.attr not in table:
+            self.fail(f"a tensor has no attribute '{e.attr}'", e.loc,
+                      did_you_mean(e.attr, TENSOR_ATTRS) or f"tensor attributes: {', '.join(TENSOR_ATTRS)}")
+        result = table[e.attr]
+        if result is None:
+            self.fail(f"a tensor of shape {fmt_shape(shape)} has no '{e.attr}'", e.loc)
+        return result
+
+    def _eval_subscript(self, e: A.Subscript, env: Env) -> Any:
+        value = self.eval(e.value, env)
+        index = self.eval(e.index, env)
+        if not isinstance(value, (list, tuple)):
+            self.fail(f"cannot index {_describe(value)}", e.loc)
+        if not isinstance(index, int) or isinstance(index, bool):
+            self.fail(f"an index must be an int, got {_describe(index)}", e.index.loc)
+        if not -len(value) <= index < len(value):
+            self.fail(f"index {index} is out of range for a list of {len(value)}", e.index.loc)
+        return value[index]
+
+    def _eval_unary(self, e: A.Unary, env: Env) -> Any:
+        value = self.eval(e.operand, env)
+        if e.op == "not":
+            return not self._truth(value, e.operand)
+        self._need_number(value, e.operand, f"unary {e.op}")
+        return sy.mul(-1, value) if e.op == "-" else value
+
+    def _eval_binary(self, e: A.Binary, env: Env) -> Any:
+        left = self.eval(e.left, env)
+        right = self.eval(e.right, env)
+        if isinstance(left, Tensor) or isinstance(right, Tensor):
+            return self._tensor_binary(e, left, right, env)
+        self._need_number(left, e.left, e.op)
+        self._need_number(right, e.right, e.op)
+        symbolic = isinstance(left, sy.Expr) or isinstance(right, sy.Expr)
+        try:
+            if e.op == "+":
+                return sy.add(left, right) if symbolic else left + right
+            if e.op == "-":
+                return sy.sub(left, right) if symbolic else left - right
+            if e.op == "*":
+                return sy.mul(left, right) if symbolic else left * right
+            if e.op == "//":
+                if symbolic:
+                    if not isinstance(right, int) or isinstance(left, int) or right <= 0:
+                        self.fail(f"'//' on a symbolic size needs a positive int divisor", e.loc)
+                    return sy.floordiv(left, right)
+                return left // right
+            if e.op == "/":
+                if symbolic:
+                    self.fail("'/' on a symbolic size is not exact; use '//' (floor division)", e.loc)
+                return left / right
+            if symbolic:
+                self.fail(f"'{e.op}' is not defined on symbolic sizes", e.loc)
+            if e.op == "%":
+                return left % right
+            if e.op == "**":
+                return left ** right
+        except ZeroDivisionError:
+            self.fail("division by zero", e.loc)
+        raise AssertionError(e.op)
+
+    def _tensor_binary(self, e: A.Binary, left: Any, right: Any, env: Env) -> Any:
+        both = isinstance(left, Tensor) and isinstance(right, Tensor)
+        if both and e.op in ("+", "*"):
+            op = REGISTRY.get("add" if e.op == "+" else "multiply")
+            return self._apply_op(op, [left, right], [], {}, e.loc, {})
+        tensor, number = (left, right) if isinstance(left, Tensor) else (right, left)
+        if not both and isinstance(number, (int, float)) and not isinstance(number, bool):
+            scale = REGISTRY.get("scale")
+            if e.op == "*":
+                return self._apply_op(scale, [tensor], [], {"factor": number}, e.loc, {})
+            if e.op == "/" and tensor is left:
+                if number == 0:
+                    self.fail("division by zero", e.loc)
+                return self._apply_op(scale, [tensor], [], {"factor": 1 / number}, e.loc, {})
+            if e.op == "+":
+                return self._apply_op(scale, [tensor], [], {"factor": 1.0, "offset": number}, e.loc, {})
+            if e.op == "-" and tensor is left:
+                return self._apply_op(scale, [tensor], [], {"factor": 1.0, "offset": -number}, e.loc, {})
+        self.fail(f"'{e.op}' is not defined between {_describe(left)} and {_describe(right)}", e.loc,
+                  "tensors support a + b (add), a * b (multiply), and scaling by a number: x / 255, x * 0.5")
+
+    def _eval_compare(self, e: A.Compare, env: Env) -> Any:
+        left = self.eval(e.left, env)
+        right = self.eval(e.right, env)
+        for side, expr in ((left, e.left), (right, e.right)):
+            if isinstance(side, sy.Expr):
+                self.fail(f"this condition depends on the symbolic size {sy.to_str(side)}", expr.loc,
+                          "give the input a concrete size, or make the choice a block parameter")
+            if isinstance(side, Tensor):
+                self.fail("a tensor cannot be compared; compare its sizes, e.g. x.channels", expr.loc)
+        ops = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+               ">": operator.gt, ">=": operator.ge}
+        try:
+            return ops[e.op](left, right)
+        except TypeError:
+            self.fail(f"cannot compare {_describe(left)} and {_describe(right)} with '{e.op}'", e.loc)
+
+    def _eval_boolop(self, e: A.BoolOp, env: Env) -> Any:
+        left = self._truth(self.eval(e.left, env), e.left)
+        if e.op == "and" and not left:
+            return False
+        if e.op == "or" and left:
+            return True
+        return self._truth(self.eval(e.right, env), e.right)
+
+    def _eval_if(self, e: A.IfExpr, env: Env) -> Any:
+        test = self._truth(self.eval(e.test, env), e.test)
+        return self.eval(e.body if test else e.orelse, env)
+
+    def _truth(self, value: Any, expr: A.Expr) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, Word):
+            self.fail(f"unknown name '{value}'", expr.loc)
+        if isinstance(value, (int, float)):
+            return bool(value)
+        self.fail(f"a condition must be true or false, got {_describe(value)}", expr.loc)
+
+    def _need_number(self, value: Any, expr: A.Expr, what: str) -> None:
+        if isinstance(value, Word):
+            self.fail(f"unknown name '{value}'", expr.loc, did_you_mean(value, self._visible_names))
+        if isinstance(value, bool) or not isinstance(value, (int, float, sy.Expr)):
+            self.fail(f"'{what}' needs numbers, got {_describe(value)}", expr.loc)
+
+    def _eval_pipe(self, e: A.Pipe, env: Env) -> Any:
+        source = self.eval(e.source, env)
+        items = list(source) if isinstance(source, (list, tuple)) else [source]
+        for item in items:
+            if not isinstance(item, Tensor):
+                self.fail(f"the left side of '->' must be a tensor, got {_describe(item)}", e.source.loc,
+                          did_you_mean(item, env.names()) if isinstance(item, Word) else None)
+        return self._call(e.target, env, piped=items)
+
+    def _eval_call(self, e: A.Call, env: Env) -> Any:
+        return self._call(e, env, piped=[])
+
+    # ------------------------------------------------------------------ calls
+    def _call(self, call: A.Call, env: Env, piped: list[Tensor]) -> Any:
+        self._visible_names = env.names()
+        func = call.func
+        found, bound = env.lookup(func)
+        if found and isinstance(bound, Partial) and not call.args and not call.kwargs:
+            return self._apply_partial(bound, piped, call.loc) if piped else bound
+        if func == "repeat":
+            return self._repeat(call, env, piped)
+        if func in BUILTINS and func not in self.blocks:
+            if piped:
+                self.fail(f"'{func}' is a function on numbers, not a layer", call.loc)
+            args = [self.eval(a, env) for a in call.args]
+            kwargs = {k.name: self.eval(k.value, env) for k in call.kwargs}
+            for a, expr in zip(args, call.args):
+                self._need_number(a, expr, func)
+            try:
+                return BUILTINS[func](*args, **kwargs)
+            except (TypeError, ValueError) as exc:
+                self.fail(f"{func}(): {exc}", call.loc)
+        args = [self.eval(a, env) for a in call.args]
+        kwargs: dict[str, Any] = {}
+        for kw in call.kwargs:
+            if kw.name in kwargs:
+                self.fail(f"keyword '{kw.name}' given twice", kw.loc)
+            if kw.name == "name" and isinstance(kw.value, A.Name):
+                kwargs["name"] = kw.value.id  # a layer name is an identifier, not a lookup
+            else:
+                kwargs[kw.name] = self.eval(kw.value, env)
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        attr_args = [a for a in args if not isinstance(a, Tensor)]
+        if any(isinstance(a, Tensor) for a in args[len(tensors):]) or (
+                tensors and args[:len(tensors)] != tensors):
+            self.fail("tensor arguments must come before attributes", call.loc,
+                      f"e.g. {func}(x, y, ...) or x -> {func}(...)")
+        inputs = piped + tensors
+        meta = {k: kwargs.pop(k) for k in META_KWARGS if k in kwargs}
+        if func == "sequential":
+            for a, expr in zip(attr_args, call.args[len(tensors):]):
+                if not isinstance(a, Partial):
+                    self.fail(f"sequential takes layers such as conv2d(64, 3), got {_describe(a)}", expr.loc)
+            if kwargs:
+                self.fail(f"sequential takes no attribute '{next(iter(kwargs))}'", call.loc)
+            partial = Partial("sequential", attr_args, [], {}, call.loc, meta)
+        elif func in self.blocks:
+            partial = Partial("block", self.blocks[func], attr_args, kwargs, call.loc, meta)
+        else:
+            op = REGISTRY.get(func)
+            if op is None:
+                known = list(REGISTRY.names()) + list(self.blocks) + list(BUILTINS) + list(SPECIAL_FORMS)
+                self.fail(f"unknown op or block '{func}'", call.loc,
+                          did_you_mean(func, known) or "see `archc ops` for the list of ops")
+            partial = Partial("op", op, attr_args, kwargs, call.loc, meta)
+        if not inputs:
+            return partial
+        return self._apply_partial(partial, inputs, call.loc)
+
+    def _apply_partial(self, p: Partial, inputs: list[Tensor], loc: A.Loc | None,
+                       forced_name: str | None = None) -> Any:
+        meta = dict(p.meta)
+        if forced_name is not None and "name" not in meta:
+            meta["name"] = forced_name
+        if p.kind == "op":
+            return self._apply_op(p.target, inputs, p.args, p.kwargs, p.loc or loc, meta)
+        if p.kind == "block":
+            return self._apply_block(p.target, inputs, p.args, p.kwargs, p.loc or loc, meta)
+        if p.kind == "sequential":
+            return self._apply_sequential(p.target, inputs, p.loc or loc, meta)
+        raise AssertionError(p.kind)
+
+    def _check_inputs(self, inputs: list[Tensor]) -> None:
+        if any(t.shape is None for t in inputs):
+            raise Abort()
+
+    def _apply_op(self, op: Op, inputs: list[Tensor], args: list[Any], kwargs: dict[str, Any],
+                  loc: A.Loc | None, meta: dict[str, Any]) -> Tensor:
+        n = len(inputs)
+        if op.inputs == VARIADIC and n < 2:
+            self.fail(f"{op.name} needs two or more input tensors, got {n}", loc,
+                      f"e.g. {op.name}(a, b) or [a, b] -> {op.name}")
+        if op.inputs != VARIADIC and n != op.inputs:
+            what = "one input tensor" if op.inputs == 1 else f"{op.inputs} input tensors"
+            self.fail(f"{op.name} takes {what}, got {n}", loc,
+                      f"e.g. x -> {op.name}(...)" if op.inputs == 1 else None)
+        self._check_inputs(inputs)
+        shapes = [t.shape for t in inputs]
+        ndim = op.ndim or max(0, len(shapes[0]) - 2)
+        try:
+            attrs = op.bind(args, kwargs, ndim)
+        except AttrError as exc:
+            self.fail(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint)
+        frozen, init, bias_init = self._meta(meta, loc)
+        node_id = self._unique_name(meta.get("name"), loc, explicit="name" in meta, default=op.name)
+        try:
+            shape = op.output_shape(attrs, shapes, self.ctx)
+        except ShapeError as exc:
+            self.error(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint)
+            shape = None
+        node = LayerNode(node_id, op, attrs, [t.node for t in inputs], shape, loc, self.scope_path,
+                         frozen, init, bias_init)
+        self._add_node(node)
+        if shape is None:
+            raise Abort()
+        return Tensor(node_id, shape)
+
+    def _meta(self, meta: dict[str, Any], loc: A.Loc | None) -> tuple[bool, str | None, str | None]:
+        frozen = meta.get("frozen", False)
+        if not isinstance(frozen, bool):
+            self.fail(f"frozen must be true or false, got {_describe(frozen)}", loc)
+        inits = []
+        for key in ("init", "bias_init"):
+            value = meta.get(key)
+            if value is not None and (not isinstance(value, str) or value not in INITIALIZERS):
+                self.fail(f"{key}: unknown initializer {_describe(value)}", loc,
+                          did_you_mean(str(value), INITIALIZERS) or f"initializers: {', '.join(INITIALIZERS)}")
+            inits.append(None if value is None else str(value))
+        return frozen, inits[0], inits[1]
+
+    def _apply_block(self, block: A.BlockDef, inputs: list[Tensor], args: list[Any],
+                     kwargs: dict[str, Any], loc: A.Loc | None, meta: dict[str, Any]) -> Any:
+        if len(inputs) != len(block.inputs):
+            self.fail(f"block {block.name} takes {len(block.inputs)} input tensor"
+                      f"{'s' if len(block.inputs) != 1 else ''} ({', '.join(block.inputs)}), got {len(inputs)}", loc)
+        if len(args) > len(block.params):
+            self.fail(f"block {block.name} takes {len(block.params)} parameter"
+                      f"{'s' if len(block.params) != 1 else ''} ({', '.join(p.name for p in block.params)}), "
+                      f"got {len(args)}", loc)
+        names = [p.name for p in block.params]
+        values: dict[str, Any] = dict(zip(names, args))
+        for key, value in kwargs.items():
+            if key not in names:
+                self.fail(f"block {block.name} has no parameter '{key}'", loc,
+                          did_you_mean(key, names) or f"its parameters are: {', '.join(names) or 'none'}")
+            if key in values:
+                self.fail(f"block {block.name}: parameter '{key}' given twice", loc)
+            values[key] = value
+        env = Env()
+        for p in block.params:
+            if p.name in values:
+                env.values[p.name] = values[p.name]
+            elif p.default is None:
+                self.fail(f"block {block.name} needs parameter '{p.name}'", loc,
+                          f"e.g. {block.name}({', '.join(q.name for q in block.params if q.default is None)})")
+            else:
+                env.values[p.name] = self.eval(p.default, env)
+        self._check_inputs(inputs)
+        frozen, init, bias_init = self._meta(meta, loc)
+        instance = self._unique_name(meta.get("name"), loc, explicit="name" in meta,
+                                     default=_snake(block.name))
+        path = tuple(instance.split("."))
+        self.scopes[path] = Scope(path, "block", block.name, loc,
+                                  {k: v for k, v in env.values.items()}, [t.node for t in inputs])
+        for name, tensor in zip(block.inputs, inputs):
+            env.values[name] = tensor
+        saved = self.scope_path
+        self.scope_path = path
+        self.instance_stack.append(f"{block.name} instance '{instance}'"
+                                   + (f" (used at line {loc.line})" if loc else ""))
+        first_node = self.g.number_of_nodes()
+        try:
+            self._run_body(block.body, env, [("return", r, None) for r in block.returns],
+                           input_names=list(block.inputs), where=f"block {block.name}")
+            results = [self.eval(r, env) for r in block.returns]
+        finally:
+            self.scope_path = saved
+            self.instance_stack.pop()
+        for r, expr in zip(results, block.returns):
+            if not isinstance(r, Tensor):
+                self.fail(f"block {block.name} must return tensors, got {_describe(r)}", expr.loc)
+        self.scopes[path].outputs = [r.node for r in results]
+        if frozen or init or bias_init:
+            for node_id in list(self.g.nodes)[first_node:]:
+                layer = self.g.nodes[node_id]["layer"]
+                layer.frozen = layer.frozen or frozen
+                layer.init = layer.init or init
+                layer.bias_init = layer.bias_init or bias_init
+        return results[0] if len(results) == 1 else tuple(results)
+
+    def _apply_sequential(self, parts: list[Partial], inputs: list[Tensor], loc: A.Loc | None,
+                          meta: dict[str, Any]) -> Any:
+        self._check_inputs(inputs)
+        instance = self._unique_name(meta.get("name"), loc, explicit="name" in meta, default="sequential")
+        path = tuple(instance.split("."))
+        self.scopes[path] = Scope(path, "sequential", "Sequential", loc, {}, [t.node for t in inputs])
+        saved = self.scope_path
+        self.scope_path = path
+        try:
+            value: Any = inputs
+            for index, part in enumerate(parts):
+                value = self._apply_partial(part, value if isinstance(value, list) else [value], loc,
+                                            forced_name=str(index))
+                if isinstance(value, tuple):
+                    self.fail("a layer inside sequential must give one tensor", part.loc)
+        finally:
+            self.scope_path = saved
+        self.scopes[path].outputs = [value.node] if isinstance(value, Tensor) else []
+        self._apply_meta_to_scope(path, meta, loc)
+        return value
+
+    def _apply_meta_to_scope(self, path: tuple[str, ...], meta: dict[str, Any], loc: A.Loc | None) -> None:
+        frozen, init, bias_init = self._meta(meta, loc)
+        for node_id in self.g.nodes:
+            layer = self.g.nodes[node_id]["layer"]
+            if layer.scope[:len(path)] == path:
+                layer.frozen = layer.frozen or frozen
+                layer.init = layer.init or init
+                layer.bias_init = layer.bias_init or bias_init
+
+    def _repeat(self, call: A.Call, env: Env, piped: list[Tensor]) -> Any:
+        """`repeat(n, body)`: n copies of `body` in a chain, named 0..n-1, with `i` bound to the
+        copy's index while `body`'s arguments are evaluated."""
+        if len(call.args) != 2:
+            self.fail(f"repeat takes a count and a layer or block, e.g. repeat(3, BasicBlock(64)); got "
+                      f"{len(call.args)} argument{'s' if len(call.args) != 1 else ''}", call.loc)
+        count = self.eval(call.args[0], env)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            self.fail(f"repeat count must be an int ≥ 1, got {_describe(count)}", call.args[0].loc)
+        body = call.args[1]
+        if not isinstance(body, (A.Call, A.Name)):
+            self.fail("repeat's second argument must be a layer or block call, e.g. BasicBlock(64)", body.loc)
+        meta: dict[str, Any] = {}
+        for kw in call.kwargs:
+            if kw.name not in META_KWARGS:
+                self.fail(f"repeat has no attribute '{kw.name}'", kw.loc,
+                          did_you_mean(kw.name, META_KWARGS) or "repeat takes name=, frozen=, init=")
+            meta[kw.name] = kw.value.id if kw.name == "name" and isinstance(kw.value, A.Name) \
+                else self.eval(kw.value, env)
+        if not piped:
+            self.fail("repeat needs an input: x -> repeat(n, ...)", call.loc)
+        self._check_inputs(piped)
+        instance = self._unique_name(meta.get("name"), call.loc, explicit="name" in meta, default="repeat")
+        path = tuple(instance.split("."))
+        self.scopes[path] = Scope(path, "repeat", "Repeat", call.loc, {"count": count}, [t.node for t in piped])
+        saved = self.scope_path
+        self.scope_path = path
+        value: Any = piped
+        try:
+            for index in range(count):
+                part = self.eval(body if isinstance(body, A.Call) else A.Call(func=body.id, loc=body.loc),
+                                 env.child(i=index))
+                if not isinstance(part, Partial):
+                    self.fail(f"repeat's body must be a layer or block, got {_describe(part)}", body.loc)
+                value = self._apply_partial(part, value if isinstance(value, list) else [value], call.loc,
+                                            forced_name=str(index))
+                if isinstance(value, tuple):
+                    self.fail("a repeated block must return one tensor", body.loc)
+        finally:
+            self.scope_path = saved
+        self.scopes[path].outputs = [value.node]
+        self._apply_meta_to_scope(path, meta, call.loc)
+        return value
+
+    # ------------------------------------------------------------------ nodes and names
+    def _unique_name(self, name: Any, loc: A.Loc | None, explicit: bool, default: str = "") -> str:
+        taken = self.used_names.setdefault(self.scope_path, set())
+        if explicit:
+            if isinstance(name, bool) or not isinstance(name, (str, int)):
+                self.fail(f"a layer name must be an identifier, got {_describe(name)}", loc)
+            name = str(name)
+            if not _valid_module_name(name):
+                self.fail(f"layer name {name!r} is not a valid module name", loc,
+                          "use letters, digits and '_' (or a plain index such as 0)")
+            if name in taken:
+                where = ".".join(self.scope_path) or "the model"
+                self.fail(f"the name '{name}' is used twice in {where}", loc,
+                          "names in one block must be unique: they become module attributes")
+        else:
+            base = default
+            name, k = base, 1
+            while name in taken:
+                name = f"{base}_{k}"
+                k += 1
+        taken.add(name)
+        return ".".join((*self.scope_path, name))
+
+    def _add_node(self, node: LayerNode) -> None:
+        self.g.add_node(node.id, layer=node)
+        for port, src in enumerate(node.inputs):
+            self.g.add_edge(src, node.id, port=port)
+
+
+def _valid_module_name(name: str) -> bool:
+    return name.isdigit() or (name.isidentifier() and not name.startswith("__"))
+
+
+def _snake(name: str) -> str:
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i and (not name[i - 1].isupper() or (i + 1 < len(name) and name[i + 1].islower())):
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, Tensor):
+        return f"a tensor {fmt_shape(value.shape) if value.shape else ''}".rstrip()
+    if isinstance(value, Partial):
+        name = value.target.name if value.kind in ("op", "block") else value.kind
+        return f"the layer {name}(...) without an input"
+    if isinstance(value, Word):
+        return f"the unknown name '{value}'"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "none"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, sy.Expr):
+        return f"the symbolic size {sy.to_str(value)}"
+    if isinstance(value, tuple):
+        return f"{len(value)} tensors"
+    return str(value)
+
+
+def free_names(expr: A.Expr | None) -> set[str]:
+    """Names an expression reads (keyword names and literal `name=` values excluded)."""
+    out: set[str] = set()
+
+    def walk(e: Any) -> None:
+        if isinstance(e, A.Name):
+            out.add(e.id)
+        elif isinstance(e, A.Call):
+            out.add(e.func)  # a bound Partial can be called by name
+            for a in e.args:
+                walk(a)
+            for kw in e.kwargs:
+                if not (kw.name == "name" and isinstance(kw.value, A.Name)):
+                    walk(kw.value)
+        elif isinstance(e, A.Node):
+            for field_name in type(e).model_fields:
+                value = getattr(e, field_name)
+                for v in (value if isinstance(value, list) else [value]):
+                    if isinstance(v, A.Node):
+                        walk(v)
+
+    walk(expr)
+    return out
+
+
+def elaborate(spec: A.Spec, file: str, overrides: dict[str, Any] | None = None) -> Graph:
+    """Build the graph IR of a spec, or raise SpecErrors with every independent problem."""
+    return Elaborator(spec, file, overrides).run()

@@ -1,0 +1,137 @@
+"""Elementwise activations, softmax and PReLU."""
+from __future__ import annotations
+
+from typing import Callable
+
+from archc.ops.base import Attr, Attrs, BoolType, Choice, Float, Int, Op, ShapeError, numel
+from archc.ops.common import concrete
+
+_SHAPE = "output shape = input shape (any rank)"
+_MACS0 = "0 (elementwise functions are not multiply-accumulates)"
+
+
+class Activation(Op):
+    """A parameter-free elementwise function; one instance per function."""
+    family = "activation"
+    shape_rule = _SHAPE
+    macs_rule = _MACS0
+
+    def __init__(self, name: str, title: str, doc: str, attrs: tuple[Attr, ...] = (),
+                 aliases: tuple[str, ...] = (), label: Callable[[Attrs], str] | None = None,
+                 check: Callable[[Attrs], None] | None = None):
+        self.name, self.title, self.doc, self.attrs, self.aliases = name, title, doc, attrs, aliases
+        self._label, self._check = label, check
+
+    def output_shape(self, a, inputs, ctx):
+        if self._check:
+            self._check(a)
+        return tuple(inputs[0])
+
+    def macs(self, a, inputs, out):
+        return 0
+
+    def label(self, a):
+        return self._label(a) if self._label else ""
+
+
+def _check_hardtanh(a: Attrs) -> None:
+    if a.min_val >= a.max_val:
+        raise ShapeError(f"min_val {a.min_val:g} must be less than max_val {a.max_val:g}")
+
+
+class Softmax(Op):
+    """softmax / log_softmax along one axis."""
+    family = "activation"
+    macs_rule = "0 (exponentials and a division per element; not multiply-accumulates)"
+
+    def __init__(self, log: bool):
+        self.log = log
+        self.name = "log_softmax" if log else "softmax"
+        self.title = "LogSoftmax" if log else "Softmax"
+        self.doc = ("log(softmax(x)) along `dim`, computed stably (torch.nn.LogSoftmax)." if log else
+                    "exp(x) / sum(exp(x)) along `dim` (torch.nn.Softmax): the values along that "
+                    "axis become probabilities.")
+        self.shape_rule = _SHAPE + "; dim must be an axis of the input"
+        self.attrs = (Attr("dim", Int(), 1, "the axis to normalise over (1 = channels / classes; "
+                           "negative counts from the end)"),)
+
+    def output_shape(self, a, inputs, ctx):
+        x = inputs[0]
+        r = len(x)
+        if not -r <= a.dim < r:
+            raise ShapeError(f"dim {a.dim} is out of range for a rank-{r} input (valid: {-r} to {r - 1})")
+        return tuple(x)
+
+    def macs(self, a, inputs, out):
+        return 0
+
+    def label(self, a):
+        return "" if a.dim == 1 else f"dim={a.dim}"
+
+
+class PReLU(Op):
+    name = "prelu"
+    title = "PReLU"
+    family = "activation"
+    doc = ("Leaky ReLU with a learned negative slope (torch.nn.PReLU): max(x, 0) + weight·min(x, 0); "
+           "one slope shared by all channels, or one per channel.")
+    attrs = (Attr("per_channel", BoolType(), False, "learn one slope per channel (axis 1) instead "
+                  "of one in all"),)
+    shape_rule = _SHAPE
+    param_rule = "weight [1], or [C] when per_channel=true"
+    macs_rule = "numel(output) (one multiply per element)"
+
+    def output_shape(self, a, inputs, ctx):
+        x = inputs[0]
+        if a.per_channel:
+            if len(x) < 2:
+                raise ShapeError(f"per_channel needs a channel axis, the input has rank {len(x)}")
+            concrete(x[1], "channels", self.name)
+        return tuple(x)
+
+    def parameters(self, a, inputs):
+        if a.per_channel:
+            return {"weight": (concrete(inputs[0][1], "channels", self.name),)}
+        return {"weight": (1,)}
+
+    def macs(self, a, inputs, out):
+        return numel(out)
+
+    def label(self, a):
+        return "per-channel" if a.per_channel else ""
+
+
+OPS = [
+    Activation("relu", "ReLU", "max(x, 0)."),
+    Activation("relu6", "ReLU6", "min(max(x, 0), 6), as in MobileNet."),
+    Activation("leaky_relu", "LeakyReLU", "x for x ≥ 0, negative_slope·x otherwise.",
+               (Attr("negative_slope", Float(), 0.01, "slope for negative inputs"),),
+               label=lambda a: f"{a.negative_slope:g}"),
+    Activation("elu", "ELU", "x for x > 0, alpha·(exp(x) - 1) otherwise.",
+               (Attr("alpha", Float(), 1.0, "saturation value for negative inputs is -alpha"),),
+               label=lambda a: "" if a.alpha == 1.0 else f"α={a.alpha:g}"),
+    Activation("selu", "SELU", "scale·elu(x, alpha) with the self-normalising constants "
+               "alpha ≈ 1.6733, scale ≈ 1.0507."),
+    Activation("gelu", "GELU", "x·Φ(x), Φ the standard normal CDF; approximate=tanh uses the tanh "
+               "approximation.",
+               (Attr("approximate", Choice("none", "tanh"), "none", "none (exact, with erf) or tanh"),),
+               label=lambda a: "" if a.approximate == "none" else a.approximate),
+    Activation("silu", "SiLU", "x·sigmoid(x), also called swish.", aliases=("swish",)),
+    Activation("mish", "Mish", "x·tanh(softplus(x))."),
+    Activation("sigmoid", "Sigmoid", "1 / (1 + exp(-x))."),
+    Activation("hardsigmoid", "Hardsigmoid", "min(max(x/6 + 1/2, 0), 1), a piecewise-linear sigmoid."),
+    Activation("tanh", "Tanh", "tanh(x)."),
+    Activation("hardtanh", "Hardtanh", "x clamped to [min_val, max_val].",
+               (Attr("min_val", Float(), -1.0, "lower bound"),
+                Attr("max_val", Float(), 1.0, "upper bound; must exceed min_val")),
+               label=lambda a: "" if (a.min_val, a.max_val) == (-1.0, 1.0) else f"[{a.min_val:g}, {a.max_val:g}]",
+               check=_check_hardtanh),
+    Activation("hardswish", "Hardswish", "x·hardsigmoid(x), as in MobileNetV3."),
+    Activation("softplus", "Softplus", "log(1 + exp(beta·x)) / beta; x itself where beta·x > threshold.",
+               (Attr("beta", Float(), 1.0, "sharpness"),
+                Attr("threshold", Float(), 20.0, "above beta·x > threshold the function is linear")),
+               label=lambda a: "" if a.beta == 1.0 else f"β={a.beta:g}"),
+    Softmax(log=False),
+    Softmax(log=True),
+    PReLU(),
+]

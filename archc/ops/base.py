@@ -1,0 +1,390 @@
+"""What an operation is. Each op is one class that states, in one place: its attributes (with
+types and defaults), its shape rule, its parameter tensors, its multiply-accumulate count, its
+receptive-field window, and (see `archc/lower`) its PyTorch lowering.
+
+Shape functions are pure: they take the bound attributes and the input shapes and return the
+output shape, or raise `ShapeError` with the offending values. Shapes are channels-first tuples
+(`(N, C, H, W)`), each dimension an `int` or a symbolic `archc.symbolic.Expr`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, Sequence
+
+from archc import symbolic as sy
+from archc.symbolic import Dim
+
+Shape = tuple[Dim, ...]
+
+
+class ShapeError(Exception):
+    """A shape rule rejected its inputs. The message names the values; the elaborator adds the
+    op name and the spec location."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class AttrError(Exception):
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class Word(str):
+    """An unbound bare name used as a value (`padding=same`, `mode=bilinear`, `init=he_normal`)."""
+
+
+class ShapeContext(Protocol):
+    """What a shape rule may ask of the inference engine: facts about symbolic sizes."""
+
+    def require_equal(self, a: Dim, b: Dim) -> bool: ...
+    def require_positive(self, d: Dim) -> bool: ...
+
+
+# ----------------------------------------------------------------------------- attribute types
+
+REQUIRED: Any = type("Required", (), {"__repr__": lambda self: "required"})()
+
+
+class AttrType:
+    """Checks and normalises one attribute value; describes itself for docs and JSON Schema."""
+    label: str = "value"
+
+    def coerce(self, value: Any, ndim: int) -> Any:
+        raise NotImplementedError
+
+    def json_schema(self) -> dict:
+        return {}
+
+    @staticmethod
+    def _reject(value: Any, expected: str) -> AttrError:
+        if isinstance(value, Word):
+            return AttrError(f"expected {expected}, got the unknown name '{value}'")
+        return AttrError(f"expected {expected}, got {_show(value)}")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str) and not isinstance(value, Word):
+        return repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+_EXPR_SCHEMA = {"type": "string", "description": "an expression, e.g. `out * 4` or `num_classes`"}
+
+
+class Int(AttrType):
+    def __init__(self, min: int | None = None):
+        self.min = min
+        self.label = "int" if min is None else f"int ≥ {min}"
+
+    def coerce(self, value, ndim):
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            else:
+                raise self._reject(value, self.label)
+        if self.min is not None and value < self.min:
+            raise AttrError(f"must be ≥ {self.min}, got {value}")
+        return value
+
+    def json_schema(self):
+        s = {"type": "integer"}
+        if self.min is not None:
+            s["minimum"] = self.min
+        return {"anyOf": [s, _EXPR_SCHEMA]}
+
+
+class Float(AttrType):
+    def __init__(self, min: float | None = None, max: float | None = None):
+        self.min, self.max = min, max
+        self.label = "number" + (f" in [{min}, {max}]" if min is not None and max is not None else "")
+
+    def coerce(self, value, ndim):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self._reject(value, "a number")
+        value = float(value)
+        if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
+            raise AttrError(f"must be in [{self.min}, {self.max}], got {value}")
+        return value
+
+    def json_schema(self):
+        return {"anyOf": [{"type": "number"}, _EXPR_SCHEMA]}
+
+
+class BoolType(AttrType):
+    label = "true or false"
+
+    def coerce(self, value, ndim):
+        if not isinstance(value, bool):
+            raise self._reject(value, "true or false")
+        return value
+
+    def json_schema(self):
+        return {"anyOf": [{"type": "boolean"}, _EXPR_SCHEMA]}
+
+
+class Ints(AttrType):
+    """An int applied to every spatial axis, or one int per axis: kernel, stride, dilation."""
+
+    def __init__(self, min: int = 1):
+        self.min = min
+        self.label = f"int ≥ {min} or one per spatial axis"
+
+    def coerce(self, value, ndim):
+        items = list(value) if isinstance(value, (list, tuple)) else [value] * ndim
+        if len(items) != ndim:
+            raise AttrError(f"expected 1 or {ndim} values (one per spatial axis), got {len(items)}")
+        for v in items:
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise self._reject(v, self.label)
+            if v < self.min:
+                raise AttrError(f"must be ≥ {self.min}, got {v}")
+        return tuple(items)
+
+    def json_schema(self):
+        i = {"type": "integer", "minimum": self.min}
+        return {"anyOf": [i, {"type": "array", "items": {"anyOf": [i, _EXPR_SCHEMA]}}, _EXPR_SCHEMA]}
+
+
+class Padding(AttrType):
+    """`valid` (no padding), `same` (output size = ceil(input / stride)), an int, or one int per
+    axis, or per axis a pair (before, after)."""
+    label = "same, valid, an int, or one int per spatial axis"
+
+    def coerce(self, value, ndim):
+        if isinstance(value, str):
+            if value in ("same", "valid"):
+                return str(value)
+            raise AttrError(f"expected {self.label}, got {_show(value)}",
+                            hint="padding words are 'same' and 'valid'")
+        items = list(value) if isinstance(value, (list, tuple)) else [value] * ndim
+        if len(items) != ndim:
+            raise AttrError(f"expected 1 or {ndim} paddings (one per spatial axis), got {len(items)}")
+        out = []
+        for v in items:
+            if isinstance(v, (list, tuple)) and len(v) == 2 and all(type(x) is int and x >= 0 for x in v):
+                out.append((v[0], v[1]))
+            elif type(v) is int and v >= 0:
+                out.append((v, v))
+            else:
+                raise self._reject(v, "an int ≥ 0 or a pair (before, after)")
+        return tuple(out)
+
+    def json_schema(self):
+        return {"anyOf": [{"enum": ["same", "valid"]}, {"type": "integer", "minimum": 0},
+                          {"type": "array"}, _EXPR_SCHEMA]}
+
+
+class Choice(AttrType):
+    def __init__(self, *choices: str):
+        self.choices = choices
+        self.label = " | ".join(choices)
+
+    def coerce(self, value, ndim):
+        if isinstance(value, str) and value in self.choices:
+            return str(value)
+        from archc.errors import did_you_mean
+        hint = did_you_mean(str(value), self.choices) if isinstance(value, str) else None
+        raise AttrError(f"expected one of {', '.join(self.choices)}; got {_show(value)}", hint)
+
+    def json_schema(self):
+        return {"enum": list(self.choices)}
+
+
+class IntList(AttrType):
+    """A list of ints (reshape targets, where -1 means 'the rest')."""
+    label = "list of ints"
+
+    def coerce(self, value, ndim):
+        if not isinstance(value, (list, tuple)) or not all(type(v) is int for v in value):
+            raise self._reject(value, self.label)
+        return tuple(value)
+
+    def json_schema(self):
+        return {"type": "array", "items": {"anyOf": [{"type": "integer"}, _EXPR_SCHEMA]}}
+
+
+class Optional(AttrType):
+    def __init__(self, inner: AttrType):
+        self.inner = inner
+        self.label = f"{inner.label} or none"
+
+    def coerce(self, value, ndim):
+        return None if value is None else self.inner.coerce(value, ndim)
+
+    def json_schema(self):
+        return {"anyOf": [{"type": "null"}, self.inner.json_schema()]}
+
+
+@dataclass(frozen=True)
+class Attr:
+    name: str
+    type: AttrType
+    default: Any = REQUIRED
+    doc: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+class Attrs(dict):
+    """Bound attribute values of one layer, readable as `a.kernel`."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+# ----------------------------------------------------------------------------- receptive field
+
+
+@dataclass(frozen=True)
+class Window:
+    """How a spatial op moves the receptive field, per spatial axis: an output position sees
+    `kernel` (dilation included) input positions, `stride` apart. Transposed ops shrink the jump:
+    `transposed=True` and `stride` is the upsampling factor. `global_=True`: the output sees the
+    whole input."""
+    kernel: tuple[int, ...] = ()
+    stride: tuple[int, ...] = ()
+    transposed: bool = False
+    global_: bool = False
+
+
+# ----------------------------------------------------------------------------- the op
+
+
+VARIADIC = -1  # two or more inputs
+
+
+class Op:
+    """One operation. Subclasses set the class attributes and implement the methods; an op is
+    instantiated once per variant (e.g. `Conv(ndim=2)` is `conv2d`)."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    title: str  # the Type column in summaries, e.g. "Conv2d"
+    family: str  # conv, pool, norm, activation, linear, merge, shape, regularization, resample, input
+    doc: str = ""
+    attrs: tuple[Attr, ...] = ()
+    inputs: int = 1  # tensor inputs; VARIADIC for two or more
+    ndim: int = 0  # spatial rank for 1d/2d/3d variants; 0 when rank-agnostic
+    shape_rule: str = "output shape = input shape"
+    param_rule: str = "none"
+    macs_rule: str = "0"
+
+    # ---- what every op must state
+    def output_shape(self, a: Attrs, inputs: Sequence[Shape], ctx: ShapeContext) -> Shape:
+        raise NotImplementedError
+
+    def macs(self, a: Attrs, inputs: Sequence[Shape], out: Shape) -> Dim:
+        """Multiply-accumulates for the whole tensor (batch included). Not FLOPs."""
+        raise NotImplementedError
+
+    # ---- what most ops leave at the default
+    def parameters(self, a: Attrs, inputs: Sequence[Shape]) -> dict[str, Shape]:
+        """Learnable tensors by PyTorch state_dict name, with their shapes."""
+        return {}
+
+    def buffers(self, a: Attrs, inputs: Sequence[Shape]) -> dict[str, Shape]:
+        """Non-learnable state (running statistics), by state_dict name."""
+        return {}
+
+    def window(self, a: Attrs, inputs: Sequence[Shape]) -> Window | None:
+        """Receptive-field contribution; None for non-spatial ops (the field is reset).
+        The default, for elementwise ops, keeps the field as it is."""
+        return Window((1,) * self.ndim_of(inputs), (1,) * self.ndim_of(inputs))
+
+    def label(self, a: Attrs) -> str:
+        """Key attributes in a few characters, for summaries and diagrams ("64, 3×3, s2")."""
+        return ""
+
+    # ---- helpers shared by the subclasses
+    @staticmethod
+    def ndim_of(inputs: Sequence[Shape]) -> int:
+        return max(0, len(inputs[0]) - 2) if inputs else 0
+
+    def check_rank(self, shape: Shape, rank: int | Sequence[int], what: str = "input") -> None:
+        ranks = (rank,) if isinstance(rank, int) else tuple(rank)
+        if len(shape) not in ranks:
+            want = " or ".join(str(r) for r in ranks)
+            layout = {3: "[N, C, L]", 4: "[N, C, H, W]", 5: "[N, C, D, H, W]", 2: "[N, features]"}
+            hint = ("layout is channels-first: " + ", ".join(layout[r] for r in ranks if r in layout)
+                    if any(r in layout for r in ranks) else None)
+            raise ShapeError(f"{what} has rank {len(shape)} ({fmt_shape(shape)}), expected rank {want}", hint)
+
+    def bind(self, args: Sequence[Any], kwargs: dict[str, Any], ndim: int) -> Attrs:
+        """Match positional and keyword attribute values to `attrs`, check and default them.
+        Raises AttrError (the elaborator adds the location)."""
+        from archc.errors import did_you_mean
+        names = [at.name for at in self.attrs]
+        if len(args) > len(self.attrs):
+            raise AttrError(f"{self.name} takes at most {len(self.attrs)} positional attribute"
+                            f"{'s' if len(self.attrs) != 1 else ''} ({', '.join(names) or 'none'}), "
+                            f"got {len(args)}")
+        given: dict[str, Any] = dict(zip(names, args))
+        for key, value in kwargs.items():
+            if key not in names:
+                raise AttrError(f"{self.name} has no attribute '{key}'",
+                                did_you_mean(key, names) or
+                                f"its attributes are: {', '.join(names) or 'none'}")
+            if key in given:
+                raise AttrError(f"{self.name}: attribute '{key}' given twice")
+            given[key] = value
+        bound = Attrs()
+        for at in self.attrs:
+            if at.name in given:
+                try:
+                    bound[at.name] = at.type.coerce(given[at.name], ndim)
+                except AttrError as e:
+                    raise AttrError(f"{self.name} attribute '{at.name}': {e.message}", e.hint) from None
+            elif at.required:
+                raise AttrError(f"{self.name} needs attribute '{at.name}' ({at.doc or at.type.label})",
+                                f"e.g. {self.name}({', '.join(a.name for a in self.attrs if a.required)})")
+            else:
+                default = at.default
+                bound[at.name] = at.type.coerce(default, ndim) if default is not None else None
+        return bound
+
+
+def fmt_shape(shape: Sequence[Dim]) -> str:
+    return "[" + ", ".join(sy.to_str(d) for d in shape) + "]"
+
+
+def spatial_text(dims: Sequence[Dim]) -> str:
+    """28×28, 3×3×3"""
+    return "×".join(sy.to_str(d) for d in dims)
+
+
+def numel(shape: Sequence[Dim]) -> Dim:
+    return sy.prod(shape)
+
+
+class OpRegistry:
+    """Ops by name and alias. Built once, explicitly, from the op modules' `OPS` lists."""
+
+    def __init__(self, ops: Sequence[Op]):
+        self._by_name: dict[str, Op] = {}
+        self.ops: list[Op] = list(ops)
+        for op in ops:
+            for key in (op.name, *op.aliases):
+                if key in self._by_name:
+                    raise ValueError(f"op name {key!r} defined twice")
+                self._by_name[key] = op
+
+    def get(self, name: str) -> Op | None:
+        return self._by_name.get(name)
+
+    def names(self) -> list[str]:
+        return sorted(self._by_name)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._by_name

@@ -1,0 +1,178 @@
+"""Helpers shared by the op modules: sliding-window size arithmetic, padding resolution, and the
+text used in labels and error messages. Dimension arithmetic goes through `archc.symbolic`."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from archc import symbolic as sy
+from archc.symbolic import Dim
+from archc.ops.base import Shape, ShapeContext, ShapeError, fmt_shape, spatial_text
+
+Pads = tuple[tuple[int, int], ...]
+
+
+# ----------------------------------------------------------------------------- text
+
+def ints_text(vals: Sequence[int]) -> str:
+    """(3, 3) -> '3×3'."""
+    return "×".join(str(v) for v in vals)
+
+
+def short_text(vals: Sequence[int]) -> str:
+    """(5, 5) -> '5'; (5, 3) -> '5×3'."""
+    vals = tuple(vals)
+    return str(vals[0]) if len(set(vals)) == 1 else ints_text(vals)
+
+
+def pads_of(padding, n: int) -> Pads:
+    """Numeric (before, after) pairs of a bound Padding value other than `same`."""
+    if padding == "valid":
+        return ((0, 0),) * n
+    return tuple(padding)
+
+
+def padding_text(padding) -> str:
+    """'same', 'valid', '1', '1×2' or '(0,1)×(0,1)'; '' when there is no padding."""
+    if isinstance(padding, str):
+        return padding
+    if all(b == 0 and a == 0 for b, a in padding):
+        return ""
+    if all(b == a for b, a in padding):
+        return short_text([b for b, _ in padding])
+    return "×".join(f"({b},{a})" for b, a in padding)
+
+
+def padding_label(padding) -> str:
+    t = padding_text(padding)
+    if not t:
+        return ""
+    return t if isinstance(padding, str) else "p" + t
+
+
+def input_text(dims: Sequence[Dim]) -> str:
+    """'the 3×3 input', or for one axis 'the input of length 3'."""
+    if len(dims) == 1:
+        return f"the input of length {sy.to_str(dims[0])}"
+    return f"the {spatial_text(dims)} input"
+
+
+def window_label(out: str | None, kernel, stride, padding=None, dilation=None, groups: int = 1,
+                 stride_default=None) -> str:
+    """'64, 3×3, s2, p1, d2, g32': stride shown when not its default (1, or the kernel for
+    pooling), padding when nonzero, dilation when not 1, groups when not 1."""
+    parts = [] if out is None else [out]
+    parts.append(ints_text(kernel))
+    sd = stride_default if stride_default is not None else (1,) * len(kernel)
+    if tuple(stride) != tuple(sd):
+        parts.append("s" + short_text(stride))
+    if padding is not None:
+        p = padding_label(padding)
+        if p:
+            parts.append(p)
+    if dilation is not None and any(d != 1 for d in dilation):
+        parts.append("d" + short_text(dilation))
+    if groups != 1:
+        parts.append(f"g{groups}")
+    return ", ".join(parts)
+
+
+# ----------------------------------------------------------------------------- checks
+
+def concrete(d: Dim, what: str, op: str, hint: str | None = None) -> int:
+    """`d` as an int, or a ShapeError saying that `what` must be concrete."""
+    if sy.is_int(d):
+        return int(d)
+    raise ShapeError(f"{op} needs a concrete number of {what}, got {sy.to_str(d)}",
+                     hint or "give the input a concrete size")
+
+
+def is_positive(d: Dim, ctx: ShapeContext) -> bool:
+    """d ≥ 1: checked directly for ints, recorded as a minimum size for symbolic dims."""
+    if sy.is_int(d):
+        return d >= 1
+    return ctx.require_positive(d)
+
+
+def is_equal(a: Dim, b: Dim, ctx: ShapeContext) -> bool:
+    if sy.is_int(a) and sy.is_int(b):
+        return a == b
+    return ctx.require_equal(a, b)
+
+
+def effective_kernel(kernel: Sequence[int], dilation: Sequence[int] | None) -> tuple[int, ...]:
+    """dilation*(kernel-1) + 1 per axis."""
+    if dilation is None:
+        return tuple(kernel)
+    return tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+
+
+def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
+    """TF/Keras `same` padding of one axis of concrete size: out = ceil(size/stride),
+    total = max((out-1)*stride + dilation*(kernel-1)+1 - size, 0), before = total//2."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def check_rank(op, shape: Shape) -> None:
+    """The input of an nd op has rank ndim+2: [N, C, *spatial]."""
+    op.check_rank(shape, op.ndim + 2)
+
+
+# ----------------------------------------------------------------------------- sliding windows
+
+def sliding_output(ins: Sequence[Dim], kernel: Sequence[int], stride: Sequence[int], padding,
+                   dilation: Sequence[int] | None, ctx: ShapeContext, ceil_mode: bool = False,
+                   what: str = "kernel") -> tuple[Dim, ...]:
+    """Spatial output sizes of a convolution or pooling window.
+
+    floor mode: out = floor((in + pb + pa - eff) / stride) + 1, eff = dilation*(kernel-1)+1;
+    ceil mode (PyTorch): out = ceil((in + pb + pa - eff) / stride) + 1, minus 1 when the last
+    window would start past the input and the left padding ((out-1)*stride >= in + pb);
+    `same`: out = ceil(in / stride)."""
+    n = len(ins)
+    eff = effective_kernel(kernel, dilation)
+    if padding == "same":
+        return tuple(sy.ceildiv(i, s) for i, s in zip(ins, stride))
+    pads = pads_of(padding, n)
+
+    # every axis must hold at least one window: in + pb + pa - eff + 1 >= 1
+    fits = [is_positive(sy.add(i, pb + pa - e + 1), ctx) for i, e, (pb, pa) in zip(ins, eff, pads)]
+    if not all(fits):
+        raise _too_large(ins, kernel, dilation, eff, pads, what)
+
+    outs: list[Dim] = []
+    for i, e, s, (pb, pa) in zip(ins, eff, stride, pads):
+        x = sy.add(i, pb + pa - e)
+        if not ceil_mode:
+            outs.append(sy.add(sy.floordiv(x, s), 1))
+            continue
+        o = sy.add(sy.ceildiv(x, s), 1)
+        if sy.is_int(o):
+            if (o - 1) * s >= i + pb:
+                o -= 1
+        elif pa + s - 1 >= e:
+            # (out-1)*s <= in + pb + pa - eff + s - 1: the correction is possible, and whether it
+            # applies depends on in mod stride
+            raise ShapeError(
+                f"ceil_mode with kernel {short_text(kernel)}, stride {short_text(stride)} and padding "
+                f"{padding_text(padding) or 0} needs a concrete input size: whether the last window "
+                f"is dropped depends on the size {sy.to_str(i)}",
+                "give the input a concrete size, or use ceil_mode=false")
+        outs.append(o)
+    return tuple(outs)
+
+
+def _too_large(ins, kernel, dilation, eff, pads, what: str) -> ShapeError:
+    k = short_text(kernel)
+    dilated = dilation is not None and any(d != 1 for d in dilation)
+    head = f"{what} {k} with dilation {short_text(dilation)} spans {short_text(eff)}, more than" \
+        if dilated else f"{what} {k} is larger than"
+    padded = any(pb or pa for pb, pa in pads)
+    tail = ""
+    if padded:
+        tail = " padded to " + spatial_text([sy.add(i, pb + pa) for i, (pb, pa) in zip(ins, pads)])
+    hint = ("use padding=same, or a smaller kernel" if what == "kernel"
+            else "use a smaller window, or padding=same")
+    return ShapeError(f"{head} {input_text(ins)}{tail}", hint)
+

@@ -1,0 +1,293 @@
+"""Convolutions: conv1d/2d/3d, depthwise and separable convolutions, transposed convolutions."""
+from __future__ import annotations
+
+from archc import symbolic as sy
+from archc.ops.base import (Attr, Attrs, BoolType, Int, Ints, Op, Padding, ShapeError, Window,
+                            numel, spatial_text)
+from archc.ops.common import (check_rank, concrete, effective_kernel, input_text, is_positive,
+                              pads_of, padding_text, short_text, sliding_output, window_label)
+
+_SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
+
+_PADDING_DOC = ("zero padding: an int for every side, one int per spatial axis, per axis a pair "
+                "(before, after), `valid` (none) or `same` (output size ceil(in / stride), as "
+                "TF/Keras: total = max((out-1)*stride + dilation*(kernel-1) + 1 - in, 0), "
+                "before = floor(total/2), after = total - before)")
+
+_WINDOW_RULE = ("per spatial axis out = floor((in + pad_before + pad_after - dilation*(kernel-1) - 1) "
+                "/ stride) + 1, which must be ≥ 1; padding=same: out = ceil(in / stride) (the padding "
+                "total = max((out-1)*stride + dilation*(kernel-1) + 1 - in, 0) is split "
+                "before = floor(total/2), after = total - before, as TF/Keras; with a symbolic size "
+                "and stride 1 that padding is the constant dilation*(kernel-1))")
+
+
+def _attr_kernel() -> Attr:
+    return Attr("kernel", Ints(1), doc="kernel size: one int for every spatial axis, or one per axis")
+
+
+def _attr_stride() -> Attr:
+    return Attr("stride", Ints(1), 1, "step between windows, per spatial axis")
+
+
+def _attr_padding() -> Attr:
+    return Attr("padding", Padding(), 0, _PADDING_DOC)
+
+
+def _attr_dilation() -> Attr:
+    return Attr("dilation", Ints(1), 1, "spacing between kernel taps; the window spans "
+                "dilation*(kernel-1) + 1 input positions")
+
+
+def _channels(op: Op, shape, ctx_what: str = "input channels") -> int:
+    return concrete(shape[1], ctx_what, op.name,
+                    "channels must be a concrete number; give the input a concrete channel count")
+
+
+def _check_groups(groups: int, channels: int, what: str) -> None:
+    if channels % groups:
+        raise ShapeError(f"groups={groups} does not divide {channels} {what}",
+                         f"use a groups value that divides {channels}")
+
+
+class Conv(Op):
+    """conv1d / conv2d / conv3d."""
+    family = "conv"
+    param_rule = "weight [out, in_channels/groups, *kernel]; bias [out] when bias=true"
+    macs_rule = "numel(output) × in_channels/groups × prod(kernel)"
+
+    def __init__(self, ndim: int):
+        self.ndim = ndim
+        self.name = f"conv{ndim}d"
+        self.title = f"Conv{ndim}d"
+        self.doc = (f"{ndim}-d convolution over an input [N, C, {_SPATIAL[ndim]}], as torch.nn.Conv{ndim}d: "
+                    f"`out` filters of size kernel, each seeing in_channels/groups channels.")
+        self.shape_rule = f"[N, C, {_SPATIAL[ndim]}] → [N, out, *spatial]; " + _WINDOW_RULE + \
+            "; C and out must be divisible by groups"
+        self.attrs = (
+            Attr("out", Int(1), doc="number of output channels (filters)"),
+            _attr_kernel(), _attr_stride(), _attr_padding(), _attr_dilation(),
+            Attr("groups", Int(1), 1, "split the channels into this many independent groups; must "
+                 "divide both the input channels and out"),
+            Attr("bias", BoolType(), True, "add a learnable bias per output channel"),
+        )
+
+    def output_shape(self, a: Attrs, inputs, ctx):
+        x = inputs[0]
+        check_rank(self, x)
+        c = _channels(self, x)
+        _check_groups(a.groups, c, "input channels")
+        _check_groups(a.groups, a.out, "output channels (out)")
+        sp = sliding_output(x[2:], a.kernel, a.stride, a.padding, a.dilation, ctx)
+        return (x[0], a.out, *sp)
+
+    def parameters(self, a, inputs):
+        c = _channels(self, inputs[0])
+        p = {"weight": (a.out, c // a.groups, *a.kernel)}
+        if a.bias:
+            p["bias"] = (a.out,)
+        return p
+
+    def macs(self, a, inputs, out):
+        c = _channels(self, inputs[0])
+        return sy.mul(numel(out), c // a.groups * sy.prod(a.kernel))
+
+    def window(self, a, inputs):
+        return Window(effective_kernel(a.kernel, a.dilation), tuple(a.stride))
+
+    def label(self, a):
+        return window_label(str(a.out), a.kernel, a.stride, a.padding, a.dilation, a.groups)
+
+
+class DepthwiseConv(Op):
+    """depthwise_conv1d / 2d / 3d: groups = in_channels."""
+    family = "conv"
+    param_rule = "weight [in_channels*multiplier, 1, *kernel]; bias [in_channels*multiplier] when bias=true"
+    macs_rule = "numel(output) × prod(kernel)"
+
+    def __init__(self, ndim: int):
+        self.ndim = ndim
+        self.name = f"depthwise_conv{ndim}d"
+        self.title = f"DepthwiseConv{ndim}d"
+        self.doc = (f"{ndim}-d depthwise convolution: each input channel is convolved with its own "
+                    f"`multiplier` filters (torch.nn.Conv{ndim}d with groups = in_channels, "
+                    f"out = in_channels*multiplier).")
+        self.shape_rule = (f"[N, C, {_SPATIAL[ndim]}] → [N, C*multiplier, *spatial]; " + _WINDOW_RULE)
+        self.attrs = (
+            _attr_kernel(),
+            Attr("multiplier", Int(1), 1, "output channels per input channel"),
+            _attr_stride(), _attr_padding(), _attr_dilation(),
+            Attr("bias", BoolType(), True, "add a learnable bias per output channel"),
+        )
+
+    def output_shape(self, a, inputs, ctx):
+        x = inputs[0]
+        check_rank(self, x)
+        c = _channels(self, x)
+        sp = sliding_output(x[2:], a.kernel, a.stride, a.padding, a.dilation, ctx)
+        return (x[0], c * a.multiplier, *sp)
+
+    def parameters(self, a, inputs):
+        c = _channels(self, inputs[0])
+        p = {"weight": (c * a.multiplier, 1, *a.kernel)}
+        if a.bias:
+            p["bias"] = (c * a.multiplier,)
+        return p
+
+    def macs(self, a, inputs, out):
+        return sy.mul(numel(out), sy.prod(a.kernel))
+
+    def window(self, a, inputs):
+        return Window(effective_kernel(a.kernel, a.dilation), tuple(a.stride))
+
+    def label(self, a):
+        text = window_label(None, a.kernel, a.stride, a.padding, a.dilation)
+        return text + (f", ×{a.multiplier}" if a.multiplier != 1 else "")
+
+
+class SeparableConv(Op):
+    """separable_conv1d / 2d / 3d: depthwise, then a pointwise (1×1) convolution."""
+    family = "conv"
+    param_rule = ("depthwise.weight [C*multiplier, 1, *kernel], depthwise.bias [C*multiplier] when "
+                  "depthwise_bias=true; pointwise.weight [out, C*multiplier, 1, …], "
+                  "pointwise.bias [out] when bias=true")
+    macs_rule = ("depthwise: numel(depthwise output) × prod(kernel); plus pointwise: "
+                 "numel(output) × C*multiplier")
+
+    def __init__(self, ndim: int):
+        self.ndim = ndim
+        self.name = f"separable_conv{ndim}d"
+        self.title = f"SeparableConv{ndim}d"
+        self.doc = (f"{ndim}-d depthwise-separable convolution (as Keras SeparableConv{ndim}D): a "
+                    f"depthwise convolution (`multiplier` filters per input channel, stride, padding "
+                    f"and dilation apply here) followed by a 1×1 pointwise convolution to `out` "
+                    f"channels; in PyTorch two Conv{ndim}d modules named `depthwise` and `pointwise`.")
+        self.shape_rule = (f"[N, C, {_SPATIAL[ndim]}] → [N, out, *spatial]; " + _WINDOW_RULE)
+        self.attrs = (
+            Attr("out", Int(1), doc="number of output channels (of the pointwise convolution)"),
+            _attr_kernel(), _attr_stride(), _attr_padding(), _attr_dilation(),
+            Attr("multiplier", Int(1), 1, "depthwise filters per input channel"),
+            Attr("bias", BoolType(), True, "bias on the pointwise convolution"),
+            Attr("depthwise_bias", BoolType(), False, "bias on the depthwise convolution"),
+        )
+
+    def output_shape(self, a, inputs, ctx):
+        x = inputs[0]
+        check_rank(self, x)
+        _channels(self, x)
+        sp = sliding_output(x[2:], a.kernel, a.stride, a.padding, a.dilation, ctx)
+        return (x[0], a.out, *sp)
+
+    def parameters(self, a, inputs):
+        mid = _channels(self, inputs[0]) * a.multiplier
+        p = {"depthwise.weight": (mid, 1, *a.kernel)}
+        if a.depthwise_bias:
+            p["depthwise.bias"] = (mid,)
+        p["pointwise.weight"] = (a.out, mid, *(1,) * self.ndim)
+        if a.bias:
+            p["pointwise.bias"] = (a.out,)
+        return p
+
+    def macs(self, a, inputs, out):
+        mid = _channels(self, inputs[0]) * a.multiplier
+        spatial = sy.mul(out[0], sy.prod(out[2:]))  # N × output positions
+        return sy.mul(spatial, mid * sy.prod(a.kernel) + mid * a.out)
+
+    def window(self, a, inputs):
+        return Window(effective_kernel(a.kernel, a.dilation), tuple(a.stride))
+
+    def label(self, a):
+        text = window_label(str(a.out), a.kernel, a.stride, a.padding, a.dilation)
+        return text + (f", ×{a.multiplier}" if a.multiplier != 1 else "")
+
+
+class ConvTranspose(Op):
+    """conv_transpose1d / 2d / 3d."""
+    family = "conv"
+    param_rule = "weight [in_channels, out/groups, *kernel]; bias [out] when bias=true"
+    macs_rule = "numel(input) × out/groups × prod(kernel)"
+
+    def __init__(self, ndim: int):
+        self.ndim = ndim
+        self.name = f"conv_transpose{ndim}d"
+        self.aliases = (f"conv{ndim}d_transpose",)
+        self.title = f"ConvTranspose{ndim}d"
+        self.doc = (f"{ndim}-d transposed convolution (the gradient of conv{ndim}d, used to "
+                    f"upsample), as torch.nn.ConvTranspose{ndim}d.")
+        self.shape_rule = (
+            f"[N, C, {_SPATIAL[ndim]}] → [N, out, *spatial]; per spatial axis out = (in-1)*stride "
+            f"- pad_before - pad_after + dilation*(kernel-1) + output_padding + 1, which must be ≥ 1; "
+            f"padding=same: out = in*stride (as Keras Conv{ndim}DTranspose); padding=valid: "
+            f"out = (in-1)*stride + dilation*(kernel-1) + 1 + output_padding; output_padding must be "
+            f"smaller than stride or dilation; C and out must be divisible by groups")
+        self.attrs = (
+            Attr("out", Int(1), doc="number of output channels"),
+            _attr_kernel(), _attr_stride(),
+            Attr("padding", Padding(), 0, "removed from each side of the output: an int, one per "
+                 "spatial axis, or per axis a pair (before, after); `valid` (none) or `same` "
+                 "(output size in*stride)"),
+            Attr("output_padding", Ints(0), 0, "added to one side of the output, to pick among "
+                 "the sizes that a strided conv maps to the same input size"),
+            _attr_dilation(),
+            Attr("groups", Int(1), 1, "independent channel groups; must divide both the input "
+                 "channels and out"),
+            Attr("bias", BoolType(), True, "add a learnable bias per output channel"),
+        )
+
+    def output_shape(self, a, inputs, ctx):
+        x = inputs[0]
+        check_rank(self, x)
+        c = _channels(self, x)
+        _check_groups(a.groups, c, "input channels")
+        _check_groups(a.groups, a.out, "output channels (out)")
+        for op_, s, d in zip(a.output_padding, a.stride, a.dilation):
+            if op_ >= max(s, d):
+                raise ShapeError(f"output_padding {short_text(a.output_padding)} must be smaller than "
+                                 f"the stride {short_text(a.stride)} or the dilation "
+                                 f"{short_text(a.dilation)}",
+                                 "output_padding only picks among the sizes a strided conv maps "
+                                 "to the same input size")
+        ins = x[2:]
+        if a.padding == "same":
+            if any(a.output_padding):
+                raise ShapeError("output_padding cannot be combined with padding=same "
+                                 "(the output size is in*stride)", "remove output_padding, or give "
+                                 "the padding as numbers")
+            return (x[0], a.out, *(sy.mul(i, s) for i, s in zip(ins, a.stride)))
+        pads = pads_of(a.padding, self.ndim)
+        eff = effective_kernel(a.kernel, a.dilation)
+        outs = [sy.add(sy.mul(sy.sub(i, 1), s), e + op_ - pb - pa)
+                for i, s, e, op_, (pb, pa) in zip(ins, a.stride, eff, a.output_padding, pads)]
+        if not all([is_positive(o, ctx) for o in outs]):
+            full = [sy.add(sy.mul(sy.sub(i, 1), s), e + op_)
+                    for i, s, e, op_ in zip(ins, a.stride, eff, a.output_padding)]
+            raise ShapeError(f"padding {padding_text(a.padding)} removes the whole output: on "
+                             f"{input_text(ins)} the unpadded output is {spatial_text(full)}",
+                             "use a smaller padding")
+        return (x[0], a.out, *outs)
+
+    def parameters(self, a, inputs):
+        c = _channels(self, inputs[0])
+        p = {"weight": (c, a.out // a.groups, *a.kernel)}
+        if a.bias:
+            p["bias"] = (a.out,)
+        return p
+
+    def macs(self, a, inputs, out):
+        return sy.mul(numel(inputs[0]), a.out // a.groups * sy.prod(a.kernel))
+
+    def window(self, a, inputs):
+        return Window(effective_kernel(a.kernel, a.dilation), tuple(a.stride), transposed=True)
+
+    def label(self, a):
+        text = window_label(str(a.out), a.kernel, a.stride, a.padding, a.dilation, a.groups)
+        if any(a.output_padding):
+            text += ", op" + short_text(a.output_padding)
+        return text
+
+
+OPS = [
+    *(Conv(n) for n in (1, 2, 3)),
+    *(DepthwiseConv(n) for n in (1, 2, 3)),
+    *(SeparableConv(n) for n in (1, 2, 3)),
+    *(ConvTranspose(n) for n in (1, 2, 3)),
+]

@@ -1,0 +1,195 @@
+"""Normalisation: batch, layer, group and instance normalisation."""
+from __future__ import annotations
+
+from archc import symbolic as sy
+from archc.ops.base import Attr, BoolType, Float, Int, Op, ShapeError, fmt_shape, numel
+from archc.ops.common import concrete
+
+_MACS_RULE = ("numel(output) when affine=true (at inference the normalisation and the affine "
+              "transform fold into one scale-and-shift per element), 0 when affine=false; computing "
+              "the statistics is not counted")
+
+_RANKS = {1: ((2, 3), "[N, C] or [N, C, L]"), 2: ((4,), "[N, C, H, W]"), 3: ((5,), "[N, C, D, H, W]")}
+
+
+def _eps() -> Attr:
+    return Attr("eps", Float(min=0.0), 1e-5, "added to the variance for numerical stability")
+
+
+def _channels(op: Op, shape) -> int:
+    return concrete(shape[1], "channels", op.name)
+
+
+class BatchNorm(Op):
+    family = "norm"
+    param_rule = "weight [C], bias [C] when affine=true"
+    macs_rule = _MACS_RULE
+
+    def __init__(self, ndim: int):
+        self.ndim = ndim
+        self.name = f"batchnorm{ndim}d"
+        self.aliases = (f"batch_norm{ndim}d",)
+        self.title = f"BatchNorm{ndim}d"
+        ranks, layout = _RANKS[ndim]
+        self.doc = (f"Batch normalisation of each channel over the batch and spatial positions "
+                    f"(torch.nn.BatchNorm{ndim}d), for inputs {layout}. Buffers: running_mean [C], "
+                    f"running_var [C], num_batches_tracked [] when track_running_stats=true.")
+        self.shape_rule = f"output shape = input shape; the input is {layout}"
+        self.attrs = (
+            _eps(),
+            Attr("momentum", Float(min=0.0, max=1.0), 0.1, "weight of the current batch in the "
+                 "running statistics"),
+            Attr("affine", BoolType(), True, "learn a per-channel scale (weight) and shift (bias)"),
+            Attr("track_running_stats", BoolType(), True, "keep running mean and variance for "
+                 "inference"),
+        )
+
+    def output_shape(self, a, inputs, ctx):
+        x = inputs[0]
+        self.check_rank(x, _RANKS[self.ndim][0])
+        _channels(self, x)
+        return tuple(x)
+
+    def parameters(self, a, inputs):
+        c = _channels(self, inputs[0])
+        return {"weight": (c,), "bias": (c,)} if a.affine else {}
+
+    def buffers(self, a, inputs):
+        c = _channels(self, inputs[0])
+        if not a.track_running_stats:
+            return {}
+        return {"running_mean": (c,), "running_var": (c,), "num_batches_tracked": ()}
+
+    def macs(self, a, inputs, out):
+        return numel(out) if a.affine else 0
+
+
+class LayerNorm(Op):
+    name = "layernorm"
+    aliases = ("layer_norm",)
+    title = "LayerNorm"
+    family = "norm"
+    doc = ("Layer normalisation of each sample over its last `axes` axes (torch.nn.LayerNorm with "
+           "normalized_shape = the trailing `axes` sizes). On a channels-first [N, C, H, W] input, "
+           "axes=3 normalises over C, H and W.")
+    attrs = (
+        Attr("axes", Int(1), 1, "how many trailing axes to normalise over"),
+        _eps(),
+        Attr("affine", BoolType(), True, "learn an elementwise scale (weight) and shift (bias) of "
+             "the normalised shape"),
+    )
+    shape_rule = "output shape = input shape; axes must be less than the rank (the batch is never normalised)"
+    param_rule = "weight and bias of the trailing `axes` sizes (which must be concrete) when affine=true"
+    macs_rule = _MACS_RULE
+
+    def _normalized(self, a, x) -> tuple[int, ...]:
+        if a.axes >= len(x):
+            raise ShapeError(f"axes={a.axes} would normalise over the batch of the rank-{len(x)} "
+                             f"input {fmt_shape(x)}", f"use axes ≤ {len(x) - 1}")
+        tail = x[len(x) - a.axes:]
+        if a.affine and not all(sy.is_int(d) for d in tail):
+            raise ShapeError(f"layernorm needs concrete sizes for its weight, got {fmt_shape(tail)}",
+                             "give the input a concrete size, or use affine=false")
+        return tuple(tail)
+
+    def output_shape(self, a, inputs, ctx):
+        self._normalized(a, inputs[0])
+        return tuple(inputs[0])
+
+    def parameters(self, a, inputs):
+        if not a.affine:
+            return {}
+        shape = self._normalized(a, inputs[0])
+        return {"weight": shape, "bias": shape}
+
+    def macs(self, a, inputs, out):
+        return numel(out) if a.affine else 0
+
+    def label(self, a):
+        return "" if a.axes == 1 else f"{a.axes} axes"
+
+
+class GroupNorm(Op):
+    name = "groupnorm"
+    aliases = ("group_norm",)
+    title = "GroupNorm"
+    family = "norm"
+    doc = ("Group normalisation (torch.nn.GroupNorm): the channels are split into `groups` groups, "
+           "each normalised per sample over its channels and all spatial positions.")
+    attrs = (
+        Attr("groups", Int(1), doc="number of channel groups; must divide the channels"),
+        _eps(),
+        Attr("affine", BoolType(), True, "learn a per-channel scale (weight) and shift (bias)"),
+    )
+    shape_rule = "output shape = input shape [N, C, …]; C must be divisible by groups"
+    param_rule = "weight [C], bias [C] when affine=true"
+    macs_rule = _MACS_RULE
+
+    def output_shape(self, a, inputs, ctx):
+        x = inputs[0]
+        if len(x) < 2:
+            raise ShapeError(f"input has rank {len(x)} ({fmt_shape(x)}), expected [N, C, …]")
+        c = _channels(self, x)
+        if c % a.groups:
+            raise ShapeError(f"groups={a.groups} does not divide {c} channels",
+                             f"use a number of groups that divides {c}")
+        return tuple(x)
+
+    def parameters(self, a, inputs):
+        c = _channels(self, inputs[0])
+        return {"weight": (c,), "bias": (c,)} if a.affine else {}
+
+    def macs(self, a, inputs, out):
+        return numel(out) if a.affine else 0
+
+    def label(self, a):
+        return f"{a.groups} groups"
+
+
+class InstanceNorm(Op):
+    family = "norm"
+    param_rule = "weight [C], bias [C] when affine=true"
+    macs_rule = _MACS_RULE
+
+    def __init__(self, ndim: int):
+        self.ndim = ndim
+        self.name = f"instancenorm{ndim}d"
+        self.aliases = (f"instance_norm{ndim}d",)
+        self.title = f"InstanceNorm{ndim}d"
+        self.doc = (f"Instance normalisation (torch.nn.InstanceNorm{ndim}d): each channel of each "
+                    f"sample normalised over its spatial positions. Buffers running_mean [C], "
+                    f"running_var [C], num_batches_tracked [] when track_running_stats=true.")
+        self.shape_rule = f"output shape = input shape; the input has rank {ndim + 2}"
+        self.attrs = (
+            _eps(),
+            Attr("affine", BoolType(), False, "learn a per-channel scale (weight) and shift (bias)"),
+            Attr("track_running_stats", BoolType(), False, "keep running mean and variance for "
+                 "inference"),
+        )
+
+    def output_shape(self, a, inputs, ctx):
+        x = inputs[0]
+        self.check_rank(x, self.ndim + 2)
+        if a.affine or a.track_running_stats:
+            _channels(self, x)
+        return tuple(x)
+
+    def parameters(self, a, inputs):
+        c = _channels(self, inputs[0]) if a.affine else 0
+        return {"weight": (c,), "bias": (c,)} if a.affine else {}
+
+    def buffers(self, a, inputs):
+        if not a.track_running_stats:
+            return {}
+        c = _channels(self, inputs[0])
+        return {"running_mean": (c,), "running_var": (c,), "num_batches_tracked": ()}
+
+    def macs(self, a, inputs, out):
+        return numel(out) if a.affine else 0
+
+
+OPS = [
+    *(BatchNorm(n) for n in (1, 2, 3)),
+    LayerNorm(), GroupNorm(),
+    *(InstanceNorm(n) for n in (1, 2, 3)),
+]

@@ -1,0 +1,47 @@
+"""Dropout variants. All are the identity at inference."""
+from __future__ import annotations
+
+from archc.ops.base import Attr, Float, Op
+
+_VARIANTS = {
+    # name: (title, doc, required rank or None)
+    "dropout": ("Dropout", "During training, zero each element with probability p and scale the rest "
+                "by 1/(1-p) (torch.nn.Dropout); the identity at inference.", None),
+    "dropout1d": ("Dropout1d", "During training, zero whole channels of an [N, C, L] input with "
+                  "probability p (torch.nn.Dropout1d); the identity at inference.", 3),
+    "dropout2d": ("Dropout2d", "During training, zero whole channels of an [N, C, H, W] input with "
+                  "probability p (torch.nn.Dropout2d, Keras SpatialDropout2D); the identity at "
+                  "inference.", 4),
+    "dropout3d": ("Dropout3d", "During training, zero whole channels of an [N, C, D, H, W] input "
+                  "with probability p (torch.nn.Dropout3d); the identity at inference.", 5),
+    "alpha_dropout": ("AlphaDropout", "Dropout that keeps the mean and variance of SELU "
+                      "activations (torch.nn.AlphaDropout); the identity at inference.", None),
+}
+
+
+class Dropout(Op):
+    family = "regularization"
+    macs_rule = "0 (the identity at inference)"
+
+    def __init__(self, name: str):
+        self.name = name
+        self.title, self.doc, self.rank = _VARIANTS[name]
+        if self.rank:
+            self.ndim = self.rank - 2
+        self.shape_rule = ("output shape = input shape" +
+                           (f"; the input has rank {self.rank}" if self.rank else " (any rank)"))
+        self.attrs = (Attr("p", Float(min=0.0, max=1.0), 0.5, "probability of dropping, in [0, 1]"),)
+
+    def output_shape(self, a, inputs, ctx):
+        if self.rank:
+            self.check_rank(inputs[0], self.rank)
+        return tuple(inputs[0])
+
+    def macs(self, a, inputs, out):
+        return 0
+
+    def label(self, a):
+        return f"p={a.p:g}"
+
+
+OPS = [Dropout(name) for name in _VARIANTS]
