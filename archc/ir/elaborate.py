@@ -29,7 +29,7 @@ from archc.ir.graph import Graph, LayerNode, Scope
 from archc.ops import REGISTRY
 from archc.ops.base import VARIADIC, AttrError, Op, Shape, ShapeError, Word, fmt_shape
 
-META_KWARGS = ("name", "frozen", "init", "bias_init")
+META_KWARGS = ("name", "frozen", "init", "bias_init", "inline")
 INITIALIZERS = ("default", "he_normal", "he_uniform", "glorot_normal", "glorot_uniform",
                 "xavier_normal", "xavier_uniform", "lecun_normal", "normal", "uniform",
                 "zeros", "ones", "orthogonal")
@@ -565,6 +565,10 @@ class Elaborator:
         found, bound = env.lookup(func)
         if found and isinstance(bound, Partial) and not call.args and not call.kwargs:
             return self._apply_partial(bound, piped, call.loc) if piped else bound
+        if found and isinstance(bound, str) and (bound in self.blocks or bound in REGISTRY):
+            func = str(bound)  # a parameter naming a block or op: `unit(64)` with unit = BasicBlock
+        elif found:
+            self.fail(f"'{func}' is {_describe(bound)}, not an op or block", call.loc)
         if func == "repeat":
             return self._repeat(call, env, piped)
         if func in BUILTINS and func not in self.blocks:
@@ -705,14 +709,22 @@ class Elaborator:
                 env.values[p.name] = self.eval(p.default, env)
         self._check_inputs(inputs)
         frozen, init, bias_init = self._meta(meta, loc)
-        instance = self._unique_name(meta.get("name"), loc, explicit="name" in meta,
-                                     default=_snake(block.name))
-        path = tuple(instance.split("."))
-        self.scopes[path] = Scope(path, "block", block.name, loc,
-                                  {k: v for k, v in env.values.items()}, [t.node for t in inputs])
+        inline = meta.get("inline", False)
+        if not isinstance(inline, bool):
+            self.fail(f"inline must be true or false, got {_describe(inline)}", loc)
+        saved = self.scope_path
+        if inline:  # no submodule: the block's layers are named directly in the caller's scope
+            if "name" in meta:
+                self.fail("an inline block has no name of its own", loc, "drop name= or inline=true")
+            instance, path = block.name, saved
+        else:
+            instance = self._unique_name(meta.get("name"), loc, explicit="name" in meta,
+                                         default=_snake(block.name))
+            path = tuple(instance.split("."))
+            self.scopes[path] = Scope(path, "block", block.name, loc,
+                                      {k: v for k, v in env.values.items()}, [t.node for t in inputs])
         for name, tensor in zip(block.inputs, inputs):
             env.values[name] = tensor
-        saved = self.scope_path
         self.scope_path = path
         self.instance_stack.append(f"{block.name} instance '{instance}'"
                                    + (f" (used at line {loc.line})" if loc else ""))
@@ -727,7 +739,8 @@ class Elaborator:
         for r, expr in zip(results, block.returns):
             if not isinstance(r, Tensor):
                 self.fail(f"block {block.name} must return tensors, got {_describe(r)}", expr.loc)
-        self.scopes[path].outputs = [r.node for r in results]
+        if not inline:
+            self.scopes[path].outputs = [r.node for r in results]
         if frozen or init or bias_init:
             for node_id in list(self.g.nodes)[first_node:]:
                 layer = self.g.nodes[node_id]["layer"]
@@ -776,8 +789,6 @@ class Elaborator:
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             self.fail(f"repeat count must be an int ≥ 1, got {_describe(count)}", call.args[0].loc)
         body = call.args[1]
-        if not isinstance(body, (A.Call, A.Name)):
-            self.fail("repeat's second argument must be a layer or block call, e.g. BasicBlock(64)", body.loc)
         meta: dict[str, Any] = {}
         for kw in call.kwargs:
             if kw.name not in META_KWARGS:
@@ -796,8 +807,9 @@ class Elaborator:
         value: Any = piped
         try:
             for index in range(count):
-                part = self.eval(body if isinstance(body, A.Call) else A.Call(func=body.id, loc=body.loc),
-                                 env.child(i=index))
+                if isinstance(body, A.Name):  # repeat(3, relu): a bare op or block name
+                    body = A.Call(func=body.id, loc=body.loc)
+                part = self.eval(body, env.child(i=index))
                 if not isinstance(part, Partial):
                     self.fail(f"repeat's body must be a layer or block, got {_describe(part)}", body.loc)
                 value = self._apply_partial(part, value if isinstance(value, list) else [value], call.loc,

@@ -1,0 +1,16 @@
+"""The operation library: every op archc knows, by name and alias."""
+from archc.ops import activation, conv, linear, merge, norm, pool, regularization, resample
+from archc.ops.base import OpRegistry
+
+REGISTRY = OpRegistry([
+    *conv.OPS,
+    *pool.OPS,
+    *linear.OPS,
+    *norm.OPS,
+    *activation.OPS,
+    *regularization.OPS,
+    *resample.OPS,
+    *merge.OPS,
+])
+
+__all__ = ["REGISTRY"]

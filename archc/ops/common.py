@@ -6,7 +6,7 @@ from typing import Sequence
 
 from archc import symbolic as sy
 from archc.symbolic import Dim
-from archc.ops.base import Shape, ShapeContext, ShapeError, fmt_shape, spatial_text
+from archc.ops.base import Shape, ShapeContext, ShapeError, spatial_text
 
 Pads = tuple[tuple[int, int], ...]
 
@@ -128,7 +128,8 @@ def sliding_output(ins: Sequence[Dim], kernel: Sequence[int], stride: Sequence[i
 
     floor mode: out = floor((in + pb + pa - eff) / stride) + 1, eff = dilation*(kernel-1)+1;
     ceil mode (PyTorch): out = ceil((in + pb + pa - eff) / stride) + 1, minus 1 when the last
-    window would start past the input and the left padding ((out-1)*stride >= in + pb);
+    window would start past the input and the left padding ((out-1)*stride >= in + pb); the
+    last window may then run past the end, so the input may be smaller than the kernel;
     `same`: out = ceil(in / stride)."""
     n = len(ins)
     eff = effective_kernel(kernel, dilation)
@@ -136,8 +137,10 @@ def sliding_output(ins: Sequence[Dim], kernel: Sequence[int], stride: Sequence[i
         return tuple(sy.ceildiv(i, s) for i, s in zip(ins, stride))
     pads = pads_of(padding, n)
 
-    # every axis must hold at least one window: in + pb + pa - eff + 1 >= 1
-    fits = [is_positive(sy.add(i, pb + pa - e + 1), ctx) for i, e, (pb, pa) in zip(ins, eff, pads)]
+    # every axis must hold at least one window: in + pb + pa - eff + 1 >= 1; in ceil mode (as in
+    # PyTorch) a window may run past the end as long as it starts inside: in + pb + pa - eff + stride >= 1
+    fits = [is_positive(sy.add(i, pb + pa - e + (s if ceil_mode else 1)), ctx)
+            for i, e, s, (pb, pa) in zip(ins, eff, stride, pads)]
     if not all(fits):
         raise _too_large(ins, kernel, dilation, eff, pads, what)
 

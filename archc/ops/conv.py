@@ -8,6 +8,7 @@ from archc.ops.common import (check_rank, concrete, effective_kernel, input_text
                               pads_of, padding_text, short_text, sliding_output, window_label)
 
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
+_PRIMED = {1: "L'", 2: "H', W'", 3: "D', H', W'"}
 
 _PADDING_DOC = ("zero padding: an int for every side, one int per spatial axis, per axis a pair "
                 "(before, after), `valid` (none) or `same` (output size ceil(in / stride), as "
@@ -61,7 +62,7 @@ class Conv(Op):
         self.title = f"Conv{ndim}d"
         self.doc = (f"{ndim}-d convolution over an input [N, C, {_SPATIAL[ndim]}], as torch.nn.Conv{ndim}d: "
                     f"`out` filters of size kernel, each seeing in_channels/groups channels.")
-        self.shape_rule = f"[N, C, {_SPATIAL[ndim]}] → [N, out, *spatial]; " + _WINDOW_RULE + \
+        self.shape_rule = f"[N, C, {_SPATIAL[ndim]}] → [N, out, {_PRIMED[ndim]}]; " + _WINDOW_RULE + \
             "; C and out must be divisible by groups"
         self.attrs = (
             Attr("out", Int(1), doc="number of output channels (filters)"),
@@ -111,7 +112,7 @@ class DepthwiseConv(Op):
         self.doc = (f"{ndim}-d depthwise convolution: each input channel is convolved with its own "
                     f"`multiplier` filters (torch.nn.Conv{ndim}d with groups = in_channels, "
                     f"out = in_channels*multiplier).")
-        self.shape_rule = (f"[N, C, {_SPATIAL[ndim]}] → [N, C*multiplier, *spatial]; " + _WINDOW_RULE)
+        self.shape_rule = (f"[N, C, {_SPATIAL[ndim]}] → [N, C*multiplier, {_PRIMED[ndim]}]; " + _WINDOW_RULE)
         self.attrs = (
             _attr_kernel(),
             Attr("multiplier", Int(1), 1, "output channels per input channel"),
@@ -161,7 +162,7 @@ class SeparableConv(Op):
                     f"depthwise convolution (`multiplier` filters per input channel, stride, padding "
                     f"and dilation apply here) followed by a 1×1 pointwise convolution to `out` "
                     f"channels; in PyTorch two Conv{ndim}d modules named `depthwise` and `pointwise`.")
-        self.shape_rule = (f"[N, C, {_SPATIAL[ndim]}] → [N, out, *spatial]; " + _WINDOW_RULE)
+        self.shape_rule = (f"[N, C, {_SPATIAL[ndim]}] → [N, out, {_PRIMED[ndim]}]; " + _WINDOW_RULE)
         self.attrs = (
             Attr("out", Int(1), doc="number of output channels (of the pointwise convolution)"),
             _attr_kernel(), _attr_stride(), _attr_padding(), _attr_dilation(),
@@ -214,7 +215,7 @@ class ConvTranspose(Op):
         self.doc = (f"{ndim}-d transposed convolution (the gradient of conv{ndim}d, used to "
                     f"upsample), as torch.nn.ConvTranspose{ndim}d.")
         self.shape_rule = (
-            f"[N, C, {_SPATIAL[ndim]}] → [N, out, *spatial]; per spatial axis out = (in-1)*stride "
+            f"[N, C, {_SPATIAL[ndim]}] → [N, out, {_PRIMED[ndim]}]; per spatial axis out = (in-1)*stride "
             f"- pad_before - pad_after + dilation*(kernel-1) + output_padding + 1, which must be ≥ 1; "
             f"padding=same: out = in*stride (as Keras Conv{ndim}DTranspose); padding=valid: "
             f"out = (in-1)*stride + dilation*(kernel-1) + 1 + output_padding; output_padding must be "

@@ -2,18 +2,19 @@
 from __future__ import annotations
 
 from archc import symbolic as sy
-from archc.ops.base import (Attr, BoolType, Int, Ints, Op, Optional, Padding, ShapeError, Window,
+from archc.ops.base import (Attr, BoolType, Ints, Op, Optional, Padding, ShapeError, Window,
                             numel)
-from archc.ops.common import (check_rank, effective_kernel, ints_text, pads_of, short_text,
-                              sliding_output, window_label)
+from archc.ops.common import (check_rank, effective_kernel, ints_text, short_text, sliding_output,
+                              window_label)
 
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
+_PRIMED = {1: "L'", 2: "H', W'", 3: "D', H', W'"}
 
 _KIND = {
-    "max": ("Max", "the maximum of each window"),
-    "avg": ("Avg", "the mean of each window"),
-    "min": ("Min", "the minimum of each window (as -maxpool(-x))"),
-    "sum": ("Sum", "the sum of each window (as avgpool × window size, padding counted as zeros)"),
+    "max": ("Max", "max", "the maximum of its window"),
+    "avg": ("Avg", "average", "the mean of its window"),
+    "min": ("Min", "min", "the minimum of its window (as -maxpool(-x))"),
+    "sum": ("Sum", "sum", "the sum of its window (as avgpool × window size, padding counted as zeros)"),
 }
 
 
@@ -23,15 +24,15 @@ class Pool(Op):
 
     def __init__(self, kind: str, ndim: int):
         self.kind, self.ndim = kind, ndim
-        cap, what = _KIND[kind]
+        cap, word, what = _KIND[kind]
         self.name = f"{kind}pool{ndim}d"
         self.aliases = (f"{kind}_pool{ndim}d",)
         self.title = f"{cap}Pool{ndim}d"
         torch_eq = {"max": f" (torch.nn.MaxPool{ndim}d)", "avg": f" (torch.nn.AvgPool{ndim}d)"}.get(kind, "")
-        self.doc = f"{ndim}-d {kind} pooling: each output position is {what}{torch_eq}."
+        self.doc = f"{ndim}-d {word} pooling: each output is {what}{torch_eq}."
         dil = "dilation*(kernel-1)" if kind in ("max", "min") else "(kernel-1)"
         self.shape_rule = (
-            f"[N, C, {_SPATIAL[ndim]}] → [N, C, *spatial]; per spatial axis "
+            f"[N, C, {_SPATIAL[ndim]}] → [N, C, {_PRIMED[ndim]}]; per spatial axis "
             f"out = floor((in + pad_before + pad_after - {dil} - 1) / stride) + 1, which must be ≥ 1; "
             f"ceil_mode=true (PyTorch): out = ceil((in + pad_before + pad_after - {dil} - 1) / stride) + 1, "
             f"minus 1 when (out-1)*stride ≥ in + pad_before (the last window must start inside the "
@@ -95,7 +96,7 @@ class GlobalPool(Op):
         self.name = f"global_{kind}pool"
         self.aliases = (f"global_{kind}_pool",)
         self.title = f"Global{_KIND[kind][0]}Pool"
-        self.doc = (f"Global {kind} pooling: {'the mean' if kind == 'avg' else 'the maximum'} of each "
+        self.doc = (f"Global {_KIND[kind][1]} pooling: {'the mean' if kind == 'avg' else 'the maximum'} of each "
                     f"channel over all spatial positions, for inputs of any spatial rank.")
         self.shape_rule = ("[N, C, *spatial] → [N, C] (as Keras Global"
                            f"{'Average' if kind == 'avg' else 'Max'}Pooling), or [N, C, 1, …, 1] "
@@ -125,11 +126,11 @@ class AdaptivePool(Op):
 
     def __init__(self, kind: str, ndim: int):
         self.kind, self.ndim = kind, ndim
-        cap = _KIND[kind][0]
+        cap, word = _KIND[kind][:2]
         self.name = f"adaptive_{kind}pool{ndim}d"
         self.aliases = (f"adaptive_{kind}_pool{ndim}d",)
         self.title = f"Adaptive{cap}Pool{ndim}d"
-        self.doc = (f"{ndim}-d adaptive {kind} pooling to a fixed output size, whatever the input size "
+        self.doc = (f"{ndim}-d adaptive {word} pooling to a fixed output size, whatever the input size "
                     f"(torch.nn.Adaptive{cap}Pool{ndim}d): output position i of an axis covers input "
                     f"positions floor(i*in/out) to ceil((i+1)*in/out) - 1.")
         self.shape_rule = f"[N, C, {_SPATIAL[ndim]}] → [N, C, *output_size]"

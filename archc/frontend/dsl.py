@@ -1,0 +1,695 @@
+"""The `.arch` DSL front end: text -> `archc.ast.Spec`.
+
+The grammar is `dsl.lark` (LALR(1)); a small post-lexer decides which newlines end a statement
+(see the grammar file for the rules and the operator precedence). The parser is built once per
+process, lazily. Every error is a `SpecErrors` that points at the spec with a caret, says what
+was expected in words and gives a hint; no lark exception escapes.
+"""
+from __future__ import annotations
+
+import contextvars
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+
+from archc import ast as A
+from archc.errors import SpecError, SpecErrors, register_source
+
+GRAMMAR_FILE = Path(__file__).with_name("dsl.lark")
+
+KEYWORDS = frozenset({"model", "import", "param", "input", "output", "block", "return", "if",
+                      "else", "and", "or", "not", "true", "false", "none", "True", "False",
+                      "None"})
+
+# Token texts after which a newline does not end the statement ...
+_CONTINUE_AFTER = frozenset({"->", ",", "(", "[", "=", ":", ".", "if", "else", "and", "or", "not",
+                             "+", "-", "*", "/", "//", "%", "**", "==", "!=", "<", "<=", ">",
+                             ">="})
+# ... and token texts that, first on a line, continue the previous line.
+_CONTINUE_BEFORE = frozenset({"->", "else", "if", "and", "or", ".", ",", "+", "-", "*", "/",
+                              "//", "%", "**", "==", "!=", "<", "<=", ">", ">="})
+_BINARY_OPS = frozenset({"+", "-", "*", "/", "//", "%", "**"})
+_COMPARE_OPS = frozenset({"==", "!=", "<", "<=", ">", ">="})
+_OPENERS = {"(": ")", "[": "]"}
+
+# Whether the parse in progress is a lone expression (`parse_expr`): then every newline is
+# insignificant.
+_EXPR_MODE: contextvars.ContextVar[bool] = contextvars.ContextVar("archc_expr_mode", default=False)
+
+
+class _PostLex:
+    """Turns the lexer's raw newlines into statement separators, and remembers the tokens it
+    passed on (and the open brackets) so that syntax errors can explain themselves."""
+
+    always_accept = ("_NL",)
+
+    def __init__(self) -> None:
+        self.text_of: dict[str, str] = {}  # terminal name -> its literal text, once known
+        self.history: list[Token] = []
+        self.brackets: list[Token] = []
+
+    def _text(self, tok: Token) -> str:
+        """The literal text of a keyword or punctuation token; "\\n" for a newline; otherwise
+        the token's type (NAME, INT, FLOAT, STRING, $END)."""
+        if tok.type == "_NL":
+            return "\n"
+        return self.text_of.get(tok.type, tok.type)
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        expr_mode = _EXPR_MODE.get()
+        self.history = history = []
+        self.brackets = brackets = []
+        pending: Token | None = None
+        prev: Token | None = None  # last token passed on (newline tokens included)
+        for tok in stream:
+            if tok.type == "_NL":
+                if expr_mode or brackets or prev is None or prev.type == "_NL":
+                    continue
+                text = self._text(prev)
+                if text in _CONTINUE_AFTER or text == "{":
+                    continue
+                if pending is None:
+                    pending = tok
+                continue
+            text = self._text(tok)
+            if pending is not None:
+                if text not in _CONTINUE_BEFORE:
+                    history.append(pending)
+                    yield pending
+                    prev = pending
+                pending = None
+            if text == "}" and prev is not None and prev.type != "_NL" and self._text(prev) != "{":
+                nl = _synthetic_nl(prev)
+                history.append(nl)
+                yield nl
+            if text in _OPENERS:
+                brackets.append(tok)
+            elif text in (")", "]") and brackets:
+                brackets.pop()
+            history.append(tok)
+            yield tok
+            prev = tok
+        if not expr_mode and prev is not None and prev.type != "_NL" and not brackets:
+            nl = _synthetic_nl(prev)
+            history.append(nl)
+            yield nl
+
+
+def _synthetic_nl(after: Token) -> Token:
+    line = after.end_line or after.line
+    col = after.end_column or after.column
+    return Token("_NL", "", start_pos=after.end_pos, line=line, column=col, end_line=line,
+                 end_column=col + 1, end_pos=after.end_pos)
+
+
+_PARSER: Lark | None = None
+_POSTLEX = _PostLex()
+
+
+def _parser() -> Lark:
+    global _PARSER
+    if _PARSER is None:
+        parser = Lark(GRAMMAR_FILE.read_text(encoding="utf-8"), parser="lalr", lexer="basic",
+                      start=["start", "expr_only"], postlex=_POSTLEX, propagate_positions=True,
+                      maybe_placeholders=False, cache=True)
+        _POSTLEX.text_of = {t.name: t.pattern.value for t in parser.terminals
+                            if t.pattern.type == "str"}
+        _PARSER = parser
+    return _PARSER
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+def parse_dsl(text: str, file: str = "<string>") -> A.Spec:
+    """Parse a whole `.arch` file."""
+    register_source(file, text)
+    tree = _parse(text, "start", file, 1, 1)
+    builder = _Builder(file, 1, 1)
+    spec = builder.transform_root(tree)
+    if builder.errors:
+        raise SpecErrors(sorted(builder.errors, key=_err_pos))
+    return spec
+
+
+def parse_expr(text: str, file: str, line: int = 1, col: int = 1) -> A.Expr:
+    """Parse one expression (a YAML scalar). Locs are offset so that the text starts at
+    `file:line:col`; the caller registers the file's source."""
+    return _parse_expr(text, file, line, col)
+
+
+def _parse_expr(text: str, file: str, line: int, col: int, at: A.Loc | None = None) -> A.Expr:
+    """`at`: give every node (and error) this loc instead of its own (for YAML scalars whose
+    text does not map column for column onto the file, such as multi-line ones)."""
+    token = _EXPR_MODE.set(True)
+    try:
+        tree = _parse(text, "expr_only", file, line, col, at)
+    finally:
+        _EXPR_MODE.reset(token)
+    builder = _Builder(file, line, col, at)
+    expr = builder.transform_root(tree)
+    if builder.errors:
+        raise SpecErrors(sorted(builder.errors, key=_err_pos))
+    return expr
+
+
+def _err_pos(err: SpecError) -> tuple:
+    return (err.loc.line, err.loc.col) if err.loc else (0, 0)
+
+
+def _parse(text: str, start: str, file: str, line: int, col: int, at: A.Loc | None = None) -> Tree:
+    parser = _parser()
+    try:
+        return parser.parse(text, start=start)
+    except UnexpectedInput as e:
+        err = _explain(e, text, start, _Offset(file, line, col, at))
+    raise SpecErrors([err])
+
+
+# ----------------------------------------------------------------------------- locations
+
+
+class _Offset:
+    def __init__(self, file: str, line: int, col: int, at: A.Loc | None = None) -> None:
+        self.file, self.line0, self.col0, self.at = file, line, col, at
+
+    def loc(self, line: int, col: int, end_line: int | None = None,
+            end_col: int | None = None) -> A.Loc:
+        if self.at is not None:
+            return self.at
+        abs_col = col + self.col0 - 1 if line == 1 else col
+        end = None
+        if end_col is not None and end_line == line:
+            end = end_col + self.col0 - 1 if line == 1 else end_col
+        return A.Loc(file=self.file, line=line + self.line0 - 1, col=abs_col, end_col=end)
+
+    def tok(self, tok: Token) -> A.Loc:
+        return self.loc(tok.line, tok.column, tok.end_line, tok.end_column)
+
+    def meta(self, meta: Any) -> A.Loc:
+        return self.loc(meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+# ----------------------------------------------------------------------------- tree -> AST
+
+
+class _Statement:
+    """`model NAME` (not an AST node of its own: it sets `Spec.name`)."""
+
+    def __init__(self, name: str, loc: A.Loc) -> None:
+        self.name, self.loc = name, loc
+
+
+class _Return:
+    def __init__(self, values: list, loc: A.Loc) -> None:
+        self.values, self.loc = values, loc
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", "'": "'", '"': '"'}
+_ESCAPE_RE = re.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)")
+
+
+def _unescape(body: str) -> str:
+    def one(m: re.Match) -> str:
+        s = m.group(1)
+        if len(s) > 1:
+            return chr(int(s[1:], 16))
+        return _ESCAPES.get(s, "\\" + s)
+    return _ESCAPE_RE.sub(one, body)
+
+
+@v_args(meta=True)
+class _Builder(Transformer):
+    def __init__(self, file: str, line: int = 1, col: int = 1, at: A.Loc | None = None) -> None:
+        super().__init__(visit_tokens=False)
+        self.off = _Offset(file, line, col, at)
+        self.errors: list[SpecError] = []
+
+    def transform_root(self, tree: Tree) -> Any:
+        try:
+            return self.transform(tree)
+        except VisitError as e:  # a bug in this module, not the user's: let it surface
+            raise e.orig_exc from e
+
+    def _error(self, message: str, loc: A.Loc | None, hint: str | None = None) -> None:
+        self.errors.append(SpecError(message, loc, hint))
+
+    def _loc(self, meta: Any) -> A.Loc:
+        return self.off.meta(meta)
+
+    def _tloc(self, tok: Token) -> A.Loc:
+        return self.off.tok(tok)
+
+    # ------------------------------------------------------------------ statements
+
+    def start(self, meta: Any, children: list) -> A.Spec:
+        spec: dict[str, Any] = {"name": None, "imports": [], "params": [], "inputs": [],
+                                "blocks": [], "body": [], "outputs": []}
+        model_loc = None
+        for stmt in children:
+            if isinstance(stmt, _Statement):
+                if model_loc is not None:
+                    self._error("the model is named twice", stmt.loc,
+                                f"keep one 'model' line (the first, at line {model_loc.line}, "
+                                f"names it '{spec['name']}')")
+                    continue
+                spec["name"], model_loc = stmt.name, stmt.loc
+            elif isinstance(stmt, A.Import):
+                spec["imports"].append(stmt)
+            elif isinstance(stmt, A.Param):
+                spec["params"].append(stmt)
+            elif isinstance(stmt, A.Input):
+                spec["inputs"].append(stmt)
+            elif isinstance(stmt, A.BlockDef):
+                spec["blocks"].append(stmt)
+            elif isinstance(stmt, A.Assign):
+                spec["body"].append(stmt)
+            elif isinstance(stmt, A.Output):
+                spec["outputs"].append(stmt)
+        return A.Spec(loc=self.off.loc(1, 1), **spec)
+
+    def expr_only(self, meta: Any, children: list) -> A.Expr:
+        return children[0]
+
+    def model_stmt(self, meta: Any, children: list) -> _Statement:
+        tok = children[0]
+        name = _unescape(tok.value[1:-1]) if tok.type == "STRING" else tok.value
+        return _Statement(name, self._tloc(tok))
+
+    def import_stmt(self, meta: Any, children: list) -> A.Import:
+        tok = children[0]
+        return A.Import(path=_unescape(tok.value[1:-1]), loc=self._tloc(tok))
+
+    def param_stmt(self, meta: Any, children: list) -> A.Param:
+        name = children[0]
+        default = children[1] if len(children) > 1 else None
+        return A.Param(name=name.value, default=default, loc=self._tloc(name))
+
+    def input_stmt(self, meta: Any, children: list) -> A.Input:
+        name = children[0]
+        return A.Input(name=name.value, shape=children[1:], loc=self._tloc(name))
+
+    def output_stmt(self, meta: Any, children: list) -> A.Output:
+        name = children[0]
+        loc = self._tloc(name)
+        value = children[1] if len(children) > 1 else A.Name(id=name.value, loc=loc)
+        return A.Output(name=name.value, value=value, loc=loc)
+
+    def assign(self, meta: Any, children: list) -> A.Assign:
+        names, value = children[:-1], children[-1]
+        first, last = names[0], names[-1]
+        loc = self.off.loc(first.line, first.column, last.end_line, last.end_column)
+        seen: set[str] = set()
+        for tok in names:
+            if tok.value in seen:
+                self._error(f"'{tok.value}' is assigned twice in one statement", self._tloc(tok),
+                            "give each target its own name")
+            seen.add(tok.value)
+        return A.Assign(targets=[t.value for t in names], value=value, loc=loc)
+
+    def block_params(self, meta: Any, children: list) -> list[A.Param]:
+        return children
+
+    def block_param(self, meta: Any, children: list) -> A.Param:
+        name = children[0]
+        default = children[1] if len(children) > 1 else None
+        return A.Param(name=name.value, default=default, loc=self._tloc(name))
+
+    def block_inputs(self, meta: Any, children: list) -> list[Token]:
+        return children
+
+    def return_stmt(self, meta: Any, children: list) -> _Return:
+        return _Return(children, self._loc(meta))
+
+    def block_def(self, meta: Any, children: list) -> A.BlockDef:
+        name, params, inputs, stmts = children[0], children[1], children[2], children[3:]
+        loc = self._tloc(name)
+        seen: dict[str, Token | A.Param] = {}
+        for p in params:
+            if p.name in seen:
+                self._error(f"block '{name.value}' has two parameters named '{p.name}'", p.loc,
+                            "rename one of them")
+            seen[p.name] = p
+        for tok in inputs:
+            if tok.value in seen:
+                what = "parameter" if isinstance(seen[tok.value], A.Param) else "input"
+                self._error(f"block '{name.value}' already has a {what} named '{tok.value}'",
+                            self._tloc(tok), "inputs and parameters need distinct names")
+            seen[tok.value] = tok
+        body: list[A.Assign] = []
+        returns: list | None = None
+        for stmt in stmts:
+            if isinstance(stmt, _Return):
+                if returns is not None:
+                    self._error(f"block '{name.value}' returns twice", stmt.loc,
+                                "a block has one 'return'; return several values as "
+                                "'return a, b'")
+                else:
+                    returns = stmt.values
+            elif returns is not None:
+                self._error(f"statement after 'return' in block '{name.value}'", stmt.loc,
+                            "'return' must be the last statement of a block")
+            else:
+                body.append(stmt)
+        if returns is None:
+            self._error(f"block '{name.value}' has no 'return'", loc,
+                        "end the block with 'return <tensor>'")
+            returns = []
+        return A.BlockDef(name=name.value, params=params, inputs=[t.value for t in inputs],
+                          body=body, returns=returns, loc=loc)
+
+    # ------------------------------------------------------------------ expressions
+
+    def ifexpr(self, meta: Any, children: list) -> A.IfExpr:
+        body, test, orelse = children
+        return A.IfExpr(test=test, body=body, orelse=orelse, loc=self._loc(meta))
+
+    def or_(self, meta: Any, children: list) -> A.BoolOp:
+        return A.BoolOp(op="or", left=children[0], right=children[1], loc=self._loc(meta))
+
+    def and_(self, meta: Any, children: list) -> A.BoolOp:
+        return A.BoolOp(op="and", left=children[0], right=children[1], loc=self._loc(meta))
+
+    def not_(self, meta: Any, children: list) -> A.Unary:
+        return A.Unary(op="not", operand=children[0], loc=self._loc(meta))
+
+    def compare(self, meta: Any, children: list) -> A.Compare:
+        left, op, right = children
+        return A.Compare(op=op.value, left=left, right=right, loc=self._loc(meta))
+
+    def pipe(self, meta: Any, children: list) -> A.Pipe:
+        return A.Pipe(source=children[0], target=children[1], loc=self._loc(meta))
+
+    def target(self, meta: Any, children: list) -> A.Call:
+        item = children[0]
+        if isinstance(item, Token):
+            return A.Call(func=item.value, loc=self._tloc(item))
+        return item
+
+    def binary(self, meta: Any, children: list) -> A.Binary:
+        left, op, right = children
+        return A.Binary(op=op.value, left=left, right=right, loc=self._loc(meta))
+
+    def unary(self, meta: Any, children: list) -> A.Unary:
+        op, operand = children
+        return A.Unary(op=op.value, operand=operand, loc=self._loc(meta))
+
+    def attribute(self, meta: Any, children: list) -> A.Attribute:
+        return A.Attribute(value=children[0], attr=children[1].value, loc=self._loc(meta))
+
+    def subscript(self, meta: Any, children: list) -> A.Subscript:
+        return A.Subscript(value=children[0], index=children[1], loc=self._loc(meta))
+
+    def name(self, meta: Any, children: list) -> A.Name:
+        return A.Name(id=children[0].value, loc=self._loc(meta))
+
+    def int(self, meta: Any, children: list) -> A.Num:
+        return A.Num(value=int(children[0].value.replace("_", "")), loc=self._loc(meta))
+
+    def float(self, meta: Any, children: list) -> A.Num:
+        return A.Num(value=float(children[0].value.replace("_", "")), loc=self._loc(meta))
+
+    def string(self, meta: Any, children: list) -> A.Str:
+        return A.Str(value=_unescape(children[0].value[1:-1]), loc=self._loc(meta))
+
+    def true(self, meta: Any, children: list) -> A.Bool:
+        return A.Bool(value=True, loc=self._loc(meta))
+
+    def false(self, meta: Any, children: list) -> A.Bool:
+        return A.Bool(value=False, loc=self._loc(meta))
+
+    def none(self, meta: Any, children: list) -> A.NoneLit:
+        return A.NoneLit(loc=self._loc(meta))
+
+    def list(self, meta: Any, children: list) -> A.ListExpr:
+        return A.ListExpr(items=children, loc=self._loc(meta))
+
+    def paren(self, meta: Any, children: list) -> A.Expr:
+        return children[0]
+
+    def kwarg(self, meta: Any, children: list) -> A.Keyword:
+        return A.Keyword(name=children[0].value, value=children[1], loc=self._loc(meta))
+
+    def call(self, meta: Any, children: list) -> A.Call:
+        func, items = children[0].value, children[1:]
+        args: list = []
+        kwargs: list[A.Keyword] = []
+        for item in items:
+            if isinstance(item, A.Keyword):
+                if any(k.name == item.name for k in kwargs):
+                    self._error(f"keyword argument '{item.name}' is given twice in the call to "
+                                f"'{func}'", item.loc, "remove one of them")
+                    continue
+                kwargs.append(item)
+            elif kwargs:
+                self._error(f"positional argument after keyword argument in the call to "
+                            f"'{func}'", item.loc,
+                            "put positional arguments first, or name this one")
+            else:
+                args.append(item)
+        return A.Call(func=func, args=args, kwargs=kwargs, loc=self._loc(meta))
+
+
+# ----------------------------------------------------------------------------- syntax errors
+
+_EXPR_START = frozenset({"NAME", "INT", "FLOAT", "STRING", "(", "[", "-", "+", "not", "true",
+                         "True", "false", "False", "none", "None"})
+_OPERATORS = frozenset(_BINARY_OPS | _COMPARE_OPS | {"->", "if", "and", "or", ".", "["})
+_ORDER = ["')'", "']'", "','", "'='", "':'", "'->'", "'else'", "end of line", "an expression",
+          "a name", "a string", "a number"]
+
+
+def _describe_token(tok: Token, text: str) -> str:
+    if tok.type == "$END":
+        return "end of file"
+    if tok.type == "_NL":
+        return "end of line"
+    if tok.type == "NAME":
+        return f"name '{tok.value}'"
+    if tok.type in ("INT", "FLOAT"):
+        return f"number {tok.value}"
+    if tok.type == "STRING":
+        return f"string {tok.value}"
+    if text in KEYWORDS:
+        return f"keyword '{text}'"
+    return f"'{text}'"
+
+
+def _describe_expected(expected: set[str], text_of: dict[str, str]) -> str:
+    texts = {text_of.get(t, t) for t in expected}
+    words: list[str] = []
+    operators = len(texts & (_BINARY_OPS | _COMPARE_OPS)) >= 3
+    if operators:
+        texts -= _OPERATORS | {"("}
+    if {"NAME", "INT", "("} <= texts:
+        texts -= _EXPR_START | {"FLOAT"}
+        words.append("an expression")
+    for t in sorted(texts):
+        if t == "NAME":
+            words.append("a name")
+        elif t in ("INT", "FLOAT"):
+            if "a number" not in words:
+                words.append("a number")
+        elif t == "STRING":
+            words.append("a string")
+        elif t == "_NL":
+            words.append("end of line")
+        elif t == "$END":
+            words.append("end of file")
+        else:
+            words.append(f"'{t}'")
+    words.sort(key=lambda w: (_ORDER.index(w) if w in _ORDER else len(_ORDER), w))
+    if operators:
+        words.append("an operator")
+    if not words:
+        return ""
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _explain(e: UnexpectedInput, text: str, start: str, off: _Offset) -> SpecError:
+    post = _POSTLEX
+    text_of = post.text_of
+    if isinstance(e, UnexpectedCharacters):
+        loc = off.loc(e.line, e.column, e.line, e.column + 1)
+        ch = e.char
+        if ch in "\"'":
+            return SpecError("unterminated string", loc,
+                             f"close the string with {ch} on the same line")
+        hints = {"!": "write 'not x' for negation, '!=' for 'not equal'",
+                 "&": "write 'and'", "|": "write 'or'",
+                 ";": "put each statement on its own line",
+                 "{": "'{' only opens a block body: 'block Name(params)(inputs) { ... }'",
+                 "}": "'}' only closes a block body"}
+        shown = repr(ch)[1:-1] if not ch.isprintable() else ch
+        return SpecError(f"unexpected character '{shown}'", loc,
+                         hints.get(ch, "names are made of letters, digits and '_'"))
+
+    assert isinstance(e, UnexpectedToken)
+    tok = e.token
+    ttext = post._text(tok)
+    try:  # exact for this state (the parse table's `expected` merges LALR look-aheads)
+        expected: set[str] = set(e.interactive_parser.accepts())
+    except Exception:  # pragma: no cover - best effort
+        expected = set(e.expected or ())
+    if start == "expr_only":
+        expected.discard("_NL")
+    history = post.history
+    # Position: the token itself (for end of file: just after the last token).
+    if tok.type == "$END" or tok.line is None:
+        last = history[-1] if history else None
+        if last is not None:
+            line, col = last.end_line or last.line, last.end_column or last.column
+        else:
+            line, col = 1, 1
+        loc = off.loc(line, col, line, col + 1)
+    else:
+        end_col = tok.end_column if tok.end_line == tok.line else None
+        loc = off.loc(tok.line, tok.column, tok.line, end_col or tok.column + 1)
+
+    # Where we are: the innermost open bracket and the token before the error.
+    index = _history_index(history, tok)
+    before = history[:index]
+    prev = before[-1] if before else None
+    prev_text = post._text(prev) if prev is not None else None
+    open_brackets = _open_brackets(before, post)
+    context = ""
+    if open_brackets:
+        ob = open_brackets[-1]
+        i = _history_index(before, ob)
+        callee = before[i - 1] if i > 0 and before[i - 1].type == "NAME" else None
+        if post._text(ob) == "(":
+            context = f" in the arguments of '{callee.value}'" if callee else " in parentheses"
+        else:
+            context = " in a list" if not (callee or (i > 0 and post._text(before[i - 1]) in
+                                                      (")", "]"))) else " in a subscript"
+
+    what = _describe_token(tok, ttext)
+    exp = _describe_expected(expected, text_of)
+    message = f"unexpected {what}{context}"
+    if exp:
+        message += f"; expected {exp}"
+    hint = None
+
+    if prev_text == "->" and tok.type != "NAME":
+        message = f"expected an op or block call after '->', found {what}"
+        hint = ("the right side of '->' is one call, such as 'relu' or 'conv2d(64, 3)'")
+    elif ttext == "->" and "->" not in {text_of.get(t, t) for t in expected}:
+        hint = "'->' needs a tensor on its left, e.g. 'y = x -> relu'"
+    elif ttext in _BINARY_OPS | {".", "["} and _after_pipe_target(before, post):
+        example = {".": "(x -> f).channels", "[": "(x -> f).shape[0]"}.get(ttext,
+                                                                         f"(x -> f) {ttext} y")
+        hint = ("'->' binds looser than arithmetic and its right side is a single call; to use "
+                f"the pipe's result, parenthesise it: '{example}'")
+    elif ttext in _COMPARE_OPS and _after_comparison(before, post):
+        hint = "comparisons do not chain: write 'a < b and b < c'"
+    elif ttext == "=" and "==" in {text_of.get(t, t) for t in expected}:
+        hint = "use '==' to compare; '=' only assigns (or names a keyword argument)"
+    elif ttext == "return" and not _inside_block(before, post):
+        hint = "'return' is only allowed inside a block"
+    elif ttext in KEYWORDS and "NAME" in expected:
+        hint = f"'{ttext}' is a reserved word; choose another name"
+    elif prev_text in KEYWORDS and ttext in ("=", ",", ":") and "NAME" in expected:
+        hint = f"'{prev_text}' is a reserved word; choose another name"
+    elif ttext in ("model", "import", "param", "input", "output", "block") \
+            and _inside_block(before, post):
+        hint = f"'{ttext}' statements belong at the top level, outside blocks"
+    elif ttext == "(" and prev is not None and prev.type == "NAME" and \
+            (len(before) == 1 or post._text(before[-2]) in ("\n", "{")):
+        hint = "a statement must name its result, e.g. 'y = f(x)'"
+    elif tok.type in ("_NL", "$END") and "else" in {text_of.get(t, t) for t in expected}:
+        hint = "a conditional needs both branches: 'a if cond else b'"
+    elif tok.type == "$END" and open_brackets:
+        ob = open_brackets[-1]
+        closer = _OPENERS[post._text(ob)]
+        ol = off.tok(ob)
+        message = f"'{post._text(ob)}' is never closed{context}"
+        loc = ol
+        hint = f"add the matching '{closer}'"
+    elif open_brackets and tok.type in ("NAME", "INT", "FLOAT", "STRING") and "," in \
+            {text_of.get(t, t) for t in expected}:
+        ob = open_brackets[-1]
+        if ob.line != tok.line:
+            hint = (f"is a '{_OPENERS[post._text(ob)]}' missing? the "
+                    f"'{post._text(ob)}' at line {off.tok(ob).line}, column {off.tok(ob).col} "
+                    f"is still open")
+        else:
+            hint = "separate arguments and list items with ','"
+    elif tok.type == "_NL" and prev_text in ("=",):
+        hint = "give a value after '='"
+    elif not open_brackets and "_NL" in expected and \
+            (tok.type in ("NAME", "INT", "FLOAT", "STRING") or ttext in ("(", "[")):
+        hint = "a statement ends with its line; is an operator missing?"
+    return SpecError(message, loc, hint)
+
+
+def _history_index(history: list[Token], tok: Token) -> int:
+    for i in range(len(history) - 1, -1, -1):
+        if history[i] is tok:
+            return i
+    return len(history)
+
+
+def _open_brackets(tokens: list[Token], post: _PostLex) -> list[Token]:
+    stack: list[Token] = []
+    for t in tokens:
+        text = post._text(t)
+        if text in _OPENERS:
+            stack.append(t)
+        elif text in (")", "]") and stack:
+            stack.pop()
+    return stack
+
+
+def _after_pipe_target(before: list[Token], post: _PostLex) -> bool:
+    """Whether the tokens just before the error end a pipe step: `-> name` or `-> name(...)`."""
+    i = len(before) - 1
+    if i < 0:
+        return False
+    if post._text(before[i]) == ")":
+        depth = 0
+        while i >= 0:
+            t = post._text(before[i])
+            if t in (")", "]"):
+                depth += 1
+            elif t in ("(", "["):
+                depth -= 1
+                if depth == 0:
+                    break
+            i -= 1
+        i -= 1
+    return i >= 1 and before[i].type == "NAME" and post._text(before[i - 1]) == "->"
+
+
+def _after_comparison(before: list[Token], post: _PostLex) -> bool:
+    depth = 0
+    for t in reversed(before):
+        text = post._text(t)
+        if text in (")", "]"):
+            depth += 1
+        elif text in ("(", "["):
+            if depth == 0:
+                return False
+            depth -= 1
+        elif depth == 0 and text in _COMPARE_OPS:
+            return True
+        elif depth == 0 and text in ("\n", "=", ",", "and", "or", "not", "if", "else", "->"):
+            return False
+    return False
+
+
+def _inside_block(before: list[Token], post: _PostLex) -> bool:
+    depth = 0
+    for t in reversed(before):
+        text = post._text(t)
+        if text == "}":
+            depth += 1
+        elif text == "{":
+            if depth == 0:
+                return True
+            depth -= 1
+    return False

@@ -1,0 +1,160 @@
+"""Ops with several inputs: add, multiply, concat."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from archc import symbolic as sy
+from archc.ops.base import VARIADIC, Attr, Int, Op, Shape, ShapeError, fmt_shape, numel, spatial_text
+from archc.ops.common import is_equal
+
+
+def _axis_name(axis: int, rank: int) -> str:
+    if axis == 0:
+        return "batch sizes"
+    if axis == 1:
+        return "features" if rank == 2 else "channels"
+    return "spatial sizes"
+
+
+def _which(i: int, n: int) -> str:
+    return f" (input 1 vs input {i + 1})" if n > 2 else ""
+
+
+def _need_two(inputs: Sequence[Shape]) -> None:
+    if len(inputs) < 2:
+        raise ShapeError(f"needs two or more inputs, got {len(inputs)}")
+
+
+def _pick(a, b):
+    """Of two dims known equal, the concrete one."""
+    return a if sy.is_int(a) or not sy.is_int(b) else b
+
+
+def _check_same(inputs: Sequence[Shape], ctx, skip_axis: int | None, hints: dict[str, str]) -> list:
+    """All inputs have the first one's shape except on `skip_axis`; returns the merged shape."""
+    first = list(inputs[0])
+    r = len(first)
+    for i, s in enumerate(inputs[1:], 1):
+        if len(s) != r:
+            raise ShapeError(f"ranks differ, {fmt_shape(first)} vs {fmt_shape(s)}{_which(i, len(inputs))}")
+        # batch, channels, then all spatial axes together
+        groups = [[0], [1], list(range(2, r))] if r > 2 else [[ax] for ax in range(r)]
+        for axes in groups:
+            axes = [ax for ax in axes if ax != skip_axis]
+            if not axes:
+                continue
+            if all([is_equal(first[ax], s[ax], ctx) for ax in axes]):
+                for ax in axes:
+                    first[ax] = _pick(first[ax], s[ax])
+                continue
+            what = _axis_name(axes[0], r)
+            if what == "spatial sizes" and len(axes) == r - 2:
+                got = f"{spatial_text([first[ax] for ax in axes])} vs {spatial_text([s[ax] for ax in axes])}"
+            else:
+                got = f"{', '.join(sy.to_str(first[ax]) for ax in axes)} vs " \
+                      f"{', '.join(sy.to_str(s[ax]) for ax in axes)}"
+                if what == "spatial sizes":
+                    what = "sizes on axis " + ", ".join(str(ax) for ax in axes)
+            raise ShapeError(f"{what} differ, {got}{_which(i, len(inputs))}", hints.get(what))
+    return first
+
+
+class Add(Op):
+    name = "add"
+    title = "Add"
+    family = "merge"
+    inputs = VARIADIC
+    doc = "Elementwise sum of two or more tensors of the same shape (residual connections)."
+    shape_rule = "all input shapes must be equal; output shape = that shape"
+    macs_rule = "0 (additions are not multiply-accumulates)"
+
+    def output_shape(self, a, inputs, ctx):
+        _need_two(inputs)
+        return tuple(_check_same(inputs, ctx, None, {
+            "channels": "project one input with a 1×1 conv to the other's channels",
+            "spatial sizes": "crop the larger input (crop) or pad the smaller (zeropad)",
+        }))
+
+    def macs(self, a, inputs, out):
+        return 0
+
+
+class Multiply(Op):
+    name = "multiply"
+    aliases = ("mul",)
+    title = "Multiply"
+    family = "merge"
+    inputs = VARIADIC
+    doc = ("Elementwise product of two or more tensors, broadcasting as PyTorch does: shapes are "
+           "aligned at the last axis and each axis must be equal or 1, so [N, C, 1, 1] × [N, C, H, W] "
+           "gates channels (squeeze-and-excitation).")
+    shape_rule = ("broadcast: shapes aligned from the last axis; per axis the sizes must be equal or "
+                  "1; the output takes the larger")
+    macs_rule = "numel(output) × (number of inputs - 1)"
+
+    def output_shape(self, a, inputs, ctx):
+        _need_two(inputs)
+        out = list(inputs[0])
+        for i, s in enumerate(inputs[1:], 1):
+            r = max(len(out), len(s))
+            a_ = [1] * (r - len(out)) + list(out)
+            b_ = [1] * (r - len(s)) + list(s)
+            merged = []
+            for ax, (x, y) in enumerate(zip(a_, b_)):
+                if sy.is_int(x) and x == 1:
+                    merged.append(y)
+                elif sy.is_int(y) and y == 1:
+                    merged.append(x)
+                elif is_equal(x, y, ctx):
+                    merged.append(_pick(x, y))
+                else:
+                    what = _axis_name(ax, r)
+                    if what == "spatial sizes":
+                        what = f"sizes on axis {ax}"
+                    raise ShapeError(
+                        f"shapes {fmt_shape(a_)} and {fmt_shape(b_)} do not broadcast: {what} differ, "
+                        f"{sy.to_str(x)} vs {sy.to_str(y)}{_which(i, len(inputs))}",
+                        "each axis must be equal, or 1 in one of the inputs")
+            out = merged
+        return tuple(out)
+
+    def macs(self, a, inputs, out):
+        return sy.mul(numel(out), len(inputs) - 1)
+
+
+class Concat(Op):
+    name = "concat"
+    aliases = ("cat",)
+    title = "Concat"
+    family = "merge"
+    inputs = VARIADIC
+    doc = "Join two or more tensors along an axis, by default the channels (torch.cat)."
+    attrs = (Attr("axis", Int(), 1, "the axis to join along (1 = channels; negative counts from the end)"),)
+    shape_rule = ("all input shapes must be equal except on `axis`; the output's `axis` is the sum of "
+                  "the inputs'")
+    macs_rule = "0"
+
+    def output_shape(self, a, inputs, ctx):
+        _need_two(inputs)
+        r = len(inputs[0])
+        ax = a.axis + r if a.axis < 0 else a.axis
+        if not 0 <= ax < r:
+            raise ShapeError(f"axis {a.axis} is out of range for rank-{r} inputs (valid: {-r} to {r - 1})")
+        out = _check_same(inputs, ctx, ax, {
+            "spatial sizes": "crop the larger input to the smaller (crop), as U-Net does, or pad "
+                             "the smaller (zeropad)",
+        })
+        total = inputs[0][ax]
+        for s in inputs[1:]:
+            total = sy.add(total, s[ax])
+        out[ax] = total
+        return tuple(out)
+
+    def macs(self, a, inputs, out):
+        return 0
+
+    def label(self, a):
+        return "" if a.axis == 1 else f"axis {a.axis}"
+
+
+OPS = [Add(), Multiply(), Concat()]

@@ -1,0 +1,166 @@
+"""Resampling and resizing: upsample, zero padding, center crop, and the elementwise `scale`."""
+from __future__ import annotations
+
+from archc import symbolic as sy
+from archc.ops.base import (AttrError, Attr, BoolType, Choice, Float, Ints, Op, Padding, ShapeError,
+                            Window, fmt_shape, numel, spatial_text)
+from archc.ops.common import is_positive, padding_text, short_text
+
+_SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
+
+
+class PadAmount(Padding):
+    """Padding without the words `same` / `valid`."""
+    label = "an int, one int per spatial axis, or per axis a pair (before, after)"
+
+    def coerce(self, value, ndim):
+        if isinstance(value, str):
+            raise AttrError(f"expected {self.label}, got '{value}'")
+        return super().coerce(value, ndim)
+
+
+# interpolation mode -> (required spatial rank or None, input positions mixed per axis)
+_MODES = {"nearest": (None, 1), "linear": (1, 2), "bilinear": (2, 2), "bicubic": (2, 4),
+          "trilinear": (3, 2)}
+
+
+class Upsample(Op):
+    name = "upsample"
+    title = "Upsample"
+    family = "resample"
+    doc = ("Scale the spatial axes up by integer factors (torch.nn.Upsample with scale_factor, Keras "
+           "UpSampling2D), for any spatial rank; linear / bilinear / bicubic / trilinear need 1 / 2 "
+           "/ 2 / 3 spatial axes.")
+    attrs = (
+        Attr("scale", Ints(1), 2, "upsampling factor: one int for every spatial axis, or one per axis"),
+        Attr("mode", Choice(*_MODES), "nearest", "interpolation: nearest (repeat), linear, bilinear, "
+             "bicubic or trilinear"),
+        Attr("align_corners", BoolType(), False, "interpolating modes only: align the corner pixels "
+             "of input and output instead of their edges"),
+    )
+    shape_rule = "[N, C, *spatial] → [N, C, *(spatial × scale)], per axis out = in × scale"
+    macs_rule = ("nearest: 0; linear, bilinear, trilinear: 2^ndim per output element (one weighted "
+                 "tap per corner: 2, 4, 8); bicubic: 16 per output element")
+
+    def _scale(self, a, x) -> tuple[int, ...]:
+        n = len(x) - 2
+        if len(a.scale) != n:
+            raise ShapeError(f"scale has {len(a.scale)} factors, the input {fmt_shape(x)} has {n} "
+                             f"spatial axes")
+        return tuple(a.scale)
+
+    def output_shape(self, a, inputs, ctx):
+        x = inputs[0]
+        if len(x) < 3:
+            self.check_rank(x, (3, 4, 5))
+        n = len(x) - 2
+        rank_needed = _MODES[a.mode][0]
+        if rank_needed is not None and n != rank_needed:
+            want = {1: "[N, C, L]", 2: "[N, C, H, W]", 3: "[N, C, D, H, W]"}[rank_needed]
+            raise ShapeError(f"mode {a.mode} needs {rank_needed} spatial "
+                             f"ax{'is' if rank_needed == 1 else 'es'} ({want}), the input "
+                             f"{fmt_shape(x)} has {n}",
+                             "use " + {1: "linear", 2: "bilinear", 3: "trilinear"}.get(n, "nearest")
+                             + " or nearest")
+        if a.align_corners and a.mode == "nearest":
+            raise ShapeError("align_corners applies only to the interpolating modes, not nearest",
+                             "remove align_corners, or use an interpolating mode")
+        return (x[0], x[1], *(sy.mul(d, s) for d, s in zip(x[2:], self._scale(a, x))))
+
+    def macs(self, a, inputs, out):
+        if a.mode == "nearest":
+            return 0
+        n = len(out) - 2
+        return sy.mul(numel(out), _MODES[a.mode][1] ** n)
+
+    def window(self, a, inputs):
+        # as a transposed window of stride = factor: an output position mixes `taps` neighbouring
+        # inputs per axis (nearest 1, linear 2, cubic 4), which is kernel (taps-1)*factor + 1
+        s = self._scale(a, inputs[0])
+        taps = _MODES[a.mode][1]
+        return Window(tuple((taps - 1) * f + 1 for f in s), s, transposed=True)
+
+    def label(self, a):
+        return f"×{short_text(a.scale)}" + ("" if a.mode == "nearest" else f" {a.mode}")
+
+
+class ZeroPad(Op):
+    family = "resample"
+    macs_rule = "0"
+
+    def __init__(self, ndim: int):
+        self.ndim = ndim
+        self.name = f"zeropad{ndim}d"
+        self.aliases = (f"zero_pad{ndim}d",)
+        self.title = f"ZeroPad{ndim}d"
+        self.doc = (f"Pad the {'spatial axis' if ndim == 1 else f'{ndim} spatial axes'} with zeros "
+                    f"(torch.nn.ZeroPad{ndim}d, Keras ZeroPadding{ndim}D).")
+        self.shape_rule = f"[N, C, {_SPATIAL[ndim]}] → [N, C, …]; per spatial axis out = in + before + after"
+        self.attrs = (Attr("padding", PadAmount(), doc="zeros added: an int for every side, one int "
+                           "per spatial axis, or per axis a pair (before, after)"),)
+
+    def output_shape(self, a, inputs, ctx):
+        x = inputs[0]
+        self.check_rank(x, self.ndim + 2)
+        return (x[0], x[1], *(sy.add(d, pb + pa) for d, (pb, pa) in zip(x[2:], a.padding)))
+
+    def macs(self, a, inputs, out):
+        return 0
+
+    def label(self, a):
+        return "p" + padding_text(a.padding) if padding_text(a.padding) else ""
+
+
+class Crop(Op):
+    name = "crop"
+    aliases = ("center_crop",)
+    title = "Crop"
+    family = "resample"
+    inputs = 2
+    doc = ("Center-crop input 0 to the spatial size of input 1, the reference (as the skip "
+           "connections of the original U-Net); the channels of input 0 are kept.")
+    shape_rule = ("([N, C, *s0], [M, K, *s1]) → [N, C, *s1]; per axis the crop is diff = s0 - s1 "
+                  "(which must be ≥ 0), before = floor(diff/2), after = diff - before")
+    macs_rule = "0"
+
+    def output_shape(self, a, inputs, ctx):
+        x, ref = inputs[0], inputs[1]
+        if len(x) < 3:
+            self.check_rank(x, (3, 4, 5))
+        if len(ref) != len(x):
+            raise ShapeError(f"the reference {fmt_shape(ref)} and the input {fmt_shape(x)} have "
+                             f"different ranks")
+        ok = [is_positive(sy.add(sy.sub(d, r), 1), ctx) for d, r in zip(x[2:], ref[2:])]
+        if not all(ok):
+            raise ShapeError(f"the reference {spatial_text(ref[2:])} is larger than the "
+                             f"{spatial_text(x[2:])} input; crop only shrinks",
+                             "swap the inputs, or pad the input with zeropad")
+        return (x[0], x[1], *ref[2:])
+
+    def macs(self, a, inputs, out):
+        return 0
+
+
+class Scale(Op):
+    name = "scale"
+    title = "Scale"
+    family = "activation"
+    doc = "y = x·factor + offset, elementwise; e.g. scale(1/255) normalises 8-bit pixels."
+    attrs = (
+        Attr("factor", Float(), doc="multiplier"),
+        Attr("offset", Float(), 0.0, "added after the multiplication"),
+    )
+    shape_rule = "output shape = input shape (any rank)"
+    macs_rule = "numel(output)"
+
+    def output_shape(self, a, inputs, ctx):
+        return tuple(inputs[0])
+
+    def macs(self, a, inputs, out):
+        return numel(out)
+
+    def label(self, a):
+        return f"×{a.factor:g}" + (f" + {a.offset:g}" if a.offset else "")
+
+
+OPS = [Upsample(), *(ZeroPad(n) for n in (1, 2, 3)), Crop(), Scale()]
