@@ -98,6 +98,10 @@ class Floor:
     def __repr__(self) -> str:
         return f"Floor({self})"
 
+    def __reduce__(self):
+        # rebuild rather than restore: cached hashes of strings differ between processes
+        return Floor, (self.arg, self.k)
+
     def __copy__(self):
         return self
 
@@ -362,6 +366,10 @@ class Expr:
     def __repr__(self) -> str:
         return f"Expr({str(self)!r})"
 
+    def __reduce__(self):
+        # rebuild rather than restore: cached hashes of strings differ between processes
+        return _new_expr, (self._coeffs, self._den)
+
     def __copy__(self):
         return self
 
@@ -496,8 +504,10 @@ def ceildiv(a: Dim, k: int) -> Dim:
 def exact_div(a: Dim, k: int) -> Dim:
     """a / k where the caller knows it is an integer. For an int, ValueError if k does not divide
     it; for an Expr, the rational-coefficient result (e.g. 'H/2', meant under H % 2 == 0)."""
-    if type(k) is not int or k == 0:
-        raise ValueError(f"exact_div needs a non-zero int divisor, got {k!r}")
+    if type(k) is not int:
+        raise TypeError(f"a divisor must be an int, got {type(k).__name__} {k!r}")
+    if k == 0:
+        raise ValueError("exact_div by zero")
     if isinstance(a, int):
         q, r = divmod(a, k)
         if r:
@@ -551,6 +561,9 @@ class _Frozen:
         fields = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields)
         return f"{type(self).__name__}({fields})"
 
+    def __reduce__(self):  # for pickle and copy, which would otherwise set attributes
+        return type(self), self._values()
+
 
 class Congruence(_Frozen):
     """symbol ≡ residue (mod modulus); the residue is stored reduced to 0 <= residue < modulus."""
@@ -590,12 +603,17 @@ class LowerBound(_Frozen):
 
 
 class _Fact:
-    """A condition kept as text plus a check on concrete values (e.g. '(H + W) % 2 == 0')."""
+    """A condition kept as text, checkable on concrete values: 'P % n == 0' for an integer
+    polynomial P (e.g. '(H + W) % 2 == 0'), or 'S % n in {...}' for a residue set."""
 
-    __slots__ = ("text", "symbols", "check")
+    __slots__ = ("text", "symbols", "poly", "modulus", "residues")
 
-    def __init__(self, text: str, symbols: frozenset, check):
-        self.text, self.symbols, self.check = text, symbols, check
+    def __init__(self, text: str, symbols: frozenset, poly: dict, modulus: int, residues: frozenset):
+        self.text, self.symbols = text, symbols
+        self.poly, self.modulus, self.residues = poly, modulus, residues
+
+    def check(self, values: dict) -> bool:
+        return _eval_num(self.poly, values) % self.modulus in self.residues
 
 
 def _crt(r1: int, m1: int, r2: int, m2: int):
@@ -920,8 +938,7 @@ def _apply_facts(needed: list, allowed: dict, facts: list) -> bool:
             continue  # already implied by the congruences
         text = f"{_paren(coeffs)} % {n} == 0"
         if all(f.text != text for f in facts):
-            facts.append(_Fact(text, frozenset(symbols),
-                               lambda values, p=coeffs, n=n: _eval_num(p, values) % n == 0))
+            facts.append(_Fact(text, frozenset(symbols), coeffs, n, frozenset({0})))
     return True
 
 
@@ -937,11 +954,12 @@ def _constrain(allowed: dict, facts: list, symbol: str, modulus: int, residues) 
     m = lcm(m1, modulus)
     if m > _MAX_MODULUS:  # too large to enumerate: keep as a separate checked condition
         text = _format_residues(symbol, modulus, residues)
-        facts.append(_Fact(text, frozenset({symbol}),
-                           lambda values, s=symbol, m=modulus, rs=frozenset(residues): values[s] % m in rs))
+        facts.append(_Fact(text, frozenset({symbol}), {((symbol, 1),): 1}, modulus, frozenset(residues)))
         return True
     both = [x for x in range(m) if x % m1 in r1 and x % modulus in residues]
     if not both:
         return False
     allowed[symbol] = _minimize(m, both)
+    if allowed[symbol][0] == 1:
+        del allowed[symbol]  # every integer
     return True

@@ -1,8 +1,10 @@
 """Tests for archc.symbolic: exact symbolic sizes, canonical forms and input-size constraints."""
 from __future__ import annotations
 
+import copy
 import math
 import os
+import pickle
 import subprocess
 import sys
 from fractions import Fraction
@@ -120,6 +122,19 @@ def test_operators():
     assert -(-H) == H and +H == H
     assert H // 2 == floordiv(H, 2)
     assert (H - H) == 0
+
+
+def test_pickle_and_copy():
+    x = C * floordiv(floordiv(H, 2) * W + 1, 2) + exact_div(N, 3)
+    assert pickle.loads(pickle.dumps(x)) == x
+    assert hash(pickle.loads(pickle.dumps(x))) == hash(x)
+    assert copy.deepcopy(x) is x
+    a = Assumptions()
+    assert a.require_equal(mul(2, floordiv(H + W, 2)), H + W)
+    assert a.require_equal(mul(16, floordiv(H, 16)), H) and a.require_positive(H - 31)
+    for b in (pickle.loads(pickle.dumps(a)), copy.deepcopy(a)):
+        assert b.describe() == a.describe() == ["(H + W) % 2 == 0", "H % 16 == 0", "H >= 32"]
+        assert b.satisfied_by({"H": 32, "W": 4}) and not b.satisfied_by({"H": 32, "W": 5})
 
 
 def test_free_symbols():
@@ -533,3 +548,27 @@ if st is not None:
             return
         assert ok
         assert at(d, bound.value) >= 1 and at(d, bound.value - 1) < 1
+
+    GRID = [{"H": h, "W": w} for h in range(-6, 40) for w in range(-3, 14)]
+
+    def value_at(d, point):
+        try:
+            return d if isinstance(d, int) else d.subs(point)
+        except ValueError:  # not an integer there (rational coefficients)
+            return None
+
+    @settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(st.recursive(leaves, extend, max_leaves=5), st.recursive(leaves, extend, max_leaves=5))
+    def test_require_equal_on_any_sizes_is_sound(left, right):
+        try:
+            a, b = build(left), build(right)
+        except ValueError:
+            return
+        assumptions = Assumptions()
+        ok = assumptions.require_equal(a, b)
+        assumptions.require_positive(a)
+        for point in GRID:
+            if assumptions.satisfied_by(point):
+                if ok:
+                    assert value_at(a, point) == value_at(b, point)
+                assert value_at(assumptions.simplify(a), point) == value_at(a, point)

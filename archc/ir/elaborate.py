@@ -14,6 +14,7 @@ POISON, and anything computed from POISON is skipped silently, so one mistake gi
 """
 from __future__ import annotations
 
+import difflib
 import math
 import operator
 from dataclasses import dataclass, field
@@ -144,6 +145,7 @@ class Elaborator:
         self.instance_stack: list[str] = []  # notes for errors inside blocks
         self._seen_errors: set[tuple] = set()
         self._visible_names: set[str] = set()  # for did-you-mean hints on unknown names
+        self.unknown_names: set[str] = set()  # misspellings reported; their targets aren't "unused"
 
     # ------------------------------------------------------------------ errors
     def error(self, message: str, loc: A.Loc | None, hint: str | None = None) -> None:
@@ -179,11 +181,10 @@ class Elaborator:
         if not self.spec.inputs:
             self.error("the spec has no inputs", self.spec.loc,
                        "declare one, e.g. `input x: [N, 3, 224, 224]`")
-        outputs_expr = [(o.name, o.value, o.loc) for o in self.spec.outputs]
-        self._run_body(self.spec.body, env, outputs_expr, input_names=list(inputs), where="the model")
+        values = self._run_body(self.spec.body, env, [o.value for o in self.spec.outputs],
+                                input_names=list(inputs), where="the model")
         outputs: dict[str, str] = {}
-        for out in self.spec.outputs:
-            value = self._eval_guarded(out.value, env)
+        for out, value in zip(self.spec.outputs, values):
             if value is POISON:
                 continue
             if not isinstance(value, Tensor):
@@ -276,9 +277,10 @@ class Elaborator:
         return tuple(dims)
 
     # ------------------------------------------------------------------ statements
-    def _run_body(self, body: list[A.Assign], env: Env, extra_uses: list[tuple[str, A.Expr, Any]],
-                  input_names: list[str], where: str) -> None:
-        """Evaluate assignments in dependency order; report cycles, reassignment, unused names."""
+    def _run_body(self, body: list[A.Assign], env: Env, results: list[A.Expr],
+                  input_names: list[str], where: str) -> list[Any]:
+        """Evaluate assignments in dependency order, then the `results` (outputs or returns), and
+        give their values; report cycles, reassignment and unused names."""
         defined: dict[str, A.Assign] = {}
         for stmt in body:
             for target in stmt.targets:
@@ -320,12 +322,14 @@ class Elaborator:
             order = [s for s in body if id(s) not in in_cycle]
         for stmt in order:
             self._assign(stmt, env)
+        values = [self._eval_guarded(expr, env) for expr in results]
         # unused names: assigned tensors and inputs nobody reads
         used: set[str] = set()
         for uses in uses_of.values():
             used |= uses
-        for _, expr, _ in extra_uses:
-            used |= free_names(expr) if expr is not None else set()
+        for expr in results:
+            used |= free_names(expr)
+        used |= {n for bad in self.unknown_names for n in difflib.get_close_matches(bad, defined.keys() | set(input_names), cutoff=0.6)}
         for name, stmt in defined.items():
             if name not in used and not name.startswith("_"):
                 self.error(f"'{name}' is computed but never used in {where}", stmt.loc,
@@ -334,11 +338,15 @@ class Elaborator:
             if name not in used and not name.startswith("_"):
                 self.error(f"input '{name}' is never used in {where}", self._input_loc(name, where),
                            "connect it, or remove it")
+        return values
 
     def _input_loc(self, name: str, where: str) -> A.Loc | None:
         for decl in self.spec.inputs:
-            if decl.name == name:
+            if decl.name == name and where == "the model":
                 return decl.loc
+        for block in self.blocks.values():
+            if where == f"block {block.name}":
+                return block.loc
         return None
 
     def _assign(self, stmt: A.Assign, env: Env) -> None:
@@ -542,6 +550,7 @@ class Elaborator:
 
     def _need_number(self, value: Any, expr: A.Expr, what: str) -> None:
         if isinstance(value, Word):
+            self.unknown_names.add(str(value))
             self.fail(f"unknown name '{value}'", expr.loc, did_you_mean(value, self._visible_names))
         if isinstance(value, bool) or not isinstance(value, (int, float, sy.Expr)):
             self.fail(f"'{what}' needs numbers, got {_describe(value)}", expr.loc)
@@ -550,9 +559,11 @@ class Elaborator:
         source = self.eval(e.source, env)
         items = list(source) if isinstance(source, (list, tuple)) else [source]
         for item in items:
+            if isinstance(item, Word):
+                self.unknown_names.add(str(item))
+                self.fail(f"unknown name '{item}'", e.source.loc, did_you_mean(item, env.names()))
             if not isinstance(item, Tensor):
-                self.fail(f"the left side of '->' must be a tensor, got {_describe(item)}", e.source.loc,
-                          did_you_mean(item, env.names()) if isinstance(item, Word) else None)
+                self.fail(f"the left side of '->' must be a tensor, got {_describe(item)}", e.source.loc)
         return self._call(e.target, env, piped=items)
 
     def _eval_call(self, e: A.Call, env: Env) -> Any:
@@ -730,12 +741,13 @@ class Elaborator:
                                    + (f" (used at line {loc.line})" if loc else ""))
         first_node = self.g.number_of_nodes()
         try:
-            self._run_body(block.body, env, [("return", r, None) for r in block.returns],
-                           input_names=list(block.inputs), where=f"block {block.name}")
-            results = [self.eval(r, env) for r in block.returns]
+            results = self._run_body(block.body, env, block.returns,
+                                     input_names=list(block.inputs), where=f"block {block.name}")
         finally:
             self.scope_path = saved
             self.instance_stack.pop()
+        if any(r is POISON for r in results):
+            raise Abort()
         for r, expr in zip(results, block.returns):
             if not isinstance(r, Tensor):
                 self.fail(f"block {block.name} must return tensors, got {_describe(r)}", expr.loc)
