@@ -96,6 +96,12 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from archc.backends.docs import render_reference
+    _emit(render_reference(), args.output)
+    return EXIT_OK
+
+
 def cmd_ops(args: argparse.Namespace) -> int:
     from archc.ops import REGISTRY
     for op in REGISTRY.ops:
@@ -138,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output")
 
     command("ops", cmd_ops, "List the operations with their attributes.")
+
+    p = command("docs", cmd_docs, "Print the op reference (Markdown), generated from the op definitions.")
+    p.add_argument("-o", "--output")
     return parser
 
 
@@ -158,6 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SpecError as e:
         print(e.render(), file=sys.stderr)
         return EXIT_INVALID
+    except BrokenPipeError:  # `archc ... | head`: the reader left; not an error of ours
+        sys.stdout = open(os.devnull, "w")
+        return EXIT_OK
     except OSError as e:
         print(f"archc: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
         return EXIT_INVALID

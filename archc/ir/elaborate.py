@@ -488,6 +488,9 @@ class Elaborator:
                 return left ** right
         except ZeroDivisionError:
             self.fail("division by zero", e.loc)
+        except (TypeError, ValueError):  # e.g. H * 0.5: sizes stay integers
+            self.fail(f"'{e.op}' between {_describe(left)} and {_describe(right)} does not give an "
+                      "integer size", e.loc, "symbolic sizes combine with ints only; use // for division")
         raise AssertionError(e.op)
 
     def _tensor_binary(self, e: A.Binary, left: Any, right: Any, env: Env) -> Any:
