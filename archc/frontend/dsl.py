@@ -12,8 +12,9 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
-from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+from lark import Lark, Token, Transformer_NonRecursive, Tree, v_args
+from lark.exceptions import (UnexpectedCharacters, UnexpectedInput, UnexpectedToken,
+                             VisitError)
 
 from archc import ast as A
 from archc.errors import SpecError, SpecErrors, register_source
@@ -38,18 +39,19 @@ _OPENERS = {"(": ")", "[": "]"}
 # Whether the parse in progress is a lone expression (`parse_expr`): then every newline is
 # insignificant.
 _EXPR_MODE: contextvars.ContextVar[bool] = contextvars.ContextVar("archc_expr_mode", default=False)
+# The tokens the post-lexer passed to the parser in progress, for explaining syntax errors
+# (a context variable, so that parses in different threads do not mix).
+_TRACE: contextvars.ContextVar[list] = contextvars.ContextVar("archc_trace")
 
 
 class _PostLex:
-    """Turns the lexer's raw newlines into statement separators, and remembers the tokens it
-    passed on (and the open brackets) so that syntax errors can explain themselves."""
+    """Turns the lexer's raw newlines into statement separators, and records the tokens it
+    passes on (in `_TRACE`) so that syntax errors can explain themselves."""
 
     always_accept = ("_NL",)
 
     def __init__(self) -> None:
         self.text_of: dict[str, str] = {}  # terminal name -> its literal text, once known
-        self.history: list[Token] = []
-        self.brackets: list[Token] = []
 
     def _text(self, tok: Token) -> str:
         """The literal text of a keyword or punctuation token; "\\n" for a newline; otherwise
@@ -60,8 +62,9 @@ class _PostLex:
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         expr_mode = _EXPR_MODE.get()
-        self.history = history = []
-        self.brackets = brackets = []
+        history: list[Token] = []
+        _TRACE.set(history)
+        brackets: list[Token] = []
         pending: Token | None = None
         prev: Token | None = None  # last token passed on (newline tokens included)
         for tok in stream:
@@ -114,7 +117,7 @@ def _parser() -> Lark:
     if _PARSER is None:
         parser = Lark(GRAMMAR_FILE.read_text(encoding="utf-8"), parser="lalr", lexer="basic",
                       start=["start", "expr_only"], postlex=_POSTLEX, propagate_positions=True,
-                      maybe_placeholders=False, cache=True)
+                      maybe_placeholders=False)
         _POSTLEX.text_of = {t.name: t.pattern.value for t in parser.terminals
                             if t.pattern.type == "str"}
         _PARSER = parser
@@ -222,7 +225,7 @@ def _unescape(body: str) -> str:
 
 
 @v_args(meta=True)
-class _Builder(Transformer):
+class _Builder(Transformer_NonRecursive):
     def __init__(self, file: str, line: int = 1, col: int = 1, at: A.Loc | None = None) -> None:
         super().__init__(visit_tokens=False)
         self.off = _Offset(file, line, col, at)
@@ -231,8 +234,17 @@ class _Builder(Transformer):
     def transform_root(self, tree: Tree) -> Any:
         try:
             return self.transform(tree)
-        except VisitError as e:  # a bug in this module, not the user's: let it surface
-            raise e.orig_exc from e
+        except VisitError as e:
+            if isinstance(e.orig_exc, RecursionError):
+                raise SpecErrors([SpecError(
+                    "this expression is nested too deeply", self.off.meta(e.obj.meta)
+                    if isinstance(e.obj, Tree) and not e.obj.meta.empty else None,
+                    "split it into several statements")]) from None
+            raise e.orig_exc from e  # a bug in this module, not the user's: let it surface
+        except RecursionError:
+            raise SpecErrors([SpecError("this spec is nested too deeply", None,
+                                        "split long expressions into several statements")]) \
+                from None
 
     def _error(self, message: str, loc: A.Loc | None, hint: str | None = None) -> None:
         self.errors.append(SpecError(message, loc, hint))
@@ -538,7 +550,7 @@ def _explain(e: UnexpectedInput, text: str, start: str, off: _Offset) -> SpecErr
         expected = set(e.expected or ())
     if start == "expr_only":
         expected.discard("_NL")
-    history = post.history
+    history = _TRACE.get([])
     # Position: the token itself (for end of file: just after the last token).
     if tok.type == "$END" or tok.line is None:
         last = history[-1] if history else None
@@ -591,13 +603,18 @@ def _explain(e: UnexpectedInput, text: str, start: str, off: _Offset) -> SpecErr
         hint = "use '==' to compare; '=' only assigns (or names a keyword argument)"
     elif ttext == "return" and not _inside_block(before, post):
         hint = "'return' is only allowed inside a block"
+    elif ttext in ("model", "import", "param", "input", "output", "block") \
+            and _inside_block(before, post):
+        hint = f"'{ttext}' statements belong at the top level, outside blocks"
     elif ttext in KEYWORDS and "NAME" in expected:
         hint = f"'{ttext}' is a reserved word; choose another name"
     elif prev_text in KEYWORDS and ttext in ("=", ",", ":") and "NAME" in expected:
         hint = f"'{prev_text}' is a reserved word; choose another name"
-    elif ttext in ("model", "import", "param", "input", "output", "block") \
-            and _inside_block(before, post):
-        hint = f"'{ttext}' statements belong at the top level, outside blocks"
+    elif ttext in (")", "]") and not open_brackets:
+        opener = "(" if ttext == ")" else "["
+        hint = f"this '{ttext}' has no matching '{opener}'"
+    elif ttext == "," and prev_text in (",", "(", "["):
+        hint = "something is missing before this ','"
     elif ttext == "(" and prev is not None and prev.type == "NAME" and \
             (len(before) == 1 or post._text(before[-2]) in ("\n", "{")):
         hint = "a statement must name its result, e.g. 'y = f(x)'"
@@ -607,7 +624,7 @@ def _explain(e: UnexpectedInput, text: str, start: str, off: _Offset) -> SpecErr
         ob = open_brackets[-1]
         closer = _OPENERS[post._text(ob)]
         ol = off.tok(ob)
-        message = f"'{post._text(ob)}' is never closed{context}"
+        message = f"'{post._text(ob)}' is never closed"
         loc = ol
         hint = f"add the matching '{closer}'"
     elif open_brackets and tok.type in ("NAME", "INT", "FLOAT", "STRING") and "," in \
@@ -624,6 +641,11 @@ def _explain(e: UnexpectedInput, text: str, start: str, off: _Offset) -> SpecErr
     elif not open_brackets and "_NL" in expected and \
             (tok.type in ("NAME", "INT", "FLOAT", "STRING") or ttext in ("(", "[")):
         hint = "a statement ends with its line; is an operator missing?"
+    elif tok.type in ("_NL", "$END"):
+        hint = ("this is incomplete; finish it on this line, or end the line with an operator "
+                "or '->' to continue on the next one")
+    else:
+        hint = "check for a missing operator, ',' or bracket just before this point"
     return SpecError(message, loc, hint)
 
 

@@ -58,21 +58,20 @@ def _raw(e: A.Expr) -> str:
         return (f"{expr_to_dsl(e.body, _OR)} if {expr_to_dsl(e.test, _OR)} "
                 f"else {expr_to_dsl(e.orelse, _IF)}")
     if isinstance(e, A.BoolOp):
-        p = _prec(e)
-        return f"{expr_to_dsl(e.left, p)} {e.op} {expr_to_dsl(e.right, p + 1)}"
+        return _left_assoc(e)
     if isinstance(e, A.Unary):
         if e.op == "not":
             return f"not {expr_to_dsl(e.operand, _NOT)}"
         return f"{e.op}{expr_to_dsl(e.operand, _UNARY)}"
     if isinstance(e, A.Compare):
         return f"{expr_to_dsl(e.left, _PIPE)} {e.op} {expr_to_dsl(e.right, _PIPE)}"
-    if isinstance(e, A.Pipe):
-        return f"{expr_to_dsl(e.source, _PIPE)} -> {_target(e.target)}"
+    if isinstance(e, A.Pipe):  # iteratively: chains can be long
+        source, steps = _flatten_pipe(e)
+        return expr_to_dsl(source, _PIPE) + "".join(f" -> {_target(s)}" for s in steps)
     if isinstance(e, A.Binary):
         if e.op == "**":
             return f"{expr_to_dsl(e.left, _ATOM)} ** {expr_to_dsl(e.right, _UNARY)}"
-        p = _prec(e)
-        return f"{expr_to_dsl(e.left, p)} {e.op} {expr_to_dsl(e.right, p + 1)}"
+        return _left_assoc(e)
     if isinstance(e, A.Attribute):
         return f"{expr_to_dsl(e.value, _ATOM)}.{e.attr}"
     if isinstance(e, A.Subscript):
@@ -92,6 +91,19 @@ def _raw(e: A.Expr) -> str:
     if isinstance(e, A.Name):
         return e.id
     raise TypeError(f"not an expression: {type(e).__name__}")
+
+
+def _left_assoc(e: A.Binary | A.BoolOp) -> str:
+    """`a - b - c`: walks the left spine iteratively (long sums are not deep recursions)."""
+    p = _prec(e)
+    rights: list[tuple[str, A.Expr]] = []
+    node: A.Expr = e
+    while isinstance(node, (A.Binary, A.BoolOp)) and node.op != "**" and _prec(node) == p:
+        rights.append((node.op, node.right))
+        node = node.left
+    parts = [expr_to_dsl(node, p)]
+    parts += [f"{op} {expr_to_dsl(right, p + 1)}" for op, right in reversed(rights)]
+    return " ".join(parts)
 
 
 def _arguments(call: A.Call) -> str:

@@ -39,7 +39,7 @@ def parse_yaml(text: str, file: str = "<string>") -> A.Spec:
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as e:
-        raise SpecErrors([_yaml_error(e, file)]) from None
+        raise SpecErrors([_yaml_error(e, file, text)]) from None
     except yaml.YAMLError as e:  # pragma: no cover - unmarked errors are rare
         raise SpecErrors([SpecError(f"invalid YAML: {e}", A.Loc(file=file, line=1, col=1),
                                     "check the file's YAML syntax")]) from None
@@ -49,11 +49,17 @@ def parse_yaml(text: str, file: str = "<string>") -> A.Spec:
     return spec
 
 
-def _yaml_error(e: yaml.MarkedYAMLError, file: str) -> SpecError:
+def _yaml_error(e: yaml.MarkedYAMLError, file: str, text: str) -> SpecError:
     mark = e.problem_mark or e.context_mark
     loc = A.Loc(file=file, line=mark.line + 1, col=mark.column + 1) if mark else None
     problem = (e.problem or "invalid YAML").strip()
     context = (e.context or "").strip()
+    lines = text.splitlines()
+    at = ""
+    if mark and mark.line < len(lines) and mark.column < len(lines[mark.line]):
+        at = lines[mark.line][mark.column]
+    if at == "\t":
+        problem, context = "a tab character", ""
     message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
     hint = "check indentation, and quote values that contain ': ' or start with '[', '{', '*', '&'"
     if "tab" in problem:
