@@ -112,12 +112,34 @@ _PARSER: Lark | None = None
 _POSTLEX = _PostLex()
 
 
+def _cache_file(grammar: str) -> str | bool:
+    """Where to keep the built LALR tables between runs (building them is most of a cold start).
+
+    A private per-user directory, not lark's `cache=True` in the shared temp dir: lark caches are
+    pickles, and loading a pickle another user could have written would run their code. The file
+    name carries a hash of the grammar and lark's version, so a changed grammar is rebuilt."""
+    import hashlib
+    import lark
+    import os
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "archc"
+    try:
+        base.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = base.stat()
+        if (hasattr(os, "getuid") and info.st_uid != os.getuid()) or info.st_mode & 0o022:
+            return False
+    except OSError:
+        return False
+    key = hashlib.sha256(f"{lark.__version__}\n{grammar}".encode()).hexdigest()[:16]
+    return str(base / f"dsl-{key}.lark-cache")
+
+
 def _parser() -> Lark:
     global _PARSER
     if _PARSER is None:
-        parser = Lark(GRAMMAR_FILE.read_text(encoding="utf-8"), parser="lalr", lexer="basic",
+        grammar = GRAMMAR_FILE.read_text(encoding="utf-8")
+        parser = Lark(grammar, parser="lalr", lexer="basic",
                       start=["start", "expr_only"], postlex=_POSTLEX, propagate_positions=True,
-                      maybe_placeholders=False)
+                      maybe_placeholders=False, cache=_cache_file(grammar))
         _POSTLEX.text_of = {t.name: t.pattern.value for t in parser.terminals
                             if t.pattern.type == "str"}
         _PARSER = parser

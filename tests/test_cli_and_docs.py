@@ -1,0 +1,149 @@
+"""The command line, the JSON Schema, and documentation that must not go stale."""
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import archc
+from archc.ast import without_locs
+from archc.frontend import parse_dsl, parse_yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "specs"
+ALL_SPECS = sorted(SPECS.glob("*.arch")) + sorted(SPECS.glob("*.yaml"))
+
+
+def cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "archc.cli", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+def test_check_accepts_every_zoo_spec():
+    proc = cli("check", *ALL_SPECS)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count(": ok (") == len(ALL_SPECS)
+
+
+def test_summary_text_has_keras_like_rows_and_totals():
+    proc = cli("summary", SPECS / "cifar10_lenet.arch")
+    assert proc.returncode == 0
+    out = proc.stdout
+    row = next(line for line in out.splitlines() if line.startswith("conv1 "))
+    assert "Conv2d 6, 5×5" in row and "[N, 6, 28, 28]" in row and "456" in row
+    assert re.search(r"Total params:\s+62,006", out)
+    assert re.search(r"MACs per sample:", out) and "FLOPs" not in out
+
+
+def test_summary_depth_collapses_blocks():
+    full = cli("summary", SPECS / "resnet18.arch").stdout
+    shallow = cli("summary", SPECS / "resnet18.arch", "--depth", "0").stdout
+    one = cli("summary", SPECS / "resnet18.arch", "--depth", "1").stdout
+    assert "layer1.0.conv1" in full and "layer1.0.conv1" not in one and "layer1.0 " in one
+    assert "layer1.0" not in shallow and re.search(r"^layer1\s+Repeat ×2", shallow, re.M)
+
+
+def test_summary_json_is_complete_and_consistent():
+    proc = cli("summary", SPECS / "resnet18.arch", "--format", "json")
+    data = json.loads(proc.stdout)
+    assert data["totals"]["params"] == 11_689_512
+    assert sum(layer["params"] for layer in data["layers"]) == 11_689_512
+    by_id = {layer["id"]: layer for layer in data["layers"]}
+    assert by_id["layer2.0.downsample.0"]["param_shapes"] == {"weight": [128, 64, 1, 1]}
+    assert by_id["fc"]["output_shape"] == ["N", 1000]
+    assert data["outputs"] == {"logits": ["N", 1000]}
+
+
+def test_summary_markdown_table():
+    out = cli("summary", SPECS / "chollet_convnet.arch", "--format", "markdown").stdout
+    assert out.splitlines()[2].startswith("| Layer | Type | Output shape | Params | MACs |")
+    assert "**Total params:** 104,202" in out
+
+
+def test_define_overrides_a_param_and_makes_sizes_symbolic():
+    proc = cli("summary", SPECS / "unet_keras.arch", "-D", "size=H", "--format", "json")
+    data = json.loads(proc.stdout)
+    assert data["constraints"] == ["H % 16 == 0", "H >= 16"]
+    assert data["inputs"]["x"] == ["N", 3, "H", "H"]
+    bad = cli("summary", SPECS / "unet_keras.arch", "-D", "sise=64")
+    assert bad.returncode == 1 and "did you mean 'size'" in bad.stderr
+
+
+def test_fmt_translates_both_ways_and_back(tmp_path):
+    for spec in (SPECS / "unet_keras.arch", SPECS / "cifar10_lenet.yaml", SPECS / "blocks/resnet.arch"):
+        yaml_text = cli("fmt", spec, "--to", "yaml").stdout
+        dsl_text = cli("fmt", spec, "--to", "arch").stdout
+        original = archc_ast(spec)
+        assert without_locs(parse_yaml(yaml_text)) == original
+        assert without_locs(parse_dsl(dsl_text)) == original
+
+
+def archc_ast(path):
+    from archc.frontend import parse_file
+    return without_locs(parse_file(path))
+
+
+def test_schema_is_json_schema_listing_every_op():
+    from archc.ops import REGISTRY
+    schema = json.loads(cli("schema").stdout)
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    steps = schema["$defs"]["Step"]["anyOf"]
+    titles = {s.get("title") for s in steps}
+    assert {op.name for op in REGISTRY.ops} <= titles
+    conv2d = next(s for s in steps if s.get("title") == "conv2d")
+    assert {"out", "kernel", "stride", "padding", "name", "frozen", "init"} <= set(conv2d["properties"])
+    assert set(schema["properties"]) == {"model", "imports", "params", "inputs", "blocks", "body", "outputs"}
+
+
+def test_every_zoo_yaml_spec_matches_the_schema_structure():
+    """The schema's top-level keys accept every YAML spec we ship (a light structural check;
+    full validation is the editors' job)."""
+    import yaml
+    schema = json.loads(cli("schema").stdout)
+    for path in SPECS.glob("*.yaml"):
+        data = yaml.safe_load(path.read_text())
+        assert set(data) <= set(schema["properties"]), path
+        assert set(schema["required"]) <= set(data), path
+
+
+def test_op_reference_is_current():
+    from archc.backends.docs import render_reference
+    committed = (ROOT / "docs" / "ops.md").read_text()
+    assert committed == render_reference(), "run: archc docs -o docs/ops.md"
+
+
+def test_language_reference_examples_are_the_same_valid_program():
+    text = (ROOT / "docs" / "language.md").read_text()
+    dsl, yaml_text = re.findall(r"```(?:yaml)?\n(.*?)```", text, re.S)[:2]
+    a = archc.loads(dsl, "arch")
+    b = archc.loads(yaml_text, "yaml")
+    assert without_locs(a.spec) == without_locs(b.spec)
+    assert a.params == b.params > 0
+    assert set(a.graph.outputs) == {"logits", "box"}
+
+
+def test_readme_example_specs_are_the_zoo_files():
+    readme = (ROOT / "README.md").read_text()
+    for name in re.findall(r"# (specs/\S+)\n", readme):
+        block = readme.split(f"# {name}\n", 1)[1].split("```", 1)[0]
+        language = "yaml" if name.endswith(".yaml") else "arch"
+        shown = archc.loads(block, language)
+        assert without_locs(shown.spec) == without_locs(archc.load(ROOT / name).spec), name
+
+
+def test_static_path_never_imports_torch():
+    code = ("import sys, archc; m = archc.load('specs/resnet50.arch'); m.summary(); "
+            "m.summary('json'); import archc.cli; "
+            "assert 'torch' not in sys.modules, 'torch imported'; print('ok')")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.stdout.strip() == "ok", proc.stderr
+
+
+def test_api_load_exposes_graph_shapes_and_counts():
+    model = archc.load(SPECS / "resnet18.arch", params={"num_classes": 10})
+    assert model.shapes["layer2.0.conv1"][1:] == (128, 28, 28)
+    assert model.params == 11_689_512 - 1000 * 513 + 10 * 513
+    assert model.graph.nx.number_of_nodes() == len(model.shapes)
+    assert model.graph.scopes[("layer2", "0")].type_name == "BasicBlock"
