@@ -1,0 +1,177 @@
+"""Elaboration: blocks, stages, merges, several inputs and outputs, naming, frozen layers, imports."""
+import textwrap
+
+import pytest
+
+import archc
+from archc.errors import SpecErrors
+
+
+def load(text, **params):
+    return archc.loads(textwrap.dedent(text), params=params or None)
+
+
+def shape(model, node_id):
+    return tuple(str(d) for d in model.graph.node(node_id).shape)
+
+
+def test_squeeze_and_excitation_multiply_broadcasts_channel_weights():
+    model = load("""\
+        block SE(reduction = 4)(x) {
+          w = x -> global_avgpool(keepdims=true) -> conv2d(x.channels // reduction, 1, name=fc1) -> relu
+                -> conv2d(x.channels, 1, name=fc2) -> sigmoid
+          return x * w
+        }
+        input x: [N, 32, H, W]
+        output y = x -> SE(name=se)
+        """)
+    assert shape(model, "se.fc1") == ("N", "8", "1", "1")
+    assert shape(model, "se.multiply") == ("N", "32", "H", "W")
+    assert model.params == (32 * 8 + 8) + (8 * 32 + 32)
+
+
+def test_inception_branches_rejoin_by_concatenation():
+    model = load("""\
+        block Inception(c1, c3r, c3, c5r, c5, pp)(x) {
+          b1 = x -> conv2d(c1, 1)
+          b2 = x -> conv2d(c3r, 1) -> conv2d(c3, 3, padding=1)
+          b3 = x -> conv2d(c5r, 1) -> conv2d(c5, 5, padding=2)
+          b4 = x -> maxpool2d(3, stride=1, padding=1) -> conv2d(pp, 1)
+          return concat(b1, b2, b3, b4)
+        }
+        input x: [N, 192, 28, 28]
+        output y = x -> Inception(64, 96, 128, 16, 32, 32, name=inception3a)
+        """)
+    # GoogLeNet's inception (3a): 64 + 128 + 32 + 32 = 256 channels at 28×28 (Szegedy et al. 2014, Table 1)
+    assert shape(model, "inception3a.concat") == ("N", "256", "28", "28")
+    weights = 192 * 64 + 192 * 96 + 96 * 128 * 9 + 192 * 16 + 16 * 32 * 25 + 192 * 32
+    assert model.params == weights + 64 + 96 + 128 + 16 + 32 + 32
+    assert len(model.graph.nx.in_edges("inception3a.concat")) == 4
+
+
+def test_several_inputs_and_named_outputs():
+    model = load("""\
+        input image: [N, 3, 32, 32]
+        input meta: [N, 8]
+        features = image -> conv2d(16, 3, padding=1) -> global_avgpool
+        joint = concat(features, meta -> linear(16))
+        output class_probs = joint -> linear(10) -> softmax
+        output bbox = joint -> linear(4)
+        """)
+    assert set(model.graph.inputs) == {"image", "meta"}
+    assert {k: tuple(map(str, v)) for k, v in model.output_shapes.items()} == \
+        {"class_probs": ("N", "10"), "bbox": ("N", "4")}
+
+
+def test_repeat_and_sequential_name_children_like_pytorch():
+    model = load("""\
+        block Unit(c, stride = 1)(x) {
+          return x -> conv2d(c, 3, stride=stride, padding=1, name=conv) -> relu
+        }
+        input x: [N, 3, 32, 32]
+        y = x -> repeat(3, Unit(8, stride = 2 if i == 0 else 1), name=stage)
+        output z = y -> sequential(conv2d(4, 1), batchnorm2d(), relu(), name=head)
+        """)
+    ids = [n.id for n in model.graph.layers()]
+    assert ["stage.0.conv", "stage.1.conv", "stage.2.conv"] == [i for i in ids if i.endswith(".conv")]
+    assert ["head.0", "head.1", "head.2"] == [i for i in ids if i.startswith("head.")]
+    assert shape(model, "stage.0.conv") == ("N", "8", "16", "16")
+    assert shape(model, "stage.2.conv") == ("N", "8", "16", "16")
+    assert model.graph.scopes[("stage",)].kind == "repeat"
+    assert model.graph.scopes[("stage", "1")].type_name == "Unit"
+
+
+def test_block_reads_its_input_channels_to_choose_a_branch():
+    model = load("""\
+        block Res(out)(x) {
+          y = x -> conv2d(out, 3, padding=1)
+          s = x if x.channels == out else x -> conv2d(out, 1, name=proj)
+          return y + s
+        }
+        input x: [N, 16, 8, 8]
+        output z = x -> Res(16, name=same) -> Res(32, name=wider)
+        """)
+    ids = {n.id for n in model.graph.layers()}
+    assert "wider.proj" in ids and "same.proj" not in ids
+
+
+def test_frozen_layers_count_as_frozen_not_trainable():
+    model = load("""\
+        input x: [N, 3, 8, 8]
+        f = x -> sequential(conv2d(8, 3), relu(), name=backbone, frozen=true)
+        output y = f -> flatten -> linear(10, name=head)
+        """)
+    backbone = 3 * 8 * 9 + 8
+    assert model.frozen_params == backbone
+    assert model.trainable_params == 8 * 6 * 6 * 10 + 10
+    assert model.graph.node("backbone.0").frozen and not model.graph.node("head").frozen
+
+
+def test_initializers_are_recorded_and_checked():
+    model = load("""\
+        input x: [N, 3, 8, 8]
+        output y = x -> conv2d(8, 3, init=he_normal, bias_init=zeros)
+        """)
+    node = model.graph.node("conv2d")
+    assert (node.init, node.bias_init) == ("he_normal", "zeros")
+    with pytest.raises(SpecErrors) as info:
+        load("input x: [N, 3, 8, 8]\noutput y = x -> conv2d(8, 3, init=he_normall)\n")
+    assert "he_normal" in info.value.errors[0].hint
+
+
+def test_names_must_be_unique_within_a_scope():
+    with pytest.raises(SpecErrors) as info:
+        load("input x: [N, 3, 8, 8]\noutput y = x -> conv2d(8, 3, name=c) -> conv2d(8, 3, name=c)\n")
+    assert "the name 'c' is used twice" in info.value.errors[0].message
+
+
+def test_auto_names_are_unique():
+    model = load("input x: [N, 3, 8, 8]\noutput y = x -> relu -> relu -> relu\n")
+    assert [n.id for n in model.graph.layers()] == ["x", "relu", "relu_1", "relu_2"]
+
+
+def test_imports_bring_blocks_and_report_missing_files(tmp_path):
+    (tmp_path / "lib.arch").write_text("block Twice(c)(x) {\n  return x -> conv2d(c, 1) -> conv2d(c, 1)\n}\n")
+    (tmp_path / "net.yaml").write_text(
+        "imports: [lib.arch]\ninputs: {x: [N, 3, 4, 4]}\noutputs: {y: [x, {Twice: 5}]}\n")
+    assert archc.load(tmp_path / "net.yaml").params == (3 * 5 + 5) + (5 * 5 + 5)
+    (tmp_path / "bad.arch").write_text('import "nope.arch"\ninput x: [N, 3]\noutput y = x\n')
+    with pytest.raises(SpecErrors) as info:
+        archc.load(tmp_path / "bad.arch")
+    err = info.value.errors[0]
+    assert "'nope.arch' does not exist" in err.message and err.loc.line == 1
+
+
+def test_import_cycle_is_reported(tmp_path):
+    (tmp_path / "a.arch").write_text('import "b.arch"\ninput x: [N, 3]\noutput y = x\n')
+    (tmp_path / "b.arch").write_text('import "a.arch"\n')
+    with pytest.raises(SpecErrors) as info:
+        archc.load(tmp_path / "a.arch")
+    assert any("import cycle" in e.message for e in info.value.errors)
+
+
+def test_parameters_and_expressions():
+    model = load("""\
+        param width = 0.5
+        param classes = 10
+        input x: [N, 3, 8, 8]
+        output y = x -> conv2d(make_divisible(64 * width, 8), 3) -> flatten -> linear(classes * 2)
+        """, classes=3)
+    assert shape(model, "conv2d") == ("N", "32", "6", "6")
+    assert shape(model, "linear") == ("N", "6")
+
+
+def test_symbolic_sizes_flow_through_and_give_minimum_sizes():
+    model = load("""\
+        input x: [N, 1, H, W]
+        output y = x -> conv2d(6, 5) -> maxpool2d(2) -> conv2d(16, 5) -> maxpool2d(2) -> global_avgpool
+        """)
+    assert shape(model, "conv2d") == ("N", "6", "H - 4", "W - 4")
+    assert shape(model, "maxpool2d") == ("N", "6", "floor(H/2) - 2", "floor(W/2) - 2")
+    assert model.constraints == ["H >= 16", "W >= 16"]
+
+
+def test_parameter_shapes_must_be_concrete():
+    with pytest.raises(SpecErrors) as info:
+        load("input x: [N, 1, H, W]\noutput y = x -> flatten -> linear(10)\n")
+    assert "concrete" in info.value.errors[0].message
