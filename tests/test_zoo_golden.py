@@ -130,3 +130,27 @@ def test_unet_symbolic_size_reports_divisibility():
 def archc_word(name):
     from archc.ops.base import Word
     return Word(name)
+
+
+def static_state_dict(model):
+    """state_dict keys and shapes as the static analysis predicts them (no torch involved)."""
+    out = {}
+    for node in model.graph.layers():
+        m = model.metrics.layers[node.id]
+        for name, shape in {**m.params, **m.buffers}.items():
+            out[f"{node.id}.{name}"] = list(shape)
+    return out
+
+
+def torchvision_fixture(name):
+    import json
+    return json.loads((Path(__file__).parent / "fixtures" / f"torchvision_{name}.json").read_text())
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"])
+def test_resnet_state_dict_keys_and_shapes_equal_torchvision(name):
+    # fixtures recorded from torchvision 0.29.1 (tests/fixtures/make_torchvision_fixtures.py)
+    reference = torchvision_fixture(name)
+    model = load(f"{name}.arch")
+    assert static_state_dict(model) == reference["state_dict"]
+    assert model.params == reference["params"]
