@@ -60,8 +60,8 @@ class Tensor:
 @dataclass
 class Partial:
     """An op or a block given its attributes, waiting for its input tensors."""
-    kind: str  # "op" | "block" | "sequential" | "repeat"
-    target: Any  # Op, BlockDef, list[Partial], or (count, Call AST, env)
+    kind: str  # "op" | "block" | "sequential"
+    target: Any  # Op, BlockDef, or the sequential's list[Partial]
     args: list[Any]
     kwargs: dict[str, Any]
     loc: A.Loc | None
