@@ -175,3 +175,23 @@ def test_parameter_shapes_must_be_concrete():
     with pytest.raises(SpecErrors) as info:
         load("input x: [N, 1, H, W]\noutput y = x -> flatten -> linear(10)\n")
     assert "concrete" in info.value.errors[0].message
+
+
+def test_layer_name_can_come_from_a_block_parameter():
+    model = load("""\
+        block B(k)(x) {
+          return x -> conv2d(4, 3, padding=1, name=k)
+        }
+        input x: [N, 3, 8, 8]
+        output y = x -> B(0, inline=true) -> B(1, inline=true)
+        """)
+    assert [n.id for n in model.graph.layers()] == ["x", "0", "1"]
+
+
+def test_a_parameter_named_like_an_op_does_not_hide_the_op():
+    model = load("""\
+        param dropout = 0.25
+        input x: [N, 8]
+        output y = x -> dropout(dropout)
+        """)
+    assert model.graph.node("dropout").attrs["p"] == 0.25

@@ -175,7 +175,8 @@ class Elaborator:
             if shape is None or node_id is None:
                 env.values[decl.name] = POISON
                 continue
-            self._add_node(LayerNode(node_id, None, {}, [], shape, decl.loc, (), tensor_names=[decl.name]))
+            self._add_node(LayerNode(node_id, None, {}, [], shape, decl.loc, (), tensor_names=[decl.name],
+                                     tensor_scopes=[()]))
             inputs[decl.name] = node_id
             env.values[decl.name] = Tensor(node_id, shape)
         if not self.spec.inputs:
@@ -364,7 +365,7 @@ class Elaborator:
                 return
             env.values[targets[0]] = value
             if isinstance(value, Tensor):
-                self.g.nodes[value.node]["layer"].tensor_names.append(targets[0])
+                self._bind_name(value.node, targets[0])
             return
         values = value if isinstance(value, tuple) else (value,)
         if len(values) != len(targets):
@@ -376,7 +377,12 @@ class Elaborator:
         for t, v in zip(targets, values):
             env.values[t] = v
             if isinstance(v, Tensor):
-                self.g.nodes[v.node]["layer"].tensor_names.append(t)
+                self._bind_name(v.node, t)
+
+    def _bind_name(self, node_id: str, name: str) -> None:
+        layer = self.g.nodes[node_id]["layer"]
+        layer.tensor_names.append(name)
+        layer.tensor_scopes.append(self.scope_path)
 
     # ------------------------------------------------------------------ expressions
     def _eval_guarded(self, expr: A.Expr, env: Env) -> Any:
@@ -581,8 +587,9 @@ class Elaborator:
             return self._apply_partial(bound, piped, call.loc) if piped else bound
         if found and isinstance(bound, str) and (bound in self.blocks or bound in REGISTRY):
             func = str(bound)  # a parameter naming a block or op: `unit(64)` with unit = BasicBlock
-        elif found:
+        elif found and not self._callable_name(func):
             self.fail(f"'{func}' is {_describe(bound)}, not an op or block", call.loc)
+        # otherwise a value that shares an op's name (`param dropout = 0.5`) leaves the op callable
         if func == "repeat":
             return self._repeat(call, env, piped)
         if func in BUILTINS and func not in self.blocks:
@@ -602,7 +609,7 @@ class Elaborator:
             if kw.name in kwargs:
                 self.fail(f"keyword '{kw.name}' given twice", kw.loc)
             if kw.name == "name" and isinstance(kw.value, A.Name):
-                kwargs["name"] = kw.value.id  # a layer name is an identifier, not a lookup
+                kwargs["name"] = self._layer_name(kw.value, env)
             else:
                 kwargs[kw.name] = self.eval(kw.value, env)
         tensors = [a for a in args if isinstance(a, Tensor)]
@@ -632,6 +639,18 @@ class Elaborator:
         if not inputs:
             return partial
         return self._apply_partial(partial, inputs, call.loc)
+
+    def _callable_name(self, func: str) -> bool:
+        return func in self.blocks or func in REGISTRY or func in BUILTINS or func in SPECIAL_FORMS
+
+    @staticmethod
+    def _layer_name(name: A.Name, env: Env) -> Any:
+        """`name=conv1` is the identifier itself, unless it names a number or string in scope
+        (`name=k` inside a block with parameter k): layer names are mostly literal words."""
+        found, value = env.lookup(name.id)
+        if found and isinstance(value, (int, str)) and not isinstance(value, (bool, Word)):
+            return value
+        return name.id
 
     def _apply_partial(self, p: Partial, inputs: list[Tensor], loc: A.Loc | None,
                        forced_name: str | None = None) -> Any:
@@ -809,8 +828,8 @@ class Elaborator:
             if kw.name not in META_KWARGS:
                 self.fail(f"repeat has no attribute '{kw.name}'", kw.loc,
                           did_you_mean(kw.name, META_KWARGS) or "repeat takes name=, frozen=, init=")
-            meta[kw.name] = kw.value.id if kw.name == "name" and isinstance(kw.value, A.Name) \
-                else self.eval(kw.value, env)
+            meta[kw.name] = self._layer_name(kw.value, env) \
+                if kw.name == "name" and isinstance(kw.value, A.Name) else self.eval(kw.value, env)
         if not piped:
             self.fail("repeat needs an input: x -> repeat(n, ...)", call.loc)
         self._check_inputs(piped)
