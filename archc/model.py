@@ -60,6 +60,16 @@ class Model:
         """What symbolic input sizes must satisfy, e.g. ['H % 16 == 0', 'H >= 16']."""
         return self.graph.assumptions.describe()
 
+    def state_dict_shapes(self) -> dict[str, tuple[int, ...]]:
+        """The PyTorch state_dict the lowered model will have: key -> shape, parameters and
+        buffers, in module order, predicted statically."""
+        out: dict[str, tuple[int, ...]] = {}
+        for node in self.graph.layers():
+            m = self.metrics.layers[node.id]
+            for name, shape in {**m.params, **m.buffers}.items():
+                out[f"{node.id}.{name}"] = tuple(shape)
+        return out
+
     def layer_params(self, node_id: str) -> int:
         return self.metrics.layers[node_id].param_count
 

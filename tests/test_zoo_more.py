@@ -30,13 +30,7 @@ def shape_of(model, node_id):
 
 
 def static_state_dict(model):
-    """state_dict keys and shapes as the static analysis predicts them (no torch involved)."""
-    out = {}
-    for node in model.graph.layers():
-        m = model.metrics.layers[node.id]
-        for name, shape in {**m.params, **m.buffers}.items():
-            out[f"{node.id}.{name}"] = list(shape)
-    return out
+    return {key: list(shape) for key, shape in model.state_dict_shapes().items()}
 
 
 def scope_shape(model, scope_id):
