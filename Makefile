@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test clean
+.PHONY: setup graphviz demo test clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +12,14 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install -q -c constraints.txt -e '.[torch,dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) graphviz
+
+# Graphviz's `dot` renders `archc draw` SVG/PNG/PDF (and the tests of them): installed on a fresh
+# Debian/Ubuntu machine as root; elsewhere a notice (brew/conda install graphviz) and those tests skip.
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; } \
+	  || echo "note: Graphviz's dot is not installed (apt-get/brew/conda install graphviz): archc draw can write .dot only"
 
 demo: setup
 	$(VENV)/bin/archc check specs/*.arch specs/*.yaml

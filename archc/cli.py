@@ -40,6 +40,9 @@ def write_atomic(path: str, text: str | bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(text.encode() if isinstance(text, str) else text)
+        umask = os.umask(0)  # mkstemp makes the file 0600; give it the mode open() would
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -77,6 +80,23 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_summary(args: argparse.Namespace) -> int:
     model = _load(args, args.spec)
     _emit(model.summary(args.format, args.depth), args.output)
+    return EXIT_OK
+
+
+def cmd_draw(args: argparse.Namespace) -> int:
+    from archc.backends import diagram
+    fmt = diagram.format_for(args.output, args.format)
+    if fmt != "dot":
+        diagram.require_dot(fmt)  # before the work: no dot, one clear error, no file
+    model = _load(args, args.spec)
+    data = diagram.draw(model, fmt, args.depth, args.rankdir)
+    if args.output:
+        write_atomic(args.output, data)
+    elif fmt in ("dot", "svg"):
+        sys.stdout.write(data.decode())
+    else:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
     return EXIT_OK
 
 
@@ -133,6 +153,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     p.add_argument("--depth", type=int, default=None, help="collapse blocks nested deeper than this")
     p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    defines(p)
+
+    p = command("draw", cmd_draw, "Draw the network with Graphviz: .dot (needs nothing), .svg, .png or .pdf "
+                                  "(need Graphviz's dot program).")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="output file; its suffix (.dot .svg .png .pdf) picks the format (default: DOT on stdout)")
+    p.add_argument("--format", choices=("dot", "svg", "png", "pdf"), help="output format (default: from FILE)")
+    p.add_argument("--depth", type=int, default=None,
+                   help="draw blocks nested at this depth or deeper as one node each (0: top-level blocks; "
+                        "as in summary --depth)")
+    p.add_argument("--rankdir", choices=("TB", "LR"), default="TB",
+                   help="reading direction: top to bottom (default) or left to right")
     defines(p)
 
     p = command("fmt", cmd_fmt, "Print a spec in canonical form, in either language.")
