@@ -133,7 +133,8 @@ class Elaborator:
     def __init__(self, spec: A.Spec, file: str, overrides: dict[str, Any] | None = None):
         self.spec = spec
         self.file = file
-        self.overrides = dict(overrides or {})
+        # a string from the API or the CLI (`size="H"`) is a word, e.g. a symbolic size
+        self.overrides = {k: Word(v) if isinstance(v, str) else v for k, v in (overrides or {}).items()}
         self.diag = Diagnostics()
         self.g = nx.DiGraph()
         self.scopes: dict[tuple[str, ...], Scope] = {}
@@ -755,7 +756,8 @@ class Elaborator:
                                          default=_snake(block.name))
             path = tuple(instance.split("."))
             self.scopes[path] = Scope(path, "block", block.name, loc,
-                                      {k: v for k, v in env.values.items()}, [t.node for t in inputs])
+                                      {k: v for k, v in env.values.items()}, [t.node for t in inputs],
+                                      input_names=list(block.inputs))
         for name, tensor in zip(block.inputs, inputs):
             env.values[name] = tensor
         self.scope_path = path
@@ -866,6 +868,9 @@ class Elaborator:
             if not _valid_module_name(name):
                 self.fail(f"layer name {name!r} is not a valid module name", loc,
                           "use letters, digits and '_' (or a plain index such as 0)")
+            if name in TORCH_MODULE_ATTRS:
+                self.fail(f"layer name '{name}' is taken: torch.nn.Module has an attribute of that name",
+                          loc, f"choose another name, e.g. '{name}_'")
             if name in taken:
                 where = ".".join(self.scope_path) or "the model"
                 self.fail(f"the name '{name}' is used twice in {where}", loc,
@@ -873,7 +878,7 @@ class Elaborator:
         else:
             base = default
             name, k = base, 1
-            while name in taken:
+            while name in taken or name in TORCH_MODULE_ATTRS:
                 name = f"{base}_{k}"
                 k += 1
         taken.add(name)
@@ -883,6 +888,34 @@ class Elaborator:
         self.g.add_node(node.id, layer=node)
         for port, src in enumerate(node.inputs):
             self.g.add_edge(src, node.id, port=port)
+
+
+# Attribute names of torch.nn.Module and nn.Sequential (and the load report archc.build attaches):
+# torch refuses a submodule of one of these names, so no layer may take one. tests/test_lowering.py
+# checks the list against the installed torch.
+TORCH_MODULE_ATTRS = frozenset({
+    "T_destination", "_apply", "_backward_hooks", "_backward_pre_hooks", "_buffers", "_call_impl",
+    "_compiled_call_impl", "_forward_hooks", "_forward_hooks_always_called",
+    "_forward_hooks_with_kwargs", "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs",
+    "_get_backward_hooks", "_get_backward_pre_hooks", "_get_item_by_idx", "_get_name",
+    "_is_full_backward_hook", "_load_from_state_dict", "_load_state_dict_post_hooks",
+    "_load_state_dict_pre_hooks", "_maybe_warn_non_full_backward_hook", "_modules",
+    "_named_members", "_non_persistent_buffers_set", "_parameters",
+    "_register_load_state_dict_pre_hook", "_register_state_dict_hook",
+    "_replicate_for_data_parallel", "_save_to_state_dict", "_slow_forward", "_state_dict_hooks",
+    "_state_dict_pre_hooks", "_version", "_wrapped_call_impl", "add_module", "append", "apply",
+    "archc_load_report", "bfloat16", "buffers", "call_super_init", "children", "compile", "cpu",
+    "cuda", "double", "dump_patches", "eval", "extend", "extra_repr", "float", "forward",
+    "get_buffer", "get_extra_state", "get_parameter", "get_submodule", "half", "insert", "ipu",
+    "load_state_dict", "modules", "mtia", "named_buffers", "named_children", "named_modules",
+    "named_parameters", "parameters", "pop", "register_backward_hook", "register_buffer",
+    "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook",
+    "register_full_backward_pre_hook", "register_load_state_dict_post_hook",
+    "register_load_state_dict_pre_hook", "register_module", "register_parameter",
+    "register_state_dict_post_hook", "register_state_dict_pre_hook", "requires_grad_",
+    "set_extra_state", "set_submodule", "share_memory", "state_dict", "to", "to_empty", "train",
+    "training", "type", "xpu", "zero_grad",
+})
 
 
 def _valid_module_name(name: str) -> bool:
