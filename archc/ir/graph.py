@@ -34,6 +34,9 @@ class LayerNode:
     init: str | None = None
     bias_init: str | None = None
     tensor_names: list[str] = field(default_factory=list)  # spec names bound to this output
+    # the scope (block body, or () for the model) each of `tensor_names` was bound in; an inline
+    # block's names count as its caller's
+    tensor_scopes: list[tuple[str, ...]] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -57,6 +60,7 @@ class Scope:
     loc: Loc | None
     args: dict[str, Any] = field(default_factory=dict)
     inputs: list[str] = field(default_factory=list)  # node ids feeding the scope
+    input_names: list[str] = field(default_factory=list)  # a block's own names for `inputs`
     outputs: list[str] = field(default_factory=list)  # node ids it returns
 
     @property
