@@ -11,17 +11,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["load", "loads", "Model", "SpecError", "SpecErrors"]
+__all__ = ["load", "loads", "Model", "SpecError", "SpecErrors", "build", "load_weights", "LoadReport"]
 
 if TYPE_CHECKING:
     from archc.errors import SpecError, SpecErrors
     from archc.model import Model, load, loads
+    from archc.lower.build import LoadReport, build, load_weights
 
 
 def __getattr__(name: str) -> Any:
     if name in ("load", "loads", "Model"):
         from archc import model
         return getattr(model, name)
+    if name in ("build", "load_weights", "LoadReport"):  # imports torch when a model is built
+        from archc.lower import build
+        return getattr(build, name)
     if name in ("SpecError", "SpecErrors"):
         from archc import errors
         return getattr(errors, name)

@@ -100,6 +100,33 @@ def cmd_draw(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_compile(args: argparse.Namespace) -> int:
+    # code generation is text only: no torch needed to write the file
+    _emit(_load(args, args.spec).to_source(), args.output)
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    model = _load(args, args.spec)
+    try:
+        import torch  # noqa: F401  (lazily: only this command needs it)
+    except ImportError:
+        print("archc: error: export needs PyTorch: pip install 'archc[torch]'", file=sys.stderr)
+        return EXIT_INVALID
+    from archc.lower.export import export_onnx
+    sizes = export_onnx(model, args.onnx, dict(args.input_size or []), args.opset)
+    shown = f" (example inputs with {', '.join(f'{k}={v}' for k, v in sizes.items())})" if sizes else ""
+    print(f"wrote {args.onnx}{shown}")
+    return EXIT_OK
+
+
+def _parse_size(text: str) -> tuple[str, int]:
+    name, _, value = text.partition("=")
+    if not name.strip() or not value.strip().isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected SYMBOL=SIZE such as H=224, got {text!r}")
+    return name.strip(), int(value)
+
+
 def cmd_fmt(args: argparse.Namespace) -> int:
     from archc.frontend import parse_file, to_dsl, to_yaml
     spec = parse_file(args.spec)
@@ -166,6 +193,20 @@ def build_parser() -> argparse.ArgumentParser:
                         "as in summary --depth)")
     p.add_argument("--rankdir", choices=("TB", "LR"), default="TB",
                    help="reading direction: top to bottom (default) or left to right")
+    defines(p)
+
+    p = command("compile", cmd_compile, "Write the model as one standalone PyTorch file (imports torch only).")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to this file instead of stdout")
+    defines(p)
+
+    p = command("export", cmd_export, "Export the model through torch's exporter (needs PyTorch).")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("--onnx", metavar="FILE", required=True, help="write ONNX to this file")
+    p.add_argument("--input-size", metavar="SYMBOL=SIZE", type=_parse_size, action="append",
+                   help="example size of a symbolic input size, e.g. --input-size H=256 (repeatable; "
+                        "default: batch 1, others the smallest allowed size from 224 or 16)")
+    p.add_argument("--opset", type=int, default=None, help="ONNX opset version (default: torch's)")
     defines(p)
 
     p = command("fmt", cmd_fmt, "Print a spec in canonical form, in either language.")

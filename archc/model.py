@@ -77,6 +77,17 @@ class Model:
         from archc.backends import report
         return report.render(self, format, depth)
 
+    def to_torch(self, weights: Any = None) -> Any:
+        """The model as a `torch.nn.Module` (see `archc.build`); `weights`: a checkpoint to load
+        by name and shape."""
+        from archc.lower.build import build
+        return build(self, weights=weights)
+
+    def to_source(self) -> str:
+        """The standalone PyTorch source of the model, as `archc compile` writes it."""
+        from archc.lower.codegen import generate
+        return generate(self.graph).source
+
 
 def _build(spec: A.Spec, file: str, params: dict[str, Any] | None) -> Model:
     return Model(spec, elaborate(spec, file, params))

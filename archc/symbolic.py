@@ -775,8 +775,10 @@ class Assumptions:
     def require_positive(self, d: Dim) -> bool:
         """d >= 1 must hold (an output size). For an Expr in one symbol that is non-decreasing in
         it, records the least size of the symbol that makes d >= 1 (a LowerBound, when above 1);
-        False if no size up to 2**40 does (or d is non-increasing and below 1 at size 1).
-        Other Exprs (several symbols, not monotone): True, nothing recorded."""
+        False if no size up to 2**40 does. An Expr in one symbol that is not non-decreasing
+        (5 - H, H - 2*floor(H/2)) is accepted, recording nothing, only if d >= 1 at every probed
+        size the assumptions allow (1 … 64 and powers of 2 up to 2**40), else False: an upper
+        bound cannot be recorded. Several symbols: True, nothing recorded."""
         if isinstance(d, int):
             return d >= 1
         symbols = d.free_symbols()
@@ -791,9 +793,13 @@ class Assumptions:
         probes = [*range(1, 65), *(1 << e for e in range(7, 41))]
         values = [numerator(v) for v in probes]
         if any(later < earlier for earlier, later in zip(values, values[1:])):
-            if values[0] < den and all(later <= earlier for earlier, later in zip(values, values[1:])):
-                return False  # non-increasing and already below 1 at size 1
-            return True  # not monotone: cannot tell by search
+            # Not non-decreasing, so d >= 1 is no lower bound (e.g. a crop's 2 - H needs H <= 1,
+            # and upper bounds cannot be recorded): accept only if it holds at every probed size
+            # the assumptions allow.
+            minimum = self._minimum.get(symbol, 1)
+            modulus, residues = self._allowed.get(symbol, (1, None))
+            return all(v >= den for size, v in zip(probes, values)
+                       if size >= minimum and (residues is None or size % modulus in residues))
         if values[-1] < den:
             return False
         first = next(i for i, v in enumerate(values) if v >= den)  # d >= 1 <=> numerator >= den

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import warnings
 
+from fractions import Fraction
+
 import pytest
 
 from archc import symbolic as sy
@@ -641,6 +643,9 @@ def test_windows():
     assert window("upsample", [(1, 3, 9, 9)]) == Window((1, 1), (2, 2), transposed=True)
     assert window("global_avgpool", [(1, 3, 9, 9)]).global_
     assert window("adaptive_avgpool2d", [(1, 3, 9, 9)], 1).global_
+    assert window("adaptive_avgpool2d", [(1, 3, 6, 6)], 6) == Window((1, 1), (1, 1))  # identity
+    assert window("adaptive_avgpool2d", [(1, 3, 12, 12)], 3) == Window((4, 4), (4, 4))
+    assert window("adaptive_maxpool1d", [(1, 3, 10)], 3) == Window((4,), (Fraction(10, 3),))
     assert window("linear", [(1, 9)], 3) is None
     assert window("flatten", [(1, 3, 9, 9)]) is None
     assert window("relu", [(1, 3, 9, 9)]) == Window((1, 1), (1, 1))

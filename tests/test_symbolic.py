@@ -351,11 +351,12 @@ def test_require_positive():
     assert a.describe() == ["H >= 7"]
     assert a.require_positive(H)                   # holds for every size: nothing recorded
     assert a.require_positive(H * W - 5)           # several symbols: nothing recorded
-    assert a.require_positive(H - 2 * floordiv(H, 2))  # not monotone: nothing recorded
+    assert not a.require_positive(H - 2 * floordiv(H, 2))  # not monotone, 0 for even H
+    assert a.require_positive(H - 2 * floordiv(H, 2) + 1)  # not monotone, but always >= 1
     assert a.describe() == ["H >= 7"]
     assert not a.require_positive(floordiv(H, 1 << 42))  # needs H >= 2**42
     assert not a.require_positive(1 - H - H * H)   # non-increasing and < 1 at H = 1
-    assert a.require_positive(5 - H)               # holds for small H: nothing recorded
+    assert not a.require_positive(5 - H)           # needs H <= 4: upper bounds are not recorded
     assert a.describe() == ["H >= 7"]
 
 

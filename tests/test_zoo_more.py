@@ -465,3 +465,15 @@ def test_every_spec_checks():
     # the issue asks for at least four specs in both languages
     both = {p.stem for p in SPECS.glob("*.yaml")} & {p.stem for p in SPECS.glob("*.arch")}
     assert len(both) >= 4
+
+
+@pytest.mark.parametrize("spec,node,size,jump", [("alexnet.arch", "features.12", 195, 32),
+                                                 ("vgg16.arch", "features.30", 212, 32),
+                                                 ("alexnet.arch", "avgpool", 195, 32)])
+def test_receptive_fields_match_published_values(spec, node, size, jump):
+    # Araujo, Norris & Sim, "Computing Receptive Fields of Convolutional Neural Networks",
+    # Distill 2019, Table 1: AlexNet 195, VGG-16 212 (final feature layer). An adaptive pool that
+    # keeps the size (AlexNet's 6×6 avgpool) leaves the field as it is.
+    model = archc.load(SPECS / spec)
+    field = model.metrics.layers[node].field
+    assert field.size == (size, size) and field.jump == (jump, jump)

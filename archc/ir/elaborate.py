@@ -460,7 +460,9 @@ class Elaborator:
         if e.op == "not":
             return not self._truth(value, e.operand)
         self._need_number(value, e.operand, f"unary {e.op}")
-        return sy.mul(-1, value) if e.op == "-" else value
+        if e.op == "+":
+            return value
+        return sy.mul(-1, value) if isinstance(value, (int, sy.Expr)) else -value  # -1.0 is a float
 
     def _eval_binary(self, e: A.Binary, env: Env) -> Any:
         left = self.eval(e.left, env)

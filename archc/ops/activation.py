@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from archc.ops.base import Attr, Attrs, BoolType, Choice, Float, Int, Op, ShapeError, numel
+from archc.ops.base import Attr, Attrs, BoolType, Choice, Float, Int, Lowered, Op, ShapeError, numel, py_call
 from archc.ops.common import concrete
 
 _SHAPE = "output shape = input shape (any rank)"
@@ -32,6 +32,11 @@ class Activation(Op):
 
     def label(self, a):
         return self._label(a) if self._label else ""
+
+    def lower(self, a, inputs, out):
+        # the title is the torch.nn class and the attributes are its keyword arguments
+        return Lowered(py_call(f"nn.{self.title}", **a), "{m}({0})", (),
+                       tuple((at.name, at.default) for at in self.attrs))
 
 
 def _check_hardtanh(a: Attrs) -> None:
@@ -68,6 +73,9 @@ class Softmax(Op):
     def label(self, a):
         return "" if a.dim == 1 else f"dim={a.dim}"
 
+    def lower(self, a, inputs, out):
+        return Lowered(py_call(f"nn.{self.title}", dim=a.dim), "{m}({0})")
+
 
 class PReLU(Op):
     name = "prelu"
@@ -99,6 +107,10 @@ class PReLU(Op):
 
     def label(self, a):
         return "per-channel" if a.per_channel else ""
+
+    def lower(self, a, inputs, out):
+        n = concrete(inputs[0][1], "channels", self.name) if a.per_channel else 1
+        return Lowered(py_call("nn.PReLU", num_parameters=n), "{m}({0})", (), (("num_parameters", 1),))
 
 
 OPS = [

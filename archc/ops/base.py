@@ -259,6 +259,94 @@ class Window:
     global_: bool = False
 
 
+# ----------------------------------------------------------------------------- PyTorch lowering
+
+
+@dataclass(frozen=True)
+class Lowered:
+    """An op's PyTorch lowering, as Python source text (archc/ops never imports torch; the code
+    generator in `archc/lower` assembles these pieces into a module file).
+
+    module: a constructor expression for the node's `nn.Module`, e.g.
+        `nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)`; None when the node is
+        a plain expression in `forward` (merges, flatten, global pooling).
+    call: the forward expression: `{m}` stands for the module (`self.conv1`), `{0}`, `{1}`, … for
+        the input tensors, which are always plain variable names (so may be repeated), e.g.
+        `{m}({0})`, `{0} + {1}`, `torch.cat([{0}, {1}], dim=1)`.
+    helpers: names of prelude functions or classes (see `helper`) that `module` or `call` use.
+    defaults: keyword arguments of `module`'s outermost call with the constructor's default
+        value; the generator leaves such an argument out when it has that value in every
+        instance of a class (so `stride=1` disappears, but `stride=stride` stays when it varies).
+    """
+    module: str | None
+    call: str
+    helpers: tuple[str, ...] = ()
+    defaults: tuple[tuple[str, Any], ...] = ()
+
+
+HELPERS: dict[str, str] = {}
+"""Prelude source by name: small functions and classes a generated model file defines."""
+
+
+def helper(name: str, source: str) -> str:
+    """Register the source of a prelude function or class (it may use `torch`, `nn` and `F`);
+    returns `name` for use in `Lowered.helpers`."""
+    source = source.strip("\n") + "\n"
+    if HELPERS.get(name, source) != source:
+        raise ValueError(f"helper {name!r} defined twice")
+    HELPERS[name] = source
+    return name
+
+
+def py(value: Any) -> str:
+    """Python source for a literal: ints, floats (exact, via repr), bools, None, strings (quoted
+    from `repr`, so no text can escape the literal) and tuples/lists of those."""
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return f'float("{value}")'
+        return repr(value)
+    if isinstance(value, str):
+        return str_literal(value)
+    if isinstance(value, (tuple, list)):
+        items = [py(v) for v in value]
+        if isinstance(value, list):
+            return "[" + ", ".join(items) + "]"
+        return "(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")"
+    raise TypeError(f"no Python literal for {value!r}")
+
+
+def str_literal(text: str) -> str:
+    """A string literal for `text`, double-quoted when that needs no escapes (as black writes
+    it); always derived from `repr`, which escapes whatever could end the literal."""
+    r = repr(str(text))
+    if r.startswith("'") and '"' not in text and "'" not in text:
+        return '"' + r[1:-1] + '"'
+    return r
+
+
+def py_ints(values: Sequence[int]) -> str:
+    """(3, 3) -> '3'; (3, 5) -> '(3, 5)': one int when every spatial axis has the same value,
+    which is how torch modules are usually written."""
+    values = tuple(values)
+    return py(values[0]) if len(set(values)) == 1 else py(values)
+
+
+def py_call(func: str, *args: Any, **kwargs: Any) -> str:
+    """`func(arg, ..., key=value, ...)` with literal values (`py`); a `Src` value is inserted as
+    source text."""
+    parts = [a if isinstance(a, Src) else py(a) for a in args]
+    parts += [f"{k}={v if isinstance(v, Src) else py(v)}" for k, v in kwargs.items()]
+    return f"{func}({', '.join(parts)})"
+
+
+class Src(str):
+    """Source text to insert as it is (not as a string literal) by `py_call`."""
+
+
 # ----------------------------------------------------------------------------- the op
 
 
@@ -306,6 +394,11 @@ class Op:
     def label(self, a: Attrs) -> str:
         """Key attributes in a few characters, for summaries and diagrams ("64, 3×3, s2")."""
         return ""
+
+    def lower(self, a: Attrs, inputs: Sequence[Shape], out: Shape) -> Lowered:
+        """The PyTorch lowering of one node (see `Lowered`), given its bound attributes, input
+        shapes and output shape. Every op states it: there is no default."""
+        raise NotImplementedError(f"{self.name} has no PyTorch lowering")
 
     # ---- helpers shared by the subclasses
     @staticmethod

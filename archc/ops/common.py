@@ -2,11 +2,11 @@
 text used in labels and error messages. Dimension arithmetic goes through `archc.symbolic`."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from archc import symbolic as sy
 from archc.symbolic import Dim
-from archc.ops.base import Shape, ShapeContext, ShapeError, spatial_text
+from archc.ops.base import Shape, ShapeContext, ShapeError, helper, py, spatial_text
 
 Pads = tuple[tuple[int, int], ...]
 
@@ -179,3 +179,78 @@ def _too_large(ins, kernel, dilation, eff, pads, what: str) -> ShapeError:
             else "use a smaller window, or padding=same")
     return ShapeError(f"{head} {input_text(ins)}{tail}", hint)
 
+
+
+# ----------------------------------------------------------------------------- PyTorch lowering
+
+SAME_PADS = helper("same_pads", '''
+def same_pads(x, kernel_size, stride, dilation):
+    """F.pad amounts (last axis first) of TF/Keras `padding="same"` for the spatial
+    sizes of `x`: output size ceil(size / stride), the padding's smaller half before."""
+    pads = []
+    sizes = x.shape[:1:-1]
+    for size, k, s, d in zip(sizes, kernel_size[::-1], stride[::-1], dilation[::-1]):
+        total = max((-(-size // s) - 1) * s + d * (k - 1) + 1 - size, 0)
+        pads += [total // 2, total - total // 2]
+    return pads
+''')
+
+
+def resolve_pads(padding, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int] | None,
+                 ins: Sequence[Dim]) -> Pads | None:
+    """Per-axis (before, after) padding of a sliding window, or None when it depends on a
+    symbolic input size (`same` with stride > 1 on a symbolic axis)."""
+    if padding != "same":
+        return pads_of(padding, len(ins))
+    dilation = dilation or (1,) * len(ins)
+    pads = []
+    for n, k, s, d in zip(ins, kernel, stride, dilation):
+        if s == 1:
+            total = d * (k - 1)  # (n-1)*1 + d*(k-1) + 1 - n, whatever n is
+        elif sy.is_int(n):
+            total = max((-(-n // s) - 1) * s + d * (k - 1) + 1 - n, 0)
+        else:
+            return None
+        pads.append((total // 2, total - total // 2))
+    return tuple(pads)
+
+
+def is_symmetric(pads: Pads) -> bool:
+    return all(b == a for b, a in pads)
+
+
+def f_pad_amounts(pads: Pads) -> tuple[int, ...]:
+    """F.pad's order: the last axis first, (before, after) for each."""
+    return tuple(v for b, a in reversed(pads) for v in (b, a))
+
+
+def padded_input(pads: Pads | None, kernel, stride, dilation, value: str = "") -> tuple[str, tuple[str, ...]]:
+    """The forward template of a window op's input padded explicitly with `pads` (None: `same`
+    padding computed from the input's size at run time); `value` is F.pad's fill value source,
+    '' for zeros. Returns (template, helpers)."""
+    fill = f", value={value}" if value else ""
+    if pads is None:
+        dil = tuple(dilation or (1,) * len(kernel))
+        return (f"F.pad({{0}}, same_pads({{0}}, {py(tuple(kernel))}, {py(tuple(stride))}, {py(dil)}){fill})",
+                (SAME_PADS,))
+    if not any(b or a for b, a in pads):
+        return "{0}", ()
+    return f"F.pad({{0}}, {py(f_pad_amounts(pads))}{fill})", ()
+
+
+def one(values: Sequence[int]) -> int | tuple[int, ...]:
+    """(3, 3) -> 3, (3, 5) -> (3, 5): torch modules take one int for every spatial axis."""
+    values = tuple(values)
+    return values[0] if len(set(values)) == 1 else values
+
+
+def window_padding(pads: Pads | None, max_each: Sequence[int] | None = None) -> tuple[Any, bool]:
+    """How a torch window module takes `pads`: (its `padding` argument, whether the input must
+    instead be padded explicitly). torch pads symmetrically only, and pooling at most
+    kernel // 2 per side (`max_each`)."""
+    if pads is None or not is_symmetric(pads):
+        return 0, True
+    sym = tuple(b for b, _ in pads)
+    if max_each is not None and any(p > m for p, m in zip(sym, max_each)):
+        return 0, True
+    return (sym[0] if len(set(sym)) == 1 else sym), False

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from archc import symbolic as sy
-from archc.ops.base import (Attr, Attrs, BoolType, Int, Ints, Op, Padding, ShapeError, Window,
-                            numel, spatial_text)
-from archc.ops.common import (check_rank, concrete, effective_kernel, input_text, is_positive,
-                              pads_of, padding_text, short_text, sliding_output, window_label)
+from archc.ops.base import (Attr, Attrs, BoolType, Int, Ints, Lowered, Op, Padding, ShapeError,
+                            Window, helper, numel, py_call, spatial_text)
+from archc.ops.common import (check_rank, concrete, effective_kernel, input_text, is_positive, one,
+                              padded_input, pads_of, padding_text, resolve_pads, short_text,
+                              sliding_output, window_label, window_padding)
 
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
 _PRIMED = {1: "L'", 2: "H', W'", 3: "D', H', W'"}
@@ -42,6 +43,22 @@ def _attr_dilation() -> Attr:
 def _channels(op: Op, shape, ctx_what: str = "input channels") -> int:
     return concrete(shape[1], ctx_what, op.name,
                     "channels must be a concrete number; give the input a concrete channel count")
+
+
+_CONV_DEFAULTS = (("stride", 1), ("padding", 0), ("dilation", 1), ("groups", 1), ("bias", True))
+
+
+def _lower_conv(torch_class: str, cin: int, cout: int, a: Attrs, x, options: dict,
+                defaults: tuple = _CONV_DEFAULTS, helpers: tuple[str, ...] = ()) -> Lowered:
+    """A torch convolution module `torch_class(cin, cout, kernel_size=…, stride=…, padding=…,
+    dilation=…, **options)`; padding that torch cannot express (asymmetric, or `same` with a
+    stride) is applied to the input with F.pad instead."""
+    pads = resolve_pads(a.padding, a.kernel, a.stride, a.dilation, x[2:])
+    padding, explicit = window_padding(pads)
+    module = py_call(torch_class, cin, cout, kernel_size=one(a.kernel), stride=one(a.stride),
+                     padding=padding, dilation=one(a.dilation), **options)
+    arg, pad_helpers = padded_input(pads, a.kernel, a.stride, a.dilation) if explicit else ("{0}", ())
+    return Lowered(module, f"{{m}}({arg})", helpers + pad_helpers, defaults)
 
 
 def _check_groups(groups: int, channels: int, what: str) -> None:
@@ -98,6 +115,10 @@ class Conv(Op):
     def label(self, a):
         return window_label(str(a.out), a.kernel, a.stride, a.padding, a.dilation, a.groups)
 
+    def lower(self, a, inputs, out):
+        return _lower_conv(f"nn.Conv{self.ndim}d", _channels(self, inputs[0]), a.out, a, inputs[0],
+                           {"groups": a.groups, "bias": a.bias})
+
 
 class DepthwiseConv(Op):
     """depthwise_conv1d / 2d / 3d: groups = in_channels."""
@@ -143,6 +164,49 @@ class DepthwiseConv(Op):
     def label(self, a):
         text = window_label(None, a.kernel, a.stride, a.padding, a.dilation)
         return text + (f", ×{a.multiplier}" if a.multiplier != 1 else "")
+
+    def lower(self, a, inputs, out):
+        c = _channels(self, inputs[0])
+        return _lower_conv(f"nn.Conv{self.ndim}d", c, c * a.multiplier, a, inputs[0],
+                           {"groups": c, "bias": a.bias})
+
+
+_SEPARABLE = helper("SeparableConv", '''
+class SeparableConv(nn.Module):
+    """Depthwise convolution (`multiplier` filters per input channel), then a 1x1
+    pointwise convolution, as Keras SeparableConv2D."""
+
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        multiplier=1,
+        bias=True,
+        depthwise_bias=False,
+        ndim=2,
+    ):
+        super().__init__()
+        conv = (nn.Conv1d, nn.Conv2d, nn.Conv3d)[ndim - 1]
+        mid = in_channels * multiplier
+        self.depthwise = conv(
+            in_channels,
+            mid,
+            kernel_size,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            groups=in_channels,
+            bias=depthwise_bias,
+        )
+        self.pointwise = conv(mid, out_channels, 1, bias=bias)
+
+    def forward(self, x):
+        return self.pointwise(self.depthwise(x))
+''')
 
 
 class SeparableConv(Op):
@@ -199,6 +263,14 @@ class SeparableConv(Op):
     def label(self, a):
         text = window_label(str(a.out), a.kernel, a.stride, a.padding, a.dilation)
         return text + (f", ×{a.multiplier}" if a.multiplier != 1 else "")
+
+    def lower(self, a, inputs, out):
+        c = _channels(self, inputs[0])
+        return _lower_conv("SeparableConv", c, a.out, a, inputs[0],
+                           {"multiplier": a.multiplier, "bias": a.bias,
+                            "depthwise_bias": a.depthwise_bias, "ndim": self.ndim},
+                           (("stride", 1), ("padding", 0), ("dilation", 1), ("multiplier", 1),
+                            ("bias", True), ("depthwise_bias", False), ("ndim", 2)), (_SEPARABLE,))
 
 
 class ConvTranspose(Op):
@@ -284,6 +356,28 @@ class ConvTranspose(Op):
         if any(a.output_padding):
             text += ", op" + short_text(a.output_padding)
         return text
+
+    def lower(self, a, inputs, out):
+        c = _channels(self, inputs[0])
+        eff = effective_kernel(a.kernel, a.dilation)
+        output_padding = tuple(a.output_padding)
+        if a.padding == "same":
+            # out = in*stride, cropped from the full output as TF/Keras do: total = eff - stride
+            # removed, the smaller half at the start; when eff < stride, zeros appended instead
+            totals = [e - s for e, s in zip(eff, a.stride)]
+            pads = tuple((t // 2, t - t // 2) if t >= 0 else (0, 0) for t in totals)
+            output_padding = tuple(-t if t < 0 else 0 for t in totals)
+        else:
+            pads = pads_of(a.padding, self.ndim)
+        symmetric = all(b == e for b, e in pads)
+        padding = one([b for b, _ in pads]) if symmetric else 0
+        module = py_call(f"nn.ConvTranspose{self.ndim}d", c, a.out, kernel_size=one(a.kernel),
+                         stride=one(a.stride), padding=padding, output_padding=one(output_padding),
+                         dilation=one(a.dilation), groups=a.groups, bias=a.bias)
+        call = "{m}({0})"
+        if not symmetric:  # torch removes the same amount on both sides: crop the rest
+            call += "[:, :, " + ", ".join(f"{b or ''}:{-e if e else ''}" for b, e in pads) + "]"
+        return Lowered(module, call, (), _CONV_DEFAULTS + (("output_padding", 0),))
 
 
 OPS = [

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from archc import symbolic as sy
-from archc.ops.base import Attr, BoolType, Int, IntList, Op, ShapeError, fmt_shape, numel
+from archc.ops.base import Attr, BoolType, Int, IntList, Lowered, Op, ShapeError, fmt_shape, numel, py_call
 
 
 class Linear(Op):
@@ -52,6 +52,10 @@ class Linear(Op):
     def label(self, a):
         return str(a.out)
 
+    def lower(self, a, inputs, out):
+        module = py_call("nn.Linear", self._features(inputs[0]), a.out, bias=a.bias)
+        return Lowered(module, "{m}({0})", (), (("bias", True),))
+
 
 def _norm_axis(axis: int, rank: int, what: str) -> int:
     i = axis + rank if axis < 0 else axis
@@ -92,6 +96,11 @@ class Flatten(Op):
 
     def label(self, a):
         return "" if (a.start_dim, a.end_dim) == (1, -1) else f"{a.start_dim}…{a.end_dim}"
+
+    def lower(self, a, inputs, out):
+        # a function, as torchvision writes it: torch.flatten(x, 1)
+        end = "" if a.end_dim == -1 else f", {a.end_dim}"
+        return Lowered(None, f"torch.flatten({{0}}, {a.start_dim}{end})")
 
 
 class Reshape(Op):
@@ -149,6 +158,10 @@ class Reshape(Op):
     def label(self, a):
         return "×".join(str(v) for v in a.shape)
 
+    def lower(self, a, inputs, out):
+        dims = ", ".join(str(v) for v in a.shape)
+        return Lowered(None, f"{{0}}.reshape({{0}}.shape[0], {dims})")
+
 
 class Identity(Op):
     name = "identity"
@@ -163,6 +176,9 @@ class Identity(Op):
 
     def macs(self, a, inputs, out):
         return 0
+
+    def lower(self, a, inputs, out):
+        return Lowered("nn.Identity()", "{m}({0})")
 
 
 OPS = [Linear(), Flatten(), Reshape(), Identity()]

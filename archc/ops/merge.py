@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from archc import symbolic as sy
-from archc.ops.base import VARIADIC, Attr, Int, Op, Shape, ShapeError, fmt_shape, numel, spatial_text
+from archc.ops.base import VARIADIC, Attr, Int, Lowered, Op, Shape, ShapeError, fmt_shape, numel, spatial_text
 from archc.ops.common import is_equal
 
 
@@ -28,6 +28,10 @@ def _need_two(inputs: Sequence[Shape]) -> None:
 def _pick(a, b):
     """Of two dims known equal, the concrete one."""
     return a if sy.is_int(a) or not sy.is_int(b) else b
+
+
+def _operands(n: int) -> list[str]:
+    return [f"{{{i}}}" for i in range(n)]
 
 
 def _check_same(inputs: Sequence[Shape], ctx, skip_axis: int | None, hints: dict[str, str]) -> list:
@@ -78,6 +82,9 @@ class Add(Op):
     def macs(self, a, inputs, out):
         return 0
 
+    def lower(self, a, inputs, out):
+        return Lowered(None, " + ".join(_operands(len(inputs))))
+
 
 class Multiply(Op):
     name = "multiply"
@@ -121,6 +128,9 @@ class Multiply(Op):
     def macs(self, a, inputs, out):
         return sy.mul(numel(out), len(inputs) - 1)
 
+    def lower(self, a, inputs, out):
+        return Lowered(None, " * ".join(_operands(len(inputs))))
+
 
 class Concat(Op):
     name = "concat"
@@ -155,6 +165,9 @@ class Concat(Op):
 
     def label(self, a):
         return "" if a.axis == 1 else f"axis {a.axis}"
+
+    def lower(self, a, inputs, out):
+        return Lowered(None, f"torch.cat([{', '.join(_operands(len(inputs)))}], dim={a.axis})")
 
 
 OPS = [Add(), Multiply(), Concat()]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from archc import symbolic as sy
-from archc.ops.base import Attr, BoolType, Float, Int, Op, ShapeError, fmt_shape, numel
+from archc.ops.base import Attr, BoolType, Float, Int, Lowered, Op, ShapeError, fmt_shape, numel, py, py_call
 from archc.ops.common import concrete
 
 _MACS_RULE = ("numel(output) when affine=true (at inference the normalisation and the affine "
@@ -18,6 +18,20 @@ def _eps() -> Attr:
 
 def _channels(op: Op, shape) -> int:
     return concrete(shape[1], "channels", op.name)
+
+
+def _several_positions(spatial, ctx) -> bool:
+    """More than one spatial position (torch's instance norm needs it). With symbolic sizes,
+    soundly but conservatively: the first symbolic axis gets at least 2 positions unless the
+    concrete axes already give 2."""
+    fixed = 1
+    for d in spatial:
+        if sy.is_int(d):
+            fixed *= d
+    if fixed >= 2:
+        return True
+    symbolic = [d for d in spatial if not sy.is_int(d)]
+    return bool(symbolic) and ctx.require_positive(sy.sub(symbolic[0], 1))
 
 
 class BatchNorm(Op):
@@ -62,6 +76,13 @@ class BatchNorm(Op):
 
     def macs(self, a, inputs, out):
         return numel(out) if a.affine else 0
+
+    def lower(self, a, inputs, out):
+        module = py_call(f"nn.BatchNorm{self.ndim}d", _channels(self, inputs[0]), eps=a.eps,
+                         momentum=a.momentum, affine=a.affine,
+                         track_running_stats=a.track_running_stats)
+        return Lowered(module, "{m}({0})", (), (("eps", 1e-5), ("momentum", 0.1), ("affine", True),
+                                                ("track_running_stats", True)))
 
 
 class LayerNorm(Op):
@@ -108,6 +129,15 @@ class LayerNorm(Op):
     def label(self, a):
         return "" if a.axes == 1 else f"{a.axes} axes"
 
+    def lower(self, a, inputs, out):
+        x = inputs[0]
+        tail = self._normalized(a, x)
+        if not all(sy.is_int(d) for d in tail):  # affine=false on a symbolic size: a function
+            return Lowered(None, f"F.layer_norm({{0}}, {{0}}.shape[-{a.axes}:], eps={py(a.eps)})")
+        shape = tail[0] if len(tail) == 1 else tuple(tail)
+        module = py_call("nn.LayerNorm", shape, eps=a.eps, elementwise_affine=a.affine)
+        return Lowered(module, "{m}({0})", (), (("eps", 1e-5), ("elementwise_affine", True)))
+
 
 class GroupNorm(Op):
     name = "groupnorm"
@@ -145,6 +175,10 @@ class GroupNorm(Op):
     def label(self, a):
         return f"{a.groups} groups"
 
+    def lower(self, a, inputs, out):
+        module = py_call("nn.GroupNorm", a.groups, _channels(self, inputs[0]), eps=a.eps, affine=a.affine)
+        return Lowered(module, "{m}({0})", (), (("eps", 1e-5), ("affine", True)))
+
 
 class InstanceNorm(Op):
     family = "norm"
@@ -159,7 +193,8 @@ class InstanceNorm(Op):
         self.doc = (f"Instance normalisation (torch.nn.InstanceNorm{ndim}d): each channel of each "
                     f"sample normalised over its spatial positions. Buffers running_mean [C], "
                     f"running_var [C], num_batches_tracked [] when track_running_stats=true.")
-        self.shape_rule = f"output shape = input shape; the input has rank {ndim + 2}"
+        self.shape_rule = (f"output shape = input shape; the input has rank {ndim + 2} and more "
+                           f"than one spatial position")
         self.attrs = (
             _eps(),
             Attr("affine", BoolType(), False, "learn a per-channel scale (weight) and shift (bias)"),
@@ -172,6 +207,10 @@ class InstanceNorm(Op):
         self.check_rank(x, self.ndim + 2)
         if a.affine or a.track_running_stats:
             _channels(self, x)
+        if not _several_positions(x[2:], ctx):
+            raise ShapeError(f"instance normalisation needs more than one spatial position per "
+                             f"channel, got {fmt_shape(x[2:])}", "normalise before pooling to 1×1, "
+                             "or use layernorm / batchnorm")
         return tuple(x)
 
     def parameters(self, a, inputs):
@@ -186,6 +225,15 @@ class InstanceNorm(Op):
 
     def macs(self, a, inputs, out):
         return numel(out) if a.affine else 0
+
+    def lower(self, a, inputs, out):
+        c = inputs[0][1]
+        if not sy.is_int(c):  # no state, symbolic channels: the function
+            return Lowered(None, f"F.instance_norm({{0}}, eps={py(a.eps)})")
+        module = py_call(f"nn.InstanceNorm{self.ndim}d", c, eps=a.eps, affine=a.affine,
+                         track_running_stats=a.track_running_stats)
+        return Lowered(module, "{m}({0})", (), (("eps", 1e-5), ("affine", False),
+                                                ("track_running_stats", False)))
 
 
 OPS = [

@@ -1,11 +1,33 @@
 """Pooling: max/avg/min/sum pooling over windows, global pooling, adaptive pooling."""
 from __future__ import annotations
 
+from fractions import Fraction
+
 from archc import symbolic as sy
-from archc.ops.base import (Attr, BoolType, Ints, Op, Optional, Padding, ShapeError, Window,
-                            numel)
-from archc.ops.common import (check_rank, effective_kernel, ints_text, short_text, sliding_output,
-                              window_label)
+from archc.ops.base import (Attr, BoolType, Ints, Lowered, Op, Optional, Padding, ShapeError, Window,
+                            helper, numel, py, py_call)
+from archc.ops.common import (SAME_PADS, check_rank, effective_kernel, f_pad_amounts, ints_text,
+                              one, padded_input, resolve_pads, short_text, sliding_output,
+                              window_label, window_padding)
+
+_MIN_POOL = {n: helper(f"MinPool{n}d", f'''
+class MinPool{n}d(nn.MaxPool{n}d):
+    """Minimum over each window: -maxpool(-x)."""
+
+    def forward(self, x):
+        return -super().forward(-x)
+''') for n in (1, 2, 3)}
+
+_AVG_POOL_VALID = helper("avg_pool_valid_only", '''
+def avg_pool_valid_only(x, pads, kernel_size, stride, ceil_mode=False):
+    """Average pooling of `x` padded with `pads` (F.pad order), dividing by the number
+    of the input's own positions only, not the padding (count_include_pad=False)."""
+    pool = (F.avg_pool1d, F.avg_pool2d, F.avg_pool3d)[x.dim() - 3]
+    ones = torch.ones_like(x[:1, :1])
+    total = pool(F.pad(x, pads), kernel_size, stride, ceil_mode=ceil_mode)
+    count = pool(F.pad(ones, pads), kernel_size, stride, ceil_mode=ceil_mode)
+    return total / count
+''')
 
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
 _PRIMED = {1: "L'", 2: "H', W'", 3: "D', H', W'"}
@@ -14,7 +36,7 @@ _KIND = {
     "max": ("Max", "max", "the maximum of its window"),
     "avg": ("Avg", "average", "the mean of its window"),
     "min": ("Min", "min", "the minimum of its window (as -maxpool(-x))"),
-    "sum": ("Sum", "sum", "the sum of its window (as avgpool × window size, padding counted as zeros)"),
+    "sum": ("Sum", "sum", "the sum of its window (padding counted as zeros)"),
 }
 
 
@@ -86,6 +108,60 @@ class Pool(Op):
         return window_label(None, a.kernel, self._stride(a), a.padding, self._dilation(a),
                             stride_default=a.kernel)
 
+    def lower(self, a, inputs, out):
+        x, n = inputs[0], self.ndim
+        kernel, stride, dilation = tuple(a.kernel), tuple(self._stride(a)), tuple(self._dilation(a))
+        pads = resolve_pads(a.padding, kernel, stride, dilation, x[2:])
+        padding, explicit = window_padding(pads, [k // 2 for k in kernel])
+        # Explicit padding makes torch see a larger input; `same` sizes need no ceil_mode, and with
+        # asymmetric padding torch's ceil_mode may keep one more window than ours: crop it.
+        ceil_mode = a.ceil_mode and not (explicit and a.padding == "same")
+        crop = ""
+        if explicit and ceil_mode and pads is not None and all(isinstance(i, int) for i in x[2:]):
+            ends = [_torch_ceil_size(i + b + e, k, s, d) for i, (b, e), k, s, d
+                    in zip(x[2:], pads, kernel, stride, dilation)]
+            if ends != list(out[2:]):
+                crop = "[:, :, " + ", ".join(f":{o}" for o in out[2:]) + "]"
+        fill = {"max": 'float("-inf")', "min": 'float("inf")'}.get(self.kind, "")
+        arg, helpers = padded_input(pads, kernel, stride, dilation, fill) if explicit else ("{0}", ())
+        common = dict(kernel_size=one(kernel), stride=one(stride), padding=padding)
+        defaults: tuple = (("padding", 0), ("dilation", 1), ("ceil_mode", False))
+        if self.kind in ("max", "min"):
+            cls = f"nn.MaxPool{n}d" if self.kind == "max" else _MIN_POOL[n]
+            module = py_call(cls, **common, dilation=one(dilation), ceil_mode=ceil_mode)
+            if self.kind == "min":
+                helpers = (cls, *helpers)
+        elif self.kind == "avg" and explicit and not a.count_include_pad and _pads_nonzero(pads):
+            # torch cannot leave explicit padding out of the divisor: a function does it
+            pads_src = (f"same_pads({{0}}, {py(kernel)}, {py(stride)}, {py(dilation)})" if pads is None
+                        else py(f_pad_amounts(pads)))
+            call = (f"avg_pool_valid_only({{0}}, {pads_src}, {py(one(kernel))}, {py(one(stride))}"
+                    f"{', ceil_mode=True' if ceil_mode else ''}){crop}")
+            return Lowered(None, call, (_AVG_POOL_VALID,) + ((SAME_PADS,) if pads is None else ()))
+        elif self.kind == "avg":
+            module = py_call(f"nn.AvgPool{n}d", **common, ceil_mode=ceil_mode,
+                             count_include_pad=a.count_include_pad)
+            defaults += (("count_include_pad", True),)
+        elif n > 1:  # sum: average pooling with divisor 1
+            module = py_call(f"nn.AvgPool{n}d", **common, ceil_mode=ceil_mode, divisor_override=1)
+        else:  # AvgPool1d has no divisor_override: pool [N, C, 1, L] in 2-d
+            module = py_call("nn.AvgPool2d", kernel_size=(1, kernel[0]), stride=(1, stride[0]),
+                             padding=0 if padding == 0 else (0, padding),
+                             ceil_mode=ceil_mode, divisor_override=1)
+            return Lowered(module, f"{{m}}({arg}.unsqueeze(2)).squeeze(2){crop}", helpers, defaults)
+        return Lowered(module, f"{{m}}({arg}){crop}", helpers, defaults)
+
+
+def _pads_nonzero(pads) -> bool:
+    return pads is None or any(b or e for b, e in pads)
+
+
+def _torch_ceil_size(size: int, kernel: int, stride: int, dilation: int) -> int:
+    """torch's ceil_mode output size of an unpadded axis."""
+    eff = dilation * (kernel - 1) + 1
+    out = -(-(size - eff) // stride) + 1
+    return out - 1 if (out - 1) * stride >= size else out
+
 
 class GlobalPool(Op):
     """global_avgpool / global_maxpool over all spatial axes."""
@@ -119,6 +195,13 @@ class GlobalPool(Op):
     def label(self, a):
         return ""
 
+    def lower(self, a, inputs, out):
+        axes = tuple(range(2, len(inputs[0])))
+        func = "torch.mean" if self.kind == "avg" else "torch.amax"
+        keep = ", keepdim=True" if a.keepdims else ""
+        dim = axes[0] if len(axes) == 1 else axes
+        return Lowered(None, f"{func}({{0}}, dim={py(dim)}{keep})")
+
 
 class AdaptivePool(Op):
     """adaptive_avgpool / adaptive_maxpool in 1, 2 and 3 spatial dimensions."""
@@ -148,10 +231,23 @@ class AdaptivePool(Op):
         return numel(inputs[0]) if self.kind == "avg" else 0
 
     def window(self, a, inputs):
-        return Window(global_=True)
+        sizes = inputs[0][2:]
+        if not all(isinstance(n, int) for n in sizes) or all(o == 1 for o in a.output_size):
+            return Window(global_=True)  # one window over everything, or one of unknown size
+        # The widest window of each axis, ceil((i+1)*in/out) - floor(i*in/out), and the mean step
+        # in/out: a plain pooling (kernel = stride = in/out) when in is a multiple of out, and
+        # the identity when in == out (torchvision's AlexNet/VGG avgpool at 224×224).
+        kernel = tuple(max(-((-(i + 1) * n) // o) - (i * n) // o for i in range(o))
+                       for n, o in zip(sizes, a.output_size))
+        stride = tuple(Fraction(n, o) for n, o in zip(sizes, a.output_size))
+        return Window(kernel, stride)
 
     def label(self, a):
         return ints_text(a.output_size)
+
+    def lower(self, a, inputs, out):
+        cls = f"nn.Adaptive{_KIND[self.kind][0]}Pool{self.ndim}d"
+        return Lowered(py_call(cls, one(a.output_size)), "{m}({0})")
 
 
 OPS = [

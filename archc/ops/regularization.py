@@ -1,7 +1,7 @@
 """Dropout variants. All are the identity at inference."""
 from __future__ import annotations
 
-from archc.ops.base import Attr, Float, Op
+from archc.ops.base import Attr, Float, Lowered, Op, py_call
 
 _VARIANTS = {
     # name: (title, doc, required rank or None)
@@ -42,6 +42,9 @@ class Dropout(Op):
 
     def label(self, a):
         return f"p={a.p:g}"
+
+    def lower(self, a, inputs, out):
+        return Lowered(py_call(f"nn.{self.title}", p=a.p), "{m}({0})", (), (("p", 0.5),))
 
 
 OPS = [Dropout(name) for name in _VARIANTS]

@@ -2,9 +2,20 @@
 from __future__ import annotations
 
 from archc import symbolic as sy
-from archc.ops.base import (AttrError, Attr, BoolType, Choice, Float, Ints, Op, Padding, ShapeError,
-                            Window, fmt_shape, numel, spatial_text)
-from archc.ops.common import is_positive, padding_text, short_text
+from archc.ops.base import (AttrError, Attr, BoolType, Choice, Float, Ints, Lowered, Op, Padding,
+                            ShapeError, Window, fmt_shape, helper, numel, py, py_call, spatial_text)
+from archc.ops.common import f_pad_amounts, is_positive, one, padding_text, short_text
+
+_CENTER_CROP = helper("center_crop", '''
+def center_crop(x, ref):
+    """The center of `x` with the spatial size of `ref` (the larger half of the excess
+    is cut at the end)."""
+    index = [slice(None), slice(None)]
+    for size, target in zip(x.shape[2:], ref.shape[2:]):
+        start = (size - target) // 2
+        index.append(slice(start, start + target))
+    return x[tuple(index)]
+''')
 
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
 
@@ -83,6 +94,12 @@ class Upsample(Op):
     def label(self, a):
         return f"×{short_text(a.scale)}" + ("" if a.mode == "nearest" else f" {a.mode}")
 
+    def lower(self, a, inputs, out):
+        scale = self._scale(a, inputs[0])
+        options = {} if a.mode == "nearest" else {"align_corners": a.align_corners}
+        module = py_call("nn.Upsample", scale_factor=one(scale), mode=a.mode, **options)
+        return Lowered(module, "{m}({0})", (), (("mode", "nearest"),))
+
 
 class ZeroPad(Op):
     family = "resample"
@@ -109,6 +126,9 @@ class ZeroPad(Op):
 
     def label(self, a):
         return "p" + padding_text(a.padding) if padding_text(a.padding) else ""
+
+    def lower(self, a, inputs, out):
+        return Lowered(py_call(f"nn.ZeroPad{self.ndim}d", f_pad_amounts(a.padding)), "{m}({0})")
 
 
 class Crop(Op):
@@ -140,6 +160,13 @@ class Crop(Op):
     def macs(self, a, inputs, out):
         return 0
 
+    def lower(self, a, inputs, out):
+        x, ref = inputs
+        if all(sy.is_int(d) for d in (*x[2:], *ref[2:])):  # sizes known: plain slicing
+            cuts = [((n - r) // 2, (n - r) // 2 + r) for n, r in zip(x[2:], ref[2:])]
+            return Lowered(None, "{0}[:, :, " + ", ".join(f"{b}:{e}" for b, e in cuts) + "]")
+        return Lowered(None, "center_crop({0}, {1})", (_CENTER_CROP,))
+
 
 class Scale(Op):
     name = "scale"
@@ -161,6 +188,12 @@ class Scale(Op):
 
     def label(self, a):
         return f"×{a.factor:g}" + (f" + {a.offset:g}" if a.offset else "")
+
+    def lower(self, a, inputs, out):
+        expr = "{0}" if a.factor == 1 else f"{{0}} * {py(a.factor)}"
+        if a.offset:
+            expr += f" + {py(a.offset)}" if a.offset > 0 else f" - {py(-a.offset)}"
+        return Lowered(None, expr)
 
 
 OPS = [Upsample(), *(ZeroPad(n) for n in (1, 2, 3)), Crop(), Scale()]
