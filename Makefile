@@ -25,7 +25,15 @@ demo: setup
 	$(VENV)/bin/archc check specs/*.arch specs/*.yaml
 	$(VENV)/bin/archc summary specs/cifar10_lenet.arch
 	$(VENV)/bin/archc summary specs/resnet18.arch --depth 1
-	$(VENV)/bin/archc summary specs/unet_keras.arch --depth 0
+	$(VENV)/bin/archc summary specs/unet_keras.arch --depth 0 -D size=H
+	$(VENV)/bin/archc compile specs/resnet18.arch -o build/resnet18.py
+	@echo "generated build/resnet18.py:" && head -40 build/resnet18.py
+	@if command -v dot >/dev/null 2>&1; then \
+	  $(VENV)/bin/archc draw specs/unet_keras.arch --depth 0 --rankdir LR -o build/unet_keras.svg && \
+	  $(VENV)/bin/archc draw specs/resnet18.arch --depth 1 -o build/resnet18.svg && \
+	  echo "diagrams: build/unet_keras.svg build/resnet18.svg"; \
+	else $(VENV)/bin/archc draw specs/unet_keras.arch --depth 0 -o build/unet_keras.dot && \
+	  echo "diagram: build/unet_keras.dot (install Graphviz for SVG)"; fi
 
 test: setup
 	$(PY) -m pytest -q
