@@ -477,3 +477,9 @@ def test_receptive_fields_match_published_values(spec, node, size, jump):
     model = archc.load(SPECS / spec)
     field = model.metrics.layers[node].field
     assert field.size == (size, size) and field.jump == (jump, jump)
+
+
+def test_summary_shows_ceil_mode_pooling():
+    # GoogLeNet's pools round up (torchvision: ceil_mode=True); the label must say so
+    model = archc.load(SPECS / "googlenet.arch")
+    assert model.summary().count(", ceil") >= 4

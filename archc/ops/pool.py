@@ -105,8 +105,9 @@ class Pool(Op):
         return Window(effective_kernel(a.kernel, self._dilation(a)), tuple(self._stride(a)))
 
     def label(self, a):
-        return window_label(None, a.kernel, self._stride(a), a.padding, self._dilation(a),
+        text = window_label(None, a.kernel, self._stride(a), a.padding, self._dilation(a),
                             stride_default=a.kernel)
+        return text + ", ceil" if a.ceil_mode else text  # the rounding changes sizes: show it
 
     def lower(self, a, inputs, out):
         x, n = inputs[0], self.ndim
