@@ -779,12 +779,7 @@ class Elaborator:
                 self.fail(f"block {block.name} must return tensors, got {_describe(r)}", expr.loc)
         if not inline:
             self.scopes[path].outputs = [r.node for r in results]
-        if frozen or init or bias_init:
-            for node_id in list(self.g.nodes)[first_node:]:
-                layer = self.g.nodes[node_id]["layer"]
-                layer.frozen = layer.frozen or frozen
-                layer.init = layer.init or init
-                layer.bias_init = layer.bias_init or bias_init
+        self._mark_nodes_since(first_node, frozen, init, bias_init)
         return results[0] if len(results) == 1 else tuple(results)
 
     def _apply_sequential(self, parts: list[Partial], inputs: list[Tensor], loc: A.Loc | None,
@@ -794,6 +789,7 @@ class Elaborator:
         path = tuple(instance.split("."))
         self.scopes[path] = Scope(path, "sequential", "Sequential", loc, {}, [t.node for t in inputs])
         saved = self.scope_path
+        first_node = self.g.number_of_nodes()
         self.scope_path = path
         try:
             value: Any = inputs
@@ -805,17 +801,20 @@ class Elaborator:
         finally:
             self.scope_path = saved
         self.scopes[path].outputs = [value.node] if isinstance(value, Tensor) else []
-        self._apply_meta_to_scope(path, meta, loc)
+        self._mark_nodes_since(first_node, *self._meta(meta, loc))
         return value
 
-    def _apply_meta_to_scope(self, path: tuple[str, ...], meta: dict[str, Any], loc: A.Loc | None) -> None:
-        frozen, init, bias_init = self._meta(meta, loc)
-        for node_id in self.g.nodes:
+    def _mark_nodes_since(self, first_node: int, frozen: bool, init: str | None,
+                          bias_init: str | None) -> None:
+        """Apply a block's, repeat's or sequential's `frozen`/`init` to every layer it created
+        (the nodes added since `first_node`), without overriding a layer's own choice."""
+        if not (frozen or init or bias_init):
+            return
+        for node_id in list(self.g.nodes)[first_node:]:
             layer = self.g.nodes[node_id]["layer"]
-            if layer.scope[:len(path)] == path:
-                layer.frozen = layer.frozen or frozen
-                layer.init = layer.init or init
-                layer.bias_init = layer.bias_init or bias_init
+            layer.frozen = layer.frozen or frozen
+            layer.init = layer.init or init
+            layer.bias_init = layer.bias_init or bias_init
 
     def _repeat(self, call: A.Call, env: Env, piped: list[Tensor]) -> Any:
         """`repeat(n, body)`: n copies of `body` in a chain, named 0..n-1, with `i` bound to the
@@ -841,6 +840,7 @@ class Elaborator:
         path = tuple(instance.split("."))
         self.scopes[path] = Scope(path, "repeat", "Repeat", call.loc, {"count": count}, [t.node for t in piped])
         saved = self.scope_path
+        first_node = self.g.number_of_nodes()
         self.scope_path = path
         value: Any = piped
         try:
@@ -857,7 +857,7 @@ class Elaborator:
         finally:
             self.scope_path = saved
         self.scopes[path].outputs = [value.node]
-        self._apply_meta_to_scope(path, meta, call.loc)
+        self._mark_nodes_since(first_node, *self._meta(meta, call.loc))
         return value
 
     # ------------------------------------------------------------------ nodes and names
