@@ -769,11 +769,7 @@ class _Generator:
         else:
             out.append("        super().__init__()")
             out += self._ctor_lines(unit, ctors)
-        for statement in unit.post:
-            out += pysrc.lines("", pysrc.parse(statement), 2)
-        if unit.keep_eval:
-            out.append("        self.train()  # the frozen layers' mode, see train()")
-        out += self._train_source(unit)
+        out += self._init_tail(unit)
         if unit.form == "class":
             out += ["", *self._forward_source(unit, group)]
         return "\n".join(out)
@@ -784,13 +780,19 @@ class _Generator:
                "    def __init__(self):", "        super().__init__()"]
         ctors = self._ctor_sources(root)
         out += self._ctor_lines(root, ctors)
-        for statement in root.post:
-            out += pysrc.lines("", pysrc.parse(statement), 2)
-        if root.keep_eval:
-            out.append("        self.train()  # the frozen layers' mode, see train()")
-        out += self._train_source(root)
+        out += self._init_tail(root)
         out += ["", *self._forward_source(root, None)]
         return "\n".join(out)
+
+    def _init_tail(self, unit: Unit) -> list[str]:
+        """The end of `__init__` (initializers, freezing, the frozen layers' mode) and the
+        `train()` override that keeps frozen layers in inference mode."""
+        out: list[str] = []
+        for statement in unit.post:
+            out += pysrc.lines("", pysrc.parse(statement), 2)
+        if unit.keep_eval:
+            out.append("        self.train()  # the frozen layers' mode, see train()")
+        return out + self._train_source(unit)
 
     def _train_source(self, unit: Unit) -> list[str]:
         """A `train` that keeps frozen layers with running statistics in eval mode: frozen
