@@ -78,10 +78,24 @@ class Attribute(Node):
 
 
 class Subscript(Node):
-    """`x.shape[2]`"""
+    """`x.shape[2]`, `layers[1:]`, and on tensors `x[:, :c]` (a `slice` layer)."""
     kind: Literal["subscript"] = "subscript"
     value: "Expr"
     index: "Expr"
+
+
+class Slice(Node):
+    """`start:stop:step` inside a subscript; each part may be left out."""
+    kind: Literal["slice"] = "slice"
+    start: "Expr | None" = None
+    stop: "Expr | None" = None
+    step: "Expr | None" = None
+
+
+class Indices(Node):
+    """Several subscript entries, one per axis: `x[:, :c]`."""
+    kind: Literal["indices"] = "indices"
+    items: list["Expr"]
 
 
 UnaryOp = Literal["-", "+", "not"]
@@ -148,8 +162,8 @@ class Pipe(Node):
 
 
 Expr = Annotated[
-    Union[Num, Str, Bool, NoneLit, Name, ListExpr, Attribute, Subscript, Unary, Binary, Compare,
-          BoolOp, IfExpr, Call, Pipe],
+    Union[Num, Str, Bool, NoneLit, Name, ListExpr, Attribute, Subscript, Slice, Indices, Unary, Binary,
+          Compare, BoolOp, IfExpr, Call, Pipe],
     Field(discriminator="kind"),
 ]
 
@@ -204,7 +218,7 @@ class Spec(Node):
     outputs: list[Output] = []
 
 
-for _model in (ListExpr, Attribute, Subscript, Unary, Binary, Compare, BoolOp, IfExpr, Keyword,
+for _model in (ListExpr, Attribute, Subscript, Slice, Indices, Unary, Binary, Compare, BoolOp, IfExpr, Keyword,
                Call, Pipe, Param, Input, Output, Assign, BlockDef, Spec):
     _model.model_rebuild()
 

@@ -79,7 +79,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     model = _load(args, args.spec)
-    _emit(model.summary(args.format, args.depth), args.output)
+    _emit(model.summary(args.format, args.depth, args.by_op), args.output)
     return EXIT_OK
 
 
@@ -179,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec", metavar="SPEC")
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     p.add_argument("--depth", type=int, default=None, help="collapse blocks nested deeper than this")
+    p.add_argument("--by-op", action="store_true",
+                   help="add parameters and MACs per op type, with the conv + linear subtotal that "
+                        "torchvision's GFLOPS, fvcore and papers quote (JSON always has it)")
     p.add_argument("-o", "--output", help="write to this file instead of stdout")
     defines(p)
 

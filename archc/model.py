@@ -9,7 +9,7 @@ from typing import Any
 
 from archc import ast as A
 from archc import symbolic as sy
-from archc.analysis.metrics import Metrics, analyse
+from archc.analysis.metrics import Metrics, OpTotals, analyse, by_op, quoted_macs
 from archc.frontend import parse_dsl, parse_file, parse_yaml
 from archc.ir.elaborate import elaborate
 from archc.ir.graph import Graph
@@ -55,6 +55,16 @@ class Model:
         """Multiply-accumulates for one sample."""
         return self.metrics.totals.macs
 
+    def by_op(self) -> list[OpTotals]:
+        """Parameters and MACs per op type (Conv2d, BatchNorm2d, …), in order of appearance."""
+        return by_op(self.graph, self.metrics)
+
+    @property
+    def conv_linear_macs(self) -> sy.Dim:
+        """MACs of convolutions and linear layers only, per sample: the number torchvision
+        publishes as GFLOPS and fvcore and most papers quote (they call MACs FLOPs)."""
+        return quoted_macs(self.by_op())
+
     @property
     def constraints(self) -> list[str]:
         """What symbolic input sizes must satisfy, e.g. ['H % 16 == 0', 'H >= 16']."""
@@ -67,15 +77,15 @@ class Model:
         for node in self.graph.layers():
             m = self.metrics.layers[node.id]
             for name, shape in {**m.params, **m.buffers}.items():
-                out[f"{node.id}.{name}"] = tuple(shape)
+                out[f"{node.id}.{name}" if name else node.id] = tuple(shape)  # "": a declared parameter
         return out
 
     def layer_params(self, node_id: str) -> int:
         return self.metrics.layers[node_id].param_count
 
-    def summary(self, format: str = "text", depth: int | None = None) -> str:
+    def summary(self, format: str = "text", depth: int | None = None, by_op: bool = False) -> str:
         from archc.backends import report
-        return report.render(self, format, depth)
+        return report.render(self, format, depth, by_op)
 
     def to_torch(self, weights: Any = None) -> Any:
         """The model as a `torch.nn.Module` (see `archc.build`); `weights`: a checkpoint to load

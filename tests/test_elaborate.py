@@ -11,6 +11,12 @@ def load(text, **params):
     return archc.loads(textwrap.dedent(text), params=params or None)
 
 
+def load_errors(text, **params):
+    with pytest.raises(SpecErrors) as info:
+        load(text, **params)
+    return info.value.errors
+
+
 def shape(model, node_id):
     return tuple(str(d) for d in model.graph.node(node_id).shape)
 
@@ -180,12 +186,33 @@ def test_parameter_shapes_must_be_concrete():
 def test_layer_name_can_come_from_a_block_parameter():
     model = load("""\
         block B(k)(x) {
-          return x -> conv2d(4, 3, padding=1, name=k)
+          return x -> conv2d(4, 3, padding=1, name=str(k))
         }
         input x: [N, 3, 8, 8]
         output y = x -> B(0, inline=true) -> B(1, inline=true)
         """)
     assert [n.id for n in model.graph.layers()] == ["x", "0", "1"]
+
+
+def test_a_bare_layer_name_that_is_also_a_value_is_an_error_not_a_rename():
+    # issue 8: `name=squeeze` inside `block Fire(squeeze)` named the module after the value (16)
+    errors = load_errors("""\
+        block Fire(squeeze)(x) {
+          return x -> conv2d(squeeze, 1, name=squeeze)
+        }
+        input x: [N, 3, 8, 8]
+        output y = x -> Fire(16)
+        """)
+    assert "name=squeeze is ambiguous" in errors[0].message
+    assert 'name="squeeze"' in errors[0].hint and "str(squeeze)" in errors[0].hint
+    fixed = load("""\
+        block Fire(squeeze)(x) {
+          return x -> conv2d(squeeze, 1, name="squeeze")
+        }
+        input x: [N, 3, 8, 8]
+        output y = x -> Fire(16)
+        """)
+    assert [n.id for n in fixed.graph.layers()] == ["x", "fire.squeeze"]
 
 
 def test_a_parameter_named_like_an_op_does_not_hide_the_op():

@@ -181,6 +181,18 @@ CASES = [
     ("reshape", [(2, 3, 4, 4)], ([48],), {}, lambda t: (lambda x: x.reshape(2, 48))),
     ("view", [(2, 3, 4, 4)], ([-1, 2],), {}, lambda t: (lambda x: x.reshape(2, -1, 2))),
     ("identity", [(2, 3, 4)], (), {}, lambda t: t.nn.Identity()),
+    ("linear", [(2, 6, 4, 5)], (3,), dict(axis=1),
+     lambda t: (lambda m: (lambda x: m(x.movedim(1, -1)).movedim(-1, 1), m))(t.nn.Linear(6, 3))),
+    ("reshape", [(2, 6, 4, 5)], ([2, 3, 20],), {}, lambda t: (lambda x: x.reshape(2, 2, 3, 20))),
+    # tensor moves and cuts (issue 8)
+    ("permute", [(2, 3, 4, 5)], ([0, 2, 3, 1],), {}, lambda t: (lambda x: x.permute(0, 2, 3, 1))),
+    ("permute", [(2, 3, 4, 5)], ([0, -1, 1, 2],), {}, lambda t: (lambda x: x.permute(0, 3, 1, 2))),
+    ("transpose", [(2, 2, 3, 4, 5)], (1, 2), {}, lambda t: (lambda x: x.transpose(1, 2))),
+    ("slice", [(2, 8, 5, 5)], (((None, None, None), (2, 6, None)),), {}, lambda t: (lambda x: x[:, 2:6])),
+    ("slice", [(2, 8, 9, 5)], (((None, None, None), 0, (1, -1, 2)),), {}, lambda t: (lambda x: x[:, 0, 1:-1:2])),
+    ("chunk", [(2, 8, 5, 5)], (2,), {}, lambda t: (lambda x: x.chunk(2, 1)[0])),
+    ("chunk", [(2, 3, 6, 5)], (3,), dict(axis=2), lambda t: (lambda x: x.chunk(3, 2)[0])),
+    ("split", [(2, 8, 5)], ([3, 5],), {}, lambda t: (lambda x: x.split([3, 5], 1)[0])),
     # normalisation
     ("batchnorm1d", [(4, 3)], (), {}, lambda t: t.nn.BatchNorm1d(3)),
     ("batchnorm1d", [(4, 3, 5)], (), dict(affine=False), lambda t: t.nn.BatchNorm1d(3, affine=False)),
@@ -190,6 +202,9 @@ CASES = [
      lambda t: t.nn.BatchNorm3d(3, track_running_stats=False)),
     ("layernorm", [(2, 3, 4, 5)], (), dict(axes=2), lambda t: t.nn.LayerNorm((4, 5))),
     ("layernorm", [(2, 10)], (), {}, lambda t: t.nn.LayerNorm(10)),
+    ("layernorm", [(2, 4, 5, 6)], (), dict(axis=-1, eps=1e-6), lambda t: t.nn.LayerNorm(6, eps=1e-6)),
+    ("layernorm", [(2, 4, 5, 6)], (), dict(axis=1, eps=1e-6),  # ConvNeXt's LayerNorm2d
+     lambda t: (lambda m: (lambda x: m(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2), m))(t.nn.LayerNorm(4, eps=1e-6))),
     ("layernorm", [(2, 3, 4, 5)], (3,), dict(affine=False),
      lambda t: t.nn.LayerNorm((3, 4, 5), elementwise_affine=False)),
     ("groupnorm", [(2, 6, 4, 4)], (3,), {}, lambda t: t.nn.GroupNorm(3, 6)),
@@ -225,6 +240,7 @@ CASES = [
     ("dropout2d", [(2, 3, 5, 5)], (0.1,), {}, lambda t: t.nn.Dropout2d(0.1)),
     ("dropout3d", [(2, 3, 2, 5, 5)], (), {}, lambda t: t.nn.Dropout3d()),
     ("alpha_dropout", [(2, 8)], (0.2,), {}, lambda t: t.nn.AlphaDropout(0.2)),
+    ("stochastic_depth", [(2, 8, 4, 4)], (0.2,), {}, lambda t: (lambda x: x)),  # the identity in eval
     # resampling
     ("upsample", [(2, 3, 4, 5)], (), {}, lambda t: t.nn.Upsample(scale_factor=2)),
     ("upsample", [(2, 3, 4, 5)], ((2, 3),), dict(mode="bilinear", align_corners=True),
@@ -235,6 +251,8 @@ CASES = [
     ("upsample", [(1, 2, 2, 3, 4)], (2,), dict(mode="trilinear"),
      lambda t: t.nn.Upsample(scale_factor=2, mode="trilinear")),
     ("upsample", [(1, 2, 2, 3, 4)], ((1, 2, 2),), {}, lambda t: t.nn.Upsample(scale_factor=(1, 2, 2))),
+    ("resize_like", [(2, 3, 4, 5), (1, 1, 9, 7)], (), dict(mode="bilinear"),
+     lambda t: (lambda x, r: t.nn.functional.interpolate(x, size=r.shape[2:], mode="bilinear"))),
     ("zeropad1d", [(2, 3, 5)], (2,), {}, lambda t: t.nn.ZeroPad1d(2)),
     ("zeropad2d", [(2, 3, 5, 6)], (((1, 2), (3, 0)),), {}, lambda t: t.nn.ZeroPad2d((3, 0, 1, 2))),
     ("zeropad3d", [(1, 2, 2, 3, 4)], ((1, 0, 2),), {}, lambda t: t.nn.ZeroPad3d((2, 2, 0, 0, 1, 1))),
@@ -296,7 +314,8 @@ def test_matches_torch(case, torch):
 
 
 def test_every_op_is_cross_checked():
-    checked = {REGISTRY.get(c[0]).name for c in CASES}
+    # tensors a spec declares (no input) are checked through generated modules in test_tensor_ops
+    checked = {REGISTRY.get(c[0]).name for c in CASES} | {"parameter", "constant"}
     assert checked == {op.name for op in REGISTRY.ops}
 
 
@@ -602,7 +621,7 @@ def test_every_op_is_documented(op):
     for field in ("doc", "title", "family", "shape_rule", "param_rule", "macs_rule"):
         assert isinstance(getattr(op, field), str) and getattr(op, field).strip(), field
     assert op.family in {"conv", "pool", "norm", "activation", "linear", "merge", "shape",
-                         "regularization", "resample"}
+                         "regularization", "resample", "tensor"}
     for at in op.attrs:
         assert at.doc.strip(), f"{op.name}.{at.name}"
     assert "flop" not in op.macs_rule.lower()

@@ -74,6 +74,44 @@ class Metrics:
         return _sum([self.layers[n.id] for n in nodes])
 
 
+# The ops whose MACs torchvision's GFLOPS, fvcore and most papers count: convolutions and fully
+# connected layers (normalisation, pooling, activations, merges and interpolation are left out).
+QUOTED_FAMILIES = ("conv", "linear")
+
+
+@dataclass
+class OpTotals:
+    """One row of the per-op breakdown."""
+    op: str  # the op's title, e.g. Conv2d
+    family: str
+    layers: int
+    params: int
+    macs: Dim
+
+
+def by_op(graph: Graph, metrics: Metrics) -> list[OpTotals]:
+    """Parameters and MACs per op type, in order of first appearance."""
+    rows: dict[str, OpTotals] = {}
+    for node in graph.layers():
+        if node.is_input:
+            continue
+        m = metrics.layers[node.id]
+        row = rows.setdefault(node.op.title, OpTotals(node.op.title, node.op.family, 0, 0, 0))
+        row.layers += 1
+        row.params += m.param_count
+        row.macs = sy.add(row.macs, m.macs)
+    return list(rows.values())
+
+
+def quoted_macs(rows: list[OpTotals]) -> Dim:
+    """Conv + linear MACs: what torchvision (GFLOPS), fvcore and papers quote."""
+    total: Dim = 0
+    for row in rows:
+        if row.family in QUOTED_FAMILIES:
+            total = sy.add(total, row.macs)
+    return total
+
+
 def _sum(items: list[LayerMetrics]) -> Totals:
     macs: Dim = 0
     act: Dim = 0
@@ -109,6 +147,8 @@ def analyse(graph: Graph) -> Metrics:
                 if len(node.shape) > 2 else None
             layers[node.id] = m
             continue
+        if node.op.inputs == 0:  # a declared tensor: stored once, not per sample
+            m.activation_bytes = 0
         in_shapes = graph.input_shapes(node)
         in1 = [per_sample(s) for s in in_shapes]
         m.params = node.op.parameters(node.attrs, in_shapes)
@@ -118,38 +158,47 @@ def analyse(graph: Graph) -> Metrics:
         m.frozen = m.param_count if node.frozen else 0
         m.trainable = m.param_count - m.frozen
         m.macs = node.op.macs(node.attrs, in1, out1)
-        m.field = _field(node, [layers[i].field for i in node.inputs], in_shapes)
+        # a declared tensor (parameter, constant) does not limit what the output sees
+        fields = [layers[i].field for i in node.inputs if not _declared(graph.node(i))]
+        m.field = _field(node, fields, in_shapes)
         layers[node.id] = m
     non_input = [layers[n.id] for n in graph.layers() if not n.is_input]
     totals = _sum(non_input)
     return Metrics(layers, totals)
 
 
+def _declared(node: LayerNode) -> bool:
+    return not node.is_input and node.op.inputs == 0
+
+
 def _field(node: LayerNode, fields: list[Field | None], in_shapes: list[Shape]) -> Field | None:
     window = node.op.window(node.attrs, in_shapes)
-    if window is None or any(f is None for f in fields) or not fields:
+    spatial = [f for f in fields if f is not None]
+    if window is None or not spatial or (len(spatial) < len(fields) and node.op.family != "merge"):
         return None
     if window.global_:
-        return Field(None, fields[0].jump)
-    if any(f.size is None for f in fields):
-        return Field(None, fields[0].jump)
-    ndim = len(fields[0].size)
-    if any(len(f.size) != ndim for f in fields):
+        return Field(None, spatial[0].jump)
+    ndim = len(spatial[0].jump)
+    if any(len(f.jump) != ndim for f in spatial):
         return None
-    # merges: the widest field and the coarsest jump among the inputs
-    size = tuple(max(f.size[a] for f in fields) for a in range(ndim))
-    jump = tuple(max(f.jump[a] for f in fields) for a in range(ndim))
+    # merges: the widest field and the coarsest jump among the inputs; a global or non-spatial
+    # input (a squeeze-and-excitation gate) makes the output see everything, but positions keep
+    # moving with the strides that follow
+    jump = tuple(max(f.jump[a] for f in spatial) for a in range(ndim))
+    size = None if len(spatial) < len(fields) or any(f.size is None for f in spatial) else \
+        tuple(max(f.size[a] for f in spatial) for a in range(ndim))
     kernel = window.kernel or (1,) * ndim
     stride = window.stride or (1,) * ndim
     if len(kernel) != ndim:
         return None
     if window.transposed:
         new_jump = tuple(Fraction(j) / s for j, s in zip(jump, stride))
-        new_size = tuple(r + (k - 1) * j for r, k, j in zip(size, kernel, new_jump))
+        new_size = None if size is None else tuple(r + (k - 1) * j for r, k, j in zip(size, kernel, new_jump))
     else:
         new_jump = tuple(j * s for j, s in zip(jump, stride))
-        new_size = tuple(r + (k - 1) * j for r, k, j in zip(size, kernel, jump))
-    return Field(tuple(_simplify(x) for x in new_size), tuple(_simplify(x) for x in new_jump))
+        new_size = None if size is None else tuple(r + (k - 1) * j for r, k, j in zip(size, kernel, jump))
+    return Field(None if new_size is None else tuple(_simplify(x) for x in new_size),
+                 tuple(_simplify(x) for x in new_jump))
 
 
 def _simplify(x: Any) -> Any:

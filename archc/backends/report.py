@@ -180,6 +180,8 @@ def to_data(model: "Model") -> dict:
             ("global" if m.field.size is None else [_jsonable(x) for x in m.field.size]),
             "jump": None if m.field is None else [_jsonable(x) for x in m.field.jump],
             "line": node.loc.line if node.loc else None,
+            # a layer written in an imported block library names that file
+            **({"file": node.loc.file} if node.loc and node.loc.file != graph.source_file else {}),
         })
     scopes = [{"id": s.id, "kind": s.kind, "type": s.type_name,
                "args": {k: _jsonable(v) for k, v in s.args.items()},
@@ -195,6 +197,9 @@ def to_data(model: "Model") -> dict:
                    "buffers": t.buffers, "macs_per_sample": _dim(t.macs),
                    "activation_bytes_per_sample": _dim(t.activation_bytes)},
         "constraints": model.constraints,
+        "by_op": [{"op": r.op, "family": r.family, "layers": r.layers, "params": r.params,
+                   "macs": _dim(r.macs)} for r in model.by_op()],
+        "conv_linear_macs": _dim(model.conv_linear_macs),
         "layers": layers, "scopes": scopes,
     }
 
@@ -209,11 +214,50 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-def render(model: "Model", format: str = "text", depth: int | None = None) -> str:
+def op_table(model: "Model") -> tuple[list[str], list[list[str]], list[str]]:
+    """The per-op breakdown: headers, one row per op type, and the conv + linear subtotal row."""
+    rows = model.by_op()
+    total = model.metrics.totals.macs
+    body = []
+    for r in rows:
+        share = f"{100 * r.macs / total:.1f}%" if isinstance(r.macs, int) and isinstance(total, int) and total else ""
+        body.append([r.op, f"{r.layers:,}", f"{r.params:,}", _macs_text(r.macs), share])
+    quoted = [x for x in rows if x.family in ("conv", "linear")]
+    subtotal = ["conv + linear (as torchvision, fvcore, papers)", f"{sum(x.layers for x in quoted):,}",
+                f"{sum(x.params for x in quoted):,}", _macs_text(model.conv_linear_macs), ""]
+    return ["Op", "Layers", "Params", "MACs", "Share"], body, subtotal
+
+
+def _macs_text(macs: sy.Dim) -> str:
+    return human(macs) if isinstance(macs, int) else sy.to_str(macs)
+
+
+def render_by_op_text(model: "Model") -> str:
+    headers, body, subtotal = op_table(model)
+    table = [headers, *body, subtotal]
+    widths = [max(len(r[c]) for r in table) for c in range(len(headers))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    rule = "─" * (sum(widths) + 2 * (len(widths) - 1))
+    return "\n".join([f'By op: "{model.name}"', rule, line(headers), rule, *map(line, body), rule,
+                      line(subtotal)]) + "\n"
+
+
+def render_by_op_markdown(model: "Model") -> str:
+    headers, body, subtotal = op_table(model)
+    out = ["| " + " | ".join(headers) + " |", "|---|---:|---:|---:|---:|"]
+    out += ["| " + " | ".join(r) + " |" for r in body]
+    out.append("| **" + subtotal[0] + "** | " + " | ".join(subtotal[1:]) + " |")
+    return "\n".join(out) + "\n"
+
+
+def render(model: "Model", format: str = "text", depth: int | None = None, by_op: bool = False) -> str:
     if format == "json":
         return json.dumps(to_data(model), indent=2) + "\n"
     if format == "markdown":
-        return render_markdown(model, depth)
+        return render_markdown(model, depth) + ("\n" + render_by_op_markdown(model) if by_op else "")
     if format == "text":
-        return render_text(model, depth)
+        return render_text(model, depth) + ("\n" + render_by_op_text(model) if by_op else "")
     raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")

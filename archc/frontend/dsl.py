@@ -435,7 +435,22 @@ class _Builder(Transformer_NonRecursive):
         return A.Attribute(value=children[0], attr=children[1].value, loc=self._loc(meta))
 
     def subscript(self, meta: Any, children: list) -> A.Subscript:
-        return A.Subscript(value=children[0], index=children[1], loc=self._loc(meta))
+        value, items = children
+        index = items[0] if len(items) == 1 else A.Indices(items=items, loc=self._loc(meta))
+        return A.Subscript(value=value, index=index, loc=self._loc(meta))
+
+    def subscripts(self, meta: Any, children: list) -> list:
+        return children
+
+    def slice(self, meta: Any, children: list) -> A.Slice:
+        parts: list = [None]
+        for child in children:
+            if isinstance(child, Token) and child.type == "COLON":
+                parts.append(None)
+            else:
+                parts[-1] = child
+        parts += [None] * (3 - len(parts))
+        return A.Slice(start=parts[0], stop=parts[1], step=parts[2], loc=self._loc(meta))
 
     def name(self, meta: Any, children: list) -> A.Name:
         return A.Name(id=children[0].value, loc=self._loc(meta))

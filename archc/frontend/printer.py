@@ -76,6 +76,11 @@ def _raw(e: A.Expr) -> str:
         return f"{expr_to_dsl(e.value, _ATOM)}.{e.attr}"
     if isinstance(e, A.Subscript):
         return f"{expr_to_dsl(e.value, _ATOM)}[{expr_to_dsl(e.index)}]"
+    if isinstance(e, A.Indices):
+        return ", ".join(expr_to_dsl(i) for i in e.items)
+    if isinstance(e, A.Slice):
+        parts = ["" if p is None else expr_to_dsl(p) for p in (e.start, e.stop, e.step)]
+        return ":".join(parts if e.step is not None else parts[:2])
     if isinstance(e, A.Call):
         return f"{e.func}({_arguments(e)})"
     if isinstance(e, A.ListExpr):

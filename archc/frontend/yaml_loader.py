@@ -32,6 +32,7 @@ TOP_KEYS = ("model", "imports", "params", "inputs", "blocks", "body", "outputs")
 BLOCK_KEYS = ("params", "inputs", "body", "return", "returns")
 _NULL_TAG = "tag:yaml.org,2002:null"
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_MODULE_WORD = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]*\Z")
 
 
 def parse_yaml(text: str, file: str = "<string>") -> A.Spec:
@@ -241,9 +242,23 @@ class _Builder:
         out = []
         for _, knode, vnode in entries:
             name = self.name(knode, f"a keyword argument of '{func}'")
-            if name is not None:
-                out.append(A.Keyword(name=name, value=self.arg(vnode), loc=self.loc(knode)))
+            if name is None:
+                continue
+            if name == "name" and self.is_module_word(vnode):
+                value: A.Expr = A.Str(value=vnode.value, loc=self.loc(vnode))
+            else:
+                value = self.arg(vnode)
+            out.append(A.Keyword(name=name, value=value, loc=self.loc(knode)))
         return out
+
+    @staticmethod
+    def is_module_word(node: Node) -> bool:
+        """`name: block1-0`: an unquoted name without spaces that is not an identifier or a
+        number is the module name as written (PyTorch allows any text without '.'), not the
+        subtraction `block1 - 0`; computed names keep spaces or quotes: `name: k + 1`."""
+        return (isinstance(node, ScalarNode) and not node.style and isinstance(node.value, str)
+                and _MODULE_WORD.match(node.value) is not None and not _IDENT.match(node.value)
+                and not node.value.isdigit())
 
     # ------------------------------------------------------------------ sections
 

@@ -84,6 +84,23 @@ def _make_divisible(v: float, divisor: int, min_value: int | None) -> int:
     return new_v
 
 
+def _to_str(value: Any) -> str:
+    """`str(i + 1)`: ints and strings (for computed layer names such as "denselayer" + str(i))."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or isinstance(value, Word):
+        raise TypeError(f"str() takes an int or a string, got {_describe(value)}")
+    return str(value)
+
+
+def _length(value: Any) -> int:
+    if isinstance(value, Word) or not isinstance(value, (list, tuple, str)):
+        raise TypeError(f"len() takes a list or a string, got {_describe(value)}")
+    return len(value)
+
+
+# builtins on other values than numbers: each checks its own arguments
+VALUE_BUILTINS: dict[str, Callable[..., Any]] = {"str": _to_str, "len": _length}
+BUILTINS.update(VALUE_BUILTINS)
+
 SPECIAL_FORMS = ("repeat", "sequential")
 
 
@@ -147,6 +164,7 @@ class Elaborator:
         self._seen_errors: set[tuple] = set()
         self._visible_names: set[str] = set()  # for did-you-mean hints on unknown names
         self.unknown_names: set[str] = set()  # misspellings reported; their targets aren't "unused"
+        self.model_params = {p.name for p in spec.params}
 
     # ------------------------------------------------------------------ errors
     def error(self, message: str, loc: A.Loc | None, hint: str | None = None) -> None:
@@ -233,6 +251,12 @@ class Elaborator:
                 self.error(f"block name '{block.name}' shadows a built-in op or function", block.loc,
                            "choose another name")
                 continue
+            for p in block.params:
+                if p.name in META_KWARGS:
+                    self.error(f"block {block.name}: parameter '{p.name}' has the name of a layer option "
+                               f"({', '.join(META_KWARGS)}), so a call's {p.name}= would set the option, "
+                               "never the parameter", p.loc or block.loc,
+                               f"rename it, e.g. '{p.name}_value'")
             self.blocks[block.name] = block
 
     def _bind_model_params(self, env: Env) -> dict[str, Any]:
@@ -414,6 +438,11 @@ class Elaborator:
             if value is POISON:
                 raise Abort()
             return value
+        if self.instance_stack and e.id in self.model_params:
+            block = self.instance_stack[-1].split(" ", 1)[0]
+            self.fail(f"'{e.id}' is a model parameter; a block sees only its own parameters", e.loc,
+                      f"add {e.id} to block {block}'s parameters and pass it in: "
+                      f"{block}(..., {e.id}={e.id})")
         self._visible_names = env.names()
         return Word(e.id)
 
@@ -446,14 +475,43 @@ class Elaborator:
 
     def _eval_subscript(self, e: A.Subscript, env: Env) -> Any:
         value = self.eval(e.value, env)
-        index = self.eval(e.index, env)
-        if not isinstance(value, (list, tuple)):
+        items = e.index.items if isinstance(e.index, A.Indices) else [e.index]
+        entries = [self._index_entry(item, env) for item in items]
+        if isinstance(value, Tensor):  # x[:, :c]: a slice layer
+            return self._apply_op(REGISTRY.get("slice"), [value], [], {"index": tuple(entries)}, e.loc, {})
+        if not isinstance(value, (list, tuple, str)) or isinstance(value, Word):
             self.fail(f"cannot index {_describe(value)}", e.loc)
-        if not isinstance(index, int) or isinstance(index, bool):
-            self.fail(f"an index must be an int, got {_describe(index)}", e.index.loc)
+        if len(entries) != 1:
+            self.fail(f"a list takes one index, got {len(entries)}", e.loc)
+        index = entries[0]
+        if isinstance(index, tuple):  # layers[1:]
+            if index[2] == 0:
+                self.fail("slice step cannot be 0", e.index.loc)
+            return value[slice(*index)]
         if not -len(value) <= index < len(value):
             self.fail(f"index {index} is out of range for a list of {len(value)}", e.index.loc)
         return value[index]
+
+    def _index_entry(self, item: A.Expr, env: Env) -> int | tuple:
+        """An int, or a slice as (start, stop, step) with None for the parts left out."""
+        if isinstance(item, A.Slice):
+            parts = []
+            for part in (item.start, item.stop, item.step):
+                v = None if part is None else self.eval(part, env)
+                if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+                    self.fail(f"a slice bound must be an int, got {_describe(v)}", part.loc)
+                parts.append(v)
+            return tuple(parts)
+        v = self.eval(item, env)
+        if isinstance(v, bool) or not isinstance(v, int):
+            self.fail(f"an index must be an int, got {_describe(v)}", item.loc)
+        return v
+
+    def _eval_slice(self, e: A.Slice, env: Env) -> Any:
+        self.fail("a slice a:b is only written inside [ ]", e.loc, "e.g. x[:, :16]")
+
+    def _eval_indices(self, e: A.Indices, env: Env) -> Any:
+        self.fail("several indices are only written inside [ ]", e.loc)
 
     def _eval_unary(self, e: A.Unary, env: Env) -> Any:
         value = self.eval(e.operand, env)
@@ -469,6 +527,8 @@ class Elaborator:
         right = self.eval(e.right, env)
         if isinstance(left, Tensor) or isinstance(right, Tensor):
             return self._tensor_binary(e, left, right, env)
+        if _is_text(left) or _is_text(right):
+            return self._text_binary(e, left, right)
         self._need_number(left, e.left, e.op)
         self._need_number(right, e.right, e.op)
         symbolic = isinstance(left, sy.Expr) or isinstance(right, sy.Expr)
@@ -501,6 +561,18 @@ class Elaborator:
             self.fail(f"'{e.op}' between {_describe(left)} and {_describe(right)} does not give an "
                       "integer size", e.loc, "symbolic sizes combine with ints only; use // for division")
         raise AssertionError(e.op)
+
+    def _text_binary(self, e: A.Binary, left: Any, right: Any) -> str:
+        """"block" + str(k): strings join with +, and only with strings."""
+        for side, expr in ((left, e.left), (right, e.right)):
+            if isinstance(side, Word):
+                self._need_number(side, expr, e.op)  # reports the unknown name
+        if e.op == "+" and _is_text(left) and _is_text(right):
+            return left + right
+        if e.op == "+":
+            self.fail(f"'+' joins a string only with a string, got {_describe(left)} and {_describe(right)}",
+                      e.loc, "turn the number into text with str(), e.g. \"denselayer\" + str(i + 1)")
+        self.fail(f"'{e.op}' is not defined on strings", e.loc, "strings support only + (joining)")
 
     def _tensor_binary(self, e: A.Binary, left: Any, right: Any, env: Env) -> Any:
         both = isinstance(left, Tensor) and isinstance(right, Tensor)
@@ -586,9 +658,12 @@ class Elaborator:
         self._visible_names = env.names()
         func = call.func
         found, bound = env.lookup(func)
-        if found and isinstance(bound, Partial) and not call.args and not call.kwargs:
-            return self._apply_partial(bound, piped, call.loc) if piped else bound
-        if found and isinstance(bound, str) and (bound in self.blocks or bound in REGISTRY):
+        given: Partial | None = None  # a layer given some arguments already: unit(128, stride=2)
+        if found and isinstance(bound, Partial):
+            if not call.args and not call.kwargs:
+                return self._apply_partial(bound, piped, call.loc) if piped else bound
+            given = bound
+        elif found and isinstance(bound, str) and (bound in self.blocks or bound in REGISTRY):
             func = str(bound)  # a parameter naming a block or op: `unit(64)` with unit = BasicBlock
         elif found and not self._callable_name(func):
             self.fail(f"'{func}' is {_describe(bound)}, not an op or block", call.loc)
@@ -601,7 +676,10 @@ class Elaborator:
             args = [self.eval(a, env) for a in call.args]
             kwargs = {k.name: self.eval(k.value, env) for k in call.kwargs}
             for a, expr in zip(args, call.args):
-                self._need_number(a, expr, func)
+                if func not in VALUE_BUILTINS:
+                    self._need_number(a, expr, func)
+                elif isinstance(a, Word):
+                    self._need_number(a, expr, func)  # reports the unknown name
             try:
                 return BUILTINS[func](*args, **kwargs)
             except (TypeError, ValueError) as exc:
@@ -623,7 +701,11 @@ class Elaborator:
                       f"e.g. {func}(x, y, ...) or x -> {func}(...)")
         inputs = piped + tensors
         meta = {k: kwargs.pop(k) for k in META_KWARGS if k in kwargs}
-        if func == "sequential":
+        if given is not None:
+            partial = self._extend(given, attr_args, kwargs, meta, call)
+        elif func == "sequential":
+            # a bare op or block name is that layer with its defaults: sequential(conv2d(8, 3), gelu)
+            attr_args = [self._bare_layer(a, expr) for a, expr in zip(attr_args, call.args[len(tensors):])]
             for a, expr in zip(attr_args, call.args[len(tensors):]):
                 if not isinstance(a, Partial):
                     self.fail(f"sequential takes layers such as conv2d(64, 3), got {_describe(a)}", expr.loc)
@@ -639,20 +721,40 @@ class Elaborator:
                 self.fail(f"unknown op or block '{func}'", call.loc,
                           did_you_mean(func, known) or "see `archc ops` for the list of ops")
             partial = Partial("op", op, attr_args, kwargs, call.loc, meta)
-        if not inputs:
+        if not inputs and not (partial.kind == "op" and partial.target.inputs == 0):
             return partial
         return self._apply_partial(partial, inputs, call.loc)
+
+    def _extend(self, given: Partial, args: list[Any], kwargs: dict[str, Any], meta: dict[str, Any],
+                call: A.Call) -> Partial:
+        """Partial application, as functools.partial: `unit = Bottleneck(groups=32)` then
+        `unit(128, stride=2)` is Bottleneck(128, stride=2, groups=32). Positional arguments
+        follow the ones given before; a keyword given again replaces the earlier value."""
+        if given.kind == "sequential":
+            self.fail(f"'{call.func}' is a sequential; it takes no more arguments", call.loc,
+                      f"pipe a tensor into it: x -> {call.func}")
+        return Partial(given.kind, given.target, [*given.args, *args], {**given.kwargs, **kwargs},
+                       call.loc, {**given.meta, **meta})
+
+    def _bare_layer(self, value: Any, expr: A.Expr) -> Any:
+        if isinstance(value, str) and value in self.blocks:
+            return Partial("block", self.blocks[value], [], {}, expr.loc)
+        if isinstance(value, str) and value not in SPECIAL_FORMS and REGISTRY.get(value):
+            return Partial("op", REGISTRY.get(value), [], {}, expr.loc)
+        return value
 
     def _callable_name(self, func: str) -> bool:
         return func in self.blocks or func in REGISTRY or func in BUILTINS or func in SPECIAL_FORMS
 
-    @staticmethod
-    def _layer_name(name: A.Name, env: Env) -> Any:
-        """`name=conv1` is the identifier itself, unless it names a number or string in scope
-        (`name=k` inside a block with parameter k): layer names are mostly literal words."""
+    def _layer_name(self, name: A.Name, env: Env) -> str:
+        """`name=conv1` is the word itself. A bare name that is also a value in scope (a block
+        parameter `squeeze = 16`) is ambiguous and an error, never a quiet rename: the spec says
+        `name="squeeze"` for the word or `name=str(squeeze)` for the value."""
         found, value = env.lookup(name.id)
-        if found and isinstance(value, (int, str)) and not isinstance(value, (bool, Word)):
-            return value
+        if found and (isinstance(value, (int, float, str, sy.Expr)) or value is None) and not isinstance(value, Word):
+            self.fail(f"name={name.id} is ambiguous: '{name.id}' is also a value here ({_describe(value)})",
+                      name.loc, f'write name="{name.id}" to name the layer {name.id}, or '
+                      f"name=str({name.id}) to name it after the value")
         return name.id
 
     def _apply_partial(self, p: Partial, inputs: list[Tensor], loc: A.Loc | None,
@@ -673,7 +775,7 @@ class Elaborator:
             raise Abort()
 
     def _apply_op(self, op: Op, inputs: list[Tensor], args: list[Any], kwargs: dict[str, Any],
-                  loc: A.Loc | None, meta: dict[str, Any]) -> Tensor:
+                  loc: A.Loc | None, meta: dict[str, Any], default_name: str | None = None) -> Any:
         n = len(inputs)
         if op.inputs == VARIADIC and n < 2:
             self.fail(f"{op.name} needs two or more input tensors, got {n}", loc,
@@ -684,13 +786,16 @@ class Elaborator:
                       f"e.g. x -> {op.name}(...)" if op.inputs == 1 else None)
         self._check_inputs(inputs)
         shapes = [t.shape for t in inputs]
-        ndim = op.ndim or max(0, len(shapes[0]) - 2)
+        ndim = op.ndim or (max(0, len(shapes[0]) - 2) if shapes else 0)
         try:
             attrs = op.bind(args, kwargs, ndim)
         except AttrError as exc:
             self.fail(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint)
+        if op.pieces_op:
+            return self._apply_pieces(op, attrs, inputs[0], loc, meta)
         frozen, init, bias_init = self._meta(meta, loc)
-        node_id = self._unique_name(meta.get("name"), loc, explicit="name" in meta, default=op.name)
+        node_id = self._unique_name(meta.get("name"), loc, explicit="name" in meta,
+                                    default=default_name or op.name)
         try:
             shape = op.output_shape(attrs, shapes, self.ctx)
         except ShapeError as exc:
@@ -702,6 +807,20 @@ class Elaborator:
         if shape is None:
             raise Abort()
         return Tensor(node_id, shape)
+
+    def _apply_pieces(self, op: Op, attrs: Any, tensor: Tensor, loc: A.Loc | None,
+                      meta: dict[str, Any]) -> tuple[Tensor, ...]:
+        """chunk / split: one `slice` node per piece, named after the op (or `name`)."""
+        try:
+            pieces = op.pieces(attrs, tensor.shape, self.ctx)
+        except ShapeError as exc:
+            self.fail(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint)
+        named = "name" in meta
+        base = str(meta.pop("name", op.name))
+        return tuple(self._apply_op(REGISTRY.get("slice"), [tensor], [], dict(piece), loc,
+                                    {**meta, "name": base if k == 0 else f"{base}_{k}"} if named else meta,
+                                    default_name=op.name)
+                     for k, piece in enumerate(pieces))
 
     def _meta(self, meta: dict[str, Any], loc: A.Loc | None) -> tuple[bool, str | None, str | None]:
         frozen = meta.get("frozen", False)
@@ -865,11 +984,11 @@ class Elaborator:
         taken = self.used_names.setdefault(self.scope_path, set())
         if explicit:
             if isinstance(name, bool) or not isinstance(name, (str, int)):
-                self.fail(f"a layer name must be an identifier, got {_describe(name)}", loc)
+                self.fail(f"a layer name must be a word, a string or an int, got {_describe(name)}", loc)
             name = str(name)
             if not _valid_module_name(name):
                 self.fail(f"layer name {name!r} is not a valid module name", loc,
-                          "use letters, digits and '_' (or a plain index such as 0)")
+                          "PyTorch module names are non-empty and contain no '.'; e.g. \"block1-0\"")
             if name in TORCH_MODULE_ATTRS:
                 self.fail(f"layer name '{name}' is taken: torch.nn.Module has an attribute of that name",
                           loc, f"choose another name, e.g. '{name}_'")
@@ -921,7 +1040,9 @@ TORCH_MODULE_ATTRS = frozenset({
 
 
 def _valid_module_name(name: str) -> bool:
-    return name.isdigit() or (name.isidentifier() and not name.startswith("__"))
+    """As free as PyTorch's add_module: any text without '.', not empty; control characters and
+    dunder names are refused (they could only be mistakes)."""
+    return bool(name) and "." not in name and name.isprintable() and not name.startswith("__")
 
 
 def _snake(name: str) -> str:
@@ -931,6 +1052,10 @@ def _snake(name: str) -> str:
             out.append("_")
         out.append(ch.lower())
     return "".join(out)
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and not isinstance(value, Word)
 
 
 def _describe(value: Any) -> str:

@@ -812,6 +812,8 @@ class _Generator:
         for name, src in ctors:
             if pysrc.is_plain_name(name) and name not in _RESERVED:
                 out += pysrc.lines(f"self.{name} = ", pysrc.parse(src), 2)
+            elif src.startswith("nn.Parameter("):  # a declared tensor: register_parameter's twin
+                out += pysrc.lines("", pysrc.parse(f"setattr(self, {str_literal(name)}, {src})"), 2)
             else:
                 out += pysrc.lines("", pysrc.parse(f"self.add_module({str_literal(name)}, {src})"), 2)
         return out

@@ -197,13 +197,20 @@ class Choice(AttrType):
         return {"enum": list(self.choices)}
 
 
-class IntList(AttrType):
-    """A list of ints (reshape targets, where -1 means 'the rest')."""
-    label = "list of ints"
+class Dims(AttrType):
+    """A list of sizes: ints, or symbolic sizes such as `x.height * x.width`."""
+    label = "list of sizes"
+
+    def __init__(self, allow_symbolic: bool = True):
+        self.allow_symbolic = allow_symbolic
 
     def coerce(self, value, ndim):
-        if not isinstance(value, (list, tuple)) or not all(type(v) is int for v in value):
+        if not isinstance(value, (list, tuple)):
             raise self._reject(value, self.label)
+        for v in value:
+            symbolic = isinstance(v, sy.Expr) and self.allow_symbolic
+            if not symbolic and (isinstance(v, bool) or not isinstance(v, int)):
+                raise self._reject(v, "an int" + (" or a symbolic size" if self.allow_symbolic else ""))
         return tuple(value)
 
     def json_schema(self):
@@ -235,7 +242,8 @@ class Attr:
 
 
 class Attrs(dict):
-    """Bound attribute values of one layer, readable as `a.kernel`."""
+    """Bound attribute values of one layer, readable as `a.kernel` (so no attribute may be named
+    like a dict method: values, items, keys, …)."""
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -363,7 +371,10 @@ class Op:
     family: str  # conv, pool, norm, activation, linear, merge, shape, regularization, resample, input
     doc: str = ""
     attrs: tuple[Attr, ...] = ()
-    inputs: int = 1  # tensor inputs; VARIADIC for two or more
+    inputs: int = 1  # tensor inputs; VARIADIC for two or more; 0 for a tensor the spec declares
+    # ops that cut one tensor into several (chunk, split) set this and define `pieces`: each
+    # piece becomes its own `slice` node, so every IR node keeps one output
+    pieces_op: bool = False
     ndim: int = 0  # spatial rank for 1d/2d/3d variants; 0 when rank-agnostic
     shape_rule: str = "output shape = input shape"
     param_rule: str = "none"

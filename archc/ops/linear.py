@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from archc import symbolic as sy
-from archc.ops.base import Attr, BoolType, Int, IntList, Lowered, Op, ShapeError, fmt_shape, numel, py_call
+from archc.ops.base import Attr, BoolType, Dims, Int, Lowered, Op, ShapeError, Window, fmt_shape, numel, py_call
 
 
 class Linear(Op):
@@ -10,22 +10,30 @@ class Linear(Op):
     aliases = ("dense",)
     title = "Linear"
     family = "linear"
-    doc = ("Fully connected layer y = x·Wᵀ + b over the last axis (torch.nn.Linear, Keras Dense); "
-           "the other axes are kept.")
+    doc = ("Fully connected layer y = x·Wᵀ + b over the last axis, or over `axis` (torch.nn.Linear, "
+           "Keras Dense); the other axes are kept.")
     attrs = (
         Attr("out", Int(1), doc="number of output features"),
         Attr("bias", BoolType(), True, "add a learnable bias per output feature"),
+        Attr("axis", Int(), -1, "the axis of the features (default the last; 1 maps the channels of "
+             "a channels-first tensor at every position, like a 1×1 convolution)"),
     )
-    shape_rule = ("[N, …, in] → [N, …, out]; the input has rank ≥ 2 and its last axis `in` must be "
+    shape_rule = ("[N, …, in, …] → [N, …, out, …] on `axis`; the input has rank ≥ 2 and `in` must be "
                   "a concrete size")
     param_rule = "weight [out, in]; bias [out] when bias=true"
     macs_rule = "numel(output) × in"
 
-    def _features(self, x) -> int:
+    def _axis(self, a, x) -> int:
         if len(x) < 2:
             raise ShapeError(f"input has rank {len(x)} ({fmt_shape(x)}), expected rank ≥ 2 "
                              f"([N, features])")
-        f = x[-1]
+        i = _norm_axis(a.axis, len(x), "axis")
+        if i == 0:
+            raise ShapeError("axis 0 is the batch", "use axis=-1 (the last) or axis=1 (the channels)")
+        return i
+
+    def _features(self, x, a=None) -> int:
+        f = x[self._axis(a, x)] if a is not None else x[-1]
         if not sy.is_int(f):
             raise ShapeError(f"linear needs a concrete number of input features, got {sy.to_str(f)}",
                              "give the input a concrete size, or use global pooling before flatten")
@@ -33,28 +41,35 @@ class Linear(Op):
 
     def output_shape(self, a, inputs, ctx):
         x = inputs[0]
-        self._features(x)
-        return (*x[:-1], a.out)
+        self._features(x, a)
+        i = self._axis(a, x)
+        return (*x[:i], a.out, *x[i + 1:])
 
     def parameters(self, a, inputs):
-        f = self._features(inputs[0])
+        f = self._features(inputs[0], a)
         p = {"weight": (a.out, f)}
         if a.bias:
             p["bias"] = (a.out,)
         return p
 
     def macs(self, a, inputs, out):
-        return sy.mul(numel(out), self._features(inputs[0]))
+        return sy.mul(numel(out), self._features(inputs[0], a))
 
     def window(self, a, inputs):
+        x = inputs[0]
+        if len(x) > 2 and self._axis(a, x) == 1:  # channels at every position: a 1×1 window
+            return Window((1,) * (len(x) - 2), (1,) * (len(x) - 2))
         return None
 
     def label(self, a):
-        return str(a.out)
+        return str(a.out) + ("" if a.axis == -1 else f" on axis {a.axis}")
 
     def lower(self, a, inputs, out):
-        module = py_call("nn.Linear", self._features(inputs[0]), a.out, bias=a.bias)
-        return Lowered(module, "{m}({0})", (), (("bias", True),))
+        x = inputs[0]
+        module = py_call("nn.Linear", self._features(x, a), a.out, bias=a.bias)
+        i = self._axis(a, x)
+        call = "{m}({0})" if i == len(x) - 1 else f"{{m}}({{0}}.movedim({i}, -1)).movedim(-1, {i})"
+        return Lowered(module, call, (), (("bias", True),))
 
 
 def _norm_axis(axis: int, rank: int, what: str) -> int:
@@ -110,8 +125,8 @@ class Reshape(Op):
     family = "shape"
     doc = ("Reshape each sample to `shape` (the batch axis is kept and not written); one entry may be "
            "-1, meaning whatever makes the element count match.")
-    attrs = (Attr("shape", IntList(), doc="target shape without the batch axis, e.g. [16, 7, 7]; one "
-                  "entry may be -1"),)
+    attrs = (Attr("shape", Dims(), doc="target shape without the batch axis, e.g. [16, 7, 7] or "
+                  "[c, x.height * x.width]; one entry may be -1"),)
     shape_rule = ("[N, *rest] → [N, *shape]; prod(shape) must equal prod(rest); a -1 entry becomes "
                   "prod(rest) / prod(other entries), which must divide exactly")
     macs_rule = "0"
@@ -122,30 +137,34 @@ class Reshape(Op):
             raise ShapeError("reshape needs an input with a batch axis")
         total = sy.prod(x[1:])
         target = list(a.shape)
+        shown = f"[N, {', '.join(sy.to_str(v) for v in target)}]"
         if target.count(-1) > 1:
-            raise ShapeError(f"shape {list(a.shape)} has more than one -1", "at most one entry may be -1")
-        if any(v == 0 or v < -1 for v in target):
-            raise ShapeError(f"shape {list(a.shape)} has an entry that is neither -1 nor ≥ 1")
-        known = 1
-        for v in target:
-            if v != -1:
-                known *= v
+            raise ShapeError(f"shape {shown} has more than one -1", "at most one entry may be -1")
+        if any(sy.is_int(v) and (v == 0 or v < -1) for v in target):
+            raise ShapeError(f"shape {shown} has an entry that is neither -1 nor ≥ 1")
+        known = sy.prod([v for v in target if not (sy.is_int(v) and v == -1)])
         if -1 in target:
-            if sy.is_int(total):
+            if sy.is_int(total) and sy.is_int(known):
                 if total % known:
-                    raise ShapeError(f"cannot reshape {fmt_shape(x)} to [N, {', '.join(map(str, target))}]: "
+                    raise ShapeError(f"cannot reshape {fmt_shape(x)} to {shown}: "
                                      f"{total} elements per sample are not divisible by {known}")
                 rest: sy.Dim = total // known
-            else:
+            elif sy.is_int(known):
                 rest = sy.floordiv(total, known)
                 if not ctx.require_equal(sy.mul(rest, known), total):
-                    raise ShapeError(f"cannot reshape {fmt_shape(x)} to [N, {', '.join(map(str, target))}]: "
+                    raise ShapeError(f"cannot reshape {fmt_shape(x)} to {shown}: "
                                      f"{sy.to_str(total)} elements per sample are not divisible by {known}")
-            return (x[0], *(rest if v == -1 else v for v in target))
-        ok = total == known if sy.is_int(total) else ctx.require_equal(total, known)
+            else:
+                rest = _quotient(total, known)
+                if rest is None:
+                    raise ShapeError(f"cannot reshape {fmt_shape(x)} to {shown}: the -1 entry would be "
+                                     f"{sy.to_str(total)} / ({sy.to_str(known)})",
+                                     "write the sizes out, e.g. [c, x.height * x.width]")
+            return (x[0], *(rest if sy.is_int(v) and v == -1 else v for v in target))
+        ok = total == known if sy.is_int(total) and sy.is_int(known) else ctx.require_equal(total, known)
         if not ok:
-            raise ShapeError(f"cannot reshape {fmt_shape(x)} to [N, {', '.join(map(str, target))}]: "
-                             f"{sy.to_str(total)} elements per sample vs {known}",
+            raise ShapeError(f"cannot reshape {fmt_shape(x)} to {shown}: "
+                             f"{sy.to_str(total)} elements per sample vs {sy.to_str(known)}",
                              "use -1 for the entry that should take the rest")
         return (x[0], *target)
 
@@ -156,11 +175,32 @@ class Reshape(Op):
         return None
 
     def label(self, a):
-        return "×".join(str(v) for v in a.shape)
+        return "×".join(sy.to_str(v) for v in a.shape)
 
     def lower(self, a, inputs, out):
-        dims = ", ".join(str(v) for v in a.shape)
-        return Lowered(None, f"{{0}}.reshape({{0}}.shape[0], {dims})")
+        x = inputs[0]
+        dims = []
+        free = sum(1 for v in a.shape if not sy.is_int(v) or v == -1)
+        for v in a.shape:
+            if sy.is_int(v):
+                dims.append(str(v))
+            elif free == 1:  # the one size known only at run time: torch infers it
+                dims.append("-1")
+            elif v in x[1:]:  # an input axis kept as it is
+                dims.append(f"{{0}}.shape[{list(x).index(v)}]")
+            else:
+                raise NotImplementedError(f"reshape to {fmt_shape(a.shape)}: more than one size is known "
+                                          "only at run time; keep at most one, or use -1")
+        return Lowered(None, f"{{0}}.reshape({{0}}.shape[0], {', '.join(dims)})")
+
+
+def _quotient(total, known):
+    """total / known when `known` divides the symbolic `total` exactly, else None."""
+    for k in range(1, 1 << 12):
+        candidate = sy.mul(known, k)
+        if candidate == total:
+            return k
+    return None
 
 
 class Identity(Op):

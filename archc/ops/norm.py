@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from archc import symbolic as sy
-from archc.ops.base import Attr, BoolType, Float, Int, Lowered, Op, ShapeError, fmt_shape, numel, py, py_call
+from archc.ops.base import (Attr, BoolType, Float, Int, Lowered, Op, Optional, ShapeError, fmt_shape, numel, py,
+                            py_call)
 from archc.ops.common import concrete
 
 _MACS_RULE = ("numel(output) when affine=true (at inference the normalisation and the affine "
@@ -90,28 +91,53 @@ class LayerNorm(Op):
     aliases = ("layer_norm",)
     title = "LayerNorm"
     family = "norm"
-    doc = ("Layer normalisation of each sample over its last `axes` axes (torch.nn.LayerNorm with "
-           "normalized_shape = the trailing `axes` sizes). On a channels-first [N, C, H, W] input, "
-           "axes=3 normalises over C, H and W.")
+    doc = ("Layer normalisation of each sample (torch.nn.LayerNorm), over one chosen axis "
+           "(`axis=1`: the channels of a channels-first [N, C, H, W] tensor at every position, as "
+           "ConvNeXt's LayerNorm2d; `axis=-1`: the last axis) or over the trailing `axes` axes "
+           "(`axes=3`: C, H and W together). On a rank-2 [N, features] input the default is the "
+           "features; on a larger rank, say which axis: the choice changes the result.")
     attrs = (
-        Attr("axes", Int(1), 1, "how many trailing axes to normalise over"),
+        Attr("axes", Optional(Int(1)), None, "how many trailing axes to normalise over"),
+        Attr("axis", Optional(Int()), None, "or: the one axis to normalise over (0 is the batch)"),
         _eps(),
         Attr("affine", BoolType(), True, "learn an elementwise scale (weight) and shift (bias) of "
              "the normalised shape"),
     )
-    shape_rule = "output shape = input shape; axes must be less than the rank (the batch is never normalised)"
-    param_rule = "weight and bias of the trailing `axes` sizes (which must be concrete) when affine=true"
+    shape_rule = ("output shape = input shape; the normalised axes (axis, or the trailing `axes`) "
+                  "never include the batch")
+    param_rule = "weight and bias of the normalised sizes (which must be concrete) when affine=true"
     macs_rule = _MACS_RULE
 
+    def _axis(self, a, x) -> int | None:
+        """The single axis normalised when it is not a trailing run: None for nn.LayerNorm's own
+        trailing axes."""
+        if a.axis is not None and a.axes is not None:
+            raise ShapeError("give axis or axes, not both")
+        if a.axis is None:
+            if a.axes is None and len(x) > 2:
+                raise ShapeError(f"on a rank-{len(x)} input {fmt_shape(x)} say which axis to normalise",
+                                 "axis=1 for the channels (ConvNeXt's LayerNorm2d), axis=-1 for the last "
+                                 "axis, axes=3 for C, H and W together")
+            return None
+        i = a.axis + len(x) if a.axis < 0 else a.axis
+        if not 1 <= i < len(x):
+            raise ShapeError(f"axis {a.axis} is not a non-batch axis of the rank-{len(x)} input {fmt_shape(x)}")
+        return None if i == len(x) - 1 else i
+
     def _normalized(self, a, x) -> tuple[int, ...]:
-        if a.axes >= len(x):
-            raise ShapeError(f"axes={a.axes} would normalise over the batch of the rank-{len(x)} "
-                             f"input {fmt_shape(x)}", f"use axes ≤ {len(x) - 1}")
-        tail = x[len(x) - a.axes:]
+        moved = self._axis(a, x)
+        if moved is not None:
+            tail = (x[moved],)
+        else:
+            count = 1 if a.axes is None else a.axes
+            if count >= len(x):
+                raise ShapeError(f"axes={count} would normalise over the batch of the rank-{len(x)} "
+                                 f"input {fmt_shape(x)}", f"use axes ≤ {len(x) - 1}")
+            tail = tuple(x[len(x) - count:])
         if a.affine and not all(sy.is_int(d) for d in tail):
             raise ShapeError(f"layernorm needs concrete sizes for its weight, got {fmt_shape(tail)}",
                              "give the input a concrete size, or use affine=false")
-        return tuple(tail)
+        return tail
 
     def output_shape(self, a, inputs, ctx):
         self._normalized(a, inputs[0])
@@ -127,16 +153,21 @@ class LayerNorm(Op):
         return numel(out) if a.affine else 0
 
     def label(self, a):
-        return "" if a.axes == 1 else f"{a.axes} axes"
+        if a.axis is not None:
+            return {1: "channels", -1: "last axis"}.get(a.axis, f"axis {a.axis}")
+        return "" if a.axes in (None, 1) else f"{a.axes} axes"
 
     def lower(self, a, inputs, out):
         x = inputs[0]
         tail = self._normalized(a, x)
+        moved = self._axis(a, x)
+        count = len(tail)
         if not all(sy.is_int(d) for d in tail):  # affine=false on a symbolic size: a function
-            return Lowered(None, f"F.layer_norm({{0}}, {{0}}.shape[-{a.axes}:], eps={py(a.eps)})")
+            return Lowered(None, f"F.layer_norm({{0}}, {{0}}.shape[-{count}:], eps={py(a.eps)})")
         shape = tail[0] if len(tail) == 1 else tuple(tail)
         module = py_call("nn.LayerNorm", shape, eps=a.eps, elementwise_affine=a.affine)
-        return Lowered(module, "{m}({0})", (), (("eps", 1e-5), ("elementwise_affine", True)))
+        call = "{m}({0})" if moved is None else f"{{m}}({{0}}.movedim({moved}, -1)).movedim(-1, {moved})"
+        return Lowered(module, call, (), (("eps", 1e-5), ("elementwise_affine", True)))
 
 
 class GroupNorm(Op):

@@ -1,7 +1,7 @@
 """Dropout variants. All are the identity at inference."""
 from __future__ import annotations
 
-from archc.ops.base import Attr, Float, Lowered, Op, py_call
+from archc.ops.base import Attr, Choice, Float, Lowered, Op, helper, py_call
 
 _VARIANTS = {
     # name: (title, doc, required rank or None)
@@ -47,4 +47,53 @@ class Dropout(Op):
         return Lowered(py_call(f"nn.{self.title}", p=a.p), "{m}({0})", (), (("p", 0.5),))
 
 
-OPS = [Dropout(name) for name in _VARIANTS]
+class StochasticDepth(Op):
+    name = "stochastic_depth"
+    aliases = ("drop_path",)
+    title = "StochasticDepth"
+    family = "regularization"
+    doc = ("Stochastic depth (Huang et al., 2016) as torchvision.ops.StochasticDepth: during "
+           "training, zero the residual branch of a whole sample (mode=row) or of the whole batch "
+           "(mode=batch) with probability p, and scale what survives by 1/(1-p); the identity at "
+           "inference. Put it on the branch, before the residual add (EfficientNet, ConvNeXt).")
+    attrs = (Attr("p", Float(min=0.0, max=1.0), doc="probability of dropping, in [0, 1]"),
+             Attr("mode", Choice("row", "batch"), "row", "row: per sample; batch: the whole batch at once"))
+    shape_rule = "output shape = input shape (any rank)"
+    macs_rule = "0 (the identity at inference)"
+
+    def output_shape(self, a, inputs, ctx):
+        return tuple(inputs[0])
+
+    def macs(self, a, inputs, out):
+        return 0
+
+    def label(self, a):
+        return f"p={a.p:g}" + ("" if a.mode == "row" else " batch")
+
+    def lower(self, a, inputs, out):
+        return Lowered(py_call("StochasticDepth", a.p, a.mode), "{m}({0})", (_STOCHASTIC_DEPTH,))
+
+
+_STOCHASTIC_DEPTH = helper("StochasticDepth", '''
+class StochasticDepth(nn.Module):
+    """Drop a residual branch per sample (mode "row") or per batch during training, as
+    torchvision.ops.StochasticDepth; the identity at inference."""
+
+    def __init__(self, p, mode):
+        super().__init__()
+        self.p = p
+        self.mode = mode
+
+    def forward(self, x):
+        if not self.training or self.p == 0.0:
+            return x
+        survival = 1.0 - self.p
+        size = [x.shape[0]] + [1] * (x.ndim - 1) if self.mode == "row" else [1] * x.ndim
+        noise = torch.empty(size, dtype=x.dtype, device=x.device).bernoulli_(survival)
+        if survival > 0.0:
+            noise.div_(survival)
+        return x * noise
+''')
+
+
+OPS = [*(Dropout(name) for name in _VARIANTS), StochasticDepth()]

@@ -101,6 +101,54 @@ class Upsample(Op):
         return Lowered(module, "{m}({0})", (), (("mode", "nearest"),))
 
 
+class ResizeLike(Op):
+    name = "resize_like"
+    aliases = ("interpolate_like",)
+    title = "ResizeLike"
+    family = "resample"
+    inputs = 2
+    doc = ("Resize input 0 to the spatial size of input 1, the reference, whatever the sizes "
+           "(F.interpolate(x, size=ref.shape[2:]), as decoders that accept any input size do): "
+           "`resize_like(x, skip, mode=bilinear)`. The channels of input 0 are kept.")
+    attrs = (
+        Attr("mode", Choice(*_MODES), "nearest", "interpolation: nearest, linear, bilinear, bicubic "
+             "or trilinear"),
+        Attr("align_corners", BoolType(), False, "interpolating modes only: align the corner pixels"),
+    )
+    shape_rule = "([N, C, *s0], [M, K, *s1]) → [N, C, *s1]; the two inputs have the same rank"
+    macs_rule = Upsample.macs_rule
+
+    def output_shape(self, a, inputs, ctx):
+        x, ref = inputs
+        if len(x) < 3:
+            self.check_rank(x, (3, 4, 5))
+        if len(ref) != len(x):
+            raise ShapeError(f"the reference {fmt_shape(ref)} and the input {fmt_shape(x)} have "
+                             f"different ranks")
+        need = _MODES[a.mode][0]
+        if need is not None and len(x) - 2 != need:
+            raise ShapeError(f"mode {a.mode} needs {need} spatial axes, the input {fmt_shape(x)} has "
+                             f"{len(x) - 2}")
+        if a.align_corners and a.mode == "nearest":
+            raise ShapeError("align_corners applies only to the interpolating modes, not nearest")
+        return (x[0], x[1], *ref[2:])
+
+    def macs(self, a, inputs, out):
+        if a.mode == "nearest":
+            return 0
+        return sy.mul(numel(out), _MODES[a.mode][1] ** (len(out) - 2))
+
+    def window(self, a, inputs):
+        return None  # the scale depends on the sizes: no fixed field
+
+    def label(self, a):
+        return "" if a.mode == "nearest" else a.mode
+
+    def lower(self, a, inputs, out):
+        options = "" if a.mode == "nearest" else f", align_corners={a.align_corners}"
+        return Lowered(None, f"F.interpolate({{0}}, size={{1}}.shape[2:], mode={py(a.mode)}{options})")
+
+
 class ZeroPad(Op):
     family = "resample"
     macs_rule = "0"
@@ -196,4 +244,4 @@ class Scale(Op):
         return Lowered(None, expr)
 
 
-OPS = [Upsample(), *(ZeroPad(n) for n in (1, 2, 3)), Crop(), Scale()]
+OPS = [Upsample(), ResizeLike(), *(ZeroPad(n) for n in (1, 2, 3)), Crop(), Scale()]

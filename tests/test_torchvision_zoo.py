@@ -1,0 +1,78 @@
+"""Every CNN of torchvision's classification zoo, written as a spec in specs/torchvision/, against
+numbers from torchvision itself (tests/fixtures/torchvision/<builder>.json, recorded from
+torchvision 0.29.1 in a separate environment by tests/fixtures/make_torchvision_zoo_fixtures.py):
+
+- parameters equal the weights' published `num_params`;
+- conv + linear MACs equal the published GFLOPS (`_ops`, which is conv + linear GMACs, measured at
+  the weights' crop size), to the three decimals torchvision publishes;
+- with a symbolic [N, 3, H, W] input, the smallest H the constraints allow is the published
+  `min_size`;
+- the state_dict keys and shapes equal torchvision's, so its checkpoints load with strict=True
+  (tools/torchvision_equivalence.py loads them and compares outputs; docs/torchvision_equivalence.md).
+"""
+import json
+from pathlib import Path
+
+import pytest
+
+import archc
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "specs" / "torchvision"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "torchvision"
+BUILDERS = sorted(p.stem for p in FIXTURES.glob("*.json"))
+WRITTEN = [b for b in BUILDERS if (SPECS / f"{b}.arch").exists()]
+
+
+def fixture(builder: str) -> dict:
+    return json.loads((FIXTURES / f"{builder}.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def loaded():
+    cache: dict[str, archc.Model] = {}
+
+    def get(builder: str) -> archc.Model:
+        if builder not in cache:
+            cache[builder] = archc.load(SPECS / f"{builder}.arch")
+        return cache[builder]
+    return get
+
+
+def test_every_torchvision_cnn_has_a_spec():
+    missing = [b for b in BUILDERS if b not in WRITTEN]
+    assert not missing, f"no spec in specs/torchvision/ for: {', '.join(missing)}"
+
+
+@pytest.mark.parametrize("builder", WRITTEN)
+def test_params_and_gflops(builder, loaded):
+    ref = fixture(builder)
+    model = loaded(builder)
+    assert model.params == ref["num_params"], f"{builder}: published num_params ({ref['weights']})"
+    assert model.params == ref["params"]
+    assert tuple(model.graph.node(model.graph.inputs["x"]).shape[2:]) == (ref["crop_size"],) * 2, \
+        "the spec's default input size is the weights' crop size, where GFLOPS are measured"
+    gmacs = model.conv_linear_macs / 1e9
+    assert abs(gmacs - ref["gflops"]) < 0.0005 + 1e-9, f"{builder}: {gmacs:.4f} GMACs vs published {ref['gflops']}"
+
+
+@pytest.mark.parametrize("builder", WRITTEN)
+def test_state_dict_keys_and_shapes(builder, loaded):
+    ref = fixture(builder)["state_dict"]
+    ours = {k: list(v) for k, v in loaded(builder).state_dict_shapes().items()}
+    assert list(ours) == list(ref) or ours == ref, _diff(ours, ref)
+    assert ours == ref, _diff(ours, ref)
+
+
+def _diff(ours: dict, ref: dict) -> str:
+    only_ours = [k for k in ours if k not in ref][:5]
+    only_ref = [k for k in ref if k not in ours][:5]
+    shapes = [(k, ours[k], ref[k]) for k in ours if k in ref and ours[k] != ref[k]][:5]
+    return f"only in the spec: {only_ours}; only in torchvision: {only_ref}; shapes differ: {shapes}"
+
+
+@pytest.mark.parametrize("builder", WRITTEN)
+def test_min_size(builder):
+    ref = fixture(builder)
+    model = archc.load(SPECS / f"{builder}.arch", {"size": "H"})
+    assert model.graph.assumptions.example("H", 1) == ref["min_size"][0], model.constraints
