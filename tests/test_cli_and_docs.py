@@ -116,12 +116,21 @@ def test_op_reference_is_current():
 
 def test_language_reference_examples_are_the_same_valid_program():
     text = (ROOT / "docs" / "language.md").read_text()
-    dsl, yaml_text = re.findall(r"```(?:yaml)?\n(.*?)```", text, re.S)[:2]
+    blocks = re.findall(r"```(?:yaml)?\n(.*?)```", text, re.S)
+    dsl, yaml_text = blocks[:2]
     a = archc.loads(dsl, "arch")
     b = archc.loads(yaml_text, "yaml")
     assert without_locs(a.spec) == without_locs(b.spec)
     assert a.params == b.params > 0
     assert set(a.graph.outputs) == {"logits", "box"}
+    # the second side-by-side pair: the tensor operations of modern networks
+    modern = [(d, y) for d, y in zip(blocks, blocks[1:]) if d.startswith("model Modern") and
+              y.startswith("model: Modern")]
+    assert len(modern) == 1
+    a, b = archc.loads(modern[0][0], "arch"), archc.loads(modern[0][1], "yaml")
+    assert without_locs(a.spec) == without_locs(b.spec)
+    assert a.state_dict_shapes() == b.state_dict_shapes()
+    assert "stage1-0.layer_scale" in a.state_dict_shapes()
 
 
 def test_readme_example_specs_are_the_zoo_files():

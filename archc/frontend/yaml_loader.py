@@ -255,10 +255,11 @@ class _Builder:
     def is_module_word(node: Node) -> bool:
         """`name: block1-0`: an unquoted name without spaces that is not an identifier or a
         number is the module name as written (PyTorch allows any text without '.'), not the
-        subtraction `block1 - 0`; computed names keep spaces or quotes: `name: k + 1`."""
+        subtraction `block1 - 0`; so is a DSL keyword (`name: block`). Computed names keep
+        spaces or quotes: `name: k + 1`."""
         return (isinstance(node, ScalarNode) and not node.style and isinstance(node.value, str)
-                and _MODULE_WORD.match(node.value) is not None and not _IDENT.match(node.value)
-                and not node.value.isdigit())
+                and _MODULE_WORD.match(node.value) is not None and not node.value.isdigit()
+                and (not _IDENT.match(node.value) or node.value in KEYWORDS))
 
     # ------------------------------------------------------------------ sections
 
