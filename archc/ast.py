@@ -70,6 +70,15 @@ class ListExpr(Node):
     items: list["Expr"]
 
 
+class ListComp(Node):
+    """`[ceil(r[6] * depth) for r in table if r[0] != 0]`: a list built element by element."""
+    kind: Literal["listcomp"] = "listcomp"
+    element: "Expr"
+    var: str
+    iterable: "Expr"
+    condition: "Expr | None" = None
+
+
 class Attribute(Node):
     """`x.channels`, `x.shape`"""
     kind: Literal["attr"] = "attr"
@@ -162,7 +171,7 @@ class Pipe(Node):
 
 
 Expr = Annotated[
-    Union[Num, Str, Bool, NoneLit, Name, ListExpr, Attribute, Subscript, Slice, Indices, Unary, Binary,
+    Union[Num, Str, Bool, NoneLit, Name, ListExpr, ListComp, Attribute, Subscript, Slice, Indices, Unary, Binary,
           Compare, BoolOp, IfExpr, Call, Pipe],
     Field(discriminator="kind"),
 ]
@@ -218,7 +227,7 @@ class Spec(Node):
     outputs: list[Output] = []
 
 
-for _model in (ListExpr, Attribute, Subscript, Slice, Indices, Unary, Binary, Compare, BoolOp, IfExpr, Keyword,
+for _model in (ListExpr, ListComp, Attribute, Subscript, Slice, Indices, Unary, Binary, Compare, BoolOp, IfExpr, Keyword,
                Call, Pipe, Param, Input, Output, Assign, BlockDef, Spec):
     _model.model_rebuild()
 

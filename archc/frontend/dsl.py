@@ -21,7 +21,7 @@ from archc.errors import SpecError, SpecErrors, register_source
 
 GRAMMAR_FILE = Path(__file__).with_name("dsl.lark")
 
-KEYWORDS = frozenset({"model", "import", "param", "input", "output", "block", "return", "if",
+KEYWORDS = frozenset({"model", "import", "param", "input", "output", "block", "return", "if", "for", "in",
                       "else", "and", "or", "not", "true", "false", "none", "True", "False",
                       "None"})
 
@@ -472,6 +472,11 @@ class _Builder(Transformer_NonRecursive):
 
     def none(self, meta: Any, children: list) -> A.NoneLit:
         return A.NoneLit(loc=self._loc(meta))
+
+    def listcomp(self, meta: Any, children: list) -> A.ListComp:
+        element, var, iterable, *condition = children
+        return A.ListComp(element=element, var=var.value, iterable=iterable,
+                          condition=condition[0] if condition else None, loc=self._loc(meta))
 
     def list(self, meta: Any, children: list) -> A.ListExpr:
         return A.ListExpr(items=children, loc=self._loc(meta))

@@ -83,6 +83,12 @@ def _raw(e: A.Expr) -> str:
         return ":".join(parts if e.step is not None else parts[:2])
     if isinstance(e, A.Call):
         return f"{e.func}({_arguments(e)})"
+    if isinstance(e, A.ListComp):
+        cond = "" if e.condition is None else f" if {expr_to_dsl(e.condition, _OR)}"
+        return f"[{expr_to_dsl(e.element)} for {e.var} in {expr_to_dsl(e.iterable, _OR)}{cond}]"
+    if isinstance(e, A.ListComp):
+        cond = "" if e.condition is None else f" if {expr_to_dsl(e.condition, _OR)}"
+        return f"[{expr_to_dsl(e.element)} for {e.var} in {expr_to_dsl(e.iterable, _OR)}{cond}]"
     if isinstance(e, A.ListExpr):
         return "[" + ", ".join(expr_to_dsl(i) for i in e.items) + "]"
     if isinstance(e, A.Num):

@@ -97,8 +97,32 @@ def _length(value: Any) -> int:
     return len(value)
 
 
+def _sum(values: Any) -> Any:
+    if isinstance(values, Word) or not isinstance(values, (list, tuple)):
+        raise TypeError(f"sum() takes a list of numbers, got {_describe(values)}")
+    total: Any = 0
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, float, sy.Expr)):
+            raise TypeError(f"sum() takes a list of numbers; it holds {_describe(v)}")
+        total = sy.add(total, v) if isinstance(v, sy.Expr) or isinstance(total, sy.Expr) else total + v
+    return total
+
+
+MAX_RANGE = 1_000_000  # a spec is data: no list may exhaust memory
+
+
+def _range(*args: Any) -> list[int]:
+    if not 1 <= len(args) <= 3 or any(isinstance(a, bool) or not isinstance(a, int) for a in args):
+        raise TypeError("range() takes one to three ints: range(stop), range(start, stop[, step])")
+    r = range(*args)
+    if len(r) > MAX_RANGE:
+        raise ValueError(f"range of {len(r):,} items is larger than {MAX_RANGE:,}")
+    return list(r)
+
+
 # builtins on other values than numbers: each checks its own arguments
-VALUE_BUILTINS: dict[str, Callable[..., Any]] = {"str": _to_str, "len": _length}
+VALUE_BUILTINS: dict[str, Callable[..., Any]] = {"str": _to_str, "len": _length, "sum": _sum}
+BUILTINS["range"] = _range
 BUILTINS.update(VALUE_BUILTINS)
 
 SPECIAL_FORMS = ("repeat", "sequential")
@@ -448,6 +472,18 @@ class Elaborator:
 
     def _eval_list(self, e: A.ListExpr, env: Env) -> Any:
         return [self.eval(item, env) for item in e.items]
+
+    def _eval_listcomp(self, e: A.ListComp, env: Env) -> Any:
+        items = self.eval(e.iterable, env)
+        if isinstance(items, Word) or not isinstance(items, (list, tuple)):
+            self.fail(f"a comprehension iterates over a list, got {_describe(items)}", e.iterable.loc,
+                      "e.g. [c * 2 for c in widths] or [i for i in range(4)]")
+        out = []
+        for item in items:
+            inner = env.child(**{e.var: item})
+            if e.condition is None or self._truth(self.eval(e.condition, inner), e.condition):
+                out.append(self.eval(e.element, inner))
+        return out
 
     def _eval_attr(self, e: A.Attribute, env: Env) -> Any:
         value = self.eval(e.value, env)
@@ -1086,6 +1122,10 @@ def free_names(expr: A.Expr | None) -> set[str]:
     def walk(e: Any) -> None:
         if isinstance(e, A.Name):
             out.add(e.id)
+        elif isinstance(e, A.ListComp):  # its variable is bound inside, not read from outside
+            walk(e.iterable)
+            inner: set[str] = free_names(e.element) | free_names(e.condition)
+            out.update(inner - {e.var})
         elif isinstance(e, A.Call):
             out.add(e.func)  # a bound Partial can be called by name
             for a in e.args:
