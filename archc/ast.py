@@ -191,8 +191,12 @@ class Input(Node):
 
 
 class Output(Node):
+    """`output logits = ...`; `training output aux = ...` is computed only in training (an
+    auxiliary classifier): it has modules and parameters, but no cost or size constraint at
+    inference."""
     name: str
     value: Expr
+    training: bool = False
 
 
 class Assign(Node):

@@ -67,7 +67,18 @@ class Model:
 
     @property
     def constraints(self) -> list[str]:
-        """What symbolic input sizes must satisfy, e.g. ['H % 16 == 0', 'H >= 16']."""
+        """What symbolic input sizes must satisfy at inference, e.g. ['H % 16 == 0', 'H >= 16']."""
+        return (self.graph.inference_assumptions or self.graph.assumptions).describe()
+
+    def smallest_size(self, symbol: str) -> int:
+        """The smallest value of a symbolic input size (e.g. "H") that meets the inference
+        constraints: the network's minimum input size."""
+        return (self.graph.inference_assumptions or self.graph.assumptions).example(symbol, 1)
+
+    @property
+    def training_constraints(self) -> list[str]:
+        """What they must satisfy in training, when training outputs (auxiliary classifiers)
+        run too; the same as `constraints` without training outputs."""
         return self.graph.assumptions.describe()
 
     def state_dict_shapes(self) -> dict[str, tuple[int, ...]]:

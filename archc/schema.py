@@ -46,6 +46,9 @@ class YamlSpec(_Strict):
     blocks: dict[str, YamlBlock] = Field(default_factory=dict)
     body: dict[str, Any] = Field(default_factory=dict, description="tensor name -> value")
     outputs: dict[str, Any] = Field(description="output name -> value")
+    training_outputs: dict[str, Any] = Field(
+        default_factory=dict, description="outputs computed only in training (auxiliary classifiers): "
+                                          "output name -> value")
 
 
 def _op_step_schema(op: Op) -> dict:
@@ -87,6 +90,7 @@ def yaml_json_schema() -> dict:
     value_map = {"type": "object", "additionalProperties": {"$ref": "#/$defs/Value"}}
     schema["properties"]["body"].update(value_map)
     schema["properties"]["outputs"].update(value_map)
+    schema["properties"]["training_outputs"].update(value_map)
     block = defs["YamlBlock"]["properties"]
     block["body"].update(value_map)
     block["return"] = {"$ref": "#/$defs/Value", "description": block["return"].get("description", "")}

@@ -350,3 +350,74 @@ def test_python_dash_m_archc(tmp_path):
     spec.write_text("input x: [N, 3]\noutput y = x -> linear(2)\n")
     done = subprocess.run([sys.executable, "-m", "archc", "check", str(spec)], capture_output=True, text=True)
     assert done.returncode == 0 and "ok" in done.stdout
+
+
+# ----------------------------------------------------------------------------- training outputs
+
+
+AUX = """\
+    block Aux(classes)(x) {
+      return x -> avgpool2d(5, stride=3) -> conv2d(8, 1, name=conv) -> adaptive_avgpool2d(1) -> flatten
+               -> linear(classes, name=fc)
+    }
+    input x: [N, 3, H, W]
+    m = x -> conv2d(8, 3, stride=2, name=stem)
+    aux = m -> Aux(10, name=AuxLogits)
+    output logits = m -> global_avgpool -> linear(10, name=fc)
+    training output aux
+    """
+
+
+def test_training_output_has_parameters_but_no_inference_cost_or_constraint():
+    model = load(AUX)
+    assert model.graph.training_outputs == ["aux"]
+    assert "AuxLogits.fc.weight" in model.state_dict_shapes()
+    assert model.constraints == ["H >= 3", "W >= 3"]
+    assert model.training_constraints == ["H >= 11", "W >= 11"]
+    inference_macs = sum(model.metrics.layers[n.id].macs for n in model.graph.layers()
+                         if not n.is_input and not n.training_only)
+    assert model.macs == inference_macs
+    assert model.metrics.layers["AuxLogits.conv"].macs != 0
+    assert "Training outputs" in model.summary()
+
+
+def test_training_output_lowered_runs_only_in_training(torch):
+    module = load(AUX).to_torch()
+    x = torch.randn(2, 3, 31, 31)
+    module.eval()
+    assert tuple(module(x).shape) == (2, 10)
+    module.train()
+    out = module(x)
+    assert set(out) == {"logits", "aux"} and tuple(out["aux"].shape) == (2, 10)
+    module.eval()  # at inference an input too small for the auxiliary head is fine
+    assert tuple(module(torch.randn(1, 3, 7, 7)).shape) == (1, 10)
+
+
+def test_training_outputs_in_both_syntaxes():
+    from archc.ast import without_locs
+    from archc.frontend.printer import to_dsl, to_yaml
+    model = load(AUX)
+    yaml_text = to_yaml(model.spec)
+    assert "training_outputs:" in yaml_text
+    again = archc.loads(yaml_text, "yaml")
+    assert without_locs(again.spec) == without_locs(model.spec)
+    assert "training output aux" in to_dsl(model.spec)
+
+
+def test_training_output_must_branch_at_the_model_level():
+    errors = errors_of("""\
+        block Net()(x) {
+          m = x -> conv2d(8, 3, name=stem)
+          return m -> global_avgpool, m -> conv2d(4, 1, name=aux)
+        }
+        input x: [N, 3, 8, 8]
+        logits, aux = x -> Net(name=net)
+        output logits
+        training output aux
+        """)
+    assert "branches off inside 'net'" in errors[0].message
+
+
+def test_a_model_needs_an_inference_output():
+    errors = errors_of("input x: [N, 3]\ntraining output y = x -> linear(2)\n")
+    assert "every output is a training output" in errors[0].message

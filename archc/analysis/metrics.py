@@ -99,7 +99,8 @@ def by_op(graph: Graph, metrics: Metrics) -> list[OpTotals]:
         row = rows.setdefault(node.op.title, OpTotals(node.op.title, node.op.family, 0, 0, 0))
         row.layers += 1
         row.params += m.param_count
-        row.macs = sy.add(row.macs, m.macs)
+        if not node.training_only:  # inference cost, as the totals
+            row.macs = sy.add(row.macs, m.macs)
     return list(rows.values())
 
 
@@ -162,8 +163,12 @@ def analyse(graph: Graph) -> Metrics:
         fields = [layers[i].field for i in node.inputs if not _declared(graph.node(i))]
         m.field = _field(node, fields, in_shapes)
         layers[node.id] = m
-    non_input = [layers[n.id] for n in graph.layers() if not n.is_input]
-    totals = _sum(non_input)
+    non_input = [n for n in graph.layers() if not n.is_input]
+    totals = _sum([layers[n.id] for n in non_input])
+    # cost is what an inference forward pass runs: training-only layers (auxiliary classifiers)
+    # have parameters but no MACs or activations there
+    inference = _sum([layers[n.id] for n in non_input if not n.training_only])
+    totals.macs, totals.activation_bytes = inference.macs, inference.activation_bytes
     return Metrics(layers, totals)
 
 

@@ -110,10 +110,16 @@ def footer(model: "Model") -> list[tuple[str, str]]:
     for name, node_id in model.graph.inputs.items():
         lines.append((f"Input {name}", fmt_shape(model.graph.node(node_id).shape)))
     for name, node_id in model.graph.outputs.items():
-        lines.append((f"Output {name}", fmt_shape(model.graph.node(node_id).shape)))
+        training = " (training)" if name in model.graph.training_outputs else ""
+        lines.append((f"Output {name}{training}", fmt_shape(model.graph.node(node_id).shape)))
     constraints = model.constraints
     if constraints:
         lines.append(("Input size constraints", ", ".join(constraints)))
+    if model.graph.training_outputs:
+        lines.append(("Training outputs", ", ".join(model.graph.training_outputs) +
+                      " (computed only in training; MACs and memory above are inference's)"))
+        if model.training_constraints != constraints:
+            lines.append(("Input size constraints in training", ", ".join(model.training_constraints)))
     return lines
 
 
@@ -180,6 +186,7 @@ def to_data(model: "Model") -> dict:
             ("global" if m.field.size is None else [_jsonable(x) for x in m.field.size]),
             "jump": None if m.field is None else [_jsonable(x) for x in m.field.jump],
             "line": node.loc.line if node.loc else None,
+            **({"training_only": True} if node.training_only else {}),
             # a layer written in an imported block library names that file
             **({"file": node.loc.file} if node.loc and node.loc.file != graph.source_file else {}),
         })
@@ -197,6 +204,8 @@ def to_data(model: "Model") -> dict:
                    "buffers": t.buffers, "macs_per_sample": _dim(t.macs),
                    "activation_bytes_per_sample": _dim(t.activation_bytes)},
         "constraints": model.constraints,
+        "training_outputs": model.graph.training_outputs,
+        "training_constraints": model.training_constraints,
         "by_op": [{"op": r.op, "family": r.family, "layers": r.layers, "params": r.params,
                    "macs": _dim(r.macs)} for r in model.by_op()],
         "conv_linear_macs": _dim(model.conv_linear_macs),

@@ -21,7 +21,8 @@ from archc.errors import SpecError, SpecErrors, register_source
 
 GRAMMAR_FILE = Path(__file__).with_name("dsl.lark")
 
-KEYWORDS = frozenset({"model", "import", "param", "input", "output", "block", "return", "if", "for", "in",
+KEYWORDS = frozenset({"model", "import", "param", "input", "output", "training", "block", "return", "if",
+                      "for", "in",
                       "else", "and", "or", "not", "true", "false", "none", "True", "False",
                       "None"})
 
@@ -327,10 +328,13 @@ class _Builder(Transformer_NonRecursive):
         return A.Input(name=name.value, shape=children[1:], loc=self._tloc(name))
 
     def output_stmt(self, meta: Any, children: list) -> A.Output:
+        training = bool(children) and isinstance(children[0], Token) and children[0].type == "TRAINING"
+        if training:
+            children = children[1:]
         name = children[0]
         loc = self._tloc(name)
         value = children[1] if len(children) > 1 else A.Name(id=name.value, loc=loc)
-        return A.Output(name=name.value, value=value, loc=loc)
+        return A.Output(name=name.value, value=value, training=training, loc=loc)
 
     def assign(self, meta: Any, children: list) -> A.Assign:
         names, value = children[:-1], children[-1]

@@ -234,10 +234,11 @@ def to_dsl(spec: A.Spec) -> str:
     if spec.outputs:
         lines = []
         for o in spec.outputs:
+            keyword = "training output" if o.training else "output"
             if isinstance(o.value, A.Name) and o.value.id == o.name:
-                lines.append(f"output {o.name}")
+                lines.append(f"{keyword} {o.name}")
             else:
-                lines += _statement(f"output {o.name} = ", o.value, "")
+                lines += _statement(f"{keyword} {o.name} = ", o.value, "")
         groups.append(lines)
     return "\n\n".join("\n".join(g) for g in groups) + "\n" if groups else ""
 
@@ -437,9 +438,11 @@ def to_yaml(spec: A.Spec) -> str:
         sections.append(lines)
     if spec.body:
         sections.append(_entry("body", _body(spec.body), 0, block=True))
-    if spec.outputs:
-        sections.append(_entry("outputs", _Map([(o.name, _yaml_value(o.value))
-                                                for o in spec.outputs]), 0, block=True))
+    for key, training in (("outputs", False), ("training_outputs", True)):
+        chosen = [o for o in spec.outputs if o.training == training]
+        if chosen:
+            sections.append(_entry(key, _Map([(o.name, _yaml_value(o.value)) for o in chosen]), 0,
+                                   block=True))
     return "\n\n".join("\n".join(s) for s in sections) + "\n" if sections else "{}\n"
 
 

@@ -28,7 +28,7 @@ from archc.frontend.dsl import KEYWORDS, _parse_expr
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-TOP_KEYS = ("model", "imports", "params", "inputs", "blocks", "body", "outputs")
+TOP_KEYS = ("model", "imports", "params", "inputs", "blocks", "body", "outputs", "training_outputs")
 BLOCK_KEYS = ("params", "inputs", "body", "return", "returns")
 _NULL_TAG = "tag:yaml.org,2002:null"
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -308,7 +308,10 @@ class _Builder:
             elif key == "body":
                 fields["body"] = self.body(vnode, "'body'")
             elif key == "outputs":
-                fields["outputs"] = self.outputs(vnode)
+                fields["outputs"] = fields.get("outputs", []) + self.outputs(vnode)
+            elif key == "training_outputs":
+                fields["outputs"] = fields.get("outputs", []) + [
+                    o.model_copy(update={"training": True}) for o in self.outputs(vnode)]
         return A.Spec(loc=loc, **fields)
 
     def imports(self, node: Node) -> list[A.Import]:

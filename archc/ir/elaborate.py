@@ -241,12 +241,54 @@ class Elaborator:
         if not self.spec.outputs:
             self.error("the spec has no outputs", self.spec.loc,
                        "declare one, e.g. `output logits = h -> linear(10)` or `output h`")
+        training = [o.name for o in self.spec.outputs if o.training and o.name in outputs]
+        inference_assumptions = self.assumptions
+        if training and not self.diag.errors:
+            inference_assumptions = self._training_only(outputs, training)
         self.diag.raise_if_any()
         for node_id in self.g.nodes:
             layer = self.g.nodes[node_id]["layer"]
             layer.shape = tuple(self.assumptions.simplify(d) for d in layer.shape)
         return Graph(self.spec.name or Path(self.file).stem, self.g, inputs, outputs, self.scopes,
-                     self.assumptions, params, self.file)
+                     self.assumptions, params, self.file, training, inference_assumptions)
+
+    def _training_only(self, outputs: dict[str, str], training: list[str]) -> sy.Assumptions:
+        """Mark the layers that only training outputs need (an auxiliary classifier), and find
+        what the inputs must satisfy at inference, where those layers do not run."""
+        loc = {o.name: o.loc for o in self.spec.outputs}
+        roots = [node for name, node in outputs.items() if name not in training]
+        if not roots:
+            self.error("every output is a training output; inference would compute nothing",
+                       loc[training[0]], "declare the model's result with `output`, not `training output`")
+            return self.assumptions
+        needed = set(roots)
+        stack = list(roots)
+        while stack:  # everything the inference outputs read
+            for src in self.g.predecessors(stack.pop()):
+                if src not in needed:
+                    needed.add(src)
+                    stack.append(src)
+        extra = [n for n in self.g.nodes if n not in needed]
+        for node_id in extra:
+            self.g.nodes[node_id]["layer"].training_only = True
+        for node_id in extra:  # generated code runs a submodule whole: it may not be split
+            scope = self.g.nodes[node_id]["layer"].scope[:1]
+            if scope and any(self.g.nodes[n]["layer"].scope[:1] == scope for n in needed):
+                self.error(f"training output {', '.join(repr(t) for t in training)} branches off inside "
+                           f"'{scope[0]}', which the inference outputs also use", loc[training[0]],
+                           "branch off at the model level (the layers of an inline block count as "
+                           "the model's), or return the branch point from the block")
+                return self.assumptions
+        fresh = sy.Assumptions()
+        ctx = _Context(fresh)
+        shapes: dict[str, Shape] = {}
+        for node_id in self.g.nodes:  # the shape rules again, on the inference layers only
+            if node_id not in needed:
+                continue
+            layer = self.g.nodes[node_id]["layer"]
+            shapes[node_id] = layer.shape if layer.is_input else \
+                layer.op.output_shape(layer.attrs, [shapes[i] for i in layer.inputs], ctx)
+        return fresh
 
     def _load_blocks(self, spec: A.Spec, file: str, visiting: set[str]) -> None:
         from archc.frontend import parse_file

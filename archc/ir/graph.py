@@ -37,6 +37,7 @@ class LayerNode:
     # the scope (block body, or () for the model) each of `tensor_names` was bound in; an inline
     # block's names count as its caller's
     tensor_scopes: list[tuple[str, ...]] = field(default_factory=list)
+    training_only: bool = False  # needed only by training outputs: not run at inference
 
     @property
     def name(self) -> str:
@@ -78,6 +79,13 @@ class Graph:
     assumptions: Assumptions
     params: dict[str, Any]  # model parameter values
     source_file: str | None = None
+    training_outputs: list[str] = field(default_factory=list)  # outputs computed only in training
+    # what the inputs must satisfy at inference (without the training-only layers); None: the same
+    inference_assumptions: Assumptions | None = None
+
+    @property
+    def inference_outputs(self) -> dict[str, str]:
+        return {k: v for k, v in self.outputs.items() if k not in self.training_outputs}
 
     def node(self, node_id: str) -> LayerNode:
         return self.nx.nodes[node_id]["layer"]

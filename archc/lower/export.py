@@ -81,7 +81,7 @@ def export_onnx(model: "Model", path: str | Path, sizes: dict[str, int] | None =
         with torch.no_grad():
             program = torch.onnx.export(module, example_inputs(model, values), tmp,
                                         input_names=list(model.graph.inputs),
-                                        output_names=list(model.graph.outputs),
+                                        output_names=list(model.graph.inference_outputs),
                                         opset_version=opset, external_data=False, verbose=False)
         del program
         umask = os.umask(0)
