@@ -72,7 +72,7 @@ def test_define_overrides_a_param_and_makes_sizes_symbolic():
 
 
 def test_fmt_translates_both_ways_and_back(tmp_path):
-    for spec in (SPECS / "unet_keras.arch", SPECS / "cifar10_lenet.yaml", SPECS / "blocks/resnet.arch"):
+    for spec in (SPECS / "unet_keras.arch", SPECS / "cifar10_lenet.yaml", SPECS / "torchvision/blocks/resnet.arch"):
         yaml_text = cli("fmt", spec, "--to", "yaml").stdout
         dsl_text = cli("fmt", spec, "--to", "arch").stdout
         original = archc_ast(spec)
@@ -94,7 +94,8 @@ def test_schema_is_json_schema_listing_every_op():
     assert {op.name for op in REGISTRY.ops} <= titles
     conv2d = next(s for s in steps if s.get("title") == "conv2d")
     assert {"out", "kernel", "stride", "padding", "name", "frozen", "init"} <= set(conv2d["properties"])
-    assert set(schema["properties"]) == {"model", "imports", "params", "inputs", "blocks", "body", "outputs"}
+    assert set(schema["properties"]) == {"model", "imports", "params", "inputs", "blocks", "body", "outputs",
+                                         "training_outputs"}
 
 
 def test_every_zoo_yaml_spec_matches_the_schema_structure():

@@ -421,3 +421,33 @@ def test_training_output_must_branch_at_the_model_level():
 def test_a_model_needs_an_inference_output():
     errors = errors_of("input x: [N, 3]\ntraining output y = x -> linear(2)\n")
     assert "every output is a training output" in errors[0].message
+
+
+# ----------------------------------------------------------------------------- untaken branches
+
+
+def test_statements_read_only_by_the_untaken_branch_are_not_built():
+    model = load("""\
+        block U(stride)(x) {
+          x1, x2 = x -> chunk(2)
+          return concat(x1, x2 -> conv2d(x2.channels, 1, name=branch2)) if stride == 1
+                 else x -> conv2d(x.channels, 3, stride=2, padding=1, name=down)
+        }
+        input x: [N, 8, 8, 8]
+        output y = x -> U(2, name=a) -> U(1, name=b)
+        """)
+    assert not any(n.startswith("a.chunk") for n in model.shapes)
+    assert "b.chunk" in model.shapes and "b.chunk_1" in model.shapes
+    assert "a.x1" not in model.to_source()
+
+
+def test_an_untaken_statement_with_parameters_is_an_error():
+    errors = errors_of("""\
+        block U(stride)(x) {
+          p = x -> conv2d(8, 1, name=proj)
+          return p if stride == 1 else x
+        }
+        input x: [N, 8, 8, 8]
+        output y = x -> U(2)
+        """)
+    assert "layer 'u.proj' is built but no result uses it" in errors[0].message

@@ -220,8 +220,14 @@ def test_each_op_lowering_matches_the_op_level_torch_reference(index):
     same_op = [c for c in _op_cases()[:index] if c[0] == name]
     inputs = [f"x{k}" for k in range(len(shapes))]
     attrs = [_dsl(a) for a in args] + [f"{k}={_dsl(v)}" for k, v in kwargs.items()]
-    text = "\n".join([f"input {n}: {_dsl(list(s))}" for n, s in zip(inputs, shapes)] +
-                     [f"output y = {name}({', '.join(inputs + attrs)}, name=layer)"])
+    call = f"{name}({', '.join(inputs + attrs)}, name=layer)"
+    op = REGISTRY.get(name)
+    if op.pieces_op:  # chunk, split: the reference gives the first piece; keep the others too
+        pieces = len(op.pieces(op.bind(list(args), dict(kwargs), len(shapes[0]) - 2), shapes[0], None))
+        body = [f"y, {', '.join(f'_p{k}' for k in range(1, pieces))} = {call}", "output y"]
+    else:
+        body = [f"output y = {call}"]
+    text = "\n".join([f"input {n}: {_dsl(list(s))}" for n, s in zip(inputs, shapes)] + body)
     model = archc.loads(text)
     module = archc.build(model).eval()
     built = make(torch)

@@ -94,3 +94,14 @@ def test_inception_auxiliary_classifier_is_a_training_output():
     assert model.constraints == ["H >= 75"] and model.training_constraints == ["H >= 299"]
     assert all(model.graph.node(n).training_only for n in model.shapes if n.startswith("AuxLogits"))
     assert not model.graph.node("fc").training_only
+
+
+@pytest.mark.parametrize("path", sorted(SPECS.rglob("*.arch")), ids=lambda p: str(p.relative_to(SPECS)))
+def test_specs_and_libraries_round_trip_through_both_printers(path):
+    # slices, comprehensions, quoted names, training outputs: fmt keeps the program in both languages
+    from archc.ast import without_locs
+    from archc.frontend import parse_dsl, parse_file, parse_yaml
+    from archc.frontend.printer import to_dsl, to_yaml
+    spec = parse_file(path)
+    assert without_locs(parse_dsl(to_dsl(spec))) == without_locs(spec)
+    assert without_locs(parse_yaml(to_yaml(spec))) == without_locs(spec)

@@ -70,7 +70,7 @@ class Partial:
 
 BUILTINS: dict[str, Callable[..., Any]] = {
     "min": min, "max": max, "abs": abs, "int": int, "float": float, "round": round,
-    "floor": math.floor, "ceil": math.ceil, "sqrt": math.sqrt,
+    "floor": math.floor, "ceil": math.ceil, "sqrt": math.sqrt, "log": math.log,
     # MobileNet's rounding of channel counts to a multiple of `divisor`, as torchvision does.
     "make_divisible": lambda v, divisor=8, min_value=None: _make_divisible(v, divisor, min_value),
 }
@@ -373,6 +373,7 @@ class Elaborator:
                   input_names: list[str], where: str) -> list[Any]:
         """Evaluate assignments in dependency order, then the `results` (outputs or returns), and
         give their values; report cycles, reassignment and unused names."""
+        first_node = self.g.number_of_nodes()
         defined: dict[str, A.Assign] = {}
         for stmt in body:
             for target in stmt.targets:
@@ -415,6 +416,8 @@ class Elaborator:
         for stmt in order:
             self._assign(stmt, env)
         values = [self._eval_guarded(expr, env) for expr in results]
+        kept = [env.values[name] for name in defined if name.startswith("_") and name in env.values]
+        self._prune_untaken(first_node, values + kept)  # `_name`: kept on purpose, though unused
         # unused names: assigned tensors and inputs nobody reads
         used: set[str] = set()
         for uses in uses_of.values():
@@ -431,6 +434,48 @@ class Elaborator:
                 self.error(f"input '{name}' is never used in {where}", self._input_loc(name, where),
                            "connect it, or remove it")
         return values
+
+    def _prune_untaken(self, first_node: int, values: list[Any]) -> None:
+        """Statements run in order, but a conditional may read only some of them
+        (`y = f(x1) if stride == 1 else g(x)`): the layers no result needs are dropped. Such a
+        layer with parameters is an error, never a silent extra module in the state_dict."""
+        results: list[str] = []
+        for v in values:
+            if v is POISON:
+                return
+            for t in (v if isinstance(v, tuple) else (v,)):
+                if isinstance(t, Tensor):
+                    results.append(t.node)
+        created = list(self.g.nodes)[first_node:]
+        if not created:
+            return
+        needed = set(results)
+        stack = list(results)
+        while stack:
+            for src in self.g.predecessors(stack.pop()):
+                if src not in needed:
+                    needed.add(src)
+                    stack.append(src)
+        dead = [n for n in created if n not in needed]
+        for node_id in dead:
+            layer = self.g.nodes[node_id]["layer"]
+            if not layer.is_input and layer.op.parameters(layer.attrs, [self.g.nodes[i]["layer"].shape
+                                                                        for i in layer.inputs]):
+                self.error(f"layer '{node_id}' is built but no result uses it (it is read only in a "
+                           "branch not taken); its parameters would be an extra module", layer.loc,
+                           "compute it inside the conditional that uses it, or split the block in two")
+                return
+        if not dead:
+            return
+        emptied = {self.g.nodes[n]["layer"].scope[:k] for n in dead
+                   for k in range(1, len(self.g.nodes[n]["layer"].scope) + 1)}
+        self.g.remove_nodes_from(dead)
+        for n in created:
+            if n in self.g:
+                scope = self.g.nodes[n]["layer"].scope
+                emptied -= {scope[:k] for k in range(1, len(scope) + 1)}
+        for path in emptied:
+            self.scopes.pop(path, None)
 
     def _input_loc(self, name: str, where: str) -> A.Loc | None:
         for decl in self.spec.inputs:

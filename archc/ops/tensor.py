@@ -47,9 +47,9 @@ class Index(AttrType):
         for item in value:
             if isinstance(item, int) and not isinstance(item, bool):
                 out.append(item)
-            elif isinstance(item, tuple) and len(item) == 3 and all(
+            elif isinstance(item, (tuple, list)) and len(item) == 3 and all(
                     v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in item):
-                out.append(item)
+                out.append(tuple(item))  # [start, stop, step] when written as a list
             else:
                 raise AttrError(f"an index entry must be an int or a slice of ints, got {item!r}")
         return tuple(out)
