@@ -118,12 +118,7 @@ def static_shape(shape, values: dict[str, int]) -> tuple[int, ...]:
 
 def static_state(model: Model) -> dict[str, tuple[int, ...]]:
     """state_dict keys and shapes as the static analysis states them."""
-    out = {}
-    for node in model.graph.layers():
-        m = model.metrics.layers[node.id]
-        for key, shape in {**m.params, **m.buffers}.items():
-            out[f"{node.id}.{key}"] = tuple(shape)
-    return out
+    return dict(model.state_dict_shapes())
 
 
 def probe_module(model: Model) -> torch.nn.Module:

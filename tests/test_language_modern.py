@@ -451,3 +451,10 @@ def test_an_untaken_statement_with_parameters_is_an_error():
         output y = x -> U(2)
         """)
     assert "layer 'u.proj' is built but no result uses it" in errors[0].message
+
+
+@pytest.mark.parametrize("call", ["repeat(2, conv2d(3, 1), inline=true)", "conv2d(3, 1, inline=true)",
+                                  "sequential(conv2d(3, 1), relu, inline=true)"])
+def test_inline_on_anything_but_a_block_is_an_error(call):
+    errors = errors_of(f"input x: [N, 3, 8, 8]\noutput y = x -> {call}\n")
+    assert "inline= applies to block instances" in errors[0].message

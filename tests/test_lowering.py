@@ -78,7 +78,7 @@ def _check_shapes_and_counts(case) -> None:
                  if recorded[n.id] != static_shape(n.shape, values)}
         assert wrong == {}, f"{case.label} at {values}: real vs static shapes differ"
         outs = outputs_of(out)
-        expect = model.graph.outputs
+        expect = model.graph.inference_outputs  # eval mode: training outputs are not computed
         if len(expect) > 1:
             assert list(outs) == list(expect)
         for (name, node_id), tensor in zip(expect.items(), outs.values()):

@@ -105,3 +105,33 @@ def test_specs_and_libraries_round_trip_through_both_printers(path):
     spec = parse_file(path)
     assert without_locs(parse_dsl(to_dsl(spec))) == without_locs(spec)
     assert without_locs(parse_yaml(to_yaml(spec))) == without_locs(spec)
+
+
+# Lowered to PyTorch at a small input size: every node's real output shape equals its static
+# shape and the module's state_dict is the predicted one. Variants above 30 M parameters are
+# left to tools/torchvision_equivalence.py (their construction alone takes seconds here).
+SMALL = [b for b in WRITTEN if fixture(b)["params"] <= 30_000_000]
+
+
+@pytest.mark.parametrize("builder", SMALL)
+def test_lowered_module_runs_with_the_static_shapes(builder):
+    torch = pytest.importorskip("torch")
+    from lowering_support import probe_module, run_recording_shapes, static_shape
+    side = max(fixture(builder)["min_size"][0], 64 if builder != "inception_v3" else 299)
+    model = archc.load(SPECS / f"{builder}.arch", {"size": side})
+    module = probe_module(model).eval()
+    assert {k: tuple(v.shape) for k, v in module.state_dict().items()} == dict(model.state_dict_shapes())
+    with torch.no_grad():
+        recorded, out = run_recording_shapes(module, [torch.randn(1, 3, side, side)])
+    nodes = [n for n in model.graph.layers() if not n.is_input and not n.training_only]
+    wrong = {n.id: (recorded.get(n.id), static_shape(n.shape, {"N": 1})) for n in nodes
+             if recorded.get(n.id) != static_shape(n.shape, {"N": 1})}
+    assert wrong == {}
+    assert tuple(out.shape) == (1, 1000)
+
+
+def test_receptive_field_jump_after_squeeze_and_excitation(loaded):
+    # issue 8: the jump stopped updating after an SE gate (MobileNetV3 showed 8 at 7×7 where it is 32)
+    layers = loaded("mobilenet_v3_large").metrics.layers
+    assert layers["features.16.0"].field.jump == (32, 32)
+    assert layers["features.16.0"].field.size is None  # the SE gates saw the whole image

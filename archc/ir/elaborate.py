@@ -914,6 +914,7 @@ class Elaborator:
             attrs = op.bind(args, kwargs, ndim)
         except AttrError as exc:
             self.fail(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint)
+        self._no_inline(meta, f"the layer {op.name}", loc)
         if op.pieces_op:
             return self._apply_pieces(op, attrs, inputs[0], loc, meta)
         frozen, init, bias_init = self._meta(meta, loc)
@@ -944,6 +945,11 @@ class Elaborator:
                                     {**meta, "name": base if k == 0 else f"{base}_{k}"} if named else meta,
                                     default_name=op.name)
                      for k, piece in enumerate(pieces))
+
+    def _no_inline(self, meta: dict[str, Any], what: str, loc: A.Loc | None) -> None:
+        if "inline" in meta:
+            self.fail(f"inline= applies to block instances; {what} has no block of its own to dissolve", loc,
+                      "remove inline=")
 
     def _meta(self, meta: dict[str, Any], loc: A.Loc | None) -> tuple[bool, str | None, str | None]:
         frozen = meta.get("frozen", False)
@@ -1027,6 +1033,7 @@ class Elaborator:
     def _apply_sequential(self, parts: list[Partial], inputs: list[Tensor], loc: A.Loc | None,
                           meta: dict[str, Any]) -> Any:
         self._check_inputs(inputs)
+        self._no_inline(meta, "sequential", loc)
         instance = self._unique_name(meta.get("name"), loc, explicit="name" in meta, default="sequential")
         path = tuple(instance.split("."))
         self.scopes[path] = Scope(path, "sequential", "Sequential", loc, {}, [t.node for t in inputs])
@@ -1077,6 +1084,7 @@ class Elaborator:
                 if kw.name == "name" and isinstance(kw.value, A.Name) else self.eval(kw.value, env)
         if not piped:
             self.fail("repeat needs an input: x -> repeat(n, ...)", call.loc)
+        self._no_inline(meta, "repeat (its copies are its children 0 … n-1)", call.loc)
         self._check_inputs(piped)
         instance = self._unique_name(meta.get("name"), call.loc, explicit="name" in meta, default="repeat")
         path = tuple(instance.split("."))
