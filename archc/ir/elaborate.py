@@ -189,6 +189,7 @@ class Elaborator:
         self._visible_names: set[str] = set()  # for did-you-mean hints on unknown names
         self.unknown_names: set[str] = set()  # misspellings reported; their targets aren't "unused"
         self.model_params = {p.name for p in spec.params}
+        self.created: list[str] = []  # node ids in creation order (pruned ones stay listed)
 
     # ------------------------------------------------------------------ errors
     def error(self, message: str, loc: A.Loc | None, hint: str | None = None) -> None:
@@ -261,19 +262,14 @@ class Elaborator:
             self.error("every output is a training output; inference would compute nothing",
                        loc[training[0]], "declare the model's result with `output`, not `training output`")
             return self.assumptions
-        needed = set(roots)
-        stack = list(roots)
-        while stack:  # everything the inference outputs read
-            for src in self.g.predecessors(stack.pop()):
-                if src not in needed:
-                    needed.add(src)
-                    stack.append(src)
+        needed = self._ancestors(roots)  # everything the inference outputs read
         extra = [n for n in self.g.nodes if n not in needed]
         for node_id in extra:
             self.g.nodes[node_id]["layer"].training_only = True
+        shared = {self.g.nodes[n]["layer"].scope[:1] for n in needed}
         for node_id in extra:  # generated code runs a submodule whole: it may not be split
             scope = self.g.nodes[node_id]["layer"].scope[:1]
-            if scope and any(self.g.nodes[n]["layer"].scope[:1] == scope for n in needed):
+            if scope and scope in shared:
                 self.error(f"training output {', '.join(repr(t) for t in training)} branches off inside "
                            f"'{scope[0]}', which the inference outputs also use", loc[training[0]],
                            "branch off at the model level (the layers of an inline block count as "
@@ -373,7 +369,7 @@ class Elaborator:
                   input_names: list[str], where: str) -> list[Any]:
         """Evaluate assignments in dependency order, then the `results` (outputs or returns), and
         give their values; report cycles, reassignment and unused names."""
-        first_node = self.g.number_of_nodes()
+        first_node = len(self.created)
         defined: dict[str, A.Assign] = {}
         for stmt in body:
             for target in stmt.targets:
@@ -446,16 +442,11 @@ class Elaborator:
             for t in (v if isinstance(v, tuple) else (v,)):
                 if isinstance(t, Tensor):
                     results.append(t.node)
-        created = list(self.g.nodes)[first_node:]
+        created = self._created_since(first_node)
         if not created:
             return
-        needed = set(results)
-        stack = list(results)
-        while stack:
-            for src in self.g.predecessors(stack.pop()):
-                if src not in needed:
-                    needed.add(src)
-                    stack.append(src)
+        inside = set(created)
+        needed = self._ancestors([r for r in results if r in inside], inside)
         dead = [n for n in created if n not in needed]
         for node_id in dead:
             layer = self.g.nodes[node_id]["layer"]
@@ -1013,7 +1004,7 @@ class Elaborator:
         self.scope_path = path
         self.instance_stack.append(f"{block.name} instance '{instance}'"
                                    + (f" (used at line {loc.line})" if loc else ""))
-        first_node = self.g.number_of_nodes()
+        first_node = len(self.created)
         try:
             results = self._run_body(block.body, env, block.returns,
                                      input_names=list(block.inputs), where=f"block {block.name}")
@@ -1038,7 +1029,7 @@ class Elaborator:
         path = tuple(instance.split("."))
         self.scopes[path] = Scope(path, "sequential", "Sequential", loc, {}, [t.node for t in inputs])
         saved = self.scope_path
-        first_node = self.g.number_of_nodes()
+        first_node = len(self.created)
         self.scope_path = path
         try:
             value: Any = inputs
@@ -1059,7 +1050,7 @@ class Elaborator:
         (the nodes added since `first_node`), without overriding a layer's own choice."""
         if not (frozen or init or bias_init):
             return
-        for node_id in list(self.g.nodes)[first_node:]:
+        for node_id in self._created_since(first_node):
             layer = self.g.nodes[node_id]["layer"]
             layer.frozen = layer.frozen or frozen
             layer.init = layer.init or init
@@ -1090,7 +1081,7 @@ class Elaborator:
         path = tuple(instance.split("."))
         self.scopes[path] = Scope(path, "repeat", "Repeat", call.loc, {"count": count}, [t.node for t in piped])
         saved = self.scope_path
-        first_node = self.g.number_of_nodes()
+        first_node = len(self.created)
         self.scope_path = path
         value: Any = piped
         try:
@@ -1136,7 +1127,25 @@ class Elaborator:
         taken.add(name)
         return ".".join((*self.scope_path, name))
 
+    def _created_since(self, index: int) -> list[str]:
+        """The nodes a body, block or repeat created, given len(self.created) at its start: a
+        slice, so nested bodies cost their own size, not the whole graph's."""
+        return [n for n in self.created[index:] if n in self.g]
+
+    def _ancestors(self, roots: list[str], within: set[str] | None = None) -> set[str]:
+        """The roots and every node they read, directly or not (only through `within` when
+        given, so a block's search costs the block's size, not the graph's)."""
+        seen = set(roots)
+        stack = list(roots)
+        while stack:
+            for src in self.g.predecessors(stack.pop()):
+                if src not in seen and (within is None or src in within):
+                    seen.add(src)
+                    stack.append(src)
+        return seen
+
     def _add_node(self, node: LayerNode) -> None:
+        self.created.append(node.id)
         self.g.add_node(node.id, layer=node)
         for port, src in enumerate(node.inputs):
             self.g.add_edge(src, node.id, port=port)

@@ -11,6 +11,15 @@ from archc.ops.base import Shape, ShapeContext, ShapeError, helper, py, spatial_
 Pads = tuple[tuple[int, int], ...]
 
 
+def axis_index(axis: int, rank: int, what: str = "axis") -> int:
+    """A PyTorch axis number (negative counts from the end) as an index, or a ShapeError."""
+    i = axis + rank if axis < 0 else axis
+    if not 0 <= i < rank:
+        raise ShapeError(f"{what} {axis} is out of range for a rank-{rank} input "
+                         f"(valid: {-rank} to {rank - 1})")
+    return i
+
+
 # ----------------------------------------------------------------------------- text
 
 def ints_text(vals: Sequence[int]) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from archc import symbolic as sy
+from archc.ops.common import axis_index
 from archc.ops.base import Attr, BoolType, Dims, Int, Lowered, Op, ShapeError, Window, fmt_shape, numel, py_call
 
 
@@ -27,7 +28,7 @@ class Linear(Op):
         if len(x) < 2:
             raise ShapeError(f"input has rank {len(x)} ({fmt_shape(x)}), expected rank ≥ 2 "
                              f"([N, features])")
-        i = _norm_axis(a.axis, len(x), "axis")
+        i = axis_index(a.axis, len(x), "axis")
         if i == 0:
             raise ShapeError("axis 0 is the batch", "use axis=-1 (the last) or axis=1 (the channels)")
         return i
@@ -72,14 +73,6 @@ class Linear(Op):
         return Lowered(module, call, (), (("bias", True),))
 
 
-def _norm_axis(axis: int, rank: int, what: str) -> int:
-    i = axis + rank if axis < 0 else axis
-    if not 0 <= i < rank:
-        raise ShapeError(f"{what} {axis} is out of range for a rank-{rank} input "
-                         f"(valid: {-rank} to {rank - 1})")
-    return i
-
-
 class Flatten(Op):
     name = "flatten"
     title = "Flatten"
@@ -96,8 +89,8 @@ class Flatten(Op):
     def output_shape(self, a, inputs, ctx):
         x = inputs[0]
         r = len(x)
-        s = _norm_axis(a.start_dim, r, "start_dim")
-        e = _norm_axis(a.end_dim, r, "end_dim")
+        s = axis_index(a.start_dim, r, "start_dim")
+        e = axis_index(a.end_dim, r, "end_dim")
         if s > e:
             raise ShapeError(f"start_dim {a.start_dim} comes after end_dim {a.end_dim} on a "
                              f"rank-{r} input")

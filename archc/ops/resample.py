@@ -101,6 +101,15 @@ class Upsample(Op):
         return Lowered(module, "{m}({0})", (), (("mode", "nearest"),))
 
 
+def _same_rank_as_reference(op: Op, x, ref) -> None:
+    """Input 0 has spatial axes, and as many as the reference (input 1)."""
+    if len(x) < 3:
+        op.check_rank(x, (3, 4, 5))
+    if len(ref) != len(x):
+        raise ShapeError(f"the reference {fmt_shape(ref)} and the input {fmt_shape(x)} have "
+                         f"different ranks")
+
+
 class ResizeLike(Op):
     name = "resize_like"
     aliases = ("interpolate_like",)
@@ -120,11 +129,7 @@ class ResizeLike(Op):
 
     def output_shape(self, a, inputs, ctx):
         x, ref = inputs
-        if len(x) < 3:
-            self.check_rank(x, (3, 4, 5))
-        if len(ref) != len(x):
-            raise ShapeError(f"the reference {fmt_shape(ref)} and the input {fmt_shape(x)} have "
-                             f"different ranks")
+        _same_rank_as_reference(self, x, ref)
         need = _MODES[a.mode][0]
         if need is not None and len(x) - 2 != need:
             raise ShapeError(f"mode {a.mode} needs {need} spatial axes, the input {fmt_shape(x)} has "
@@ -193,11 +198,7 @@ class Crop(Op):
 
     def output_shape(self, a, inputs, ctx):
         x, ref = inputs[0], inputs[1]
-        if len(x) < 3:
-            self.check_rank(x, (3, 4, 5))
-        if len(ref) != len(x):
-            raise ShapeError(f"the reference {fmt_shape(ref)} and the input {fmt_shape(x)} have "
-                             f"different ranks")
+        _same_rank_as_reference(self, x, ref)
         ok = [is_positive(sy.add(sy.sub(d, r), 1), ctx) for d, r in zip(x[2:], ref[2:])]
         if not all(ok):
             raise ShapeError(f"the reference {spatial_text(ref[2:])} is larger than the "

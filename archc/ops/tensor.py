@@ -9,16 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from archc import symbolic as sy
+from archc.ops.common import axis_index
 from archc.ops.base import (Attr, AttrError, AttrType, Attrs, Dims, Float, Int, Lowered, Op, ShapeError, Window,
                             fmt_shape, helper, py, py_call, _EXPR_SCHEMA)
-
-
-def axis_index(axis: int, rank: int, what: str = "axis") -> int:
-    i = axis + rank if axis < 0 else axis
-    if not 0 <= i < rank:
-        raise ShapeError(f"{what} {axis} is out of range for a rank-{rank} input "
-                         f"(valid: {-rank} to {rank - 1})")
-    return i
 
 
 class Floats(AttrType):
@@ -74,28 +67,13 @@ def _numel(shape) -> int:
 # ----------------------------------------------------------------------------- axis moves
 
 
-class Permute(Op):
-    name = "permute"
-    title = "Permute"
+class _AxisMove(Op):
+    """Ops that reorder axes; `_dims` gives, per output axis, the input axis it comes from."""
     family = "shape"
-    doc = ("Reorder the axes (torch.permute; torchvision's Permute module): `dims` lists every axis, "
-           "the batch included, in its new order; `permute([0, 2, 3, 1])` makes [N, C, H, W] "
-           "channels-last [N, H, W, C].")
-    attrs = (Attr("dims", Dims(allow_symbolic=False), doc="every axis of the input once, in the new order"),)
-    shape_rule = "out[k] = in[dims[k]]; dims must be a permutation of 0 … rank-1 that keeps the batch (dims[0] = 0)"
     macs_rule = "0"
 
-    def _dims(self, a, x) -> tuple[int, ...]:
-        r = len(x)
-        if len(a.dims) != r:
-            raise ShapeError(f"dims {list(a.dims)} has {len(a.dims)} entries; the input {fmt_shape(x)} has "
-                             f"rank {r}", "list every axis once, the batch (0) first")
-        dims = tuple(axis_index(d, r, "axis") for d in a.dims)
-        if sorted(dims) != list(range(r)):
-            raise ShapeError(f"dims {list(a.dims)} is not a permutation of the axes 0 … {r - 1}")
-        if dims[0] != 0:
-            raise ShapeError(f"dims {list(a.dims)} moves the batch axis", "keep 0 first")
-        return dims
+    def _dims(self, a, x) -> list[int]:
+        raise NotImplementedError
 
     def output_shape(self, a, inputs, ctx):
         x = inputs[0]
@@ -105,15 +83,34 @@ class Permute(Op):
         return 0
 
     def window(self, a, inputs):
-        dims = self._dims(a, inputs[0])
-        return self._moves(dims)
-
-    @staticmethod
-    def _moves(dims) -> Window | None:
         # the field follows the spatial axes only while they stay where they are
+        dims = self._dims(a, inputs[0])
         if tuple(dims[2:]) == tuple(range(2, len(dims))):
             return Window((1,) * (len(dims) - 2), (1,) * (len(dims) - 2))
         return None
+
+
+class Permute(_AxisMove):
+    name = "permute"
+    title = "Permute"
+    family = "shape"
+    doc = ("Reorder the axes (torch.permute; torchvision's Permute module): `dims` lists every axis, "
+           "the batch included, in its new order; `permute([0, 2, 3, 1])` makes [N, C, H, W] "
+           "channels-last [N, H, W, C].")
+    attrs = (Attr("dims", Dims(allow_symbolic=False), doc="every axis of the input once, in the new order"),)
+    shape_rule = "out[k] = in[dims[k]]; dims must be a permutation of 0 … rank-1 that keeps the batch (dims[0] = 0)"
+
+    def _dims(self, a, x) -> list[int]:
+        r = len(x)
+        if len(a.dims) != r:
+            raise ShapeError(f"dims {list(a.dims)} has {len(a.dims)} entries; the input {fmt_shape(x)} has "
+                             f"rank {r}", "list every axis once, the batch (0) first")
+        dims = [axis_index(d, r, "axis") for d in a.dims]
+        if sorted(dims) != list(range(r)):
+            raise ShapeError(f"dims {list(a.dims)} is not a permutation of the axes 0 … {r - 1}")
+        if dims[0] != 0:
+            raise ShapeError(f"dims {list(a.dims)} moves the batch axis", "keep 0 first")
+        return dims
 
     def label(self, a):
         return "(" + ", ".join(str(d) for d in a.dims) + ")"
@@ -136,15 +133,13 @@ class Permute(nn.Module):
 ''')
 
 
-class Transpose(Op):
+class Transpose(_AxisMove):
     name = "transpose"
     title = "Transpose"
-    family = "shape"
     doc = "Swap two axes (torch.transpose), e.g. `transpose(1, 2)` in a channel shuffle."
     attrs = (Attr("dim0", Int(), doc="one axis (0 is the batch)"),
              Attr("dim1", Int(), doc="the other axis"))
     shape_rule = "the sizes of axes dim0 and dim1 are exchanged; neither may be the batch"
-    macs_rule = "0"
 
     def _dims(self, a, x) -> list[int]:
         r = len(x)
@@ -154,16 +149,6 @@ class Transpose(Op):
             raise ShapeError("transpose would move the batch axis", "transpose axes ≥ 1")
         dims[i], dims[j] = dims[j], dims[i]
         return dims
-
-    def output_shape(self, a, inputs, ctx):
-        x = inputs[0]
-        return tuple(x[d] for d in self._dims(a, x))
-
-    def macs(self, a, inputs, out):
-        return 0
-
-    def window(self, a, inputs):
-        return Permute._moves(self._dims(a, inputs[0]))
 
     def label(self, a):
         return f"{a.dim0}↔{a.dim1}"
