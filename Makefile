@@ -22,7 +22,8 @@ graphviz:
 	  || echo "note: Graphviz's dot is not installed (apt-get/brew/conda install graphviz): archc draw can write .dot only"
 
 demo: setup
-	$(VENV)/bin/archc check specs/*.arch specs/*.yaml
+	$(VENV)/bin/archc check specs/*.arch specs/*.yaml specs/torchvision/*.arch
+	$(VENV)/bin/archc summary specs/torchvision/convnext_tiny.arch --depth 0 --by-op
 	$(VENV)/bin/archc summary specs/cifar10_lenet.arch
 	$(VENV)/bin/archc summary specs/resnet18.arch --depth 1
 	$(VENV)/bin/archc summary specs/unet_keras.arch --depth 0 -D size=H

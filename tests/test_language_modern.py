@@ -458,3 +458,9 @@ def test_an_untaken_statement_with_parameters_is_an_error():
 def test_inline_on_anything_but_a_block_is_an_error(call):
     errors = errors_of(f"input x: [N, 3, 8, 8]\noutput y = x -> {call}\n")
     assert "inline= applies to block instances" in errors[0].message
+
+
+def test_a_reserved_word_as_a_layer_name_suggests_quoting_it():
+    errors = errors_of("block B()(x) {\n  return x -> conv2d(4, 1, name=block)\n}\n"
+                       "input x: [N, 3, 8, 8]\noutput y = x -> B\n")
+    assert errors[0].hint == "'block' is a reserved word; quote the layer name: name=\"block\""

@@ -78,6 +78,8 @@ def calibrate(model: torch.nn.Module, side: int) -> None:
 def compare(builder: str, size: int | None) -> dict:
     ref = json.loads((FIXTURES / f"{builder}.json").read_text())
     side = size or ref["crop_size"]
+    if size and archc.load(SPECS / f"{builder}.arch", {"size": "H"}).graph.training_outputs:
+        side = size = ref["crop_size"]  # training heads are built too: the size must suit them
     torch.manual_seed(0)
     theirs = getattr(models, builder)(**ref["kwargs"]).eval()
     theirs.load_state_dict(randomise(theirs.state_dict()), strict=True)

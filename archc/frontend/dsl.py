@@ -649,6 +649,8 @@ def _explain(e: UnexpectedInput, text: str, start: str, off: _Offset) -> SpecErr
         hint = "use '==' to compare; '=' only assigns (or names a keyword argument)"
     elif ttext == "return" and not _inside_block(before, post):
         hint = "'return' is only allowed inside a block"
+    elif ttext in KEYWORDS and _after_name_keyword(before, tok, post):
+        hint = f"'{ttext}' is a reserved word; quote the layer name: name=\"{ttext}\""
     elif ttext in ("model", "import", "param", "input", "output", "block") \
             and _inside_block(before, post):
         hint = f"'{ttext}' statements belong at the top level, outside blocks"
@@ -693,6 +695,12 @@ def _explain(e: UnexpectedInput, text: str, start: str, off: _Offset) -> SpecErr
     else:
         hint = "check for a missing operator, ',' or bracket just before this point"
     return SpecError(message, loc, hint)
+
+
+def _after_name_keyword(before: list[Token], tok: Token, post: _PostLex) -> bool:
+    """`name=<tok>`: the token comes right after a `name=` keyword argument."""
+    tokens = [t for t in before if not (t.line == tok.line and t.column == tok.column)]
+    return len(tokens) >= 2 and post._text(tokens[-1]) == "=" and tokens[-2].value == "name"
 
 
 def _history_index(history: list[Token], tok: Token) -> int:
