@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from archc import symbolic as sy
 from archc.ops.common import axis_index
-from archc.ops.base import Attr, BoolType, Dims, Int, Lowered, Op, ShapeError, Window, fmt_shape, numel, py_call
+from archc.ops.base import (Attr, BoolType, Dims, Int, Lowered, Op, ShapeError, Window, fmt_shape, helper, numel,
+                            py_call)
 
 
 class Linear(Op):
@@ -67,10 +68,26 @@ class Linear(Op):
 
     def lower(self, a, inputs, out):
         x = inputs[0]
-        module = py_call("nn.Linear", self._features(x, a), a.out, bias=a.bias)
         i = self._axis(a, x)
-        call = "{m}({0})" if i == len(x) - 1 else f"{{m}}({{0}}.movedim({i}, -1)).movedim(-1, {i})"
-        return Lowered(module, call, (), (("bias", True),))
+        if i != len(x) - 1:  # over another axis: still one module, weight and bias as nn.Linear's
+            module = py_call("AxisLinear", self._features(x, a), a.out, i, bias=a.bias)
+            return Lowered(module, "{m}({0})", (_AXIS_LINEAR,), (("bias", True),))
+        module = py_call("nn.Linear", self._features(x, a), a.out, bias=a.bias)
+        return Lowered(module, "{m}({0})", (), (("bias", True),))
+
+
+_AXIS_LINEAR = helper("AxisLinear", '''
+class AxisLinear(nn.Linear):
+    """A linear layer over one axis that is not the last (axis 1: the channels of an NCHW
+    tensor at every position); weight and bias as nn.Linear's."""
+
+    def __init__(self, in_features, out_features, axis, bias=True):
+        super().__init__(in_features, out_features, bias=bias)
+        self.axis = axis
+
+    def forward(self, x):
+        return super().forward(x.movedim(self.axis, -1)).movedim(-1, self.axis)
+''')
 
 
 class Flatten(Op):

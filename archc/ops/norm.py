@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from archc import symbolic as sy
-from archc.ops.base import (Attr, BoolType, Float, Int, Lowered, Op, Optional, ShapeError, fmt_shape, numel, py,
-                            py_call)
+from archc.ops.base import (Attr, BoolType, Float, Int, Lowered, Op, Optional, ShapeError, fmt_shape, helper,
+                            numel, py, py_call)
 from archc.ops.common import concrete
 
 _MACS_RULE = ("numel(output) when affine=true (at inference the normalisation and the affine "
@@ -163,11 +163,30 @@ class LayerNorm(Op):
         moved = self._axis(a, x)
         count = len(tail)
         if not all(sy.is_int(d) for d in tail):  # affine=false on a symbolic size: a function
+            if moved is not None:
+                return Lowered(None, f"F.layer_norm({{0}}.movedim({moved}, -1), ({{0}}.shape[{moved}],), "
+                                     f"eps={py(a.eps)}).movedim(-1, {moved})")
             return Lowered(None, f"F.layer_norm({{0}}, {{0}}.shape[-{count}:], eps={py(a.eps)})")
         shape = tail[0] if len(tail) == 1 else tuple(tail)
+        if moved is not None:  # torchvision's LayerNorm2d, for any axis: still one module in a Sequential
+            module = py_call("AxisLayerNorm", shape, moved, eps=a.eps, elementwise_affine=a.affine)
+            return Lowered(module, "{m}({0})", (_AXIS_LAYER_NORM,), (("eps", 1e-5), ("elementwise_affine", True)))
         module = py_call("nn.LayerNorm", shape, eps=a.eps, elementwise_affine=a.affine)
-        call = "{m}({0})" if moved is None else f"{{m}}({{0}}.movedim({moved}, -1)).movedim(-1, {moved})"
-        return Lowered(module, call, (), (("eps", 1e-5), ("elementwise_affine", True)))
+        return Lowered(module, "{m}({0})", (), (("eps", 1e-5), ("elementwise_affine", True)))
+
+
+_AXIS_LAYER_NORM = helper("AxisLayerNorm", '''
+class AxisLayerNorm(nn.LayerNorm):
+    """Layer normalisation over one axis that is not the last (axis 1: the channels of an NCHW
+    tensor, as torchvision's LayerNorm2d); weight and bias as nn.LayerNorm's."""
+
+    def __init__(self, normalized_shape, axis, eps=1e-05, elementwise_affine=True):
+        super().__init__(normalized_shape, eps=eps, elementwise_affine=elementwise_affine)
+        self.axis = axis
+
+    def forward(self, x):
+        return super().forward(x.movedim(self.axis, -1)).movedim(-1, self.axis)
+''')
 
 
 class GroupNorm(Op):
