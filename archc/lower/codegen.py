@@ -641,7 +641,10 @@ class _Generator:
         by_type: dict[str, list[Group]] = {}
         for group in self.groups.values():
             unit = group.units[0]
-            base = unit.type_name if unit.scope.kind == "block" else _camel(unit.name) or unit.type_name
+            if unit.scope.kind == "block":
+                base = unit.type_name
+            else:  # a repeat or sequential: its name (features.1 -> Sequential1, layer1 -> Layer1)
+                base = _camel(unit.name) if unit.name[:1].isalpha() else unit.type_name + _camel(unit.name)
             by_type.setdefault(_class_identifier(base), []).append(group)
         self.model_class = _unique(_class_identifier(self.g.name or "Model"), taken | set(by_type))
         taken.add(self.model_class)
