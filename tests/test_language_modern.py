@@ -464,3 +464,21 @@ def test_a_reserved_word_as_a_layer_name_suggests_quoting_it():
     errors = errors_of("block B()(x) {\n  return x -> conv2d(4, 1, name=block)\n}\n"
                        "input x: [N, 3, 8, 8]\noutput y = x -> B\n")
     assert errors[0].hint == "'block' is a reserved word; quote the layer name: name=\"block\""
+
+
+def test_comprehensions_and_ranges_are_bounded():
+    errors = errors_of("input x: [N, 3]\nk = len([range(1000000) for j in range(1000000)])\n"
+                       "output y = x -> linear(k)\n")
+    assert "built more than 10,000,000 items" in errors[0].message
+
+
+def test_list_comprehension_sum_and_range():
+    model = load("""\
+        block Net(widths)(x) {
+          total = sum([w * 2 for w in widths if w > 4])
+          return x -> conv2d(total + len(range(2, 10, 3)), 3, name="conv" + str(sum(range(4))))
+        }
+        input x: [N, 3, 8, 8]
+        output y = x -> Net([4, 8, 16])
+        """)
+    assert model.state_dict_shapes()["net.conv6.weight"] == (51, 3, 3, 3)

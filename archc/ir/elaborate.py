@@ -190,6 +190,7 @@ class Elaborator:
         self.unknown_names: set[str] = set()  # misspellings reported; their targets aren't "unused"
         self.model_params = {p.name for p in spec.params}
         self.created: list[str] = []  # node ids in creation order (pruned ones stay listed)
+        self.comprehended = 0  # items of all lists built by comprehensions and range() so far
 
     # ------------------------------------------------------------------ errors
     def error(self, message: str, loc: A.Loc | None, hint: str | None = None) -> None:
@@ -556,12 +557,20 @@ class Elaborator:
         if isinstance(items, Word) or not isinstance(items, (list, tuple)):
             self.fail(f"a comprehension iterates over a list, got {_describe(items)}", e.iterable.loc,
                       "e.g. [c * 2 for c in widths] or [i for i in range(4)]")
+        self._count_items(len(items), e.loc)
         out = []
         for item in items:
             inner = env.child(**{e.var: item})
             if e.condition is None or self._truth(self.eval(e.condition, inner), e.condition):
                 out.append(self.eval(e.element, inner))
         return out
+
+    def _count_items(self, n: int, loc: A.Loc | None) -> None:
+        """Bound the work of comprehensions and range(): nested ones multiply."""
+        self.comprehended += n
+        if self.comprehended > MAX_RANGE * 10:
+            self.fail(f"lists and comprehensions built more than {MAX_RANGE * 10:,} items in all", loc,
+                      "a spec describes one network; shrink the lists")
 
     def _eval_attr(self, e: A.Attribute, env: Env) -> Any:
         value = self.eval(e.value, env)
@@ -795,9 +804,12 @@ class Elaborator:
                 elif isinstance(a, Word):
                     self._need_number(a, expr, func)  # reports the unknown name
             try:
-                return BUILTINS[func](*args, **kwargs)
-            except (TypeError, ValueError) as exc:
+                result = BUILTINS[func](*args, **kwargs)
+            except (TypeError, ValueError, OverflowError) as exc:
                 self.fail(f"{func}(): {exc}", call.loc)
+            if isinstance(result, list):
+                self._count_items(len(result), call.loc)
+            return result
         args = [self.eval(a, env) for a in call.args]
         kwargs: dict[str, Any] = {}
         for kw in call.kwargs:
