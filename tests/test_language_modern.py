@@ -453,8 +453,7 @@ def test_an_untaken_statement_with_parameters_is_an_error():
     assert "layer 'u.proj' is built but no result uses it" in errors[0].message
 
 
-@pytest.mark.parametrize("call", ["repeat(2, conv2d(3, 1), inline=true)", "conv2d(3, 1, inline=true)",
-                                  "sequential(conv2d(3, 1), relu, inline=true)"])
+@pytest.mark.parametrize("call", ["conv2d(3, 1, inline=true)", "sequential(conv2d(3, 1), relu, inline=true)"])
 def test_inline_on_anything_but_a_block_is_an_error(call):
     errors = errors_of(f"input x: [N, 3, 8, 8]\noutput y = x -> {call}\n")
     assert "inline= applies to block instances" in errors[0].message
@@ -482,3 +481,27 @@ def test_list_comprehension_sum_and_range():
         output y = x -> Net([4, 8, 16])
         """)
     assert model.state_dict_shapes()["net.conv6.weight"] == (51, 3, 3, 3)
+
+
+def test_inline_repeat_numbers_the_callers_children_as_the_body_names_them():
+    # RegNet: trunk_output.block2.block2-0, block2-1, … without a module for the repeat itself
+    model = load("""\
+        block Unit(out, stride = 1)(x) {
+          return x -> conv2d(out, 3, stride=stride, padding=1, name=conv)
+        }
+        block Stage(k, depth, out)(x) {
+          return x -> repeat(depth, Unit(out, stride = 2 if i == 0 else 1,
+                                         name="block" + str(k) + "-" + str(i)), inline=true)
+        }
+        input x: [N, 3, 16, 16]
+        output y = x -> repeat(2, Stage(i + 1, 2, 8 * (i + 1), name="block" + str(i + 1)), name=trunk_output)
+        """)
+    assert [k for k in model.state_dict_shapes() if k.endswith("weight")] == [
+        "trunk_output.block1.block1-0.conv.weight", "trunk_output.block1.block1-1.conv.weight",
+        "trunk_output.block2.block2-0.conv.weight", "trunk_output.block2.block2-1.conv.weight"]
+    assert model.output_shapes["y"][1:] == (16, 4, 4)
+
+
+def test_inline_repeat_takes_no_name_of_its_own():
+    errors = errors_of("input x: [N, 3, 8, 8]\noutput y = x -> repeat(2, conv2d(3, 1), inline=true, name=r)\n")
+    assert "an inline repeat has no name of its own" in errors[0].message

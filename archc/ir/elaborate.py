@@ -1070,7 +1070,9 @@ class Elaborator:
 
     def _repeat(self, call: A.Call, env: Env, piped: list[Tensor]) -> Any:
         """`repeat(n, body)`: n copies of `body` in a chain, named 0..n-1, with `i` bound to the
-        copy's index while `body`'s arguments are evaluated."""
+        copy's index while `body`'s arguments are evaluated. With inline=true there is no repeat
+        module: the copies are the caller's children, named as the body names them
+        (`name="block1-" + str(i)`), the loop that numbers torchvision's stages."""
         if len(call.args) != 2:
             self.fail(f"repeat takes a count and a layer or block, e.g. repeat(3, BasicBlock(64)); got "
                       f"{len(call.args)} argument{'s' if len(call.args) != 1 else ''}", call.loc)
@@ -1087,12 +1089,22 @@ class Elaborator:
                 if kw.name == "name" and isinstance(kw.value, A.Name) else self.eval(kw.value, env)
         if not piped:
             self.fail("repeat needs an input: x -> repeat(n, ...)", call.loc)
-        self._no_inline(meta, "repeat (its copies are its children 0 … n-1)", call.loc)
         self._check_inputs(piped)
-        instance = self._unique_name(meta.get("name"), call.loc, explicit="name" in meta, default="repeat")
-        path = tuple(instance.split("."))
-        self.scopes[path] = Scope(path, "repeat", "Repeat", call.loc, {"count": count}, [t.node for t in piped])
+        inline = meta.pop("inline", False)
+        if not isinstance(inline, bool):
+            self.fail(f"inline must be true or false, got {_describe(inline)}", call.loc)
         saved = self.scope_path
+        if inline:
+            if "name" in meta:
+                self.fail("an inline repeat has no name of its own", call.loc,
+                          "name the copies in the body, e.g. repeat(n, Block(name=\"block\" + str(i)), "
+                          "inline=true), or drop inline=true")
+            path = saved
+        else:
+            instance = self._unique_name(meta.get("name"), call.loc, explicit="name" in meta, default="repeat")
+            path = tuple(instance.split("."))
+            self.scopes[path] = Scope(path, "repeat", "Repeat", call.loc, {"count": count},
+                                      [t.node for t in piped])
         first_node = len(self.created)
         self.scope_path = path
         value: Any = piped
@@ -1104,12 +1116,13 @@ class Elaborator:
                 if not isinstance(part, Partial):
                     self.fail(f"repeat's body must be a layer or block, got {_describe(part)}", body.loc)
                 value = self._apply_partial(part, value if isinstance(value, list) else [value], call.loc,
-                                            forced_name=str(index))
+                                            forced_name=None if inline else str(index))
                 if isinstance(value, tuple):
                     self.fail("a repeated block must return one tensor", body.loc)
         finally:
             self.scope_path = saved
-        self.scopes[path].outputs = [value.node]
+        if not inline:
+            self.scopes[path].outputs = [value.node]
         self._mark_nodes_since(first_node, *self._meta(meta, call.loc))
         return value
 
