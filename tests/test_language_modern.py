@@ -505,3 +505,13 @@ def test_inline_repeat_numbers_the_callers_children_as_the_body_names_them():
 def test_inline_repeat_takes_no_name_of_its_own():
     errors = errors_of("input x: [N, 3, 8, 8]\noutput y = x -> repeat(2, conv2d(3, 1), inline=true, name=r)\n")
     assert "an inline repeat has no name of its own" in errors[0].message
+
+
+def test_training_output_is_drawn_dashed():
+    from archc.backends.diagram import render_dot
+    dot = render_dot(load(AUX), depth=0)
+    aux_line = next(line for line in dot.splitlines() if line.strip().startswith('"AuxLogits" ['))
+    assert "dashed" in aux_line
+    fc_line = next(line for line in dot.splitlines() if line.strip().startswith('"fc" ['))
+    assert "dashed" not in fc_line
+    assert "training output" in dot

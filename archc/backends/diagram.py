@@ -89,6 +89,7 @@ class DNode:
     cluster: tuple[str, ...] = ()  # path of the innermost drawn cluster
     in_level: Any = None  # the level of its (first) input, for a layer that resamples
     params: int = 0
+    training: bool = False  # runs only in training (an auxiliary classifier): drawn dashed
 
 
 @dataclass
@@ -199,7 +200,8 @@ def build(model: "Model", depth: int | None = None) -> Diagram:
             tip = f"{node.id}: {node.op.title} {node.op.label(node.attrs)}".rstrip() + \
                 f" → {fmt_shape(node.shape)}; {m.param_count:,} params"
             d = DNode(node.id, "layer", "<BR/>".join(lines), family, tip, level_of(node.id), cluster=cluster,
-                      in_level=level_of(node.inputs[0]) if node.inputs else None, params=m.param_count)
+                      in_level=level_of(node.inputs[0]) if node.inputs else None, params=m.param_count,
+                      training=node.training_only)
         nodes[d.id] = d
         vis[node.id] = d.id
         return d
@@ -213,11 +215,12 @@ def build(model: "Model", depth: int | None = None) -> Diagram:
                  _small(_human_params(totals.params)), _small(_esc(f"{ins} → {outs}"))]
         families.add("block")
         lvl = level_of(scope.outputs[0]) if scope.outputs else 0
+        inside = graph.nodes_under(scope.path)
         d = DNode(scope.id, "block", "<BR/>".join(lines), "block",
                   f"{scope.id}: {kind}; {totals.params:,} params; {ins} → {outs}", lvl, cluster,
-                  params=totals.params)
+                  params=totals.params, training=bool(inside) and all(n.training_only for n in inside))
         nodes[d.id] = d
-        for n in graph.nodes_under(scope.path):
+        for n in inside:
             vis[n.id] = d.id
         return d
 
@@ -256,9 +259,11 @@ def build(model: "Model", depth: int | None = None) -> Diagram:
     for name, node_id in graph.outputs.items():
         out_id = f"output:{name}"
         families.add("output")
-        nodes[out_id] = DNode(out_id, "output", f'<B>{_esc(name)}</B><BR/>{_small("output", "#FFFFFF")}',
-                              "output", f"output {name}: {fmt_shape(graph.node(node_id).shape)}",
-                              level_of(node_id), ())
+        training = name in graph.training_outputs
+        what = "training output" if training else "output"
+        nodes[out_id] = DNode(out_id, "output", f'<B>{_esc(name)}</B><BR/>{_small(what, "#FFFFFF")}',
+                              "output", f"{what} {name}: {fmt_shape(graph.node(node_id).shape)}",
+                              level_of(node_id), (), training=training)
         root.items.append(nodes[out_id])
         edges.append(DEdge(vis[node_id], out_id, node_id, fmt_shape(graph.node(node_id).shape)))
 
@@ -395,12 +400,13 @@ def _attrs(pairs: Iterable[tuple[str, Any]]) -> str:
 
 
 def _node_style(n: DNode) -> list[tuple[str, Any]]:
+    dashed = [("style", "rounded,filled,dashed")] if n.training else []
     if n.kind in ("input", "output"):
         return [("fillcolor", TERMINAL_FILL), ("fontcolor", "#FFFFFF"), ("color", TERMINAL_FILL),
-                ("style", "rounded,filled,bold"), ("penwidth", "2")]
+                ("style", "rounded,filled,bold" + (",dashed" if n.training else "")), ("penwidth", "2")]
     if n.kind == "block":
-        return [("fillcolor", BLOCK_FILL), ("color", "#6A5A8C"), ("peripheries", "2")]
-    return [("fillcolor", FAMILY_FILL.get(n.klass, OTHER_FILL))]
+        return [("fillcolor", BLOCK_FILL), ("color", "#6A5A8C"), ("peripheries", "2"), *dashed]
+    return [("fillcolor", FAMILY_FILL.get(n.klass, OTHER_FILL)), *dashed]
 
 
 def _legend(d: Diagram) -> "Html":
