@@ -49,6 +49,12 @@ class Str(Node):
     value: str
 
 
+class FString(Node):
+    """`f"block{k}-{j}"`: literal text (Str) and expressions, joined as text."""
+    kind: Literal["fstring"] = "fstring"
+    parts: list["Expr"]
+
+
 class Bool(Node):
     kind: Literal["bool"] = "bool"
     value: bool
@@ -171,7 +177,7 @@ class Pipe(Node):
 
 
 Expr = Annotated[
-    Union[Num, Str, Bool, NoneLit, Name, ListExpr, ListComp, Attribute, Subscript, Slice, Indices, Unary, Binary,
+    Union[Num, Str, FString, Bool, NoneLit, Name, ListExpr, ListComp, Attribute, Subscript, Slice, Indices, Unary, Binary,
           Compare, BoolOp, IfExpr, Call, Pipe],
     Field(discriminator="kind"),
 ]
@@ -231,7 +237,7 @@ class Spec(Node):
     outputs: list[Output] = []
 
 
-for _model in (ListExpr, ListComp, Attribute, Subscript, Slice, Indices, Unary, Binary, Compare, BoolOp, IfExpr, Keyword,
+for _model in (FString, ListExpr, ListComp, Attribute, Subscript, Slice, Indices, Unary, Binary, Compare, BoolOp, IfExpr, Keyword,
                Call, Pipe, Param, Input, Output, Assign, BlockDef, Spec):
     _model.model_rebuild()
 

@@ -515,3 +515,27 @@ def test_training_output_is_drawn_dashed():
     fc_line = next(line for line in dot.splitlines() if line.strip().startswith('"fc" ['))
     assert "dashed" not in fc_line
     assert "training output" in dot
+
+
+def test_f_strings_build_names():
+    model = load("""\
+        block B(k, j)(x) {
+          return x -> conv2d(4, 1, name=f"block{k}-{j + 1}") -> relu(name=f"act{{x}}{k}")
+        }
+        input x: [N, 3, 8, 8]
+        output y = x -> B(1, 2, name=f"s{len([1, 2])}")
+        """)
+    assert "s2.block1-3" in model.shapes and "s2.act{x}1" in model.shapes
+
+
+def test_f_string_round_trips_and_errors_point_inside_it():
+    from archc.ast import without_locs
+    from archc.frontend.printer import to_dsl, to_yaml
+    model = load('input x: [N, 3]\noutput y = x -> linear(2, name=f"fc{{1}}-{2 * 3}")\n')
+    assert "fc{1}-6" in model.shapes
+    assert without_locs(archc.loads(to_dsl(model.spec)).spec) == without_locs(model.spec)
+    assert without_locs(archc.loads(to_yaml(model.spec), "yaml").spec) == without_locs(model.spec)
+    errors = errors_of('input x: [N, 3]\noutput y = x -> linear(2, name=f"fc{1 +}")\n')
+    assert errors[0].loc.line == 2 and errors[0].loc.col > 30
+    errors = errors_of('input x: [N, 3]\noutput y = x -> linear(2, name=f"fc{oops}")\n')
+    assert "unknown name 'oops'" in errors[0].message

@@ -468,6 +468,42 @@ class _Builder(Transformer_NonRecursive):
     def string(self, meta: Any, children: list) -> A.Str:
         return A.Str(value=_unescape(children[0].value[1:-1]), loc=self._loc(meta))
 
+    def fstring(self, meta: Any, children: list) -> A.Expr:
+        token = children[0]
+        start = self._tloc(token)
+        body = token.value[2:-1]
+        parts: list[A.Expr] = []
+        text, i = "", 0
+        while i < len(body):
+            ch = body[i]
+            if body.startswith("{{", i) or body.startswith("}}", i):
+                text += ch
+                i += 2
+            elif ch == "{":
+                end = body.find("}", i)
+                if end < 0:
+                    self._error("'{' in an f-string is never closed", start, "write {{ for a literal brace")
+                    return A.Str(value="", loc=self._loc(meta))
+                if text:
+                    parts.append(A.Str(value=_unescape(text), loc=start))
+                    text = ""
+                source = body[i + 1:end]
+                try:
+                    parts.append(_parse_expr(source, start.file, start.line, start.col + 3 + i, self.off.at))
+                except SpecErrors as errs:
+                    self.errors.extend(errs.errors)
+                    return A.Str(value="", loc=self._loc(meta))
+                i = end + 1
+            elif ch == "}":
+                self._error("a single '}' in an f-string", start, "write }} for a literal brace")
+                return A.Str(value="", loc=self._loc(meta))
+            else:
+                text += ch
+                i += 1
+        if text or not parts:
+            parts.append(A.Str(value=_unescape(text), loc=start))
+        return A.FString(parts=parts, loc=self._loc(meta))
+
     def true(self, meta: Any, children: list) -> A.Bool:
         return A.Bool(value=True, loc=self._loc(meta))
 

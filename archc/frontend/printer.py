@@ -95,6 +95,10 @@ def _raw(e: A.Expr) -> str:
         return _number(e.value)
     if isinstance(e, A.Str):
         return dsl_string(e.value)
+    if isinstance(e, A.FString):
+        body = "".join(dsl_string(p.value)[1:-1].replace("{", "{{").replace("}", "}}") if isinstance(p, A.Str)
+                       else "{" + expr_to_dsl(p) + "}" for p in e.parts)
+        return 'f"' + body + '"'
     if isinstance(e, A.Bool):
         return "true" if e.value else "false"
     if isinstance(e, A.NoneLit):

@@ -529,6 +529,18 @@ class Elaborator:
     def _eval_str(self, e: A.Str, env: Env) -> Any:
         return e.value
 
+    def _eval_fstring(self, e: A.FString, env: Env) -> Any:
+        out = []
+        for part in e.parts:
+            value = self.eval(part, env)
+            if isinstance(value, Word):
+                self._need_number(value, part, "f-string")  # reports the unknown name
+            try:
+                out.append(_to_str(value))
+            except TypeError as exc:
+                self.fail(f"f-string: {exc}", part.loc)
+        return "".join(out)
+
     def _eval_bool(self, e: A.Bool, env: Env) -> Any:
         return e.value
 
