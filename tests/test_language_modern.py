@@ -539,3 +539,18 @@ def test_f_string_round_trips_and_errors_point_inside_it():
     assert errors[0].loc.line == 2 and errors[0].loc.col > 30
     errors = errors_of('input x: [N, 3]\noutput y = x -> linear(2, name=f"fc{oops}")\n')
     assert "unknown name 'oops'" in errors[0].message
+
+
+def test_a_list_unpacks_into_names():
+    model = load("""\
+        block Row(row)(x) {
+          out, kernel, stride = row
+          return x -> conv2d(out, kernel, stride=stride, name=conv)
+        }
+        input x: [N, 3, 8, 8]
+        output y = x -> Row([4, 3, 2])
+        """)
+    assert model.output_shapes["y"][1:] == (4, 3, 3)
+    errors = errors_of("block R(row)(x) {\n  a, b = row\n  return x -> conv2d(a + b, 1)\n}\n"
+                       "input x: [N, 3, 8, 8]\noutput y = x -> R([1, 2, 3])\n")
+    assert "2 names on the left, but the right side gives 3 values" in errors[0].message

@@ -495,7 +495,8 @@ class Elaborator:
             if isinstance(value, Tensor):
                 self._bind_name(value.node, targets[0])
             return
-        values = value if isinstance(value, tuple) else (value,)
+        # several tensors from a block or chunk, or a list unpacked: `t, c, n, s = row`
+        values = value if isinstance(value, (tuple, list)) else (value,)
         if len(values) != len(targets):
             self.error(f"{len(targets)} names on the left, but the right side gives {len(values)} value"
                        f"{'s' if len(values) != 1 else ''}", stmt.loc)
