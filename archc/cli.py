@@ -61,11 +61,23 @@ def _load(args: argparse.Namespace, spec: str):
     return archc.load(spec, dict(args.define or []))
 
 
+def _library_blocks(path: str) -> list[str] | None:
+    """The blocks of a block library (a file of blocks only), checked; None for a model."""
+    from archc.frontend import parse_file
+    from archc.ir.elaborate import check_library, is_library
+    spec = parse_file(path)
+    return check_library(spec, path) if is_library(spec) else None
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from archc.errors import SpecErrors
     status = EXIT_OK
     for spec in args.specs:
         try:
+            library = _library_blocks(spec)
+            if library is not None:
+                print(f"{spec}: ok (block library: {', '.join(library)})")
+                continue
             model = _load(args, spec)
         except SpecErrors as e:
             print(e.render(), file=sys.stderr)

@@ -157,3 +157,8 @@ def test_api_load_exposes_graph_shapes_and_counts():
     assert model.params == 11_689_512 - 1000 * 513 + 10 * 513
     assert model.graph.nx.number_of_nodes() == len(model.shapes)
     assert model.graph.scopes[("layer2", "0")].type_name == "BasicBlock"
+
+
+def test_check_validates_a_block_library():
+    done = cli("check", SPECS / "torchvision/blocks/resnet.arch")
+    assert done.returncode == 0 and "block library: BasicBlock, Bottleneck, ResNet" in done.stdout

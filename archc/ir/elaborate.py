@@ -1286,6 +1286,20 @@ def free_names(expr: A.Expr | None) -> set[str]:
     return out
 
 
+def is_library(spec: A.Spec) -> bool:
+    """A file of blocks only (no inputs, body or outputs): imported by models, not a model."""
+    return bool(spec.blocks) and not (spec.inputs or spec.body or spec.outputs or spec.params)
+
+
+def check_library(spec: A.Spec, file: str) -> list[str]:
+    """Validate a block library as far as it can be without a model: its imports, block names
+    and parameters. Returns the names of the blocks it defines (imports included)."""
+    elaborator = Elaborator(spec, file)
+    elaborator._load_blocks(spec, file, set())
+    elaborator.diag.raise_if_any()
+    return list(elaborator.blocks)
+
+
 def elaborate(spec: A.Spec, file: str, overrides: dict[str, Any] | None = None) -> Graph:
     """Build the graph IR of a spec, or raise SpecErrors with every independent problem."""
     return Elaborator(spec, file, overrides).run()
