@@ -77,10 +77,11 @@ class ListExpr(Node):
 
 
 class ListComp(Node):
-    """`[ceil(r[6] * depth) for r in table if r[0] != 0]`: a list built element by element."""
+    """`[ceil(r[6] * depth) for r in table if r[0] != 0]`, `[n for t, c, n, s in setting]`: a list
+    built element by element; several targets unpack each item."""
     kind: Literal["listcomp"] = "listcomp"
     element: "Expr"
-    var: str
+    targets: list[str]
     iterable: "Expr"
     condition: "Expr | None" = None
 

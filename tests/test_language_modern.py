@@ -554,3 +554,16 @@ def test_a_list_unpacks_into_names():
     errors = errors_of("block R(row)(x) {\n  a, b = row\n  return x -> conv2d(a + b, 1)\n}\n"
                        "input x: [N, 3, 8, 8]\noutput y = x -> R([1, 2, 3])\n")
     assert "2 names on the left, but the right side gives 3 values" in errors[0].message
+
+
+def test_comprehension_unpacks_rows():
+    model = load("""\
+        block Net(setting)(x) {
+          return x -> conv2d(sum([c * n for t, c, n in setting if t > 1]), 1, name=conv)
+        }
+        input x: [N, 3, 8, 8]
+        output y = x -> Net([[1, 16, 1], [6, 24, 2], [6, 32, 3]])
+        """)
+    assert model.output_shapes["y"][1] == 24 * 2 + 32 * 3
+    errors = errors_of("input x: [N, 3]\nk = sum([a for a, b in [[1, 2, 3]]])\noutput y = x -> linear(k)\n")
+    assert "2 names to unpack" in errors[0].message

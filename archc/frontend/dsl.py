@@ -514,8 +514,12 @@ class _Builder(Transformer_NonRecursive):
         return A.NoneLit(loc=self._loc(meta))
 
     def listcomp(self, meta: Any, children: list) -> A.ListComp:
-        element, var, iterable, *condition = children
-        return A.ListComp(element=element, var=var.value, iterable=iterable,
+        element, rest = children[0], children[1:]
+        targets = [t.value for t in rest if isinstance(t, Token)]
+        iterable, *condition = [c for c in rest if not isinstance(c, Token)]
+        if len(set(targets)) != len(targets):
+            self._error("a comprehension names the same variable twice", self._loc(meta))
+        return A.ListComp(element=element, targets=targets, iterable=iterable,
                           condition=condition[0] if condition else None, loc=self._loc(meta))
 
     def list(self, meta: Any, children: list) -> A.ListExpr:

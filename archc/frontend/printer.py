@@ -85,10 +85,8 @@ def _raw(e: A.Expr) -> str:
         return f"{e.func}({_arguments(e)})"
     if isinstance(e, A.ListComp):
         cond = "" if e.condition is None else f" if {expr_to_dsl(e.condition, _OR)}"
-        return f"[{expr_to_dsl(e.element)} for {e.var} in {expr_to_dsl(e.iterable, _OR)}{cond}]"
-    if isinstance(e, A.ListComp):
-        cond = "" if e.condition is None else f" if {expr_to_dsl(e.condition, _OR)}"
-        return f"[{expr_to_dsl(e.element)} for {e.var} in {expr_to_dsl(e.iterable, _OR)}{cond}]"
+        return (f"[{expr_to_dsl(e.element)} for {', '.join(e.targets)} in "
+                f"{expr_to_dsl(e.iterable, _OR)}{cond}]")
     if isinstance(e, A.ListExpr):
         return "[" + ", ".join(expr_to_dsl(i) for i in e.items) + "]"
     if isinstance(e, A.Num):

@@ -573,7 +573,12 @@ class Elaborator:
         self._count_items(len(items), e.loc)
         out = []
         for item in items:
-            inner = env.child(**{e.var: item})
+            if len(e.targets) == 1:
+                inner = env.child(**{e.targets[0]: item})
+            else:  # [n for t, c, n, s in setting]
+                if not isinstance(item, (list, tuple)) or len(item) != len(e.targets):
+                    self.fail(f"{len(e.targets)} names to unpack, but an item is {_describe(item)}", e.loc)
+                inner = env.child(**dict(zip(e.targets, item)))
             if e.condition is None or self._truth(self.eval(e.condition, inner), e.condition):
                 out.append(self.eval(e.element, inner))
         return out
@@ -1267,7 +1272,7 @@ def free_names(expr: A.Expr | None) -> set[str]:
         elif isinstance(e, A.ListComp):  # its variable is bound inside, not read from outside
             walk(e.iterable)
             inner: set[str] = free_names(e.element) | free_names(e.condition)
-            out.update(inner - {e.var})
+            out.update(inner - set(e.targets))
         elif isinstance(e, A.Call):
             out.add(e.func)  # a bound Partial can be called by name
             for a in e.args:
