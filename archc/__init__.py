@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from archc.lower.build import LoadReport, build, load_weights
 
 
+def __dir__() -> list[str]:
+    return sorted([*__all__, "__version__"])
+
+
 def __getattr__(name: str) -> Any:
     if name in ("load", "loads", "Model"):
         from archc import model

@@ -13,13 +13,20 @@ from archc.analysis.metrics import Metrics, OpTotals, analyse, by_op, quoted_mac
 from archc.frontend import parse_dsl, parse_file, parse_yaml
 from archc.ir.elaborate import elaborate
 from archc.ir.graph import Graph
-from archc.ops.base import Shape
+from archc.ops.base import Shape, fmt_shape
 
 
-@dataclass
+@dataclass(repr=False)
 class Model:
     spec: A.Spec
     graph: Graph
+
+    def __repr__(self) -> str:
+        ins = ", ".join(f"{n} {fmt_shape(self.graph.node(i).shape)}" for n, i in self.graph.inputs.items())
+        outs = ", ".join(f"{n} {fmt_shape(self.graph.node(i).shape)}" for n, i in self.graph.outputs.items())
+        macs = self.macs
+        cost = f"{macs / 1e9:.3g} GMACs" if isinstance(macs, int) else f"MACs {sy.to_str(macs)}"
+        return f"<archc.Model {self.name}: {self.params:,} params, {cost}; {ins} -> {outs}>"
 
     @cached_property
     def metrics(self) -> Metrics:
@@ -30,9 +37,27 @@ class Model:
         return self.graph.name
 
     @property
+    def hyperparams(self) -> dict[str, Any]:
+        """The model parameters' values (`param num_classes = 1000`, or as given to `load`);
+        not to be confused with `params`, the number of learnable parameters."""
+        return dict(self.graph.params)
+
+    @cached_property
     def shapes(self) -> dict[str, Shape]:
-        """Output shape of every node, by node id (dotted module path)."""
-        return {n.id: n.shape for n in self.graph.layers()}
+        """Output shape of every node by node id (the dotted module path, `layer1.0.conv1`), and
+        of every tensor the spec names at the model level (`features`, an output's name) when
+        that name is not also a node id."""
+        out = {n.id: n.shape for n in self.graph.layers()}
+        named: dict[str, Shape] = {}
+        for n in self.graph.layers():
+            for name, scope in zip(n.tensor_names, n.tensor_scopes):
+                if scope == () and name not in out:
+                    named.setdefault(name, n.shape)
+        for name, node_id in self.graph.outputs.items():
+            if name not in out:
+                named.setdefault(name, self.graph.node(node_id).shape)
+        out.update(named)
+        return out
 
     @property
     def output_shapes(self) -> dict[str, Shape]:
@@ -98,6 +123,34 @@ class Model:
         from archc.backends import report
         return report.render(self, format, depth, by_op)
 
+    def draw(self, path: str | Path | None = None, depth: int | None = None, rankdir: str = "TB",
+             format: str | None = None) -> bytes | None:
+        """The diagram `archc draw` makes: written to `path` (its suffix picks .dot, .svg,
+        .png or .pdf), or returned as bytes (SVG by default; DOT needs no Graphviz)."""
+        from archc.backends import diagram
+        fmt = diagram.format_for(str(path) if path else None, format) if path or format else "svg"
+        if fmt != "dot":
+            diagram.require_dot(fmt)
+        data = diagram.draw(self, fmt, depth, rankdir)
+        if path is None:
+            return data
+        from archc.cli import write_atomic
+        write_atomic(str(path), data)
+        return None
+
+    def _repr_svg_(self) -> str | None:
+        """Jupyter: the diagram, folded to the top-level blocks (None without Graphviz's dot)."""
+        from archc.backends import diagram
+        if diagram.find_dot() is None:
+            return None
+        return self.draw(depth=0).decode()
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the diagram (when Graphviz is installed) above the summary table."""
+        import html
+        svg = self._repr_svg_() or ""
+        return f"<div>{svg}<pre>{html.escape(self.summary(depth=1))}</pre></div>"
+
     def to_torch(self, weights: Any = None) -> Any:
         """The model as a `torch.nn.Module` (see `archc.build`); `weights`: a checkpoint to load
         by name and shape."""
@@ -114,13 +167,22 @@ def _build(spec: A.Spec, file: str, params: dict[str, Any] | None) -> Model:
     return Model(spec, elaborate(spec, file, params))
 
 
-def load(path: str | Path, params: dict[str, Any] | None = None) -> Model:
-    """Parse, check and analyse a spec file (`.arch` or `.yaml`). Raises `archc.SpecErrors`."""
-    return _build(parse_file(path), str(path), params)
+def load(path: str | Path, hyperparams: dict[str, Any] | None = None, *,
+         params: dict[str, Any] | None = None) -> Model:
+    """Parse, check and analyse a spec file (`.arch` or `.yaml`), with `hyperparams` setting
+    model parameters (as `-D` does: `{"num_classes": 10}`; a word such as "H" makes a size
+    symbolic). `params=` is the earlier name of `hyperparams`. Raises `archc.SpecErrors`."""
+    return _build(parse_file(path), str(path), _hyperparams(hyperparams, params))
 
 
-def loads(text: str, language: str = "arch", params: dict[str, Any] | None = None,
-          file: str = "<string>") -> Model:
+def loads(text: str, language: str = "arch", hyperparams: dict[str, Any] | None = None,
+          file: str = "<string>", *, params: dict[str, Any] | None = None) -> Model:
     """Like `load`, from a string in `language` ("arch" or "yaml")."""
     spec = parse_yaml(text, file) if language == "yaml" else parse_dsl(text, file)
-    return _build(spec, file, params)
+    return _build(spec, file, _hyperparams(hyperparams, params))
+
+
+def _hyperparams(hyperparams: dict[str, Any] | None, legacy: dict[str, Any] | None) -> dict[str, Any] | None:
+    if hyperparams is not None and legacy is not None:
+        raise TypeError("give hyperparams= only (params= is its earlier name)")
+    return hyperparams if hyperparams is not None else legacy

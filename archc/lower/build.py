@@ -37,10 +37,21 @@ def build(spec: "str | Path | Model", weights: "str | Path | Mapping | None" = N
     path or a state_dict, is loaded by name and shape (`load_weights`); the report is
     `module.archc_load_report`. Raises `archc.SpecErrors` for an invalid spec."""
     model = _model(spec, params)
+    _require_torch()
     module = instantiate(generate(model.graph))
     if weights is not None:
         module.archc_load_report = load_weights(module, weights)
     return module
+
+
+def _require_torch() -> None:
+    """torch is an extra: say how to install it rather than fail inside the generated code."""
+    import importlib.util
+    from archc.errors import SpecError
+    if importlib.util.find_spec("torch") is None:
+        raise SpecError("building a PyTorch module needs torch, which is not installed", None,
+                        "pip install 'archc[torch]' (or pip install torch); archc check, summary, "
+                        "draw and compile work without it")
 
 
 def _model(spec: "str | Path | Model", params: dict[str, Any] | None) -> "Model":
