@@ -1,7 +1,9 @@
 """The one AST that both front ends (YAML and the `.arch` DSL) produce.
 
 Every node carries the `loc` of the source text it came from, so that any later stage can point
-at the spec. Two specs are the same program when their ASTs are equal after `without_locs`.
+at the spec. Statements also carry the spec's comments as trivia (`comments`, `Comments`), so that
+`archc fmt` can print them back. Two specs are the same program when their ASTs are equal after
+`without_locs`, which drops both.
 
 The language has one expression grammar for everything: numbers, model parameters, block
 arguments, and tensors. A few operators mean something for tensors:
@@ -186,15 +188,32 @@ Expr = Annotated[
 # ----------------------------------------------------------------------------- declarations
 
 
+class Comments(BaseModel):
+    """Comment trivia of a statement (not part of the program: `without_locs` drops it).
+
+    `before`: the whole-line comments above it (and comments inside its brackets), each with its
+    `#`; "" stands for a blank line (first: a blank line before the statement). `after`: its
+    end-of-line comments."""
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    before: list[str] = []
+    after: list[str] = []
+
+
+def _trivia() -> Any:
+    return Field(default=None, repr=False)
+
+
 class Param(Node):
     """A model parameter or block parameter; `default is None` means required."""
     name: str
     default: Expr | None = None
+    comments: Comments | None = _trivia()
 
 
 class Input(Node):
     name: str
     shape: list[Expr]
+    comments: Comments | None = _trivia()
 
 
 class Output(Node):
@@ -204,6 +223,7 @@ class Output(Node):
     name: str
     value: Expr
     training: bool = False
+    comments: Comments | None = _trivia()
 
 
 class Assign(Node):
@@ -211,6 +231,7 @@ class Assign(Node):
     Names are assigned once; statements may appear in any order (they are sorted by dependency)."""
     targets: list[str]
     value: Expr
+    comments: Comments | None = _trivia()
 
 
 class BlockDef(Node):
@@ -220,12 +241,16 @@ class BlockDef(Node):
     inputs: list[str]
     body: list[Assign] = []
     returns: list[Expr]
+    comments: Comments | None = _trivia()  # on the header line
+    return_comments: Comments | None = _trivia()
+    end_comments: list[str] = Field(default=[], repr=False)  # before its closing brace
 
 
 class Import(Node):
     """`import "path/to/blocks.arch"`: makes that file's blocks available (path relative to
     the importing file)."""
     path: str
+    comments: Comments | None = _trivia()
 
 
 class Spec(Node):
@@ -236,6 +261,8 @@ class Spec(Node):
     blocks: list[BlockDef] = []
     body: list[Assign] = []
     outputs: list[Output] = []
+    comments: Comments | None = _trivia()  # on the `model` statement
+    end_comments: list[str] = Field(default=[], repr=False)  # after the last statement
 
 
 for _model in (FString, ListExpr, ListComp, Attribute, Subscript, Slice, Indices, Unary, Binary, Compare, BoolOp, IfExpr, Keyword,
@@ -243,11 +270,16 @@ for _model in (FString, ListExpr, ListComp, Attribute, Subscript, Slice, Indices
     _model.model_rebuild()
 
 
+TRIVIA = frozenset({"loc", "comments", "return_comments", "end_comments"})
+
+
 def without_locs(node: Any) -> Any:
-    """A plain-data view of an AST with every `loc` removed: what "the same program" compares."""
+    """A plain-data view of an AST with every `loc` and comment removed: what "the same program"
+    compares."""
     if isinstance(node, BaseModel):
         return {"_type": type(node).__name__,
-                **{k: without_locs(getattr(node, k)) for k in type(node).model_fields if k != "loc"}}
+                **{k: without_locs(getattr(node, k)) for k in type(node).model_fields
+                   if k not in TRIVIA}}
     if isinstance(node, list):
         return [without_locs(x) for x in node]
     return node

@@ -32,17 +32,20 @@ def _parse_define(text: str) -> tuple[str, Any]:
     return name.strip(), value
 
 
-def write_atomic(path: str, text: str | bytes) -> None:
-    """Write all or nothing: a failed run never leaves a partial output file."""
+def write_atomic(path: str, text: str | bytes, mode: int | None = None) -> None:
+    """Write all or nothing: a failed run never leaves a partial output file. `mode`: the
+    permissions to give it (an existing file's, when rewriting one in place)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(text.encode() if isinstance(text, str) else text)
-        umask = os.umask(0)  # mkstemp makes the file 0600; give it the mode open() would
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        if mode is None:
+            umask = os.umask(0)  # mkstemp makes the file 0600; give it the mode open() would
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode & 0o7777)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -56,17 +59,71 @@ def _emit(text: str, output: str | None) -> None:
         sys.stdout.write(text)
 
 
+STDIN = "-"  # as a spec path: read the spec from standard input
+STDIN_NAME = "<stdin>"  # its name in diagnostics
+
+
+def _display(spec: str) -> str:
+    return STDIN_NAME if spec == STDIN else spec
+
+
+def _source(args: argparse.Namespace, spec: str) -> tuple[str, str, str] | None:
+    """(text, language, file name) of a spec read from stdin or given `--lang`; None for a
+    plain file, which archc reads itself. Stdin is read once (check may name it again)."""
+    from archc.frontend import read_source, sniff_language
+    lang = getattr(args, "lang", None)
+    if spec == STDIN:
+        if not hasattr(args, "_stdin"):
+            args._stdin = sys.stdin.read()
+        return args._stdin, lang or sniff_language(args._stdin), STDIN_NAME
+    if lang:
+        return read_source(spec), lang, spec
+    return None
+
+
+def _parse(args: argparse.Namespace, spec: str):
+    from archc.frontend import parse_file, parse_text
+    source = _source(args, spec)
+    return parse_file(spec) if source is None else parse_text(*source)
+
+
+def use_color(stream: Any = None) -> bool:
+    """Colour in diagnostics: only on a terminal, never with NO_COLOR set (no-color.org);
+    FORCE_COLOR set (not "0") forces it."""
+    stream = sys.stderr if stream is None else stream
+    if os.environ.get("NO_COLOR"):
+        return False
+    force = os.environ.get("FORCE_COLOR")
+    if force is not None and force not in ("", "0"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
+
+
+def _report(error: Any) -> None:
+    """Print a SpecError or SpecErrors on stderr (in colour on a terminal)."""
+    print(error.render(use_color(sys.stderr)), file=sys.stderr)
+
+
 def _load(args: argparse.Namespace, spec: str):
     import archc
-    return archc.load(spec, dict(args.define or []))
+    source = _source(args, spec)
+    if source is not None:
+        text, language, file = source
+        model = archc.loads(text, language, dict(args.define or []), file,
+                            strict=getattr(args, "strict", False))
+    else:
+        model = archc.load(spec, dict(args.define or []), strict=getattr(args, "strict", False))
+    for warning in model.warnings:  # printed, not fatal (--strict made them errors already)
+        print(warning.render(use_color()) + "\n", file=sys.stderr)
+    return model
 
 
-def _library_blocks(path: str) -> list[str] | None:
+def _library_blocks(args: argparse.Namespace, path: str) -> list[str] | None:
     """The blocks of a block library (a file of blocks only), checked; None for a model."""
-    from archc.frontend import parse_file
     from archc.ir.elaborate import check_library, is_library
-    spec = parse_file(path)
-    return check_library(spec, path) if is_library(spec) else None
+    spec = _parse(args, path)
+    return check_library(spec, _display(path)) if is_library(spec) else None
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -74,24 +131,26 @@ def cmd_check(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for spec in args.specs:
         try:
-            library = _library_blocks(spec)
+            library = _library_blocks(args, spec)
             if library is not None:
-                print(f"{spec}: ok (block library: {', '.join(library)})")
+                print(f"{_display(spec)}: ok (block library: {', '.join(library)})")
                 continue
             model = _load(args, spec)
         except SpecErrors as e:
-            print(e.render(), file=sys.stderr)
+            _report(e)
             status = EXIT_INVALID
             continue
         layers = sum(1 for n in model.graph.layers() if not n.is_input)
         extra = f"; inputs must satisfy {', '.join(model.constraints)}" if model.constraints else ""
-        print(f"{spec}: ok ({layers} layers, {model.params:,} parameters{extra})")
+        n = len(model.warnings)
+        extra += f"; {n} warning{'s' if n != 1 else ''}" if n else ""
+        print(f"{_display(spec)}: ok ({layers} layers, {model.params:,} parameters{extra})")
     return status
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
     model = _load(args, args.spec)
-    _emit(model.summary(args.format, args.depth, args.by_op), args.output)
+    _emit(model.summary(args.format, args.depth, args.by_op, dict(args.at or []) or None), args.output)
     return EXIT_OK
 
 
@@ -101,7 +160,15 @@ def cmd_draw(args: argparse.Namespace) -> int:
     if fmt != "dot":
         diagram.require_dot(fmt)  # before the work: no dot, one clear error, no file
     model = _load(args, args.spec)
-    data = diagram.draw(model, fmt, args.depth, args.rankdir)
+    import warnings
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always", diagram.GraphvizWarning)
+        data = diagram.draw(model, fmt, args.depth, args.rankdir)
+    for w in said:  # what Graphviz said (e.g. a bitmap scaled down) is the user's business
+        if issubclass(w.category, diagram.GraphvizWarning):
+            print(f"archc: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if args.output:
         write_atomic(args.output, data)
     elif fmt in ("dot", "svg"):
@@ -119,16 +186,26 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    import warnings
+
+    # lazily (only this command needs torch and onnx); before the work: one clear error, no file
+    from archc.lower.export import export_onnx, require_onnx
+    require_onnx()
     model = _load(args, args.spec)
-    try:
-        import torch  # noqa: F401  (lazily: only this command needs it)
-    except ImportError:
-        print("archc: error: export needs PyTorch: pip install 'archc[torch]'", file=sys.stderr)
-        return EXIT_INVALID
-    from archc.lower.export import export_onnx
-    sizes = export_onnx(model, args.onnx, dict(args.input_size or []), args.opset)
-    shown = f" (example inputs with {', '.join(f'{k}={v}' for k, v in sizes.items())})" if sizes else ""
-    print(f"wrote {args.onnx}{shown}")
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        result = export_onnx(model, args.onnx, dict(args.input_size or []), args.opset, args.static)
+    for w in said:  # what torch said that is the user's business (its chatter is filtered out)
+        print(f"archc: warning: {w.category.__name__}: {w.message}", file=sys.stderr)
+    for symbol, why in result.fixed.items():
+        if why != "static export":
+            print(f"archc: note: {symbol} is fixed at {result.example[symbol]} in the file: {why}", file=sys.stderr)
+    parts = []
+    if result.dynamic:
+        parts.append("dynamic: " + "; ".join(d.describe() for d in result.dynamic.values()))
+    if result.example:
+        parts.append("traced at " + ", ".join(f"{k}={v}" for k, v in result.example.items()))
+    print(f"wrote {args.onnx}" + (f" ({'; '.join(parts)})" if parts else ""))
     return EXIT_OK
 
 
@@ -140,12 +217,52 @@ def _parse_size(text: str) -> tuple[str, int]:
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
-    from archc.frontend import parse_file, to_dsl, to_yaml
-    spec = parse_file(args.spec)
-    target = args.to or ("yaml" if Path(args.spec).suffix in (".yaml", ".yml") else "arch")
-    text = to_yaml(spec) if target == "yaml" else to_dsl(spec)
-    _emit(text, args.output)
-    return EXIT_OK
+    """Print one spec in canonical form (or translated with --to); --check: exit 1 if some
+    file is not in canonical form; --write: rewrite those in place. Comments are kept."""
+    from archc.errors import SpecErrors
+    from archc.frontend import language_of, read_source, to_dsl, to_yaml
+    in_place = args.check or args.write
+    if len(args.specs) > 1 and not in_place:
+        return _usage("fmt prints one spec; give --check or --write to format several")
+    if in_place and args.output:
+        return _usage("fmt --check and --write work in place; -o writes one formatted copy")
+    if args.write and STDIN in args.specs:
+        return _usage("fmt --write rewrites files; standard input has none (formatted text "
+                      "goes to stdout without --write)")
+    status = EXIT_OK
+    for spec in args.specs:
+        try:
+            own = (args.lang or language_of(spec) or "arch") if spec != STDIN else None
+            source = _source(args, spec)
+            text = source[0] if source is not None else read_source(spec)
+            if own is None:  # stdin: its language as given or sniffed
+                own = source[1] if source is not None else "arch"
+            target = args.to or own
+            if in_place and target != own:
+                return _usage(f"fmt --check/--write keep the file's language; to translate "
+                              f"{_display(spec)} into {target}, use -o FILE")
+            tree = _parse(args, spec)
+        except SpecErrors as e:
+            _report(e)
+            status = EXIT_INVALID
+            continue
+        formatted = to_yaml(tree) if target == "yaml" else to_dsl(tree)
+        if not in_place:
+            _emit(formatted, args.output)
+        elif formatted != text:
+            if args.write:
+                target_path = Path(spec).resolve()  # through a symbolic link: rewrite its target
+                write_atomic(str(target_path), formatted, mode=target_path.stat().st_mode)
+                print(f"reformatted {spec}")
+            else:
+                print(f"would reformat {_display(spec)}")
+                status = EXIT_INVALID
+    return status
+
+
+def _usage(message: str) -> int:
+    print(f"archc: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -158,6 +275,12 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_docs(args: argparse.Namespace) -> int:
     from archc.backends.docs import render_reference
     _emit(render_reference(), args.output)
+    return EXIT_OK
+
+
+def cmd_completion(args: argparse.Namespace) -> int:
+    from archc.completion import script
+    sys.stdout.write(script(build_parser(), args.shell))
     return EXIT_OK
 
 
@@ -179,9 +302,17 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=fn)
         return p
 
-    def defines(p: argparse.ArgumentParser) -> None:
+    def lang(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--lang", choices=("arch", "yaml"),
+                       help="the spec's language (default: from the suffix; for '-', standard "
+                            "input, guessed from its first line)")
+
+    def defines(p: argparse.ArgumentParser) -> None:  # the options of every command that loads a model
         p.add_argument("-D", "--define", metavar="NAME=VALUE", type=_parse_define, action="append",
                        help="set a model parameter, e.g. -D num_classes=10 (repeatable)")
+        lang(p)
+        p.add_argument("--strict", action="store_true",
+                       help="treat warnings (valid but suspicious layers) as errors: exit 1")
 
     p = command("check", cmd_check, "Validate specs: exit 0 if valid, 1 if not.")
     p.add_argument("specs", nargs="+", metavar="SPEC")
@@ -194,6 +325,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by-op", action="store_true",
                    help="add parameters and MACs per op type, with the conv + linear subtotal that "
                         "torchvision's GFLOPS, fvcore and papers quote (JSON always has it)")
+    p.add_argument("--at", metavar="SYMBOL=SIZE", type=_parse_size, action="append",
+                   help="show MACs and shapes exactly at this value of a symbolic size, e.g. --at H=224 "
+                        "(repeatable: --at H=224 --at W=320); by default a symbolic MACs count shows its "
+                        "leading term")
     p.add_argument("-o", "--output", help="write to this file instead of stdout")
     defines(p)
 
@@ -215,24 +350,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="FILE", help="write to this file instead of stdout")
     defines(p)
 
-    p = command("export", cmd_export, "Export the model through torch's exporter (needs PyTorch).")
+    p = command("export", cmd_export, "Export the model to ONNX through torch's exporter, its symbolic sizes "
+                                      "dynamic (needs pip install 'archc[torch,onnx]').")
     p.add_argument("spec", metavar="SPEC")
     p.add_argument("--onnx", metavar="FILE", required=True, help="write ONNX to this file")
     p.add_argument("--input-size", metavar="SYMBOL=SIZE", type=_parse_size, action="append",
                    help="example size of a symbolic input size, e.g. --input-size H=256 (repeatable; "
-                        "default: batch 1, others the smallest allowed size from 224 or 16)")
+                        "default: batch 2, others the smallest allowed size from 224 or 16)")
+    p.add_argument("--static", action="store_true",
+                   help="fix every size at its example value (default: the batch and other symbolic "
+                        "sizes stay dynamic in the file, with the spec's constraints)")
     p.add_argument("--opset", type=int, default=None, help="ONNX opset version (default: torch's)")
     defines(p)
 
-    p = command("fmt", cmd_fmt, "Print a spec in canonical form, in either language.")
-    p.add_argument("spec", metavar="SPEC")
+    p = command("fmt", cmd_fmt, "Format specs canonically, keeping their comments; or translate "
+                                "one into the other language.")
+    p.add_argument("specs", nargs="+", metavar="SPEC", help="spec files ('-': standard input)")
     p.add_argument("--to", choices=("yaml", "arch"), help="target language (default: the spec's own)")
-    p.add_argument("-o", "--output")
+    p.add_argument("--check", action="store_true",
+                   help="change nothing; list the files that are not formatted and exit 1 if any")
+    p.add_argument("--write", "-w", action="store_true",
+                   help="rewrite the files that are not formatted, in place")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to this file instead of stdout")
+    lang(p)
 
     p = command("schema", cmd_schema, "Print the JSON Schema of the YAML spec form (for editors).")
     p.add_argument("-o", "--output")
 
     command("ops", cmd_ops, "List the operations with their attributes.")
+
+    p = command("completion", cmd_completion, "Print a shell completion script: "
+                                              "source <(archc completion bash).")
+    p.add_argument("shell", choices=("bash", "zsh", "fish"))
 
     p = command("docs", cmd_docs, "Print the op reference (Markdown), generated from the op definitions.")
     p.add_argument("-o", "--output")
@@ -250,11 +399,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from archc.errors import SpecError, SpecErrors
     try:
         return args.func(args)
-    except SpecErrors as e:
-        print(e.render(), file=sys.stderr)
-        return EXIT_INVALID
-    except SpecError as e:
-        print(e.render(), file=sys.stderr)
+    except (SpecErrors, SpecError) as e:
+        _report(e)
         return EXIT_INVALID
     except BrokenPipeError:  # `archc ... | head`: the reader left; not an error of ours
         sys.stdout = open(os.devnull, "w")

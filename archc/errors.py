@@ -25,6 +25,12 @@ def source_line(file: str, line: int) -> str | None:
     return lines[line - 1] if 0 < line <= len(lines) else None
 
 
+# ANSI styles of the coloured rendering (as gcc and clang colour theirs)
+_ESC = "\x1b["
+_STYLES = {"loc": "1", "error": "1;31", "warning": "1;35", "note": "1;36", "hint": "1;32",
+           "caret": "1;32"}
+
+
 @dataclass
 class SpecError(Exception):
     message: str
@@ -36,19 +42,26 @@ class SpecError(Exception):
     def __str__(self) -> str:
         return self.render()
 
-    def render(self) -> str:
-        where = f"{self.loc}: " if self.loc else ""
-        out = [f"{where}{self.severity}: {self.message}"]
+    def render(self, color: bool = False) -> str:
+        """The diagnostic as text; `color`: with ANSI colours (the CLI decides: a terminal and
+        no NO_COLOR, see `archc.cli.use_color`)."""
+        def paint(text: str, style: str) -> str:
+            return f"\x1b[{_STYLES[style]}m{text}\x1b[0m" if color else text
+
+        where = paint(f"{self.loc}:", "loc") + " " if self.loc else ""
+        severity = paint(f"{self.severity}:", self.severity if self.severity in _STYLES else "error")
+        out = [f"{where}{severity} {paint(self.message, 'loc')}"]
         if self.loc:
             text = source_line(self.loc.file, self.loc.line)
             if text is not None:
                 gutter = f"{self.loc.line:>5} | "
                 out.append(gutter + text)
                 width = max(1, (self.loc.end_col or self.loc.col + 1) - self.loc.col)
-                out.append(" " * (len(gutter) - 2) + "| " + " " * (self.loc.col - 1) + "^" * width)
-        out.extend(f"  note: {n}" for n in self.notes)
+                out.append(" " * (len(gutter) - 2) + "| " + " " * (self.loc.col - 1) +
+                           paint("^" * width, "caret"))
+        out.extend(f"  {paint('note:', 'note')} {n}" for n in self.notes)
         if self.hint:
-            out.append(f"  hint: {self.hint}")
+            out.append(f"  {paint('hint:', 'hint')} {self.hint}")
         return "\n".join(out)
 
     def to_json(self) -> dict:
@@ -66,10 +79,13 @@ class SpecErrors(Exception):
         self.errors = list(errors)
         super().__init__(self.render())
 
-    def render(self) -> str:
-        body = "\n\n".join(e.render() for e in self.errors)
+    def render(self, color: bool = False) -> str:
+        body = "\n\n".join(e.render(color) for e in self.errors)
         n = len(self.errors)
-        return f"{body}\n\n{n} error{'s' if n != 1 else ''}"
+        count = f"{n} error{'s' if n != 1 else ''}"
+        if color:
+            count = f"{_ESC}{_STYLES['error']}m{count}{_ESC}0m"
+        return f"{body}\n\n{count}"
 
 
 class Diagnostics:

@@ -2,7 +2,7 @@
 `Model` holding every stage's result for the back ends."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,9 @@ from archc.ops.base import Shape, fmt_shape
 class Model:
     spec: A.Spec
     graph: Graph
+    # valid but suspicious layers (`archc.SpecError`s with severity "warning"); strict=True in
+    # `load` makes them errors instead
+    warnings: list = field(default_factory=list)
 
     def __repr__(self) -> str:
         ins = ", ".join(f"{n} {fmt_shape(self.graph.node(i).shape)}" for n, i in self.graph.inputs.items())
@@ -119,9 +122,13 @@ class Model:
     def layer_params(self, node_id: str) -> int:
         return self.metrics.layers[node_id].param_count
 
-    def summary(self, format: str = "text", depth: int | None = None, by_op: bool = False) -> str:
+    def summary(self, format: str = "text", depth: int | None = None, by_op: bool = False,
+                at: dict[str, int] | None = None) -> str:
+        """The layer table (format "text", "markdown" or "json"). `at`: values of symbolic
+        sizes, e.g. {"H": 224}: MACs and shapes are shown exactly at that size (by default a
+        symbolic MACs count shows its leading term, ≈ 2.35 K·H·W)."""
         from archc.backends import report
-        return report.render(self, format, depth, by_op)
+        return report.render(self, format, depth, by_op, at)
 
     def draw(self, path: str | Path | None = None, depth: int | None = None, rankdir: str = "TB",
              format: str | None = None) -> bytes | None:
@@ -160,26 +167,30 @@ class Model:
     def to_source(self) -> str:
         """The standalone PyTorch source of the model, as `archc compile` writes it."""
         from archc.lower.codegen import generate
-        return generate(self.graph).source
+        return generate(self.graph, spec=self.spec).source  # the parameters as constructor arguments
 
 
-def _build(spec: A.Spec, file: str, params: dict[str, Any] | None) -> Model:
-    return Model(spec, elaborate(spec, file, params))
+def _build(spec: A.Spec, file: str, params: dict[str, Any] | None, strict: bool = False) -> Model:
+    warnings: list = []
+    graph = elaborate(spec, file, params, strict=strict, warnings=warnings)
+    return Model(spec, graph, warnings)
 
 
 def load(path: str | Path, hyperparams: dict[str, Any] | None = None, *,
-         params: dict[str, Any] | None = None) -> Model:
+         params: dict[str, Any] | None = None, strict: bool = False) -> Model:
     """Parse, check and analyse a spec file (`.arch` or `.yaml`), with `hyperparams` setting
     model parameters (as `-D` does: `{"num_classes": 10}`; a word such as "H" makes a size
-    symbolic). `params=` is the earlier name of `hyperparams`. Raises `archc.SpecErrors`."""
-    return _build(parse_file(path), str(path), _hyperparams(hyperparams, params))
+    symbolic). `params=` is the earlier name of `hyperparams`. Raises `archc.SpecErrors`.
+    Warnings (valid but suspicious layers) are in `Model.warnings`; `strict=True` makes them
+    errors."""
+    return _build(parse_file(path), str(path), _hyperparams(hyperparams, params), strict)
 
 
 def loads(text: str, language: str = "arch", hyperparams: dict[str, Any] | None = None,
-          file: str = "<string>", *, params: dict[str, Any] | None = None) -> Model:
+          file: str = "<string>", *, params: dict[str, Any] | None = None, strict: bool = False) -> Model:
     """Like `load`, from a string in `language` ("arch" or "yaml")."""
     spec = parse_yaml(text, file) if language == "yaml" else parse_dsl(text, file)
-    return _build(spec, file, _hyperparams(hyperparams, params))
+    return _build(spec, file, _hyperparams(hyperparams, params), strict)
 
 
 def _hyperparams(hyperparams: dict[str, Any] | None, legacy: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -535,6 +535,32 @@ def to_str(d: Dim) -> str:
     return str(d)
 
 
+def leading_terms(d: Dim) -> list[tuple[float, tuple[tuple[str, int], ...]]]:
+    """How a size grows for large symbol values, for display: the terms of highest total degree
+    once every floor(p/k) is read as p/k, as (coefficient, ((symbol, exponent), …)) pairs in
+    canonical order. E.g. 9408*floor((H + 1)/2)*floor((W + 1)/2) (a 7×7 stride-2 convolution's
+    MACs) leads with [(2352.0, (("H", 1), ("W", 1)))]. An int is its own single term. Not exact:
+    evaluate with `Expr.subs` for exact values."""
+    if type(d) is not Expr:
+        return [(float(d), ())]
+
+    def relax(coeffs: dict, den: int) -> tuple:
+        def replace(atom):
+            if type(atom) is str:
+                return None
+            p = relax(atom.arg._coeffs, 1)
+            return _norm(p[0], p[1] * atom.k)
+        return _substitute(coeffs, den, replace)
+
+    coeffs, den = relax(d._coeffs, d._den)
+    if not coeffs:
+        return [(0.0, ())]
+    top = max(sum(e for _, e in mono) for mono in coeffs)
+    lead = [(mono, c) for mono, c in coeffs.items() if sum(e for _, e in mono) == top]
+    lead.sort(key=lambda item: _mono_key(item[0]))
+    return [(c / den, mono) for mono, c in lead]
+
+
 # ----------------------------------------------------------------------------- constraints
 
 class _Frozen:

@@ -78,6 +78,10 @@ def _attrs(text: str) -> dict:
 ID = r'"((?:[^"\\]|\\.)*)"'
 
 
+def _scope_of(cluster: str) -> str:
+    return re.sub(r"#\d+$", "", cluster)
+
+
 class Dot:
     """Our DOT output, read back: nodes (with their cluster path), clusters and edges as drawn
     (tail → head in data-flow direction, whatever way they were declared for the layout)."""
@@ -86,8 +90,11 @@ class Dot:
         self.text = text
         self.graph: dict = {}
         self.nodes: dict[str, dict] = {}
-        self.node_cluster: dict[str, tuple[str, ...]] = {}
-        self.clusters: dict[str, dict] = {}
+        self.node_cluster: dict[str, tuple[str, ...]] = {}  # the scopes' clusters around it
+        self.node_piece: dict[str, tuple[str, ...]] = {}  # the same, as drawn (column pieces)
+        self.node_column: dict[str, int | None] = {}  # the column it is drawn in (a wrapped drawing)
+        self.clusters: dict[str, dict] = {}  # as drawn: a scope over several columns is one per column
+        self.same_rank: list[list[str]] = []
         self.edges: list[dict] = []
         stack: list[str] = []
         lines = text.splitlines()
@@ -102,6 +109,8 @@ class Dot:
                 (self.clusters[stack[-1]] if stack else self.graph).update(_attrs(m.group(1)))
             elif re.fullmatch(r"\s*(node|edge) \[.*\];", line):
                 continue
+            elif m := re.fullmatch(r"\s*\{ rank=same; (.*) \}", line):
+                self.same_rank.append(re.findall(ID, m.group(1)))
             elif m := re.fullmatch(r"\s*" + ID + " -> " + ID + r" \[(.*)\];", line):
                 a = _attrs(m.group(3))
                 tail, head = m.group(1), m.group(2)
@@ -110,14 +119,32 @@ class Dot:
                 self.edges.append({"tail": tail, "head": head, **a})
             elif m := re.fullmatch(r"\s*" + ID + r" \[(.*)\];", line):
                 self.nodes[m.group(1)] = _attrs(m.group(2))
-                self.node_cluster[m.group(1)] = tuple(stack)
+                scopes = [c for c in stack if not c.startswith("cluster_column:")]
+                self.node_cluster[m.group(1)] = tuple(_scope_of(c) for c in scopes)
+                self.node_piece[m.group(1)] = tuple(scopes)
+                self.node_column[m.group(1)] = next((int(c.split(":")[1]) for c in stack
+                                                     if c.startswith("cluster_column:")), None)
             else:
                 raise AssertionError(f"unexpected DOT line: {line!r}")
         assert not stack
 
     @property
+    def scopes(self) -> set[str]:
+        """The scopes drawn as clusters (`cluster_layer3#2`, a column's piece of layer3, is layer3)."""
+        return {_scope_of(c) for c in self.clusters if not c.startswith("cluster_column:")}
+
+    @property
+    def visible_nodes(self) -> dict[str, dict]:
+        """What the SVG shows: the invisible anchors that order the columns are not drawn."""
+        return {k: v for k, v in self.nodes.items() if v.get("style") != "invis"}
+
+    @property
+    def visible_edges(self) -> list[dict]:
+        return [e for e in self.edges if e.get("style") != "invis"]
+
+    @property
     def drawn_nodes(self) -> dict[str, dict]:
-        return {k: v for k, v in self.nodes.items() if v.get("class") != "junction"}
+        return {k: v for k, v in self.nodes.items() if v.get("class") not in ("junction", "anchor")}
 
     @property
     def tensor_edges(self) -> list[dict]:
@@ -125,7 +152,7 @@ class Dot:
         between clusters is drawn through a junction point; its first half carries the id)."""
         out = []
         for e in self.edges:
-            if e["class"] == "continuation":
+            if e["class"] in ("continuation", "order"):
                 continue
             _, tensor, head = e["id"].split(":", 2)
             out.append({**e, "tensor": tensor, "head": head, "via_junction": e["head"].startswith("junction:"),
@@ -172,14 +199,14 @@ def test_nodes_clusters_and_skips_at_each_depth(spec, depth, n_nodes, n_clusters
     model = load(spec)
     dot = dot_of(spec, depth)
     assert len(dot.drawn_nodes) == n_nodes
-    assert len(dot.clusters) == n_clusters
+    assert len(dot.scopes) == n_clusters
     assert len(dot.skips()) == n_skips
     # the same depth rule as `archc summary --depth`: its scope rows that are not expanded are
     # our block nodes, the expanded ones our clusters, its layer rows our layer nodes
     table = list(rows(model, depth))
     scopes = [r for r in table if r.is_scope]
     expanded = {r.id for r in scopes if any(o.id.startswith(r.id + ".") for o in table)}
-    assert {c.removeprefix("cluster_") for c in dot.clusters} == expanded
+    assert {c.removeprefix("cluster_") for c in dot.scopes} == expanded
     layer_and_block_rows = {r.id for r in table if not r.is_scope or r.id not in expanded}
     outputs = {f"output:{name}" for name in model.graph.outputs}
     assert set(dot.drawn_nodes) == layer_and_block_rows | outputs
@@ -415,10 +442,10 @@ def test_rendered_svg_has_the_structure_of_the_dot(tmp_path, spec, depth, rankdi
     assert proc.returncode == 0, proc.stderr
     dot = dot_of(spec, depth, rankdir)
     nodes, clusters, edges = _svg_items(out.read_bytes())
-    assert set(nodes) == set(dot.nodes)  # junction points included
+    assert set(nodes) == set(dot.visible_nodes)  # junction points included
     assert len(clusters) == len(dot.clusters)
     assert {g.get("id") for g in clusters} == {c["id"] for c in dot.clusters.values()}
-    assert len(edges) == len(dot.edges)
+    assert len(edges) == len(dot.visible_edges)
     # each edge is drawn once (dot draws a flat edge between two clusters twice; we avoid those)
     assert all(len(list(g.iter(SVG + "path"))) == 1 for g in edges)
     svg_skips = {g.get("id") for g in edges if "skip" in (g.get("class") or "").split()}
@@ -458,3 +485,117 @@ def test_static_commands_do_not_import_graphviz():
             "assert 'graphviz' not in sys.modules, 'graphviz imported'; print('ok')")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert proc.stdout.strip() == "ok", proc.stderr
+
+
+# ----------------------------------------------------------------------------- deep nets at full depth
+
+
+def _snake(spec: str):
+    d = diagram.build(load(spec), None)
+    return d, diagram._columns(d)
+
+
+@pytest.mark.parametrize("spec,min_columns", [("resnet152.arch", 6), ("torchvision/convnext_tiny.arch", 3),
+                                              ("torchvision/densenet121.arch", 4),
+                                              ("torchvision/regnet_x_800mf.arch", 3)])
+def test_deep_nets_at_full_depth_wrap_into_columns(spec, min_columns):
+    """Residual units, dense blocks and layer-scale parameters do not stop the wrapping: a cut
+    goes where one tensor crosses (a unit's input feeding its first layer and its shortcut)."""
+    d, cols = _snake(spec)
+    assert cols is not None
+    n = max(cols.column.values()) + 1
+    assert n >= min_columns
+    # the columns follow the data flow, and no block that fits in a column is cut
+    for e in d.edges:
+        assert cols.column[e.tail] <= cols.column[e.head] <= cols.column[e.tail] + 1
+    # one tensor crosses each cut
+    for k in range(n - 1):
+        tails = {e.tail for e in d.edges if cols.column[e.tail] == k and cols.column[e.head] == k + 1}
+        assert len(tails) == 1, (k, tails)
+    dot = Dot(diagram.to_dot(d))
+    # a cluster over several columns is one box per column, its later pieces say "(continued)"
+    pieces = [c for c in dot.clusters if "#" in c]
+    assert pieces
+    for c in pieces:
+        first = min((p for p in dot.clusters if _scope_of(p) == _scope_of(c)), key=lambda p: int(p.split("#")[1]))
+        assert ("(continued)" in dot.clusters[c]["label"]) == (c != first)
+    for node, path in dot.node_piece.items():  # every node of a piece is in that piece's column
+        for p in path:
+            if "#" in p and node in cols.column:
+                assert cols.column[node] == int(p.split("#")[1])
+
+
+def _pdf_page(data: bytes) -> tuple[float, float]:
+    x0, y0, x1, y1 = map(float, re.search(rb"/MediaBox \[\s*([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)", data).groups())
+    return x1 - x0, y1 - y0
+
+
+def test_resnet152_at_full_depth_is_page_shaped_columns(tmp_path):
+    """Not a 32,767-pixel strip scaled down: the drawing's sides stay below Graphviz's bitmap
+    limit (32,767 px at 96 dpi) and PDF's page limit (200 in), and it is page-shaped, its
+    columns side by side from left to right."""
+    needs_dot()
+    out = tmp_path / "r.svg"
+    proc = cli("draw", SPECS / "resnet152.arch", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == b""  # nothing scaled, nothing tangled
+    root = ET.fromstring(out.read_bytes())
+    w, h = (float(root.get(k).removesuffix("pt")) for k in ("width", "height"))
+    assert max(w, h) < 14400 and 1.0 < h / w < 2.2, (w, h)
+    spans = _column_spans("resnet152.arch", None, out.read_bytes())
+    assert len(spans) >= 6
+    assert all(a[1] < b[0] for a, b in zip(spans, spans[1:])), spans  # left to right, apart
+    pdf = tmp_path / "r.pdf"
+    proc = cli("draw", SPECS / "resnet152.arch", "-o", pdf)
+    assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
+    pw, ph = _pdf_page(pdf.read_bytes())
+    assert max(pw, ph) < 14400 and 1.0 < ph / pw < 2.2
+
+
+def test_graphviz_warnings_reach_the_user(monkeypatch, tmp_path, capsys):
+    """dot's stderr is not swallowed: a bitmap too large for Graphviz is scaled down, and says so."""
+    needs_dot()
+    from archc.cli import main
+    huge = 'digraph "big" { a [width=600, height=1, label="wide"]; }\n'
+    with pytest.warns(diagram.GraphvizWarning, match="too large for cairo-renderer bitmaps"):
+        assert diagram.render(huge, "png").startswith(b"\x89PNG")
+    monkeypatch.setattr(diagram, "render_dot", lambda model, depth=None, rankdir="TB": huge)
+    assert main(["draw", str(SPECS / "lenet5.arch"), "-o", str(tmp_path / "b.png")]) == 0
+    err = capsys.readouterr().err
+    assert "archc: warning: Graphviz: graph is too large for cairo-renderer bitmaps. Scaling by" in err
+    assert (tmp_path / "b.png").read_bytes().startswith(b"\x89PNG")
+    # a failure of dot is one error, and no file
+    monkeypatch.setattr(diagram, "render_dot", lambda model, depth=None, rankdir="TB": "digraph { a -> }\n")
+    assert main(["draw", str(SPECS / "lenet5.arch"), "-o", str(tmp_path / "c.svg")]) == 1
+    err = capsys.readouterr().err
+    assert "Graphviz's dot failed to render the diagram: " in err and "syntax error" in err
+    assert "Traceback" not in err and not (tmp_path / "c.svg").exists()
+
+
+def _column_spans(spec: str, depth, svg: bytes) -> list[tuple[float, float]]:
+    d = diagram.build(load(spec), depth)
+    cols = diagram._columns(d)
+    nodes, _, _ = _svg_items(svg)
+    xs: dict[int, list[float]] = {}
+    for node_id, g in nodes.items():
+        if node_id in cols.column:
+            xs.setdefault(cols.column[node_id], []).append(_center(g)[0])
+    return [(min(v), max(v)) for _, v in sorted(xs.items())]
+
+
+@pytest.mark.parametrize("spec,depth", [("resnet18.arch", None), ("resnet101.arch", None),
+                                        ("torchvision/inception_v3.arch", None), ("googlenet.arch", 1),
+                                        ("torchvision/mobilenet_v3_large.arch", None)])
+def test_columns_read_left_to_right(spec, depth):
+    """dot's crossing minimisation alone may swap columns (both orders cross as little) or
+    mirror the whole snake: anchors chained above the columns keep them in reading order."""
+    needs_dot()
+    text = diagram.render_dot(load(spec), depth)
+    dot = Dot(text)
+    anchors = [n for n, a in dot.nodes.items() if a["class"] == "anchor"]
+    assert dot.same_rank == [anchors] and len(anchors) >= 2
+    proc = subprocess.run(["dot", "-Tsvg"], input=text.encode(), capture_output=True)
+    assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
+    spans = _column_spans(spec, depth, proc.stdout)
+    assert len(spans) == len(anchors)
+    assert all(a[1] < b[0] for a, b in zip(spans, spans[1:])), spans

@@ -369,7 +369,7 @@ def test_printer_layout():
     yml = to_yaml(spec)
     assert "    params: {out: null, stride: 1}\n" in yml
     assert "\n        - relu\n" in yml
-    assert "  l1: [h, {repeat: [2, {BasicBlock: 16}], name: layer1}]\n" in yml
+    assert "  l1: [h, {repeat: [2, {BasicBlock: 16}], name: layer1}]  # the loop index is `i`\n" in yml
 
 
 def test_yaml_printer_quotes_what_yaml_would_misread():

@@ -436,7 +436,8 @@ def test_generated_code_shares_classes_by_structure():
     assert "class BasicBlockWithDownsample(nn.Module):" in source
     assert "def __init__(self, planes):" in source  # the block parameter, where it lines up
     assert "self.layer1 = nn.Sequential(BasicBlock(64), BasicBlock(64))" in source
-    assert "nn.Sequential(BasicBlockWithDownsample(128, 256), BasicBlock(256))" in source
+    assert "def __init__(self, in_channels, planes, stride):" in source  # stride: the block's
+    assert "BasicBlockWithDownsample(128, 256, 2), BasicBlock(256)" in source
     assert "        y = self.conv1(x)  # [N, planes, H/2, W/2]" in source
     assert "        logits = self.fc(logits)  # [N, 1000]" in source
     assert max(len(line.split("  #")[0]) for line in source.splitlines()) <= 88

@@ -102,19 +102,105 @@ def test_distributed_data_parallel_on_two_cpu_processes(tmp_path):
     assert not torch.equal(ranks[0]["head.weight"], initial["head.weight"])
 
 
-def test_onnx_export_passes_the_checker(tmp_path):
+def test_onnx_export_passes_the_checker_quietly(tmp_path):
     onnx = pytest.importorskip("onnx")
     pytest.importorskip("onnxscript")
     target = tmp_path / "two_heads.onnx"
     proc = cli("export", TWO_HEADS, "--onnx", target, "--input-size", "H=20", "--input-size", "W=24")
     assert proc.returncode == 0, proc.stderr
-    assert "N=1, H=20, W=24" in proc.stdout
+    # torch's chatter ("torchvision is not installed", deprecations, progress lines) stays out
+    assert proc.stderr == "", proc.stderr
+    assert proc.stdout == f"wrote {target} (dynamic: N >= 1; H >= 2; W >= 2; traced at N=2, H=20, W=24)\n"
     graph = onnx.load(str(target))
     onnx.checker.check_model(graph, full_check=True)
     assert [i.name for i in graph.graph.input] == ["image", "meta"]
     assert [o.name for o in graph.graph.output] == ["logits", "mask"]
-    dims = [d.dim_value for d in graph.graph.input[0].type.tensor_type.shape.dim]
-    assert dims == [1, 3, 20, 24]
+    assert _dims(graph.graph.input[0]) == ["N", 3, "H", "W"]
+    assert _dims(graph.graph.input[1]) == ["N", 5]  # one batch for both inputs
+    proc = cli("export", TWO_HEADS, "--onnx", target, "--static")
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert _dims(onnx.load(str(target)).graph.input[0]) == [1, 3, 224, 224]
+
+
+def _dims(value_info) -> list:
+    return [d.dim_param or d.dim_value for d in value_info.type.tensor_type.shape.dim]
+
+
+# The batch, and H with the constraints archc derived (U-Net: H = 16·k; ResNet: any H >= 1),
+# stay dynamic: onnxruntime runs the file at two sizes meeting them, against the module.
+@pytest.mark.parametrize("spec,dims,sizes", [
+    (SPECS / "unet_keras.arch", ["N", 3, "16*H_k", "16*H_k"], [(1, 32), (3, 48)]),
+    (SPECS / "torchvision" / "resnet18.arch", ["N", 3, "H", "H"], [(1, 40), (2, 72)]),
+])
+def test_onnx_file_runs_in_onnxruntime_at_sizes_meeting_the_constraints(tmp_path, spec, dims, sizes):
+    onnx = pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    from archc.lower.export import export_onnx
+    model = archc.load(spec, {"size": "H", "num_classes": 7} if "resnet" in str(spec) else {"size": "H"})
+    module = archc.build(model)
+    target = tmp_path / "m.onnx"
+    result = export_onnx(model, target, module=module)
+    assert set(result.dynamic) == {"N", "H"} and not result.fixed
+    assert module.training  # given back as it was
+    graph = onnx.load(str(target))
+    assert _dims(graph.graph.input[0]) == dims
+    session = ort.InferenceSession(str(target), providers=["CPUExecutionProvider"])
+    module.eval()
+    for n, h in sizes:
+        assert model.graph.assumptions.satisfied_by({"N": n, "H": h})
+        x = torch.randn(n, 3, h, h)
+        (got,) = session.run(None, {"x": x.numpy()})
+        with torch.no_grad():
+            want = module(x)
+        assert got.shape == tuple(want.shape) and got.shape[0] == n
+        torch.testing.assert_close(torch.from_numpy(got), want, rtol=1e-4, atol=1e-4)
+
+
+def test_dims_from_the_constraints():
+    from archc.lower.export import DynamicSize, dynamic_plan
+    plan = dynamic_plan(archc.load(SPECS / "unet_keras.arch", {"size": "H"}))
+    assert plan.sizes == {"N": DynamicSize("N", 1, 0, 1), "H": DynamicSize("H", 16, 0, 1)}
+    assert plan.sizes["H"].describe() == "H = 16·H_k, H_k >= 1"
+    h = plan.sizes["H"].dim()  # 16 * Dim("H_k", min=1), a derived Dim
+    assert h.root.__name__ == "H_k" and h.root.min == 1
+    model = archc.loads("input x: [N, 3, H, W]\noutput y = x -> conv2d(4, 3, stride=2) -> conv2d(4, 3)\n")
+    plan = dynamic_plan(model)
+    assert plan.sizes["H"] == DynamicSize("H", 1, 0, model.graph.assumptions.lower_bounds["H"].value)
+    assert plan.sizes["H"].dim().min == plan.sizes["H"].k_min >= 5
+
+
+def test_missing_onnx_is_an_install_hint(monkeypatch, tmp_path, capsys):
+    from archc.cli import main
+    from archc.lower.export import ExportError, export_onnx
+    monkeypatch.setitem(sys.modules, "onnxscript", None)  # `import onnxscript` fails as if not installed
+    target = tmp_path / "l.onnx"
+    assert main(["export", str(SPECS / "lenet5.arch"), "--onnx", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert "ONNX export needs onnxscript, which is not installed" in err
+    assert "pip install 'archc[onnx]'" in err and "Traceback" not in err
+    assert not target.exists()
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    with pytest.raises(ExportError, match="needs onnx and onnxscript") as caught:
+        export_onnx(archc.load(SPECS / "lenet5.arch"), target)
+    assert "archc[onnx]" in caught.value.hint and not target.exists()
+
+
+def test_quiet_torch_drops_chatter_not_problems(capsys, caplog):
+    import logging
+    from archc.lower.export import quiet_torch
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        with quiet_torch():
+            warnings.warn("`isinstance(treespec, LeafSpec)` is deprecated", FutureWarning)
+            warnings.warn("old", DeprecationWarning)
+            logging.getLogger("torch.onnx._internal.exporter._registration").warning(
+                "torchvision is not installed. Skipping torchvision::nms")
+            print("[torch.onnx] Run decompositions... ✅")
+            warnings.warn("a real problem", UserWarning)
+            logging.getLogger("torch.onnx._internal.exporter._registration").error("a real failure")
+    assert [str(w.message) for w in said] == ["a real problem"]
+    assert capsys.readouterr().out == ""
+    assert [r.getMessage() for r in caplog.records] == ["a real failure"]
 
 
 def test_export_rejects_sizes_that_break_the_constraints(tmp_path):

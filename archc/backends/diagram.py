@@ -17,10 +17,14 @@ What is drawn
   coarser one) are laid out as a U: one row per resolution level, so the encoder goes down, the
   decoder comes back up and the skips run straight across. `rankdir` is the reading direction:
   LR draws the U upright (encoder on the left), TB draws it on its side (encoder on top).
-- Long chains are wrapped into columns (TB) or rows (LR) so that deep networks fit on a page.
+- Long chains are wrapped into columns (TB) or rows (LR) so that deep networks fit on a page:
+  a snake whose columns alternate direction, cut where one tensor crosses (a residual unit's
+  input, with its shortcut), between the units of a repeat or stage, never inside a block that
+  fits in a column; a cluster running over several columns is one box per column.
 
-The DOT text is emitted here, deterministically (the same model gives byte-identical DOT); the
-`graphviz` package is used only to run `dot`, and is imported only when rendering.
+The DOT text is emitted here, deterministically (the same model gives byte-identical DOT);
+Graphviz's `dot` program renders it, and what dot says on stderr (e.g. that a bitmap was scaled
+down) reaches the user as a `GraphvizWarning`.
 """
 from __future__ import annotations
 
@@ -28,6 +32,8 @@ import html
 import math
 import re
 import shutil
+import subprocess
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
@@ -427,24 +433,42 @@ def _legend(d: Diagram) -> "Html":
 @dataclass
 class Columns:
     """A long network wrapped as a snake: column k runs forward for even k, backward for odd k,
-    and the single tensor crossing each cut runs straight across to the next column."""
+    and the one tensor crossing each cut runs straight across to the next column."""
     column: dict[str, int]
-    across: set[tuple[str, str]]  # the edge that joins column k to k+1 (drawn flat)
+    across: set[tuple[str, str]]  # edges joining column k to k+1 at the cut: drawn flat
+    main: set[tuple[str, str]]  # the one of them per cut that pulls the columns level
 
 
-def _columns(d: Diagram, page_ratio: float = 1.3) -> Columns | None:
+# a node is about 2.4 in wide and a rank about 0.75 in tall (label, shape and spacing)
+NODE_WIDTH_IN, RANK_HEIGHT_IN = 2.4, 0.75
+
+
+def _columns(d: Diagram, page_ratio: float = 1.1) -> Columns | None:
+    """Where to cut a long chain into columns so that the drawing is about `page_ratio` times
+    as tall as wide. A cut goes between two ranks crossed by one tensor only (which may feed
+    several layers: a residual unit's input feeds its first convolution and its shortcut), so
+    no skip connection is cut but the one that starts at the cut; it goes through repeats,
+    sequentials and blocks too tall for one column, never through a block that fits."""
     order, succ, pred = _topo(d.nodes, d.edges)
     rank: dict[str, int] = {}
     for n in order:
         rank[n] = max((rank[p] + 1 for p in pred[n]), default=0)
+    for n in order:  # a source other than an input (a learned parameter) sits by its consumer
+        if not pred[n] and succ[n] and d.nodes[n].kind != "input":
+            rank[n] = max(0, min(rank[s] for s in succ[n]) - 1)
     total = max(rank.values(), default=0) + 1
     if total < WRAP_MIN_RANKS or d.u_layout:
         return None
-    # a node is about 2.4 in wide and a rank about 0.75 in tall: columns for a page-shaped drawing
-    columns = max(1, round(math.sqrt(total * 0.75 / (2.4 * page_ratio))))
+    # how wide a column is: side branches (a projection shortcut) and the skip edges routed
+    # beside the chain widen it
+    per_rank: dict[int, int] = {}
+    for n in d.nodes:
+        per_rank[rank[n]] = per_rank.get(rank[n], 0) + 1
+    skips = sum(1 for e in d.edges if e.skip)
+    width = NODE_WIDTH_IN * (sum(per_rank.values()) / total + min(1.0, skips / max(1, total / 8)) * 0.5)
+    columns = max(1, round(math.sqrt(total * RANK_HEIGHT_IN / (width * page_ratio))))
     if columns < 2:
         return None
-    # boundaries r|r+1 crossed by one edge only (never cut through a skip connection)
     crossing: dict[int, list[tuple[str, str]]] = {}
     for e in d.edges:
         for r in range(rank[e.tail], rank[e.head]):
@@ -455,36 +479,45 @@ def _columns(d: Diagram, page_ratio: float = 1.3) -> Columns | None:
         for k in range(1, len(node.cluster) + 1):
             lo_hi = span.setdefault(node.cluster[:k], [rank[n], rank[n]])
             lo_hi[0], lo_hi[1] = min(lo_hi[0], rank[n]), max(lo_hi[1], rank[n])
+    cut_through: dict[int, list[tuple[str, ...]]] = {}  # boundary -> clusters on both sides
+    for path, (lo, hi) in span.items():
+        for r in range(lo, hi):
+            cut_through.setdefault(r, []).append(path)
 
-    def splittable(tail: str, head: str) -> bool:
-        """Between top-level items; inside a cluster only between two of its own nodes (dot
-        tangles columns of nested clusters), and only in a repeat or sequential or a block too
-        tall for one column anyway, never inside a block that fits."""
-        lcc = _common_cluster(d, tail, head)
-        if not lcc:
-            return True
-        if d.nodes[tail].cluster != lcc or d.nodes[head].cluster != lcc:
-            return False
-        return d.cluster_kinds.get(lcc) in ("repeat", "sequential") or span[lcc][1] - span[lcc][0] + 1 > height
+    def splittable(r: int) -> bool:
+        return all(d.cluster_kinds.get(c) in ("repeat", "sequential") or span[c][1] - span[c][0] + 1 > height
+                   for c in cut_through.get(r, ()))
 
-    cands: dict[int, int] = {}  # boundary -> preference (2: top level, 1: inside a cluster)
+    # boundary -> preference: the fewer clusters cut the better (between stages rather than
+    # inside one), then one layer on each side rather than a fan-out into branches
+    cands: dict[int, tuple[int, int]] = {}
     for r, pairs in crossing.items():
-        if len(pairs) == 1 and splittable(*pairs[0]):
-            cands[r] = 2 if not _common_cluster(d, *pairs[0]) else 1
+        if len({t for t, _ in pairs}) == 1 and splittable(r):
+            fan_out = sum(1 for _, h in pairs if rank[h] == r + 1) > 1
+            cands[r] = (-len(cut_through.get(r, ())), -fan_out)
     cuts: list[int] = []
     start = 0
     while total - start > height * 1.2:
         target = start + height - 1
         window = [r for r in cands if start + height * 0.6 <= r + 1 <= start + height * 1.3]
-        if not window:
-            break
+        if not window:  # a long block that cannot be cut: the nearest place after it
+            window = sorted((r for r in cands if r + 1 > start + height * 0.6), key=lambda r: abs(r - target))[:1]
+            if not window or total - window[0] - 1 < height * 0.3:
+                break
         best = max(window, key=lambda r: (cands[r], -abs(r - target), -r))
         cuts.append(best)
         start = best + 1
     if not cuts:
         return None
     column = {n: sum(1 for c in cuts if rank[n] > c) for n in d.nodes}
-    return Columns(column, {crossing[c][0] for c in cuts})
+    across: set[tuple[str, str]] = set()
+    main: set[tuple[str, str]] = set()
+    for c in cuts:
+        flat = sorted((p for p in crossing[c] if rank[p[1]] == c + 1),
+                      key=lambda p: (d.nodes[p[1]].kind == "output", order.index(p[1])))
+        across.update(flat)
+        main.add(flat[0])
+    return Columns(column, across, main)
 
 
 def _common_cluster(d: Diagram, tail: str, head: str) -> tuple[str, ...]:
@@ -534,24 +567,74 @@ def to_dot(d: Diagram, rankdir: str = "TB") -> str:
     lines.append("  edge " + _attrs([("fontname", FONT), ("fontsize", "8"), ("fontcolor", LABEL_COLOR),
                                     ("color", EDGE_COLOR), ("arrowsize", "0.6"), ("penwidth", "1")]) + ";")
 
-    def emit(cluster: Cluster, indent: str, depth_: int) -> None:
+    spread: dict[int, list[int]] = {}  # id(cluster) -> the columns its nodes lie in
+
+    def columns_of(item: Cluster | DNode) -> list[int]:
+        if cols is None:
+            return [0]
+        if isinstance(item, DNode):
+            return [cols.column[item.id]]
+        if id(item) not in spread:
+            spread[id(item)] = sorted({c for i in item.items for c in columns_of(i)})
+        return spread[id(item)]
+
+    def emit(cluster: Cluster, indent: str, depth_: int, column: int | None = None) -> None:
         for item in cluster.items:
+            if column is not None and column not in columns_of(item):
+                continue
             if isinstance(item, Cluster):
-                lines.append(f"{indent}subgraph {_q('cluster_' + '.'.join(item.path))} {{")
-                lines.append(indent + "  graph " + _attrs([
-                    ("label", Html(item.label)), ("tooltip", item.tooltip),
-                    ("id", "cluster:" + ".".join(item.path)), ("class", d.cluster_kinds.get(item.path, "block")),
-                    ("style", "rounded,filled"), ("fillcolor", CLUSTER_FILLS[depth_ % 2]),
-                    ("color", "#9A9A9A"), ("fontsize", "11"), ("labeljust", "l"), ("margin", "8")]) + ";")
-                emit(item, indent + "  ", depth_ + 1)
-                lines.append(f"{indent}}}")
+                # a cluster running over several columns is one box per column (dot's clusters
+                # are rectangles: one box over two columns would cover what lies between)
+                whole = columns_of(item)
+                spans = whole if column is None else [column]
+                for col in spans:
+                    part = "" if len(whole) == 1 else f"#{col}"
+                    label = item.label if col == whole[0] else item.label + " " + _small("(continued)", "#555555")
+                    lines.append(f"{indent}subgraph {_q('cluster_' + '.'.join(item.path) + part)} {{")
+                    lines.append(indent + "  graph " + _attrs([
+                        ("label", Html(label)), ("tooltip", item.tooltip),
+                        ("id", "cluster:" + ".".join(item.path) + part),
+                        ("class", d.cluster_kinds.get(item.path, "block")),
+                        ("style", "rounded,filled"), ("fillcolor", CLUSTER_FILLS[depth_ % 2]),
+                        ("color", "#9A9A9A"), ("fontsize", "11"), ("labeljust", "l"), ("margin", "8")]) + ";")
+                    emit(item, indent + "  ", depth_ + 1, col if len(whole) > 1 else column)
+                    lines.append(f"{indent}}}")
             else:
                 n: DNode = item
                 lines.append(f"{indent}{_q(n.id)} " + _attrs([
                     ("id", n.id), ("class", n.klass), ("label", Html(n.label)), ("tooltip", n.tooltip),
                     *_node_style(n)]) + ";")
 
-    emit(d.root, "  ", 0)
+    if cols is None:
+        emit(d.root, "  ", 0)
+    else:
+        # each column an invisible cluster, in reading order: dot keeps them side by side
+        n_cols = max(cols.column.values()) + 1
+        for k in range(n_cols):
+            lines.append(f"  subgraph {_q(f'cluster_column:{k}')} {{")
+            lines.append("    graph " + _attrs([("id", f"column:{k}"), ("class", "column"), ("label", ""),
+                                                ("peripheries", "0"), ("margin", "4")]) + ";")
+            emit(d.root, "    ", 0, k)
+            lines.append("  }")
+        # mincross alone may swap two columns (both orders cross as little): an invisible anchor
+        # above each column, the anchors on one rank chained left to right, each tied to the top
+        # of its column, makes any other order cost crossings
+        order = {n: i for i, n in enumerate(_topo(d.nodes, d.edges)[0])}
+        tops = {}
+        for n, k in cols.column.items():
+            if k not in tops or (order[n] > order[tops[k]] if k % 2 else order[n] < order[tops[k]]):
+                tops[k] = n
+        for k in range(n_cols):
+            lines.append(f"  {_q(f'anchor:{k}')} " + _attrs([
+                ("id", f"anchor:{k}"), ("class", "anchor"), ("shape", "point"), ("style", "invis"),
+                ("width", "0.01"), ("label", "")]) + ";")
+        lines.append("  { rank=same; " + " ".join(_q(f"anchor:{k}") + ";" for k in range(n_cols)) + " }")
+        for k in range(n_cols):
+            if k + 1 < n_cols:
+                lines.append(f"  {_q(f'anchor:{k}')} -> {_q(f'anchor:{k + 1}')} " + _attrs([
+                    ("id", f"order:{k}"), ("class", "order"), ("style", "invis"), ("weight", "10")]) + ";")
+            lines.append(f"  {_q(f'anchor:{k}')} -> {_q(tops[k])} " + _attrs([
+                ("id", f"order:{k}:top"), ("class", "order"), ("style", "invis"), ("weight", "10")]) + ";")
 
     junctions: list[str] = []
     for e in d.edges:
@@ -570,8 +653,8 @@ def to_dot(d: Diagram, rankdir: str = "TB") -> str:
         elif cols is not None:
             pair = (e.tail, e.head)
             if pair in cols.across:
-                attrs += [("weight", "10"), ("minlen", "0")]
-            elif cols.column[e.tail] % 2:  # a column running backward
+                attrs += [("weight", "10" if pair in cols.main else "1"), ("minlen", "0")]
+            elif cols.column[e.head] % 2:  # into a column running backward
                 tail, head = head, tail
                 attrs.append(("dir", "back"))
         if e.skip:
@@ -620,27 +703,43 @@ def require_dot(format: str) -> None:
                            hint=INSTALL_HINT)
 
 
+class GraphvizWarning(UserWarning):
+    """Something Graphviz's `dot` said while rendering, e.g. that a drawing too large for a
+    bitmap was scaled down: issued with `warnings.warn`; `archc draw` prints it."""
+
+
+def _dot_messages(stderr: bytes) -> list[str]:
+    """dot's messages, one per line, without its `Warning: ` / `dot: ` prefixes."""
+    out = []
+    for line in stderr.decode(errors="replace").splitlines():
+        line = re.sub(r"^(?:Warning|dot|Error):\s*", "", line.strip())
+        if line and line not in out:
+            out.append(line)
+    return out
+
+
 def render(dot_text: str, format: str) -> bytes:
-    """DOT text → SVG/PNG/PDF bytes through Graphviz's `dot` (`format` "dot" returns the text)."""
+    """DOT text → SVG/PNG/PDF bytes through Graphviz's `dot` (`format` "dot" returns the text).
+    What dot says on stderr is not swallowed: each message is a `GraphvizWarning`."""
     if format == "dot":
         return dot_text.encode()
     if format not in FORMATS:
         raise DiagramError(f"unknown diagram format '{format}'", hint=f"choose one of {', '.join(FORMATS)}")
     require_dot(format)
     try:
-        import graphviz
-    except ImportError:  # pragma: no cover - a declared dependency
-        raise DiagramError("rendering needs the `graphviz` Python package",
-                           hint="pip install 'graphviz>=0.20'") from None
-    try:
-        return graphviz.pipe("dot", format, dot_text.encode(), quiet=True)
-    except graphviz.ExecutableNotFound:
+        proc = subprocess.run([find_dot() or "dot", f"-T{format}"], input=dot_text.encode(),
+                              capture_output=True, check=False)
+    except FileNotFoundError:
         raise DiagramError(f"rendering {format.upper()} needs Graphviz's `dot` program, which is not on PATH",
                            hint=INSTALL_HINT) from None
-    except graphviz.CalledProcessError as e:
-        err = (e.stderr or b"").decode(errors="replace").strip() if isinstance(e.stderr, bytes) else str(e.stderr or "")
-        raise DiagramError(f"Graphviz's dot failed to render the diagram: {err or e}",
-                           hint="write .dot instead and report this as a bug") from None
+    messages = _dot_messages(proc.stderr)
+    if proc.returncode != 0 or not proc.stdout:
+        raise DiagramError("Graphviz's dot failed to render the diagram: " +
+                           ("; ".join(messages) or f"exit status {proc.returncode}"),
+                           hint="write .dot instead and report this as a bug")
+    for message in messages:
+        warnings.warn(GraphvizWarning(f"Graphviz: {message}"), stacklevel=2)
+    return proc.stdout
 
 
 def format_for(path: str | None, explicit: str | None) -> str:

@@ -2,6 +2,15 @@
 
 Rows follow the block hierarchy: a block, repeat or sequential is one row with its totals,
 followed by its children, indented; `depth` collapses everything nested deeper.
+
+"Connected to" names a row's inputs when they are not simply the row above (as Keras' column
+does, without repeating the obvious chain): a residual add shows its two inputs, a block's
+projection shortcut shows where it branches off. Names inside a block are relative to it (`bn3`,
+`downsample` inside `layer1.0`), and a tensor that a block or stage returns is named by that
+block (`layer1.0`, `layer1`), so the column stays short in ResNet-152 and the torchvision zoo.
+
+A symbolic MACs count (sizes such as H, W) is shown by its leading term, `≈ 2.35 K·H·W`; with
+`at` ({"H": 224, "W": 224}) MACs and shapes are shown exactly at those sizes.
 """
 from __future__ import annotations
 
@@ -30,6 +39,7 @@ class Row:
     field: str
     jump: str
     is_scope: bool
+    connected: str = ""  # inputs other than the row above ("" when it is just the row above)
 
 
 def items_in(graph: "Graph", path: tuple[str, ...]) -> list[Any]:
@@ -47,8 +57,15 @@ def items_in(graph: "Graph", path: tuple[str, ...]) -> list[Any]:
     return out
 
 
-def rows(model: "Model", depth: int | None = None) -> Iterator[Row]:
+def rows(model: "Model", depth: int | None = None, at: dict[str, int] | None = None) -> Iterator[Row]:
     graph, metrics = model.graph, model.metrics
+    show = _at_view(at)
+    current: list[str | None] = [None]  # the tensor a row without "connected to" reads
+
+    def connected(inputs: list[str], container: tuple[str, ...]) -> str:
+        if len(inputs) == 1 and inputs[0] == current[0]:
+            return ""
+        return ", ".join(_ref(graph, i, container, depth) for i in inputs)
 
     def walk(path: tuple[str, ...], level: int) -> Iterator[Row]:
         for item in items_in(graph, path):
@@ -60,24 +77,96 @@ def rows(model: "Model", depth: int | None = None) -> Iterator[Row]:
                 else:
                     label = node.op.label(node.attrs)
                     kind = node.op.title + (f" {label}" if label else "") + (" (frozen)" if node.frozen else "")
-                yield Row(level, node.id, kind, fmt_shape(node.shape), m.param_count, m.macs,
-                          m.field.text() if m.field else "-", m.field.jump_text() if m.field else "-", False)
+                link = connected(node.inputs, path)
+                current[0] = node.id
+                yield Row(level, node.id, kind, fmt_shape(show(node.shape)), m.param_count, show(m.macs),
+                          m.field.text() if m.field else "-", m.field.jump_text() if m.field else "-", False,
+                          link)
             else:
                 scope: Scope = item
                 totals = metrics.scope_totals(graph, scope)
-                out_shapes = ", ".join(fmt_shape(graph.node(o).shape) for o in scope.outputs)
+                out_shapes = ", ".join(fmt_shape(show(graph.node(o).shape)) for o in scope.outputs)
                 kind = scope.type_name + (f" ×{scope.args['count']}" if scope.kind == "repeat" else "")
                 if totals.frozen and totals.frozen == totals.params:
                     kind += " (frozen)"
                 last = graph.node(scope.outputs[0]) if scope.outputs else None
                 m = metrics.layers[last.id] if last else None
-                yield Row(level, scope.id, kind, out_shapes, totals.params, totals.macs,
+                link = connected(scope.inputs, path)
+                expanded = depth is None or level < depth
+                yield Row(level, scope.id, kind, out_shapes, totals.params, show(totals.macs),
                           m.field.text() if m and m.field else "-",
-                          m.field.jump_text() if m and m.field else "-", True)
-                if depth is None or level < depth:
+                          m.field.jump_text() if m and m.field else "-", True, link)
+                if expanded:  # its first child reads what the scope reads
+                    current[0] = scope.inputs[0] if len(scope.inputs) == 1 else None
                     yield from walk(scope.path, level + 1)
+                else:
+                    current[0] = scope.outputs[0] if len(scope.outputs) == 1 else None
 
     yield from walk((), 0)
+
+
+def _ref(graph: "Graph", node_id: str, container: tuple[str, ...], depth: int | None) -> str:
+    """How a row inside `container` names the tensor `node_id`: the row that shows it (its block,
+    when `depth` hides it), or the block or stage that returns it when the row is outside that
+    block; relative to `container` when inside it."""
+    scope = graph.node(node_id).scope
+    name: tuple[str, ...] = tuple(node_id.split("."))
+    if depth is not None and len(scope) > depth:
+        name = scope[:depth + 1]  # the collapsed row that holds it
+    for k in range(1, len(scope) + 1):
+        path = scope[:k]
+        if container[:k] == path:
+            continue  # the row is inside this scope too
+        outer = graph.scopes.get(path)
+        if outer is not None and node_id in outer.outputs:
+            name = path  # what the block or stage returns: named by the block
+        break
+    inside = len(name) > len(container) and name[:len(container)] == container
+    return ".".join(name[len(container):] if inside else name)  # relative only within the row's block
+
+
+def _at_view(at: dict[str, int] | None):
+    """A size as the summary shows it: at the sizes `at` gives (exactly), else as it is."""
+    if not at:
+        return lambda d: d
+
+    def show(d: Any) -> Any:
+        if isinstance(d, sy.Expr):
+            return d.subs(at)
+        if isinstance(d, (tuple, list)):
+            return type(d)(show(x) for x in d)
+        return d
+    return show
+
+
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def leading_text(d: sy.Dim, unit: str = "") -> str:
+    """A symbolic count by its leading term, `≈ 2.35 K·H·W` (`unit`: " bytes" and so on); an int
+    as `human` writes it."""
+    if isinstance(d, int):
+        return human(d, unit.strip())
+    terms = sy.leading_terms(d)
+    if all(not mono for _, mono in terms):  # no growth to speak of: the exact expression
+        return sy.to_str(d) + unit
+    parts = []
+    for coef, mono in terms:
+        symbols = "·".join(s + (str(e).translate(_SUPERSCRIPT) if e > 1 else "") for s, e in mono)
+        mag = abs(coef)
+        number = "" if mag == 1 else _number(mag) + "·"
+        sign = "-" if coef < 0 else "+"
+        parts.append((sign, number + symbols))
+    text = ("-" if parts[0][0] == "-" else "") + parts[0][1]
+    text += "".join(f" {sign} {body}" for sign, body in parts[1:])
+    return f"≈ {text}{unit}"
+
+
+def _number(x: float) -> str:
+    for factor, suffix in ((10**12, " T"), (10**9, " G"), (10**6, " M"), (10**3, " K")):
+        if x >= factor:
+            return f"{x / factor:.2f}{suffix}"
+    return f"{x:.0f}" if x == int(x) else f"{x:.3g}"
 
 
 def human(n: sy.Dim, unit: str = "") -> str:
@@ -91,28 +180,68 @@ def human(n: sy.Dim, unit: str = "") -> str:
 
 def human_bytes(n: sy.Dim) -> str:
     if not isinstance(n, int):
-        return f"{sy.to_str(n)} bytes"
+        return leading_text(n, " bytes")
     for factor, suffix in ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
         if n >= factor:
             return f"{n / factor:.2f} {suffix}"
     return f"{n} bytes"
 
 
-def footer(model: "Model") -> list[tuple[str, str]]:
+def check_at(model: "Model", at: dict[str, int] | None) -> dict[str, int] | None:
+    """The sizes of `summary --at`, checked: symbols of this model's inputs, positive, meeting
+    the input size constraints. Raises SpecError (a message in the spec's terms)."""
+    if not at:
+        return None
+    from archc.errors import SpecError
+    symbols: set[str] = set()
+    for node_id in model.graph.inputs.values():
+        for d in model.graph.node(node_id).shape:
+            if isinstance(d, sy.Expr):
+                symbols |= d.free_symbols()
+    symbols.discard("N")  # the batch: MACs and memory are per sample
+    for name, value in at.items():
+        if name not in symbols:
+            from archc.errors import did_you_mean
+            known = f"its symbolic sizes are {', '.join(sorted(symbols))}" if symbols else \
+                "every input size is concrete"
+            raise SpecError(f"--at {name}={value}: '{name}' is not a symbolic input size of {model.name} ({known})",
+                            hint=did_you_mean(name, symbols) or "a model parameter set to a name is a symbolic "
+                            "size: e.g. -D size=H --at H=224")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SpecError(f"--at {name}={value}: a size is a positive integer")
+    assumptions = model.graph.inference_assumptions or model.graph.assumptions
+    if not assumptions.satisfied_by(at):
+        given = ", ".join(f"{k}={v}" for k, v in at.items())
+        raise SpecError(f"--at {given} does not meet the input size constraints: {', '.join(model.constraints)}",
+                        hint=", ".join(f"e.g. {k}={assumptions.example(k, v)}" for k, v in at.items()))
+    return dict(at)
+
+
+def footer(model: "Model", at: dict[str, int] | None = None) -> list[tuple[str, str]]:
     t = model.metrics.totals
+    show = _at_view(at)
     lines = [("Total params", f"{t.params:,} ({human_bytes(t.params * 4)})"),
              ("Trainable params", f"{t.trainable:,}"),
              ("Frozen params", f"{t.frozen:,}")]
     if t.buffers:
         lines.append(("Buffers (running statistics)", f"{t.buffers:,}"))
-    lines.append(("MACs per sample", human(t.macs) if isinstance(t.macs, int) else sy.to_str(t.macs)))
-    lines.append(("Activation memory per sample (float32)", human_bytes(t.activation_bytes)))
+    macs = show(t.macs)
+    if not isinstance(macs, int):
+        assumptions = model.graph.inference_assumptions or model.graph.assumptions
+        example = " ".join(f"--at {s}={assumptions.example(s, 224)}" for s in sorted(macs.free_symbols()))
+        lines.append(("MACs per sample", f"{leading_text(macs)} (the leading term; {example} gives the "
+                                         "exact count at a size)"))
+    else:
+        lines.append(("MACs per sample", human(macs)))
+    lines.append(("Activation memory per sample (float32)", human_bytes(show(t.activation_bytes))))
     for name, node_id in model.graph.inputs.items():
-        lines.append((f"Input {name}", fmt_shape(model.graph.node(node_id).shape)))
+        lines.append((f"Input {name}", fmt_shape(show(model.graph.node(node_id).shape))))
     for name, node_id in model.graph.outputs.items():
         training = " (training)" if name in model.graph.training_outputs else ""
-        lines.append((f"Output {name}{training}", fmt_shape(model.graph.node(node_id).shape)))
+        lines.append((f"Output {name}{training}", fmt_shape(show(model.graph.node(node_id).shape))))
     constraints = model.constraints
+    if at:
+        lines.append(("Evaluated at", ", ".join(f"{k}={v}" for k, v in at.items())))
     if constraints:
         lines.append(("Input size constraints", ", ".join(constraints)))
     if model.graph.training_outputs:
@@ -123,16 +252,17 @@ def footer(model: "Model") -> list[tuple[str, str]]:
     return lines
 
 
-HEADERS = ("Layer", "Type", "Output shape", "Params", "MACs", "RF", "Jump")
+HEADERS = ("Layer", "Type", "Output shape", "Params", "MACs", "RF", "Jump", "Connected to")
+LEGEND = "Connected to: inputs other than the row above; inside a block, names are relative to it."
 
 
 def _cells(row: Row, indent: str) -> list[str]:
     return [indent * row.level + row.id, row.type, row.shape, f"{row.params:,}",
-            human(row.macs) if isinstance(row.macs, int) else sy.to_str(row.macs), row.field, row.jump]
+            leading_text(row.macs), row.field, row.jump, row.connected]
 
 
-def render_text(model: "Model", depth: int | None) -> str:
-    table = [list(HEADERS)] + [_cells(r, "  ") for r in rows(model, depth)]
+def render_text(model: "Model", depth: int | None, at: dict[str, int] | None = None) -> str:
+    table = [list(HEADERS)] + [_cells(r, "  ") for r in rows(model, depth, at)]
     widths = [max(len(r[c]) for r in table) for c in range(len(HEADERS))]
     right = {3, 4, 5, 6}
 
@@ -144,23 +274,28 @@ def render_text(model: "Model", depth: int | None) -> str:
     out = [f'Model: "{model.name}"', rule, line(table[0]), rule]
     out += [line(r) for r in table[1:]]
     out.append(rule)
-    label_width = max(len(k) for k, _ in footer(model))
-    out += [f"{k + ':':<{label_width + 1}} {v}" for k, v in footer(model)]
+    lines = footer(model, at)
+    label_width = max(len(k) for k, _ in lines)
+    out += [f"{k + ':':<{label_width + 1}} {v}" for k, v in lines]
+    out.append(LEGEND)
     return "\n".join(out) + "\n"
 
 
-def render_markdown(model: "Model", depth: int | None) -> str:
+def render_markdown(model: "Model", depth: int | None, at: dict[str, int] | None = None) -> str:
     def esc(s: str) -> str:
         return s.replace("|", "\\|")
 
     out = [f"### {esc(model.name)}", "", "| " + " | ".join(HEADERS) + " |",
-           "|" + "|".join(["---", "---", "---", "---:", "---:", "---:", "---:"]) + "|"]
-    for r in rows(model, depth):
+           "|" + "|".join(["---", "---", "---", "---:", "---:", "---:", "---:", "---"]) + "|"]
+    for r in rows(model, depth, at):
         cells = _cells(r, "")
         cells[0] = "&nbsp;&nbsp;" * r.level + f"`{cells[0]}`"
+        if cells[-1]:
+            cells[-1] = ", ".join(f"`{name}`" for name in cells[-1].split(", "))
         out.append("| " + " | ".join(esc(c) if i else c for i, c in enumerate(cells)) + " |")
     out.append("")
-    out += [f"- **{esc(k)}:** {esc(v)}" for k, v in footer(model)]
+    out += [f"- **{esc(k)}:** {esc(v)}" for k, v in footer(model, at)]
+    out += ["", f"_{LEGEND}_"]
     return "\n".join(out) + "\n"
 
 
@@ -168,8 +303,11 @@ def _dim(d: sy.Dim) -> Any:
     return d if isinstance(d, int) else sy.to_str(d)
 
 
-def to_data(model: "Model") -> dict:
+def to_data(model: "Model", at: dict[str, int] | None = None) -> dict:
+    """Everything, exact: symbolic sizes as expressions. With `at`, each layer, scope and total
+    also gets its values at those sizes under "at"."""
     graph, metrics = model.graph, model.metrics
+    show = _at_view(at)
     layers = []
     for node in graph.layers():
         m = metrics.layers[node.id]
@@ -189,11 +327,16 @@ def to_data(model: "Model") -> dict:
             **({"training_only": True} if node.training_only else {}),
             # a layer written in an imported block library names that file
             **({"file": node.loc.file} if node.loc and node.loc.file != graph.source_file else {}),
+            **({"at": {"output_shape": [_dim(d) for d in show(node.shape)], "macs": _dim(show(m.macs)),
+                       "activation_bytes": _dim(show(m.activation_bytes))}} if at else {}),
         })
-    scopes = [{"id": s.id, "kind": s.kind, "type": s.type_name,
-               "args": {k: _jsonable(v) for k, v in s.args.items()},
-               "outputs": s.outputs, "params": metrics.scope_totals(graph, s).params}
-              for s in graph.scopes.values()]
+    scopes = []
+    for s in graph.scopes.values():
+        totals = metrics.scope_totals(graph, s)
+        scopes.append({"id": s.id, "kind": s.kind, "type": s.type_name,
+                       "args": {k: _jsonable(v) for k, v in s.args.items()},
+                       "inputs": s.inputs, "outputs": s.outputs, "params": totals.params,
+                       "macs": _dim(totals.macs), **({"at": {"macs": _dim(show(totals.macs))}} if at else {})})
     t = metrics.totals
     return {
         "model": model.name, "spec": graph.source_file,
@@ -202,12 +345,17 @@ def to_data(model: "Model") -> dict:
         "outputs": {k: [_dim(d) for d in graph.node(v).shape] for k, v in graph.outputs.items()},
         "totals": {"params": t.params, "trainable": t.trainable, "frozen": t.frozen,
                    "buffers": t.buffers, "macs_per_sample": _dim(t.macs),
-                   "activation_bytes_per_sample": _dim(t.activation_bytes)},
+                   "activation_bytes_per_sample": _dim(t.activation_bytes),
+                   **({"at": {"macs_per_sample": _dim(show(t.macs)),
+                              "activation_bytes_per_sample": _dim(show(t.activation_bytes)),
+                              "conv_linear_macs": _dim(show(model.conv_linear_macs))}} if at else {})},
+        **({"at": dict(at)} if at else {}),
         "constraints": model.constraints,
         "training_outputs": model.graph.training_outputs,
         "training_constraints": model.training_constraints,
         "by_op": [{"op": r.op, "family": r.family, "layers": r.layers, "params": r.params,
-                   "macs": _dim(r.macs)} for r in model.by_op()],
+                   "macs": _dim(r.macs), **({"at": {"macs": _dim(show(r.macs))}} if at else {})}
+                  for r in model.by_op()],
         "conv_linear_macs": _dim(model.conv_linear_macs),
         "layers": layers, "scopes": scopes,
     }
@@ -223,26 +371,24 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-def op_table(model: "Model") -> tuple[list[str], list[list[str]], list[str]]:
+def op_table(model: "Model", at: dict[str, int] | None = None) -> tuple[list[str], list[list[str]], list[str]]:
     """The per-op breakdown: headers, one row per op type, and the conv + linear subtotal row."""
+    show = _at_view(at)
     rows = model.by_op()
-    total = model.metrics.totals.macs
+    total = show(model.metrics.totals.macs)
     body = []
     for r in rows:
-        share = f"{100 * r.macs / total:.1f}%" if isinstance(r.macs, int) and isinstance(total, int) and total else ""
-        body.append([r.op, f"{r.layers:,}", f"{r.params:,}", _macs_text(r.macs), share])
+        macs = show(r.macs)
+        share = f"{100 * macs / total:.1f}%" if isinstance(macs, int) and isinstance(total, int) and total else ""
+        body.append([r.op, f"{r.layers:,}", f"{r.params:,}", leading_text(macs), share])
     quoted = [x for x in rows if x.family in ("conv", "linear")]
     subtotal = ["conv + linear (as torchvision, fvcore, papers)", f"{sum(x.layers for x in quoted):,}",
-                f"{sum(x.params for x in quoted):,}", _macs_text(model.conv_linear_macs), ""]
+                f"{sum(x.params for x in quoted):,}", leading_text(show(model.conv_linear_macs)), ""]
     return ["Op", "Layers", "Params", "MACs", "Share"], body, subtotal
 
 
-def _macs_text(macs: sy.Dim) -> str:
-    return human(macs) if isinstance(macs, int) else sy.to_str(macs)
-
-
-def render_by_op_text(model: "Model") -> str:
-    headers, body, subtotal = op_table(model)
+def render_by_op_text(model: "Model", at: dict[str, int] | None = None) -> str:
+    headers, body, subtotal = op_table(model, at)
     table = [headers, *body, subtotal]
     widths = [max(len(r[c]) for r in table) for c in range(len(headers))]
 
@@ -254,19 +400,23 @@ def render_by_op_text(model: "Model") -> str:
                       line(subtotal)]) + "\n"
 
 
-def render_by_op_markdown(model: "Model") -> str:
-    headers, body, subtotal = op_table(model)
+def render_by_op_markdown(model: "Model", at: dict[str, int] | None = None) -> str:
+    headers, body, subtotal = op_table(model, at)
     out = ["| " + " | ".join(headers) + " |", "|---|---:|---:|---:|---:|"]
     out += ["| " + " | ".join(r) + " |" for r in body]
     out.append("| **" + subtotal[0] + "** | " + " | ".join(subtotal[1:]) + " |")
     return "\n".join(out) + "\n"
 
 
-def render(model: "Model", format: str = "text", depth: int | None = None, by_op: bool = False) -> str:
+def render(model: "Model", format: str = "text", depth: int | None = None, by_op: bool = False,
+           at: dict[str, int] | None = None) -> str:
+    """The summary in `format`; `at` ({"H": 224}) evaluates symbolic sizes (SpecError if a size
+    is not one of the model's or breaks its input size constraints)."""
+    if format not in FORMATS:
+        raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    at = check_at(model, at)
     if format == "json":
-        return json.dumps(to_data(model), indent=2) + "\n"
+        return json.dumps(to_data(model, at), indent=2) + "\n"
     if format == "markdown":
-        return render_markdown(model, depth) + ("\n" + render_by_op_markdown(model) if by_op else "")
-    if format == "text":
-        return render_text(model, depth) + ("\n" + render_by_op_text(model) if by_op else "")
-    raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+        return render_markdown(model, depth, at) + ("\n" + render_by_op_markdown(model, at) if by_op else "")
+    return render_text(model, depth, at) + ("\n" + render_by_op_text(model, at) if by_op else "")

@@ -1,15 +1,20 @@
 """Front ends: `.arch` DSL and YAML spec files -> one `archc.ast.Spec`; printers back to both.
 
-    parse_file(path)            dispatch on the suffix: .arch -> DSL, .yaml/.yml -> YAML
+    parse_file(path, language)  dispatch on the suffix: .arch -> DSL, .yaml/.yml -> YAML (or as told)
+    parse_text(text, language, file)    "arch" or "yaml" text
+    read_source(path)           a spec file's text (errors as SpecErrors)
+    sniff_language(text)        "yaml" or "arch", for text without a file name (stdin)
     parse_dsl(text, file)       the DSL (grammar and precedence: dsl.lark)
     parse_yaml(text, file)      the YAML form (shapes: yaml_loader.py)
     parse_expr(text, file, line, col)   one DSL expression, located at file:line:col
-    to_dsl(spec), to_yaml(spec) canonical text; parsing it gives the same program
+    to_dsl(spec), to_yaml(spec) canonical text, comments kept; parsing it gives the same program
 
+Comments are trivia on the statements (`archc.ast.Comments`, attached by `comments.py`).
 Every user error is raised as `archc.errors.SpecErrors`.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from archc.ast import Spec
@@ -18,22 +23,38 @@ from archc.frontend.dsl import parse_dsl, parse_expr
 from archc.frontend.printer import to_dsl, to_yaml
 from archc.frontend.yaml_loader import parse_yaml
 
-__all__ = ["parse_file", "parse_dsl", "parse_yaml", "parse_expr", "to_dsl", "to_yaml"]
+__all__ = ["parse_file", "parse_text", "parse_dsl", "parse_yaml", "parse_expr", "read_source",
+           "sniff_language", "language_of", "to_dsl", "to_yaml"]
 
 DSL_SUFFIXES = (".arch",)
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
-def parse_file(path: str | Path) -> Spec:
-    """Parse a spec file, choosing the front end by its suffix."""
+def language_of(path: str | Path) -> str | None:
+    """"arch" or "yaml" from a file name's suffix; None when it does not tell."""
+    suffix = Path(path).suffix.lower()
+    return "arch" if suffix in DSL_SUFFIXES else "yaml" if suffix in YAML_SUFFIXES else None
+
+
+def parse_file(path: str | Path, language: str | None = None) -> Spec:
+    """Parse a spec file, choosing the front end by its suffix (or `language`)."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in DSL_SUFFIXES + YAML_SUFFIXES:
+    language = language or language_of(path)
+    if language is None:
         raise SpecErrors([SpecError(
             f"cannot tell the language of '{path}' from its suffix '{path.suffix}'", None,
-            "name DSL specs '*.arch' and YAML specs '*.yaml' or '*.yml'")])
+            "name DSL specs '*.arch' and YAML specs '*.yaml' or '*.yml' (or pass --lang)")])
+    return parse_text(read_source(path), language, str(path))
+
+
+def parse_text(text: str, language: str, file: str = "<string>") -> Spec:
+    return parse_yaml(text, file) if language == "yaml" else parse_dsl(text, file)
+
+
+def read_source(path: str | Path) -> str:
+    path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecErrors([SpecError(f"spec file '{path}' does not exist", None,
                                     "check the path (imports are relative to the importing "
@@ -44,6 +65,17 @@ def parse_file(path: str | Path) -> Spec:
     except OSError as e:
         raise SpecErrors([SpecError(f"cannot read spec file '{path}': {e.strerror or e}",
                                     None, "check the path and its permissions")]) from None
-    if suffix in DSL_SUFFIXES:
-        return parse_dsl(text, str(path))
-    return parse_yaml(text, str(path))
+
+
+_YAML_START = re.compile(r"(---|\{|[A-Za-z_][A-Za-z0-9_]*\s*:(\s|$))")
+
+
+def sniff_language(text: str) -> str:
+    """"yaml" when the first statement looks like a YAML key (`inputs:`), a document start or
+    a flow mapping; "arch" otherwise (DSL statements start with a keyword or `name =`)."""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        return "yaml" if _YAML_START.match(stripped) else "arch"
+    return "arch"

@@ -18,6 +18,7 @@ from lark.exceptions import (UnexpectedCharacters, UnexpectedInput, UnexpectedTo
 
 from archc import ast as A
 from archc.errors import SpecError, SpecErrors, register_source
+from archc.frontend.comments import Spans, attach, scan_dsl
 
 GRAMMAR_FILE = Path(__file__).with_name("dsl.lark")
 
@@ -158,7 +159,7 @@ def parse_dsl(text: str, file: str = "<string>") -> A.Spec:
     spec = builder.transform_root(tree)
     if builder.errors:
         raise SpecErrors(sorted(builder.errors, key=_err_pos))
-    return spec
+    return attach(spec, scan_dsl(text), builder.spans, text)
 
 
 def parse_expr(text: str, file: str, line: int = 1, col: int = 1) -> A.Expr:
@@ -225,13 +226,13 @@ class _Offset:
 class _Statement:
     """`model NAME` (not an AST node of its own: it sets `Spec.name`)."""
 
-    def __init__(self, name: str, loc: A.Loc) -> None:
-        self.name, self.loc = name, loc
+    def __init__(self, name: str, loc: A.Loc, end_line: int) -> None:
+        self.name, self.loc, self.end_line = name, loc, end_line
 
 
 class _Return:
-    def __init__(self, values: list, loc: A.Loc) -> None:
-        self.values, self.loc = values, loc
+    def __init__(self, values: list, loc: A.Loc, end_line: int) -> None:
+        self.values, self.loc, self.end_line = values, loc, end_line
 
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", "'": "'", '"': '"'}
@@ -253,6 +254,12 @@ class _Builder(Transformer_NonRecursive):
         super().__init__(visit_tokens=False)
         self.off = _Offset(file, line, col, at)
         self.errors: list[SpecError] = []
+        self.spans = Spans()  # the statements' last lines, for attaching comments
+
+    def _span(self, node: Any, meta: Any) -> Any:
+        if not meta.empty:
+            self.spans.add(node.loc, self.off.loc(meta.end_line, 1).line)
+        return node
 
     def transform_root(self, tree: Tree) -> Any:
         try:
@@ -292,6 +299,7 @@ class _Builder(Transformer_NonRecursive):
                                 f"names it '{spec['name']}')")
                     continue
                 spec["name"], model_loc = stmt.name, stmt.loc
+                self.spans.model = (stmt.loc.line, stmt.end_line)
             elif isinstance(stmt, A.Import):
                 spec["imports"].append(stmt)
             elif isinstance(stmt, A.Param):
@@ -312,20 +320,20 @@ class _Builder(Transformer_NonRecursive):
     def model_stmt(self, meta: Any, children: list) -> _Statement:
         tok = children[0]
         name = _unescape(tok.value[1:-1]) if tok.type == "STRING" else tok.value
-        return _Statement(name, self._tloc(tok))
+        return _Statement(name, self._tloc(tok), meta.end_line)
 
     def import_stmt(self, meta: Any, children: list) -> A.Import:
         tok = children[0]
-        return A.Import(path=_unescape(tok.value[1:-1]), loc=self._tloc(tok))
+        return self._span(A.Import(path=_unescape(tok.value[1:-1]), loc=self._tloc(tok)), meta)
 
     def param_stmt(self, meta: Any, children: list) -> A.Param:
         name = children[0]
         default = children[1] if len(children) > 1 else None
-        return A.Param(name=name.value, default=default, loc=self._tloc(name))
+        return self._span(A.Param(name=name.value, default=default, loc=self._tloc(name)), meta)
 
     def input_stmt(self, meta: Any, children: list) -> A.Input:
         name = children[0]
-        return A.Input(name=name.value, shape=children[1:], loc=self._tloc(name))
+        return self._span(A.Input(name=name.value, shape=children[1:], loc=self._tloc(name)), meta)
 
     def output_stmt(self, meta: Any, children: list) -> A.Output:
         training = bool(children) and isinstance(children[0], Token) and children[0].type == "TRAINING"
@@ -334,7 +342,7 @@ class _Builder(Transformer_NonRecursive):
         name = children[0]
         loc = self._tloc(name)
         value = children[1] if len(children) > 1 else A.Name(id=name.value, loc=loc)
-        return A.Output(name=name.value, value=value, training=training, loc=loc)
+        return self._span(A.Output(name=name.value, value=value, training=training, loc=loc), meta)
 
     def assign(self, meta: Any, children: list) -> A.Assign:
         names, value = children[:-1], children[-1]
@@ -346,7 +354,7 @@ class _Builder(Transformer_NonRecursive):
                 self._error(f"'{tok.value}' is assigned twice in one statement", self._tloc(tok),
                             "give each target its own name")
             seen.add(tok.value)
-        return A.Assign(targets=[t.value for t in names], value=value, loc=loc)
+        return self._span(A.Assign(targets=[t.value for t in names], value=value, loc=loc), meta)
 
     def block_params(self, meta: Any, children: list) -> list[A.Param]:
         return children
@@ -354,13 +362,13 @@ class _Builder(Transformer_NonRecursive):
     def block_param(self, meta: Any, children: list) -> A.Param:
         name = children[0]
         default = children[1] if len(children) > 1 else None
-        return A.Param(name=name.value, default=default, loc=self._tloc(name))
+        return self._span(A.Param(name=name.value, default=default, loc=self._tloc(name)), meta)
 
     def block_inputs(self, meta: Any, children: list) -> list[Token]:
         return children
 
     def return_stmt(self, meta: Any, children: list) -> _Return:
-        return _Return(children, self._loc(meta))
+        return _Return(children, self._loc(meta), meta.end_line)
 
     def block_def(self, meta: Any, children: list) -> A.BlockDef:
         name, params, inputs, stmts = children[0], children[1], children[2], children[3:]
@@ -381,6 +389,8 @@ class _Builder(Transformer_NonRecursive):
         returns: list | None = None
         for stmt in stmts:
             if isinstance(stmt, _Return):
+                if returns is None:
+                    self.spans.returns[(loc.line, loc.col)] = (stmt.loc.line, stmt.end_line)
                 if returns is not None:
                     self._error(f"block '{name.value}' returns twice", stmt.loc,
                                 "a block has one 'return'; return several values as "
@@ -396,8 +406,8 @@ class _Builder(Transformer_NonRecursive):
             self._error(f"block '{name.value}' has no 'return'", loc,
                         "end the block with 'return <tensor>'")
             returns = []
-        return A.BlockDef(name=name.value, params=params, inputs=[t.value for t in inputs],
-                          body=body, returns=returns, loc=loc)
+        return self._span(A.BlockDef(name=name.value, params=params, inputs=[t.value for t in inputs],
+                                     body=body, returns=returns, loc=loc), meta)
 
     # ------------------------------------------------------------------ expressions
 
@@ -553,7 +563,7 @@ class _Builder(Transformer_NonRecursive):
 
 # ----------------------------------------------------------------------------- syntax errors
 
-_EXPR_START = frozenset({"NAME", "INT", "FLOAT", "STRING", "(", "[", "-", "+", "not", "true",
+_EXPR_START = frozenset({"NAME", "INT", "FLOAT", "STRING", "FSTRING", "(", "[", "-", "+", "not", "true",
                          "True", "false", "False", "none", "None"})
 _OPERATORS = frozenset(_BINARY_OPS | _COMPARE_OPS | {"->", "if", "and", "or", ".", "["})
 _ORDER = ["')'", "']'", "','", "'='", "':'", "'->'", "'else'", "end of line", "an expression",
@@ -569,7 +579,7 @@ def _describe_token(tok: Token, text: str) -> str:
         return f"name '{tok.value}'"
     if tok.type in ("INT", "FLOAT"):
         return f"number {tok.value}"
-    if tok.type == "STRING":
+    if tok.type in ("STRING", "FSTRING"):
         return f"string {tok.value}"
     if text in KEYWORDS:
         return f"keyword '{text}'"
@@ -591,8 +601,9 @@ def _describe_expected(expected: set[str], text_of: dict[str, str]) -> str:
         elif t in ("INT", "FLOAT"):
             if "a number" not in words:
                 words.append("a number")
-        elif t == "STRING":
-            words.append("a string")
+        elif t in ("STRING", "FSTRING"):
+            if "a string" not in words:
+                words.append("a string")
         elif t == "_NL":
             words.append("end of line")
         elif t == "$END":

@@ -1,10 +1,14 @@
 """Printers: `Spec` -> canonical `.arch` text and canonical YAML text.
 
 Both are deterministic and round-trip: parsing the output gives the same program
-(`without_locs`). The DSL printer uses the fewest parentheses the precedence allows and breaks
-long pipes before `->`. The YAML printer uses the structured forms (chains as lists, calls as
-mappings, flow style where an item fits on its line) and writes a DSL expression string only
-where the structure has none (conditionals, arithmetic, attribute access, ...).
+(`without_locs`) with the same comments, and printing that again gives the same text (`archc fmt`
+is a fixed point after one pass). The DSL printer uses the fewest parentheses the precedence
+allows and breaks a long statement before each `->` of a pipe, before `else`, and inside the
+brackets of a long call or list. The YAML printer uses the structured forms (chains as lists,
+calls as mappings in one style: `{op: positional args, keyword: value}`, flow style where an item
+fits on its line) and writes a DSL expression string only where the structure has none
+(conditionals, arithmetic, attribute access, ...). Comments (trivia on the statements) are
+printed back where they were: above a statement, or at the end of its line.
 """
 from __future__ import annotations
 
@@ -141,7 +145,7 @@ def _number(value: int | float) -> str:
         raise ValueError("NaN has no spelling in the DSL")
     if math.isinf(value):
         return "1e999" if value > 0 else "-1e999"
-    return repr(value)
+    return re.sub(r"e([+-])0*(\d)", lambda m: "e" + m.group(1).lstrip("+") + m.group(2), repr(value))
 
 
 def dsl_string(value: str) -> str:
@@ -183,29 +187,71 @@ def _flatten_pipe(e: A.Pipe) -> tuple[A.Expr, list[A.Call]]:
     return node, steps[::-1]
 
 
-def _value_lines(prefix: str, e: A.Expr, indent: str) -> list[str]:
-    """`prefix` + the expression, broken over lines (first line without `indent`; later lines
-    with their own indentation) when it does not fit: before each `->` of a long pipe, and
-    before the `else` of a long conditional."""
-    one = prefix + expr_to_dsl(e)
-    if len(indent) + len(one) <= WIDTH:
+def _expr_lines(start: str, e: A.Expr, indent: str, suffix: str = "") -> list[str]:
+    """`start` (the line so far, indentation included) + the expression + `suffix`, broken over
+    lines when it does not fit (each line whole, with its indentation; a closing bracket goes at
+    `indent`): before each `->` of a long pipe, before the `else` of a long conditional, and
+    inside the brackets of a long call or list (its items on one line of their own if they fit
+    there, else one per line with a trailing comma)."""
+    one = start + expr_to_dsl(e) + suffix
+    if len(one) <= WIDTH:
         return [one]
     cont = indent + "    "
     if isinstance(e, A.Pipe):
         source, steps = _flatten_pipe(e)
-        lines = [prefix + expr_to_dsl(source, _PIPE) + " -> " + _target(steps[0])]
-        lines += [cont + "-> " + _target(s) for s in steps[1:]]
+        if _prec(source) < _PIPE:
+            lines = [start + expr_to_dsl(source, _PIPE)]
+        else:
+            lines = _expr_lines(start, source, indent)
+        # the first step stays on the source's line if it fits there (or is the only step)
+        first = lines[-1] + " -> " + _target(steps[0])
+        rest = steps
+        if len(steps) == 1 or len(first) <= WIDTH:
+            last = lines.pop()
+            lines += _step_lines(last + " -> ", steps[0], indent, suffix if len(steps) == 1 else "")
+            rest = steps[1:]
+        for n, step in enumerate(rest, 1):
+            lines += _step_lines(cont + "-> ", step, cont, suffix if n == len(rest) else "")
         return lines
     if isinstance(e, A.IfExpr):
-        first = prefix + f"{expr_to_dsl(e.body, _OR)} if {expr_to_dsl(e.test, _OR)}"
-        rest = _value_lines("else ", e.orelse, cont)
-        return [first, cont + rest[0], *rest[1:]]
+        test = f" if {expr_to_dsl(e.test, _OR)}"
+        if _prec(e.body) < _OR:
+            first = [start + expr_to_dsl(e.body, _OR) + test]
+        else:
+            first = _expr_lines(start, e.body, indent, test)
+        return [*first, *_expr_lines(cont + "else ", e.orelse, cont, suffix)]
+    if isinstance(e, A.Call) and (e.args or e.kwargs):
+        return _bracket_lines(start + e.func + "(", _call_items(e), ")", indent, suffix)
+    if isinstance(e, A.ListExpr) and e.items:
+        return _bracket_lines(start + "[", [("", i) for i in e.items], "]", indent, suffix)
     return [one]
 
 
+def _call_items(call: A.Call) -> list[tuple[str, A.Expr]]:
+    return [("", a) for a in call.args] + [(f"{k.name}=", k.value) for k in call.kwargs]
+
+
+def _step_lines(start: str, call: A.Call, indent: str, suffix: str) -> list[str]:
+    one = start + _target(call) + suffix
+    if len(one) <= WIDTH or not (call.args or call.kwargs):
+        return [one]
+    return _bracket_lines(start + call.func + "(", _call_items(call), ")", indent, suffix)
+
+
+def _bracket_lines(head: str, items: list[tuple[str, A.Expr]], close: str, indent: str,
+                   suffix: str) -> list[str]:
+    inner = indent + "    "
+    joined = inner + ", ".join(prefix + expr_to_dsl(x) for prefix, x in items)
+    if len(joined) <= WIDTH:
+        return [head, joined, indent + close + suffix]
+    lines = [head]
+    for prefix, x in items:
+        lines += _expr_lines(inner + prefix, x, inner, ",")
+    return [*lines, indent + close + suffix]
+
+
 def _statement(prefix: str, e: A.Expr, indent: str) -> list[str]:
-    lines = _value_lines(prefix, e, indent)
-    return [indent + lines[0], *lines[1:]]
+    return _expr_lines(indent + prefix, e, indent)
 
 
 def _params(params: list[A.Param]) -> str:
@@ -213,50 +259,149 @@ def _params(params: list[A.Param]) -> str:
                      for p in params)
 
 
+# Comments: an end-of-line comment follows its statement after this mark until the lines of a
+# group are aligned (`_align`); consecutive end-of-line comments line up, as gofmt does.
+_EOL = "\x00"
+
+
+def _commented(lines: list[str], comments: A.Comments | None, indent: str,
+               first: bool = False, hash_: str = "#") -> list[str]:
+    """A statement's lines with its comments: those above it, then its end-of-line comment (the
+    last one; others go above). `first`: first in its group (its blank line is the group's)."""
+    if comments is None:
+        return lines
+    above = list(comments.before) + list(comments.after[:-1])
+    out = []
+    for n, text in enumerate(above):
+        if text == "":
+            if not (n == 0 and first) and (not out or out[-1] != ""):
+                out.append("")
+        else:
+            out.append(indent + _comment(text, hash_))
+    lines = list(lines)
+    if comments.after:
+        lines[-1] += _EOL + _comment(comments.after[-1], hash_)
+    return out + lines
+
+
+def _comment(text: str, hash_: str = "#") -> str:
+    return text if text.startswith("#") else hash_ + " " + text
+
+
+def _end_comments(texts: list[str], indent: str) -> list[str]:
+    out: list[str] = []
+    for text in texts:
+        if text == "":
+            if out and out[-1] != "":
+                out.append("")
+        else:
+            out.append(indent + _comment(text))
+    return out
+
+
+def _align(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    run: list[tuple[str, str]] = []
+
+    def flush() -> None:
+        width = max((len(code) for code, _ in run), default=0)
+        out.extend(f"{code:<{width}}  {text}" for code, text in run)
+        run.clear()
+
+    for line in lines:
+        if _EOL in line:
+            code, text = line.split(_EOL, 1)
+            run.append((code, text))
+        else:
+            flush()
+            out.append(line)
+    flush()
+    return out
+
+
+def _first_blank(group: list[str]) -> list[str]:
+    """A group does not start with a blank line (groups are separated by one)."""
+    while group and group[0] == "":
+        group = group[1:]
+    return group
+
+
 def to_dsl(spec: A.Spec) -> str:
-    """The canonical `.arch` text of a spec."""
+    """The canonical `.arch` text of a spec, with its comments."""
     groups: list[list[str]] = []
     if spec.name is not None:
-        groups.append([f"model {_dsl_name(spec.name)}"])
+        groups.append(_commented([f"model {_dsl_name(spec.name)}"], spec.comments, "", True))
     if spec.imports:
-        groups.append([f"import {dsl_string(i.path)}" for i in spec.imports])
+        groups.append([line for n, i in enumerate(spec.imports)
+                       for line in _commented([f"import {dsl_string(i.path)}"], i.comments, "",
+                                              n == 0)])
     if spec.params:
         lines = []
-        for p in spec.params:
-            lines += (_statement(f"param {p.name} = ", p.default, "") if p.default is not None
-                      else [f"param {p.name}"])
+        for n, p in enumerate(spec.params):
+            lines += _commented(_statement(f"param {p.name} = ", p.default, "")
+                                if p.default is not None else [f"param {p.name}"],
+                                p.comments, "", n == 0)
         groups.append(lines)
     if spec.inputs:
-        groups.append([f"input {i.name}: [" + ", ".join(expr_to_dsl(d) for d in i.shape) + "]"
-                       for i in spec.inputs])
+        groups.append([line for n, i in enumerate(spec.inputs) for line in _commented(
+            [f"input {i.name}: [" + ", ".join(expr_to_dsl(d) for d in i.shape) + "]"],
+            i.comments, "", n == 0)])
     for block in spec.blocks:
         groups.append(_block(block))
     if spec.body:
-        groups.append([line for a in spec.body for line in _assign(a, "")])
+        groups.append([line for n, a in enumerate(spec.body) for line in _assign(a, "", n == 0)])
     if spec.outputs:
         lines = []
-        for o in spec.outputs:
+        for n, o in enumerate(spec.outputs):
             keyword = "training output" if o.training else "output"
             if isinstance(o.value, A.Name) and o.value.id == o.name:
-                lines.append(f"{keyword} {o.name}")
+                code = [f"{keyword} {o.name}"]
             else:
-                lines += _statement(f"{keyword} {o.name} = ", o.value, "")
+                code = _statement(f"{keyword} {o.name} = ", o.value, "")
+            lines += _commented(code, o.comments, "", n == 0)
         groups.append(lines)
-    return "\n\n".join("\n".join(g) for g in groups) + "\n" if groups else ""
+    if spec.end_comments:
+        end = _end_comments(spec.end_comments, "")
+        if groups and spec.end_comments[0] != "":
+            groups[-1] += end
+        else:
+            groups.append(end)
+    groups = [g for g in (_first_blank(g) for g in groups) if g]
+    return "\n\n".join("\n".join(_align(g)) for g in groups) + "\n" if groups else ""
 
 
-def _assign(a: A.Assign, indent: str) -> list[str]:
-    return _statement(", ".join(a.targets) + " = ", a.value, indent)
+def _assign(a: A.Assign, indent: str, first: bool = False) -> list[str]:
+    return _commented(_statement(", ".join(a.targets) + " = ", a.value, indent), a.comments,
+                      indent, first)
 
 
 def _block(block: A.BlockDef) -> list[str]:
-    lines = [f"block {block.name}({_params(block.params)})({', '.join(block.inputs)}) {{"]
-    for a in block.body:
-        lines += _assign(a, INDENT)
+    inputs = f")({', '.join(block.inputs)}) {{"
+    header = [f"block {block.name}({_params(block.params)}{inputs}"]
+    items = [p.name if p.default is None else f"{p.name}={expr_to_dsl(p.default)}"
+             for p in block.params]
+    if any(_texts(p.comments) for p in block.params):  # one parameter a line, with its comments
+        header = [f"block {block.name}(",
+                  *(line for p, item in zip(block.params, items)
+                    for line in _commented([f"    {item},"], _one_after(p.comments), "    ", True)),
+                  inputs]
+    elif len(header[0]) > WIDTH and block.params:
+        one = "    " + ", ".join(items)
+        header = [f"block {block.name}(", *([one] if len(one) <= WIDTH else
+                                             [f"    {item}," for item in items]), inputs]
+    comments = block.comments
+    if comments is not None and comments.after and len(header) > 1:
+        header[0] += _EOL + _comment(comments.after[-1])
+        comments = A.Comments(before=[*comments.before, *comments.after[:-1]])
+    lines = _commented(header, comments, "", True)
+    for n, a in enumerate(block.body):
+        lines += _assign(a, INDENT, n == 0)
     if len(block.returns) == 1:
-        lines += _statement("return ", block.returns[0], INDENT)
-    elif block.returns:
-        lines.append(INDENT + "return " + ", ".join(expr_to_dsl(r) for r in block.returns))
+        ret = _statement("return ", block.returns[0], INDENT)
+    else:
+        ret = [INDENT + "return " + ", ".join(expr_to_dsl(r) for r in block.returns)]
+    lines += _commented(ret, block.return_comments, INDENT, not block.body)
+    lines += _end_comments(block.end_comments, INDENT)
     lines.append("}")
     return lines
 
@@ -318,9 +463,11 @@ def _yaml_call(call: A.Call) -> object:
         return _Scalar(f"{call.func}()")
     if call.args and any(k.name == call.func for k in call.kwargs):
         return _Scalar(expr_to_dsl(call))  # a keyword would collide with the op's key
+    # One style for every call: the first key names the op or block and holds its positional
+    # arguments (one as a scalar, several or none as a list); its keyword arguments follow as
+    # keys of their own: {conv2d: [64, 3], stride: 2}, {linear: 10, name: fc},
+    # {batchnorm2d: [], name: bn}.
     kwargs = [(k.name, _yaml_arg(k.value)) for k in call.kwargs]
-    if not call.args:
-        return _Map([(call.func, _Map(kwargs))])
     args = [_yaml_arg(a) for a in call.args]
     if len(args) == 1 and isinstance(args[0], _Scalar) and args[0] is not _NULL:
         first: object = args[0]
@@ -418,49 +565,136 @@ def _param_default(p: A.Param) -> object:
     return _yaml_arg(p.default)
 
 
+def _item(key: str, node: object, comments: A.Comments | None, indent: int, first: bool,
+          block: bool = False) -> list[str]:
+    """One entry of a section with its comments (an end-of-line one on the entry's first line)."""
+    lines = _entry(key, node, indent, block)
+    if comments is not None and comments.after:
+        lines = [lines[0] + _EOL + _comment(comments.after[-1]), *lines[1:]]
+        comments = A.Comments(before=[*comments.before, *comments.after[:-1]])
+    return _commented(lines, comments, " " * indent, first)
+
+
+def _one_after(comments: A.Comments | None) -> A.Comments | None:
+    """At most one end-of-line comment: the others go above, in their order."""
+    if comments is None or len(comments.after) < 2:
+        return comments
+    return A.Comments(before=[*comments.before, *comments.after[:-1]], after=comments.after[-1:])
+
+
+def _texts(comments: A.Comments | None) -> bool:
+    return comments is not None and any(comments.before + comments.after)
+
+
+def _section(key: str, items: list[tuple[str, object, A.Comments | None]], indent: int,
+             block: bool = True, hoist: list[str] | None = None) -> list[str]:
+    """`key:` and its entries, in block style when `block` or when an entry has comments (flow
+    style has no room for them); the first entry's comments above go above `key:`. `hoist`:
+    comments to put above it as well."""
+    pad = " " * indent
+    items = [(k, v, _one_after(c)) for k, v, c in items]
+    commented = any(_texts(c) for _, _, c in items)
+    above = list(hoist or [])
+    if items and items[0][2] is not None and items[0][2].before:
+        c = items[0][2]
+        above += c.before
+        items = [(items[0][0], items[0][1], A.Comments(after=c.after)), *items[1:]]
+    head = _commented([], A.Comments(before=above), pad, True) if above else []
+    if not (block or commented):
+        return head + _entry(key, _Map([(k, v) for k, v, _ in items]), indent)
+    lines = [f"{pad}{_key(key)}:"]
+    for n, (k, node, c) in enumerate(items):
+        lines += _item(k, node, c, indent + 2, n == 0)
+    return head + lines
+
+
+def _list_section(key: str, items: list[tuple[object, A.Comments | None]], indent: int,
+                  hoist: list[str] | None = None) -> list[str]:
+    """`key: [a, b]`, or a block list when an item has comments."""
+    pad = " " * indent
+    above = list(hoist or [])
+    items = [(v, _one_after(c)) for v, c in items]
+    if not any(_texts(c) for _, c in items):
+        head = _commented([], A.Comments(before=above), pad, True) if above else []
+        return head + _entry(key, _Seq([node for node, _ in items]), indent)
+    if items[0][1] is not None and items[0][1].before:
+        above += items[0][1].before
+        items = [(items[0][0], A.Comments(after=items[0][1].after)), *items[1:]]
+    head = _commented([], A.Comments(before=above), pad, True) if above else []
+    lines = [f"{pad}{_key(key)}:"]
+    for n, (node, c) in enumerate(items):
+        item = [f"{pad}  - {_flow(node)}"]
+        lines += _commented(item, c, pad + "  ", n == 0)
+    return head + lines
+
+
 def to_yaml(spec: A.Spec) -> str:
-    """The canonical YAML text of a spec."""
+    """The canonical YAML text of a spec, with its comments."""
     sections: list[list[str]] = []
     if spec.name is not None:
-        sections.append([f"model: {_scalar(spec.name, False)}"])
+        sections.append(_commented([f"model: {_scalar(spec.name, False)}"], spec.comments, "", True))
     if spec.imports:
-        sections.append(_entry("imports", _Seq([_Scalar(i.path) for i in spec.imports]), 0))
+        sections.append(_list_section("imports", [(_Scalar(i.path), i.comments)
+                                                  for i in spec.imports], 0))
     if spec.params:
-        sections.append(_entry("params", _Map([(p.name, _param_default(p))
-                                               for p in spec.params]), 0, block=True))
+        sections.append(_section("params", [(p.name, _param_default(p), p.comments)
+                                            for p in spec.params], 0))
     if spec.inputs:
-        sections.append(_entry("inputs", _Map([(i.name, _Seq([_yaml_arg(d) for d in i.shape]))
-                                               for i in spec.inputs]), 0, block=True))
+        sections.append(_section("inputs", [(i.name, _Seq([_yaml_arg(d) for d in i.shape]),
+                                             i.comments) for i in spec.inputs], 0))
+    pending: list[str] = []  # a block's closing comments: above what follows it
     if spec.blocks:
         lines = ["blocks:"]
         for n, b in enumerate(spec.blocks):
             if n:
-                lines.append("")
-            lines += _yaml_block(b)
+                lines.append("")  # blocks are apart, as in the DSL
+            lines += _yaml_block(b, True, pending)
+            pending = list(b.end_comments)
+        if spec.blocks[0].comments and spec.blocks[0].comments.before:
+            # the first block's comments go above `blocks:`
+            lines = lines[1:]
+            at = next(i for i, line in enumerate(lines) if line.startswith("  ") and
+                      not line.lstrip().startswith("#") and line.strip())
+            lines = [*(line[2:] if line.startswith("  #") else line for line in lines[:at]),
+                     "blocks:", *lines[at:]]
         sections.append(lines)
     if spec.body:
-        sections.append(_entry("body", _body(spec.body), 0, block=True))
+        sections.append(_section("body", _body(spec.body), 0, hoist=pending))
+        pending = []
     for key, training in (("outputs", False), ("training_outputs", True)):
         chosen = [o for o in spec.outputs if o.training == training]
         if chosen:
-            sections.append(_entry(key, _Map([(o.name, _yaml_value(o.value)) for o in chosen]), 0,
-                                   block=True))
-    return "\n\n".join("\n".join(s) for s in sections) + "\n" if sections else "{}\n"
+            sections.append(_section(key, [(o.name, _yaml_value(o.value), o.comments)
+                                           for o in chosen], 0, hoist=pending))
+            pending = []
+    end = [*pending, *([""] if pending and spec.end_comments else []), *spec.end_comments]
+    if end:
+        lines = _end_comments(end, "")
+        if sections and end[0] != "":
+            sections[-1] += lines
+        else:
+            sections.append(lines)
+    sections = [g for g in (_first_blank(g) for g in sections) if g]
+    return "\n\n".join("\n".join(_align(s)) for s in sections) + "\n" if sections else "{}\n"
 
 
-def _body(body: list[A.Assign]) -> _Map:
-    return _Map([(", ".join(a.targets), _yaml_value(a.value)) for a in body])
+def _body(body: list[A.Assign]) -> list[tuple[str, object, A.Comments | None]]:
+    return [(", ".join(a.targets), _yaml_value(a.value), a.comments) for a in body]
 
 
-def _yaml_block(b: A.BlockDef) -> list[str]:
-    lines = [f"  {_key(b.name)}:"]
+def _yaml_block(b: A.BlockDef, first: bool, hoist: list[str]) -> list[str]:
+    above = [*hoist, *(b.comments.before if b.comments else [])]
+    comments = A.Comments(before=above, after=b.comments.after if b.comments else [])
+    lines = _commented([f"  {_key(b.name)}:"], comments, "  ", first)
     if b.params:
-        lines += _entry("params", _Map([(p.name, _param_default(p)) for p in b.params]), 4)
+        lines += _section("params", [(p.name, _param_default(p), p.comments) for p in b.params],
+                          4, block=False)
     lines += _entry("inputs", _Seq([_Scalar(i) for i in b.inputs]), 4)
     if b.body:
-        lines += _entry("body", _body(b.body), 4, block=True)
+        lines += _section("body", _body(b.body), 4)
     if len(b.returns) == 1:
-        lines += _entry("return", _yaml_value(b.returns[0]), 4)
+        lines += _item("return", _yaml_value(b.returns[0]), b.return_comments, 4, False)
     else:
-        lines += _entry("returns", _Seq([_yaml_value(r) for r in b.returns]), 4)
+        lines += _item("returns", _Seq([_yaml_value(r) for r in b.returns]), b.return_comments,
+                       4, False)
     return lines

@@ -24,6 +24,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from archc import ast as A
 from archc.errors import Diagnostics, SpecError, SpecErrors, did_you_mean, register_source
+from archc.frontend.comments import Spans, attach, scan_yaml
 from archc.frontend.dsl import KEYWORDS, _parse_expr
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -47,7 +48,17 @@ def parse_yaml(text: str, file: str = "<string>") -> A.Spec:
     builder = _Builder(file)
     spec = builder.spec(root)
     builder.diag.raise_if_any()
-    return spec
+    return attach(spec, scan_yaml(text), builder.spans, text)
+
+
+def _last_line(node: Node) -> int:
+    """The 1-based line where a node's text ends (a block collection's end mark lies at what
+    follows it, so look at its last item)."""
+    while isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style and node.value:
+        last = node.value[-1]
+        node = last[1] if isinstance(node, MappingNode) else last
+    s, e = node.start_mark, node.end_mark
+    return e.line if e.column == 0 and e.line > s.line else e.line + 1
 
 
 def _yaml_error(e: yaml.MarkedYAMLError, file: str, text: str) -> SpecError:
@@ -76,6 +87,11 @@ class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
         self.diag = Diagnostics()
+        self.spans = Spans()  # the statements' last lines, for attaching comments
+
+    def span(self, node: Any, knode: Node, vnode: Node | None = None) -> Any:
+        self.spans.add(node.loc, _last_line(vnode if vnode is not None else knode))
+        return node
 
     # ------------------------------------------------------------------ helpers
 
@@ -295,6 +311,7 @@ class _Builder:
         for key, knode, vnode in self.check_keys(self.pairs(root, "the spec"), TOP_KEYS,
                                                  "at the top level"):
             if key == "model":
+                self.spans.model = (knode.start_mark.line + 1, _last_line(vnode))
                 if not self.is_null(vnode):
                     fields["name"] = self.text(vnode, "the model name")
             elif key == "imports":
@@ -322,7 +339,7 @@ class _Builder:
         for item in items:
             path = self.text(item, "an import path")
             if path is not None:
-                out.append(A.Import(path=path, loc=self.loc(item)))
+                out.append(self.span(A.Import(path=path, loc=self.loc(item)), item))
         return out
 
     def params(self, node: Node, what: str) -> list[A.Param]:
@@ -335,7 +352,8 @@ class _Builder:
             if name is None:
                 continue
             default = None if self.is_null(vnode) else self.arg(vnode)
-            out.append(A.Param(name=name, default=default, loc=self.loc(knode)))
+            out.append(self.span(A.Param(name=name, default=default, loc=self.loc(knode)), knode,
+                                 vnode))
         return out
 
     def inputs(self, node: Node) -> list[A.Input]:
@@ -359,7 +377,8 @@ class _Builder:
                            f"{self.kind(vnode)}", vnode,
                            "write it channels first, e.g. [N, 3, 224, 224]")
                 continue
-            out.append(A.Input(name=name, shape=shape, loc=self.loc(knode)))
+            out.append(self.span(A.Input(name=name, shape=shape, loc=self.loc(knode)), knode,
+                                 vnode))
         return out
 
     def body(self, node: Node, what: str) -> list[A.Assign]:
@@ -377,7 +396,8 @@ class _Builder:
                 self.error(f"'{key}' names the same tensor twice", knode,
                            "give each target its own name")
                 continue
-            out.append(A.Assign(targets=targets, value=self.value(vnode), loc=self.loc(knode)))
+            out.append(self.span(A.Assign(targets=targets, value=self.value(vnode),
+                                          loc=self.loc(knode)), knode, vnode))
         return out
 
     def outputs(self, node: Node) -> list[A.Output]:
@@ -387,7 +407,8 @@ class _Builder:
                 name = self.name(item, "an output name")
                 if name is not None:
                     loc = self.loc(item)
-                    out.append(A.Output(name=name, value=A.Name(id=name, loc=loc), loc=loc))
+                    out.append(self.span(A.Output(name=name, value=A.Name(id=name, loc=loc),
+                                                  loc=loc), item))
             return out
         if not self.expect(node, MappingNode, "'outputs'",
                            "write outputs as {name: value}, or a list of tensor names"):
@@ -396,7 +417,8 @@ class _Builder:
         for _, knode, vnode in self.pairs(node, "'outputs'"):
             name = self.name(knode, "an output name")
             if name is not None:
-                out.append(A.Output(name=name, value=self.value(vnode), loc=self.loc(knode)))
+                out.append(self.span(A.Output(name=name, value=self.value(vnode),
+                                              loc=self.loc(knode)), knode, vnode))
         return out
 
     def blocks(self, node: Node) -> list[A.BlockDef]:
@@ -425,6 +447,7 @@ class _Builder:
         body: list[A.Assign] = []
         returns: list | None = None
         return_node: Node | None = None
+        return_value: Node | None = None
         for key, k, v in self.check_keys(self.pairs(node, f"block '{name}'"), BLOCK_KEYS, where):
             if key == "params":
                 params = self.params(v, f"the params of block '{name}'")
@@ -438,7 +461,7 @@ class _Builder:
                                "use 'return: value' for one value or 'returns: [a, b]' for "
                                "several")
                     continue
-                return_node = k
+                return_node, return_value = k, v
                 if key == "return":
                     returns = [self.value(v)]
                 elif isinstance(v, SequenceNode):
@@ -456,8 +479,12 @@ class _Builder:
             if i in seen:
                 self.error(f"block '{name}' already has a parameter named '{i}'", knode,
                            "inputs and parameters need distinct names")
-        return A.BlockDef(name=name, params=params, inputs=inputs, body=body, returns=returns,
-                          loc=self.loc(knode))
+        block = A.BlockDef(name=name, params=params, inputs=inputs, body=body, returns=returns,
+                           loc=self.loc(knode))
+        if return_node is not None and return_value is not None:
+            self.spans.returns[(block.loc.line, block.loc.col)] = (
+                return_node.start_mark.line + 1, _last_line(return_value))
+        return self.span(block, knode, node)
 
     def block_inputs(self, node: Node, block: str) -> list[str]:
         if self.is_null(node):

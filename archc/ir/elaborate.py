@@ -34,6 +34,8 @@ META_KWARGS = ("name", "frozen", "init", "bias_init", "inline")
 INITIALIZERS = ("default", "he_normal", "he_uniform", "glorot_normal", "glorot_uniform",
                 "xavier_normal", "xavier_uniform", "lecun_normal", "normal", "uniform",
                 "zeros", "ones", "orthogonal")
+# ops after which a tensor's axes are no longer the inputs' [N, C, spatial…] (warnings only)
+_LAYOUT_OPS = frozenset({"flatten", "reshape", "permute", "transpose", "parameter", "constant"})
 TENSOR_ATTRS = ("channels", "shape", "rank", "batch", "spatial", "height", "width", "depth", "length")
 
 
@@ -66,6 +68,7 @@ class Partial:
     kwargs: dict[str, Any]
     loc: A.Loc | None
     meta: dict[str, Any] = field(default_factory=dict)
+    kw_locs: dict[str, A.Loc | None] = field(default_factory=dict)  # where each keyword is written
 
 
 BUILTINS: dict[str, Callable[..., Any]] = {
@@ -171,12 +174,15 @@ class _Context:
 
 
 class Elaborator:
-    def __init__(self, spec: A.Spec, file: str, overrides: dict[str, Any] | None = None):
+    def __init__(self, spec: A.Spec, file: str, overrides: dict[str, Any] | None = None,
+                 strict: bool = False):
         self.spec = spec
         self.file = file
+        self.strict = strict  # warnings are errors
         # a string from the API or the CLI (`size="H"`) is a word, e.g. a symbolic size
         self.overrides = {k: Word(v) if isinstance(v, str) else v for k, v in (overrides or {}).items()}
         self.diag = Diagnostics()
+        self.warnings: list[tuple[str, SpecError]] = []  # (the layer warned about, the warning)
         self.g = nx.DiGraph()
         self.scopes: dict[tuple[str, ...], Scope] = {}
         self.assumptions = sy.Assumptions()
@@ -204,6 +210,114 @@ class Elaborator:
     def fail(self, message: str, loc: A.Loc | None, hint: str | None = None):
         self.error(message, loc, hint)
         raise Abort()
+
+    def warn(self, message: str, loc: A.Loc | None, hint: str | None, node_id: str) -> None:
+        """A valid but suspicious spec: reported once per place (the first block instance that
+        reaches it), kept while `node_id` stays in the graph (a layer of a conditional branch
+        not taken is pruned, its warning with it)."""
+        notes = [f"in {frame}" for frame in reversed(self.instance_stack)]
+        self.warnings.append((node_id, SpecError(message, loc, hint, notes, "warning")))
+
+    def _unknown_callable_hint(self, func: str) -> str:
+        known = list(REGISTRY.names()) + list(self.blocks) + list(BUILTINS) + list(SPECIAL_FORMS)
+        return did_you_mean(func, known) or "see `archc ops` for the list of ops"
+
+    def _unknown_keyword(self, owner: str, key: str, names: Sequence[str], what: str,
+                         loc: A.Loc | None) -> None:
+        """`conv2d has no attribute 'strid'`, `block Stem has no parameter 'widht'`."""
+        self.error(f"{owner} has no {what} '{key}'", loc,
+                   did_you_mean(key, names) or
+                   (f"its {what}s are: {', '.join(names)}" if names else f"it takes no {what}s"))
+
+    def _report_unknown_calls(self, expr: A.Expr, env: "Env") -> None:
+        """After a statement failed, report every unknown op or block, attribute or parameter it
+        names, not only the one evaluation stopped at: `x -> conv2dd(64, 3) -> relu(foo=1) ->
+        batchnrm2d` gives three errors. A name the statement binds or reads as a value is left
+        to evaluation. The messages are evaluation's own, so a mistake it reported already (or
+        one reached again through another block instance) is not repeated."""
+
+        def walk(e: Any, bound: frozenset) -> None:
+            if isinstance(e, A.ListComp):
+                walk(e.iterable, bound)
+                for part in (e.element, e.condition):
+                    walk(part, bound | set(e.targets))
+                return
+            if isinstance(e, A.Call):
+                self._check_call_names(e, env, bound)
+            if isinstance(e, A.Node):
+                for field_name in type(e).model_fields:
+                    value = getattr(e, field_name)
+                    for v in (value if isinstance(value, list) else [value]):
+                        if isinstance(v, A.Keyword):
+                            walk(v.value, bound)
+                        elif isinstance(v, A.Node):
+                            walk(v, bound)
+
+        walk(expr, frozenset())
+
+    def _check_call_names(self, call: A.Call, env: "Env", bound: frozenset) -> None:
+        func = call.func
+        if func in bound:
+            return
+        found, value = env.lookup(func)
+        if found and isinstance(value, str) and (value in self.blocks or value in REGISTRY):
+            func = str(value)
+        elif found and (isinstance(value, Partial) or not self._callable_name(func)):
+            return  # a layer bound to a name, or a value: evaluation says what is wrong with it
+        if func == "repeat":
+            for kw in call.kwargs:
+                if kw.name not in META_KWARGS:
+                    self.error(f"repeat has no attribute '{kw.name}'", kw.loc,
+                               did_you_mean(kw.name, META_KWARGS) or "repeat takes name=, frozen=, init=")
+            return
+        if func in SPECIAL_FORMS or (func in BUILTINS and func not in self.blocks):
+            return
+        if func in self.blocks:
+            block = self.blocks[func]
+            names, owner, what = [p.name for p in block.params], f"block {block.name}", "parameter"
+        elif REGISTRY.get(func) is not None:
+            op = REGISTRY.get(func)
+            names, owner, what = [at.name for at in op.attrs], op.name, "attribute"
+        else:
+            self.error(f"unknown op or block '{func}'", call.loc, self._unknown_callable_hint(func))
+            return
+        for kw in call.kwargs:
+            if kw.name not in names and kw.name not in META_KWARGS:
+                self._unknown_keyword(owner, kw.name, names, what, kw.loc)
+
+    # ------------------------------------------------------------------ warnings
+    def _check_suspicious(self, node: LayerNode, kwargs: dict[str, Any], shapes: list[Shape]) -> None:
+        """Warnings for valid but suspicious layers: a linear layer on a channels-first tensor of
+        rank ≥ 4 (a flatten forgotten), a softmax over a spatial axis."""
+        name = node.op.name
+        if name == "linear" and len(shapes[0]) >= 4 and "axis" not in kwargs \
+                and self._channels_first(node.inputs[0]):
+            x = shapes[0]
+            self.warn(f"linear is applied to the rank-{len(x)} tensor {fmt_shape(x)} without flatten: it "
+                      f"maps the last axis ({sy.to_str(x[-1])}, a spatial size) at every other position",
+                      node.loc, "flatten first (`-> flatten -> linear(...)`) or pool globally; if the last "
+                      "axis is meant, say so with axis=-1 (axis=1 maps the channels at every position)",
+                      node.id)
+        elif name in ("softmax", "log_softmax") and len(shapes[0]) >= 3:
+            rank = len(shapes[0])
+            axis = node.attrs.dim % rank
+            if axis >= 2 and self._channels_first(node.inputs[0]):
+                self.warn(f"{name} over axis {node.attrs.dim} of {fmt_shape(shapes[0])}, a spatial axis: it "
+                          "normalises over positions, not over the channels (classes) at each position",
+                          node.loc, "normalise over the channels (classes) with dim=1 (the default); for a "
+                          "distribution over positions, flatten the spatial axes first "
+                          "(`-> flatten(start_dim=2) -> softmax(dim=-1)`)", node.id)
+
+    def _channels_first(self, node_id: str) -> bool:
+        """Whether a tensor still has the inputs' channels-first layout [N, C, spatial…]: no
+        permute, transpose, reshape or flatten on its way from an input (following first inputs)."""
+        while True:
+            layer = self.g.nodes[node_id]["layer"]
+            if layer.is_input:
+                return True
+            if not layer.inputs or layer.op.name in _LAYOUT_OPS:
+                return False
+            node_id = layer.inputs[0]
 
     # ------------------------------------------------------------------ top level
     def run(self) -> Graph:
@@ -247,6 +361,17 @@ class Elaborator:
         inference_assumptions = self.assumptions
         if training and not self.diag.errors:
             inference_assumptions = self._training_only(outputs, training)
+        warned: set[tuple] = set()
+        for node_id, warning in self.warnings:
+            place = (self.g.nodes[node_id]["layer"].op.name, warning.loc) if node_id in self.g else None
+            if place is None or place in warned:
+                continue  # its layer was pruned (a branch not taken), or warned about already
+            warned.add(place)
+            if self.strict:
+                self.diag.add(SpecError(warning.message, warning.loc, warning.hint,
+                                        [*warning.notes, "a warning, made an error by strict mode (--strict)"]))
+            else:
+                self.diag.add(warning)
         self.diag.raise_if_any()
         for node_id in self.g.nodes:
             layer = self.g.nodes[node_id]["layer"]
@@ -413,6 +538,9 @@ class Elaborator:
         for stmt in order:
             self._assign(stmt, env)
         values = [self._eval_guarded(expr, env) for expr in results]
+        for expr, value in zip(results, values):
+            if value is POISON:
+                self._report_unknown_calls(expr, env)
         kept = [env.values[name] for name in defined if name.startswith("_") and name in env.values]
         self._prune_untaken(first_node, values + kept)  # `_name`: kept on purpose, though unused
         # unused names: assigned tensors and inputs nobody reads
@@ -482,6 +610,7 @@ class Elaborator:
         value = self._eval_guarded(stmt.value, env)
         targets = stmt.targets
         if value is POISON:
+            self._report_unknown_calls(stmt.value, env)
             for t in targets:
                 env.values[t] = POISON
             return
@@ -845,6 +974,7 @@ class Elaborator:
                       f"e.g. {func}(x, y, ...) or x -> {func}(...)")
         inputs = piped + tensors
         meta = {k: kwargs.pop(k) for k in META_KWARGS if k in kwargs}
+        kw_locs = {kw.name: kw.loc for kw in call.kwargs if kw.name in kwargs}
         if given is not None:
             partial = self._extend(given, attr_args, kwargs, meta, call)
         elif func == "sequential":
@@ -857,14 +987,12 @@ class Elaborator:
                 self.fail(f"sequential takes no attribute '{next(iter(kwargs))}'", call.loc)
             partial = Partial("sequential", attr_args, [], {}, call.loc, meta)
         elif func in self.blocks:
-            partial = Partial("block", self.blocks[func], attr_args, kwargs, call.loc, meta)
+            partial = Partial("block", self.blocks[func], attr_args, kwargs, call.loc, meta, kw_locs)
         else:
             op = REGISTRY.get(func)
             if op is None:
-                known = list(REGISTRY.names()) + list(self.blocks) + list(BUILTINS) + list(SPECIAL_FORMS)
-                self.fail(f"unknown op or block '{func}'", call.loc,
-                          did_you_mean(func, known) or "see `archc ops` for the list of ops")
-            partial = Partial("op", op, attr_args, kwargs, call.loc, meta)
+                self.fail(f"unknown op or block '{func}'", call.loc, self._unknown_callable_hint(func))
+            partial = Partial("op", op, attr_args, kwargs, call.loc, meta, kw_locs)
         if not inputs and not (partial.kind == "op" and partial.target.inputs == 0):
             return partial
         return self._apply_partial(partial, inputs, call.loc)
@@ -878,7 +1006,8 @@ class Elaborator:
             self.fail(f"'{call.func}' is a sequential; it takes no more arguments", call.loc,
                       f"pipe a tensor into it: x -> {call.func}")
         return Partial(given.kind, given.target, [*given.args, *args], {**given.kwargs, **kwargs},
-                       call.loc, {**given.meta, **meta})
+                       call.loc, {**given.meta, **meta},
+                       {**given.kw_locs, **{kw.name: kw.loc for kw in call.kwargs if kw.name in kwargs}})
 
     def _bare_layer(self, value: Any, expr: A.Expr) -> Any:
         if isinstance(value, str) and value in self.blocks:
@@ -907,9 +1036,9 @@ class Elaborator:
         if forced_name is not None and "name" not in meta:
             meta["name"] = forced_name
         if p.kind == "op":
-            return self._apply_op(p.target, inputs, p.args, p.kwargs, p.loc or loc, meta)
+            return self._apply_op(p.target, inputs, p.args, p.kwargs, p.loc or loc, meta, kw_locs=p.kw_locs)
         if p.kind == "block":
-            return self._apply_block(p.target, inputs, p.args, p.kwargs, p.loc or loc, meta)
+            return self._apply_block(p.target, inputs, p.args, p.kwargs, p.loc or loc, meta, p.kw_locs)
         if p.kind == "sequential":
             return self._apply_sequential(p.target, inputs, p.loc or loc, meta)
         raise AssertionError(p.kind)
@@ -919,7 +1048,8 @@ class Elaborator:
             raise Abort()
 
     def _apply_op(self, op: Op, inputs: list[Tensor], args: list[Any], kwargs: dict[str, Any],
-                  loc: A.Loc | None, meta: dict[str, Any], default_name: str | None = None) -> Any:
+                  loc: A.Loc | None, meta: dict[str, Any], default_name: str | None = None,
+                  kw_locs: dict[str, A.Loc | None] | None = None) -> Any:
         n = len(inputs)
         if op.inputs == VARIADIC and n < 2:
             self.fail(f"{op.name} needs two or more input tensors, got {n}", loc,
@@ -929,6 +1059,12 @@ class Elaborator:
             self.fail(f"{op.name} takes {what}, got {n}", loc,
                       f"e.g. x -> {op.name}(...)" if op.inputs == 1 else None)
         self._check_inputs(inputs)
+        names = [at.name for at in op.attrs]
+        unknown = [key for key in kwargs if key not in names]
+        for key in unknown:  # every one, each where it is written
+            self._unknown_keyword(op.name, key, names, "attribute", (kw_locs or {}).get(key) or loc)
+        if unknown:
+            raise Abort()
         shapes = [t.shape for t in inputs]
         ndim = op.ndim or (max(0, len(shapes[0]) - 2) if shapes else 0)
         try:
@@ -951,6 +1087,7 @@ class Elaborator:
         self._add_node(node)
         if shape is None:
             raise Abort()
+        self._check_suspicious(node, kwargs, shapes)
         return Tensor(node_id, shape)
 
     def _apply_pieces(self, op: Op, attrs: Any, tensor: Tensor, loc: A.Loc | None,
@@ -986,7 +1123,8 @@ class Elaborator:
         return frozen, inits[0], inits[1]
 
     def _apply_block(self, block: A.BlockDef, inputs: list[Tensor], args: list[Any],
-                     kwargs: dict[str, Any], loc: A.Loc | None, meta: dict[str, Any]) -> Any:
+                     kwargs: dict[str, Any], loc: A.Loc | None, meta: dict[str, Any],
+                     kw_locs: dict[str, A.Loc | None] | None = None) -> Any:
         if len(inputs) != len(block.inputs):
             self.fail(f"block {block.name} takes {len(block.inputs)} input tensor"
                       f"{'s' if len(block.inputs) != 1 else ''} ({', '.join(block.inputs)}), got {len(inputs)}", loc)
@@ -996,10 +1134,12 @@ class Elaborator:
                       f"got {len(args)}", loc)
         names = [p.name for p in block.params]
         values: dict[str, Any] = dict(zip(names, args))
+        unknown = [key for key in kwargs if key not in names]
+        for key in unknown:  # every one, each where it is written
+            self._unknown_keyword(f"block {block.name}", key, names, "parameter", (kw_locs or {}).get(key) or loc)
+        if unknown:
+            raise Abort()
         for key, value in kwargs.items():
-            if key not in names:
-                self.fail(f"block {block.name} has no parameter '{key}'", loc,
-                          did_you_mean(key, names) or f"its parameters are: {', '.join(names) or 'none'}")
             if key in values:
                 self.fail(f"block {block.name}: parameter '{key}' given twice", loc)
             values[key] = value
@@ -1305,6 +1445,14 @@ def check_library(spec: A.Spec, file: str) -> list[str]:
     return list(elaborator.blocks)
 
 
-def elaborate(spec: A.Spec, file: str, overrides: dict[str, Any] | None = None) -> Graph:
-    """Build the graph IR of a spec, or raise SpecErrors with every independent problem."""
-    return Elaborator(spec, file, overrides).run()
+def elaborate(spec: A.Spec, file: str, overrides: dict[str, Any] | None = None, *,
+              strict: bool = False, warnings: list[SpecError] | None = None) -> Graph:
+    """Build the graph IR of a spec, or raise SpecErrors with every independent problem.
+    Warnings (valid but suspicious layers) are appended to `warnings`; with `strict` they are
+    errors."""
+    elaborator = Elaborator(spec, file, overrides, strict)
+    graph = elaborator.run()
+    if warnings is not None:
+        warnings.extend(sorted(elaborator.diag.warnings,
+                               key=lambda w: (w.loc.file, w.loc.line, w.loc.col) if w.loc else ("", 0, 0)))
+    return graph

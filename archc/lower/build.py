@@ -38,7 +38,7 @@ def build(spec: "str | Path | Model", weights: "str | Path | Mapping | None" = N
     `module.archc_load_report`. Raises `archc.SpecErrors` for an invalid spec."""
     model = _model(spec, params)
     _require_torch()
-    module = instantiate(generate(model.graph))
+    module = instantiate(generate(model.graph, spec=model.spec))  # as `archc compile` writes it
     if weights is not None:
         module.archc_load_report = load_weights(module, weights)
     return module

@@ -12,14 +12,21 @@ How the graph becomes classes:
   child's output only) is an `nn.Sequential`: a repeat or sequential inline
   (`nn.Sequential(BasicBlock(64), BasicBlock(64))`), a block as a subclass of it. Any other scope
   is a class with `__init__` and a straight-line `forward`.
-- Block instances whose generated code differs only in numbers share one class. A number that
-  differs between instances becomes an `__init__` argument, named after the block parameter
-  whose value it equals in every instance (`planes`, `stride`), else `in_channels` (the first
-  input's channels), else `param * k`, else `<layer>_<argument>`. Numbers the same in every
-  instance stay literal, and keyword arguments equal to the constructor's default are left out.
-  Instances of one block with different structure get one class each: the most frequent
-  keeps the block's name, the others are named by a child they add or lack
-  (`BasicBlockWithDownsample`), or numbered.
+- Block instances whose generated code differs only in numbers (in constructors and in
+  `forward`) share one class. Each number becomes an expression of the class's `__init__`
+  arguments where one explains it in every instance: a block parameter (`planes`; by the
+  keyword's name, `stride=stride`), the first input's channels (`in_channels`), two of them
+  (`c // reduction`, `growth * bn_size`), one times or over a constant (`planes * 4`); else,
+  if it varies, an argument named `<layer>_<argument>`. A number that is the same in every
+  instance is tied to a parameter only on good evidence (not 0, 1 or 2, unless the keyword
+  is the parameter's name), and keyword arguments equal to the constructor's default are left
+  out. `forward` reads the arguments it needs from `self` (`self.c`). Instances of one block
+  with different structure get one class each: the most frequent keeps the block's name, the
+  others are named by a child they add or lack (`BasicBlockWithDownsample`), or numbered.
+- With the spec (`generate(graph, spec=...)`, as `archc compile` and `archc.build` call it),
+  the model's numeric parameters become its constructor's arguments (`num_classes=1000`) where
+  elaborating the spec at two other values gives the same classes and model structure and
+  every changed number is an expression of them; others stay literal.
 - `forward` uses the spec's tensor names; an unnamed value that only feeds the next line reuses
   that line's variable (`y = self.conv1(x)`, `y = self.bn1(y)`). Each line carries its shape as
   a comment; in a shared class, sizes that vary are written in terms of the class's arguments
@@ -44,13 +51,15 @@ from __future__ import annotations
 import ast
 import itertools
 import keyword
+import re
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from archc import symbolic as sy
 from archc.errors import SpecError
+from archc.ir.elaborate import TORCH_MODULE_ATTRS
 from archc.ir.graph import Graph, LayerNode, Scope
 from archc.lower import pysrc
 from archc.ops.base import HELPERS, Lowered, fmt_shape, py, str_literal
@@ -102,10 +111,52 @@ class Generated:
     outputs: list[str]  # output names; forward returns the tensor when there is one, else a dict
 
 
-def generate(graph: Graph, probes: bool = False) -> Generated:
+Reload = Callable[[dict[str, Any]], Graph]
+
+
+def generate(graph: Graph, probes: bool = False, spec: Any = None) -> Generated:
     """The model file for `graph`. With `probes`, every forward line also records its output
-    shape in the module-level list PROBES (used by the tests to compare with static shapes)."""
-    return _Generator(graph, probes).run()
+    shape in the module-level list PROBES (used by the tests to compare with static shapes).
+
+    With `spec` (the `archc.ast.Spec` the graph was elaborated from), the model's numeric
+    parameters become its constructor's arguments, with the graph's values as defaults
+    (`ResNet18(num_classes=10)`), where that is verified: the spec is elaborated again with
+    other values, and every number of the model's constructors must follow them by one
+    expression (`num_classes`, `width * 2`); a parameter that changes anything else (the
+    structure, a class, a number no expression explains) stays a literal."""
+    reload = _reloader(spec, graph) if spec is not None else None
+    return _Generator(graph, probes, reload).run()
+
+
+def _reloader(spec: Any, graph: Graph) -> Reload | None:
+    """Elaborates `spec` with some parameters changed and the others as in `graph`. A parameter
+    whose default is computed from others (`param width = base * 2`) follows them, unless the
+    graph's value is not its default (it was set)."""
+    from archc import ast as A
+    from archc.ir.elaborate import elaborate
+
+    names = {p.name for p in spec.params}
+
+    def mentions(node: Any) -> bool:
+        if isinstance(node, A.Name):
+            return node.id in names
+        if isinstance(node, (list, tuple)):
+            return any(mentions(n) for n in node)
+        if isinstance(node, A.Node):
+            return any(mentions(getattr(node, f)) for f in type(node).model_fields)
+        return False
+
+    derived = {p.name for p in spec.params if p.default is not None and mentions(p.default)}
+    base = {k: v for k, v in graph.params.items() if k not in derived}
+    file = graph.source_file or "<string>"
+    if derived:
+        try:
+            again = elaborate(spec, file, base)
+        except Exception:  # noqa: BLE001 - then keep every value as it is
+            again = None
+        if again is None or any(again.params.get(k) != graph.params.get(k) for k in derived):
+            base = dict(graph.params)
+    return lambda changed: elaborate(spec, file, {**base, **changed})
 
 
 # ----------------------------------------------------------------------------- constructor trees
@@ -153,6 +204,47 @@ def _tree(node: Any, defaults: dict[str, Any] | None = None) -> Any:
     return Text(pysrc.expr(node))
 
 
+_PLACE = "_archc_slot_"
+
+
+def _mask_numbers(template: str) -> tuple[str, list[Num]]:
+    """A forward template with its numbers as {n0}, {n1}, … and the numbers, so that instances
+    that differ only in them share a class (the numbers become arguments where they differ)."""
+    source = template.replace("{m}", f"{_PLACE}m")
+    source = re.sub(r"\{(\d+)\}", lambda mt: f"{_PLACE}r{mt.group(1)}", source)
+    source = source.replace("{{", "{").replace("}}", "}")
+    try:
+        node = pysrc.parse(source)
+    except (SyntaxError, ValueError):
+        return template, []
+    if any(isinstance(n, ast.Constant) and isinstance(n.value, str) and _PLACE in n.value
+           for n in ast.walk(node)):
+        return template, []  # a string that looks like a placeholder: keep the numbers literal
+    nums: list[Num] = []
+
+    def number(n: ast.AST) -> Any:
+        if isinstance(n, ast.Constant) and isinstance(n.value, (int, float)) and not isinstance(n.value, bool):
+            return n.value
+        return None
+
+    class Mask(ast.NodeTransformer):
+        def visit_UnaryOp(self, n: ast.UnaryOp) -> ast.AST:
+            if isinstance(n.op, ast.USub) and number(n.operand) is not None:
+                nums.append(Num(-number(n.operand)))
+                return ast.Name(f"{_PLACE}n{len(nums) - 1}", ast.Load())
+            return self.generic_visit(n)
+
+        def visit_Constant(self, n: ast.Constant) -> ast.AST:
+            if number(n) is not None:
+                nums.append(Num(n.value))
+                return ast.Name(f"{_PLACE}n{len(nums) - 1}", ast.Load())
+            return n
+
+    text = pysrc.expr(Mask().visit(node)).replace("{", "{{").replace("}", "}}")
+    text = re.sub(rf"{_PLACE}r(\d+)", r"{\1}", text).replace(f"{_PLACE}m", "{m}")
+    return re.sub(rf"{_PLACE}n(\d+)", r"{n\1}", text), nums
+
+
 def _same_literal(value: Any, default: Any) -> bool:
     return type(value) is type(default) and value == default or (
         isinstance(value, (int, float)) and isinstance(default, (int, float))
@@ -170,6 +262,7 @@ class Stmt:
     template: str  # with {m} for the module and {0}, {1}, … for the reads
     module: str | None  # the child's name when the line calls a child module
     node: LayerNode | None  # the node computed (None for a child unit's call)
+    nums: list = field(default_factory=list)  # the numbers in `template`: {n0}, {n1}, … there
 
 
 @dataclass(eq=False)
@@ -217,18 +310,30 @@ class Group:
 
 
 class _Generator:
-    def __init__(self, graph: Graph, probes: bool):
+    def __init__(self, graph: Graph, probes: bool, reload: Reload | None = None):
         self.g = graph
         self.probes = probes
+        self.reload = reload
         self.lowered: dict[str, Lowered] = {}
         self.units: dict[tuple[str, ...], Unit] = {}
         self.helpers: set[str] = set()
         self.groups: dict[tuple, Group] = {}
         self.consumers: dict[str, list[str]] = {}  # value -> the nodes reading it
         self.class_names: set[str] = set()
+        self.position: dict[str, int] = {}  # node id -> index in graph order
+        self.nodes_under: dict[tuple[str, ...], list[LayerNode]] = {}  # scope path -> its layers
+        self.model_sources: list[str] | None = None  # the model's numbers, when it has arguments
+        self.model_args: dict[str, Any] = {}  # the model's constructor arguments: default value
 
     # ------------------------------------------------------------------ driver
     def run(self) -> Generated:
+        order = self._prepare()
+        if self.reload is not None:
+            self._model_arguments()
+        return self._emit(order)
+
+    def _prepare(self) -> list[Unit]:
+        """Everything but the model's arguments and the text: units, classes, their arguments."""
         self._lower_nodes()
         self._build_units()
         order = self._post_order(self.units[()])
@@ -239,12 +344,77 @@ class _Generator:
         self._name_classes()
         for group in sorted(self.groups.values(), key=lambda gr: (gr.units[0].height, gr.id)):
             self._analyse_slots(group)
-        return self._emit(order)
+        return order
+
+    # ------------------------------------------------------------------ the model's arguments
+    def _model_arguments(self) -> None:
+        """The model parameters that become constructor arguments (see `generate`): all the
+        numeric ones at once if they pass, else each that passes alone (and together)."""
+        params = {k: v for k, v in self.g.params.items() if _is_number(v) and pysrc.is_plain_name(k)}
+        if not params or not self._slots(self.units[()]):
+            return
+        result = self._try_arguments(params, list(params))
+        if result is None and len(params) > 1:
+            alone = [k for k in params if self._try_arguments(params, [k]) is not None]
+            result = self._try_arguments(params, alone) if alone else None
+            if result is None and alone:
+                result = self._try_arguments(params, alone[:1])
+        if result is not None:
+            self.model_sources, self.model_args = result
+
+    def _try_arguments(self, params: dict[str, Any], names: list[str]) -> tuple[list[str], dict[str, Any]] | None:
+        """(the model's number sources, its arguments) with `names` as arguments, if the spec
+        elaborated with other values for them gives the same classes and model structure, and
+        every number of the model that changes follows an expression of them."""
+        # two other sets of values, each parameter scaled by its own factors, so that one
+        # parameter's numbers are not taken for another's
+        trials = [{k: _perturb(params[k], 2 + j) for j, k in enumerate(names)},
+                  {k: _perturb(params[k], 3 + 2 * j) for j, k in enumerate(names)}]
+        mine = self.units[()]
+        columns = [[n.value for n in self._slots(mine)]]
+        classes = self._class_dumps()
+        for changed in trials:
+            try:
+                other = _Generator(self.reload(changed), False)
+                other._prepare()
+            except Exception:  # noqa: BLE001 - another value is invalid: no argument
+                return None
+            theirs = other.units[()]
+            if mine.signature != theirs.signature or classes != other._class_dumps():
+                return None
+            columns.append([n.value for n in other._slots(theirs)])
+            if len(columns[-1]) != len(columns[0]):
+                return None
+        binder = _Binder([(k, [params[k], *(t[k] for t in trials)]) for k in names],
+                         set(_RESERVED) | set(HELPERS) | self.class_names)
+        sources = []
+        for col in zip(*columns):
+            if all(_same_literal(c, col[0]) for c in col):
+                sources.append(py(col[0]))
+                continue
+            source = binder.match(list(col), False, "")
+            if source is None:
+                return None
+            sources.append(source)
+        used = {n.id for src in sources for n in ast.walk(pysrc.parse(src)) if isinstance(n, ast.Name)}
+        return sources, {arg: params[base] for base, arg in binder.arg_of.items() if arg in used}
+
+    def _class_dumps(self) -> list[str]:
+        """Every class but the model's, as code (comments left out)."""
+        out, done = [], set()
+        for unit in self._post_order(self.units[()]):
+            if unit.is_class and unit.group.id not in done:
+                done.add(unit.group.id)
+                out.append(ast.dump(ast.parse(self._class_source(unit.group, comments=False))))
+        return out
 
     def _lower_nodes(self) -> None:
         for node in self.g.layers():
+            self.position[node.id] = len(self.position)
             if node.is_input:
                 continue
+            for k in range(len(node.scope) + 1):
+                self.nodes_under.setdefault(node.scope[:k], []).append(node)
             try:
                 low = node.op.lower(node.attrs, self.g.input_shapes(node), node.shape)
             except NotImplementedError as e:
@@ -288,7 +458,7 @@ class _Generator:
 
     def _interface(self, unit: Unit) -> None:
         """Inputs (declared first, then any outside value used inside), outputs, form, height."""
-        nodes = [n for n in self.g.layers() if not n.is_input and self._under(n.id, unit)]
+        nodes = self.nodes_under[unit.path]
         if not unit.path:
             unit.inputs = list(self.g.inputs.values())
             unit.input_names = list(self.g.inputs)
@@ -307,8 +477,9 @@ class _Generator:
             inner = set(n.id for n in nodes)
             outs = [o for o in unit.scope.outputs if o in inner]
             # anything used outside that is not declared (cannot happen in the language today)
-            outs += [i for n in self.g.layers() if not n.is_input and not self._under(n.id, unit)
-                     for i in n.inputs if i in inner]
+            readers = {c for i in inner for c in self.consumers.get(i, []) if not self._under(c, unit)}
+            outs += [i for c in sorted(readers, key=self.position.__getitem__)
+                     for i in self.g.node(c).inputs if i in inner]
             outs += [o for o in self.g.outputs.values() if o in inner]
             unit.outputs = list(dict.fromkeys(outs))
         unit.height = 1 + max((i.height for i in unit.items if isinstance(i, Unit)), default=0)
@@ -377,8 +548,9 @@ class _Generator:
                                        item.name, None))
             else:
                 low = self.lowered[item.id]
-                unit.stmts.append(Stmt([item.id], list(item.inputs), low.call,
-                                       item.name if low.module is not None else None, item))
+                template, nums = _mask_numbers(low.call)
+                unit.stmts.append(Stmt([item.id], list(item.inputs), template,
+                                       item.name if low.module is not None else None, item, nums))
 
     def _variables(self, unit: Unit) -> None:
         """Variable names: spec names where given; an unnamed value read only by the next line
@@ -483,7 +655,7 @@ class _Generator:
     def _has_buffers(self, item: "Unit | LayerNode") -> bool:
         """Has running statistics (batch norm), which change in train mode."""
         nodes = [item] if isinstance(item, LayerNode) else \
-            [n for n in self.g.layers() if not n.is_input and self._under(n.id, item)]
+            self.nodes_under[item.path]
         return any(n.op.buffers(n.attrs, self.g.input_shapes(n)) for n in nodes)
 
     def _inits(self, unit: Unit, prefix: str, out: list[str]) -> None:
@@ -518,14 +690,14 @@ class _Generator:
         return node.op.parameters(node.attrs, self.g.input_shapes(node))
 
     def _all_frozen(self, unit: Unit) -> bool:
-        nodes = [n for n in self.g.layers() if not n.is_input and self._under(n.id, unit) and self._params(n)]
+        nodes = [n for n in self.nodes_under[unit.path] if self._params(n)]
         return bool(nodes) and all(n.frozen for n in nodes)
 
     # ------------------------------------------------------------------ sharing
     def _signature(self, unit: Unit) -> tuple:
         ctors = tuple((name, self._render(tree, itertools.repeat("#"), signature=True))
                       for name, tree in unit.ctors)
-        forward = tuple(self._forward_text(unit)) if unit.form in ("class", "model") else ()
+        forward = tuple(self._forward_text(unit, signature=True)) if unit.form in ("class", "model") else ()
         return (unit.form, len(unit.inputs), len(unit.outputs), ctors, forward, tuple(unit.post),
                 tuple(unit.keep_eval))
 
@@ -538,10 +710,19 @@ class _Generator:
         unit.group = group
 
     def _slots(self, unit: Unit) -> list[Num]:
+        """The unit's numbers: its children's constructors' (`_collect`'s order), then its
+        forward lines' (`_forward_nums`)."""
+        return self._ctor_slots(unit) + self._forward_nums(unit)
+
+    def _ctor_slots(self, unit: Unit) -> list[Num]:
         out: list[Num] = []
         for _, tree in unit.ctors:
             self._collect(tree, out)
         return out
+
+    @staticmethod
+    def _forward_nums(unit: Unit) -> list[Num]:
+        return [n for s in unit.stmts for n in s.nums]
 
     def _collect(self, tree: Any, out: list[Num]) -> None:
         if isinstance(tree, Num):
@@ -557,78 +738,71 @@ class _Generator:
             for _, v in tree.kwargs:
                 self._collect(v, out)
 
-    def _slot_roles(self, unit: Unit) -> list[tuple[str, str]]:
-        """Fallback argument names per slot: the keyword (`padding`), and qualified by the child
-        (`conv1_padding`) for when the bare one is taken."""
-        roles: list[tuple[str, str]] = []
+    def _slot_roles(self, unit: Unit) -> list[tuple[str, str, str, Any]]:
+        """Per slot: fallback argument names, the keyword (`padding`) and qualified by the child
+        (`conv1_padding`) for when the bare one is taken; the keyword the number is given to
+        (or the class argument), '' if none; the constructor's default for it (`_NO_DEFAULT`)."""
+        roles: list[tuple[str, str, str, Any]] = []
 
-        def walk(tree: Any, bare: str, qualified: str) -> None:
+        def walk(tree: Any, bare: str, qualified: str, key: str = "", default: Any = _NO_DEFAULT) -> None:
             if isinstance(tree, Num):
-                roles.append((bare, qualified))
+                roles.append((bare, qualified, key, default))
             elif isinstance(tree, Seq):
                 for k, item in enumerate(tree.items):
-                    walk(item, f"{bare}{k}", f"{qualified}{k}")
+                    walk(item, f"{bare}{k}", f"{qualified}{k}", key)
             elif isinstance(tree, Call):
                 if isinstance(tree.func, Unit):
-                    roles.extend((a, f"{qualified}_{a}") for a in tree.func.group.args)
+                    roles.extend((a, f"{qualified}_{a}", a, _NO_DEFAULT) for a in tree.func.group.args)
                 for k, a in enumerate(tree.args):
                     walk(a, f"{qualified}_{k}", f"{qualified}_{k}")
-                for key, v in tree.kwargs:
-                    walk(v, key, f"{qualified}_{key}")
+                for k, v in tree.kwargs:
+                    walk(v, k, f"{qualified}_{k}", k, tree.defaults.get(k, _NO_DEFAULT))
         for name, tree in unit.ctors:
             child = name if pysrc.is_plain_name(name) else f"m{name}"
             walk(tree, child, child)
+        for s in unit.stmts:
+            label = s.node.name if s.node is not None and pysrc.is_plain_name(s.node.name) else "value"
+            roles.extend((f"{label}_{k}", f"{label}_{k}", "", _NO_DEFAULT) for k in range(len(s.nums)))
         return roles
 
     def _analyse_slots(self, group: Group) -> None:
-        """Which numbers become `__init__` arguments, and their names."""
+        """Which numbers become `__init__` arguments, and their names: block parameters and
+        what the spec computes from them (`c // reduction`), the input channels, else a name
+        after the number's role."""
         units = group.units
         values = [[n.value for n in self._slots(u)] for u in units]
         first = units[0]
-        roles = self._slot_roles(first)
-        params = {}
+        candidates: list[tuple[str, list]] = []
         if first.scope.kind == "block":
             for name in first.scope.args:
                 vals = [u.scope.args.get(name) for u in units]
-                if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
-                    params[name] = vals
+                if all(_is_number(v) for v in vals):
+                    candidates.append((name, vals))
+        in_name = "in_channels" if all(n != "in_channels" for n, _ in candidates) else "in_channels_"
         chans = [self._in_channels(u) for u in units]
-        in_name = "in_channels" if "in_channels" not in params else "in_channels_"
+        if all(_is_number(c) for c in chans):
+            candidates.append((in_name, chans))
         taken = set(_RESERVED) | set(HELPERS) | self.class_names
-        arg_of: dict[str, str] = {}  # base name -> argument identifier
-        base_values: dict[str, list] = {}
-        sources: list[str] = []
-
-        def argument(base: str, vals: list) -> str | None:
-            """The argument named after `base` holding `vals`; None if `base` holds others."""
-            if base in arg_of:
-                return arg_of[base] if base_values[base] == vals else None
-            arg_of[base] = _unique(_identifier(base), taken)
-            base_values[base] = vals
-            return arg_of[base]
-
+        binder = _Binder(candidates, taken)
+        roles = self._slot_roles(first)
+        sources = []
         for k in range(len(values[0]) if values else 0):
             col = [v[k] for v in values]
-            if len(units) == 1 or all(_same_literal(c, col[0]) for c in col):
-                sources.append(py(col[0]))
+            bare, qualified, key, default = roles[k]
+            constant = all(_same_literal(c, col[0]) for c in col)
+            if constant and (default is not _NO_DEFAULT and _same_literal(col[0], default)
+                             or first.scope.kind != "block"):
+                sources.append(py(col[0]))  # the constructor's default: left out
                 continue
-            # a block parameter, a multiple of one, the input channels, a multiple of those
-            candidates = [*params.items(), (in_name, chans)]
-            source = None
-            for name, vals in candidates:
-                if all(c == v for c, v in zip(col, vals)):
-                    source = argument(name, vals)
-                elif (factor := _factor(col, vals)) is not None:
-                    source = f"{argument(name, vals)} * {factor}"
-                if source is not None:
-                    break
-            bare, qualified = roles[k]
-            sources.append(source or argument(bare, col) or argument(qualified, col)
-                           or argument(f"{qualified}_{k}", col))
-        group.args = list(arg_of.values())
+            source = binder.match(col, constant, key)
+            if source is None and constant:
+                source = py(col[0])
+            sources.append(source or binder.argument(bare, col) or binder.argument(qualified, col)
+                           or binder.argument(f"{qualified}_{k}", col))
+        group.args = binder.args()
         group.slot_sources = sources
         for i, u in enumerate(units):
-            u.arg_values = [base_values[base][i] for base in arg_of]
+            u.arg_values = binder.values(i)
 
     def _in_channels(self, unit: Unit) -> Any:
         if not unit.inputs:
@@ -693,25 +867,59 @@ class _Generator:
             parts.append(f"{key}={text}")
         return f"{func}({', '.join(parts)})"
 
-    def _ctor_sources(self, unit: Unit) -> list[tuple[str, str]]:
-        """The children's constructors: a class's numbers as analysed, the model's literal."""
+    def _sources(self, unit: Unit) -> list[str]:
+        """Source of each of the unit's numbers (`_slots`): a class's as analysed (arguments
+        and expressions of them), the model's in terms of its parameters where they were
+        verified (`_model_arguments`), else literal."""
         if unit.is_class:
-            slots = iter(unit.group.slot_sources)
-        else:
-            slots = iter([py(n.value) for n in self._slots(unit)])
+            return unit.group.slot_sources
+        if not unit.path and self.model_sources is not None:
+            return self.model_sources
+        return [py(n.value) for n in self._slots(unit)]
+
+    def _ctor_sources(self, unit: Unit) -> list[tuple[str, str]]:
+        """The children's constructors."""
+        slots = iter(self._sources(unit))
         return [(name, self._render(tree, slots)) for name, tree in unit.ctors]
 
-    def _forward_text(self, unit: Unit) -> list[str]:
+    def _arguments(self, unit: Unit) -> list[str]:
+        if unit.is_class:
+            return unit.group.args
+        return list(self.model_args) if not unit.path else []
+
+    def _stored(self, unit: Unit) -> dict[str, str]:
+        """The arguments `forward` reads, each with the attribute `__init__` keeps it in."""
+        sources = self._sources(unit)[len(self._ctor_slots(unit)):]
+        used = {n.id for src in sources for n in ast.walk(pysrc.parse(src)) if isinstance(n, ast.Name)}
+        taken = {name for name, _ in unit.ctors} | set(TORCH_MODULE_ATTRS) | _RESERVED
+        stored: dict[str, str] = {}
+        for arg in self._arguments(unit):
+            if arg in used:
+                attr = arg
+                while attr in taken or not pysrc.is_plain_name(attr):
+                    attr += "_"
+                taken.add(attr)
+                stored[arg] = attr
+        return stored
+
+    def _forward_numbers(self, unit: Unit) -> list[str]:
+        """Source of the numbers of the forward lines: literal, or read from `self`."""
+        stored = self._stored(unit)
+        return [_self_form(src, stored) for src in self._sources(unit)[len(self._ctor_slots(unit)):]]
+
+    def _forward_text(self, unit: Unit, signature: bool = False) -> list[str]:
         """The forward lines (without comments), for the signature and for output."""
         lines = []
-        for s, targets, source in self._forward_sources(unit):
+        for s, targets, source in self._forward_sources(unit, signature):
             lines.append(f"{', '.join(targets)} = {source}" if targets else source)
         return lines
 
-    def _forward_sources(self, unit: Unit) -> Iterator[tuple[Stmt, list[str], str]]:
+    def _forward_sources(self, unit: Unit, signature: bool = False) -> Iterator[tuple[Stmt, list[str], str]]:
+        numbers = iter(["#"] * len(self._forward_nums(unit)) if signature else self._forward_numbers(unit))
         for s in unit.stmts:
             module = _access("self", unit, s.module) if s.module is not None else ""
-            source = s.template.format(*[unit.var[r] for r in s.reads], m=module)
+            source = s.template.format(*[unit.var[r] for r in s.reads], m=module,
+                                       **{f"n{k}": next(numbers) for k in range(len(s.nums))})
             targets = [unit.var[t] for t in s.targets]
             yield s, targets, source
             if self.probes and s.node is not None:
@@ -732,10 +940,9 @@ class _Generator:
         helpers = [HELPERS[name] for name in sorted(self.helpers)]
         if self.probes:
             helpers.insert(0, _PROBE_SOURCE.strip("\n") + "\n")
-        imports = ["import torch", "import torch.nn.functional as F", "from torch import nn"]
-        text_using = body + "".join(helpers)
-        if "F." not in text_using:
-            imports.remove("import torch.nn.functional as F")
+        used = {n.id for n in ast.walk(ast.parse("\n\n".join([*helpers, body]))) if isinstance(n, ast.Name)}
+        imports = [line for name, line in (("torch", "import torch"), ("F", "import torch.nn.functional as F"),
+                                           ("nn", "from torch import nn")) if name in used]
         parts = ["\n".join(imports), *helpers, body]
         source = self._file_docstring() + "\n\n" + "\n\n\n".join(p.rstrip("\n") for p in parts) + "\n"
         return Generated(source, self.model_class, list(self.g.inputs), list(self.g.inference_outputs))
@@ -759,31 +966,33 @@ class _Generator:
                               break_on_hyphens=False) for p in paragraphs]
         return '"""' + "\n\n".join(text) + '\n"""'
 
-    def _class_source(self, group: Group) -> str:
+    def _class_source(self, group: Group, comments: bool = True) -> str:
         unit = group.units[0]
         base = "nn.Sequential" if unit.form == "seqclass" else "nn.Module"
         paths = [".".join(u.path) for u in group.units]
         where = ", ".join(paths) if len(paths) <= 8 else f"{', '.join(paths[:6])}, ... ({len(paths)} in all)"
         doc = pysrc.safe_comment((f"{unit.type_name}: " if unit.scope.kind == "block" else "") + where)
         out = [f"class {group.name}({base}):", *_docstring(doc + ".", 1), ""]
-        args = "".join(f", {a}" for a in group.args)
-        out.append(f"    def __init__(self{args}):")
+        out += pysrc.signature("__init__", ["self", *group.args], 1)
         ctors = self._ctor_sources(unit)
         if unit.form == "seqclass":
             call = "super().__init__(" + ", ".join(src for _, src in ctors) + ")"
             out += pysrc.lines("", pysrc.parse(call), 2)
         else:
             out.append("        super().__init__()")
+            out += [f"        self.{attr} = {arg}" for arg, attr in self._stored(unit).items()]
             out += self._ctor_lines(unit, ctors)
         out += self._init_tail(unit)
         if unit.form == "class":
-            out += ["", *self._forward_source(unit, group)]
+            out += ["", *self._forward_source(unit, group, comments)]
         return "\n".join(out)
 
     def _model_source(self, root: Unit) -> str:
         out = [f"class {self.model_class}(nn.Module):",
                *_docstring(pysrc.safe_comment(self.g.name or self.model_class) + ".", 1), "",
-               "    def __init__(self):", "        super().__init__()"]
+               *pysrc.signature("__init__", ["self", *(f"{a}={py(v)}" for a, v in self.model_args.items())], 1),
+               "        super().__init__()"]
+        out += [f"        self.{attr} = {arg}" for arg, attr in self._stored(root).items()]
         ctors = self._ctor_sources(root)
         out += self._ctor_lines(root, ctors)
         out += self._init_tail(root)
@@ -824,7 +1033,7 @@ class _Generator:
                 out += pysrc.lines("", pysrc.parse(f"self.add_module({str_literal(name)}, {src})"), 2)
         return out
 
-    def _forward_source(self, unit: Unit, group: Group | None) -> list[str]:
+    def _forward_source(self, unit: Unit, group: Group | None, comments: bool = True) -> list[str]:
         instances = group.units if group else [unit]
         labels = _Labels(self, instances, group)
         args = [unit.var[i] for i in unit.inputs]
@@ -834,10 +1043,14 @@ class _Generator:
         training: list[str] = []  # lines of the training-only layers, run under `if self.training:`
         for s, targets, source in self._forward_sources(unit):
             comment = ""
-            if not source.startswith(PROBE_FUNCTION):
+            if comments and not source.startswith(PROBE_FUNCTION):
                 idx = unit.stmts.index(s)
                 comment = ", ".join(labels.shape([u.stmts[idx].targets[j] for u in instances])
                                     for j in range(len(s.targets)))
+            note = self.lowered[s.node.id].comment if s.node is not None and targets else ""
+            if note:
+                (training if self._training_only(s, unit) else out).append(
+                    "    " * (3 if self._training_only(s, unit) else 2) + "# " + pysrc.safe_comment(note))
             if self._training_only(s, unit):
                 training += pysrc.statement(", ".join(targets), source, 3, comment)
             else:
@@ -897,6 +1110,9 @@ class _Labels:
             factor = _factor(vals, list(avals))
             if factor is not None:
                 return f"{name}*{factor}"
+        found = _expression(vals, [(name, list(avals)) for name, avals in self.args], False, "")
+        if found is not None:
+            return found[0].format(*found[1]).replace(" ", "")
         if first_input and axis < len(self.labels):
             return self.labels[axis]
         # the same axis of the input first (W, not H, for a square input's width)
@@ -913,7 +1129,110 @@ class _Labels:
                     return f"{label}/{k}"
                 if all(i is not None and v == sy.mul(i, k) for v, i in zip(vals, ins)):
                     return f"{label}*{k}"
+            for k in range(2, 65):
+                if all(_is_int(i) and _is_int(v) and v == -(-i // k) for v, i in zip(vals, ins)):
+                    return f"ceil({label}/{k})"
         return "?"
+
+
+# ----------------------------------------------------------------------------- arguments
+
+_NO_DEFAULT = object()
+
+
+def _perturb(value: int | float, factor: int) -> int | float:
+    """Another value of a model parameter, to see what follows it."""
+    return value * factor if value else type(value)(factor)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _expression(col: list, candidates: list[tuple[str, list]], constant: bool,
+                key: str) -> tuple[str, list[str]] | None:
+    """An expression over the candidates (parameters' values per instance) giving `col` in
+    every instance, as (template with {0}, {1} for the names, names); None if there is none.
+    A number that is the same in every instance is only tied to a parameter on good evidence
+    (the keyword is the parameter's name, or the value is unusual enough: not 0, 1 or 2), so
+    that `padding=1` does not become `padding=stride`."""
+    exact = [n for n, vals in candidates if all(type(c) is type(v) and c == v for c, v in zip(col, vals))]
+    if key in exact:
+        return "{0}", [key]
+    ints = [(n, vals) for n, vals in candidates if all(_is_int(v) for v in vals)]
+    if constant:
+        v = col[0]
+        if not _is_int(v) or v < 3:
+            return None
+        if not key and "in_channels" in exact:
+            return "{0}", ["in_channels"]
+        exact = [n for n in exact if n not in ("in_channels", "in_channels_")]
+        if len(exact) == 1:
+            return "{0}", exact
+        if exact:
+            return None  # ambiguous
+        found = [(t, [p, q]) for p, pv in ints for q, qv in ints if p != q and min(pv + qv) >= 2
+                 for t, f in (("{0} * {1}", lambda a, b: a * b), ("{0} // {1}", lambda a, b: a // b))
+                 if all(f(a, b) == v for a, b in zip(pv, qv))]
+        return found[0] if len(found) == 1 else None
+    if exact:
+        return "{0}", exact[:1]
+    if not all(_is_int(c) for c in col):
+        return None
+    for p, pv in ints:
+        for q, qv in ints:
+            if p != q and all(b >= 1 for b in qv):
+                if all(c == a * b for c, a, b in zip(col, pv, qv)) and all(b >= 2 for b in qv):
+                    return "{0} * {1}", [p, q]
+                if all(c == a // b for c, a, b in zip(col, pv, qv)) and any(b >= 2 for b in qv):
+                    return "{0} // {1}", [p, q]
+    for p, pv in ints:
+        factor = _factor(col, pv)
+        if factor is not None:
+            return f"{{0}} * {factor}", [p]
+        c0, v0 = col[0], pv[0]
+        if c0 > 0 and v0 > 0:  # the k with v0 // k == c0 lie in (v0 // (c0 + 1), v0 // c0]
+            for k in range(max(2, v0 // (c0 + 1) + 1), v0 // c0 + 1):
+                if all(v > 0 and c == v // k for c, v in zip(col, pv)):
+                    return f"{{0}} // {k}", [p]
+    return None
+
+
+class _Binder:
+    """The arguments of one class: names and their value per instance."""
+
+    def __init__(self, candidates: list[tuple[str, list]], taken: set[str]):
+        self.candidates = candidates
+        self.taken = taken
+        self.arg_of: dict[str, str] = {}  # base name -> argument identifier
+        self.base_values: dict[str, list] = {}
+
+    def argument(self, base: str, vals: list) -> str | None:
+        """The argument named after `base` holding `vals`; None if `base` holds others."""
+        if base in self.arg_of:
+            return self.arg_of[base] if self.base_values[base] == list(vals) else None
+        self.arg_of[base] = _unique(_identifier(base), self.taken)
+        self.base_values[base] = list(vals)
+        return self.arg_of[base]
+
+    def match(self, col: list, constant: bool, key: str) -> str | None:
+        found = _expression(col, self.candidates, constant, key)
+        if found is None:
+            return None
+        template, names = found
+        values = dict(self.candidates)
+        idents = [self.argument(n, values[n]) for n in names]
+        return None if None in idents else template.format(*idents)
+
+    def args(self) -> list[str]:
+        return list(self.arg_of.values())
+
+    def values(self, i: int) -> list:
+        return [self.base_values[b][i] for b in self.arg_of]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -926,6 +1245,24 @@ def _factor(col: list, vals: list) -> int | None:
         return None
     factors = {c // v for c, v in zip(col, vals)}
     return factors.pop() if len(factors) == 1 and min(factors) >= 2 else None
+
+
+def _self_form(source: str, stored: dict[str, str]) -> str:
+    """`source` (an expression of class arguments) as `forward` reads it: the arguments from
+    `self`; bracketed unless it is one name or number, as it goes into a larger expression."""
+    node = pysrc.parse(source)
+    if not stored:
+        return source if isinstance(node, (ast.Name, ast.Constant)) else f"({source})"
+
+    class Self(ast.NodeTransformer):
+        def visit_Name(self, n: ast.Name) -> ast.AST:
+            if n.id in stored:
+                return ast.Attribute(ast.Name("self", ast.Load()), stored[n.id], ast.Load())
+            return n
+
+    node = Self().visit(node)
+    text = pysrc.expr(node)
+    return text if isinstance(node, (ast.Name, ast.Constant, ast.Attribute)) else f"({text})"
 
 
 def _is_literal(text: str) -> bool:

@@ -139,6 +139,19 @@ def statement(target: str, source: str, depth: int, comment: str = "") -> list[s
     return lines(head, parse(source), depth, "", comment)
 
 
+def signature(name: str, params: list[str], depth: int) -> list[str]:
+    """`def name(params):` at indentation `depth`, one parameter a line (with a trailing comma)
+    when it does not fit in LINE columns, as black prints it."""
+    pad = INDENT * depth
+    one = f"{pad}def {name}({', '.join(params)}):"
+    if len(one) <= LINE:
+        return [one]
+    flat = pad + INDENT + ", ".join(params)
+    if len(flat) <= LINE:
+        return [f"{pad}def {name}(", flat, f"{pad}):"]
+    return [f"{pad}def {name}(", *[f"{pad}{INDENT}{p}," for p in params], f"{pad}):"]
+
+
 def is_plain_name(name: str) -> bool:
     """Usable as an attribute or variable name as it is."""
     return name.isidentifier() and not keyword.iskeyword(name)

@@ -285,11 +285,13 @@ class Lowered:
     defaults: keyword arguments of `module`'s outermost call with the constructor's default
         value; the generator leaves such an argument out when it has that value in every
         instance of a class (so `stride=1` disappears, but `stride=stride` stays when it varies).
+    comment: a note for the reader, written above the forward line (plain text, one line).
     """
     module: str | None
     call: str
     helpers: tuple[str, ...] = ()
     defaults: tuple[tuple[str, Any], ...] = ()
+    comment: str = ""
 
 
 HELPERS: dict[str, str] = {}

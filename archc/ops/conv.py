@@ -52,13 +52,18 @@ def _lower_conv(torch_class: str, cin: int, cout: int, a: Attrs, x, options: dic
                 defaults: tuple = _CONV_DEFAULTS, helpers: tuple[str, ...] = ()) -> Lowered:
     """A torch convolution module `torch_class(cin, cout, kernel_size=…, stride=…, padding=…,
     dilation=…, **options)`; padding that torch cannot express (asymmetric, or `same` with a
-    stride) is applied to the input with F.pad instead."""
-    pads = resolve_pads(a.padding, a.kernel, a.stride, a.dilation, x[2:])
+    stride) is applied to the input with F.pad instead. `same` with a stride is always padded
+    in forward, by amounts computed from the input's size (`same_pads`): they depend on it (the
+    odd pixel goes after), so layers at different sizes stay one module and one class."""
+    strided_same = a.padding == "same" and any(s > 1 for s in a.stride)
+    pads = None if strided_same else resolve_pads(a.padding, a.kernel, a.stride, a.dilation, x[2:])
     padding, explicit = window_padding(pads)
     module = py_call(torch_class, cin, cout, kernel_size=one(a.kernel), stride=one(a.stride),
                      padding=padding, dilation=one(a.dilation), **options)
     arg, pad_helpers = padded_input(pads, a.kernel, a.stride, a.dilation) if explicit else ("{0}", ())
-    return Lowered(module, f"{{m}}({arg})", helpers + pad_helpers, defaults)
+    comment = "padding=same with a stride, as TF/Keras: ceil(in / stride) out, odd pad after" \
+        if strided_same else ""
+    return Lowered(module, f"{{m}}({arg})", helpers + pad_helpers, defaults, comment)
 
 
 def _check_groups(groups: int, channels: int, what: str) -> None:

@@ -191,8 +191,16 @@ class Reshape(Op):
         x = inputs[0]
         dims = []
         free = sum(1 for v in a.shape if not sy.is_int(v) or v == -1)
-        for v in a.shape:
-            if sy.is_int(v):
+        # trailing sizes that are the input's trailing spatial sizes (a channel shuffle's H, W)
+        # are read from the input, so the line does not depend on the input size
+        kept = 0
+        while (kept < min(len(a.shape), len(x) - 2) and sy.is_int(a.shape[-1 - kept])
+               and a.shape[-1 - kept] == x[-1 - kept] and a.shape[-1 - kept] != 1):
+            kept += 1
+        for j, v in enumerate(a.shape):
+            if j >= len(a.shape) - kept:
+                dims.append(f"{{0}}.shape[{len(x) - len(a.shape) + j}]")
+            elif sy.is_int(v):
                 dims.append(str(v))
             elif free == 1:  # the one size known only at run time: torch infers it
                 dims.append("-1")

@@ -1,0 +1,214 @@
+"""Comments as trivia: both front ends find the spec's comments and attach them to statements
+(`archc.ast.Comments`), so that `archc fmt` prints them back, in either language.
+
+Where a comment goes:
+  * a whole-line comment belongs to the statement below it (`before`); one inside a block, after
+    its last statement, goes before the closing brace (`BlockDef.end_comments`); one after the
+    spec's last statement goes at its end (`Spec.end_comments`);
+  * an end-of-line comment belongs to the statement on that line (`after`);
+  * a comment inside a statement that spans several lines (in its brackets, say) moves above it.
+Blank lines are kept as "" in `before` (one at most in a row), so `fmt` keeps the paragraphs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from archc import ast as A
+
+
+@dataclass
+class Comment:
+    line: int  # 1-based
+    text: str  # from its '#', trailing blanks removed
+    whole: bool  # alone on its line
+
+
+def scan_dsl(text: str) -> list[Comment]:
+    """The comments of `.arch` text: '#' outside a string literal, to the end of the line."""
+    out: list[Comment] = []
+    if "#" not in text:
+        return out
+    for n, line in enumerate(text.splitlines(), 1):
+        if "#" not in line:
+            continue
+        quote = None
+        i = 0
+        while i < len(line):
+            ch = line[i]
+            if quote:
+                if ch == "\\":
+                    i += 1
+                elif ch == quote:
+                    quote = None
+            elif ch in "\"'":
+                quote = ch
+            elif ch == "#":
+                out.append(Comment(n, line[i:].rstrip(), not line[:i].strip()))
+                break
+            i += 1
+    return out
+
+
+def scan_yaml(text: str) -> list[Comment]:
+    """The comments of YAML text: '#' at the start of a line or after a blank, outside scalars
+    (PyYAML's scanner tells where the scalars are). Call only on text that composes."""
+    out: list[Comment] = []
+    if "#" not in text:
+        return out
+    import yaml
+    spans: list[tuple[int, int]] = []
+    for token in yaml.scan(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        if isinstance(token, yaml.ScalarToken):
+            spans.append((token.start_mark.index, token.end_mark.index))
+    spans.sort()
+    k = 0
+    pos = 0
+    for n, line in enumerate(text.splitlines(keepends=True), 1):
+        start = pos
+        pos += len(line)
+        i = line.find("#")
+        while i >= 0:
+            index = start + i
+            while k < len(spans) and spans[k][1] <= index:
+                k += 1
+            inside = k < len(spans) and spans[k][0] <= index < spans[k][1]
+            if not inside and (i == 0 or line[i - 1] in " \t"):
+                out.append(Comment(n, line[i:].rstrip(), not line[:i].strip()))
+                break
+            i = line.find("#", i + 1)
+    return out
+
+
+@dataclass
+class _Slot:
+    """A statement's lines and the comments that go with it."""
+    start: int
+    end: int
+    key: Any  # what to update afterwards
+    before: list[str] = field(default_factory=list)
+    inside: list[str] = field(default_factory=list)  # whole-line comments within its lines
+    after: list[str] = field(default_factory=list)
+    children: list["_Slot"] | None = None  # a block's statements
+    end_list: list[str] = field(default_factory=list)  # a block's comments before its '}'
+
+
+class Spans:
+    """The last line of each statement, recorded by a front end while it builds the AST
+    (statements are keyed by where they start)."""
+
+    def __init__(self) -> None:
+        self.ends: dict[tuple[int, int], int] = {}
+        self.returns: dict[tuple[int, int], tuple[int, int]] = {}  # block -> its return's lines
+        self.model: tuple[int, int] | None = None  # the `model` statement's lines
+
+    def add(self, loc: A.Loc | None, end: int) -> None:
+        if loc is not None:
+            self.ends[(loc.line, loc.col)] = max(end, loc.line)
+
+    def slot(self, node: Any, children: list[_Slot] | None = None) -> _Slot:
+        loc = node.loc
+        end = self.ends.get((loc.line, loc.col), loc.line)
+        if children:
+            end = max(end, *(c.end for c in children))
+        return _Slot(loc.line, end, node, children=children)
+
+
+def attach(spec: A.Spec, comments: list[Comment], spans: Spans, text: str) -> A.Spec:
+    """`spec` with `comments` attached to its statements (a no-op without comments)."""
+    if not comments:
+        return spec
+    lines = text.splitlines()
+    blank = {n for n, line in enumerate(lines, 1) if not line.strip()}
+    top: list[_Slot] = []
+    if spans.model is not None:
+        top.append(_Slot(spans.model[0], spans.model[1], "model"))
+    for node in (*spec.imports, *spec.params, *spec.inputs, *spec.body, *spec.outputs):
+        if node.loc is not None:
+            top.append(spans.slot(node))
+    for block in spec.blocks:
+        if block.loc is None:
+            continue
+        children = [spans.slot(p) for p in block.params if p.loc is not None]
+        children += [spans.slot(a) for a in block.body if a.loc is not None]
+        ret = spans.returns.get((block.loc.line, block.loc.col))
+        if ret is not None:
+            children.append(_Slot(ret[0], ret[1], "return"))
+        children.sort(key=lambda s: s.start)
+        top.append(spans.slot(block, children))
+    top.sort(key=lambda s: s.start)
+    end_list: list[str] = []
+    _distribute(comments, top, end_list, blank)
+    return _rebuild(spec, top, end_list)
+
+
+def _distribute(comments: Iterable[Comment], slots: list[_Slot], end_list: list[str],
+                blank: set[int], parent: int = 0) -> None:
+    by_block: dict[int, list[Comment]] = {}
+    for c in comments:
+        slot = next((s for s in slots if s.start <= c.line <= s.end), None)
+        if slot is not None and slot.children is not None and c.line != slot.start:
+            by_block.setdefault(id(slot), []).append(c)
+            continue
+        if slot is not None:  # on the statement's lines
+            (slot.inside if c.whole else slot.after).append(c.text)
+            continue
+        following = next((s for s in slots if s.start > c.line), None)
+        target = following.before if following is not None else end_list
+        if c.line - 1 in blank and (target or c.line > 1):
+            _blank(target)
+        target.append(c.text)
+    for slot in slots:
+        if slot.children is not None:
+            _distribute(by_block.get(id(slot), []), slot.children, slot.end_list, blank,
+                        slot.start)
+        if slot.start - 1 in blank and slot.start != parent:  # not a block's own line
+            _blank(slot.before)
+        slot.before += slot.inside
+
+
+def _blank(lines: list[str]) -> None:
+    if not lines or lines[-1] != "":
+        lines.append("")
+
+
+def _trivia(slot: _Slot) -> A.Comments | None:
+    return A.Comments(before=slot.before, after=slot.after) if slot.before or slot.after else None
+
+
+def _rebuild(spec: A.Spec, top: list[_Slot], end_list: list[str]) -> A.Spec:
+    slots = {id(s.key): s for s in top if s.key not in ("model", "return")}
+    model = next((s for s in top if s.key == "model"), None)
+
+    def one(node: Any) -> Any:
+        slot = slots.get(id(node))
+        if slot is None:
+            return node
+        update: dict[str, Any] = {"comments": _trivia(slot)}
+        if isinstance(node, A.BlockDef):
+            inner = {id(c.key): c for c in slot.children or [] if c.key != "return"}
+            ret = next((c for c in slot.children or [] if c.key == "return"), None)
+            update["params"] = [_with(p, inner.get(id(p))) for p in node.params]
+            update["body"] = [_with(a, inner.get(id(a))) for a in node.body]
+            update["return_comments"] = _trivia(ret) if ret is not None else None
+            update["end_comments"] = _strip(slot.end_list)
+        return node.model_copy(update=update)
+
+    return spec.model_copy(update={
+        "imports": [one(n) for n in spec.imports], "params": [one(n) for n in spec.params],
+        "inputs": [one(n) for n in spec.inputs], "blocks": [one(n) for n in spec.blocks],
+        "body": [one(n) for n in spec.body], "outputs": [one(n) for n in spec.outputs],
+        "comments": _trivia(model) if model is not None else None,
+        "end_comments": _strip(end_list)})
+
+
+def _with(node: Any, slot: _Slot | None) -> Any:
+    return node if slot is None else node.model_copy(update={"comments": _trivia(slot)})
+
+
+def _strip(lines: list[str]) -> list[str]:
+    """End comments: no blank line last (the printer ends the file or the block itself)."""
+    out = list(lines)
+    while out and out[-1] == "":
+        out.pop()
+    return out

@@ -1,0 +1,205 @@
+"""The generated code as a PyTorch reviewer reads it: one class per block structure with the
+block's parameters (and what the spec computes from them) as `__init__` arguments, the model's
+parameters as constructor arguments with the spec's defaults, `padding=same` with a stride in
+`forward`, every zoo file clean under `ruff check`, and `torch.compile(fullgraph=True)`."""
+from __future__ import annotations
+
+import ast
+import importlib.util
+import inspect
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import archc
+from archc.lower.build import load_module
+from archc.lower.codegen import generate
+from archc.model import loads
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "specs"
+SE_RESNET = ROOT / "tests" / "data" / "lowering" / "se_resnet.arch"
+
+
+def _classes(source: str) -> list[str]:
+    return [n.name for n in ast.parse(source).body if isinstance(n, ast.ClassDef)]
+
+
+def _class_text(source: str, name: str) -> str:
+    node = next(n for n in ast.parse(source).body if isinstance(n, ast.ClassDef) and n.name == name)
+    return ast.get_source_segment(source, node)
+
+
+def _model_class(model: archc.Model) -> type:
+    generated = generate(model.graph, spec=model.spec)
+    return getattr(load_module(generated), generated.class_name)
+
+
+def _shapes(module: torch.nn.Module) -> dict[str, tuple[int, ...]]:
+    return {k: tuple(v.shape) for k, v in module.state_dict().items()}
+
+
+# ----------------------------------------------------------------------------- one class per block
+
+
+def test_se_block_is_one_class_with_its_parameters_as_arguments():
+    """The SE block as docs/language.md writes it (`reshape([c, 1, 1])`) used at 16, 32 and 64
+    channels: one SE class whose numbers are its parameters (the reshape reads `self.c`), and
+    the residual block in two classes only, named by what the second one adds."""
+    model = archc.load(SE_RESNET)
+    source = model.to_source()
+    assert _classes(source) == ["SE", "SEBasicBlock", "SEBasicBlockWithShortcut", "SEResNet"]
+    se = _class_text(source, "SE")
+    assert "def __init__(self, c, reduction):" in se
+    assert "self.fc1 = nn.Linear(c, c // reduction)" in se
+    assert "self.fc2 = nn.Linear(c // reduction, c)" in se
+    assert "s = s.reshape(s.shape[0], self.c, 1, 1)  # [N, c, 1, 1]" in se
+    assert "s = self.fc1(s)  # [N, c//reduction]" in se
+    assert not any(str(n) in se for n in (16, 32, 64))  # no channel count baked in
+    assert "self.se = SE(planes, 16)" in source
+    assert "def __init__(self, in_channels, planes, stride):" in source
+    # archc.build runs that very text, and it computes what the spec says
+    module = archc.build(model)
+    assert sys.modules[type(module).__module__].__archc_source__ == source
+    assert tuple(module(torch.randn(2, 3, 32, 32)).shape) == (2, 10)
+    assert _shapes(module)["layer3.0.se.fc1.weight"] == (4, 64)
+
+
+def test_structural_variants_are_named_by_what_differs():
+    source = archc.load(SPECS / "torchvision" / "resnet50.arch").to_source()
+    assert _classes(source) == ["BottleneckWithDownsample", "Bottleneck", "ResNet50"]
+    assert "def __init__(self, in_channels, planes, stride):" in _class_text(source, "BottleneckWithDownsample")
+
+
+def test_a_channel_shuffle_reads_the_spatial_sizes_from_its_input():
+    """ShuffleNet's reshape([2, c // 2, y.height, y.width]) takes H and W from the tensor, so the
+    unit classes are shared across stages and sizes (no `reshape_3` arguments)."""
+    source = archc.load(SPECS / "torchvision" / "shufflenet_v2_x1_0.arch").to_source()
+    assert _classes(source) == ["DownUnit", "BasicUnit", "ShuffleNetV2_x1_0"]
+    assert "def __init__(self, out):" in _class_text(source, "BasicUnit")
+    assert "out.reshape(out.shape[0], 2, self.out // 2, out.shape[2], out.shape[3])" in source
+
+
+# ----------------------------------------------------------------------------- model parameters
+
+
+@pytest.mark.parametrize("spec,params", [
+    (SPECS / "resnet18.arch", {"num_classes": 10}),
+    (SPECS / "cifar10_lenet.yaml", {"num_classes": 7}),
+    (SPECS / "torchvision" / "shufflenet_v2_x0_5.arch", {"num_classes": 5}),
+    (SE_RESNET, {"num_classes": 3}),
+], ids=lambda v: v.name if isinstance(v, Path) else None)
+def test_model_parameters_are_constructor_arguments(spec, params):
+    """`ResNet18(num_classes=10)` is what `archc.build(spec, params={"num_classes": 10})` is."""
+    model = archc.load(spec)
+    cls = _model_class(model)
+    signature = inspect.signature(cls)
+    for name in params:
+        assert signature.parameters[name].default == model.hyperparams[name]
+    assert _shapes(cls(**params)) == _shapes(archc.build(spec, params=params))
+    assert _shapes(cls()) == _shapes(archc.build(spec))
+
+
+_NET = """
+model Net
+param width = 8
+param depth = 2
+param size = 16
+input x: [N, 3, size, size]
+h = x -> conv2d(width, 3, padding=1, name=stem) -> repeat(depth, conv2d(width * 2, 3, padding=1), name=body)
+output y = h -> global_avgpool -> linear(width * 4, name=head)
+"""
+
+
+def test_only_parameters_that_an_expression_carries_become_arguments():
+    """A width that only scales channels is an argument (`width * 2`); a depth that changes the
+    structure, and a size that changes no module, stay in the spec."""
+    model = loads(_NET)
+    source = model.to_source()
+    assert "def __init__(self, width=8):" in source
+    assert "self.head = nn.Linear(width * 2, width * 4)" in source
+    assert _shapes(_model_class(model)(width=12)) == _shapes(archc.build(loads(_NET, hyperparams={"width": 12})))
+
+
+# ----------------------------------------------------------------------------- padding=same
+
+
+def test_same_padding_with_a_stride_is_one_class_padded_in_forward():
+    """Strided `same` convolutions at lengths 1000, 500, 250 and 125 (125 pads asymmetrically)
+    share one class: the padding is computed in forward from the input, with a comment."""
+    model = loads("""
+        model AudioNet
+        input x: [N, 1, 1000]
+        block Down(c)(x) {
+          return x -> conv1d(c, 3, stride=2, padding=same, name=conv) -> relu
+        }
+        h = x -> Down(8, name=d1) -> Down(16, name=d2) -> Down(32, name=d3) -> Down(64, name=d4)
+        output y = h -> global_avgpool -> linear(10)
+        """)
+    source = model.to_source()
+    assert _classes(source) == ["Down", "AudioNet"]
+    down = _class_text(source, "Down")
+    assert "# padding=same with a stride, as TF/Keras: ceil(in / stride) out, odd pad after" in down
+    assert "out = self.conv(F.pad(x, same_pads(x, (3,), (2,), (1,))))  # [N, c, ceil(L/2)]" in down
+    module = archc.build(model)
+    h = torch.randn(2, 1, 1000)
+    for name, length in [("d1", 500), ("d2", 250), ("d3", 125), ("d4", 63)]:
+        h = getattr(module, name)(h)
+        assert h.shape[-1] == model.shapes[f"{name}.conv"][-1] == length
+
+
+# ----------------------------------------------------------------------------- ruff, torch.compile
+
+
+def _ruff() -> list[str] | None:
+    if importlib.util.find_spec("ruff") is not None:
+        return [sys.executable, "-m", "ruff"]
+    found = shutil.which("ruff")
+    return [found] if found else None
+
+
+def test_every_generated_zoo_file_passes_ruff(tmp_path):
+    """`ruff check` with its default rules on the file `archc compile` writes for every spec of
+    the zoo (one ruff run over all of them)."""
+    ruff = _ruff()
+    if ruff is None:
+        pytest.skip("ruff is not installed (pip install -e '.[dev]')")
+    specs = sorted(SPECS.glob("*.arch")) + sorted(SPECS.glob("*.yaml")) + sorted((SPECS / "torchvision").glob("*.arch"))
+    assert len(specs) > 90
+    for spec in specs:
+        name = f"{spec.parent.name}_{spec.stem}_{spec.suffix[1:]}.py"
+        (tmp_path / name).write_text(archc.load(spec).to_source())
+    proc = subprocess.run([*ruff, "check", "--no-cache", "--isolated", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# One model per family the generator treats differently: shared classes with arguments read in
+# forward (SE), nn.Sequential stages, a channel shuffle, stochastic depth and SE in EfficientNet,
+# `same` padding at run time. The eager backend runs dynamo's tracing only (no compilation), so
+# this stays fast; fullgraph=True makes any graph break an error.
+COMPILE_CASES = [
+    (SE_RESNET, {}, (2, 3, 32, 32)),
+    (SPECS / "torchvision" / "shufflenet_v2_x0_5.arch", {"size": 64}, (2, 3, 64, 64)),
+    (SPECS / "torchvision" / "efficientnet_b0.arch", {"size": 64}, (2, 3, 64, 64)),
+    (SPECS / "torchvision" / "densenet121.arch", {"size": 64}, (1, 3, 64, 64)),
+    (SPECS / "mnist_deep_cnn.arch", {}, None),
+]
+
+
+@pytest.mark.parametrize("spec,params,shape", COMPILE_CASES, ids=lambda v: v.stem if isinstance(v, Path) else "")
+def test_torch_compile_fullgraph(spec, params, shape):
+    import torch._dynamo
+    model = archc.load(spec, params or None)
+    module = archc.build(model).eval()
+    if shape is None:
+        shape = tuple(2 if not isinstance(d, int) else d for d in model.graph.node(model.graph.inputs["x"]).shape)
+    x = torch.randn(*shape)
+    torch._dynamo.reset()
+    compiled = torch.compile(module, fullgraph=True, backend="eager")
+    with torch.no_grad():
+        torch.testing.assert_close(compiled(x), module(x))
