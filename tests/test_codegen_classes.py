@@ -203,3 +203,17 @@ def test_torch_compile_fullgraph(spec, params, shape):
     compiled = torch.compile(module, fullgraph=True, backend="eager")
     with torch.no_grad():
         torch.testing.assert_close(compiled(x), module(x))
+
+
+def test_classes_that_differ_in_structure_say_how():
+    # issue 9: DenseNet's blocks were DenseBlockWithDenselayer7, …7_, …7_1
+    import re
+    from pathlib import Path
+    import archc
+    specs = Path(__file__).resolve().parent.parent / "specs"
+    dense = archc.load(specs / "torchvision/densenet121.arch").to_source()
+    assert re.findall(r"^class (DenseBlock\w*)\(", dense, re.M) == ["DenseBlock", "DenseBlock12", "DenseBlock24",
+                                                                     "DenseBlock16"]
+    mobile = archc.load(specs / "torchvision/mobilenet_v3_large.arch").to_source()
+    assert "class InvertedResidualV3WithReLUAndSqueezeExcitation(" in mobile
+    assert "class InvertedResidualV3WithoutAdd(" in mobile

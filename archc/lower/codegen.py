@@ -826,19 +826,67 @@ class _Generator:
             groups.sort(key=lambda gr: (-len(gr.units), gr.id))
             main = groups[0]
             main.name = _unique(base, taken)
-            main_children = [name for name, _ in main.units[0].ctors]
             for k, group in enumerate(groups[1:], 2):
-                children = [name for name, _ in group.units[0].ctors]
-                extra = [c for c in children if c not in main_children and not c.isdigit()]
-                missing = [c for c in main_children if c not in children and not c.isdigit()]
-                if extra:
-                    name = f"{base}With{_camel(extra[0])}"
-                elif missing:
-                    name = f"{base}Without{_camel(missing[0])}"
-                else:
-                    name = f"{base}{k}"
-                group.name = _unique(_class_identifier(name), taken)
+                group.name = _unique(_class_identifier(self._variant_name(
+                    base, k, group.units[0], main.units[0])), taken)
         self.class_names = {self.model_class} | {g.name for g in self.groups.values()}
+
+    def _variant_name(self, base: str, k: int, unit: Unit, main_unit: Unit) -> str:
+        """The name of a class whose structure differs from the block's most frequent one says
+        how: the kinds of layer it has or lacks anywhere inside (InvertedResidualV3WithHardswish,
+        …WithoutSqueezeExcitation), else a child it has or lacks (BasicBlockWithDownsample),
+        else how many children it has (DenseBlock12), else a number."""
+        kinds, main_kinds = self._kinds(unit), self._kinds(main_unit)
+        extra = _outermost([t for t in kinds if t not in main_kinds], self._enclosing(unit))
+        missing = _outermost([t for t in main_kinds if t not in kinds], self._enclosing(main_unit))
+        if extra:
+            return f"{base}With{'And'.join(extra[:2])}"
+        if missing:
+            return f"{base}Without{'And'.join(missing[:2])}"
+        main_children = [name for name, _ in main_unit.ctors]
+        children = [name for name, _ in unit.ctors]
+        named_extra = [c for c in children if c not in main_children and not c.isdigit()]
+        named_missing = [c for c in main_children if c not in children and not c.isdigit()]
+        stems = {c.rstrip("0123456789") for c in main_children}
+        if len(children) != len(main_children) and all(c.rstrip("0123456789") in stems
+                                                        for c in named_extra + named_missing):
+            return f"{base}{len(children)}"  # more or fewer of the same children (denselayer1…12)
+        if named_extra:
+            return f"{base}With{_camel(named_extra[0])}"
+        if named_missing:
+            return f"{base}Without{_camel(named_missing[0])}"
+        return f"{base}{k}"
+
+    def _enclosing(self, unit: Unit) -> dict[str, list[frozenset]]:
+        """Per kind inside a unit, for each place it occurs, the block types around it
+        (SqueezeExcitation's pooling sits in a SqueezeExcitation)."""
+        out: dict[str, list[frozenset]] = {}
+        stack: list[tuple[Any, frozenset]] = [(i, frozenset()) for i in unit.items]
+        while stack:
+            item, outer = stack.pop()
+            if isinstance(item, Unit):
+                inner = outer
+                if item.scope is not None and item.scope.kind == "block":
+                    out.setdefault(item.type_name, []).append(outer)
+                    inner = outer | {item.type_name}
+                stack.extend((i, inner) for i in item.items)
+            elif item.op is not None:
+                out.setdefault(item.op.title, []).append(outer)
+        return out
+
+    def _kinds(self, unit: Unit) -> list[str]:
+        """The op titles and block types inside a unit, in order of appearance."""
+        out: dict[str, None] = {}
+        stack = list(reversed(unit.items))
+        while stack:
+            item = stack.pop()
+            if isinstance(item, Unit):
+                if item.scope is not None and item.scope.kind == "block":
+                    out.setdefault(item.type_name)
+                stack.extend(reversed(item.items))
+            elif item.op is not None:
+                out.setdefault(item.op.title)
+        return list(out)
 
     # ------------------------------------------------------------------ rendering
     def _render(self, tree: Any, slots: Iterator[str], signature: bool = False) -> str:
@@ -1236,6 +1284,13 @@ class _Binder:
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+def _outermost(kinds: list[str], enclosing: dict[str, list[frozenset]]) -> list[str]:
+    """The kinds not implied by another one in the list: a kind that only ever occurs inside
+    blocks of a listed type (a SqueezeExcitation's pooling) is left out."""
+    listed = set(kinds)
+    return [t for t in kinds if not all(places & listed for places in enclosing.get(t, [frozenset()]))]
 
 
 def _factor(col: list, vals: list) -> int | None:
