@@ -826,9 +826,13 @@ class _Generator:
             groups.sort(key=lambda gr: (-len(gr.units), gr.id))
             main = groups[0]
             main.name = _unique(base, taken)
+            named = {main.name: main}
             for k, group in enumerate(groups[1:], 2):
-                group.name = _unique(_class_identifier(self._variant_name(
-                    base, k, group.units[0], main.units[0])), taken)
+                name = _class_identifier(self._variant_name(base, k, group.units[0], main.units[0]))
+                if name in named:  # two variants differ from the main one alike: tell them apart
+                    name = _class_identifier(self._variant_name(name, k, group.units[0], named[name].units[0]))
+                group.name = _unique(name, taken)
+                named[group.name] = group
         self.class_names = {self.model_class} | {g.name for g in self.groups.values()}
 
     def _variant_name(self, base: str, k: int, unit: Unit, main_unit: Unit) -> str:
