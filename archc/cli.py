@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -20,6 +21,8 @@ def _parse_define(text: str) -> tuple[str, Any]:
     lowered = raw.strip().lower()
     if lowered in ("true", "false"):
         value = lowered == "true"
+    elif len(raw.strip().lstrip("+-").replace("_", "")) > 1000 and raw.strip().lstrip("+-").replace("_", "").isdigit():
+        raise argparse.ArgumentTypeError(f"{name.strip()}: an int of over 1000 digits is no size or count")
     else:
         try:
             value = int(raw)
@@ -29,27 +32,83 @@ def _parse_define(text: str) -> tuple[str, Any]:
             except ValueError:
                 from archc.ops.base import Word
                 value = Word(raw.strip())
+            else:
+                if value in (float("inf"), float("-inf")):
+                    raise argparse.ArgumentTypeError(f"{name.strip()}: {raw.strip()} is too large for a number")
     return name.strip(), value
 
 
+STDOUT = "-"  # as an output path (-o -): standard output
+
+
 def write_atomic(path: str, text: str | bytes, mode: int | None = None) -> None:
-    """Write all or nothing: a failed run never leaves a partial output file. `mode`: the
-    permissions to give it (an existing file's, when rewriting one in place)."""
-    target = Path(path)
+    """Write all or nothing: a failed run never leaves a partial output file. `-` is standard
+    output. A symbolic link is followed (its target replaced atomically). A FIFO, a device or
+    a path under /dev or /proc (/dev/stdout, /dev/fd/N) is written in place, never replaced.
+    An existing file keeps its permissions (and owner, where we may set it); `mode` overrides.
+    Errors name `path`, never the temporary file."""
+    data = text.encode() if isinstance(text, str) else text
+    if path == STDOUT:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        _write_file(path, data, mode)
+    except OSError as e:
+        raise OSError(e.errno, e.strerror or str(e), path) from None
+
+
+def _write_file(path: str, data: bytes, mode: int | None) -> None:
+    try:
+        info: os.stat_result | None = os.stat(path)  # through links
+    except FileNotFoundError:
+        info = None
+    absolute = os.path.abspath(path)
+    special = absolute.startswith(("/dev/", "/proc/"))
+    if info is not None and (special or not stat.S_ISREG(info.st_mode)):
+        with open(path, "wb") as f:  # a device, FIFO or descriptor: in place (a FIFO waits for a reader)
+            f.write(data)
+        return
+    target = Path(os.path.realpath(path))  # a symbolic link: replace its target
+    if info is not None and mode is None:
+        mode = info.st_mode
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(text.encode() if isinstance(text, str) else text)
+            f.write(data)
         if mode is None:
             umask = os.umask(0)  # mkstemp makes the file 0600; give it the mode open() would
             os.umask(umask)
             mode = 0o666 & ~umask
         os.chmod(tmp, mode & 0o7777)
+        if info is not None and hasattr(os, "chown") and \
+                (info.st_uid, info.st_gid) != (os.geteuid(), os.getegid()):
+            try:  # as root: the file stays its owner's
+                os.chown(tmp, info.st_uid, info.st_gid)
+            except OSError:
+                pass
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _import_dir(text: str) -> str:
+    if not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a directory")
+    return text
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command, with the --import-path folders allowed for imports while it runs."""
+    dirs = getattr(args, "import_path", None)
+    if not dirs:
+        return args.func(args)
+    from archc.ir.elaborate import import_path
+    with import_path(dirs):
+        return args.func(args)
 
 
 def _emit(text: str, output: str | None) -> None:
@@ -156,6 +215,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 def cmd_draw(args: argparse.Namespace) -> int:
     from archc.backends import diagram
+    if args.output == STDOUT:  # -o -: standard output, as without -o
+        args.output = None
     fmt = diagram.format_for(args.output, args.format)
     if fmt != "dot":
         diagram.require_dot(fmt)  # before the work: no dot, one clear error, no file
@@ -313,6 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
         lang(p)
         p.add_argument("--strict", action="store_true",
                        help="treat warnings (valid but suspicious layers) as errors: exit 1")
+        p.add_argument("--import-path", metavar="DIR", type=_import_dir, action="append",
+                       help="also allow imports from this folder, searched after the importing "
+                            "file's own (repeatable; ARCHC_PATH adds more, os.pathsep-separated)")
 
     p = command("check", cmd_check, "Validate specs: exit 0 if valid, 1 if not.")
     p.add_argument("specs", nargs="+", metavar="SPEC")
@@ -398,7 +462,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from archc.errors import SpecError, SpecErrors
     try:
-        return args.func(args)
+        return _run(args)
     except (SpecErrors, SpecError) as e:
         _report(e)
         return EXIT_INVALID
@@ -410,6 +474,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INVALID
     except KeyboardInterrupt:
         return 130
+    except RecursionError:  # the evaluator and parsers report their own; this is a last resort
+        print("archc: error: the spec is nested too deeply to process\n"
+              "  hint: split long expressions and deep lists into several statements", file=sys.stderr)
+        return EXIT_INVALID
+    except MemoryError:
+        print("archc: error: out of memory\n"
+              "  hint: check the spec's sizes, repeat counts and YAML aliases", file=sys.stderr)
+        return EXIT_INVALID
+    except Exception as e:  # a bug of archc's, not the user's: say so instead of a traceback
+        if os.environ.get("ARCHC_TRACEBACK"):
+            raise
+        print(f"archc: internal error: {type(e).__name__}: {e}\n"
+              "  hint: this is a bug in archc, please report it with the spec; "
+              "set ARCHC_TRACEBACK=1 to see where it happened", file=sys.stderr)
+        return EXIT_INVALID
 
 
 if __name__ == "__main__":

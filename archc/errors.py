@@ -62,7 +62,12 @@ class SpecError(Exception):
         out.extend(f"  {paint('note:', 'note')} {n}" for n in self.notes)
         if self.hint:
             out.append(f"  {paint('hint:', 'hint')} {self.hint}")
-        return "\n".join(out)
+        text = "\n".join(out)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (text from the API): printable as an escape
+            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+        return text
 
     def to_json(self) -> dict:
         return {"severity": self.severity, "message": self.message, "hint": self.hint,

@@ -9,7 +9,8 @@ from typing import Any
 
 from archc import ast as A
 from archc import symbolic as sy
-from archc.analysis.metrics import Metrics, OpTotals, analyse, by_op, quoted_macs
+from archc.analysis.metrics import Metrics, OpTotals, analyse, by_op, quoted_macs, size_limits
+from archc.errors import SpecError, SpecErrors
 from archc.frontend import parse_dsl, parse_file, parse_yaml
 from archc.ir.elaborate import elaborate
 from archc.ir.graph import Graph
@@ -173,6 +174,13 @@ class Model:
 def _build(spec: A.Spec, file: str, params: dict[str, Any] | None, strict: bool = False) -> Model:
     warnings: list = []
     graph = elaborate(spec, file, params, strict=strict, warnings=warnings)
+    errors, size_warnings = size_limits(graph)  # absurd parameter counts / activation sizes
+    if strict:
+        errors += [SpecError(w.message, w.loc, w.hint, [*w.notes, "a warning, made an error by strict "
+                             "mode (--strict)"]) for w in size_warnings]
+    if errors:
+        raise SpecErrors(errors)
+    warnings += size_warnings
     return Model(spec, graph, warnings)
 
 

@@ -30,7 +30,10 @@ DATA = ROOT / "tests" / "data" / "lowering"
 
 
 @pytest.fixture(autouse=True)
-def _quiet_and_deterministic():
+def _quiet_and_deterministic(monkeypatch):
+    # resnet18_finetune.arch imports the zoo's blocks from outside its own folder tree: allowed
+    # only through the import search path, as a user would (ARCHC_PATH or --import-path)
+    monkeypatch.setenv("ARCHC_PATH", str(SPECS))
     torch.manual_seed(0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

@@ -43,7 +43,9 @@ def by_id(model, depth=None, at=None):
 def resnet_hw(tmp_path_factory):
     """ResNet-50 with symbolic H and W."""
     path = tmp_path_factory.mktemp("hw") / "resnet50_hw.arch"
-    path.write_text(f'model ResNet50HW\nimport "{RESNET_BLOCKS}"\ninput x: [N, 3, H, W]\n'
+    # imports stay inside the spec's folder tree: the blocks go next to it
+    (path.parent / "resnet.arch").write_text(RESNET_BLOCKS.read_text())
+    path.write_text('model ResNet50HW\nimport "resnet.arch"\ninput x: [N, 3, H, W]\n'
                     "output logits = x -> ResNet([3, 4, 6, 3], Bottleneck, num_classes=1000, inline=true)\n")
     return path
 

@@ -210,3 +210,84 @@ def _simplify(x: Any) -> Any:
     if isinstance(x, Fraction) and x.denominator == 1:
         return int(x)
     return x
+
+
+# ----------------------------------------------------------------------------- size limits
+
+# Far above any real model: the largest published CNNs have well under 10 G parameters
+# (40 GB of float32), and 1 T parameters (4 TB of float32) fits on no machine archc's output
+# could be trained or run on, so such a count is a typo (`conv2d(10**12, 3)`), not a design.
+WARN_PARAMS = 10 ** 10
+MAX_PARAMS = 10 ** 12
+# Activation memory of one sample, summed over the layers: 1 TiB is more than any accelerator
+# holds (a 3-d U-Net at 512³ needs tens of GB); 1 PiB is beyond any cluster's memory.
+WARN_ACTIVATION_BYTES = 2 ** 40
+MAX_ACTIVATION_BYTES = 2 ** 50
+
+
+def size_limits(graph: Graph) -> tuple[list, list]:
+    """(errors, warnings) for a model whose total parameter count or per-sample activation
+    memory is past a sane size (a warning) or an absurd one (an error), each located at the
+    layer that crosses the line. Symbolic sizes are not bounded (they are chosen at run time).
+    Cheap: parameter shapes and output sizes only, no receptive field."""
+    from archc.errors import SpecError
+
+    errors: list = []
+    warnings: list = []
+    params = 0
+    act = 0
+    warned_params = warned_act = False
+    for node in graph.layers():
+        if node.shape is None:
+            continue
+        if node.is_input or node.op.inputs != 0:
+            n = numel(per_sample(node.shape)[1:])
+            if isinstance(n, int) and not node.training_only:
+                act += n * BYTES_PER_ELEMENT
+        if not node.is_input:
+            try:
+                in_shapes = graph.input_shapes(node)
+                shapes = node.op.parameters(node.attrs, in_shapes)
+            except ShapeError:  # reported where the metrics are computed
+                continue
+            for shape in shapes.values():
+                n = numel(shape)
+                if isinstance(n, int):
+                    params += n
+        where = f" (at {node.id})" if not node.is_input else f" (at input {node.id})"
+        if params > MAX_PARAMS:
+            errors.append(SpecError(
+                f"the model has {_big(params)} parameters{where}, past the limit of {_big(MAX_PARAMS)} "
+                f"({_bytes(params * BYTES_PER_ELEMENT)} of float32)", node.loc,
+                "a size is probably mistyped (channels, features or a kernel)"))
+            return errors, warnings
+        if act > MAX_ACTIVATION_BYTES:
+            errors.append(SpecError(
+                f"the activations of one sample need {_bytes(act)}{where}, past the limit of "
+                f"{_bytes(MAX_ACTIVATION_BYTES)}", node.loc,
+                "an input or output size is probably mistyped (channels or spatial sizes)"))
+            return errors, warnings
+        if params > WARN_PARAMS and not warned_params:
+            warned_params = True
+            warnings.append(SpecError(
+                f"the model has over {_big(WARN_PARAMS)} parameters{where} "
+                f"({_bytes(params * BYTES_PER_ELEMENT)} of float32 at least)", node.loc,
+                "check the channel and feature sizes", [], "warning"))
+        if act > WARN_ACTIVATION_BYTES and not warned_act:
+            warned_act = True
+            warnings.append(SpecError(
+                f"the activations of one sample need over {_bytes(WARN_ACTIVATION_BYTES)}{where}",
+                node.loc, "check the input and channel sizes", [], "warning"))
+    return errors, warnings
+
+
+def _big(n: int) -> str:
+    """10**12 -> '1e+12'; never the full digits of a huge number (Python limits int -> str)."""
+    return f"{n:,}" if n < 10 ** 15 else f"{float(n):.3g}" if n < 10 ** 300 else "over 1e300"
+
+
+def _bytes(n: int) -> str:
+    for unit, size in (("PB", 10 ** 15), ("TB", 10 ** 12), ("GB", 10 ** 9), ("MB", 10 ** 6)):
+        if n >= size:
+            return f"{_big(n // size)} {unit}" if n // size >= 10 ** 15 else f"{n / size:.3g} {unit}"
+    return f"{n} bytes"

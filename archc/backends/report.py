@@ -368,7 +368,11 @@ def _jsonable(v: Any) -> Any:
         return sy.to_str(v)
     if hasattr(v, "numerator") and not isinstance(v, (int, bool)):
         return float(v)
-    return v
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    return str(v)  # a layer passed as a parameter (norm=batchnorm2d(eps=0.001)): as the spec writes it
 
 
 def op_table(model: "Model", at: dict[str, int] | None = None) -> tuple[list[str], list[list[str]], list[str]]:

@@ -14,7 +14,9 @@ Every user error is raised as `archc.errors.SpecErrors`.
 """
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
 from archc.ast import Spec
@@ -51,20 +53,52 @@ def parse_text(text: str, language: str, file: str = "<string>") -> Spec:
     return parse_yaml(text, file) if language == "yaml" else parse_dsl(text, file)
 
 
+MAX_SOURCE_BYTES = 16 * 1024 * 1024  # a spec larger than this is not a spec (a device, a dump)
+
+
 def read_source(path: str | Path) -> str:
+    """A spec file's UTF-8 text. A directory, a file over MAX_SOURCE_BYTES, bytes that are not
+    UTF-8 or a name the system cannot take are SpecErrors (no location: an import adds its own).
+    A FIFO or a pipe (`<(...)`) is read without waiting for a writer: none gives empty text."""
     path = Path(path)
     try:
-        return path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO: never hang in open
     except FileNotFoundError:
         raise SpecErrors([SpecError(f"spec file '{path}' does not exist", None,
                                     "check the path (imports are relative to the importing "
                                     "file)")]) from None
-    except UnicodeDecodeError as e:
-        raise SpecErrors([SpecError(f"spec file '{path}' is not UTF-8 text ({e.reason})", None,
-                                    "save it as UTF-8")]) from None
+    except (ValueError, UnicodeError):  # a NUL byte, a lone surrogate
+        raise SpecErrors([SpecError(f"spec file name {ascii(str(path))} is not a valid file name",
+                                    None, "remove NUL bytes and invalid characters from the "
+                                          "path")]) from None
     except OSError as e:
         raise SpecErrors([SpecError(f"cannot read spec file '{path}': {e.strerror or e}",
                                     None, "check the path and its permissions")]) from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise SpecErrors([SpecError(f"spec file '{path}' is a directory", None,
+                                        "name a .arch or .yaml file")])
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)  # opened: now read what a writer sends, until it closes
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(MAX_SOURCE_BYTES + 1)
+    except OSError as e:
+        raise SpecErrors([SpecError(f"cannot read spec file '{path}': {e.strerror or e}",
+                                    None, "check the path and its permissions")]) from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_SOURCE_BYTES:
+        raise SpecErrors([SpecError(f"spec file '{path}' is larger than "
+                                    f"{MAX_SOURCE_BYTES // (1024 * 1024)} MiB", None,
+                                    "a spec is a text file of statements; check that the path "
+                                    "names one (not a device or a data file)")])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SpecErrors([SpecError(f"spec file '{path}' is not UTF-8 text ({e.reason})", None,
+                                    "save it as UTF-8")]) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # as open() in text mode reads it
 
 
 _YAML_START = re.compile(r"(---|\{|[A-Za-z_][A-Za-z0-9_]*\s*:(\s|$))")

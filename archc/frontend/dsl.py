@@ -154,12 +154,26 @@ def _parser() -> Lark:
 def parse_dsl(text: str, file: str = "<string>") -> A.Spec:
     """Parse a whole `.arch` file."""
     register_source(file, text)
+    _check_encodable(text, file)
     tree = _parse(text, "start", file, 1, 1)
     builder = _Builder(file, 1, 1)
     spec = builder.transform_root(tree)
     if builder.errors:
         raise SpecErrors(sorted(builder.errors, key=_err_pos))
     return attach(spec, scan_dsl(text), builder.spans, text)
+
+
+def _check_encodable(text: str, file: str) -> None:
+    """Text from the API may hold a lone surrogate ('\\ud800'), which no file can: a located error
+    (the YAML parser would fail to encode it)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        line = text.count("\n", 0, e.start) + 1
+        col = e.start - (text.rfind("\n", 0, e.start) + 1) + 1
+        raise SpecErrors([SpecError(f"the text contains a lone surrogate ({ascii(text[e.start])}), not a "
+                                    "character", A.Loc(file=file, line=line, col=col),
+                                    "pass text decoded from UTF-8; remove the stray character")]) from None
 
 
 def parse_expr(text: str, file: str, line: int = 1, col: int = 1) -> A.Expr:
@@ -239,11 +253,31 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", "'": "'", '"
 _ESCAPE_RE = re.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)")
 
 
+# Literals past these are refused where they are written (they are no size, and Python cannot
+# even print an int of more than 4,300 digits).
+MAX_INT_DIGITS = 1000
+
+
+class _LiteralError(Exception):
+    """A literal that is no value (reported by the builder at the literal's location)."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
 def _unescape(body: str) -> str:
     def one(m: re.Match) -> str:
         s = m.group(1)
         if len(s) > 1:
-            return chr(int(s[1:], 16))
+            code = int(s[1:], 16)
+            if code > 0x10FFFF:
+                raise _LiteralError(f"'\\{s}' is not a character (Unicode ends at \\U0010FFFF)",
+                                    "write the character itself, or a code point up to 10FFFF")
+            if 0xD800 <= code <= 0xDFFF:
+                raise _LiteralError(f"'\\{s}' is a lone surrogate, not a character",
+                                    "write the character itself (the file is UTF-8)")
+            return chr(code)
         return _ESCAPES.get(s, "\\" + s)
     return _ESCAPE_RE.sub(one, body)
 
@@ -317,14 +351,28 @@ class _Builder(Transformer_NonRecursive):
     def expr_only(self, meta: Any, children: list) -> A.Expr:
         return children[0]
 
+    def _text(self, text: str, loc: A.Loc, what: str = "") -> str:
+        """The value of a string literal's body; a bad escape (or, for a name or path `what`,
+        a NUL character) is reported at `loc`."""
+        try:
+            value = _unescape(text)
+        except _LiteralError as e:
+            self._error(e.message, loc, e.hint)
+            return "_"
+        if what and "\0" in value:
+            self._error(f"{what} contains a NUL character", loc, f"remove the \\0 from the {what}")
+            return "_"
+        return value
+
     def model_stmt(self, meta: Any, children: list) -> _Statement:
         tok = children[0]
-        name = _unescape(tok.value[1:-1]) if tok.type == "STRING" else tok.value
+        name = self._text(tok.value[1:-1], self._tloc(tok), "model name") if tok.type == "STRING" else tok.value
         return _Statement(name, self._tloc(tok), meta.end_line)
 
     def import_stmt(self, meta: Any, children: list) -> A.Import:
         tok = children[0]
-        return self._span(A.Import(path=_unescape(tok.value[1:-1]), loc=self._tloc(tok)), meta)
+        path = self._text(tok.value[1:-1], self._tloc(tok), "import path")
+        return self._span(A.Import(path=path, loc=self._tloc(tok)), meta)
 
     def param_stmt(self, meta: Any, children: list) -> A.Param:
         name = children[0]
@@ -470,13 +518,22 @@ class _Builder(Transformer_NonRecursive):
         return A.Name(id=children[0].value, loc=self._loc(meta))
 
     def int(self, meta: Any, children: list) -> A.Num:
-        return A.Num(value=int(children[0].value.replace("_", "")), loc=self._loc(meta))
+        digits = children[0].value.replace("_", "")
+        if len(digits) > MAX_INT_DIGITS:
+            self._error(f"integer literal of {len(digits)} digits (at most {MAX_INT_DIGITS})", self._loc(meta),
+                        "sizes and counts are far smaller; check the number")
+            return A.Num(value=0, loc=self._loc(meta))
+        return A.Num(value=int(digits), loc=self._loc(meta))
 
     def float(self, meta: Any, children: list) -> A.Num:
-        return A.Num(value=float(children[0].value.replace("_", "")), loc=self._loc(meta))
+        value = float(children[0].value.replace("_", ""))
+        if value == float("inf"):
+            self._error("number too large (over 1.8e308)", self._loc(meta), "check the number")
+            value = 0.0
+        return A.Num(value=value, loc=self._loc(meta))
 
     def string(self, meta: Any, children: list) -> A.Str:
-        return A.Str(value=_unescape(children[0].value[1:-1]), loc=self._loc(meta))
+        return A.Str(value=self._text(children[0].value[1:-1], self._loc(meta)), loc=self._loc(meta))
 
     def fstring(self, meta: Any, children: list) -> A.Expr:
         token = children[0]
@@ -495,7 +552,7 @@ class _Builder(Transformer_NonRecursive):
                     self._error("'{' in an f-string is never closed", start, "write {{ for a literal brace")
                     return A.Str(value="", loc=self._loc(meta))
                 if text:
-                    parts.append(A.Str(value=_unescape(text), loc=start))
+                    parts.append(A.Str(value=self._text(text, start), loc=start))
                     text = ""
                 source = body[i + 1:end]
                 try:
@@ -511,7 +568,7 @@ class _Builder(Transformer_NonRecursive):
                 text += ch
                 i += 1
         if text or not parts:
-            parts.append(A.Str(value=_unescape(text), loc=start))
+            parts.append(A.Str(value=self._text(text, start), loc=start))
         return A.FString(parts=parts, loc=self._loc(meta))
 
     def true(self, meta: Any, children: list) -> A.Bool:

@@ -23,9 +23,10 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from archc import ast as A
+from archc.deep import run_deep
 from archc.errors import Diagnostics, SpecError, SpecErrors, did_you_mean, register_source
 from archc.frontend.comments import Spans, attach, scan_yaml
-from archc.frontend.dsl import KEYWORDS, _parse_expr
+from archc.frontend.dsl import KEYWORDS, _check_encodable, _parse_expr
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -38,6 +39,7 @@ _MODULE_WORD = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]*\Z")
 
 def parse_yaml(text: str, file: str = "<string>") -> A.Spec:
     register_source(file, text)
+    _check_encodable(text, file)
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as e:
@@ -45,10 +47,66 @@ def parse_yaml(text: str, file: str = "<string>") -> A.Spec:
     except yaml.YAMLError as e:  # pragma: no cover - unmarked errors are rare
         raise SpecErrors([SpecError(f"invalid YAML: {e}", A.Loc(file=file, line=1, col=1),
                                     "check the file's YAML syntax")]) from None
+    _check_aliases(root, file)
     builder = _Builder(file)
-    spec = builder.spec(root)
+    try:
+        spec = run_deep(builder.spec, root)
+    except RecursionError:
+        raise SpecErrors([SpecError("the YAML is nested too deeply", A.Loc(file=file, line=1, col=1),
+                                    "flatten deep lists into several entries")]) from None
     builder.diag.raise_if_any()
     return attach(spec, scan_yaml(text), builder.spans, text)
+
+
+# Nodes the document may stand for once its aliases are expanded: a real spec has thousands; a
+# "billion laughs" file (aliases of aliases) would have billions, built one by one.
+MAX_YAML_NODES = 200_000
+
+
+def _check_aliases(root: Node | None, file: str) -> None:
+    """Refuse a document whose aliases contain themselves (`&r [*r]`) or expand past
+    MAX_YAML_NODES, before anything walks it: sizes are computed once per distinct node."""
+    if root is None:
+        return
+    size: dict[int, int] = {}
+    active: set[int] = set()  # on the current path
+    stack: list[tuple[Node, bool]] = [(root, False)]
+
+    def children(node: Node) -> list[Node]:
+        if isinstance(node, SequenceNode):
+            return list(node.value)
+        if isinstance(node, MappingNode):
+            return [n for pair in node.value for n in pair]
+        return []
+
+    def refuse(message: str, node: Node, hint: str) -> None:
+        loc = A.Loc(file=file, line=node.start_mark.line + 1, col=node.start_mark.column + 1)
+        raise SpecErrors([SpecError(message, loc, hint)])
+
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            active.discard(key)
+            size[key] = 1 + sum(size[id(c)] for c in children(node))
+            if size[key] > MAX_YAML_NODES:
+                refuse(f"the YAML expands to more than {MAX_YAML_NODES:,} values through its aliases",
+                       node, "aliases (*name) repeat what their anchor (&name) marks; use fewer of them, "
+                             "or write a parameter and a list comprehension instead")
+            continue
+        if key in size:
+            continue
+        if key in active:
+            refuse("a YAML alias contains itself", node,
+                   "an anchor (&name) cannot be used (*name) inside what it marks")
+        active.add(key)
+        stack.append((node, True))
+        for child in reversed(children(node)):
+            if id(child) in active:
+                refuse("a YAML alias contains itself", node,
+                       "an anchor (&name) cannot be used (*name) inside what it marks")
+            if id(child) not in size:
+                stack.append((child, False))
 
 
 def _last_line(node: Node) -> int:

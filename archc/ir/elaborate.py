@@ -17,6 +17,9 @@ from __future__ import annotations
 import difflib
 import math
 import operator
+import os
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -25,6 +28,7 @@ import networkx as nx
 
 from archc import ast as A
 from archc import symbolic as sy
+from archc.deep import run_deep
 from archc.errors import Diagnostics, SpecError, SpecErrors, did_you_mean
 from archc.ir.graph import Graph, LayerNode, Scope
 from archc.ops import REGISTRY
@@ -49,6 +53,33 @@ class _Poison:
 POISON = _Poison()
 
 
+# Block instances nested in one another (a block that uses itself, with a count that ends it);
+# far above real specs, below where the evaluator's stack runs out (see archc.deep).
+MAX_BLOCK_DEPTH = 1000
+# Integers the evaluator computes (literals are limited the same way by the front ends): past any
+# size or count, and within what Python turns into text (its 4,300-digit limit) in messages.
+MAX_INT_DIGITS = 1000
+MAX_INT_BITS = 3322  # 2 ** 3322 < 10 ** 1000
+# Defaults of the limits a user may raise through the environment: copies one repeat() makes, and
+# layers in a whole model (a real network has hundreds to a few thousand; elaborating 10,000 takes
+# seconds, so these stop a typo such as repeat(10 ** 9, …) long before it could hang).
+LIMITS = {"ARCHC_MAX_REPEAT": 10_000, "ARCHC_MAX_LAYERS": 100_000}
+
+
+def _limit(name: str) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return LIMITS[name]
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise SpecErrors([SpecError(f"environment variable {name}={raw!r} is not a positive int", None,
+                                    f"unset it for the default of {LIMITS[name]:,}")])
+    return value
+
+
 class Abort(Exception):
     """Stop evaluating the current statement; its error is already recorded."""
 
@@ -69,6 +100,12 @@ class Partial:
     loc: A.Loc | None
     meta: dict[str, Any] = field(default_factory=dict)
     kw_locs: dict[str, A.Loc | None] = field(default_factory=dict)  # where each keyword is written
+
+    def __str__(self) -> str:
+        """As the spec would write it, roughly: `batchnorm2d(eps=0.001, momentum=0.01)`."""
+        name = self.target.name if self.kind in ("op", "block") else self.kind
+        args = [str(a) for a in self.args] + [f"{k}={v}" for k, v in self.kwargs.items()]
+        return f"{name}({', '.join(args)})"
 
 
 BUILTINS: dict[str, Callable[..., Any]] = {
@@ -197,6 +234,9 @@ class Elaborator:
         self.model_params = {p.name for p in spec.params}
         self.created: list[str] = []  # node ids in creation order (pruned ones stay listed)
         self.comprehended = 0  # items of all lists built by comprehensions and range() so far
+        self.max_repeat = _limit("ARCHC_MAX_REPEAT")
+        self._suffixes: dict[tuple, int] = {}  # (scope, base name) -> the next suffix to try
+        self.max_layers = _limit("ARCHC_MAX_LAYERS")
 
     # ------------------------------------------------------------------ errors
     def error(self, message: str, loc: A.Loc | None, hint: str | None = None) -> None:
@@ -204,8 +244,13 @@ class Elaborator:
         if key in self._seen_errors:
             return  # the same mistake in a block body, reached through every instance
         self._seen_errors.add(key)
+        self.diag.add(SpecError(message, loc, hint, self._instance_notes()))
+
+    def _instance_notes(self) -> list[str]:
         notes = [f"in {frame}" for frame in reversed(self.instance_stack)]
-        self.diag.add(SpecError(message, loc, hint, notes))
+        if len(notes) > 12:  # deep recursion: the innermost and outermost instances
+            notes = [*notes[:6], f"... {len(notes) - 12} more block instances ...", *notes[-6:]]
+        return [n if len(n) <= 300 else n[:140] + " ... " + n[-140:] for n in notes]
 
     def fail(self, message: str, loc: A.Loc | None, hint: str | None = None):
         self.error(message, loc, hint)
@@ -215,8 +260,7 @@ class Elaborator:
         """A valid but suspicious spec: reported once per place (the first block instance that
         reaches it), kept while `node_id` stays in the graph (a layer of a conditional branch
         not taken is pruned, its warning with it)."""
-        notes = [f"in {frame}" for frame in reversed(self.instance_stack)]
-        self.warnings.append((node_id, SpecError(message, loc, hint, notes, "warning")))
+        self.warnings.append((node_id, SpecError(message, loc, hint, self._instance_notes(), "warning")))
 
     def _unknown_callable_hint(self, func: str) -> str:
         known = list(REGISTRY.names()) + list(self.blocks) + list(BUILTINS) + list(SPECIAL_FORMS)
@@ -253,7 +297,21 @@ class Elaborator:
                         elif isinstance(v, A.Node):
                             walk(v, bound)
 
-        walk(expr, frozenset())
+        try:
+            walk(expr, frozenset())
+        except RecursionError:
+            self._too_deep(expr)
+
+    def _too_deep(self, expr: A.Expr) -> None:
+        self.error("this expression is nested too deeply to evaluate", expr.loc,
+                   "split it into several statements")
+
+    def _free_names(self, expr: A.Expr | None) -> set[str]:
+        try:
+            return free_names(expr)
+        except RecursionError:
+            self._too_deep(expr)
+            return set()
 
     def _check_call_names(self, call: A.Call, env: "Env", bound: frozenset) -> None:
         func = call.func
@@ -330,7 +388,10 @@ class Elaborator:
                 self.error(f"input '{decl.name}' is already defined", decl.loc)
                 continue
             shape = self._input_shape(decl, env)
-            node_id = self._unique_name(decl.name, decl.loc, explicit=True)
+            try:  # `input forward: …`: the error is recorded; the input is unusable
+                node_id = self._unique_name(decl.name, decl.loc, explicit=True)
+            except Abort:
+                node_id = None
             if shape is None or node_id is None:
                 env.values[decl.name] = POISON
                 continue
@@ -412,24 +473,32 @@ class Elaborator:
                 layer.op.output_shape(layer.attrs, [shapes[i] for i in layer.inputs], ctx)
         return fresh
 
-    def _load_blocks(self, spec: A.Spec, file: str, visiting: set[str]) -> None:
+    def _load_blocks(self, spec: A.Spec, file: str, visiting: set[str],
+                     roots: tuple[Path, ...] | None = None) -> None:
+        """Load the blocks of `spec` and of the files it imports (recursively). An import is
+        found next to the importing file, else in the search path (`import_path`, ARCHC_PATH),
+        and must lie inside the top spec's folder tree or a search-path folder."""
         from archc.frontend import parse_file
+        if roots is None:
+            roots = (_resolved_dir(Path(file).parent),) + search_path()
         for imp in spec.imports:
-            path = (Path(file).parent / imp.path).resolve()
+            path, problem, hint = _resolve_import(imp.path, Path(file).parent, roots)
+            if path is None:
+                self.error(problem, imp.loc, hint)
+                continue
             key = str(path)
             if key in visiting:
                 self.error(f"import cycle: {imp.path} imports itself (directly or indirectly)", imp.loc)
                 continue
-            if not path.exists():
-                self.error(f"imported file '{imp.path}' does not exist (looked in {path.parent})", imp.loc)
-                continue
             try:
                 imported = parse_file(path)
             except SpecErrors as e:
-                for err in e.errors:
-                    self.diag.add(err)
+                for err in e.errors:  # a file problem (no location of its own): at the import
+                    self.diag.add(err if err.loc is not None else SpecError(
+                        f"import {_shown(imp.path)}: {err.message}", imp.loc, err.hint, err.notes,
+                        err.severity))
                 continue
-            self._load_blocks(imported, str(path), visiting | {key})
+            self._load_blocks(imported, str(path), visiting | {key}, roots)
         for block in spec.blocks:
             if block.name in self.blocks:
                 prev = self.blocks[block.name]
@@ -455,7 +524,15 @@ class Elaborator:
                            None, did_you_mean(name, declared) or
                            f"the spec's parameters are: {', '.join(sorted(declared)) or 'none'}")
         values: dict[str, Any] = {}
+        first: dict[str, Any] = {}
         for p in self.spec.params:
+            if p.name in first:  # the last would silently win
+                where = first[p.name]
+                self.error(f"model parameter '{p.name}' is declared twice"
+                           + (f" (first at line {where.line})" if where else ""), p.loc,
+                           "remove one declaration, or rename it")
+                continue
+            first[p.name] = p.loc
             if p.name in self.overrides:
                 value = self.overrides[p.name]
             elif p.default is None:
@@ -473,6 +550,11 @@ class Elaborator:
         for expr in decl.shape:
             value = self._eval_guarded(expr, env)
             if value is POISON:
+                return None
+            if isinstance(value, Word) and not str(value).isidentifier():
+                self.error(f"input '{decl.name}': a symbolic dimension must be one name such as H, "
+                           f"got {str(value)!r}", expr.loc,
+                           "set a parameter to an int or a single name, e.g. -D size=H or -D size=224")
                 return None
             if isinstance(value, Word):
                 value = sy.sym(str(value))
@@ -512,7 +594,7 @@ class Elaborator:
         uses_of: dict[int, set[str]] = {}
         for stmt in body:
             deps.add_node(id(stmt))
-            uses = free_names(stmt.value)
+            uses = self._free_names(stmt.value)
             uses_of[id(stmt)] = uses
             for name in uses:
                 if name in defined and defined[name] is not stmt:
@@ -548,7 +630,7 @@ class Elaborator:
         for uses in uses_of.values():
             used |= uses
         for expr in results:
-            used |= free_names(expr)
+            used |= self._free_names(expr)
         used |= {n for bad in self.unknown_names for n in difflib.get_close_matches(bad, defined.keys() | set(input_names), cutoff=0.6)}
         for name, stmt in defined.items():
             if name not in used and not name.startswith("_"):
@@ -647,6 +729,9 @@ class Elaborator:
         try:
             return self.eval(expr, env)
         except Abort:
+            return POISON
+        except RecursionError:  # far past any real spec (see archc.deep): the innermost statement
+            self._too_deep(expr)
             return POISON
 
     def eval(self, e: A.Expr, env: Env) -> Any:
@@ -802,6 +887,19 @@ class Elaborator:
         self._need_number(left, e.left, e.op)
         self._need_number(right, e.right, e.op)
         symbolic = isinstance(left, sy.Expr) or isinstance(right, sy.Expr)
+        result = self._arith(e, left, right, symbolic)
+        if isinstance(result, int) and result.bit_length() > MAX_INT_BITS:
+            self._too_large(e)
+        if isinstance(result, float) and math.isinf(result):  # 1e300 * 1e300: no OverflowError
+            self.fail(f"'{e.op}': the result is too large for a number (over 1.8e308)", e.loc,
+                      "check the operands; sizes and rates are far smaller")
+        return result
+
+    def _too_large(self, e: A.Expr) -> None:
+        self.fail(f"integer result too large (more than {MAX_INT_DIGITS} digits)", e.loc,
+                  "sizes and counts are far smaller; check the expression's operands")
+
+    def _arith(self, e: A.Binary, left: Any, right: Any, symbolic: bool) -> Any:
         try:
             if e.op == "+":
                 return sy.add(left, right) if symbolic else left + right
@@ -824,9 +922,15 @@ class Elaborator:
             if e.op == "%":
                 return left % right
             if e.op == "**":
+                if (isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1
+                        and (abs(left).bit_length() - 1) * right > MAX_INT_BITS):
+                    self._too_large(e)  # before computing it: 10 ** 10 ** 10 would take hours
                 return left ** right
         except ZeroDivisionError:
             self.fail("division by zero", e.loc)
+        except OverflowError:  # 10.0 ** 400, 10 ** 400 / 3: past the largest float
+            self.fail(f"'{e.op}': the result is too large for a number (over 1.8e308)", e.loc,
+                      "check the operands; sizes and rates are far smaller")
         except (TypeError, ValueError):  # e.g. H * 0.5: sizes stay integers
             self.fail(f"'{e.op}' between {_describe(left)} and {_describe(right)} does not give an "
                       "integer size", e.loc, "symbolic sizes combine with ints only; use // for division")
@@ -952,8 +1056,12 @@ class Elaborator:
                     self._need_number(a, expr, func)  # reports the unknown name
             try:
                 result = BUILTINS[func](*args, **kwargs)
+            except ZeroDivisionError:
+                self.fail(f"{func}(): division by zero", call.loc, "check the divisor argument")
             except (TypeError, ValueError, OverflowError) as exc:
-                self.fail(f"{func}(): {exc}", call.loc)
+                self.fail(f"{func}(): {exc}", call.loc, f"check the arguments of {func}() (built-in functions: docs/language.md)")
+            if isinstance(result, int) and result.bit_length() > MAX_INT_BITS:
+                self._too_large(call)
             if isinstance(result, list):
                 self._count_items(len(result), call.loc)
             return result
@@ -1157,6 +1265,10 @@ class Elaborator:
         inline = meta.get("inline", False)
         if not isinstance(inline, bool):
             self.fail(f"inline must be true or false, got {_describe(inline)}", loc)
+        if len(self.instance_stack) >= MAX_BLOCK_DEPTH:
+            self.fail(f"block recursion deeper than {MAX_BLOCK_DEPTH} levels (block {block.name})", loc,
+                      "a block that uses itself needs a base case that stops it, e.g. "
+                      "`x if n == 0 else x -> Stage(n - 1)`")
         saved = self.scope_path
         if inline:  # no submodule: the block's layers are named directly in the caller's scope
             if "name" in meta:
@@ -1237,6 +1349,10 @@ class Elaborator:
         count = self.eval(call.args[0], env)
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             self.fail(f"repeat count must be an int ≥ 1, got {_describe(count)}", call.args[0].loc)
+        if count > self.max_repeat:
+            self.fail(f"repeat count {count:,} is over the limit of {self.max_repeat:,} copies", call.args[0].loc,
+                      "check the count; to build that many anyway, raise the limit with the environment "
+                      "variable ARCHC_MAX_REPEAT")
         body = call.args[1]
         meta: dict[str, Any] = {}
         for kw in call.kwargs:
@@ -1303,10 +1419,11 @@ class Elaborator:
                           "names in one block must be unique: they become module attributes")
         else:
             base = default
-            name, k = base, 1
+            name, k = base, self._suffixes.get((self.scope_path, base), 1)
             while name in taken or name in TORCH_MODULE_ATTRS:
                 name = f"{base}_{k}"
                 k += 1
+            self._suffixes[(self.scope_path, base)] = k  # names only get taken: no need to recount
         taken.add(name)
         return ".".join((*self.scope_path, name))
 
@@ -1328,6 +1445,10 @@ class Elaborator:
         return seen
 
     def _add_node(self, node: LayerNode) -> None:
+        if len(self.created) >= self.max_layers:
+            self.fail(f"the model has more than {self.max_layers:,} layers", node.loc,
+                      "check repeat counts and recursive blocks; to build that many anyway, raise the "
+                      "limit with the environment variable ARCHC_MAX_LAYERS")
         self.created.append(node.id)
         self.g.add_node(node.id, layer=node)
         for port, src in enumerate(node.inputs):
@@ -1431,6 +1552,89 @@ def free_names(expr: A.Expr | None) -> set[str]:
     return out
 
 
+
+# ----------------------------------------------------------------------------- import resolution
+_IMPORT_PATH: "ContextVar[tuple[Path, ...]]" = ContextVar("archc_import_path", default=())
+MAX_IMPORT_PATH_CHARS = 4096
+
+
+@contextmanager
+def import_path(dirs: Sequence[str | Path]):
+    """Within this block, imports may also come from `dirs` (the CLI's --import-path), as from
+    the folders of the ARCHC_PATH environment variable."""
+    token = _IMPORT_PATH.set(tuple(Path(d) for d in dirs))
+    try:
+        yield
+    finally:
+        _IMPORT_PATH.reset(token)
+
+
+def search_path() -> tuple[Path, ...]:
+    """The folders imports may come from besides the spec's own tree: `import_path(...)`'s,
+    then ARCHC_PATH's (os.pathsep-separated; empty entries are skipped, not the current folder)."""
+    env = [d for d in os.environ.get("ARCHC_PATH", "").split(os.pathsep) if d.strip()]
+    out: list[Path] = []
+    for d in (*_IMPORT_PATH.get(), *env):
+        resolved = _resolved_dir(Path(d))
+        if resolved not in out:
+            out.append(resolved)
+    return tuple(out)
+
+
+def _resolved_dir(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, ValueError, RuntimeError):
+        return path.absolute()
+
+
+def _shown(text: str) -> str:
+    return ascii(text) if not text.isprintable() else f"'{text}'"
+
+
+def _within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _resolve_import(text: str, folder: Path, roots: tuple[Path, ...]
+                    ) -> tuple[Path | None, str, str | None]:
+    """(file, "", None) for an import that may be read, else (None, message, hint)."""
+    shown = _shown(text)
+    hint_path = ("to import from another folder, name it with --import-path DIR or in the "
+                 "ARCHC_PATH environment variable")
+    if "\0" in text or any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        return None, f"import path {shown} is not a valid file name", \
+            "remove NUL bytes and invalid characters from the path"
+    if len(text) > MAX_IMPORT_PATH_CHARS:
+        return None, f"import path is {len(text)} characters long (the limit is " \
+                     f"{MAX_IMPORT_PATH_CHARS})", "use a shorter path (with --import-path DIR)"
+    candidates = [folder / text] if Path(text).is_absolute() else \
+        [folder / text, *(root / text for root in roots[1:])]
+    looked: list[str] = []
+    for candidate in candidates:
+        try:
+            path = candidate.resolve()
+            exists = path.exists()
+        except (OSError, RuntimeError) as e:  # too long a name, a symbolic link loop
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else "a symbolic link loop"
+            return None, f"cannot import {shown}: {reason}", "check the path"
+        if not exists:
+            looked.append(str(path.parent))
+            continue
+        if not any(_within(path, root) for root in roots):
+            return None, f"import {shown} reads '{path}', outside the spec's folder " \
+                         f"'{roots[0]}' and the import search path", hint_path
+        if path.is_dir():
+            return None, f"import {shown} names a directory, not a spec file", \
+                "name a .arch or .yaml file in it"
+        if not path.is_file():
+            return None, f"import {shown} is not a regular file (a FIFO, socket or device)", \
+                "import a .arch or .yaml file"
+        return path, "", None
+    return None, f"imported file {shown} does not exist (looked in {', '.join(dict.fromkeys(looked))})", \
+        "check the path (relative to the importing file); " + hint_path
+
+
 def is_library(spec: A.Spec) -> bool:
     """A file of blocks only (no inputs, body or outputs): imported by models, not a model."""
     return bool(spec.blocks) and not (spec.inputs or spec.body or spec.outputs or spec.params)
@@ -1451,7 +1655,11 @@ def elaborate(spec: A.Spec, file: str, overrides: dict[str, Any] | None = None, 
     Warnings (valid but suspicious layers) are appended to `warnings`; with `strict` they are
     errors."""
     elaborator = Elaborator(spec, file, overrides, strict)
-    graph = elaborator.run()
+    try:
+        graph = run_deep(elaborator.run)
+    except RecursionError:  # outside any one statement's evaluation (e.g. a deep block chain)
+        raise SpecErrors([SpecError(f"{spec.name or 'the spec'} is nested too deeply to elaborate", None,
+                                    "split long expressions into several statements")]) from None
     if warnings is not None:
         warnings.extend(sorted(elaborator.diag.warnings,
                                key=lambda w: (w.loc.file, w.loc.line, w.loc.col) if w.loc else ("", 0, 0)))

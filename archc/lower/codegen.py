@@ -458,7 +458,7 @@ class _Generator:
 
     def _interface(self, unit: Unit) -> None:
         """Inputs (declared first, then any outside value used inside), outputs, form, height."""
-        nodes = self.nodes_under[unit.path]
+        nodes = self.nodes_under.get(unit.path, [])  # a model may have no layers (output y = x)
         if not unit.path:
             unit.inputs = list(self.g.inputs.values())
             unit.input_names = list(self.g.inputs)
@@ -655,7 +655,7 @@ class _Generator:
     def _has_buffers(self, item: "Unit | LayerNode") -> bool:
         """Has running statistics (batch norm), which change in train mode."""
         nodes = [item] if isinstance(item, LayerNode) else \
-            self.nodes_under[item.path]
+            self.nodes_under.get(item.path, [])
         return any(n.op.buffers(n.attrs, self.g.input_shapes(n)) for n in nodes)
 
     def _inits(self, unit: Unit, prefix: str, out: list[str]) -> None:
@@ -690,7 +690,7 @@ class _Generator:
         return node.op.parameters(node.attrs, self.g.input_shapes(node))
 
     def _all_frozen(self, unit: Unit) -> bool:
-        nodes = [n for n in self.nodes_under[unit.path] if self._params(n)]
+        nodes = [n for n in self.nodes_under.get(unit.path, []) if self._params(n)]
         return bool(nodes) and all(n.frozen for n in nodes)
 
     # ------------------------------------------------------------------ sharing

@@ -72,6 +72,8 @@ def _show(value: Any) -> str:
         return repr(value)
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and abs(value) >= 10 ** 30:  # no 4,300-digit text (Python refuses it)
+        return f"an int of about {int(value.bit_length() * 0.30103) + 1} digits"
     return str(value)
 
 
@@ -101,14 +103,28 @@ class Int(AttrType):
 
 
 class Float(AttrType):
-    def __init__(self, min: float | None = None, max: float | None = None):
-        self.min, self.max = min, max
-        self.label = "number" + (f" in [{min}, {max}]" if min is not None and max is not None else "")
+    """A number. NaN is never a value (every comparison with it is false, so it would pass any
+    range check); infinities only where they mean something (`finite=False`: a clamp bound)."""
+
+    def __init__(self, min: float | None = None, max: float | None = None, finite: bool = True,
+                 above: float | None = None):
+        self.min, self.max, self.finite, self.above = min, max, finite, above
+        self.label = "number" + (f" in [{min}, {max}]" if min is not None and max is not None else
+                                 f" > {above}" if above is not None else "")
 
     def coerce(self, value, ndim):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self._reject(value, "a number")
+        if isinstance(value, int) and abs(value) > 1e308:
+            raise AttrError(f"{_show(value)} is too large for a float",
+                            "a float is at most about 1.8e308")
         value = float(value)
+        if value != value:
+            raise AttrError("expected a number, got NaN (not a number)", "give a finite number")
+        if self.finite and value in (float("inf"), float("-inf")):
+            raise AttrError(f"expected a finite number, got {value}", "give a finite number")
+        if self.above is not None and not value > self.above:
+            raise AttrError(f"must be > {self.above}, got {value}")
         if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
             raise AttrError(f"must be in [{self.min}, {self.max}], got {value}")
         return value

@@ -14,7 +14,7 @@ _RANKS = {1: ((2, 3), "[N, C] or [N, C, L]"), 2: ((4,), "[N, C, H, W]"), 3: ((5,
 
 
 def _eps() -> Attr:
-    return Attr("eps", Float(min=0.0), 1e-5, "added to the variance for numerical stability")
+    return Attr("eps", Float(above=0.0), 1e-5, "added to the variance for numerical stability")
 
 
 def _channels(op: Op, shape) -> int:

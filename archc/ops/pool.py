@@ -7,7 +7,7 @@ from archc import symbolic as sy
 from archc.ops.base import (Attr, BoolType, Ints, Lowered, Op, Optional, Padding, ShapeError, Window,
                             helper, numel, py, py_call)
 from archc.ops.common import (SAME_PADS, check_rank, effective_kernel, f_pad_amounts, ints_text,
-                              one, padded_input, resolve_pads, short_text, sliding_output,
+                              is_positive, one, padded_input, resolve_pads, short_text, sliding_output,
                               window_label, window_padding)
 
 _MIN_POOL = {n: helper(f"MinPool{n}d", f'''
@@ -59,7 +59,9 @@ class Pool(Op):
             f"ceil_mode=true (PyTorch): out = ceil((in + pad_before + pad_after - {dil} - 1) / stride) + 1, "
             f"minus 1 when (out-1)*stride ≥ in + pad_before (the last window must start inside the "
             f"input or the left padding); padding=same: out = ceil(in / stride); each padding must "
-            f"be at most kernel/2")
+            f"be at most kernel/2"
+            + ("; 3-d average and sum pooling (PyTorch): every input axis, before padding, must be "
+               "at least the kernel" if ndim == 3 and kind in ("avg", "sum") else ""))
         self.macs_rule = ("0 (comparisons are not multiply-accumulates)" if kind in ("max", "min")
                           else "numel(output) × prod(kernel)")
         attrs = [
@@ -92,6 +94,16 @@ class Pool(Op):
                     raise ShapeError(f"padding {max(pb, pa)} is more than half the kernel "
                                      f"{short_text(a.kernel)}",
                                      f"pooling padding must be at most kernel/2 = {k // 2}")
+        if self.ndim == 3 and self.kind in ("avg", "sum"):
+            # PyTorch's 3-d average pooling (AvgPool3d, which sumpool3d also uses) refuses an input
+            # axis smaller than the kernel before padding ("input image smaller than kernel size"),
+            # though the 1-d and 2-d ones and max pooling accept it: the same rule here
+            for axis, (i, k) in enumerate(zip(x[2:], a.kernel)):
+                if not is_positive(sy.add(i, 1 - k), ctx):
+                    raise ShapeError(
+                        f"input size {sy.to_str(i)} on spatial axis {axis} is smaller than the kernel "
+                        f"{k}: PyTorch's 3-d average pooling refuses that even with padding",
+                        "use a smaller kernel on that axis, or pad the input first (zeropad3d)")
         sp = sliding_output(x[2:], a.kernel, self._stride(a), a.padding, self._dilation(a), ctx,
                             ceil_mode=a.ceil_mode, what="kernel")
         return (x[0], x[1], *sp)

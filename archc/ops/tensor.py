@@ -36,6 +36,9 @@ class Index(AttrType):
     label = "an index"
 
     def coerce(self, value, ndim):
+        if not isinstance(value, (list, tuple)):
+            raise AttrError(f"expected a list with one entry per axis, got {value!r}",
+                            "write the slice as a subscript, e.g. x[:, :c] or x[:, 0]")
         out = []
         for item in value:
             if isinstance(item, int) and not isinstance(item, bool):
@@ -392,6 +395,8 @@ class Constant(Op):
             if not given:
                 raise ShapeError("a single number needs a shape", "e.g. constant(0.5, shape=[1, 1, 1])")
             return given
+        if any(d < 1 for d in a.shape):
+            raise ShapeError(f"shape {list(a.shape)} must have sizes ≥ 1")
         count = _numel(given)
         if given and count != _numel(a.shape):
             raise ShapeError(f"{count} values cannot fill the shape {fmt_shape(a.shape)}")
