@@ -191,17 +191,40 @@ def load(path: str | Path, hyperparams: dict[str, Any] | None = None, *,
     symbolic). `params=` is the earlier name of `hyperparams`. Raises `archc.SpecErrors`.
     Warnings (valid but suspicious layers) are in `Model.warnings`; `strict=True` makes them
     errors."""
+    if not isinstance(path, (str, Path)):
+        from archc.errors import SpecError
+        raise SpecError(f"a spec path must be a string or a Path, got {type(path).__name__}", None,
+                        "for spec text use archc.loads(text)")
     return _build(parse_file(path), str(path), _hyperparams(hyperparams, params), strict)
 
 
 def loads(text: str, language: str = "arch", hyperparams: dict[str, Any] | None = None,
           file: str = "<string>", *, params: dict[str, Any] | None = None, strict: bool = False) -> Model:
     """Like `load`, from a string in `language` ("arch" or "yaml")."""
+    _check_text(text, "spec text")
+    if language not in ("arch", "yaml"):
+        from archc.errors import SpecError
+        raise SpecError(f"unknown spec language {language!r}", None, 'use "arch" or "yaml"')
     spec = parse_yaml(text, file) if language == "yaml" else parse_dsl(text, file)
     return _build(spec, file, _hyperparams(hyperparams, params), strict)
 
 
 def _hyperparams(hyperparams: dict[str, Any] | None, legacy: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The model parameters to set, checked: archc's own error for anything but a mapping of
+    names to values."""
+    from collections.abc import Mapping
+    from archc.errors import SpecError
     if hyperparams is not None and legacy is not None:
-        raise TypeError("give hyperparams= only (params= is its earlier name)")
-    return hyperparams if hyperparams is not None else legacy
+        raise SpecError("give hyperparams= only (params= is its earlier name)", None)
+    chosen = hyperparams if hyperparams is not None else legacy
+    if chosen is not None and (not isinstance(chosen, Mapping) or not all(isinstance(k, str) for k in chosen)):
+        raise SpecError(f"hyperparams must map parameter names to values, got {type(chosen).__name__}", None,
+                        'e.g. archc.load("net.arch", {"num_classes": 10})')
+    return dict(chosen) if chosen is not None else None
+
+
+def _check_text(value: Any, what: str) -> None:
+    from archc.errors import SpecError
+    if not isinstance(value, str):
+        raise SpecError(f"{what} must be a string, got {type(value).__name__}", None,
+                        "decode bytes first: text.decode('utf-8')" if isinstance(value, bytes) else None)

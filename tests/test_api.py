@@ -30,7 +30,7 @@ def test_hyperparams_and_params_are_distinct():
     assert model.params == 11_181_642
     legacy = archc.load(SPECS / "resnet18.arch", params={"num_classes": 10})  # the earlier keyword
     assert legacy.params == model.params
-    with pytest.raises(TypeError):
+    with pytest.raises(SpecError):
         archc.load(SPECS / "resnet18.arch", {"num_classes": 10}, params={"num_classes": 10})
 
 
@@ -65,3 +65,21 @@ def test_build_without_torch_says_how_to_install_it(monkeypatch):
     with pytest.raises(SpecError) as info:
         archc.build(SPECS / "cifar10_lenet.arch")
     assert "pip install 'archc[torch]'" in info.value.hint
+
+
+@pytest.mark.parametrize("call", [
+    lambda: archc.load(SPECS / "resnet18.arch", "garbage"),
+    lambda: archc.load(SPECS / "resnet18.arch", {1: 2}),
+    lambda: archc.load(123),
+    lambda: archc.loads(b"input x: [N, 3]"),
+    lambda: archc.loads("input x: [N, 3]\noutput y = x", "json"),
+    lambda: archc.build(SPECS / "cifar10_lenet.arch", weights=123),
+    lambda: archc.build(SPECS / "cifar10_lenet.arch", weights="/nonexistent/w.pt"),
+    lambda: archc.build(SPECS / "cifar10_lenet.arch", weights=SPECS / "resnet18.arch"),
+], ids=["hyperparams-str", "hyperparams-int-keys", "path-int", "text-bytes", "language", "weights-int",
+        "weights-missing", "weights-not-a-checkpoint"])
+def test_bad_api_arguments_are_archc_errors(call):
+    # issue 10: these raised TypeError, AttributeError, FileNotFoundError or UnpicklingError
+    pytest.importorskip("torch")
+    with pytest.raises((SpecError, archc.SpecErrors)):
+        call()

@@ -126,8 +126,18 @@ def read_checkpoint(path: "str | Path") -> dict:
     """A state_dict from a checkpoint file: the file's dict itself, or its "state_dict" or
     "model" entry (common training-script layouts). Loaded with weights_only=True: tensors and
     plain containers only, no code."""
+    import pickle
+
     import torch
-    data = torch.load(path, map_location="cpu", weights_only=True)
+    from archc.errors import SpecError
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise SpecError(f"checkpoint '{path}' does not exist", None, "give the path of a .pt/.pth file "
+                        "that torch.save wrote, or a state_dict") from None
+    except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as e:
+        raise SpecError(f"checkpoint '{path}' cannot be read: {str(e).splitlines()[0][:200]}", None,
+                        "archc reads files written by torch.save (tensors and plain containers only)") from None
     if isinstance(data, Mapping):
         for key in ("state_dict", "model"):
             inner = data.get(key)
@@ -135,7 +145,8 @@ def read_checkpoint(path: "str | Path") -> dict:
                 data = inner
                 break
     if not isinstance(data, Mapping):
-        raise ValueError(f"{path}: expected a state_dict (a dict of tensors), got {type(data).__name__}")
+        raise SpecError(f"checkpoint '{path}' holds a {type(data).__name__}, not a state_dict", None,
+                        "save model.state_dict(), a dict of tensors")
     return dict(data)
 
 
@@ -144,6 +155,10 @@ def load_weights(module: "torch.nn.Module", weights: "str | Path | Mapping") -> 
     matched and what did not. A `module.` prefix on every checkpoint key (DataParallel and DDP
     checkpoints) is removed. Frozen parameters are loaded too."""
     import torch
+    from archc.errors import SpecError
+    if not isinstance(weights, (str, Path, Mapping)):
+        raise SpecError(f"weights must be a checkpoint path or a state_dict, got {type(weights).__name__}", None,
+                        "e.g. weights=\"resnet18.pth\" or weights=model.state_dict()")
     source = str(weights) if isinstance(weights, (str, Path)) else "a state_dict"
     state = read_checkpoint(weights) if isinstance(weights, (str, Path)) else dict(weights)
     own = module.state_dict()
