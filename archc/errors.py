@@ -42,6 +42,11 @@ class SpecError(Exception):
     def __str__(self) -> str:
         return self.render()
 
+    def as_error(self) -> "SpecError":
+        """This warning as an error (strict mode, --strict), saying so in a note."""
+        return SpecError(self.message, self.loc, self.hint,
+                         [*self.notes, "a warning, made an error by strict mode (--strict)"])
+
     def render(self, color: bool = False) -> str:
         """The diagnostic as text; `color`: with ANSI colours (the CLI decides: a terminal and
         no NO_COLOR, see `archc.cli.use_color`)."""

@@ -176,8 +176,7 @@ def _build(spec: A.Spec, file: str, params: dict[str, Any] | None, strict: bool 
     graph = elaborate(spec, file, params, strict=strict, warnings=warnings)
     errors, size_warnings = size_limits(graph)  # absurd parameter counts / activation sizes
     if strict:
-        errors += [SpecError(w.message, w.loc, w.hint, [*w.notes, "a warning, made an error by strict "
-                             "mode (--strict)"]) for w in size_warnings]
+        errors += [w.as_error() for w in size_warnings]
     if errors:
         raise SpecErrors(errors)
     warnings += size_warnings
@@ -192,7 +191,6 @@ def load(path: str | Path, hyperparams: dict[str, Any] | None = None, *,
     Warnings (valid but suspicious layers) are in `Model.warnings`; `strict=True` makes them
     errors."""
     if not isinstance(path, (str, Path)):
-        from archc.errors import SpecError
         raise SpecError(f"a spec path must be a string or a Path, got {type(path).__name__}", None,
                         "for spec text use archc.loads(text)")
     return _build(parse_file(path), str(path), _hyperparams(hyperparams, params), strict)
@@ -203,7 +201,6 @@ def loads(text: str, language: str = "arch", hyperparams: dict[str, Any] | None 
     """Like `load`, from a string in `language` ("arch" or "yaml")."""
     _check_text(text, "spec text")
     if language not in ("arch", "yaml"):
-        from archc.errors import SpecError
         raise SpecError(f"unknown spec language {language!r}", None, 'use "arch" or "yaml"')
     spec = parse_yaml(text, file) if language == "yaml" else parse_dsl(text, file)
     return _build(spec, file, _hyperparams(hyperparams, params), strict)
@@ -213,7 +210,6 @@ def _hyperparams(hyperparams: dict[str, Any] | None, legacy: dict[str, Any] | No
     """The model parameters to set, checked: archc's own error for anything but a mapping of
     names to values."""
     from collections.abc import Mapping
-    from archc.errors import SpecError
     if hyperparams is not None and legacy is not None:
         raise SpecError("give hyperparams= only (params= is its earlier name)", None)
     chosen = hyperparams if hyperparams is not None else legacy
@@ -224,7 +220,6 @@ def _hyperparams(hyperparams: dict[str, Any] | None, legacy: dict[str, Any] | No
 
 
 def _check_text(value: Any, what: str) -> None:
-    from archc.errors import SpecError
     if not isinstance(value, str):
         raise SpecError(f"{what} must be a string, got {type(value).__name__}", None,
                         "decode bytes first: text.decode('utf-8')" if isinstance(value, bytes) else None)

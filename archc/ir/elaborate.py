@@ -323,10 +323,7 @@ class Elaborator:
         elif found and (isinstance(value, Partial) or not self._callable_name(func)):
             return  # a layer bound to a name, or a value: evaluation says what is wrong with it
         if func == "repeat":
-            for kw in call.kwargs:
-                if kw.name not in META_KWARGS:
-                    self.error(f"repeat has no attribute '{kw.name}'", kw.loc,
-                               did_you_mean(kw.name, META_KWARGS) or "repeat takes name=, frozen=, init=")
+            self._unknown_repeat_options(call)
             return
         if func in SPECIAL_FORMS or (func in BUILTINS and func not in self.blocks):
             return
@@ -428,11 +425,7 @@ class Elaborator:
             if place is None or place in warned:
                 continue  # its layer was pruned (a branch not taken), or warned about already
             warned.add(place)
-            if self.strict:
-                self.diag.add(SpecError(warning.message, warning.loc, warning.hint,
-                                        [*warning.notes, "a warning, made an error by strict mode (--strict)"]))
-            else:
-                self.diag.add(warning)
+            self.diag.add(warning.as_error() if self.strict else warning)
         self.diag.raise_if_any()
         for node_id in self.g.nodes:
             layer = self.g.nodes[node_id]["layer"]
@@ -891,13 +884,16 @@ class Elaborator:
         if isinstance(result, int) and result.bit_length() > MAX_INT_BITS:
             self._too_large(e)
         if isinstance(result, float) and math.isinf(result):  # 1e300 * 1e300: no OverflowError
-            self.fail(f"'{e.op}': the result is too large for a number (over 1.8e308)", e.loc,
-                      "check the operands; sizes and rates are far smaller")
+            self._float_too_large(e)
         return result
 
     def _too_large(self, e: A.Expr) -> None:
         self.fail(f"integer result too large (more than {MAX_INT_DIGITS} digits)", e.loc,
                   "sizes and counts are far smaller; check the expression's operands")
+
+    def _float_too_large(self, e: A.Binary) -> None:
+        self.fail(f"'{e.op}': the result is too large for a number (over 1.8e308)", e.loc,
+                  "check the operands; sizes and rates are far smaller")
 
     def _arith(self, e: A.Binary, left: Any, right: Any, symbolic: bool) -> Any:
         try:
@@ -929,8 +925,7 @@ class Elaborator:
         except ZeroDivisionError:
             self.fail("division by zero", e.loc)
         except OverflowError:  # 10.0 ** 400, 10 ** 400 / 3: past the largest float
-            self.fail(f"'{e.op}': the result is too large for a number (over 1.8e308)", e.loc,
-                      "check the operands; sizes and rates are far smaller")
+            self._float_too_large(e)
         except (TypeError, ValueError):  # e.g. H * 0.5: sizes stay integers
             self.fail(f"'{e.op}' between {_describe(left)} and {_describe(right)} does not give an "
                       "integer size", e.loc, "symbolic sizes combine with ints only; use // for division")
@@ -1217,10 +1212,15 @@ class Elaborator:
             self.fail(f"inline= applies to block instances; {what} has no block of its own to dissolve", loc,
                       "remove inline=")
 
+    def _flag(self, meta: dict[str, Any], key: str, loc: A.Loc | None) -> bool:
+        """A true/false layer option (frozen=, inline=), false when not given."""
+        value = meta.get(key, False)
+        if not isinstance(value, bool):
+            self.fail(f"{key} must be true or false, got {_describe(value)}", loc)
+        return value
+
     def _meta(self, meta: dict[str, Any], loc: A.Loc | None) -> tuple[bool, str | None, str | None]:
-        frozen = meta.get("frozen", False)
-        if not isinstance(frozen, bool):
-            self.fail(f"frozen must be true or false, got {_describe(frozen)}", loc)
+        frozen = self._flag(meta, "frozen", loc)
         inits = []
         for key in ("init", "bias_init"):
             value = meta.get(key)
@@ -1262,9 +1262,7 @@ class Elaborator:
                 env.values[p.name] = self.eval(p.default, env)
         self._check_inputs(inputs)
         frozen, init, bias_init = self._meta(meta, loc)
-        inline = meta.get("inline", False)
-        if not isinstance(inline, bool):
-            self.fail(f"inline must be true or false, got {_describe(inline)}", loc)
+        inline = self._flag(meta, "inline", loc)
         if len(self.instance_stack) >= MAX_BLOCK_DEPTH:
             self.fail(f"block recursion deeper than {MAX_BLOCK_DEPTH} levels (block {block.name})", loc,
                       "a block that uses itself needs a base case that stops it, e.g. "
@@ -1338,6 +1336,14 @@ class Elaborator:
             layer.init = layer.init or init
             layer.bias_init = layer.bias_init or bias_init
 
+    def _unknown_repeat_options(self, call: A.Call) -> bool:
+        """Report each keyword of a repeat that is not a layer option; whether there was one."""
+        unknown = [kw for kw in call.kwargs if kw.name not in META_KWARGS]
+        for kw in unknown:
+            self.error(f"repeat has no attribute '{kw.name}'", kw.loc,
+                       did_you_mean(kw.name, META_KWARGS) or "repeat takes name=, frozen=, init=")
+        return bool(unknown)
+
     def _repeat(self, call: A.Call, env: Env, piped: list[Tensor]) -> Any:
         """`repeat(n, body)`: n copies of `body` in a chain, named 0..n-1, with `i` bound to the
         copy's index while `body`'s arguments are evaluated. With inline=true there is no repeat
@@ -1354,19 +1360,17 @@ class Elaborator:
                       "check the count; to build that many anyway, raise the limit with the environment "
                       "variable ARCHC_MAX_REPEAT")
         body = call.args[1]
+        if self._unknown_repeat_options(call):
+            raise Abort()
         meta: dict[str, Any] = {}
         for kw in call.kwargs:
-            if kw.name not in META_KWARGS:
-                self.fail(f"repeat has no attribute '{kw.name}'", kw.loc,
-                          did_you_mean(kw.name, META_KWARGS) or "repeat takes name=, frozen=, init=")
             meta[kw.name] = self._layer_name(kw.value, env) \
                 if kw.name == "name" and isinstance(kw.value, A.Name) else self.eval(kw.value, env)
         if not piped:
             self.fail("repeat needs an input: x -> repeat(n, ...)", call.loc)
         self._check_inputs(piped)
-        inline = meta.pop("inline", False)
-        if not isinstance(inline, bool):
-            self.fail(f"inline must be true or false, got {_describe(inline)}", call.loc)
+        inline = self._flag(meta, "inline", call.loc)
+        meta.pop("inline", None)
         saved = self.scope_path
         if inline:
             if "name" in meta:

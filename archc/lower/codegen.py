@@ -841,8 +841,8 @@ class _Generator:
         …WithoutSqueezeExcitation), else a child it has or lacks (BasicBlockWithDownsample),
         else how many children it has (DenseBlock12), else a number."""
         kinds, main_kinds = self._kinds(unit), self._kinds(main_unit)
-        extra = _outermost([t for t in kinds if t not in main_kinds], self._enclosing(unit))
-        missing = _outermost([t for t in main_kinds if t not in kinds], self._enclosing(main_unit))
+        extra = _outermost([t for t in kinds if t not in main_kinds], kinds)
+        missing = _outermost([t for t in main_kinds if t not in kinds], main_kinds)
         if extra:
             return f"{base}With{'And'.join(extra[:2])}"
         if missing:
@@ -861,11 +861,12 @@ class _Generator:
             return f"{base}Without{_camel(named_missing[0])}"
         return f"{base}{k}"
 
-    def _enclosing(self, unit: Unit) -> dict[str, list[frozenset]]:
-        """Per kind inside a unit, for each place it occurs, the block types around it
-        (SqueezeExcitation's pooling sits in a SqueezeExcitation)."""
+    def _kinds(self, unit: Unit) -> dict[str, list[frozenset]]:
+        """The op titles and block types inside a unit, in order of appearance, each with, per
+        place it occurs, the block types around it (SqueezeExcitation's pooling sits in a
+        SqueezeExcitation)."""
         out: dict[str, list[frozenset]] = {}
-        stack: list[tuple[Any, frozenset]] = [(i, frozenset()) for i in unit.items]
+        stack: list[tuple[Any, frozenset]] = [(i, frozenset()) for i in reversed(unit.items)]
         while stack:
             item, outer = stack.pop()
             if isinstance(item, Unit):
@@ -873,24 +874,10 @@ class _Generator:
                 if item.scope is not None and item.scope.kind == "block":
                     out.setdefault(item.type_name, []).append(outer)
                     inner = outer | {item.type_name}
-                stack.extend((i, inner) for i in item.items)
+                stack.extend((i, inner) for i in reversed(item.items))
             elif item.op is not None:
                 out.setdefault(item.op.title, []).append(outer)
         return out
-
-    def _kinds(self, unit: Unit) -> list[str]:
-        """The op titles and block types inside a unit, in order of appearance."""
-        out: dict[str, None] = {}
-        stack = list(reversed(unit.items))
-        while stack:
-            item = stack.pop()
-            if isinstance(item, Unit):
-                if item.scope is not None and item.scope.kind == "block":
-                    out.setdefault(item.type_name)
-                stack.extend(reversed(item.items))
-            elif item.op is not None:
-                out.setdefault(item.op.title)
-        return list(out)
 
     # ------------------------------------------------------------------ rendering
     def _render(self, tree: Any, slots: Iterator[str], signature: bool = False) -> str:
@@ -1099,14 +1086,11 @@ class _Generator:
                 idx = unit.stmts.index(s)
                 comment = ", ".join(labels.shape([u.stmts[idx].targets[j] for u in instances])
                                     for j in range(len(s.targets)))
+            lines, depth = (training, 3) if self._training_only(s, unit) else (out, 2)
             note = self.lowered[s.node.id].comment if s.node is not None and targets else ""
             if note:
-                (training if self._training_only(s, unit) else out).append(
-                    "    " * (3 if self._training_only(s, unit) else 2) + "# " + pysrc.safe_comment(note))
-            if self._training_only(s, unit):
-                training += pysrc.statement(", ".join(targets), source, 3, comment)
-            else:
-                out += pysrc.statement(", ".join(targets), source, 2, comment)
+                lines.append("    " * depth + "# " + pysrc.safe_comment(note))
+            lines += pysrc.statement(", ".join(targets), source, depth, comment)
         if not unit.path:
             if self.g.training_outputs:
                 out.append("        if self.training:  # training outputs (auxiliary classifiers) too")
