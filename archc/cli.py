@@ -334,14 +334,41 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
+    if args.errors:
+        from archc.backends.docs import render_error_catalogue
+        _emit(render_error_catalogue(), args.output)
+        return EXIT_OK
     from archc.backends.docs import render_reference
     _emit(render_reference(), args.output)
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from archc.codes import catalog, explain
+    from archc.errors import did_you_mean
+    try:
+        sys.stdout.write(explain(args.code))
+    except KeyError:
+        known = did_you_mean(args.code.strip().upper(), catalog())
+        return _usage(f"no diagnostic code {args.code!r}" +
+                      (f"; {known}" if known else "; `archc docs --errors` lists them all"))
     return EXIT_OK
 
 
 def cmd_completion(args: argparse.Namespace) -> int:
     from archc.completion import script
     sys.stdout.write(script(build_parser(), args.shell))
+    return EXIT_OK
+
+
+def cmd_lsp(args: argparse.Namespace) -> int:
+    try:
+        from archc.lsp.server import serve
+    except ImportError as e:
+        if (getattr(e, "name", None) or "").split(".")[0] not in ("pygls", "lsprotocol"):
+            raise
+        return _usage("archc lsp needs the language-server extra: pip install 'archc[lsp]'")
+    serve()
     return EXIT_OK
 
 
@@ -448,7 +475,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("shell", choices=("bash", "zsh", "fish"))
 
     p = command("docs", cmd_docs, "Print the op reference (Markdown), generated from the op definitions.")
+    p.add_argument("--errors", action="store_true",
+                   help="print the diagnostic catalogue instead (docs/errors.md): every error and "
+                        "warning code with an example and its fix")
     p.add_argument("-o", "--output")
+
+    command("lsp", cmd_lsp, "Run the language server (Language Server Protocol over stdio) for editors: "
+                            "diagnostics, hover shapes, completion, definitions (needs 'archc[lsp]').")
+
+    p = command("explain", cmd_explain, "Explain a diagnostic code (the one in error[E-...]): what it means, "
+                                        "an example and its fix.")
+    p.add_argument("code", metavar="CODE", help="e.g. E-SHAPE-CONCAT")
     return parser
 
 

@@ -38,6 +38,14 @@ class SpecError(Exception):
     hint: str | None = None
     notes: list[str] = field(default_factory=list)
     severity: str = "error"
+    # The stable catalogue code (`E-SHAPE-CONCAT`, `W-LINEAR-FEATURE-MAP`): printed with the
+    # message, explained by `archc explain CODE` and docs/errors.md.
+    code: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.hint and self.code:  # every error has a hint: the catalogue's, if none here
+            from archc.codes import default_hint
+            self.hint = default_hint(self.code)
 
     def __str__(self) -> str:
         return self.render()
@@ -45,7 +53,8 @@ class SpecError(Exception):
     def as_error(self) -> "SpecError":
         """This warning as an error (strict mode, --strict), saying so in a note."""
         return SpecError(self.message, self.loc, self.hint,
-                         [*self.notes, "a warning, made an error by strict mode (--strict)"])
+                         [*self.notes, "a warning, made an error by strict mode (--strict)"],
+                         code=self.code)
 
     def render(self, color: bool = False) -> str:
         """The diagnostic as text; `color`: with ANSI colours (the CLI decides: a terminal and
@@ -54,7 +63,8 @@ class SpecError(Exception):
             return f"\x1b[{_STYLES[style]}m{text}\x1b[0m" if color else text
 
         where = paint(f"{self.loc}:", "loc") + " " if self.loc else ""
-        severity = paint(f"{self.severity}:", self.severity if self.severity in _STYLES else "error")
+        label = f"{self.severity}[{self.code}]:" if self.code else f"{self.severity}:"
+        severity = paint(label, self.severity if self.severity in _STYLES else "error")
         out = [f"{where}{severity} {paint(self.message, 'loc')}"]
         if self.loc:
             text = source_line(self.loc.file, self.loc.line)
@@ -75,7 +85,7 @@ class SpecError(Exception):
         return text
 
     def to_json(self) -> dict:
-        return {"severity": self.severity, "message": self.message, "hint": self.hint,
+        return {"severity": self.severity, "code": self.code, "message": self.message, "hint": self.hint,
                 "notes": self.notes,
                 "file": self.loc.file if self.loc else None,
                 "line": self.loc.line if self.loc else None,
@@ -106,14 +116,15 @@ class Diagnostics:
         self.warnings: list[SpecError] = []
 
     def error(self, message: str, loc: Loc | None = None, hint: str | None = None,
-              notes: list[str] | None = None) -> None:
-        self.errors.append(SpecError(message, loc, hint, notes or []))
+              notes: list[str] | None = None, *, code: str) -> None:
+        self.errors.append(SpecError(message, loc, hint, notes or [], code=code))
 
     def add(self, err: SpecError) -> None:
         (self.warnings if err.severity == "warning" else self.errors).append(err)
 
-    def warn(self, message: str, loc: Loc | None = None, hint: str | None = None) -> None:
-        self.warnings.append(SpecError(message, loc, hint, [], "warning"))
+    def warn(self, message: str, loc: Loc | None = None, hint: str | None = None, *,
+             code: str) -> None:
+        self.warnings.append(SpecError(message, loc, hint, [], "warning", code=code))
 
     def raise_if_any(self) -> None:
         if self.errors:

@@ -31,6 +31,7 @@ from archc import symbolic as sy
 from archc.deep import run_deep
 from archc.errors import Diagnostics, SpecError, SpecErrors, did_you_mean
 from archc.ir.graph import Graph, LayerNode, Scope
+from archc.limits import limit
 from archc.ops import REGISTRY
 from archc.ops.base import VARIADIC, AttrError, Op, Shape, ShapeError, Word, fmt_shape
 
@@ -60,26 +61,6 @@ MAX_BLOCK_DEPTH = 1000
 # size or count, and within what Python turns into text (its 4,300-digit limit) in messages.
 MAX_INT_DIGITS = 1000
 MAX_INT_BITS = 3322  # 2 ** 3322 < 10 ** 1000
-# Defaults of the limits a user may raise through the environment: copies one repeat() makes, and
-# layers in a whole model (a real network has hundreds to a few thousand; elaborating 10,000 takes
-# seconds, so these stop a typo such as repeat(10 ** 9, …) long before it could hang).
-LIMITS = {"ARCHC_MAX_REPEAT": 10_000, "ARCHC_MAX_LAYERS": 100_000}
-
-
-def _limit(name: str) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return LIMITS[name]
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise SpecErrors([SpecError(f"environment variable {name}={raw!r} is not a positive int", None,
-                                    f"unset it for the default of {LIMITS[name]:,}")])
-    return value
-
-
 class Abort(Exception):
     """Stop evaluating the current statement; its error is already recorded."""
 
@@ -234,17 +215,17 @@ class Elaborator:
         self.model_params = {p.name for p in spec.params}
         self.created: list[str] = []  # node ids in creation order (pruned ones stay listed)
         self.comprehended = 0  # items of all lists built by comprehensions and range() so far
-        self.max_repeat = _limit("ARCHC_MAX_REPEAT")
+        self.max_repeat = limit("ARCHC_MAX_REPEAT")
         self._suffixes: dict[tuple, int] = {}  # (scope, base name) -> the next suffix to try
-        self.max_layers = _limit("ARCHC_MAX_LAYERS")
+        self.max_layers = limit("ARCHC_MAX_LAYERS")
 
     # ------------------------------------------------------------------ errors
-    def error(self, message: str, loc: A.Loc | None, hint: str | None = None) -> None:
+    def error(self, message: str, loc: A.Loc | None, hint: str | None = None, *, code: str) -> None:
         key = (message, loc.file if loc else None, loc.line if loc else None, loc.col if loc else None)
         if key in self._seen_errors:
             return  # the same mistake in a block body, reached through every instance
         self._seen_errors.add(key)
-        self.diag.add(SpecError(message, loc, hint, self._instance_notes()))
+        self.diag.add(SpecError(message, loc, hint, self._instance_notes(), code=code))
 
     def _instance_notes(self) -> list[str]:
         notes = [f"in {frame}" for frame in reversed(self.instance_stack)]
@@ -252,15 +233,17 @@ class Elaborator:
             notes = [*notes[:6], f"... {len(notes) - 12} more block instances ...", *notes[-6:]]
         return [n if len(n) <= 300 else n[:140] + " ... " + n[-140:] for n in notes]
 
-    def fail(self, message: str, loc: A.Loc | None, hint: str | None = None):
-        self.error(message, loc, hint)
+    def fail(self, message: str, loc: A.Loc | None, hint: str | None = None, *, code: str):
+        self.error(message, loc, hint, code=code)
         raise Abort()
 
-    def warn(self, message: str, loc: A.Loc | None, hint: str | None, node_id: str) -> None:
+    def warn(self, message: str, loc: A.Loc | None, hint: str | None, node_id: str, *,
+             code: str) -> None:
         """A valid but suspicious spec: reported once per place (the first block instance that
         reaches it), kept while `node_id` stays in the graph (a layer of a conditional branch
         not taken is pruned, its warning with it)."""
-        self.warnings.append((node_id, SpecError(message, loc, hint, self._instance_notes(), "warning")))
+        self.warnings.append((node_id, SpecError(message, loc, hint, self._instance_notes(), "warning",
+                                                 code=code)))
 
     def _unknown_callable_hint(self, func: str) -> str:
         known = list(REGISTRY.names()) + list(self.blocks) + list(BUILTINS) + list(SPECIAL_FORMS)
@@ -489,7 +472,7 @@ class Elaborator:
                 for err in e.errors:  # a file problem (no location of its own): at the import
                     self.diag.add(err if err.loc is not None else SpecError(
                         f"import {_shown(imp.path)}: {err.message}", imp.loc, err.hint, err.notes,
-                        err.severity))
+                        err.severity, code=err.code))
                 continue
             self._load_blocks(imported, str(path), visiting | {key}, roots)
         for block in spec.blocks:
@@ -1173,7 +1156,8 @@ class Elaborator:
         try:
             attrs = op.bind(args, kwargs, ndim)
         except AttrError as exc:
-            self.fail(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint)
+            self.fail(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint,
+                      code=exc.code)
         self._no_inline(meta, f"the layer {op.name}", loc)
         if op.pieces_op:
             return self._apply_pieces(op, attrs, inputs[0], loc, meta)
@@ -1183,7 +1167,8 @@ class Elaborator:
         try:
             shape = op.output_shape(attrs, shapes, self.ctx)
         except ShapeError as exc:
-            self.error(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint)
+            self.error(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint,
+                       code=exc.code)
             shape = None
         node = LayerNode(node_id, op, attrs, [t.node for t in inputs], shape, loc, self.scope_path,
                          frozen, init, bias_init)
@@ -1199,7 +1184,8 @@ class Elaborator:
         try:
             pieces = op.pieces(attrs, tensor.shape, self.ctx)
         except ShapeError as exc:
-            self.fail(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint)
+            self.fail(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint,
+                      code=exc.code)
         named = "name" in meta
         base = str(meta.pop("name", op.name))
         return tuple(self._apply_op(REGISTRY.get("slice"), [tensor], [], dict(piece), loc,

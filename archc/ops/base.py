@@ -19,19 +19,23 @@ Shape = tuple[Dim, ...]
 
 class ShapeError(Exception):
     """A shape rule rejected its inputs. The message names the values; the elaborator adds the
-    op name and the spec location."""
+    op name and the spec location. `code`: its catalogue code (see archc.codes)."""
 
-    def __init__(self, message: str, hint: str | None = None):
+    def __init__(self, message: str, hint: str | None = None, *, code: str = "E-SHAPE"):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.code = code
 
 
 class AttrError(Exception):
-    def __init__(self, message: str, hint: str | None = None):
+    """An attribute value an op does not accept (its type, range or combination)."""
+
+    def __init__(self, message: str, hint: str | None = None, *, code: str = "E-ATTR"):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.code = code
 
 
 class Word(str):
