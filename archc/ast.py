@@ -13,16 +13,47 @@ arguments, and tensors. A few operators mean something for tensors:
     x / 255, x * 0.5        scale by a number
     concat(a, b)            a call whose positional tensor arguments are its inputs
     x if cond else y        a static choice, decided while the graph is built
+
+The nodes are frozen standard-library dataclasses: the front ends build them only after their
+own located checks, so building one validates nothing, and importing this module costs
+microseconds instead of the ~100 ms pydantic spends compiling validators for every class
+(the static path's cold start). pydantic validates where data comes from outside the spec
+languages: the JSON Schema of the YAML form (archc.schema) describes these same nodes.
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+import dataclasses
+from typing import Any, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+_node = dataclasses.dataclass(frozen=True, kw_only=True)
 
 
-class Loc(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class _Data:
+    """What the stages ask of a node besides its fields (the names pydantic gave them)."""
+    model_fields: ClassVar[dict[str, dataclasses.Field]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.model_fields = {}  # filled by _finish() once the subclass is a dataclass
+
+    def model_copy(self, update: dict[str, Any] | None = None) -> Any:
+        """A copy with some fields replaced."""
+        return dataclasses.replace(self, **(update or {}))
+
+
+def _trivia(default: Any = None) -> Any:
+    """A field outside the program (locations, comments): not in repr."""
+    if isinstance(default, list):
+        return dataclasses.field(default_factory=list, repr=False)
+    return dataclasses.field(default=default, repr=False)
+
+
+def _list() -> Any:
+    return dataclasses.field(default_factory=list)
+
+
+@_node
+class Loc(_Data):
     file: str
     line: int  # 1-based
     col: int  # 1-based
@@ -32,40 +63,46 @@ class Loc(BaseModel):
         return f"{self.file}:{self.line}:{self.col}"
 
 
-class Node(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    loc: Loc | None = Field(default=None, repr=False)
+@_node
+class Node(_Data):
+    loc: Loc | None = _trivia()
 
 
 # ----------------------------------------------------------------------------- expressions
 
 
+@_node
 class Num(Node):
     kind: Literal["num"] = "num"
     value: int | float
 
 
+@_node
 class Str(Node):
     """A quoted string literal."""
     kind: Literal["str"] = "str"
     value: str
 
 
+@_node
 class FString(Node):
     """`f"block{k}-{j}"`: literal text (Str) and expressions, joined as text."""
     kind: Literal["fstring"] = "fstring"
     parts: list["Expr"]
 
 
+@_node
 class Bool(Node):
     kind: Literal["bool"] = "bool"
     value: bool
 
 
+@_node
 class NoneLit(Node):
     kind: Literal["none"] = "none"
 
 
+@_node
 class Name(Node):
     """A reference: a parameter, a tensor, a loop index. Unbound names are symbols: `N`, `H`,
     enum words such as `same` or `bilinear`."""
@@ -73,11 +110,13 @@ class Name(Node):
     id: str
 
 
+@_node
 class ListExpr(Node):
     kind: Literal["list"] = "list"
     items: list["Expr"]
 
 
+@_node
 class ListComp(Node):
     """`[ceil(r[6] * depth) for r in table if r[0] != 0]`, `[n for t, c, n, s in setting]`: a list
     built element by element; several targets unpack each item."""
@@ -88,6 +127,7 @@ class ListComp(Node):
     condition: "Expr | None" = None
 
 
+@_node
 class Attribute(Node):
     """`x.channels`, `x.shape`"""
     kind: Literal["attr"] = "attr"
@@ -95,6 +135,7 @@ class Attribute(Node):
     attr: str
 
 
+@_node
 class Subscript(Node):
     """`x.shape[2]`, `layers[1:]`, and on tensors `x[:, :c]` (a `slice` layer)."""
     kind: Literal["subscript"] = "subscript"
@@ -102,6 +143,7 @@ class Subscript(Node):
     index: "Expr"
 
 
+@_node
 class Slice(Node):
     """`start:stop:step` inside a subscript; each part may be left out."""
     kind: Literal["slice"] = "slice"
@@ -110,6 +152,7 @@ class Slice(Node):
     step: "Expr | None" = None
 
 
+@_node
 class Indices(Node):
     """Several subscript entries, one per axis: `x[:, :c]`."""
     kind: Literal["indices"] = "indices"
@@ -121,12 +164,14 @@ BinaryOp = Literal["+", "-", "*", "/", "//", "%", "**"]
 CompareOp = Literal["==", "!=", "<", "<=", ">", ">="]
 
 
+@_node
 class Unary(Node):
     kind: Literal["unary"] = "unary"
     op: UnaryOp
     operand: "Expr"
 
 
+@_node
 class Binary(Node):
     kind: Literal["binary"] = "binary"
     op: BinaryOp
@@ -134,6 +179,7 @@ class Binary(Node):
     right: "Expr"
 
 
+@_node
 class Compare(Node):
     kind: Literal["compare"] = "compare"
     op: CompareOp
@@ -141,6 +187,7 @@ class Compare(Node):
     right: "Expr"
 
 
+@_node
 class BoolOp(Node):
     kind: Literal["boolop"] = "boolop"
     op: Literal["and", "or"]
@@ -148,6 +195,7 @@ class BoolOp(Node):
     right: "Expr"
 
 
+@_node
 class IfExpr(Node):
     kind: Literal["if"] = "if"
     test: "Expr"
@@ -155,11 +203,13 @@ class IfExpr(Node):
     orelse: "Expr"
 
 
+@_node
 class Keyword(Node):
     name: str
     value: "Expr"
 
 
+@_node
 class Call(Node):
     """`conv2d(64, 3, stride=2)`, `BasicBlock(out=64)`, `concat(a, b)`, `max(1, c // 4)`.
 
@@ -168,10 +218,11 @@ class Call(Node):
     """
     kind: Literal["call"] = "call"
     func: str
-    args: list["Expr"] = []
-    kwargs: list[Keyword] = []
+    args: list["Expr"] = _list()
+    kwargs: list[Keyword] = _list()
 
 
+@_node
 class Pipe(Node):
     """`source -> target`: call `target` with `source` as its first input."""
     kind: Literal["pipe"] = "pipe"
@@ -179,30 +230,24 @@ class Pipe(Node):
     target: Call
 
 
-Expr = Annotated[
-    Union[Num, Str, FString, Bool, NoneLit, Name, ListExpr, ListComp, Attribute, Subscript, Slice, Indices, Unary, Binary,
-          Compare, BoolOp, IfExpr, Call, Pipe],
-    Field(discriminator="kind"),
-]
+Expr = Union[Num, Str, FString, Bool, NoneLit, Name, ListExpr, ListComp, Attribute, Subscript, Slice, Indices,
+             Unary, Binary, Compare, BoolOp, IfExpr, Call, Pipe]
 
 # ----------------------------------------------------------------------------- declarations
 
 
-class Comments(BaseModel):
+@_node
+class Comments(_Data):
     """Comment trivia of a statement (not part of the program: `without_locs` drops it).
 
     `before`: the whole-line comments above it (and comments inside its brackets), each with its
     `#`; "" stands for a blank line (first: a blank line before the statement). `after`: its
     end-of-line comments."""
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    before: list[str] = []
-    after: list[str] = []
+    before: list[str] = _list()
+    after: list[str] = _list()
 
 
-def _trivia() -> Any:
-    return Field(default=None, repr=False)
-
-
+@_node
 class Param(Node):
     """A model parameter or block parameter; `default is None` means required."""
     name: str
@@ -210,12 +255,14 @@ class Param(Node):
     comments: Comments | None = _trivia()
 
 
+@_node
 class Input(Node):
     name: str
     shape: list[Expr]
     comments: Comments | None = _trivia()
 
 
+@_node
 class Output(Node):
     """`output logits = ...`; `training output aux = ...` is computed only in training (an
     auxiliary classifier): it has modules and parameters, but no cost or size constraint at
@@ -226,6 +273,7 @@ class Output(Node):
     comments: Comments | None = _trivia()
 
 
+@_node
 class Assign(Node):
     """`y = expr` or `a, b = Block(x)` (several targets unpack a block's several returns).
     Names are assigned once; statements may appear in any order (they are sorted by dependency)."""
@@ -234,18 +282,20 @@ class Assign(Node):
     comments: Comments | None = _trivia()
 
 
+@_node
 class BlockDef(Node):
     """A parametric block: `block Name(params)(inputs) { body; return ... }`."""
     name: str
-    params: list[Param] = []
+    params: list[Param] = _list()
     inputs: list[str]
-    body: list[Assign] = []
+    body: list[Assign] = _list()
     returns: list[Expr]
     comments: Comments | None = _trivia()  # on the header line
     return_comments: Comments | None = _trivia()
-    end_comments: list[str] = Field(default=[], repr=False)  # before its closing brace
+    end_comments: list[str] = _trivia([])  # before its closing brace
 
 
+@_node
 class Import(Node):
     """`import "path/to/blocks.arch"`: makes that file's blocks available (path relative to
     the importing file)."""
@@ -253,21 +303,26 @@ class Import(Node):
     comments: Comments | None = _trivia()
 
 
+@_node
 class Spec(Node):
     name: str | None = None
-    imports: list[Import] = []
-    params: list[Param] = []
-    inputs: list[Input] = []
-    blocks: list[BlockDef] = []
-    body: list[Assign] = []
-    outputs: list[Output] = []
+    imports: list[Import] = _list()
+    params: list[Param] = _list()
+    inputs: list[Input] = _list()
+    blocks: list[BlockDef] = _list()
+    body: list[Assign] = _list()
+    outputs: list[Output] = _list()
     comments: Comments | None = _trivia()  # on the `model` statement
-    end_comments: list[str] = Field(default=[], repr=False)  # after the last statement
+    end_comments: list[str] = _trivia([])  # after the last statement
 
 
-for _model in (FString, ListExpr, ListComp, Attribute, Subscript, Slice, Indices, Unary, Binary, Compare, BoolOp, IfExpr, Keyword,
-               Call, Pipe, Param, Input, Output, Assign, BlockDef, Spec):
-    _model.model_rebuild()
+def _finish(cls: type) -> None:
+    for sub in cls.__subclasses__():
+        sub.model_fields = {f.name: f for f in dataclasses.fields(sub)}
+        _finish(sub)
+
+
+_finish(_Data)
 
 
 TRIVIA = frozenset({"loc", "comments", "return_comments", "end_comments"})
@@ -276,7 +331,7 @@ TRIVIA = frozenset({"loc", "comments", "return_comments", "end_comments"})
 def without_locs(node: Any) -> Any:
     """A plain-data view of an AST with every `loc` and comment removed: what "the same program"
     compares."""
-    if isinstance(node, BaseModel):
+    if isinstance(node, _Data):
         return {"_type": type(node).__name__,
                 **{k: without_locs(getattr(node, k)) for k in type(node).model_fields
                    if k not in TRIVIA}}
