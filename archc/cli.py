@@ -1,8 +1,12 @@
-"""The `archc` command line. Every user error is printed as `file:line:col: error: ...` with the
-source line and a hint, and exits 1; output files are written only when everything succeeded."""
+"""The `archc` command line. Every user error is printed as `file:line:col: error[CODE]: ...` with
+the source line and a hint, and exits 1; output files are written only when everything succeeded.
+Errors of the command line's own (an output that cannot be written) print as
+`archc: error[CODE]: ...`; usage errors (exit 2) and internal errors (bugs of archc's) carry no
+code."""
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import stat
 import sys
@@ -41,12 +45,45 @@ def _parse_define(text: str) -> tuple[str, Any]:
 STDOUT = "-"  # as an output path (-o -): standard output
 
 
+class OutputError(OSError):
+    """An output file that cannot be written (`-o`, `--onnx`, `Model.draw(path)`): an OSError
+    naming the user's path (never the temporary file), with the catalogue code of its cause."""
+
+    @property
+    def code(self) -> str:
+        return _OUTPUT_CODES.get(self.errno, "E-OUTPUT-WRITE-FAILED")
+
+    def diagnostic(self) -> Any:
+        """As a SpecError, its hint from the catalogue entry of `code`."""
+        from archc.errors import SpecError
+        return SpecError(f"cannot write '{self.filename}': {self.strerror or 'error ' + str(self.errno)}",
+                         code=self.code)
+
+
+# why an output cannot be written, by errno (anything else: E-OUTPUT-WRITE-FAILED)
+_OUTPUT_CODES = {
+    errno.EISDIR: "E-OUTPUT-IS-DIRECTORY",
+    errno.EACCES: "E-OUTPUT-PERMISSION-DENIED", errno.EPERM: "E-OUTPUT-PERMISSION-DENIED",
+    errno.EROFS: "E-OUTPUT-PERMISSION-DENIED",
+    errno.ENOTDIR: "E-OUTPUT-NOT-A-DIRECTORY",
+    errno.EEXIST: "E-OUTPUT-NOT-A-DIRECTORY",  # a folder to create exists as a file
+}
+
+
+def output_error(e: OSError, path: str) -> OSError:
+    """`e`, raised writing `path`, as an OutputError naming `path`; a broken pipe stays one
+    (the reader left: not an error of ours)."""
+    if e.errno == errno.EPIPE:
+        return BrokenPipeError(e.errno, e.strerror or str(e), path)
+    return OutputError(e.errno, e.strerror or str(e), path)
+
+
 def write_atomic(path: str, text: str | bytes, mode: int | None = None) -> None:
     """Write all or nothing: a failed run never leaves a partial output file. `-` is standard
     output. A symbolic link is followed (its target replaced atomically). A FIFO, a device or
     a path under /dev or /proc (/dev/stdout, /dev/fd/N) is written in place, never replaced.
     An existing file keeps its permissions (and owner, where we may set it); `mode` overrides.
-    Errors name `path`, never the temporary file."""
+    Errors are `OutputError`s naming `path`, never the temporary file."""
     data = text.encode() if isinstance(text, str) else text
     if path == STDOUT:
         sys.stdout.flush()
@@ -56,7 +93,7 @@ def write_atomic(path: str, text: str | bytes, mode: int | None = None) -> None:
     try:
         _write_file(path, data, mode)
     except OSError as e:
-        raise OSError(e.errno, e.strerror or str(e), path) from None
+        raise output_error(e, path) from None
 
 
 def _write_file(path: str, data: bytes, mode: int | None) -> None:
@@ -227,7 +264,10 @@ def cmd_draw(args: argparse.Namespace) -> int:
         data = diagram.draw(model, fmt, args.depth, args.rankdir)
     for w in said:  # what Graphviz said (e.g. a bitmap scaled down) is the user's business
         if issubclass(w.category, diagram.GraphvizWarning):
-            print(f"archc: warning: {w.message}", file=sys.stderr)
+            from archc.errors import SpecError
+            said_by_dot = SpecError(str(w.message), None, w.category.hint, severity="warning",
+                                    code=w.category.code)
+            print("archc: " + said_by_dot.render(use_color(sys.stderr)), file=sys.stderr)
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if args.output:
@@ -506,14 +546,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `archc ... | head`: the reader left; not an error of ours
         sys.stdout = open(os.devnull, "w")
         return EXIT_OK
-    except OSError as e:
-        print(f"archc: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
+    except OutputError as e:  # -o, --onnx: cannot be written
+        print("archc: " + e.diagnostic().render(use_color(sys.stderr)), file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as e:  # a last resort: reading and writing report their own
+        print(f"archc: error: {e.strerror or e}: {e.filename or ''}".rstrip(": ") +
+              "\n  hint: check the path and its permissions", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
         return 130
     except RecursionError:  # the evaluator and parsers report their own; this is a last resort
-        print("archc: error: the spec is nested too deeply to process\n"
-              "  hint: split long expressions and deep lists into several statements", file=sys.stderr)
+        nested = SpecError("the spec is nested too deeply to process", None,
+                           "split long expressions and deep lists into several statements",
+                           code="E-LIMIT-NESTING")
+        print("archc: " + nested.render(use_color(sys.stderr)), file=sys.stderr)
         return EXIT_INVALID
     except MemoryError:
         print("archc: error: out of memory\n"

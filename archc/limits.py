@@ -2,7 +2,7 @@
 a YAML alias bomb, a block that calls itself) with a clear error long before it could hang or
 exhaust memory, and sits far above any real network. Each is read from its environment variable
 when a spec is processed (`ARCHC_MAX_REPEAT=50000 archc check big.arch`); docs/errors.md lists
-them under E-LIMIT-*.
+them under E-LIMIT-* (a value that is not a positive number is E-LIMIT-ENV).
 """
 from __future__ import annotations
 
@@ -44,7 +44,9 @@ def limit(env: str) -> int | float:
     except ValueError:
         value = 0
     if not value > 0 or value != value:
+        default = f"{spec.default:g}" if isinstance(spec.default, float) else f"{spec.default:,}"
         raise SpecErrors([SpecError(
             f"environment variable {env}={raw!r} is not a positive {kind.__name__}", None,
-            f"unset it for the default of {spec.default:,} ({spec.what})", code="E-LIMIT-ENV")])
+            f"set it to a positive {'number' if kind is float else 'whole number'} (the limit on "
+            f"{spec.what}), or unset it for the default of {default}", code="E-LIMIT-ENV")])
     return value

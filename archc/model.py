@@ -192,7 +192,7 @@ def load(path: str | Path, hyperparams: dict[str, Any] | None = None, *,
     errors."""
     if not isinstance(path, (str, Path)):
         raise SpecError(f"a spec path must be a string or a Path, got {type(path).__name__}", None,
-                        "for spec text use archc.loads(text)")
+                        "for spec text use archc.loads(text)", code="E-API-SPEC-TYPE")
     return _build(parse_file(path), str(path), _hyperparams(hyperparams, params), strict)
 
 
@@ -201,7 +201,8 @@ def loads(text: str, language: str = "arch", hyperparams: dict[str, Any] | None 
     """Like `load`, from a string in `language` ("arch" or "yaml")."""
     _check_text(text, "spec text")
     if language not in ("arch", "yaml"):
-        raise SpecError(f"unknown spec language {language!r}", None, 'use "arch" or "yaml"')
+        raise SpecError(f"unknown spec language {language!r}", None, 'use "arch" or "yaml"',
+                        code="E-API-LANGUAGE")
     spec = parse_yaml(text, file) if language == "yaml" else parse_dsl(text, file)
     return _build(spec, file, _hyperparams(hyperparams, params), strict)
 
@@ -211,15 +212,18 @@ def _hyperparams(hyperparams: dict[str, Any] | None, legacy: dict[str, Any] | No
     names to values."""
     from collections.abc import Mapping
     if hyperparams is not None and legacy is not None:
-        raise SpecError("give hyperparams= only (params= is its earlier name)", None)
+        raise SpecError("give hyperparams= only (params= is its earlier name)", None,
+                        "drop params=; hyperparams= takes the same mapping", code="E-API-ARGUMENT-CONFLICT")
     chosen = hyperparams if hyperparams is not None else legacy
     if chosen is not None and (not isinstance(chosen, Mapping) or not all(isinstance(k, str) for k in chosen)):
         raise SpecError(f"hyperparams must map parameter names to values, got {type(chosen).__name__}", None,
-                        'e.g. archc.load("net.arch", {"num_classes": 10})')
+                        'e.g. archc.load("net.arch", {"num_classes": 10})', code="E-API-HYPERPARAMS")
     return dict(chosen) if chosen is not None else None
 
 
 def _check_text(value: Any, what: str) -> None:
     if not isinstance(value, str):
         raise SpecError(f"{what} must be a string, got {type(value).__name__}", None,
-                        "decode bytes first: text.decode('utf-8')" if isinstance(value, bytes) else None)
+                        "decode bytes first: text.decode('utf-8')" if isinstance(value, bytes) else
+                        "archc.loads takes the spec's text; for a file use archc.load(path)",
+                        code="E-API-SPEC-TYPE")

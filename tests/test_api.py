@@ -64,22 +64,50 @@ def test_build_without_torch_says_how_to_install_it(monkeypatch):
                         lambda name, *a, **k: None if name == "torch" else real(name, *a, **k))
     with pytest.raises(SpecError) as info:
         archc.build(SPECS / "cifar10_lenet.arch")
-    assert "pip install 'archc[torch]'" in info.value.hint
+    assert "pip install 'archc[torch]'" in info.value.hint and info.value.code == "E-API-TORCH-MISSING"
 
 
-@pytest.mark.parametrize("call", [
-    lambda: archc.load(SPECS / "resnet18.arch", "garbage"),
-    lambda: archc.load(SPECS / "resnet18.arch", {1: 2}),
-    lambda: archc.load(123),
-    lambda: archc.loads(b"input x: [N, 3]"),
-    lambda: archc.loads("input x: [N, 3]\noutput y = x", "json"),
-    lambda: archc.build(SPECS / "cifar10_lenet.arch", weights=123),
-    lambda: archc.build(SPECS / "cifar10_lenet.arch", weights="/nonexistent/w.pt"),
-    lambda: archc.build(SPECS / "cifar10_lenet.arch", weights=SPECS / "resnet18.arch"),
-], ids=["hyperparams-str", "hyperparams-int-keys", "path-int", "text-bytes", "language", "weights-int",
-        "weights-missing", "weights-not-a-checkpoint"])
-def test_bad_api_arguments_are_archc_errors(call):
-    # issue 10: these raised TypeError, AttributeError, FileNotFoundError or UnpicklingError
+LENET = SPECS / "cifar10_lenet.arch"
+
+
+@pytest.mark.parametrize("call, code", [
+    (lambda: archc.load(SPECS / "resnet18.arch", "garbage"), "E-API-HYPERPARAMS"),
+    (lambda: archc.load(SPECS / "resnet18.arch", {1: 2}), "E-API-HYPERPARAMS"),
+    (lambda: archc.load(LENET, {"num_classes": 3}, params={"num_classes": 3}), "E-API-ARGUMENT-CONFLICT"),
+    (lambda: archc.load(123), "E-API-SPEC-TYPE"),
+    (lambda: archc.loads(b"input x: [N, 3]"), "E-API-SPEC-TYPE"),
+    (lambda: archc.loads(["input x: [N, 3]"]), "E-API-SPEC-TYPE"),
+    (lambda: archc.loads("input x: [N, 3]\noutput y = x", "json"), "E-API-LANGUAGE"),
+    (lambda: archc.build(123), "E-API-SPEC-TYPE"),
+    (lambda: archc.build(archc.load(LENET), params={"num_classes": 3}), "E-API-ARGUMENT-CONFLICT"),
+    (lambda: archc.build(LENET, weights=123), "E-API-WEIGHTS-TYPE"),
+    (lambda: archc.build(LENET, weights="/nonexistent/w.pt"), "E-API-CHECKPOINT-NOT-FOUND"),
+    (lambda: archc.build(LENET, weights=SPECS / "resnet18.arch"), "E-API-CHECKPOINT-UNREADABLE"),
+    (lambda: archc.load(LENET).summary(format="html"), "E-API-SUMMARY-FORMAT"),
+    (lambda: archc.loads("input x: [N, 3, H, W]\noutput y = x -> relu").summary(at={"H": 0}),
+     "E-API-SIZE-NOT-POSITIVE"),
+    (lambda: archc.loads("input x: [N, 3, H, W]\noutput y = x -> relu").summary(at={"Q": 2}),
+     "E-CLI-UNKNOWN-SYMBOL"),
+    (lambda: archc.load(LENET).draw(format="dot", rankdir="BT"), "E-DRAW-UNKNOWN-RANKDIR"),
+    (lambda: archc.load(LENET).draw(format="gif"), "E-DRAW-UNKNOWN-FORMAT"),
+    (lambda: archc.load(LENET).draw("net.jpeg"), "E-DRAW-UNKNOWN-FORMAT"),
+], ids=["hyperparams-str", "hyperparams-int-keys", "hyperparams-and-params", "path-int", "text-bytes",
+        "text-list", "language", "build-int", "build-model-with-params", "weights-int", "weights-missing",
+        "weights-not-a-checkpoint", "summary-format", "summary-at-zero", "summary-at-unknown",
+        "draw-rankdir", "draw-format", "draw-suffix"])
+def test_bad_api_arguments_are_archc_errors_with_a_code_and_a_hint(call, code):
+    # issue 10: these raised TypeError, AttributeError, FileNotFoundError, UnpicklingError or
+    # ValueError; each is now archc's own error, with its catalogue code and a hint
     pytest.importorskip("torch")
-    with pytest.raises((SpecError, archc.SpecErrors)):
+    with pytest.raises(SpecError) as info:
         call()
+    assert info.value.code == code and info.value.hint
+    assert f"error[{code}]: " in info.value.render()
+
+
+def test_an_unwritable_draw_path_is_an_os_error_with_a_code(tmp_path):
+    from archc.cli import OutputError
+    with pytest.raises(OutputError) as info:
+        archc.load(LENET).draw(tmp_path, format="dot")  # a folder
+    assert isinstance(info.value, OSError) and info.value.filename == str(tmp_path)
+    assert info.value.code == "E-OUTPUT-IS-DIRECTORY" and info.value.diagnostic().hint

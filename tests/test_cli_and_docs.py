@@ -194,7 +194,8 @@ def test_stdin_errors_name_stdin_and_lang_overrides_the_guess(tmp_path):
     for command in ("check", "summary", "compile", "draw"):
         done = cli_in(command, "-", input=bad)
         assert done.returncode == 1 and done.stdout == ""
-        assert done.stderr.startswith("<stdin>:2:17: error: unknown op or block 'lineer'"), command
+        assert done.stderr.startswith("<stdin>:2:17: error[E-CALL-UNKNOWN-OP]: unknown op or block 'lineer'"), \
+            command
     export = cli_in("export", "-", "--onnx", tmp_path / "never.onnx", input=bad)
     assert export.returncode == 1 and "Traceback" not in export.stderr
     assert "<stdin>:2:17" in export.stderr or "pip install" in export.stderr  # (without onnx)
@@ -241,13 +242,13 @@ def test_diagnostics_are_coloured_on_a_terminal_only_and_never_with_no_color(tmp
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
     env["TERM"] = "xterm"
     rc, out = _pty_run(["check", str(bad)], env)
-    assert rc == 1 and "\x1b[1;31merror:\x1b[0m" in out and "\x1b[1;32mhint:\x1b[0m" in out
+    assert rc == 1 and "\x1b[1;31merror[E-CALL-UNKNOWN-OP]:\x1b[0m" in out and "\x1b[1;32mhint:\x1b[0m" in out
     rc, out = _pty_run(["check", str(bad)], {**env, "NO_COLOR": "1"})
-    assert rc == 1 and "error: unknown op" in out and "\x1b[" not in out
+    assert rc == 1 and "error[E-CALL-UNKNOWN-OP]: unknown op" in out and "\x1b[" not in out
     piped = cli_in("check", bad, input="", env=env)  # not a terminal
-    assert "error: unknown op" in piped.stderr and "\x1b[" not in piped.stderr
+    assert "error[E-CALL-UNKNOWN-OP]: unknown op" in piped.stderr and "\x1b[" not in piped.stderr
     forced = cli_in("check", bad, input="", env={**env, "FORCE_COLOR": "1"})
-    assert "\x1b[1;31merror:\x1b[0m" in forced.stderr
+    assert "\x1b[1;31merror[E-CALL-UNKNOWN-OP]:\x1b[0m" in forced.stderr
 
 
 def test_colour_decision():
@@ -326,3 +327,59 @@ t archc completion ""
     assert lines[2].split() == ["text", "json", "markdown"]
     assert sorted(lines[3].split()) == ["resnet101.arch", "resnet152.arch", "resnet18.arch", "resnet18.yaml"]
     assert lines[4].split() == ["bash", "zsh", "fish"]
+
+
+# ----------------------------------------------------------------------------- errors of the CLI's own
+
+def _main(capsys, *args):
+    from archc.cli import main
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("target, code", [
+    (lambda tmp: tmp, "E-OUTPUT-IS-DIRECTORY"),
+    (lambda tmp: tmp / "spec.arch" / "out.py", "E-OUTPUT-NOT-A-DIRECTORY"),
+    (lambda tmp: tmp / ("n" * 300 + ".py"), "E-OUTPUT-WRITE-FAILED"),
+], ids=["a-folder", "under-a-file", "name-too-long"])
+def test_an_output_that_cannot_be_written_is_a_coded_error_with_a_hint(capsys, tmp_path, target, code):
+    spec = tmp_path / "spec.arch"
+    spec.write_text("input x: [N, 3, 8, 8]\noutput y = x -> conv2d(4, 3)\n")
+    for command in ("compile", "summary"):
+        status, out, err = _main(capsys, command, spec, "-o", target(tmp_path))
+        assert status == 1 and out == ""
+        assert err.startswith(f"archc: error[{code}]: cannot write '{target(tmp_path)}': "), err
+        assert "\n  hint: " in err and ".tmp" not in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.arch"]  # nothing left behind
+
+
+def test_an_onnx_target_that_is_a_folder_is_refused_before_the_export(capsys, tmp_path):
+    pytest.importorskip("onnxscript")
+    status, _, err = _main(capsys, "export", SPECS / "lenet5.arch", "--onnx", tmp_path)
+    assert status == 1 and err.startswith(f"archc: error[E-OUTPUT-IS-DIRECTORY]: cannot write '{tmp_path}'")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_last_resorts_say_what_happened(capsys, monkeypatch):
+    """A recursion past the parsers' own depth limits is the nesting error; running out of
+    memory and a bug of ours (an internal error) have no catalogue code: the first is no
+    property of the spec that a code could name, the second is not the user's to fix."""
+    import archc.cli as cli_module
+
+    def fails(error):
+        def run(args):
+            raise error
+        return run
+
+    spec = SPECS / "lenet5.arch"
+    monkeypatch.setattr(cli_module, "_run", fails(RecursionError()))
+    status, _, err = _main(capsys, "check", spec)
+    assert status == 1 and err.startswith("archc: error[E-LIMIT-NESTING]: the spec is nested too deeply")
+    assert "\n  hint: " in err
+    monkeypatch.setattr(cli_module, "_run", fails(MemoryError()))
+    status, _, err = _main(capsys, "check", spec)
+    assert status == 1 and err.startswith("archc: error: out of memory") and "\n  hint: " in err
+    monkeypatch.setattr(cli_module, "_run", fails(KeyError("x")))
+    status, _, err = _main(capsys, "check", spec)
+    assert status == 1 and err.startswith("archc: internal error: KeyError") and "\n  hint: " in err

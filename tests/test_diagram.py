@@ -562,13 +562,15 @@ def test_graphviz_warnings_reach_the_user(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(diagram, "render_dot", lambda model, depth=None, rankdir="TB": huge)
     assert main(["draw", str(SPECS / "lenet5.arch"), "-o", str(tmp_path / "b.png")]) == 0
     err = capsys.readouterr().err
-    assert "archc: warning: Graphviz: graph is too large for cairo-renderer bitmaps. Scaling by" in err
+    assert "archc: warning[W-DRAW-GRAPHVIZ]: Graphviz: graph is too large for cairo-renderer bitmaps. " \
+           "Scaling by" in err and "  hint: " in err
     assert (tmp_path / "b.png").read_bytes().startswith(b"\x89PNG")
     # a failure of dot is one error, and no file
     monkeypatch.setattr(diagram, "render_dot", lambda model, depth=None, rankdir="TB": "digraph { a -> }\n")
     assert main(["draw", str(SPECS / "lenet5.arch"), "-o", str(tmp_path / "c.svg")]) == 1
     err = capsys.readouterr().err
-    assert "Graphviz's dot failed to render the diagram: " in err and "syntax error" in err
+    assert "error[E-DRAW-RENDER-FAILED]: Graphviz's dot failed to render the diagram: " in err
+    assert "syntax error" in err
     assert "Traceback" not in err and not (tmp_path / "c.svg").exists()
 
 

@@ -222,3 +222,33 @@ def test_a_parameter_named_like_an_op_does_not_hide_the_op():
         output y = x -> dropout(dropout)
         """)
     assert model.graph.node("dropout").attrs["p"] == 0.25
+
+
+@pytest.mark.parametrize("text, codes", [
+    # one mistake, one error: its catalogue code (docs/errors.md) and a hint
+    ("input x: [N, 3, 8, 8]\noutput y = x -> conv2d(widht, 3, groups=widht * 2)\n", ["E-NAME-UNKNOWN"]),
+    ("input x: [N, 3, 8, 8]\nh = x -> conv2d(4, 3)\noutput y = x -> relu\n", ["E-NAME-UNUSED"]),
+    ("input x: [N, 3, 8, 8]\na, b, c = x -> conv2d(4, 1) -> chunk(2)\noutput y = a + b + c\n", ["E-VALUE-UNPACK"]),
+    ("block B(c)(x) {\n  return x -> conv2d(c, 1)\n}\ninput x: [N, 3, 8, 8]\noutput y = x -> B()\n",
+     ["E-CALL-MISSING-ARGUMENT"]),
+    ("input x: [N, 3, 8, 8]\noutput y = x -> conv2d(4, 3, strid=2, paddng=1)\n",
+     ["E-CALL-UNKNOWN-KEYWORD", "E-CALL-UNKNOWN-KEYWORD"]),
+    ("block Head()(x) {\n  return x -> linear(classes)\n}\nparam classes = 10\ninput x: [N, 8]\n"
+     "output y = x -> Head()\n", ["E-BLOCK-MODEL-PARAM"]),
+    ("input x: [N, 3, H, W]\noutput y = x -> relu if x.width > 8 else x\n", ["E-VALUE-SYMBOLIC-CONDITION"]),
+    ("input x: [N, 3, 8, 8]\noutput y = x -> repeat(0, relu)\n", ["E-CALL-REPEAT-COUNT"]),
+])
+def test_elaboration_errors_carry_their_code_and_a_hint(text, codes):
+    errors = load_errors(text)
+    assert [e.code for e in errors] == codes, [e.render() for e in errors]
+    assert all(e.hint for e in errors)
+    assert all(f"error[{code}]: " in e.render() for e, code in zip(errors, codes))
+
+
+def test_a_name_never_read_is_unused_not_a_layer_of_a_branch_not_taken():
+    errors = load_errors("""\
+        input x: [N, 3, 8, 8]
+        h = x -> conv2d(4, 3)
+        output y = x -> relu
+        """)
+    assert [e.message for e in errors] == ["'h' is computed but never used in the model"]

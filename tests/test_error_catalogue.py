@@ -46,9 +46,9 @@ def _diagnostic_calls():
     for path, tree in sources:
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and _call_name(node) in makers:
-                if _call_name(node) == "error" and isinstance(node.func, ast.Attribute) and \
-                        isinstance(node.func.value, ast.Name) and node.func.value.id in ("parser", "logging"):
-                    continue
+                if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and \
+                        node.func.value.id in ("parser", "logging", "warnings"):
+                    continue  # the standard library's, not ours
                 code = next((k.value for k in node.keywords if k.arg == "code"), None)
                 yield path.relative_to(ROOT), node.lineno, _call_name(node), code
 

@@ -265,27 +265,44 @@ def test_pipe_then_arithmetic_needs_parentheses():
                 A.Binary(op="+", left=expr("x -> relu"), right=A.Name(id="s")))
 
 
-@pytest.mark.parametrize("text, line, col, words", [
-    ("y = 'abc\n", 1, 5, "unterminated string"),
-    ('y = f("abc)\n', 1, 7, "unterminated string"),
-    ("y = x ->\n", 1, 9, "after '->'"),
-    ("y = x -> 3\n", 1, 10, "after '->'"),
-    ("y = a < b < c\n", 1, 11, "unexpected '<'"),
-    ("y = f(x\nz = 1\n", 2, 1, "unexpected name 'z' in the arguments of 'f'"),
-    ("y = f(x, 3\n", 1, 6, "never closed"),
-    ("y = a if b\n", 1, 11, "expected 'else'"),
-    ("return x\n", 1, 1, "unexpected keyword 'return'"),
-    ("f(x)\n", 1, 2, "unexpected '('"),
-    ("y = a $ b\n", 1, 7, "unexpected character '$'"),
-    ("block B()(x) {\n  y = x\n}\n", 1, 7, "no 'return'"),
-    ("y = f(a=1, 2)\n", 1, 12, "positional argument after keyword"),
-    ("model A\nmodel B\n", 2, 7, "named twice"),
+@pytest.mark.parametrize("text, line, col, words, code", [
+    ("y = 'abc\n", 1, 5, "unterminated string", "E-SYNTAX-UNTERMINATED-STRING"),
+    ('y = f("abc)\n', 1, 7, "unterminated string", "E-SYNTAX-UNTERMINATED-STRING"),
+    ("y = x ->\n", 1, 9, "after '->'", "E-SYNTAX-PIPE-TARGET"),
+    ("y = x -> 3\n", 1, 10, "after '->'", "E-SYNTAX-PIPE-TARGET"),
+    ("y = a < b < c\n", 1, 11, "unexpected '<'", "E-SYNTAX-UNEXPECTED-TOKEN"),
+    ("y = f(x\nz = 1\n", 2, 1, "unexpected name 'z' in the arguments of 'f'", "E-SYNTAX-UNEXPECTED-TOKEN"),
+    ("y = f(x, 3\n", 1, 6, "never closed", "E-SYNTAX-UNCLOSED-BRACKET"),
+    ("y = f(x))\n", 1, 9, "unexpected ')'", "E-SYNTAX-UNMATCHED-BRACKET"),
+    ("y = a if b\n", 1, 11, "expected 'else'", "E-SYNTAX-UNEXPECTED-END"),
+    ("y =\n", 1, 4, "unexpected end of line", "E-SYNTAX-UNEXPECTED-END"),
+    ("return x\n", 1, 1, "unexpected keyword 'return'", "E-SYNTAX-UNEXPECTED-TOKEN"),
+    ("if = 3\n", 1, 1, "unexpected keyword 'if'", "E-SYNTAX-RESERVED-WORD"),
+    ("f(x)\n", 1, 2, "unexpected '('", "E-SYNTAX-UNEXPECTED-TOKEN"),
+    ("y = a $ b\n", 1, 7, "unexpected character '$'", "E-SYNTAX-UNEXPECTED-CHARACTER"),
+    ("block B()(x) {\n  y = x\n}\n", 1, 7, "no 'return'", "E-SYNTAX-BLOCK-NO-RETURN"),
+    ("block B()(x) {\n  return x\n  y = x\n}\n", 3, 3, "after 'return'", "E-SYNTAX-STATEMENT-AFTER-RETURN"),
+    ("block B(a, a)(x) {\n  return x\n}\n", 1, 12, "two parameters", "E-NAME-DUPLICATE"),
+    ("y = f(a=1, 2)\n", 1, 12, "positional argument after keyword", "E-SYNTAX-POSITIONAL-AFTER-KEYWORD"),
+    ("y = f(a=1, a=2)\n", 1, 12, "given twice", "E-CALL-ARGUMENT-TWICE"),
+    ("a, a = f(x)\n", 1, 4, "assigned twice", "E-NAME-DUPLICATE"),
+    ("model A\nmodel B\n", 2, 7, "named twice", "E-SYNTAX-MODEL-NAMED-TWICE"),
+    ("y = " + "9" * 1001 + "\n", 1, 5, "1001 digits", "E-VALUE-INT-TOO-LARGE"),
+    ("y = 1e400\n", 1, 5, "number too large", "E-VALUE-FLOAT-OVERFLOW"),
+    ('model "a\\0"\n', 1, 7, "NUL character", "E-SYNTAX-NUL-CHARACTER"),
+    ('import "a\\0.arch"\n', 1, 8, "NUL character", "E-IMPORT-INVALID-PATH"),
+    ('y = "\\U00110000"\n', 1, 5, "not a character", "E-SYNTAX-BAD-ESCAPE"),
+    ('y = "\\ud800"\n', 1, 5, "lone surrogate", "E-SYNTAX-LONE-SURROGATE"),
+    ("y = 1 # \ud800\n", 1, 9, "lone surrogate", "E-SYNTAX-LONE-SURROGATE"),
+    ('y = f"a{b"\n', 1, 5, "never closed", "E-SYNTAX-FSTRING-BRACE"),
 ])
-def test_dsl_errors(text, line, col, words):
+def test_dsl_errors(text, line, col, words, code):
     errs = errors_of(parse_dsl, text, "e.arch")
     assert (errs[0].loc.line, errs[0].loc.col) == (line, col)
     assert words in errs[0].message
     assert errs[0].hint
+    assert errs[0].code == code
+    assert f"error[{code}]" in errs[0].render()
 
 
 def test_unknown_top_level_yaml_key_suggests_the_right_one():
@@ -333,10 +350,75 @@ def test_yaml_shape_errors():
 
 
 def test_parse_file_errors(tmp_path):
+    (tmp_path / "net.json").write_text("{}")
     [err] = errors_of(parse_file, tmp_path / "net.json")
-    assert "suffix" in err.message and ".arch" in err.hint
+    assert "suffix" in err.message and ".arch" in err.hint and err.code == "E-FILE-UNKNOWN-LANGUAGE"
     [err] = errors_of(parse_file, tmp_path / "missing.arch")
-    assert "does not exist" in err.message
+    assert "does not exist" in err.message and err.code == "E-FILE-NOT-FOUND"
+    # a missing file or a folder is that problem, whatever its suffix says
+    [err] = errors_of(parse_file, tmp_path / "missing.json")
+    assert err.code == "E-FILE-NOT-FOUND"
+    [err] = errors_of(parse_file, tmp_path)
+    assert "is a directory" in err.message and err.code == "E-FILE-IS-DIRECTORY"
+    [err] = errors_of(parse_file, str(tmp_path / "a\0b.arch"))
+    assert "not a valid file name" in err.message and err.code == "E-FILE-BAD-NAME"
+    (tmp_path / "latin1.arch").write_bytes(b"# caf\xe9\nmodel M\n")
+    [err] = errors_of(parse_file, tmp_path / "latin1.arch")
+    assert "not UTF-8" in err.message and err.code == "E-FILE-NOT-UTF8" and err.hint
+
+
+# A spec whose aliases expand: 'stages' stands for 4 x 5 values, the document for about 50.
+ALIASED = """model: M
+params:
+  stage: &stage [16, 16, 32, 32]
+  stages: [*stage, *stage, *stage, *stage]
+inputs:
+  x: [N, 3, 32, 32]
+outputs:
+  y: [x, relu]
+"""
+
+
+def test_yaml_alias_expansion_limit_is_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("ARCHC_MAX_YAML_NODES", "20")
+    [err] = errors_of(parse_yaml, ALIASED, "a.yaml")
+    assert err.code == "E-YAML-ALIAS-EXPANSION"
+    assert "expands to more than 20 values" in err.message
+    assert "ARCHC_MAX_YAML_NODES" in err.hint
+    monkeypatch.setenv("ARCHC_MAX_YAML_NODES", "1000")  # raised: accepted, on the next load
+    spec = parse_yaml(ALIASED, "a.yaml")
+    assert len(spec.params[1].default.items) == 4
+    monkeypatch.delenv("ARCHC_MAX_YAML_NODES")  # the default (200,000) takes it too
+    assert parse_yaml(ALIASED, "a.yaml").params
+    monkeypatch.setenv("ARCHC_MAX_YAML_NODES", "lots")
+    [err] = errors_of(parse_yaml, ALIASED, "a.yaml")
+    assert err.code == "E-LIMIT-ENV"
+
+
+def test_yaml_error_codes():
+    cases = {
+        "body:\n  y: [x, relu\n  z: 1\n": "E-YAML-SYNTAX",
+        "body:\n\ty: x\n": "E-YAML-TAB",
+        "body: {}\n---\nbody: {}\n": "E-YAML-MULTIPLE-DOCUMENTS",
+        "body:\n  y: x\n  y: x\n": "E-YAML-DUPLICATE-KEY",
+        "output: {y: x}\n": "E-YAML-UNKNOWN-KEY",
+        "inputs: [N, 3]\n": "E-YAML-WRONG-TYPE",
+        "inputs:\n  in-put: [N, 3]\n": "E-YAML-NOT-A-NAME",
+        "inputs:\n  if: [N, 3]\n": "E-SYNTAX-RESERVED-WORD",
+        "body:\n  y: [x, 3]\n": "E-SYNTAX-PIPE-TARGET",
+        "body:\n  a, a: [x, f]\n": "E-NAME-DUPLICATE",
+        "body:\n  y: {f: {k: 1}, k: 2}\n": "E-CALL-ARGUMENT-TWICE",
+        "blocks:\n  B: {inputs: [x]}\n": "E-SYNTAX-BLOCK-NO-RETURN",
+        "blocks:\n  B: {inputs: [x], return: x, returns: [x]}\n": "E-SYNTAX-BLOCK-RETURNS-TWICE",
+        "blocks:\n  B: {params: {a: 1}, inputs: [a], return: a}\n": "E-NAME-DUPLICATE",
+        "params:\n  a: &r [*r]\n": "E-YAML-ALIAS-CYCLE",
+        "params:\n  a: " + "[" * 1000 + "]" * 1000 + "\n": "E-YAML-NESTING-TOO-DEEP",
+        "body:\n  y: 'x -> relu\n": "E-SYNTAX-UNTERMINATED-STRING",
+    }
+    for text, code in cases.items():
+        errs = errors_of(parse_yaml, text, "c.yaml")
+        assert errs[0].code == code, (text, errs[0].render())
+        assert all(e.hint for e in errs), text
 
 
 # ----------------------------------------------------------------------------- round trips

@@ -5,7 +5,9 @@ in-process."""
 from __future__ import annotations
 
 import os
+import re
 import sys
+import time
 
 import pytest
 
@@ -33,7 +35,7 @@ def _laughs(levels: int = 9) -> str:
 HOSTILE = {
     # RecursionError
     "block calls itself": ("arch", arch("block B(n)(x) {\n  return x -> B(n)\n}\noutput y = x -> B(1)\n"),
-                           "block recursion deeper than 1000 levels", 4),
+                           "block recursion deeper than 1,000 levels", 4),
     "recursion without a base case for 0": (
         "arch", arch("block Stage(n)(x) {\n  y = x -> relu\n  return y if n == 1 else y -> Stage(n - 1)\n}\n"
                      "output y = x -> Stage(0)\n"), "block recursion deeper than", 5),
@@ -93,7 +95,7 @@ def test_hostile_spec_is_a_located_diagnostic(name, tmp_path, capsys):
     assert code == 1, out
     assert "Traceback" not in out and "internal error" not in out, out
     assert message in out, out
-    assert "error:" in out
+    assert re.search(r"error\[E-[A-Z0-9-]+\]:", out), out  # every error has its catalogue code
     if line is not None:
         assert f"spec.{suffix}:{line}:" in out, out
         assert "hint:" in out, out
@@ -150,6 +152,85 @@ def test_repeat_and_layer_limits_are_configurable(tmp_path, capsys, monkeypatch)
     assert code == 1 and "ARCHC_MAX_LAYERS='many' is not a positive int" in out and "Traceback" not in out
 
 
+def stages(depth: int) -> str:
+    """A block that uses itself `depth` levels deep, one layer per level."""
+    return arch("block Stage(n)(x) {\n  y = x -> relu\n  return y if n == 1 else y -> Stage(n - 1)\n}\n"
+                f"output y = x -> Stage({depth})\n")
+
+
+def test_block_depth_limit_is_configurable(tmp_path, capsys, monkeypatch):
+    """ARCHC_MAX_BLOCK_DEPTH bounds block recursion: past it, an error at the call that goes one
+    level too deep, naming the variable; raised, the same spec checks (past the default too)."""
+    monkeypatch.setenv("ARCHC_MAX_BLOCK_DEPTH", "10")
+    code, out = _check(tmp_path, capsys, "arch", stages(12))
+    assert code == 1 and "Traceback" not in out
+    assert "spec.arch:5:32: error[E-LIMIT-BLOCK-DEPTH]: block recursion deeper than 10 levels (block Stage)" in out
+    assert "hint:" in out and "ARCHC_MAX_BLOCK_DEPTH" in out
+    monkeypatch.setenv("ARCHC_MAX_BLOCK_DEPTH", "12")
+    assert _check(tmp_path, capsys, "arch", stages(12))[0] == 0
+    monkeypatch.delenv("ARCHC_MAX_BLOCK_DEPTH")
+    code, out = _check(tmp_path, capsys, "arch", stages(1200))
+    assert code == 1 and "block recursion deeper than 1,000 levels" in out
+    monkeypatch.setenv("ARCHC_MAX_BLOCK_DEPTH", "1500")
+    code, out = _check(tmp_path, capsys, "arch", stages(1200))
+    assert code == 0 and "1200 layers" in out, out[-2000:]
+    monkeypatch.setenv("ARCHC_MAX_BLOCK_DEPTH", "-3")
+    code, out = _check(tmp_path, capsys, "arch", stages(12))
+    assert code == 1 and "error[E-LIMIT-ENV]" in out and "ARCHC_MAX_BLOCK_DEPTH='-3' is not a positive int" in out
+
+
+def test_block_depth_past_the_stack_is_located(tmp_path, capsys, monkeypatch):
+    """A limit raised past what the evaluator's stack holds (made small here, to keep the test
+    fast): the RecursionError is the same located error, with a hint that says why."""
+    import archc.deep
+    monkeypatch.setattr(archc.deep, "RECURSION_LIMIT", 20_000)
+    monkeypatch.setenv("ARCHC_MAX_BLOCK_DEPTH", "100000")
+    before = sys.getrecursionlimit()
+    code, out = _check(tmp_path, capsys, "arch", stages(5000))
+    assert code == 1 and "Traceback" not in out and "internal error" not in out
+    assert re.search(r"spec\.arch:5:\d+: error\[E-LIMIT-BLOCK-DEPTH\]: block recursion [\d,]+ levels deep "
+                     r"\(block Stage\) is deeper than the evaluator's stack holds", out), out[:3000]
+    assert "ARCHC_MAX_BLOCK_DEPTH=100,000 allows more nesting than the stack does" in out
+    assert sys.getrecursionlimit() == before
+
+
+# 300,000 items through comprehensions: allowed (under the 10,000,000 in all), a fraction of a second
+BUSY = arch("n = sum([i % 3 for i in range(300000)])\noutput y = x -> repeat(n // 100000, relu)\n")
+
+
+def test_time_limit_is_configurable(tmp_path, capsys, monkeypatch):
+    """ARCHC_MAX_EVAL_SECONDS bounds evaluation: an error at the statement being evaluated when
+    the time is spent, naming the variable; with the default (60 s) the same spec checks."""
+    monkeypatch.setenv("ARCHC_MAX_EVAL_SECONDS", "0.001")
+    code, out = _check(tmp_path, capsys, "arch", BUSY)
+    assert code == 1 and "Traceback" not in out
+    assert "spec.arch:3:1: error[E-LIMIT-TIME]: evaluating the spec took more than 0.001 seconds" in out
+    assert "hint:" in out and "ARCHC_MAX_EVAL_SECONDS" in out
+    assert out.count("error[") == 1  # evaluation stops: no errors that follow from the stop
+    monkeypatch.setenv("ARCHC_MAX_EVAL_SECONDS", "60")
+    assert _check(tmp_path, capsys, "arch", BUSY)[0] == 0
+    monkeypatch.delenv("ARCHC_MAX_EVAL_SECONDS")
+    assert _check(tmp_path, capsys, "arch", BUSY)[0] == 0
+    monkeypatch.setenv("ARCHC_MAX_EVAL_SECONDS", "soon")
+    code, out = _check(tmp_path, capsys, "arch", BUSY)
+    assert code == 1 and "ARCHC_MAX_EVAL_SECONDS='soon' is not a positive float" in out
+
+
+def test_time_limit_stops_a_long_evaluation(tmp_path, capsys, monkeypatch):
+    """A spec that would evaluate for many seconds (9,000,000 list items, 10,000 in each of 900
+    nested block instances) stops soon after the limit, at the statement inside the block: the
+    clock is read often enough."""
+    monkeypatch.setenv("ARCHC_MAX_EVAL_SECONDS", "0.5")
+    spec = arch("block Stage(n)(x) {\n  _k = sum([i * i for i in range(10000)]) + n\n"
+                "  return x if n == 1 else x -> relu -> Stage(n - 1)\n}\n"
+                "output y = x -> Stage(900)\n")
+    start = time.monotonic()
+    code, out = _check(tmp_path, capsys, "arch", spec)
+    assert time.monotonic() - start < 10
+    assert code == 1 and "error[E-LIMIT-TIME]" in out and "spec.arch:4:3:" in out, out[:3000]
+    assert "note: in Stage instance" in out
+
+
 def test_define_that_is_not_one_symbol(tmp_path, capsys):
     spec = "model M\nparam size = 32\ninput x: [N, 3, size, size]\noutput y = x -> relu\n"
     code, out = _check(tmp_path, capsys, "arch", spec, "-D", "size=H W")
@@ -174,7 +255,7 @@ def test_fifo_spec_does_not_hang(tmp_path, capsys):
     os.mkfifo(fifo)
     code = main(["check", str(fifo)])
     out = capsys.readouterr()
-    assert code == 1 and "error:" in out.err + out.out and "Traceback" not in out.err
+    assert code == 1 and "error[E-" in out.err + out.out and "Traceback" not in out.err
 
 
 def test_summary_and_draw_of_the_hostile_cases(tmp_path, capsys):

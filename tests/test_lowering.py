@@ -339,9 +339,12 @@ def test_default_init_leaves_torch_initialisation():
     torch.testing.assert_close(a, b)
 
 
-def test_orthogonal_bias_init_is_reported():
-    with pytest.raises(archc.SpecError, match="bias_init=orthogonal"):
+def test_orthogonal_bias_init_is_refused_by_check():
+    """torch's orthogonal_ needs a matrix: refused when the spec is checked, not at build."""
+    with pytest.raises(archc.SpecErrors) as info:
         _init_model("default", "orthogonal")
+    (error,) = info.value.errors
+    assert error.code == "E-CALL-INITIALIZER-NOT-FOR-BIAS" and "a bias is a vector" in error.message
 
 
 # ----------------------------------------------------------------------------- transfer learning

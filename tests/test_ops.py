@@ -11,7 +11,7 @@ import pytest
 
 from archc import symbolic as sy
 from archc.ops import REGISTRY
-from archc.ops.base import Op, ShapeError, Window, numel
+from archc.ops.base import AttrError, Op, ShapeError, Window, Word, numel
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -39,7 +39,7 @@ class Ctx:
 def infer(name, shapes, *args, ctx=None, **kwargs):
     op = REGISTRY.get(name)
     assert op is not None, name
-    ndim = op.ndim or max(0, len(shapes[0]) - 2)
+    ndim = op.ndim or (max(0, len(shapes[0]) - 2) if shapes else 0)
     a = op.bind(args, kwargs, ndim)
     out = op.output_shape(a, [tuple(s) for s in shapes], ctx or Ctx())
     return op, a, out
@@ -475,6 +475,98 @@ def test_other_errors():
     assert "rank 3" in _error("conv2d", [(1, 3, 8)], 4, 3).message
     assert _error("batchnorm2d", [(1, 3, 8)]).hint.startswith("layout is channels-first")
     assert "start_dim 3 comes after end_dim 1" in _error("flatten", [(1, 2, 3, 4)], 3, 1).message
+
+
+# ----------------------------------------------------------------------------- error codes
+# Every error an op raises carries its catalogue code (archc/codes/ops.py) and a hint, its own or
+# the catalogue entry's; the code survives the attribute binding's rewording of the message.
+
+_SHAPE_CODES = [
+    ("conv2d", [(1, 3, 3, 3)], (8, 5), {}, "E-SHAPE-KERNEL-TOO-LARGE"),
+    ("avgpool3d", [(1, 2, 2, 8, 8)], (3,), {"padding": 1}, "E-SHAPE-KERNEL-TOO-LARGE"),
+    ("conv2d", [(1, 64, 8, 8)], (96, 3), {"groups": 3}, "E-SHAPE-NOT-DIVISIBLE"),
+    ("groupnorm", [(1, 30, 8, 8)], (4,), {}, "E-SHAPE-NOT-DIVISIBLE"),
+    ("add", [(1, 64, 8, 8), (1, 128, 8, 8)], (), {}, "E-SHAPE-ADD"),
+    ("add", [(1, 64, 8, 8), (1, 64)], (), {}, "E-SHAPE-ADD"),
+    ("concat", [(1, 64, 28, 28), (1, 32, 27, 27)], (), {}, "E-SHAPE-CONCAT"),
+    ("concat", [(1, 3, 4), (1, 3, 4)], (), {"axis": 3}, "E-SHAPE-AXIS"),
+    ("multiply", [(1, 8, 4, 4), (1, 4, 1, 1)], (), {}, "E-SHAPE-BROADCAST"),
+    ("conv_transpose2d", [(1, 2, 4, 4)], (3, 3), {"stride": 2, "output_padding": 2}, "E-ATTR-RANGE"),
+    ("conv_transpose2d", [(1, 2, 4, 4)], (3, 3), {"stride": 2, "padding": "same", "output_padding": 1},
+     "E-ATTR-CONFLICT"),
+    ("conv_transpose2d", [(1, 2, 1, 1)], (3, 4), {"padding": 2}, "E-SHAPE-PADDING-TOO-LARGE"),
+    ("maxpool2d", [(1, 2, 8, 8)], (2,), {"padding": 2}, "E-ATTR-RANGE"),
+    ("upsample", [(1, 2, 8)], (), {"mode": "bilinear"}, "E-SHAPE-RANK"),
+    ("upsample", [(1, 2, 8, 8)], (), {"align_corners": True}, "E-ATTR-CONFLICT"),
+    ("crop", [(1, 2, 8, 8), (1, 2, 9, 8)], (), {}, "E-SHAPE-CROP"),
+    ("reshape", [(1, 48)], ([7, -1],), {}, "E-SHAPE-RESHAPE"),
+    ("reshape", [(1, 48)], ([5, 10],), {}, "E-SHAPE-RESHAPE"),
+    ("reshape", [(1, 48)], ([0, -1],), {}, "E-ATTR-RANGE"),
+    ("conv2d", [(1, 3, 8)], (4, 3), {}, "E-SHAPE-RANK"),
+    ("flatten", [(1, 2, 3, 4)], (3, 1), {}, "E-ATTR-CONFLICT"),
+    ("flatten", [(1, 2, 3, 4)], (5,), {}, "E-SHAPE-AXIS"),
+    ("linear", [(1, 8)], (4,), {"axis": 0}, "E-SHAPE-BATCH-AXIS"),
+    ("linear", [(1, sy.sym("F"))], (4,), {}, "E-SHAPE-NOT-CONCRETE"),
+    ("conv2d", [(1, sy.sym("C"), 8, 8)], (4, 3), {}, "E-SHAPE-NOT-CONCRETE"),
+    ("softmax", [(1, 10)], (), {"dim": 2}, "E-SHAPE-AXIS"),
+    ("hardtanh", [(1, 10)], (), {"min_val": 1, "max_val": -1}, "E-ATTR-CONFLICT"),
+    ("layernorm", [(1, 8, 4, 4)], (), {}, "E-ATTR-REQUIRED"),
+    ("layernorm", [(1, 8, 4, 4)], (), {"axis": 1, "axes": 1}, "E-ATTR-CONFLICT"),
+    ("layernorm", [(1, 8, 4, 4)], (), {"axes": 4}, "E-SHAPE-BATCH-AXIS"),
+    ("layernorm", [(1, 8, 4, 4)], (), {"axis": 0}, "E-SHAPE-BATCH-AXIS"),
+    ("layernorm", [(1, 8, 4, 4)], (), {"axis": 9}, "E-SHAPE-AXIS"),
+    ("instancenorm2d", [(1, 8, 1, 1)], (), {}, "E-SHAPE-SINGLE-POSITION"),
+    ("permute", [(1, 8, 4, 4)], ([0, 2, 1],), {}, "E-SHAPE-PERMUTE"),
+    ("permute", [(1, 8, 4, 4)], ([0, 2, 2, 1],), {}, "E-SHAPE-PERMUTE"),
+    ("permute", [(1, 8, 4, 4)], ([1, 0, 2, 3],), {}, "E-SHAPE-BATCH-AXIS"),
+    ("transpose", [(1, 8, 4, 4)], (0, 1), {}, "E-SHAPE-BATCH-AXIS"),
+    ("slice", [(1, 8, 4, 4)], ([[0, 1, None]],), {}, "E-SHAPE-BATCH-AXIS"),
+    ("slice", [(1, 8, 4, 4)], ([[None, None, None], [4, 12, None]],), {}, "E-SHAPE-SLICE"),
+    ("slice", [(1, 8, 4, 4)], ([[None, None, None], 9],), {}, "E-SHAPE-SLICE"),
+    ("chunk", [(1, 9, 4, 4)], (2,), {}, "E-SHAPE-SPLIT"),
+    ("split", [(1, 9, 4, 4)], ([4, 4],), {}, "E-SHAPE-SPLIT"),
+    ("chunk", [(1, 8, 4, 4)], (2,), {"axis": 0}, "E-SHAPE-BATCH-AXIS"),
+    ("constant", [], (0.5,), {}, "E-ATTR-REQUIRED"),
+    ("constant", [], ([1.0, 2.0],), {"shape": [3, 1, 1]}, "E-ATTR-CONFLICT"),
+]
+
+
+@pytest.mark.parametrize("name, shapes, args, kwargs, code", _SHAPE_CODES,
+                         ids=[f"{c[0]}-{c[4]}" for c in _SHAPE_CODES])
+def test_shape_errors_carry_their_code_and_a_hint(name, shapes, args, kwargs, code):
+    from archc.codes import default_hint, lookup
+    e = _error(name, shapes, *args, **kwargs)
+    assert e.code == code and lookup(code) is not None, (e.message, e.code)
+    assert e.hint or default_hint(code)
+
+
+_ATTR_CODES = [
+    ("conv2d", 2, (8, 1.5), {}, "E-ATTR-TYPE", "conv2d attribute 'kernel': expected int"),
+    ("conv2d", 2, (8, 3), {"bias": Word("yes")}, "E-ATTR-TYPE", "the unknown name 'yes'"),
+    ("zeropad2d", 2, ("same",), {}, "E-ATTR-TYPE", "expected an int"),
+    ("dropout", 2, (), {"p": 1.5}, "E-ATTR-RANGE", "must be in [0.0, 1.0], got 1.5"),
+    ("conv2d", 2, (0, 3), {}, "E-ATTR-RANGE", "must be ≥ 1, got 0"),
+    ("dropout", 2, (), {"p": float("nan")}, "E-ATTR-NOT-FINITE", "NaN"),
+    ("conv2d", 2, (8, [3, 3, 3]), {}, "E-ATTR-AXIS-COUNT", "expected 1 or 2 values"),
+    ("conv2d", 2, (8, 3), {"padding": [1, 1, 1]}, "E-ATTR-AXIS-COUNT", "expected 1 or 2 paddings"),
+    ("gelu", 2, (), {"approximate": "tanhh"}, "E-ATTR-CHOICE", "expected one of none, tanh"),
+    ("conv2d", 2, (8, 3), {"padding": Word("sam")}, "E-ATTR-CHOICE", "expected same, valid"),
+    ("conv2d", 2, (8,), {}, "E-CALL-MISSING-ARGUMENT", "conv2d needs attribute 'kernel'"),
+    ("relu", 2, (0.1,), {}, "E-CALL-ARGUMENT-COUNT", "relu takes at most 0 positional"),
+    ("conv2d", 2, (8, 3), {"kernel": 5}, "E-CALL-ARGUMENT-TWICE", "attribute 'kernel' given twice"),
+    ("conv2d", 2, (8, 3), {"strid": 2}, "E-CALL-UNKNOWN-KEYWORD", "conv2d has no attribute 'strid'"),
+]
+
+
+@pytest.mark.parametrize("name, ndim, args, kwargs, code, text", _ATTR_CODES,
+                         ids=[f"{c[0]}-{c[4]}" for c in _ATTR_CODES])
+def test_attribute_errors_carry_their_code_and_a_hint(name, ndim, args, kwargs, code, text):
+    from archc.codes import default_hint, lookup
+    with pytest.raises(AttrError) as info:
+        REGISTRY.get(name).bind(args, kwargs, ndim)
+    e = info.value
+    assert text in e.message and e.code == code and lookup(code) is not None, (e.message, e.code)
+    assert e.hint or default_hint(code)
 
 
 # ----------------------------------------------------------------------------- pooling rounding

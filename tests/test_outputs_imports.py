@@ -145,7 +145,7 @@ def test_an_import_outside_the_tree_is_refused_with_a_location_and_a_hint(capsys
     path = outside(tmp_path)
     code, _, err = run(capsys, "check", path)
     assert code == 1 and "Traceback" not in err
-    assert f"{path}:2:8: error: import '../lib/tiny.arch'" in err and "outside the spec's folder" in err
+    assert f"{path}:2:8: error[E-IMPORT-OUTSIDE-PATH]: import '../lib/tiny.arch'" in err and "outside the spec's folder" in err
     assert "--import-path" in err and "ARCHC_PATH" in err
     etc = tmp_path / "proj" / "etc.arch"
     etc.write_text(model('import "../../../../../../../../etc/x.arch"'))
@@ -208,7 +208,7 @@ def test_import_file_problems_are_located_at_the_import(capsys, tmp_path, name, 
     path.write_text(model(f'import "{name}"'))
     code, _, err = run(capsys, "check", path)
     assert code == 1 and "Traceback" not in err
-    assert f"{path}:2:8: error:" in err and message in err
+    assert f"{path}:2:8: error[E-" in err and message in err
     assert "hint:" in err
 
 
@@ -217,7 +217,7 @@ def test_an_over_long_import_path_is_located(capsys, tmp_path):
         path = tmp_path / "m.arch"
         path.write_text(model(f'import "{text}"'))
         code, _, err = run(capsys, "check", path)
-        assert code == 1 and "Traceback" not in err and f"{path}:2:8: error:" in err
+        assert code == 1 and "Traceback" not in err and f"{path}:2:8: error[E-IMPORT-" in err
 
 
 def test_a_missing_import_names_where_it_looked_and_the_search_path(capsys, tmp_path):

@@ -285,7 +285,7 @@ def test_linear_on_a_feature_map_and_softmax_over_space_warn():
     assert "flatten" in linear.hint and "axis=-1" in linear.hint
     assert "softmax over axis -1 of [N, 8, 32, 32], a spatial axis" in softmax.message
     assert "dim=1" in softmax.hint
-    assert linear.render().startswith("spec.arch:3:17: warning: linear is applied")
+    assert linear.render().startswith("spec.arch:3:17: warning[W-SHAPE-LINEAR-FEATURE-MAP]: linear is applied")
     assert model.params == 8 * 3 * 9 + 8 + 32 * 10 + 10  # still a valid model
 
 
@@ -343,14 +343,14 @@ def test_cli_prints_warnings_and_strict_fails(tmp_path):
     spec.write_text(textwrap.dedent(SUSPICIOUS))
     check = cli("check", spec)
     assert check.returncode == 0 and "ok (" in check.stdout and "2 warnings" in check.stdout
-    assert f"{spec}:3:17: warning: linear is applied" in check.stderr and "hint: flatten first" in check.stderr
+    assert f"{spec}:3:17: warning[W-SHAPE-LINEAR-FEATURE-MAP]: linear is applied" in check.stderr and "hint: flatten first" in check.stderr
     summary = cli("summary", spec)
-    assert summary.returncode == 0 and summary.stderr.count(": warning: ") == 2 and "Total params" in summary.stdout
+    assert summary.returncode == 0 and summary.stderr.count(": warning[W-SHAPE-") == 2 and "Total params" in summary.stdout
     for command in (["check"], ["summary"], ["draw", "-o", tmp_path / "d.dot"], ["compile", "-o", tmp_path / "m.py"],
                     ["export", "--onnx", tmp_path / "m.onnx"]):
         strict = cli(command[0], spec, *command[1:], "--strict")
         assert strict.returncode == 1, (command, strict.stderr)
-        assert f"{spec}:3:17: error: linear is applied" in strict.stderr and "Traceback" not in strict.stderr
+        assert f"{spec}:3:17: error[W-SHAPE-LINEAR-FEATURE-MAP]: linear is applied" in strict.stderr and "Traceback" not in strict.stderr
         assert "2 errors" in strict.stderr
     assert not any(tmp_path.glob("d.dot")) and not any(tmp_path.glob("m.*"))
     clean = cli("check", "--strict", SPECS / "resnet18.arch")

@@ -132,7 +132,9 @@ def _count(shapes: dict[str, Shape], node: LayerNode) -> int:
     for name, shape in shapes.items():
         n = numel(shape)
         if not isinstance(n, int):
-            raise ShapeError(f"{node.id}: parameter '{name}' has a symbolic shape {shape}")
+            # the ops refuse symbolic parameter shapes while elaborating: a guard, not a path
+            raise ShapeError(f"{node.id}: parameter '{name}' has a symbolic shape {shape}",
+                             "give the input a concrete size", code="E-SHAPE-NOT-CONCRETE")
         total += n
     return total
 
@@ -259,25 +261,26 @@ def size_limits(graph: Graph) -> tuple[list, list]:
             errors.append(SpecError(
                 f"the model has {_big(params)} parameters{where}, past the limit of {_big(MAX_PARAMS)} "
                 f"({_bytes(params * BYTES_PER_ELEMENT)} of float32)", node.loc,
-                "a size is probably mistyped (channels, features or a kernel)"))
+                "a size is probably mistyped (channels, features or a kernel)", code="E-LIMIT-PARAMS"))
             return errors, warnings
         if act > MAX_ACTIVATION_BYTES:
             errors.append(SpecError(
                 f"the activations of one sample need {_bytes(act)}{where}, past the limit of "
                 f"{_bytes(MAX_ACTIVATION_BYTES)}", node.loc,
-                "an input or output size is probably mistyped (channels or spatial sizes)"))
+                "an input or output size is probably mistyped (channels or spatial sizes)",
+                code="E-LIMIT-ACTIVATIONS"))
             return errors, warnings
         if params > WARN_PARAMS and not warned_params:
             warned_params = True
             warnings.append(SpecError(
                 f"the model has over {_big(WARN_PARAMS)} parameters{where} "
                 f"({_bytes(params * BYTES_PER_ELEMENT)} of float32 at least)", node.loc,
-                "check the channel and feature sizes", [], "warning"))
+                "check the channel and feature sizes", [], "warning", code="W-LIMIT-PARAMS"))
         if act > WARN_ACTIVATION_BYTES and not warned_act:
             warned_act = True
             warnings.append(SpecError(
                 f"the activations of one sample need over {_bytes(WARN_ACTIVATION_BYTES)}{where}",
-                node.loc, "check the input and channel sizes", [], "warning"))
+                node.loc, "check the input and channel sizes", [], "warning", code="W-LIMIT-ACTIVATIONS"))
     return errors, warnings
 
 

@@ -81,6 +81,10 @@ class DiagramError(SpecError):
     """Drawing failed for a reason outside the spec (e.g. Graphviz is not installed)."""
 
 
+# the catalogue code of what Graphviz says while rendering (a `GraphvizWarning`)
+GRAPHVIZ_WARNING = "W-DRAW-GRAPHVIZ"
+
+
 # ----------------------------------------------------------------------------- the drawn graph
 
 
@@ -548,7 +552,9 @@ def _u_ranks(d: Diagram) -> dict[str, int]:
 
 def to_dot(d: Diagram, rankdir: str = "TB") -> str:
     if rankdir not in RANKDIRS:
-        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}")
+        raise DiagramError(f"unknown reading direction rankdir={rankdir!r}",
+                           hint=f"choose one of {', '.join(RANKDIRS)} (top to bottom, left to right)",
+                           code="E-DRAW-UNKNOWN-RANKDIR")
     # the U layout ranks by resolution level, across the reading direction
     gv_rankdir = ({"TB": "LR", "LR": "TB"}[rankdir]) if d.u_layout else rankdir
     cols = None if d.u_layout else _columns(d)
@@ -700,12 +706,16 @@ def find_dot() -> str | None:
 def require_dot(format: str) -> None:
     if find_dot() is None:
         raise DiagramError(f"rendering {format.upper()} needs Graphviz's `dot` program, which is not on PATH",
-                           hint=INSTALL_HINT)
+                           hint=INSTALL_HINT, code="E-DRAW-DOT-MISSING")
 
 
 class GraphvizWarning(UserWarning):
     """Something Graphviz's `dot` said while rendering, e.g. that a drawing too large for a
-    bitmap was scaled down: issued with `warnings.warn`; `archc draw` prints it."""
+    bitmap was scaled down: issued with `warnings.warn`; `archc draw` prints it with its
+    catalogue code (`code`) and `hint`."""
+    code = GRAPHVIZ_WARNING
+    hint = ("the diagram was still drawn; a bitmap too large for Graphviz is scaled down: draw .svg or "
+            ".pdf (no size limit), or fold blocks with --depth")
 
 
 def _dot_messages(stderr: bytes) -> list[str]:
@@ -724,19 +734,22 @@ def render(dot_text: str, format: str) -> bytes:
     if format == "dot":
         return dot_text.encode()
     if format not in FORMATS:
-        raise DiagramError(f"unknown diagram format '{format}'", hint=f"choose one of {', '.join(FORMATS)}")
+        raise DiagramError(f"unknown diagram format '{format}'", hint=f"choose one of {', '.join(FORMATS)}",
+                           code="E-DRAW-UNKNOWN-FORMAT")
     require_dot(format)
     try:
         proc = subprocess.run([find_dot() or "dot", f"-T{format}"], input=dot_text.encode(),
                               capture_output=True, check=False)
     except FileNotFoundError:
         raise DiagramError(f"rendering {format.upper()} needs Graphviz's `dot` program, which is not on PATH",
-                           hint=INSTALL_HINT) from None
+                           hint=INSTALL_HINT, code="E-DRAW-DOT-MISSING") from None
     messages = _dot_messages(proc.stderr)
     if proc.returncode != 0 or not proc.stdout:
         raise DiagramError("Graphviz's dot failed to render the diagram: " +
                            ("; ".join(messages) or f"exit status {proc.returncode}"),
-                           hint="write .dot instead and report this as a bug")
+                           hint="if dot says no formats are found, run `dot -c` as the user who installed "
+                                "Graphviz; otherwise write .dot instead and report this as a bug",
+                           code="E-DRAW-RENDER-FAILED")
     for message in messages:
         warnings.warn(GraphvizWarning(f"Graphviz: {message}"), stacklevel=2)
     return proc.stdout
@@ -744,6 +757,9 @@ def render(dot_text: str, format: str) -> bytes:
 
 def format_for(path: str | None, explicit: str | None) -> str:
     if explicit:
+        if explicit not in FORMATS:
+            raise DiagramError(f"unknown diagram format '{explicit}'", hint=f"choose one of {', '.join(FORMATS)}",
+                               code="E-DRAW-UNKNOWN-FORMAT")
         return explicit
     if path:
         suffix = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
@@ -752,7 +768,8 @@ def format_for(path: str | None, explicit: str | None) -> str:
         if suffix == "gv":
             return "dot"
         raise DiagramError(f"cannot tell the diagram format from '{path}'",
-                           hint=f"use a file name ending in .{', .'.join(FORMATS)}, or pass --format")
+                           hint=f"use a file name ending in .{', .'.join(FORMATS)}, or pass --format",
+                           code="E-DRAW-UNKNOWN-FORMAT")
     return "dot"
 
 

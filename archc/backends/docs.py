@@ -2,6 +2,8 @@
 `archc docs -o docs/ops.md`; a test compares the committed file with a fresh rendering."""
 from __future__ import annotations
 
+import textwrap
+
 from archc.ops import REGISTRY
 from archc.ops.base import VARIADIC, Op
 
@@ -109,17 +111,21 @@ def render_error_catalogue() -> str:
         for e in (e for e in entries if e.family == family):
             out += ["", f"### {e.code}", "", f"**{e.title}**", "", e.explanation, ""]
             out += _files_block(e.files("example"), e.lang)
-            if e.argv != ("check", "{spec}") or e.api or e.env:
-                out += ["", "Run as: " + _how(e, "example")]
+            if e.api:
+                out += ["", "Run as Python (`spec` is the path of the file above):", "",
+                        "```python", textwrap.dedent(e.api).strip(), "```"]
+            elif e.command():
+                out += ["", f"Run as: `{e.command()}`"]
             if not e.needs:
                 _, printed = run(e)
                 out += ["", "archc says:", "", "```text", printed.rstrip(), "```"]
-            out += ["", "Fix:" if e.fix is not None or e.fix_argv or e.fix_env else "Fix: " + e.hint]
+            has_fix = e.fix is not None or e.command("fix") is not None
+            out += ["", "Fix:" if has_fix else "Fix: " + e.hint]
             if e.fix is not None:
                 out += [""] + _files_block(e.files("fix"), e.lang)
-            if e.fix_argv or e.fix_env:
-                out += ["", "Run as: " + _how(e, "fix")]
-            if e.fix is not None or e.fix_argv or e.fix_env:
+            if e.command("fix"):
+                out += ["", f"Run as: `{e.command('fix')}`"]
+            if has_fix:
                 out += ["", f"Hint: {e.hint}"]
     return "\n".join(out) + "\n"
 
@@ -132,13 +138,3 @@ def _files_block(files: dict[str, str], lang: str) -> list[str]:
             out += [f"`{name}`:", ""]
         out += [f"```{fence}", text.rstrip(), "```", ""]
     return out[:-1]
-
-
-def _how(e, which: str) -> str:
-    if e.api and which == "example":
-        return "Python: `" + " ".join(e.api.split()) + "`"
-    argv = e.argv if which == "example" or e.fix_argv is None else e.fix_argv
-    env = e.env if which == "example" or e.fix_env is None else e.fix_env
-    spec = next(iter(e.files(which) or {"model.arch": ""}))
-    words = [f"{k}={v}" for k, v in env.items()] + ["archc", *(a.replace("{spec}", spec).replace("{dir}", ".") for a in argv)]
-    return "`" + " ".join(words) + "`"

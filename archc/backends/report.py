@@ -206,14 +206,16 @@ def check_at(model: "Model", at: dict[str, int] | None) -> dict[str, int] | None
                 "every input size is concrete"
             raise SpecError(f"--at {name}={value}: '{name}' is not a symbolic input size of {model.name} ({known})",
                             hint=did_you_mean(name, symbols) or "a model parameter set to a name is a symbolic "
-                            "size: e.g. -D size=H --at H=224")
+                            "size: e.g. -D size=H --at H=224", code="E-CLI-UNKNOWN-SYMBOL")
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise SpecError(f"--at {name}={value}: a size is a positive integer")
+            raise SpecError(f"--at {name}={value}: a size is a positive integer",
+                            hint=f"e.g. at={{{name!r}: 224}}", code="E-API-SIZE-NOT-POSITIVE")
     assumptions = model.graph.inference_assumptions or model.graph.assumptions
     if not assumptions.satisfied_by(at):
         given = ", ".join(f"{k}={v}" for k, v in at.items())
         raise SpecError(f"--at {given} does not meet the input size constraints: {', '.join(model.constraints)}",
-                        hint=", ".join(f"e.g. {k}={assumptions.example(k, v)}" for k, v in at.items()))
+                        hint=", ".join(f"e.g. {k}={assumptions.example(k, v)}" for k, v in at.items()),
+                        code="E-CLI-SIZE-CONSTRAINT")
     return dict(at)
 
 
@@ -417,7 +419,9 @@ def render(model: "Model", format: str = "text", depth: int | None = None, by_op
     """The summary in `format`; `at` ({"H": 224}) evaluates symbolic sizes (SpecError if a size
     is not one of the model's or breaks its input size constraints)."""
     if format not in FORMATS:
-        raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+        from archc.errors import SpecError
+        raise SpecError(f"unknown summary format {format!r}", hint=f"choose one of {', '.join(FORMATS)}",
+                        code="E-API-SUMMARY-FORMAT")
     at = check_at(model, at)
     if format == "json":
         return json.dumps(to_data(model, at), indent=2) + "\n"

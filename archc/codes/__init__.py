@@ -71,6 +71,23 @@ class Code:
         return {name: textwrap.dedent(text).lstrip("\n") for name, text in spec.items()}
 
 
+    def command(self, which: str = "example") -> str | None:
+        """How the example (or fix) is run, as a shell line, when that is worth saying: not for
+        a plain `archc check FILE` example, nor for Python (`api`) examples."""
+        if self.api is not None:
+            return None
+        argv = self.argv if which == "example" or self.fix_argv is None else self.fix_argv
+        env = self.env if which == "example" or self.fix_env is None else self.fix_env
+        if which == "example" and tuple(argv) == ("check", "{spec}") and not env:
+            return None
+        if which == "fix" and self.fix_argv is None and self.fix_env is None:
+            return None
+        spec = next(iter(self.files(which) or {"model.arch": ""}))
+        words = [f"{k}={v}" for k, v in env.items()] + [
+            "archc", *(a.replace("{spec}", spec).replace("{dir}", ".") for a in argv)]
+        return " ".join(words)
+
+
 def _modules():
     from archc.codes import backends, frontend, ops, spec
     return (frontend, spec, ops, backends)
@@ -102,8 +119,14 @@ def explain(code: str) -> str:
         raise KeyError(code)
     out = [f"{entry.code}: {entry.title}", "", textwrap.fill(entry.explanation, 88), "",
            "Example:", textwrap.indent(_listing(entry.files("example")), "    ")]
+    if entry.api is not None:
+        out += ["Run as Python:", textwrap.indent(textwrap.dedent(entry.api).strip(), "    "), ""]
+    elif entry.command():
+        out += [f"Run as: {entry.command()}", ""]
     if entry.fix is not None:
         out += ["Fix:", textwrap.indent(_listing(entry.files("fix")), "    ")]
+    if entry.command("fix"):
+        out += [f"Run as: {entry.command('fix')}", ""]
     out += [f"Hint: {entry.hint}"]
     return "\n".join(out) + "\n"
 

@@ -43,10 +43,20 @@ def parse_file(path: str | Path, language: str | None = None) -> Spec:
     path = Path(path)
     language = language or language_of(path)
     if language is None:
+        if _missing_or_folder(path):
+            read_source(path)  # that is the problem to report (it raises), not the suffix
         raise SpecErrors([SpecError(
             f"cannot tell the language of '{path}' from its suffix '{path.suffix}'", None,
-            "name DSL specs '*.arch' and YAML specs '*.yaml' or '*.yml' (or pass --lang)")])
+            "name DSL specs '*.arch' and YAML specs '*.yaml' or '*.yml' (or pass --lang)",
+            code="E-FILE-UNKNOWN-LANGUAGE")])
     return parse_text(read_source(path), language, str(path))
+
+
+def _missing_or_folder(path: Path) -> bool:
+    try:
+        return not path.exists() or path.is_dir()
+    except (OSError, ValueError):  # a name the system cannot take
+        return True
 
 
 def parse_text(text: str, language: str, file: str = "<string>") -> Spec:
@@ -66,38 +76,44 @@ def read_source(path: str | Path) -> str:
     except FileNotFoundError:
         raise SpecErrors([SpecError(f"spec file '{path}' does not exist", None,
                                     "check the path (imports are relative to the importing "
-                                    "file)")]) from None
+                                    "file)", code="E-FILE-NOT-FOUND")]) from None
     except (ValueError, UnicodeError):  # a NUL byte, a lone surrogate
         raise SpecErrors([SpecError(f"spec file name {ascii(str(path))} is not a valid file name",
                                     None, "remove NUL bytes and invalid characters from the "
-                                          "path")]) from None
+                                          "path", code="E-FILE-BAD-NAME")]) from None
     except OSError as e:
         raise SpecErrors([SpecError(f"cannot read spec file '{path}': {e.strerror or e}",
-                                    None, "check the path and its permissions")]) from None
+                                    None, "check the path and its permissions",
+                                    code="E-FILE-UNREADABLE")]) from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
             raise SpecErrors([SpecError(f"spec file '{path}' is a directory", None,
-                                        "name a .arch or .yaml file")])
+                                        "name a .arch or .yaml file (the spec itself, not "
+                                        "its folder)", code="E-FILE-IS-DIRECTORY")])
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)  # opened: now read what a writer sends, until it closes
         with os.fdopen(fd, "rb", closefd=False) as f:
             data = f.read(MAX_SOURCE_BYTES + 1)
     except OSError as e:
         raise SpecErrors([SpecError(f"cannot read spec file '{path}': {e.strerror or e}",
-                                    None, "check the path and its permissions")]) from None
+                                    None, "check the path and its permissions",
+                                    code="E-FILE-UNREADABLE")]) from None
     finally:
         os.close(fd)
     if len(data) > MAX_SOURCE_BYTES:
         raise SpecErrors([SpecError(f"spec file '{path}' is larger than "
                                     f"{MAX_SOURCE_BYTES // (1024 * 1024)} MiB", None,
                                     "a spec is a text file of statements; check that the path "
-                                    "names one (not a device or a data file)")])
+                                    "names one (not a device or a data file)",
+                                    code="E-FILE-TOO-LARGE")])
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise SpecErrors([SpecError(f"spec file '{path}' is not UTF-8 text ({e.reason})", None,
-                                    "save it as UTF-8")]) from None
+                                    "save it as UTF-8 from your editor, or convert it with "
+                                    "'iconv -f <its encoding> -t UTF-8'",
+                                    code="E-FILE-NOT-UTF8")]) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")  # as open() in text mode reads it
 
 

@@ -173,7 +173,8 @@ def _check_encodable(text: str, file: str) -> None:
         col = e.start - (text.rfind("\n", 0, e.start) + 1) + 1
         raise SpecErrors([SpecError(f"the text contains a lone surrogate ({ascii(text[e.start])}), not a "
                                     "character", A.Loc(file=file, line=line, col=col),
-                                    "pass text decoded from UTF-8; remove the stray character")]) from None
+                                    "pass text decoded from UTF-8; remove the stray character",
+                                    code="E-SYNTAX-LONE-SURROGATE")]) from None
 
 
 def parse_expr(text: str, file: str, line: int = 1, col: int = 1) -> A.Expr:
@@ -261,9 +262,9 @@ MAX_INT_DIGITS = 1000
 class _LiteralError(Exception):
     """A literal that is no value (reported by the builder at the literal's location)."""
 
-    def __init__(self, message: str, hint: str) -> None:
+    def __init__(self, message: str, hint: str, *, code: str) -> None:
         super().__init__(message)
-        self.message, self.hint = message, hint
+        self.message, self.hint, self.code = message, hint, code
 
 
 def _unescape(body: str) -> str:
@@ -273,10 +274,12 @@ def _unescape(body: str) -> str:
             code = int(s[1:], 16)
             if code > 0x10FFFF:
                 raise _LiteralError(f"'\\{s}' is not a character (Unicode ends at \\U0010FFFF)",
-                                    "write the character itself, or a code point up to 10FFFF")
+                                    "write the character itself, or a code point up to 10FFFF",
+                                    code="E-SYNTAX-BAD-ESCAPE")
             if 0xD800 <= code <= 0xDFFF:
                 raise _LiteralError(f"'\\{s}' is a lone surrogate, not a character",
-                                    "write the character itself (the file is UTF-8)")
+                                    "write the character itself (the file is UTF-8)",
+                                    code="E-SYNTAX-LONE-SURROGATE")
             return chr(code)
         return _ESCAPES.get(s, "\\" + s)
     return _ESCAPE_RE.sub(one, body)
@@ -303,15 +306,16 @@ class _Builder(Transformer_NonRecursive):
                 raise SpecErrors([SpecError(
                     "this expression is nested too deeply", self.off.meta(e.obj.meta)
                     if isinstance(e.obj, Tree) and not e.obj.meta.empty else None,
-                    "split it into several statements")]) from None
+                    "split it into several statements", code="E-LIMIT-NESTING")]) from None
             raise e.orig_exc from e  # a bug in this module, not the user's: let it surface
         except RecursionError:
             raise SpecErrors([SpecError("this spec is nested too deeply", None,
-                                        "split long expressions into several statements")]) \
-                from None
+                                        "split long expressions into several statements",
+                                        code="E-LIMIT-NESTING")]) from None
 
-    def _error(self, message: str, loc: A.Loc | None, hint: str | None = None) -> None:
-        self.errors.append(SpecError(message, loc, hint))
+    def _error(self, message: str, loc: A.Loc | None, hint: str | None = None, *,
+               code: str) -> None:
+        self.errors.append(SpecError(message, loc, hint, code=code))
 
     def _loc(self, meta: Any) -> A.Loc:
         return self.off.meta(meta)
@@ -330,7 +334,7 @@ class _Builder(Transformer_NonRecursive):
                 if model_loc is not None:
                     self._error("the model is named twice", stmt.loc,
                                 f"keep one 'model' line (the first, at line {model_loc.line}, "
-                                f"names it '{spec['name']}')")
+                                f"names it '{spec['name']}')", code="E-SYNTAX-MODEL-NAMED-TWICE")
                     continue
                 spec["name"], model_loc = stmt.name, stmt.loc
                 self.spans.model = (stmt.loc.line, stmt.end_line)
@@ -357,10 +361,13 @@ class _Builder(Transformer_NonRecursive):
         try:
             value = _unescape(text)
         except _LiteralError as e:
-            self._error(e.message, loc, e.hint)
+            self._error(e.message, loc, e.hint, code=e.code)
             return "_"
         if what and "\0" in value:
-            self._error(f"{what} contains a NUL character", loc, f"remove the \\0 from the {what}")
+            # in an import path, the same problem as YAML's "\\0" escape in one: the import's code
+            code = "E-IMPORT-INVALID-PATH" if what == "import path" else "E-SYNTAX-NUL-CHARACTER"
+            self._error(f"{what} contains a NUL character", loc, f"remove the \\0 from the {what}",
+                        code=code)
             return "_"
         return value
 
@@ -400,7 +407,7 @@ class _Builder(Transformer_NonRecursive):
         for tok in names:
             if tok.value in seen:
                 self._error(f"'{tok.value}' is assigned twice in one statement", self._tloc(tok),
-                            "give each target its own name")
+                            "give each target its own name", code="E-NAME-DUPLICATE")
             seen.add(tok.value)
         return self._span(A.Assign(targets=[t.value for t in names], value=value, loc=loc), meta)
 
@@ -425,13 +432,14 @@ class _Builder(Transformer_NonRecursive):
         for p in params:
             if p.name in seen:
                 self._error(f"block '{name.value}' has two parameters named '{p.name}'", p.loc,
-                            "rename one of them")
+                            "rename one of them", code="E-NAME-DUPLICATE")
             seen[p.name] = p
         for tok in inputs:
             if tok.value in seen:
                 what = "parameter" if isinstance(seen[tok.value], A.Param) else "input"
                 self._error(f"block '{name.value}' already has a {what} named '{tok.value}'",
-                            self._tloc(tok), "inputs and parameters need distinct names")
+                            self._tloc(tok), "inputs and parameters need distinct names",
+                            code="E-NAME-DUPLICATE")
             seen[tok.value] = tok
         body: list[A.Assign] = []
         returns: list | None = None
@@ -442,17 +450,18 @@ class _Builder(Transformer_NonRecursive):
                 if returns is not None:
                     self._error(f"block '{name.value}' returns twice", stmt.loc,
                                 "a block has one 'return'; return several values as "
-                                "'return a, b'")
+                                "'return a, b'", code="E-SYNTAX-BLOCK-RETURNS-TWICE")
                 else:
                     returns = stmt.values
             elif returns is not None:
                 self._error(f"statement after 'return' in block '{name.value}'", stmt.loc,
-                            "'return' must be the last statement of a block")
+                            "'return' must be the last statement of a block",
+                            code="E-SYNTAX-STATEMENT-AFTER-RETURN")
             else:
                 body.append(stmt)
         if returns is None:
             self._error(f"block '{name.value}' has no 'return'", loc,
-                        "end the block with 'return <tensor>'")
+                        "end the block with 'return <tensor>'", code="E-SYNTAX-BLOCK-NO-RETURN")
             returns = []
         return self._span(A.BlockDef(name=name.value, params=params, inputs=[t.value for t in inputs],
                                      body=body, returns=returns, loc=loc), meta)
@@ -521,14 +530,17 @@ class _Builder(Transformer_NonRecursive):
         digits = children[0].value.replace("_", "")
         if len(digits) > MAX_INT_DIGITS:
             self._error(f"integer literal of {len(digits)} digits (at most {MAX_INT_DIGITS})", self._loc(meta),
-                        "sizes and counts are far smaller; check the number")
+                        "sizes and counts are far smaller; check the number",
+                        code="E-VALUE-INT-TOO-LARGE")
             return A.Num(value=0, loc=self._loc(meta))
         return A.Num(value=int(digits), loc=self._loc(meta))
 
     def float(self, meta: Any, children: list) -> A.Num:
         value = float(children[0].value.replace("_", ""))
         if value == float("inf"):
-            self._error("number too large (over 1.8e308)", self._loc(meta), "check the number")
+            self._error("number too large (over 1.8e308)", self._loc(meta),
+                        "no size or rate is this large; check the number (and its exponent)",
+                        code="E-VALUE-FLOAT-OVERFLOW")
             value = 0.0
         return A.Num(value=value, loc=self._loc(meta))
 
@@ -549,7 +561,9 @@ class _Builder(Transformer_NonRecursive):
             elif ch == "{":
                 end = body.find("}", i)
                 if end < 0:
-                    self._error("'{' in an f-string is never closed", start, "write {{ for a literal brace")
+                    self._error("'{' in an f-string is never closed", start,
+                                "close the expression with '}', or write {{ for a literal brace",
+                                code="E-SYNTAX-FSTRING-BRACE")
                     return A.Str(value="", loc=self._loc(meta))
                 if text:
                     parts.append(A.Str(value=self._text(text, start), loc=start))
@@ -562,7 +576,8 @@ class _Builder(Transformer_NonRecursive):
                     return A.Str(value="", loc=self._loc(meta))
                 i = end + 1
             elif ch == "}":
-                self._error("a single '}' in an f-string", start, "write }} for a literal brace")
+                self._error("a single '}' in an f-string", start, "write }} for a literal brace",
+                            code="E-SYNTAX-FSTRING-BRACE")
                 return A.Str(value="", loc=self._loc(meta))
             else:
                 text += ch
@@ -585,7 +600,9 @@ class _Builder(Transformer_NonRecursive):
         targets = [t.value for t in rest if isinstance(t, Token)]
         iterable, *condition = [c for c in rest if not isinstance(c, Token)]
         if len(set(targets)) != len(targets):
-            self._error("a comprehension names the same variable twice", self._loc(meta))
+            self._error("a comprehension names the same variable twice", self._loc(meta),
+                        "give each loop variable its own name, e.g. 'for i, j in ...'",
+                        code="E-NAME-DUPLICATE")
         return A.ListComp(element=element, targets=targets, iterable=iterable,
                           condition=condition[0] if condition else None, loc=self._loc(meta))
 
@@ -606,13 +623,15 @@ class _Builder(Transformer_NonRecursive):
             if isinstance(item, A.Keyword):
                 if any(k.name == item.name for k in kwargs):
                     self._error(f"keyword argument '{item.name}' is given twice in the call to "
-                                f"'{func}'", item.loc, "remove one of them")
+                                f"'{func}'", item.loc, "remove one of them",
+                                code="E-CALL-ARGUMENT-TWICE")
                     continue
                 kwargs.append(item)
             elif kwargs:
                 self._error(f"positional argument after keyword argument in the call to "
                             f"'{func}'", item.loc,
-                            "put positional arguments first, or name this one")
+                            "put positional arguments first, or name this one",
+                            code="E-SYNTAX-POSITIONAL-AFTER-KEYWORD")
             else:
                 args.append(item)
         return A.Call(func=func, args=args, kwargs=kwargs, loc=self._loc(meta))
@@ -685,7 +704,8 @@ def _explain(e: UnexpectedInput, text: str, start: str, off: _Offset) -> SpecErr
         ch = e.char
         if ch in "\"'":
             return SpecError("unterminated string", loc,
-                             f"close the string with {ch} on the same line")
+                             f"close the string with {ch} on the same line",
+                             code="E-SYNTAX-UNTERMINATED-STRING")
         hints = {"!": "write 'not x' for negation, '!=' for 'not equal'",
                  "&": "write 'and'", "|": "write 'or'",
                  ";": "put each statement on its own line",
@@ -693,7 +713,8 @@ def _explain(e: UnexpectedInput, text: str, start: str, off: _Offset) -> SpecErr
                  "}": "'}' only closes a block body"}
         shown = repr(ch)[1:-1] if not ch.isprintable() else ch
         return SpecError(f"unexpected character '{shown}'", loc,
-                         hints.get(ch, "names are made of letters, digits and '_'"))
+                         hints.get(ch, "names are made of letters, digits and '_'"),
+                         code="E-SYNTAX-UNEXPECTED-CHARACTER")
 
     assert isinstance(e, UnexpectedToken)
     tok = e.token
@@ -740,10 +761,14 @@ def _explain(e: UnexpectedInput, text: str, start: str, off: _Offset) -> SpecErr
     if exp:
         message += f"; expected {exp}"
     hint = None
+    # the problem's catalogue code: a premature end of the line or file, else a misplaced token,
+    # unless a branch below recognises something more specific
+    code = "E-SYNTAX-UNEXPECTED-END" if tok.type in ("_NL", "$END") else "E-SYNTAX-UNEXPECTED-TOKEN"
 
     if prev_text == "->" and tok.type != "NAME":
         message = f"expected an op or block call after '->', found {what}"
         hint = ("the right side of '->' is one call, such as 'relu' or 'conv2d(64, 3)'")
+        code = "E-SYNTAX-PIPE-TARGET"
     elif ttext == "->" and "->" not in {text_of.get(t, t) for t in expected}:
         hint = "'->' needs a tensor on its left, e.g. 'y = x -> relu'"
     elif ttext in _BINARY_OPS | {".", "["} and _after_pipe_target(before, post):
@@ -759,16 +784,20 @@ def _explain(e: UnexpectedInput, text: str, start: str, off: _Offset) -> SpecErr
         hint = "'return' is only allowed inside a block"
     elif ttext in KEYWORDS and _after_name_keyword(before, tok, post):
         hint = f"'{ttext}' is a reserved word; quote the layer name: name=\"{ttext}\""
+        code = "E-SYNTAX-RESERVED-WORD"
     elif ttext in ("model", "import", "param", "input", "output", "block") \
             and _inside_block(before, post):
         hint = f"'{ttext}' statements belong at the top level, outside blocks"
     elif ttext in KEYWORDS and "NAME" in expected:
         hint = f"'{ttext}' is a reserved word; choose another name"
+        code = "E-SYNTAX-RESERVED-WORD"
     elif prev_text in KEYWORDS and ttext in ("=", ",", ":") and "NAME" in expected:
         hint = f"'{prev_text}' is a reserved word; choose another name"
+        code = "E-SYNTAX-RESERVED-WORD"
     elif ttext in (")", "]") and not open_brackets:
         opener = "(" if ttext == ")" else "["
         hint = f"this '{ttext}' has no matching '{opener}'"
+        code = "E-SYNTAX-UNMATCHED-BRACKET"
     elif ttext == "," and prev_text in (",", "(", "["):
         hint = "something is missing before this ','"
     elif ttext == "(" and prev is not None and prev.type == "NAME" and \
@@ -783,6 +812,7 @@ def _explain(e: UnexpectedInput, text: str, start: str, off: _Offset) -> SpecErr
         message = f"'{post._text(ob)}' is never closed"
         loc = ol
         hint = f"add the matching '{closer}'"
+        code = "E-SYNTAX-UNCLOSED-BRACKET"
     elif open_brackets and tok.type in ("NAME", "INT", "FLOAT", "STRING") and "," in \
             {text_of.get(t, t) for t in expected}:
         ob = open_brackets[-1]
@@ -802,7 +832,7 @@ def _explain(e: UnexpectedInput, text: str, start: str, off: _Offset) -> SpecErr
                 "or '->' to continue on the next one")
     else:
         hint = "check for a missing operator, ',' or bracket just before this point"
-    return SpecError(message, loc, hint)
+    return SpecError(message, loc, hint, code=code)
 
 
 def _after_name_keyword(before: list[Token], tok: Token, post: _PostLex) -> bool:

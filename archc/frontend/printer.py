@@ -461,7 +461,7 @@ def _yaml_step(call: A.Call) -> object:
 def _yaml_call(call: A.Call) -> object:
     if not call.args and not call.kwargs:
         return _Scalar(f"{call.func}()")
-    if call.args and any(k.name == call.func for k in call.kwargs):
+    if any(k.name == call.func for k in call.kwargs):
         return _Scalar(expr_to_dsl(call))  # a keyword would collide with the op's key
     # One style for every call: the first key names the op or block and holds its positional
     # arguments (one as a scalar, several or none as a list); its keyword arguments follow as

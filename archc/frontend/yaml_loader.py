@@ -27,6 +27,7 @@ from archc.deep import run_deep
 from archc.errors import Diagnostics, SpecError, SpecErrors, did_you_mean, register_source
 from archc.frontend.comments import Spans, attach, scan_yaml
 from archc.frontend.dsl import KEYWORDS, _check_encodable, _parse_expr
+from archc.limits import limit
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -46,28 +47,32 @@ def parse_yaml(text: str, file: str = "<string>") -> A.Spec:
         raise SpecErrors([_yaml_error(e, file, text)]) from None
     except yaml.YAMLError as e:  # pragma: no cover - unmarked errors are rare
         raise SpecErrors([SpecError(f"invalid YAML: {e}", A.Loc(file=file, line=1, col=1),
-                                    "check the file's YAML syntax")]) from None
+                                    "check the file's YAML syntax", code="E-YAML-SYNTAX")]) from None
     _check_aliases(root, file)
     builder = _Builder(file)
     try:
         spec = run_deep(builder.spec, root)
     except RecursionError:
         raise SpecErrors([SpecError("the YAML is nested too deeply", A.Loc(file=file, line=1, col=1),
-                                    "flatten deep lists into several entries")]) from None
+                                    "flatten deep lists into several entries",
+                                    code="E-YAML-NESTING-TOO-DEEP")]) from None
     builder.diag.raise_if_any()
     return attach(spec, scan_yaml(text), builder.spans, text)
 
 
 # Nodes the document may stand for once its aliases are expanded: a real spec has thousands; a
-# "billion laughs" file (aliases of aliases) would have billions, built one by one.
-MAX_YAML_NODES = 200_000
+# "billion laughs" file (aliases of aliases) would have billions, built one by one. The limit is
+# ARCHC_MAX_YAML_NODES (archc.limits, default 200,000), read each time a YAML spec is loaded.
+MAX_YAML_NODES_ENV = "ARCHC_MAX_YAML_NODES"
 
 
 def _check_aliases(root: Node | None, file: str) -> None:
     """Refuse a document whose aliases contain themselves (`&r [*r]`) or expand past
-    MAX_YAML_NODES, before anything walks it: sizes are computed once per distinct node."""
+    ARCHC_MAX_YAML_NODES values, before anything walks it: sizes are computed once per distinct
+    node."""
     if root is None:
         return
+    max_nodes = limit(MAX_YAML_NODES_ENV)
     size: dict[int, int] = {}
     active: set[int] = set()  # on the current path
     stack: list[tuple[Node, bool]] = [(root, False)]
@@ -79,9 +84,9 @@ def _check_aliases(root: Node | None, file: str) -> None:
             return [n for pair in node.value for n in pair]
         return []
 
-    def refuse(message: str, node: Node, hint: str) -> None:
+    def refuse(message: str, node: Node, hint: str, *, code: str) -> None:
         loc = A.Loc(file=file, line=node.start_mark.line + 1, col=node.start_mark.column + 1)
-        raise SpecErrors([SpecError(message, loc, hint)])
+        raise SpecErrors([SpecError(message, loc, hint, code=code)])
 
     while stack:
         node, done = stack.pop()
@@ -89,22 +94,27 @@ def _check_aliases(root: Node | None, file: str) -> None:
         if done:
             active.discard(key)
             size[key] = 1 + sum(size[id(c)] for c in children(node))
-            if size[key] > MAX_YAML_NODES:
-                refuse(f"the YAML expands to more than {MAX_YAML_NODES:,} values through its aliases",
+            if size[key] > max_nodes:
+                refuse(f"the YAML expands to more than {max_nodes:,} values through its aliases",
                        node, "aliases (*name) repeat what their anchor (&name) marks; use fewer of them, "
-                             "or write a parameter and a list comprehension instead")
+                             "or write a parameter and a list comprehension instead; if the spec "
+                             "really is this large, raise the limit in the environment, e.g. "
+                             f"{MAX_YAML_NODES_ENV}={int(max_nodes) * 10}",
+                       code="E-YAML-ALIAS-EXPANSION")
             continue
         if key in size:
             continue
         if key in active:
             refuse("a YAML alias contains itself", node,
-                   "an anchor (&name) cannot be used (*name) inside what it marks")
+                   "an anchor (&name) cannot be used (*name) inside what it marks",
+                   code="E-YAML-ALIAS-CYCLE")
         active.add(key)
         stack.append((node, True))
         for child in reversed(children(node)):
             if id(child) in active:
                 refuse("a YAML alias contains itself", node,
-                       "an anchor (&name) cannot be used (*name) inside what it marks")
+                       "an anchor (&name) cannot be used (*name) inside what it marks",
+                       code="E-YAML-ALIAS-CYCLE")
             if id(child) not in size:
                 stack.append((child, False))
 
@@ -132,13 +142,23 @@ def _yaml_error(e: yaml.MarkedYAMLError, file: str, text: str) -> SpecError:
         problem, context = "a tab character", ""
     message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
     hint = "check indentation, and quote values that contain ': ' or start with '[', '{', '*', '&'"
+    code = "E-YAML-SYNTAX"
     if "tab" in problem:
         hint = "YAML indents with spaces, not tabs"
+        code = "E-YAML-TAB"
     elif "expected a single document" in (e.context or ""):
         hint = "a spec is one YAML document; remove the '---' separators"
+        code = "E-YAML-MULTIPLE-DOCUMENTS"
     elif "could not find expected ':'" in problem or "mapping values are not allowed" in problem:
         hint = "quote a value that contains ': ', e.g. \"x if a else b\""
-    return SpecError(message, loc, hint)
+    elif "nesting depth" in problem:
+        hint = ("flatten the deepest lists or mappings (a real spec nests a few levels), e.g. "
+                "into several parameters")
+        code = "E-YAML-NESTING-TOO-DEEP"
+    elif "while scanning a quoted scalar" in context and "end of stream" in problem:
+        hint = "close the string with its quote"
+        code = "E-SYNTAX-UNTERMINATED-STRING"
+    return SpecError(message, loc, hint, code=code)
 
 
 class _Builder:
@@ -158,8 +178,9 @@ class _Builder:
         end = e.column + 1 if e.line == s.line and e.column > s.column else None
         return A.Loc(file=self.file, line=s.line + 1, col=s.column + 1, end_col=end)
 
-    def error(self, message: str, node: Node | None, hint: str | None = None) -> None:
-        self.diag.error(message, self.loc(node) if node is not None else None, hint)
+    def error(self, message: str, node: Node | None, hint: str | None = None, *,
+              code: str) -> None:
+        self.diag.error(message, self.loc(node) if node is not None else None, hint, code=code)
 
     @staticmethod
     def is_null(node: Node) -> bool:
@@ -180,14 +201,17 @@ class _Builder:
         seen: dict[str, Node] = {}
         for knode, vnode in node.value:
             if not isinstance(knode, ScalarNode):
-                self.error(f"a key in {what} must be a name, not {self.kind(knode)}", knode)
+                self.error(f"a key in {what} must be a name, not {self.kind(knode)}", knode,
+                           "write the key as a plain word; a list or mapping cannot be a key "
+                           "(a '?' or a '[' or '{' at the key's start makes one)",
+                           code="E-YAML-NOT-A-NAME")
                 continue
             key = knode.value
             if key in seen:
                 first = seen[key].start_mark
                 self.error(f"duplicate key '{key}' in {what}", knode,
                            f"'{key}' is already defined at line {first.line + 1}; "
-                           "each key may appear once")
+                           "each key may appear once", code="E-YAML-DUPLICATE-KEY")
                 continue
             seen[key] = knode
             out.append((key, knode, vnode))
@@ -196,21 +220,27 @@ class _Builder:
     def name(self, node: Node, what: str) -> str | None:
         """A plain identifier (a key, an input name); reported if it is not one."""
         if not isinstance(node, ScalarNode) or self.is_null(node):
-            self.error(f"{what} must be a name, not {self.kind(node)}", node)
+            self.error(f"{what} must be a name, not {self.kind(node)}", node,
+                       "write a plain word of letters, digits and '_' here, e.g. 'x' or "
+                       "'conv2d'", code="E-YAML-NOT-A-NAME")
             return None
         text = node.value.strip()
         if not _IDENT.match(text):
-            self.error(f"{what} must be a name (letters, digits, '_'), not '{node.value}'", node)
+            self.error(f"{what} must be a name (letters, digits, '_'), not '{node.value}'", node,
+                       "a name starts with a letter or '_' and has no spaces or punctuation; "
+                       "rename it (e.g. 'conv-1' to 'conv_1')", code="E-YAML-NOT-A-NAME")
             return None
         if text in KEYWORDS:
             self.error(f"'{text}' is a reserved word and cannot be {what}", node,
-                       "choose another name")
+                       "choose another name", code="E-SYNTAX-RESERVED-WORD")
             return None
         return text
 
     def text(self, node: Node, what: str) -> str | None:
         if not isinstance(node, ScalarNode) or self.is_null(node):
-            self.error(f"{what} must be a string, not {self.kind(node)}", node)
+            self.error(f"{what} must be a string, not {self.kind(node)}", node,
+                       "write it as one (quoted if need be) string on the key's line",
+                       code="E-YAML-WRONG-TYPE")
             return None
         return node.value
 
@@ -255,7 +285,7 @@ class _Builder:
         if not items:
             self.error("an empty list is not a value", node,
                        "a list is a chain: the source tensor, then the steps, e.g. "
-                       "[x, {conv2d: [64, 3]}, relu]")
+                       "[x, {conv2d: [64, 3]}, relu]", code="E-YAML-WRONG-TYPE")
             return A.NoneLit(loc=self.loc(node))
         result = self.value(items[0])
         start = items[0].start_mark
@@ -285,14 +315,15 @@ class _Builder:
                 return None  # already reported
         self.error(f"a chain step must be an op or block call, not {self.kind(node)}", node,
                    "write a step as a name ('relu'), a call ('conv2d(64, 3)') or a mapping "
-                   "({conv2d: [64, 3], stride: 2})")
+                   "({conv2d: [64, 3], stride: 2})", code="E-SYNTAX-PIPE-TARGET")
         return None
 
     def call(self, node: MappingNode) -> A.Call:
         entries = self.pairs(node, "a call")
         if not entries:
             self.error("an empty mapping is not a call", node,
-                       "write a call as {op: [positional args], keyword: value}")
+                       "write a call as {op: [positional args], keyword: value}",
+                       code="E-YAML-WRONG-TYPE")
             return A.Call(func="_", loc=self.loc(node))
         (func_text, fnode, fvalue), rest = entries[0], entries[1:]
         func = self.name(fnode, "an op or block name") or "_"
@@ -307,7 +338,8 @@ class _Builder:
         for kw in self.keywords(rest, func):
             if any(k.name == kw.name for k in kwargs):
                 self.diag.error(f"keyword argument '{kw.name}' is given twice in the call to "
-                                f"'{func}'", kw.loc, "remove one of them")
+                                f"'{func}'", kw.loc, "remove one of them",
+                                code="E-CALL-ARGUMENT-TWICE")
                 continue
             kwargs.append(kw)
         return A.Call(func=func, args=args, kwargs=kwargs, loc=self.loc(fnode))
@@ -343,7 +375,8 @@ class _Builder:
         if self.is_null(node):
             return False  # an empty section is just empty
         shape = {MappingNode: "a mapping", SequenceNode: "a list"}[kind]
-        self.error(f"{what} must be {shape}, not {self.kind(node)}", node, hint)
+        self.error(f"{what} must be {shape}, not {self.kind(node)}", node, hint,
+                   code="E-YAML-WRONG-TYPE")
         return False
 
     def check_keys(self, entries: list[tuple[str, Node, Node]], allowed: tuple[str, ...],
@@ -354,7 +387,7 @@ class _Builder:
                 good.append((key, knode, vnode))
                 continue
             hint = did_you_mean(key, allowed) or ("the keys are " + ", ".join(allowed))
-            self.error(f"unknown key '{key}' {where}", knode, hint)
+            self.error(f"unknown key '{key}' {where}", knode, hint, code="E-YAML-UNKNOWN-KEY")
         return good
 
     def spec(self, root: Node | None) -> A.Spec:
@@ -363,7 +396,8 @@ class _Builder:
             return A.Spec(loc=loc)
         if not isinstance(root, MappingNode):
             self.error(f"a YAML spec must be a mapping, not {self.kind(root)}", root,
-                       "start with keys such as 'inputs:', 'body:' and 'outputs:'")
+                       "start with keys such as 'inputs:', 'body:' and 'outputs:'",
+                       code="E-YAML-WRONG-TYPE")
             return A.Spec(loc=loc)
         fields: dict[str, Any] = {}
         for key, knode, vnode in self.check_keys(self.pairs(root, "the spec"), TOP_KEYS,
@@ -433,7 +467,8 @@ class _Builder:
             if shape is None:
                 self.error(f"the shape of input '{name}' must be a list, not "
                            f"{self.kind(vnode)}", vnode,
-                           "write it channels first, e.g. [N, 3, 224, 224]")
+                           "write it channels first, e.g. [N, 3, 224, 224]",
+                           code="E-YAML-WRONG-TYPE")
                 continue
             out.append(self.span(A.Input(name=name, shape=shape, loc=self.loc(knode)), knode,
                                  vnode))
@@ -448,11 +483,12 @@ class _Builder:
             targets = [t.strip() for t in key.split(",")]
             if not all(_IDENT.match(t) and t not in KEYWORDS for t in targets):
                 self.error(f"'{key}' is not a tensor name (or several, separated by ',')", knode,
-                           "names are made of letters, digits and '_', e.g. 'y' or 'a, b'")
+                           "names are made of letters, digits and '_', e.g. 'y' or 'a, b'",
+                           code="E-YAML-NOT-A-NAME")
                 continue
             if len(set(targets)) != len(targets):
                 self.error(f"'{key}' names the same tensor twice", knode,
-                           "give each target its own name")
+                           "give each target its own name", code="E-NAME-DUPLICATE")
                 continue
             out.append(self.span(A.Assign(targets=targets, value=self.value(vnode),
                                           loc=self.loc(knode)), knode, vnode))
@@ -497,7 +533,7 @@ class _Builder:
     def block(self, name: str, knode: Node, node: Node) -> A.BlockDef | None:
         if not isinstance(node, MappingNode):
             self.error(f"block '{name}' must be a mapping, not {self.kind(node)}", node,
-                       "give it 'params', 'inputs', 'body' and 'return'")
+                       "give it 'params', 'inputs', 'body' and 'return'", code="E-YAML-WRONG-TYPE")
             return None
         where = f"in block '{name}'"
         params: list[A.Param] = []
@@ -517,7 +553,7 @@ class _Builder:
                 if return_node is not None:
                     self.error(f"block '{name}' has both 'return' and 'returns'", k,
                                "use 'return: value' for one value or 'returns: [a, b]' for "
-                               "several")
+                               "several", code="E-SYNTAX-BLOCK-RETURNS-TWICE")
                     continue
                 return_node, return_value = k, v
                 if key == "return":
@@ -526,17 +562,20 @@ class _Builder:
                     returns = [self.value(item) for item in v.value]
                 else:
                     self.error(f"'returns' of block '{name}' must be a list, not "
-                               f"{self.kind(v)}", v, "use 'return:' for a single value")
+                               f"{self.kind(v)}", v, "use 'return:' for a single value",
+                               code="E-YAML-WRONG-TYPE")
                     returns = []
         if returns is None:
             self.error(f"block '{name}' has no 'return'", knode,
-                       "add 'return: <tensor>' (or 'returns: [a, b]' for several)")
+                       "add 'return: <tensor>' (or 'returns: [a, b]' for several)",
+                       code="E-SYNTAX-BLOCK-NO-RETURN")
             returns = []
         seen = {p.name for p in params}
         for i in inputs:
             if i in seen:
                 self.error(f"block '{name}' already has a parameter named '{i}'", knode,
-                           "inputs and parameters need distinct names")
+                           "inputs and parameters need distinct names",
+                           code="E-NAME-DUPLICATE")
         block = A.BlockDef(name=name, params=params, inputs=inputs, body=body, returns=returns,
                            loc=self.loc(knode))
         if return_node is not None and return_value is not None:
@@ -554,7 +593,7 @@ class _Builder:
             if name is not None:
                 if name in out:
                     self.error(f"block '{block}' has two inputs named '{name}'", item,
-                               "rename one of them")
+                               "rename one of them", code="E-NAME-DUPLICATE")
                     continue
                 out.append(name)
         return out

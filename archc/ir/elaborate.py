@@ -18,6 +18,7 @@ import difflib
 import math
 import operator
 import os
+import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from archc import symbolic as sy
 from archc.deep import run_deep
 from archc.errors import Diagnostics, SpecError, SpecErrors, did_you_mean
 from archc.ir.graph import Graph, LayerNode, Scope
-from archc.limits import limit
+from archc.limits import LIMITS, limit
 from archc.ops import REGISTRY
 from archc.ops.base import VARIADIC, AttrError, Op, Shape, ShapeError, Word, fmt_shape
 
@@ -39,6 +40,8 @@ META_KWARGS = ("name", "frozen", "init", "bias_init", "inline")
 INITIALIZERS = ("default", "he_normal", "he_uniform", "glorot_normal", "glorot_uniform",
                 "xavier_normal", "xavier_uniform", "lecun_normal", "normal", "uniform",
                 "zeros", "ones", "orthogonal")
+# torch's orthogonal_ needs at least two dimensions: a weight, never a bias
+MATRIX_ONLY_INITIALIZERS = frozenset({"orthogonal"})
 # ops after which a tensor's axes are no longer the inputs' [N, C, spatial…] (warnings only)
 _LAYOUT_OPS = frozenset({"flatten", "reshape", "permute", "transpose", "parameter", "constant"})
 TENSOR_ATTRS = ("channels", "shape", "rank", "batch", "spatial", "height", "width", "depth", "length")
@@ -54,15 +57,22 @@ class _Poison:
 POISON = _Poison()
 
 
-# Block instances nested in one another (a block that uses itself, with a count that ends it);
-# far above real specs, below where the evaluator's stack runs out (see archc.deep).
-MAX_BLOCK_DEPTH = 1000
+# Block instances nested in one another are bounded by limit("ARCHC_MAX_BLOCK_DEPTH") (see
+# archc.limits), evaluation time by limit("ARCHC_MAX_EVAL_SECONDS"), checked every this many
+# evaluation steps (a few milliseconds of work: the clock is not read per step).
+TIME_CHECK_STEPS = 4096
 # Integers the evaluator computes (literals are limited the same way by the front ends): past any
 # size or count, and within what Python turns into text (its 4,300-digit limit) in messages.
 MAX_INT_DIGITS = 1000
 MAX_INT_BITS = 3322  # 2 ** 3322 < 10 ** 1000
+
+
 class Abort(Exception):
     """Stop evaluating the current statement; its error is already recorded."""
+
+
+class OutOfTime(Exception):
+    """Stop elaborating: the time limit is spent (its error is already recorded)."""
 
 
 @dataclass(frozen=True)
@@ -132,12 +142,16 @@ def _sum(values: Any) -> Any:
 MAX_RANGE = 1_000_000  # a spec is data: no list may exhaust memory
 
 
+class _TooLong(ValueError):
+    """A list past MAX_RANGE items."""
+
+
 def _range(*args: Any) -> list[int]:
     if not 1 <= len(args) <= 3 or any(isinstance(a, bool) or not isinstance(a, int) for a in args):
         raise TypeError("range() takes one to three ints: range(stop), range(start, stop[, step])")
     r = range(*args)
     if len(r) > MAX_RANGE:
-        raise ValueError(f"range of {len(r):,} items is larger than {MAX_RANGE:,}")
+        raise _TooLong(f"range of {len(r):,} items is larger than {MAX_RANGE:,}")
     return list(r)
 
 
@@ -218,6 +232,12 @@ class Elaborator:
         self.max_repeat = limit("ARCHC_MAX_REPEAT")
         self._suffixes: dict[tuple, int] = {}  # (scope, base name) -> the next suffix to try
         self.max_layers = limit("ARCHC_MAX_LAYERS")
+        self.max_block_depth = limit("ARCHC_MAX_BLOCK_DEPTH")
+        self.max_seconds = limit("ARCHC_MAX_EVAL_SECONDS")
+        self.deadline = time.monotonic() + self.max_seconds  # reset when `run` starts
+        self.steps = 0  # expressions evaluated, for the time limit's checks
+        self.statement: A.Loc | None = None  # the statement being evaluated, for the time limit
+        self.failed_imports: list[str] = []  # imports that could not be read (for hints)
 
     # ------------------------------------------------------------------ errors
     def error(self, message: str, loc: A.Loc | None, hint: str | None = None, *, code: str) -> None:
@@ -247,6 +267,8 @@ class Elaborator:
 
     def _unknown_callable_hint(self, func: str) -> str:
         known = list(REGISTRY.names()) + list(self.blocks) + list(BUILTINS) + list(SPECIAL_FORMS)
+        if self.failed_imports and not did_you_mean(func, known):
+            return f"it may be a block of {' or '.join(self.failed_imports)}, whose import failed (see above)"
         return did_you_mean(func, known) or "see `archc ops` for the list of ops"
 
     def _unknown_keyword(self, owner: str, key: str, names: Sequence[str], what: str,
@@ -254,7 +276,8 @@ class Elaborator:
         """`conv2d has no attribute 'strid'`, `block Stem has no parameter 'widht'`."""
         self.error(f"{owner} has no {what} '{key}'", loc,
                    did_you_mean(key, names) or
-                   (f"its {what}s are: {', '.join(names)}" if names else f"it takes no {what}s"))
+                   (f"its {what}s are: {', '.join(names)}" if names else f"it takes no {what}s"),
+                   code="E-CALL-UNKNOWN-KEYWORD")
 
     def _report_unknown_calls(self, expr: A.Expr, env: "Env") -> None:
         """After a statement failed, report every unknown op or block, attribute or parameter it
@@ -286,8 +309,20 @@ class Elaborator:
             self._too_deep(expr)
 
     def _too_deep(self, expr: A.Expr) -> None:
+        """The evaluator's stack ran out (see archc.deep): past any real expression, or a block
+        recursion allowed deeper (ARCHC_MAX_BLOCK_DEPTH raised) than the stack holds."""
+        depth = len(self.instance_stack)
+        # the default depth is well within the stack: deeper, the raised limit is what ran out
+        if depth >= LIMITS["ARCHC_MAX_BLOCK_DEPTH"].default:
+            block = self.instance_stack[-1].split(" ", 1)[0]
+            self.error(f"block recursion {depth:,} levels deep (block {block}) is deeper than the "
+                       "evaluator's stack holds", expr.loc,
+                       f"ARCHC_MAX_BLOCK_DEPTH={self.max_block_depth:,} allows more nesting than the stack "
+                       "does; make the recursion shallower, e.g. a repeat(n, ...) of the block instead of "
+                       "a block that uses itself n times", code="E-LIMIT-BLOCK-DEPTH")
+            return
         self.error("this expression is nested too deeply to evaluate", expr.loc,
-                   "split it into several statements")
+                   "split it into several statements", code="E-LIMIT-NESTING")
 
     def _free_names(self, expr: A.Expr | None) -> set[str]:
         try:
@@ -317,7 +352,8 @@ class Elaborator:
             op = REGISTRY.get(func)
             names, owner, what = [at.name for at in op.attrs], op.name, "attribute"
         else:
-            self.error(f"unknown op or block '{func}'", call.loc, self._unknown_callable_hint(func))
+            self.error(f"unknown op or block '{func}'", call.loc, self._unknown_callable_hint(func),
+                       code="E-CALL-UNKNOWN-OP")
             return
         for kw in call.kwargs:
             if kw.name not in names and kw.name not in META_KWARGS:
@@ -335,7 +371,7 @@ class Elaborator:
                       f"maps the last axis ({sy.to_str(x[-1])}, a spatial size) at every other position",
                       node.loc, "flatten first (`-> flatten -> linear(...)`) or pool globally; if the last "
                       "axis is meant, say so with axis=-1 (axis=1 maps the channels at every position)",
-                      node.id)
+                      node.id, code="W-SHAPE-LINEAR-FEATURE-MAP")
         elif name in ("softmax", "log_softmax") and len(shapes[0]) >= 3:
             rank = len(shapes[0])
             axis = node.attrs.dim % rank
@@ -344,7 +380,8 @@ class Elaborator:
                           "normalises over positions, not over the channels (classes) at each position",
                           node.loc, "normalise over the channels (classes) with dim=1 (the default); for a "
                           "distribution over positions, flatten the spatial axes first "
-                          "(`-> flatten(start_dim=2) -> softmax(dim=-1)`)", node.id)
+                          "(`-> flatten(start_dim=2) -> softmax(dim=-1)`)", node.id,
+                          code="W-SHAPE-SOFTMAX-SPATIAL")
 
     def _channels_first(self, node_id: str) -> bool:
         """Whether a tensor still has the inputs' channels-first layout [N, C, spatial…]: no
@@ -359,13 +396,16 @@ class Elaborator:
 
     # ------------------------------------------------------------------ top level
     def run(self) -> Graph:
+        self.deadline = time.monotonic() + self.max_seconds
         self._load_blocks(self.spec, self.file, set())
         env = Env()
         params = self._bind_model_params(env)
         inputs: dict[str, str] = {}
         for decl in self.spec.inputs:
             if decl.name in env.values:
-                self.error(f"input '{decl.name}' is already defined", decl.loc)
+                self.error(f"input '{decl.name}' is already defined", decl.loc,
+                           "give the input a name of its own, not another input's or a parameter's",
+                           code="E-NAME-DUPLICATE")
                 continue
             shape = self._input_shape(decl, env)
             try:  # `input forward: …`: the error is recorded; the input is unusable
@@ -381,7 +421,7 @@ class Elaborator:
             env.values[decl.name] = Tensor(node_id, shape)
         if not self.spec.inputs:
             self.error("the spec has no inputs", self.spec.loc,
-                       "declare one, e.g. `input x: [N, 3, 224, 224]`")
+                       "declare one, e.g. `input x: [N, 3, 224, 224]`", code="E-INPUT-NO-INPUTS")
         values = self._run_body(self.spec.body, env, [o.value for o in self.spec.outputs],
                                 input_names=list(inputs), where="the model")
         outputs: dict[str, str] = {}
@@ -389,15 +429,20 @@ class Elaborator:
             if value is POISON:
                 continue
             if not isinstance(value, Tensor):
-                self.error(f"output '{out.name}' is {_describe(value)}, not a tensor", out.loc)
+                self.error(f"output '{out.name}' is {_describe(value)}, not a tensor", out.loc,
+                           "an output is a tensor: name one, or pipe one into a layer "
+                           "(`output y = h -> linear(10)`)" if isinstance(value, Partial) else None,
+                           code="E-INPUT-OUTPUT-NOT-TENSOR")
                 continue
             if out.name in outputs:
-                self.error(f"output '{out.name}' is declared twice", out.loc)
+                self.error(f"output '{out.name}' is declared twice", out.loc,
+                           "give each output a name of its own", code="E-NAME-DUPLICATE")
                 continue
             outputs[out.name] = value.node
         if not self.spec.outputs:
             self.error("the spec has no outputs", self.spec.loc,
-                       "declare one, e.g. `output logits = h -> linear(10)` or `output h`")
+                       "declare one, e.g. `output logits = h -> linear(10)` or `output h`",
+                       code="E-INPUT-NO-OUTPUTS")
         training = [o.name for o in self.spec.outputs if o.training and o.name in outputs]
         inference_assumptions = self.assumptions
         if training and not self.diag.errors:
@@ -423,7 +468,8 @@ class Elaborator:
         roots = [node for name, node in outputs.items() if name not in training]
         if not roots:
             self.error("every output is a training output; inference would compute nothing",
-                       loc[training[0]], "declare the model's result with `output`, not `training output`")
+                       loc[training[0]], "declare the model's result with `output`, not `training output`",
+                       code="E-INPUT-ONLY-TRAINING-OUTPUTS")
             return self.assumptions
         needed = self._ancestors(roots)  # everything the inference outputs read
         extra = [n for n in self.g.nodes if n not in needed]
@@ -436,7 +482,8 @@ class Elaborator:
                 self.error(f"training output {', '.join(repr(t) for t in training)} branches off inside "
                            f"'{scope[0]}', which the inference outputs also use", loc[training[0]],
                            "branch off at the model level (the layers of an inline block count as "
-                           "the model's), or return the branch point from the block")
+                           "the model's), or return the branch point from the block",
+                           code="E-INPUT-TRAINING-BRANCH-IN-BLOCK")
                 return self.assumptions
         fresh = sy.Assumptions()
         ctx = _Context(fresh)
@@ -458,13 +505,16 @@ class Elaborator:
         if roots is None:
             roots = (_resolved_dir(Path(file).parent),) + search_path()
         for imp in spec.imports:
-            path, problem, hint = _resolve_import(imp.path, Path(file).parent, roots)
+            path, problem, hint, code = _locate_import(imp.path, Path(file).parent, roots)
             if path is None:
-                self.error(problem, imp.loc, hint)
+                self.error(problem, imp.loc, hint, code=code)
+                short = imp.path if len(imp.path) <= 80 else imp.path[:60] + "..."
+                self.failed_imports.append(_shown(short))
                 continue
             key = str(path)
             if key in visiting:
-                self.error(f"import cycle: {imp.path} imports itself (directly or indirectly)", imp.loc)
+                self.error(f"import cycle: {imp.path} imports itself (directly or indirectly)", imp.loc,
+                           code="E-IMPORT-CYCLE")
                 continue
             try:
                 imported = parse_file(path)
@@ -473,23 +523,25 @@ class Elaborator:
                     self.diag.add(err if err.loc is not None else SpecError(
                         f"import {_shown(imp.path)}: {err.message}", imp.loc, err.hint, err.notes,
                         err.severity, code=err.code))
+                self.failed_imports.append(_shown(imp.path))
                 continue
             self._load_blocks(imported, str(path), visiting | {key}, roots)
         for block in spec.blocks:
             if block.name in self.blocks:
                 prev = self.blocks[block.name]
-                self.error(f"block '{block.name}' is defined twice (first at {prev.loc})", block.loc)
+                self.error(f"block '{block.name}' is defined twice (first at {prev.loc})", block.loc,
+                           code="E-BLOCK-DUPLICATE")
                 continue
             if REGISTRY.get(block.name) or block.name in BUILTINS or block.name in SPECIAL_FORMS:
                 self.error(f"block name '{block.name}' shadows a built-in op or function", block.loc,
-                           "choose another name")
+                           "choose another name", code="E-BLOCK-SHADOWS-BUILTIN")
                 continue
             for p in block.params:
                 if p.name in META_KWARGS:
                     self.error(f"block {block.name}: parameter '{p.name}' has the name of a layer option "
                                f"({', '.join(META_KWARGS)}), so a call's {p.name}= would set the option, "
                                "never the parameter", p.loc or block.loc,
-                               f"rename it, e.g. '{p.name}_value'")
+                               f"rename it, e.g. '{p.name}_value'", code="E-BLOCK-PARAM-RESERVED")
             self.blocks[block.name] = block
 
     def _bind_model_params(self, env: Env) -> dict[str, Any]:
@@ -498,7 +550,8 @@ class Elaborator:
             if name not in declared:
                 self.error(f"no model parameter named '{name}' to set",
                            None, did_you_mean(name, declared) or
-                           f"the spec's parameters are: {', '.join(sorted(declared)) or 'none'}")
+                           f"the spec's parameters are: {', '.join(sorted(declared)) or 'none'}",
+                           code="E-PARAM-UNKNOWN")
         values: dict[str, Any] = {}
         first: dict[str, Any] = {}
         for p in self.spec.params:
@@ -506,17 +559,18 @@ class Elaborator:
                 where = first[p.name]
                 self.error(f"model parameter '{p.name}' is declared twice"
                            + (f" (first at line {where.line})" if where else ""), p.loc,
-                           "remove one declaration, or rename it")
+                           "remove one declaration, or rename it", code="E-NAME-DUPLICATE")
                 continue
             first[p.name] = p.loc
             if p.name in self.overrides:
                 value = self.overrides[p.name]
             elif p.default is None:
                 self.error(f"model parameter '{p.name}' has no value", p.loc,
-                           f"give it a default (`param {p.name} = ...`) or set it: -D {p.name}=...")
+                           f"give it a default (`param {p.name} = ...`) or set it: -D {p.name}=...",
+                           code="E-PARAM-NO-VALUE")
                 value = POISON
             else:
-                value = self._eval_guarded(p.default, env)
+                value = self._eval_guarded(p.default, env, p.loc)
             env.values[p.name] = value
             values[p.name] = value
         return values
@@ -530,21 +584,23 @@ class Elaborator:
             if isinstance(value, Word) and not str(value).isidentifier():
                 self.error(f"input '{decl.name}': a symbolic dimension must be one name such as H, "
                            f"got {str(value)!r}", expr.loc,
-                           "set a parameter to an int or a single name, e.g. -D size=H or -D size=224")
+                           "set a parameter to an int or a single name, e.g. -D size=H or -D size=224",
+                           code="E-INPUT-DIM-TYPE")
                 return None
             if isinstance(value, Word):
                 value = sy.sym(str(value))
             if isinstance(value, bool) or not (isinstance(value, int) or isinstance(value, sy.Expr)):
                 self.error(f"input '{decl.name}': a dimension must be an int or a symbol such as N or H,"
-                           f" got {_describe(value)}", expr.loc)
+                           f" got {_describe(value)}", expr.loc, code="E-INPUT-DIM-TYPE")
                 return None
             if isinstance(value, int) and value < 1:
-                self.error(f"input '{decl.name}': dimension {value} must be ≥ 1", expr.loc)
+                self.error(f"input '{decl.name}': dimension {value} must be ≥ 1", expr.loc,
+                           code="E-INPUT-DIM-NOT-POSITIVE")
                 return None
             dims.append(value)
         if len(dims) < 2:
             self.error(f"input '{decl.name}' has rank {len(dims)}; inputs are [batch, channels, ...]",
-                       decl.loc, "e.g. `input x: [N, 3, 224, 224]` or `[N, 784]`")
+                       decl.loc, "e.g. `input x: [N, 3, 224, 224]` or `[N, 784]`", code="E-INPUT-RANK")
             return None
         return tuple(dims)
 
@@ -559,10 +615,11 @@ class Elaborator:
             for target in stmt.targets:
                 if target in defined:
                     self.error(f"'{target}' is assigned twice (first at line {defined[target].loc.line})",
-                               stmt.loc, "every name is assigned once; give the new tensor a new name")
+                               stmt.loc, "every name is assigned once; give the new tensor a new name",
+                               code="E-NAME-DUPLICATE")
                 elif target in input_names or env.lookup(target)[0]:
                     self.error(f"'{target}' is already defined (an input or parameter)", stmt.loc,
-                               "give the tensor a new name")
+                               "give the tensor a new name", code="E-NAME-DUPLICATE")
                 else:
                     defined[target] = stmt
         deps = nx.DiGraph()
@@ -577,7 +634,8 @@ class Elaborator:
                     deps.add_edge(id(defined[name]), id(stmt))
                 elif name in defined:
                     self.error(f"'{name}' is used in its own definition", stmt.loc,
-                               "a tensor cannot depend on itself; name the input differently")
+                               "a tensor cannot depend on itself; name the input differently",
+                               code="E-NAME-CYCLE")
         order: list[A.Assign]
         try:
             order = [stmt_ids[i] for i in nx.lexicographical_topological_sort(
@@ -587,7 +645,7 @@ class Elaborator:
             names = [stmt_ids[a].targets[0] for a, _ in cycle] + [stmt_ids[cycle[0][0]].targets[0]]
             first = stmt_ids[cycle[0][0]]
             self.error("cycle: " + " -> ".join(names), first.loc,
-                       "tensors must form a directed acyclic graph; break the loop")
+                       "tensors must form a directed acyclic graph; break the loop", code="E-NAME-CYCLE")
             in_cycle = {a for a, _ in cycle}
             for i in in_cycle:
                 for t in stmt_ids[i].targets:
@@ -599,23 +657,28 @@ class Elaborator:
         for expr, value in zip(results, values):
             if value is POISON:
                 self._report_unknown_calls(expr, env)
-        kept = [env.values[name] for name in defined if name.startswith("_") and name in env.values]
-        self._prune_untaken(first_node, values + kept)  # `_name`: kept on purpose, though unused
         # unused names: assigned tensors and inputs nobody reads
         used: set[str] = set()
         for uses in uses_of.values():
             used |= uses
         for expr in results:
             used |= self._free_names(expr)
-        used |= {n for bad in self.unknown_names for n in difflib.get_close_matches(bad, defined.keys() | set(input_names), cutoff=0.6)}
+        used |= {n for bad in self.unknown_names
+                 for n in difflib.get_close_matches(bad, defined.keys() | set(input_names), cutoff=0.6)}
+        # `_name`: kept on purpose, though unused; a name never read is reported as unused below,
+        # not as a layer of a branch not taken
+        kept = [env.values[name] for name in defined
+                if (name.startswith("_") or name not in used) and name in env.values]
+        self._prune_untaken(first_node, values + kept)
         for name, stmt in defined.items():
             if name not in used and not name.startswith("_"):
                 self.error(f"'{name}' is computed but never used in {where}", stmt.loc,
-                           "use it, make it an output, or start its name with '_' to keep it anyway")
+                           "use it, make it an output, or start its name with '_' to keep it anyway",
+                           code="E-NAME-UNUSED")
         for name in input_names:
             if name not in used and not name.startswith("_"):
                 self.error(f"input '{name}' is never used in {where}", self._input_loc(name, where),
-                           "connect it, or remove it")
+                           "connect it, or remove it", code="E-NAME-UNUSED")
         return values
 
     def _prune_untaken(self, first_node: int, values: list[Any]) -> None:
@@ -641,7 +704,8 @@ class Elaborator:
                                                                         for i in layer.inputs]):
                 self.error(f"layer '{node_id}' is built but no result uses it (it is read only in a "
                            "branch not taken); its parameters would be an extra module", layer.loc,
-                           "compute it inside the conditional that uses it, or split the block in two")
+                           "compute it inside the conditional that uses it, or split the block in two",
+                           code="E-VALUE-UNTAKEN-BRANCH-LAYER")
                 return
         if not dead:
             return
@@ -665,7 +729,7 @@ class Elaborator:
         return None
 
     def _assign(self, stmt: A.Assign, env: Env) -> None:
-        value = self._eval_guarded(stmt.value, env)
+        value = self._eval_guarded(stmt.value, env, stmt.loc)
         targets = stmt.targets
         if value is POISON:
             self._report_unknown_calls(stmt.value, env)
@@ -675,7 +739,8 @@ class Elaborator:
         if len(targets) == 1:
             if isinstance(value, tuple):
                 self.error(f"the right side gives {len(value)} tensors; unpack them: "
-                           f"`{', '.join(f'{targets[0]}{k}' for k in range(len(value)))} = ...`", stmt.loc)
+                           f"`{', '.join(f'{targets[0]}{k}' for k in range(len(value)))} = ...`", stmt.loc,
+                           code="E-VALUE-UNPACK")
                 env.values[targets[0]] = POISON
                 return
             env.values[targets[0]] = value
@@ -686,7 +751,7 @@ class Elaborator:
         values = value if isinstance(value, (tuple, list)) else (value,)
         if len(values) != len(targets):
             self.error(f"{len(targets)} names on the left, but the right side gives {len(values)} value"
-                       f"{'s' if len(values) != 1 else ''}", stmt.loc)
+                       f"{'s' if len(values) != 1 else ''}", stmt.loc, code="E-VALUE-UNPACK")
             for t in targets:
                 env.values[t] = POISON
             return
@@ -701,7 +766,10 @@ class Elaborator:
         layer.tensor_scopes.append(self.scope_path)
 
     # ------------------------------------------------------------------ expressions
-    def _eval_guarded(self, expr: A.Expr, env: Env) -> Any:
+    def _eval_guarded(self, expr: A.Expr, env: Env, statement: A.Loc | None = None) -> Any:
+        """A statement's value (`statement`: where the statement is written, if not where `expr`
+        is), or POISON when it failed."""
+        saved, self.statement = self.statement, statement or expr.loc
         try:
             return self.eval(expr, env)
         except Abort:
@@ -709,10 +777,25 @@ class Elaborator:
         except RecursionError:  # far past any real spec (see archc.deep): the innermost statement
             self._too_deep(expr)
             return POISON
+        finally:
+            self.statement = saved
 
     def eval(self, e: A.Expr, env: Env) -> Any:
+        self.steps += 1
+        if not self.steps % TIME_CHECK_STEPS and time.monotonic() > self.deadline:
+            self._out_of_time(e)
         method = getattr(self, "_eval_" + e.kind)
         return method(e, env)
+
+    def _out_of_time(self, e: A.Expr) -> None:
+        """The time limit is spent: an error at the statement being evaluated, and no more
+        evaluation (not even of the other statements)."""
+        self.error(f"evaluating the spec took more than {self.max_seconds:g} seconds; stopped in this "
+                   "statement", self.statement or e.loc,
+                   "a spec normally elaborates in well under a second: check the repeat counts, list sizes "
+                   "and recursive blocks this statement uses; to allow more time, raise the limit with the "
+                   "environment variable ARCHC_MAX_EVAL_SECONDS (seconds)", code="E-LIMIT-TIME")
+        raise OutOfTime()
 
     def _eval_num(self, e: A.Num, env: Env) -> Any:
         return e.value
@@ -729,7 +812,8 @@ class Elaborator:
             try:
                 out.append(_to_str(value))
             except TypeError as exc:
-                self.fail(f"f-string: {exc}", part.loc)
+                self.fail(f"f-string: {exc}", part.loc, "an f-string shows ints and strings, e.g. "
+                          "f\"layer{i + 1}\"", code="E-VALUE-TYPE")
         return "".join(out)
 
     def _eval_bool(self, e: A.Bool, env: Env) -> Any:
@@ -748,7 +832,7 @@ class Elaborator:
             block = self.instance_stack[-1].split(" ", 1)[0]
             self.fail(f"'{e.id}' is a model parameter; a block sees only its own parameters", e.loc,
                       f"add {e.id} to block {block}'s parameters and pass it in: "
-                      f"{block}(..., {e.id}={e.id})")
+                      f"{block}(..., {e.id}={e.id})", code="E-BLOCK-MODEL-PARAM")
         self._visible_names = env.names()
         return Word(e.id)
 
@@ -759,7 +843,7 @@ class Elaborator:
         items = self.eval(e.iterable, env)
         if isinstance(items, Word) or not isinstance(items, (list, tuple)):
             self.fail(f"a comprehension iterates over a list, got {_describe(items)}", e.iterable.loc,
-                      "e.g. [c * 2 for c in widths] or [i for i in range(4)]")
+                      "e.g. [c * 2 for c in widths] or [i for i in range(4)]", code="E-VALUE-TYPE")
         self._count_items(len(items), e.loc)
         out = []
         for item in items:
@@ -767,7 +851,9 @@ class Elaborator:
                 inner = env.child(**{e.targets[0]: item})
             else:  # [n for t, c, n, s in setting]
                 if not isinstance(item, (list, tuple)) or len(item) != len(e.targets):
-                    self.fail(f"{len(e.targets)} names to unpack, but an item is {_describe(item)}", e.loc)
+                    self.fail(f"{len(e.targets)} names to unpack, but an item is {_describe(item)}", e.loc,
+                              f"each item of the list must be a list of {len(e.targets)} values",
+                              code="E-VALUE-UNPACK")
                 inner = env.child(**dict(zip(e.targets, item)))
             if e.condition is None or self._truth(self.eval(e.condition, inner), e.condition):
                 out.append(self.eval(e.element, inner))
@@ -778,14 +864,17 @@ class Elaborator:
         self.comprehended += n
         if self.comprehended > MAX_RANGE * 10:
             self.fail(f"lists and comprehensions built more than {MAX_RANGE * 10:,} items in all", loc,
-                      "a spec describes one network; shrink the lists")
+                      "a spec describes one network; shrink the lists", code="E-LIMIT-LIST-SIZE")
 
     def _eval_attr(self, e: A.Attribute, env: Env) -> Any:
         value = self.eval(e.value, env)
         if isinstance(value, Word):
-            self.fail(f"unknown name '{value}'", e.value.loc, did_you_mean(value, env.names()))
+            self.fail(f"unknown name '{value}'", e.value.loc, did_you_mean(value, env.names()),
+                      code="E-NAME-UNKNOWN")
         if not isinstance(value, Tensor):
-            self.fail(f"{_describe(value)} has no attribute '{e.attr}'", e.loc)
+            self.fail(f"{_describe(value)} has no attribute '{e.attr}'", e.loc,
+                      f"attributes such as .channels belong to tensors ({', '.join(TENSOR_ATTRS)})",
+                      code="E-VALUE-NO-ATTRIBUTE")
         if value.shape is None:
             raise Abort()
         shape = value.shape
@@ -798,10 +887,14 @@ class Elaborator:
                  "depth": shape[2] if len(shape) == 5 else None}
         if e.attr not in table:
             self.fail(f"a tensor has no attribute '{e.attr}'", e.loc,
-                      did_you_mean(e.attr, TENSOR_ATTRS) or f"tensor attributes: {', '.join(TENSOR_ATTRS)}")
+                      did_you_mean(e.attr, TENSOR_ATTRS) or f"tensor attributes: {', '.join(TENSOR_ATTRS)}",
+                      code="E-VALUE-NO-ATTRIBUTE")
         result = table[e.attr]
         if result is None:
-            self.fail(f"a tensor of shape {fmt_shape(shape)} has no '{e.attr}'", e.loc)
+            self.fail(f"a tensor of shape {fmt_shape(shape)} has no '{e.attr}'", e.loc,
+                      "length is the size of a rank-3 tensor's axis 2, height and width of the last two "
+                      "axes of rank 4 or more, depth of a rank-5 tensor's axis 2; spatial lists them all",
+                      code="E-VALUE-NO-ATTRIBUTE")
         return result
 
     def _eval_subscript(self, e: A.Subscript, env: Env) -> Any:
@@ -811,16 +904,19 @@ class Elaborator:
         if isinstance(value, Tensor):  # x[:, :c]: a slice layer
             return self._apply_op(REGISTRY.get("slice"), [value], [], {"index": tuple(entries)}, e.loc, {})
         if not isinstance(value, (list, tuple, str)) or isinstance(value, Word):
-            self.fail(f"cannot index {_describe(value)}", e.loc)
+            self.fail(f"cannot index {_describe(value)}", e.loc,
+                      "index a list or a tensor, e.g. widths[0] or x[:, :16]", code="E-VALUE-INDEX-TYPE")
         if len(entries) != 1:
-            self.fail(f"a list takes one index, got {len(entries)}", e.loc)
+            self.fail(f"a list takes one index, got {len(entries)}", e.loc,
+                      "index a list of lists one level at a time: rows[1][0]", code="E-VALUE-INDEX-TYPE")
         index = entries[0]
         if isinstance(index, tuple):  # layers[1:]
             if index[2] == 0:
-                self.fail("slice step cannot be 0", e.index.loc)
+                self.fail("slice step cannot be 0", e.index.loc, code="E-VALUE-SLICE-STEP-ZERO")
             return value[slice(*index)]
         if not -len(value) <= index < len(value):
-            self.fail(f"index {index} is out of range for a list of {len(value)}", e.index.loc)
+            self.fail(f"index {index} is out of range for a list of {len(value)}", e.index.loc,
+                      code="E-VALUE-INDEX-OUT-OF-RANGE")
         return value[index]
 
     def _index_entry(self, item: A.Expr, env: Env) -> int | tuple:
@@ -830,19 +926,22 @@ class Elaborator:
             for part in (item.start, item.stop, item.step):
                 v = None if part is None else self.eval(part, env)
                 if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
-                    self.fail(f"a slice bound must be an int, got {_describe(v)}", part.loc)
+                    self.fail(f"a slice bound must be an int, got {_describe(v)}", part.loc,
+                              code="E-VALUE-INDEX-TYPE")
                 parts.append(v)
             return tuple(parts)
         v = self.eval(item, env)
         if isinstance(v, bool) or not isinstance(v, int):
-            self.fail(f"an index must be an int, got {_describe(v)}", item.loc)
+            self.fail(f"an index must be an int, got {_describe(v)}", item.loc, code="E-VALUE-INDEX-TYPE")
         return v
 
     def _eval_slice(self, e: A.Slice, env: Env) -> Any:
-        self.fail("a slice a:b is only written inside [ ]", e.loc, "e.g. x[:, :16]")
+        self.fail("a slice a:b is only written inside [ ]", e.loc, "e.g. x[:, :16]",
+                  code="E-VALUE-SLICE-OUTSIDE-BRACKETS")
 
     def _eval_indices(self, e: A.Indices, env: Env) -> Any:
-        self.fail("several indices are only written inside [ ]", e.loc)
+        self.fail("several indices are only written inside [ ]", e.loc, "e.g. x[:, :16]",
+                  code="E-VALUE-SLICE-OUTSIDE-BRACKETS")
 
     def _eval_unary(self, e: A.Unary, env: Env) -> Any:
         value = self.eval(e.operand, env)
@@ -872,11 +971,12 @@ class Elaborator:
 
     def _too_large(self, e: A.Expr) -> None:
         self.fail(f"integer result too large (more than {MAX_INT_DIGITS} digits)", e.loc,
-                  "sizes and counts are far smaller; check the expression's operands")
+                  "sizes and counts are far smaller; check the expression's operands",
+                  code="E-VALUE-INT-TOO-LARGE")
 
     def _float_too_large(self, e: A.Binary) -> None:
         self.fail(f"'{e.op}': the result is too large for a number (over 1.8e308)", e.loc,
-                  "check the operands; sizes and rates are far smaller")
+                  "check the operands; sizes and rates are far smaller", code="E-VALUE-FLOAT-OVERFLOW")
 
     def _arith(self, e: A.Binary, left: Any, right: Any, symbolic: bool) -> Any:
         try:
@@ -889,15 +989,18 @@ class Elaborator:
             if e.op == "//":
                 if symbolic:
                     if not isinstance(right, int) or isinstance(left, int) or right <= 0:
-                        self.fail(f"'//' on a symbolic size needs a positive int divisor", e.loc)
+                        self.fail(f"'//' on a symbolic size needs a positive int divisor", e.loc,
+                                  code="E-VALUE-SYMBOLIC-ARITHMETIC")
                     return sy.floordiv(left, right)
                 return left // right
             if e.op == "/":
                 if symbolic:
-                    self.fail("'/' on a symbolic size is not exact; use '//' (floor division)", e.loc)
+                    self.fail("'/' on a symbolic size is not exact; use '//' (floor division)", e.loc,
+                              code="E-VALUE-SYMBOLIC-ARITHMETIC")
                 return left / right
             if symbolic:
-                self.fail(f"'{e.op}' is not defined on symbolic sizes", e.loc)
+                self.fail(f"'{e.op}' is not defined on symbolic sizes", e.loc,
+                          code="E-VALUE-SYMBOLIC-ARITHMETIC")
             if e.op == "%":
                 return left % right
             if e.op == "**":
@@ -906,12 +1009,13 @@ class Elaborator:
                     self._too_large(e)  # before computing it: 10 ** 10 ** 10 would take hours
                 return left ** right
         except ZeroDivisionError:
-            self.fail("division by zero", e.loc)
+            self.fail("division by zero", e.loc, code="E-VALUE-DIVISION-BY-ZERO")
         except OverflowError:  # 10.0 ** 400, 10 ** 400 / 3: past the largest float
             self._float_too_large(e)
         except (TypeError, ValueError):  # e.g. H * 0.5: sizes stay integers
             self.fail(f"'{e.op}' between {_describe(left)} and {_describe(right)} does not give an "
-                      "integer size", e.loc, "symbolic sizes combine with ints only; use // for division")
+                      "integer size", e.loc, "symbolic sizes combine with ints only; use // for division",
+                      code="E-VALUE-SYMBOLIC-ARITHMETIC")
         raise AssertionError(e.op)
 
     def _text_binary(self, e: A.Binary, left: Any, right: Any) -> str:
@@ -923,8 +1027,10 @@ class Elaborator:
             return left + right
         if e.op == "+":
             self.fail(f"'+' joins a string only with a string, got {_describe(left)} and {_describe(right)}",
-                      e.loc, "turn the number into text with str(), e.g. \"denselayer\" + str(i + 1)")
-        self.fail(f"'{e.op}' is not defined on strings", e.loc, "strings support only + (joining)")
+                      e.loc, "turn the number into text with str(), e.g. \"denselayer\" + str(i + 1)",
+                      code="E-VALUE-TYPE")
+        self.fail(f"'{e.op}' is not defined on strings", e.loc, "strings support only + (joining)",
+                  code="E-VALUE-TYPE")
 
     def _tensor_binary(self, e: A.Binary, left: Any, right: Any, env: Env) -> Any:
         both = isinstance(left, Tensor) and isinstance(right, Tensor)
@@ -938,14 +1044,15 @@ class Elaborator:
                 return self._apply_op(scale, [tensor], [], {"factor": number}, e.loc, {})
             if e.op == "/" and tensor is left:
                 if number == 0:
-                    self.fail("division by zero", e.loc)
+                    self.fail("division by zero", e.loc, code="E-VALUE-DIVISION-BY-ZERO")
                 return self._apply_op(scale, [tensor], [], {"factor": 1 / number}, e.loc, {})
             if e.op == "+":
                 return self._apply_op(scale, [tensor], [], {"factor": 1.0, "offset": number}, e.loc, {})
             if e.op == "-" and tensor is left:
                 return self._apply_op(scale, [tensor], [], {"factor": 1.0, "offset": -number}, e.loc, {})
         self.fail(f"'{e.op}' is not defined between {_describe(left)} and {_describe(right)}", e.loc,
-                  "tensors support a + b (add), a * b (multiply), and scaling by a number: x / 255, x * 0.5")
+                  "tensors support a + b (add), a * b (multiply), and scaling by a number: x / 255, x * 0.5",
+                  code="E-VALUE-TYPE")
 
     def _eval_compare(self, e: A.Compare, env: Env) -> Any:
         left = self.eval(e.left, env)
@@ -953,15 +1060,18 @@ class Elaborator:
         for side, expr in ((left, e.left), (right, e.right)):
             if isinstance(side, sy.Expr):
                 self.fail(f"this condition depends on the symbolic size {sy.to_str(side)}", expr.loc,
-                          "give the input a concrete size, or make the choice a block parameter")
+                          "give the input a concrete size, or make the choice a block parameter",
+                          code="E-VALUE-SYMBOLIC-CONDITION")
             if isinstance(side, Tensor):
-                self.fail("a tensor cannot be compared; compare its sizes, e.g. x.channels", expr.loc)
+                self.fail("a tensor cannot be compared; compare its sizes, e.g. x.channels", expr.loc,
+                          "e.g. `y if x.channels == 64 else x -> conv2d(64, 1)`", code="E-VALUE-TYPE")
         ops = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
                ">": operator.gt, ">=": operator.ge}
         try:
             return ops[e.op](left, right)
         except TypeError:
-            self.fail(f"cannot compare {_describe(left)} and {_describe(right)} with '{e.op}'", e.loc)
+            self.fail(f"cannot compare {_describe(left)} and {_describe(right)} with '{e.op}'", e.loc,
+                      code="E-VALUE-TYPE")
 
     def _eval_boolop(self, e: A.BoolOp, env: Env) -> Any:
         left = self._truth(self.eval(e.left, env), e.left)
@@ -979,17 +1089,20 @@ class Elaborator:
         if isinstance(value, bool):
             return value
         if isinstance(value, Word):
-            self.fail(f"unknown name '{value}'", expr.loc)
+            self.fail(f"unknown name '{value}'", expr.loc, did_you_mean(value, self._visible_names),
+                      code="E-NAME-UNKNOWN")
         if isinstance(value, (int, float)):
             return bool(value)
-        self.fail(f"a condition must be true or false, got {_describe(value)}", expr.loc)
+        self.fail(f"a condition must be true or false, got {_describe(value)}", expr.loc,
+                  "compare values to get one, e.g. `n == 1` or `stride > 1`", code="E-VALUE-TYPE")
 
     def _need_number(self, value: Any, expr: A.Expr, what: str) -> None:
         if isinstance(value, Word):
             self.unknown_names.add(str(value))
-            self.fail(f"unknown name '{value}'", expr.loc, did_you_mean(value, self._visible_names))
+            self.fail(f"unknown name '{value}'", expr.loc, did_you_mean(value, self._visible_names),
+                      code="E-NAME-UNKNOWN")
         if isinstance(value, bool) or not isinstance(value, (int, float, sy.Expr)):
-            self.fail(f"'{what}' needs numbers, got {_describe(value)}", expr.loc)
+            self.fail(f"'{what}' needs numbers, got {_describe(value)}", expr.loc, code="E-VALUE-TYPE")
 
     def _eval_pipe(self, e: A.Pipe, env: Env) -> Any:
         source = self.eval(e.source, env)
@@ -997,9 +1110,11 @@ class Elaborator:
         for item in items:
             if isinstance(item, Word):
                 self.unknown_names.add(str(item))
-                self.fail(f"unknown name '{item}'", e.source.loc, did_you_mean(item, env.names()))
+                self.fail(f"unknown name '{item}'", e.source.loc, did_you_mean(item, env.names()),
+                          code="E-NAME-UNKNOWN")
             if not isinstance(item, Tensor):
-                self.fail(f"the left side of '->' must be a tensor, got {_describe(item)}", e.source.loc)
+                self.fail(f"the left side of '->' must be a tensor, got {_describe(item)}", e.source.loc,
+                          code="E-CALL-PIPE-NOT-TENSOR")
         return self._call(e.target, env, piped=items)
 
     def _eval_call(self, e: A.Call, env: Env) -> Any:
@@ -1018,13 +1133,16 @@ class Elaborator:
         elif found and isinstance(bound, str) and (bound in self.blocks or bound in REGISTRY):
             func = str(bound)  # a parameter naming a block or op: `unit(64)` with unit = BasicBlock
         elif found and not self._callable_name(func):
-            self.fail(f"'{func}' is {_describe(bound)}, not an op or block", call.loc)
+            self.fail(f"'{func}' is {_describe(bound)}, not an op or block", call.loc,
+                      code="E-CALL-NOT-CALLABLE")
         # otherwise a value that shares an op's name (`param dropout = 0.5`) leaves the op callable
         if func == "repeat":
             return self._repeat(call, env, piped)
         if func in BUILTINS and func not in self.blocks:
             if piped:
-                self.fail(f"'{func}' is a function on numbers, not a layer", call.loc)
+                self.fail(f"'{func}' is a function on numbers, not a layer", call.loc,
+                          f"use its value as a layer's argument, e.g. conv2d({func}(...), 3)",
+                          code="E-CALL-NOT-A-LAYER")
             args = [self.eval(a, env) for a in call.args]
             kwargs = {k.name: self.eval(k.value, env) for k in call.kwargs}
             for a, expr in zip(args, call.args):
@@ -1035,9 +1153,18 @@ class Elaborator:
             try:
                 result = BUILTINS[func](*args, **kwargs)
             except ZeroDivisionError:
-                self.fail(f"{func}(): division by zero", call.loc, "check the divisor argument")
-            except (TypeError, ValueError, OverflowError) as exc:
-                self.fail(f"{func}(): {exc}", call.loc, f"check the arguments of {func}() (built-in functions: docs/language.md)")
+                self.fail(f"{func}(): division by zero", call.loc, "check the divisor argument",
+                          code="E-VALUE-DIVISION-BY-ZERO")
+            except _TooLong as exc:
+                self.fail(f"{func}(): {exc}", call.loc, "a spec describes one network; shrink the range",
+                          code="E-LIMIT-LIST-SIZE")
+            except OverflowError as exc:  # sqrt(10 ** 400), int(10.0 ** 300 * 10.0 ** 300)
+                self.fail(f"{func}(): {exc}", call.loc, "check the arguments; sizes and rates are far "
+                          "smaller than the largest float (about 1.8e308)", code="E-VALUE-FLOAT-OVERFLOW")
+            except (TypeError, ValueError) as exc:
+                self.fail(f"{func}(): {exc}", call.loc,
+                          f"check the arguments of {func}() (built-in functions: docs/language.md)",
+                          code="E-CALL-BUILTIN-ARGUMENTS")
             if isinstance(result, int) and result.bit_length() > MAX_INT_BITS:
                 self._too_large(call)
             if isinstance(result, list):
@@ -1047,7 +1174,7 @@ class Elaborator:
         kwargs: dict[str, Any] = {}
         for kw in call.kwargs:
             if kw.name in kwargs:
-                self.fail(f"keyword '{kw.name}' given twice", kw.loc)
+                self.fail(f"keyword '{kw.name}' given twice", kw.loc, code="E-CALL-ARGUMENT-TWICE")
             if kw.name == "name" and isinstance(kw.value, A.Name):
                 kwargs["name"] = self._layer_name(kw.value, env)
             else:
@@ -1057,7 +1184,7 @@ class Elaborator:
         if any(isinstance(a, Tensor) for a in args[len(tensors):]) or (
                 tensors and args[:len(tensors)] != tensors):
             self.fail("tensor arguments must come before attributes", call.loc,
-                      f"e.g. {func}(x, y, ...) or x -> {func}(...)")
+                      f"e.g. {func}(x, y, ...) or x -> {func}(...)", code="E-CALL-ARGUMENT-ORDER")
         inputs = piped + tensors
         meta = {k: kwargs.pop(k) for k in META_KWARGS if k in kwargs}
         kw_locs = {kw.name: kw.loc for kw in call.kwargs if kw.name in kwargs}
@@ -1068,16 +1195,20 @@ class Elaborator:
             attr_args = [self._bare_layer(a, expr) for a, expr in zip(attr_args, call.args[len(tensors):])]
             for a, expr in zip(attr_args, call.args[len(tensors):]):
                 if not isinstance(a, Partial):
-                    self.fail(f"sequential takes layers such as conv2d(64, 3), got {_describe(a)}", expr.loc)
+                    self.fail(f"sequential takes layers such as conv2d(64, 3), got {_describe(a)}", expr.loc,
+                              code="E-CALL-NOT-A-LAYER")
             if kwargs:
-                self.fail(f"sequential takes no attribute '{next(iter(kwargs))}'", call.loc)
+                self.fail(f"sequential takes no attribute '{next(iter(kwargs))}'", call.loc,
+                          "sequential takes layers and the options name=, frozen=, init=, bias_init=",
+                          code="E-CALL-UNKNOWN-KEYWORD")
             partial = Partial("sequential", attr_args, [], {}, call.loc, meta)
         elif func in self.blocks:
             partial = Partial("block", self.blocks[func], attr_args, kwargs, call.loc, meta, kw_locs)
         else:
             op = REGISTRY.get(func)
             if op is None:
-                self.fail(f"unknown op or block '{func}'", call.loc, self._unknown_callable_hint(func))
+                self.fail(f"unknown op or block '{func}'", call.loc, self._unknown_callable_hint(func),
+                          code="E-CALL-UNKNOWN-OP")
             partial = Partial("op", op, attr_args, kwargs, call.loc, meta, kw_locs)
         if not inputs and not (partial.kind == "op" and partial.target.inputs == 0):
             return partial
@@ -1090,7 +1221,7 @@ class Elaborator:
         follow the ones given before; a keyword given again replaces the earlier value."""
         if given.kind == "sequential":
             self.fail(f"'{call.func}' is a sequential; it takes no more arguments", call.loc,
-                      f"pipe a tensor into it: x -> {call.func}")
+                      f"pipe a tensor into it: x -> {call.func}", code="E-CALL-ARGUMENT-COUNT")
         return Partial(given.kind, given.target, [*given.args, *args], {**given.kwargs, **kwargs},
                        call.loc, {**given.meta, **meta},
                        {**given.kw_locs, **{kw.name: kw.loc for kw in call.kwargs if kw.name in kwargs}})
@@ -1113,7 +1244,7 @@ class Elaborator:
         if found and (isinstance(value, (int, float, str, sy.Expr)) or value is None) and not isinstance(value, Word):
             self.fail(f"name={name.id} is ambiguous: '{name.id}' is also a value here ({_describe(value)})",
                       name.loc, f'write name="{name.id}" to name the layer {name.id}, or '
-                      f"name=str({name.id}) to name it after the value")
+                      f"name=str({name.id}) to name it after the value", code="E-NAME-AMBIGUOUS-LAYER-NAME")
         return name.id
 
     def _apply_partial(self, p: Partial, inputs: list[Tensor], loc: A.Loc | None,
@@ -1139,11 +1270,11 @@ class Elaborator:
         n = len(inputs)
         if op.inputs == VARIADIC and n < 2:
             self.fail(f"{op.name} needs two or more input tensors, got {n}", loc,
-                      f"e.g. {op.name}(a, b) or [a, b] -> {op.name}")
+                      f"e.g. {op.name}(a, b) or [a, b] -> {op.name}", code="E-CALL-INPUT-COUNT")
         if op.inputs != VARIADIC and n != op.inputs:
             what = "one input tensor" if op.inputs == 1 else f"{op.inputs} input tensors"
             self.fail(f"{op.name} takes {what}, got {n}", loc,
-                      f"e.g. x -> {op.name}(...)" if op.inputs == 1 else None)
+                      f"e.g. x -> {op.name}(...)" if op.inputs == 1 else None, code="E-CALL-INPUT-COUNT")
         self._check_inputs(inputs)
         names = [at.name for at in op.attrs]
         unknown = [key for key in kwargs if key not in names]
@@ -1196,13 +1327,13 @@ class Elaborator:
     def _no_inline(self, meta: dict[str, Any], what: str, loc: A.Loc | None) -> None:
         if "inline" in meta:
             self.fail(f"inline= applies to block instances; {what} has no block of its own to dissolve", loc,
-                      "remove inline=")
+                      "remove inline=", code="E-CALL-INLINE-NOT-BLOCK")
 
     def _flag(self, meta: dict[str, Any], key: str, loc: A.Loc | None) -> bool:
         """A true/false layer option (frozen=, inline=), false when not given."""
         value = meta.get(key, False)
         if not isinstance(value, bool):
-            self.fail(f"{key} must be true or false, got {_describe(value)}", loc)
+            self.fail(f"{key} must be true or false, got {_describe(value)}", loc, code="E-CALL-OPTION-TYPE")
         return value
 
     def _meta(self, meta: dict[str, Any], loc: A.Loc | None) -> tuple[bool, str | None, str | None]:
@@ -1212,7 +1343,12 @@ class Elaborator:
             value = meta.get(key)
             if value is not None and (not isinstance(value, str) or value not in INITIALIZERS):
                 self.fail(f"{key}: unknown initializer {_describe(value)}", loc,
-                          did_you_mean(str(value), INITIALIZERS) or f"initializers: {', '.join(INITIALIZERS)}")
+                          did_you_mean(str(value), INITIALIZERS) or f"initializers: {', '.join(INITIALIZERS)}",
+                          code="E-CALL-UNKNOWN-INITIALIZER")
+            if key == "bias_init" and value in MATRIX_ONLY_INITIALIZERS:
+                self.fail(f"bias_init: {value} needs a matrix; a bias is a vector", loc,
+                          "use zeros, ones, normal or uniform for biases (or init= for the weights)",
+                          code="E-CALL-INITIALIZER-NOT-FOR-BIAS")
             inits.append(None if value is None else str(value))
         return frozen, inits[0], inits[1]
 
@@ -1221,11 +1357,14 @@ class Elaborator:
                      kw_locs: dict[str, A.Loc | None] | None = None) -> Any:
         if len(inputs) != len(block.inputs):
             self.fail(f"block {block.name} takes {len(block.inputs)} input tensor"
-                      f"{'s' if len(block.inputs) != 1 else ''} ({', '.join(block.inputs)}), got {len(inputs)}", loc)
+                      f"{'s' if len(block.inputs) != 1 else ''} ({', '.join(block.inputs)}), got {len(inputs)}", loc,
+                      f"e.g. x -> {block.name}(...)" if len(block.inputs) == 1 else
+                      f"e.g. {block.name}({', '.join(block.inputs)}, ...) or [{', '.join(block.inputs)}] -> "
+                      f"{block.name}(...)", code="E-CALL-INPUT-COUNT")
         if len(args) > len(block.params):
             self.fail(f"block {block.name} takes {len(block.params)} parameter"
                       f"{'s' if len(block.params) != 1 else ''} ({', '.join(p.name for p in block.params)}), "
-                      f"got {len(args)}", loc)
+                      f"got {len(args)}", loc, code="E-CALL-ARGUMENT-COUNT")
         names = [p.name for p in block.params]
         values: dict[str, Any] = dict(zip(names, args))
         unknown = [key for key in kwargs if key not in names]
@@ -1235,7 +1374,8 @@ class Elaborator:
             raise Abort()
         for key, value in kwargs.items():
             if key in values:
-                self.fail(f"block {block.name}: parameter '{key}' given twice", loc)
+                self.fail(f"block {block.name}: parameter '{key}' given twice", loc,
+                          code="E-CALL-ARGUMENT-TWICE")
             values[key] = value
         env = Env()
         for p in block.params:
@@ -1243,20 +1383,23 @@ class Elaborator:
                 env.values[p.name] = values[p.name]
             elif p.default is None:
                 self.fail(f"block {block.name} needs parameter '{p.name}'", loc,
-                          f"e.g. {block.name}({', '.join(q.name for q in block.params if q.default is None)})")
+                          f"e.g. {block.name}({', '.join(q.name for q in block.params if q.default is None)})",
+                          code="E-CALL-MISSING-ARGUMENT")
             else:
                 env.values[p.name] = self.eval(p.default, env)
         self._check_inputs(inputs)
         frozen, init, bias_init = self._meta(meta, loc)
         inline = self._flag(meta, "inline", loc)
-        if len(self.instance_stack) >= MAX_BLOCK_DEPTH:
-            self.fail(f"block recursion deeper than {MAX_BLOCK_DEPTH} levels (block {block.name})", loc,
+        if len(self.instance_stack) >= self.max_block_depth:
+            self.fail(f"block recursion deeper than {self.max_block_depth:,} levels (block {block.name})", loc,
                       "a block that uses itself needs a base case that stops it, e.g. "
-                      "`x if n == 0 else x -> Stage(n - 1)`")
+                      "`x if n == 0 else x -> Stage(n - 1)`; if it is meant to nest this deep, raise the "
+                      "limit with the environment variable ARCHC_MAX_BLOCK_DEPTH", code="E-LIMIT-BLOCK-DEPTH")
         saved = self.scope_path
         if inline:  # no submodule: the block's layers are named directly in the caller's scope
             if "name" in meta:
-                self.fail("an inline block has no name of its own", loc, "drop name= or inline=true")
+                self.fail("an inline block has no name of its own", loc, "drop name= or inline=true",
+                          code="E-CALL-INLINE-WITH-NAME")
             instance, path = block.name, saved
         else:
             instance = self._unique_name(meta.get("name"), loc, explicit="name" in meta,
@@ -1281,7 +1424,8 @@ class Elaborator:
             raise Abort()
         for r, expr in zip(results, block.returns):
             if not isinstance(r, Tensor):
-                self.fail(f"block {block.name} must return tensors, got {_describe(r)}", expr.loc)
+                self.fail(f"block {block.name} must return tensors, got {_describe(r)}", expr.loc,
+                          code="E-BLOCK-RETURN-NOT-TENSOR")
         if not inline:
             self.scopes[path].outputs = [r.node for r in results]
         self._mark_nodes_since(first_node, frozen, init, bias_init)
@@ -1303,7 +1447,8 @@ class Elaborator:
                 value = self._apply_partial(part, value if isinstance(value, list) else [value], loc,
                                             forced_name=str(index))
                 if isinstance(value, tuple):
-                    self.fail("a layer inside sequential must give one tensor", part.loc)
+                    self.fail("a layer inside sequential must give one tensor", part.loc,
+                              code="E-CALL-MULTIPLE-OUTPUTS")
         finally:
             self.scope_path = saved
         self.scopes[path].outputs = [value.node] if isinstance(value, Tensor) else []
@@ -1327,7 +1472,8 @@ class Elaborator:
         unknown = [kw for kw in call.kwargs if kw.name not in META_KWARGS]
         for kw in unknown:
             self.error(f"repeat has no attribute '{kw.name}'", kw.loc,
-                       did_you_mean(kw.name, META_KWARGS) or "repeat takes name=, frozen=, init=")
+                       did_you_mean(kw.name, META_KWARGS) or "repeat takes name=, frozen=, init=",
+                       code="E-CALL-UNKNOWN-KEYWORD")
         return bool(unknown)
 
     def _repeat(self, call: A.Call, env: Env, piped: list[Tensor]) -> Any:
@@ -1337,14 +1483,17 @@ class Elaborator:
         (`name="block1-" + str(i)`), the loop that numbers torchvision's stages."""
         if len(call.args) != 2:
             self.fail(f"repeat takes a count and a layer or block, e.g. repeat(3, BasicBlock(64)); got "
-                      f"{len(call.args)} argument{'s' if len(call.args) != 1 else ''}", call.loc)
+                      f"{len(call.args)} argument{'s' if len(call.args) != 1 else ''}", call.loc,
+                      "give the count, then one layer: the copies' other options are name=, frozen=, "
+                      "init=, inline=", code="E-CALL-ARGUMENT-COUNT")
         count = self.eval(call.args[0], env)
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            self.fail(f"repeat count must be an int ≥ 1, got {_describe(count)}", call.args[0].loc)
+            self.fail(f"repeat count must be an int ≥ 1, got {_describe(count)}", call.args[0].loc,
+                      code="E-CALL-REPEAT-COUNT")
         if count > self.max_repeat:
             self.fail(f"repeat count {count:,} is over the limit of {self.max_repeat:,} copies", call.args[0].loc,
                       "check the count; to build that many anyway, raise the limit with the environment "
-                      "variable ARCHC_MAX_REPEAT")
+                      "variable ARCHC_MAX_REPEAT", code="E-LIMIT-REPEAT")
         body = call.args[1]
         if self._unknown_repeat_options(call):
             raise Abort()
@@ -1353,7 +1502,9 @@ class Elaborator:
             meta[kw.name] = self._layer_name(kw.value, env) \
                 if kw.name == "name" and isinstance(kw.value, A.Name) else self.eval(kw.value, env)
         if not piped:
-            self.fail("repeat needs an input: x -> repeat(n, ...)", call.loc)
+            self.fail("repeat needs an input: x -> repeat(n, ...)", call.loc,
+                      "pipe a tensor into it, e.g. `y = x -> repeat(3, BasicBlock(64))`",
+                      code="E-CALL-INPUT-COUNT")
         self._check_inputs(piped)
         inline = self._flag(meta, "inline", call.loc)
         meta.pop("inline", None)
@@ -1362,7 +1513,7 @@ class Elaborator:
             if "name" in meta:
                 self.fail("an inline repeat has no name of its own", call.loc,
                           "name the copies in the body, e.g. repeat(n, Block(name=\"block\" + str(i)), "
-                          "inline=true), or drop inline=true")
+                          "inline=true), or drop inline=true", code="E-CALL-INLINE-WITH-NAME")
             path = saved
         else:
             instance = self._unique_name(meta.get("name"), call.loc, explicit="name" in meta, default="repeat")
@@ -1378,11 +1529,14 @@ class Elaborator:
                     body = A.Call(func=body.id, loc=body.loc)
                 part = self.eval(body, env.child(i=index))
                 if not isinstance(part, Partial):
-                    self.fail(f"repeat's body must be a layer or block, got {_describe(part)}", body.loc)
+                    self.fail(f"repeat's body must be a layer or block, got {_describe(part)}", body.loc,
+                              code="E-CALL-NOT-A-LAYER")
                 value = self._apply_partial(part, value if isinstance(value, list) else [value], call.loc,
                                             forced_name=None if inline else str(index))
                 if isinstance(value, tuple):
-                    self.fail("a repeated block must return one tensor", body.loc)
+                    self.fail("a repeated block must return one tensor", body.loc,
+                              "each copy feeds the next: return one tensor (merge the others, e.g. with "
+                              "concat), or write the copies out", code="E-CALL-MULTIPLE-OUTPUTS")
         finally:
             self.scope_path = saved
         if not inline:
@@ -1395,18 +1549,21 @@ class Elaborator:
         taken = self.used_names.setdefault(self.scope_path, set())
         if explicit:
             if isinstance(name, bool) or not isinstance(name, (str, int)):
-                self.fail(f"a layer name must be a word, a string or an int, got {_describe(name)}", loc)
+                self.fail(f"a layer name must be a word, a string or an int, got {_describe(name)}", loc,
+                          code="E-NAME-LAYER-INVALID")
             name = str(name)
             if not _valid_module_name(name):
                 self.fail(f"layer name {name!r} is not a valid module name", loc,
-                          "PyTorch module names are non-empty and contain no '.'; e.g. \"block1-0\"")
+                          "PyTorch module names are non-empty and contain no '.'; e.g. \"block1-0\"",
+                          code="E-NAME-LAYER-INVALID")
             if name in TORCH_MODULE_ATTRS:
                 self.fail(f"layer name '{name}' is taken: torch.nn.Module has an attribute of that name",
-                          loc, f"choose another name, e.g. '{name}_'")
+                          loc, f"choose another name, e.g. '{name}_'", code="E-NAME-LAYER-RESERVED")
             if name in taken:
                 where = ".".join(self.scope_path) or "the model"
                 self.fail(f"the name '{name}' is used twice in {where}", loc,
-                          "names in one block must be unique: they become module attributes")
+                          "names in one block must be unique: they become module attributes",
+                          code="E-NAME-LAYER-DUPLICATE")
         else:
             base = default
             name, k = base, self._suffixes.get((self.scope_path, base), 1)
@@ -1438,7 +1595,7 @@ class Elaborator:
         if len(self.created) >= self.max_layers:
             self.fail(f"the model has more than {self.max_layers:,} layers", node.loc,
                       "check repeat counts and recursive blocks; to build that many anyway, raise the "
-                      "limit with the environment variable ARCHC_MAX_LAYERS")
+                      "limit with the environment variable ARCHC_MAX_LAYERS", code="E-LIMIT-LAYERS")
         self.created.append(node.id)
         self.g.add_node(node.id, layer=node)
         for port, src in enumerate(node.inputs):
@@ -1589,15 +1746,23 @@ def _within(path: Path, root: Path) -> bool:
 def _resolve_import(text: str, folder: Path, roots: tuple[Path, ...]
                     ) -> tuple[Path | None, str, str | None]:
     """(file, "", None) for an import that may be read, else (None, message, hint)."""
+    return _locate_import(text, folder, roots)[:3]
+
+
+def _locate_import(text: str, folder: Path, roots: tuple[Path, ...]
+                   ) -> tuple[Path | None, str, str | None, str]:
+    """(file, "", None, "") for an import that may be read, else (None, message, hint, the
+    diagnostic's code)."""
     shown = _shown(text)
     hint_path = ("to import from another folder, name it with --import-path DIR or in the "
                  "ARCHC_PATH environment variable")
     if "\0" in text or any(0xD800 <= ord(c) <= 0xDFFF for c in text):
         return None, f"import path {shown} is not a valid file name", \
-            "remove NUL bytes and invalid characters from the path"
+            "remove NUL bytes and invalid characters from the path", "E-IMPORT-INVALID-PATH"
     if len(text) > MAX_IMPORT_PATH_CHARS:
         return None, f"import path is {len(text)} characters long (the limit is " \
-                     f"{MAX_IMPORT_PATH_CHARS})", "use a shorter path (with --import-path DIR)"
+                     f"{MAX_IMPORT_PATH_CHARS})", "use a shorter path (with --import-path DIR)", \
+            "E-IMPORT-PATH-TOO-LONG"
     candidates = [folder / text] if Path(text).is_absolute() else \
         [folder / text, *(root / text for root in roots[1:])]
     looked: list[str] = []
@@ -1607,22 +1772,24 @@ def _resolve_import(text: str, folder: Path, roots: tuple[Path, ...]
             exists = path.exists()
         except (OSError, RuntimeError) as e:  # too long a name, a symbolic link loop
             reason = e.strerror if isinstance(e, OSError) and e.strerror else "a symbolic link loop"
-            return None, f"cannot import {shown}: {reason}", "check the path"
+            return None, f"cannot import {shown}: {reason}", \
+                "check the path: each folder and file name at most 255 bytes, no link that leads " \
+                "back to itself", "E-IMPORT-UNRESOLVABLE"
         if not exists:
             looked.append(str(path.parent))
             continue
         if not any(_within(path, root) for root in roots):
             return None, f"import {shown} reads '{path}', outside the spec's folder " \
-                         f"'{roots[0]}' and the import search path", hint_path
+                         f"'{roots[0]}' and the import search path", hint_path, "E-IMPORT-OUTSIDE-PATH"
         if path.is_dir():
             return None, f"import {shown} names a directory, not a spec file", \
-                "name a .arch or .yaml file in it"
+                "name a .arch or .yaml file in it", "E-IMPORT-NOT-A-FILE"
         if not path.is_file():
             return None, f"import {shown} is not a regular file (a FIFO, socket or device)", \
-                "import a .arch or .yaml file"
-        return path, "", None
+                "import a .arch or .yaml file", "E-IMPORT-NOT-A-FILE"
+        return path, "", None, ""
     return None, f"imported file {shown} does not exist (looked in {', '.join(dict.fromkeys(looked))})", \
-        "check the path (relative to the importing file); " + hint_path
+        "check the path (relative to the importing file); " + hint_path, "E-IMPORT-NOT-FOUND"
 
 
 def is_library(spec: A.Spec) -> bool:
@@ -1647,9 +1814,13 @@ def elaborate(spec: A.Spec, file: str, overrides: dict[str, Any] | None = None, 
     elaborator = Elaborator(spec, file, overrides, strict)
     try:
         graph = run_deep(elaborator.run)
+    except OutOfTime:  # its error is recorded, with the others found so far
+        elaborator.diag.raise_if_any()
+        raise
     except RecursionError:  # outside any one statement's evaluation (e.g. a deep block chain)
         raise SpecErrors([SpecError(f"{spec.name or 'the spec'} is nested too deeply to elaborate", None,
-                                    "split long expressions into several statements")]) from None
+                                    "split long expressions into several statements",
+                                    code="E-LIMIT-NESTING")]) from None
     if warnings is not None:
         warnings.extend(sorted(elaborator.diag.warnings,
                                key=lambda w: (w.loc.file, w.loc.line, w.loc.col) if w.loc else ("", 0, 0)))

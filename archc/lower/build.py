@@ -51,18 +51,23 @@ def _require_torch() -> None:
     if importlib.util.find_spec("torch") is None:
         raise SpecError("building a PyTorch module needs torch, which is not installed", None,
                         "pip install 'archc[torch]' (or pip install torch); archc check, summary, "
-                        "draw and compile work without it")
+                        "draw and compile work without it", code="E-API-TORCH-MISSING")
 
 
 def _model(spec: "str | Path | Model", params: dict[str, Any] | None) -> "Model":
+    from archc.errors import SpecError
     from archc.model import Model, load
     if isinstance(spec, Model):
         if params:
-            raise TypeError("params apply to a spec path; load the Model with them instead")
+            raise SpecError("params apply to a spec path, not to a loaded archc.Model", None,
+                            "load the Model with them: archc.build(archc.load(path, params))",
+                            code="E-API-ARGUMENT-CONFLICT")
         return spec
     if isinstance(spec, (str, Path)):
         return load(spec, params)
-    raise TypeError(f"build() takes a spec path or an archc.Model, not {type(spec).__name__}")
+    raise SpecError(f"build() takes a spec path or an archc.Model, not {type(spec).__name__}", None,
+                    "e.g. archc.build(\"net.arch\") or archc.build(archc.load(\"net.arch\"))",
+                    code="E-API-SPEC-TYPE")
 
 
 def load_module(generated: Generated) -> types.ModuleType:
@@ -134,10 +139,11 @@ def read_checkpoint(path: "str | Path") -> dict:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise SpecError(f"checkpoint '{path}' does not exist", None, "give the path of a .pt/.pth file "
-                        "that torch.save wrote, or a state_dict") from None
+                        "that torch.save wrote, or a state_dict", code="E-API-CHECKPOINT-NOT-FOUND") from None
     except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as e:
         raise SpecError(f"checkpoint '{path}' cannot be read: {str(e).splitlines()[0][:200]}", None,
-                        "archc reads files written by torch.save (tensors and plain containers only)") from None
+                        "archc reads files written by torch.save (tensors and plain containers only)",
+                        code="E-API-CHECKPOINT-UNREADABLE") from None
     if isinstance(data, Mapping):
         for key in ("state_dict", "model"):
             inner = data.get(key)
@@ -146,7 +152,7 @@ def read_checkpoint(path: "str | Path") -> dict:
                 break
     if not isinstance(data, Mapping):
         raise SpecError(f"checkpoint '{path}' holds a {type(data).__name__}, not a state_dict", None,
-                        "save model.state_dict(), a dict of tensors")
+                        "save model.state_dict(), a dict of tensors", code="E-API-CHECKPOINT-NOT-STATE-DICT")
     return dict(data)
 
 
@@ -158,7 +164,7 @@ def load_weights(module: "torch.nn.Module", weights: "str | Path | Mapping") -> 
     from archc.errors import SpecError
     if not isinstance(weights, (str, Path, Mapping)):
         raise SpecError(f"weights must be a checkpoint path or a state_dict, got {type(weights).__name__}", None,
-                        "e.g. weights=\"resnet18.pth\" or weights=model.state_dict()")
+                        "e.g. weights=\"resnet18.pth\" or weights=model.state_dict()", code="E-API-WEIGHTS-TYPE")
     source = str(weights) if isinstance(weights, (str, Path)) else "a state_dict"
     state = read_checkpoint(weights) if isinstance(weights, (str, Path)) else dict(weights)
     own = module.state_dict()

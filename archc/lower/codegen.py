@@ -418,7 +418,7 @@ class _Generator:
             try:
                 low = node.op.lower(node.attrs, self.g.input_shapes(node), node.shape)
             except NotImplementedError as e:
-                raise SpecError(f"{node.id}: {e}", node.loc) from None
+                raise SpecError(f"{node.id}: {e}", node.loc, code="E-EXPORT-UNSUPPORTED-LAYER") from None
             for name in low.helpers:
                 if name not in HELPERS:
                     raise AssertionError(f"{node.op.name}: unknown helper {name!r}")
@@ -679,7 +679,8 @@ class _Generator:
                 template = INITIALIZERS[node.bias_init][1]
                 if template is None and node.bias_init != "default":
                     raise SpecError(f"{node.id}: bias_init={node.bias_init} needs a matrix; a bias "
-                                    "is a vector", node.loc, "use zeros, normal or uniform for biases")
+                                    "is a vector", node.loc, "use zeros, normal or uniform for biases",
+                                    code="E-EXPORT-UNSUPPORTED-LAYER")
             else:
                 continue
             if template:

@@ -18,6 +18,7 @@ other warnings still reach the caller, and a failure is a diagnostic, not a trac
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import logging
 import math
@@ -66,7 +67,7 @@ def example_sizes(model: "Model", given: dict[str, int] | None = None,
     unknown = sorted(set(given) - set(role))
     if unknown:
         raise SpecError(f"--input-size names {', '.join(unknown)}, which the inputs do not use",
-                        None, f"symbolic input sizes: {', '.join(role) or 'none'}")
+                        None, f"symbolic input sizes: {', '.join(role) or 'none'}", code="E-CLI-UNKNOWN-SYMBOL")
     assumptions = model.graph.assumptions
     values = {}
     for s, r in role.items():
@@ -81,7 +82,8 @@ def example_sizes(model: "Model", given: dict[str, int] | None = None,
         raise SpecError(f"input sizes {shown} do not meet the spec's constraints: "
                         f"{', '.join(model.constraints)}", None,
                         "choose sizes that do, e.g. --input-size " +
-                        " ".join(f"{s}={assumptions.example(s, v)}" for s, v in values.items()))
+                        " ".join(f"{s}={assumptions.example(s, v)}" for s, v in values.items()),
+                        code="E-CLI-SIZE-CONSTRAINT")
     return values
 
 
@@ -209,7 +211,7 @@ def require_onnx() -> None:
         import torch  # noqa: F401
     except ImportError:
         raise ExportError("exporting needs PyTorch, which is not installed", None,
-                          "pip install 'archc[torch,onnx]'") from None
+                          "pip install 'archc[torch,onnx]'", code="E-EXPORT-PACKAGES-MISSING") from None
     missing = []
     for name in ("onnx", "onnxscript"):
         try:
@@ -218,7 +220,8 @@ def require_onnx() -> None:
             missing.append(name)
     if missing:
         raise ExportError(f"ONNX export needs {' and '.join(missing)}, which "
-                          f"{'is' if len(missing) == 1 else 'are'} not installed", None, ONNX_HINT)
+                          f"{'is' if len(missing) == 1 else 'are'} not installed", None, ONNX_HINT,
+                          code="E-EXPORT-PACKAGES-MISSING")
 
 
 @dataclass
@@ -246,14 +249,23 @@ def export_onnx(model: "Model", path: str | Path, sizes: dict[str, int] | None =
     values = example_sizes(model, sizes, batch=1 if static else BATCH_DEFAULT)
     for s, d in plan.sizes.items():
         if values[s] < d.step * d.k_min + d.offset:
+            smallest = d.step * d.k_min + d.offset
             raise SpecError(f"--input-size {s}={values[s]} is below the smallest size the spec "
-                            f"allows ({d.step * d.k_min + d.offset})")
+                            f"allows ({smallest})", None, f"e.g. --input-size {s}={smallest}",
+                            code="E-CLI-SIZE-CONSTRAINT")
+    from archc.cli import OutputError, output_error
+    target = Path(path)
+    if target.is_dir():  # before the work: replacing it would fail after a minute of exporting
+        raise OutputError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     module = build(model) if module is None else module
     training = module.training
     module.eval()
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp.onnx")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp.onnx")
+    except OSError as e:
+        module.train(training)
+        raise output_error(e, str(path)) from None
     os.close(fd)
     try:
         with quiet_torch(), torch.no_grad():
@@ -264,13 +276,19 @@ def export_onnx(model: "Model", path: str | Path, sizes: dict[str, int] | None =
                                   dynamic_shapes=dynamic_shapes(model, plan) if plan.sizes else None,
                                   opset_version=opset, external_data=False, verbose=False, dynamo=True)
             except Exception as e:  # the exporter's own failure, as a diagnostic
-                raise ExportError(f"torch's ONNX exporter failed: {_first_line(e)}",
-                                  None, "export with --static (fixed sizes), or report this with the spec "
-                                        "and `python -c 'import torch; print(torch.__version__)'`") from None
+                raise ExportError(f"torch's ONNX exporter failed: {_first_line(e)}", None,
+                                  "the exporter cannot write the layer it names at these sizes: change "
+                                  "that layer (an adaptive pooling's output size should divide its input "
+                                  "size), try --static for symbolic sizes, or report it with the spec and "
+                                  "torch's version",
+                                  code="E-EXPORT-FAILED") from None
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # as a plainly created file, not mkstemp's 0600
-        os.replace(tmp, target)
+        try:
+            os.chmod(tmp, 0o666 & ~umask)  # as a plainly created file, not mkstemp's 0600
+            os.replace(tmp, target)
+        except OSError as e:
+            raise output_error(e, str(path)) from None
     finally:
         module.train(training)
         Path(tmp).unlink(missing_ok=True)
@@ -278,7 +296,17 @@ def export_onnx(model: "Model", path: str | Path, sizes: dict[str, int] | None =
 
 
 def _first_line(e: Exception) -> str:
-    text = str(e).strip() or type(e).__name__
+    """The line of the exporter's error that says what failed: the first of its "Exception
+    summary" (torch's own first line only says which step failed), without colour codes or
+    the exception's class."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(e)).strip() or type(e).__name__
+    _, summary, rest = text.partition("## Exception summary")
+    if summary:
+        first = next((ln.strip() for ln in rest.splitlines() if ln.strip()), "")
+        first = re.sub(r"^<class '[\w.]+'>:\s*", "", first)
+        first = re.sub(r"<OpOverload\(op='([\w.]+)', overload='(\w+)'\)>", r"\1", first)
+        if first:
+            return first[:300]
     lines = [ln for ln in text.splitlines() if ln.strip()]
     useful = [ln for ln in lines if not re.match(r"\s*(Traceback|File |\^|~)", ln)]
     return (useful or lines or [type(e).__name__])[0][:300]

@@ -41,7 +41,9 @@ class Activation(Op):
 
 def _check_hardtanh(a: Attrs) -> None:
     if a.min_val >= a.max_val:
-        raise ShapeError(f"min_val {a.min_val:g} must be less than max_val {a.max_val:g}")
+        raise ShapeError(f"min_val {a.min_val:g} must be less than max_val {a.max_val:g}",
+                         "min_val is the lower bound and max_val the upper: swap them",
+                         code="E-ATTR-CONFLICT")
 
 
 class Softmax(Op):
@@ -64,7 +66,8 @@ class Softmax(Op):
         x = inputs[0]
         r = len(x)
         if not -r <= a.dim < r:
-            raise ShapeError(f"dim {a.dim} is out of range for a rank-{r} input (valid: {-r} to {r - 1})")
+            raise ShapeError(f"dim {a.dim} is out of range for a rank-{r} input (valid: {-r} to {r - 1})",
+                             "dim=1 is the channels, dim=-1 the last axis", code="E-SHAPE-AXIS")
         return tuple(x)
 
     def macs(self, a, inputs, out):
@@ -93,7 +96,9 @@ class PReLU(Op):
         x = inputs[0]
         if a.per_channel:
             if len(x) < 2:
-                raise ShapeError(f"per_channel needs a channel axis, the input has rank {len(x)}")
+                raise ShapeError(f"per_channel needs a channel axis, the input has rank {len(x)}",
+                                 "use per_channel=false (one slope shared by all values)",
+                                 code="E-SHAPE-RANK")
             concrete(x[1], "channels", self.name)
         return tuple(x)
 

@@ -21,7 +21,7 @@ class ShapeError(Exception):
     """A shape rule rejected its inputs. The message names the values; the elaborator adds the
     op name and the spec location. `code`: its catalogue code (see archc.codes)."""
 
-    def __init__(self, message: str, hint: str | None = None, *, code: str = "E-SHAPE"):
+    def __init__(self, message: str, hint: str | None = None, *, code: str):
         super().__init__(message)
         self.message = message
         self.hint = hint
@@ -31,7 +31,7 @@ class ShapeError(Exception):
 class AttrError(Exception):
     """An attribute value an op does not accept (its type, range or combination)."""
 
-    def __init__(self, message: str, hint: str | None = None, *, code: str = "E-ATTR"):
+    def __init__(self, message: str, hint: str | None = None, *, code: str):
         super().__init__(message)
         self.message = message
         self.hint = hint
@@ -67,8 +67,16 @@ class AttrType:
     @staticmethod
     def _reject(value: Any, expected: str) -> AttrError:
         if isinstance(value, Word):
-            return AttrError(f"expected {expected}, got the unknown name '{value}'")
-        return AttrError(f"expected {expected}, got {_show(value)}")
+            return AttrError(f"expected {expected}, got the unknown name '{value}'",
+                             f"'{value}' is not a value in scope here: a block sees only its own "
+                             f"parameters (pass a model param in), and a tensor's sizes are read as "
+                             f"x.channels, x.height, x.width or x.shape[i]", code="E-ATTR-TYPE")
+        return AttrError(f"expected {expected}, got {_show(value)}", code="E-ATTR-TYPE")
+
+
+def _per_axis_hint(ndim: int) -> str:
+    return (f"give one value for every spatial axis, or a list of {ndim}, one per axis"
+            if ndim else "this input has no spatial axes: give a single value")
 
 
 def _show(value: Any) -> str:
@@ -96,7 +104,7 @@ class Int(AttrType):
             else:
                 raise self._reject(value, self.label)
         if self.min is not None and value < self.min:
-            raise AttrError(f"must be ≥ {self.min}, got {value}")
+            raise AttrError(f"must be ≥ {self.min}, got {value}", code="E-ATTR-RANGE")
         return value
 
     def json_schema(self):
@@ -121,16 +129,18 @@ class Float(AttrType):
             raise self._reject(value, "a number")
         if isinstance(value, int) and abs(value) > 1e308:
             raise AttrError(f"{_show(value)} is too large for a float",
-                            "a float is at most about 1.8e308")
+                            "a float is at most about 1.8e308", code="E-ATTR-RANGE")
         value = float(value)
         if value != value:
-            raise AttrError("expected a number, got NaN (not a number)", "give a finite number")
+            raise AttrError("expected a number, got NaN (not a number)", "give a finite number",
+                            code="E-ATTR-NOT-FINITE")
         if self.finite and value in (float("inf"), float("-inf")):
-            raise AttrError(f"expected a finite number, got {value}", "give a finite number")
+            raise AttrError(f"expected a finite number, got {value}", "give a finite number",
+                            code="E-ATTR-NOT-FINITE")
         if self.above is not None and not value > self.above:
-            raise AttrError(f"must be > {self.above}, got {value}")
+            raise AttrError(f"must be > {self.above}, got {value}", code="E-ATTR-RANGE")
         if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
-            raise AttrError(f"must be in [{self.min}, {self.max}], got {value}")
+            raise AttrError(f"must be in [{self.min}, {self.max}], got {value}", code="E-ATTR-RANGE")
         return value
 
     def json_schema(self):
@@ -159,12 +169,13 @@ class Ints(AttrType):
     def coerce(self, value, ndim):
         items = list(value) if isinstance(value, (list, tuple)) else [value] * ndim
         if len(items) != ndim:
-            raise AttrError(f"expected 1 or {ndim} values (one per spatial axis), got {len(items)}")
+            raise AttrError(f"expected 1 or {ndim} values (one per spatial axis), got {len(items)}",
+                            _per_axis_hint(ndim), code="E-ATTR-AXIS-COUNT")
         for v in items:
             if isinstance(v, bool) or not isinstance(v, int):
                 raise self._reject(v, self.label)
             if v < self.min:
-                raise AttrError(f"must be ≥ {self.min}, got {v}")
+                raise AttrError(f"must be ≥ {self.min}, got {v}", code="E-ATTR-RANGE")
         return tuple(items)
 
     def json_schema(self):
@@ -182,10 +193,11 @@ class Padding(AttrType):
             if value in ("same", "valid"):
                 return str(value)
             raise AttrError(f"expected {self.label}, got {_show(value)}",
-                            hint="padding words are 'same' and 'valid'")
+                            hint="padding words are 'same' and 'valid'", code="E-ATTR-CHOICE")
         items = list(value) if isinstance(value, (list, tuple)) else [value] * ndim
         if len(items) != ndim:
-            raise AttrError(f"expected 1 or {ndim} paddings (one per spatial axis), got {len(items)}")
+            raise AttrError(f"expected 1 or {ndim} paddings (one per spatial axis), got {len(items)}",
+                            _per_axis_hint(ndim), code="E-ATTR-AXIS-COUNT")
         out = []
         for v in items:
             if isinstance(v, (list, tuple)) and len(v) == 2 and all(type(x) is int and x >= 0 for x in v):
@@ -211,7 +223,8 @@ class Choice(AttrType):
             return str(value)
         from archc.errors import did_you_mean
         hint = did_you_mean(str(value), self.choices) if isinstance(value, str) else None
-        raise AttrError(f"expected one of {', '.join(self.choices)}; got {_show(value)}", hint)
+        raise AttrError(f"expected one of {', '.join(self.choices)}; got {_show(value)}", hint,
+                        code="E-ATTR-CHOICE")
 
     def json_schema(self):
         return {"enum": list(self.choices)}
@@ -445,7 +458,8 @@ class Op:
             layout = {3: "[N, C, L]", 4: "[N, C, H, W]", 5: "[N, C, D, H, W]", 2: "[N, features]"}
             hint = ("layout is channels-first: " + ", ".join(layout[r] for r in ranks if r in layout)
                     if any(r in layout for r in ranks) else None)
-            raise ShapeError(f"{what} has rank {len(shape)} ({fmt_shape(shape)}), expected rank {want}", hint)
+            raise ShapeError(f"{what} has rank {len(shape)} ({fmt_shape(shape)}), expected rank {want}", hint,
+                             code="E-SHAPE-RANK")
 
     def bind(self, args: Sequence[Any], kwargs: dict[str, Any], ndim: int) -> Attrs:
         """Match positional and keyword attribute values to `attrs`, check and default them.
@@ -455,15 +469,23 @@ class Op:
         if len(args) > len(self.attrs):
             raise AttrError(f"{self.name} takes at most {len(self.attrs)} positional attribute"
                             f"{'s' if len(self.attrs) != 1 else ''} ({', '.join(names) or 'none'}), "
-                            f"got {len(args)}")
+                            f"got {len(args)}",
+                            f"{self.name} takes no attributes: remove the arguments" if not names else
+                            f"attributes go in the order {', '.join(names)}; look for a value too "
+                            f"many, or give the later ones by keyword ({names[-1]}=...)",
+                            code="E-CALL-ARGUMENT-COUNT")
         given: dict[str, Any] = dict(zip(names, args))
         for key, value in kwargs.items():
             if key not in names:
                 raise AttrError(f"{self.name} has no attribute '{key}'",
                                 did_you_mean(key, names) or
-                                f"its attributes are: {', '.join(names) or 'none'}")
+                                f"its attributes are: {', '.join(names) or 'none'}",
+                                code="E-CALL-UNKNOWN-KEYWORD")
             if key in given:
-                raise AttrError(f"{self.name}: attribute '{key}' given twice")
+                raise AttrError(f"{self.name}: attribute '{key}' given twice",
+                                f"'{key}' is positional attribute {names.index(key) + 1} "
+                                f"({', '.join(names[:names.index(key) + 1])}); give it by position or "
+                                f"by keyword, not both", code="E-CALL-ARGUMENT-TWICE")
             given[key] = value
         bound = Attrs()
         for at in self.attrs:
@@ -471,10 +493,12 @@ class Op:
                 try:
                     bound[at.name] = at.type.coerce(given[at.name], ndim)
                 except AttrError as e:
-                    raise AttrError(f"{self.name} attribute '{at.name}': {e.message}", e.hint) from None
+                    raise AttrError(f"{self.name} attribute '{at.name}': {e.message}", e.hint,
+                                    code=e.code) from None
             elif at.required:
                 raise AttrError(f"{self.name} needs attribute '{at.name}' ({at.doc or at.type.label})",
-                                f"e.g. {self.name}({', '.join(a.name for a in self.attrs if a.required)})")
+                                f"e.g. {self.name}({', '.join(a.name for a in self.attrs if a.required)})",
+                                code="E-CALL-MISSING-ARGUMENT")
             else:
                 default = at.default
                 bound[at.name] = at.type.coerce(default, ndim) if default is not None else None

@@ -16,7 +16,9 @@ def axis_index(axis: int, rank: int, what: str = "axis") -> int:
     i = axis + rank if axis < 0 else axis
     if not 0 <= i < rank:
         raise ShapeError(f"{what} {axis} is out of range for a rank-{rank} input "
-                         f"(valid: {-rank} to {rank - 1})")
+                         f"(valid: {-rank} to {rank - 1})",
+                         f"axes are numbered as in PyTorch, from the batch (0) to {rank - 1}; "
+                         f"negative ones count from the end (-1 is the last)", code="E-SHAPE-AXIS")
     return i
 
 
@@ -92,7 +94,7 @@ def concrete(d: Dim, what: str, op: str, hint: str | None = None) -> int:
     if sy.is_int(d):
         return int(d)
     raise ShapeError(f"{op} needs a concrete number of {what}, got {sy.to_str(d)}",
-                     hint or "give the input a concrete size")
+                     hint or "give the input a concrete size", code="E-SHAPE-NOT-CONCRETE")
 
 
 def is_positive(d: Dim, ctx: ShapeContext) -> bool:
@@ -170,7 +172,7 @@ def sliding_output(ins: Sequence[Dim], kernel: Sequence[int], stride: Sequence[i
                 f"ceil_mode with kernel {short_text(kernel)}, stride {short_text(stride)} and padding "
                 f"{padding_text(padding) or 0} needs a concrete input size: whether the last window "
                 f"is dropped depends on the size {sy.to_str(i)}",
-                "give the input a concrete size, or use ceil_mode=false")
+                "give the input a concrete size, or use ceil_mode=false", code="E-SHAPE-NOT-CONCRETE")
         outs.append(o)
     return tuple(outs)
 
@@ -186,7 +188,7 @@ def _too_large(ins, kernel, dilation, eff, pads, what: str) -> ShapeError:
         tail = " padded to " + spatial_text([sy.add(i, pb + pa) for i, (pb, pa) in zip(ins, pads)])
     hint = ("use padding=same, or a smaller kernel" if what == "kernel"
             else "use a smaller window, or padding=same")
-    return ShapeError(f"{head} {input_text(ins)}{tail}", hint)
+    return ShapeError(f"{head} {input_text(ins)}{tail}", hint, code="E-SHAPE-KERNEL-TOO-LARGE")
 
 
 

@@ -69,7 +69,7 @@ def _lower_conv(torch_class: str, cin: int, cout: int, a: Attrs, x, options: dic
 def _check_groups(groups: int, channels: int, what: str) -> None:
     if channels % groups:
         raise ShapeError(f"groups={groups} does not divide {channels} {what}",
-                         f"use a groups value that divides {channels}")
+                         f"use a groups value that divides {channels}", code="E-SHAPE-NOT-DIVISIBLE")
 
 
 class Conv(Op):
@@ -322,14 +322,15 @@ class ConvTranspose(Op):
                 raise ShapeError(f"output_padding {short_text(a.output_padding)} must be smaller than "
                                  f"the stride {short_text(a.stride)} or the dilation "
                                  f"{short_text(a.dilation)}",
-                                 "output_padding only picks among the sizes a strided conv maps "
-                                 "to the same input size")
+                                 "use a smaller output_padding: it only picks among the output "
+                                 "sizes that a strided conv maps to the same input size",
+                                 code="E-ATTR-RANGE")
         ins = x[2:]
         if a.padding == "same":
             if any(a.output_padding):
                 raise ShapeError("output_padding cannot be combined with padding=same "
                                  "(the output size is in*stride)", "remove output_padding, or give "
-                                 "the padding as numbers")
+                                 "the padding as numbers", code="E-ATTR-CONFLICT")
             return (x[0], a.out, *(sy.mul(i, s) for i, s in zip(ins, a.stride)))
         pads = pads_of(a.padding, self.ndim)
         eff = effective_kernel(a.kernel, a.dilation)
@@ -340,7 +341,7 @@ class ConvTranspose(Op):
                     for i, s, e, op_ in zip(ins, a.stride, eff, a.output_padding)]
             raise ShapeError(f"padding {padding_text(a.padding)} removes the whole output: on "
                              f"{input_text(ins)} the unpadded output is {spatial_text(full)}",
-                             "use a smaller padding")
+                             "use a smaller padding", code="E-SHAPE-PADDING-TOO-LARGE")
         return (x[0], a.out, *outs)
 
     def parameters(self, a, inputs):

@@ -28,17 +28,20 @@ class Linear(Op):
     def _axis(self, a, x) -> int:
         if len(x) < 2:
             raise ShapeError(f"input has rank {len(x)} ({fmt_shape(x)}), expected rank ≥ 2 "
-                             f"([N, features])")
+                             f"([N, features])", "give the input a feature axis, e.g. reshape([1]) "
+                             "makes [N] into [N, 1]", code="E-SHAPE-RANK")
         i = axis_index(a.axis, len(x), "axis")
         if i == 0:
-            raise ShapeError("axis 0 is the batch", "use axis=-1 (the last) or axis=1 (the channels)")
+            raise ShapeError("axis 0 is the batch", "use axis=-1 (the last) or axis=1 (the channels)",
+                             code="E-SHAPE-BATCH-AXIS")
         return i
 
     def _features(self, x, a=None) -> int:
         f = x[self._axis(a, x)] if a is not None else x[-1]
         if not sy.is_int(f):
             raise ShapeError(f"linear needs a concrete number of input features, got {sy.to_str(f)}",
-                             "give the input a concrete size, or use global pooling before flatten")
+                             "give the input a concrete size, or use global pooling before flatten",
+                             code="E-SHAPE-NOT-CONCRETE")
         return int(f)
 
     def output_shape(self, a, inputs, ctx):
@@ -110,7 +113,9 @@ class Flatten(Op):
         e = axis_index(a.end_dim, r, "end_dim")
         if s > e:
             raise ShapeError(f"start_dim {a.start_dim} comes after end_dim {a.end_dim} on a "
-                             f"rank-{r} input")
+                             f"rank-{r} input", f"flatten merges the axes start_dim … end_dim: give "
+                             f"start_dim ≤ end_dim (here {s} > {e}; negative axes count from the end)",
+                             code="E-ATTR-CONFLICT")
         return (*x[:s], sy.prod(x[s:e + 1]), *x[e + 1:])
 
     def macs(self, a, inputs, out):
@@ -144,38 +149,46 @@ class Reshape(Op):
     def output_shape(self, a, inputs, ctx):
         x = inputs[0]
         if len(x) < 1:
-            raise ShapeError("reshape needs an input with a batch axis")
+            raise ShapeError("reshape needs an input with a batch axis", code="E-SHAPE-RANK")
         total = sy.prod(x[1:])
         target = list(a.shape)
         shown = f"[N, {', '.join(sy.to_str(v) for v in target)}]"
         if target.count(-1) > 1:
-            raise ShapeError(f"shape {shown} has more than one -1", "at most one entry may be -1")
+            raise ShapeError(f"shape {shown} has more than one -1", "at most one entry may be -1: "
+                             "write the other sizes out", code="E-SHAPE-RESHAPE")
         if any(sy.is_int(v) and (v == 0 or v < -1) for v in target):
-            raise ShapeError(f"shape {shown} has an entry that is neither -1 nor ≥ 1")
+            raise ShapeError(f"shape {shown} has an entry that is neither -1 nor ≥ 1",
+                             "every size is ≥ 1, or -1 for the one to infer (the batch axis is not "
+                             "written)", code="E-ATTR-RANGE")
         known = sy.prod([v for v in target if not (sy.is_int(v) and v == -1)])
         if -1 in target:
             if sy.is_int(total) and sy.is_int(known):
                 if total % known:
                     raise ShapeError(f"cannot reshape {fmt_shape(x)} to {shown}: "
-                                     f"{total} elements per sample are not divisible by {known}")
+                                     f"{total} elements per sample are not divisible by {known}",
+                                     f"the sizes other than -1 must multiply to a divisor of {total}",
+                                     code="E-SHAPE-RESHAPE")
                 rest: sy.Dim = total // known
             elif sy.is_int(known):
                 rest = sy.floordiv(total, known)
                 if not ctx.require_equal(sy.mul(rest, known), total):
                     raise ShapeError(f"cannot reshape {fmt_shape(x)} to {shown}: "
-                                     f"{sy.to_str(total)} elements per sample are not divisible by {known}")
+                                     f"{sy.to_str(total)} elements per sample are not divisible by {known}",
+                                     f"the sizes other than -1 must multiply to a divisor of "
+                                     f"{sy.to_str(total)}", code="E-SHAPE-RESHAPE")
             else:
                 rest = _quotient(total, known)
                 if rest is None:
                     raise ShapeError(f"cannot reshape {fmt_shape(x)} to {shown}: the -1 entry would be "
                                      f"{sy.to_str(total)} / ({sy.to_str(known)})",
-                                     "write the sizes out, e.g. [c, x.height * x.width]")
+                                     "write the sizes out, e.g. [c, x.height * x.width]",
+                                     code="E-SHAPE-RESHAPE")
             return (x[0], *(rest if sy.is_int(v) and v == -1 else v for v in target))
         ok = total == known if sy.is_int(total) and sy.is_int(known) else ctx.require_equal(total, known)
         if not ok:
             raise ShapeError(f"cannot reshape {fmt_shape(x)} to {shown}: "
                              f"{sy.to_str(total)} elements per sample vs {sy.to_str(known)}",
-                             "use -1 for the entry that should take the rest")
+                             "use -1 for the entry that should take the rest", code="E-SHAPE-RESHAPE")
         return (x[0], *target)
 
     def macs(self, a, inputs, out):

@@ -22,7 +22,8 @@ def _which(i: int, n: int) -> str:
 
 def _need_two(inputs: Sequence[Shape]) -> None:
     if len(inputs) < 2:
-        raise ShapeError(f"needs two or more inputs, got {len(inputs)}")
+        raise ShapeError(f"needs two or more inputs, got {len(inputs)}", "e.g. add(a, b) or [a, b] -> concat",
+                         code="E-CALL-INPUT-COUNT")
 
 
 def _pick(a, b):
@@ -34,13 +35,17 @@ def _operands(n: int) -> list[str]:
     return [f"{{{i}}}" for i in range(n)]
 
 
-def _check_same(inputs: Sequence[Shape], ctx, skip_axis: int | None, hints: dict[str, str]) -> list:
-    """All inputs have the first one's shape except on `skip_axis`; returns the merged shape."""
+def _check_same(inputs: Sequence[Shape], ctx, skip_axis: int | None, hints: dict[str, str], *,
+                code: str) -> list:
+    """All inputs have the first one's shape except on `skip_axis`; returns the merged shape.
+    `hints` by what differs ("rank", "batch sizes", "channels", "features", "spatial sizes");
+    `code`: the op's catalogue code for inputs that do not match."""
     first = list(inputs[0])
     r = len(first)
     for i, s in enumerate(inputs[1:], 1):
         if len(s) != r:
-            raise ShapeError(f"ranks differ, {fmt_shape(first)} vs {fmt_shape(s)}{_which(i, len(inputs))}")
+            raise ShapeError(f"ranks differ, {fmt_shape(first)} vs {fmt_shape(s)}{_which(i, len(inputs))}",
+                             hints.get("rank"), code=code)
         # batch, channels, then all spatial axes together
         groups = [[0], [1], list(range(2, r))] if r > 2 else [[ax] for ax in range(r)]
         for axes in groups:
@@ -59,7 +64,8 @@ def _check_same(inputs: Sequence[Shape], ctx, skip_axis: int | None, hints: dict
                       f"{', '.join(sy.to_str(s[ax]) for ax in axes)}"
                 if what == "spatial sizes":
                     what = "sizes on axis " + ", ".join(str(ax) for ax in axes)
-            raise ShapeError(f"{what} differ, {got}{_which(i, len(inputs))}", hints.get(what))
+            hint = hints.get(what) or hints.get("spatial sizes" if what.startswith("sizes") else "")
+            raise ShapeError(f"{what} differ, {got}{_which(i, len(inputs))}", hint, code=code)
     return first
 
 
@@ -75,9 +81,13 @@ class Add(Op):
     def output_shape(self, a, inputs, ctx):
         _need_two(inputs)
         return tuple(_check_same(inputs, ctx, None, {
+            "rank": "bring both inputs to the same layout first (flatten, reshape, or "
+                    "global_avgpool(keepdims=true) for [N, C, 1, 1])",
+            "batch sizes": "give the model's inputs the same batch size N",
             "channels": "project one input with a 1×1 conv to the other's channels",
+            "features": "project one input with linear to the other's features",
             "spatial sizes": "crop the larger input (crop) or pad the smaller (zeropad)",
-        }))
+        }, code="E-SHAPE-ADD"))
 
     def macs(self, a, inputs, out):
         return 0
@@ -121,7 +131,7 @@ class Multiply(Op):
                     raise ShapeError(
                         f"shapes {fmt_shape(a_)} and {fmt_shape(b_)} do not broadcast: {what} differ, "
                         f"{sy.to_str(x)} vs {sy.to_str(y)}{_which(i, len(inputs))}",
-                        "each axis must be equal, or 1 in one of the inputs")
+                        "each axis must be equal, or 1 in one of the inputs", code="E-SHAPE-BROADCAST")
             out = merged
         return tuple(out)
 
@@ -149,11 +159,19 @@ class Concat(Op):
         r = len(inputs[0])
         ax = a.axis + r if a.axis < 0 else a.axis
         if not 0 <= ax < r:
-            raise ShapeError(f"axis {a.axis} is out of range for rank-{r} inputs (valid: {-r} to {r - 1})")
+            raise ShapeError(f"axis {a.axis} is out of range for rank-{r} inputs (valid: {-r} to {r - 1})",
+                             "axis=1 joins the channels; negative axes count from the end",
+                             code="E-SHAPE-AXIS")
         out = _check_same(inputs, ctx, ax, {
+            "rank": "bring the inputs to the same layout first (flatten, reshape, or "
+                    "global_avgpool(keepdims=true) for [N, C, 1, 1])",
+            "batch sizes": "give the model's inputs the same batch size N",
+            "channels": "project one input with a 1×1 conv to the other's channels, or join "
+                        "along the channels (axis=1)",
+            "features": "join along the features (axis=1), or project one input with linear",
             "spatial sizes": "crop the larger input to the smaller (crop), as U-Net does, or pad "
                              "the smaller (zeropad)",
-        })
+        }, code="E-SHAPE-CONCAT")
         total = inputs[0][ax]
         for s in inputs[1:]:
             total = sy.add(total, s[ax])

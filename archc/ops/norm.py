@@ -112,16 +112,21 @@ class LayerNorm(Op):
         """The single axis normalised when it is not a trailing run: None for nn.LayerNorm's own
         trailing axes."""
         if a.axis is not None and a.axes is not None:
-            raise ShapeError("give axis or axes, not both")
+            raise ShapeError("give axis or axes, not both", "axis=k normalises one axis at every "
+                             "position, axes=k the last k axes together: keep the one you mean",
+                             code="E-ATTR-CONFLICT")
         if a.axis is None:
             if a.axes is None and len(x) > 2:
                 raise ShapeError(f"on a rank-{len(x)} input {fmt_shape(x)} say which axis to normalise",
                                  "axis=1 for the channels (ConvNeXt's LayerNorm2d), axis=-1 for the last "
-                                 "axis, axes=3 for C, H and W together")
+                                 "axis, axes=3 for C, H and W together", code="E-ATTR-REQUIRED")
             return None
         i = a.axis + len(x) if a.axis < 0 else a.axis
         if not 1 <= i < len(x):
-            raise ShapeError(f"axis {a.axis} is not a non-batch axis of the rank-{len(x)} input {fmt_shape(x)}")
+            raise ShapeError(f"axis {a.axis} is not a non-batch axis of the rank-{len(x)} input {fmt_shape(x)}",
+                             f"axis=1 for the channels, axis=-1 for the last axis (valid: 1 to "
+                             f"{len(x) - 1}, or {-len(x) + 1} to -1)",
+                             code="E-SHAPE-BATCH-AXIS" if i == 0 else "E-SHAPE-AXIS")
         return None if i == len(x) - 1 else i
 
     def _normalized(self, a, x) -> tuple[int, ...]:
@@ -132,11 +137,13 @@ class LayerNorm(Op):
             count = 1 if a.axes is None else a.axes
             if count >= len(x):
                 raise ShapeError(f"axes={count} would normalise over the batch of the rank-{len(x)} "
-                                 f"input {fmt_shape(x)}", f"use axes ≤ {len(x) - 1}")
+                                 f"input {fmt_shape(x)}", f"use axes ≤ {len(x) - 1}",
+                                 code="E-SHAPE-BATCH-AXIS")
             tail = tuple(x[len(x) - count:])
         if a.affine and not all(sy.is_int(d) for d in tail):
             raise ShapeError(f"layernorm needs concrete sizes for its weight, got {fmt_shape(tail)}",
-                             "give the input a concrete size, or use affine=false")
+                             "give the input a concrete size, or use affine=false",
+                             code="E-SHAPE-NOT-CONCRETE")
         return tail
 
     def output_shape(self, a, inputs, ctx):
@@ -208,11 +215,13 @@ class GroupNorm(Op):
     def output_shape(self, a, inputs, ctx):
         x = inputs[0]
         if len(x) < 2:
-            raise ShapeError(f"input has rank {len(x)} ({fmt_shape(x)}), expected [N, C, …]")
+            raise ShapeError(f"input has rank {len(x)} ({fmt_shape(x)}), expected [N, C, …]",
+                             "groupnorm normalises groups of channels: its input needs a channel "
+                             "axis", code="E-SHAPE-RANK")
         c = _channels(self, x)
         if c % a.groups:
             raise ShapeError(f"groups={a.groups} does not divide {c} channels",
-                             f"use a number of groups that divides {c}")
+                             f"use a number of groups that divides {c}", code="E-SHAPE-NOT-DIVISIBLE")
         return tuple(x)
 
     def parameters(self, a, inputs):
@@ -260,7 +269,7 @@ class InstanceNorm(Op):
         if not _several_positions(x[2:], ctx):
             raise ShapeError(f"instance normalisation needs more than one spatial position per "
                              f"channel, got {fmt_shape(x[2:])}", "normalise before pooling to 1×1, "
-                             "or use layernorm / batchnorm")
+                             "or use layernorm / batchnorm", code="E-SHAPE-SINGLE-POSITION")
         return tuple(x)
 
     def parameters(self, a, inputs):

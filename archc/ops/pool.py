@@ -93,7 +93,8 @@ class Pool(Op):
                 if max(pb, pa) > k // 2:
                     raise ShapeError(f"padding {max(pb, pa)} is more than half the kernel "
                                      f"{short_text(a.kernel)}",
-                                     f"pooling padding must be at most kernel/2 = {k // 2}")
+                                     f"pooling padding must be at most kernel/2 = {k // 2}",
+                                     code="E-ATTR-RANGE")
         if self.ndim == 3 and self.kind in ("avg", "sum"):
             # PyTorch's 3-d average pooling (AvgPool3d, which sumpool3d also uses) refuses an input
             # axis smaller than the kernel before padding ("input image smaller than kernel size"),
@@ -103,7 +104,8 @@ class Pool(Op):
                     raise ShapeError(
                         f"input size {sy.to_str(i)} on spatial axis {axis} is smaller than the kernel "
                         f"{k}: PyTorch's 3-d average pooling refuses that even with padding",
-                        "use a smaller kernel on that axis, or pad the input first (zeropad3d)")
+                        "use a smaller kernel on that axis, or pad the input first (zeropad3d)",
+                        code="E-SHAPE-KERNEL-TOO-LARGE")
         sp = sliding_output(x[2:], a.kernel, self._stride(a), a.padding, self._dilation(a), ctx,
                             ceil_mode=a.ceil_mode, what="kernel")
         return (x[0], x[1], *sp)

@@ -26,7 +26,10 @@ class PadAmount(Padding):
 
     def coerce(self, value, ndim):
         if isinstance(value, str):
-            raise AttrError(f"expected {self.label}, got '{value}'")
+            raise AttrError(f"expected {self.label}, got '{value}'",
+                            "zeropad pads by amounts given as numbers, e.g. zeropad2d(1) or "
+                            "zeropad2d([[0, 1], [0, 1]]); padding=same is for conv and pooling",
+                            code="E-ATTR-TYPE")
         return super().coerce(value, ndim)
 
 
@@ -57,7 +60,8 @@ class Upsample(Op):
         n = len(x) - 2
         if len(a.scale) != n:
             raise ShapeError(f"scale has {len(a.scale)} factors, the input {fmt_shape(x)} has {n} "
-                             f"spatial axes")
+                             f"spatial axes", f"give one factor for every axis, or a list of {n}",
+                             code="E-ATTR-AXIS-COUNT")
         return tuple(a.scale)
 
     def output_shape(self, a, inputs, ctx):
@@ -71,11 +75,11 @@ class Upsample(Op):
             raise ShapeError(f"mode {a.mode} needs {rank_needed} spatial "
                              f"ax{'is' if rank_needed == 1 else 'es'} ({want}), the input "
                              f"{fmt_shape(x)} has {n}",
-                             "use " + {1: "linear", 2: "bilinear", 3: "trilinear"}.get(n, "nearest")
-                             + " or nearest")
+                             _mode_hint(n), code="E-SHAPE-RANK")
         if a.align_corners and a.mode == "nearest":
             raise ShapeError("align_corners applies only to the interpolating modes, not nearest",
-                             "remove align_corners, or use an interpolating mode")
+                             "remove align_corners, or use an interpolating mode",
+                             code="E-ATTR-CONFLICT")
         return (x[0], x[1], *(sy.mul(d, s) for d, s in zip(x[2:], self._scale(a, x))))
 
     def macs(self, a, inputs, out):
@@ -101,13 +105,19 @@ class Upsample(Op):
         return Lowered(module, "{m}({0})", (), (("mode", "nearest"),))
 
 
+def _mode_hint(n: int) -> str:
+    """For an input with `n` spatial axes: the interpolating mode that fits it."""
+    return "use " + {1: "linear", 2: "bilinear", 3: "trilinear"}.get(n, "nearest") + " or nearest"
+
+
 def _same_rank_as_reference(op: Op, x, ref) -> None:
     """Input 0 has spatial axes, and as many as the reference (input 1)."""
     if len(x) < 3:
         op.check_rank(x, (3, 4, 5))
     if len(ref) != len(x):
         raise ShapeError(f"the reference {fmt_shape(ref)} and the input {fmt_shape(x)} have "
-                         f"different ranks")
+                         f"different ranks", "the reference (input 1) needs as many spatial axes "
+                         "as the input: only its spatial sizes are used", code="E-SHAPE-RANK")
 
 
 class ResizeLike(Op):
@@ -133,9 +143,11 @@ class ResizeLike(Op):
         need = _MODES[a.mode][0]
         if need is not None and len(x) - 2 != need:
             raise ShapeError(f"mode {a.mode} needs {need} spatial axes, the input {fmt_shape(x)} has "
-                             f"{len(x) - 2}")
+                             f"{len(x) - 2}", _mode_hint(len(x) - 2), code="E-SHAPE-RANK")
         if a.align_corners and a.mode == "nearest":
-            raise ShapeError("align_corners applies only to the interpolating modes, not nearest")
+            raise ShapeError("align_corners applies only to the interpolating modes, not nearest",
+                             "remove align_corners, or use an interpolating mode",
+                             code="E-ATTR-CONFLICT")
         return (x[0], x[1], *ref[2:])
 
     def macs(self, a, inputs, out):
@@ -203,7 +215,7 @@ class Crop(Op):
         if not all(ok):
             raise ShapeError(f"the reference {spatial_text(ref[2:])} is larger than the "
                              f"{spatial_text(x[2:])} input; crop only shrinks",
-                             "swap the inputs, or pad the input with zeropad")
+                             "swap the inputs, or pad the input with zeropad", code="E-SHAPE-CROP")
         return (x[0], x[1], *ref[2:])
 
     def macs(self, a, inputs, out):

@@ -38,7 +38,8 @@ class Index(AttrType):
     def coerce(self, value, ndim):
         if not isinstance(value, (list, tuple)):
             raise AttrError(f"expected a list with one entry per axis, got {value!r}",
-                            "write the slice as a subscript, e.g. x[:, :c] or x[:, 0]")
+                            "write the slice as a subscript, e.g. x[:, :c] or x[:, 0]",
+                            code="E-ATTR-TYPE")
         out = []
         for item in value:
             if isinstance(item, int) and not isinstance(item, bool):
@@ -47,7 +48,9 @@ class Index(AttrType):
                     v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in item):
                 out.append(tuple(item))  # [start, stop, step] when written as a list
             else:
-                raise AttrError(f"an index entry must be an int or a slice of ints, got {item!r}")
+                raise AttrError(f"an index entry must be an int or a slice of ints, got {item!r}",
+                                "write the slice as a subscript with int bounds, e.g. x[:, 2:5] or "
+                                "x[:, 0]", code="E-ATTR-TYPE")
         return tuple(out)
 
 
@@ -56,7 +59,9 @@ def _nested_shape(values) -> tuple[int, ...]:
         return ()
     inner = {_nested_shape(v) for v in values}
     if len(inner) != 1:
-        raise ShapeError("the nested lists of values are ragged (rows of different lengths)")
+        raise ShapeError("the nested lists of values are ragged (rows of different lengths)",
+                         "give every row the same number of values, as a tensor needs",
+                         code="E-ATTR-TYPE")
     return (len(values), *inner.pop())
 
 
@@ -107,12 +112,17 @@ class Permute(_AxisMove):
         r = len(x)
         if len(a.dims) != r:
             raise ShapeError(f"dims {list(a.dims)} has {len(a.dims)} entries; the input {fmt_shape(x)} has "
-                             f"rank {r}", "list every axis once, the batch (0) first")
+                             f"rank {r}", "list every axis once, the batch (0) first",
+                             code="E-SHAPE-PERMUTE")
         dims = [axis_index(d, r, "axis") for d in a.dims]
         if sorted(dims) != list(range(r)):
-            raise ShapeError(f"dims {list(a.dims)} is not a permutation of the axes 0 … {r - 1}")
+            raise ShapeError(f"dims {list(a.dims)} is not a permutation of the axes 0 … {r - 1}",
+                             f"list each axis 0 … {r - 1} exactly once, e.g. "
+                             f"{[0, *range(2, r), 1] if r > 2 else list(range(r))} for channels-last",
+                             code="E-SHAPE-PERMUTE")
         if dims[0] != 0:
-            raise ShapeError(f"dims {list(a.dims)} moves the batch axis", "keep 0 first")
+            raise ShapeError(f"dims {list(a.dims)} moves the batch axis", "keep 0 first",
+                             code="E-SHAPE-BATCH-AXIS")
         return dims
 
     def label(self, a):
@@ -149,7 +159,8 @@ class Transpose(_AxisMove):
         dims = list(range(r))
         i, j = axis_index(a.dim0, r, "dim0"), axis_index(a.dim1, r, "dim1")
         if 0 in (i, j) and i != j:
-            raise ShapeError("transpose would move the batch axis", "transpose axes ≥ 1")
+            raise ShapeError("transpose would move the batch axis", "transpose axes ≥ 1",
+                             code="E-SHAPE-BATCH-AXIS")
         dims[i], dims[j] = dims[j], dims[i]
         return dims
 
@@ -168,7 +179,9 @@ def _slice_len(size, start, stop, step, ctx, axis: int):
     reaches past the axis is an error (PyTorch would silently shorten it)."""
     step = 1 if step is None else step
     if step < 1:
-        raise ShapeError(f"slice step {step} on axis {axis} must be ≥ 1")
+        raise ShapeError(f"slice step {step} on axis {axis} must be ≥ 1",
+                         "PyTorch tensors take no negative or zero step: use a positive step",
+                         code="E-SHAPE-SLICE")
 
     def position(v, default):
         if v is None:
@@ -180,10 +193,13 @@ def _slice_len(size, start, stop, step, ctx, axis: int):
     if not inside:
         raise ShapeError(f"slice {_text(start, stop, step)} reaches outside axis {axis} of size "
                          f"{sy.to_str(size)}",
-                         "slices must stay inside the axis (PyTorch would silently shorten them)")
+                         "slices must stay inside the axis (PyTorch would silently shorten them)",
+                         code="E-SHAPE-SLICE")
     length = sy.sub(end, begin)
     if not (length >= 1 if sy.is_int(length) else ctx.require_positive(length)):
-        raise ShapeError(f"slice {_text(start, stop, step)} of axis {axis} (size {sy.to_str(size)}) is empty")
+        raise ShapeError(f"slice {_text(start, stop, step)} of axis {axis} (size {sy.to_str(size)}) is empty",
+                         "the stop must come after the start: a tensor axis cannot have size 0",
+                         code="E-SHAPE-SLICE")
     return length if step == 1 else sy.ceildiv(length, step)
 
 
@@ -212,9 +228,12 @@ class Slice(Op):
 
     def _entries(self, a, x):
         if len(a.index) > len(x):
-            raise ShapeError(f"{len(a.index)} indices for a rank-{len(x)} input {fmt_shape(x)}")
+            raise ShapeError(f"{len(a.index)} indices for a rank-{len(x)} input {fmt_shape(x)}",
+                             f"write at most {len(x)} entries, one per axis from the batch on",
+                             code="E-SHAPE-SLICE")
         if a.index and a.index[0] != (None, None, None):
-            raise ShapeError("the batch axis cannot be sliced", "write ':' first, e.g. x[:, :16]")
+            raise ShapeError("the batch axis cannot be sliced", "write ':' first, e.g. x[:, :16]",
+                             code="E-SHAPE-BATCH-AXIS")
         return list(a.index) + [(None, None, None)] * (len(x) - len(a.index))
 
     def output_shape(self, a, inputs, ctx):
@@ -224,10 +243,14 @@ class Slice(Op):
             if isinstance(entry, int):
                 if sy.is_int(size):
                     if not -size <= entry < size:
-                        raise ShapeError(f"index {entry} is out of range for axis {axis} of size {size}")
+                        raise ShapeError(f"index {entry} is out of range for axis {axis} of size {size}",
+                                         f"valid indices are {-size} … {size - 1}", code="E-SHAPE-SLICE")
                 elif entry < 0 or not ctx.require_positive(sy.sub(size, entry)):
                     raise ShapeError(f"index {entry} may be out of range for axis {axis} of size "
-                                     f"{sy.to_str(size)}")
+                                     f"{sy.to_str(size)}",
+                                     "a negative index needs a concrete size: count from the start, "
+                                     "or give the axis a concrete size" if entry < 0 else
+                                     "give the axis a concrete size", code="E-SHAPE-SLICE")
                 continue
             if entry == (None, None, None):
                 out.append(size)
@@ -274,7 +297,8 @@ class _Pieces(Op):
         """The `slice` attributes of each piece."""
         axis = axis_index(a.axis, len(x))
         if axis == 0:
-            raise ShapeError(f"{self.name} would cut the batch axis", "use axis ≥ 1")
+            raise ShapeError(f"{self.name} would cut the batch axis", "use axis ≥ 1",
+                             code="E-SHAPE-BATCH-AXIS")
         out, start = [], 0
         for size in self.sizes(a, x[axis], ctx):
             index = [(None, None, None)] * axis + [(start, start + size, None)]
@@ -307,9 +331,11 @@ class Chunk(_Pieces):
         if sy.is_int(size):
             if size % a.chunks:
                 raise ShapeError(f"{size} does not divide into {a.chunks} equal chunks",
-                                 "use split([...]) with the sizes you want")
+                                 "use split([...]) with the sizes you want", code="E-SHAPE-SPLIT")
             return [size // a.chunks] * a.chunks
-        raise ShapeError(f"chunk needs a concrete size on its axis, got {sy.to_str(size)}")
+        raise ShapeError(f"chunk needs a concrete size on its axis, got {sy.to_str(size)}",
+                         "give that axis a concrete size, or use split([...]) with the sizes",
+                         code="E-SHAPE-NOT-CONCRETE")
 
     def label(self, a):
         return f"{a.chunks} parts" + ("" if a.axis == 1 else f" on axis {a.axis}")
@@ -326,11 +352,13 @@ class Split(_Pieces):
 
     def sizes(self, a, size, ctx):
         if not a.sizes or any(s < 1 for s in a.sizes):
-            raise ShapeError(f"split sizes {list(a.sizes)} must be a non-empty list of ints ≥ 1")
+            raise ShapeError(f"split sizes {list(a.sizes)} must be a non-empty list of ints ≥ 1",
+                             "give the size of each part, e.g. split([16, 16])", code="E-ATTR-RANGE")
         total = sum(a.sizes)
         if not (size == total if sy.is_int(size) else ctx.require_equal(size, total)):
             raise ShapeError(f"split sizes {list(a.sizes)} add up to {total}, but the axis has size "
-                             f"{sy.to_str(size)}")
+                             f"{sy.to_str(size)}", f"make the sizes add up to {sy.to_str(size)}",
+                             code="E-SHAPE-SPLIT")
         return list(a.sizes)
 
     def label(self, a):
@@ -357,7 +385,8 @@ class Parameter(Op):
 
     def output_shape(self, a, inputs, ctx):
         if any(d < 1 for d in a.shape):
-            raise ShapeError(f"shape {list(a.shape)} must have sizes ≥ 1")
+            raise ShapeError(f"shape {list(a.shape)} must have sizes ≥ 1",
+                             "every size is ≥ 1 (the shape has no batch axis)", code="E-ATTR-RANGE")
         return tuple(a.shape)
 
     def parameters(self, a, inputs):
@@ -393,13 +422,17 @@ class Constant(Op):
         given = _nested_shape(a.value)
         if a.shape is None:
             if not given:
-                raise ShapeError("a single number needs a shape", "e.g. constant(0.5, shape=[1, 1, 1])")
+                raise ShapeError("a single number needs a shape", "e.g. constant(0.5, shape=[1, 1, 1])",
+                                 code="E-ATTR-REQUIRED")
             return given
         if any(d < 1 for d in a.shape):
-            raise ShapeError(f"shape {list(a.shape)} must have sizes ≥ 1")
+            raise ShapeError(f"shape {list(a.shape)} must have sizes ≥ 1",
+                             "every size is ≥ 1 (the shape has no batch axis)", code="E-ATTR-RANGE")
         count = _numel(given)
         if given and count != _numel(a.shape):
-            raise ShapeError(f"{count} values cannot fill the shape {fmt_shape(a.shape)}")
+            raise ShapeError(f"{count} values cannot fill the shape {fmt_shape(a.shape)}",
+                             f"give {_numel(a.shape)} values, or a single number to fill the shape",
+                             code="E-ATTR-CONFLICT")
         return tuple(a.shape)
 
     def macs(self, a, inputs, out):

@@ -1,0 +1,206 @@
+"""Latency of the language server as an editor sees it: `archc lsp` in a subprocess, driven over
+stdio by a client (pygls's), on several zoo specs.
+
+    .venv/bin/python benchmarks/lsp_latency.py [--runs 15] [--debounce MS] [-o FILE]
+
+Per spec, medians of `--runs` repetitions of:
+    open        didOpen -> the first diagnostics (cold for that spec: its imports parsed once)
+    edit        a change that keeps the spec valid (a comment) -> its diagnostics (none)
+    mistake     a change that adds an error (an unknown op) -> the diagnostic
+    fix         the change that removes it -> empty diagnostics
+    hover       a hover on the output's name -> the answer (shape, parameters, MACs)
+    check       the check alone, in this process (`archc.lsp.analysis.check`, imports cached):
+                what the server does per edit, without the protocol and the debounce
+The server's debounce (none by default; --debounce MS sets one) is included in the edit,
+mistake and fix times. Prints a table; writes the numbers as JSON (default
+benchmarks/results/lsp_latency.json).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SPECS = ["resnet18.arch", "resnet18.yaml", "resnet50.arch", "googlenet.arch", "unet_keras.arch",
+         "mobilenet_v2.arch", "torchvision/densenet121.arch", "torchvision/efficientnet_b0.arch",
+         "torchvision/convnext_tiny.arch"]
+
+
+class Session:
+    """A client connected to `python -m archc lsp`, waiting for diagnostics by version."""
+
+    def __init__(self, debounce: float):
+        from lsprotocol import types as T
+        from pygls.lsp.client import LanguageClient
+        self.T = T
+        self.client = LanguageClient("archc-lsp-latency", "1")
+        self.debounce = debounce
+        self.waiting: dict[tuple[str, int], asyncio.Future] = {}
+
+        @self.client.feature(T.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        def diagnostics(params: T.PublishDiagnosticsParams) -> None:
+            fut = self.waiting.pop((params.uri, params.version), None)
+            if fut is not None and not fut.done():
+                fut.set_result(list(params.diagnostics))
+
+        @self.client.feature(T.WINDOW_LOG_MESSAGE)
+        def log(params) -> None:
+            pass
+
+    async def start(self) -> None:
+        T = self.T
+        await self.client.start_io(sys.executable, "-m", "archc", "lsp")
+        await self.client.initialize_async(T.InitializeParams(
+            capabilities=T.ClientCapabilities(), root_uri=ROOT.as_uri(),
+            initialization_options={"debounce": self.debounce}))
+        self.client.initialized(T.InitializedParams())
+
+    async def stop(self) -> None:
+        await self.client.shutdown_async(None)
+        self.client.exit(None)
+        await self.client.stop()
+
+    def _expect(self, uri: str, version: int) -> asyncio.Future:
+        fut = asyncio.get_running_loop().create_future()
+        self.waiting[(uri, version)] = fut
+        return fut
+
+    async def open(self, uri: str, text: str, language: str, version: int) -> tuple[float, list]:
+        T = self.T
+        fut = self._expect(uri, version)
+        start = time.perf_counter()
+        self.client.text_document_did_open(T.DidOpenTextDocumentParams(
+            text_document=T.TextDocumentItem(uri=uri, language_id=language, version=version, text=text)))
+        found = await asyncio.wait_for(fut, 60)
+        return time.perf_counter() - start, found
+
+    async def change(self, uri: str, old: str, new: str, version: int) -> tuple[float, list]:
+        T = self.T
+        lines = old.split("\n")
+        whole = T.Range(start=T.Position(line=0, character=0),
+                        end=T.Position(line=len(lines) - 1, character=len(lines[-1])))
+        fut = self._expect(uri, version)
+        start = time.perf_counter()
+        self.client.text_document_did_change(T.DidChangeTextDocumentParams(
+            text_document=T.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[T.TextDocumentContentChangePartial(range=whole, text=new)]))
+        found = await asyncio.wait_for(fut, 60)
+        return time.perf_counter() - start, found
+
+    async def hover(self, uri: str, line: int, col: int) -> tuple[float, str]:
+        T = self.T
+        start = time.perf_counter()
+        result = await self.client.text_document_hover_async(T.HoverParams(
+            text_document=T.TextDocumentIdentifier(uri=uri), position=T.Position(line=line, character=col)))
+        return time.perf_counter() - start, result.contents.value if result else ""
+
+    def close(self, uri: str) -> None:
+        T = self.T
+        self.client.text_document_did_close(T.DidCloseTextDocumentParams(
+            text_document=T.TextDocumentIdentifier(uri=uri)))
+
+
+def _median_ms(values: list[float]) -> float:
+    return round(statistics.median(values) * 1000, 2)
+
+
+async def measure(spec: str, session: Session, runs: int) -> dict:
+    from archc.frontend import parse_text
+    from archc.lsp.analysis import ParseCache, check
+    path = (ROOT / "specs" / spec).resolve()
+    uri = path.as_uri()
+    language = "yaml" if path.suffix == ".yaml" else "arch"
+    text = path.read_text()
+    tree = parse_text(text, language, str(path))
+    inp = tree.inputs[0].name
+    out = tree.outputs[0]
+    comment = "# edited\n"
+    typo = f"  _typo: [{inp}, {{conv2dd: [8, 1]}}]"  # an unknown op
+    if language == "arch":
+        mistake = text.rstrip("\n") + f"\n_typo = {inp} -> conv2dd(8, 1)\n"
+    elif "\nbody:" in text:
+        mistake = text.replace("\nbody:", f"\nbody:\n{typo}", 1)
+    else:
+        mistake = text.replace("\noutputs:", f"\nbody:\n{typo}\noutputs:", 1)
+    times: dict[str, list[float]] = {"open": [], "edit": [], "mistake": [], "fix": [], "hover": [], "check": []}
+    version = 0
+    for run in range(runs):
+        version += 1
+        t, found = await session.open(uri, text, language, version)
+        assert not [d for d in found if d.severity == 1], (spec, found)
+        times["open"].append(t)
+        current = text
+        for kind, new in (("edit", comment + text), ("mistake", mistake), ("fix", text)):
+            version += 1
+            t, found = await session.change(uri, current, new, version)
+            errors = [d for d in found if d.severity == 1]
+            assert bool(errors) == (kind == "mistake"), (spec, kind, found)
+            times[kind].append(t)
+            current = new
+        t, value = await session.hover(uri, out.loc.line - 1, out.loc.col - 1)
+        assert "[" in value, (spec, value)
+        times["hover"].append(t)
+        session.close(uri)
+    cache = ParseCache()
+    check(text, language, str(path), cache)  # imports parsed once, as the server keeps them
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = check(text, language, str(path), cache)
+        times["check"].append(time.perf_counter() - start)
+    layers = sum(1 for n in result.model.graph.layers() if not n.is_input)
+    return {"spec": spec, "layers": layers, **{k: _median_ms(v) for k, v in times.items()},
+            "max_mistake_ms": round(max(times["mistake"]) * 1000, 2)}
+
+
+async def main_async(args: argparse.Namespace) -> list[dict]:
+    session = Session(args.debounce)
+    await session.start()
+    try:
+        rows = []
+        for spec in args.specs:
+            rows.append(await measure(spec, session, args.runs))
+            print(f"  measured {spec}", file=sys.stderr)
+        return rows
+    finally:
+        await session.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--debounce", type=float, default=0, help="the server's debounce, ms (default 0, "
+                        "as the server's own default)")
+    parser.add_argument("--specs", nargs="+", default=SPECS, help="zoo specs, relative to specs/")
+    parser.add_argument("-o", "--output", default=str(ROOT / "benchmarks" / "results" / "lsp_latency.json"))
+    args = parser.parse_args()
+    rows = asyncio.run(main_async(args))
+    cols = ["spec", "layers", "open", "edit", "mistake", "fix", "hover", "check"]
+    print(f"archc lsp latency, ms (median of {args.runs}; debounce {args.debounce:g} ms included in "
+          "edit/mistake/fix)")
+    widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in cols]
+    print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cols, widths))))
+    for r in rows:
+        print("  ".join(str(r[c]).ljust(w) if i == 0 else str(r[c]).rjust(w)
+                        for i, (c, w) in enumerate(zip(cols, widths))))
+    data = {"benchmark": "lsp_latency", "unit": "ms", "runs": args.runs, "debounce_ms": args.debounce,
+            "machine": {"python": platform.python_version(), "platform": platform.platform(),
+                        "cpus": os.cpu_count()},
+            "when": time.strftime("%Y-%m-%dT%H:%M:%S"), "specs": rows}
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(data, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
