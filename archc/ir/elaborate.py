@@ -502,6 +502,7 @@ class Elaborator:
         found next to the importing file, else in the search path (`import_path`, ARCHC_PATH),
         and must lie inside the top spec's folder tree or a search-path folder."""
         from archc.frontend import parse_file
+        parse_file = _IMPORT_READER.get() or parse_file
         if roots is None:
             roots = (_resolved_dir(Path(file).parent),) + search_path()
         for imp in spec.imports:
@@ -1714,6 +1715,22 @@ def import_path(dirs: Sequence[str | Path]):
         yield
     finally:
         _IMPORT_PATH.reset(token)
+
+
+_IMPORT_READER: "ContextVar[Callable[[Path], A.Spec] | None]" = ContextVar("archc_import_reader",
+                                                                          default=None)
+
+
+@contextmanager
+def import_reader(read: Callable[[Path], A.Spec]):
+    """Within this block, imported files are parsed by `read(path)` instead of
+    `archc.frontend.parse_file` (same results and errors expected): the language server reads
+    them from its cache and from the editor's unsaved text."""
+    token = _IMPORT_READER.set(read)
+    try:
+        yield
+    finally:
+        _IMPORT_READER.reset(token)
 
 
 def search_path() -> tuple[Path, ...]:

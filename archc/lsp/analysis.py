@@ -8,8 +8,8 @@ errors and warnings with archc's own messages, codes, locations and hints.
 Imports are parsed through a `ParseCache`: a file is parsed again only when its modification time
 or size changed, or, for a file open in the editor, when its text did (the editor's text is what
 an import reads, so a model updates while its block library is being edited, before it is saved).
-The elaborator reads imports with `archc.frontend.parse_file`; while a check runs, that name is
-bound to the cache (`ParseCache.installed`).
+While a check runs, the elaborator reads its imports through the cache
+(`archc.ir.elaborate.import_reader`, set by `ParseCache.installed`).
 
 `diagnostics()` turns a result into per-file diagnostics: an error located in an imported file is
 reported in that file and, again, at the import statement that leads to it.
@@ -104,7 +104,7 @@ class ParseCache:
         language = language_of(path)
         try:
             if language is None:  # the front end's own error for a suffix it cannot tell
-                _ORIGINAL_PARSE_FILE(path)
+                _frontend.parse_file(path)
             if text is None:
                 text = read_source(path)
             spec = parse_text(text, language or "arch", str(path))
@@ -136,21 +136,17 @@ class ParseCache:
     def installed(self) -> Iterator[set[str]]:
         """While inside: the elaborator's imports are parsed through this cache; yields the
         set of files read (filled as imports are read). One check at a time."""
-        from archc import frontend
-        with _INSTALL_LOCK:
-            seen: set[str] = set()
-            token = _SEEN.set(seen)  # a context variable: elaboration runs on a thread of its own
-            frontend.parse_file = self.parse_file
-            try:
+        from archc.ir.elaborate import import_reader
+        seen: set[str] = set()
+        token = _SEEN.set(seen)  # a context variable: elaboration runs on a thread of its own
+        try:
+            with import_reader(self.parse_file):
                 yield seen
-            finally:
-                frontend.parse_file = _ORIGINAL_PARSE_FILE
-                _SEEN.reset(token)
+        finally:
+            _SEEN.reset(token)
 
 
-_INSTALL_LOCK = threading.Lock()
 _SEEN: ContextVar[set[str] | None] = ContextVar("archc_lsp_files_read", default=None)
-_ORIGINAL_PARSE_FILE = _frontend.parse_file  # before any check binds the name to a cache
 
 
 @dataclass
