@@ -210,6 +210,8 @@ def _load(args: argparse.Namespace, spec: str):
                             strict=getattr(args, "strict", False))
     else:
         model = archc.load(spec, dict(args.define or []), strict=getattr(args, "strict", False))
+    import gc
+    gc.freeze()  # a short-lived process: what the model holds is never garbage; spare the collector
     for warning in model.warnings:  # printed, not fatal (--strict made them errors already)
         print(warning.render(use_color()) + "\n", file=sys.stderr)
     return model

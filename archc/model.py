@@ -2,6 +2,8 @@
 `Model` holding every stage's result for the back ends."""
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -193,7 +195,8 @@ def load(path: str | Path, hyperparams: dict[str, Any] | None = None, *,
     if not isinstance(path, (str, Path)):
         raise SpecError(f"a spec path must be a string or a Path, got {type(path).__name__}", None,
                         "for spec text use archc.loads(text)", code="E-API-SPEC-TYPE")
-    return _build(parse_file(path), str(path), _hyperparams(hyperparams, params), strict)
+    with _collector_paused():
+        return _build(parse_file(path), str(path), _hyperparams(hyperparams, params), strict)
 
 
 def loads(text: str, language: str = "arch", hyperparams: dict[str, Any] | None = None,
@@ -203,8 +206,24 @@ def loads(text: str, language: str = "arch", hyperparams: dict[str, Any] | None 
     if language not in ("arch", "yaml"):
         raise SpecError(f"unknown spec language {language!r}", None, 'use "arch" or "yaml"',
                         code="E-API-LANGUAGE")
-    spec = parse_yaml(text, file) if language == "yaml" else parse_dsl(text, file)
-    return _build(spec, file, _hyperparams(hyperparams, params), strict)
+    with _collector_paused():
+        spec = parse_yaml(text, file) if language == "yaml" else parse_dsl(text, file)
+        return _build(spec, file, _hyperparams(hyperparams, params), strict)
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cycle collector paused while a spec is parsed and elaborated: those stages make
+    millions of small objects that stay alive (parse trees, AST, graph), freed by reference
+    counting, and each collection would walk them all again (a third of a 10,000-layer check's
+    time). It runs again, as it was, once the model is built."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _hyperparams(hyperparams: dict[str, Any] | None, legacy: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -68,10 +68,12 @@ class Totals:
 class Metrics:
     layers: dict[str, LayerMetrics]
     totals: Totals
+    _scope_totals: dict[tuple[str, ...], Totals] | None = field(default=None, repr=False, compare=False)
 
     def scope_totals(self, graph: Graph, scope: Scope) -> Totals:
-        nodes = graph.nodes_under(scope.path)
-        return _sum([self.layers[n.id] for n in nodes])
+        if self._scope_totals is None:  # every scope's at once, bottom up: linear in the layers
+            self._scope_totals = _totals_by_scope(graph, self.layers)
+        return self._scope_totals.get(scope.path) or _sum([])
 
 
 # The ops whose MACs torchvision's GFLOPS, fvcore and most papers count: convolutions and fully
@@ -121,6 +123,32 @@ def _sum(items: list[LayerMetrics]) -> Totals:
         act = sy.add(act, m.activation_bytes)
     return Totals(sum(m.param_count for m in items), sum(m.trainable for m in items),
                   sum(m.frozen for m in items), sum(m.buffer_count for m in items), macs, act)
+
+
+def _totals_by_scope(graph: Graph, layers: dict[str, LayerMetrics]) -> dict[tuple[str, ...], Totals]:
+    """Each scope's totals: its own layers' plus its sub-scopes' (each summed once)."""
+    direct: dict[tuple[str, ...], list[LayerMetrics]] = {}
+    for node in graph.layers():
+        if not node.is_input:
+            direct.setdefault(node.scope, []).append(layers[node.id])
+    paths = {p[:k] for p in direct for k in range(len(p) + 1)}
+    nested: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+    for p in paths:
+        if p:
+            nested.setdefault(p[:-1], []).append(p)
+    out: dict[tuple[str, ...], Totals] = {}
+    for p in sorted(paths, key=len, reverse=True):
+        total = _sum(direct.get(p, []))
+        for sub in nested.get(p, ()):
+            total = _add(total, out[sub])
+        out[p] = total
+    return out
+
+
+def _add(a: Totals, b: Totals) -> Totals:
+    return Totals(a.params + b.params, a.trainable + b.trainable, a.frozen + b.frozen,
+                  a.buffers + b.buffers, sy.add(a.macs, b.macs),
+                  sy.add(a.activation_bytes, b.activation_bytes))
 
 
 def per_sample(shape: Shape) -> Shape:

@@ -34,6 +34,7 @@ import re
 import shutil
 import subprocess
 import warnings
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
@@ -302,16 +303,30 @@ def _levels(model: "Model") -> dict[str, Any]:
     return out
 
 
-def _reach(nodes: Sequence[str], succ: dict[str, list[str]]) -> tuple[dict[str, int], dict[str, int]]:
-    """Descendant sets as bitsets, with each node's bit index (nodes in topological order)."""
-    index = {n: i for i, n in enumerate(nodes)}
-    desc: dict[str, int] = {}
-    for n in reversed(nodes):
-        bits = 0
-        for s in succ[n]:
-            bits |= desc[s] | (1 << index[s])
-        desc[n] = bits
-    return index, desc
+def _between(starts: Iterable[str], end: str, index: dict[str, int], succ: dict[str, list[str]],
+             pred: dict[str, list[str]]) -> set[str]:
+    """The nodes on some path from one of `starts` (included) to `end` (excluded), found by
+    searching only the topological span between them: linear in that span, so the diagram's
+    analyses stay linear for chains of local shortcuts (residual stages), where descendant sets
+    of the whole graph cost O(layers²)."""
+    lo, hi = min(index[s] for s in starts), index[end]
+    forward: set[str] = set()
+    stack = [s for s in starts if index[s] < hi]
+    while stack:
+        n = stack.pop()
+        if n in forward:
+            continue
+        forward.add(n)
+        stack.extend(m for m in succ[n] if index[m] < hi and m not in forward)
+    backward: set[str] = set()
+    stack = [p for p in pred[end] if index[p] >= lo]
+    while stack:
+        n = stack.pop()
+        if n in backward:
+            continue
+        backward.add(n)
+        stack.extend(m for m in pred[n] if index[m] >= lo and m not in backward)
+    return forward & backward
 
 
 def _topo(nodes: dict[str, DNode], edges: list[DEdge]) -> tuple[list[str], dict[str, list[str]], dict[str, list[str]]]:
@@ -323,9 +338,9 @@ def _topo(nodes: dict[str, DNode], edges: list[DEdge]) -> tuple[list[str], dict[
             pred[e.head].append(e.tail)
     order: list[str] = []
     indeg = {n: len(pred[n]) for n in nodes}
-    ready = [n for n in nodes if indeg[n] == 0]
+    ready = deque(n for n in nodes if indeg[n] == 0)
     while ready:
-        n = ready.pop(0)
+        n = ready.popleft()
         order.append(n)
         for s in succ[n]:
             indeg[s] -= 1
@@ -336,20 +351,16 @@ def _topo(nodes: dict[str, DNode], edges: list[DEdge]) -> tuple[list[str], dict[
 
 def _mark_skips(nodes: dict[str, DNode], edges: list[DEdge], graph: "Graph") -> None:
     order, succ, pred = _topo(nodes, edges)
-    index, desc = _reach(order, succ)
-    anc: dict[str, int] = {}
-    for n in order:
-        bits = 0
-        for p in pred[n]:
-            bits |= anc[p] | (1 << index[p])
-        anc[n] = bits
-    weighted = sum(1 << index[n] for n in order if nodes[n].params)
+    index = {n: i for i, n in enumerate(order)}
     skip_pairs: set[tuple[str, str]] = set()
     # an edge bypassing another way from its tail to its head through a layer with parameters
     # (not e.g. a crop that only reads the tail's size)
     for a in order:
+        if len(succ[a]) < 2:
+            continue
         for b in succ[a]:
-            if any(c != b and (desc[c] | 1 << index[c]) & anc[b] & weighted for c in succ[a]):
+            others = [c for c in succ[a] if c != b]
+            if any(nodes[w].params for w in _between(others, b, index, succ, pred)):
                 skip_pairs.add((a, b))
     # the shortest branch into a residual add is its shortcut (a projection, e.g. downsample)
     for m in order:
@@ -377,14 +388,14 @@ def _mark_skips(nodes: dict[str, DNode], edges: list[DEdge], graph: "Graph") -> 
 def _is_u_shaped(d: Diagram) -> bool:
     """A skip edge joins two tensors of the same resolution around a coarser one."""
     order, succ, pred = _topo(d.nodes, d.edges)
-    index, desc = _reach(order, succ)
+    index = {n: i for i, n in enumerate(order)}
     for e in d.skip_edges:
         a, b = d.nodes[e.tail], d.nodes[e.head]
         if a.level != b.level:
             continue
-        for w in order:
-            if (desc[e.tail] >> index[w]) & 1 and (desc[w] >> index[e.head]) & 1 and d.nodes[w].level > a.level:
-                return True
+        inside = _between(succ[e.tail], e.head, index, succ, pred)
+        if any(d.nodes[w].level > a.level for w in inside):
+            return True
     return False
 
 

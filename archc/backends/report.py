@@ -44,17 +44,7 @@ class Row:
 
 def items_in(graph: "Graph", path: tuple[str, ...]) -> list[Any]:
     """The direct children of a scope, layers and sub-scopes, in graph order."""
-    out: list[Any] = []
-    seen: set[tuple[str, ...]] = set()
-    for node in graph.layers():
-        if node.scope == path:
-            out.append(node)
-        elif node.scope[:len(path)] == path and len(node.scope) > len(path):
-            sub = node.scope[:len(path) + 1]
-            if sub not in seen and sub in graph.scopes:
-                seen.add(sub)
-                out.append(graph.scopes[sub])
-    return out
+    return graph.items(path)
 
 
 def rows(model: "Model", depth: int | None = None, at: dict[str, int] | None = None) -> Iterator[Row]:

@@ -23,10 +23,17 @@ from archc.ast import Spec
 from archc.errors import SpecError, SpecErrors
 from archc.frontend.dsl import parse_dsl, parse_expr
 from archc.frontend.printer import to_dsl, to_yaml
-from archc.frontend.yaml_loader import parse_yaml
 
 __all__ = ["parse_file", "parse_text", "parse_dsl", "parse_yaml", "parse_expr", "read_source",
            "sniff_language", "language_of", "to_dsl", "to_yaml"]
+
+
+
+def parse_yaml(text: str, file: str = "<string>") -> Spec:
+    """The YAML form (archc.frontend.yaml_loader; PyYAML is imported only for YAML specs)."""
+    from archc.frontend.yaml_loader import parse_yaml as parse
+    return parse(text, file)
+
 
 DSL_SUFFIXES = (".arch",)
 YAML_SUFFIXES = (".yaml", ".yml")

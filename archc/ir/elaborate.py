@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-import networkx as nx
 
 from archc import ast as A
 from archc import symbolic as sy
 from archc.deep import run_deep
 from archc.errors import Diagnostics, SpecError, SpecErrors, did_you_mean
+from archc.ir.digraph import CycleError, DiGraph, topological_order
 from archc.ir.graph import Graph, LayerNode, Scope
 from archc.limits import LIMITS, limit
 from archc.ops import REGISTRY
@@ -215,7 +215,7 @@ class Elaborator:
         self.overrides = {k: Word(v) if isinstance(v, str) else v for k, v in (overrides or {}).items()}
         self.diag = Diagnostics()
         self.warnings: list[tuple[str, SpecError]] = []  # (the layer warned about, the warning)
-        self.g = nx.DiGraph()
+        self.g = DiGraph()
         self.scopes: dict[tuple[str, ...], Scope] = {}
         self.assumptions = sy.Assumptions()
         self.ctx = _Context(self.assumptions)
@@ -224,7 +224,9 @@ class Elaborator:
         self.used_names: dict[tuple[str, ...], set[str]] = {}  # scope -> child names taken
         self.instance_stack: list[str] = []  # notes for errors inside blocks
         self._seen_errors: set[tuple] = set()
-        self._visible_names: set[str] = set()  # for did-you-mean hints on unknown names
+        # where names were last looked up, for did-you-mean hints on unknown names (its names are
+        # listed only when a hint needs them: copying them per call made elaboration quadratic)
+        self._visible_env: Env | None = None
         self.unknown_names: set[str] = set()  # misspellings reported; their targets aren't "unused"
         self.model_params = {p.name for p in spec.params}
         self.created: list[str] = []  # node ids in creation order (pruned ones stay listed)
@@ -623,7 +625,7 @@ class Elaborator:
                                "give the tensor a new name", code="E-NAME-DUPLICATE")
                 else:
                     defined[target] = stmt
-        deps = nx.DiGraph()
+        deps = DiGraph()
         stmt_ids = {id(s): s for s in body}
         uses_of: dict[int, set[str]] = {}
         for stmt in body:
@@ -639,10 +641,10 @@ class Elaborator:
                                code="E-NAME-CYCLE")
         order: list[A.Assign]
         try:
-            order = [stmt_ids[i] for i in nx.lexicographical_topological_sort(
+            order = [stmt_ids[i] for i in topological_order(
                 deps, key=lambda i: (stmt_ids[i].loc.line, stmt_ids[i].loc.col) if stmt_ids[i].loc else (0, 0))]
-        except nx.NetworkXUnfeasible:
-            cycle = nx.find_cycle(deps)
+        except CycleError as e:
+            cycle = e.cycle
             names = [stmt_ids[a].targets[0] for a, _ in cycle] + [stmt_ids[cycle[0][0]].targets[0]]
             first = stmt_ids[cycle[0][0]]
             self.error("cycle: " + " -> ".join(names), first.loc,
@@ -834,7 +836,7 @@ class Elaborator:
             self.fail(f"'{e.id}' is a model parameter; a block sees only its own parameters", e.loc,
                       f"add {e.id} to block {block}'s parameters and pass it in: "
                       f"{block}(..., {e.id}={e.id})", code="E-BLOCK-MODEL-PARAM")
-        self._visible_names = env.names()
+        self._visible_env = env
         return Word(e.id)
 
     def _eval_list(self, e: A.ListExpr, env: Env) -> Any:
@@ -1090,7 +1092,7 @@ class Elaborator:
         if isinstance(value, bool):
             return value
         if isinstance(value, Word):
-            self.fail(f"unknown name '{value}'", expr.loc, did_you_mean(value, self._visible_names),
+            self.fail(f"unknown name '{value}'", expr.loc, did_you_mean(value, self._visible_env.names() if self._visible_env else ()),
                       code="E-NAME-UNKNOWN")
         if isinstance(value, (int, float)):
             return bool(value)
@@ -1100,7 +1102,7 @@ class Elaborator:
     def _need_number(self, value: Any, expr: A.Expr, what: str) -> None:
         if isinstance(value, Word):
             self.unknown_names.add(str(value))
-            self.fail(f"unknown name '{value}'", expr.loc, did_you_mean(value, self._visible_names),
+            self.fail(f"unknown name '{value}'", expr.loc, did_you_mean(value, self._visible_env.names() if self._visible_env else ()),
                       code="E-NAME-UNKNOWN")
         if isinstance(value, bool) or not isinstance(value, (int, float, sy.Expr)):
             self.fail(f"'{what}' needs numbers, got {_describe(value)}", expr.loc, code="E-VALUE-TYPE")
@@ -1123,7 +1125,7 @@ class Elaborator:
 
     # ------------------------------------------------------------------ calls
     def _call(self, call: A.Call, env: Env, piped: list[Tensor]) -> Any:
-        self._visible_names = env.names()
+        self._visible_env = env
         func = call.func
         found, bound = env.lookup(func)
         given: Partial | None = None  # a layer given some arguments already: unit(128, stride=2)

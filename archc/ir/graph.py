@@ -1,4 +1,5 @@
-"""The graph IR: a networkx DiGraph of layer nodes, plus the hierarchy of block instances.
+"""The graph IR: a DiGraph of layer nodes (archc.ir.digraph; `Graph.nx` is the same graph as a
+networkx DiGraph, for users' own algorithms), plus the hierarchy of block instances.
 
 Invariants (established by `archc.ir.elaborate`, relied on by every back end):
 - node ids are dotted module paths, unique, in the form PyTorch uses for state_dict keys
@@ -14,9 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-import networkx as nx
-
 from archc.ast import Loc
+from archc.ir.digraph import DiGraph
 from archc.ops.base import Attrs, Op, Shape
 from archc.symbolic import Assumptions
 
@@ -72,7 +72,7 @@ class Scope:
 @dataclass
 class Graph:
     name: str
-    nx: nx.DiGraph
+    dag: DiGraph
     inputs: dict[str, str]  # input name -> node id
     outputs: dict[str, str]  # output name -> node id
     scopes: dict[tuple[str, ...], Scope]
@@ -82,28 +82,85 @@ class Graph:
     training_outputs: list[str] = field(default_factory=list)  # outputs computed only in training
     # what the inputs must satisfy at inference (without the training-only layers); None: the same
     inference_assumptions: Assumptions | None = None
+    # the scope hierarchy's contents, built on first use (the graph is final once built)
+    _index: "_ScopeIndex | None" = field(default=None, init=False, repr=False, compare=False)
+    _nx: Any = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def inference_outputs(self) -> dict[str, str]:
         return {k: v for k, v in self.outputs.items() if k not in self.training_outputs}
 
+    @property
+    def nx(self) -> Any:
+        """The graph as a networkx DiGraph (node attribute `layer`, edge attribute `port`), built
+        on first use: archc's own passes use `dag`, which needs no networkx import."""
+        if self._nx is None:
+            self._nx = self.dag.to_networkx()
+        return self._nx
+
     def node(self, node_id: str) -> LayerNode:
-        return self.nx.nodes[node_id]["layer"]
+        return self.dag.nodes[node_id]["layer"]
 
     def layers(self) -> Iterator[LayerNode]:
         """All nodes, inputs first, in topological order."""
-        for node_id in self.nx.nodes:
-            yield self.nx.nodes[node_id]["layer"]
+        for attrs in self.dag.nodes.values():
+            yield attrs["layer"]
 
     def input_shapes(self, node: LayerNode) -> list[Shape]:
         return [self.node(i).shape for i in node.inputs]
 
+    def items(self, path: tuple[str, ...]) -> list[LayerNode | Scope]:
+        """What a scope directly holds, layers and sub-scopes, in graph order (a sub-scope where
+        its first layer is); the model scope `()` also holds the inputs."""
+        return self._scope_index().items.get(path, [])
+
     def children(self, path: tuple[str, ...]) -> list[LayerNode]:
         """Layer nodes directly inside a scope (not in a nested one)."""
-        return [n for n in self.layers() if n.scope == path and not n.is_input]
+        return [n for n in self.items(path) if isinstance(n, LayerNode) and not n.is_input]
 
     def child_scopes(self, path: tuple[str, ...]) -> list[Scope]:
-        return [s for p, s in self.scopes.items() if p[:-1] == path]
+        return self._scope_index().child_scopes.get(path, [])
 
     def nodes_under(self, path: tuple[str, ...]) -> list[LayerNode]:
-        return [n for n in self.layers() if not n.is_input and n.scope[:len(path)] == path]
+        """Layer nodes inside a scope at any depth, in graph order."""
+        index = self._scope_index()
+        out: list[LayerNode] = []
+        stack = [path]
+        while stack:
+            here = stack.pop()
+            out.extend(n for n in index.direct.get(here, ()) if not n.is_input)
+            stack.extend(index.subpaths.get(here, ()))
+        out.sort(key=lambda n: index.order[n.id])
+        return out
+
+    def _scope_index(self) -> "_ScopeIndex":
+        if self._index is None:
+            self._index = _ScopeIndex(self)
+        return self._index
+
+
+class _ScopeIndex:
+    """Who is in which scope, in one pass over the graph: the summaries and diagrams ask for
+    every scope's contents, which scanning the graph per scope made O(layers × scopes)."""
+
+    def __init__(self, graph: Graph):
+        self.order: dict[str, int] = {}
+        self.direct: dict[tuple[str, ...], list[LayerNode]] = {}
+        self.items: dict[tuple[str, ...], list[LayerNode | Scope]] = {}
+        self.subpaths: dict[tuple[str, ...], list[tuple[str, ...]]] = {}  # every nested path, registered or not
+        self.child_scopes: dict[tuple[str, ...], list[Scope]] = {}
+        for path, scope in graph.scopes.items():
+            self.child_scopes.setdefault(path[:-1], []).append(scope)
+        known: set[tuple[str, ...]] = {()}
+        for i, node in enumerate(graph.layers()):
+            self.order[node.id] = i
+            scope = node.scope
+            for k in range(len(scope)):
+                sub = scope[:k + 1]
+                if sub not in known:
+                    known.add(sub)
+                    self.subpaths.setdefault(scope[:k], []).append(sub)
+                    if sub in graph.scopes:
+                        self.items.setdefault(scope[:k], []).append(graph.scopes[sub])
+            self.direct.setdefault(scope, []).append(node)
+            self.items.setdefault(scope, []).append(node)

@@ -120,13 +120,13 @@ class ModelView:
 
     def statement_nodes(self, outs: list[str], reads: list[str]) -> list[str]:
         """The layers a statement adds: what its results depend on, less what its inputs do."""
-        import networkx as nx
-        g = self.graph.nx
+        from archc.ir.digraph import ancestors
+        g = self.graph.dag
         mine: set[str] = set()
         for o in outs:
-            mine |= nx.ancestors(g, o) | {o}
+            mine |= ancestors(g, o) | {o}
         for r in reads:
-            mine -= nx.ancestors(g, r) | {r}
+            mine -= ancestors(g, r) | {r}
         return [n for n in g.nodes if n in mine]  # graph (topological) order
 
 

@@ -1,0 +1,127 @@
+"""The directed graph the IR is stored in: the part of networkx's DiGraph that archc uses (nodes
+with attributes in insertion order, edges with attributes, predecessors and successors), plus the
+three algorithms the elaborator needs. networkx itself costs ~90 ms to import, a third of a whole
+`archc check`; `Graph.nx` still gives users a networkx DiGraph, built on first use."""
+from __future__ import annotations
+
+import heapq
+from typing import Any, Callable, Hashable, Iterable, Iterator
+
+Node = Hashable
+
+
+class DiGraph:
+    def __init__(self) -> None:
+        self.nodes: dict[Node, dict[str, Any]] = {}  # node -> its attributes, in insertion order
+        self._succ: dict[Node, dict[Node, dict[str, Any]]] = {}
+        self._pred: dict[Node, dict[Node, dict[str, Any]]] = {}
+
+    def add_node(self, node: Node, **attrs: Any) -> None:
+        if node not in self.nodes:
+            self.nodes[node] = {}
+            self._succ[node] = {}
+            self._pred[node] = {}
+        self.nodes[node].update(attrs)
+
+    def add_edge(self, tail: Node, head: Node, **attrs: Any) -> None:
+        self.add_node(tail)
+        self.add_node(head)
+        data = self._succ[tail].setdefault(head, {})
+        data.update(attrs)
+        self._pred[head][tail] = data
+
+    def remove_nodes_from(self, nodes: Iterable[Node]) -> None:
+        for node in nodes:
+            if node not in self.nodes:
+                continue
+            for head in self._succ.pop(node):
+                del self._pred[head][node]
+            for tail in self._pred.pop(node):
+                del self._succ[tail][node]
+            del self.nodes[node]
+
+    def predecessors(self, node: Node) -> Iterator[Node]:
+        return iter(self._pred[node])
+
+    def successors(self, node: Node) -> Iterator[Node]:
+        return iter(self._succ[node])
+
+    def in_degree(self, node: Node) -> int:
+        return len(self._pred[node])
+
+    def edges(self) -> Iterator[tuple[Node, Node, dict[str, Any]]]:
+        for tail, heads in self._succ.items():
+            for head, data in heads.items():
+                yield tail, head, data
+
+    def __contains__(self, node: object) -> bool:
+        return node in self.nodes
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self.nodes)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def to_networkx(self) -> Any:
+        import networkx as nx
+        g = nx.DiGraph()
+        for node, attrs in self.nodes.items():
+            g.add_node(node, **attrs)
+        for tail, head, data in self.edges():
+            g.add_edge(tail, head, **data)
+        return g
+
+
+def ancestors(g: DiGraph, node: Node) -> set[Node]:
+    """Every node with a path to `node` (not `node` itself)."""
+    seen: set[Node] = set()
+    stack = list(g.predecessors(node))
+    while stack:
+        n = stack.pop()
+        if n not in seen:
+            seen.add(n)
+            stack.extend(p for p in g.predecessors(n) if p not in seen)
+    return seen
+
+
+class CycleError(Exception):
+    def __init__(self, cycle: list[tuple[Node, Node]]):
+        super().__init__("the graph has a cycle")
+        self.cycle = cycle  # its edges, as networkx.find_cycle gives them
+
+
+def topological_order(g: DiGraph, key: Callable[[Node], Any]) -> list[Node]:
+    """The nodes in dependency order, the smallest `key` first among those ready (as networkx's
+    lexicographical_topological_sort); raises CycleError with one cycle's edges."""
+    indegree = {n: g.in_degree(n) for n in g}
+    ready = [(key(n), i, n) for i, n in enumerate(g) if indegree[n] == 0]
+    heapq.heapify(ready)
+    position = {n: i for i, n in enumerate(g)}
+    order: list[Node] = []
+    while ready:
+        _, _, n = heapq.heappop(ready)
+        order.append(n)
+        for s in g.successors(n):
+            indegree[s] -= 1
+            if indegree[s] == 0:
+                heapq.heappush(ready, (key(s), position[s], s))
+    if len(order) < len(g):
+        raise CycleError(_a_cycle(g, {n for n in g if indegree[n] > 0}))
+    return order
+
+
+def _a_cycle(g: DiGraph, left: set[Node]) -> list[tuple[Node, Node]]:
+    """One cycle among the nodes a topological sort could not order (each has a predecessor
+    among them, so walking predecessors must come back to a node already seen)."""
+    start = next(n for n in g if n in left)
+    path: list[Node] = [start]
+    index = {start: 0}
+    while True:
+        prev = next(p for p in g.predecessors(path[-1]) if p in left)
+        if prev in index:
+            cycle = path[index[prev]:] + [prev]
+            cycle.reverse()  # along the edges' direction
+            return list(zip(cycle, cycle[1:]))
+        index[prev] = len(path)
+        path.append(prev)
