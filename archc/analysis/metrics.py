@@ -208,6 +208,10 @@ def _declared(node: LayerNode) -> bool:
 
 def _field(node: LayerNode, fields: list[Field | None], in_shapes: list[Shape]) -> Field | None:
     window = node.op.window(node.attrs, in_shapes)
+    if len(fields) == 1 and fields[0] is not None and window is not None and not window.global_ \
+            and not window.transposed and len(window.kernel) == len(fields[0].jump) \
+            and all(k == 1 for k in window.kernel) and all(s == 1 for s in window.stride):
+        return fields[0]  # pointwise (normalisation, activation): the field as it came
     spatial = [f for f in fields if f is not None]
     if window is None or not spatial or (len(spatial) < len(fields) and node.op.family != "merge"):
         return None

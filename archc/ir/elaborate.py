@@ -19,6 +19,7 @@ import math
 import operator
 import os
 import time
+from collections import OrderedDict
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -227,6 +228,7 @@ class Elaborator:
         # where names were last looked up, for did-you-mean hints on unknown names (its names are
         # listed only when a hint needs them: copying them per call made elaboration quadratic)
         self._visible_env: Env | None = None
+        self._free_cache: dict[int, tuple[Any, set[str]]] = {}
         self.unknown_names: set[str] = set()  # misspellings reported; their targets aren't "unused"
         self.model_params = {p.name for p in spec.params}
         self.created: list[str] = []  # node ids in creation order (pruned ones stay listed)
@@ -327,11 +329,18 @@ class Elaborator:
                    "split it into several statements", code="E-LIMIT-NESTING")
 
     def _free_names(self, expr: A.Expr | None) -> set[str]:
+        """The names `expr` reads; once per expression (a block body is ordered again for every
+        instance, its statements unchanged: the AST is immutable)."""
+        cached = self._free_cache.get(id(expr))
+        if cached is not None and cached[0] is expr:
+            return cached[1]
         try:
-            return free_names(expr)
+            names = free_names(expr)
         except RecursionError:
             self._too_deep(expr)
             return set()
+        self._free_cache[id(expr)] = (expr, names)  # holding expr keeps its id from being reused
+        return names
 
     def _check_call_names(self, call: A.Call, env: "Env", bound: frozenset) -> None:
         func = call.func
@@ -503,8 +512,7 @@ class Elaborator:
         """Load the blocks of `spec` and of the files it imports (recursively). An import is
         found next to the importing file, else in the search path (`import_path`, ARCHC_PATH),
         and must lie inside the top spec's folder tree or a search-path folder."""
-        from archc.frontend import parse_file
-        parse_file = _IMPORT_READER.get() or parse_file
+        parse_file = _IMPORT_READER.get() or _parse_import
         if roots is None:
             roots = (_resolved_dir(Path(file).parent),) + search_path()
         for imp in spec.imports:
@@ -1717,6 +1725,32 @@ def import_path(dirs: Sequence[str | Path]):
         yield
     finally:
         _IMPORT_PATH.reset(token)
+
+
+# Parsed imports by path, reused while the file's modification time and size stay the same: a
+# block library is parsed once per process, not once per model that imports it (a third of
+# loading ResNet-152 was parsing its library again). AST nodes are immutable, so sharing is safe.
+_PARSED_IMPORTS: "OrderedDict[str, tuple[tuple[int, int], A.Spec]]" = OrderedDict()
+_PARSED_IMPORTS_MAX = 256
+
+
+def _parse_import(path: Path) -> A.Spec:
+    from archc.frontend import parse_file
+    key = str(path)
+    try:
+        st = path.stat()
+        version = (st.st_mtime_ns, st.st_size)
+    except (OSError, ValueError):
+        return parse_file(path)  # its own error
+    hit = _PARSED_IMPORTS.get(key)
+    if hit is not None and hit[0] == version:
+        _PARSED_IMPORTS.move_to_end(key)
+        return hit[1]
+    spec = parse_file(path)
+    _PARSED_IMPORTS[key] = (version, spec)
+    if len(_PARSED_IMPORTS) > _PARSED_IMPORTS_MAX:
+        _PARSED_IMPORTS.popitem(last=False)
+    return spec
 
 
 _IMPORT_READER: "ContextVar[Callable[[Path], A.Spec] | None]" = ContextVar("archc_import_reader",
