@@ -10,7 +10,6 @@ import errno
 import os
 import stat
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -111,6 +110,7 @@ def _write_file(path: str, data: bytes, mode: int | None) -> None:
     if info is not None and mode is None:
         mode = info.st_mode
     target.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # only when writing a file: not on every command's start
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -201,10 +201,15 @@ def _report(error: Any) -> None:
     print(error.render(use_color(sys.stderr)), file=sys.stderr)
 
 
-def _load(args: argparse.Namespace, spec: str):
+def _load(args: argparse.Namespace, spec: str, parsed: Any = None):
+    """The model of `spec` (`parsed`: its AST, when the caller has parsed it already)."""
     import archc
     source = _source(args, spec)
-    if source is not None:
+    if parsed is not None:
+        from archc.model import from_spec
+        model = from_spec(parsed, _display(spec) if source is None else source[2],
+                          dict(args.define or []), strict=getattr(args, "strict", False))
+    elif source is not None:
         text, language, file = source
         model = archc.loads(text, language, dict(args.define or []), file,
                             strict=getattr(args, "strict", False))
@@ -217,10 +222,9 @@ def _load(args: argparse.Namespace, spec: str):
     return model
 
 
-def _library_blocks(args: argparse.Namespace, path: str) -> list[str] | None:
+def _library_blocks(args: argparse.Namespace, path: str, spec: Any) -> list[str] | None:
     """The blocks of a block library (a file of blocks only), checked; None for a model."""
     from archc.ir.elaborate import check_library, is_library
-    spec = _parse(args, path)
     return check_library(spec, _display(path)) if is_library(spec) else None
 
 
@@ -229,11 +233,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for spec in args.specs:
         try:
-            library = _library_blocks(args, spec)
+            parsed = _parse(args, spec)
+            library = _library_blocks(args, spec, parsed)
             if library is not None:
                 print(f"{_display(spec)}: ok (block library: {', '.join(library)})")
                 continue
-            model = _load(args, spec)
+            model = _load(args, spec, parsed)
         except SpecErrors as e:
             _report(e)
             status = EXIT_INVALID

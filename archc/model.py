@@ -211,6 +211,15 @@ def loads(text: str, language: str = "arch", hyperparams: dict[str, Any] | None 
         return _build(spec, file, _hyperparams(hyperparams, params), strict)
 
 
+def from_spec(spec: A.Spec, file: str, hyperparams: dict[str, Any] | None = None, *,
+              strict: bool = False) -> Model:
+    """Check and analyse an already parsed spec (`archc.frontend.parse_file`'s result), as
+    `load` does a file: for callers that look at the AST first (the CLI tells a block library
+    from a model by it) and should not parse twice."""
+    with _collector_paused():
+        return _build(spec, file, _hyperparams(hyperparams, None), strict)
+
+
 @contextmanager
 def _collector_paused():
     """Python's cycle collector paused while a spec is parsed and elaborated: those stages make

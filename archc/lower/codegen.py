@@ -1081,10 +1081,11 @@ class _Generator:
         for k, i in enumerate(unit.inputs):
             out.append(f"        # {args[k]}: {labels.shape([u.inputs[k] for u in instances], k == 0)}")
         training: list[str] = []  # lines of the training-only layers, run under `if self.training:`
+        position = {id(s): i for i, s in enumerate(unit.stmts)}
         for s, targets, source in self._forward_sources(unit):
             comment = ""
             if comments and not source.startswith(PROBE_FUNCTION):
-                idx = unit.stmts.index(s)
+                idx = position[id(s)]
                 comment = ", ".join(labels.shape([u.stmts[idx].targets[j] for u in instances])
                                     for j in range(len(s.targets)))
             lines, depth = (training, 3) if self._training_only(s, unit) else (out, 2)
