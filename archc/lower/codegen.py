@@ -49,6 +49,7 @@ keys); comments and docstrings keep only harmless characters.
 from __future__ import annotations
 
 import ast
+import functools
 import itertools
 import keyword
 import re
@@ -210,6 +211,17 @@ _PLACE = "_archc_slot_"
 def _mask_numbers(template: str) -> tuple[str, list[Num]]:
     """A forward template with its numbers as {n0}, {n1}, … and the numbers, so that instances
     that differ only in them share a class (the numbers become arguments where they differ)."""
+    text, values = _masked(template)
+    return text, [Num(v) for v in values]
+
+
+@functools.lru_cache(maxsize=4096)  # most layers share a few templates: parse each once
+def _masked(template: str) -> tuple[str, tuple[int | float, ...]]:
+    text, nums = _mask_numbers_uncached(template)
+    return text, tuple(n.value for n in nums)
+
+
+def _mask_numbers_uncached(template: str) -> tuple[str, list[Num]]:
     source = template.replace("{m}", f"{_PLACE}m")
     source = re.sub(r"\{(\d+)\}", lambda mt: f"{_PLACE}r{mt.group(1)}", source)
     source = source.replace("{{", "{").replace("}}", "}")
