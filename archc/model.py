@@ -195,7 +195,7 @@ def load(path: str | Path, hyperparams: dict[str, Any] | None = None, *,
     if not isinstance(path, (str, Path)):
         raise SpecError(f"a spec path must be a string or a Path, got {type(path).__name__}", None,
                         "for spec text use archc.loads(text)", code="E-API-SPEC-TYPE")
-    with _collector_paused():
+    with collector_paused():
         return _build(parse_file(path), str(path), _hyperparams(hyperparams, params), strict)
 
 
@@ -206,7 +206,7 @@ def loads(text: str, language: str = "arch", hyperparams: dict[str, Any] | None 
     if language not in ("arch", "yaml"):
         raise SpecError(f"unknown spec language {language!r}", None, 'use "arch" or "yaml"',
                         code="E-API-LANGUAGE")
-    with _collector_paused():
+    with collector_paused():
         spec = parse_yaml(text, file) if language == "yaml" else parse_dsl(text, file)
         return _build(spec, file, _hyperparams(hyperparams, params), strict)
 
@@ -216,12 +216,12 @@ def from_spec(spec: A.Spec, file: str, hyperparams: dict[str, Any] | None = None
     """Check and analyse an already parsed spec (`archc.frontend.parse_file`'s result), as
     `load` does a file: for callers that look at the AST first (the CLI tells a block library
     from a model by it) and should not parse twice."""
-    with _collector_paused():
+    with collector_paused():
         return _build(spec, file, _hyperparams(hyperparams, None), strict)
 
 
 @contextmanager
-def _collector_paused():
+def collector_paused():
     """Python's cycle collector paused while a spec is parsed and elaborated: those stages make
     millions of small objects that stay alive (parse trees, AST, graph), freed by reference
     counting, and each collection would walk them all again (a third of a 10,000-layer check's

@@ -28,6 +28,7 @@ down) reaches the user as a `GraphvizWarning`.
 """
 from __future__ import annotations
 
+import bisect
 import html
 import math
 import re
@@ -512,11 +513,17 @@ def _columns(d: Diagram, page_ratio: float = 1.1) -> Columns | None:
             cands[r] = (-len(cut_through.get(r, ())), -fan_out)
     cuts: list[int] = []
     start = 0
+    ranked = sorted(cands)  # searched by bisection: the columns, and so the cuts, grow with the model
+
+    def between(lo: float, hi: float) -> list[int]:  # candidates r with lo <= r + 1 <= hi
+        return ranked[bisect.bisect_left(ranked, math.ceil(lo - 1)):bisect.bisect_right(ranked, math.floor(hi - 1))]
+
     while total - start > height * 1.2:
         target = start + height - 1
-        window = [r for r in cands if start + height * 0.6 <= r + 1 <= start + height * 1.3]
+        window = between(start + height * 0.6, start + height * 1.3)
         if not window:  # a long block that cannot be cut: the nearest place after it
-            window = sorted((r for r in cands if r + 1 > start + height * 0.6), key=lambda r: abs(r - target))[:1]
+            after = ranked[bisect.bisect_right(ranked, math.floor(start + height * 0.6 - 1)):]
+            window = sorted(after, key=lambda r: abs(r - target))[:1]
             if not window or total - window[0] - 1 < height * 0.3:
                 break
         best = max(window, key=lambda r: (cands[r], -abs(r - target), -r))
@@ -524,12 +531,13 @@ def _columns(d: Diagram, page_ratio: float = 1.1) -> Columns | None:
         start = best + 1
     if not cuts:
         return None
-    column = {n: sum(1 for c in cuts if rank[n] > c) for n in d.nodes}
+    column = {n: bisect.bisect_left(cuts, rank[n]) for n in d.nodes}  # cuts below its rank
+    position = {n: i for i, n in enumerate(order)}
     across: set[tuple[str, str]] = set()
     main: set[tuple[str, str]] = set()
     for c in cuts:
         flat = sorted((p for p in crossing[c] if rank[p[1]] == c + 1),
-                      key=lambda p: (d.nodes[p[1]].kind == "output", order.index(p[1])))
+                      key=lambda p: (d.nodes[p[1]].kind == "output", position[p[1]]))
         across.update(flat)
         main.add(flat[0])
     return Columns(column, across, main)
@@ -595,10 +603,23 @@ def to_dot(d: Diagram, rankdir: str = "TB") -> str:
             spread[id(item)] = sorted({c for i in item.items for c in columns_of(i)})
         return spread[id(item)]
 
+    by_column: dict[int, dict[int, list[Cluster | DNode]]] = {}  # id(cluster) -> column -> items
+
+    def items_in(cluster: Cluster, column: int | None) -> list[Cluster | DNode]:
+        """A cluster's items that lie in `column` (all: None), in order; grouped once per
+        cluster, since the columns grow with the model and each is emitted in turn."""
+        if column is None:
+            return cluster.items
+        if id(cluster) not in by_column:
+            table: dict[int, list[Cluster | DNode]] = {}
+            for item in cluster.items:
+                for c in columns_of(item):
+                    table.setdefault(c, []).append(item)
+            by_column[id(cluster)] = table
+        return by_column[id(cluster)].get(column, [])
+
     def emit(cluster: Cluster, indent: str, depth_: int, column: int | None = None) -> None:
-        for item in cluster.items:
-            if column is not None and column not in columns_of(item):
-                continue
+        for item in items_in(cluster, column):
             if isinstance(item, Cluster):
                 # a cluster running over several columns is one box per column (dot's clusters
                 # are rectangles: one box over two columns would cover what lies between)
