@@ -19,7 +19,7 @@ from archc.symbolic import Dim
 BYTES_PER_ELEMENT = 4  # float32
 
 
-@dataclass
+@dataclass(slots=True)
 class Field:
     """Receptive field per spatial axis: `size` input pixels seen, `jump` pixels between
     neighbouring outputs. `size is None`: the whole input (after global pooling)."""
@@ -41,7 +41,7 @@ def _num(x: Any) -> str:
     return str(x)
 
 
-@dataclass
+@dataclass(slots=True)  # one per layer: no per-instance dict
 class LayerMetrics:
     params: dict[str, Shape] = field(default_factory=dict)
     buffers: dict[str, Shape] = field(default_factory=dict)

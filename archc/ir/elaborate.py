@@ -76,7 +76,7 @@ class OutOfTime(Exception):
     """Stop elaborating: the time limit is spent (its error is already recorded)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Tensor:
     node: str
     shape: Shape | None  # None when poisoned

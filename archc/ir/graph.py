@@ -21,7 +21,7 @@ from archc.ops.base import Attrs, Op, Shape
 from archc.symbolic import Assumptions
 
 
-@dataclass
+@dataclass(slots=True)  # hundreds to 100,000 per model: no per-instance dict
 class LayerNode:
     id: str
     op: Op | None  # None for a model input

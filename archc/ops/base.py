@@ -288,7 +288,7 @@ class Attrs(dict):
 # ----------------------------------------------------------------------------- receptive field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Window:
     """How a spatial op moves the receptive field, per spatial axis: an output position sees
     `kernel` (dilation included) input positions, `stride` apart. Transposed ops shrink the jump:
