@@ -12,7 +12,7 @@ Blank lines are kept as "" in `before` (one at most in a row), so `fmt` keeps th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from archc import ast as A
 
@@ -24,6 +24,45 @@ class Comment:
     whole: bool  # alone on its line
 
 
+class CodeScan:
+    """Walks `.arch` text as the lexer reads it: iterating yields (index, character) for each
+    character of code, and (index, "#") where a comment starts (the comment is then skipped to
+    the end of its line); string literals are skipped, escapes included, a string ending at its
+    quote or at the end of the line. After the walk, `quote` is the quote of a string still open
+    where it stopped (None if none) and `in_comment` says whether it stopped inside a comment.
+    The one place that knows where code, strings and comments are: the comment scanner here and
+    the language server's bracket matching and completion context use it."""
+
+    def __init__(self, text: str, start: int = 0, stop: int | None = None):
+        self.text, self.start = text, start
+        self.stop = len(text) if stop is None else stop
+        self.quote: str | None = None
+        self.in_comment = False
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        text, i, stop = self.text, self.start, self.stop
+        while i < stop:
+            ch = text[i]
+            if self.quote:
+                if ch == "\\":
+                    i += 1
+                elif ch == self.quote or ch == "\n":
+                    self.quote = None
+            elif ch in "\"'":
+                self.quote = ch
+            elif ch == "#":
+                yield i, ch
+                newline = text.find("\n", i, stop)
+                if newline < 0:
+                    self.in_comment = True
+                    return
+                i = newline
+                continue
+            else:
+                yield i, ch
+            i += 1
+
+
 def scan_dsl(text: str) -> list[Comment]:
     """The comments of `.arch` text: '#' outside a string literal, to the end of the line."""
     out: list[Comment] = []
@@ -32,21 +71,10 @@ def scan_dsl(text: str) -> list[Comment]:
     for n, line in enumerate(text.splitlines(), 1):
         if "#" not in line:
             continue
-        quote = None
-        i = 0
-        while i < len(line):
-            ch = line[i]
-            if quote:
-                if ch == "\\":
-                    i += 1
-                elif ch == quote:
-                    quote = None
-            elif ch in "\"'":
-                quote = ch
-            elif ch == "#":
+        for i, ch in CodeScan(line):
+            if ch == "#":
                 out.append(Comment(n, line[i:].rstrip(), not line[:i].strip()))
                 break
-            i += 1
     return out
 
 

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from archc.frontend.comments import CodeScan
 from archc.lsp.index import MODEL, DocumentIndex, Symbol
 from archc.lsp.text import lines_of, offset_of
 
@@ -68,29 +69,14 @@ def context(text: str, line: int, col: int, language: str) -> Context:
     if language == "yaml":
         return _yaml_context(head, prefix, lines, line)
     stack: list[tuple[str, int]] = []  # (bracket, offset)
-    quote = None
-    i = 0
-    n = len(head)
-    while i < n:
-        ch = head[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote or ch == "\n":
-                quote = None
-        elif ch in "\"'":
-            quote = ch
-        elif ch == "#":
-            nl = head.find("\n", i)
-            if nl < 0:
-                return Context(prefix, None, set(), MODEL, False, False, True, False)
-            i = nl
-            continue
-        elif ch in "([{":
+    scan = CodeScan(head)
+    for i, ch in scan:
+        if ch in "([{":
             stack.append((ch, i))
         elif ch in ")]}" and stack:
             stack.pop()
-        i += 1
+    if scan.in_comment:
+        return Context(prefix, None, set(), MODEL, False, False, True, False)
     scope = MODEL
     for bracket, at in stack:
         if bracket == "{":
@@ -108,7 +94,7 @@ def context(text: str, line: int, col: int, language: str) -> Context:
     line_head = head[head.rfind("\n") + 1:]
     after_pipe = bool(re.search(r"->\s*\Z", head))
     statement_start = not line_head.strip() and not stack_parens(stack) and not _continues(head)
-    return Context(prefix, call, given, scope, after_pipe, statement_start, quote is not None, False)
+    return Context(prefix, call, given, scope, after_pipe, statement_start, scan.quote is not None, False)
 
 
 def stack_parens(stack: list[tuple[str, int]]) -> bool:

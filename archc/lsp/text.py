@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from archc.ast import Loc
+from archc.frontend.comments import CodeScan
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d[\w.]*")
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -78,21 +79,10 @@ def name_span(lines: list[str], name: str, line: int, col: int, end_line: int | 
 
 
 def _in_string_or_comment(text: str, index: int) -> bool:
-    quote = None
-    i = 0
-    while i < index:
-        ch = text[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = None
-        elif ch in "\"'":
-            quote = ch
-        elif ch == "#":
-            return True
-        i += 1
-    return quote is not None
+    scan = CodeScan(text, stop=index)
+    if any(ch == "#" for _, ch in scan):
+        return True
+    return scan.quote is not None
 
 
 def word_at(lines: list[str], line: int, col: int) -> tuple[str, Span] | None:
@@ -114,29 +104,13 @@ def matching_close(text: str, start: int, open_: str = "{", close: str = "}") ->
     """Index of the bracket closing the one at or after `start` (strings and comments skipped),
     or None when it is not closed."""
     depth = 0
-    quote = None
-    i = start
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote or ch == "\n":
-                quote = None
-        elif ch in "\"'":
-            quote = ch
-        elif ch == "#":
-            nl = text.find("\n", i)
-            i = n if nl < 0 else nl
-            continue
-        elif ch == open_:
+    for i, ch in CodeScan(text, start):
+        if ch == open_:
             depth += 1
         elif ch == close:
             depth -= 1
             if depth == 0:
                 return i
-        i += 1
     return None
 
 
