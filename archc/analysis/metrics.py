@@ -126,22 +126,16 @@ def _sum(items: list[LayerMetrics]) -> Totals:
 
 
 def _totals_by_scope(graph: Graph, layers: dict[str, LayerMetrics]) -> dict[tuple[str, ...], Totals]:
-    """Each scope's totals: its own layers' plus its sub-scopes' (each summed once)."""
-    direct: dict[tuple[str, ...], list[LayerMetrics]] = {}
-    for node in graph.layers():
-        if not node.is_input:
-            direct.setdefault(node.scope, []).append(layers[node.id])
-    paths = {p[:k] for p in direct for k in range(len(p) + 1)}
-    nested: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
-    for p in paths:
-        if p:
-            nested.setdefault(p[:-1], []).append(p)
+    """Each scope's totals: its own layers' plus its sub-scopes' (each summed once), deepest
+    scopes first, over the graph's scope index."""
+    index = graph.scope_index()
+    paths = {(), *(sub for subs in index.subpaths.values() for sub in subs)}
     out: dict[tuple[str, ...], Totals] = {}
-    for p in sorted(paths, key=len, reverse=True):
-        total = _sum(direct.get(p, []))
-        for sub in nested.get(p, ()):
+    for path in sorted(paths, key=len, reverse=True):
+        total = _sum([layers[n.id] for n in index.direct.get(path, ()) if not n.is_input])
+        for sub in index.subpaths.get(path, ()):
             total = _add(total, out[sub])
-        out[p] = total
+        out[path] = total
     return out
 
 

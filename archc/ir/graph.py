@@ -83,7 +83,7 @@ class Graph:
     # what the inputs must satisfy at inference (without the training-only layers); None: the same
     inference_assumptions: Assumptions | None = None
     # the scope hierarchy's contents, built on first use (the graph is final once built)
-    _index: "_ScopeIndex | None" = field(default=None, init=False, repr=False, compare=False)
+    _index: "ScopeIndex | None" = field(default=None, init=False, repr=False, compare=False)
     _nx: Any = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -112,18 +112,18 @@ class Graph:
     def items(self, path: tuple[str, ...]) -> list[LayerNode | Scope]:
         """What a scope directly holds, layers and sub-scopes, in graph order (a sub-scope where
         its first layer is); the model scope `()` also holds the inputs."""
-        return self._scope_index().items.get(path, [])
+        return self.scope_index().items.get(path, [])
 
     def children(self, path: tuple[str, ...]) -> list[LayerNode]:
         """Layer nodes directly inside a scope (not in a nested one)."""
         return [n for n in self.items(path) if isinstance(n, LayerNode) and not n.is_input]
 
     def child_scopes(self, path: tuple[str, ...]) -> list[Scope]:
-        return self._scope_index().child_scopes.get(path, [])
+        return self.scope_index().child_scopes.get(path, [])
 
     def nodes_under(self, path: tuple[str, ...]) -> list[LayerNode]:
         """Layer nodes inside a scope at any depth, in graph order."""
-        index = self._scope_index()
+        index = self.scope_index()
         out: list[LayerNode] = []
         stack = [path]
         while stack:
@@ -133,13 +133,13 @@ class Graph:
         out.sort(key=lambda n: index.order[n.id])
         return out
 
-    def _scope_index(self) -> "_ScopeIndex":
+    def scope_index(self) -> "ScopeIndex":
         if self._index is None:
-            self._index = _ScopeIndex(self)
+            self._index = ScopeIndex(self)
         return self._index
 
 
-class _ScopeIndex:
+class ScopeIndex:
     """Who is in which scope, in one pass over the graph: the summaries and diagrams ask for
     every scope's contents, which scanning the graph per scope made O(layers × scopes)."""
 
