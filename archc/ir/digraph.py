@@ -5,7 +5,7 @@ three algorithms the elaborator needs. networkx itself costs ~90 ms to import, a
 from __future__ import annotations
 
 import heapq
-from typing import Any, Callable, Hashable, Iterable, Iterator
+from typing import Any, Callable, Container, Hashable, Iterable, Iterator
 
 Node = Hashable
 
@@ -73,15 +73,16 @@ class DiGraph:
         return g
 
 
-def ancestors(g: DiGraph, node: Node) -> set[Node]:
-    """Every node with a path to `node` (not `node` itself)."""
-    seen: set[Node] = set()
-    stack = list(g.predecessors(node))
+def ancestors(g: DiGraph, roots: Iterable[Node], within: Container[Node] | None = None) -> set[Node]:
+    """The roots and every node they read, directly or not; only through `within` when given
+    (so a search inside a block costs the block's size, not the graph's)."""
+    seen = set(roots)
+    stack = list(seen)
     while stack:
-        n = stack.pop()
-        if n not in seen:
-            seen.add(n)
-            stack.extend(p for p in g.predecessors(n) if p not in seen)
+        for src in g.predecessors(stack.pop()):
+            if src not in seen and (within is None or src in within):
+                seen.add(src)
+                stack.append(src)
     return seen
 
 

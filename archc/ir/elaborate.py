@@ -31,7 +31,7 @@ from archc import ast as A
 from archc import symbolic as sy
 from archc.deep import run_deep
 from archc.errors import Diagnostics, SpecError, SpecErrors, did_you_mean
-from archc.ir.digraph import CycleError, DiGraph, topological_order
+from archc.ir.digraph import CycleError, DiGraph, ancestors, topological_order
 from archc.ir.graph import Graph, LayerNode, Scope
 from archc.limits import LIMITS, limit
 from archc.ops import REGISTRY
@@ -482,7 +482,7 @@ class Elaborator:
                        loc[training[0]], "declare the model's result with `output`, not `training output`",
                        code="E-INPUT-ONLY-TRAINING-OUTPUTS")
             return self.assumptions
-        needed = self._ancestors(roots)  # everything the inference outputs read
+        needed = ancestors(self.g, roots)  # everything the inference outputs read
         extra = [n for n in self.g.nodes if n not in needed]
         for node_id in extra:
             self.g.nodes[node_id]["layer"].training_only = True
@@ -707,7 +707,7 @@ class Elaborator:
         if not created:
             return
         inside = set(created)
-        needed = self._ancestors([r for r in results if r in inside], inside)
+        needed = ancestors(self.g, [r for r in results if r in inside], inside)
         dead = [n for n in created if n not in needed]
         for node_id in dead:
             layer = self.g.nodes[node_id]["layer"]
@@ -1589,18 +1589,6 @@ class Elaborator:
         """The nodes a body, block or repeat created, given len(self.created) at its start: a
         slice, so nested bodies cost their own size, not the whole graph's."""
         return [n for n in self.created[index:] if n in self.g]
-
-    def _ancestors(self, roots: list[str], within: set[str] | None = None) -> set[str]:
-        """The roots and every node they read, directly or not (only through `within` when
-        given, so a block's search costs the block's size, not the graph's)."""
-        seen = set(roots)
-        stack = list(roots)
-        while stack:
-            for src in self.g.predecessors(stack.pop()):
-                if src not in seen and (within is None or src in within):
-                    seen.add(src)
-                    stack.append(src)
-        return seen
 
     def _add_node(self, node: LayerNode) -> None:
         if len(self.created) >= self.max_layers:

@@ -122,11 +122,7 @@ class ModelView:
         """The layers a statement adds: what its results depend on, less what its inputs do."""
         from archc.ir.digraph import ancestors
         g = self.graph.dag
-        mine: set[str] = set()
-        for o in outs:
-            mine |= ancestors(g, o) | {o}
-        for r in reads:
-            mine -= ancestors(g, r) | {r}
+        mine = ancestors(g, outs) - ancestors(g, reads)
         return [n for n in g.nodes if n in mine]  # graph (topological) order
 
 
