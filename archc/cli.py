@@ -205,18 +205,9 @@ def _report(error: Any) -> None:
 
 def _load(args: argparse.Namespace, spec: str, parsed: Any = None):
     """The model of `spec` (`parsed`: its AST, when the caller has parsed it already)."""
-    import archc
-    source = _source(args, spec)
-    if parsed is not None:
-        from archc.model import from_spec
-        model = from_spec(parsed, _display(spec) if source is None else source[2],
-                          dict(args.define or []), strict=getattr(args, "strict", False))
-    elif source is not None:
-        text, language, file = source
-        model = archc.loads(text, language, dict(args.define or []), file,
-                            strict=getattr(args, "strict", False))
-    else:
-        model = archc.load(spec, dict(args.define or []), strict=getattr(args, "strict", False))
+    from archc.model import from_spec
+    model = from_spec(parsed if parsed is not None else _parse(args, spec), _display(spec),
+                      dict(args.define or []), strict=getattr(args, "strict", False))
     import gc
     gc.freeze()  # a short-lived process: what the model holds is never garbage; spare the collector
     for warning in model.warnings:  # printed, not fatal (--strict made them errors already)
