@@ -708,6 +708,7 @@ class Assumptions:
         self._allowed: dict[str, tuple[int, frozenset]] = {}  # symbol -> (modulus, residues)
         self._minimum: dict[str, int] = {}                    # raw bounds from require_positive
         self._facts: list[_Fact] = []
+        self.revision = 0  # counts the changes: whether anything was recorded since a look
 
     # -- queries
 
@@ -862,6 +863,7 @@ class Assumptions:
 
     def _sync(self) -> None:
         """Rebuild the public congruences and (class-tightened) lower bounds."""
+        self.revision += 1
         self.congruences.clear()
         for s, (m, rs) in self._allowed.items():
             if len(rs) == 1:

@@ -32,6 +32,7 @@ from archc import symbolic as sy
 from archc.deep import run_deep
 from archc.errors import Diagnostics, SpecError, SpecErrors, did_you_mean
 from archc.ir.digraph import CycleError, DiGraph, ancestors, topological_order
+from archc.ir import instances
 from archc.ir.graph import Graph, LayerNode, Scope
 from archc.limits import LIMITS, limit
 from archc.ops import REGISTRY
@@ -98,6 +99,13 @@ class Partial:
         name = self.target.name if self.kind in ("op", "block") else self.kind
         args = [str(a) for a in self.args] + [f"{k}={v}" for k, v in self.kwargs.items()]
         return f"{name}({', '.join(args)})"
+
+    def reuse_key(self, frozen: Callable[[Any], Any]) -> tuple:
+        """Its part of a block instance's key (archc.ir.instances): the layers it makes depend on
+        what it is, its arguments, and where it is written (their locations)."""
+        target = frozen(self.target) if self.kind == "sequential" else id(self.target)
+        return (Partial, self.kind, target, frozen(self.args), frozen(sorted(self.kwargs.items())),
+                frozen(sorted(self.meta.items())), self.loc, tuple(sorted(self.kw_locs.items())))
 
 
 BUILTINS: dict[str, Callable[..., Any]] = {
@@ -218,6 +226,8 @@ class Elaborator:
         self.warnings: list[tuple[str, SpecError]] = []  # (the layer warned about, the warning)
         self.g = DiGraph()
         self.scopes: dict[tuple[str, ...], Scope] = {}
+        self.scope_log: list[tuple[str, ...]] = []  # scope paths in creation order (pruned ones stay)
+        self.templates: dict[tuple, Any] = {}  # block instances, for reuse (archc.ir.instances)
         self.assumptions = sy.Assumptions()
         self.ctx = _Context(self.assumptions)
         self.blocks: dict[str, A.BlockDef] = {}
@@ -1416,9 +1426,16 @@ class Elaborator:
             instance = self._unique_name(meta.get("name"), loc, explicit="name" in meta,
                                          default=_snake(block.name))
             path = tuple(instance.split("."))
-            self.scopes[path] = Scope(path, "block", block.name, loc,
-                                      {k: v for k, v in env.values.items()}, [t.node for t in inputs],
-                                      input_names=list(block.inputs))
+            self._new_scope(Scope(path, "block", block.name, loc, {k: v for k, v in env.values.items()},
+                                  [t.node for t in inputs], input_names=list(block.inputs)))
+        # a block's layers depend on its parameters and its inputs' shapes only: an instance like
+        # an earlier one is that one's layers renamed (archc.ir.instances)
+        key = None if inline or not instances.REUSE_INSTANCES else instances.instance_key(
+            block, env.values, [t.shape for t in inputs], [t.node for t in inputs])
+        seen = self.templates.get(key) if key is not None else None
+        if key is not None and seen is None:  # the first of its kind (most are): nothing to record
+            self.templates[key] = instances.SEEN_ONCE
+        before = instances.Snapshot(self, inputs) if seen is instances.SEEN_ONCE else None
         for name, tensor in zip(block.inputs, inputs):
             env.values[name] = tensor
         self.scope_path = path
@@ -1426,8 +1443,14 @@ class Elaborator:
                                    + (f" (used at line {loc.line})" if loc else ""))
         first_node = len(self.created)
         try:
-            results = self._run_body(block.body, env, block.returns,
-                                     input_names=list(block.inputs), where=f"block {block.name}")
+            if isinstance(seen, instances.Template):
+                results = seen.replay(self, path, inputs, Tensor)
+            else:
+                results = self._run_body(block.body, env, block.returns,
+                                         input_names=list(block.inputs), where=f"block {block.name}")
+                if before is not None:
+                    recorded = instances.Template.record(self, path, inputs, results, before, Tensor)
+                    self.templates[key] = recorded or instances.NOT_REUSABLE
         finally:
             self.scope_path = saved
             self.instance_stack.pop()
@@ -1448,7 +1471,7 @@ class Elaborator:
         self._no_inline(meta, "sequential", loc)
         instance = self._unique_name(meta.get("name"), loc, explicit="name" in meta, default="sequential")
         path = tuple(instance.split("."))
-        self.scopes[path] = Scope(path, "sequential", "Sequential", loc, {}, [t.node for t in inputs])
+        self._new_scope(Scope(path, "sequential", "Sequential", loc, {}, [t.node for t in inputs]))
         saved = self.scope_path
         first_node = len(self.created)
         self.scope_path = path
@@ -1529,8 +1552,7 @@ class Elaborator:
         else:
             instance = self._unique_name(meta.get("name"), call.loc, explicit="name" in meta, default="repeat")
             path = tuple(instance.split("."))
-            self.scopes[path] = Scope(path, "repeat", "Repeat", call.loc, {"count": count},
-                                      [t.node for t in piped])
+            self._new_scope(Scope(path, "repeat", "Repeat", call.loc, {"count": count}, [t.node for t in piped]))
         first_node = len(self.created)
         self.scope_path = path
         value: Any = piped
@@ -1584,6 +1606,10 @@ class Elaborator:
             self._suffixes[(self.scope_path, base)] = k  # names only get taken: no need to recount
         taken.add(name)
         return ".".join((*self.scope_path, name))
+
+    def _new_scope(self, scope: Scope) -> None:
+        self.scopes[scope.path] = scope
+        self.scope_log.append(scope.path)
 
     def _created_since(self, index: int) -> list[str]:
         """The nodes a body, block or repeat created, given len(self.created) at its start: a

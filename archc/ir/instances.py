@@ -1,0 +1,196 @@
+"""Reuse of block instances: a block's body is a pure function of its parameter values and its
+inputs' shapes (a block sees nothing else: archc.ir.elaborate gives it a fresh environment), so
+the second instance of `Bottleneck(256)` on a [N, 1024, 14, 14] tensor has the same layers as
+the first, under another name. The elaborator evaluates the first, records it here as a
+template, and replays the template for the others: ResNet-152's layer3 evaluates one of its 35
+identical blocks (tests/test_instances.py checks every zoo graph equal with and without reuse).
+
+A template is recorded only when the first instance changed nothing outside its own layers and
+scopes but the names it gave its inputs (`s = x`, replayed too): no error or warning, no
+assumption about symbolic sizes. Otherwise the others are evaluated as usual, as everything is with
+`REUSE_INSTANCES = False`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from archc import symbolic as sy
+from archc.ir.graph import LayerNode, Scope
+
+REUSE_INSTANCES = True
+# what the elaborator knows of an instance key besides its Template: seen once (the second
+# instance is recorded: a block used once, as most are, costs nothing), or not reusable
+SEEN_ONCE = "seen once"
+NOT_REUSABLE = "not reusable"
+
+
+class _NoKey(Exception):
+    """A value that cannot be part of a key (a tensor given as a parameter, ...)."""
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in equal for values that elaborate the same: the type is part of it (1,
+    1.0 and true differ) and floats by their text (0.0 and -0.0 differ)."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return (type(value), value)
+    if isinstance(value, float):
+        return (float, repr(value))
+    if isinstance(value, sy.Expr):
+        return (sy.Expr, value)
+    if isinstance(value, (list, tuple)):
+        return (type(value), tuple(_frozen(v) for v in value))
+    reuse_key = getattr(value, "reuse_key", None)
+    if reuse_key is not None:  # a layer given as a parameter (archc.ir.elaborate.Partial)
+        return reuse_key(_frozen)
+    raise _NoKey()
+
+
+def instance_key(block: Any, values: dict[str, Any], input_shapes: list, input_nodes: list[str]) -> tuple | None:
+    """What a block instance's layers depend on, or None where that cannot be told."""
+    try:
+        params = tuple((name, _frozen(v)) for name, v in values.items())
+    except _NoKey:
+        return None
+    aliases = tuple(input_nodes.index(n) for n in input_nodes)  # block(x, x) differs from block(x, y)
+    return (id(block), params, tuple(input_shapes), aliases)
+
+
+@dataclass(slots=True)
+class _Layer:
+    suffix: str  # the node id after the instance's path
+    op: Any
+    attrs: Any
+    inputs: tuple  # an int: the instance's input of that index; a str: a layer's suffix
+    shape: tuple
+    loc: Any
+    scope: tuple[str, ...]  # below the instance's path
+    frozen: bool
+    init: str | None
+    bias_init: str | None
+    tensor_names: tuple[str, ...]
+    tensor_scopes: tuple[tuple[str, ...], ...]  # below the instance's path
+
+
+@dataclass(slots=True)
+class _Scope:
+    path: tuple[str, ...]  # below the instance's path
+    kind: str
+    type_name: str
+    loc: Any
+    args: dict[str, Any]
+    inputs: tuple
+    input_names: list[str]
+    outputs: tuple
+
+
+class Snapshot:
+    """What an instance must leave unchanged outside its own layers to be recorded."""
+
+    __slots__ = ("errors", "warnings", "revision", "bound", "steps", "comprehended", "first_node", "first_scope")
+
+    def __init__(self, elaborator: Any, inputs: list):
+        self.errors = len(elaborator.diag.errors)
+        self.warnings = len(elaborator.warnings)
+        self.revision = elaborator.assumptions.revision
+        self.bound = [len(elaborator.g.nodes[t.node]["layer"].tensor_names) for t in inputs]
+        self.steps = elaborator.steps
+        self.comprehended = elaborator.comprehended
+        self.first_node = len(elaborator.created)
+        self.first_scope = len(elaborator.scope_log)
+
+    def unchanged(self, elaborator: Any) -> bool:
+        return (len(elaborator.diag.errors) == self.errors and len(elaborator.warnings) == self.warnings
+                and elaborator.assumptions.revision == self.revision)
+
+
+class Template:
+    """The layers and scopes one block instance created, relative to its path."""
+
+    __slots__ = ("layers", "scopes", "results", "input_names", "steps", "comprehended")
+
+    def __init__(self, layers: list[_Layer], scopes: list[_Scope], results: list[tuple[Any, tuple]],
+                 input_names: list[tuple[int, str, tuple[str, ...]]], steps: int, comprehended: int):
+        self.layers = layers
+        self.scopes = scopes
+        self.results = results
+        self.input_names = input_names  # (input index, name, scope below the path): `s = x`
+        self.steps = steps
+        self.comprehended = comprehended
+
+    @classmethod
+    def record(cls, elaborator: Any, path: tuple[str, ...], inputs: list, results: list,
+               before: Snapshot, tensor: type) -> "Template | None":
+        """The template of the instance at `path` that just ran, or None if it cannot be one."""
+        if not before.unchanged(elaborator) or not all(isinstance(r, tensor) for r in results):
+            return None
+        prefix = ".".join(path) + "."
+        depth = len(path)
+        outer = {t.node: k for k, t in reversed(list(enumerate(inputs)))}
+
+        def ref(node_id: str) -> Any:
+            if node_id in outer:
+                return outer[node_id]
+            if not node_id.startswith(prefix):
+                raise _NoKey()  # read from outside the instance: never in a block, but be sure
+            return node_id[len(prefix):]
+
+        def below(scope: tuple[str, ...]) -> tuple[str, ...]:
+            if scope[:depth] != path:
+                raise _NoKey()
+            return scope[depth:]
+
+        nodes = elaborator.g.nodes
+        try:
+            layers = []
+            for node_id in elaborator._created_since(before.first_node):
+                layer: LayerNode = nodes[node_id]["layer"]
+                if layer.op is None or not node_id.startswith(prefix):
+                    return None
+                layers.append(_Layer(node_id[len(prefix):], layer.op, layer.attrs,
+                                     tuple(ref(i) for i in layer.inputs), layer.shape, layer.loc,
+                                     below(layer.scope), layer.frozen, layer.init, layer.bias_init,
+                                     tuple(layer.tensor_names), tuple(below(s) for s in layer.tensor_scopes)))
+            scopes = []
+            for scope_path in elaborator.scope_log[before.first_scope:]:
+                scope = elaborator.scopes.get(scope_path)
+                if scope is None or scope_path == path:
+                    continue  # pruned (a branch not taken), or the instance's own
+                scopes.append(_Scope(below(scope_path), scope.kind, scope.type_name, scope.loc, dict(scope.args),
+                                     tuple(ref(i) for i in scope.inputs), list(scope.input_names),
+                                     tuple(ref(o) for o in scope.outputs)))
+            outputs = [(ref(t.node), t.shape) for t in results]
+            input_names = []
+            for node_id, k in outer.items():
+                layer = nodes[node_id]["layer"]
+                start = before.bound[k]
+                input_names += [(k, name, below(scope)) for name, scope in
+                                zip(layer.tensor_names[start:], layer.tensor_scopes[start:])]
+        except _NoKey:
+            return None
+        return cls(layers, scopes, outputs, input_names, elaborator.steps - before.steps,
+                   elaborator.comprehended - before.comprehended)
+
+    def replay(self, elaborator: Any, path: tuple[str, ...], inputs: list, tensor: Any) -> list:
+        """Add this template's layers and scopes at `path`, reading `inputs`; the results as
+        `tensor(node_id, shape)` values."""
+        prefix = ".".join(path) + "."
+
+        def node(ref: Any) -> str:
+            return inputs[ref].node if isinstance(ref, int) else prefix + ref
+
+        for t in self.layers:
+            elaborator._add_node(LayerNode(prefix + t.suffix, t.op, t.attrs, [node(i) for i in t.inputs], t.shape,
+                                           t.loc, path + t.scope, t.frozen, t.init, t.bias_init,
+                                           list(t.tensor_names), [path + s for s in t.tensor_scopes]))
+        for s in self.scopes:
+            elaborator._new_scope(Scope(path + s.path, s.kind, s.type_name, s.loc, dict(s.args),
+                                        [node(i) for i in s.inputs], list(s.input_names),
+                                        [node(o) for o in s.outputs]))
+        for k, name, scope in self.input_names:
+            layer = elaborator.g.nodes[inputs[k].node]["layer"]
+            layer.tensor_names.append(name)
+            layer.tensor_scopes.append(path + scope)
+        elaborator.steps += self.steps
+        elaborator.comprehended += self.comprehended
+        return [tensor(node(ref), shape) for ref, shape in self.results]
