@@ -179,7 +179,7 @@ def _source(args: argparse.Namespace, spec: str) -> tuple[str, str, str] | None:
 
 def _parse(args: argparse.Namespace, spec: str):
     from archc.frontend import parse_file, parse_text
-    from archc.model import collector_paused
+    from archc.collector import paused as collector_paused
     source = _source(args, spec)
     with collector_paused():  # as archc.load parses (see there)
         return parse_file(spec) if source is None else parse_text(*source)

@@ -2,8 +2,6 @@
 `Model` holding every stage's result for the back ends."""
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -11,6 +9,7 @@ from typing import Any
 
 from archc import ast as A
 from archc import symbolic as sy
+from archc.collector import paused as collector_paused
 from archc.analysis.metrics import Metrics, OpTotals, analyse, by_op, quoted_macs, size_limits
 from archc.errors import SpecError, SpecErrors
 from archc.frontend import parse_dsl, parse_file, parse_yaml
@@ -218,21 +217,6 @@ def from_spec(spec: A.Spec, file: str, hyperparams: dict[str, Any] | None = None
     from a model by it) and should not parse twice."""
     with collector_paused():
         return _build(spec, file, _hyperparams(hyperparams, None), strict)
-
-
-@contextmanager
-def collector_paused():
-    """Python's cycle collector paused while a spec is parsed and elaborated: those stages make
-    millions of small objects that stay alive (parse trees, AST, graph), freed by reference
-    counting, and each collection would walk them all again (a third of a 10,000-layer check's
-    time). It runs again, as it was, once the model is built."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _hyperparams(hyperparams: dict[str, Any] | None, legacy: dict[str, Any] | None) -> dict[str, Any] | None:

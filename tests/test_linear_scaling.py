@@ -15,6 +15,7 @@ import pytest
 
 import archc
 from archc.backends import diagram
+from archc.ir import instances
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 from synthetic_specs import generate  # noqa: E402
@@ -66,8 +67,14 @@ def _work(form: str, layers: int) -> dict[str, int]:
     return counts
 
 
-@pytest.mark.parametrize("form", ["flat", "repeat", "nested"])
-def test_work_per_layer_does_not_grow(form):
+# with reuse, the repeat and nested forms evaluate a few block instances and replay the rest
+# (archc.ir.instances); without, every instance is evaluated, as distinct blocks are (the flat
+# form has no blocks)
+@pytest.mark.parametrize("form, reuse", [("flat", True), ("repeat", True), ("repeat", False),
+                                         ("nested", True), ("nested", False)],
+                         ids=["flat", "repeat", "repeat-evaluated", "nested", "nested-evaluated"])
+def test_work_per_layer_does_not_grow(form, reuse, monkeypatch):
+    monkeypatch.setattr(instances, "REUSE_INSTANCES", reuse)
     small, large = _work(form, SMALL), _work(form, LARGE)
     growth = large["layers"] / small["layers"]
     assert 3.5 < growth < 4.5, (small["layers"], large["layers"])

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from archc import collector
 from archc import symbolic as sy
 from archc.ir.graph import Graph, LayerNode, Scope
 from archc.ops.base import Shape, ShapeError, numel
@@ -161,6 +162,7 @@ def _count(shapes: dict[str, Shape], node: LayerNode) -> int:
     return total
 
 
+@collector.paused()
 def analyse(graph: Graph) -> Metrics:
     layers: dict[str, LayerMetrics] = {}
     for node in graph.layers():

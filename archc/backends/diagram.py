@@ -39,6 +39,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
+from archc import collector
 from archc.backends.report import human, items_in
 from archc.errors import SpecError
 from archc.ops.base import fmt_shape
@@ -131,6 +132,14 @@ class Diagram:
     title: str
     u_layout: bool = False
     cluster_kinds: dict[tuple[str, ...], str] = field(default_factory=dict)  # path -> Scope.kind
+    _topology: "Topology | None" = field(default=None, repr=False, compare=False)
+
+    def topology(self) -> "Topology":
+        """The drawn graph's order and neighbours, found once (skips, U layout, columns and the
+        DOT text each need them)."""
+        if self._topology is None:
+            self._topology = _topo(self.nodes, self.edges)
+        return self._topology
 
     def clusters(self) -> Iterable[Cluster]:
         stack = [self.root]
@@ -279,13 +288,14 @@ def build(model: "Model", depth: int | None = None) -> Diagram:
         root.items.append(nodes[out_id])
         edges.append(DEdge(vis[node_id], out_id, node_id, fmt_shape(graph.node(node_id).shape)))
 
-    _mark_skips(nodes, edges, graph)
+    topology = _topo(nodes, edges)
+    _mark_skips(nodes, edges, graph, topology)
     t = metrics.totals
     title = f"{graph.name} · {human(t.params)} params" if t.params >= 1000 else f"{graph.name} · {t.params} params"
     if isinstance(t.macs, int):
         title += f" · {human(t.macs)} MACs"
     present = [f for f in LEGEND_ORDER if f in families] + sorted(families - set(LEGEND_ORDER))
-    d = Diagram(graph.name, nodes, edges, root, present, title)
+    d = Diagram(graph.name, nodes, edges, root, present, title, _topology=topology)
     d.cluster_kinds = {c.path: graph.scopes[c.path].kind for c in d.clusters()}
     d.u_layout = _is_u_shaped(d)
     return d
@@ -330,7 +340,15 @@ def _between(starts: Iterable[str], end: str, index: dict[str, int], succ: dict[
     return forward & backward
 
 
-def _topo(nodes: dict[str, DNode], edges: list[DEdge]) -> tuple[list[str], dict[str, list[str]], dict[str, list[str]]]:
+@dataclass(slots=True)
+class Topology:
+    order: list[str]  # drawn node ids, topologically
+    succ: dict[str, list[str]]
+    pred: dict[str, list[str]]
+    index: dict[str, int]  # position in `order`
+
+
+def _topo(nodes: dict[str, DNode], edges: list[DEdge]) -> Topology:
     succ: dict[str, list[str]] = {n: [] for n in nodes}
     pred: dict[str, list[str]] = {n: [] for n in nodes}
     for e in edges:
@@ -347,12 +365,11 @@ def _topo(nodes: dict[str, DNode], edges: list[DEdge]) -> tuple[list[str], dict[
             indeg[s] -= 1
             if indeg[s] == 0:
                 ready.append(s)
-    return order, succ, pred
+    return Topology(order, succ, pred, {n: i for i, n in enumerate(order)})
 
 
-def _mark_skips(nodes: dict[str, DNode], edges: list[DEdge], graph: "Graph") -> None:
-    order, succ, pred = _topo(nodes, edges)
-    index = {n: i for i, n in enumerate(order)}
+def _mark_skips(nodes: dict[str, DNode], edges: list[DEdge], graph: "Graph", topology: Topology) -> None:
+    order, succ, pred, index = topology.order, topology.succ, topology.pred, topology.index
     skip_pairs: set[tuple[str, str]] = set()
     # an edge bypassing another way from its tail to its head through a layer with parameters
     # (not e.g. a crop that only reads the tail's size)
@@ -388,13 +405,12 @@ def _mark_skips(nodes: dict[str, DNode], edges: list[DEdge], graph: "Graph") -> 
 
 def _is_u_shaped(d: Diagram) -> bool:
     """A skip edge joins two tensors of the same resolution around a coarser one."""
-    order, succ, pred = _topo(d.nodes, d.edges)
-    index = {n: i for i, n in enumerate(order)}
+    t = d.topology()
     for e in d.skip_edges:
         a, b = d.nodes[e.tail], d.nodes[e.head]
         if a.level != b.level:
             continue
-        inside = _between(succ[e.tail], e.head, index, succ, pred)
+        inside = _between(t.succ[e.tail], e.head, t.index, t.succ, t.pred)
         if any(d.nodes[w].level > a.level for w in inside):
             return True
     return False
@@ -465,7 +481,8 @@ def _columns(d: Diagram, page_ratio: float = 1.1) -> Columns | None:
     several layers: a residual unit's input feeds its first convolution and its shortcut), so
     no skip connection is cut but the one that starts at the cut; it goes through repeats,
     sequentials and blocks too tall for one column, never through a block that fits."""
-    order, succ, pred = _topo(d.nodes, d.edges)
+    t = d.topology()
+    order, succ, pred = t.order, t.succ, t.pred
     rank: dict[str, int] = {}
     for n in order:
         rank[n] = max((rank[p] + 1 for p in pred[n]), default=0)
@@ -657,7 +674,7 @@ def to_dot(d: Diagram, rankdir: str = "TB") -> str:
         # mincross alone may swap two columns (both orders cross as little): an invisible anchor
         # above each column, the anchors on one rank chained left to right, each tied to the top
         # of its column, makes any other order cost crossings
-        order = {n: i for i, n in enumerate(_topo(d.nodes, d.edges)[0])}
+        order = d.topology().index
         tops = {}
         for n, k in cols.column.items():
             if k not in tops or (order[n] > order[tops[k]] if k % 2 else order[n] < order[tops[k]]):
@@ -719,6 +736,7 @@ def to_dot(d: Diagram, rankdir: str = "TB") -> str:
     return "\n".join(lines) + "\n"
 
 
+@collector.paused()
 def render_dot(model: "Model", depth: int | None = None, rankdir: str = "TB") -> str:
     return to_dot(build(model, depth), rankdir)
 

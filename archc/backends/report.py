@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
+from archc import collector
 from archc import symbolic as sy
 from archc.ops.base import fmt_shape
 
@@ -404,6 +405,7 @@ def render_by_op_markdown(model: "Model", at: dict[str, int] | None = None) -> s
     return "\n".join(out) + "\n"
 
 
+@collector.paused()
 def render(model: "Model", format: str = "text", depth: int | None = None, by_op: bool = False,
            at: dict[str, int] | None = None) -> str:
     """The summary in `format`; `at` ({"H": 224}) evaluates symbolic sizes (SpecError if a size

@@ -58,6 +58,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from archc import collector
 from archc import symbolic as sy
 from archc.errors import SpecError
 from archc.ir.elaborate import TORCH_MODULE_ATTRS
@@ -115,6 +116,7 @@ class Generated:
 Reload = Callable[[dict[str, Any]], Graph]
 
 
+@collector.paused()
 def generate(graph: Graph, probes: bool = False, spec: Any = None) -> Generated:
     """The model file for `graph`. With `probes`, every forward line also records its output
     shape in the module-level list PROBES (used by the tests to compare with static shapes).
