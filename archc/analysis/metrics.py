@@ -178,7 +178,7 @@ def analyse(graph: Graph) -> Metrics:
             m.activation_bytes = 0
         in_shapes = graph.input_shapes(node)
         in1 = [per_sample(s) for s in in_shapes]
-        m.params = node.op.parameters(node.attrs, in_shapes)
+        m.params = graph.parameter_shapes(node)
         m.buffers = node.op.buffers(node.attrs, in_shapes)
         m.param_count = _count(m.params, node)
         m.buffer_count = _count(m.buffers, node)
@@ -276,8 +276,7 @@ def size_limits(graph: Graph) -> tuple[list, list]:
                 act += n * BYTES_PER_ELEMENT
         if not node.is_input:
             try:
-                in_shapes = graph.input_shapes(node)
-                shapes = node.op.parameters(node.attrs, in_shapes)
+                shapes = graph.parameter_shapes(node)
             except ShapeError:  # reported where the metrics are computed
                 continue
             for shape in shapes.values():

@@ -85,6 +85,7 @@ class Graph:
     # the scope hierarchy's contents, built on first use (the graph is final once built)
     _index: "ScopeIndex | None" = field(default=None, init=False, repr=False, compare=False)
     _nx: Any = field(default=None, init=False, repr=False, compare=False)
+    _param_shapes: dict[str, dict[str, Shape]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def inference_outputs(self) -> dict[str, str]:
@@ -108,6 +109,14 @@ class Graph:
 
     def input_shapes(self, node: LayerNode) -> list[Shape]:
         return [self.node(i).shape for i in node.inputs]
+
+    def parameter_shapes(self, node: LayerNode) -> dict[str, Shape]:
+        """A layer's parameter shapes, by its op's rule, found once: the size check at load and
+        the metrics both need them. Raises the op's ShapeError."""
+        shapes = self._param_shapes.get(node.id)
+        if shapes is None:
+            shapes = self._param_shapes[node.id] = node.op.parameters(node.attrs, self.input_shapes(node))
+        return shapes
 
     def items(self, path: tuple[str, ...]) -> list[LayerNode | Scope]:
         """What a scope directly holds, layers and sub-scopes, in graph order (a sub-scope where

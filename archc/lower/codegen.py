@@ -702,7 +702,7 @@ class _Generator:
         return out
 
     def _params(self, node: LayerNode) -> dict:
-        return node.op.parameters(node.attrs, self.g.input_shapes(node))
+        return self.g.parameter_shapes(node)
 
     def _all_frozen(self, unit: Unit) -> bool:
         nodes = [n for n in self.nodes_under.get(unit.path, []) if self._params(n)]

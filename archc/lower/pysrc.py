@@ -8,6 +8,7 @@ malformed lowering fails here, in the generator, not when the file is imported.
 from __future__ import annotations
 
 import ast
+import functools
 import keyword
 
 from archc.ops.base import py
@@ -22,8 +23,10 @@ _UNARY = {ast.USub: "-", ast.UAdd: "+"}
 _ATOM = 16
 
 
+@functools.lru_cache(maxsize=8192)  # a model repeats a few constructor and call texts many times
 def parse(source: str) -> ast.expr:
-    """One expression, checked to use only what generated code needs."""
+    """One expression, checked to use only what generated code needs. The tree is shared with
+    every caller that parses the same text: read it, never change it."""
     node = ast.parse(source, mode="eval").body
     for sub in ast.walk(node):
         if not isinstance(sub, (ast.Call, ast.Name, ast.Attribute, ast.Constant, ast.Tuple, ast.List,
