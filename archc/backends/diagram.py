@@ -91,7 +91,7 @@ GRAPHVIZ_WARNING = "W-DRAW-GRAPHVIZ"
 # ----------------------------------------------------------------------------- the drawn graph
 
 
-@dataclass
+@dataclass(slots=True)  # one per layer: no per-instance dict
 class DNode:
     id: str  # DOT id: the layer id, the scope id, or `output:NAME`
     kind: str  # "layer" | "input" | "output" | "block"
@@ -105,7 +105,7 @@ class DNode:
     training: bool = False  # runs only in training (an auxiliary classifier): drawn dashed
 
 
-@dataclass
+@dataclass(slots=True)
 class DEdge:
     tail: str
     head: str

@@ -256,7 +256,9 @@ def _cells(row: Row, indent: str) -> list[str]:
 
 def render_text(model: "Model", depth: int | None, at: dict[str, int] | None = None) -> str:
     table = [list(HEADERS)] + [_cells(r, "  ") for r in rows(model, depth, at)]
-    widths = [max(len(r[c]) for r in table) for c in range(len(HEADERS))]
+    widths = [0] * len(HEADERS)
+    for r in table:  # row by row: a pass per column strides across every row (cache misses at 100,000 rows)
+        widths = list(map(max, widths, map(len, r)))
     right = {3, 4, 5, 6}
 
     def line(cells: list[str]) -> str:
