@@ -165,13 +165,30 @@ output y = a + b + c
     assert model.constraints == evaluated.constraints and model.constraints
 
 
-def test_replayed_layers_count_against_the_layer_limit(monkeypatch) -> None:
-    monkeypatch.setenv("ARCHC_MAX_LAYERS", "20")
-    replays = _count_replays(monkeypatch)
+def _errors(text: str, reuse: bool, monkeypatch) -> list[str]:
     with pytest.raises(archc.SpecErrors) as info:
-        _load(BLOCK + "output y = x -> repeat(12, Unit(8))\n", True, monkeypatch)
-    assert replays[0] > 0
-    assert [e.code for e in info.value.errors] == ["E-LIMIT-LAYERS"]
+        _load(text, reuse, monkeypatch)
+    return [str(e) for e in info.value.errors]
+
+
+def test_limits_are_reported_as_evaluation_reports_them(monkeypatch) -> None:
+    # the instance that would cross a limit is evaluated, not replayed: same errors, same place
+    layers = BLOCK + "output y = x -> repeat(12, Unit(8))\n"
+    lists = """
+block Big(c)(x) {
+  n = len(range(1000000))
+  return x -> conv2d(c + n - 1000000, 1) -> relu
+}
+input x: [N, 8, 8, 8]
+output y = x -> repeat(11, Big(8))
+"""
+    for text, code, max_layers in ((layers, "E-LIMIT-LAYERS", "20"), (lists, "E-LIMIT-LIST-SIZE", "1000")):
+        monkeypatch.setenv("ARCHC_MAX_LAYERS", max_layers)
+        replays = _count_replays(monkeypatch)
+        reused = _errors(text, True, monkeypatch)
+        assert replays[0] > 0
+        assert reused == _errors(text, False, monkeypatch)
+        assert [f"error[{code}]" in e for e in reused] == [True]
 
 
 def test_a_layer_parameter_is_part_of_the_key(monkeypatch) -> None:

@@ -1443,7 +1443,7 @@ class Elaborator:
                                    + (f" (used at line {loc.line})" if loc else ""))
         first_node = len(self.created)
         try:
-            if isinstance(seen, instances.Template):
+            if isinstance(seen, instances.Template) and self._within_limits(seen):
                 results = seen.replay(self, path, inputs, Tensor)
             else:
                 results = self._run_body(block.body, env, block.returns,
@@ -1606,6 +1606,12 @@ class Elaborator:
             self._suffixes[(self.scope_path, base)] = k  # names only get taken: no need to recount
         taken.add(name)
         return ".".join((*self.scope_path, name))
+
+    def _within_limits(self, template: instances.Template) -> bool:
+        """Whether replaying stays under the layer and list limits; else the instance is
+        evaluated, so that the limit is reported where evaluation reaches it."""
+        return (len(self.created) + len(template.layers) <= self.max_layers
+                and self.comprehended + template.comprehended <= MAX_RANGE * 10)
 
     def _new_scope(self, scope: Scope) -> None:
         self.scopes[scope.path] = scope
