@@ -750,7 +750,10 @@ class Assumptions:
         becomes H/4, and floor((H + 1)/2) becomes H/2 (its argument is ≡ 1 mod 2)."""
         if isinstance(d, int):
             return d
-        return _make(*_simplify_poly(d._coeffs, d._den, self._classes()))
+        classes = self._classes()
+        if not classes:  # nothing to rewrite (most models): the same expression, not a copy
+            return d
+        return _make(*_simplify_poly(d._coeffs, d._den, classes))
 
     # -- recording
 

@@ -165,6 +165,9 @@ def _count(shapes: dict[str, Shape], node: LayerNode) -> int:
 @collector.paused()
 def analyse(graph: Graph) -> Metrics:
     layers: dict[str, LayerMetrics] = {}
+    # a replayed block instance's layers share their template's bound attributes (and so have
+    # the same input shapes): their counts are found once (archc.ir.instances)
+    costs: dict[tuple, tuple] = {}
     for node in graph.layers():
         m = LayerMetrics()
         out1 = per_sample(node.shape)
@@ -177,14 +180,16 @@ def analyse(graph: Graph) -> Metrics:
         if node.op.inputs == 0:  # a declared tensor: stored once, not per sample
             m.activation_bytes = 0
         in_shapes = graph.input_shapes(node)
-        in1 = [per_sample(s) for s in in_shapes]
-        m.params = graph.parameter_shapes(node)
-        m.buffers = node.op.buffers(node.attrs, in_shapes)
-        m.param_count = _count(m.params, node)
-        m.buffer_count = _count(m.buffers, node)
+        key = (id(node.attrs), node.op, *in_shapes)
+        cost = costs.get(key)
+        if cost is None:
+            params = graph.parameter_shapes(node)
+            buffers = node.op.buffers(node.attrs, in_shapes)
+            macs = node.op.macs(node.attrs, [per_sample(s) for s in in_shapes], out1)
+            cost = costs[key] = (params, buffers, _count(params, node), _count(buffers, node), macs)
+        m.params, m.buffers, m.param_count, m.buffer_count, m.macs = cost
         m.frozen = m.param_count if node.frozen else 0
         m.trainable = m.param_count - m.frozen
-        m.macs = node.op.macs(node.attrs, in1, out1)
         # a declared tensor (parameter, constant) does not limit what the output sees
         fields = [layers[i].field for i in node.inputs if not _declared(graph.node(i))]
         m.field = _field(node, fields, in_shapes)

@@ -260,10 +260,10 @@ def render_text(model: "Model", depth: int | None, at: dict[str, int] | None = N
     for r in table:  # row by row: a pass per column strides across every row (cache misses at 100,000 rows)
         widths = list(map(max, widths, map(len, r)))
     right = {3, 4, 5, 6}
+    row_format = "  ".join(f"{{:{'>' if i in right else '<'}{w}}}" for i, w in enumerate(widths))
 
     def line(cells: list[str]) -> str:
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        return row_format.format(*cells).rstrip()
 
     rule = "─" * (sum(widths) + 2 * (len(widths) - 1))
     out = [f'Model: "{model.name}"', rule, line(table[0]), rule]
