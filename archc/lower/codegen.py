@@ -131,6 +131,27 @@ def generate(graph: Graph, probes: bool = False, spec: Any = None) -> Generated:
     return _Generator(graph, probes, reload).run()
 
 
+def in_place_layers(graph: Graph) -> set[str]:
+    """The activations that overwrite their input, as torchvision's `nn.ReLU(inplace=True)`:
+    those whose module can (`Op.in_place`) and whose input nothing else reads, is no model
+    output, and comes from a layer whose backward does not need it (`Op.output_overwritable`)
+    in the same block, so that every instance of a generated class decides alike."""
+    readers: dict[str, int] = {}
+    for node in graph.layers():
+        for src in node.inputs:
+            readers[src] = readers.get(src, 0) + 1
+    outputs = set(graph.outputs.values())
+    chosen = set()
+    for node in graph.layers():
+        if node.is_input or not node.op.in_place or len(node.inputs) != 1:
+            continue
+        source = graph.node(node.inputs[0])
+        if (not source.is_input and source.op.output_overwritable and source.scope == node.scope
+                and readers[source.id] == 1 and source.id not in outputs):
+            chosen.add(node.id)
+    return chosen
+
+
 def _reloader(spec: Any, graph: Graph) -> Reload | None:
     """Elaborates `spec` with some parameters changed and the others as in `graph`. A parameter
     whose default is computed from others (`param width = base * 2`) follows them, unless the
@@ -333,6 +354,7 @@ class _Generator:
         self.helpers: set[str] = set()
         self.groups: dict[tuple, Group] = {}
         self.consumers: dict[str, list[str]] = {}  # value -> the nodes reading it
+        self.in_place = in_place_layers(graph)
         self.class_names: set[str] = set()
         self.position: dict[str, int] = {}  # node id -> index in graph order
         self.nodes_under: dict[tuple[str, ...], list[LayerNode]] = {}  # scope path -> its layers
@@ -541,7 +563,10 @@ class _Generator:
             else:
                 low = self.lowered[item.id]
                 if low.module is not None:
-                    unit.ctors.append((item.name, _tree(pysrc.parse(low.module), dict(low.defaults))))
+                    ctor = _tree(pysrc.parse(low.module), dict(low.defaults))
+                    if item.id in self.in_place:
+                        ctor.kwargs.append(("inplace", Text("True")))
+                    unit.ctors.append((item.name, ctor))
         if unit.form in ("class", "model"):
             self._statements(unit)
             self._variables(unit)

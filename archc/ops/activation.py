@@ -18,9 +18,10 @@ class Activation(Op):
 
     def __init__(self, name: str, title: str, doc: str, attrs: tuple[Attr, ...] = (),
                  aliases: tuple[str, ...] = (), label: Callable[[Attrs], str] | None = None,
-                 check: Callable[[Attrs], None] | None = None):
+                 check: Callable[[Attrs], None] | None = None, in_place: bool = False):
         self.name, self.title, self.doc, self.attrs, self.aliases = name, title, doc, attrs, aliases
         self._label, self._check = label, check
+        self.in_place = in_place  # torch's module takes inplace=True
 
     def output_shape(self, a, inputs, ctx):
         if self._check:
@@ -119,31 +120,32 @@ class PReLU(Op):
 
 
 OPS = [
-    Activation("relu", "ReLU", "max(x, 0)."),
-    Activation("relu6", "ReLU6", "min(max(x, 0), 6), as in MobileNet."),
+    Activation("relu", "ReLU", "max(x, 0).", in_place=True),
+    Activation("relu6", "ReLU6", "min(max(x, 0), 6), as in MobileNet.", in_place=True),
     Activation("leaky_relu", "LeakyReLU", "x for x ≥ 0, negative_slope·x otherwise.",
                (Attr("negative_slope", Float(), 0.01, "slope for negative inputs"),),
-               label=lambda a: f"{a.negative_slope:g}"),
+               label=lambda a: f"{a.negative_slope:g}", in_place=True),
     Activation("elu", "ELU", "x for x > 0, alpha·(exp(x) - 1) otherwise.",
                (Attr("alpha", Float(), 1.0, "saturation value for negative inputs is -alpha"),),
-               label=lambda a: "" if a.alpha == 1.0 else f"α={a.alpha:g}"),
+               label=lambda a: "" if a.alpha == 1.0 else f"α={a.alpha:g}", in_place=True),
     Activation("selu", "SELU", "scale·elu(x, alpha) with the self-normalising constants "
-               "alpha ≈ 1.6733, scale ≈ 1.0507."),
+               "alpha ≈ 1.6733, scale ≈ 1.0507.", in_place=True),
     Activation("gelu", "GELU", "x·Φ(x), Φ the standard normal CDF; approximate=tanh uses the tanh "
                "approximation.",
                (Attr("approximate", Choice("none", "tanh"), "none", "none (exact, with erf) or tanh"),),
                label=lambda a: "" if a.approximate == "none" else a.approximate),
-    Activation("silu", "SiLU", "x·sigmoid(x), also called swish.", aliases=("swish",)),
-    Activation("mish", "Mish", "x·tanh(softplus(x))."),
+    Activation("silu", "SiLU", "x·sigmoid(x), also called swish.", aliases=("swish",), in_place=True),
+    Activation("mish", "Mish", "x·tanh(softplus(x)).", in_place=True),
     Activation("sigmoid", "Sigmoid", "1 / (1 + exp(-x))."),
-    Activation("hardsigmoid", "Hardsigmoid", "min(max(x/6 + 1/2, 0), 1), a piecewise-linear sigmoid."),
+    Activation("hardsigmoid", "Hardsigmoid", "min(max(x/6 + 1/2, 0), 1), a piecewise-linear sigmoid.",
+               in_place=True),
     Activation("tanh", "Tanh", "tanh(x)."),
     Activation("hardtanh", "Hardtanh", "x clamped to [min_val, max_val].",
                (Attr("min_val", Float(finite=False), -1.0, "lower bound (may be -inf)"),
                 Attr("max_val", Float(finite=False), 1.0, "upper bound; must exceed min_val")),
                label=lambda a: "" if (a.min_val, a.max_val) == (-1.0, 1.0) else f"[{a.min_val:g}, {a.max_val:g}]",
-               check=_check_hardtanh),
-    Activation("hardswish", "Hardswish", "x·hardsigmoid(x), as in MobileNetV3."),
+               check=_check_hardtanh, in_place=True),
+    Activation("hardswish", "Hardswish", "x·hardsigmoid(x), as in MobileNetV3.", in_place=True),
     Activation("softplus", "Softplus", "log(1 + exp(beta·x)) / beta; x itself where beta·x > threshold.",
                (Attr("beta", Float(), 1.0, "sharpness"),
                 Attr("threshold", Float(finite=False), 20.0, "above beta·x > threshold the function is linear")),

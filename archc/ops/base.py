@@ -414,6 +414,14 @@ class Op:
     shape_rule: str = "output shape = input shape"
     param_rule: str = "none"
     macs_rule: str = "0"
+    # In-place activations, as torchvision writes them (`nn.ReLU(inplace=True)`: no second
+    # tensor, a few percent faster). `in_place`: the op's module takes `inplace=True` and then
+    # overwrites its input. `output_overwritable`: the op's backward does not read its output,
+    # so the layer after it may overwrite that output (convolutions, linear, normalisations,
+    # add and concat, max/avg pooling; not e.g. sigmoid, whose gradient is computed from its
+    # output). The generator uses both (archc.lower.codegen, `_runs_in_place`).
+    in_place: bool = False
+    output_overwritable: bool = False
 
     # ---- what every op must state
     def output_shape(self, a: Attrs, inputs: Sequence[Shape], ctx: ShapeContext) -> Shape:

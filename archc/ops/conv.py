@@ -74,6 +74,7 @@ def _check_groups(groups: int, channels: int, what: str) -> None:
 
 class Conv(Op):
     """conv1d / conv2d / conv3d."""
+    output_overwritable = True  # its backward does not read its output
     family = "conv"
     param_rule = "weight [out, in_channels/groups, *kernel]; bias [out] when bias=true"
     macs_rule = "numel(output) × in_channels/groups × prod(kernel)"
@@ -127,6 +128,7 @@ class Conv(Op):
 
 class DepthwiseConv(Op):
     """depthwise_conv1d / 2d / 3d: groups = in_channels."""
+    output_overwritable = True  # its backward does not read its output
     family = "conv"
     param_rule = "weight [in_channels*multiplier, 1, *kernel]; bias [in_channels*multiplier] when bias=true"
     macs_rule = "numel(output) × prod(kernel)"
@@ -216,6 +218,7 @@ class SeparableConv(nn.Module):
 
 class SeparableConv(Op):
     """separable_conv1d / 2d / 3d: depthwise, then a pointwise (1×1) convolution."""
+    output_overwritable = True  # its backward does not read its output
     family = "conv"
     param_rule = ("depthwise.weight [C*multiplier, 1, *kernel], depthwise.bias [C*multiplier] when "
                   "depthwise_bias=true; pointwise.weight [out, C*multiplier, 1, …], "
@@ -280,6 +283,7 @@ class SeparableConv(Op):
 
 class ConvTranspose(Op):
     """conv_transpose1d / 2d / 3d."""
+    output_overwritable = True  # its backward does not read its output
     family = "conv"
     param_rule = "weight [in_channels, out/groups, *kernel]; bias [out] when bias=true"
     macs_rule = "numel(input) × out/groups × prod(kernel)"

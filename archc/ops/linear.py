@@ -8,6 +8,7 @@ from archc.ops.base import (Attr, BoolType, Dims, Int, Lowered, Op, ShapeError, 
 
 
 class Linear(Op):
+    output_overwritable = True  # its backward does not read its output
     name = "linear"
     aliases = ("dense",)
     title = "Linear"

@@ -70,6 +70,7 @@ def _check_same(inputs: Sequence[Shape], ctx, skip_axis: int | None, hints: dict
 
 
 class Add(Op):
+    output_overwritable = True  # its backward does not read its output
     name = "add"
     title = "Add"
     family = "merge"
@@ -143,6 +144,7 @@ class Multiply(Op):
 
 
 class Concat(Op):
+    output_overwritable = True  # its backward does not read its output
     name = "concat"
     aliases = ("cat",)
     title = "Concat"

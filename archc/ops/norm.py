@@ -36,6 +36,7 @@ def _several_positions(spatial, ctx) -> bool:
 
 
 class BatchNorm(Op):
+    output_overwritable = True  # its backward does not read its output
     family = "norm"
     param_rule = "weight [C], bias [C] when affine=true"
     macs_rule = _MACS_RULE
@@ -87,6 +88,7 @@ class BatchNorm(Op):
 
 
 class LayerNorm(Op):
+    output_overwritable = True  # its backward does not read its output
     name = "layernorm"
     aliases = ("layer_norm",)
     title = "LayerNorm"
@@ -197,6 +199,7 @@ class AxisLayerNorm(nn.LayerNorm):
 
 
 class GroupNorm(Op):
+    output_overwritable = True  # its backward does not read its output
     name = "groupnorm"
     aliases = ("group_norm",)
     title = "GroupNorm"
@@ -240,6 +243,7 @@ class GroupNorm(Op):
 
 
 class InstanceNorm(Op):
+    output_overwritable = True  # its backward does not read its output
     family = "norm"
     param_rule = "weight [C], bias [C] when affine=true"
     macs_rule = _MACS_RULE

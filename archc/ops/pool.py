@@ -46,6 +46,7 @@ class Pool(Op):
 
     def __init__(self, kind: str, ndim: int):
         self.kind, self.ndim = kind, ndim
+        self.output_overwritable = kind in ("max", "avg")  # torch's modules; not read by their backward
         cap, word, what = _KIND[kind]
         self.name = f"{kind}pool{ndim}d"
         self.aliases = (f"{kind}_pool{ndim}d",)

@@ -1,0 +1,131 @@
+"""In-place activations in generated code (`nn.ReLU(inplace=True)`, as torchvision writes them):
+chosen where torchvision chooses them (fixtures recorded from torchvision 0.29.1), never where
+the overwritten tensor is read again or needed by its producer's backward, and with the same
+outputs and gradients as the module without them."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import archc
+from archc.lower.codegen import generate, in_place_layers
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "torchvision"
+TORCHVISION_SPECS = sorted(p for p in (ROOT / "specs" / "torchvision").glob("*.arch")
+                           if (FIXTURES / f"{p.stem}.json").exists())
+
+
+def test_every_torchvision_spec_has_a_fixture() -> None:
+    assert len(TORCHVISION_SPECS) == len(list((ROOT / "specs" / "torchvision").glob("*.arch"))) > 60
+
+
+def test_in_place_wherever_torchvision_is() -> None:
+    """Wherever torchvision runs an activation module in place, the generated model's module of
+    the same name does too. The generated model goes further in one place: squeeze-and-excitation
+    gates (MobileNetV3, RegNetY), where torchvision's SqueezeExcitation leaves its ReLU and
+    Hardsigmoid out of place although they follow convolutions, which is safe by the same rule."""
+    compared = in_place = 0
+    missed, further = [], []
+    for spec in TORCHVISION_SPECS:
+        theirs = json.loads((FIXTURES / f"{spec.stem}.json").read_text())["activation_modules"]
+        model = archc.load(spec)
+        ours = in_place_layers(model.graph)
+        activations = {n.id for n in model.graph.layers() if not n.is_input and n.op.family == "activation"}
+        for name in activations & theirs.keys():
+            compared += 1
+            in_place += theirs[name]
+            if theirs[name] and name not in ours:
+                missed.append(f"{spec.stem}: {name}")
+            elif name in ours and not theirs[name]:
+                further.append(model.graph.scopes[model.graph.node(name).scope].type_name)
+    assert not missed, "in place in torchvision, not in archc:\n" + "\n".join(missed[:20])
+    assert set(further) == {"SqueezeExcitation"}
+    print(f"\n{compared} activation modules compared with torchvision's, {in_place} in place there; "
+          f"{len(further)} more in place in archc (squeeze-and-excitation gates)")
+    assert compared > 2000 and in_place > 1500  # the comparison covers the zoo, not a few names
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("h = x -> conv2d(8, 3) -> sigmoid -> relu(name=act)", set()),  # sigmoid's backward reads its output
+    ("h = x -> conv2d(8, 3, name=c) -> relu(name=act)\nhh = h + (x -> conv2d(8, 3))", {"act"}),
+    ("c = x -> conv2d(8, 3, padding=1)\nh = relu(c, name=act) + c", set()),  # c is read twice
+    ("h = x -> relu(name=act)", set()),  # the model's input
+    ("h = x -> conv2d(8, 3) -> relu(name=act) -> relu(name=again)", {"act"}),  # relu's output is needed
+    ("h = x -> conv2d(8, 3) -> gelu(name=act)", set()),  # nn.GELU has no inplace
+])
+def test_in_place_only_where_safe(text: str, expected: set[str]) -> None:
+    spec = f"input x: [N, 8, 16, 16]\n{text}\noutput y = {text.splitlines()[-1].split(' = ')[0]}\n"
+    assert in_place_layers(archc.loads(spec).graph) == expected
+
+
+def test_not_in_place_on_a_model_output_or_across_blocks() -> None:
+    spec = """
+block Features(c)(x) {
+  return x -> conv2d(c, 3, padding=1) -> batchnorm2d
+}
+input x: [N, 3, 16, 16]
+f = x -> Features(8)
+b = x -> conv2d(8, 3, padding=1, name=conv)
+output y = f -> relu(name=act)
+output z = b
+output w = b -> relu(name=act_b)
+"""
+    # act's input is produced inside the block (another class decides it); b is an output
+    assert in_place_layers(archc.loads(spec).graph) == set()
+
+
+torch = pytest.importorskip("torch")
+
+PRODUCERS = ["conv2d(6, 3, padding=1)", "conv_transpose2d(6, 3, padding=1)", "linear(6, axis=1)",
+             "batchnorm2d", "layernorm(axis=1)", "groupnorm(2)", "instancenorm2d(affine=true)",
+             "maxpool2d(3, stride=1, padding=1)", "avgpool2d(3, stride=1, padding=1)"]
+ACTIVATIONS = ["relu", "relu6", "leaky_relu(0.2)", "elu", "selu", "silu", "mish", "hardsigmoid",
+               "hardtanh", "hardswish"]
+
+
+def _module(source: str, class_name: str):
+    namespace: dict = {}
+    exec(compile(source, "<generated>", "exec"), namespace)  # our generated source
+    return namespace[class_name]()
+
+
+def _grads(module, x):
+    torch.manual_seed(1)
+    module.train()
+    x = x.clone().requires_grad_(True)
+    out = module(x)
+    (out * torch.linspace(-1, 1, out.numel()).reshape(out.shape)).sum().backward()
+    return out.detach(), x.grad, {k: p.grad for k, p in module.named_parameters()}
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_same_outputs_and_gradients_as_without(activation: str) -> None:
+    producers = " -> ".join(f"{p} -> {activation}" for p in PRODUCERS)
+    spec = (f"input x: [N, 6, 8, 8]\nh = x -> {producers}\n"
+            f"s = h -> conv2d(6, 1)\nt = h -> conv2d(6, 1)\nst = s + t\nu = st -> {activation}\n"
+            f"output y = [u, h -> conv2d(6, 1)] -> concat -> {activation}\n")
+    model = archc.loads(spec)
+    generated = generate(model.graph, spec=model.spec)
+    chosen = in_place_layers(model.graph)
+    assert len(chosen) == len(PRODUCERS) + 2  # after every producer, the add and the concat
+    assert generated.source.count("inplace=True") >= 1
+    torch.manual_seed(0)
+    in_place = _module(generated.source, generated.class_name)
+    plain = _module(generated.source.replace(", inplace=True", "").replace("inplace=True", ""),
+                    generated.class_name)
+    plain.load_state_dict(in_place.state_dict())
+    # in float64: in place, some activations compute their gradient by another formula (ELU
+    # and SELU from their output: exp(x) as elu(x) + alpha), equal up to rounding, which eleven
+    # layers of float32 amplify to 1e-5
+    in_place.double()
+    plain.double()
+    x = torch.randn(2, 6, 8, 8, dtype=torch.float64)
+    a, b = _grads(in_place, x), _grads(plain, x)
+    assert torch.equal(a[0], b[0])  # the same forward computation
+    torch.testing.assert_close(a[1], b[1])
+    assert a[2].keys() == b[2].keys()
+    for k in a[2]:
+        torch.testing.assert_close(a[2][k], b[2][k])
