@@ -18,6 +18,10 @@ log4(layers) deep). Stages, in process, each timed once on the previous stage's 
     dot        `archc draw -o x.dot` rendering
     compile    `archc compile` rendering: generated source (elaborates the spec twice more)
     check      the whole `archc check` command, in process (`archc.cli.main`)
+    reference  not archc's: the least a per-layer pass does (each layer's op, attributes, shape
+               and input shapes copied into a record, the records kept by layer id; the cycle
+               collector paused, as in archc's stages), the same run's yardstick for how per-layer work grows on this machine once the model no
+               longer fits in the CPU caches
 
 So a command in process costs about parse + elaborate + analyse + its rendering; the second
 table adds them up (check is measured). With --whole-process the commands also run as
@@ -53,9 +57,9 @@ import _bench as B
 sys.path.insert(0, str(B.ROOT / "tools"))
 import synthetic_specs as S  # noqa: E402
 
-STAGES = ("parse", "elaborate", "analyse", "json", "compile", "text", "dot", "check")
+STAGES = ("parse", "elaborate", "analyse", "json", "compile", "text", "dot", "check", "reference")
 NEEDS = {"elaborate": "parse", "analyse": "elaborate", "json": "analyse", "compile": "elaborate",
-         "text": "analyse", "dot": "analyse", "check": "elaborate"}
+         "text": "analyse", "dot": "analyse", "check": "elaborate", "reference": "elaborate"}
 COMMANDS = {  # command -> (its rendering stage, CLI arguments after the spec)
     "check": (None, ["check"]),
     "summary": ("text", ["summary"]),
@@ -102,6 +106,15 @@ def worker(path: str, stages: list[str], runs: int) -> int:
             diagram.draw(state["model"], "dot")
         elif stage == "compile":
             generate(state["model"].graph, spec=state["model"].spec)
+        elif stage == "reference":  # with the cycle collector paused, as archc's stages run
+            graph = state["model"].graph
+            was_enabled = gc.isenabled()
+            gc.disable()
+            state["reference"] = {node.id: (node.op_name, dict(node.attrs), node.shape,
+                                            [graph.node(i).shape for i in node.inputs])
+                                  for node in graph.layers()}
+            if was_enabled:
+                gc.enable()
         elif stage == "check":
             with contextlib.redirect_stdout(io.StringIO()):
                 code = cli.main(["check", path])
@@ -356,6 +369,20 @@ def main() -> int:
             row.append("-" if k is None else f"{'≥' if bound else ''}{k:.2f}")
         rows.append(row)
     print(B.table(["form", *columns], rows))
+    if "reference" in stages:
+        print("\nThe same, less the reference pass's exponent (1 + the slope of log(stage / reference)): "
+              "how much faster than the least per-layer work each stage grows on this machine:")
+        rows = []
+        for form in args.forms:
+            ref = fits[form]["reference"]["exponent"]
+            row = [form]
+            for col in columns:
+                k = fits[form][col]["exponent"]
+                excess = None if k is None or ref is None else 1 + k - ref
+                fits[form][col]["relative_to_reference"] = excess
+                row.append("-" if excess is None else f"{'≥' if fits[form][col]['lower_bound'] else ''}{excess:.2f}")
+            rows.append(row)
+        print(B.table(["form", *columns], rows))
     print("\nLocal exponent between consecutive sizes (≥: the larger size hit the cap; a lower bound):")
     local: dict = {}
     rows = []
