@@ -1,4 +1,5 @@
-"""In-place activations in generated code (`nn.ReLU(inplace=True)`, as torchvision writes them):
+"""In-place layers in generated code (`nn.ReLU(inplace=True)` and `out += identity`, as
+torchvision writes them):
 chosen where torchvision chooses them (fixtures recorded from torchvision 0.29.1), never where
 the overwritten tensor is read again or needed by its producer's backward, and with the same
 outputs and gradients as the module without them."""
@@ -61,6 +62,21 @@ def test_in_place_only_where_safe(text: str, expected: set[str]) -> None:
     assert in_place_layers(archc.loads(spec).graph) == expected
 
 
+def test_the_ops_that_can_run_in_place_have_that_lowering() -> None:
+    from archc import symbolic as sy
+    from archc.ir.elaborate import _Context
+    from archc.ops import REGISTRY
+    for op in REGISTRY.ops:
+        if op.family not in ("activation", "merge"):
+            continue
+        shapes = [(2, 4, 8, 8)] * (1 if op.inputs == 1 else 2)
+        attrs = op.bind([2.0] if any(at.required for at in op.attrs) else [], {}, 2)  # scale(2.0)
+        low = op.lower(attrs, shapes, op.output_shape(attrs, shapes, _Context(sy.Assumptions())))
+        assert (low.in_place is not None) == op.in_place, op.name
+    assert {op.name for op in REGISTRY.ops if op.in_place} == {
+        "relu", "relu6", "leaky_relu", "elu", "selu", "silu", "mish", "hardsigmoid", "hardtanh", "hardswish", "add"}
+
+
 def test_not_in_place_on_a_model_output_or_across_blocks() -> None:
     spec = """
 block Features(c)(x) {
@@ -110,12 +126,13 @@ def test_same_outputs_and_gradients_as_without(activation: str) -> None:
     model = archc.loads(spec)
     generated = generate(model.graph, spec=model.spec)
     chosen = in_place_layers(model.graph)
-    assert len(chosen) == len(PRODUCERS) + 2  # after every producer, the add and the concat
-    assert generated.source.count("inplace=True") >= 1
+    # the activation after every producer, the add and the concat; the add itself
+    assert len(chosen) == len(PRODUCERS) + 3
+    assert "inplace=True" in generated.source and ".add_(" in generated.source
     torch.manual_seed(0)
     in_place = _module(generated.source, generated.class_name)
-    plain = _module(generated.source.replace(", inplace=True", "").replace("inplace=True", ""),
-                    generated.class_name)
+    plain = _module(generated.source.replace(", inplace=True", "").replace("inplace=True", "")
+                    .replace(".add_(", " + ("), generated.class_name)
     plain.load_state_dict(in_place.state_dict())
     # in float64: in place, some activations compute their gradient by another formula (ELU
     # and SELU from their output: exp(x) as elu(x) + alpha), equal up to rounding, which eleven

@@ -132,10 +132,11 @@ def generate(graph: Graph, probes: bool = False, spec: Any = None) -> Generated:
 
 
 def in_place_layers(graph: Graph) -> set[str]:
-    """The activations that overwrite their input, as torchvision's `nn.ReLU(inplace=True)`:
-    those whose module can (`Op.in_place`) and whose input nothing else reads, is no model
-    output, and comes from a layer whose backward does not need it (`Op.output_overwritable`)
-    in the same block, so that every instance of a generated class decides alike."""
+    """The layers that overwrite their first input, as torchvision's `nn.ReLU(inplace=True)` and
+    `out += identity` do: those that can (`Op.in_place`) where nothing else reads that input, it
+    is no model output, and it comes from a layer whose backward does not need it
+    (`Op.output_overwritable`) in the same block, so that every instance of a generated class
+    decides alike."""
     readers: dict[str, int] = {}
     for node in graph.layers():
         for src in node.inputs:
@@ -143,7 +144,7 @@ def in_place_layers(graph: Graph) -> set[str]:
     outputs = set(graph.outputs.values())
     chosen = set()
     for node in graph.layers():
-        if node.is_input or not node.op.in_place or len(node.inputs) != 1:
+        if node.is_input or not node.op.in_place:
             continue
         source = graph.node(node.inputs[0])
         if (not source.is_input and source.op.output_overwritable and source.scope == node.scope
@@ -455,6 +456,8 @@ class _Generator:
                 low = node.op.lower(node.attrs, self.g.input_shapes(node), node.shape)
             except NotImplementedError as e:
                 raise SpecError(f"{node.id}: {e}", node.loc, code="E-EXPORT-UNSUPPORTED-LAYER") from None
+            if node.id in self.in_place:
+                low = low.in_place
             for name in low.helpers:
                 if name not in HELPERS:
                     raise AssertionError(f"{node.op.name}: unknown helper {name!r}")
@@ -563,10 +566,7 @@ class _Generator:
             else:
                 low = self.lowered[item.id]
                 if low.module is not None:
-                    ctor = _tree(pysrc.parse(low.module), dict(low.defaults))
-                    if item.id in self.in_place:
-                        ctor.kwargs.append(("inplace", Text("True")))
-                    unit.ctors.append((item.name, ctor))
+                    unit.ctors.append((item.name, _tree(pysrc.parse(low.module), dict(low.defaults))))
         if unit.form in ("class", "model"):
             self._statements(unit)
             self._variables(unit)

@@ -36,8 +36,10 @@ class Activation(Op):
 
     def lower(self, a, inputs, out):
         # the title is the torch.nn class and the attributes are its keyword arguments
-        return Lowered(py_call(f"nn.{self.title}", **a), "{m}({0})", (),
-                       tuple((at.name, at.default) for at in self.attrs))
+        defaults = tuple((at.name, at.default) for at in self.attrs)
+        in_place = Lowered(py_call(f"nn.{self.title}", **a, inplace=True), "{m}({0})", (), defaults) \
+            if self.in_place else None
+        return Lowered(py_call(f"nn.{self.title}", **a), "{m}({0})", (), defaults, in_place=in_place)
 
 
 def _check_hardtanh(a: Attrs) -> None:

@@ -319,12 +319,16 @@ class Lowered:
         value; the generator leaves such an argument out when it has that value in every
         instance of a class (so `stride=1` disappears, but `stride=stride` stays when it varies).
     comment: a note for the reader, written above the forward line (plain text, one line).
+    in_place: for an op with `Op.in_place`, the lowering that overwrites input {0} instead of
+        making a new tensor (`nn.ReLU(inplace=True)`, `{0}.add_({1})`); the generator chooses it
+        where that is safe.
     """
     module: str | None
     call: str
     helpers: tuple[str, ...] = ()
     defaults: tuple[tuple[str, Any], ...] = ()
     comment: str = ""
+    in_place: "Lowered | None" = None
 
 
 HELPERS: dict[str, str] = {}
@@ -414,12 +418,12 @@ class Op:
     shape_rule: str = "output shape = input shape"
     param_rule: str = "none"
     macs_rule: str = "0"
-    # In-place activations, as torchvision writes them (`nn.ReLU(inplace=True)`: no second
-    # tensor, a few percent faster). `in_place`: the op's module takes `inplace=True` and then
-    # overwrites its input. `output_overwritable`: the op's backward does not read its output,
-    # so the layer after it may overwrite that output (convolutions, linear, normalisations,
-    # add and concat, max/avg pooling; not e.g. sigmoid, whose gradient is computed from its
-    # output). The generator uses both (archc.lower.codegen, `_runs_in_place`).
+    # In-place layers, as torchvision writes them (`nn.ReLU(inplace=True)`, `out += identity`:
+    # no second tensor, a few percent faster). `in_place`: the op can overwrite its first input
+    # (its lowering then has an `in_place` variant). `output_overwritable`: the op's backward
+    # does not read its output, so the layer after it may overwrite that output (convolutions,
+    # linear, normalisations, add and concat, max/avg pooling; not e.g. sigmoid, whose gradient
+    # is computed from its output). The generator uses both (codegen.in_place_layers).
     in_place: bool = False
     output_overwritable: bool = False
 

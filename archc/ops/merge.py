@@ -71,6 +71,7 @@ def _check_same(inputs: Sequence[Shape], ctx, skip_axis: int | None, hints: dict
 
 class Add(Op):
     output_overwritable = True  # its backward does not read its output
+    in_place = True
     name = "add"
     title = "Add"
     family = "merge"
@@ -94,7 +95,10 @@ class Add(Op):
         return 0
 
     def lower(self, a, inputs, out):
-        return Lowered(None, " + ".join(_operands(len(inputs))))
+        operands = _operands(len(inputs))
+        # torchvision's `out += identity`, as an expression
+        in_place = operands[0] + "".join(f".add_({x})" for x in operands[1:])
+        return Lowered(None, " + ".join(operands), in_place=Lowered(None, in_place))
 
 
 class Multiply(Op):
