@@ -205,8 +205,10 @@ def mutate(rng: random.Random, text: str, language: str) -> str:
             nums = list(_NUM.finditer(text))
             if nums:
                 m = _pick(rng, nums)
+                value = float(m.group())  # an earlier mutation may have made it 1e309: inf
                 new = _pick(rng, ["0", "-1", "10**9", "1" + "0" * rng.choice([12, 400, 5000]),
-                                  "1e309", "0.0", "-0.5", "65536", str(int(float(m.group())) + 1)])
+                                  "1e309", "0.0", "-0.5", "65536",
+                                  str(int(value) + 1) if value != float("inf") else "1e308"])
                 text = text[:m.start()] + new + text[m.end():]
             continue
         elif kind == 5:
