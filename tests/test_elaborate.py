@@ -252,3 +252,27 @@ def test_a_name_never_read_is_unused_not_a_layer_of_a_branch_not_taken():
         output y = x -> relu
         """)
     assert [e.message for e in errors] == ["'h' is computed but never used in the model"]
+
+
+def test_statements_run_in_dependency_order_whatever_order_they_are_written_in():
+    in_order = """
+input x: [N, 3, 16, 16]
+a = x -> conv2d(8, 3, padding=1, name=first)
+b = x -> conv2d(8, 1, name=second)
+c = a + b
+output y = c -> relu(name=last)
+"""
+    shuffled = """
+input x: [N, 3, 16, 16]
+c = a + b
+b = x -> conv2d(8, 1, name=second)
+a = x -> conv2d(8, 3, padding=1, name=first)
+output y = c -> relu(name=last)
+"""
+    def layers(text):
+        graph = archc.loads(text).graph
+        return [(n.id, n.shape, n.inputs) for n in graph.layers()]
+    # written in order: the text's order; shuffled: dependencies first, then the earliest written
+    assert [i for i, _, _ in layers(in_order)] == ["x", "first", "second", "add", "last"]
+    assert [i for i, _, _ in layers(shuffled)] == ["x", "second", "first", "add", "last"]
+    assert sorted(layers(shuffled)) == sorted(layers(in_order))

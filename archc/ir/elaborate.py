@@ -643,35 +643,25 @@ class Elaborator:
                                "give the tensor a new name", code="E-NAME-DUPLICATE")
                 else:
                     defined[target] = stmt
-        deps = DiGraph()
-        stmt_ids = {id(s): s for s in body}
         uses_of: dict[int, set[str]] = {}
+        position = {id(stmt): k for k, stmt in enumerate(body)}
+        reads_only_above = True  # as specs are mostly written: then the order is the text's
         for stmt in body:
-            deps.add_node(id(stmt))
             uses = self._free_names(stmt.value)
             uses_of[id(stmt)] = uses
             for name in uses:
-                if name in defined and defined[name] is not stmt:
-                    deps.add_edge(id(defined[name]), id(stmt))
-                elif name in defined:
+                source = defined.get(name)
+                if source is stmt:
                     self.error(f"'{name}' is used in its own definition", stmt.loc,
                                "a tensor cannot depend on itself; name the input differently",
                                code="E-NAME-CYCLE")
-        order: list[A.Assign]
-        try:
-            order = [stmt_ids[i] for i in topological_order(
-                deps, key=lambda i: (stmt_ids[i].loc.line, stmt_ids[i].loc.col) if stmt_ids[i].loc else (0, 0))]
-        except CycleError as e:
-            cycle = e.cycle
-            names = [stmt_ids[a].targets[0] for a, _ in cycle] + [stmt_ids[cycle[0][0]].targets[0]]
-            first = stmt_ids[cycle[0][0]]
-            self.error("cycle: " + " -> ".join(names), first.loc,
-                       "tensors must form a directed acyclic graph; break the loop", code="E-NAME-CYCLE")
-            in_cycle = {a for a, _ in cycle}
-            for i in in_cycle:
-                for t in stmt_ids[i].targets:
-                    env.values[t] = POISON
-            order = [s for s in body if id(s) not in in_cycle]
+                elif source is not None and position[id(source)] > position[id(stmt)]:
+                    reads_only_above = False
+        keys = [_position_key(stmt) for stmt in body]
+        if reads_only_above and all(a <= b for a, b in zip(keys, keys[1:])):
+            order = list(body)  # what the dependency order below gives for such a body
+        else:
+            order = self._dependency_order(body, defined, uses_of, env)
         for stmt in order:
             self._assign(stmt, env)
         values = [self._eval_guarded(expr, env) for expr in results]
@@ -701,6 +691,31 @@ class Elaborator:
                 self.error(f"input '{name}' is never used in {where}", self._input_loc(name, where),
                            "connect it, or remove it", code="E-NAME-UNUSED")
         return values
+
+    def _dependency_order(self, body: list[A.Assign], defined: dict[str, A.Assign],
+                          uses_of: dict[int, set[str]], env: Env) -> list[A.Assign]:
+        """The statements in dependency order, the earliest written first among those ready;
+        a cycle is reported and its statements left out (their names poisoned)."""
+        deps = DiGraph()
+        stmt_ids = {id(s): s for s in body}
+        for stmt in body:
+            deps.add_node(id(stmt))
+            for name in uses_of[id(stmt)]:
+                if name in defined and defined[name] is not stmt:
+                    deps.add_edge(id(defined[name]), id(stmt))
+        try:
+            return [stmt_ids[i] for i in topological_order(deps, key=lambda i: _position_key(stmt_ids[i]))]
+        except CycleError as e:
+            cycle = e.cycle
+            names = [stmt_ids[a].targets[0] for a, _ in cycle] + [stmt_ids[cycle[0][0]].targets[0]]
+            first = stmt_ids[cycle[0][0]]
+            self.error("cycle: " + " -> ".join(names), first.loc,
+                       "tensors must form a directed acyclic graph; break the loop", code="E-NAME-CYCLE")
+            in_cycle = {a for a, _ in cycle}
+            for i in in_cycle:
+                for t in stmt_ids[i].targets:
+                    env.values[t] = POISON
+            return [s for s in body if id(s) not in in_cycle]
 
     def _prune_untaken(self, first_node: int, values: list[Any]) -> None:
         """Statements run in order, but a conditional may read only some of them
@@ -1665,6 +1680,10 @@ def _valid_module_name(name: str) -> bool:
     """As free as PyTorch's add_module: any text without '.', not empty; control characters and
     dunder names are refused (they could only be mistakes)."""
     return bool(name) and "." not in name and name.isprintable() and not name.startswith("__")
+
+
+def _position_key(stmt: A.Assign) -> tuple[int, int]:
+    return (stmt.loc.line, stmt.loc.col) if stmt.loc else (0, 0)
 
 
 def _snake(name: str) -> str:
