@@ -228,6 +228,7 @@ class Elaborator:
         self.scopes: dict[tuple[str, ...], Scope] = {}
         self.scope_log: list[tuple[str, ...]] = []  # scope paths in creation order (pruned ones stay)
         self.templates: dict[tuple, Any] = {}  # block instances, for reuse (archc.ir.instances)
+        self.repeat_copy_depth = -1  # instance depth of a block instance that is a repeat's later copy
         self.assumptions = sy.Assumptions()
         self.ctx = _Context(self.assumptions)
         self.blocks: dict[str, A.BlockDef] = {}
@@ -1448,8 +1449,12 @@ class Elaborator:
         key = None if inline or not instances.REUSE_INSTANCES else instances.instance_key(
             block, env.values, [t.shape for t in inputs], [t.node for t in inputs])
         seen = self.templates.get(key) if key is not None else None
-        if key is not None and seen is None:  # the first of its kind (most are): nothing to record
+        if key is not None and seen is None:
+            # the first of its kind: recorded if it is a repeat's later copy (the next copies are
+            # likely alike), else not (most blocks are used once, recording would be lost work)
+            seen = instances.SEEN_ONCE if self.repeat_copy_depth == len(self.instance_stack) else None
             self.templates[key] = instances.SEEN_ONCE
+        self.repeat_copy_depth = -1
         before = instances.Snapshot(self, inputs) if seen is instances.SEEN_ONCE else None
         for name, tensor in zip(block.inputs, inputs):
             env.values[name] = tensor
@@ -1458,6 +1463,8 @@ class Elaborator:
                                    + (f" (used at line {loc.line})" if loc else ""))
         first_node = len(self.created)
         try:
+            if isinstance(seen, instances.Template) and not seen.usable():
+                self.templates[key] = seen = instances.NOT_REUSABLE
             if isinstance(seen, instances.Template) and self._within_limits(seen):
                 results = seen.replay(self, path, inputs, Tensor)
             else:
@@ -1579,8 +1586,11 @@ class Elaborator:
                 if not isinstance(part, Partial):
                     self.fail(f"repeat's body must be a layer or block, got {_describe(part)}", body.loc,
                               code="E-CALL-NOT-A-LAYER")
+                # a repeat's copies after the first are mostly alike: record the first of a kind
+                self.repeat_copy_depth = len(self.instance_stack) if index else -1
                 value = self._apply_partial(part, value if isinstance(value, list) else [value], call.loc,
                                             forced_name=None if inline else str(index))
+                self.repeat_copy_depth = -1
                 if isinstance(value, tuple):
                     self.fail("a repeated block must return one tensor", body.loc,
                               "each copy feeds the next: return one tensor (merge the others, e.g. with "
@@ -1625,7 +1635,7 @@ class Elaborator:
     def _within_limits(self, template: instances.Template) -> bool:
         """Whether replaying stays under the layer and list limits; else the instance is
         evaluated, so that the limit is reported where evaluation reaches it."""
-        return (len(self.created) + len(template.layers) <= self.max_layers
+        return (len(self.created) + template.size <= self.max_layers
                 and self.comprehended + template.comprehended <= MAX_RANGE * 10)
 
     def _new_scope(self, scope: Scope) -> None:

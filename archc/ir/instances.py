@@ -4,6 +4,9 @@ the second instance of `Bottleneck(256)` on a [N, 1024, 14, 14] tensor has the s
 the first, under another name. The elaborator evaluates the first, records it here as a
 template, and replays the template for the others: ResNet-152's layer3 evaluates one of its 35
 identical blocks (tests/test_instances.py checks every zoo graph equal with and without reuse).
+Which instance is recorded: the second of its kind, or the first when it is a `repeat`'s later
+copy (the copies after it are likely alike). Recording keeps references and is cheap; the
+template is built from them on its first replay.
 
 A template is recorded only when the first instance changed nothing outside its own layers and
 scopes but the names it gave its inputs (`s = x`, replayed too): no error or warning, no
@@ -105,18 +108,26 @@ class Snapshot:
 
 
 class Template:
-    """The layers and scopes one block instance created, relative to its path."""
+    """The layers and scopes one block instance created, relative to its path.
 
-    __slots__ = ("layers", "scopes", "results", "input_names", "steps", "comprehended")
+    Recording is cheap (references to the instance's layer and scope objects, and the fields
+    later statements may still change: options, names bound); they are turned into relative
+    records when the template is first replayed, as a recorded instance often has no twin."""
 
-    def __init__(self, layers: list[_Layer], scopes: list[_Scope], results: list[tuple[Any, tuple]],
-                 input_names: list[tuple[int, str, tuple[str, ...]]], steps: int, comprehended: int):
-        self.layers = layers
-        self.scopes = scopes
-        self.results = results
+    __slots__ = ("_path", "_inputs", "_nodes", "_scopes", "_results", "size", "input_names", "steps",
+                 "comprehended", "layers", "scopes", "results")
+
+    def __init__(self, path: tuple[str, ...], inputs: list[str], nodes: list[tuple], scopes: list[Scope],
+                 results: list[tuple[str, tuple]], input_names: list[tuple[int, str, tuple[str, ...]]],
+                 steps: int, comprehended: int):
+        self._path, self._inputs, self._nodes, self._scopes, self._results = path, inputs, nodes, scopes, results
+        self.size = len(nodes)  # layers a replay adds
         self.input_names = input_names  # (input index, name, scope below the path): `s = x`
         self.steps = steps
         self.comprehended = comprehended
+        self.layers: list[_Layer] | None = None  # relative records, once replayed
+        self.scopes: list[_Scope] = []
+        self.results: list[tuple[Any, tuple]] = []
 
     @classmethod
     def record(cls, elaborator: Any, path: tuple[str, ...], inputs: list, results: list,
@@ -124,15 +135,40 @@ class Template:
         """The template of the instance at `path` that just ran, or None if it cannot be one."""
         if not before.unchanged(elaborator) or not all(isinstance(r, tensor) for r in results):
             return None
-        prefix = ".".join(path) + "."
+        nodes = elaborator.g.nodes
+        layers = []
+        for node_id in elaborator._created_since(before.first_node):
+            layer: LayerNode = nodes[node_id]["layer"]
+            layers.append((layer, layer.frozen, layer.init, layer.bias_init, len(layer.tensor_names)))
+        scopes = [elaborator.scopes[p] for p in elaborator.scope_log[before.first_scope:]
+                  if p != path and p in elaborator.scopes]  # not pruned, not the instance's own
         depth = len(path)
-        outer = {t.node: k for k, t in reversed(list(enumerate(inputs)))}
+        input_names = []
+        for k, t in enumerate(inputs):
+            layer = nodes[t.node]["layer"]
+            if t.node in (u.node for u in inputs[:k]):
+                continue  # the same tensor given twice: its names once
+            for name, scope in zip(layer.tensor_names[before.bound[k]:], layer.tensor_scopes[before.bound[k]:]):
+                if scope[:depth] != path:
+                    return None
+                input_names.append((k, name, scope[depth:]))
+        return cls(path, [t.node for t in inputs], layers, scopes, [(t.node, t.shape) for t in results],
+                   input_names, elaborator.steps - before.steps, elaborator.comprehended - before.comprehended)
+
+    def usable(self) -> bool:
+        """Turn the recorded objects into records relative to the instance's path (on the first
+        replay); False if the instance read anything from outside it, which a block cannot."""
+        if self.layers is not None:
+            return True
+        path, depth = self._path, len(self._path)
+        prefix = ".".join(path) + "."
+        outer = {node_id: k for k, node_id in reversed(list(enumerate(self._inputs)))}
 
         def ref(node_id: str) -> Any:
             if node_id in outer:
                 return outer[node_id]
             if not node_id.startswith(prefix):
-                raise _NoKey()  # read from outside the instance: never in a block, but be sure
+                raise _NoKey()
             return node_id[len(prefix):]
 
         def below(scope: tuple[str, ...]) -> tuple[str, ...]:
@@ -140,40 +176,28 @@ class Template:
                 raise _NoKey()
             return scope[depth:]
 
-        nodes = elaborator.g.nodes
         try:
             layers = []
-            for node_id in elaborator._created_since(before.first_node):
-                layer: LayerNode = nodes[node_id]["layer"]
-                if layer.op is None or not node_id.startswith(prefix):
-                    return None
-                layers.append(_Layer(node_id[len(prefix):], layer.op, layer.attrs,
-                                     tuple(ref(i) for i in layer.inputs), layer.shape, layer.loc,
-                                     below(layer.scope), layer.frozen, layer.init, layer.bias_init,
-                                     tuple(layer.tensor_names), tuple(below(s) for s in layer.tensor_scopes)))
-            scopes = []
-            for scope_path in elaborator.scope_log[before.first_scope:]:
-                scope = elaborator.scopes.get(scope_path)
-                if scope is None or scope_path == path:
-                    continue  # pruned (a branch not taken), or the instance's own
-                scopes.append(_Scope(below(scope_path), scope.kind, scope.type_name, scope.loc, dict(scope.args),
-                                     tuple(ref(i) for i in scope.inputs), list(scope.input_names),
-                                     tuple(ref(o) for o in scope.outputs)))
-            outputs = [(ref(t.node), t.shape) for t in results]
-            input_names = []
-            for node_id, k in outer.items():
-                layer = nodes[node_id]["layer"]
-                start = before.bound[k]
-                input_names += [(k, name, below(scope)) for name, scope in
-                                zip(layer.tensor_names[start:], layer.tensor_scopes[start:])]
+            for layer, frozen, init, bias_init, named in self._nodes:
+                if layer.op is None or not layer.id.startswith(prefix):
+                    return False
+                layers.append(_Layer(layer.id[len(prefix):], layer.op, layer.attrs, tuple(ref(i) for i in layer.inputs),
+                                     layer.shape, layer.loc, below(layer.scope), frozen, init, bias_init,
+                                     tuple(layer.tensor_names[:named]),
+                                     tuple(below(s) for s in layer.tensor_scopes[:named])))
+            self.scopes = [_Scope(below(s.path), s.kind, s.type_name, s.loc, dict(s.args),
+                                  tuple(ref(i) for i in s.inputs), list(s.input_names),
+                                  tuple(ref(o) for o in s.outputs)) for s in self._scopes]
+            self.results = [(ref(node_id), shape) for node_id, shape in self._results]
         except _NoKey:
-            return None
-        return cls(layers, scopes, outputs, input_names, elaborator.steps - before.steps,
-                   elaborator.comprehended - before.comprehended)
+            return False
+        self.layers = layers
+        self._nodes, self._scopes = [], []  # the records hold what replays need
+        return True
 
     def replay(self, elaborator: Any, path: tuple[str, ...], inputs: list, tensor: Any) -> list:
-        """Add this template's layers and scopes at `path`, reading `inputs`; the results as
-        `tensor(node_id, shape)` values."""
+        """Add this template's layers and scopes at `path`, reading `inputs` (after `usable()`);
+        the results as `tensor(node_id, shape)` values."""
         prefix = ".".join(path) + "."
 
         def node(ref: Any) -> str:
