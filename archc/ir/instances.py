@@ -1,16 +1,17 @@
 """Reuse of block instances: a block's body is a pure function of its parameter values and its
 inputs' shapes (a block sees nothing else: archc.ir.elaborate gives it a fresh environment), so
 the second instance of `Bottleneck(256)` on a [N, 1024, 14, 14] tensor has the same layers as
-the first, under another name. The elaborator evaluates the first, records it here as a
-template, and replays the template for the others: ResNet-152's layer3 evaluates one of its 35
-identical blocks (tests/test_instances.py checks every zoo graph equal with and without reuse).
-Which instance is recorded: the second of its kind, or the first when it is a `repeat`'s later
-copy (the copies after it are likely alike). Recording keeps references and is cheap; the
-template is built from them on its first replay.
+the first, under another name. The elaborator evaluates one instance of a kind, records it
+here as a template, and replays the template for the others: ResNet-152's layer3 evaluates one
+of its 35 identical blocks (tests/test_instances.py checks every zoo graph equal with and
+without reuse). The instance recorded is the second of its kind, or the first when it is a
+`repeat`'s later copy (the copies after it are likely alike); a block used once, as most are,
+is never recorded. Recording keeps references and is cheap; the template's records are built
+from them at its first replay.
 
-A template is recorded only when the first instance changed nothing outside its own layers and
-scopes but the names it gave its inputs (`s = x`, replayed too): no error or warning, no
-assumption about symbolic sizes. Otherwise the others are evaluated as usual, as everything is with
+A template is recorded only when its instance changed nothing outside its own layers and scopes
+but the names it gave its inputs (`s = x`, replayed too): no error or warning, no assumption
+about symbolic sizes. Otherwise the others are evaluated as usual, as everything is with
 `REUSE_INSTANCES = False`.
 """
 from __future__ import annotations
