@@ -1448,14 +1448,15 @@ class Elaborator:
         # an earlier one is that one's layers renamed (archc.ir.instances)
         key = None if inline or not instances.REUSE_INSTANCES else instances.instance_key(
             block, env.values, [t.shape for t in inputs], [t.node for t in inputs])
-        seen = self.templates.get(key) if key is not None else None
-        if key is not None and seen is None:
-            # the first of its kind: recorded if it is a repeat's later copy (the next copies are
-            # likely alike), else not (most blocks are used once, recording would be lost work)
-            seen = instances.SEEN_ONCE if self.repeat_copy_depth == len(self.instance_stack) else None
+        state = self.templates.get(key) if key is not None else None
+        if key is not None and state is None:
             self.templates[key] = instances.SEEN_ONCE
+        # recorded: the second of a kind, or the first when it is a repeat's later copy (the next
+        # copies are likely alike); most blocks are used once, and recording them would be lost work
+        record = key is not None and (state is instances.SEEN_ONCE or (
+            state is None and self.repeat_copy_depth == len(self.instance_stack)))
         self.repeat_copy_depth = -1
-        before = instances.Snapshot(self, inputs) if seen is instances.SEEN_ONCE else None
+        before = instances.Snapshot(self, inputs) if record else None
         for name, tensor in zip(block.inputs, inputs):
             env.values[name] = tensor
         self.scope_path = path
@@ -1463,10 +1464,10 @@ class Elaborator:
                                    + (f" (used at line {loc.line})" if loc else ""))
         first_node = len(self.created)
         try:
-            if isinstance(seen, instances.Template) and not seen.usable():
-                self.templates[key] = seen = instances.NOT_REUSABLE
-            if isinstance(seen, instances.Template) and self._within_limits(seen):
-                results = seen.replay(self, path, inputs, Tensor)
+            if isinstance(state, instances.Template) and not state.usable():
+                self.templates[key] = state = instances.NOT_REUSABLE
+            if isinstance(state, instances.Template) and self._within_limits(state):
+                results = state.replay(self, path, inputs, Tensor)
             else:
                 results = self._run_body(block.body, env, block.returns,
                                          input_names=list(block.inputs), where=f"block {block.name}")

@@ -23,8 +23,8 @@ from archc import symbolic as sy
 from archc.ir.graph import LayerNode, Scope
 
 REUSE_INSTANCES = True
-# what the elaborator knows of an instance key besides its Template: seen once (the second
-# instance is recorded: a block used once, as most are, costs nothing), or not reusable
+# what the elaborator knows of an instance key besides its Template: seen once, not recorded
+# (the next instance of the kind is), or recorded but not reusable
 SEEN_ONCE = "seen once"
 NOT_REUSABLE = "not reusable"
 
