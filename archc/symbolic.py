@@ -452,23 +452,23 @@ def sym(name: str) -> Expr:
 
 
 def add(a: Dim, b: Dim) -> Dim:
-    if type(a) is int and type(b) is int:
+    if isinstance(a, int) and isinstance(b, int):
         return a + b
     return _make(*_add(_poly_of(a), _poly_of(b)))
 
 
 def sub(a: Dim, b: Dim) -> Dim:
-    if type(a) is int and type(b) is int:
+    if isinstance(a, int) and isinstance(b, int):
         return a - b
     return _make(*_add(_poly_of(a), _poly_of(b), -1))
 
 
 def mul(a: Dim, b: Dim) -> Dim:
-    if type(a) is int:
-        if type(b) is int:
+    if isinstance(a, int):
+        if isinstance(b, int):
             return a * b
         return _make(*_scale(_poly_of(b), a))
-    if type(b) is int:
+    if isinstance(b, int):
         return _make(*_scale(_poly_of(a), b))
     return _make(*_mul(_poly_of(a), _poly_of(b)))
 
@@ -483,7 +483,7 @@ def _divisor(k) -> int:
 
 def floordiv(a: Dim, k: int) -> Dim:
     """floor(a / k) exactly, for a positive int k."""
-    if type(a) is int and type(k) is int and k > 0:
+    if isinstance(a, int) and isinstance(k, int) and k > 0:
         return a // k
     k = _divisor(k)
     coeffs, den = _poly_of(a)
@@ -492,7 +492,7 @@ def floordiv(a: Dim, k: int) -> Dim:
 
 def ceildiv(a: Dim, k: int) -> Dim:
     """ceil(a / k) exactly, for a positive int k: floordiv(a + k - 1, k) for integer a."""
-    if type(a) is int and type(k) is int and k > 0:
+    if isinstance(a, int) and isinstance(k, int) and k > 0:
         return -(-a // k)
     k = _divisor(k)
     coeffs, den = _poly_of(a)

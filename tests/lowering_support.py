@@ -80,8 +80,9 @@ def with_symbolic_inputs(path: Path, params: dict | None = None) -> Model | None
         suffix = "" if k == 0 else str(k)
         shape = list(inp.shape[:2]) + [A.Name(id=n + suffix) for n in names]
         inputs.append(inp.model_copy(update={"shape": shape}))
+    symbolic = spec.model_copy(update={"inputs": inputs})
     try:
-        return Model(spec, elaborate(spec.model_copy(update={"inputs": inputs}), str(path), params))
+        return Model(symbolic, elaborate(symbolic, str(path), params))
     except SpecErrors:
         return None
 

@@ -48,31 +48,41 @@ def _shapes(module: torch.nn.Module) -> dict[str, tuple[int, ...]]:
 
 def test_se_block_is_one_class_with_its_parameters_as_arguments():
     """The SE block as docs/language.md writes it (`reshape([c, 1, 1])`) used at 16, 32 and 64
-    channels: one SE class whose numbers are its parameters (the reshape reads `self.c`), and
-    the residual block in two classes only, named by what the second one adds."""
+    channels: one SE class whose numbers are where the spec takes them from (fc1 reads the
+    input's channels, fc2 writes `c`, the reshape reads `self.c`), and the residual block in one
+    class whose shortcut is built where the block's own condition says so."""
     model = archc.load(SE_RESNET)
     source = model.to_source()
-    assert _classes(source) == ["SE", "SEBasicBlock", "SEBasicBlockWithShortcut", "SEResNet"]
+    assert _classes(source) == ["SE", "SEBasicBlock", "SEResNet"]
     se = _class_text(source, "SE")
-    assert "def __init__(self, c, reduction):" in se
-    assert "self.fc1 = nn.Linear(c, c // reduction)" in se
+    assert "def __init__(self, in_channels, c, reduction=16):" in se
+    assert "self.fc1 = nn.Linear(in_channels, c // reduction)" in se
     assert "self.fc2 = nn.Linear(c // reduction, c)" in se
     assert "s = s.reshape(s.shape[0], self.c, 1, 1)  # [N, c, 1, 1]" in se
     assert "s = self.fc1(s)  # [N, c//reduction]" in se
-    assert not any(str(n) in se for n in (16, 32, 64))  # no channel count baked in
-    assert "self.se = SE(planes, 16)" in source
-    assert "def __init__(self, in_channels, planes, stride):" in source
+    body = se.split("super().__init__()", 1)[1]
+    assert not any(str(n) in body for n in (16, 32, 64))  # no channel count baked in
+    assert "self.se = SE(planes, planes)" in source  # the default reduction left out
+    block = _class_text(source, "SEBasicBlock")
+    assert "def __init__(self, in_channels, planes, stride=1):" in block
+    assert "        if not (stride == 1 and in_channels == planes):\n            self.shortcut = nn.Sequential(" in block
+    assert "        if self.stride == 1 and self.in_channels == self.planes:\n            out = y + x" in block
     # archc.build runs that very text, and it computes what the spec says
     module = archc.build(model)
     assert sys.modules[type(module).__module__].__archc_source__ == source
     assert tuple(module(torch.randn(2, 3, 32, 32)).shape) == (2, 10)
     assert _shapes(module)["layer3.0.se.fc1.weight"] == (4, 64)
+    assert "layer2.0.shortcut.0.weight" in _shapes(module) and "layer2.1.shortcut.0.weight" not in _shapes(module)
 
 
-def test_structural_variants_are_named_by_what_differs():
+def test_structural_variants_are_one_class_with_the_blocks_condition():
     source = archc.load(SPECS / "torchvision" / "resnet50.arch").to_source()
-    assert _classes(source) == ["BottleneckWithDownsample", "Bottleneck", "ResNet50"]
-    assert "def __init__(self, in_channels, planes, stride):" in _class_text(source, "BottleneckWithDownsample")
+    assert _classes(source) == ["Bottleneck", "ResNet50"]
+    bottleneck = _class_text(source, "Bottleneck")
+    assert "def __init__(self, in_channels, planes, stride=1, groups=1, width_per_group=64):" in bottleneck
+    assert "        width = int(planes * (width_per_group / 64)) * groups\n        out = planes * 4\n" in bottleneck
+    assert "        if not (stride == 1 and in_channels == out):\n            self.downsample" in bottleneck
+    assert "Bottleneck(256, 128, 2)," in source and "Bottleneck(512, 128)," in source
 
 
 def test_a_channel_shuffle_reads_the_spatial_sizes_from_its_input():
@@ -80,8 +90,11 @@ def test_a_channel_shuffle_reads_the_spatial_sizes_from_its_input():
     unit classes are shared across stages and sizes (no `reshape_3` arguments)."""
     source = archc.load(SPECS / "torchvision" / "shufflenet_v2_x1_0.arch").to_source()
     assert _classes(source) == ["DownUnit", "BasicUnit", "ShuffleNetV2_x1_0"]
-    assert "def __init__(self, out):" in _class_text(source, "BasicUnit")
-    assert "out.reshape(out.shape[0], 2, self.out // 2, out.shape[2], out.shape[3])" in source
+    unit = _class_text(source, "BasicUnit")
+    assert "def __init__(self, in_channels, out):" in unit
+    assert "c = in_channels // 2 + out // 2" in unit  # the spec's `c = x.channels` of the concat
+    assert "out = out.reshape(out.shape[0], 2, self.c // 2, out.shape[2], out.shape[3])" in unit
+    assert "# [N, (c//2), 2, H, W]" in unit or "# [N, c//2, 2, H, W]" in unit
 
 
 # ----------------------------------------------------------------------------- model parameters
@@ -215,5 +228,11 @@ def test_classes_that_differ_in_structure_say_how():
     assert re.findall(r"^class (DenseBlock\w*)\(", dense, re.M) == ["DenseBlock", "DenseBlock12", "DenseBlock24",
                                                                      "DenseBlock16"]
     mobile = archc.load(specs / "torchvision/mobilenet_v3_large.arch").to_source()
-    assert "class InvertedResidualV3WithReLUAndSqueezeExcitation(" in mobile
-    assert "class InvertedResidualV3WithoutAdd(" in mobile
+    # issue 17: one class per block definition; the structures' differences are the blocks' own
+    # conditions (`if use_se:`), the activation a constructor argument
+    assert re.findall(r"^class (\w+)\(", mobile, re.M) == [
+        "ConvNormActivation", "SqueezeExcitation", "InvertedResidualV3Layers", "InvertedResidualV3",
+        "MobileNetV3Features", "MobileNetV3Large"]
+    assert "        if use_se:\n            layers.append(" in mobile
+    assert "layers.append(norm(out))" in mobile and "layers.append(act(inplace=True))" in mobile
+    assert "partial(nn.BatchNorm2d, eps=0.001, momentum=0.01)" in mobile

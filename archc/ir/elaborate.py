@@ -14,6 +14,7 @@ POISON, and anything computed from POISON is skipped silently, so one mistake gi
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import operator
@@ -27,7 +28,10 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 
+import ast as ast_py
+
 from archc import ast as A
+from archc import provenance as pv
 from archc import symbolic as sy
 from archc.deep import run_deep
 from archc.errors import Diagnostics, SpecError, SpecErrors, did_you_mean
@@ -47,6 +51,25 @@ MATRIX_ONLY_INITIALIZERS = frozenset({"orthogonal"})
 # ops after which a tensor's axes are no longer the inputs' [N, C, spatial…] (warnings only)
 _LAYOUT_OPS = frozenset({"flatten", "reshape", "permute", "transpose", "parameter", "constant"})
 TENSOR_ATTRS = ("channels", "shape", "rank", "batch", "spatial", "height", "width", "depth", "length")
+
+
+class TWord(Word, pv.Traced):
+    """An op's name passed as a block parameter (`act = relu6`), traced (code generation)."""
+    __hash__ = str.__hash__
+
+    def plain(self) -> Word:
+        return Word(str.__str__(self))
+
+    def __str__(self) -> str:
+        return str.__str__(self)
+
+    def __eq__(self, other):
+        self._decide()
+        return str.__eq__(self, pv.plain(other))
+
+    def __ne__(self, other):
+        self._decide()
+        return str.__ne__(self, pv.plain(other))
 
 
 class _Poison:
@@ -93,6 +116,11 @@ class Partial:
     loc: A.Loc | None
     meta: dict[str, Any] = field(default_factory=dict)
     kw_locs: dict[str, A.Loc | None] = field(default_factory=dict)  # where each keyword is written
+    # traced elaboration: the block parameter this layer came in through (a Python expression
+    # of the block's names, `norm`), and how many of `args` and which `kwargs` it brought
+    origin: Any = None
+    origin_args: int = 0
+    origin_kwargs: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         """As the spec would write it, roughly: `batchnorm2d(eps=0.001, momentum=0.01)`."""
@@ -114,6 +142,25 @@ BUILTINS: dict[str, Callable[..., Any]] = {
     # MobileNet's rounding of channel counts to a multiple of `divisor`, as torchvision does.
     "make_divisible": lambda v, divisor=8, min_value=None: _make_divisible(v, divisor, min_value),
 }
+
+
+# built-in functions as the generated file writes them
+_PYTHON_BUILTIN = {"make_divisible": "_make_divisible", "floor": "math.floor", "ceil": "math.ceil",
+                   "sqrt": "math.sqrt", "log": "math.log"}
+
+
+def _traced_builtin(func: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    """A built-in function on traced values: computed on the plain values, its result traced
+    as the call (`max(1, c // 4)`); range() and len() decide structure."""
+    if func == "len":
+        return pv.length(args[0]) if len(args) == 1 and not kwargs else BUILTINS[func](*args, **kwargs)
+    plain_args = [pv.plain(a) for a in args]
+    plain_kwargs = {k: pv.plain(v) for k, v in kwargs.items()}
+    result = BUILTINS[func](*plain_args, **plain_kwargs)
+    if func == "range":
+        pv.decide(args)
+        return result
+    return pv.call(_PYTHON_BUILTIN.get(func, func), args, kwargs, result)
 
 
 def _make_divisible(v: float, divisor: int, min_value: int | None) -> int:
@@ -216,8 +263,17 @@ class _Context:
 
 class Elaborator:
     def __init__(self, spec: A.Spec, file: str, overrides: dict[str, Any] | None = None,
-                 strict: bool = False):
+                 strict: bool = False, trace: bool = False):
         self.spec = spec
+        # provenance for code generation (archc.provenance): parameters and input sizes traced,
+        # every instance evaluated (a replayed one would carry its template's traces)
+        self.trace = trace
+        self.guards: list[tuple] = []  # the static choices around what is being built (trace)
+        self.decision_log: list[tuple] = []  # every static choice of the current block's body
+        self.local_defs: dict[str, Any] = {}  # numbers the current body names: their definitions
+        self.local_params: set[str] = set()  # the current body's parameter names
+        self.none_params: set[str] = set()  # the current block's parameters given `none`
+        self.model_locals = self.local_defs
         self.file = file
         self.strict = strict  # warnings are errors
         # a string from the API or the CLI (`size="H"`) is a word, e.g. a symbolic size
@@ -593,6 +649,8 @@ class Elaborator:
                 value = POISON
             else:
                 value = self._eval_guarded(p.default, env, p.loc)
+            if self.trace and value is not POISON:
+                value = pv.deep(pv.plain(value), A_name(p.name), frozenset({p.name}))
             env.values[p.name] = value
             values[p.name] = value
         return values
@@ -768,6 +826,12 @@ class Elaborator:
     def _assign(self, stmt: A.Assign, env: Env) -> None:
         value = self._eval_guarded(stmt.value, env, stmt.loc)
         targets = stmt.targets
+        if self.trace and len(targets) == 1 and value is not POISON:
+            if isinstance(value, bool) and isinstance(stmt.value, (A.Compare, A.BoolOp, A.Unary)):
+                condition = self._condition(stmt.value, env)  # `expand = expanded != x.channels`
+                if condition is not None:
+                    value = pv.traced(value, condition)
+            value = self._local(targets[0], value)
         if value is POISON:
             self._report_unknown_calls(stmt.value, env)
             for t in targets:
@@ -796,6 +860,20 @@ class Elaborator:
             env.values[t] = v
             if isinstance(v, Tensor):
                 self._bind_name(v.node, t)
+
+    def _local(self, target: str, value: Any) -> Any:
+        """A number the body names (`width = int(planes * (width_per_group / 64)) * groups`),
+        traced as that name, with its definition kept for the generated __init__ (trace only)."""
+        if not isinstance(value, (pv.TInt, pv.TFloat, pv.TBool)) or value.forward:
+            return value
+        taken = self.local_defs
+        name = target if target.isidentifier() else "value"
+        base, k = name, 1
+        while name in taken or name in LOCAL_NAMES_TAKEN or name in self.local_params:
+            k += 1
+            name = f"{base}_{k}"
+        taken[name] = value.expr
+        return pv.traced(pv.plain(value), A_name(name), value.roots, value.forward)
 
     def _bind_name(self, node_id: str, name: str) -> None:
         layer = self.g.nodes[node_id]["layer"]
@@ -847,10 +925,15 @@ class Elaborator:
             if isinstance(value, Word):
                 self._need_number(value, part, "f-string")  # reports the unknown name
             try:
-                out.append(_to_str(value))
+                out.append(_traced_builtin("str", [value], {}) if self.trace else _to_str(value))
             except TypeError as exc:
                 self.fail(f"f-string: {exc}", part.loc, "an f-string shows ints and strings, e.g. "
                           "f\"layer{i + 1}\"", code="E-VALUE-TYPE")
+        if self.trace and pv.any_traced(out):
+            text: Any = out[0] if out else ""
+            for piece in out[1:]:
+                text = text + piece
+            return text
         return "".join(out)
 
     def _eval_bool(self, e: A.Bool, env: Env) -> Any:
@@ -882,6 +965,7 @@ class Elaborator:
             self.fail(f"a comprehension iterates over a list, got {_describe(items)}", e.iterable.loc,
                       "e.g. [c * 2 for c in widths] or [i for i in range(4)]", code="E-VALUE-TYPE")
         self._count_items(len(items), e.loc)
+        pv.decide_length(items)
         out = []
         for item in items:
             if len(e.targets) == 1:
@@ -947,6 +1031,7 @@ class Elaborator:
             self.fail(f"a list takes one index, got {len(entries)}", e.loc,
                       "index a list of lists one level at a time: rows[1][0]", code="E-VALUE-INDEX-TYPE")
         index = entries[0]
+        pv.decide(index)
         if isinstance(index, tuple):  # layers[1:]
             if index[2] == 0:
                 self.fail("slice step cannot be 0", e.index.loc, code="E-VALUE-SLICE-STEP-ZERO")
@@ -1120,7 +1205,46 @@ class Elaborator:
 
     def _eval_if(self, e: A.IfExpr, env: Env) -> Any:
         test = self._truth(self.eval(e.test, env), e.test)
-        return self.eval(e.body if test else e.orelse, env)
+        if not self.trace:
+            return self.eval(e.body if test else e.orelse, env)
+        entry = (e.loc, test, self._condition(e.test, env))
+        self.decision_log.append(entry)
+        self.guards.append(entry)
+        try:
+            return self.eval(e.body if test else e.orelse, env)
+        finally:
+            self.guards.pop()
+
+    _COMPARE = {"==": ast_py.Eq, "!=": ast_py.NotEq, "<": ast_py.Lt, "<=": ast_py.LtE, ">": ast_py.Gt,
+                ">=": ast_py.GtE}
+
+    def _condition(self, e: A.Expr, env: Env) -> Any:
+        """A condition as a Python expression of the block's names (traced elaboration), or None
+        when a part of it has no such expression (a layer compared with `none`, say)."""
+        if isinstance(e, A.Compare):
+            left, right = self._condition(e.left, env), self._condition(e.right, env)
+            if left is None or right is None:
+                return None
+            op = self._COMPARE[e.op]()
+            if e.op in ("==", "!=") and any(isinstance(side, ast_py.Constant) and side.value is None
+                                            for side in (left, right)):
+                op = ast_py.Is() if e.op == "==" else ast_py.IsNot()
+            return ast_py.Compare(left, [op], [right])
+        if isinstance(e, A.Name) and e.id in self.none_params and env.lookup(e.id) == (True, None):
+            return A_name(e.id)  # a parameter given `none`: its name, not the value
+        if isinstance(e, A.BoolOp):
+            left, right = self._condition(e.left, env), self._condition(e.right, env)
+            if left is None or right is None:
+                return None
+            return ast_py.BoolOp(ast_py.And() if e.op == "and" else ast_py.Or(), [left, right])
+        if isinstance(e, A.Unary) and e.op == "not":
+            operand = self._condition(e.operand, env)
+            return None if operand is None else ast_py.UnaryOp(ast_py.Not(), operand)
+        try:
+            value = self.eval(e, env)
+            return pv.expr_of(value)
+        except (Abort, TypeError):
+            return None
 
     def _truth(self, value: Any, expr: A.Expr) -> bool:
         if isinstance(value, bool):
@@ -1162,6 +1286,7 @@ class Elaborator:
         self._visible_env = env
         func = call.func
         found, bound = env.lookup(func)
+        origin = None  # traced: the block parameter the op came in through
         given: Partial | None = None  # a layer given some arguments already: unit(128, stride=2)
         if found and isinstance(bound, Partial):
             if not call.args and not call.kwargs:
@@ -1169,6 +1294,7 @@ class Elaborator:
             given = bound
         elif found and isinstance(bound, str) and (bound in self.blocks or bound in REGISTRY):
             func = str(bound)  # a parameter naming a block or op: `unit(64)` with unit = BasicBlock
+            origin = bound.expr if isinstance(bound, TWord) and func in REGISTRY else None
         elif found and not self._callable_name(func):
             self.fail(f"'{func}' is {_describe(bound)}, not an op or block", call.loc,
                       code="E-CALL-NOT-CALLABLE")
@@ -1188,7 +1314,10 @@ class Elaborator:
                 elif isinstance(a, Word):
                     self._need_number(a, expr, func)  # reports the unknown name
             try:
-                result = BUILTINS[func](*args, **kwargs)
+                if self.trace:
+                    result = _traced_builtin(func, args, kwargs)
+                else:
+                    result = BUILTINS[func](*args, **kwargs)
             except ZeroDivisionError:
                 self.fail(f"{func}(): division by zero", call.loc, "check the divisor argument",
                           code="E-VALUE-DIVISION-BY-ZERO")
@@ -1246,7 +1375,7 @@ class Elaborator:
             if op is None:
                 self.fail(f"unknown op or block '{func}'", call.loc, self._unknown_callable_hint(func),
                           code="E-CALL-UNKNOWN-OP")
-            partial = Partial("op", op, attr_args, kwargs, call.loc, meta, kw_locs)
+            partial = Partial("op", op, attr_args, kwargs, call.loc, meta, kw_locs, origin=origin)
         if not inputs and not (partial.kind == "op" and partial.target.inputs == 0):
             return partial
         return self._apply_partial(partial, inputs, call.loc)
@@ -1261,7 +1390,8 @@ class Elaborator:
                       f"pipe a tensor into it: x -> {call.func}", code="E-CALL-ARGUMENT-COUNT")
         return Partial(given.kind, given.target, [*given.args, *args], {**given.kwargs, **kwargs},
                        call.loc, {**given.meta, **meta},
-                       {**given.kw_locs, **{kw.name: kw.loc for kw in call.kwargs if kw.name in kwargs}})
+                       {**given.kw_locs, **{kw.name: kw.loc for kw in call.kwargs if kw.name in kwargs}},
+                       given.origin, given.origin_args, given.origin_kwargs)
 
     def _bare_layer(self, value: Any, expr: A.Expr) -> Any:
         if isinstance(value, str) and value in self.blocks:
@@ -1290,7 +1420,8 @@ class Elaborator:
         if forced_name is not None and "name" not in meta:
             meta["name"] = forced_name
         if p.kind == "op":
-            return self._apply_op(p.target, inputs, p.args, p.kwargs, p.loc or loc, meta, kw_locs=p.kw_locs)
+            return self._apply_op(p.target, inputs, p.args, p.kwargs, p.loc or loc, meta, kw_locs=p.kw_locs,
+                                  origin=p if p.origin is not None else None)
         if p.kind == "block":
             return self._apply_block(p.target, inputs, p.args, p.kwargs, p.loc or loc, meta, p.kw_locs)
         if p.kind == "sequential":
@@ -1303,7 +1434,10 @@ class Elaborator:
 
     def _apply_op(self, op: Op, inputs: list[Tensor], args: list[Any], kwargs: dict[str, Any],
                   loc: A.Loc | None, meta: dict[str, Any], default_name: str | None = None,
-                  kw_locs: dict[str, A.Loc | None] | None = None) -> Any:
+                  kw_locs: dict[str, A.Loc | None] | None = None, origin: Partial | None = None) -> Any:
+        if self.trace:  # ops take plain true/false (a traced one is an int)
+            args = [pv.plain(a) if isinstance(a, pv.TBool) else a for a in args]
+            kwargs = {k: pv.plain(v) if isinstance(v, pv.TBool) else v for k, v in kwargs.items()}
         n = len(inputs)
         if op.inputs == VARIADIC and n < 2:
             self.fail(f"{op.name} needs two or more input tensors, got {n}", loc,
@@ -1322,7 +1456,8 @@ class Elaborator:
         shapes = [t.shape for t in inputs]
         ndim = op.ndim or (max(0, len(shapes[0]) - 2) if shapes else 0)
         try:
-            attrs = op.bind(args, kwargs, ndim)
+            with pv.checks_only():
+                attrs = op.bind(args, kwargs, ndim)
         except AttrError as exc:
             self.fail(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint,
                       code=exc.code)
@@ -1333,24 +1468,34 @@ class Elaborator:
         node_id = self._unique_name(meta.get("name"), loc, explicit="name" in meta,
                                     default=default_name or op.name)
         try:
-            shape = op.output_shape(attrs, shapes, self.ctx)
+            with pv.checks_only():
+                shape = op.output_shape(attrs, shapes, self.ctx)
         except ShapeError as exc:
             self.error(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint,
                        code=exc.code)
             shape = None
         node = LayerNode(node_id, op, attrs, [t.node for t in inputs], shape, loc, self.scope_path,
                          frozen, init, bias_init)
+        if self.trace:
+            node.traced_inputs = tuple(shapes)
+            node.name_value = meta.get("name")
+            node.guard = tuple(self.guards)
+            if origin is not None:  # the attributes the parameter brought, by name
+                names = [at.name for at in op.attrs]
+                node.factory = (origin.origin, tuple(names[:origin.origin_args]) + origin.origin_kwargs)
         self._add_node(node)
         if shape is None:
             raise Abort()
-        self._check_suspicious(node, kwargs, shapes)
+        with pv.checks_only():
+            self._check_suspicious(node, kwargs, shapes)
         return Tensor(node_id, shape)
 
     def _apply_pieces(self, op: Op, attrs: Any, tensor: Tensor, loc: A.Loc | None,
                       meta: dict[str, Any]) -> tuple[Tensor, ...]:
         """chunk / split: one `slice` node per piece, named after the op (or `name`)."""
         try:
-            pieces = op.pieces(attrs, tensor.shape, self.ctx)
+            with pv.checks_only():
+                pieces = op.pieces(attrs, tensor.shape, self.ctx)
         except ShapeError as exc:
             self.fail(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint,
                       code=exc.code)
@@ -1368,7 +1513,7 @@ class Elaborator:
 
     def _flag(self, meta: dict[str, Any], key: str, loc: A.Loc | None) -> bool:
         """A true/false layer option (frozen=, inline=), false when not given."""
-        value = meta.get(key, False)
+        value = pv.plain(meta.get(key, False))
         if not isinstance(value, bool):
             self.fail(f"{key} must be true or false, got {_describe(value)}", loc, code="E-CALL-OPTION-TYPE")
         return value
@@ -1443,10 +1588,17 @@ class Elaborator:
                                          default=_snake(block.name))
             path = tuple(instance.split("."))
             self._new_scope(Scope(path, "block", block.name, loc, {k: v for k, v in env.values.items()},
-                                  [t.node for t in inputs], input_names=list(block.inputs)))
+                                  [t.node for t in inputs], input_names=list(block.inputs),
+                                  input_shapes=[t.shape for t in inputs] if self.trace else [],
+                                  name_value=meta.get("name") if self.trace else None,
+                                  defaults={p.name: p.default.value if not isinstance(p.default, A.Name)
+                                            else Word(p.default.id) for p in block.params
+                                            if isinstance(p.default, (A.Num, A.Bool, A.Str)) or (
+                                                isinstance(p.default, A.Name) and REGISTRY.get(p.default.id))}
+                                  if self.trace else {}))
         # a block's layers depend on its parameters and its inputs' shapes only: an instance like
         # an earlier one is that one's layers renamed (archc.ir.instances)
-        key = None if inline or not instances.REUSE_INSTANCES else instances.instance_key(
+        key = None if inline or self.trace or not instances.REUSE_INSTANCES else instances.instance_key(
             block, env.values, [t.shape for t in inputs], [t.node for t in inputs])
         state = self.templates.get(key) if key is not None else None
         if key is not None and state is None:
@@ -1457,8 +1609,26 @@ class Elaborator:
             state is None and self.repeat_copy_depth == len(self.instance_stack)))
         self.repeat_copy_depth = -1
         before = instances.Snapshot(self, inputs) if record else None
-        for name, tensor in zip(block.inputs, inputs):
+        caller_values = dict(env.values)
+        if self.trace and not inline:  # inside, values are the block's own: `planes`, `in_channels`
+            for p in block.params:
+                value = env.values[p.name]
+                env.values[p.name] = pv.deep(pv.plain(value), A_name(p.name), pv.roots_of(value),
+                                             pv.forward_of(value), _traced_layer)
+            inputs_seen = [Tensor(t.node, _traced_shape(name, t.shape, len(inputs)))
+                           for name, t in zip(block.inputs, inputs)]
+        else:
+            inputs_seen = inputs
+        for name, tensor in zip(block.inputs, inputs_seen):
             env.values[name] = tensor
+        saved_guards, saved_log = self.guards, self.decision_log
+        saved_locals, saved_params, saved_none = self.local_defs, self.local_params, self.none_params
+        if self.trace and not inline:  # a block's body makes its own choices, names its own numbers
+            self.guards, self.decision_log = [], self.scopes[path].decisions
+            self.local_defs = self.scopes[path].locals
+            self.local_params = {p.name for p in block.params} | {
+                _channels_name(name, len(inputs)) for name in block.inputs} | set(block.inputs)
+            self.none_params = {p.name for p in block.params if env.values[p.name] is None}
         self.scope_path = path
         self.instance_stack.append(f"{block.name} instance '{instance}'"
                                    + (f" (used at line {loc.line})" if loc else ""))
@@ -1477,6 +1647,8 @@ class Elaborator:
         finally:
             self.scope_path = saved
             self.instance_stack.pop()
+            self.guards, self.decision_log = saved_guards, saved_log
+            self.local_defs, self.local_params, self.none_params = saved_locals, saved_params, saved_none
         if any(r is POISON for r in results):
             raise Abort()
         for r, expr in zip(results, block.returns):
@@ -1486,6 +1658,19 @@ class Elaborator:
         if not inline:
             self.scopes[path].outputs = [r.node for r in results]
         self._mark_nodes_since(first_node, frozen, init, bias_init)
+        if self.trace and not inline:  # the results' sizes as the caller sees them
+            names = {p.name: caller_values[p.name] for p in block.params}
+            shapes = {}
+            for name, t in zip(block.inputs, inputs):
+                names[_channels_name(name, len(inputs))] = t.shape[1] if len(t.shape) > 1 else None
+                shapes[name] = t.shape
+            for local, definition in self.scopes[path].locals.items():  # in definition order
+                value = pv.substitute(pv.traced(0, definition), names, shapes)
+                if pv.is_traced(value):  # else names reading it are no longer expressible
+                    names[local] = value
+            results = [Tensor(r.node, tuple(pv.substitute(d, names, shapes) for d in r.shape))
+                       for r in results]
+            self.scopes[path].output_shapes = [r.shape for r in results]
         return results[0] if len(results) == 1 else tuple(results)
 
     def _apply_sequential(self, parts: list[Partial], inputs: list[Tensor], loc: A.Loc | None,
@@ -1544,6 +1729,7 @@ class Elaborator:
                       "give the count, then one layer: the copies' other options are name=, frozen=, "
                       "init=, inline=", code="E-CALL-ARGUMENT-COUNT")
         count = self.eval(call.args[0], env)
+        pv.decide(count)
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             self.fail(f"repeat count must be an int ≥ 1, got {_describe(count)}", call.args[0].loc,
                       code="E-CALL-REPEAT-COUNT")
@@ -1606,6 +1792,7 @@ class Elaborator:
     # ------------------------------------------------------------------ nodes and names
     def _unique_name(self, name: Any, loc: A.Loc | None, explicit: bool, default: str = "") -> str:
         taken = self.used_names.setdefault(self.scope_path, set())
+        pv.decide(name)
         if explicit:
             if isinstance(name, bool) or not isinstance(name, (str, int)):
                 self.fail(f"a layer name must be a word, a string or an int, got {_describe(name)}", loc,
@@ -1640,6 +1827,8 @@ class Elaborator:
                 and self.comprehended + template.comprehended <= MAX_RANGE * 10)
 
     def _new_scope(self, scope: Scope) -> None:
+        if self.trace:
+            scope.guard = tuple(self.guards)
         self.scopes[scope.path] = scope
         self.scope_log.append(scope.path)
 
@@ -1695,6 +1884,55 @@ def _valid_module_name(name: str) -> bool:
 
 def _position_key(stmt: A.Assign) -> tuple[int, int]:
     return (stmt.loc.line, stmt.loc.col) if stmt.loc else (0, 0)
+
+
+# names a body's numbers cannot take in generated code (archc.lower.codegen uses them)
+LOCAL_NAMES_TAKEN = frozenset({"self", "torch", "nn", "F", "math", "super", "float", "int", "getattr",
+                               "_make_divisible", "layers", "x", "in_channels", "max", "min", "round",
+                               "abs", "len", "sum", "str", "range"})
+
+
+def A_name(name: str) -> Any:
+    """A Python name expression (archc.provenance)."""
+    import ast as py_ast
+    return py_ast.Name(name, py_ast.Load())
+
+
+def _traced_layer(value: Any, expr: Any, roots: frozenset, forward: bool) -> Any:
+    """A block parameter holding an op (`act = relu6`, `norm = batchnorm2d(eps=0.001)`), traced:
+    layers it makes record that they come through it (archc.provenance, code generation)."""
+    if isinstance(value, Word) and not isinstance(value, TWord) and REGISTRY.get(str(value)) is not None:
+        word = TWord.__new__(TWord, str(value))
+        word.expr, word.roots, word.forward, word.uid = expr, roots, forward, 0
+        return word
+    if isinstance(value, Partial) and value.kind == "op":
+        return dataclasses.replace(value, origin=expr, origin_args=len(value.args),
+                                   origin_kwargs=tuple(value.kwargs))
+    return value
+
+
+def _channels_name(input_name: str, count: int) -> str:
+    """The constructor argument for an input's channel count: in_channels, or x_channels when a
+    block has several inputs."""
+    return "in_channels" if count == 1 else f"{input_name}_channels"
+
+
+def _traced_shape(input_name: str, shape: Shape, count: int) -> Shape:
+    """An input's shape inside a block (traced elaboration): the channels are the argument
+    `in_channels`; the other sizes are known only when the module runs (`x.shape[2]`)."""
+    import ast as py_ast
+    out = []
+    for k, d in enumerate(shape):
+        if not isinstance(d, int) or isinstance(d, bool):
+            out.append(d)
+        elif k == 1:
+            out.append(pv.traced(pv.plain(d), A_name(_channels_name(input_name, count)), pv.roots_of(d),
+                                 pv.forward_of(d)))
+        else:
+            size = py_ast.Subscript(py_ast.Attribute(A_name(input_name), "shape", py_ast.Load()),
+                                    py_ast.Constant(k), py_ast.Load())
+            out.append(pv.traced(pv.plain(d), size, pv.roots_of(d), True))
+    return tuple(out)
 
 
 def _snake(name: str) -> str:
@@ -1910,13 +2148,22 @@ def check_library(spec: A.Spec, file: str) -> list[str]:
 
 
 def elaborate(spec: A.Spec, file: str, overrides: dict[str, Any] | None = None, *,
-              strict: bool = False, warnings: list[SpecError] | None = None) -> Graph:
+              strict: bool = False, warnings: list[SpecError] | None = None, trace: bool = False) -> Graph:
     """Build the graph IR of a spec, or raise SpecErrors with every independent problem.
     Warnings (valid but suspicious layers) are appended to `warnings`; with `strict` they are
-    errors."""
-    elaborator = Elaborator(spec, file, overrides, strict)
+    errors. With `trace`, numbers and names carry their provenance (archc.provenance) and
+    `graph.structural` lists the model parameters that decide its structure: the code
+    generator's elaboration."""
+    elaborator = Elaborator(spec, file, overrides, strict, trace)
     try:
-        graph = run_deep(elaborator.run)
+        if trace:
+            with pv.recording() as decided:
+                graph = run_deep(elaborator.run)
+            graph.structural = frozenset(decided)
+            graph.locals = elaborator.model_locals
+        else:
+            graph = run_deep(elaborator.run)
+        graph.overrides = dict(overrides or {})
     except OutOfTime:  # its error is recorded, with the others found so far
         elaborator.diag.raise_if_any()
         raise

@@ -38,6 +38,16 @@ class LayerNode:
     # block's names count as its caller's
     tensor_scopes: list[tuple[str, ...]] = field(default_factory=list)
     training_only: bool = False  # needed only by training outputs: not run at inference
+    # traced elaboration only (archc.provenance, for code generation): the input shapes as the
+    # enclosing block sees them (`in_channels`, not the caller's number) and the traced name
+    traced_inputs: tuple | None = None
+    name_value: Any = None
+    # the static choices (`x if cond else …`) of its block's body that led to it: (where, which
+    # branch, the condition as a Python expression of the block's names, or None)
+    guard: tuple = ()
+    # made by an op that came in through a block parameter: (its expression, the attributes the
+    # parameter brought), so that the generated code calls the parameter (`norm(c)`)
+    factory: Any = None
 
     @property
     def name(self) -> str:
@@ -63,6 +73,15 @@ class Scope:
     inputs: list[str] = field(default_factory=list)  # node ids feeding the scope
     input_names: list[str] = field(default_factory=list)  # a block's own names for `inputs`
     outputs: list[str] = field(default_factory=list)  # node ids it returns
+    # traced elaboration only: the instance's input shapes as its caller sees them, and the
+    # traced name it was given (archc.provenance)
+    input_shapes: list = field(default_factory=list)
+    output_shapes: list = field(default_factory=list)
+    name_value: Any = None
+    guard: tuple = ()  # as LayerNode.guard, in the enclosing block's body
+    decisions: list = field(default_factory=list)  # every static choice its own body made
+    locals: dict = field(default_factory=dict)  # numbers its body names: name -> definition
+    defaults: dict = field(default_factory=dict)  # its parameters' literal defaults
 
     @property
     def id(self) -> str:
@@ -82,6 +101,10 @@ class Graph:
     training_outputs: list[str] = field(default_factory=list)  # outputs computed only in training
     # what the inputs must satisfy at inference (without the training-only layers); None: the same
     inference_assumptions: Assumptions | None = None
+    # traced elaboration only (archc.provenance): the model parameters that decided structure
+    structural: frozenset = frozenset()
+    overrides: dict[str, Any] = field(default_factory=dict)  # the parameter values set from outside
+    locals: dict[str, Any] = field(default_factory=dict)  # traced only: numbers the model body names
     # the scope hierarchy's contents, built on first use (the graph is final once built)
     _index: "ScopeIndex | None" = field(default=None, init=False, repr=False, compare=False)
     _nx: Any = field(default=None, init=False, repr=False, compare=False)

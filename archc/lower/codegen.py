@@ -49,6 +49,7 @@ keys); comments and docstrings keep only harmless characters.
 from __future__ import annotations
 
 import ast
+import copy
 import functools
 import itertools
 import keyword
@@ -59,12 +60,15 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from archc import collector
+from archc import provenance as pv
 from archc import symbolic as sy
 from archc.errors import SpecError
-from archc.ir.elaborate import TORCH_MODULE_ATTRS
+from archc.ir.elaborate import TORCH_MODULE_ATTRS, Partial
+from archc.ops import REGISTRY
 from archc.ir.graph import Graph, LayerNode, Scope
+from archc.lower import merge as merge_mod
 from archc.lower import pysrc
-from archc.ops.base import HELPERS, Lowered, fmt_shape, py, str_literal
+from archc.ops.base import HELPERS, Lowered, Word, fmt_shape, py, str_literal
 
 # init= / bias_init= -> torch.nn.init, for weights of 2+ dims (kernels) and for biases. Fan-based
 # initializers on a bias use the bias's length as both fans (as Keras does for 1-d tensors).
@@ -100,8 +104,22 @@ def {PROBE_FUNCTION}(module, name, value):
     {PROBE_LIST}.append((module, name, tuple(value.shape)))
 '''
 
+# the built-in functions of the spec language that Python lacks, as the generated file defines
+# them when its expressions use them (archc.ir.elaborate.BUILTINS computes the same)
+_MAKE_DIVISIBLE_SOURCE = '''
+def _make_divisible(v, divisor=8, min_value=None):
+    """A channel count rounded to a multiple of `divisor`, never down by more than 10%
+    (torchvision's _make_divisible)."""
+    min_value = divisor if min_value is None else min_value
+    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
+    if new_v < 0.9 * v:
+        new_v += divisor
+    return new_v
+'''
+
 # names the generated code itself uses; spec names that equal one of them get a trailing '_'
-_RESERVED = {"self", "torch", "nn", "F", "super", "float", "getattr", PROBE_LIST, PROBE_FUNCTION}
+_RESERVED = {"self", "torch", "nn", "F", "super", "float", "getattr", "math", "_make_divisible", "partial",
+             PROBE_LIST, PROBE_FUNCTION}
 
 
 @dataclass
@@ -113,7 +131,6 @@ class Generated:
     outputs: list[str]  # output names; forward returns the tensor when there is one, else a dict
 
 
-Reload = Callable[[dict[str, Any]], Graph]
 
 
 @collector.paused()
@@ -121,14 +138,28 @@ def generate(graph: Graph, probes: bool = False, spec: Any = None) -> Generated:
     """The model file for `graph`. With `probes`, every forward line also records its output
     shape in the module-level list PROBES (used by the tests to compare with static shapes).
 
-    With `spec` (the `archc.ast.Spec` the graph was elaborated from), the model's numeric
-    parameters become its constructor's arguments, with the graph's values as defaults
-    (`ResNet18(num_classes=10)`), where that is verified: the spec is elaborated again with
-    other values, and every number of the model's constructors must follow them by one
-    expression (`num_classes`, `width * 2`); a parameter that changes anything else (the
-    structure, a class, a number no expression explains) stays a literal."""
-    reload = _reloader(spec, graph) if spec is not None else None
-    return _Generator(graph, probes, reload).run()
+    With `spec` (the `archc.ast.Spec` the graph was elaborated from), the spec is elaborated
+    once more with provenance (archc.provenance): every number knows the expression of block
+    parameters, input channels and model parameters it was computed from, and the generated
+    code writes that expression (`nn.Conv2d(in_channels, out * r, 1)`). The model's numeric
+    parameters become its constructor's arguments (`num_classes=1000`), except those that
+    decide its structure (a repeat count, a condition), which the class docstring lists."""
+    traced = _traced(graph, spec) if spec is not None else None
+    return _Generator(traced or graph, probes).run()
+
+
+def _traced(graph: Graph, spec: Any) -> Graph | None:
+    """`graph` elaborated again with provenance, or None if that does not give the same graph
+    (it always should: provenance changes no value)."""
+    from archc.ir.elaborate import elaborate
+    try:
+        traced = elaborate(spec, graph.source_file or "<string>", graph.overrides, trace=True)
+    except Exception:  # noqa: BLE001 - then the numbers are written as they are
+        return None
+    mine = [(n.id, tuple(pv.plain(d) for d in n.shape)) for n in graph.layers()]
+    if [(n.id, tuple(pv.plain(d) for d in n.shape)) for n in traced.layers()] != mine:
+        return None  # not the spec of this graph
+    return traced
 
 
 def in_place_layers(graph: Graph) -> set[str]:
@@ -153,37 +184,6 @@ def in_place_layers(graph: Graph) -> set[str]:
     return chosen
 
 
-def _reloader(spec: Any, graph: Graph) -> Reload | None:
-    """Elaborates `spec` with some parameters changed and the others as in `graph`. A parameter
-    whose default is computed from others (`param width = base * 2`) follows them, unless the
-    graph's value is not its default (it was set)."""
-    from archc import ast as A
-    from archc.ir.elaborate import elaborate
-
-    names = {p.name for p in spec.params}
-
-    def mentions(node: Any) -> bool:
-        if isinstance(node, A.Name):
-            return node.id in names
-        if isinstance(node, (list, tuple)):
-            return any(mentions(n) for n in node)
-        if isinstance(node, A.Node):
-            return any(mentions(getattr(node, f)) for f in type(node).model_fields)
-        return False
-
-    derived = {p.name for p in spec.params if p.default is not None and mentions(p.default)}
-    base = {k: v for k, v in graph.params.items() if k not in derived}
-    file = graph.source_file or "<string>"
-    if derived:
-        try:
-            again = elaborate(spec, file, base)
-        except Exception:  # noqa: BLE001 - then keep every value as it is
-            again = None
-        if again is None or any(again.params.get(k) != graph.params.get(k) for k in derived):
-            base = dict(graph.params)
-    return lambda changed: elaborate(spec, file, {**base, **changed})
-
-
 # ----------------------------------------------------------------------------- constructor trees
 # A module's constructor expression, kept as a small tree so the numbers in it can become class
 # arguments: `nn.Conv2d(64, 128, kernel_size=3, stride=2)` has four numbers.
@@ -191,8 +191,28 @@ def _reloader(spec: Any, graph: Graph) -> Reload | None:
 
 @dataclass(eq=False)
 class Num:
-    """A number in a constructor: stays literal or becomes a class argument."""
+    """A number in a constructor: stays literal or becomes a class argument. `traced`: the
+    value with its provenance (archc.provenance), when it has one."""
     value: int | float
+    traced: Any = None
+
+
+class LayerLiteral(str):
+    """Python source of a layer factory (`nn.Hardswish`), a value a block may be given."""
+
+
+class _FactoryRef:
+    """The provenance of a layer factory: the block parameter's expression (`norm`)."""
+
+    def __init__(self, expr: ast.expr):
+        self.expr = expr
+        self.forward = False
+        self.roots: frozenset = frozenset()
+
+
+class _NotAFactory(Exception):
+    """A layer that the generated code cannot pass as a factory (a block, a layer without a
+    module): the generator writes its module as it is."""
 
 
 @dataclass(eq=False)
@@ -214,18 +234,22 @@ class Seq:
     items: list
 
 
-def _tree(node: Any, defaults: dict[str, Any] | None = None) -> Any:
-    """The constructor tree of a parsed constructor expression."""
+def _tree(node: Any, defaults: dict[str, Any] | None = None, traced: dict[str, Any] | None = None) -> Any:
+    """The constructor tree of a parsed constructor expression; `traced` maps the placeholders
+    of traced values to them."""
+    traced = traced or {}
+    if isinstance(node, ast.Name) and node.id in traced:
+        return Num(pv.plain(traced[node.id]), traced[node.id])
     if isinstance(node, ast.Call):
-        return Call(pysrc.expr(node.func), [_tree(a) for a in node.args],
-                    [(k.arg, _tree(k.value)) for k in node.keywords], dict(defaults or {}))
+        return Call(pysrc.expr(node.func), [_tree(a, None, traced) for a in node.args],
+                    [(k.arg, _tree(k.value, None, traced)) for k in node.keywords], dict(defaults or {}))
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         return Num(node.value)
     if (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant)
             and isinstance(node.operand.value, (int, float)) and not isinstance(node.operand.value, bool)):
         return Num(-node.operand.value)
     if isinstance(node, ast.Tuple):
-        return Seq([_tree(e) for e in node.elts])
+        return Seq([_tree(e, None, traced) for e in node.elts])
     return Text(pysrc.expr(node))
 
 
@@ -343,13 +367,19 @@ class Group:
     name: str = ""
     args: list[str] = field(default_factory=list)
     slot_sources: list[str] = field(default_factory=list)
+    idents: dict[str, str] = field(default_factory=dict)  # names in its expressions -> arguments
+    forward_names: dict[str, str] = field(default_factory=dict)
+    locals: dict[str, Any] = field(default_factory=dict)  # numbers its __init__ names: definitions
+    defaults: list = field(default_factory=list)  # per argument: its default's source, or None
+    variants: list["Group"] = field(default_factory=list)  # a merged class: its structures
+    conditions: list = field(default_factory=list)  # and the condition of each
+    decisions: list = field(default_factory=list)  # and the choices it made that others did not
 
 
 class _Generator:
-    def __init__(self, graph: Graph, probes: bool, reload: Reload | None = None):
+    def __init__(self, graph: Graph, probes: bool):
         self.g = graph
         self.probes = probes
-        self.reload = reload
         self.lowered: dict[str, Lowered] = {}
         self.units: dict[tuple[str, ...], Unit] = {}
         self.helpers: set[str] = set()
@@ -359,91 +389,170 @@ class _Generator:
         self.class_names: set[str] = set()
         self.position: dict[str, int] = {}  # node id -> index in graph order
         self.nodes_under: dict[tuple[str, ...], list[LayerNode]] = {}  # scope path -> its layers
-        self.model_sources: list[str] | None = None  # the model's numbers, when it has arguments
+        self.traced: dict[str, Any] = {}  # placeholder name in a lowering -> its traced value
         self.model_args: dict[str, Any] = {}  # the model's constructor arguments: default value
+        self.model_fixed: dict[str, str] = {}  # model parameters that are no argument: why
+        self.model_locals: dict[str, ast.expr] = {}  # numbers the model's body names
+        self.model_sources: list[str] = []
 
     # ------------------------------------------------------------------ driver
     def run(self) -> Generated:
-        order = self._prepare()
-        if self.reload is not None:
-            self._model_arguments()
-        return self._emit(order)
+        return self._emit(self._prepare())
 
     def _prepare(self) -> list[Unit]:
-        """Everything but the model's arguments and the text: units, classes, their arguments."""
+        """Everything but the text: units, classes, their arguments. Level by level from the
+        leaves: a parent's signature names its children's classes, merged ones included."""
         self._lower_nodes()
         self._build_units()
         order = self._post_order(self.units[()])
-        for unit in order:  # children before parents: a parent's signature names its children's classes
-            self._finish_unit(unit)
-            if unit.is_class:
-                self._group(unit)
+        self.block_types = {u.type_name for u in order if u.scope is not None and u.scope.kind == "block"}
+        levels = self._levels(order)
+        for height in sorted(set(levels.values())):
+            level = [u for u in order if levels[id(u)] == height]
+            before = set(self.groups)
+            for unit in level:
+                self._finish_unit(unit)
+                if unit.is_class:
+                    self._group(unit)
+            new = [g for key, g in self.groups.items() if key not in before]
+            for group in sorted(new, key=lambda gr: gr.id):
+                self._bind_slots(group)
+            self._merge_variants(new)
         self._name_classes()
-        for group in sorted(self.groups.values(), key=lambda gr: (gr.units[0].height, gr.id)):
-            self._analyse_slots(group)
+        self._bind_model()
         return order
 
-    # ------------------------------------------------------------------ the model's arguments
-    def _model_arguments(self) -> None:
-        """The model parameters that become constructor arguments (see `generate`): all the
-        numeric ones at once if they pass, else each that passes alone (and together)."""
-        params = {k: v for k, v in self.g.params.items() if _is_number(v) and pysrc.is_plain_name(k)}
-        if not params or not self._slots(self.units[()]):
-            return
-        result = self._try_arguments(params, list(params))
-        if result is None and len(params) > 1:
-            alone = [k for k in params if self._try_arguments(params, [k]) is not None]
-            result = self._try_arguments(params, alone) if alone else None
-            if result is None and alone:
-                result = self._try_arguments(params, alone[:1])
-        if result is not None:
-            self.model_sources, self.model_args = result
+    def _next_group_id(self) -> int:
+        self.group_count = getattr(self, "group_count", 0) + 1
+        return self.group_count
 
-    def _try_arguments(self, params: dict[str, Any], names: list[str]) -> tuple[list[str], dict[str, Any]] | None:
-        """(the model's number sources, its arguments) with `names` as arguments, if the spec
-        elaborated with other values for them gives the same classes and model structure, and
-        every number of the model that changes follows an expression of them."""
-        # two other sets of values, each parameter scaled by its own factors, so that one
-        # parameter's numbers are not taken for another's
-        trials = [{k: _perturb(params[k], 2 + j) for j, k in enumerate(names)},
-                  {k: _perturb(params[k], 3 + 2 * j) for j, k in enumerate(names)}]
-        mine = self.units[()]
-        columns = [[n.value for n in self._slots(mine)]]
-        classes = self._class_dumps()
-        for changed in trials:
-            try:
-                other = _Generator(self.reload(changed), False)
-                other._prepare()
-            except Exception:  # noqa: BLE001 - another value is invalid: no argument
-                return None
-            theirs = other.units[()]
-            if mine.signature != theirs.signature or classes != other._class_dumps():
-                return None
-            columns.append([n.value for n in other._slots(theirs)])
-            if len(columns[-1]) != len(columns[0]):
-                return None
-        binder = _Binder([(k, [params[k], *(t[k] for t in trials)]) for k in names],
-                         set(_RESERVED) | set(HELPERS) | self.class_names)
-        sources = []
-        for col in zip(*columns):
-            if all(_same_literal(c, col[0]) for c in col):
-                sources.append(py(col[0]))
+    def _levels(self, order: list[Unit]) -> dict[int, int]:
+        """Each unit's level: above its children's, and the same for every instance of a block
+        (so that they are merged together, `_merge_variants`)."""
+        level = {id(u): u.height for u in order}
+        for _ in range(len(order) + 1):
+            changed = False
+            for u in order:
+                need = 1 + max((level[id(c)] for c in u.items if isinstance(c, Unit)), default=0)
+                if need > level[id(u)]:
+                    level[id(u)], changed = need, True
+            top: dict[str, int] = {}
+            for u in order:
+                if u.scope is not None and u.scope.kind == "block":
+                    top[u.type_name] = max(top.get(u.type_name, 0), level[id(u)])
+            for u in order:
+                if u.scope is not None and u.scope.kind == "block" and level[id(u)] < top[u.type_name]:
+                    level[id(u)], changed = top[u.type_name], True
+            if not changed:
+                break
+        return level
+
+    # ------------------------------------------------------------------ one class per block
+    def _merge_variants(self, groups: list[Group]) -> None:
+        """The structures of one block (groups of the same type) as one class, where the
+        block's own choices tell them apart (archc.lower.merge)."""
+        by_type: dict[str, list[Group]] = {}
+        for group in groups:
+            unit = group.units[0]
+            if unit.scope is not None and unit.scope.kind == "block":
+                by_type.setdefault(unit.type_name, []).append(group)
+        for variants in by_type.values():
+            if len(variants) < 2:
                 continue
-            source = binder.match(list(col), False, "")
-            if source is None:
-                return None
-            sources.append(source)
-        used = {n.id for src in sources for n in ast.walk(pysrc.parse(src)) if isinstance(n, ast.Name)}
-        return sources, {arg: params[base] for base, arg in binder.arg_of.items() if arg in used}
+            merged = self._merged(variants)
+            if merged is None:
+                continue
+            for group in variants:
+                del self.groups[group.key]
+            self.groups[merged.key] = merged
+            for unit in merged.units:
+                unit.group = merged
+                names = self._class_names_of(unit)
+                unit.arg_values = [self._value_of(unit, name, names) for name in merged.idents
+                                   if name not in merged.locals]
 
-    def _class_dumps(self) -> list[str]:
-        """Every class but the model's, as code (comments left out)."""
-        out, done = [], set()
-        for unit in self._post_order(self.units[()]):
-            if unit.is_class and unit.group.id not in done:
-                done.add(unit.group.id)
-                out.append(ast.dump(ast.parse(self._class_source(unit.group, comments=False))))
-        return out
+    def _merged(self, variants: list[Group]) -> Group | None:
+        forms = {u.form for g in variants for u in g.units}
+        if len(forms) != 1 or forms <= {"sequential"}:
+            return None
+        idents: dict[str, str] = {}
+        local_defs: dict[str, ast.expr] = {}
+        for group in variants:
+            if set(group.args) != {v for k, v in group.idents.items() if k not in group.locals}:
+                return None  # an argument without provenance: no common signature
+            for name, ident in group.idents.items():
+                if idents.setdefault(name, ident) != ident:
+                    return None
+            for name, definition in group.locals.items():
+                if ast.dump(local_defs.setdefault(name, definition)) != ast.dump(definition):
+                    return None
+        found = self._variant_conditions(variants)
+        if found is None:
+            return None
+        conditions, decisions = found
+        shared = self._shared_locals([u for g in variants for u in g.units])
+        for condition in conditions:  # a condition may read a local the layers do not
+            for name in _free_names(condition):
+                if name in shared and name not in local_defs:
+                    local_defs[name] = shared[name]
+        local_defs = {n: local_defs[n] for n in shared if n in local_defs}  # definition order
+        names = self._class_names_of(variants[0].units[0])
+        members = [[_with_locals({k: pv.plain(v) for k, v in self._class_names_of(u).items()}, local_defs)
+                    for u in g.units] for g in variants]
+        if not (merge_mod.discriminates(conditions, members) and merge_mod.decisions_hold(decisions, members)):
+            return None
+        for condition in conditions:
+            for name in _free_names(condition):
+                if name not in names and name not in local_defs:
+                    return None
+                idents.setdefault(name, name)
+        order = [n for n in names if n in idents and n not in local_defs]
+        taken = set(_RESERVED) | set(HELPERS) | self.block_types | {"self"}
+        if any(idents[n] in taken or not pysrc.is_plain_name(idents[n]) for n in order):
+            return None
+        used = dict.fromkeys(n for g in variants for n in g.locals)
+        used.update(dict.fromkeys(n for c in conditions for n in _free_names(c) if n in local_defs))
+        key = ("merged", variants[0].units[0].type_name)
+        merged = Group(key, [u for g in variants for u in g.units], self._next_group_id())
+        merged.variants = variants
+        merged.conditions = conditions
+        merged.decisions = decisions
+        merged.locals = _used_locals(used, local_defs)
+        merged.idents = {**{n: idents[n] for n in order}, **{n: n for n in merged.locals}}
+        merged.args = [idents[n] for n in order]
+        merged.defaults = self._defaults(variants[0].units[0], {n: idents[n] for n in order}, merged.args)
+        return merged
+
+    def _variant_conditions(self, variants: list[Group]) -> tuple[list[ast.expr], list[merge_mod.Decisions]] | None:
+        """Each structure's choices (`x if cond else …`) that some other structure made
+        differently, in the block's names, and their conjunction (the structure's condition)."""
+        outcomes: list[merge_mod.Decisions] = []
+        for group in variants:
+            seen: merge_mod.Decisions = {}
+            for unit in group.units:
+                mine: merge_mod.Decisions = {}
+                for _, outcome, condition in unit.scope.decisions:
+                    if condition is None:
+                        continue
+                    key = ast.dump(condition)
+                    if key in mine and mine[key][0] != outcome:
+                        return None  # one condition decided two ways (a loop): no single condition
+                    mine[key] = (outcome, condition)
+                for key, entry in mine.items():
+                    if key in seen and seen[key][0] != entry[0]:
+                        return None  # instances of one structure that chose differently
+                    seen[key] = entry
+            outcomes.append(seen)
+        keys = list(dict.fromkeys(k for o in outcomes for k in o))
+        deciding = [k for k in keys if len({o[k][0] for o in outcomes if k in o}) > 1]
+        if not deciding:
+            return None
+        decisions = [{k: o[k] for k in deciding if k in o} for o in outcomes]
+        if any(not d for d in decisions):
+            return None
+        conditions = [merge_mod.all_of([e if out else merge_mod.negated(e) for out, e in d.values()])
+                      for d in decisions]
+        return conditions, decisions
 
     def _lower_nodes(self) -> None:
         for node in self.g.layers():
@@ -452,12 +561,15 @@ class _Generator:
                 continue
             for k in range(len(node.scope) + 1):
                 self.nodes_under.setdefault(node.scope[:k], []).append(node)
+            shapes = node.traced_inputs if node.traced_inputs is not None else self.g.input_shapes(node)
             try:
-                low = node.op.lower(node.attrs, self.g.input_shapes(node), node.shape)
+                with pv.placeholders() as table:
+                    low = node.op.lower(node.attrs, shapes, node.shape)
+                    if node.id in self.in_place:
+                        low = low.in_place
             except NotImplementedError as e:
                 raise SpecError(f"{node.id}: {e}", node.loc, code="E-EXPORT-UNSUPPORTED-LAYER") from None
-            if node.id in self.in_place:
-                low = low.in_place
+            self.traced.update(table)
             for name in low.helpers:
                 if name not in HELPERS:
                     raise AssertionError(f"{node.op.name}: unknown helper {name!r}")
@@ -566,13 +678,33 @@ class _Generator:
             else:
                 low = self.lowered[item.id]
                 if low.module is not None:
-                    unit.ctors.append((item.name, _tree(pysrc.parse(low.module), dict(low.defaults))))
+                    unit.ctors.append((item.name, self._node_ctor(item, low, unit)))
         if unit.form in ("class", "model"):
             self._statements(unit)
             self._variables(unit)
         if unit.form != "sequential":
             unit.post = self._post_statements(unit)
         unit.signature = self._signature(unit)
+
+    def _node_ctor(self, node: LayerNode, low: Lowered, unit: Unit) -> Any:
+        """A layer's constructor tree; a layer that came in through a block parameter
+        (`norm(name=1)`) is built by calling that parameter (`norm(out)`), with the arguments
+        of the call site only."""
+        tree = _tree(pysrc.parse(low.module), dict(low.defaults), self.traced)
+        if node.factory is None or not isinstance(tree, Call) or unit.scope is None or unit.scope.kind != "block":
+            return tree
+        expr, given = node.factory
+        try:
+            func, keywords = self._factory_parts(node.op, [], {k: node.attrs[k] for k in given},
+                                                 [tuple(pv.plain(d) for d in s) for s in self.g.input_shapes(node)])
+        except (_NotAFactory, Exception):  # noqa: BLE001 - then the module is written as it is
+            return tree
+        if func != tree.func:
+            return tree
+        literal = LayerLiteral(func if not keywords else
+                               f"partial({func}, {', '.join(f'{k}={v}' for k, v in keywords.items())})")
+        return Call(Num(literal, _FactoryRef(expr)), tree.args,
+                    [(k, v) for k, v in tree.kwargs if k not in keywords], tree.defaults)
 
     def _unit_ctor(self, child: Unit) -> Any:
         if child.form == "sequential":
@@ -599,6 +731,14 @@ class _Generator:
         for s in stmts:
             for r in s.reads:
                 reads[r] = reads.get(r, 0) + 1
+        # an input whose size a later line reads (`x.shape[2]`) keeps its variable
+        input_of = dict(zip(unit.scope.input_names if unit.scope is not None else list(self.g.inputs),
+                            unit.inputs))
+        for s in stmts:
+            for value in self._placeholders_in(s.template):
+                for name in _free_names(value.expr):
+                    if name in input_of:
+                        reads[input_of[name]] = reads.get(input_of[name], 0) + 1
         for o in unit.outputs:
             reads[o] = reads.get(o, 0) + 1
         named: dict[str, str] = dict(zip(unit.inputs, unit.input_names))
@@ -745,7 +885,7 @@ class _Generator:
         key = (unit.scope.kind, unit.type_name if unit.scope.kind == "block" else "", unit.signature)
         group = self.groups.get(key)
         if group is None:
-            group = self.groups[key] = Group(key, [], len(self.groups))
+            group = self.groups[key] = Group(key, [], self._next_group_id())
         group.units.append(unit)
         unit.group = group
 
@@ -772,11 +912,70 @@ class _Generator:
                 self._collect(item, out)
         elif isinstance(tree, Call):
             if isinstance(tree.func, Unit):
-                out += [Num(v) for v in tree.func.arg_values]
+                out += [self._arg_num(v) for v in tree.func.arg_values]
+            elif isinstance(tree.func, Num):
+                out.append(tree.func)
             for a in tree.args:
                 self._collect(a, out)
             for _, v in tree.kwargs:
                 self._collect(v, out)
+
+    def _arg_num(self, value: Any) -> Num:
+        """What a caller passes for a class argument, as a slot: its provenance, and its value
+        written as Python (a layer as its PyTorch class: `nn.Hardswish`)."""
+        if isinstance(value, Partial) and value.kind == "op":
+            literal = LayerLiteral(self._factory_source(value.target, value.args, value.kwargs))
+            return Num(literal, _FactoryRef(value.origin) if value.origin is not None else None)
+        if isinstance(value, Word) and REGISTRY.get(str(value)) is not None:
+            return Num(LayerLiteral(self._factory_source(REGISTRY.get(str(value)), [], {})),
+                       value if pv.is_traced(value) else None)
+        return Num(pv.plain(value), value if pv.is_traced(value) else None)
+
+    def _literal_source(self, value: Any) -> str:
+        """Python for a value the spec computed: numbers, strings and lists as literals, layers as
+        their PyTorch factories."""
+        if isinstance(value, LayerLiteral):
+            return str(value)
+        if isinstance(value, (list, tuple)):
+            items = [self._literal_source(v) for v in value]
+            if isinstance(value, list):
+                return "[" + ", ".join(items) + "]"
+            return "(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")"
+        if isinstance(value, Partial) and value.kind == "op":
+            return self._factory_source(value.target, value.args, value.kwargs)
+        if isinstance(value, Word) and REGISTRY.get(str(value)) is not None:
+            return self._factory_source(REGISTRY.get(str(value)), [], {})
+        if isinstance(value, Partial):  # a block (or a sequential) in a table: its name, as text
+            return py(value.target.name if value.kind == "block" else value.kind)
+        if isinstance(value, Word):
+            return py(str(value))
+        return py(pv.plain(value))
+
+    def _factory_source(self, op: Any, args: list, kwargs: dict) -> str:
+        """An op with some attributes, as the PyTorch layer factory a block is given
+        (`nn.Hardswish`, `partial(nn.BatchNorm2d, eps=0.001, momentum=0.01)`)."""
+        func, keywords = self._factory_parts(op, args, kwargs)
+        if not keywords:
+            return func
+        return f"partial({func}, {', '.join(f'{k}={v}' for k, v in keywords.items())})"
+
+    def _factory_parts(self, op: Any, args: list, kwargs: dict, shapes: Any = None) -> tuple[str, dict[str, str]]:
+        """The class and the keyword arguments an op's lowering gives for these attributes."""
+        ndim = op.ndim or 2
+        shape = (1, 8) + (8,) * ndim
+        with pv.checks_only():
+            attrs = op.bind([pv.plain(a) for a in args], {k: pv.plain(v) for k, v in kwargs.items()}, ndim)
+            low = op.lower(attrs, shapes or [shape] * max(1, op.inputs if op.inputs > 0 else 1), shape)
+        if low.module is None:
+            raise _NotAFactory(op.name)
+        call = pysrc.parse(low.module)
+        if not isinstance(call, ast.Call):
+            raise _NotAFactory(op.name)
+        defaults = dict(low.defaults)
+        keywords = {k.arg: pysrc.expr(k.value) for k in call.keywords
+                    if not (k.arg in defaults and _is_literal(pysrc.expr(k.value))
+                            and _same_literal(_literal(pysrc.expr(k.value)), defaults[k.arg]))}
+        return pysrc.expr(call.func), keywords
 
     def _slot_roles(self, unit: Unit) -> list[tuple[str, str, str, Any]]:
         """Per slot: fallback argument names, the keyword (`padding`) and qualified by the child
@@ -793,6 +992,8 @@ class _Generator:
             elif isinstance(tree, Call):
                 if isinstance(tree.func, Unit):
                     roles.extend((a, f"{qualified}_{a}", a, _NO_DEFAULT) for a in tree.func.group.args)
+                elif isinstance(tree.func, Num):
+                    roles.append((f"{bare}_layer", f"{qualified}_layer", "", _NO_DEFAULT))
                 for k, a in enumerate(tree.args):
                     walk(a, f"{qualified}_{k}", f"{qualified}_{k}")
                 for k, v in tree.kwargs:
@@ -805,50 +1006,165 @@ class _Generator:
             roles.extend((f"{label}_{k}", f"{label}_{k}", "", _NO_DEFAULT) for k in range(len(s.nums)))
         return roles
 
-    def _analyse_slots(self, group: Group) -> None:
-        """Which numbers become `__init__` arguments, and their names: block parameters and
-        what the spec computes from them (`c // reduction`), the input channels, else a name
-        after the number's role."""
+    def _bind_slots(self, group: Group) -> None:
+        """The numbers of a class: each is the expression it was computed from (archc.provenance)
+        where every instance computed it by the same expression of the class's own names (a
+        block's parameters, its input channels); else the literal, when it is the same in every
+        instance; else an argument named after its role (a size that depends on the input's
+        spatial size, say, which a constructor cannot see)."""
         units = group.units
-        values = [[n.value for n in self._slots(u)] for u in units]
         first = units[0]
-        candidates: list[tuple[str, list]] = []
-        if first.scope.kind == "block":
-            for name in first.scope.args:
-                vals = [u.scope.args.get(name) for u in units]
-                if all(_is_number(v) for v in vals):
-                    candidates.append((name, vals))
-        in_name = "in_channels" if all(n != "in_channels" for n, _ in candidates) else "in_channels_"
-        chans = [self._in_channels(u) for u in units]
-        if all(_is_number(c) for c in chans):
-            candidates.append((in_name, chans))
-        taken = set(_RESERVED) | set(HELPERS) | self.class_names
-        binder = _Binder(candidates, taken)
+        names = self._class_names_of(first)
+        local_defs = self._shared_locals(units) if names is not None else {}
+        allowed = None if names is None else list(names) + list(local_defs)
+        columns = list(zip(*[self._slots(u) for u in units])) if units else []
         roles = self._slot_roles(first)
+        taken = set(_RESERVED) | set(HELPERS) | self.class_names | {"self"}
+        binder = _Binder([], taken)
+        used: dict[str, None] = {}
+        pending: list[tuple[int, ast.expr | None, list]] = []
+        for k, col in enumerate(columns):
+            expr = _shared_expression(col, allowed)
+            values = [n.value for n in col]
+            if expr is not None and not isinstance(expr, ast.Constant):
+                for name in _free_names(expr):
+                    used[name] = None
+                pending.append((k, expr, values))
+            else:
+                pending.append((k, None, values))
+        for s in first.stmts:  # forward expressions, and the locals they read
+            for value in self._placeholders_in(s.template):
+                if not value.forward:
+                    used.update(dict.fromkeys(n for n in _free_names(value.expr) if n in local_defs))
+        group.locals = _used_locals(used, local_defs)
+        for definition in group.locals.values():
+            used.update(dict.fromkeys(_free_names(definition)))
+        # the arguments: the class's own names in their order, then the others
+        order = list(names) if names is not None else list(used)
+        idents: dict[str, str] = {}
+        for name in order:
+            if name in used:
+                idents[name] = binder.argument(name, [self._value_of(u, name, names) for u in units])
         sources = []
-        for k in range(len(values[0]) if values else 0):
-            col = [v[k] for v in values]
+        for k, expr, values in pending:
             bare, qualified, key, default = roles[k]
-            constant = all(_same_literal(c, col[0]) for c in col)
-            if constant and (default is not _NO_DEFAULT and _same_literal(col[0], default)
-                             or first.scope.kind != "block"):
-                sources.append(py(col[0]))  # the constructor's default: left out
+            if expr is not None:
+                sources.append(pysrc.expr(_renamed(expr, idents)))
                 continue
-            source = binder.match(col, constant, key)
-            if source is None and constant:
-                source = py(col[0])
-            sources.append(source or binder.argument(bare, col) or binder.argument(qualified, col)
-                           or binder.argument(f"{qualified}_{k}", col))
+            constant = all(_same_literal(v, values[0]) for v in values)
+            if constant:
+                sources.append(self._literal_source(values[0]))
+                continue
+            sources.append(binder.argument(bare, values) or binder.argument(qualified, values)
+                           or binder.argument(f"{qualified}_{k}", values))
         group.args = binder.args()
         group.slot_sources = sources
         for i, u in enumerate(units):
             u.arg_values = binder.values(i)
+        group.idents = {**idents, **{name: name for name in group.locals}}
+        group.forward_names = {}
+        group.defaults = self._defaults(first, idents, group.args)
 
-    def _in_channels(self, unit: Unit) -> Any:
-        if not unit.inputs:
+    def _defaults(self, unit: Unit, idents: dict[str, str], args: list[str]) -> list[str | None]:
+        """The block's literal defaults for the class's last arguments (Python allows no
+        argument without a default after one with)."""
+        if unit.scope is None or unit.scope.kind != "block":
+            return [None] * len(args)
+        by_ident = {ident: name for name, ident in idents.items()}
+        out: list[str | None] = []
+        for arg in reversed(args):
+            name = by_ident.get(arg)
+            if name not in unit.scope.defaults or (out and out[-1] is None):
+                out.append(None)
+            else:
+                out.append(self._literal_source(unit.scope.defaults[name]))
+        return list(reversed(out))
+
+    def _shared_locals(self, units: list[Unit]) -> dict[str, ast.expr]:
+        """The numbers a block's body names (`width = …`) with the same definition in every
+        instance: the class defines them in __init__."""
+        first = units[0].scope.locals
+        return {name: d for name, d in first.items()
+                if all(name in u.scope.locals and ast.dump(u.scope.locals[name]) == ast.dump(d) for u in units[1:])}
+
+    def _class_names_of(self, unit: Unit) -> dict[str, Any] | None:
+        """The names a class's expressions may use, with the first instance's values: a block's
+        parameters and its inputs' channel counts; None for a repeat or sequential class (it
+        uses its caller's names, passed on as arguments)."""
+        if unit.scope is None or unit.scope.kind != "block":
             return None
-        shape = self.g.node(unit.inputs[0]).shape
-        return shape[1] if len(shape) > 1 else None
+        names: dict[str, Any] = {}
+        count = len(unit.scope.input_names)
+        for k, input_name in enumerate(unit.scope.input_names):
+            shape = unit.scope.input_shapes[k] if k < len(unit.scope.input_shapes) else ()
+            names["in_channels" if count == 1 else f"{input_name}_channels"] = shape[1] if len(shape) > 1 else None
+        names.update(unit.scope.args)
+        return names
+
+    def _value_of(self, unit: Unit, name: str, names: dict[str, Any] | None) -> Any:
+        """What an instance passes for the class argument `name`, as its caller computes it."""
+        if names is not None:
+            return self._class_names_of(unit).get(name)
+        # a repeat's or sequential's argument: the enclosing block's (or the model's) name
+        for k in range(len(unit.path) - 1, 0, -1):
+            scope = self.g.scopes.get(unit.path[:k])
+            if scope is not None and scope.kind == "block":
+                own = self._class_names_of(self.units[unit.path[:k]]) if unit.path[:k] in self.units else None
+                value = (own or {}).get(name)
+                return pv.traced(pv.plain(value), ast.Name(name, ast.Load())) if value is not None else None
+        value = self.g.params.get(name)
+        return pv.traced(pv.plain(value), ast.Name(name, ast.Load())) if value is not None else None
+
+    def _bind_model(self) -> None:
+        """The model's numbers in terms of its parameters, and which parameters are its
+        constructor's arguments: the numeric ones that some number of a module is computed
+        from, unless they decide the structure (then no argument could change them faithfully)."""
+        root = self.units[()]
+        params = self.g.params
+        exposed = {k for k, v in params.items() if _is_number(v) and pysrc.is_plain_name(k)
+                   and k not in self.g.structural and k not in _RESERVED and k not in HELPERS
+                   and k not in self.class_names}
+        fold = {k: pv.plain(v) for k, v in params.items() if k not in exposed}
+        local_defs = {k: _folded(d, fold) for k, d in self.g.locals.items()}
+        used: dict[str, None] = {}
+        sources = []
+        for num in self._slots(root):
+            expr = _shared_expression([num], list(params) + list(local_defs))
+            if expr is None:
+                sources.append(self._literal_source(num.value))
+                continue
+            expr = _folded(expr, fold)
+            for name in _free_names(expr):
+                used[name] = None
+            sources.append(pysrc.expr(expr))
+        self.model_sources = sources
+        for name in self._forward_model_names(root):
+            if name in exposed or name in local_defs:
+                used[name] = None
+        self.model_locals = _used_locals(used, local_defs)
+        for definition in self.model_locals.values():
+            used.update(dict.fromkeys(_free_names(definition)))
+        self.model_args = {k: pv.plain(params[k]) for k in params if k in used}
+        mentioned = {k for k in params if k in self.g.structural}
+        for k in params:
+            if k in self.model_args:
+                continue
+            if k in mentioned:
+                self.model_fixed[k] = "it decides the structure (a count, a condition or a name); recompile the spec"
+            elif not _is_number(params[k]):
+                self.model_fixed[k] = "not a number"
+            else:
+                self.model_fixed[k] = "no module depends on it (e.g. an input size)"
+
+    def _forward_model_names(self, root: Unit) -> list[str]:
+        out = []
+        for s in root.stmts:
+            for value in self._placeholders_in(s.template):
+                out += [n for n in _free_names(value.expr)] if not value.forward else []
+        return out
+
+    def _placeholders_in(self, text: str) -> list[Any]:
+        return [self.traced[m] for m in re.findall(rf"{pv.PLACEHOLDER_PREFIX}\d+_", text) if m in self.traced]
 
     def _name_classes(self) -> None:
         taken = set(_RESERVED) | set(HELPERS) | set(keyword.kwlist)
@@ -924,9 +1240,11 @@ class _Generator:
         """One-line source of a constructor tree, its numbers taken from `slots` in order
         (`_collect`'s order). In a signature, a generated class is named by its group's id."""
         if isinstance(tree, Num):
+            if signature and tree.traced is not None and not tree.traced.forward:
+                return f"<{ast.unparse(tree.traced.expr)}>"
             return next(slots)
         if isinstance(tree, Text):
-            return tree.source
+            return self._plain_placeholders(tree.source)
         if isinstance(tree, Seq):
             items = [self._render(i, slots, signature) for i in tree.items]
             return "(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")"
@@ -936,6 +1254,11 @@ class _Generator:
                 func, parts = f"<{child.group.id}>", []
             else:
                 func, parts = child.group.name, [next(slots) for _ in child.arg_values]
+                defaults = child.group.defaults or [None] * len(parts)
+                while parts and defaults[len(parts) - 1] is not None and parts[-1] == defaults[len(parts) - 1]:
+                    parts.pop()  # the block's default
+        elif isinstance(tree.func, Num):
+            func, parts = self._render(tree.func, slots, signature), []
         else:
             func, parts = tree.func, []
         parts += [self._render(a, slots, signature) for a in tree.args]
@@ -947,12 +1270,11 @@ class _Generator:
         return f"{func}({', '.join(parts)})"
 
     def _sources(self, unit: Unit) -> list[str]:
-        """Source of each of the unit's numbers (`_slots`): a class's as analysed (arguments
-        and expressions of them), the model's in terms of its parameters where they were
-        verified (`_model_arguments`), else literal."""
+        """Source of each of the unit's numbers (`_slots`): a class's as bound (`_bind_slots`),
+        the model's in terms of its arguments (`_bind_model`)."""
         if unit.is_class:
             return unit.group.slot_sources
-        if not unit.path and self.model_sources is not None:
+        if not unit.path:
             return self.model_sources
         return [py(n.value) for n in self._slots(unit)]
 
@@ -966,13 +1288,24 @@ class _Generator:
             return unit.group.args
         return list(self.model_args) if not unit.path else []
 
+    def _idents(self, unit: Unit) -> dict[str, str]:
+        """Names in the unit's expressions -> the class's argument identifiers."""
+        if unit.is_class:
+            return unit.group.idents
+        return {k: k for k in self.model_args} if not unit.path else {}
+
     def _stored(self, unit: Unit) -> dict[str, str]:
         """The arguments `forward` reads, each with the attribute `__init__` keeps it in."""
         sources = self._sources(unit)[len(self._ctor_slots(unit)):]
         used = {n.id for src in sources for n in ast.walk(pysrc.parse(src)) if isinstance(n, ast.Name)}
+        idents = self._idents(unit)
+        for s in unit.stmts:
+            for value in self._placeholders_in(s.template):
+                used |= {idents[n] for n in _free_names(value.expr) if n in idents}
         taken = {name for name, _ in unit.ctors} | set(TORCH_MODULE_ATTRS) | _RESERVED
         stored: dict[str, str] = {}
-        for arg in self._arguments(unit):
+        local_names = list(unit.group.locals) if unit.is_class else list(self.model_locals) if not unit.path else []
+        for arg in self._arguments(unit) + local_names:
             if arg in used:
                 attr = arg
                 while attr in taken or not pysrc.is_plain_name(attr):
@@ -985,6 +1318,49 @@ class _Generator:
         """Source of the numbers of the forward lines: literal, or read from `self`."""
         stored = self._stored(unit)
         return [_self_form(src, stored) for src in self._sources(unit)[len(self._ctor_slots(unit)):]]
+
+    def _plain_placeholders(self, text: str) -> str:
+        """Placeholders of traced values as their values (where no expression can be bound)."""
+        return re.sub(rf"{pv.PLACEHOLDER_PREFIX}\d+_",
+                      lambda m: py(pv.plain(self.traced[m.group(0)])) if m.group(0) in self.traced else m.group(0),
+                      text)
+
+    def _forward_values(self, source: str, unit: Unit, signature: bool) -> str:
+        """A forward line with its traced values (`{0}[:, :_archc_v3_]`) as expressions of the
+        class's arguments (read from self) and of the forward inputs' sizes (`x.shape[2]`),
+        or as their values when neither explains them."""
+        if pv.PLACEHOLDER_PREFIX not in source:
+            return source
+        if signature:  # only compared: the expressions' text is enough
+            return re.sub(rf"{pv.PLACEHOLDER_PREFIX}\d+_",
+                          lambda m: f"<{ast.unparse(self.traced[m.group(0)].expr)}>" if m.group(0) in self.traced
+                          else m.group(0), source)
+        node = pysrc.parse(source)
+        idents = self._idents(unit)
+        stored = {} if signature else self._stored(unit)
+        inputs = self._forward_input_vars(unit)
+
+        class Swap(ast.NodeTransformer):
+            def visit_Name(inner, n: ast.Name) -> ast.AST:
+                value = self.traced.get(n.id)
+                if value is None:
+                    return n
+                names = _free_names(value.expr)
+                if names <= set(inputs) | set(idents) and not (
+                        not value.forward and names - set(idents)):
+                    if signature:
+                        return ast.Name(f"<{ast.unparse(value.expr)}>", ast.Load())
+                    expr = _renamed(value.expr, {k: stored.get(v, v) for k, v in idents.items() if k not in inputs},
+                                    "self")
+                    expr = _renamed(expr, inputs)
+                    return expr
+                return ast.Constant(pv.plain(value))
+        return pysrc.expr(Swap().visit(copy.deepcopy(node)))
+
+    def _forward_input_vars(self, unit: Unit) -> dict[str, str]:
+        """The spec's names of the unit's inputs -> their forward variables."""
+        names = unit.scope.input_names if unit.scope is not None else list(self.g.inputs)
+        return {name: unit.var[node_id] for name, node_id in zip(names, unit.inputs) if node_id in unit.var}
 
     def _forward_text(self, unit: Unit, signature: bool = False) -> list[str]:
         """The forward lines (without comments), for the signature and for output."""
@@ -999,6 +1375,7 @@ class _Generator:
             module = _access("self", unit, s.module) if s.module is not None else ""
             source = s.template.format(*[unit.var[r] for r in s.reads], m=module,
                                        **{f"n{k}": next(numbers) for k in range(len(s.nums))})
+            source = self._forward_values(source, unit, signature)
             targets = [unit.var[t] for t in s.targets]
             yield s, targets, source
             if self.probes and s.node is not None:
@@ -1010,21 +1387,42 @@ class _Generator:
         root = self.units[()]
         classes: list[str] = []
         done: set[int] = set()
+
+        def emit(group: Group) -> None:  # a class after the classes it uses
+            if group.id in done:
+                return
+            done.add(group.id)
+            for unit in group.units:
+                for child in self._child_classes(unit):
+                    emit(child)
+            classes.append(self._class_source(group))
         for unit in order:
-            if unit.is_class and unit.group.id not in done:
-                done.add(unit.group.id)
-                classes.append(self._class_source(unit.group))
+            if unit.is_class:
+                emit(unit.group)
         classes.append(self._model_source(root))
         body = "\n\n\n".join(classes)
         helpers = [HELPERS[name] for name in sorted(self.helpers)]
         if self.probes:
             helpers.insert(0, _PROBE_SOURCE.strip("\n") + "\n")
+        if "_make_divisible" in {n.id for n in ast.walk(ast.parse(body)) if isinstance(n, ast.Name)}:
+            helpers.append(_MAKE_DIVISIBLE_SOURCE.strip("\n") + "\n")
         used = {n.id for n in ast.walk(ast.parse("\n\n".join([*helpers, body]))) if isinstance(n, ast.Name)}
-        imports = [line for name, line in (("torch", "import torch"), ("F", "import torch.nn.functional as F"),
-                                           ("nn", "from torch import nn")) if name in used]
-        parts = ["\n".join(imports), *helpers, body]
+        standard = [line for name, line in (("math", "import math"), ("partial", "from functools import partial"))
+                    if name in used]
+        third_party = [line for name, line in (("torch", "import torch"), ("F", "import torch.nn.functional as F"),
+                                               ("nn", "from torch import nn")) if name in used]
+        imports = "\n\n".join("\n".join(group) for group in (standard, third_party) if group)
+        parts = [imports, *helpers, body]
         source = self._file_docstring() + "\n\n" + "\n\n\n".join(p.rstrip("\n") for p in parts) + "\n"
         return Generated(source, self.model_class, list(self.g.inputs), list(self.g.inference_outputs))
+
+    def _child_classes(self, unit: Unit) -> Iterator[Group]:
+        for item in unit.items:
+            if isinstance(item, Unit):
+                if item.is_class:
+                    yield item.group
+                else:
+                    yield from self._child_classes(item)
 
     def _file_docstring(self) -> str:
         g = self.g
@@ -1046,19 +1444,23 @@ class _Generator:
         return '"""' + "\n\n".join(text) + '\n"""'
 
     def _class_source(self, group: Group, comments: bool = True) -> str:
+        if group.variants:
+            return self._merged_class_source(group)
         unit = group.units[0]
         base = "nn.Sequential" if unit.form == "seqclass" else "nn.Module"
         paths = [".".join(u.path) for u in group.units]
         where = ", ".join(paths) if len(paths) <= 8 else f"{', '.join(paths[:6])}, ... ({len(paths)} in all)"
         doc = pysrc.safe_comment((f"{unit.type_name}: " if unit.scope.kind == "block" else "") + where)
         out = [f"class {group.name}({base}):", *_docstring(doc + ".", 1), ""]
-        out += pysrc.signature("__init__", ["self", *group.args], 1)
+        out += pysrc.signature("__init__", ["self", *_with_defaults(group)], 1)
         ctors = self._ctor_sources(unit)
+        locals_ = _local_lines(group.locals, group.idents)
         if unit.form == "seqclass":
             call = "super().__init__(" + ", ".join(src for _, src in ctors) + ")"
-            out += pysrc.lines("", pysrc.parse(call), 2)
+            out += locals_ + pysrc.lines("", pysrc.parse(call), 2)
         else:
             out.append("        super().__init__()")
+            out += locals_
             out += [f"        self.{attr} = {arg}" for arg, attr in self._stored(unit).items()]
             out += self._ctor_lines(unit, ctors)
         out += self._init_tail(unit)
@@ -1071,6 +1473,7 @@ class _Generator:
                *_docstring(pysrc.safe_comment(self.g.name or self.model_class) + ".", 1), "",
                *pysrc.signature("__init__", ["self", *(f"{a}={py(v)}" for a, v in self.model_args.items())], 1),
                "        super().__init__()"]
+        out += _local_lines(self.model_locals, {})
         out += [f"        self.{attr} = {arg}" for arg, attr in self._stored(root).items()]
         ctors = self._ctor_sources(root)
         out += self._ctor_lines(root, ctors)
@@ -1102,36 +1505,51 @@ class _Generator:
         return out + ["        return self"]
 
     def _ctor_lines(self, unit: Unit, ctors: list[tuple[str, str]]) -> list[str]:
-        out = []
-        for name, src in ctors:
-            if pysrc.is_plain_name(name) and name not in _RESERVED:
-                out += pysrc.lines(f"self.{name} = ", pysrc.parse(src), 2)
-            elif src.startswith("nn.Parameter("):  # a declared tensor: register_parameter's twin
-                out += pysrc.lines("", pysrc.parse(f"setattr(self, {str_literal(name)}, {src})"), 2)
-            else:
-                out += pysrc.lines("", pysrc.parse(f"self.add_module({str_literal(name)}, {src})"), 2)
-        return out
+        return [line for name, src in ctors for line in merge_mod.render(self._ctor_statement(name, src), 2)]
+
+    @staticmethod
+    def _ctor_statement(name: str, src: str) -> tuple[merge_mod.Line, ...]:
+        if pysrc.is_plain_name(name) and name not in _RESERVED:
+            return ((f"self.{name} = ", src, "", ""),)
+        if src.startswith("nn.Parameter("):  # a declared tensor: register_parameter's twin
+            return (("", f"setattr(self, {str_literal(name)}, {src})", "", ""),)
+        return (("", f"self.add_module({str_literal(name)}, {src})", "", ""),)
 
     def _forward_source(self, unit: Unit, group: Group | None, comments: bool = True) -> list[str]:
+        header, chunks = self._forward_chunks(unit, group, comments)
+        return header + [line for _, items in chunks for line in merge_mod.render(items, 2)]
+
+    def _forward_chunks(self, unit: Unit, group: Group | None,
+                        comments: bool = True) -> tuple[list[str], list[merge_mod.Chunk]]:
+        """`def forward(...)` with its inputs' shapes, and its statements, each keyed by what it
+        computes (for merging the structures of one block, archc.lower.merge)."""
         instances = group.units if group else [unit]
         labels = _Labels(self, instances, group)
         args = [unit.var[i] for i in unit.inputs]
-        out = [f"    def forward(self{''.join(', ' + a for a in args)}):"]
+        header = [f"    def forward(self{''.join(', ' + a for a in args)}):"]
         for k, i in enumerate(unit.inputs):
-            out.append(f"        # {args[k]}: {labels.shape([u.inputs[k] for u in instances], k == 0)}")
+            header.append(f"        # {args[k]}: {labels.shape([u.inputs[k] for u in instances], k == 0)}")
+        chunks: list[merge_mod.Chunk] = []
         training: list[str] = []  # lines of the training-only layers, run under `if self.training:`
         position = {id(s): i for i, s in enumerate(unit.stmts)}
-        for s, targets, source in self._forward_sources(unit):
+        prefix = len(".".join(unit.path)) + 1 if unit.path else 0
+        for k, (s, targets, source) in enumerate(self._forward_sources(unit)):
             comment = ""
             if comments and not source.startswith(PROBE_FUNCTION):
                 idx = position[id(s)]
                 comment = ", ".join(labels.shape([u.stmts[idx].targets[j] for u in instances])
                                     for j in range(len(s.targets)))
-            lines, depth = (training, 3) if self._training_only(s, unit) else (out, 2)
+            items: list[merge_mod.Line] = []
             note = self.lowered[s.node.id].comment if s.node is not None and targets else ""
             if note:
-                lines.append("    " * depth + "# " + pysrc.safe_comment(note))
-            lines += pysrc.statement(", ".join(targets), source, depth, comment)
+                items.append((None, "# " + pysrc.safe_comment(note), "", ""))
+            items.append((f"{', '.join(targets)} = " if targets else "", source, "", comment))
+            if self._training_only(s, unit):
+                training += merge_mod.render(tuple(items), 3)
+                continue
+            what = s.node.id[prefix:] if s.node is not None else s.module
+            chunks.append(((what, "probe" if not targets else "", k if what is None else 0), tuple(items)))
+        out: list[str] = []
         if not unit.path:
             if self.g.training_outputs:
                 out.append("        if self.training:  # training outputs (auxiliary classifiers) too")
@@ -1140,7 +1558,93 @@ class _Generator:
             out += self._return(unit, self.g.inference_outputs, 2)
         elif unit.outputs:
             out.append(f"        return {', '.join(unit.var[o] for o in unit.outputs)}")
-        return out
+        chunks.append((("return",), tuple((None, line[8:], "", "") for line in out)))
+        return header, chunks
+
+    def _merged_class_source(self, group: Group) -> str:
+        """A class for every structure of one block (see archc.lower.merge): each structure's
+        lines, under its condition where the structures differ."""
+        unit = group.units[0]
+        reps = [g.units[0] for g in group.variants]
+        saved = [u.group for u in reps]
+        for u, g in zip(reps, group.variants):
+            u.group = g
+        try:
+            stored: dict[str, str] = {}
+            for u in reps:
+                stored.update(self._stored(u))
+            ctor_names = {name for u in reps for name, _ in u.ctors}
+            for name in {n for c in group.conditions for n in _free_names(c)}:
+                ident = group.idents[name]
+                attr = ident
+                while attr in ctor_names or attr in TORCH_MODULE_ATTRS or attr in _RESERVED:
+                    attr += "_"
+                stored.setdefault(ident, attr)
+            attrs = {k: stored[v] for k, v in group.idents.items() if v in stored}
+            conditions: dict[frozenset, ast.expr] = {}
+
+            def condition(members: frozenset) -> ast.expr:
+                if members not in conditions:
+                    conditions[members] = merge_mod.minimal_condition(members, group.decisions)
+                return conditions[members]
+
+            def init_condition(members: frozenset) -> ast.expr:
+                return _renamed(condition(members), group.idents)
+
+            def forward_condition(members: frozenset) -> ast.expr:
+                return _renamed(condition(members), attrs, "self")
+            inits = [self._ctor_chunks(u) for u in reps]
+            forwards = [self._forward_chunks(u, g)[1] for u, g in zip(reps, group.variants)] \
+                if unit.form == "class" else []
+            header = self._forward_chunks(reps[0], group.variants[0])[0] if unit.form == "class" else []
+        finally:
+            for u, g in zip(reps, saved):
+                u.group = g
+        base = "nn.Sequential" if unit.form == "seqclass" else "nn.Module"
+        paths = [".".join(u.path) for u in group.units]
+        where = ", ".join(paths) if len(paths) <= 8 else f"{', '.join(paths[:6])}, ... ({len(paths)} in all)"
+        doc = pysrc.safe_comment(f"{unit.type_name}: {where}")
+        out = [f"class {group.name}({base}):", *_docstring(doc + ".", 1), ""]
+        out += pysrc.signature("__init__", ["self", *_with_defaults(group)], 1)
+        body = merge_mod.merge(inits, init_condition, 2)
+        if body is None:
+            raise AssertionError(f"{group.name}: structures in different orders")
+        locals_ = _local_lines(group.locals, group.idents)
+        if unit.form == "seqclass":
+            local = _unique("layers", set(group.args) | set(group.locals))
+            body = [line.replace("layers.append(", f"{local}.append(", 1) for line in body]
+            out += [*locals_, f"        {local} = []", *body, f"        super().__init__(*{local})"]
+        else:
+            out += ["        super().__init__()", *locals_]
+            out += [f"        self.{attr} = {arg}" for arg, attr in stored.items()]
+            out += body
+        tails = [tuple(self._init_tail(u)) for u in reps]
+        out += list(tails[0]) if len(set(tails)) == 1 else []
+        if unit.form == "class":
+            forward = merge_mod.merge(forwards, forward_condition, 2)
+            if forward is None:
+                raise AssertionError(f"{group.name}: forward lines in different orders")
+            out += ["", *header, *forward]
+        return "\n".join(out)
+
+    def _ctor_chunks(self, unit: Unit) -> list[merge_mod.Chunk]:
+        """The children's constructor statements, each keyed by its child (in a Sequential
+        class, by where the spec builds it: the names there are positions)."""
+        chunks: list[merge_mod.Chunk] = []
+        seen: dict[Any, int] = {}
+        ctors = self._ctor_sources(unit)
+        modules = [i for i in unit.items if isinstance(i, Unit) or self.lowered[i.id].module is not None]
+        for (name, src), item in zip(ctors, modules):
+            if unit.form == "seqclass":
+                loc = item.scope.loc if isinstance(item, Unit) else item.loc
+                site = (loc.file, loc.line, loc.col) if loc else None
+                seen[site] = seen.get(site, -1) + 1
+                chunks.append(((site, seen[site]), (("", f"layers.append({src})", "", ""),)))
+            else:
+                chunks.append(((name,), self._ctor_statement(name, src)))
+        for statement in unit.post:
+            chunks.append((("post", statement), (("", statement, "", ""),)))
+        return chunks
 
 
     def _return(self, unit: Unit, outs: dict[str, str], depth: int) -> list[str]:
@@ -1164,13 +1668,30 @@ class _Labels:
     def __init__(self, gen: _Generator, instances: list[Unit], group: Group | None):
         self.gen = gen
         self.args = list(zip(group.args, zip(*[u.arg_values for u in instances]))) if group else []
+        self.idents = group.idents if group else gen._idents(instances[0])
         self.inputs = [gen.g.node(u.inputs[0]).shape if u.inputs else () for u in instances]
         rank = len(self.inputs[0]) if self.inputs else 0
         spatial = {3: ["L"], 4: ["H", "W"], 5: ["D", "H", "W"]}.get(rank, [f"S{k}" for k in range(rank - 2)])
         self.labels = ["N", "C", *spatial][:rank]
+        # sizes as each instance sees them (archc.provenance): its inputs in its own names, its
+        # child blocks' results as the block sees them
+        self.views: list[dict[str, Any]] = []
+        for u in instances:
+            view: dict[str, Any] = {}
+            for item in u.items:
+                if isinstance(item, Unit) and item.scope is not None and item.scope.output_shapes:
+                    view.update(zip(item.scope.outputs, item.scope.output_shapes))
+            if u.scope is not None and u.scope.kind == "block" and u.scope.input_shapes:
+                for k, (name, node_id) in enumerate(zip(u.scope.input_names, u.scope.inputs)):
+                    channel = "in_channels" if len(u.scope.inputs) == 1 else f"{name}_channels"
+                    shape = u.scope.input_shapes[k]
+                    view.setdefault(node_id, tuple(
+                        pv.traced(pv.plain(d), ast.Name(channel, ast.Load())) if j == 1 and sy.is_int(d) else d
+                        for j, d in enumerate(shape)))
+            self.views.append(view)
 
     def shape(self, value_ids: list[str], first_input: bool = False) -> str:
-        shapes = [self.gen.g.node(v).shape for v in value_ids]
+        shapes = [view.get(v, self.gen.g.node(v).shape) for v, view in zip(value_ids, self.views)]
         if len({len(s) for s in shapes}) != 1:
             return "?"
         rank = len(shapes[0])
@@ -1178,6 +1699,10 @@ class _Labels:
                                for k in range(rank)) + "]"
 
     def _dim(self, vals: list, axis: int, first_input: bool, rank: int) -> str:
+        expr = _shared_expression([Num(pv.plain(v), v if pv.is_traced(v) else None) for v in vals],
+                                  self.idents.keys())
+        if expr is not None and not isinstance(expr, ast.Constant):
+            return pysrc.expr(_renamed(expr, self.idents)).replace(" ", "")
         if all(v == vals[0] for v in vals):
             return sy.to_str(vals[0])
         for name, avals in self.args:
@@ -1194,8 +1719,8 @@ class _Labels:
             return self.labels[axis]
         # the same axis of the input first (W, not H, for a square input's width)
         order = list(range(len(self.labels)))
-        if rank == len(self.labels):
-            order.sort(key=lambda j: j != axis)
+        aligned = axis - (rank - len(self.labels))  # the trailing axes match: W is the last
+        order.sort(key=lambda j: j != aligned)
         for j in order:
             label = self.labels[j]
             ins = [s[j] if j < len(s) else None for s in self.inputs]
@@ -1310,6 +1835,87 @@ class _Binder:
 
     def values(self, i: int) -> list:
         return [self.base_values[b][i] for b in self.arg_of]
+
+
+# ----------------------------------------------------------------------------- provenance
+
+
+def _shared_expression(col: list, allowed: Any) -> ast.expr | None:
+    """The expression every number of `col` was computed by (archc.provenance), if it is the same
+    for all, known at construction and written in `allowed` names (None: any names)."""
+    first = col[0].traced
+    if first is None or first.forward:
+        return None
+    dump = ast.dump(first.expr)
+    for num in col[1:]:
+        if num.traced is None or num.traced.forward or ast.dump(num.traced.expr) != dump:
+            return None
+    if allowed is not None and not _free_names(first.expr) <= set(allowed):
+        return None
+    return first.expr
+
+
+def _with_defaults(group: "Group") -> list[str]:
+    defaults = group.defaults or [None] * len(group.args)
+    return [arg if d is None else f"{arg}={d}" for arg, d in zip(group.args, defaults)]
+
+
+def _with_locals(values: dict[str, Any], definitions: dict[str, ast.expr]) -> dict[str, Any]:
+    """`values` and the locals computed from them (those that can be)."""
+    out = dict(values)
+    for name, definition in definitions.items():
+        try:
+            out[name] = merge_mod.evaluate(definition, out)
+        except Exception:  # noqa: BLE001 - a local this check cannot compute stays unknown
+            pass
+    return out
+
+
+def _local_lines(definitions: dict[str, ast.expr], idents: dict[str, str], depth: int = 2) -> list[str]:
+    """`width = int(planes * (width_per_group / 64)) * groups`: the numbers a body names."""
+    out: list[str] = []
+    for name, definition in definitions.items():
+        out += pysrc.lines(f"{name} = ", _renamed(definition, idents), depth)
+    return out
+
+
+def _used_locals(used: dict[str, None], definitions: dict[str, ast.expr]) -> dict[str, ast.expr]:
+    """The definitions of the locals that `used` reads, directly or through other locals, in
+    definition order."""
+    needed = {n for n in used if n in definitions}
+    for name in reversed(list(definitions)):
+        if name in needed:
+            needed |= _free_names(definitions[name]) & definitions.keys()
+    return {name: d for name, d in definitions.items() if name in needed}
+
+
+def _free_names(expr: ast.expr) -> set[str]:
+    """The argument names an expression reads (not the functions it calls)."""
+    called = {id(n.func) for n in ast.walk(expr) if isinstance(n, ast.Call)}
+    return {n.id for n in ast.walk(expr) if isinstance(n, ast.Name) and id(n) not in called
+            and n.id not in pv.CALLABLE_NAMES}
+
+
+def _renamed(expr: ast.expr, idents: dict[str, str], prefix: str = "") -> ast.expr:
+    """`expr` with its argument names as the class calls them (`prefix`: `self.` in forward)."""
+
+    class Rename(ast.NodeTransformer):
+        def visit_Name(self, n: ast.Name) -> ast.AST:
+            if n.id not in idents:
+                return n
+            if prefix:
+                return ast.Attribute(ast.Name(prefix, ast.Load()), idents[n.id], ast.Load())
+            return ast.Name(idents[n.id], ast.Load())
+    return Rename().visit(copy.deepcopy(expr))
+
+
+def _folded(expr: ast.expr, values: dict[str, Any]) -> ast.expr:
+    """`expr` with the names in `values` replaced by those values (literals)."""
+
+    class Fold(ast.NodeTransformer):
+        def visit_Name(self, n: ast.Name) -> ast.AST:
+            return ast.Constant(values[n.id]) if n.id in values else n
+    return Fold().visit(copy.deepcopy(expr))
 
 
 # ----------------------------------------------------------------------------- helpers

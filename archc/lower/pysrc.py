@@ -20,6 +20,8 @@ INDENT = "    "
 _BINOP = {ast.Add: ("+", 11), ast.Sub: ("-", 11), ast.Mult: ("*", 12), ast.Div: ("/", 12),
           ast.FloorDiv: ("//", 12), ast.Mod: ("%", 12), ast.Pow: ("**", 14)}
 _UNARY = {ast.USub: "-", ast.UAdd: "+"}
+_COMPARE = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
+            ast.Is: "is", ast.IsNot: "is not"}
 _ATOM = 16
 
 
@@ -31,7 +33,8 @@ def parse(source: str) -> ast.expr:
     for sub in ast.walk(node):
         if not isinstance(sub, (ast.Call, ast.Name, ast.Attribute, ast.Constant, ast.Tuple, ast.List,
                                 ast.Dict, ast.Subscript, ast.Slice, ast.BinOp, ast.UnaryOp,
-                                ast.keyword, ast.Load, ast.operator, ast.unaryop)):
+                                ast.keyword, ast.Load, ast.operator, ast.unaryop, ast.Compare, ast.cmpop,
+                                ast.BoolOp, ast.boolop, ast.IfExp)):
             raise ValueError(f"unsupported {type(sub).__name__} in generated expression {source!r}")
     return node
 
@@ -69,10 +72,22 @@ def _render(node: ast.AST) -> tuple[str, int]:
         if node.step is not None:
             parts.append(expr(node.step))
         return ":".join(parts), _ATOM
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return "not " + _operand(node.operand, 8), 8
     if isinstance(node, ast.UnaryOp):
         if isinstance(node.operand, ast.BinOp) and isinstance(node.operand.op, ast.Pow):
             return f"{_UNARY[type(node.op)]}({expr(node.operand)})", 13  # -(a ** b), as black
         return _UNARY[type(node.op)] + _operand(node.operand, 13), 13
+    if isinstance(node, ast.Compare):
+        parts = [_operand(node.left, 10)]
+        for op, right in zip(node.ops, node.comparators):
+            parts += [_COMPARE[type(op)], _operand(right, 10)]
+        return " ".join(parts), 9
+    if isinstance(node, ast.BoolOp):
+        symbol, strength = ("and", 7) if isinstance(node.op, ast.And) else ("or", 6)
+        return f" {symbol} ".join(_operand(v, strength + 1) for v in node.values), strength
+    if isinstance(node, ast.IfExp):
+        return (f"{_operand(node.body, 5)} if {_operand(node.test, 5)} else {_operand(node.orelse, 4)}", 4)
     if isinstance(node, ast.BinOp):
         symbol, strength = _BINOP[type(node.op)]
         right_assoc = isinstance(node.op, ast.Pow)
@@ -106,6 +121,10 @@ def _split(node: ast.AST) -> tuple[str, str, list[tuple[str, ast.AST]], str] | N
         return "", "(", [("", e) for e in node.elts], ")"
     if isinstance(node, ast.Dict) and node.keys:
         return "", "{", [(f"{expr(k)}: ", v) for k, v in zip(node.keys, node.values)], "}"
+    if isinstance(node, ast.Subscript):
+        index = node.slice
+        items = index.elts if isinstance(index, ast.Tuple) else [index]
+        return _operand(node.value, _ATOM), "[", [("", e) for e in items], "]"
     return None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, Sequence
 
+from archc import provenance
 from archc import symbolic as sy
 from archc.symbolic import Dim
 
@@ -36,6 +37,10 @@ class AttrError(Exception):
         self.message = message
         self.hint = hint
         self.code = code
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
 
 
 class Word(str):
@@ -200,9 +205,9 @@ class Padding(AttrType):
                             _per_axis_hint(ndim), code="E-ATTR-AXIS-COUNT")
         out = []
         for v in items:
-            if isinstance(v, (list, tuple)) and len(v) == 2 and all(type(x) is int and x >= 0 for x in v):
+            if isinstance(v, (list, tuple)) and len(v) == 2 and all(_is_int(x) and x >= 0 for x in v):
                 out.append((v[0], v[1]))
-            elif type(v) is int and v >= 0:
+            elif _is_int(v) and v >= 0:
                 out.append((v, v))
             else:
                 raise self._reject(v, "an int ≥ 0 or a pair (before, after)")
@@ -347,7 +352,11 @@ def helper(name: str, source: str) -> str:
 
 def py(value: Any) -> str:
     """Python source for a literal: ints, floats (exact, via repr), bools, None, strings (quoted
-    from `repr`, so no text can escape the literal) and tuples/lists of those."""
+    from `repr`, so no text can escape the literal) and tuples/lists of those. A traced value
+    (archc.provenance) prints as its placeholder while the code generator lowers a traced graph."""
+    traced_source = provenance.source_of(value)
+    if traced_source is not None:
+        return traced_source
     if value is None or isinstance(value, bool):
         return repr(value)
     if isinstance(value, int):
@@ -379,7 +388,7 @@ def py_ints(values: Sequence[int]) -> str:
     """(3, 3) -> '3'; (3, 5) -> '(3, 5)': one int when every spatial axis has the same value,
     which is how torch modules are usually written."""
     values = tuple(values)
-    return py(values[0]) if len(set(values)) == 1 else py(values)
+    return py(values[0]) if provenance.all_same(values) else py(values)
 
 
 def py_call(func: str, *args: Any, **kwargs: Any) -> str:

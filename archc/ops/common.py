@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from archc import provenance
 from archc import symbolic as sy
 from archc.symbolic import Dim
 from archc.ops.base import Shape, ShapeContext, ShapeError, helper, py, spatial_text
@@ -92,7 +93,7 @@ def window_label(out: str | None, kernel, stride, padding=None, dilation=None, g
 def concrete(d: Dim, what: str, op: str, hint: str | None = None) -> int:
     """`d` as an int, or a ShapeError saying that `what` must be concrete."""
     if sy.is_int(d):
-        return int(d)
+        return d  # as it is: a traced size keeps its provenance (archc.provenance)
     raise ShapeError(f"{op} needs a concrete number of {what}, got {sy.to_str(d)}",
                      hint or "give the input a concrete size", code="E-SHAPE-NOT-CONCRETE")
 
@@ -252,7 +253,7 @@ def padded_input(pads: Pads | None, kernel, stride, dilation, value: str = "") -
 def one(values: Sequence[int]) -> int | tuple[int, ...]:
     """(3, 3) -> 3, (3, 5) -> (3, 5): torch modules take one int for every spatial axis."""
     values = tuple(values)
-    return values[0] if len(set(values)) == 1 else values
+    return values[0] if provenance.all_same(values) else values
 
 
 def window_padding(pads: Pads | None, max_each: Sequence[int] | None = None) -> tuple[Any, bool]:

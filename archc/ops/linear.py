@@ -43,7 +43,7 @@ class Linear(Op):
             raise ShapeError(f"linear needs a concrete number of input features, got {sy.to_str(f)}",
                              "give the input a concrete size, or use global pooling before flatten",
                              code="E-SHAPE-NOT-CONCRETE")
-        return int(f)
+        return f
 
     def output_shape(self, a, inputs, ctx):
         x = inputs[0]

@@ -1,6 +1,7 @@
 """Resampling and resizing: upsample, zero padding, center crop, and the elementwise `scale`."""
 from __future__ import annotations
 
+from archc import provenance
 from archc import symbolic as sy
 from archc.ops.base import (AttrError, Attr, BoolType, Choice, Float, Ints, Lowered, Op, Padding,
                             ShapeError, Window, fmt_shape, helper, numel, py, py_call, spatial_text)
@@ -223,7 +224,9 @@ class Crop(Op):
 
     def lower(self, a, inputs, out):
         x, ref = inputs
-        if all(sy.is_int(d) for d in (*x[2:], *ref[2:])):  # sizes known: plain slicing
+        # sizes known when the module is built: plain slicing; else cut at run time (a size
+        # that only the forward input gives, archc.provenance, counts as unknown)
+        if all(sy.is_int(d) and not provenance.forward_of(d) for d in (*x[2:], *ref[2:])):
             cuts = [((n - r) // 2, (n - r) // 2 + r) for n, r in zip(x[2:], ref[2:])]
             return Lowered(None, "{0}[:, :, " + ", ".join(f"{b}:{e}" for b, e in cuts) + "]")
         return Lowered(None, "center_crop({0}, {1})", (_CENTER_CROP,))
