@@ -536,6 +536,10 @@ class Elaborator:
         for node_id in self.g.nodes:
             layer = self.g.nodes[node_id]["layer"]
             layer.shape = tuple(self.assumptions.simplify(d) for d in layer.shape)
+        if self.trace:
+            for scope in self.scopes.values():
+                scope.output_shapes = [tuple(self.assumptions.simplify(d) for d in shape)
+                                       for shape in scope.output_shapes]
         return Graph(self.spec.name or Path(self.file).stem, self.g, inputs, outputs, self.scopes,
                      self.assumptions, params, self.file, training, inference_assumptions)
 
@@ -1862,7 +1866,7 @@ TORCH_MODULE_ATTRS = frozenset({
     "_register_load_state_dict_pre_hook", "_register_state_dict_hook",
     "_replicate_for_data_parallel", "_save_to_state_dict", "_slow_forward", "_state_dict_hooks",
     "_state_dict_pre_hooks", "_version", "_wrapped_call_impl", "add_module", "append", "apply",
-    "archc_load_report", "bfloat16", "buffers", "call_super_init", "children", "compile", "cpu",
+    "archc_load_report", "bfloat16", "buffers", "call_super_init", "check_inputs", "children", "compile", "cpu",
     "cuda", "double", "dump_patches", "eval", "extend", "extra_repr", "float", "forward",
     "get_buffer", "get_extra_state", "get_parameter", "get_submodule", "half", "insert", "ipu",
     "load_state_dict", "modules", "mtia", "named_buffers", "named_children", "named_modules",

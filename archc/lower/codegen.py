@@ -67,6 +67,8 @@ from archc.ir.elaborate import TORCH_MODULE_ATTRS, Partial
 from archc.ops import REGISTRY
 from archc.ir.graph import Graph, LayerNode, Scope
 from archc.lower import merge as merge_mod
+from archc.lower.checks import RESERVED as CHECK_NAMES
+from archc.lower.checks import input_checks
 from archc.lower import pysrc
 from archc.ops.base import HELPERS, Lowered, Word, fmt_shape, py, str_literal
 
@@ -119,6 +121,7 @@ def _make_divisible(v, divisor=8, min_value=None):
 
 # names the generated code itself uses; spec names that equal one of them get a trailing '_'
 _RESERVED = {"self", "torch", "nn", "F", "super", "float", "getattr", "math", "_make_divisible", "partial",
+             *CHECK_NAMES,
              PROBE_LIST, PROBE_FUNCTION}
 
 
@@ -393,6 +396,7 @@ class _Generator:
         self.model_args: dict[str, Any] = {}  # the model's constructor arguments: default value
         self.model_fixed: dict[str, str] = {}  # model parameters that are no argument: why
         self.model_locals: dict[str, ast.expr] = {}  # numbers the model's body names
+        self.helpers_source: list[str] = []  # functions the file defines besides HELPERS
         self.model_sources: list[str] = []
 
     # ------------------------------------------------------------------ driver
@@ -1151,6 +1155,8 @@ class _Generator:
                 continue
             if k in mentioned:
                 self.model_fixed[k] = "it decides the structure (a count, a condition or a name); recompile the spec"
+            elif isinstance(params[k], Word):
+                self.model_fixed[k] = "a symbolic size, which the input gives"
             elif not _is_number(params[k]):
                 self.model_fixed[k] = "not a number"
             else:
@@ -1401,7 +1407,7 @@ class _Generator:
                 emit(unit.group)
         classes.append(self._model_source(root))
         body = "\n\n\n".join(classes)
-        helpers = [HELPERS[name] for name in sorted(self.helpers)]
+        helpers = [HELPERS[name] for name in sorted(self.helpers)] + self.helpers_source
         if self.probes:
             helpers.insert(0, _PROBE_SOURCE.strip("\n") + "\n")
         if "_make_divisible" in {n.id for n in ast.walk(ast.parse(body)) if isinstance(n, ast.Name)}:
@@ -1469,8 +1475,13 @@ class _Generator:
         return "\n".join(out)
 
     def _model_source(self, root: Unit) -> str:
+        checks = input_checks(self.g, self._forward_input_vars(root))
+        self.helpers_source += list(checks.helpers)
         out = [f"class {self.model_class}(nn.Module):",
-               *_docstring(pysrc.safe_comment(self.g.name or self.model_class) + ".", 1), "",
+               *_docstring(self._model_doc(), 1), ""]
+        if checks:
+            out += [*(f"    {line}" for line in checks.class_lines), ""]
+        out += [
                *pysrc.signature("__init__", ["self", *(f"{a}={py(v)}" for a, v in self.model_args.items())], 1),
                "        super().__init__()"]
         out += _local_lines(self.model_locals, {})
@@ -1478,8 +1489,21 @@ class _Generator:
         ctors = self._ctor_sources(root)
         out += self._ctor_lines(root, ctors)
         out += self._init_tail(root)
-        out += ["", *self._forward_source(root, None)]
+        header, chunks = self._forward_chunks(root, None)
+        checks_lines = [pysrc.INDENT * 2 + line if line else line
+                        for statement in checks.forward_lines for line in statement.split("\n")]
+        out += ["", *header, *checks_lines,
+                *(line for _, items in chunks for line in merge_mod.render(items, 2))]
         return "\n".join(out)
+
+    def _model_doc(self) -> str:
+        """The model's docstring: its name, and each model parameter that is no constructor
+        argument, with why (a parameter is never silently dropped)."""
+        text = pysrc.safe_comment(self.g.name or self.model_class) + "."
+        if self.model_fixed:
+            notes = "; ".join(f"{pysrc.safe_comment(k)}: {why}" for k, why in self.model_fixed.items())
+            text += f" Spec parameters that are not constructor arguments: {notes}."
+        return text
 
     def _init_tail(self, unit: Unit) -> list[str]:
         """The end of `__init__` (initializers, freezing, the frozen layers' mode) and the
