@@ -57,7 +57,7 @@ import re
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from archc import collector
 from archc import provenance as pv
@@ -1024,7 +1024,7 @@ class _Generator:
         columns = list(zip(*[self._slots(u) for u in units])) if units else []
         roles = self._slot_roles(first)
         taken = set(_RESERVED) | set(HELPERS) | self.class_names | {"self"}
-        binder = _Binder([], taken)
+        binder = _Binder(taken)
         used: dict[str, None] = {}
         pending: list[tuple[int, ast.expr | None, list]] = []
         for k, col in enumerate(columns):
@@ -1051,7 +1051,7 @@ class _Generator:
                 idents[name] = binder.argument(name, [self._value_of(u, name, names) for u in units])
         sources = []
         for k, expr, values in pending:
-            bare, qualified, key, default = roles[k]
+            bare, qualified, _, _ = roles[k]
             if expr is not None:
                 sources.append(pysrc.expr(_renamed(expr, idents)))
                 continue
@@ -1691,7 +1691,6 @@ class _Labels:
 
     def __init__(self, gen: _Generator, instances: list[Unit], group: Group | None):
         self.gen = gen
-        self.args = list(zip(group.args, zip(*[u.arg_values for u in instances]))) if group else []
         self.idents = group.idents if group else gen._idents(instances[0])
         self.inputs = [gen.g.node(u.inputs[0]).shape if u.inputs else () for u in instances]
         rank = len(self.inputs[0]) if self.inputs else 0
@@ -1729,16 +1728,6 @@ class _Labels:
             return pysrc.expr(_renamed(expr, self.idents)).replace(" ", "")
         if all(v == vals[0] for v in vals):
             return sy.to_str(vals[0])
-        for name, avals in self.args:
-            if all(v == a for v, a in zip(vals, avals)):
-                return name
-        for name, avals in self.args:
-            factor = _factor(vals, list(avals))
-            if factor is not None:
-                return f"{name}*{factor}"
-        found = _expression(vals, [(name, list(avals)) for name, avals in self.args], False, "")
-        if found is not None:
-            return found[0].format(*found[1]).replace(" ", "")
         if first_input and axis < len(self.labels):
             return self.labels[axis]
         # the same axis of the input first (W, not H, for a square input's width)
@@ -1766,10 +1755,6 @@ class _Labels:
 _NO_DEFAULT = object()
 
 
-def _perturb(value: int | float, factor: int) -> int | float:
-    """Another value of a model parameter, to see what follows it."""
-    return value * factor if value else type(value)(factor)
-
 
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -1779,60 +1764,11 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _expression(col: list, candidates: list[tuple[str, list]], constant: bool,
-                key: str) -> tuple[str, list[str]] | None:
-    """An expression over the candidates (parameters' values per instance) giving `col` in
-    every instance, as (template with {0}, {1} for the names, names); None if there is none.
-    A number that is the same in every instance is only tied to a parameter on good evidence
-    (the keyword is the parameter's name, or the value is unusual enough: not 0, 1 or 2), so
-    that `padding=1` does not become `padding=stride`."""
-    exact = [n for n, vals in candidates if all(type(c) is type(v) and c == v for c, v in zip(col, vals))]
-    if key in exact:
-        return "{0}", [key]
-    ints = [(n, vals) for n, vals in candidates if all(_is_int(v) for v in vals)]
-    if constant:
-        v = col[0]
-        if not _is_int(v) or v < 3:
-            return None
-        if not key and "in_channels" in exact:
-            return "{0}", ["in_channels"]
-        exact = [n for n in exact if n not in ("in_channels", "in_channels_")]
-        if len(exact) == 1:
-            return "{0}", exact
-        if exact:
-            return None  # ambiguous
-        found = [(t, [p, q]) for p, pv in ints for q, qv in ints if p != q and min(pv + qv) >= 2
-                 for t, f in (("{0} * {1}", lambda a, b: a * b), ("{0} // {1}", lambda a, b: a // b))
-                 if all(f(a, b) == v for a, b in zip(pv, qv))]
-        return found[0] if len(found) == 1 else None
-    if exact:
-        return "{0}", exact[:1]
-    if not all(_is_int(c) for c in col):
-        return None
-    for p, pv in ints:
-        for q, qv in ints:
-            if p != q and all(b >= 1 for b in qv):
-                if all(c == a * b for c, a, b in zip(col, pv, qv)) and all(b >= 2 for b in qv):
-                    return "{0} * {1}", [p, q]
-                if all(c == a // b for c, a, b in zip(col, pv, qv)) and any(b >= 2 for b in qv):
-                    return "{0} // {1}", [p, q]
-    for p, pv in ints:
-        factor = _factor(col, pv)
-        if factor is not None:
-            return f"{{0}} * {factor}", [p]
-        c0, v0 = col[0], pv[0]
-        if c0 > 0 and v0 > 0:  # the k with v0 // k == c0 lie in (v0 // (c0 + 1), v0 // c0]
-            for k in range(max(2, v0 // (c0 + 1) + 1), v0 // c0 + 1):
-                if all(v > 0 and c == v // k for c, v in zip(col, pv)):
-                    return f"{{0}} // {k}", [p]
-    return None
-
 
 class _Binder:
     """The arguments of one class: names and their value per instance."""
 
-    def __init__(self, candidates: list[tuple[str, list]], taken: set[str]):
-        self.candidates = candidates
+    def __init__(self, taken: set[str]):
         self.taken = taken
         self.arg_of: dict[str, str] = {}  # base name -> argument identifier
         self.base_values: dict[str, list] = {}
@@ -1844,15 +1780,6 @@ class _Binder:
         self.arg_of[base] = _unique(_identifier(base), self.taken)
         self.base_values[base] = list(vals)
         return self.arg_of[base]
-
-    def match(self, col: list, constant: bool, key: str) -> str | None:
-        found = _expression(col, self.candidates, constant, key)
-        if found is None:
-            return None
-        template, names = found
-        values = dict(self.candidates)
-        idents = [self.argument(n, values[n]) for n in names]
-        return None if None in idents else template.format(*idents)
 
     def args(self) -> list[str]:
         return list(self.arg_of.values())
@@ -1951,14 +1878,6 @@ def _outermost(kinds: list[str], enclosing: dict[str, list[frozenset]]) -> list[
     listed = set(kinds)
     return [t for t in kinds if not all(places & listed for places in enclosing.get(t, [frozenset()]))]
 
-
-def _factor(col: list, vals: list) -> int | None:
-    """k >= 2 with col[i] == vals[i] * k for every i, if the values are ints and there is one."""
-    if not all(isinstance(c, int) and isinstance(v, int) and not isinstance(v, bool) and v > 0
-               and c % v == 0 for c, v in zip(col, vals)):
-        return None
-    factors = {c // v for c, v in zip(col, vals)}
-    return factors.pop() if len(factors) == 1 and min(factors) >= 2 else None
 
 
 def _self_form(source: str, stored: dict[str, str]) -> str:
