@@ -73,6 +73,22 @@ def _same_trace(a: Any, b: Any) -> bool:
     return True
 
 
+def as_float(value: Any) -> float:
+    """float(value), keeping the trace of a traced number."""
+    if isinstance(value, TFloat):
+        return value
+    if isinstance(value, Traced):
+        return traced(float(value.plain()), value.expr, value.roots, value.forward)
+    return float(value)
+
+
+def same_trace(source: Any, items: tuple) -> tuple:
+    """`items` (a list's values as a tuple), traced as the list `source` when it is traced."""
+    if isinstance(source, TList):
+        return _init(TTuple(items), source.expr, source.roots, source.forward)
+    return items
+
+
 def is_traced(value: Any) -> bool:
     return isinstance(value, Traced)
 
@@ -467,6 +483,14 @@ class TBool(Traced, int):
         return self.plain() != plain(other)
 
 
+class TTuple(Traced, tuple):
+    """A list parameter bound as a tuple attribute (`kernel = [1, 7]`): its items traced, and
+    the whole (`kernel_size=kernel`)."""
+
+    def plain(self) -> tuple:
+        return tuple(plain(v) for v in self)
+
+
 class TList(Traced, list):
     """A list parameter: its items are traced (`setting[2]`), and so is its length."""
     __hash__ = None  # type: ignore[assignment]
@@ -601,6 +625,8 @@ def source_of(value: Any) -> str | None:
     """The placeholder a traced value prints as, inside `placeholders()`; None otherwise."""
     table = _PLACEHOLDERS.get()
     if table is None or not isinstance(value, Traced) or isinstance(value, TList):
+        return None
+    if isinstance(value, TTuple) and value.forward:
         return None
     name = f"{PLACEHOLDER_PREFIX}{value.uid}_"
     table[name] = value

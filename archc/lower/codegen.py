@@ -516,6 +516,10 @@ class _Generator:
             return None
         used = dict.fromkeys(n for g in variants for n in g.locals)
         used.update(dict.fromkeys(n for c in conditions for n in _free_names(c) if n in local_defs))
+        reps = [g.units[0] for g in variants]
+        if (merge_mod.merged_order([[(k, ()) for k in self._ctor_keys(u)] for u in reps]) is None
+                or merge_mod.merged_order([[(k, ()) for k in self._forward_keys(u)] for u in reps]) is None):
+            return None  # the structures build their parts in different orders
         key = ("merged", variants[0].units[0].type_name)
         merged = Group(key, [u for g in variants for u in g.units], self._next_group_id())
         merged.variants = variants
@@ -571,8 +575,10 @@ class _Generator:
                     low = node.op.lower(node.attrs, shapes, node.shape)
                     if node.id in self.in_place:
                         low = low.in_place
-            except NotImplementedError as e:
-                raise SpecError(f"{node.id}: {e}", node.loc, code="E-EXPORT-UNSUPPORTED-LAYER") from None
+            except NotImplementedError as e:  # its message in the spec's numbers, not placeholders
+                message = re.sub(rf"{pv.PLACEHOLDER_PREFIX}\d+_",
+                                 lambda m: str(pv.plain(table[m.group(0)])) if m.group(0) in table else "?", str(e))
+                raise SpecError(f"{node.id}: {message}", node.loc, code="E-EXPORT-UNSUPPORTED-LAYER") from None
             self.traced.update(table)
             for name in low.helpers:
                 if name not in HELPERS:
@@ -1036,10 +1042,12 @@ class _Generator:
                 pending.append((k, expr, values))
             else:
                 pending.append((k, None, values))
-        for s in first.stmts:  # forward expressions, and the locals they read
+        bindable = set(allowed or ()) | set(self._forward_input_vars(first))
+        for s in first.stmts:  # forward expressions read the class's names too (`x[:, :c]`)
             for value in self._placeholders_in(s.template):
-                if not value.forward:
-                    used.update(dict.fromkeys(n for n in _free_names(value.expr) if n in local_defs))
+                reads = _free_names(value.expr)
+                if reads and reads <= bindable:
+                    used.update(dict.fromkeys(n for n in reads if n in (allowed or ())))
         group.locals = _used_locals(used, local_defs)
         for definition in group.locals.values():
             used.update(dict.fromkeys(_free_names(definition)))
@@ -1337,10 +1345,17 @@ class _Generator:
         or as their values when neither explains them."""
         if pv.PLACEHOLDER_PREFIX not in source:
             return source
-        if signature:  # only compared: the expressions' text is enough
-            return re.sub(rf"{pv.PLACEHOLDER_PREFIX}\d+_",
-                          lambda m: f"<{ast.unparse(self.traced[m.group(0)].expr)}>" if m.group(0) in self.traced
-                          else m.group(0), source)
+        if signature:  # only compared: an expression the class can write, else the value
+            names = self._signature_names(unit)
+
+            def shown(m: re.Match) -> str:
+                value = self.traced.get(m.group(0))
+                if value is None:
+                    return m.group(0)
+                if names is not None and _free_names(value.expr) <= names:
+                    return f"<{ast.unparse(value.expr)}>"
+                return f"<={py(pv.plain(value))}>"
+            return re.sub(rf"{pv.PLACEHOLDER_PREFIX}\d+_", shown, source)
         node = pysrc.parse(source)
         idents = self._idents(unit)
         stored = {} if signature else self._stored(unit)
@@ -1362,6 +1377,13 @@ class _Generator:
                     return expr
                 return ast.Constant(pv.plain(value))
         return pysrc.expr(Swap().visit(copy.deepcopy(node)))
+
+    def _signature_names(self, unit: Unit) -> set[str] | None:
+        """The names a block's forward may write its values in (its parameters, input channels,
+        locals and inputs); None for other units (their values are literals)."""
+        if unit.scope is None or unit.scope.kind != "block":
+            return None
+        return set(self._class_names_of(unit)) | set(unit.scope.locals) | set(unit.scope.input_names)
 
     def _forward_input_vars(self, unit: Unit) -> dict[str, str]:
         """The spec's names of the unit's inputs -> their forward variables."""
@@ -1651,23 +1673,42 @@ class _Generator:
             out += ["", *header, *forward]
         return "\n".join(out)
 
-    def _ctor_chunks(self, unit: Unit) -> list[merge_mod.Chunk]:
-        """The children's constructor statements, each keyed by its child (in a Sequential
-        class, by where the spec builds it: the names there are positions)."""
-        chunks: list[merge_mod.Chunk] = []
+    def _ctor_keys(self, unit: Unit) -> list[Any]:
+        """What each constructor statement of a unit builds (`_ctor_chunks`' keys)."""
+        keys: list[Any] = []
         seen: dict[Any, int] = {}
-        ctors = self._ctor_sources(unit)
         modules = [i for i in unit.items if isinstance(i, Unit) or self.lowered[i.id].module is not None]
-        for (name, src), item in zip(ctors, modules):
+        for item in modules:
             if unit.form == "seqclass":
                 loc = item.scope.loc if isinstance(item, Unit) else item.loc
                 site = (loc.file, loc.line, loc.col) if loc else None
                 seen[site] = seen.get(site, -1) + 1
-                chunks.append(((site, seen[site]), (("", f"layers.append({src})", "", ""),)))
+                keys.append((site, seen[site]))
             else:
-                chunks.append(((name,), self._ctor_statement(name, src)))
-        for statement in unit.post:
-            chunks.append((("post", statement), (("", statement, "", ""),)))
+                keys.append((item.name,))
+        return keys + [("post", statement) for statement in unit.post]
+
+    def _forward_keys(self, unit: Unit) -> list[Any]:
+        """What each forward statement of a unit computes (`_forward_chunks`' keys)."""
+        prefix = len(".".join(unit.path)) + 1 if unit.path else 0
+        keys: list[Any] = []
+        for k, s in enumerate(unit.stmts):
+            what = s.node.id[prefix:] if s.node is not None else s.module
+            keys.append((what, "", k if what is None else 0))
+        return keys + [("return",)]
+
+    def _ctor_chunks(self, unit: Unit) -> list[merge_mod.Chunk]:
+        """The children's constructor statements, each keyed by its child (in a Sequential
+        class, by where the spec builds it: the names there are positions)."""
+        chunks: list[merge_mod.Chunk] = []
+        keys = self._ctor_keys(unit)
+        for key, (name, src) in zip(keys, self._ctor_sources(unit)):
+            if unit.form == "seqclass":
+                chunks.append((key, (("", f"layers.append({src})", "", ""),)))
+            else:
+                chunks.append((key, self._ctor_statement(name, src)))
+        for key, statement in zip(keys[len(unit.ctors):], unit.post):
+            chunks.append((key, (("", statement, "", ""),)))
         return chunks
 
 

@@ -135,7 +135,7 @@ class Float(AttrType):
         if isinstance(value, int) and abs(value) > 1e308:
             raise AttrError(f"{_show(value)} is too large for a float",
                             "a float is at most about 1.8e308", code="E-ATTR-RANGE")
-        value = float(value)
+        value = provenance.as_float(value)
         if value != value:
             raise AttrError("expected a number, got NaN (not a number)", "give a finite number",
                             code="E-ATTR-NOT-FINITE")
@@ -181,7 +181,7 @@ class Ints(AttrType):
                 raise self._reject(v, self.label)
             if v < self.min:
                 raise AttrError(f"must be ≥ {self.min}, got {v}", code="E-ATTR-RANGE")
-        return tuple(items)
+        return provenance.same_trace(value, tuple(items))  # `kernel_size=kernel` for a traced list
 
     def json_schema(self):
         i = {"type": "integer", "minimum": self.min}

@@ -252,8 +252,9 @@ def padded_input(pads: Pads | None, kernel, stride, dilation, value: str = "") -
 
 def one(values: Sequence[int]) -> int | tuple[int, ...]:
     """(3, 3) -> 3, (3, 5) -> (3, 5): torch modules take one int for every spatial axis."""
-    values = tuple(values)
-    return values[0] if provenance.all_same(values) else values
+    if not provenance.all_same(values):
+        return values if provenance.is_traced(values) else tuple(values)
+    return tuple(values)[0]
 
 
 def window_padding(pads: Pads | None, max_each: Sequence[int] | None = None) -> tuple[Any, bool]:
