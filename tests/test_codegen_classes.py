@@ -236,3 +236,90 @@ def test_classes_that_differ_in_structure_say_how():
     assert "        if use_se:\n            layers.append(" in mobile
     assert "layers.append(norm(out))" in mobile and "layers.append(act(inplace=True))" in mobile
     assert "partial(nn.BatchNorm2d, eps=0.001, momentum=0.01)" in mobile
+
+
+# resnet18: one class whose forward branches on the block's own condition; mobilenet_v3_small:
+# layer factories (norm(out), act(inplace=True)) and merged Sequential classes
+EXPORT_CASES = COMPILE_CASES[:3] + [
+    (SPECS / "torchvision" / "resnet18.arch", {"size": 64}, (2, 3, 64, 64)),
+    (SPECS / "torchvision" / "mobilenet_v3_small.arch", {"size": 64}, (2, 3, 64, 64)),
+]
+
+
+@pytest.mark.parametrize("spec,params,shape", EXPORT_CASES, ids=lambda v: v.stem if isinstance(v, Path) else "")
+def test_torch_export_of_the_generated_module(spec, params, shape):
+    """torch.export traces the generated code (the merged classes' `if`s on constructor values
+    are decided when tracing, the input checks skipped) and the program computes the same."""
+    model = archc.load(spec, params or None)
+    module = archc.build(model).eval()
+    x = torch.randn(*shape)
+    program = torch.export.export(module, (x,))
+    with torch.no_grad():
+        torch.testing.assert_close(program.module()(x), module(x))
+
+
+# ----------------------------------------------------------------------------- faithful attributes
+
+
+def _self_reads_and_writes(cls: ast.ClassDef) -> tuple[set[str], set[str]]:
+    """The `self.X` a class's forward reads, and the attributes its __init__ (any branch) or its
+    class body sets."""
+    reads: set[str] = set()
+    writes: set[str] = {n.targets[0].id for n in cls.body if isinstance(n, ast.Assign)
+                        and isinstance(n.targets[0], ast.Name)}
+    for method in (n for n in cls.body if isinstance(n, ast.FunctionDef)):
+        for node in ast.walk(method):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"):
+                if isinstance(node.ctx, ast.Store):
+                    writes.add(node.attr)
+                elif method.name == "forward":
+                    reads.add(node.attr)
+            if (method.name == "__init__" and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("add_module", "register_buffer", "register_parameter")
+                    and node.args and isinstance(node.args[0], ast.Constant)):
+                writes.add(node.args[0].value)
+    return reads, writes
+
+
+MODULE_ATTRIBUTES = {"training"}  # what nn.Module itself provides and forward may read
+
+
+@pytest.mark.parametrize("spec", sorted(SPECS.glob("*.arch")) + sorted((SPECS / "torchvision").glob("*.arch")),
+                         ids=lambda p: p.name)
+def test_forward_reads_only_attributes_init_sets(spec):
+    """The issue's first failure (`'S' object has no attribute 'r'`) as a static check of every
+    generated class: each `self.X` that forward reads is set by __init__ or the class body."""
+    source = archc.load(spec).to_source()
+    for cls in (n for n in ast.parse(source).body if isinstance(n, ast.ClassDef)):
+        reads, writes = _self_reads_and_writes(cls)
+        missing = reads - writes - MODULE_ATTRIBUTES
+        assert not missing, f"{cls.name} reads {sorted(missing)} that __init__ never sets"
+
+
+_TWO_TOWER = """
+model TwoTower
+param dim = 64
+input a: [N, 3, 32, 32]
+input b: [N, 3, 32, 32]
+block Tower(width)(x) {
+  return x -> conv2d(32, 3, padding=1) -> relu -> conv2d(64, 3, padding=1) -> global_avgpool
+           -> linear(width)
+}
+ta = a -> Tower(dim)
+tb = b -> Tower(dim)
+output y = concat(ta, tb) -> linear(dim)
+"""
+
+
+def test_coincidences_stay_literals():
+    """The issue's two-tower spec: the input has 3 channels and `dim` is 64, and neither the
+    pooling axes (2, 3) nor the literal 64 of a convolution become `in_channels` or `dim`."""
+    model = loads(_TWO_TOWER)
+    source = model.to_source()
+    tower = _class_text(source, "Tower")
+    assert "torch.mean(out, dim=(2, 3))" in tower or "dim=(2, 3)" in tower
+    assert "nn.Conv2d(32, 64, kernel_size=3, padding=1)" in tower
+    assert "nn.Linear(64, width)" in tower
+    assert "def __init__(self, dim=64):" in source
+    cls = _model_class(model)
+    assert _shapes(cls(dim=10)) == _shapes(archc.build(loads(_TWO_TOWER, hyperparams={"dim": 10})))
