@@ -1,0 +1,278 @@
+"""What the generator works on: the file's fixed pieces (initializers, helpers, reserved
+names), constructor trees whose numbers become class arguments or stay literals, and the units
+(one per scope that becomes a submodule) with the groups of instances that share a class."""
+from __future__ import annotations
+
+import ast
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from archc import provenance as pv
+from archc.ir.graph import LayerNode, Scope
+from archc.lower import pysrc
+from archc.lower.checks import RESERVED as CHECK_NAMES
+
+# init= / bias_init= -> torch.nn.init, for weights of 2+ dims (kernels) and for biases. Fan-based
+# initializers on a bias use the bias's length as both fans (as Keras does for 1-d tensors).
+# `normal` and `uniform` are Keras' RandomNormal / RandomUniform defaults (0.05).
+INITIALIZERS: dict[str, tuple[str | None, str | None]] = {
+    "default": (None, None),  # torch's own initialisation
+    "he_normal": ('nn.init.kaiming_normal_({t}, mode="fan_in", nonlinearity="relu")',
+                  "nn.init.normal_({t}, std=(2 / {t}.numel()) ** 0.5)"),
+    "he_uniform": ('nn.init.kaiming_uniform_({t}, mode="fan_in", nonlinearity="relu")',
+                   "nn.init.uniform_({t}, -((6 / {t}.numel()) ** 0.5), (6 / {t}.numel()) ** 0.5)"),
+    "glorot_normal": ("nn.init.xavier_normal_({t})", "nn.init.normal_({t}, std=(1 / {t}.numel()) ** 0.5)"),
+    "glorot_uniform": ("nn.init.xavier_uniform_({t})",
+                       "nn.init.uniform_({t}, -((3 / {t}.numel()) ** 0.5), (3 / {t}.numel()) ** 0.5)"),
+    "lecun_normal": ('nn.init.kaiming_normal_({t}, mode="fan_in", nonlinearity="linear")',
+                     "nn.init.normal_({t}, std=(1 / {t}.numel()) ** 0.5)"),
+    "normal": ("nn.init.normal_({t}, std=0.05)", "nn.init.normal_({t}, std=0.05)"),
+    "uniform": ("nn.init.uniform_({t}, -0.05, 0.05)", "nn.init.uniform_({t}, -0.05, 0.05)"),
+    "zeros": ("nn.init.zeros_({t})", "nn.init.zeros_({t})"),
+    "ones": ("nn.init.ones_({t})", "nn.init.ones_({t})"),
+    "orthogonal": ("nn.init.orthogonal_({t})", None),
+}
+INITIALIZERS["xavier_normal"] = INITIALIZERS["glorot_normal"]
+INITIALIZERS["xavier_uniform"] = INITIALIZERS["glorot_uniform"]
+
+
+PROBE_LIST = "PROBES"
+
+
+PROBE_FUNCTION = "_probe"
+
+
+_PROBE_SOURCE = f'''
+{PROBE_LIST} = []
+
+
+def {PROBE_FUNCTION}(module, name, value):
+    """Record a node's output shape (the shape-checking variant of this file only)."""
+    {PROBE_LIST}.append((module, name, tuple(value.shape)))
+'''
+
+
+# the built-in functions of the spec language that Python lacks, as the generated file defines
+# them when its expressions use them (archc.ir.elaborate.BUILTINS computes the same)
+_MAKE_DIVISIBLE_SOURCE = '''
+def _make_divisible(v, divisor=8, min_value=None):
+    """A channel count rounded to a multiple of `divisor`, never down by more than 10%
+    (torchvision's _make_divisible)."""
+    min_value = divisor if min_value is None else min_value
+    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
+    if new_v < 0.9 * v:
+        new_v += divisor
+    return new_v
+'''
+
+
+# names the generated code itself uses; spec names that equal one of them get a trailing '_'
+_RESERVED = {"self", "torch", "nn", "F", "super", "float", "getattr", "math", "_make_divisible", "partial",
+             *CHECK_NAMES,
+             PROBE_LIST, PROBE_FUNCTION}
+
+
+@dataclass
+class Generated:
+    """A generated model file and what a caller needs to use it."""
+    source: str
+    class_name: str
+    inputs: list[str]  # forward's arguments, in order: the spec's input names
+    outputs: list[str]  # output names; forward returns the tensor when there is one, else a dict
+
+
+@dataclass(eq=False)
+class Num:
+    """A number in a constructor: stays literal or becomes a class argument. `traced`: the
+    value with its provenance (archc.provenance), when it has one."""
+    value: int | float
+    traced: Any = None
+
+
+class LayerLiteral(str):
+    """Python source of a layer factory (`nn.Hardswish`), a value a block may be given."""
+
+
+class _FactoryRef:
+    """The provenance of a layer factory: the block parameter's expression (`norm`)."""
+
+    def __init__(self, expr: ast.expr):
+        self.expr = expr
+        self.forward = False
+        self.roots: frozenset = frozenset()
+
+
+class _NotAFactory(Exception):
+    """A layer that the generated code cannot pass as a factory (a block, a layer without a
+    module): the generator writes its module as it is."""
+
+
+@dataclass(eq=False)
+class Text:
+    """Source kept as it is (strings, bools, names)."""
+    source: str
+
+
+@dataclass(eq=False)
+class Call:
+    func: Any  # callee source text, or the Unit whose class is called
+    args: list
+    kwargs: list[tuple[str, Any]]
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class Seq:
+    items: list
+
+
+def _tree(node: Any, defaults: dict[str, Any] | None = None, traced: dict[str, Any] | None = None) -> Any:
+    """The constructor tree of a parsed constructor expression; `traced` maps the placeholders
+    of traced values to them."""
+    traced = traced or {}
+    if isinstance(node, ast.Name) and node.id in traced:
+        return Num(pv.plain(traced[node.id]), traced[node.id])
+    if isinstance(node, ast.Call):
+        return Call(pysrc.expr(node.func), [_tree(a, None, traced) for a in node.args],
+                    [(k.arg, _tree(k.value, None, traced)) for k in node.keywords], dict(defaults or {}))
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return Num(node.value)
+    if (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant)
+            and isinstance(node.operand.value, (int, float)) and not isinstance(node.operand.value, bool)):
+        return Num(-node.operand.value)
+    if isinstance(node, ast.Tuple):
+        return Seq([_tree(e, None, traced) for e in node.elts])
+    return Text(pysrc.expr(node))
+
+
+_PLACE = "_archc_slot_"
+
+
+def _mask_numbers(template: str) -> tuple[str, list[Num]]:
+    """A forward template with its numbers as {n0}, {n1}, … and the numbers, so that instances
+    that differ only in them share a class (the numbers become arguments where they differ)."""
+    text, values = _masked(template)
+    return text, [Num(v) for v in values]
+
+
+@functools.lru_cache(maxsize=4096)  # most layers share a few templates: parse each once
+def _masked(template: str) -> tuple[str, tuple[int | float, ...]]:
+    text, nums = _mask_numbers_uncached(template)
+    return text, tuple(n.value for n in nums)
+
+
+def _mask_numbers_uncached(template: str) -> tuple[str, list[Num]]:
+    source = template.replace("{m}", f"{_PLACE}m")
+    source = re.sub(r"\{(\d+)\}", lambda mt: f"{_PLACE}r{mt.group(1)}", source)
+    source = source.replace("{{", "{").replace("}}", "}")
+    try:
+        node = pysrc.parse(source)
+    except (SyntaxError, ValueError):
+        return template, []
+    if any(isinstance(n, ast.Constant) and isinstance(n.value, str) and _PLACE in n.value
+           for n in ast.walk(node)):
+        return template, []  # a string that looks like a placeholder: keep the numbers literal
+    nums: list[Num] = []
+
+    def number(n: ast.AST) -> Any:
+        if isinstance(n, ast.Constant) and isinstance(n.value, (int, float)) and not isinstance(n.value, bool):
+            return n.value
+        return None
+
+    class Mask(ast.NodeTransformer):
+        def visit_UnaryOp(self, n: ast.UnaryOp) -> ast.AST:
+            if isinstance(n.op, ast.USub) and number(n.operand) is not None:
+                nums.append(Num(-number(n.operand)))
+                return ast.Name(f"{_PLACE}n{len(nums) - 1}", ast.Load())
+            return self.generic_visit(n)
+
+        def visit_Constant(self, n: ast.Constant) -> ast.AST:
+            if number(n) is not None:
+                nums.append(Num(n.value))
+                return ast.Name(f"{_PLACE}n{len(nums) - 1}", ast.Load())
+            return n
+
+    text = pysrc.expr(Mask().visit(node)).replace("{", "{{").replace("}", "}}")
+    text = re.sub(rf"{_PLACE}r(\d+)", r"{\1}", text).replace(f"{_PLACE}m", "{m}")
+    return re.sub(rf"{_PLACE}n(\d+)", r"{n\1}", text), nums
+
+
+def _same_literal(value: Any, default: Any) -> bool:
+    return type(value) is type(default) and value == default or (
+        isinstance(value, (int, float)) and isinstance(default, (int, float))
+        and not isinstance(value, bool) and not isinstance(default, bool) and value == default)
+
+
+@dataclass(eq=False)
+class Stmt:
+    """One forward line: `targets = source`."""
+    targets: list[str]  # value (node) ids written
+    reads: list[str]  # value ids read, in order
+    template: str  # with {m} for the module and {0}, {1}, … for the reads
+    module: str | None  # the child's name when the line calls a child module
+    node: LayerNode | None  # the node computed (None for a child unit's call)
+    nums: list = field(default_factory=list)  # the numbers in `template`: {n0}, {n1}, … there
+
+
+@dataclass(eq=False)
+class Unit:
+    """A scope that becomes a submodule (or the model itself, path ())."""
+    path: tuple[str, ...]
+    scope: Scope | None
+    items: list = field(default_factory=list)  # LayerNode | Unit, in graph order
+    inputs: list[str] = field(default_factory=list)
+    input_names: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    form: str = "class"  # "model" | "class" | "seqclass" (block as nn.Sequential) | "sequential" (inline)
+    height: int = 0
+    signature: Any = None
+    group: "Group | None" = None
+    arg_values: list = field(default_factory=list)
+    ctors: list[tuple[str, Any]] = field(default_factory=list)
+    stmts: list[Stmt] = field(default_factory=list)
+    post: list[str] = field(default_factory=list)
+    var: dict[str, str] = field(default_factory=dict)  # value id -> variable name
+    keep_eval: list[str] = field(default_factory=list)  # frozen parts kept in eval mode
+
+    @property
+    def name(self) -> str:
+        return self.path[-1] if self.path else ""
+
+    @property
+    def type_name(self) -> str:
+        return self.scope.type_name if self.scope else ""
+
+    @property
+    def is_class(self) -> bool:
+        return self.form in ("class", "seqclass")
+
+
+@dataclass(eq=False)
+class Group:
+    """Instances sharing one generated class."""
+    key: tuple
+    units: list[Unit]
+    id: int
+    name: str = ""
+    args: list[str] = field(default_factory=list)
+    slot_sources: list[str] = field(default_factory=list)
+    idents: dict[str, str] = field(default_factory=dict)  # names in its expressions -> arguments
+    forward_names: dict[str, str] = field(default_factory=dict)
+    locals: dict[str, Any] = field(default_factory=dict)  # numbers its __init__ names: definitions
+    defaults: list = field(default_factory=list)  # per argument: its default's source, or None
+    variants: list["Group"] = field(default_factory=list)  # a merged class: its structures
+    conditions: list = field(default_factory=list)  # and the condition of each
+    decisions: list = field(default_factory=list)  # and the choices it made that others did not
+
+
+_NO_DEFAULT = object()
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
