@@ -9,7 +9,7 @@ output shape, or raise `ShapeError` with the offending values. Shapes are channe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
 from archc import provenance
 from archc import symbolic as sy
@@ -357,6 +357,8 @@ def py(value: Any) -> str:
     traced_source = provenance.source_of(value)
     if traced_source is not None:
         return traced_source
+    if isinstance(value, Ctor):  # a constructor inside a constructor (nn.Sequential(...))
+        return str.__str__(value)
     if value is None or isinstance(value, bool):
         return repr(value)
     if isinstance(value, int):
@@ -391,12 +393,27 @@ def py_ints(values: Sequence[int]) -> str:
     return py(values[0]) if provenance.all_same(values) else py(values)
 
 
-def py_call(func: str, *args: Any, **kwargs: Any) -> str:
-    """`func(arg, ..., key=value, ...)` with literal values (`py`); a `Src` value is inserted as
-    source text."""
-    parts = [a if isinstance(a, Src) else py(a) for a in args]
-    parts += [f"{k}={v if isinstance(v, Src) else py(v)}" for k, v in kwargs.items()]
-    return f"{func}({', '.join(parts)})"
+def py_call(func: str, *args: Any, **kwargs: Any) -> "Ctor":
+    """`func(arg, ..., key=value, ...)`: a module constructor as data (`Ctor`), which prints as
+    that source with literal values (`py`; a `Src` value is inserted as source text)."""
+    return Ctor(func, args, kwargs)
+
+
+class Ctor(str):
+    """A constructor call as data: the callee's source (`nn.Conv2d`), the positional and keyword
+    argument values as the op computed them (numbers, traced or not; strings; tuples; `Src`;
+    nested `Ctor`s). It is also its source text, so a lowering reads as before; the code
+    generator reads the values, never the text."""
+    func: str
+    args: tuple
+    kwargs: dict
+
+    def __new__(cls, func: str, args: Sequence[Any], kwargs: dict[str, Any]) -> "Ctor":
+        parts = [a if isinstance(a, Src) else py(a) for a in args]
+        parts += [f"{k}={v if isinstance(v, Src) else py(v)}" for k, v in kwargs.items()]
+        obj = super().__new__(cls, f"{func}({', '.join(parts)})")
+        obj.func, obj.args, obj.kwargs = func, tuple(args), dict(kwargs)
+        return obj
 
 
 class Src(str):

@@ -18,8 +18,6 @@ from archc.lower.codegen.expressions import (
     _class_identifier,
     _folded,
     _free_names,
-    _is_literal,
-    _literal,
     _outermost,
     _renamed,
     _shared_expression,
@@ -42,7 +40,7 @@ from archc.lower.codegen.model import (
     _same_literal,
 )
 from archc.ops import REGISTRY
-from archc.ops.base import HELPERS, Word, py
+from archc.ops.base import HELPERS, Ctor, Src, Word, py
 
 
 class Binding:
@@ -261,16 +259,13 @@ class Binding:
         with pv.checks_only():
             attrs = op.bind([pv.plain(a) for a in args], {k: pv.plain(v) for k, v in kwargs.items()}, ndim)
             low = op.lower(attrs, shapes or [shape] * max(1, op.inputs if op.inputs > 0 else 1), shape)
-        if low.module is None:
-            raise _NotAFactory(op.name)
-        call = pysrc.parse(low.module)
-        if not isinstance(call, ast.Call):
+        if not isinstance(low.module, Ctor):
             raise _NotAFactory(op.name)
         defaults = dict(low.defaults)
-        keywords = {k.arg: pysrc.expr(k.value) for k in call.keywords
-                    if not (k.arg in defaults and _is_literal(pysrc.expr(k.value))
-                            and _same_literal(_literal(pysrc.expr(k.value)), defaults[k.arg]))}
-        return pysrc.expr(call.func), keywords
+        keywords = {k: py(pv.plain(v)) if not isinstance(v, (Src, Ctor)) else str.__str__(v)
+                    for k, v in low.module.kwargs.items()
+                    if not (k in defaults and _same_literal(pv.plain(v), defaults[k]))}
+        return low.module.func, keywords
 
     def _slot_roles(self, unit: Unit) -> list[tuple[str, str, str, Any]]:
         """Per slot: fallback argument names, the keyword (`padding`) and qualified by the child

@@ -13,6 +13,7 @@ from archc import provenance as pv
 from archc.ir.graph import LayerNode, Scope
 from archc.lower import pysrc
 from archc.lower.checks import RESERVED as CHECK_NAMES
+from archc.ops.base import Ctor, Src, py
 
 # init= / bias_init= -> torch.nn.init, for weights of 2+ dims (kernels) and for biases. Fan-based
 # initializers on a bias use the bias's length as both fans (as Keras does for 1-d tensors).
@@ -145,6 +146,27 @@ def _tree(node: Any, defaults: dict[str, Any] | None = None, traced: dict[str, A
     if isinstance(node, ast.Tuple):
         return Seq([_tree(e, None, traced) for e in node.elts])
     return Text(pysrc.expr(node))
+
+
+def _ctor_tree(ctor: Ctor, defaults: dict[str, Any] | None = None) -> Call:
+    """The constructor tree of an op's lowering, read from its data (`Ctor`): each number a slot
+    with its value and provenance, other values as their source."""
+    return Call(ctor.func, [_value_tree(a) for a in ctor.args],
+                [(k, _value_tree(v)) for k, v in ctor.kwargs.items()], dict(defaults or {}))
+
+
+def _value_tree(value: Any) -> Any:
+    if isinstance(value, Ctor):
+        return _ctor_tree(value)
+    if isinstance(value, Src):
+        return Text(str.__str__(value))
+    if pv.is_traced(value) and not isinstance(value, (pv.TList, pv.TBool)):
+        return Num(pv.plain(value), value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return Num(pv.plain(value))
+    if isinstance(value, tuple):
+        return Seq([_value_tree(v) for v in value])
+    return Text(py(pv.plain(value)))
 
 
 _PLACE = "_archc_slot_"

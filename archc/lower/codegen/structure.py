@@ -21,12 +21,13 @@ from archc.lower.codegen.model import (
     Num,
     Stmt,
     Unit,
+    _ctor_tree,
     _FactoryRef,
     _mask_numbers,
     _NotAFactory,
     _tree,
 )
-from archc.ops.base import HELPERS, Lowered
+from archc.ops.base import HELPERS, Ctor, Lowered
 
 
 class Structure:
@@ -170,7 +171,8 @@ class Structure:
         """A layer's constructor tree; a layer that came in through a block parameter
         (`norm(name=1)`) is built by calling that parameter (`norm(out)`), with the arguments
         of the call site only."""
-        tree = _tree(pysrc.parse(low.module), dict(low.defaults), self.traced)
+        tree = (_ctor_tree(low.module, dict(low.defaults)) if isinstance(low.module, Ctor)
+                else _tree(pysrc.parse(low.module), dict(low.defaults), self.traced))
         if node.factory is None or not isinstance(tree, Call) or unit.scope is None or unit.scope.kind != "block":
             return tree
         expr, given = node.factory
