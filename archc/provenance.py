@@ -69,7 +69,7 @@ def all_same(values: Any) -> bool:
 def _same_trace(a: Any, b: Any) -> bool:
     if isinstance(a, Traced) or isinstance(b, Traced):
         return (isinstance(a, Traced) and isinstance(b, Traced)
-                and ast.dump(a.expr) == ast.dump(b.expr))
+                and key(a.expr) == key(b.expr))
     return True
 
 
@@ -223,21 +223,32 @@ def recording() -> Iterator[set[str]]:
         _DECIDED.reset(token)
 
 
-@contextmanager
-def checks_only() -> Iterator[None]:
+class checks_only:  # noqa: N801 - used as `with checks_only():`, around every op call (cheap)
     """Comparisons in here are checks (an op's shape rule, its lowering), not decisions."""
-    token = _SUPPRESSED.set(True)
-    try:
-        yield
-    finally:
-        _SUPPRESSED.reset(token)
+
+    def __enter__(self) -> None:
+        self.token = _SUPPRESSED.set(True)
+
+    def __exit__(self, *exc: Any) -> None:
+        _SUPPRESSED.reset(self.token)
 
 
 def _binop(op: ast.operator, a: Any, b: Any, result: Any) -> Any:
     if result is NotImplemented:
         return result
-    node = _simplified(ast.BinOp(expr_of(a), op, expr_of(b)))
+    node = _simplified(ast.BinOp(expr_of(a), op, expr_of(b)),
+                       isinstance(result, int) and not isinstance(result, bool))
     return traced(result, node, roots_of(a, b), forward_of(a, b))
+
+
+def key(node: ast.expr) -> str:
+    """A node's structure as text (`ast.dump`), computed once per node: expressions share their
+    operands' nodes, so a chain of sums would dump its prefix again at every step."""
+    cached = getattr(node, "_archc_key", None)
+    if cached is None or cached[0] != id(node):  # a copy carries its original's: not its own
+        cached = (id(node), ast.dump(node))
+        node._archc_key = cached
+    return cached[1]
 
 
 def _has_float(node: ast.expr) -> bool:
@@ -277,14 +288,14 @@ def _collected(node: ast.BinOp) -> ast.expr:
     coefficient: dict[str, int] = {}
     first: dict[str, ast.expr] = {}
     for sign, term in terms:
-        key = ast.dump(term)
-        coefficient[key] = coefficient.get(key, 0) + sign
-        first.setdefault(key, term)
+        key_ = key(term)
+        coefficient[key_] = coefficient.get(key_, 0) + sign
+        first.setdefault(key_, term)
     out: ast.expr | None = None
-    for key, c in coefficient.items():
+    for term_key, c in coefficient.items():
         if c == 0:
             continue
-        term = first[key] if abs(c) == 1 else ast.BinOp(ast.Constant(abs(c)), ast.Mult(), first[key])
+        term = first[term_key] if abs(c) == 1 else ast.BinOp(ast.Constant(abs(c)), ast.Mult(), first[term_key])
         if out is None:
             out = term if c > 0 else ast.UnaryOp(ast.USub(), term)
         else:
@@ -296,10 +307,12 @@ def _collected(node: ast.BinOp) -> ast.expr:
     return out
 
 
-def _simplified(node: ast.BinOp) -> ast.expr:
+def _simplified(node: ast.BinOp, integer: bool | None = None) -> ast.expr:
     """x + 0, 0 + x, x - 0, x * 1, 1 * x, x // 1 -> x (ints only: the result's type is kept);
-    like terms of a sum collected."""
-    if isinstance(node.op, (ast.Add, ast.Sub)) and not _has_float(node):
+    like terms of an integer sum collected (`integer`: known from the result's value)."""
+    if integer is None:
+        integer = not _has_float(node)
+    if isinstance(node.op, (ast.Add, ast.Sub)) and integer:
         node = _collected(node)
         if not isinstance(node, ast.BinOp):
             return node
@@ -569,7 +582,7 @@ def fold_constants(node: ast.expr) -> ast.expr:
                     return ast.Constant(f(n.left.value, n.right.value))
                 except ArithmeticError:
                     return n
-            return _simplified(n)
+            return _simplified(n, integer=False)  # x + 0 and the like; terms were collected already
 
         def visit_UnaryOp(self, n: ast.UnaryOp) -> ast.AST:
             self.generic_visit(n)

@@ -14,6 +14,7 @@ POISON, and anything computed from POISON is skipped silently, so one mistake gi
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import math
@@ -51,6 +52,9 @@ MATRIX_ONLY_INITIALIZERS = frozenset({"orthogonal"})
 # ops after which a tensor's axes are no longer the inputs' [N, C, spatial…] (warnings only)
 _LAYOUT_OPS = frozenset({"flatten", "reshape", "permute", "transpose", "parameter", "constant"})
 TENSOR_ATTRS = ("channels", "shape", "rank", "batch", "spatial", "height", "width", "depth", "length")
+
+
+_NO_CONTEXT = contextlib.nullcontext()
 
 
 class TWord(Word, pv.Traced):
@@ -865,6 +869,11 @@ class Elaborator:
             if isinstance(v, Tensor):
                 self._bind_name(v.node, t)
 
+    def _checks(self) -> Any:
+        """Around an op's own rules: their comparisons are checks, not structural decisions
+        (traced elaboration only; otherwise a shared no-op)."""
+        return pv.checks_only() if self.trace else _NO_CONTEXT
+
     def _local(self, target: str, value: Any) -> Any:
         """A number the body names (`width = int(planes * (width_per_group / 64)) * groups`),
         traced as that name, with its definition kept for the generated __init__ (trace only)."""
@@ -1460,7 +1469,7 @@ class Elaborator:
         shapes = [t.shape for t in inputs]
         ndim = op.ndim or (max(0, len(shapes[0]) - 2) if shapes else 0)
         try:
-            with pv.checks_only():
+            with self._checks():
                 attrs = op.bind(args, kwargs, ndim)
         except AttrError as exc:
             self.fail(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint,
@@ -1472,7 +1481,7 @@ class Elaborator:
         node_id = self._unique_name(meta.get("name"), loc, explicit="name" in meta,
                                     default=default_name or op.name)
         try:
-            with pv.checks_only():
+            with self._checks():
                 shape = op.output_shape(attrs, shapes, self.ctx)
         except ShapeError as exc:
             self.error(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint,
@@ -1490,7 +1499,7 @@ class Elaborator:
         self._add_node(node)
         if shape is None:
             raise Abort()
-        with pv.checks_only():
+        with self._checks():
             self._check_suspicious(node, kwargs, shapes)
         return Tensor(node_id, shape)
 
@@ -1498,7 +1507,7 @@ class Elaborator:
                       meta: dict[str, Any]) -> tuple[Tensor, ...]:
         """chunk / split: one `slice` node per piece, named after the op (or `name`)."""
         try:
-            with pv.checks_only():
+            with self._checks():
                 pieces = op.pieces(attrs, tensor.shape, self.ctx)
         except ShapeError as exc:
             self.fail(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint,

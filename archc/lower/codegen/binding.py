@@ -108,7 +108,7 @@ class Binding:
                 if idents.setdefault(name, ident) != ident:
                     return None
             for name, definition in group.locals.items():
-                if ast.dump(local_defs.setdefault(name, definition)) != ast.dump(definition):
+                if pv.key(local_defs.setdefault(name, definition)) != pv.key(definition):
                     return None
         found = self._variant_conditions(variants)
         if found is None:
@@ -162,7 +162,7 @@ class Binding:
                 for _, outcome, condition in unit.scope.decisions:
                     if condition is None:
                         continue
-                    key = ast.dump(condition)
+                    key = pv.key(condition)
                     if key in mine and mine[key][0] != outcome:
                         return None  # one condition decided two ways (a loop): no single condition
                     mine[key] = (outcome, condition)
@@ -377,7 +377,7 @@ class Binding:
         instance: the class defines them in __init__."""
         first = units[0].scope.locals
         return {name: d for name, d in first.items()
-                if all(name in u.scope.locals and ast.dump(u.scope.locals[name]) == ast.dump(d) for u in units[1:])}
+                if all(name in u.scope.locals and pv.key(u.scope.locals[name]) == pv.key(d) for u in units[1:])}
 
     def _class_names_of(self, unit: Unit) -> dict[str, Any] | None:
         """The names a class's expressions may use, with the first instance's values: a block's

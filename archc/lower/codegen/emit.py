@@ -420,7 +420,7 @@ class Emission:
             for u in reps:
                 stored.update(self._stored(u))
             ctor_names = {name for u in reps for name, _ in u.ctors}
-            for name in {n for c in group.conditions for n in _free_names(c)}:
+            for name in dict.fromkeys(n for c in group.conditions for n in sorted(_free_names(c))):
                 ident = group.idents[name]
                 attr = ident
                 while attr in ctor_names or attr in TORCH_MODULE_ATTRS or attr in _RESERVED:
@@ -567,6 +567,7 @@ class _Labels:
                                   self.idents.keys())
         if expr is not None and not isinstance(expr, ast.Constant):
             return pysrc.expr(_renamed(expr, self.idents)).replace(" ", "")
+        vals = [pv.plain(v) for v in vals]  # the search below is by value only
         if all(v == vals[0] for v in vals):
             return sy.to_str(vals[0])
         if first_input and axis < len(self.labels):
@@ -577,7 +578,7 @@ class _Labels:
         order.sort(key=lambda j: j != aligned)
         for j in order:
             label = self.labels[j]
-            ins = [s[j] if j < len(s) else None for s in self.inputs]
+            ins = [pv.plain(s[j]) if j < len(s) else None for s in self.inputs]
             if all(v == i for v, i in zip(vals, ins)):
                 return label
             for k in range(2, 65):

@@ -21,9 +21,9 @@ def _shared_expression(col: list, allowed: Any) -> ast.expr | None:
     first = col[0].traced
     if first is None or first.forward:
         return None
-    dump = ast.dump(first.expr)
+    dump = pv.key(first.expr)
     for num in col[1:]:
-        if num.traced is None or num.traced.forward or ast.dump(num.traced.expr) != dump:
+        if num.traced is None or num.traced.forward or pv.key(num.traced.expr) != dump:
             return None
     if allowed is not None and not _free_names(first.expr) <= set(allowed):
         return None
@@ -64,11 +64,12 @@ def _used_locals(used: dict[str, None], definitions: dict[str, ast.expr]) -> dic
     return {name: d for name, d in definitions.items() if name in needed}
 
 
-def _free_names(expr: ast.expr) -> set[str]:
-    """The argument names an expression reads (not the functions it calls)."""
+def _free_names(expr: ast.expr) -> Any:
+    """The argument names an expression reads (not the functions it calls), in the order they
+    appear (a set's order would make the generated text differ between processes)."""
     called = {id(n.func) for n in ast.walk(expr) if isinstance(n, ast.Call)}
-    return {n.id for n in ast.walk(expr) if isinstance(n, ast.Name) and id(n) not in called
-            and n.id not in pv.CALLABLE_NAMES}
+    return dict.fromkeys(n.id for n in ast.walk(expr) if isinstance(n, ast.Name) and id(n) not in called
+                         and n.id not in pv.CALLABLE_NAMES).keys()
 
 
 def _renamed(expr: ast.expr, idents: dict[str, str], prefix: str = "") -> ast.expr:
