@@ -89,6 +89,19 @@ def same_trace(source: Any, items: tuple) -> tuple:
     return items
 
 
+def repacked(values: tuple) -> tuple:
+    """`(padding[0], padding[1])` as the traced tuple `padding`: items that are a traced list's
+    items in order (an op rebuilt the list it was given)."""
+    if not values or not all(isinstance(v, Traced) and isinstance(v.expr, ast.Subscript)
+                             and isinstance(v.expr.slice, ast.Constant) and v.expr.slice.value == k
+                             for k, v in enumerate(values)):
+        return values
+    base = values[0].expr.value
+    if not all(key(v.expr.value) == key(base) for v in values[1:]):
+        return values
+    return _init(TTuple(values), base, roots_of(*values), forward_of(*values))
+
+
 def is_traced(value: Any) -> bool:
     return isinstance(value, Traced)
 

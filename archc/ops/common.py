@@ -253,7 +253,7 @@ def padded_input(pads: Pads | None, kernel, stride, dilation, value: str = "") -
 def one(values: Sequence[int]) -> int | tuple[int, ...]:
     """(3, 3) -> 3, (3, 5) -> (3, 5): torch modules take one int for every spatial axis."""
     if not provenance.all_same(values):
-        return values if provenance.is_traced(values) else tuple(values)
+        return values if provenance.is_traced(values) else provenance.repacked(tuple(values))
     return tuple(values)[0]
 
 
@@ -266,4 +266,4 @@ def window_padding(pads: Pads | None, max_each: Sequence[int] | None = None) -> 
     sym = tuple(b for b, _ in pads)
     if max_each is not None and any(p > m for p, m in zip(sym, max_each)):
         return 0, True
-    return (sym[0] if len(set(sym)) == 1 else sym), False
+    return one(sym), False
