@@ -474,7 +474,7 @@ def mul(a: Dim, b: Dim) -> Dim:
 
 
 def _divisor(k) -> int:
-    if type(k) is not int:
+    if not isinstance(k, int) or isinstance(k, bool):
         raise TypeError(f"a divisor must be an int, got {type(k).__name__} {k!r}")
     if k <= 0:
         raise ValueError(f"a divisor must be positive, got {k}")
@@ -504,7 +504,7 @@ def ceildiv(a: Dim, k: int) -> Dim:
 def exact_div(a: Dim, k: int) -> Dim:
     """a / k where the caller knows it is an integer. For an int, ValueError if k does not divide
     it; for an Expr, the rational-coefficient result (e.g. 'H/2', meant under H % 2 == 0)."""
-    if type(k) is not int:
+    if not isinstance(k, int) or isinstance(k, bool):
         raise TypeError(f"a divisor must be an int, got {type(k).__name__} {k!r}")
     if k == 0:
         raise ValueError("exact_div by zero")

@@ -330,3 +330,20 @@ def test_coincidences_stay_literals():
     assert "def __init__(self, dim=64):" in source
     cls = _model_class(model)
     assert _shapes(cls(dim=10)) == _shapes(archc.build(loads(_TWO_TOWER, hyperparams={"dim": 10})))
+
+
+def test_a_block_parameter_divides_a_symbolic_size():
+    """A traced block parameter as the divisor of a symbolic input size (pooling by `g` on an
+    input of height H) generates, and the class writes the pool as `g`."""
+    model = loads("""
+        model P
+        input x: [N, 4, H, W]
+        block Pool(g)(x) {
+          return x -> avgpool2d(g) -> conv2d(8, 1)
+        }
+        output y = x -> Pool(2) -> Pool(4)
+        """)
+    pool = _class_text(model.to_source(), "Pool")
+    assert "nn.AvgPool2d(kernel_size=g" in pool
+    module = archc.build(model)
+    assert tuple(module(torch.randn(1, 4, 16, 24)).shape) == (1, 8, 2, 3)
