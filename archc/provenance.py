@@ -583,6 +583,10 @@ _FOLDABLE_OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.M
                  ast.Div: lambda a, b: a / b, ast.FloorDiv: lambda a, b: a // b, ast.Mod: lambda a, b: a % b}
 
 
+_FOLDABLE_COMPARES = {ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b, ast.Lt: lambda a, b: a < b,
+                      ast.LtE: lambda a, b: a <= b, ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b}
+
+
 def fold_constants(node: ast.expr) -> ast.expr:
     """Arithmetic on literals computed (`8 * 2 // 2` -> 8): what a caller passes as literals."""
 
@@ -603,6 +607,21 @@ def fold_constants(node: ast.expr) -> ast.expr:
                 return ast.Constant(-n.operand.value)
             return n
 
+        def visit_Compare(self, n: ast.Compare) -> ast.AST:
+            self.generic_visit(n)
+            compare = _FOLDABLE_COMPARES.get(type(n.ops[0])) if len(n.ops) == 1 else None
+            if compare is not None and _number_const(n.left) and _number_const(n.comparators[0]):
+                return ast.Constant(compare(n.left.value, n.comparators[0].value))
+            return n
+
+        def visit_IfExp(self, n: ast.IfExp) -> ast.AST:
+            self.generic_visit(n)
+            if isinstance(n.test, ast.Constant) and isinstance(n.test.value, bool):
+                return n.body if n.test.value else n.orelse
+            if key(n.body) == key(n.orelse):
+                return n.body
+            return n
+
         def visit_Call(self, n: ast.Call) -> ast.AST:
             self.generic_visit(n)
             f = _FOLDABLE_CALLS.get(n.func.id) if isinstance(n.func, ast.Name) else None
@@ -618,6 +637,24 @@ def fold_constants(node: ast.expr) -> ast.expr:
 def _number_const(node: ast.expr) -> bool:
     return (isinstance(node, ast.Constant) and isinstance(node.value, (int, float))
             and not isinstance(node.value, bool))
+
+
+def with_constant(value: Any, name: str, constant: int) -> Any:
+    """`value` with the name `name` in its expression replaced by the number `constant` (a loop
+    variable, where its copies are written out one by one)."""
+    if not isinstance(value, Traced) or name not in {
+            n.id for n in ast.walk(value.expr) if isinstance(n, ast.Name)}:
+        return value
+
+    class Swap(ast.NodeTransformer):
+        def visit_Name(self, n: ast.Name) -> ast.AST:
+            return ast.Constant(constant) if n.id == name else n
+    expr = fold_constants(Swap().visit(_copy(value.expr)))
+    if isinstance(value, TList):  # its items are traced again by whoever reads them
+        return _init(TList(list(value)), expr, value.roots, value.forward)
+    if isinstance(value, TTuple):
+        return _init(TTuple(tuple(value)), expr, value.roots, value.forward)
+    return traced(value.plain(), expr, value.roots, value.forward)
 
 
 def _copy(node: ast.expr) -> ast.expr:

@@ -5,6 +5,7 @@ parameters as constructor arguments with the spec's defaults, `padding=same` wit
 from __future__ import annotations
 
 import ast
+import re
 import importlib.util
 import inspect
 import shutil
@@ -347,3 +348,18 @@ def test_a_block_parameter_divides_a_symbolic_size():
     assert "nn.AvgPool2d(kernel_size=g" in pool
     module = archc.build(model)
     assert tuple(module(torch.randn(1, 4, 16, 24)).shape) == (1, 8, 2, 3)
+
+
+def test_an_inline_repeat_of_one_class_is_a_loop():
+    """RegNet's stages (torchvision's AnyStage: `depth` blocks named block{k}-{i}, the first with
+    stride 2) are one Sequential class whose constructor loops, the channels carried from block
+    to block; a stage of depth 1 is the same class."""
+    source = archc.load(SPECS / "torchvision" / "regnet_y_400mf.arch").to_source()
+    stage = _class_text(source, "AnyStage")
+    assert "class AnyStage(nn.Sequential):" in stage
+    assert "def __init__(self, in_channels, k, depth, out, group_width, se_ratio):" in stage
+    assert "        channels = in_channels\n        for i in range(depth):\n" in stage
+    assert '"block" + str(k) + "-" + str(i)' in stage and "2 if i == 0 else 1" in stage
+    assert stage.endswith("            channels = out")
+    assert re.findall(r"^class (AnyStage\w*)\(", source, re.M) == ["AnyStage"]
+    assert "self.block1 = AnyStage(32, 1, 1, 48, 8, 0.25)" in source

@@ -277,6 +277,10 @@ class Elaborator:
         self.local_defs: dict[str, Any] = {}  # numbers the current body names: their definitions
         self.local_params: set[str] = set()  # the current body's parameter names
         self.none_params: set[str] = set()  # the current block's parameters given `none`
+        # traced: the inline repeat copy being built (where, loop variable, index, count, block
+        # depth), and the enclosing ones
+        self.loop: tuple | None = None
+        self.loops: list[tuple | None] = []
         self.model_locals = self.local_defs
         self.file = file
         self.strict = strict  # warnings are errors
@@ -681,7 +685,7 @@ class Elaborator:
                 self.error(f"input '{decl.name}': a dimension must be an int or a symbol such as N or H,"
                            f" got {_describe(value)}", expr.loc, code="E-INPUT-DIM-TYPE")
                 return None
-            if isinstance(value, int) and value < 1:
+            if isinstance(value, int) and pv.plain(value) < 1:  # a check, not a structural decision
                 self.error(f"input '{decl.name}': dimension {value} must be ≥ 1", expr.loc,
                            code="E-INPUT-DIM-NOT-POSITIVE")
                 return None
@@ -1052,6 +1056,11 @@ class Elaborator:
         if not -len(value) <= index < len(value):
             self.fail(f"index {index} is out of range for a list of {len(value)}", e.index.loc,
                       code="E-VALUE-INDEX-OUT-OF-RANGE")
+        if self.trace and isinstance(value, pv.TList) and isinstance(index, pv.TInt):
+            # `setting[i]` in a loop: the item by the index's expression, not the number's
+            item = value[pv.plain(index)]
+            return pv.deep(pv.plain(item), ast_py.Subscript(value.expr, index.expr, ast_py.Load()),
+                           pv.roots_of(item, index), pv.forward_of(item, index), _traced_layer)
         return value[index]
 
     def _index_entry(self, item: A.Expr, env: Env) -> int | tuple:
@@ -1224,9 +1233,26 @@ class Elaborator:
         self.decision_log.append(entry)
         self.guards.append(entry)
         try:
-            return self.eval(e.body if test else e.orelse, env)
+            value = self.eval(e.body if test else e.orelse, env)
         finally:
             self.guards.pop()
+        return self._traced_choice(e, entry[2], test, value, env)
+
+    def _traced_choice(self, e: A.IfExpr, condition: Any, test: bool, value: Any, env: Env) -> Any:
+        """`2 if i == 0 else 1` as the Python conditional, when both branches are plain numbers
+        (evaluating the other one builds nothing) and the condition has an expression."""
+        if (condition is None or not any(isinstance(n, ast_py.Name) for n in ast_py.walk(condition))
+                or isinstance(value, bool)
+                or not isinstance(value, (int, float)) or not (_pure(e.body) and _pure(e.orelse))):
+            return value
+        other = self.eval(e.orelse if test else e.body, env)
+        if isinstance(other, bool) or not isinstance(other, (int, float)):
+            return value
+        body, orelse = (value, other) if test else (other, value)
+        if pv.key(pv.expr_of(body)) == pv.key(pv.expr_of(orelse)):
+            return value  # both branches alike (`1 if i == 0 else 1`): no choice to write
+        return pv.traced(pv.plain(value), ast_py.IfExp(condition, pv.expr_of(body), pv.expr_of(orelse)),
+                         pv.roots_of(value, other), pv.forward_of(value, other))
 
     _COMPARE = {"==": ast_py.Eq, "!=": ast_py.NotEq, "<": ast_py.Lt, "<=": ast_py.LtE, ">": ast_py.Gt,
                 ">=": ast_py.GtE}
@@ -1604,6 +1630,8 @@ class Elaborator:
                                   [t.node for t in inputs], input_names=list(block.inputs),
                                   input_shapes=[t.shape for t in inputs] if self.trace else [],
                                   name_value=meta.get("name") if self.trace else None,
+                                  loop=self.loop if self.trace and self.loop is not None
+                                  and self.loop[4] == len(self.instance_stack) else None,
                                   defaults={p.name: p.default.value if not isinstance(p.default, A.Name)
                                             else Word(p.default.id) for p in block.params
                                             if isinstance(p.default, (A.Num, A.Bool, A.Str)) or (
@@ -1642,6 +1670,9 @@ class Elaborator:
             self.local_params = {p.name for p in block.params} | {
                 _channels_name(name, len(inputs)) for name in block.inputs} | set(block.inputs)
             self.none_params = {p.name for p in block.params if env.values[p.name] is None}
+            saved_loops, self.loops = self.loops, []
+        else:
+            saved_loops = self.loops
         self.scope_path = path
         self.instance_stack.append(f"{block.name} instance '{instance}'"
                                    + (f" (used at line {loc.line})" if loc else ""))
@@ -1662,6 +1693,7 @@ class Elaborator:
             self.instance_stack.pop()
             self.guards, self.decision_log = saved_guards, saved_log
             self.local_defs, self.local_params, self.none_params = saved_locals, saved_params, saved_none
+            self.loops = saved_loops
         if any(r is POISON for r in results):
             raise Abort()
         for r, expr in zip(results, block.returns):
@@ -1778,19 +1810,40 @@ class Elaborator:
         first_node = len(self.created)
         self.scope_path = path
         value: Any = piped
+        # traced, an inline repeat is a loop of the enclosing class (archc.lower.codegen): its
+        # index is the loop variable, and the block instances it makes say which copy they are
+        loop_var = None
+        if self.trace and inline:
+            depth = sum(1 for marker in self.loops if marker is not None)
+            loop_var = "i" if depth == 0 else f"i_{depth + 1}"
+        saved_loop = self.loop
         try:
             for index in range(count):
                 if isinstance(body, A.Name):  # repeat(3, relu): a bare op or block name
                     body = A.Call(func=body.id, loc=body.loc)
-                part = self.eval(body, env.child(i=index))
-                if not isinstance(part, Partial):
-                    self.fail(f"repeat's body must be a layer or block, got {_describe(part)}", body.loc,
-                              code="E-CALL-NOT-A-LAYER")
-                # a repeat's copies after the first are mostly alike: record the first of a kind
-                self.repeat_copy_depth = len(self.instance_stack) if index else -1
-                value = self._apply_partial(part, value if isinstance(value, list) else [value], call.loc,
-                                            forced_name=None if inline else str(index))
-                self.repeat_copy_depth = -1
+                index_value: Any = index
+                if loop_var is not None:
+                    index_value = pv.traced(index, A_name(loop_var))
+                    self.loop = (call.loc, loop_var, index, count, len(self.instance_stack))
+                    self.loops.append(self.loop)
+                try:
+                    part = self.eval(body, env.child(i=index_value))
+                    if not isinstance(part, Partial):
+                        self.fail(f"repeat's body must be a layer or block, got {_describe(part)}", body.loc,
+                                  code="E-CALL-NOT-A-LAYER")
+                    # a repeat's copies after the first are mostly alike: record the first of a kind
+                    self.repeat_copy_depth = len(self.instance_stack) if index else -1
+                    value = self._apply_partial(part, value if isinstance(value, list) else [value], call.loc,
+                                                forced_name=None if inline else str(index))
+                    self.repeat_copy_depth = -1
+                    if loop_var is not None and isinstance(value, Tensor):
+                        # what leaves a copy was computed with this index: pinned to it
+                        value = Tensor(value.node, tuple(pv.with_constant(d, loop_var, index)
+                                                         for d in value.shape))
+                finally:
+                    if loop_var is not None:
+                        self.loops.pop()
+                        self.loop = saved_loop
                 if isinstance(value, tuple):
                     self.fail("a repeated block must return one tensor", body.loc,
                               "each copy feeds the next: return one tensor (merge the others, e.g. with "
@@ -1922,6 +1975,17 @@ def _traced_layer(value: Any, expr: Any, roots: frozenset, forward: bool) -> Any
         return dataclasses.replace(value, origin=expr, origin_args=len(value.args),
                                    origin_kwargs=tuple(value.kwargs))
     return value
+
+
+def _pure(e: Any) -> bool:
+    """An expression that only computes a number (no layer, no call): safe to evaluate twice."""
+    if isinstance(e, (A.Num, A.Bool, A.Name)):
+        return True
+    if isinstance(e, A.Unary):
+        return _pure(e.operand)
+    if isinstance(e, A.Binary):
+        return _pure(e.left) and _pure(e.right)
+    return False
 
 
 def _channels_name(input_name: str, count: int) -> str:

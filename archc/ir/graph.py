@@ -82,6 +82,7 @@ class Scope:
     decisions: list = field(default_factory=list)  # every static choice its own body made
     locals: dict = field(default_factory=dict)  # numbers its body names: name -> definition
     defaults: dict = field(default_factory=dict)  # its parameters' literal defaults
+    loop: Any = None  # made by an inline repeat: (where, loop variable, index, count, depth)
 
     @property
     def id(self) -> str:

@@ -31,6 +31,7 @@ from archc.lower.codegen.model import (
     Call,
     Group,
     LayerLiteral,
+    Loop,
     Num,
     Seq,
     Unit,
@@ -99,6 +100,8 @@ class Binding:
         forms = {u.form for g in variants for u in g.units}
         if len(forms) != 1 or forms <= {"sequential"}:
             return None
+        if any(isinstance(tree, Loop) for g in variants for u in g.units for _, tree in u.ctors):
+            return None  # a loop's copies are not keyed by child: no merge
         idents: dict[str, str] = {}
         local_defs: dict[str, ast.expr] = {}
         for group in variants:
@@ -198,14 +201,20 @@ class Binding:
         return [n for s in unit.stmts for n in s.nums]
 
     def _collect(self, tree: Any, out: list[Num]) -> None:
-        if isinstance(tree, Num):
+        if isinstance(tree, Loop):
+            out += tree.nums
+        elif isinstance(tree, Num):
             out.append(tree)
         elif isinstance(tree, Seq):
             for item in tree.items:
                 self._collect(item, out)
         elif isinstance(tree, Call):
             if isinstance(tree.func, Unit):
-                out += [self._arg_num(v) for v in tree.func.arg_values]
+                marker = tree.func.scope.loop if tree.func.scope is not None else None
+                if marker is None:
+                    out += [self._arg_num(v) for v in tree.func.arg_values]
+                else:  # a copy written out by itself: its loop variable is its index
+                    out += [self._arg_num(pv.with_constant(v, marker[1], marker[2])) for v in tree.func.arg_values]
             elif isinstance(tree.func, Num):
                 out.append(tree.func)
             for a in tree.args:
@@ -274,7 +283,10 @@ class Binding:
         roles: list[tuple[str, str, str, Any]] = []
 
         def walk(tree: Any, bare: str, qualified: str, key: str = "", default: Any = _NO_DEFAULT) -> None:
-            if isinstance(tree, Num):
+            if isinstance(tree, Loop):
+                roles.extend((f"{bare}_{r}", f"{qualified}_{r}", "", _NO_DEFAULT)
+                             for r in ["count", "name", "start", "step", *range(len(tree.nums) - 4)])
+            elif isinstance(tree, Num):
                 roles.append((bare, qualified, key, default))
             elif isinstance(tree, Seq):
                 for k, item in enumerate(tree.items):
@@ -289,7 +301,7 @@ class Binding:
                 for k, v in tree.kwargs:
                     walk(v, k, f"{qualified}_{k}", k, tree.defaults.get(k, _NO_DEFAULT))
         for name, tree in unit.ctors:
-            child = name if pysrc.is_plain_name(name) else f"m{name}"
+            child = name if name and pysrc.is_plain_name(name) else f"m{name or 'loop'}"
             walk(tree, child, child)
         for s in unit.stmts:
             label = s.node.name if s.node is not None and pysrc.is_plain_name(s.node.name) else "value"
@@ -306,7 +318,8 @@ class Binding:
         first = units[0]
         names = self._class_names_of(first)
         local_defs = self._shared_locals(units) if names is not None else {}
-        allowed = None if names is None else list(names) + list(local_defs)
+        loop_vars = [tree.var for _, tree in first.ctors if isinstance(tree, Loop)]
+        allowed = None if names is None else list(names) + list(local_defs) + loop_vars
         columns = list(zip(*[self._slots(u) for u in units])) if units else []
         roles = self._slot_roles(first)
         taken = set(_RESERVED) | set(HELPERS) | self.class_names | {"self"}

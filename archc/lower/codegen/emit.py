@@ -35,6 +35,8 @@ from archc.lower.codegen.model import (
     PROBE_FUNCTION,
     Generated,
     Group,
+    Loop,
+    LoopSource,
     Num,
     Seq,
     Stmt,
@@ -53,6 +55,12 @@ class Emission:
     def _render(self, tree: Any, slots: Iterator[str], signature: bool = False) -> str:
         """One-line source of a constructor tree, its numbers taken from `slots` in order
         (`_collect`'s order). In a signature, a generated class is named by its group's id."""
+        if isinstance(tree, Loop):
+            if signature:
+                return (f"<loop {tree.var} {tree.child.group.id} {tree.channel_index} "
+                        + " ".join(self._render(n, slots, True) for n in tree.nums) + ">")
+            count, name, start, update, *args = [next(slots) for _ in tree.nums]
+            return LoopSource(tree, count, name, start, update, args)
         if isinstance(tree, Num):
             if signature and tree.traced is not None and not tree.traced.forward:
                 return f"<{ast.unparse(tree.traced.expr)}>"
@@ -283,9 +291,12 @@ class Emission:
         out += pysrc.signature("__init__", ["self", *_with_defaults(group)], 1)
         ctors = self._ctor_sources(unit)
         locals_ = _local_lines(group.locals, group.idents)
-        if unit.form == "seqclass":
+        positional = all(not isinstance(src, LoopSource) and name == str(k) for k, (name, src) in enumerate(ctors))
+        if unit.form == "seqclass" and positional:
             call = "super().__init__(" + ", ".join(src for _, src in ctors) + ")"
             out += locals_ + pysrc.lines("", pysrc.parse(call), 2)
+        elif unit.form == "seqclass":  # children registered by name, in order (and in loops)
+            out += ["        super().__init__()", *locals_, *self._ctor_lines(unit, ctors)]
         else:
             out.append("        super().__init__()")
             out += locals_
@@ -351,7 +362,34 @@ class Emission:
         return out + ["        return self"]
 
     def _ctor_lines(self, unit: Unit, ctors: list[tuple[str, str]]) -> list[str]:
-        return [line for name, src in ctors for line in merge_mod.render(self._ctor_statement(name, src), 2)]
+        out: list[str] = []
+        for name, src in ctors:
+            if isinstance(src, LoopSource):
+                out += self._loop_lines(unit, src)
+            else:
+                out += merge_mod.render(self._ctor_statement(name, src), 2)
+        return out
+
+    def _loop_lines(self, unit: Unit, src: LoopSource) -> list[str]:
+        """`for i in range(count): self.add_module(name, Child(channels, ...))`, the channels
+        carried from copy to copy."""
+        loop = src.loop
+        group = loop.child.group
+        taken = set(unit.group.args) | set(unit.group.locals) | _RESERVED
+        channels = _unique("channels", taken) if loop.channel_index is not None else ""
+        parts = list(src.args)
+        if loop.channel_index is not None:
+            parts.insert(loop.channel_index, channels)
+        defaults = group.defaults or [None] * len(parts)
+        while parts and defaults[len(parts) - 1] is not None and parts[-1] == defaults[len(parts) - 1]:
+            parts.pop()
+        call = f"{group.name}({', '.join(parts)})"
+        out = pysrc.lines(f"{channels} = ", pysrc.parse(src.start), 2) if channels else []
+        out.append(f"        for {loop.var} in range({src.count}):")
+        out += pysrc.lines("", pysrc.parse(f"self.add_module({src.name}, {call})"), 3)
+        if channels:
+            out += pysrc.lines(f"{channels} = ", pysrc.parse(src.update), 3)
+        return out
 
     @staticmethod
     def _ctor_statement(name: str, src: str) -> tuple[merge_mod.Line, ...]:

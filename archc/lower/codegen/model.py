@@ -148,6 +148,31 @@ def _tree(node: Any, defaults: dict[str, Any] | None = None, traced: dict[str, A
     return Text(pysrc.expr(node))
 
 
+@dataclass(eq=False)
+class Loop:
+    """The copies of an inline `repeat` that are instances of one class, as one loop of the
+    enclosing Sequential's constructor: `for i in range(count): self.add_module(name,
+    Child(channels, ...))`, the input channels carried from copy to copy. Its slots: the count,
+    the name, the first copy's channels, the channels a copy gives the next, then the child's
+    other arguments (the first copy's: every copy's are the same expressions of the loop
+    variable)."""
+    var: str
+    child: Any  # the first copy's Unit
+    channel_index: int | None  # where the child takes its input channels among its arguments
+    nums: list
+
+
+@dataclass(eq=False)
+class LoopSource:
+    """A Loop's sources, for the emitter."""
+    loop: Loop
+    count: str
+    name: str
+    start: str
+    update: str
+    args: list[str]
+
+
 def _ctor_tree(ctor: Ctor, defaults: dict[str, Any] | None = None) -> Call:
     """The constructor tree of an op's lowering, read from its data (`Ctor`): each number a slot
     with its value and provenance, other values as their source."""

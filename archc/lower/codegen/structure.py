@@ -18,6 +18,7 @@ from archc.lower.codegen.model import (
     Call,
     Group,
     LayerLiteral,
+    Loop,
     Num,
     Stmt,
     Unit,
@@ -128,9 +129,13 @@ class Structure:
         if not items or len(unit.inputs) != 1 or len(unit.outputs) != 1:
             return False
         previous = unit.inputs[0]
+        # a block whose children an inline repeat makes may name them freely (torchvision's
+        # AnyStage: block1-0, block1-1, …): a Sequential that registers them by name
+        named = unit.scope is not None and unit.scope.kind == "block" and any(
+            isinstance(i, Unit) and i.scope is not None and i.scope.loop is not None for i in items)
         for index, item in enumerate(items):
             name = item.name
-            if name != str(index):
+            if name != str(index) and not named:
                 return False
             if isinstance(item, Unit):
                 if item.inputs != [previous] or len(item.outputs) != 1:
@@ -165,7 +170,100 @@ class Structure:
             self._variables(unit)
         if unit.form != "sequential":
             unit.post = self._post_statements(unit)
+        if unit.form == "seqclass" and not unit.post:
+            self._loops(unit)
         unit.signature = self._signature(unit)
+
+    def _loops(self, unit: Unit) -> None:
+        """The copies of an inline `repeat` among a Sequential class's children, as loops
+        (`Loop`) where every copy is an instance of one class whose arguments are the same
+        expressions of the loop variable, its input channels the previous copy's output."""
+        items, ctors = unit.items, unit.ctors
+        if len(items) != len(ctors):
+            return
+        out: list = []
+        k = 0
+        while k < len(items):
+            run = self._loop_run(items, k)
+            # one copy is a loop too when the count is an expression (a stage of depth 1)
+            loop = self._loop(run, unit) if len(run) > 1 or (run and pv.is_traced(run[0].scope.loop[3])) else None
+            if loop is None:
+                out.append(ctors[k])
+                k += 1
+            else:
+                out.append(("", loop))
+                k += len(run)
+        unit.ctors = out
+
+    def _slot_key(self, num: Num) -> Any:
+        """What a slot is, to compare copies: its expression, else its literal."""
+        if num.traced is not None:
+            return None if num.traced.forward else ("expr", pv.key(num.traced.expr))
+        try:
+            return ("literal", self._literal_source(num.value))
+        except Exception:  # noqa: BLE001 - a value without a literal: not comparable
+            return None
+
+    @staticmethod
+    def _loop_run(items: list, k: int) -> list[Unit]:
+        first = items[k]
+        if not (isinstance(first, Unit) and first.scope is not None and first.scope.loop is not None
+                and first.scope.loop[2] == 0 and first.is_class):
+            return []
+        loc, var = first.scope.loop[:2]
+        run = [first]
+        for item in items[k + 1:]:
+            marker = item.scope.loop if isinstance(item, Unit) and item.scope is not None else None
+            if (marker is None or marker[:2] != (loc, var) or marker[2] != len(run) or not item.is_class
+                    or item.group is not first.group):
+                break
+            run.append(item)
+        return run if len(run) == pv.plain(first.scope.loop[3]) else []
+
+    def _loop(self, run: list[Unit], unit: Unit) -> Loop | None:
+        first = run[0]
+        var, count = first.scope.loop[1], first.scope.loop[3]
+        idents = first.group.idents
+        args = first.group.args
+        channel = idents.get("in_channels")
+        index = args.index(channel) if channel in args else None
+        outputs = [u.scope.output_shapes[0] if u.scope.output_shapes else () for u in run]
+        if any(len(o) < 2 for o in outputs):
+            return None
+
+        def same(values: list) -> bool:
+            keys = [self._slot_key(self._arg_num(v)) for v in values]
+            return None not in keys and len(set(keys)) == 1
+
+        names = [u.scope.name_value for u in run]
+        if not all(pv.is_traced(n) for n in names) or not same(names):
+            return None
+        for a in range(len(args)):
+            if a != index and not same([u.arg_values[a] for u in run]):
+                return None
+        steps = [o[1] for o in outputs]
+        if not same(steps):
+            return None
+        # copy k takes the channels copy k - 1 gave: that copy's step, at its index
+        if index is not None and not all(
+                self._slot_key(self._arg_num(u.arg_values[index]))
+                == self._slot_key(self._arg_num(pv.with_constant(steps[0], var, k)))
+                for k, u in enumerate(run[1:])):
+            return None
+        nums = [Num(pv.plain(count), count if pv.is_traced(count) else None),
+                Num(pv.plain(names[0]), names[0]),
+                self._arg_num(first.arg_values[index]) if index is not None else Num(0),
+                Num(pv.plain(steps[0]), steps[0] if pv.is_traced(steps[0]) else None)]
+        nums += [self._arg_num(v) for a, v in enumerate(first.arg_values) if a != index]
+        # every number of the loop is written in the class's names and this loop's variable
+        # (an enclosing repeat's variable is not one: that repeat is written out copy by copy)
+        names = set(self._class_names_of(unit) or ()) | set(unit.scope.locals) | {var}
+        for num in nums:
+            if num.traced is None:
+                continue
+            if num.traced.forward or not set(_free_names(num.traced.expr)) <= names:
+                return None
+        return Loop(var, first, index, nums)
 
     def _node_ctor(self, node: LayerNode, low: Lowered, unit: Unit) -> Any:
         """A layer's constructor tree; a layer that came in through a block parameter
