@@ -363,3 +363,15 @@ def test_an_inline_repeat_of_one_class_is_a_loop():
     assert stage.endswith("            channels = out")
     assert re.findall(r"^class (AnyStage\w*)\(", source, re.M) == ["AnyStage"]
     assert "self.block1 = AnyStage(32, 1, 1, 48, 8, 0.25)" in source
+
+
+def test_provenance_survives_leaving_the_import_path():
+    """A model loaded inside `import_path(...)` and compiled outside it: code generation
+    elaborates the spec again with the folders it was loaded with (else its numbers would be
+    literals and its parameters no constructor arguments)."""
+    from archc.ir.elaborate import import_path
+    with import_path([SPECS]):
+        model = archc.load(ROOT / "tests" / "data" / "lowering" / "resnet18_finetune.arch")
+    source = model.to_source()
+    assert "    def __init__(self, num_classes=10):" in source
+    assert "def __init__(self, in_channels, planes, stride=1):" in source and "BasicBlockWith" not in source

@@ -2241,6 +2241,7 @@ def elaborate(spec: A.Spec, file: str, overrides: dict[str, Any] | None = None, 
         else:
             graph = run_deep(elaborator.run)
         graph.overrides = dict(overrides or {})
+        graph.import_dirs = search_path()  # code generation elaborates the spec again, maybe elsewhere
     except OutOfTime:  # its error is recorded, with the others found so far
         elaborator.diag.raise_if_any()
         raise

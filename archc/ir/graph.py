@@ -106,6 +106,7 @@ class Graph:
     structural: frozenset = frozenset()
     overrides: dict[str, Any] = field(default_factory=dict)  # the parameter values set from outside
     locals: dict[str, Any] = field(default_factory=dict)  # traced only: numbers the model body names
+    import_dirs: tuple = ()  # the import search path it was elaborated with
     # the scope hierarchy's contents, built on first use (the graph is final once built)
     _index: "ScopeIndex | None" = field(default=None, init=False, repr=False, compare=False)
     _nx: Any = field(default=None, init=False, repr=False, compare=False)

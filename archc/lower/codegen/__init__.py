@@ -82,9 +82,10 @@ def generate(graph: Graph, probes: bool = False, spec: Any = None) -> Generated:
 def _traced(graph: Graph, spec: Any) -> Graph | None:
     """`graph` elaborated again with provenance, or None if that does not give the same graph
     (it always should: provenance changes no value)."""
-    from archc.ir.elaborate import elaborate
+    from archc.ir.elaborate import elaborate, import_path
     try:
-        traced = elaborate(spec, graph.source_file or "<string>", graph.overrides, trace=True)
+        with import_path([str(d) for d in graph.import_dirs]):  # the imports it was elaborated with
+            traced = elaborate(spec, graph.source_file or "<string>", graph.overrides, trace=True)
     except Exception:  # noqa: BLE001 - then the numbers are written as they are
         return None
     mine = [(n.id, tuple(pv.plain(d) for d in n.shape)) for n in graph.layers()]

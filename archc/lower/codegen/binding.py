@@ -367,7 +367,6 @@ class Binding:
         for i, u in enumerate(units):
             u.arg_values = binder.values(i)
         group.idents = {**idents, **{name: name for name in group.locals}}
-        group.forward_names = {}
         group.defaults = self._defaults(first, idents, group.args)
 
     def _defaults(self, unit: Unit, idents: dict[str, str], args: list[str]) -> list[str | None]:

@@ -306,7 +306,6 @@ class Group:
     args: list[str] = field(default_factory=list)
     slot_sources: list[str] = field(default_factory=list)
     idents: dict[str, str] = field(default_factory=dict)  # names in its expressions -> arguments
-    forward_names: dict[str, str] = field(default_factory=dict)
     locals: dict[str, Any] = field(default_factory=dict)  # numbers its __init__ names: definitions
     defaults: list = field(default_factory=list)  # per argument: its default's source, or None
     variants: list["Group"] = field(default_factory=list)  # a merged class: its structures
