@@ -76,7 +76,9 @@ def generate(graph: Graph, probes: bool = False, spec: Any = None) -> Generated:
     parameters become its constructor's arguments (`num_classes=1000`), except those that
     decide its structure (a repeat count, a condition), which the class docstring lists."""
     traced = _traced(graph, spec) if spec is not None else None
-    return _Generator(traced or graph, probes).run()
+    generator = _Generator(traced or graph, probes)
+    generator.untraced = spec is not None and traced is None
+    return generator.run()
 
 
 def _traced(graph: Graph, spec: Any) -> Graph | None:
@@ -137,6 +139,7 @@ class _Generator(Structure, Binding, Emission):
         self.model_fixed: dict[str, str] = {}  # model parameters that are no argument: why
         self.model_locals: dict[str, ast.expr] = {}  # numbers the model's body names
         self.helpers_source: list[str] = []  # functions the file defines besides HELPERS
+        self.untraced = False  # a spec was given but could not be elaborated again with provenance
         self.model_sources: list[str] = []
 
     # ------------------------------------------------------------------ driver
