@@ -375,3 +375,27 @@ def test_provenance_survives_leaving_the_import_path():
     source = model.to_source()
     assert "    def __init__(self, num_classes=10):" in source
     assert "def __init__(self, in_channels, planes, stride=1):" in source and "BasicBlockWith" not in source
+
+
+_STAGES = """
+model L
+input x: [N, 4, 8, 8]
+block Unit(out, stride = 1)(x) {
+  return x -> conv2d(out, 3, stride=stride, padding=1, name=conv) -> relu(name=act)
+}
+block Stage(n, out, k)(x) {
+  return x -> repeat(n, Unit(out, 2 if i == 0 else 1, name=f"unit{k}-{i}"), inline=true)
+}
+output y = x -> Stage(1, 8, 1, name=s1) -> Stage(3, 16, 2, name=s2) -> Stage(2, 8, 3, name=s3)
+"""
+
+
+def test_a_loop_computes_what_the_spec_does():
+    """Stages of 1, 3 and 2 units, named unit{k}-{i}, the first of each with stride 2: one Stage
+    class whose constructor loops, equal to the independent executor."""
+    from test_reference_executor import check_against_executor
+    model = loads(_STAGES)
+    source = model.to_source()
+    assert re.findall(r"^class (\w+)\(", source, re.M) == ["Unit", "Stage", "L"]
+    assert "        for i in range(n):\n" in _class_text(source, "Stage")
+    check_against_executor(model)

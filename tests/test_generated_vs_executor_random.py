@@ -138,6 +138,9 @@ def _step(draw, j: int, t: str, lines: list[str]) -> str:
         lines.append(draw(st.sampled_from([
             f"{n} = {t} -> repeat(2, Inner(out, k=1 if i == 0 else 3))",
             f"{n} = {t} -> repeat(r, Inner(out + i))",
+            # inline: the copies are the block's own children (a loop where they line up)
+            f'{n} = {t} -> repeat(r, Inner(out, k=1 if i == 0 else 3, name="rep{j}_" + str(i)), inline=true)',
+            f'{n} = {t} -> repeat(2, Inner(out + i, name=f"rep{j}-{{i}}"), inline=true)',
         ])))
     elif kind == "sequential":
         lines.append(f"{n} = {t} -> sequential(conv2d(out, 1, bias=false), batchnorm2d, relu6)")
