@@ -264,12 +264,6 @@ def key(node: ast.expr) -> str:
     return cached[1]
 
 
-def _has_float(node: ast.expr) -> bool:
-    """Float literals or true division: collecting terms would change rounding."""
-    return any((isinstance(n, ast.Constant) and isinstance(n.value, float))
-               or (isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div)) for n in ast.walk(node))
-
-
 def _is_const(node: ast.expr, value: Any) -> bool:
     return (isinstance(node, ast.Constant) and not isinstance(node.value, bool)
             and type(node.value) is type(value) and node.value == value)
@@ -320,11 +314,10 @@ def _collected(node: ast.BinOp) -> ast.expr:
     return out
 
 
-def _simplified(node: ast.BinOp, integer: bool | None = None) -> ast.expr:
+def _simplified(node: ast.BinOp, integer: bool) -> ast.expr:
     """x + 0, 0 + x, x - 0, x * 1, 1 * x, x // 1 -> x (ints only: the result's type is kept);
-    like terms of an integer sum collected (`integer`: known from the result's value)."""
-    if integer is None:
-        integer = not _has_float(node)
+    like terms of an integer sum collected (`integer`: the sum's value is an int, so every term
+    is; collecting float terms could change rounding)."""
     if isinstance(node.op, (ast.Add, ast.Sub)) and integer:
         node = _collected(node)
         if not isinstance(node, ast.BinOp):
@@ -412,6 +405,12 @@ class _Number(Traced):
         source = source_of(self)
         return source if source is not None and not spec else self._base.__format__(self, spec)
 
+    def __repr__(self) -> str:
+        return self._base.__repr__(self)
+
+    def __str__(self) -> str:
+        return source_of(self) or self._base.__repr__(self)
+
 
 class TInt(_Number, int):
     _base = int
@@ -419,12 +418,6 @@ class TInt(_Number, int):
 
     def plain(self) -> int:
         return int.__int__(self)
-
-    def __repr__(self) -> str:
-        return int.__repr__(self)
-
-    def __str__(self) -> str:
-        return source_of(self) or int.__repr__(self)
 
     def __index__(self):
         self._decide()
@@ -440,12 +433,6 @@ class TFloat(_Number, float):
 
     def plain(self) -> float:
         return float.__float__(self)
-
-    def __repr__(self) -> str:
-        return float.__repr__(self)
-
-    def __str__(self) -> str:
-        return source_of(self) or float.__repr__(self)
 
     def __float__(self):
         return self.plain()

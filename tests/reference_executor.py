@@ -464,16 +464,7 @@ def _ex_batchnorm(xs, a, p, ctx):
     """Eval with running statistics: those; training, or no running statistics: the batch's
     (biased variance), over the batch and every spatial position. The state is not updated."""
     x = xs[0]
-    dims = tuple(d for d in range(x.dim()) if d != 1)
-    if a["track_running_stats"] and not ctx.training:
-        mean = _channel_view(p["running_mean"], x.dim())
-        var = _channel_view(p["running_var"], x.dim())
-    else:
-        mean, var = _batch_stats(x, dims)
-    y = _normalise(x, mean, var, a["eps"])
-    if a["affine"]:
-        y = y * _channel_view(p["weight"], x.dim()) + _channel_view(p["bias"], x.dim())
-    return y
+    return _channel_norm(x, tuple(d for d in range(x.dim()) if d != 1), a, p, ctx)
 
 
 @_register("layernorm")
@@ -509,7 +500,12 @@ def _ex_instancenorm(xs, a, p, ctx):
     """Per sample and channel over the spatial positions; with running statistics, in eval,
     those instead (torch.nn.InstanceNormNd)."""
     x = xs[0]
-    dims = tuple(range(2, x.dim()))
+    return _channel_norm(x, tuple(range(2, x.dim())), a, p, ctx)
+
+
+def _channel_norm(x, dims, a, p, ctx):
+    """Normalised per channel with the statistics over `dims` (the running ones in eval, where
+    the layer keeps them), then the per-channel affine map."""
     if a["track_running_stats"] and not ctx.training:
         mean = _channel_view(p["running_mean"], x.dim())
         var = _channel_view(p["running_var"], x.dim())

@@ -14,6 +14,7 @@ POISON, and anything computed from POISON is skipped silently, so one mistake gi
 """
 from __future__ import annotations
 
+import ast as ast_py
 import contextlib
 import dataclasses
 import difflib
@@ -27,9 +28,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
-
-
-import ast as ast_py
 
 from archc import ast as A
 from archc import provenance as pv
@@ -272,7 +270,6 @@ class Elaborator:
         # provenance for code generation (archc.provenance): parameters and input sizes traced,
         # every instance evaluated (a replayed one would carry its template's traces)
         self.trace = trace
-        self.guards: list[tuple] = []  # the static choices around what is being built (trace)
         self.decision_log: list[tuple] = []  # every static choice of the current block's body
         self.local_defs: dict[str, Any] = {}  # numbers the current body names: their definitions
         self.local_params: set[str] = set()  # the current body's parameter names
@@ -1229,14 +1226,10 @@ class Elaborator:
         test = self._truth(self.eval(e.test, env), e.test)
         if not self.trace:
             return self.eval(e.body if test else e.orelse, env)
-        entry = (e.loc, test, self._condition(e.test, env))
-        self.decision_log.append(entry)
-        self.guards.append(entry)
-        try:
-            value = self.eval(e.body if test else e.orelse, env)
-        finally:
-            self.guards.pop()
-        return self._traced_choice(e, entry[2], test, value, env)
+        condition = self._condition(e.test, env)
+        self.decision_log.append((e.loc, test, condition))
+        value = self.eval(e.body if test else e.orelse, env)
+        return self._traced_choice(e, condition, test, value, env)
 
     def _traced_choice(self, e: A.IfExpr, condition: Any, test: bool, value: Any, env: Env) -> Any:
         """`2 if i == 0 else 1` as the Python conditional, when both branches are plain numbers
@@ -1517,8 +1510,6 @@ class Elaborator:
                          frozen, init, bias_init)
         if self.trace:
             node.traced_inputs = tuple(shapes)
-            node.name_value = meta.get("name")
-            node.guard = tuple(self.guards)
             if origin is not None:  # the attributes the parameter brought, by name
                 names = [at.name for at in op.attrs]
                 node.factory = (origin.origin, tuple(names[:origin.origin_args]) + origin.origin_kwargs)
@@ -1662,10 +1653,10 @@ class Elaborator:
             inputs_seen = inputs
         for name, tensor in zip(block.inputs, inputs_seen):
             env.values[name] = tensor
-        saved_guards, saved_log = self.guards, self.decision_log
+        saved_log = self.decision_log
         saved_locals, saved_params, saved_none = self.local_defs, self.local_params, self.none_params
         if self.trace and not inline:  # a block's body makes its own choices, names its own numbers
-            self.guards, self.decision_log = [], self.scopes[path].decisions
+            self.decision_log = self.scopes[path].decisions
             self.local_defs = self.scopes[path].locals
             self.local_params = {p.name for p in block.params} | {
                 _channels_name(name, len(inputs)) for name in block.inputs} | set(block.inputs)
@@ -1691,7 +1682,7 @@ class Elaborator:
         finally:
             self.scope_path = saved
             self.instance_stack.pop()
-            self.guards, self.decision_log = saved_guards, saved_log
+            self.decision_log = saved_log
             self.local_defs, self.local_params, self.none_params = saved_locals, saved_params, saved_none
             self.loops = saved_loops
         if any(r is POISON for r in results):
@@ -1893,8 +1884,6 @@ class Elaborator:
                 and self.comprehended + template.comprehended <= MAX_RANGE * 10)
 
     def _new_scope(self, scope: Scope) -> None:
-        if self.trace:
-            scope.guard = tuple(self.guards)
         self.scopes[scope.path] = scope
         self.scope_log.append(scope.path)
 

@@ -39,12 +39,8 @@ class LayerNode:
     tensor_scopes: list[tuple[str, ...]] = field(default_factory=list)
     training_only: bool = False  # needed only by training outputs: not run at inference
     # traced elaboration only (archc.provenance, for code generation): the input shapes as the
-    # enclosing block sees them (`in_channels`, not the caller's number) and the traced name
+    # enclosing block sees them (`in_channels`, not the caller's number)
     traced_inputs: tuple | None = None
-    name_value: Any = None
-    # the static choices (`x if cond else …`) of its block's body that led to it: (where, which
-    # branch, the condition as a Python expression of the block's names, or None)
-    guard: tuple = ()
     # made by an op that came in through a block parameter: (its expression, the attributes the
     # parameter brought), so that the generated code calls the parameter (`norm(c)`)
     factory: Any = None
@@ -78,7 +74,6 @@ class Scope:
     input_shapes: list = field(default_factory=list)
     output_shapes: list = field(default_factory=list)
     name_value: Any = None
-    guard: tuple = ()  # as LayerNode.guard, in the enclosing block's body
     decisions: list = field(default_factory=list)  # every static choice its own body made
     locals: dict = field(default_factory=dict)  # numbers its body names: name -> definition
     defaults: dict = field(default_factory=dict)  # its parameters' literal defaults

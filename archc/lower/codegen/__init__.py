@@ -140,6 +140,7 @@ class _Generator(Structure, Binding, Emission):
         self.model_locals: dict[str, ast.expr] = {}  # numbers the model's body names
         self.helpers_source: list[str] = []  # functions the file defines besides HELPERS
         self.untraced = False  # a spec was given but could not be elaborated again with provenance
+        self.group_count = 0  # groups made so far: the next one's id
         self.model_sources: list[str] = []
 
     # ------------------------------------------------------------------ driver

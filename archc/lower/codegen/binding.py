@@ -45,10 +45,10 @@ from archc.ops.base import HELPERS, Ctor, Src, Word, py
 
 
 class Binding:
-    """Part of the generator (archc.lower.codegen._Generator): Where each number of a class comes from (archc.provenance):..."""
+    """A mixin of archc.lower.codegen._Generator: this module's part of it."""
 
     def _next_group_id(self) -> int:
-        self.group_count = getattr(self, "group_count", 0) + 1
+        self.group_count += 1
         return self.group_count
 
     def _levels(self, order: list[Unit]) -> dict[int, int]:

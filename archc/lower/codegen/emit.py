@@ -49,7 +49,7 @@ from archc.ops.base import HELPERS, fmt_shape, py, str_literal
 
 
 class Emission:
-    """Part of the generator (archc.lower.codegen._Generator): The text: constructor and forward statements, classes (merge..."""
+    """A mixin of archc.lower.codegen._Generator: this module's part of it."""
 
     # ------------------------------------------------------------------ rendering
     def _render(self, tree: Any, slots: Iterator[str], signature: bool = False) -> str:

@@ -32,7 +32,7 @@ from archc.ops.base import HELPERS, Ctor, Lowered
 
 
 class Structure:
-    """Part of the generator (archc.lower.codegen._Generator): The units of a model (one per scope that becomes a submodule..."""
+    """A mixin of archc.lower.codegen._Generator: this module's part of it."""
 
     def _lower_nodes(self) -> None:
         for node in self.g.layers():
