@@ -7,18 +7,13 @@ from typing import Any, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from archc.language import LAYER_OPTIONS
 from archc.ops import REGISTRY
 from archc.ops.base import Op
 
 Scalar = Union[int, float, bool, str]
 
 EXPRESSION = "a number, a name, or an expression string such as `out * 4` or `x -> relu`"
-META_DOCS = {
-    "name": "module name of this layer (state_dict prefix), e.g. conv1",
-    "frozen": "true: the layer's parameters are not trained (transfer learning)",
-    "init": "weight initializer: he_normal, he_uniform, glorot_normal, glorot_uniform, zeros, ...",
-    "bias_init": "bias initializer",
-}
 
 
 class _Strict(BaseModel):
@@ -63,8 +58,9 @@ def _op_step_schema(op: Op) -> dict:
         default = "required" if attr.required else f"default {attr.default!r}"
         schema["description"] = f"{attr.doc} ({attr.type.label}; {default})".strip()
         properties[attr.name] = schema
-    for key, doc in META_DOCS.items():
-        properties[key] = {"description": doc}
+    for option in LAYER_OPTIONS.values():
+        if not option.blocks_only:
+            properties[option.name] = {"description": f"{option.doc} ({option.type})"}
     return {"type": "object", "title": op.name, "required": [op.name],
             "properties": properties, "additionalProperties": False}
 

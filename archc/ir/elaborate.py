@@ -37,19 +37,17 @@ from archc.errors import Diagnostics, SpecError, SpecErrors, did_you_mean
 from archc.ir.digraph import CycleError, DiGraph, ancestors, topological_order
 from archc.ir import instances
 from archc.ir.graph import Graph, LayerNode, Scope
+from archc.language import (
+    BUILTINS, INITIALIZERS, LAYER_OPTIONS, MAX_RANGE, SPECIAL_FORMS, TENSOR_ATTRIBUTES, ArgumentTypeError, TooLong,
+)
 from archc.limits import LIMITS, limit
 from archc.ops import REGISTRY
 from archc.ops.base import VARIADIC, AttrError, Op, Shape, ShapeError, Word, fmt_shape
 
-META_KWARGS = ("name", "frozen", "init", "bias_init", "inline")
-INITIALIZERS = ("default", "he_normal", "he_uniform", "glorot_normal", "glorot_uniform",
-                "xavier_normal", "xavier_uniform", "lecun_normal", "normal", "uniform",
-                "zeros", "ones", "orthogonal")
-# torch's orthogonal_ needs at least two dimensions: a weight, never a bias
-MATRIX_ONLY_INITIALIZERS = frozenset({"orthogonal"})
+META_KWARGS = tuple(LAYER_OPTIONS)
 # ops after which a tensor's axes are no longer the inputs' [N, C, spatial…] (warnings only)
 _LAYOUT_OPS = frozenset({"flatten", "reshape", "permute", "transpose", "parameter", "constant"})
-TENSOR_ATTRS = ("channels", "shape", "rank", "batch", "spatial", "height", "width", "depth", "length")
+TENSOR_ATTRS = tuple(TENSOR_ATTRIBUTES)
 
 
 _NO_CONTEXT = contextlib.nullcontext()
@@ -138,87 +136,19 @@ class Partial:
                 frozen(sorted(self.meta.items())), self.loc, tuple(sorted(self.kw_locs.items())))
 
 
-BUILTINS: dict[str, Callable[..., Any]] = {
-    "min": min, "max": max, "abs": abs, "int": int, "float": float, "round": round,
-    "floor": math.floor, "ceil": math.ceil, "sqrt": math.sqrt, "log": math.log,
-    # MobileNet's rounding of channel counts to a multiple of `divisor`, as torchvision does.
-    "make_divisible": lambda v, divisor=8, min_value=None: _make_divisible(v, divisor, min_value),
-}
-
-
-# built-in functions as the generated file writes them
-_PYTHON_BUILTIN = {"make_divisible": "_make_divisible", "floor": "math.floor", "ceil": "math.ceil",
-                   "sqrt": "math.sqrt", "log": "math.log"}
-
-
 def _traced_builtin(func: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
     """A built-in function on traced values: computed on the plain values, its result traced
     as the call (`max(1, c // 4)`); range() and len() decide structure."""
+    builtin = BUILTINS[func]
     if func == "len":
-        return pv.length(args[0]) if len(args) == 1 and not kwargs else BUILTINS[func](*args, **kwargs)
+        return pv.length(args[0]) if len(args) == 1 and not kwargs else builtin.function(*args, **kwargs)
     plain_args = [pv.plain(a) for a in args]
     plain_kwargs = {k: pv.plain(v) for k, v in kwargs.items()}
-    result = BUILTINS[func](*plain_args, **plain_kwargs)
+    result = builtin.function(*plain_args, **plain_kwargs)
     if func == "range":
         pv.decide(args)
         return result
-    return pv.call(_PYTHON_BUILTIN.get(func, func), args, kwargs, result)
-
-
-def _make_divisible(v: float, divisor: int, min_value: int | None) -> int:
-    min_value = divisor if min_value is None else min_value
-    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
-    if new_v < 0.9 * v:  # do not round down by more than 10%
-        new_v += divisor
-    return new_v
-
-
-def _to_str(value: Any) -> str:
-    """`str(i + 1)`: ints and strings (for computed layer names such as "denselayer" + str(i))."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or isinstance(value, Word):
-        raise TypeError(f"str() takes an int or a string, got {_describe(value)}")
-    return str(value)
-
-
-def _length(value: Any) -> int:
-    if isinstance(value, Word) or not isinstance(value, (list, tuple, str)):
-        raise TypeError(f"len() takes a list or a string, got {_describe(value)}")
-    return len(value)
-
-
-def _sum(values: Any) -> Any:
-    if isinstance(values, Word) or not isinstance(values, (list, tuple)):
-        raise TypeError(f"sum() takes a list of numbers, got {_describe(values)}")
-    total: Any = 0
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, (int, float, sy.Expr)):
-            raise TypeError(f"sum() takes a list of numbers; it holds {_describe(v)}")
-        total = sy.add(total, v) if isinstance(v, sy.Expr) or isinstance(total, sy.Expr) else total + v
-    return total
-
-
-MAX_RANGE = 1_000_000  # a spec is data: no list may exhaust memory
-
-
-class _TooLong(ValueError):
-    """A list past MAX_RANGE items."""
-
-
-def _range(*args: Any) -> list[int]:
-    if not 1 <= len(args) <= 3 or any(isinstance(a, bool) or not isinstance(a, int) for a in args):
-        raise TypeError("range() takes one to three ints: range(stop), range(start, stop[, step])")
-    r = range(*args)
-    if len(r) > MAX_RANGE:
-        raise _TooLong(f"range of {len(r):,} items is larger than {MAX_RANGE:,}")
-    return list(r)
-
-
-# builtins on other values than numbers: each checks its own arguments
-VALUE_BUILTINS: dict[str, Callable[..., Any]] = {"str": _to_str, "len": _length, "sum": _sum}
-BUILTINS["range"] = _range
-BUILTINS.update(VALUE_BUILTINS)
-
-SPECIAL_FORMS = ("repeat", "sequential")
+    return pv.call(builtin.python, args, kwargs, result)
 
 
 class Env:
@@ -939,7 +869,7 @@ class Elaborator:
             if isinstance(value, Word):
                 self._need_number(value, part, "f-string")  # reports the unknown name
             try:
-                out.append(_traced_builtin("str", [value], {}) if self.trace else _to_str(value))
+                out.append(_traced_builtin("str", [value], {}) if self.trace else BUILTINS["str"].function(value))
             except TypeError as exc:
                 self.fail(f"f-string: {exc}", part.loc, "an f-string shows ints and strings, e.g. "
                           "f\"layer{i + 1}\"", code="E-VALUE-TYPE")
@@ -1341,7 +1271,7 @@ class Elaborator:
             args = [self.eval(a, env) for a in call.args]
             kwargs = {k.name: self.eval(k.value, env) for k in call.kwargs}
             for a, expr in zip(args, call.args):
-                if func not in VALUE_BUILTINS:
+                if not BUILTINS[func].on_values:
                     self._need_number(a, expr, func)
                 elif isinstance(a, Word):
                     self._need_number(a, expr, func)  # reports the unknown name
@@ -1349,18 +1279,19 @@ class Elaborator:
                 if self.trace:
                     result = _traced_builtin(func, args, kwargs)
                 else:
-                    result = BUILTINS[func](*args, **kwargs)
+                    result = BUILTINS[func].function(*args, **kwargs)
             except ZeroDivisionError:
                 self.fail(f"{func}(): division by zero", call.loc, "check the divisor argument",
                           code="E-VALUE-DIVISION-BY-ZERO")
-            except _TooLong as exc:
+            except TooLong as exc:
                 self.fail(f"{func}(): {exc}", call.loc, "a spec describes one network; shrink the range",
                           code="E-LIMIT-LIST-SIZE")
             except OverflowError as exc:  # sqrt(10 ** 400), int(10.0 ** 300 * 10.0 ** 300)
                 self.fail(f"{func}(): {exc}", call.loc, "check the arguments; sizes and rates are far "
                           "smaller than the largest float (about 1.8e308)", code="E-VALUE-FLOAT-OVERFLOW")
             except (TypeError, ValueError) as exc:
-                self.fail(f"{func}(): {exc}", call.loc,
+                shown = exc.message.format(_describe(exc.value)) if isinstance(exc, ArgumentTypeError) else exc
+                self.fail(f"{func}(): {shown}", call.loc,
                           f"check the arguments of {func}() (built-in functions: docs/language.md)",
                           code="E-CALL-BUILTIN-ARGUMENTS")
             if isinstance(result, int) and result.bit_length() > MAX_INT_BITS:
@@ -1555,9 +1486,9 @@ class Elaborator:
             value = meta.get(key)
             if value is not None and (not isinstance(value, str) or value not in INITIALIZERS):
                 self.fail(f"{key}: unknown initializer {_describe(value)}", loc,
-                          did_you_mean(str(value), INITIALIZERS) or f"initializers: {', '.join(INITIALIZERS)}",
+                          did_you_mean(str(value), list(INITIALIZERS)) or f"initializers: {', '.join(INITIALIZERS)}",
                           code="E-CALL-UNKNOWN-INITIALIZER")
-            if key == "bias_init" and value in MATRIX_ONLY_INITIALIZERS:
+            if key == "bias_init" and value is not None and INITIALIZERS[value].matrix_only:
                 self.fail(f"bias_init: {value} needs a matrix; a bias is a vector", loc,
                           "use zeros, ones, normal or uniform for biases (or init= for the weights)",
                           code="E-CALL-INITIALIZER-NOT-FOR-BIAS")

@@ -21,12 +21,8 @@ import math
 import operator
 from typing import Any, Hashable, Sequence
 
-from archc.ir.elaborate import _make_divisible as _spec_make_divisible
+from archc.language import make_divisible
 from archc.lower import pysrc
-
-
-def make_divisible(v: float, divisor: int = 8, min_value: int | None = None) -> int:
-    return _spec_make_divisible(v, divisor, min_value)
 
 # One statement: (head, expression source, tail, comment), formatted by pysrc.lines at the depth
 # it lands at; a head of None is a line as it is (a comment, or a `return` already indented

@@ -17,21 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archc.frontend.comments import CodeScan
+from archc.language import BUILTINS, DSL_STATEMENT_KEYWORDS, LAYER_OPTIONS, SPECIAL_FORMS, YAML_SPEC_KEYS
 from archc.lsp.index import MODEL, DocumentIndex, Symbol
 from archc.lsp.text import lines_of, offset_of
 
-DSL_KEYWORDS = ("model", "import", "param", "input", "output", "training output", "block")
-YAML_KEYS = ("model", "imports", "params", "inputs", "blocks", "body", "outputs", "training_outputs")
-SPECIAL = {
-    "repeat": ("repeat(n, layer, name=..., inline=false)", "n copies of a layer or block in a chain; `i` is the index"),
-    "sequential": ("sequential(layer, ...)", "a chain whose children are numbered (nn.Sequential)"),
-}
-LAYER_OPTIONS = {
-    "name": "the module name (state_dict prefix)",
-    "frozen": "parameters not trained",
-    "init": "weight initializer (he_normal, glorot_uniform, …)",
-    "bias_init": "bias initializer",
-}
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _BLOCK_HEADER = re.compile(r"\bblock\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 
@@ -154,7 +143,6 @@ def _yaml_context(head: str, prefix: str, lines: list[str], line: int) -> Contex
 
 
 def complete(project: Any, doc: Any, line: int, col: int) -> list[Item]:
-    from archc.ir.elaborate import BUILTINS
     from archc.ops import REGISTRY
     ctx = context(doc.text, line, col, doc.language)
     if ctx.in_string:
@@ -183,26 +171,24 @@ def complete(project: Any, doc: Any, line: int, col: int) -> list[Item]:
                 default = "required" if p.default is None else f"= {_expr(p.default)}"
                 items.append(Item(p.name, "param", default, f"parameter of block `{block.name}`",
                                   f"{p.name}{sep}", "0" + str(k).zfill(2)))
-        if op is not None or block is not None or ctx.call in SPECIAL:
-            for name, text in LAYER_OPTIONS.items():
-                if name not in ctx.given:
-                    items.append(Item(name, "option", "layer option", text, f"{name}{sep}", "1"))
-            if (ctx.call == "repeat" or block is not None) and "inline" not in ctx.given:
-                items.append(Item("inline", "option", "layer option",
-                                      "no submodule: named in the caller", f"inline{sep}", "1"))
+        if op is not None or block is not None or ctx.call in SPECIAL_FORMS:
+            takes_block_options = ctx.call == "repeat" or block is not None
+            for option in LAYER_OPTIONS.values():
+                if option.name not in ctx.given and (takes_block_options or not option.blocks_only):
+                    items.append(Item(option.name, "option", "layer option", option.doc, f"{option.name}{sep}", "1"))
         if op is not None and not ctx.yaml:
             # after the attributes: values for them
             items += _scope_items(index, ctx.scope, "3")
             return _filter(items, ctx.prefix)
 
     if ctx.statement_start and not ctx.yaml:
-        for kw in DSL_KEYWORDS:
-            items.append(Item(kw, "keyword", "", "", None, "0"))
+        for kw, text in DSL_STATEMENT_KEYWORDS.items():
+            items.append(Item(kw, "keyword", "", text, None, "0"))
         if ctx.scope is not MODEL:
             items.append(Item("return", "keyword", "", "", None, "0"))
     if ctx.statement_start and ctx.yaml:
-        for key in YAML_KEYS:
-            items.append(Item(key, "keyword", "", "", f"{key}: ", "0"))
+        for key, text in YAML_SPEC_KEYS.items():
+            items.append(Item(key, "keyword", "", text, f"{key}: ", "0"))
         return _filter(items, ctx.prefix)
 
     layers_only = ctx.after_pipe
@@ -215,11 +201,11 @@ def complete(project: Any, doc: Any, line: int, col: int) -> list[Item]:
     for name, sym in sorted(blocks.items()):
         items.append(Item(name, "block", _block_signature(sym), f"block defined in {sym.file}:{sym.span.line + 1}",
                           None, "3", {"block": name}))
-    for name, (sig, text) in SPECIAL.items():
-        items.append(Item(name, "function", sig, text, None, "4"))
+    for form in SPECIAL_FORMS.values():
+        items.append(Item(form.name, "function", form.signature, form.doc, None, "4"))
     if not layers_only:
-        for name in sorted(BUILTINS):
-            items.append(Item(name, "function", f"{name}(...)", "built-in function", None, "6"))
+        for name, builtin in sorted(BUILTINS.items()):
+            items.append(Item(name, "function", builtin.signature, builtin.doc, None, "6"))
         for word in ("true", "false", "none", "if", "else", "and", "or", "not"):
             items.append(Item(word, "keyword", "", "", None, "7"))
     return _filter(items, ctx.prefix)

@@ -19,22 +19,12 @@ from functools import cached_property
 from typing import Any
 
 from archc import ast as A
+from archc.language import BUILTINS, LAYER_OPTIONS, SPECIAL_FORMS
 from archc.lsp.analysis import canonical
 from archc.lsp.index import MODEL, CallSite, DocumentIndex, Statement, Symbol
 from archc.lsp.text import Span
 
 MAX_INSTANCES = 8  # instances listed in a hover; the rest are counted
-
-LAYER_OPTION_DOCS = {
-    "name": "the module name (the state_dict prefix: `conv1.weight`); unique within its block",
-    "frozen": "`true`: its parameters are not trained (on a block, repeat or sequential: everything inside)",
-    "init": "weight initializer: default, he_normal, he_uniform, glorot_normal, glorot_uniform, "
-            "xavier_normal, xavier_uniform, lecun_normal, normal, uniform, zeros, ones, orthogonal",
-    "bias_init": "bias initializer (as `init`)",
-    "inline": "`true`: no submodule; the block's layers are named in the caller (repeat: a loop "
-              "at the caller's level)",
-}
-
 
 @dataclass
 class Hover:
@@ -230,14 +220,10 @@ def call_hover(project: Any, index: DocumentIndex, view: ModelView | None, site:
         parts.append("\n".join(render_op(op)).strip())
     elif op is not None:
         parts.append(f"`{op.name}`: {op.doc.strip().splitlines()[0] if op.doc else ''}")
-    elif func in ("repeat", "sequential"):
-        parts.append("`repeat(n, layer, name=..., inline=false)`: n copies in a chain (`i` is the index)"
-                     if func == "repeat" else
-                     "`sequential(layer, ...)`: a chain whose children are numbered, as nn.Sequential")
-    else:
-        from archc.ir.elaborate import BUILTINS
-        if func in BUILTINS:
-            parts.append(f"`{func}(...)`: a built-in function on numbers")
+    elif func in SPECIAL_FORMS:
+        parts.append(f"`{SPECIAL_FORMS[func].signature}`: {SPECIAL_FORMS[func].doc}")
+    elif func in BUILTINS:
+        parts.append(f"`{BUILTINS[func].signature}`: {BUILTINS[func].doc}")
     return "\n\n---\n\n".join(p for p in parts if p)
 
 
@@ -457,8 +443,8 @@ def _display(path: str) -> str:
 
 def keyword_hover(project: Any, index: DocumentIndex, site: CallSite, name: str) -> str:
     from archc.ops import REGISTRY
-    if name in LAYER_OPTION_DOCS:
-        return f"`{name}=`: {LAYER_OPTION_DOCS[name]}"
+    if name in LAYER_OPTIONS:
+        return f"`{name}=`: {LAYER_OPTIONS[name].doc}"
     target = _callee(project, index, site)
     if isinstance(target, Symbol):
         for p in target.node.params:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archc import ast as A
+from archc.language import LAYER_OPTIONS
 from archc.lsp.text import (
     Span,
     lines_of,
@@ -34,9 +35,6 @@ from archc.lsp.text import (
 _CLOSERS = re.compile(r"[ \t]*[)\]]+")
 
 MODEL = None  # the scope of the model's own statements
-
-# Keyword arguments that are layer options, not block parameters (archc.ir.elaborate.META_KWARGS)
-LAYER_OPTIONS = ("name", "frozen", "init", "bias_init", "inline")
 
 
 @dataclass

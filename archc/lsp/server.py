@@ -21,6 +21,7 @@ from lsprotocol import types as T
 from pygls.lsp.server import LanguageServer
 
 from archc import __version__
+from archc.language import YAML_SPEC_KEYS
 from archc.lsp import analysis, completion, hover, outline
 from archc.lsp.analysis import canonical
 from archc.lsp.project import Document, Project, path_to_uri, uri_to_path
@@ -29,8 +30,6 @@ from archc.lsp.text import Span, lines_of
 log = logging.getLogger("archc.lsp")
 
 DEFAULT_DEBOUNCE_MS = 0
-YAML_SPEC_KEYS = frozenset({"model", "imports", "params", "inputs", "blocks", "body", "outputs",
-                            "training_outputs"})
 
 
 class ArchcServer(LanguageServer):
@@ -156,7 +155,7 @@ def is_archc_yaml(text: str) -> bool:
     top-level keys are archc's and name a model or blocks."""
     import re
     keys = set(re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:", text, re.MULTILINE))
-    return bool(keys) and keys <= YAML_SPEC_KEYS and bool(keys & {"inputs", "outputs", "blocks", "body"})
+    return bool(keys) and keys <= YAML_SPEC_KEYS.keys() and bool(keys & {"inputs", "outputs", "blocks", "body"})
 
 
 def _doc(ls: ArchcServer, uri: str) -> Document | None:

@@ -51,7 +51,6 @@ from archc.ir.graph import Graph, LayerNode
 from archc.lower.codegen.binding import Binding
 from archc.lower.codegen.emit import Emission
 from archc.lower.codegen.model import (
-    INITIALIZERS,
     PROBE_FUNCTION,
     PROBE_LIST,
     Generated,
@@ -61,7 +60,7 @@ from archc.lower.codegen.model import (
 from archc.lower.codegen.structure import Structure
 from archc.ops.base import Lowered
 
-__all__ = ["generate", "Generated", "in_place_layers", "INITIALIZERS", "PROBE_LIST", "PROBE_FUNCTION"]
+__all__ = ["generate", "Generated", "in_place_layers", "PROBE_LIST", "PROBE_FUNCTION"]
 
 
 @collector.paused()

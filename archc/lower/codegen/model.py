@@ -15,30 +15,6 @@ from archc.lower import pysrc
 from archc.lower.checks import RESERVED as CHECK_NAMES
 from archc.ops.base import Ctor, Src, py
 
-# init= / bias_init= -> torch.nn.init, for weights of 2+ dims (kernels) and for biases. Fan-based
-# initializers on a bias use the bias's length as both fans (as Keras does for 1-d tensors).
-# `normal` and `uniform` are Keras' RandomNormal / RandomUniform defaults (0.05).
-INITIALIZERS: dict[str, tuple[str | None, str | None]] = {
-    "default": (None, None),  # torch's own initialisation
-    "he_normal": ('nn.init.kaiming_normal_({t}, mode="fan_in", nonlinearity="relu")',
-                  "nn.init.normal_({t}, std=(2 / {t}.numel()) ** 0.5)"),
-    "he_uniform": ('nn.init.kaiming_uniform_({t}, mode="fan_in", nonlinearity="relu")',
-                   "nn.init.uniform_({t}, -((6 / {t}.numel()) ** 0.5), (6 / {t}.numel()) ** 0.5)"),
-    "glorot_normal": ("nn.init.xavier_normal_({t})", "nn.init.normal_({t}, std=(1 / {t}.numel()) ** 0.5)"),
-    "glorot_uniform": ("nn.init.xavier_uniform_({t})",
-                       "nn.init.uniform_({t}, -((3 / {t}.numel()) ** 0.5), (3 / {t}.numel()) ** 0.5)"),
-    "lecun_normal": ('nn.init.kaiming_normal_({t}, mode="fan_in", nonlinearity="linear")',
-                     "nn.init.normal_({t}, std=(1 / {t}.numel()) ** 0.5)"),
-    "normal": ("nn.init.normal_({t}, std=0.05)", "nn.init.normal_({t}, std=0.05)"),
-    "uniform": ("nn.init.uniform_({t}, -0.05, 0.05)", "nn.init.uniform_({t}, -0.05, 0.05)"),
-    "zeros": ("nn.init.zeros_({t})", "nn.init.zeros_({t})"),
-    "ones": ("nn.init.ones_({t})", "nn.init.ones_({t})"),
-    "orthogonal": ("nn.init.orthogonal_({t})", None),
-}
-INITIALIZERS["xavier_normal"] = INITIALIZERS["glorot_normal"]
-INITIALIZERS["xavier_uniform"] = INITIALIZERS["glorot_uniform"]
-
-
 PROBE_LIST = "PROBES"
 
 
@@ -56,7 +32,8 @@ def {PROBE_FUNCTION}(module, name, value):
 
 
 # the built-in functions of the spec language that Python lacks, as the generated file defines
-# them when its expressions use them (archc.ir.elaborate.BUILTINS computes the same)
+# them when its expressions use them (archc.language.make_divisible computes the same; a test
+# compares them)
 _MAKE_DIVISIBLE_SOURCE = '''
 def _make_divisible(v, divisor=8, min_value=None):
     """A channel count rounded to a multiple of `divisor`, never down by more than 10%

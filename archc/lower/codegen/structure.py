@@ -10,11 +10,11 @@ from typing import Any
 from archc import provenance as pv
 from archc.errors import SpecError
 from archc.ir.graph import LayerNode
+from archc.language import INITIALIZERS
 from archc.lower import pysrc
 from archc.lower.codegen.expressions import _access, _free_names, _identifier, _unique
 from archc.lower.codegen.model import (
     _RESERVED,
-    INITIALIZERS,
     Call,
     Group,
     LayerLiteral,
@@ -433,9 +433,9 @@ class Structure:
         for key, shape in self._params(node).items():
             leaf = key.rsplit(".", 1)[-1]
             if leaf == "weight" and node.init and len(shape) >= 2:
-                template = INITIALIZERS[node.init][0]
+                template = INITIALIZERS[node.init].weight
             elif leaf == "bias" and node.bias_init:
-                template = INITIALIZERS[node.bias_init][1]
+                template = INITIALIZERS[node.bias_init].bias
                 if template is None and node.bias_init != "default":
                     raise SpecError(f"{node.id}: bias_init={node.bias_init} needs a matrix; a bias "
                                     "is a vector", node.loc, "use zeros, normal or uniform for biases",
