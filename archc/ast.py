@@ -23,22 +23,15 @@ languages: the JSON Schema of the YAML form (archc.schema) describes these same 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from typing import Any, ClassVar, Literal, Union
 
 _node = dataclasses.dataclass(frozen=True, kw_only=True)
 
 
 class _Data:
-    """What the stages ask of a node besides its fields (the names pydantic gave them)."""
-    model_fields: ClassVar[dict[str, dataclasses.Field]]
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.model_fields = {}  # filled by _finish() once the subclass is a dataclass
-
-    def model_copy(self, update: dict[str, Any] | None = None) -> Any:
-        """A copy with some fields replaced."""
-        return dataclasses.replace(self, **(update or {}))
+    """The base of every AST class. `_fields`: the names of its fields, in declaration order."""
+    _fields: ClassVar[tuple[str, ...]] = ()
 
 
 def _trivia(default: Any = None) -> Any:
@@ -318,7 +311,7 @@ class Spec(Node):
 
 def _finish(cls: type) -> None:
     for sub in cls.__subclasses__():
-        sub.model_fields = {f.name: f for f in dataclasses.fields(sub)}
+        sub._fields = tuple(f.name for f in dataclasses.fields(sub))
         _finish(sub)
 
 
@@ -328,12 +321,54 @@ _finish(_Data)
 TRIVIA = frozenset({"loc", "comments", "return_comments", "end_comments"})
 
 
+# ----------------------------------------------------------------------------- traversal
+# The one generic walker: every stage that visits an AST's nodes uses these, so a new node class
+# is walked everywhere once it is declared.
+
+def fields(node: _Data) -> tuple[str, ...]:
+    """The names of a node's fields, in declaration order (trivia included)."""
+    return type(node)._fields
+
+
+def children(node: Any) -> Iterator[Node]:
+    """The nodes directly under `node`, in field order; trivia (locations, comments) skipped."""
+    if not isinstance(node, Node):
+        return
+    for name in type(node)._fields:
+        if name in TRIVIA:
+            continue
+        value = getattr(node, name)
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, Node):
+                    yield item
+        elif isinstance(value, Node):
+            yield value
+
+
+def walk(node: Any) -> Iterator[Node]:
+    """Every node under `node`, itself included, parents before children (iteratively: a
+    10,000-deep expression needs no recursion)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if not isinstance(current, Node):
+            continue
+        yield current
+        stack.extend(reversed(list(children(current))))
+
+
+def replace(node: Any, **changes: Any) -> Any:
+    """A copy of a node with some fields replaced."""
+    return dataclasses.replace(node, **changes)
+
+
 def without_locs(node: Any) -> Any:
     """A plain-data view of an AST with every `loc` and comment removed: what "the same program"
     compares."""
     if isinstance(node, _Data):
         return {"_type": type(node).__name__,
-                **{k: without_locs(getattr(node, k)) for k in type(node).model_fields
+                **{k: without_locs(getattr(node, k)) for k in type(node)._fields
                    if k not in TRIVIA}}
     if isinstance(node, list):
         return [without_locs(x) for x in node]

@@ -79,8 +79,8 @@ def with_symbolic_inputs(path: Path, params: dict | None = None) -> Model | None
         names = _AXES.get(len(inp.shape) - 2, [f"S{j}" for j in range(len(inp.shape) - 2)])
         suffix = "" if k == 0 else str(k)
         shape = list(inp.shape[:2]) + [A.Name(id=n + suffix) for n in names]
-        inputs.append(inp.model_copy(update={"shape": shape}))
-    symbolic = spec.model_copy(update={"inputs": inputs})
+        inputs.append(A.replace(inp, shape=shape))
+    symbolic = A.replace(spec, inputs=inputs)
     try:
         return Model(symbolic, elaborate(symbolic, str(path), params))
     except SpecErrors:

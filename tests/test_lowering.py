@@ -493,14 +493,15 @@ def test_spec_text_is_never_executed(tmp_path):
     evil_tensor = f'y"]; {code}; z = ["'
     evil_block = f"Blk(nn.Module): pass\n{code}\nclass B"
     pipe = spec.body[0].value
-    spec = spec.model_copy(update={
-        "name": f'M"""\n{code}\n"""',
-        "blocks": [spec.blocks[0].model_copy(update={"name": evil_block})],
-        "body": [A.Assign(targets=[evil_tensor],
-                          value=pipe.model_copy(update={"target": pipe.target.model_copy(update={"func": evil_block})}))],
-        "outputs": [A.Output(name=evil_tensor, value=A.Name(id=evil_tensor)),
-                    A.Output(name=f"it's \"{code}\"\n", value=A.Name(id=evil_tensor))],
-    })
+    spec = A.replace(
+        spec,
+        name=f'M"""\n{code}\n"""',
+        blocks=[A.replace(spec.blocks[0], name=evil_block)],
+        body=[A.Assign(targets=[evil_tensor],
+                       value=A.replace(pipe, target=A.replace(pipe.target, func=evil_block)))],
+        outputs=[A.Output(name=evil_tensor, value=A.Name(id=evil_tensor)),
+                 A.Output(name=f"it's \"{code}\"\n", value=A.Name(id=evil_tensor))],
+    )
     model = archc.Model(spec, elaborate(spec, "<evil>"))
     source = model.to_source()
     calls = {ast_node.func.id for ast_node in __import__("ast").walk(__import__("ast").parse(source))

@@ -37,7 +37,7 @@ import subprocess
 import warnings
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable
 
 from archc import collector
 from archc.backends.report import human, items_in

@@ -452,7 +452,7 @@ CODES: list[Code] = [
             tree = parse_file(spec)
             out = tree.outputs[0]
             cut = A.Slice(start=A.Num(value=0), stop=A.Num(value=2), loc=out.value.loc)  # 0:2, no x[...]
-            elaborate(tree.model_copy(update={"outputs": [out.model_copy(update={"value": cut})]}), spec)
+            elaborate(A.replace(tree, outputs=[A.replace(out, value=cut)]), spec)
             """,
     ),
     Code(

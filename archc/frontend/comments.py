@@ -220,9 +220,9 @@ def _rebuild(spec: A.Spec, top: list[_Slot], end_list: list[str]) -> A.Spec:
             update["body"] = [_with(a, inner.get(id(a))) for a in node.body]
             update["return_comments"] = _trivia(ret) if ret is not None else None
             update["end_comments"] = _strip(slot.end_list)
-        return node.model_copy(update=update)
+        return A.replace(node, **update)
 
-    return spec.model_copy(update={
+    return A.replace(spec, **{
         "imports": [one(n) for n in spec.imports], "params": [one(n) for n in spec.params],
         "inputs": [one(n) for n in spec.inputs], "blocks": [one(n) for n in spec.blocks],
         "body": [one(n) for n in spec.body], "outputs": [one(n) for n in spec.outputs],
@@ -231,7 +231,7 @@ def _rebuild(spec: A.Spec, top: list[_Slot], end_list: list[str]) -> A.Spec:
 
 
 def _with(node: Any, slot: _Slot | None) -> Any:
-    return node if slot is None else node.model_copy(update={"comments": _trivia(slot)})
+    return node if slot is None else A.replace(node, comments=_trivia(slot))
 
 
 def _strip(lines: list[str]) -> list[str]:

@@ -325,7 +325,7 @@ class _Builder:
                        "write a call as {op: [positional args], keyword: value}",
                        code="E-YAML-WRONG-TYPE")
             return A.Call(func="_", loc=self.loc(node))
-        (func_text, fnode, fvalue), rest = entries[0], entries[1:]
+        (_, fnode, fvalue), rest = entries[0], entries[1:]
         func = self.name(fnode, "an op or block name") or "_"
         args: list = []
         kwargs: list[A.Keyword] = []
@@ -420,7 +420,7 @@ class _Builder:
                 fields["outputs"] = fields.get("outputs", []) + self.outputs(vnode)
             elif key == "training_outputs":
                 fields["outputs"] = fields.get("outputs", []) + [
-                    o.model_copy(update={"training": True}) for o in self.outputs(vnode)]
+                    A.replace(o, training=True) for o in self.outputs(vnode)]
         return A.Spec(loc=loc, **fields)
 
     def imports(self, node: Node) -> list[A.Import]:

@@ -300,14 +300,8 @@ class Elaborator:
                 return
             if isinstance(e, A.Call):
                 self._check_call_names(e, env, bound)
-            if isinstance(e, A.Node):
-                for field_name in type(e).model_fields:
-                    value = getattr(e, field_name)
-                    for v in (value if isinstance(value, list) else [value]):
-                        if isinstance(v, A.Keyword):
-                            walk(v.value, bound)
-                        elif isinstance(v, A.Node):
-                            walk(v, bound)
+            for child in A.children(e):
+                walk(child, bound)
 
         try:
             walk(expr, frozenset())
@@ -1060,7 +1054,7 @@ class Elaborator:
             if e.op == "//":
                 if symbolic:
                     if not isinstance(right, int) or isinstance(left, int) or right <= 0:
-                        self.fail(f"'//' on a symbolic size needs a positive int divisor", e.loc,
+                        self.fail("'//' on a symbolic size needs a positive int divisor", e.loc,
                                   code="E-VALUE-SYMBOLIC-ARITHMETIC")
                     return sy.floordiv(left, right)
                 return left // right
@@ -1984,12 +1978,9 @@ def free_names(expr: A.Expr | None) -> set[str]:
             for kw in e.kwargs:
                 if not (kw.name == "name" and isinstance(kw.value, A.Name)):
                     walk(kw.value)
-        elif isinstance(e, A.Node):
-            for field_name in type(e).model_fields:
-                value = getattr(e, field_name)
-                for v in (value if isinstance(value, list) else [value]):
-                    if isinstance(v, A.Node):
-                        walk(v)
+        else:
+            for child in A.children(e):
+                walk(child)
 
     walk(expr)
     return out

@@ -16,7 +16,6 @@ Keys of what a name refers to:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -409,7 +408,7 @@ class DocumentIndex:
                     stack.append((kw.value, inner, site))
                 continue
             if isinstance(node, A.Node):
-                for child in _children(node):
+                for child in A.children(node):
                     stack.append((child, bound, parent))
 
     def _reference(self, name: str, loc: A.Loc | None, scope: str | None, names: dict,
@@ -444,28 +443,4 @@ class DocumentIndex:
         return site
 
 
-def _children(node: A.Node) -> Iterator[Any]:
-    for name in type(node).model_fields:
-        if name in ("loc", "comments"):
-            continue
-        value = getattr(node, name)
-        if isinstance(value, list):
-            for v in value:
-                if isinstance(v, A.Keyword):
-                    yield v.value
-                elif isinstance(v, A.Node):
-                    yield v
-        elif isinstance(value, A.Node):
-            yield value
-
-
-def walk(node: Any) -> Iterator[Any]:
-    """Every AST node under `node` (itself included), iteratively."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if n is None:
-            continue
-        yield n
-        if isinstance(n, A.Node):
-            stack.extend(_children(n))
+walk = A.walk
