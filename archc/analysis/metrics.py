@@ -77,16 +77,12 @@ class Metrics:
         return self._scope_totals.get(scope.path) or _sum([])
 
 
-# The ops whose MACs torchvision's GFLOPS, fvcore and most papers count: convolutions and fully
-# connected layers (normalisation, pooling, activations, merges and interpolation are left out).
-QUOTED_FAMILIES = ("conv", "linear")
-
-
 @dataclass
 class OpTotals:
     """One row of the per-op breakdown."""
     op: str  # the op's title, e.g. Conv2d
     family: str
+    quoted: bool  # in the conv + linear subtotal papers quote (the op family's `quoted_macs`)
     layers: int
     params: int
     macs: Dim
@@ -99,7 +95,8 @@ def by_op(graph: Graph, metrics: Metrics) -> list[OpTotals]:
         if node.is_input:
             continue
         m = metrics.layers[node.id]
-        row = rows.setdefault(node.op.title, OpTotals(node.op.title, node.op.family, 0, 0, 0))
+        row = rows.setdefault(node.op.title, OpTotals(node.op.title, node.op.family,
+                                                             node.op.family_info.quoted_macs, 0, 0, 0))
         row.layers += 1
         row.params += m.param_count
         if not node.training_only:  # inference cost, as the totals
@@ -111,7 +108,7 @@ def quoted_macs(rows: list[OpTotals]) -> Dim:
     """Conv + linear MACs: what torchvision (GFLOPS), fvcore and papers quote."""
     total: Dim = 0
     for row in rows:
-        if row.family in QUOTED_FAMILIES:
+        if row.quoted:
             total = sy.add(total, row.macs)
     return total
 
@@ -214,7 +211,7 @@ def _field(node: LayerNode, fields: list[Field | None], in_shapes: list[Shape]) 
             and all(k == 1 for k in window.kernel) and all(s == 1 for s in window.stride):
         return fields[0]  # pointwise (normalisation, activation): the field as it came
     spatial = [f for f in fields if f is not None]
-    if window is None or not spatial or (len(spatial) < len(fields) and node.op.family != "merge"):
+    if window is None or not spatial or (len(spatial) < len(fields) and not node.op.merges_fields):
         return None
     if window.global_:
         return Field(None, spatial[0].jump)

@@ -7,12 +7,6 @@ import textwrap
 from archc.ops import REGISTRY
 from archc.ops.base import VARIADIC, Op
 
-FAMILY_TITLES = {
-    "conv": "Convolutions", "pool": "Pooling", "linear": "Dense and reshaping",
-    "shape": "Dense and reshaping", "norm": "Normalisation", "activation": "Activations",
-    "regularization": "Regularisation", "resample": "Resampling, padding and cropping",
-    "merge": "Merges",
-}
 
 
 def _inputs(op: Op) -> str:
@@ -77,7 +71,7 @@ def render_reference() -> str:
              "output tensor; summaries report them per sample.", ""]
     families: dict[str, list[Op]] = {}
     for op in REGISTRY.ops:
-        families.setdefault(FAMILY_TITLES.get(op.family, op.family.title()), []).append(op)
+        families.setdefault(op.family_info.title, []).append(op)
     lines += ["## Contents", ""]
     for title, ops in families.items():
         lines.append(f"- **{title}:** " + ", ".join(f"[`{op.name}`](#{op.name})" for op in ops))

@@ -380,7 +380,7 @@ def op_table(model: "Model", at: dict[str, int] | None = None) -> tuple[list[str
         macs = show(r.macs)
         share = f"{100 * macs / total:.1f}%" if isinstance(macs, int) and isinstance(total, int) and total else ""
         body.append([r.op, f"{r.layers:,}", f"{r.params:,}", leading_text(macs), share])
-    quoted = [x for x in rows if x.family in ("conv", "linear")]
+    quoted = [x for x in rows if x.quoted]
     subtotal = ["conv + linear (as torchvision, fvcore, papers)", f"{sum(x.layers for x in quoted):,}",
                 f"{sum(x.params for x in quoted):,}", leading_text(show(model.conv_linear_macs)), ""]
     return ["Op", "Layers", "Params", "MACs", "Share"], body, subtotal

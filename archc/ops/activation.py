@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from archc.ops.base import Attr, Attrs, BoolType, Choice, Float, Int, Lowered, Op, ShapeError, numel, py_call
+from archc.ops.base import Attr, Attrs, BoolType, Choice, Float, Int, Lint, Lowered, Op, ShapeError, fmt_shape, numel, py_call
 from archc.ops.common import concrete
 
 _SHAPE = "output shape = input shape (any rank)"
@@ -81,6 +81,16 @@ class Softmax(Op):
 
     def lower(self, a, inputs, out):
         return Lowered(py_call(f"nn.{self.title}", dim=a.dim), "{m}({0})")
+
+    def diagnose(self, a, inputs, given, channels_first):
+        x = inputs[0]
+        if len(x) < 3 or a.dim % len(x) < 2 or not channels_first:
+            return []
+        return [Lint(f"{self.name} over axis {a.dim} of {fmt_shape(x)}, a spatial axis: it "
+                     "normalises over positions, not over the channels (classes) at each position",
+                     "normalise over the channels (classes) with dim=1 (the default); for a "
+                     "distribution over positions, flatten the spatial axes first "
+                     "(`-> flatten(start_dim=2) -> softmax(dim=-1)`)", code="W-SHAPE-SOFTMAX-SPATIAL")]
 
 
 class PReLU(Op):

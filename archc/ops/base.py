@@ -8,11 +8,13 @@ output shape, or raise `ShapeError` with the offending values. Shapes are channe
 """
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Any, Protocol, Sequence
 
 from archc import provenance
 from archc import symbolic as sy
+from archc.ops.families import FAMILIES, Family
 from archc.symbolic import Dim
 
 Shape = tuple[Dim, ...]
@@ -426,6 +428,22 @@ class Src(str):
 VARIADIC = -1  # two or more inputs
 
 
+class Syntax(enum.Enum):
+    """Expression syntax that makes a layer without naming its op."""
+    TENSOR_ADD = "tensor + tensor"
+    TENSOR_MULTIPLY = "tensor * tensor"
+    AFFINE = "tensor * number, tensor / number, tensor + number, tensor - number"
+    INDEX = "tensor[index], and each piece of chunk/split"
+
+
+@dataclass(frozen=True)
+class Lint:
+    """A warning an op's `diagnose` gives: message, hint and its catalogue code."""
+    message: str
+    hint: str
+    code: str
+
+
 class Op:
     """One operation. Subclasses set the class attributes and implement the methods; an op is
     instantiated once per variant (e.g. `Conv(ndim=2)` is `conv2d`)."""
@@ -452,6 +470,33 @@ class Op:
     # is computed from its output). The generator uses both (codegen.in_place_layers).
     in_place: bool = False
     output_overwritable: bool = False
+
+    # ---- traits: what other stages ask of an op instead of its name
+    # the output's axes are no longer the inputs' [N, C, spatial…] (flatten, reshape, permute, a
+    # declared tensor): the layout warnings stop looking past it
+    changes_layout: bool = False
+    # the parameter tensors `init=` and `bias_init=` initialise (keys of `parameters`); an op
+    # without them refuses both options
+    init_weight: str | None = None
+    init_bias: str | None = None
+    # sums its inputs: the diagram draws the shortest branch into it as a residual shortcut
+    residual_merge: bool = False
+    # combines its inputs' receptive fields (the widest wins), also where an input has no
+    # spatial axes (a squeeze-and-excitation gate)
+    merges_fields: bool = False
+    # the expression syntax the elaborator lowers to this op (`a + b`, `x * 0.5`, `x[:, :c]`)
+    syntax: tuple["Syntax", ...] = ()
+
+    @property
+    def family_info(self) -> Family:
+        return FAMILIES[self.family]
+
+    def diagnose(self, a: Attrs, inputs: Sequence[Shape], given: frozenset[str],
+                 channels_first: bool) -> list[Lint]:
+        """Warnings for a valid but suspicious use (a linear layer on a feature map). `given`:
+        the attribute names the spec wrote; `channels_first`: whether the first input still has
+        the model inputs' [N, C, spatial…] layout."""
+        return []
 
     # ---- what every op must state
     def output_shape(self, a: Attrs, inputs: Sequence[Shape], ctx: ShapeContext) -> Shape:
@@ -567,9 +612,19 @@ class OpRegistry:
                 if key in self._by_name:
                     raise ValueError(f"op name {key!r} defined twice")
                 self._by_name[key] = op
+        self._by_syntax: dict[Syntax, Op] = {}
+        for op in ops:
+            for syntax in op.syntax:
+                if syntax in self._by_syntax:
+                    raise ValueError(f"{syntax} made by two ops")
+                self._by_syntax[syntax] = op
 
     def get(self, name: str) -> Op | None:
         return self._by_name.get(name)
+
+    def for_syntax(self, syntax: Syntax) -> Op:
+        """The op an expression form makes (exactly one op declares each)."""
+        return self._by_syntax[syntax]
 
     def names(self) -> list[str]:
         return sorted(self._by_name)

@@ -76,6 +76,7 @@ class Conv(Op):
     """conv1d / conv2d / conv3d."""
     output_overwritable = True  # its backward does not read its output
     family = "conv"
+    init_weight, init_bias = "weight", "bias"
     param_rule = "weight [out, in_channels/groups, *kernel]; bias [out] when bias=true"
     macs_rule = "numel(output) × in_channels/groups × prod(kernel)"
 
@@ -130,6 +131,7 @@ class DepthwiseConv(Op):
     """depthwise_conv1d / 2d / 3d: groups = in_channels."""
     output_overwritable = True  # its backward does not read its output
     family = "conv"
+    init_weight, init_bias = "weight", "bias"
     param_rule = "weight [in_channels*multiplier, 1, *kernel]; bias [in_channels*multiplier] when bias=true"
     macs_rule = "numel(output) × prod(kernel)"
 
@@ -220,6 +222,8 @@ class SeparableConv(Op):
     """separable_conv1d / 2d / 3d: depthwise, then a pointwise (1×1) convolution."""
     output_overwritable = True  # its backward does not read its output
     family = "conv"
+    # leaf names: the depthwise and the pointwise weight both take init=, both biases bias_init=
+    init_weight, init_bias = "weight", "bias"
     param_rule = ("depthwise.weight [C*multiplier, 1, *kernel], depthwise.bias [C*multiplier] when "
                   "depthwise_bias=true; pointwise.weight [out, C*multiplier, 1, …], "
                   "pointwise.bias [out] when bias=true")
@@ -285,6 +289,7 @@ class ConvTranspose(Op):
     """conv_transpose1d / 2d / 3d."""
     output_overwritable = True  # its backward does not read its output
     family = "conv"
+    init_weight, init_bias = "weight", "bias"
     param_rule = "weight [in_channels, out/groups, *kernel]; bias [out] when bias=true"
     macs_rule = "numel(input) × out/groups × prod(kernel)"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from archc import symbolic as sy
 from archc.ops.common import axis_index
-from archc.ops.base import (Attr, BoolType, Dims, Int, Lowered, Op, ShapeError, Window, fmt_shape, helper, numel,
+from archc.ops.base import (Attr, BoolType, Dims, Int, Lint, Lowered, Op, ShapeError, Window, fmt_shape, helper, numel,
                             py_call)
 
 
@@ -13,6 +13,7 @@ class Linear(Op):
     aliases = ("dense",)
     title = "Linear"
     family = "linear"
+    init_weight, init_bias = "weight", "bias"
     doc = ("Fully connected layer y = x·Wᵀ + b over the last axis, or over `axis` (torch.nn.Linear, "
            "Keras Dense); the other axes are kept.")
     attrs = (
@@ -79,6 +80,16 @@ class Linear(Op):
         module = py_call("nn.Linear", self._features(x, a), a.out, bias=a.bias)
         return Lowered(module, "{m}({0})", (), (("bias", True),))
 
+    def diagnose(self, a, inputs, given, channels_first):
+        x = inputs[0]
+        if len(x) < 4 or "axis" in given or not channels_first:
+            return []
+        return [Lint(f"linear is applied to the rank-{len(x)} tensor {fmt_shape(x)} without flatten: it "
+                     f"maps the last axis ({sy.to_str(x[-1])}, a spatial size) at every other position",
+                     "flatten first (`-> flatten -> linear(...)`) or pool globally; if the last "
+                     "axis is meant, say so with axis=-1 (axis=1 maps the channels at every position)",
+                     code="W-SHAPE-LINEAR-FEATURE-MAP")]
+
 
 _AXIS_LINEAR = helper("AxisLinear", '''
 class AxisLinear(nn.Linear):
@@ -96,6 +107,7 @@ class AxisLinear(nn.Linear):
 
 class Flatten(Op):
     name = "flatten"
+    changes_layout = True
     title = "Flatten"
     family = "shape"
     doc = "Merge the axes start_dim … end_dim into one (torch.nn.Flatten); by default all but the batch."
@@ -136,6 +148,7 @@ class Flatten(Op):
 
 class Reshape(Op):
     name = "reshape"
+    changes_layout = True
     aliases = ("view",)
     title = "Reshape"
     family = "shape"

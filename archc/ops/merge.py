@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from archc import symbolic as sy
-from archc.ops.base import VARIADIC, Attr, Int, Lowered, Op, Shape, ShapeError, fmt_shape, numel, spatial_text
+from archc.ops.base import VARIADIC, Attr, Syntax, Int, Lowered, Op, Shape, ShapeError, fmt_shape, numel, spatial_text
 from archc.ops.common import is_equal
 
 
@@ -73,6 +73,9 @@ class Add(Op):
     output_overwritable = True  # its backward does not read its output
     in_place = True
     name = "add"
+    syntax = (Syntax.TENSOR_ADD,)
+    residual_merge = True
+    merges_fields = True
     title = "Add"
     family = "merge"
     inputs = VARIADIC
@@ -103,6 +106,8 @@ class Add(Op):
 
 class Multiply(Op):
     name = "multiply"
+    syntax = (Syntax.TENSOR_MULTIPLY,)
+    merges_fields = True
     aliases = ("mul",)
     title = "Multiply"
     family = "merge"
@@ -150,6 +155,7 @@ class Multiply(Op):
 class Concat(Op):
     output_overwritable = True  # its backward does not read its output
     name = "concat"
+    merges_fields = True
     aliases = ("cat",)
     title = "Concat"
     family = "merge"

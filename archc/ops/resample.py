@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from archc import provenance
 from archc import symbolic as sy
-from archc.ops.base import (AttrError, Attr, BoolType, Choice, Float, Ints, Lowered, Op, Padding,
+from archc.ops.base import (AttrError, Attr, Syntax, BoolType, Choice, Float, Ints, Lowered, Op, Padding,
                             ShapeError, Window, fmt_shape, helper, numel, py, py_call, spatial_text)
 from archc.ops.common import f_pad_amounts, is_positive, one, padding_text, short_text
 
@@ -234,6 +234,7 @@ class Crop(Op):
 
 class Scale(Op):
     name = "scale"
+    syntax = (Syntax.AFFINE,)
     title = "Scale"
     family = "activation"
     doc = "y = x·factor + offset, elementwise; e.g. scale(1/255) normalises 8-bit pixels."

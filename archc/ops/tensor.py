@@ -10,7 +10,7 @@ from typing import Any
 
 from archc import symbolic as sy
 from archc.ops.common import axis_index
-from archc.ops.base import (Attr, AttrError, AttrType, Attrs, Dims, Float, Int, Lowered, Op, ShapeError, Window,
+from archc.ops.base import (Attr, AttrError, AttrType, Attrs, Dims, Float, Int, Lowered, Op, ShapeError, Syntax, Window,
                             fmt_shape, helper, py, py_call, _EXPR_SCHEMA)
 
 
@@ -76,6 +76,7 @@ def _numel(shape) -> int:
 
 
 class _AxisMove(Op):
+    changes_layout = True
     """Ops that reorder axes; `_dims` gives, per output axis, the input axis it comes from."""
     family = "shape"
     macs_rule = "0"
@@ -215,6 +216,7 @@ def _text(start, stop, step) -> str:
 
 class Slice(Op):
     name = "slice"
+    syntax = (Syntax.INDEX,)
     title = "Slice"
     family = "shape"
     doc = ("A part of a tensor, written with Python's subscript syntax on a tensor: `x[:, :c]` "
@@ -370,6 +372,7 @@ class Split(_Pieces):
 
 class Parameter(Op):
     name = "parameter"
+    changes_layout = True
     title = "Parameter"
     family = "tensor"
     inputs = 0
@@ -407,6 +410,7 @@ class Parameter(Op):
 
 class Constant(Op):
     name = "constant"
+    changes_layout = True
     title = "Constant"
     family = "tensor"
     inputs = 0

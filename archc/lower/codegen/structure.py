@@ -427,14 +427,14 @@ class Structure:
                 out += self._node_inits(item, access)
 
     def _node_inits(self, node: LayerNode, access: str) -> list[str]:
-        if node.op.family not in ("conv", "linear") or not (node.init or node.bias_init):
+        if node.op.init_weight is None or not (node.init or node.bias_init):
             return []
         out = []
         for key, shape in self._params(node).items():
             leaf = key.rsplit(".", 1)[-1]
-            if leaf == "weight" and node.init and len(shape) >= 2:
+            if leaf == node.op.init_weight and node.init and len(shape) >= 2:
                 template = INITIALIZERS[node.init].weight
-            elif leaf == "bias" and node.bias_init:
+            elif leaf == node.op.init_bias and node.bias_init:
                 template = INITIALIZERS[node.bias_init].bias
                 if template is None and node.bias_init != "default":
                     raise SpecError(f"{node.id}: bias_init={node.bias_init} needs a matrix; a bias "
