@@ -1,6 +1,7 @@
 """`archc draw`: the DOT structure of the zoo's U-Net, ResNet-18 and GoogLeNet at each depth,
 edge labels against the inferred shapes, skip edges, determinism, and rendering with and without
 Graphviz's `dot`."""
+import importlib
 import os
 import re
 import shutil
@@ -13,6 +14,8 @@ import pytest
 
 import archc
 from archc.backends import diagram
+from archc.backends.diagram.dot import quote
+from archc.backends.diagram.layout import columns
 from archc.backends.report import rows
 from archc.ops.base import fmt_shape
 
@@ -346,7 +349,7 @@ def test_dot_is_byte_identical_across_runs_and_hash_seeds(tmp_path):
 
 
 def test_spec_text_cannot_break_the_dot():
-    assert diagram._q('a"b\\c\nd') == '"a\\"b\\\\c\\nd"'
+    assert quote('a"b\\c\nd') == '"a\\"b\\\\c\\nd"'
     model = archc.load(SPECS / "resnet18.arch")
     model.graph.name = 'we"ird <b>name</b> & \\ "co"'
     text = diagram.render_dot(model, 0)
@@ -386,7 +389,8 @@ def test_missing_dot_is_one_clean_error_and_no_file(tmp_path, suffix):
 
 def test_missing_dot_in_process(monkeypatch, tmp_path, capsys):
     from archc.cli import main
-    monkeypatch.setattr(diagram, "find_dot", lambda: None)
+    # the module, not `diagram.render` (the function of that name shadows it on the package)
+    monkeypatch.setattr(importlib.import_module("archc.backends.diagram.render"), "find_dot", lambda: None)
     assert main(["draw", str(SPECS / "unet_keras.arch"), "-o", str(tmp_path / "u.svg")]) == 1
     assert "needs Graphviz's `dot` program" in capsys.readouterr().err
     assert not (tmp_path / "u.svg").exists()
@@ -492,7 +496,7 @@ def test_static_commands_do_not_import_graphviz():
 
 def _snake(spec: str):
     d = diagram.build(load(spec), None)
-    return d, diagram._columns(d)
+    return d, columns(d)
 
 
 @pytest.mark.parametrize("spec,min_columns", [("resnet152.arch", 6), ("torchvision/convnext_tiny.arch", 3),
@@ -576,7 +580,7 @@ def test_graphviz_warnings_reach_the_user(monkeypatch, tmp_path, capsys):
 
 def _column_spans(spec: str, depth, svg: bytes) -> list[tuple[float, float]]:
     d = diagram.build(load(spec), depth)
-    cols = diagram._columns(d)
+    cols = columns(d)
     nodes, _, _ = _svg_items(svg)
     xs: dict[int, list[float]] = {}
     for node_id, g in nodes.items():
