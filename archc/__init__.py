@@ -15,8 +15,8 @@ __all__ = ["load", "loads", "Model", "SpecError", "SpecErrors", "build", "load_w
 
 if TYPE_CHECKING:
     from archc.errors import SpecError, SpecErrors
-    from archc.model import Model, load, loads
-    from archc.lower.build import LoadReport, build, load_weights
+    from archc.model import Model, build, load, loads
+    from archc.lower.build import LoadReport, load_weights
 
 
 def __dir__() -> list[str]:
@@ -24,10 +24,10 @@ def __dir__() -> list[str]:
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("load", "loads", "Model"):
+    if name in ("load", "loads", "Model", "build"):
         from archc import model
         return getattr(model, name)
-    if name in ("build", "load_weights", "LoadReport"):  # imports torch when a model is built
+    if name in ("load_weights", "LoadReport"):  # imports torch when weights are loaded
         from archc.lower import build
         return getattr(build, name)
     if name in ("SpecError", "SpecErrors"):

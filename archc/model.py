@@ -143,7 +143,7 @@ class Model:
         data = diagram.draw(self, fmt, depth, rankdir)
         if path is None:
             return data
-        from archc.cli import write_atomic
+        from archc.files import write_atomic
         write_atomic(str(path), data)
         return None
 
@@ -163,8 +163,8 @@ class Model:
     def to_torch(self, weights: Any = None) -> Any:
         """The model as a `torch.nn.Module` (see `archc.build`); `weights`: a checkpoint to load
         by name and shape."""
-        from archc.lower.build import build
-        return build(self, weights=weights)
+        from archc.lower.build import build_module
+        return build_module(self, weights)
 
     def to_source(self) -> str:
         """The standalone PyTorch source of the model, as `archc compile` writes it."""
@@ -196,6 +196,31 @@ def load(path: str | Path, hyperparams: dict[str, Any] | None = None, *,
                         "for spec text use archc.loads(text)", code="E-API-SPEC-TYPE")
     with collector_paused():
         return _build(parse_file(path), str(path), _hyperparams(hyperparams, params), strict)
+
+
+def build(spec: "str | Path | Model", weights: Any = None,
+          params: dict[str, Any] | None = None) -> Any:
+    """`archc.build`: the `nn.Module` of a spec (a path to a `.arch`/`.yaml` file, or a loaded
+    `archc.Model`).
+
+    `params` sets model parameters (as `-D` does) when `spec` is a path. `weights`, a checkpoint
+    path or a state_dict, is loaded by name and shape (`load_weights`); the report is
+    `module.archc_load_report`. Raises `archc.SpecErrors` for an invalid spec."""
+    return _model_of(spec, params).to_torch(weights)
+
+
+def _model_of(spec: "str | Path | Model", params: dict[str, Any] | None) -> Model:
+    if isinstance(spec, Model):
+        if params:
+            raise SpecError("params apply to a spec path, not to a loaded archc.Model", None,
+                            "load the Model with them: archc.build(archc.load(path, params))",
+                            code="E-API-ARGUMENT-CONFLICT")
+        return spec
+    if isinstance(spec, (str, Path)):
+        return load(spec, params)
+    raise SpecError(f"build() takes a spec path or an archc.Model, not {type(spec).__name__}", None,
+                    "e.g. archc.build(\"net.arch\") or archc.build(archc.load(\"net.arch\"))",
+                    code="E-API-SPEC-TYPE")
 
 
 def loads(text: str, language: str = "arch", hyperparams: dict[str, Any] | None = None,

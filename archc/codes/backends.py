@@ -3,7 +3,7 @@
 The back ends' diagnostics: output files (OUTPUT), ONNX export and PyTorch code generation
 (EXPORT), diagrams (DRAW), the Python API's arguments (API), command-line option values (CLI),
 and the model size limits of archc/analysis/metrics.py (E-/W-LIMIT-PARAMS, -ACTIVATIONS)."""
-from archc.codes import Code
+from archc.codes.entry import Code
 
 TINY = """\
 model Tiny
@@ -112,6 +112,10 @@ CODES: list[Code] = [
                 if installed is not None:
                     sys.modules["onnxscript"] = installed
             """,
+        # without torch or onnx as well, the message names them too
+        printed="error[E-EXPORT-PACKAGES-MISSING]: ONNX export needs onnxscript, which is not "
+                "installed\n  hint: pip install 'archc[onnx]' (or pip install onnx onnxscript)\n",
+        printed_with=("torch", "onnx"),
     ),
     Code(
         code="E-EXPORT-FAILED",

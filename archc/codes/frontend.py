@@ -3,7 +3,7 @@
 Families: SYNTAX (the text of a spec, in either language, is not a program: the DSL parser, and
 the language's rules that both front ends enforce), YAML (the YAML form's own structure) and FILE
 (the spec file itself: missing, unreadable, not text)."""
-from archc.codes import Code
+from archc.codes.entry import Code
 
 # A spec that checks clean, the base of most examples.
 TINY = """\

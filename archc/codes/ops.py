@@ -6,7 +6,7 @@ refuses its input shapes: what PyTorch would refuse, or silently get wrong, at r
 
 The op errors reach the user as `<op> at line N: <message>`; ShapeError and AttrError take their
 code as a required argument."""
-from archc.codes import Code
+from archc.codes.entry import Code
 
 CODES: list[Code] = [
     # ------------------------------------------------------------------------------ ATTR

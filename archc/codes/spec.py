@@ -3,7 +3,7 @@
 Elaboration (archc/ir/elaborate.py) and the resource limits (archc/limits.py): imports, names,
 calls, blocks, values, model parameters, inputs and outputs, limits, and the warnings about valid
 but suspicious layers."""
-from archc.codes import Code
+from archc.codes.entry import Code
 
 # A block library that imports resolve (the multi-file examples).
 _UNIT = """\

@@ -1,7 +1,8 @@
-"""`archc.build`: a spec as a runnable `nn.Module`, made by executing the very source that
-`archc compile` writes (`archc.lower.codegen`), so the in-memory module and the file cannot
-drift apart. The generated module is registered in `sys.modules` under a name derived from its
-source (`archc_generated_<model>_<hash>`), so instances pickle, and torch.compile and
+"""`archc.build`'s lowering (`build_module`; `archc.model.build` loads a spec path first): a spec
+as a runnable `nn.Module`, made by executing the very source that `archc compile` writes
+(`archc.lower.codegen`), so the in-memory module and the file cannot drift apart. The generated
+module is registered in `sys.modules` under a name derived from its source
+(`archc_generated_<model>_<hash>`), so instances pickle, and torch.compile and
 DistributedDataParallel find their classes; a process that builds the same spec gets the same
 name.
 
@@ -17,7 +18,7 @@ import sys
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from archc.lower.codegen import Generated, generate
 
@@ -29,14 +30,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("archc")
 
 
-def build(spec: "str | Path | Model", weights: "str | Path | Mapping | None" = None,
-          params: dict[str, Any] | None = None) -> "torch.nn.Module":
-    """The `nn.Module` of a spec (a path to a `.arch`/`.yaml` file, or a loaded `archc.Model`).
-
-    `params` sets model parameters (as `-D` does) when `spec` is a path. `weights`, a checkpoint
-    path or a state_dict, is loaded by name and shape (`load_weights`); the report is
-    `module.archc_load_report`. Raises `archc.SpecErrors` for an invalid spec."""
-    model = _model(spec, params)
+def build_module(model: "Model", weights: "str | Path | Mapping | None" = None) -> "torch.nn.Module":
+    """The `nn.Module` of a loaded model (`archc.build` takes a spec path too). `weights`, a
+    checkpoint path or a state_dict, is loaded by name and shape (`load_weights`); the report is
+    `module.archc_load_report`."""
     _require_torch()
     module = instantiate(generate(model.graph, spec=model.spec))  # as `archc compile` writes it
     if weights is not None:
@@ -52,22 +49,6 @@ def _require_torch() -> None:
         raise SpecError("building a PyTorch module needs torch, which is not installed", None,
                         "pip install 'archc[torch]' (or pip install torch); archc check, summary, "
                         "draw and compile work without it", code="E-API-TORCH-MISSING")
-
-
-def _model(spec: "str | Path | Model", params: dict[str, Any] | None) -> "Model":
-    from archc.errors import SpecError
-    from archc.model import Model, load
-    if isinstance(spec, Model):
-        if params:
-            raise SpecError("params apply to a spec path, not to a loaded archc.Model", None,
-                            "load the Model with them: archc.build(archc.load(path, params))",
-                            code="E-API-ARGUMENT-CONFLICT")
-        return spec
-    if isinstance(spec, (str, Path)):
-        return load(spec, params)
-    raise SpecError(f"build() takes a spec path or an archc.Model, not {type(spec).__name__}", None,
-                    "e.g. archc.build(\"net.arch\") or archc.build(archc.load(\"net.arch\"))",
-                    code="E-API-SPEC-TYPE")
 
 
 def load_module(generated: Generated) -> types.ModuleType:

@@ -242,7 +242,7 @@ def export_onnx(model: "Model", path: str | Path, sizes: dict[str, int] | None =
     require_onnx()
     import torch
 
-    from archc.lower.build import build
+    from archc.lower.build import build_module
     plan = DynamicPlan() if static else dynamic_plan(model)
     if static:
         plan.fixed = {s: "static export" for s in _roles(model)}
@@ -253,11 +253,11 @@ def export_onnx(model: "Model", path: str | Path, sizes: dict[str, int] | None =
             raise SpecError(f"--input-size {s}={values[s]} is below the smallest size the spec "
                             f"allows ({smallest})", None, f"e.g. --input-size {s}={smallest}",
                             code="E-CLI-SIZE-CONSTRAINT")
-    from archc.cli import OutputError, output_error
+    from archc.files import OutputError, output_error
     target = Path(path)
     if target.is_dir():  # before the work: replacing it would fail after a minute of exporting
         raise OutputError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
-    module = build(model) if module is None else module
+    module = build_module(model) if module is None else module
     training = module.training
     module.eval()
     try:
