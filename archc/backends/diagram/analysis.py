@@ -67,8 +67,8 @@ def find_topology(nodes: dict[str, DNode], edges: list[DEdge]) -> Topology:
 
 
 def is_residual_add(graph: "Graph", node_id: str) -> bool:
-    """A layer whose shortest input branch is a shortcut (what marks it: its op)."""
-    return graph.node(node_id).op.name == "add"
+    """A layer whose shortest input branch is a shortcut: one whose op sums its inputs."""
+    return graph.node(node_id).op.residual_merge
 
 
 def mark_skips(nodes: dict[str, DNode], edges: list[DEdge], graph: "Graph", topology: Topology) -> None:
