@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from lark import Lark, Token, Transformer_NonRecursive, Tree, v_args
-from lark.exceptions import (UnexpectedCharacters, UnexpectedInput, UnexpectedToken,
-                             VisitError)
+from lark.exceptions import UnexpectedInput, VisitError
 
 from archc import ast as A
 from archc.errors import SpecError, SpecErrors, register_source
@@ -34,9 +33,9 @@ _CONTINUE_AFTER = frozenset({"->", ",", "(", "[", "=", ":", ".", "if", "else", "
 # ... and token texts that, first on a line, continue the previous line.
 _CONTINUE_BEFORE = frozenset({"->", "else", "if", "and", "or", ".", ",", "+", "-", "*", "/",
                               "//", "%", "**", "==", "!=", "<", "<=", ">", ">="})
-_BINARY_OPS = frozenset({"+", "-", "*", "/", "//", "%", "**"})
-_COMPARE_OPS = frozenset({"==", "!=", "<", "<=", ">", ">="})
-_OPENERS = {"(": ")", "[": "]"}
+BINARY_OPS = frozenset({"+", "-", "*", "/", "//", "%", "**"})
+COMPARE_OPS = frozenset({"==", "!=", "<", "<=", ">", ">="})
+OPENERS = {"(": ")", "[": "]"}
 
 # Whether the parse in progress is a lone expression (`parse_expr`): then every newline is
 # insignificant.
@@ -55,7 +54,7 @@ class _PostLex:
     def __init__(self) -> None:
         self.text_of: dict[str, str] = {}  # terminal name -> its literal text, once known
 
-    def _text(self, tok: Token) -> str:
+    def token_text(self, tok: Token) -> str:
         """The literal text of a keyword or punctuation token; "\\n" for a newline; otherwise
         the token's type (NAME, INT, FLOAT, STRING, $END)."""
         if tok.type == "_NL":
@@ -73,24 +72,24 @@ class _PostLex:
             if tok.type == "_NL":
                 if expr_mode or brackets or prev is None or prev.type == "_NL":
                     continue
-                text = self._text(prev)
+                text = self.token_text(prev)
                 if text in _CONTINUE_AFTER or text == "{":
                     continue
                 if pending is None:
                     pending = tok
                 continue
-            text = self._text(tok)
+            text = self.token_text(tok)
             if pending is not None:
                 if text not in _CONTINUE_BEFORE:
                     history.append(pending)
                     yield pending
                     prev = pending
                 pending = None
-            if text == "}" and prev is not None and prev.type != "_NL" and self._text(prev) != "{":
+            if text == "}" and prev is not None and prev.type != "_NL" and self.token_text(prev) != "{":
                 nl = _synthetic_nl(prev)
                 history.append(nl)
                 yield nl
-            if text in _OPENERS:
+            if text in OPENERS:
                 brackets.append(tok)
             elif text in (")", "]") and brackets:
                 brackets.pop()
@@ -207,7 +206,8 @@ def _parse(text: str, start: str, file: str, line: int, col: int, at: A.Loc | No
     try:
         return parser.parse(text, start=start)
     except UnexpectedInput as e:
-        err = _explain(e, text, start, _Offset(file, line, col, at))
+        from archc.frontend.syntax_errors import explain  # only a spec with a syntax error needs it
+        err = explain(e, start, _Offset(file, line, col, at), _POSTLEX, _TRACE.get([]))
     raise SpecErrors([err])
 
 
@@ -635,275 +635,3 @@ class _Builder(Transformer_NonRecursive):
             else:
                 args.append(item)
         return A.Call(func=func, args=args, kwargs=kwargs, loc=self._loc(meta))
-
-
-# ----------------------------------------------------------------------------- syntax errors
-
-_EXPR_START = frozenset({"NAME", "INT", "FLOAT", "STRING", "FSTRING", "(", "[", "-", "+", "not", "true",
-                         "True", "false", "False", "none", "None"})
-_OPERATORS = frozenset(_BINARY_OPS | _COMPARE_OPS | {"->", "if", "and", "or", ".", "["})
-_ORDER = ["')'", "']'", "','", "'='", "':'", "'->'", "'else'", "end of line", "an expression",
-          "a name", "a string", "a number"]
-
-
-def _describe_token(tok: Token, text: str) -> str:
-    if tok.type == "$END":
-        return "end of file"
-    if tok.type == "_NL":
-        return "end of line"
-    if tok.type == "NAME":
-        return f"name '{tok.value}'"
-    if tok.type in ("INT", "FLOAT"):
-        return f"number {tok.value}"
-    if tok.type in ("STRING", "FSTRING"):
-        return f"string {tok.value}"
-    if text in KEYWORDS:
-        return f"keyword '{text}'"
-    return f"'{text}'"
-
-
-def _describe_expected(expected: set[str], text_of: dict[str, str]) -> str:
-    texts = {text_of.get(t, t) for t in expected}
-    words: list[str] = []
-    operators = len(texts & (_BINARY_OPS | _COMPARE_OPS)) >= 3
-    if operators:
-        texts -= _OPERATORS | {"("}
-    if {"NAME", "INT", "("} <= texts:
-        texts -= _EXPR_START | {"FLOAT"}
-        words.append("an expression")
-    for t in sorted(texts):
-        if t == "NAME":
-            words.append("a name")
-        elif t in ("INT", "FLOAT"):
-            if "a number" not in words:
-                words.append("a number")
-        elif t in ("STRING", "FSTRING"):
-            if "a string" not in words:
-                words.append("a string")
-        elif t == "_NL":
-            words.append("end of line")
-        elif t == "$END":
-            words.append("end of file")
-        else:
-            words.append(f"'{t}'")
-    words.sort(key=lambda w: (_ORDER.index(w) if w in _ORDER else len(_ORDER), w))
-    if operators:
-        words.append("an operator")
-    if not words:
-        return ""
-    if len(words) == 1:
-        return words[0]
-    return ", ".join(words[:-1]) + " or " + words[-1]
-
-
-def _explain(e: UnexpectedInput, text: str, start: str, off: _Offset) -> SpecError:
-    post = _POSTLEX
-    text_of = post.text_of
-    if isinstance(e, UnexpectedCharacters):
-        loc = off.loc(e.line, e.column, e.line, e.column + 1)
-        ch = e.char
-        if ch in "\"'":
-            return SpecError("unterminated string", loc,
-                             f"close the string with {ch} on the same line",
-                             code="E-SYNTAX-UNTERMINATED-STRING")
-        hints = {"!": "write 'not x' for negation, '!=' for 'not equal'",
-                 "&": "write 'and'", "|": "write 'or'",
-                 ";": "put each statement on its own line",
-                 "{": "'{' only opens a block body: 'block Name(params)(inputs) { ... }'",
-                 "}": "'}' only closes a block body"}
-        shown = repr(ch)[1:-1] if not ch.isprintable() else ch
-        return SpecError(f"unexpected character '{shown}'", loc,
-                         hints.get(ch, "names are made of letters, digits and '_'"),
-                         code="E-SYNTAX-UNEXPECTED-CHARACTER")
-
-    assert isinstance(e, UnexpectedToken)
-    tok = e.token
-    ttext = post._text(tok)
-    try:  # exact for this state (the parse table's `expected` merges LALR look-aheads)
-        expected: set[str] = set(e.interactive_parser.accepts())
-    except Exception:  # pragma: no cover - best effort
-        expected = set(e.expected or ())
-    if start == "expr_only":
-        expected.discard("_NL")
-    history = _TRACE.get([])
-    # Position: the token itself (for end of file: just after the last token).
-    if tok.type == "$END" or tok.line is None:
-        last = history[-1] if history else None
-        if last is not None:
-            line, col = last.end_line or last.line, last.end_column or last.column
-        else:
-            line, col = 1, 1
-        loc = off.loc(line, col, line, col + 1)
-    else:
-        end_col = tok.end_column if tok.end_line == tok.line else None
-        loc = off.loc(tok.line, tok.column, tok.line, end_col or tok.column + 1)
-
-    # Where we are: the innermost open bracket and the token before the error.
-    index = _history_index(history, tok)
-    before = history[:index]
-    prev = before[-1] if before else None
-    prev_text = post._text(prev) if prev is not None else None
-    open_brackets = _open_brackets(before, post)
-    context = ""
-    if open_brackets:
-        ob = open_brackets[-1]
-        i = _history_index(before, ob)
-        callee = before[i - 1] if i > 0 and before[i - 1].type == "NAME" else None
-        if post._text(ob) == "(":
-            context = f" in the arguments of '{callee.value}'" if callee else " in parentheses"
-        else:
-            context = " in a list" if not (callee or (i > 0 and post._text(before[i - 1]) in
-                                                      (")", "]"))) else " in a subscript"
-
-    what = _describe_token(tok, ttext)
-    exp = _describe_expected(expected, text_of)
-    message = f"unexpected {what}{context}"
-    if exp:
-        message += f"; expected {exp}"
-    hint = None
-    # the problem's catalogue code: a premature end of the line or file, else a misplaced token,
-    # unless a branch below recognises something more specific
-    code = "E-SYNTAX-UNEXPECTED-END" if tok.type in ("_NL", "$END") else "E-SYNTAX-UNEXPECTED-TOKEN"
-
-    if prev_text == "->" and tok.type != "NAME":
-        message = f"expected an op or block call after '->', found {what}"
-        hint = ("the right side of '->' is one call, such as 'relu' or 'conv2d(64, 3)'")
-        code = "E-SYNTAX-PIPE-TARGET"
-    elif ttext == "->" and "->" not in {text_of.get(t, t) for t in expected}:
-        hint = "'->' needs a tensor on its left, e.g. 'y = x -> relu'"
-    elif ttext in _BINARY_OPS | {".", "["} and _after_pipe_target(before, post):
-        example = {".": "(x -> f).channels", "[": "(x -> f).shape[0]"}.get(ttext,
-                                                                         f"(x -> f) {ttext} y")
-        hint = ("'->' binds looser than arithmetic and its right side is a single call; to use "
-                f"the pipe's result, parenthesise it: '{example}'")
-    elif ttext in _COMPARE_OPS and _after_comparison(before, post):
-        hint = "comparisons do not chain: write 'a < b and b < c'"
-    elif ttext == "=" and "==" in {text_of.get(t, t) for t in expected}:
-        hint = "use '==' to compare; '=' only assigns (or names a keyword argument)"
-    elif ttext == "return" and not _inside_block(before, post):
-        hint = "'return' is only allowed inside a block"
-    elif ttext in KEYWORDS and _after_name_keyword(before, tok, post):
-        hint = f"'{ttext}' is a reserved word; quote the layer name: name=\"{ttext}\""
-        code = "E-SYNTAX-RESERVED-WORD"
-    elif ttext in ("model", "import", "param", "input", "output", "block") \
-            and _inside_block(before, post):
-        hint = f"'{ttext}' statements belong at the top level, outside blocks"
-    elif ttext in KEYWORDS and "NAME" in expected:
-        hint = f"'{ttext}' is a reserved word; choose another name"
-        code = "E-SYNTAX-RESERVED-WORD"
-    elif prev_text in KEYWORDS and ttext in ("=", ",", ":") and "NAME" in expected:
-        hint = f"'{prev_text}' is a reserved word; choose another name"
-        code = "E-SYNTAX-RESERVED-WORD"
-    elif ttext in (")", "]") and not open_brackets:
-        opener = "(" if ttext == ")" else "["
-        hint = f"this '{ttext}' has no matching '{opener}'"
-        code = "E-SYNTAX-UNMATCHED-BRACKET"
-    elif ttext == "," and prev_text in (",", "(", "["):
-        hint = "something is missing before this ','"
-    elif ttext == "(" and prev is not None and prev.type == "NAME" and \
-            (len(before) == 1 or post._text(before[-2]) in ("\n", "{")):
-        hint = "a statement must name its result, e.g. 'y = f(x)'"
-    elif tok.type in ("_NL", "$END") and "else" in {text_of.get(t, t) for t in expected}:
-        hint = "a conditional needs both branches: 'a if cond else b'"
-    elif tok.type == "$END" and open_brackets:
-        ob = open_brackets[-1]
-        closer = _OPENERS[post._text(ob)]
-        ol = off.tok(ob)
-        message = f"'{post._text(ob)}' is never closed"
-        loc = ol
-        hint = f"add the matching '{closer}'"
-        code = "E-SYNTAX-UNCLOSED-BRACKET"
-    elif open_brackets and tok.type in ("NAME", "INT", "FLOAT", "STRING") and "," in \
-            {text_of.get(t, t) for t in expected}:
-        ob = open_brackets[-1]
-        if ob.line != tok.line:
-            hint = (f"is a '{_OPENERS[post._text(ob)]}' missing? the "
-                    f"'{post._text(ob)}' at line {off.tok(ob).line}, column {off.tok(ob).col} "
-                    f"is still open")
-        else:
-            hint = "separate arguments and list items with ','"
-    elif tok.type == "_NL" and prev_text in ("=",):
-        hint = "give a value after '='"
-    elif not open_brackets and "_NL" in expected and \
-            (tok.type in ("NAME", "INT", "FLOAT", "STRING") or ttext in ("(", "[")):
-        hint = "a statement ends with its line; is an operator missing?"
-    elif tok.type in ("_NL", "$END"):
-        hint = ("this is incomplete; finish it on this line, or end the line with an operator "
-                "or '->' to continue on the next one")
-    else:
-        hint = "check for a missing operator, ',' or bracket just before this point"
-    return SpecError(message, loc, hint, code=code)
-
-
-def _after_name_keyword(before: list[Token], tok: Token, post: _PostLex) -> bool:
-    """`name=<tok>`: the token comes right after a `name=` keyword argument."""
-    tokens = [t for t in before if not (t.line == tok.line and t.column == tok.column)]
-    return len(tokens) >= 2 and post._text(tokens[-1]) == "=" and tokens[-2].value == "name"
-
-
-def _history_index(history: list[Token], tok: Token) -> int:
-    for i in range(len(history) - 1, -1, -1):
-        if history[i] is tok:
-            return i
-    return len(history)
-
-
-def _open_brackets(tokens: list[Token], post: _PostLex) -> list[Token]:
-    stack: list[Token] = []
-    for t in tokens:
-        text = post._text(t)
-        if text in _OPENERS:
-            stack.append(t)
-        elif text in (")", "]") and stack:
-            stack.pop()
-    return stack
-
-
-def _after_pipe_target(before: list[Token], post: _PostLex) -> bool:
-    """Whether the tokens just before the error end a pipe step: `-> name` or `-> name(...)`."""
-    i = len(before) - 1
-    if i < 0:
-        return False
-    if post._text(before[i]) == ")":
-        depth = 0
-        while i >= 0:
-            t = post._text(before[i])
-            if t in (")", "]"):
-                depth += 1
-            elif t in ("(", "["):
-                depth -= 1
-                if depth == 0:
-                    break
-            i -= 1
-        i -= 1
-    return i >= 1 and before[i].type == "NAME" and post._text(before[i - 1]) == "->"
-
-
-def _after_comparison(before: list[Token], post: _PostLex) -> bool:
-    depth = 0
-    for t in reversed(before):
-        text = post._text(t)
-        if text in (")", "]"):
-            depth += 1
-        elif text in ("(", "["):
-            if depth == 0:
-                return False
-            depth -= 1
-        elif depth == 0 and text in _COMPARE_OPS:
-            return True
-        elif depth == 0 and text in ("\n", "=", ",", "and", "or", "not", "if", "else", "->"):
-            return False
-    return False
-
-
-def _inside_block(before: list[Token], post: _PostLex) -> bool:
-    depth = 0
-    for t in reversed(before):
-        text = post._text(t)
-        if text == "}":
-            depth += 1
-        elif text == "{":
-            if depth == 0:
-                return True
-            depth -= 1
-    return False
