@@ -18,13 +18,10 @@ from lark.exceptions import UnexpectedInput, VisitError
 from archc import ast as A
 from archc.errors import SpecError, SpecErrors, register_source
 from archc.frontend.comments import Spans, attach, scan_dsl
+from archc.frontend.lexicon import KEYWORDS as KEYWORDS  # printer, yaml_loader import it from here
+from archc.frontend.lexicon import OPENERS
 
 GRAMMAR_FILE = Path(__file__).with_name("dsl.lark")
-
-KEYWORDS = frozenset({"model", "import", "param", "input", "output", "training", "block", "return", "if",
-                      "for", "in",
-                      "else", "and", "or", "not", "true", "false", "none", "True", "False",
-                      "None"})
 
 # Token texts after which a newline does not end the statement ...
 _CONTINUE_AFTER = frozenset({"->", ",", "(", "[", "=", ":", ".", "if", "else", "and", "or", "not",
@@ -33,9 +30,6 @@ _CONTINUE_AFTER = frozenset({"->", ",", "(", "[", "=", ":", ".", "if", "else", "
 # ... and token texts that, first on a line, continue the previous line.
 _CONTINUE_BEFORE = frozenset({"->", "else", "if", "and", "or", ".", ",", "+", "-", "*", "/",
                               "//", "%", "**", "==", "!=", "<", "<=", ">", ">="})
-BINARY_OPS = frozenset({"+", "-", "*", "/", "//", "%", "**"})
-COMPARE_OPS = frozenset({"==", "!=", "<", "<=", ">", ">="})
-OPENERS = {"(": ")", "[": "]"}
 
 # Whether the parse in progress is a lone expression (`parse_expr`): then every newline is
 # insignificant.

@@ -13,18 +13,23 @@ Loaded only when a spec has a syntax error (dsl.py imports it then).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable, Union
+from typing import TYPE_CHECKING, Callable, Iterable, Union
 
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from archc import ast as A
 from archc.errors import SpecError
-from archc.frontend.dsl import BINARY_OPS, COMPARE_OPS, KEYWORDS, OPENERS, _Offset, _PostLex
+from archc.frontend.lexicon import KEYWORDS, OPENERS
 
+if TYPE_CHECKING:  # dsl.py imports this module when a parse fails
+    from archc.frontend.dsl import _Offset, _PostLex
+
+_BINARY_OPS = frozenset({"+", "-", "*", "/", "//", "%", "**"})
+_COMPARE_OPS = frozenset({"==", "!=", "<", "<=", ">", ">="})
 _EXPR_START = frozenset({"NAME", "INT", "FLOAT", "STRING", "FSTRING", "(", "[", "-", "+", "not", "true",
                          "True", "false", "False", "none", "None"})
-_OPERATORS = frozenset(BINARY_OPS | COMPARE_OPS | {"->", "if", "and", "or", ".", "["})
+_OPERATORS = frozenset(_BINARY_OPS | _COMPARE_OPS | {"->", "if", "and", "or", ".", "["})
 _ORDER = ["')'", "']'", "','", "'='", "':'", "'->'", "'else'", "end of line", "an expression",
           "a name", "a string", "a number"]
 _VALUES = ("NAME", "INT", "FLOAT", "STRING")
@@ -155,9 +160,9 @@ TOKEN_RULES: tuple[Rule, ...] = (
          code="E-SYNTAX-PIPE-TARGET"),
     Rule("pipe-without-input", lambda c: c.text == "->" and "->" not in c.expected_texts,
          hint="'->' needs a tensor on its left, e.g. 'y = x -> relu'"),
-    Rule("pipe-result-operand", lambda c: c.text in BINARY_OPS | {".", "["} and _after_pipe_target(c),
+    Rule("pipe-result-operand", lambda c: c.text in _BINARY_OPS | {".", "["} and _after_pipe_target(c),
          hint=_pipe_result_example),
-    Rule("chained-comparison", lambda c: c.text in COMPARE_OPS and _after_comparison(c),
+    Rule("chained-comparison", lambda c: c.text in _COMPARE_OPS and _after_comparison(c),
          hint="comparisons do not chain: write 'a < b and b < c'"),
     Rule("assign-for-compare", lambda c: c.text == "=" and "==" in c.expected_texts,
          hint="use '==' to compare; '=' only assigns (or names a keyword argument)"),
@@ -289,7 +294,7 @@ def _describe_token(tok: Token, text: str) -> str:
 def _describe_expected(expected: set[str], text_of: dict[str, str]) -> str:
     texts = {text_of.get(t, t) for t in expected}
     words: list[str] = []
-    operators = len(texts & (BINARY_OPS | COMPARE_OPS)) >= 3
+    operators = len(texts & (_BINARY_OPS | _COMPARE_OPS)) >= 3
     if operators:
         texts -= _OPERATORS | {"("}
     if {"NAME", "INT", "("} <= texts:
@@ -378,7 +383,7 @@ def _after_comparison(c: Context) -> bool:
             if depth == 0:
                 return False
             depth -= 1
-        elif depth == 0 and text in COMPARE_OPS:
+        elif depth == 0 and text in _COMPARE_OPS:
             return True
         elif depth == 0 and text in ("\n", "=", ",", "and", "or", "not", "if", "else", "->"):
             return False
