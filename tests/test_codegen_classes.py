@@ -369,7 +369,7 @@ def test_provenance_survives_leaving_the_import_path():
     """A model loaded inside `import_path(...)` and compiled outside it: code generation
     elaborates the spec again with the folders it was loaded with (else its numbers would be
     literals and its parameters no constructor arguments)."""
-    from archc.ir.elaborate import import_path
+    from archc.loader import import_path
     with import_path([SPECS]):
         model = archc.load(ROOT / "tests" / "data" / "lowering" / "resnet18_finetune.arch")
     source = model.to_source()

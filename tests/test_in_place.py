@@ -65,7 +65,7 @@ def test_in_place_only_where_safe(text: str, expected: set[str]) -> None:
 def _lowered_ops():
     """Every op that binds with its defaults (or a factor of 2.0), lowered on [2, 4, 8, 8]."""
     from archc import symbolic as sy
-    from archc.ir.elaborate import _Context
+    from archc.ir.values import ShapeContext
     from archc.ops import REGISTRY
     from archc.ops.base import VARIADIC, AttrError, ShapeError
     for op in REGISTRY.ops:
@@ -74,7 +74,7 @@ def _lowered_ops():
         shapes = [(2, 4, 8, 8)] * (1 if op.inputs == 1 else 2)
         try:
             attrs = op.bind([2.0] if any(at.required for at in op.attrs) else [], {}, 2)
-            yield op, op.lower(attrs, shapes, op.output_shape(attrs, shapes, _Context(sy.Assumptions())))
+            yield op, op.lower(attrs, shapes, op.output_shape(attrs, shapes, ShapeContext(sy.Assumptions())))
         except (AttrError, ShapeError):
             continue
 

@@ -530,7 +530,7 @@ def test_names_that_clash_with_python_or_torch_are_handled():
 
 
 def test_reserved_layer_names_cover_torch_module_attributes():
-    from archc.ir.elaborate import TORCH_MODULE_ATTRS
+    from archc.ir.builder import TORCH_MODULE_ATTRS
     attrs = {a for a in set(dir(torch.nn.Sequential())) | set(dir(torch.nn.Module())) if not a.startswith("__")}
     assert attrs <= TORCH_MODULE_ATTRS
 

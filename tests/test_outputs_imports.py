@@ -14,7 +14,7 @@ import pytest
 import archc
 from archc.cli import main, write_atomic
 from archc.errors import SpecErrors
-from archc.ir.elaborate import import_path
+from archc.loader import import_path
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "specs"
@@ -253,7 +253,7 @@ def test_windows_line_endings_read_as_before(tmp_path):
 
 
 def test_nul_bytes_and_lone_surrogates_in_an_import_path_are_refused(tmp_path):
-    from archc.ir.elaborate import _resolve_import
+    from archc.loader import _resolve_import
     for text in ("a\0b.arch", "a\udc80.arch"):
         path, message, hint = _resolve_import(text, tmp_path, (tmp_path,))
         assert path is None and "not a valid file name" in message and hint

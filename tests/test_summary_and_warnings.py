@@ -13,7 +13,7 @@ from archc import symbolic as sy
 from archc.backends.report import rows
 from archc.errors import SpecError, SpecErrors
 from archc.frontend import parse_file
-from archc.ir.elaborate import is_library
+from archc.loader import is_library
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"

@@ -13,7 +13,7 @@ Invariants (established by `archc.ir.elaborate`, relied on by every back end):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterator, Literal
 
 from archc.ast import Loc
 from archc.ir.digraph import DiGraph
@@ -58,11 +58,14 @@ class LayerNode:
         return "input" if self.op is None else self.op.name
 
 
+ScopeKind = Literal["block", "repeat", "sequential"]
+
+
 @dataclass
 class Scope:
     """A block instance, a repeat or a sequential: one submodule in the lowered PyTorch model."""
     path: tuple[str, ...]
-    kind: str  # "block" | "repeat" | "sequential"
+    kind: ScopeKind
     type_name: str  # block name, "Repeat" or "Sequential"
     loc: Loc | None
     args: dict[str, Any] = field(default_factory=dict)

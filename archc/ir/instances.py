@@ -1,5 +1,5 @@
 """Reuse of block instances: a block's body is a pure function of its parameter values and its
-inputs' shapes (a block sees nothing else: archc.ir.elaborate gives it a fresh environment), so
+inputs' shapes (a block sees nothing else: archc.ir.calls gives it a fresh environment), so
 the second instance of `Bottleneck(256)` on a [N, 1024, 14, 14] tensor has the same layers as
 the first, under another name. The elaborator evaluates one instance of a kind, records it
 here as a template, and replays the template for the others: ResNet-152's layer3 evaluates one
@@ -13,20 +13,35 @@ A template is recorded only when its instance changed nothing outside its own la
 but the names it gave its inputs (`s = x`, replayed too): no error or warning, no assumption
 about symbolic sizes. Otherwise the others are evaluated as usual, as everything is with
 `REUSE_INSTANCES = False`.
+
+Templates read and add layers only through the graph builder (archc.ir.builder); what else an
+instance's evaluation counts or may change is read through `Evaluation` (the elaborator).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from archc import symbolic as sy
-from archc.ir.graph import LayerNode, Scope
+from archc.ir.builder import GraphBuilder
+from archc.ir.graph import LayerNode, Scope, ScopeKind
+from archc.ir.report import Reporter
+from archc.ir.values import Tensor
 
 REUSE_INSTANCES = True
 # what the elaborator knows of an instance key besides its Template: seen once, not recorded
 # (the next instance of the kind is), or recorded but not reusable
 SEEN_ONCE = "seen once"
 NOT_REUSABLE = "not reusable"
+
+
+class Evaluation(Protocol):
+    """What a block instance's evaluation counts (replays count the same), and what it may
+    change outside its own layers (then it is no template): archc.ir.elaborate.Elaborator."""
+    reporter: Reporter  # errors and warnings
+    assumptions: sy.Assumptions  # about symbolic sizes
+    steps: int  # expressions evaluated (the time limit)
+    comprehended: int  # list items built (the list limit)
 
 
 class _NoKey(Exception):
@@ -45,7 +60,7 @@ def _frozen(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return (type(value), tuple(_frozen(v) for v in value))
     reuse_key = getattr(value, "reuse_key", None)
-    if reuse_key is not None:  # a layer given as a parameter (archc.ir.elaborate.Partial)
+    if reuse_key is not None:  # a layer given as a parameter (archc.ir.values.Partial)
         return reuse_key(_frozen)
     raise _NoKey()
 
@@ -79,7 +94,7 @@ class _Layer:
 @dataclass(slots=True)
 class _Scope:
     path: tuple[str, ...]  # below the instance's path
-    kind: str
+    kind: ScopeKind
     type_name: str
     loc: Any
     args: dict[str, Any]
@@ -93,19 +108,18 @@ class Snapshot:
 
     __slots__ = ("errors", "warnings", "revision", "bound", "steps", "comprehended", "first_node", "first_scope")
 
-    def __init__(self, elaborator: Any, inputs: list):
-        self.errors = len(elaborator.diag.errors)
-        self.warnings = len(elaborator.warnings)
-        self.revision = elaborator.assumptions.revision
-        self.bound = [len(elaborator.g.nodes[t.node]["layer"].tensor_names) for t in inputs]
-        self.steps = elaborator.steps
-        self.comprehended = elaborator.comprehended
-        self.first_node = len(elaborator.created)
-        self.first_scope = len(elaborator.scope_log)
+    def __init__(self, builder: GraphBuilder, evaluation: Evaluation, inputs: list[Tensor]):
+        self.errors, self.warnings = evaluation.reporter.counts()
+        self.revision = evaluation.assumptions.revision
+        self.bound = [len(builder.layer(t.node).tensor_names) for t in inputs]
+        self.steps = evaluation.steps
+        self.comprehended = evaluation.comprehended
+        self.first_node = len(builder.created)
+        self.first_scope = len(builder.scope_log)
 
-    def unchanged(self, elaborator: Any) -> bool:
-        return (len(elaborator.diag.errors) == self.errors and len(elaborator.warnings) == self.warnings
-                and elaborator.assumptions.revision == self.revision)
+    def unchanged(self, evaluation: Evaluation) -> bool:
+        return (evaluation.reporter.counts() == (self.errors, self.warnings)
+                and evaluation.assumptions.revision == self.revision)
 
 
 class Template:
@@ -131,22 +145,21 @@ class Template:
         self.results: list[tuple[Any, tuple]] = []
 
     @classmethod
-    def record(cls, elaborator: Any, path: tuple[str, ...], inputs: list, results: list,
-               before: Snapshot, tensor: type) -> "Template | None":
+    def record(cls, builder: GraphBuilder, evaluation: Evaluation, path: tuple[str, ...], inputs: list[Tensor],
+               results: list, before: Snapshot) -> "Template | None":
         """The template of the instance at `path` that just ran, or None if it cannot be one."""
-        if not before.unchanged(elaborator) or not all(isinstance(r, tensor) for r in results):
+        if not before.unchanged(evaluation) or not all(isinstance(r, Tensor) for r in results):
             return None
-        nodes = elaborator.g.nodes
         layers = []
-        for node_id in elaborator._created_since(before.first_node):
-            layer: LayerNode = nodes[node_id]["layer"]
+        for node_id in builder.created_since(before.first_node):
+            layer: LayerNode = builder.layer(node_id)
             layers.append((layer, layer.frozen, layer.init, layer.bias_init, len(layer.tensor_names)))
-        scopes = [elaborator.scopes[p] for p in elaborator.scope_log[before.first_scope:]
-                  if p != path and p in elaborator.scopes]  # not pruned, not the instance's own
+        scopes = [builder.scopes[p] for p in builder.scope_log[before.first_scope:]
+                  if p != path and p in builder.scopes]  # not pruned, not the instance's own
         depth = len(path)
         input_names = []
         for k, t in enumerate(inputs):
-            layer = nodes[t.node]["layer"]
+            layer = builder.layer(t.node)
             if t.node in (u.node for u in inputs[:k]):
                 continue  # the same tensor given twice: its names once
             for name, scope in zip(layer.tensor_names[before.bound[k]:], layer.tensor_scopes[before.bound[k]:]):
@@ -154,7 +167,7 @@ class Template:
                     return None
                 input_names.append((k, name, scope[depth:]))
         return cls(path, [t.node for t in inputs], layers, scopes, [(t.node, t.shape) for t in results],
-                   input_names, elaborator.steps - before.steps, elaborator.comprehended - before.comprehended)
+                   input_names, evaluation.steps - before.steps, evaluation.comprehended - before.comprehended)
 
     def usable(self) -> bool:
         """Turn the recorded objects into records relative to the instance's path (on the first
@@ -196,26 +209,25 @@ class Template:
         self._nodes, self._scopes = [], []  # the records hold what replays need
         return True
 
-    def replay(self, elaborator: Any, path: tuple[str, ...], inputs: list, tensor: Any) -> list:
+    def replay(self, builder: GraphBuilder, evaluation: Evaluation, path: tuple[str, ...],
+               inputs: list[Tensor]) -> list[Tensor]:
         """Add this template's layers and scopes at `path`, reading `inputs` (after `usable()`);
-        the results as `tensor(node_id, shape)` values."""
+        the results as tensors."""
         prefix = ".".join(path) + "."
 
         def node(ref: Any) -> str:
             return inputs[ref].node if isinstance(ref, int) else prefix + ref
 
         for t in self.layers:
-            elaborator._add_node(LayerNode(prefix + t.suffix, t.op, t.attrs, [node(i) for i in t.inputs], t.shape,
-                                           t.loc, path + t.scope, t.frozen, t.init, t.bias_init,
-                                           list(t.tensor_names), [path + s for s in t.tensor_scopes]))
+            builder.add_node(LayerNode(prefix + t.suffix, t.op, t.attrs, [node(i) for i in t.inputs], t.shape,
+                                       t.loc, path + t.scope, t.frozen, t.init, t.bias_init,
+                                       list(t.tensor_names), [path + s for s in t.tensor_scopes]))
         for s in self.scopes:
-            elaborator._new_scope(Scope(path + s.path, s.kind, s.type_name, s.loc, dict(s.args),
-                                        [node(i) for i in s.inputs], list(s.input_names),
-                                        [node(o) for o in s.outputs]))
+            builder.new_scope(Scope(path + s.path, s.kind, s.type_name, s.loc, dict(s.args),
+                                    [node(i) for i in s.inputs], list(s.input_names),
+                                    [node(o) for o in s.outputs]))
         for k, name, scope in self.input_names:
-            layer = elaborator.g.nodes[inputs[k].node]["layer"]
-            layer.tensor_names.append(name)
-            layer.tensor_scopes.append(path + scope)
-        elaborator.steps += self.steps
-        elaborator.comprehended += self.comprehended
-        return [tensor(node(ref), shape) for ref, shape in self.results]
+            builder.bind_name(inputs[k].node, name, path + scope)
+        evaluation.steps += self.steps
+        evaluation.comprehended += self.comprehended
+        return [Tensor(node(ref), shape) for ref, shape in self.results]

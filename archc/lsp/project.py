@@ -122,7 +122,7 @@ class Project:
 
     def resolve_import(self, index: DocumentIndex, site: ImportSite) -> str | None:
         """The file an import names (next to the importing file, else in the search path)."""
-        from archc.ir.elaborate import search_path
+        from archc.loader import search_path
         text = site.node.path
         if "\0" in text:
             return None

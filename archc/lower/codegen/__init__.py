@@ -83,7 +83,8 @@ def generate(graph: Graph, probes: bool = False, spec: Any = None) -> Generated:
 def _traced(graph: Graph, spec: Any) -> Graph | None:
     """`graph` elaborated again with provenance, or None if that does not give the same graph
     (it always should: provenance changes no value)."""
-    from archc.ir.elaborate import elaborate, import_path
+    from archc.ir.elaborate import elaborate
+    from archc.loader import import_path
     try:
         with import_path([str(d) for d in graph.import_dirs]):  # the imports it was elaborated with
             traced = elaborate(spec, graph.source_file or "<string>", graph.overrides, trace=True)

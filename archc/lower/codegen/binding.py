@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from archc import provenance as pv
-from archc.ir.elaborate import Partial
+from archc.ir.values import Partial
 from archc.lower import merge as merge_mod
 from archc.lower import pysrc
 from archc.lower.codegen.expressions import (

@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 from archc import provenance as pv
 from archc import symbolic as sy
-from archc.ir.elaborate import TORCH_MODULE_ATTRS
+from archc.ir.builder import TORCH_MODULE_ATTRS
 from archc.lower import merge as merge_mod
 from archc.lower import pysrc
 from archc.lower.checks import input_checks

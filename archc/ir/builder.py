@@ -1,0 +1,168 @@
+"""The graph under construction: layer nodes and their edges, the scopes (block instances,
+repeats, sequentials) and the names of both.
+
+`GraphBuilder` owns the DiGraph, the scopes by path, the module names taken in each scope and
+the scope new layers go into (`scope_path`); the elaborator and block reuse
+(archc.ir.instances) add layers and scopes only through its methods. Module names follow
+PyTorch's rules (`valid_module_name`, `TORCH_MODULE_ATTRS`).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from archc import ast as A
+from archc import provenance as pv
+from archc.ir.digraph import DiGraph
+from archc.ir.graph import LayerNode, Scope
+from archc.ir.report import Reporter
+from archc.ir.values import describe
+
+
+class GraphBuilder:
+    """Adds layers and scopes to one graph, naming them uniquely within their scope."""
+
+    def __init__(self, reporter: Reporter, max_layers: int):
+        self.reporter = reporter
+        self.max_layers = max_layers
+        self.g = DiGraph()
+        self.scopes: dict[tuple[str, ...], Scope] = {}
+        self.scope_log: list[tuple[str, ...]] = []  # scope paths in creation order (pruned ones stay)
+        self.scope_path: tuple[str, ...] = ()  # where new layers and scopes go
+        self.used_names: dict[tuple[str, ...], set[str]] = {}  # scope -> child names taken
+        self._suffixes: dict[tuple, int] = {}  # (scope, base name) -> the next suffix to try
+        self.created: list[str] = []  # node ids in creation order (pruned ones stay listed)
+
+    def layer(self, node_id: str) -> LayerNode:
+        return self.g.nodes[node_id]["layer"]
+
+    def __contains__(self, node_id: str) -> bool:
+        return node_id in self.g
+
+    def unique_name(self, name: Any, loc: A.Loc | None, explicit: bool, default: str = "") -> str:
+        taken = self.used_names.setdefault(self.scope_path, set())
+        pv.decide(name)
+        if explicit:
+            if isinstance(name, bool) or not isinstance(name, (str, int)):
+                self.reporter.fail(f"a layer name must be a word, a string or an int, got {describe(name)}", loc,
+                                   code="E-NAME-LAYER-INVALID")
+            name = str(name)
+            if not valid_module_name(name):
+                self.reporter.fail(f"layer name {name!r} is not a valid module name", loc,
+                                   "PyTorch module names are non-empty and contain no '.'; e.g. \"block1-0\"",
+                                   code="E-NAME-LAYER-INVALID")
+            if name in TORCH_MODULE_ATTRS:
+                self.reporter.fail(f"layer name '{name}' is taken: torch.nn.Module has an attribute of that name",
+                                   loc, f"choose another name, e.g. '{name}_'", code="E-NAME-LAYER-RESERVED")
+            if name in taken:
+                where = ".".join(self.scope_path) or "the model"
+                self.reporter.fail(f"the name '{name}' is used twice in {where}", loc,
+                                   "names in one block must be unique: they become module attributes",
+                                   code="E-NAME-LAYER-DUPLICATE")
+        else:
+            base = default
+            name, k = base, self._suffixes.get((self.scope_path, base), 1)
+            while name in taken or name in TORCH_MODULE_ATTRS:
+                name = f"{base}_{k}"
+                k += 1
+            self._suffixes[(self.scope_path, base)] = k  # names only get taken: no need to recount
+        taken.add(name)
+        return ".".join((*self.scope_path, name))
+
+    def new_scope(self, scope: Scope) -> None:
+        self.scopes[scope.path] = scope
+        self.scope_log.append(scope.path)
+
+    def created_since(self, index: int) -> list[str]:
+        """The nodes a body, block or repeat created, given len(self.created) at its start: a
+        slice, so nested bodies cost their own size, not the whole graph's."""
+        return [n for n in self.created[index:] if n in self.g]
+
+    def add_node(self, node: LayerNode) -> None:
+        if len(self.created) >= self.max_layers:
+            self.reporter.fail(f"the model has more than {self.max_layers:,} layers", node.loc,
+                               "check repeat counts and recursive blocks; to build that many anyway, raise "
+                               "the limit with the environment variable ARCHC_MAX_LAYERS", code="E-LIMIT-LAYERS")
+        self.created.append(node.id)
+        self.g.add_node(node.id, layer=node)
+        for port, src in enumerate(node.inputs):
+            self.g.add_edge(src, node.id, port=port)
+
+    def bind_name(self, node_id: str, name: str, scope: tuple[str, ...] | None = None) -> None:
+        """`name` (a spec's name for the tensor) is bound to the node's output in `scope` (by
+        default the current one)."""
+        layer = self.layer(node_id)
+        layer.tensor_names.append(name)
+        layer.tensor_scopes.append(self.scope_path if scope is None else scope)
+
+    def mark_since(self, first_node: int, frozen: bool, init: str | None, bias_init: str | None) -> None:
+        """Apply a block's, repeat's or sequential's `frozen`/`init` to every layer it created
+        (the nodes added since `first_node`), without overriding a layer's own choice."""
+        if not (frozen or init or bias_init):
+            return
+        for node_id in self.created_since(first_node):
+            layer = self.layer(node_id)
+            layer.frozen = layer.frozen or frozen
+            layer.init = layer.init or init
+            layer.bias_init = layer.bias_init or bias_init
+
+    def remove(self, dead: list[str], created: list[str]) -> None:
+        """Remove the layers `dead` (some of `created`, a body's layers), and the scopes no
+        remaining layer of `created` is in."""
+        emptied = {self.layer(n).scope[:k] for n in dead for k in range(1, len(self.layer(n).scope) + 1)}
+        self.g.remove_nodes_from(dead)
+        for n in created:
+            if n in self.g:
+                scope = self.layer(n).scope
+                emptied -= {scope[:k] for k in range(1, len(scope) + 1)}
+        for path in emptied:
+            self.scopes.pop(path, None)
+
+
+# Attribute names of torch.nn.Module and nn.Sequential (and the load report archc.build attaches):
+# torch refuses a submodule of one of these names, so no layer may take one. tests/test_lowering.py
+# checks the list against the installed torch.
+TORCH_MODULE_ATTRS = frozenset({
+    "T_destination", "_apply", "_backward_hooks", "_backward_pre_hooks", "_buffers", "_call_impl",
+    "_compiled_call_impl", "_forward_hooks", "_forward_hooks_always_called",
+    "_forward_hooks_with_kwargs", "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs",
+    "_get_backward_hooks", "_get_backward_pre_hooks", "_get_item_by_idx", "_get_name",
+    "_is_full_backward_hook", "_load_from_state_dict", "_load_state_dict_post_hooks",
+    "_load_state_dict_pre_hooks", "_maybe_warn_non_full_backward_hook", "_modules",
+    "_named_members", "_non_persistent_buffers_set", "_parameters",
+    "_register_load_state_dict_pre_hook", "_register_state_dict_hook",
+    "_replicate_for_data_parallel", "_save_to_state_dict", "_slow_forward", "_state_dict_hooks",
+    "_state_dict_pre_hooks", "_version", "_wrapped_call_impl", "add_module", "append", "apply",
+    "archc_load_report", "bfloat16", "buffers", "call_super_init", "check_inputs", "children", "compile", "cpu",
+    "cuda", "double", "dump_patches", "eval", "extend", "extra_repr", "float", "forward",
+    "get_buffer", "get_extra_state", "get_parameter", "get_submodule", "half", "insert", "ipu",
+    "load_state_dict", "modules", "mtia", "named_buffers", "named_children", "named_modules",
+    "named_parameters", "parameters", "pop", "register_backward_hook", "register_buffer",
+    "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook",
+    "register_full_backward_pre_hook", "register_load_state_dict_post_hook",
+    "register_load_state_dict_pre_hook", "register_module", "register_parameter",
+    "register_state_dict_post_hook", "register_state_dict_pre_hook", "requires_grad_",
+    "set_extra_state", "set_submodule", "share_memory", "state_dict", "to", "to_empty", "train",
+    "training", "type", "xpu", "zero_grad",
+})
+
+
+def valid_module_name(name: str) -> bool:
+    """As free as PyTorch's add_module: any text without '.', not empty; control characters and
+    dunder names are refused (they could only be mistakes)."""
+    return bool(name) and "." not in name and name.isprintable() and not name.startswith("__")
+
+
+# names a body's numbers cannot take in generated code (archc.lower.codegen uses them)
+LOCAL_NAMES_TAKEN = frozenset({"self", "torch", "nn", "F", "math", "super", "float", "int", "getattr",
+                               "_make_divisible", "layers", "x", "in_channels", "max", "min", "round",
+                               "abs", "len", "sum", "str", "range"})
+
+
+def snake(name: str) -> str:
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i and (not name[i - 1].isupper() or (i + 1 < len(name) and name[i + 1].islower())):
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+

@@ -1,0 +1,632 @@
+"""Calls: an op, a block, a `sequential` or a `repeat` applied to input tensors, and the layers
+and scopes they add (through the graph builder, archc.ir.builder).
+
+`Calls` is the middle layer of the elaborator, between the expression evaluator
+(archc.ir.evaluate), whose `_call`/`_apply_op` it provides, and the statements
+(archc.ir.elaborate), whose `_run_body` evaluates a block instance's body. A block instance
+alike an earlier one is that one's layers replayed (archc.ir.instances).
+"""
+from __future__ import annotations
+
+import ast as py_ast
+import contextlib
+from typing import Any, Sequence
+
+from archc import ast as A
+from archc import provenance as pv
+from archc import symbolic as sy
+from archc.errors import did_you_mean
+from archc.ir import instances
+from archc.ir.builder import snake
+from archc.ir.evaluate import Evaluator
+from archc.ir.graph import LayerNode, Scope
+from archc.ir.lints import check_suspicious
+from archc.ir.values import (
+    MAX_INT_BITS, POISON, Abort, Env, Partial, ShapeContext, Tensor, TWord, describe, python_name,
+    traced_builtin, traced_layer,
+)
+from archc.language import (
+    BUILTINS, INITIALIZERS, LAYER_OPTIONS, MAX_RANGE, SPECIAL_FORMS, ArgumentTypeError, TooLong,
+)
+from archc.ops import REGISTRY
+from archc.ops.base import VARIADIC, AttrError, Op, Shape, ShapeError, Word
+
+META_KWARGS = tuple(LAYER_OPTIONS)
+
+_NO_CONTEXT = contextlib.nullcontext()
+
+
+class Calls(Evaluator):
+    """Applies ops, blocks, sequentials and repeats; state shared with the statement layer
+    (archc.ir.elaborate.Elaborator) is declared here."""
+
+    blocks: dict[str, A.BlockDef]
+    failed_imports: list[str]  # imports that could not be read (for hints)
+    ctx: ShapeContext
+    templates: dict[tuple, Any]  # block instances, for reuse (archc.ir.instances)
+    repeat_copy_depth: int  # instance depth of a block instance that is a repeat's later copy
+    max_repeat: int
+    # traced elaboration: the current body's named numbers and parameter names, and the inline
+    # repeat copy being built (where, loop variable, index, count, block depth), with the enclosing ones
+    local_defs: dict[str, Any]
+    local_params: set[str]
+    loop: tuple | None
+    loops: list[tuple | None]
+
+    def _run_body(self, body: list[A.Assign], env: Env, results: list[A.Expr],
+                  input_names: list[str], where: str) -> list[Any]:
+        raise NotImplementedError  # the statement layer (archc.ir.elaborate)
+
+    def _unknown_callable_hint(self, func: str) -> str:
+        known = list(REGISTRY.names()) + list(self.blocks) + list(BUILTINS) + list(SPECIAL_FORMS)
+        if self.failed_imports and not did_you_mean(func, known):
+            return f"it may be a block of {' or '.join(self.failed_imports)}, whose import failed (see above)"
+        return did_you_mean(func, known) or "see `archc ops` for the list of ops"
+
+    def _unknown_keyword(self, owner: str, key: str, names: Sequence[str], what: str,
+                         loc: A.Loc | None) -> None:
+        """`conv2d has no attribute 'strid'`, `block Stem has no parameter 'widht'`."""
+        self.error(f"{owner} has no {what} '{key}'", loc,
+                   did_you_mean(key, names) or
+                   (f"its {what}s are: {', '.join(names)}" if names else f"it takes no {what}s"),
+                   code="E-CALL-UNKNOWN-KEYWORD")
+
+    def _checks(self) -> Any:
+        """Around an op's own rules: their comparisons are checks, not structural decisions
+        (traced elaboration only; otherwise a shared no-op)."""
+        return pv.checks_only() if self.trace else _NO_CONTEXT
+
+    # ------------------------------------------------------------------ calls
+    def _call(self, call: A.Call, env: Env, piped: list[Tensor]) -> Any:
+        self._visible_env = env
+        func = call.func
+        found, bound = env.lookup(func)
+        origin = None  # traced: the block parameter the op came in through
+        given: Partial | None = None  # a layer given some arguments already: unit(128, stride=2)
+        if found and isinstance(bound, Partial):
+            if not call.args and not call.kwargs:
+                return self._apply_partial(bound, piped, call.loc) if piped else bound
+            given = bound
+        elif found and isinstance(bound, str) and (bound in self.blocks or bound in REGISTRY):
+            func = str(bound)  # a parameter naming a block or op: `unit(64)` with unit = BasicBlock
+            origin = bound.expr if isinstance(bound, TWord) and func in REGISTRY else None
+        elif found and not self._callable_name(func):
+            self.fail(f"'{func}' is {describe(bound)}, not an op or block", call.loc,
+                      code="E-CALL-NOT-CALLABLE")
+        # otherwise a value that shares an op's name (`param dropout = 0.5`) leaves the op callable
+        if func == "repeat":
+            return self._repeat(call, env, piped)
+        if func in BUILTINS and func not in self.blocks:
+            if piped:
+                self.fail(f"'{func}' is a function on numbers, not a layer", call.loc,
+                          f"use its value as a layer's argument, e.g. conv2d({func}(...), 3)",
+                          code="E-CALL-NOT-A-LAYER")
+            args = [self.eval(a, env) for a in call.args]
+            kwargs = {k.name: self.eval(k.value, env) for k in call.kwargs}
+            for a, expr in zip(args, call.args):
+                if not BUILTINS[func].on_values:
+                    self._need_number(a, expr, func)
+                elif isinstance(a, Word):
+                    self._need_number(a, expr, func)  # reports the unknown name
+            try:
+                if self.trace:
+                    result = traced_builtin(func, args, kwargs)
+                else:
+                    result = BUILTINS[func].function(*args, **kwargs)
+            except ZeroDivisionError:
+                self.fail(f"{func}(): division by zero", call.loc, "check the divisor argument",
+                          code="E-VALUE-DIVISION-BY-ZERO")
+            except TooLong as exc:
+                self.fail(f"{func}(): {exc}", call.loc, "a spec describes one network; shrink the range",
+                          code="E-LIMIT-LIST-SIZE")
+            except OverflowError as exc:  # sqrt(10 ** 400), int(10.0 ** 300 * 10.0 ** 300)
+                self.fail(f"{func}(): {exc}", call.loc, "check the arguments; sizes and rates are far "
+                          "smaller than the largest float (about 1.8e308)", code="E-VALUE-FLOAT-OVERFLOW")
+            except (TypeError, ValueError) as exc:
+                shown = exc.message.format(describe(exc.value)) if isinstance(exc, ArgumentTypeError) else exc
+                self.fail(f"{func}(): {shown}", call.loc,
+                          f"check the arguments of {func}() (built-in functions: docs/language.md)",
+                          code="E-CALL-BUILTIN-ARGUMENTS")
+            if isinstance(result, int) and result.bit_length() > MAX_INT_BITS:
+                self._too_large(call)
+            if isinstance(result, list):
+                self._count_items(len(result), call.loc)
+            return result
+        args = [self.eval(a, env) for a in call.args]
+        kwargs: dict[str, Any] = {}
+        for kw in call.kwargs:
+            if kw.name in kwargs:
+                self.fail(f"keyword '{kw.name}' given twice", kw.loc, code="E-CALL-ARGUMENT-TWICE")
+            if kw.name == "name" and isinstance(kw.value, A.Name):
+                kwargs["name"] = self._layer_name(kw.value, env)
+            else:
+                kwargs[kw.name] = self.eval(kw.value, env)
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        attr_args = [a for a in args if not isinstance(a, Tensor)]
+        if any(isinstance(a, Tensor) for a in args[len(tensors):]) or (
+                tensors and args[:len(tensors)] != tensors):
+            self.fail("tensor arguments must come before attributes", call.loc,
+                      f"e.g. {func}(x, y, ...) or x -> {func}(...)", code="E-CALL-ARGUMENT-ORDER")
+        inputs = piped + tensors
+        meta = {k: kwargs.pop(k) for k in META_KWARGS if k in kwargs}
+        kw_locs = {kw.name: kw.loc for kw in call.kwargs if kw.name in kwargs}
+        if given is not None:
+            partial = self._extend(given, attr_args, kwargs, meta, call)
+        elif func == "sequential":
+            # a bare op or block name is that layer with its defaults: sequential(conv2d(8, 3), gelu)
+            attr_args = [self._bare_layer(a, expr) for a, expr in zip(attr_args, call.args[len(tensors):])]
+            for a, expr in zip(attr_args, call.args[len(tensors):]):
+                if not isinstance(a, Partial):
+                    self.fail(f"sequential takes layers such as conv2d(64, 3), got {describe(a)}", expr.loc,
+                              code="E-CALL-NOT-A-LAYER")
+            if kwargs:
+                self.fail(f"sequential takes no attribute '{next(iter(kwargs))}'", call.loc,
+                          "sequential takes layers and the options name=, frozen=, init=, bias_init=",
+                          code="E-CALL-UNKNOWN-KEYWORD")
+            partial = Partial("sequential", attr_args, [], {}, call.loc, meta)
+        elif func in self.blocks:
+            partial = Partial("block", self.blocks[func], attr_args, kwargs, call.loc, meta, kw_locs)
+        else:
+            op = REGISTRY.get(func)
+            if op is None:
+                self.fail(f"unknown op or block '{func}'", call.loc, self._unknown_callable_hint(func),
+                          code="E-CALL-UNKNOWN-OP")
+            partial = Partial("op", op, attr_args, kwargs, call.loc, meta, kw_locs, origin=origin)
+        if not inputs and not (partial.kind == "op" and partial.target.inputs == 0):
+            return partial
+        return self._apply_partial(partial, inputs, call.loc)
+
+    def _extend(self, given: Partial, args: list[Any], kwargs: dict[str, Any], meta: dict[str, Any],
+                call: A.Call) -> Partial:
+        """Partial application, as functools.partial: `unit = Bottleneck(groups=32)` then
+        `unit(128, stride=2)` is Bottleneck(128, stride=2, groups=32). Positional arguments
+        follow the ones given before; a keyword given again replaces the earlier value."""
+        if given.kind == "sequential":
+            self.fail(f"'{call.func}' is a sequential; it takes no more arguments", call.loc,
+                      f"pipe a tensor into it: x -> {call.func}", code="E-CALL-ARGUMENT-COUNT")
+        return Partial(given.kind, given.target, [*given.args, *args], {**given.kwargs, **kwargs},
+                       call.loc, {**given.meta, **meta},
+                       {**given.kw_locs, **{kw.name: kw.loc for kw in call.kwargs if kw.name in kwargs}},
+                       given.origin, given.origin_args, given.origin_kwargs)
+
+    def _bare_layer(self, value: Any, expr: A.Expr) -> Any:
+        if isinstance(value, str) and value in self.blocks:
+            return Partial("block", self.blocks[value], [], {}, expr.loc)
+        if isinstance(value, str) and value not in SPECIAL_FORMS and REGISTRY.get(value):
+            return Partial("op", REGISTRY.get(value), [], {}, expr.loc)
+        return value
+
+    def _callable_name(self, func: str) -> bool:
+        return func in self.blocks or func in REGISTRY or func in BUILTINS or func in SPECIAL_FORMS
+
+    def _layer_name(self, name: A.Name, env: Env) -> str:
+        """`name=conv1` is the word itself. A bare name that is also a value in scope (a block
+        parameter `squeeze = 16`) is ambiguous and an error, never a quiet rename: the spec says
+        `name="squeeze"` for the word or `name=str(squeeze)` for the value."""
+        found, value = env.lookup(name.id)
+        if found and (isinstance(value, (int, float, str, sy.Expr)) or value is None) and not isinstance(value, Word):
+            self.fail(f"name={name.id} is ambiguous: '{name.id}' is also a value here ({describe(value)})",
+                      name.loc, f'write name="{name.id}" to name the layer {name.id}, or '
+                      f"name=str({name.id}) to name it after the value", code="E-NAME-AMBIGUOUS-LAYER-NAME")
+        return name.id
+
+    def _apply_partial(self, p: Partial, inputs: list[Tensor], loc: A.Loc | None,
+                       forced_name: str | None = None) -> Any:
+        meta = dict(p.meta)
+        if forced_name is not None and "name" not in meta:
+            meta["name"] = forced_name
+        if p.kind == "op":
+            return self._apply_op(p.target, inputs, p.args, p.kwargs, p.loc or loc, meta, kw_locs=p.kw_locs,
+                                  origin=p if p.origin is not None else None)
+        if p.kind == "block":
+            return self._apply_block(p.target, inputs, p.args, p.kwargs, p.loc or loc, meta, p.kw_locs)
+        if p.kind == "sequential":
+            return self._apply_sequential(p.target, inputs, p.loc or loc, meta)
+        raise AssertionError(p.kind)
+
+    def _check_inputs(self, inputs: list[Tensor]) -> None:
+        if any(t.shape is None for t in inputs):
+            raise Abort()
+
+    def _apply_op(self, op: Op, inputs: list[Tensor], args: list[Any], kwargs: dict[str, Any],
+                  loc: A.Loc | None, meta: dict[str, Any], default_name: str | None = None,
+                  kw_locs: dict[str, A.Loc | None] | None = None, origin: Partial | None = None) -> Any:
+        if self.trace:  # ops take plain true/false (a traced one is an int)
+            args = [pv.plain(a) if isinstance(a, pv.TBool) else a for a in args]
+            kwargs = {k: pv.plain(v) if isinstance(v, pv.TBool) else v for k, v in kwargs.items()}
+        n = len(inputs)
+        if op.inputs == VARIADIC and n < 2:
+            self.fail(f"{op.name} needs two or more input tensors, got {n}", loc,
+                      f"e.g. {op.name}(a, b) or [a, b] -> {op.name}", code="E-CALL-INPUT-COUNT")
+        if op.inputs != VARIADIC and n != op.inputs:
+            what = "one input tensor" if op.inputs == 1 else f"{op.inputs} input tensors"
+            self.fail(f"{op.name} takes {what}, got {n}", loc,
+                      f"e.g. x -> {op.name}(...)" if op.inputs == 1 else None, code="E-CALL-INPUT-COUNT")
+        self._check_inputs(inputs)
+        names = [at.name for at in op.attrs]
+        unknown = [key for key in kwargs if key not in names]
+        for key in unknown:  # every one, each where it is written
+            self._unknown_keyword(op.name, key, names, "attribute", (kw_locs or {}).get(key) or loc)
+        if unknown:
+            raise Abort()
+        shapes = [t.shape for t in inputs]
+        ndim = op.ndim or (max(0, len(shapes[0]) - 2) if shapes else 0)
+        try:
+            with self._checks():
+                attrs = op.bind(args, kwargs, ndim)
+        except AttrError as exc:
+            self.fail(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint,
+                      code=exc.code)
+        self._no_inline(meta, f"the layer {op.name}", loc)
+        if op.pieces_op:
+            return self._apply_pieces(op, attrs, inputs[0], loc, meta)
+        frozen, init, bias_init = self._meta(meta, loc)
+        node_id = self.builder.unique_name(meta.get("name"), loc, explicit="name" in meta,
+                                           default=default_name or op.name)
+        try:
+            with self._checks():
+                shape = op.output_shape(attrs, shapes, self.ctx)
+        except ShapeError as exc:
+            self.error(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint,
+                       code=exc.code)
+            shape = None
+        node = LayerNode(node_id, op, attrs, [t.node for t in inputs], shape, loc, self.builder.scope_path,
+                         frozen, init, bias_init)
+        if self.trace:
+            node.traced_inputs = tuple(shapes)
+            if origin is not None:  # the attributes the parameter brought, by name
+                names = [at.name for at in op.attrs]
+                node.factory = (origin.origin, tuple(names[:origin.origin_args]) + origin.origin_kwargs)
+        self.builder.add_node(node)
+        if shape is None:
+            raise Abort()
+        with self._checks():
+            check_suspicious(node, kwargs, shapes, self.builder, self.reporter)
+        return Tensor(node_id, shape)
+
+    def _apply_pieces(self, op: Op, attrs: Any, tensor: Tensor, loc: A.Loc | None,
+                      meta: dict[str, Any]) -> tuple[Tensor, ...]:
+        """chunk / split: one `slice` node per piece, named after the op (or `name`)."""
+        try:
+            with self._checks():
+                pieces = op.pieces(attrs, tensor.shape, self.ctx)
+        except ShapeError as exc:
+            self.fail(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint,
+                      code=exc.code)
+        named = "name" in meta
+        base = str(meta.pop("name", op.name))
+        return tuple(self._apply_op(REGISTRY.get("slice"), [tensor], [], dict(piece), loc,
+                                    {**meta, "name": base if k == 0 else f"{base}_{k}"} if named else meta,
+                                    default_name=op.name)
+                     for k, piece in enumerate(pieces))
+
+    def _no_inline(self, meta: dict[str, Any], what: str, loc: A.Loc | None) -> None:
+        if "inline" in meta:
+            self.fail(f"inline= applies to block instances; {what} has no block of its own to dissolve", loc,
+                      "remove inline=", code="E-CALL-INLINE-NOT-BLOCK")
+
+    def _flag(self, meta: dict[str, Any], key: str, loc: A.Loc | None) -> bool:
+        """A true/false layer option (frozen=, inline=), false when not given."""
+        value = pv.plain(meta.get(key, False))
+        if not isinstance(value, bool):
+            self.fail(f"{key} must be true or false, got {describe(value)}", loc, code="E-CALL-OPTION-TYPE")
+        return value
+
+    def _meta(self, meta: dict[str, Any], loc: A.Loc | None) -> tuple[bool, str | None, str | None]:
+        frozen = self._flag(meta, "frozen", loc)
+        inits = []
+        for key in ("init", "bias_init"):
+            value = meta.get(key)
+            if value is not None and (not isinstance(value, str) or value not in INITIALIZERS):
+                self.fail(f"{key}: unknown initializer {describe(value)}", loc,
+                          did_you_mean(str(value), list(INITIALIZERS)) or f"initializers: {', '.join(INITIALIZERS)}",
+                          code="E-CALL-UNKNOWN-INITIALIZER")
+            if key == "bias_init" and value is not None and INITIALIZERS[value].matrix_only:
+                self.fail(f"bias_init: {value} needs a matrix; a bias is a vector", loc,
+                          "use zeros, ones, normal or uniform for biases (or init= for the weights)",
+                          code="E-CALL-INITIALIZER-NOT-FOR-BIAS")
+            inits.append(None if value is None else str(value))
+        return frozen, inits[0], inits[1]
+
+    def _apply_block(self, block: A.BlockDef, inputs: list[Tensor], args: list[Any],
+                     kwargs: dict[str, Any], loc: A.Loc | None, meta: dict[str, Any],
+                     kw_locs: dict[str, A.Loc | None] | None = None) -> Any:
+        if len(inputs) != len(block.inputs):
+            self.fail(f"block {block.name} takes {len(block.inputs)} input tensor"
+                      f"{'s' if len(block.inputs) != 1 else ''} ({', '.join(block.inputs)}), got {len(inputs)}", loc,
+                      f"e.g. x -> {block.name}(...)" if len(block.inputs) == 1 else
+                      f"e.g. {block.name}({', '.join(block.inputs)}, ...) or [{', '.join(block.inputs)}] -> "
+                      f"{block.name}(...)", code="E-CALL-INPUT-COUNT")
+        if len(args) > len(block.params):
+            self.fail(f"block {block.name} takes {len(block.params)} parameter"
+                      f"{'s' if len(block.params) != 1 else ''} ({', '.join(p.name for p in block.params)}), "
+                      f"got {len(args)}", loc, code="E-CALL-ARGUMENT-COUNT")
+        names = [p.name for p in block.params]
+        values: dict[str, Any] = dict(zip(names, args))
+        unknown = [key for key in kwargs if key not in names]
+        for key in unknown:  # every one, each where it is written
+            self._unknown_keyword(f"block {block.name}", key, names, "parameter", (kw_locs or {}).get(key) or loc)
+        if unknown:
+            raise Abort()
+        for key, value in kwargs.items():
+            if key in values:
+                self.fail(f"block {block.name}: parameter '{key}' given twice", loc,
+                          code="E-CALL-ARGUMENT-TWICE")
+            values[key] = value
+        env = Env()
+        for p in block.params:
+            if p.name in values:
+                env.values[p.name] = values[p.name]
+            elif p.default is None:
+                self.fail(f"block {block.name} needs parameter '{p.name}'", loc,
+                          f"e.g. {block.name}({', '.join(q.name for q in block.params if q.default is None)})",
+                          code="E-CALL-MISSING-ARGUMENT")
+            else:
+                env.values[p.name] = self.eval(p.default, env)
+        self._check_inputs(inputs)
+        frozen, init, bias_init = self._meta(meta, loc)
+        inline = self._flag(meta, "inline", loc)
+        if len(self.reporter.instance_stack) >= self.max_block_depth:
+            self.fail(f"block recursion deeper than {self.max_block_depth:,} levels (block {block.name})", loc,
+                      "a block that uses itself needs a base case that stops it, e.g. "
+                      "`x if n == 0 else x -> Stage(n - 1)`; if it is meant to nest this deep, raise the "
+                      "limit with the environment variable ARCHC_MAX_BLOCK_DEPTH", code="E-LIMIT-BLOCK-DEPTH")
+        saved = self.builder.scope_path
+        if inline:  # no submodule: the block's layers are named directly in the caller's scope
+            if "name" in meta:
+                self.fail("an inline block has no name of its own", loc, "drop name= or inline=true",
+                          code="E-CALL-INLINE-WITH-NAME")
+            instance, path = block.name, saved
+        else:
+            instance = self.builder.unique_name(meta.get("name"), loc, explicit="name" in meta,
+                                                default=snake(block.name))
+            path = tuple(instance.split("."))
+            self.builder.new_scope(Scope(path, "block", block.name, loc, {k: v for k, v in env.values.items()},
+                                         [t.node for t in inputs], input_names=list(block.inputs),
+                                         input_shapes=[t.shape for t in inputs] if self.trace else [],
+                                         name_value=meta.get("name") if self.trace else None,
+                                         loop=self.loop if self.trace and self.loop is not None
+                                         and self.loop[4] == len(self.reporter.instance_stack) else None,
+                                         defaults={p.name: p.default.value if not isinstance(p.default, A.Name)
+                                            else Word(p.default.id) for p in block.params
+                                            if isinstance(p.default, (A.Num, A.Bool, A.Str)) or (
+                                                isinstance(p.default, A.Name) and REGISTRY.get(p.default.id))}
+                                  if self.trace else {}))
+        # a block's layers depend on its parameters and its inputs' shapes only: an instance like
+        # an earlier one is that one's layers renamed (archc.ir.instances)
+        key = None if inline or self.trace or not instances.REUSE_INSTANCES else instances.instance_key(
+            block, env.values, [t.shape for t in inputs], [t.node for t in inputs])
+        state = self.templates.get(key) if key is not None else None
+        if key is not None and state is None:
+            self.templates[key] = instances.SEEN_ONCE
+        # recorded: the second of a kind, or the first when it is a repeat's later copy (the next
+        # copies are likely alike); most blocks are used once, and recording them would be lost work
+        record = key is not None and (state is instances.SEEN_ONCE or (
+            state is None and self.repeat_copy_depth == len(self.reporter.instance_stack)))
+        self.repeat_copy_depth = -1
+        before = instances.Snapshot(self.builder, self, inputs) if record else None
+        caller_values = dict(env.values)
+        if self.trace and not inline:  # inside, values are the block's own: `planes`, `in_channels`
+            for p in block.params:
+                value = env.values[p.name]
+                env.values[p.name] = pv.deep(pv.plain(value), python_name(p.name), pv.roots_of(value),
+                                             pv.forward_of(value), traced_layer)
+            inputs_seen = [Tensor(t.node, _traced_shape(name, t.shape, len(inputs)))
+                           for name, t in zip(block.inputs, inputs)]
+        else:
+            inputs_seen = inputs
+        for name, tensor in zip(block.inputs, inputs_seen):
+            env.values[name] = tensor
+        saved_log = self.decision_log
+        saved_locals, saved_params, saved_none = self.local_defs, self.local_params, self.none_params
+        if self.trace and not inline:  # a block's body makes its own choices, names its own numbers
+            self.decision_log = self.builder.scopes[path].decisions
+            self.local_defs = self.builder.scopes[path].locals
+            self.local_params = {p.name for p in block.params} | {
+                _channels_name(name, len(inputs)) for name in block.inputs} | set(block.inputs)
+            self.none_params = {p.name for p in block.params if env.values[p.name] is None}
+            saved_loops, self.loops = self.loops, []
+        else:
+            saved_loops = self.loops
+        self.builder.scope_path = path
+        self.reporter.instance_stack.append(f"{block.name} instance '{instance}'"
+                                            + (f" (used at line {loc.line})" if loc else ""))
+        first_node = len(self.builder.created)
+        try:
+            if isinstance(state, instances.Template) and not state.usable():
+                self.templates[key] = state = instances.NOT_REUSABLE
+            if isinstance(state, instances.Template) and self._within_limits(state):
+                results = state.replay(self.builder, self, path, inputs)
+            else:
+                results = self._run_body(block.body, env, block.returns,
+                                         input_names=list(block.inputs), where=f"block {block.name}")
+                if before is not None:
+                    recorded = instances.Template.record(self.builder, self, path, inputs, results, before)
+                    self.templates[key] = recorded or instances.NOT_REUSABLE
+        finally:
+            self.builder.scope_path = saved
+            self.reporter.instance_stack.pop()
+            self.decision_log = saved_log
+            self.local_defs, self.local_params, self.none_params = saved_locals, saved_params, saved_none
+            self.loops = saved_loops
+        if any(r is POISON for r in results):
+            raise Abort()
+        for r, expr in zip(results, block.returns):
+            if not isinstance(r, Tensor):
+                self.fail(f"block {block.name} must return tensors, got {describe(r)}", expr.loc,
+                          code="E-BLOCK-RETURN-NOT-TENSOR")
+        if not inline:
+            self.builder.scopes[path].outputs = [r.node for r in results]
+        self.builder.mark_since(first_node, frozen, init, bias_init)
+        if self.trace and not inline:  # the results' sizes as the caller sees them
+            names = {p.name: caller_values[p.name] for p in block.params}
+            shapes = {}
+            for name, t in zip(block.inputs, inputs):
+                names[_channels_name(name, len(inputs))] = t.shape[1] if len(t.shape) > 1 else None
+                shapes[name] = t.shape
+            for local, definition in self.builder.scopes[path].locals.items():  # in definition order
+                value = pv.substitute(pv.traced(0, definition), names, shapes)
+                if pv.is_traced(value):  # else names reading it are no longer expressible
+                    names[local] = value
+            results = [Tensor(r.node, tuple(pv.substitute(d, names, shapes) for d in r.shape))
+                       for r in results]
+            self.builder.scopes[path].output_shapes = [r.shape for r in results]
+        return results[0] if len(results) == 1 else tuple(results)
+
+    def _apply_sequential(self, parts: list[Partial], inputs: list[Tensor], loc: A.Loc | None,
+                          meta: dict[str, Any]) -> Any:
+        self._check_inputs(inputs)
+        self._no_inline(meta, "sequential", loc)
+        instance = self.builder.unique_name(meta.get("name"), loc, explicit="name" in meta, default="sequential")
+        path = tuple(instance.split("."))
+        self.builder.new_scope(Scope(path, "sequential", "Sequential", loc, {}, [t.node for t in inputs]))
+        saved = self.builder.scope_path
+        first_node = len(self.builder.created)
+        self.builder.scope_path = path
+        try:
+            value: Any = inputs
+            for index, part in enumerate(parts):
+                value = self._apply_partial(part, value if isinstance(value, list) else [value], loc,
+                                            forced_name=str(index))
+                if isinstance(value, tuple):
+                    self.fail("a layer inside sequential must give one tensor", part.loc,
+                              code="E-CALL-MULTIPLE-OUTPUTS")
+        finally:
+            self.builder.scope_path = saved
+        self.builder.scopes[path].outputs = [value.node] if isinstance(value, Tensor) else []
+        self.builder.mark_since(first_node, *self._meta(meta, loc))
+        return value
+
+
+    def _unknown_repeat_options(self, call: A.Call) -> bool:
+        """Report each keyword of a repeat that is not a layer option; whether there was one."""
+        unknown = [kw for kw in call.kwargs if kw.name not in META_KWARGS]
+        for kw in unknown:
+            self.error(f"repeat has no attribute '{kw.name}'", kw.loc,
+                       did_you_mean(kw.name, META_KWARGS) or "repeat takes name=, frozen=, init=",
+                       code="E-CALL-UNKNOWN-KEYWORD")
+        return bool(unknown)
+
+    def _repeat(self, call: A.Call, env: Env, piped: list[Tensor]) -> Any:
+        """`repeat(n, body)`: n copies of `body` in a chain, named 0..n-1, with `i` bound to the
+        copy's index while `body`'s arguments are evaluated. With inline=true there is no repeat
+        module: the copies are the caller's children, named as the body names them
+        (`name="block1-" + str(i)`), the loop that numbers torchvision's stages."""
+        if len(call.args) != 2:
+            self.fail(f"repeat takes a count and a layer or block, e.g. repeat(3, BasicBlock(64)); got "
+                      f"{len(call.args)} argument{'s' if len(call.args) != 1 else ''}", call.loc,
+                      "give the count, then one layer: the copies' other options are name=, frozen=, "
+                      "init=, inline=", code="E-CALL-ARGUMENT-COUNT")
+        count = self.eval(call.args[0], env)
+        pv.decide(count)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            self.fail(f"repeat count must be an int ≥ 1, got {describe(count)}", call.args[0].loc,
+                      code="E-CALL-REPEAT-COUNT")
+        if count > self.max_repeat:
+            self.fail(f"repeat count {count:,} is over the limit of {self.max_repeat:,} copies", call.args[0].loc,
+                      "check the count; to build that many anyway, raise the limit with the environment "
+                      "variable ARCHC_MAX_REPEAT", code="E-LIMIT-REPEAT")
+        body = call.args[1]
+        if self._unknown_repeat_options(call):
+            raise Abort()
+        meta: dict[str, Any] = {}
+        for kw in call.kwargs:
+            meta[kw.name] = self._layer_name(kw.value, env) \
+                if kw.name == "name" and isinstance(kw.value, A.Name) else self.eval(kw.value, env)
+        if not piped:
+            self.fail("repeat needs an input: x -> repeat(n, ...)", call.loc,
+                      "pipe a tensor into it, e.g. `y = x -> repeat(3, BasicBlock(64))`",
+                      code="E-CALL-INPUT-COUNT")
+        self._check_inputs(piped)
+        inline = self._flag(meta, "inline", call.loc)
+        meta.pop("inline", None)
+        saved = self.builder.scope_path
+        if inline:
+            if "name" in meta:
+                self.fail("an inline repeat has no name of its own", call.loc,
+                          "name the copies in the body, e.g. repeat(n, Block(name=\"block\" + str(i)), "
+                          "inline=true), or drop inline=true", code="E-CALL-INLINE-WITH-NAME")
+            path = saved
+        else:
+            instance = self.builder.unique_name(meta.get("name"), call.loc, explicit="name" in meta, default="repeat")
+            path = tuple(instance.split("."))
+            self.builder.new_scope(Scope(path, "repeat", "Repeat", call.loc, {"count": count}, [t.node for t in piped]))
+        first_node = len(self.builder.created)
+        self.builder.scope_path = path
+        value: Any = piped
+        # traced, an inline repeat is a loop of the enclosing class (archc.lower.codegen): its
+        # index is the loop variable, and the block instances it makes say which copy they are
+        loop_var = None
+        if self.trace and inline:
+            depth = sum(1 for marker in self.loops if marker is not None)
+            loop_var = "i" if depth == 0 else f"i_{depth + 1}"
+        saved_loop = self.loop
+        try:
+            for index in range(count):
+                if isinstance(body, A.Name):  # repeat(3, relu): a bare op or block name
+                    body = A.Call(func=body.id, loc=body.loc)
+                index_value: Any = index
+                if loop_var is not None:
+                    index_value = pv.traced(index, python_name(loop_var))
+                    self.loop = (call.loc, loop_var, index, count, len(self.reporter.instance_stack))
+                    self.loops.append(self.loop)
+                try:
+                    part = self.eval(body, env.child(i=index_value))
+                    if not isinstance(part, Partial):
+                        self.fail(f"repeat's body must be a layer or block, got {describe(part)}", body.loc,
+                                  code="E-CALL-NOT-A-LAYER")
+                    # a repeat's copies after the first are mostly alike: record the first of a kind
+                    self.repeat_copy_depth = len(self.reporter.instance_stack) if index else -1
+                    value = self._apply_partial(part, value if isinstance(value, list) else [value], call.loc,
+                                                forced_name=None if inline else str(index))
+                    self.repeat_copy_depth = -1
+                    if loop_var is not None and isinstance(value, Tensor):
+                        # what leaves a copy was computed with this index: pinned to it
+                        value = Tensor(value.node, tuple(pv.with_constant(d, loop_var, index)
+                                                         for d in value.shape))
+                finally:
+                    if loop_var is not None:
+                        self.loops.pop()
+                        self.loop = saved_loop
+                if isinstance(value, tuple):
+                    self.fail("a repeated block must return one tensor", body.loc,
+                              "each copy feeds the next: return one tensor (merge the others, e.g. with "
+                              "concat), or write the copies out", code="E-CALL-MULTIPLE-OUTPUTS")
+        finally:
+            self.builder.scope_path = saved
+        if not inline:
+            self.builder.scopes[path].outputs = [value.node]
+        self.builder.mark_since(first_node, *self._meta(meta, call.loc))
+        return value
+
+
+    def _within_limits(self, template: instances.Template) -> bool:
+        """Whether replaying stays under the layer and list limits; else the instance is
+        evaluated, so that the limit is reported where evaluation reaches it."""
+        return (len(self.builder.created) + template.size <= self.builder.max_layers
+                and self.comprehended + template.comprehended <= MAX_RANGE * 10)
+
+
+def _channels_name(input_name: str, count: int) -> str:
+    """The constructor argument for an input's channel count: in_channels, or x_channels when a
+    block has several inputs."""
+    return "in_channels" if count == 1 else f"{input_name}_channels"
+
+
+def _traced_shape(input_name: str, shape: Shape, count: int) -> Shape:
+    """An input's shape inside a block (traced elaboration): the channels are the argument
+    `in_channels`; the other sizes are known only when the module runs (`x.shape[2]`)."""
+    out = []
+    for k, d in enumerate(shape):
+        if not isinstance(d, int) or isinstance(d, bool):
+            out.append(d)
+        elif k == 1:
+            out.append(pv.traced(pv.plain(d), python_name(_channels_name(input_name, count)), pv.roots_of(d),
+                                 pv.forward_of(d)))
+        else:
+            size = py_ast.Subscript(py_ast.Attribute(python_name(input_name), "shape", py_ast.Load()),
+                                    py_ast.Constant(k), py_ast.Load())
+            out.append(pv.traced(pv.plain(d), size, pv.roots_of(d), True))
+    return tuple(out)
+
+

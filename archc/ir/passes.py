@@ -1,0 +1,69 @@
+"""Passes over the finished graph of an elaboration (before it becomes a `Graph`): the marking of
+training-only layers and the simplification of shapes under the recorded assumptions.
+"""
+from __future__ import annotations
+
+from archc import ast as A
+from archc import symbolic as sy
+from archc.ir.builder import GraphBuilder
+from archc.ir.digraph import ancestors
+from archc.ir.report import Reporter
+from archc.ir.values import ShapeContext
+from archc.ops.base import Shape
+
+
+def mark_training_only(builder: GraphBuilder, outputs: dict[str, str], training: list[str],
+                       output_locs: dict[str, A.Loc | None], assumptions: sy.Assumptions,
+                       reporter: Reporter) -> sy.Assumptions:
+    """Mark the layers that only training outputs need (an auxiliary classifier), and find
+    what the inputs must satisfy at inference, where those layers do not run.
+
+    Reads the graph, the outputs (name -> node) and which of them are `training` outputs;
+    writes `training_only` on the layers only those read. Returns the assumptions of the shape
+    rules run again on the inference layers alone, or `assumptions` after reporting an error
+    (every output a training one, or a training branch inside a block the inference uses)."""
+    g = builder.g
+    roots = [node for name, node in outputs.items() if name not in training]
+    if not roots:
+        reporter.error("every output is a training output; inference would compute nothing",
+                       output_locs[training[0]], "declare the model's result with `output`, not `training output`",
+                       code="E-INPUT-ONLY-TRAINING-OUTPUTS")
+        return assumptions
+    needed = ancestors(g, roots)  # everything the inference outputs read
+    extra = [n for n in g.nodes if n not in needed]
+    for node_id in extra:
+        builder.layer(node_id).training_only = True
+    shared = {builder.layer(n).scope[:1] for n in needed}
+    for node_id in extra:  # generated code runs a submodule whole: it may not be split
+        scope = builder.layer(node_id).scope[:1]
+        if scope and scope in shared:
+            reporter.error(f"training output {', '.join(repr(t) for t in training)} branches off inside "
+                           f"'{scope[0]}', which the inference outputs also use", output_locs[training[0]],
+                           "branch off at the model level (the layers of an inline block count as "
+                           "the model's), or return the branch point from the block",
+                           code="E-INPUT-TRAINING-BRANCH-IN-BLOCK")
+            return assumptions
+    fresh = sy.Assumptions()
+    ctx = ShapeContext(fresh)
+    shapes: dict[str, Shape] = {}
+    for node_id in g.nodes:  # the shape rules again, on the inference layers only
+        if node_id not in needed:
+            continue
+        layer = builder.layer(node_id)
+        shapes[node_id] = layer.shape if layer.is_input else \
+            layer.op.output_shape(layer.attrs, [shapes[i] for i in layer.inputs], ctx)
+    return fresh
+
+
+def simplify_shapes(builder: GraphBuilder, assumptions: sy.Assumptions, traced: bool) -> None:
+    """Simplify every layer's shape under the assumptions recorded while elaborating (`H/2` once
+    `H % 16 == 0` is required); traced (code generation), the scopes' output shapes too.
+
+    Reads the assumptions; rewrites `LayerNode.shape` (and `Scope.output_shapes`) in place."""
+    for node_id in builder.g.nodes:
+        layer = builder.layer(node_id)
+        layer.shape = tuple(assumptions.simplify(d) for d in layer.shape)
+    if traced:
+        for scope in builder.scopes.values():
+            scope.output_shapes = [tuple(assumptions.simplify(d) for d in shape)
+                                   for shape in scope.output_shapes]

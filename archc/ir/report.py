@@ -1,0 +1,50 @@
+"""Elaboration's diagnostics: errors reported once per place, each with the block instances it
+was reached through (`in Bottleneck instance 'layer1.0'`), and warnings kept with the layer they
+are about (archc.ir.elaborate drops those whose layer was pruned).
+"""
+from __future__ import annotations
+
+from typing import NoReturn
+
+from archc import ast as A
+from archc.errors import Diagnostics, SpecError
+from archc.ir.values import Abort
+
+
+class Reporter:
+    """Collects the errors and warnings of one elaboration."""
+
+    def __init__(self) -> None:
+        self.diag = Diagnostics()
+        self.warnings: list[tuple[str, SpecError]] = []  # (the layer warned about, the warning)
+        self.instance_stack: list[str] = []  # the block instances being evaluated, for notes
+        self._seen_errors: set[tuple] = set()
+
+    def error(self, message: str, loc: A.Loc | None, hint: str | None = None, *, code: str) -> None:
+        key = (message, loc.file if loc else None, loc.line if loc else None, loc.col if loc else None)
+        if key in self._seen_errors:
+            return  # the same mistake in a block body, reached through every instance
+        self._seen_errors.add(key)
+        self.diag.add(SpecError(message, loc, hint, self.instance_notes(), code=code))
+
+    def instance_notes(self) -> list[str]:
+        notes = [f"in {frame}" for frame in reversed(self.instance_stack)]
+        if len(notes) > 12:  # deep recursion: the innermost and outermost instances
+            notes = [*notes[:6], f"... {len(notes) - 12} more block instances ...", *notes[-6:]]
+        return [n if len(n) <= 300 else n[:140] + " ... " + n[-140:] for n in notes]
+
+    def fail(self, message: str, loc: A.Loc | None, hint: str | None = None, *, code: str) -> NoReturn:
+        self.error(message, loc, hint, code=code)
+        raise Abort()
+
+    def warn(self, message: str, loc: A.Loc | None, hint: str | None, node_id: str, *,
+             code: str) -> None:
+        """A valid but suspicious spec: reported once per place (the first block instance that
+        reaches it), kept while `node_id` stays in the graph (a layer of a conditional branch
+        not taken is pruned, its warning with it)."""
+        self.warnings.append((node_id, SpecError(message, loc, hint, self.instance_notes(), "warning",
+                                                 code=code)))
+
+    def counts(self) -> tuple[int, int]:
+        """How many errors and warnings so far (a block instance that adds one is no template)."""
+        return len(self.diag.errors), len(self.warnings)
