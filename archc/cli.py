@@ -130,11 +130,53 @@ def _library_blocks(args: argparse.Namespace, path: str, spec: Any) -> list[str]
     return check_library(spec, _display(path)) if is_library(spec) else None
 
 
+MAX_FIX_ROUNDS = 8  # a fix can reveal the next problem (evaluation stops at an error); bounded
+
+
+def _problems(args: argparse.Namespace, spec: str, text: str, language: str) -> list[Any]:
+    """The errors and warnings of a spec given as text (a library's too)."""
+    from archc.errors import SpecErrors
+    from archc.frontend import parse_text
+    from archc.model import from_spec
+    try:
+        parsed = parse_text(text, language, _display(spec))
+        if _library_blocks(args, spec, parsed) is not None:
+            return []
+        return list(from_spec(parsed, _display(spec), dict(args.define or [])).warnings)
+    except SpecErrors as e:
+        return list(e.errors)
+
+
+def _fix(args: argparse.Namespace, spec: str) -> None:
+    """Apply the preferred fixes of a spec's diagnostics, round after round, and write the result
+    (a file atomically; stdin's to stdout). What was fixed is listed on stderr."""
+    from archc import fixes
+    from archc.frontend import language_of, read_source, sniff_language
+    source = _source(args, spec)
+    text = source[0] if source else read_source(spec)
+    language = source[1] if source else language_of(spec) or sniff_language(text)
+    applied_titles: list[str] = []
+    for _ in range(MAX_FIX_ROUNDS):
+        text, applied = fixes.apply(text, _display(spec), fixes.preferred_fixes(_problems(args, spec, text, language)))
+        if not applied:
+            break
+        applied_titles += [f.title for f in applied]
+    for title in applied_titles:
+        print(f"{_display(spec)}: fixed: {title}", file=sys.stderr)
+    if spec == STDIN:
+        args._stdin = text
+        sys.stdout.write(text)
+    elif applied_titles:
+        write_atomic(spec, text)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from archc.errors import SpecErrors
     status = EXIT_OK
     for spec in args.specs:
         try:
+            if args.fix:
+                _fix(args, spec)
             parsed = _parse(args, spec)
             library = _library_blocks(args, spec, parsed)
             if library is not None:
@@ -149,7 +191,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         extra = f"; inputs must satisfy {', '.join(model.constraints)}" if model.constraints else ""
         n = len(model.warnings)
         extra += f"; {n} warning{'s' if n != 1 else ''}" if n else ""
-        print(f"{_display(spec)}: ok ({layers} layers, {model.params:,} parameters{extra})")
+        print(f"{_display(spec)}: ok ({layers} layers, {model.params:,} parameters{extra})",
+              file=sys.stderr if args.fix and spec == STDIN else sys.stdout)  # stdout holds the fixed spec
     return status
 
 
@@ -359,6 +402,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("check", cmd_check, "Validate specs: exit 0 if valid, 1 if not.")
     p.add_argument("specs", nargs="+", metavar="SPEC")
+    p.add_argument("--fix", action="store_true",
+                   help="apply the fixes diagnostics offer where there is exactly one (a misspelt "
+                        "name with one close match, ...), rewriting each file; `-` writes the fixed "
+                        "spec to stdout")
     defines(p)
 
     p = command("summary", cmd_summary, "Print a layer table with shapes, parameters and MACs.")

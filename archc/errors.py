@@ -31,6 +31,49 @@ _STYLES = {"loc": "1", "error": "1;31", "warning": "1;35", "note": "1;36", "hint
            "caret": "1;32"}
 
 
+@dataclass(frozen=True)
+class Related:
+    """Another place a diagnostic concerns, as rustc's and clang's secondary labels: "first named
+    here", "defined here"."""
+    loc: Loc
+    message: str
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text of one line from `loc.col` up to `loc.end_col` (exclusive; equal to
+    `col` for an insertion) by `text`."""
+    loc: Loc
+    text: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A rewrite of the spec that resolves a diagnostic, applied by `archc check --fix` and
+    offered by the language server as a quick fix. `preferred`: the fix (one per diagnostic at
+    most) that --fix applies without asking; the others (several did-you-mean candidates) are
+    offered only."""
+    title: str
+    edits: tuple[Edit, ...]
+    preferred: bool = False
+
+
+def replacement(loc: Loc | None, length: int, text: str, title: str, preferred: bool = True) -> list[Fix]:
+    """The fix that replaces `length` characters at `loc` by `text` (none without a location)."""
+    if loc is None:
+        return []
+    return [Fix(title, (Edit(Loc(file=loc.file, line=loc.line, col=loc.col, end_col=loc.col + length), text),), preferred)]
+
+
+def did_you_mean_fixes(word: str, loc: Loc | None, candidates: Iterable[str], what: str = "") -> list[Fix]:
+    """One fix per close candidate for a misspelt `word` at `loc`; preferred when it is the only
+    one (so --fix never guesses between two)."""
+    close = _close(word, candidates)
+    label = f"{what} " if what else ""
+    return [fix for c in close for fix in replacement(loc, len(word), c, f"replace {label}'{word}' with '{c}'",
+                                                        preferred=len(close) == 1)]
+
+
 @dataclass
 class SpecError(Exception):
     message: str
@@ -41,6 +84,8 @@ class SpecError(Exception):
     # The stable catalogue code (`E-SHAPE-CONCAT`, `W-LINEAR-FEATURE-MAP`): printed with the
     # message, explained by `archc explain CODE` and docs/errors.md.
     code: str | None = None
+    related: list[Related] = field(default_factory=list)
+    fixes: list[Fix] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.hint and self.code:  # every error has a hint: the catalogue's, if none here
@@ -54,7 +99,7 @@ class SpecError(Exception):
         """This warning as an error (strict mode, --strict), saying so in a note."""
         return SpecError(self.message, self.loc, self.hint,
                          [*self.notes, "a warning, made an error by strict mode (--strict)"],
-                         code=self.code)
+                         code=self.code, related=self.related, fixes=self.fixes)
 
     def render(self, color: bool = False) -> str:
         """The diagnostic as text; `color`: with ANSI colours (the CLI decides: a terminal and
@@ -74,6 +119,11 @@ class SpecError(Exception):
                 width = max(1, (self.loc.end_col or self.loc.col + 1) - self.loc.col)
                 out.append(" " * (len(gutter) - 2) + "| " + " " * (self.loc.col - 1) +
                            paint("^" * width, "caret"))
+        for r in self.related:
+            out.append(f"  {paint('note:', 'note')} {r.message}: {paint(str(r.loc), 'loc')}")
+            text = source_line(r.loc.file, r.loc.line)
+            if text is not None:
+                out.append(f"{r.loc.line:>5} | {text}")
         out.extend(f"  {paint('note:', 'note')} {n}" for n in self.notes)
         if self.hint:
             out.append(f"  {paint('hint:', 'hint')} {self.hint}")
@@ -89,7 +139,13 @@ class SpecError(Exception):
                 "notes": self.notes,
                 "file": self.loc.file if self.loc else None,
                 "line": self.loc.line if self.loc else None,
-                "col": self.loc.col if self.loc else None}
+                "col": self.loc.col if self.loc else None,
+                "related": [{"message": r.message, "file": r.loc.file, "line": r.loc.line, "col": r.loc.col}
+                            for r in self.related],
+                "fixes": [{"title": f.title, "preferred": f.preferred,
+                           "edits": [{"file": e.loc.file, "line": e.loc.line, "col": e.loc.col,
+                                      "end_col": e.loc.end_col, "text": e.text} for e in f.edits]}
+                          for f in self.fixes]}
 
 
 class SpecErrors(Exception):
@@ -116,15 +172,17 @@ class Diagnostics:
         self.warnings: list[SpecError] = []
 
     def error(self, message: str, loc: Loc | None = None, hint: str | None = None,
-              notes: list[str] | None = None, *, code: str) -> None:
-        self.errors.append(SpecError(message, loc, hint, notes or [], code=code))
+              notes: list[str] | None = None, *, code: str, related: list[Related] | None = None,
+              fixes: list[Fix] | None = None) -> None:
+        self.errors.append(SpecError(message, loc, hint, notes or [], code=code, related=related or [],
+                                     fixes=fixes or []))
 
     def add(self, err: SpecError) -> None:
         (self.warnings if err.severity == "warning" else self.errors).append(err)
 
     def warn(self, message: str, loc: Loc | None = None, hint: str | None = None, *,
-             code: str) -> None:
-        self.warnings.append(SpecError(message, loc, hint, [], "warning", code=code))
+             code: str, fixes: list[Fix] | None = None) -> None:
+        self.warnings.append(SpecError(message, loc, hint, [], "warning", code=code, fixes=fixes or []))
 
     def raise_if_any(self) -> None:
         if self.errors:
@@ -135,9 +193,13 @@ def _position(err: SpecError) -> tuple:
     return (err.loc.file, err.loc.line, err.loc.col) if err.loc else ("", 0, 0)
 
 
+def _close(word: str, candidates: Iterable[str]) -> list[str]:
+    return difflib.get_close_matches(word, sorted(set(candidates)), n=3, cutoff=0.6)
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """A hint naming the closest candidates, or None."""
-    close = difflib.get_close_matches(word, sorted(set(candidates)), n=3, cutoff=0.6)
+    close = _close(word, candidates)
     if not close:
         return None
     return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"

@@ -9,7 +9,7 @@ Imports are parsed through a `ParseCache`: a file is parsed again only when its 
 or size changed, or, for a file open in the editor, when its text did (the editor's text is what
 an import reads, so a model updates while its block library is being edited, before it is saved).
 While a check runs, the elaborator reads its imports through the cache
-(`archc.ir.elaborate.import_reader`, set by `ParseCache.installed`).
+(`archc.loader.import_reader`, set by `ParseCache.installed`).
 
 `diagnostics()` turns a result into per-file diagnostics: an error located in an imported file is
 reported in that file and, again, at the import statement that leads to it.
@@ -136,7 +136,7 @@ class ParseCache:
     def installed(self) -> Iterator[set[str]]:
         """While inside: the elaborator's imports are parsed through this cache; yields the
         set of files read (filled as imports are read). One check at a time."""
-        from archc.ir.elaborate import import_reader
+        from archc.loader import import_reader
         seen: set[str] = set()
         token = _SEEN.set(seen)  # a context variable: elaboration runs on a thread of its own
         try:
@@ -175,7 +175,7 @@ def check(text: str, language: str, path: str, cache: ParseCache | None = None,
     """Check a document as `archc check PATH` would check the file holding `text`."""
     import archc
     from archc.frontend import parse_text
-    from archc.ir.elaborate import check_library, is_library
+    from archc.loader import check_library, is_library
 
     start = time.perf_counter()
     text = normalize(text)
@@ -218,6 +218,7 @@ class Diagnostic:
     message: str
     code: str | None = None
     related: list[tuple[str, Span, str]] = field(default_factory=list)
+    fixes: list[Any] = field(default_factory=list)  # archc.errors.Fix: offered as quick fixes
 
 
 def message_of(err: SpecError) -> str:
@@ -246,7 +247,10 @@ def diagnostics(result: CheckResult, cache: ParseCache,
         if err.loc is None or same_file(err.loc.file, result.path):
             span = loc_span(err.loc, own_lines) if err.loc is not None else \
                 Span(0, 0, 0, len(own_lines[0]) if own_lines else 0)
-            out[result.path].append(Diagnostic(result.path, span, severity, text, err.code))
+            related = [(r.loc.file, loc_span(r.loc, lines_of(text_of(r.loc.file, cache)) if not same_file(
+                r.loc.file, result.path) else own_lines), r.message) for r in err.related]
+            fixes = [f for f in err.fixes if all(same_file(e.loc.file, result.path) for e in f.edits)]
+            out[result.path].append(Diagnostic(result.path, span, severity, text, err.code, related, fixes))
             continue
         file = err.loc.file
         lines = lines_of(text_of(file, cache))

@@ -326,6 +326,30 @@ def on_document_symbol(ls: ArchcServer, params: T.DocumentSymbolParams) -> list[
     return [convert(s) for s in outline.document_symbols(index, model)]
 
 
+@server.feature(T.TEXT_DOCUMENT_CODE_ACTION,
+                T.CodeActionOptions(code_action_kinds=[T.CodeActionKind.QuickFix]))
+def on_code_action(ls: ArchcServer, params: T.CodeActionParams) -> list[T.CodeAction] | None:
+    """The fixes of archc's diagnostics that touch the requested range, as quick fixes (the same
+    rewrites `archc check --fix` applies)."""
+    doc = _doc(ls, params.text_document.uri)
+    if doc is None:
+        return None
+    lines = lines_of(doc.text)
+    wanted = ls.from_position(doc, params.range.start), ls.from_position(doc, params.range.end)
+    actions = []
+    for d in ls.contributions.get(canonical(doc.path), {}).get(canonical(doc.path), []):
+        if (d.span.end_line, d.span.end_col) < wanted[0] or (d.span.line, d.span.col) > wanted[1]:
+            continue
+        for fix in d.fixes:
+            edits = [T.TextEdit(range=ls.to_range(doc.path, Span(e.loc.line - 1, e.loc.col - 1, e.loc.line - 1,
+                                                                  (e.loc.end_col or e.loc.col) - 1), lines),
+                                new_text=e.text) for e in fix.edits]
+            actions.append(T.CodeAction(title=fix.title, kind=T.CodeActionKind.QuickFix,
+                                        diagnostics=[ls.to_diagnostic(d, lines)], is_preferred=fix.preferred,
+                                        edit=T.WorkspaceEdit(changes={params.text_document.uri: edits})))
+    return actions
+
+
 @server.feature(T.TEXT_DOCUMENT_FORMATTING)
 def on_formatting(ls: ArchcServer, params: T.DocumentFormattingParams) -> list[T.TextEdit] | None:
     doc = _doc(ls, params.text_document.uri)
