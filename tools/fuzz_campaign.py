@@ -47,7 +47,7 @@ def _ops() -> list[str]:
 
 
 def _builtins() -> list[str]:
-    from archc.ir.elaborate import BUILTINS
+    from archc.language import BUILTINS
     return sorted(BUILTINS)
 
 

@@ -41,10 +41,6 @@ from archc.ir.values import (
 from archc.language import BUILTINS, SPECIAL_FORMS
 from archc.limits import limit
 from archc.loader import BlockLoader, search_path
-# archc.cli and archc.lsp.analysis import these from archc.loader in their working copies, which
-# other changes in progress hold back from this commit; until those land, their old import lines
-# still need them here
-from archc.loader import check_library, import_path, import_reader, is_library  # noqa: F401
 from archc.ops import REGISTRY
 from archc.ops.base import Shape, Word
 
