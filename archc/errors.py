@@ -58,20 +58,51 @@ class Fix:
     preferred: bool = False
 
 
-def replacement(loc: Loc | None, length: int, text: str, title: str, preferred: bool = True) -> list[Fix]:
-    """The fix that replaces `length` characters at `loc` by `text` (none without a location)."""
-    if loc is None:
-        return []
-    return [Fix(title, (Edit(Loc(file=loc.file, line=loc.line, col=loc.col, end_col=loc.col + length), text),), preferred)]
+def word_at(loc: Loc | None, word: str) -> Loc | None:
+    """Where `word` is written as a whole word on `loc`'s line, at `loc.col` or the first place
+    after it (a call's location may be its pipe's start); None where the source does not show it
+    (no fix is better than an edit in the wrong place)."""
+    if loc is None or not word:
+        return None
+    line = source_line(loc.file, loc.line)
+    if line is None:
+        return None
+    start = loc.col - 1
+    while True:
+        start = line.find(word, start)
+        if start < 0:
+            return None
+        end = start + len(word)
+        before = line[start - 1] if start else " "
+        after = line[end] if end < len(line) else " "
+        if not (before.isalnum() or before == "_" or after.isalnum() or after == "_"):
+            return Loc(file=loc.file, line=loc.line, col=start + 1, end_col=end + 1)
+        start = end
+
+
+def replacement(loc: Loc | None, old: str, new: str, title: str, preferred: bool = True) -> list[Fix]:
+    """The fix that rewrites the word `old` written at (or just after) `loc` as `new`; none where
+    the source does not show `old` there."""
+    where = word_at(loc, old)
+    return [] if where is None else [Fix(title, (Edit(where, new),), preferred)]
 
 
 def did_you_mean_fixes(word: str, loc: Loc | None, candidates: Iterable[str], what: str = "") -> list[Fix]:
-    """One fix per close candidate for a misspelt `word` at `loc`; preferred when it is the only
-    one (so --fix never guesses between two)."""
+    """One fix per close candidate for a misspelt `word` at `loc`. The closest is preferred (what
+    --fix applies) only when no other candidate is as close and it is clearly close: --fix never
+    guesses between two equally likely names."""
     close = _close(word, candidates)
+    similarity = [difflib.SequenceMatcher(None, word, c).ratio() for c in close]
+    best = max(similarity, default=0.0)
+    clear = similarity.count(best) == 1 and best >= PREFERRED_SIMILARITY
     label = f"{what} " if what else ""
-    return [fix for c in close for fix in replacement(loc, len(word), c, f"replace {label}'{word}' with '{c}'",
-                                                        preferred=len(close) == 1)]
+    return [fix for c, r in zip(close, similarity)
+            for fix in replacement(loc, word, c, f"replace {label}'{word}' with '{c}'", preferred=clear and r == best)]
+
+
+# how alike (difflib's ratio) a misspelling and the one name closest to it must be for --fix to
+# apply the rename: conv2dd/conv2d is 0.92, batchnrm2d/batchnorm2d 0.95, widht/width 0.8
+PREFERRED_SIMILARITY = 0.8
 
 
 @dataclass

@@ -2,9 +2,15 @@
 language server as quick fixes. Applying is pure text editing (archc.fixes.apply)."""
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
 from archc import fixes
 from archc.ast import Loc
-from archc.errors import Edit, Fix, SpecError, did_you_mean_fixes
+from archc.errors import Edit, Fix, SpecError, did_you_mean_fixes, register_source
 
 
 def _fix(line: int, col: int, end_col: int, text: str, file: str = "m.arch", preferred: bool = True) -> Fix:
@@ -32,13 +38,58 @@ def test_overlapping_fixes_and_edits_elsewhere_are_not_applied() -> None:
     assert new == "a = conv2d\n" and applied == [first]
 
 
-def test_only_an_only_candidate_is_preferred() -> None:
-    loc = Loc(file="m.arch", line=3, col=7)
-    one = did_you_mean_fixes("conv2dd", loc, ["conv2d", "linear"])
-    assert [(f.title, f.preferred) for f in one] == [("replace 'conv2dd' with 'conv2d'", True)]
-    assert one[0].edits[0].loc == Loc(file="m.arch", line=3, col=7, end_col=14)
-    several = did_you_mean_fixes("conv", loc, ["conv1d", "conv2d", "conv3d"])
-    assert len(several) == 3 and not any(f.preferred for f in several)
-    assert did_you_mean_fixes("zzz", loc, ["conv2d"]) == [] and did_you_mean_fixes("conv2dd", None, ["conv2d"]) == []
-    errors = [SpecError("x", loc, fixes=one), SpecError("y", loc, fixes=several)]
-    assert fixes.preferred_fixes(errors) == one
+def test_the_closest_name_is_preferred_only_when_it_is_clearly_the_one() -> None:
+    register_source("typo.arch", "h = x -> conv2dd(64, 3) -> conv(8, 1) -> zzz\n")
+    at = Loc(file="typo.arch", line=1, col=5)  # a pipe's location: the word is found after it
+    one = did_you_mean_fixes("conv2dd", at, ["conv2d", "conv3d", "linear"])
+    assert [(f.title, f.preferred) for f in one] == [("replace 'conv2dd' with 'conv2d'", True),
+                                                    ("replace 'conv2dd' with 'conv3d'", False)]
+    assert one[0].edits[0].loc == Loc(file="typo.arch", line=1, col=10, end_col=17)
+    tie = did_you_mean_fixes("conv", at, ["conv1d", "conv2d", "conv3d"])  # as close as each other
+    assert len(tie) == 3 and not any(f.preferred for f in tie)
+    assert tie[0].edits[0].loc.col == 28  # the whole word 'conv', not the start of 'conv2dd'
+    assert did_you_mean_fixes("zzz", at, ["conv2d"]) == []  # nothing close
+    assert did_you_mean_fixes("conv2dd", None, ["conv2d"]) == []  # nowhere to edit
+    assert did_you_mean_fixes("relu", at, ["elu"]) == []  # not written there: no edit in a wrong place
+    errors = [SpecError("x", at, fixes=one), SpecError("y", at, fixes=tie)]
+    assert fixes.preferred_fixes(errors) == one[:1]
+
+
+def test_check_fix_rewrites_the_file_and_says_what_it_fixed(tmp_path: Path) -> None:
+    spec = tmp_path / "m.arch"
+    spec.write_text("model M\nparam width = 8\ninput x: [1, 3, 16, 16]\n"
+                    "h = x -> conv2dd(widht, 3, strid=1) -> batchnrm2d -> relu\n"
+                    "output y = h -> global_avg_pool -> flatten -> linear(10)\n")
+    run = subprocess.run([sys.executable, "-m", "archc", "check", "--fix", str(spec)], capture_output=True,
+                         text=True)
+    assert run.returncode == 0, run.stderr
+    assert spec.read_text().splitlines()[3] == "h = x -> conv2d(width, 3, stride=1) -> batchnorm2d -> relu"
+    assert sorted(line.split("fixed: ")[1] for line in run.stderr.splitlines()) == [
+        "replace 'batchnrm2d' with 'batchnorm2d'", "replace 'conv2dd' with 'conv2d'",
+        "replace 'widht' with 'width'", "replace attribute 'strid' with 'stride'"]
+    assert "ok (" in run.stdout
+
+
+def test_check_fix_leaves_an_ambiguous_name_and_a_clean_file_alone(tmp_path: Path) -> None:
+    spec = tmp_path / "m.arch"
+    text = "model M\ninput x: [1, 3, 16, 16]\noutput y = x -> conv(8, 3)\n"
+    spec.write_text(text)
+    run = subprocess.run([sys.executable, "-m", "archc", "check", "--fix", str(spec)], capture_output=True,
+                         text=True)
+    assert run.returncode == 1 and "fixed" not in run.stderr and spec.read_text() == text
+
+
+def test_a_duplicate_name_points_at_the_first_and_a_reserved_one_is_renamed() -> None:
+    import archc
+    from archc.errors import SpecErrors
+    with pytest.raises(SpecErrors) as caught:
+        archc.loads("model M\ninput x: [1, 3, 8, 8]\nh = x -> conv2d(4, 3, name=conv)\n"
+                    "output y = h -> conv2d(4, 3, name=conv)\n", file="dup.arch")
+    err = caught.value.errors[0]
+    assert err.code == "E-NAME-LAYER-DUPLICATE"
+    assert [(r.message, r.loc.line, r.loc.col) for r in err.related] == [("first used here", 3, 10)]
+    assert "note: first used here: dup.arch:3:10" in err.render()
+    with pytest.raises(SpecErrors) as caught:
+        archc.loads("model M\ninput x: [1, 3, 8, 8]\noutput y = x -> relu(name=train)\n", file="res.arch")
+    (fix,) = caught.value.errors[0].fixes
+    assert fix.preferred and fix.edits[0].text == "train_" and fix.edits[0].loc.col == 27

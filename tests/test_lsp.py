@@ -137,6 +137,28 @@ async def test_a_mistake_is_reported_where_check_reports_it_and_cleared_when_fix
 
 
 @served
+async def test_fixes_are_quick_fixes_and_related_places_are_related_information(client: LanguageClient):
+    path = SPECS / "resnet18.arch"
+    doc = Doc(client, path)
+    assert await doc.diagnostics() == []
+    doc.set(doc.text.replace("x -> ResNet(", "x -> ResNte("))
+    (d,) = await doc.diagnostics(lambda d: len(d) > 0)
+    actions = await client.text_document_code_action_async(T.CodeActionParams(
+        text_document=doc.ident, range=d.range, context=T.CodeActionContext(diagnostics=[d])))
+    (action,) = [a for a in actions if a.is_preferred]
+    assert action.kind == T.CodeActionKind.QuickFix and action.title == "replace 'ResNte' with 'ResNet'"
+    (edit,) = action.edit.changes[doc.uri]
+    assert edit.new_text == "ResNet" and edit.range.start == doc.pos("ResNte")
+    assert edit.range.end == doc.pos("ResNte", len("ResNte"))
+    doc.set(doc.text.replace("x -> ResNte(", "x -> ResNet(") + "\nh = x -> conv2d(4, 3, name=stem)\n"
+            "output extra = h -> conv2d(4, 3, name=stem)\n")
+    (d,) = await doc.diagnostics(lambda d: len(d) > 0)
+    (related,) = d.related_information
+    assert d.code == "E-NAME-LAYER-DUPLICATE" and related.message == "first used here"
+    assert related.location.range.start == doc.pos("conv2d(4, 3, name=stem)")
+
+
+@served
 async def test_every_independent_error_at_once_and_warnings_as_warnings(client: LanguageClient, tmp_path):
     text = ("model Two\ninput x: [N, 3, 32, 32]\n"
             "a = x -> conv2d(8, 3, strid=2)\n"

@@ -328,6 +328,15 @@ CODES: list[Code] = [
         fix=_model("output y = x -> conv2d(8, 3) -> relu\n"),
     ),
     Code(
+        "E-CALL-INIT-NOT-APPLICABLE", "init= or bias_init= is given to a layer without such weights",
+        "init= and bias_init= set the initial weights and biases of convolutions and linear layers "
+        "(torch.nn.init); other layers have none for them to set, so the option would be ignored. "
+        "On a block, repeat or sequential they apply to the layers inside that have such weights.",
+        "remove the option, or give it to the convolution or linear layer it is meant for",
+        example=_model("output y = x -> conv2d(8, 3) -> batchnorm2d(init=he_normal) -> relu\n"),
+        fix=_model("output y = x -> conv2d(8, 3, init=he_normal) -> batchnorm2d -> relu\n"),
+    ),
+    Code(
         "E-CALL-INLINE-WITH-NAME", "An inline block or repeat is given a name",
         "An inline block or repeat makes no module of its own, so there is nothing for name= to "
         "name: its layers are named in the caller.",

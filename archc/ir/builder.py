@@ -12,6 +12,7 @@ from typing import Any
 
 from archc import ast as A
 from archc import provenance as pv
+from archc.errors import Related, replacement
 from archc.ir.digraph import DiGraph
 from archc.ir.graph import LayerNode, Scope
 from archc.ir.report import Reporter
@@ -30,6 +31,7 @@ class GraphBuilder:
         self.scope_path: tuple[str, ...] = ()  # where new layers and scopes go
         self.used_names: dict[tuple[str, ...], set[str]] = {}  # scope -> child names taken
         self._suffixes: dict[tuple, int] = {}  # (scope, base name) -> the next suffix to try
+        self._named_at: dict[tuple[tuple[str, ...], str], A.Loc] = {}  # (scope, name) -> where its layer is
         self.created: list[str] = []  # node ids in creation order (pruned ones stay listed)
 
     def layer(self, node_id: str) -> LayerNode:
@@ -52,12 +54,15 @@ class GraphBuilder:
                                    code="E-NAME-LAYER-INVALID")
             if name in TORCH_MODULE_ATTRS:
                 self.reporter.fail(f"layer name '{name}' is taken: torch.nn.Module has an attribute of that name",
-                                   loc, f"choose another name, e.g. '{name}_'", code="E-NAME-LAYER-RESERVED")
+                                   loc, f"choose another name, e.g. '{name}_'", code="E-NAME-LAYER-RESERVED",
+                                   fixes=replacement(loc, name, f"{name}_", f"rename '{name}' to '{name}_'"))
             if name in taken:
                 where = ".".join(self.scope_path) or "the model"
+                first = self._named_at.get((self.scope_path, name))
                 self.reporter.fail(f"the name '{name}' is used twice in {where}", loc,
                                    "names in one block must be unique: they become module attributes",
-                                   code="E-NAME-LAYER-DUPLICATE")
+                                   code="E-NAME-LAYER-DUPLICATE",
+                                   related=[Related(first, "first used here")] if first is not None else [])
         else:
             base = default
             name, k = base, self._suffixes.get((self.scope_path, base), 1)
@@ -65,6 +70,8 @@ class GraphBuilder:
                 name = f"{base}_{k}"
                 k += 1
             self._suffixes[(self.scope_path, base)] = k  # names only get taken: no need to recount
+        if loc is not None:
+            self._named_at[(self.scope_path, name)] = loc
         taken.add(name)
         return ".".join((*self.scope_path, name))
 

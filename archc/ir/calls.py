@@ -15,7 +15,7 @@ from typing import Any, Sequence
 from archc import ast as A
 from archc import provenance as pv
 from archc import symbolic as sy
-from archc.errors import did_you_mean
+from archc.errors import did_you_mean, did_you_mean_fixes
 from archc.ir import instances
 from archc.ir.builder import snake
 from archc.ir.evaluate import Evaluator
@@ -29,7 +29,7 @@ from archc.language import (
     BUILTINS, INITIALIZERS, LAYER_OPTIONS, MAX_RANGE, SPECIAL_FORMS, ArgumentTypeError, TooLong,
 )
 from archc.ops import REGISTRY
-from archc.ops.base import VARIADIC, AttrError, Op, Shape, ShapeError, Word
+from archc.ops.base import VARIADIC, AttrError, Op, Shape, ShapeError, Syntax, Word
 
 META_KWARGS = tuple(LAYER_OPTIONS)
 
@@ -57,8 +57,11 @@ class Calls(Evaluator):
                   input_names: list[str], where: str) -> list[Any]:
         raise NotImplementedError  # the statement layer (archc.ir.elaborate)
 
+    def _callables(self) -> list[str]:
+        return list(REGISTRY.names()) + list(self.blocks) + list(BUILTINS) + list(SPECIAL_FORMS)
+
     def _unknown_callable_hint(self, func: str) -> str:
-        known = list(REGISTRY.names()) + list(self.blocks) + list(BUILTINS) + list(SPECIAL_FORMS)
+        known = self._callables()
         if self.failed_imports and not did_you_mean(func, known):
             return f"it may be a block of {' or '.join(self.failed_imports)}, whose import failed (see above)"
         return did_you_mean(func, known) or "see `archc ops` for the list of ops"
@@ -69,7 +72,7 @@ class Calls(Evaluator):
         self.error(f"{owner} has no {what} '{key}'", loc,
                    did_you_mean(key, names) or
                    (f"its {what}s are: {', '.join(names)}" if names else f"it takes no {what}s"),
-                   code="E-CALL-UNKNOWN-KEYWORD")
+                   code="E-CALL-UNKNOWN-KEYWORD", fixes=did_you_mean_fixes(key, loc, names, what))
 
     def _checks(self) -> Any:
         """Around an op's own rules: their comparisons are checks, not structural decisions
@@ -170,7 +173,7 @@ class Calls(Evaluator):
             op = REGISTRY.get(func)
             if op is None:
                 self.fail(f"unknown op or block '{func}'", call.loc, self._unknown_callable_hint(func),
-                          code="E-CALL-UNKNOWN-OP")
+                          code="E-CALL-UNKNOWN-OP", fixes=did_you_mean_fixes(func, call.loc, self._callables()))
             partial = Partial("op", op, attr_args, kwargs, call.loc, meta, kw_locs, origin=origin)
         if not inputs and not (partial.kind == "op" and partial.target.inputs == 0):
             return partial
@@ -255,9 +258,11 @@ class Calls(Evaluator):
             with self._checks():
                 attrs = op.bind(args, kwargs, ndim)
         except AttrError as exc:
+            visible = self._visible_env.names() if self._visible_env and exc.unknown_name else ()
             self.fail(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint,
-                      code=exc.code)
+                      code=exc.code, fixes=did_you_mean_fixes(exc.unknown_name, loc, visible) if visible else [])
         self._no_inline(meta, f"the layer {op.name}", loc)
+        self._init_applies(op, meta, loc)
         if op.pieces_op:
             return self._apply_pieces(op, attrs, inputs[0], loc, meta)
         frozen, init, bias_init = self._meta(meta, loc)
@@ -295,7 +300,7 @@ class Calls(Evaluator):
                       code=exc.code)
         named = "name" in meta
         base = str(meta.pop("name", op.name))
-        return tuple(self._apply_op(REGISTRY.get("slice"), [tensor], [], dict(piece), loc,
+        return tuple(self._apply_op(REGISTRY.for_syntax(Syntax.INDEX), [tensor], [], dict(piece), loc,
                                     {**meta, "name": base if k == 0 else f"{base}_{k}"} if named else meta,
                                     default_name=op.name)
                      for k, piece in enumerate(pieces))
@@ -304,6 +309,16 @@ class Calls(Evaluator):
         if "inline" in meta:
             self.fail(f"inline= applies to block instances; {what} has no block of its own to dissolve", loc,
                       "remove inline=", code="E-CALL-INLINE-NOT-BLOCK")
+
+    def _init_applies(self, op: Op, meta: dict[str, Any], loc: A.Loc | None) -> None:
+        """init= / bias_init= on a layer whose op has no weights they set would be ignored: an error
+        (on a block they set whatever inside has such weights)."""
+        for key, target in (("init", op.init_weight), ("bias_init", op.init_bias)):
+            if key in meta and target is None:
+                self.fail(f"{key}= sets the initial {'bias' if key == 'bias_init' else 'weights'} of convolutions "
+                          f"and linear layers; {op.name} has none", loc,
+                          f"remove {key}={pv.plain(meta[key])} (on a block, {key}= applies to the layers inside "
+                          "that have such weights)", code="E-CALL-INIT-NOT-APPLICABLE")
 
     def _flag(self, meta: dict[str, Any], key: str, loc: A.Loc | None) -> bool:
         """A true/false layer option (frozen=, inline=), false when not given."""
@@ -320,7 +335,8 @@ class Calls(Evaluator):
             if value is not None and (not isinstance(value, str) or value not in INITIALIZERS):
                 self.fail(f"{key}: unknown initializer {describe(value)}", loc,
                           did_you_mean(str(value), list(INITIALIZERS)) or f"initializers: {', '.join(INITIALIZERS)}",
-                          code="E-CALL-UNKNOWN-INITIALIZER")
+                          code="E-CALL-UNKNOWN-INITIALIZER",
+                          fixes=did_you_mean_fixes(str(value), loc, INITIALIZERS) if isinstance(value, str) else [])
             if key == "bias_init" and value is not None and INITIALIZERS[value].matrix_only:
                 self.fail(f"bias_init: {value} needs a matrix; a bias is a vector", loc,
                           "use zeros, ones, normal or uniform for biases (or init= for the weights)",

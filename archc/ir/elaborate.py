@@ -28,7 +28,7 @@ from archc import ast as A
 from archc import provenance as pv
 from archc import symbolic as sy
 from archc.deep import run_deep
-from archc.errors import SpecError, SpecErrors, did_you_mean
+from archc.errors import SpecError, SpecErrors, did_you_mean, did_you_mean_fixes
 from archc.ir.builder import LOCAL_NAMES_TAKEN, GraphBuilder
 from archc.ir.calls import META_KWARGS, Calls
 from archc.ir.digraph import CycleError, DiGraph, ancestors, topological_order
@@ -136,7 +136,7 @@ class Elaborator(Calls):
             names, owner, what = [at.name for at in op.attrs], op.name, "attribute"
         else:
             self.error(f"unknown op or block '{func}'", call.loc, self._unknown_callable_hint(func),
-                       code="E-CALL-UNKNOWN-OP")
+                       code="E-CALL-UNKNOWN-OP", fixes=did_you_mean_fixes(func, call.loc, self._callables()))
             return
         for kw in call.kwargs:
             if kw.name not in names and kw.name not in META_KWARGS:

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 from archc import ast as A
 from archc import provenance as pv
 from archc import symbolic as sy
-from archc.errors import did_you_mean
+from archc.errors import Fix, did_you_mean, did_you_mean_fixes
 from archc.ir.builder import GraphBuilder
 from archc.ir.report import Reporter
 from archc.ir.values import (
@@ -29,7 +29,7 @@ from archc.ir.values import (
 from archc.language import BUILTINS, MAX_RANGE, TENSOR_ATTRIBUTES
 from archc.limits import LIMITS, limit
 from archc.ops import REGISTRY
-from archc.ops.base import Op, Word, fmt_shape
+from archc.ops.base import Op, Syntax, Word, fmt_shape
 
 TENSOR_ATTRS = tuple(TENSOR_ATTRIBUTES)
 
@@ -69,11 +69,13 @@ class Evaluator:
         raise NotImplementedError
 
     # ------------------------------------------------------------------ errors
-    def error(self, message: str, loc: A.Loc | None, hint: str | None = None, *, code: str) -> None:
-        self.reporter.error(message, loc, hint, code=code)
+    def error(self, message: str, loc: A.Loc | None, hint: str | None = None, *, code: str,
+              fixes: list[Fix] | None = None) -> None:
+        self.reporter.error(message, loc, hint, code=code, fixes=fixes)
 
-    def fail(self, message: str, loc: A.Loc | None, hint: str | None = None, *, code: str) -> NoReturn:
-        self.reporter.fail(message, loc, hint, code=code)
+    def fail(self, message: str, loc: A.Loc | None, hint: str | None = None, *, code: str,
+             fixes: list[Fix] | None = None) -> NoReturn:
+        self.reporter.fail(message, loc, hint, code=code, fixes=fixes)
 
     def _too_deep(self, expr: A.Expr) -> None:
         """The evaluator's stack ran out (see archc.deep): past any real expression, or a block
@@ -202,7 +204,7 @@ class Evaluator:
         value = self.eval(e.value, env)
         if isinstance(value, Word):
             self.fail(f"unknown name '{value}'", e.value.loc, did_you_mean(value, env.names()),
-                      code="E-NAME-UNKNOWN")
+                      code="E-NAME-UNKNOWN", fixes=did_you_mean_fixes(value, e.value.loc, env.names()))
         if not isinstance(value, Tensor):
             self.fail(f"{describe(value)} has no attribute '{e.attr}'", e.loc,
                       f"attributes such as .channels belong to tensors ({', '.join(TENSOR_ATTRS)})",
@@ -220,7 +222,7 @@ class Evaluator:
         if e.attr not in table:
             self.fail(f"a tensor has no attribute '{e.attr}'", e.loc,
                       did_you_mean(e.attr, TENSOR_ATTRS) or f"tensor attributes: {', '.join(TENSOR_ATTRS)}",
-                      code="E-VALUE-NO-ATTRIBUTE")
+                      code="E-VALUE-NO-ATTRIBUTE", fixes=did_you_mean_fixes(e.attr, e.loc, TENSOR_ATTRS, "attribute"))
         result = table[e.attr]
         if result is None:
             self.fail(f"a tensor of shape {fmt_shape(shape)} has no '{e.attr}'", e.loc,
@@ -234,7 +236,7 @@ class Evaluator:
         items = e.index.items if isinstance(e.index, A.Indices) else [e.index]
         entries = [self._index_entry(item, env) for item in items]
         if isinstance(value, Tensor):  # x[:, :c]: a slice layer
-            return self._apply_op(REGISTRY.get("slice"), [value], [], {"index": tuple(entries)}, e.loc, {})
+            return self._apply_op(REGISTRY.for_syntax(Syntax.INDEX), [value], [], {"index": tuple(entries)}, e.loc, {})
         if not isinstance(value, (list, tuple, str)) or isinstance(value, Word):
             self.fail(f"cannot index {describe(value)}", e.loc,
                       "index a list or a tensor, e.g. widths[0] or x[:, :16]", code="E-VALUE-INDEX-TYPE")
@@ -373,11 +375,11 @@ class Evaluator:
     def _tensor_binary(self, e: A.Binary, left: Any, right: Any, env: Env) -> Any:
         both = isinstance(left, Tensor) and isinstance(right, Tensor)
         if both and e.op in ("+", "*"):
-            op = REGISTRY.get("add" if e.op == "+" else "multiply")
+            op = REGISTRY.for_syntax(Syntax.TENSOR_ADD if e.op == "+" else Syntax.TENSOR_MULTIPLY)
             return self._apply_op(op, [left, right], [], {}, e.loc, {})
         tensor, number = (left, right) if isinstance(left, Tensor) else (right, left)
         if not both and isinstance(number, (int, float)) and not isinstance(number, bool):
-            scale = REGISTRY.get("scale")
+            scale = REGISTRY.for_syntax(Syntax.AFFINE)
             if e.op == "*":
                 return self._apply_op(scale, [tensor], [], {"factor": number}, e.loc, {})
             if e.op == "/" and tensor is left:
@@ -479,8 +481,9 @@ class Evaluator:
         if isinstance(value, bool):
             return value
         if isinstance(value, Word):
-            self.fail(f"unknown name '{value}'", expr.loc, did_you_mean(value, self._visible_env.names() if self._visible_env else ()),
-                      code="E-NAME-UNKNOWN")
+            visible = self._visible_env.names() if self._visible_env else ()
+            self.fail(f"unknown name '{value}'", expr.loc, did_you_mean(value, visible),
+                      code="E-NAME-UNKNOWN", fixes=did_you_mean_fixes(value, expr.loc, visible))
         if isinstance(value, (int, float)):
             return bool(value)
         self.fail(f"a condition must be true or false, got {describe(value)}", expr.loc,
@@ -489,8 +492,9 @@ class Evaluator:
     def _need_number(self, value: Any, expr: A.Expr, what: str) -> None:
         if isinstance(value, Word):
             self.unknown_names.add(str(value))
-            self.fail(f"unknown name '{value}'", expr.loc, did_you_mean(value, self._visible_env.names() if self._visible_env else ()),
-                      code="E-NAME-UNKNOWN")
+            visible = self._visible_env.names() if self._visible_env else ()
+            self.fail(f"unknown name '{value}'", expr.loc, did_you_mean(value, visible),
+                      code="E-NAME-UNKNOWN", fixes=did_you_mean_fixes(value, expr.loc, visible))
         if isinstance(value, bool) or not isinstance(value, (int, float, sy.Expr)):
             self.fail(f"'{what}' needs numbers, got {describe(value)}", expr.loc, code="E-VALUE-TYPE")
 
@@ -501,7 +505,7 @@ class Evaluator:
             if isinstance(item, Word):
                 self.unknown_names.add(str(item))
                 self.fail(f"unknown name '{item}'", e.source.loc, did_you_mean(item, env.names()),
-                          code="E-NAME-UNKNOWN")
+                          code="E-NAME-UNKNOWN", fixes=did_you_mean_fixes(item, e.source.loc, env.names()))
             if not isinstance(item, Tensor):
                 self.fail(f"the left side of '->' must be a tensor, got {describe(item)}", e.source.loc,
                           code="E-CALL-PIPE-NOT-TENSOR")

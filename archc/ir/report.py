@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import NoReturn
 
 from archc import ast as A
-from archc.errors import Diagnostics, SpecError
+from archc.errors import Diagnostics, Fix, Related, SpecError
 from archc.ir.values import Abort
 
 
@@ -20,12 +20,14 @@ class Reporter:
         self.instance_stack: list[str] = []  # the block instances being evaluated, for notes
         self._seen_errors: set[tuple] = set()
 
-    def error(self, message: str, loc: A.Loc | None, hint: str | None = None, *, code: str) -> None:
+    def error(self, message: str, loc: A.Loc | None, hint: str | None = None, *, code: str,
+              related: list[Related] | None = None, fixes: list[Fix] | None = None) -> None:
         key = (message, loc.file if loc else None, loc.line if loc else None, loc.col if loc else None)
         if key in self._seen_errors:
             return  # the same mistake in a block body, reached through every instance
         self._seen_errors.add(key)
-        self.diag.add(SpecError(message, loc, hint, self.instance_notes(), code=code))
+        self.diag.add(SpecError(message, loc, hint, self.instance_notes(), code=code, related=related or [],
+                                fixes=fixes or []))
 
     def instance_notes(self) -> list[str]:
         notes = [f"in {frame}" for frame in reversed(self.instance_stack)]
@@ -33,8 +35,9 @@ class Reporter:
             notes = [*notes[:6], f"... {len(notes) - 12} more block instances ...", *notes[-6:]]
         return [n if len(n) <= 300 else n[:140] + " ... " + n[-140:] for n in notes]
 
-    def fail(self, message: str, loc: A.Loc | None, hint: str | None = None, *, code: str) -> NoReturn:
-        self.error(message, loc, hint, code=code)
+    def fail(self, message: str, loc: A.Loc | None, hint: str | None = None, *, code: str,
+             related: list[Related] | None = None, fixes: list[Fix] | None = None) -> NoReturn:
+        self.error(message, loc, hint, code=code, related=related, fixes=fixes)
         raise Abort()
 
     def warn(self, message: str, loc: A.Loc | None, hint: str | None, node_id: str, *,

@@ -84,7 +84,7 @@ class Softmax(Op):
 
     def diagnose(self, a, inputs, given, channels_first):
         x = inputs[0]
-        if len(x) < 3 or a.dim % len(x) < 2 or not channels_first:
+        if len(x) < 3 or a.dim % len(x) < 2 or not channels_first():
             return []
         return [Lint(f"{self.name} over axis {a.dim} of {fmt_shape(x)}, a spatial axis: it "
                      "normalises over positions, not over the channels (classes) at each position",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any, Protocol, Sequence
+from typing import Any, Callable, Collection, Protocol, Sequence
 
 from archc import provenance
 from archc import symbolic as sy
@@ -32,13 +32,15 @@ class ShapeError(Exception):
 
 
 class AttrError(Exception):
-    """An attribute value an op does not accept (its type, range or combination)."""
+    """An attribute value an op does not accept (its type, range or combination). `unknown_name`:
+    the bare word given where a value was expected, for the elaborator's did-you-mean fix."""
 
-    def __init__(self, message: str, hint: str | None = None, *, code: str):
+    def __init__(self, message: str, hint: str | None = None, *, code: str, unknown_name: str | None = None):
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.code = code
+        self.unknown_name = unknown_name
 
 
 def _is_int(v: Any) -> bool:
@@ -77,7 +79,8 @@ class AttrType:
             return AttrError(f"expected {expected}, got the unknown name '{value}'",
                              f"'{value}' is not a value in scope here: a block sees only its own "
                              f"parameters (pass a model param in), and a tensor's sizes are read as "
-                             f"x.channels, x.height, x.width or x.shape[i]", code="E-ATTR-TYPE")
+                             f"x.channels, x.height, x.width or x.shape[i]", code="E-ATTR-TYPE",
+                             unknown_name=str(value))
         return AttrError(f"expected {expected}, got {_show(value)}", code="E-ATTR-TYPE")
 
 
@@ -491,11 +494,11 @@ class Op:
     def family_info(self) -> Family:
         return FAMILIES[self.family]
 
-    def diagnose(self, a: Attrs, inputs: Sequence[Shape], given: frozenset[str],
-                 channels_first: bool) -> list[Lint]:
+    def diagnose(self, a: Attrs, inputs: Sequence[Shape], given: Collection[str],
+                 channels_first: Callable[[], bool]) -> list[Lint]:
         """Warnings for a valid but suspicious use (a linear layer on a feature map). `given`:
-        the attribute names the spec wrote; `channels_first`: whether the first input still has
-        the model inputs' [N, C, spatial…] layout."""
+        the attribute names the spec wrote; `channels_first()`: whether the first input still
+        has the model inputs' [N, C, spatial…] layout (a walk back through the graph: ask last)."""
         return []
 
     # ---- what every op must state
@@ -577,7 +580,7 @@ class Op:
                     bound[at.name] = at.type.coerce(given[at.name], ndim)
                 except AttrError as e:
                     raise AttrError(f"{self.name} attribute '{at.name}': {e.message}", e.hint,
-                                    code=e.code) from None
+                                    code=e.code, unknown_name=e.unknown_name) from None
             elif at.required:
                 raise AttrError(f"{self.name} needs attribute '{at.name}' ({at.doc or at.type.label})",
                                 f"e.g. {self.name}({', '.join(a.name for a in self.attrs if a.required)})",

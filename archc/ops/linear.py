@@ -82,7 +82,7 @@ class Linear(Op):
 
     def diagnose(self, a, inputs, given, channels_first):
         x = inputs[0]
-        if len(x) < 4 or "axis" in given or not channels_first:
+        if len(x) < 4 or "axis" in given or not channels_first():
             return []
         return [Lint(f"linear is applied to the rank-{len(x)} tensor {fmt_shape(x)} without flatten: it "
                      f"maps the last axis ({sy.to_str(x[-1])}, a spatial size) at every other position",
