@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import sys
 from pathlib import Path
 
@@ -47,15 +48,18 @@ def main() -> int:
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     total = hashlib.sha256()
+    os.chdir(ROOT)  # specs by relative path: the JSON summary names files, wherever the checkout is
     for path in model_specs():
         rel = path.relative_to(ROOT).as_posix()
         try:
-            model = archc.load(path)
+            model = archc.load(rel)
             items = artefacts(model)
         except SpecError as e:  # a block library or an example of an error: its message is the artefact
             items = {"error": str(e)}
         for kind, data in items.items():
-            digest = hashlib.sha256(data if isinstance(data, bytes) else data.encode()).hexdigest()
+            # imported files are named by absolute path: the checkout's own folder is not behaviour
+            data = (data if isinstance(data, bytes) else data.encode()).replace(str(ROOT).encode(), b"<root>")
+            digest = hashlib.sha256(data).hexdigest()
             total.update(f"{rel} {kind} {digest}\n".encode())
             if args.verbose:
                 print(f"{digest[:16]} {kind:15} {rel}")
