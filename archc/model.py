@@ -45,7 +45,7 @@ class Model:
     def hyperparams(self) -> dict[str, Any]:
         """The model parameters' values (`param num_classes = 1000`, or as given to `load`);
         not to be confused with `params`, the number of learnable parameters."""
-        return dict(self.graph.params)
+        return dict(self.graph.hyperparams)
 
     @cached_property
     def shapes(self) -> dict[str, Shape]:
@@ -117,7 +117,7 @@ class Model:
         out: dict[str, tuple[int, ...]] = {}
         for node in self.graph.layers():
             m = self.metrics.layers[node.id]
-            for name, shape in {**m.params, **m.buffers}.items():
+            for name, shape in {**m.param_shapes, **m.buffers}.items():
                 out[f"{node.id}.{name}" if name else node.id] = tuple(shape)  # "": a declared parameter
         return out
 

@@ -44,7 +44,7 @@ def _num(x: Any) -> str:
 
 @dataclass(slots=True)  # one per layer: no per-instance dict
 class LayerMetrics:
-    params: dict[str, Shape] = field(default_factory=dict)
+    param_shapes: dict[str, Shape] = field(default_factory=dict)  # weight tensors by name
     buffers: dict[str, Shape] = field(default_factory=dict)
     param_count: int = 0
     buffer_count: int = 0
@@ -53,6 +53,13 @@ class LayerMetrics:
     macs: Dim = 0  # per sample
     activation_bytes: Dim = 0  # per sample, this layer's output
     field: Field | None = None  # None: not spatial
+
+    @property
+    def params(self) -> dict[str, Shape]:
+        """Deprecated: the weight tensors' shapes; use `param_shapes` (params count weights)."""
+        import warnings
+        warnings.warn("LayerMetrics.params is renamed param_shapes", DeprecationWarning, stacklevel=2)
+        return self.param_shapes
 
 
 @dataclass
@@ -184,7 +191,7 @@ def analyse(graph: Graph) -> Metrics:
             buffers = node.op.buffers(node.attrs, in_shapes)
             macs = node.op.macs(node.attrs, [per_sample(s) for s in in_shapes], out1)
             cost = costs[key] = (params, buffers, _count(params, node), _count(buffers, node), macs)
-        m.params, m.buffers, m.param_count, m.buffer_count, m.macs = cost
+        m.param_shapes, m.buffers, m.param_count, m.buffer_count, m.macs = cost
         m.frozen = m.param_count if node.frozen else 0
         m.trainable = m.param_count - m.frozen
         # a declared tensor (parameter, constant) does not limit what the output sees

@@ -313,7 +313,7 @@ def to_data(model: "Model", at: dict[str, int] | None = None) -> dict:
             "output_shape": [_dim(d) for d in node.shape],
             "params": m.param_count, "trainable": m.trainable, "frozen": m.frozen,
             "buffers": m.buffer_count,
-            "param_shapes": {k: [_dim(d) for d in v] for k, v in m.params.items()},
+            "param_shapes": {k: [_dim(d) for d in v] for k, v in m.param_shapes.items()},
             "macs": _dim(m.macs), "activation_bytes": _dim(m.activation_bytes),
             "receptive_field": None if m.field is None else
             ("global" if m.field.size is None else [_jsonable(x) for x in m.field.size]),
@@ -335,7 +335,8 @@ def to_data(model: "Model", at: dict[str, int] | None = None) -> dict:
     t = metrics.totals
     return {
         "model": model.name, "spec": graph.source_file,
-        "params": {k: _jsonable(v) for k, v in graph.params.items()},
+        "hyperparams": {k: _jsonable(v) for k, v in graph.hyperparams.items()},
+        "params": {k: _jsonable(v) for k, v in graph.hyperparams.items()},  # deprecated: "hyperparams"
         "inputs": {k: [_dim(d) for d in graph.node(v).shape] for k, v in graph.inputs.items()},
         "outputs": {k: [_dim(d) for d in graph.node(v).shape] for k, v in graph.outputs.items()},
         "totals": {"params": t.params, "trainable": t.trainable, "frozen": t.frozen,

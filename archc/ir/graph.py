@@ -12,6 +12,7 @@ Invariants (established by `archc.ir.elaborate`, relied on by every back end):
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Literal
 
@@ -95,7 +96,9 @@ class Graph:
     outputs: dict[str, str]  # output name -> node id
     scopes: dict[tuple[str, ...], Scope]
     assumptions: Assumptions
-    params: dict[str, Any]  # model parameter values
+    # the model's hyperparameters (its `param`s) and their values. "params" elsewhere counts
+    # learnable weights (Model.params); an op's `parameters` are its weight tensors.
+    hyperparams: dict[str, Any]
     source_file: str | None = None
     training_outputs: list[str] = field(default_factory=list)  # outputs computed only in training
     # what the inputs must satisfy at inference (without the training-only layers); None: the same
@@ -109,6 +112,13 @@ class Graph:
     _index: "ScopeIndex | None" = field(default=None, init=False, repr=False, compare=False)
     _nx: Any = field(default=None, init=False, repr=False, compare=False)
     _param_shapes: dict[str, dict[str, Shape]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Deprecated: the hyperparameter values; use `hyperparams`."""
+        warnings.warn("Graph.params is renamed Graph.hyperparams (params count learnable weights)",
+                      DeprecationWarning, stacklevel=2)
+        return self.hyperparams
 
     @property
     def inference_outputs(self) -> dict[str, str]:

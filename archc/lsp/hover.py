@@ -320,10 +320,10 @@ def symbol_hover(project: Any, index: DocumentIndex, view: ModelView | None, sym
     home = project.index_for(sym.file) or index
     if sym.scope is MODEL:
         if sym.kind == "param":
-            value = view.graph.params.get(sym.name) if view is not None else None
+            value = view.graph.hyperparams.get(sym.name) if view is not None else None
             default = f" = {_expr_text(sym.node.default)}" if sym.node.default is not None else ""
             return f"```archc\nparam {sym.name}{default}\n```" + \
-                (f"\n\nvalue: `{_value_text(value)}`" if view is not None and sym.name in view.graph.params else "")
+                (f"\n\nvalue: `{_value_text(value)}`" if view is not None and sym.name in view.graph.hyperparams else "")
         kind = {"input": "input", "output": "output", "tensor": "tensor"}[sym.kind]
         if view is None:
             return f"{kind} `{sym.name}`\n\n_shapes appear when the spec checks without errors_"

@@ -44,7 +44,7 @@ def document_symbols(index: DocumentIndex, model: Any = None) -> list[OutlineSym
             detail = f"({', '.join(p.name for p in block.params)})({', '.join(block.inputs)})"
             out.append(OutlineSymbol(sym.name, "block", detail, sym.extent, sym.span, children))
         elif sym.kind == "param":
-            value = view.graph.params.get(sym.name) if view is not None else None
+            value = view.graph.hyperparams.get(sym.name) if view is not None else None
             out.append(OutlineSymbol(sym.name, "param", f"= {value}" if value is not None else "param",
                                      sym.extent, sym.span))
         else:

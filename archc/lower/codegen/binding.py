@@ -416,7 +416,7 @@ class Binding:
                 own = self._class_names_of(self.units[unit.path[:k]]) if unit.path[:k] in self.units else None
                 value = (own or {}).get(name)
                 return pv.traced(pv.plain(value), ast.Name(name, ast.Load())) if value is not None else None
-        value = self.g.params.get(name)
+        value = self.g.hyperparams.get(name)
         return pv.traced(pv.plain(value), ast.Name(name, ast.Load())) if value is not None else None
 
     def _bind_model(self) -> None:
@@ -424,7 +424,7 @@ class Binding:
         constructor's arguments: the numeric ones that some number of a module is computed
         from, unless they decide the structure (then no argument could change them faithfully)."""
         root = self.units[()]
-        params = self.g.params
+        params = self.g.hyperparams
         exposed = {k for k, v in params.items() if _is_number(v) and pysrc.is_plain_name(k)
                    and k not in self.g.structural and k not in _RESERVED and k not in HELPERS
                    and k not in self.class_names}
