@@ -351,7 +351,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_completion(args: argparse.Namespace) -> int:
-    from archc.completion import script
+    from archc.shell_completion import script
     sys.stdout.write(script(build_parser(), args.shell))
     return EXIT_OK
 
