@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING, Callable
 
+from archc.language import BUILTINS, INITIALIZERS, LAYER_OPTIONS, SPECIAL_FORMS
 from archc.ops import REGISTRY
 from archc.ops.base import VARIADIC, Op
 
@@ -67,10 +68,12 @@ def render_op(op: Op) -> list[str]:
 
 
 def render_reference() -> str:
+    layer_options = [o for o in LAYER_OPTIONS.values() if not o.blocks_only]
+    options_text = ", ".join(f"`{o.name}=`" for o in layer_options[:-1]) + f" and `{layer_options[-1].name}=`"
     lines = ["# archc op reference", "",
              "Generated from the op definitions in `archc/ops/` by `archc docs -o docs/ops.md`;",
-             "do not edit by hand. Every layer call also accepts `name=`, `frozen=`, `init=` and",
-             "`bias_init=` (see `docs/language.md`). MACs are multiply-accumulates of the whole",
+             f"do not edit by hand. Every layer call also accepts {options_text}",
+             "(see [Layer options](#layer-options)). MACs are multiply-accumulates of the whole",
              "output tensor; summaries report them per sample.", ""]
     families: dict[str, list[Op]] = {}
     for op in REGISTRY.ops:
@@ -78,12 +81,34 @@ def render_reference() -> str:
     lines += ["## Contents", ""]
     for title, ops in families.items():
         lines.append(f"- **{title}:** " + ", ".join(f"[`{op.name}`](#{op.name})" for op in ops))
-    lines.append("")
+    lines += ["- **The language's own:** [Layer options](#layer-options), [Initializers](#initializers), "
+              "[Built-in functions](#built-in-functions), [Special forms](#special-forms)", ""]
     for title, ops in families.items():
         lines += [f"## {title}", ""]
         for op in ops:
             lines += render_op(op)
+    lines += _render_language()
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _render_language() -> list[str]:
+    """The language surface besides the ops, from archc.language (the same tables the
+    elaborator checks against and the language server completes)."""
+    out = ["## Layer options", "", "| option | type | meaning |", "|---|---|---|"]
+    out += [f"| `{o.name}` | {_esc(o.type)} | {_esc(o.doc)}{' (blocks and repeat only)' if o.blocks_only else ''} |"
+            for o in LAYER_OPTIONS.values()]
+    out += ["", "## Initializers", "", "Values of `init=` (weights) and `bias_init=` (biases).", "",
+            "| initializer | meaning | weight | bias |", "|---|---|---|---|"]
+    out += [f"| `{i.name}` | {_esc(i.doc)} | {_code(i.weight)} | {_code(i.bias)} |" for i in INITIALIZERS.values()]
+    out += ["", "## Built-in functions", "", "| function | meaning |", "|---|---|"]
+    out += [f"| `{b.signature}` | {_esc(b.doc)} |" for b in BUILTINS.values()]
+    out += ["", "## Special forms", "", "| form | meaning |", "|---|---|"]
+    out += [f"| `{f.signature}` | {_esc(f.doc)} |" for f in SPECIAL_FORMS.values()]
+    return out + [""]
+
+
+def _code(text: str | None) -> str:
+    return f"`{_esc(text.replace('{t}', 't'))}`" if text else "—"
 
 
 def render_error_catalogue(run_example: Callable[[Code], tuple[int, str]]) -> str:
