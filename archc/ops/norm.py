@@ -1,4 +1,4 @@
-"""Normalisation: batch, layer, group and instance normalisation."""
+"""Normalisation: batch (and frozen batch), layer, group and instance normalisation."""
 from __future__ import annotations
 
 from archc import symbolic as sy
@@ -85,6 +85,65 @@ class BatchNorm(Op):
                          track_running_stats=a.track_running_stats)
         return Lowered(module, "{m}({0})", (), (("eps", 1e-5), ("momentum", 0.1), ("affine", True),
                                                 ("track_running_stats", True)))
+
+
+_FROZEN_BATCHNORM = helper("FrozenBatchNorm2d", '''
+class FrozenBatchNorm2d(nn.Module):
+    """Batch normalisation with fixed statistics and affine terms, all buffers (none trained),
+    computed as torchvision.ops.FrozenBatchNorm2d computes it."""
+
+    def __init__(self, num_features, eps=1e-5):
+        super().__init__()
+        self.eps = eps
+        self.register_buffer("weight", torch.ones(num_features))
+        self.register_buffer("bias", torch.zeros(num_features))
+        self.register_buffer("running_mean", torch.zeros(num_features))
+        self.register_buffer("running_var", torch.ones(num_features))
+
+    def forward(self, x):
+        w = self.weight.reshape(1, -1, 1, 1)
+        b = self.bias.reshape(1, -1, 1, 1)
+        rv = self.running_var.reshape(1, -1, 1, 1)
+        rm = self.running_mean.reshape(1, -1, 1, 1)
+        scale = w * (rv + self.eps).rsqrt()
+        bias = b - rm * scale
+        return x * scale + bias
+''')
+
+
+class FrozenBatchNorm(Op):
+    """Batch norm whose statistics and affine terms are constants: torchvision's detection
+    backbones (`FrozenBatchNorm2d`). Not `batchnorm2d(frozen=true)`, which keeps weight and bias
+    as (untrained) parameters and counts num_batches_tracked."""
+    output_overwritable = True  # its backward does not read its output
+    name = "frozen_batchnorm2d"
+    aliases = ("frozen_batch_norm2d",)
+    title = "FrozenBatchNorm2d"
+    family = "norm"
+    doc = ("Batch normalisation with fixed statistics and affine terms (torchvision.ops."
+           "FrozenBatchNorm2d, as its detection backbones use): y = (x - running_mean) / "
+           "sqrt(running_var + eps) · weight + bias per channel. Buffers: weight, bias, "
+           "running_mean, running_var [C]; no parameters.")
+    attrs = (_eps(),)
+    shape_rule = "output shape = input shape; the input is [N, C, H, W]"
+    macs_rule = "numel(output) (one scale-and-shift per element)"
+
+    def output_shape(self, a, inputs, ctx):
+        x = inputs[0]
+        self.check_rank(x, 4)
+        _channels(self, x)
+        return tuple(x)
+
+    def buffers(self, a, inputs):
+        c = _channels(self, inputs[0])
+        return {"weight": (c,), "bias": (c,), "running_mean": (c,), "running_var": (c,)}
+
+    def macs(self, a, inputs, out):
+        return numel(out)
+
+    def lower(self, a, inputs, out):
+        module = py_call("FrozenBatchNorm2d", _channels(self, inputs[0]), eps=a.eps)
+        return Lowered(module, "{m}({0})", (_FROZEN_BATCHNORM,), (("eps", 1e-5),))
 
 
 class LayerNorm(Op):
@@ -301,6 +360,7 @@ class InstanceNorm(Op):
 
 OPS = [
     *(BatchNorm(n) for n in (1, 2, 3)),
+    FrozenBatchNorm(),
     LayerNorm(), GroupNorm(),
     *(InstanceNorm(n) for n in (1, 2, 3)),
 ]
