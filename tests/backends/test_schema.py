@@ -1,0 +1,39 @@
+"""The JSON Schema of the YAML form (`archc schema`)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SPECS = ROOT / "specs"
+
+
+def cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "archc.cli", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+def test_schema_is_json_schema_listing_every_op():
+    from archc.ops import REGISTRY
+    schema = json.loads(cli("schema").stdout)
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    steps = schema["$defs"]["Step"]["anyOf"]
+    titles = {s.get("title") for s in steps}
+    assert {op.name for op in REGISTRY.ops} <= titles
+    conv2d = next(s for s in steps if s.get("title") == "conv2d")
+    assert {"out", "kernel", "stride", "padding", "name", "frozen", "init"} <= set(conv2d["properties"])
+    assert set(schema["properties"]) == {"model", "imports", "params", "inputs", "blocks", "body", "outputs",
+                                         "training_outputs"}
+
+
+def test_every_zoo_yaml_spec_matches_the_schema_structure():
+    """The schema's top-level keys accept every YAML spec we ship (a light structural check;
+    full validation is the editors' job)."""
+    import yaml
+    schema = json.loads(cli("schema").stdout)
+    for path in SPECS.glob("*.yaml"):
+        data = yaml.safe_load(path.read_text())
+        assert set(data) <= set(schema["properties"]), path
+        assert set(schema["required"]) <= set(data), path

@@ -1,0 +1,156 @@
+"""Blocks and expressions as modern CNNs use them (issue 8): no silent name binding (a block
+parameter shadowing a layer option, a model parameter read inside a block), partial application
+of blocks, statements of an untaken branch, `inline=`, comprehensions and ranges (bounded),
+and unpacking lists into names."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+import archc
+from archc.errors import SpecErrors
+
+
+def load(text: str, **params) -> archc.Model:
+    return archc.loads(textwrap.dedent(text), params=params or None)
+
+
+def errors_of(text: str, **params) -> list:
+    with pytest.raises(SpecErrors) as info:
+        load(text, **params)
+    return info.value.errors
+
+
+def test_block_parameter_may_not_shadow_a_layer_option():
+    errors = errors_of("""\
+        block B(init = 1)(x) {
+          return x -> linear(init)
+        }
+        input x: [N, 3]
+        output y = x -> B
+        """)
+    assert "parameter 'init' has the name of a layer option" in errors[0].message
+
+
+def test_model_parameter_inside_a_block_says_how_to_pass_it():
+    errors = errors_of("""\
+        param num_classes = 10
+        block Head()(x) {
+          return x -> linear(num_classes)
+        }
+        input x: [N, 3]
+        output y = x -> Head
+        """)
+    assert "'num_classes' is a model parameter" in errors[0].message
+    assert "Head(..., num_classes=num_classes)" in errors[0].hint
+
+
+# ----------------------------------------------------------------------------- partial application
+
+
+def test_partial_application_of_a_block_like_resnext():
+    model = load("""\
+        block Unit(planes, stride = 1, groups = 1, width_per_group = 64)(x) {
+          width = planes * width_per_group // 64 * groups
+          return x -> conv2d(width, 3, stride=stride, padding=1, groups=groups, bias=false, name=conv)
+        }
+        block Net(unit)(x) {
+          return x -> unit(64, name=a) -> unit(128, stride=2, name=b)
+        }
+        input x: [N, 64, 8, 8]
+        output y = x -> Net(Unit(groups=32, width_per_group=4), inline=true)
+        """)
+    assert model.state_dict_shapes() == {"a.conv.weight": (128, 2, 3, 3), "b.conv.weight": (256, 4, 3, 3)}
+    assert model.output_shapes["y"][1:] == (256, 4, 4)
+
+
+def test_partial_application_later_keyword_wins():
+    model = load("""\
+        input x: [N, 8]
+        fc = linear(4, bias=false)
+        output y = x -> fc(bias=true, name=head)
+        """)
+    assert model.state_dict_shapes() == {"head.weight": (4, 8), "head.bias": (4,)}
+
+
+# ----------------------------------------------------------------------------- untaken branches
+
+
+def test_statements_read_only_by_the_untaken_branch_are_not_built():
+    model = load("""\
+        block U(stride)(x) {
+          x1, x2 = x -> chunk(2)
+          return concat(x1, x2 -> conv2d(x2.channels, 1, name=branch2)) if stride == 1
+                 else x -> conv2d(x.channels, 3, stride=2, padding=1, name=down)
+        }
+        input x: [N, 8, 8, 8]
+        output y = x -> U(2, name=a) -> U(1, name=b)
+        """)
+    assert not any(n.startswith("a.chunk") for n in model.shapes)
+    assert "b.chunk" in model.shapes and "b.chunk_1" in model.shapes
+    assert "a.x1" not in model.to_source()
+
+
+def test_an_untaken_statement_with_parameters_is_an_error():
+    errors = errors_of("""\
+        block U(stride)(x) {
+          p = x -> conv2d(8, 1, name=proj)
+          return p if stride == 1 else x
+        }
+        input x: [N, 8, 8, 8]
+        output y = x -> U(2)
+        """)
+    assert "layer 'u.proj' is built but no result uses it" in errors[0].message
+
+
+@pytest.mark.parametrize("call", ["conv2d(3, 1, inline=true)", "sequential(conv2d(3, 1), relu, inline=true)"])
+def test_inline_on_anything_but_a_block_is_an_error(call):
+    errors = errors_of(f"input x: [N, 3, 8, 8]\noutput y = x -> {call}\n")
+    assert "inline= applies to block instances" in errors[0].message
+
+
+def test_comprehensions_and_ranges_are_bounded():
+    errors = errors_of("input x: [N, 3]\nk = len([range(1000000) for j in range(1000000)])\n"
+                       "output y = x -> linear(k)\n")
+    assert "built more than 10,000,000 items" in errors[0].message
+
+
+def test_list_comprehension_sum_and_range():
+    model = load("""\
+        block Net(widths)(x) {
+          total = sum([w * 2 for w in widths if w > 4])
+          return x -> conv2d(total + len(range(2, 10, 3)), 3, name="conv" + str(sum(range(4))))
+        }
+        input x: [N, 3, 8, 8]
+        output y = x -> Net([4, 8, 16])
+        """)
+    assert model.state_dict_shapes()["net.conv6.weight"] == (51, 3, 3, 3)
+
+
+def test_a_list_unpacks_into_names():
+    model = load("""\
+        block Row(row)(x) {
+          out, kernel, stride = row
+          return x -> conv2d(out, kernel, stride=stride, name=conv)
+        }
+        input x: [N, 3, 8, 8]
+        output y = x -> Row([4, 3, 2])
+        """)
+    assert model.output_shapes["y"][1:] == (4, 3, 3)
+    errors = errors_of("block R(row)(x) {\n  a, b = row\n  return x -> conv2d(a + b, 1)\n}\n"
+                       "input x: [N, 3, 8, 8]\noutput y = x -> R([1, 2, 3])\n")
+    assert "2 names on the left, but the right side gives 3 values" in errors[0].message
+
+
+def test_comprehension_unpacks_rows():
+    model = load("""\
+        block Net(setting)(x) {
+          return x -> conv2d(sum([c * n for t, c, n in setting if t > 1]), 1, name=conv)
+        }
+        input x: [N, 3, 8, 8]
+        output y = x -> Net([[1, 16, 1], [6, 24, 2], [6, 32, 3]])
+        """)
+    assert model.output_shapes["y"][1] == 24 * 2 + 32 * 3
+    errors = errors_of("input x: [N, 3]\nk = sum([a for a, b in [[1, 2, 3]]])\noutput y = x -> linear(k)\n")
+    assert "2 names to unpack" in errors[0].message
