@@ -10,7 +10,7 @@ time limit is a hang.
 Prints how many cases it tried per generator and outcome, writes every crash or hang (one per
 distinct signature: exception type and the innermost archc frame) as a reproducer file in
 --out (`archc check FILE` reproduces it; a `.txt` next to it has the traceback), and exits 1 if
-it found any. tests/test_fuzz.py runs the same generators under hypothesis with a fixed seed.
+it found any. tests/robustness/test_fuzz.py runs the same generators under hypothesis with a fixed seed.
 
 Each case runs in a forked child (a hang in C code, e.g. a huge `**`, cannot be interrupted by a
 signal in-process) with an address-space limit, so the campaign itself survives anything.

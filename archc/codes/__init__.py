@@ -4,7 +4,7 @@ code one entry here with what it means, a spec that triggers it and the spec tha
 Codes name a family and a problem (`E-SHAPE-CONCAT`, `W-LINEAR-FEATURE-MAP`); `E-` is an error,
 `W-` a warning. A code, once published, keeps its meaning; a retired code stays listed.
 The entries are the single source of `archc explain CODE`, of docs/errors.md, of the default
-hint of a diagnostic raised without its own, and of tests/test_error_catalogue.py, which runs
+hint of a diagnostic raised without its own, and of tests/diagnostics/test_error_catalogue.py, which runs
 every example and every fix. Entries live in one module per area of the pipeline (frontend,
 spec, ops, backends), each a list `CODES`; this package only gathers them, on first use (an
 error being reported), never on the static path's start-up.

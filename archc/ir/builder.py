@@ -126,7 +126,7 @@ class GraphBuilder:
 
 
 # Attribute names of torch.nn.Module and nn.Sequential (and the load report archc.build attaches):
-# torch refuses a submodule of one of these names, so no layer may take one. tests/test_lowering.py
+# torch refuses a submodule of one of these names, so no layer may take one. tests/lowering/test_lowering.py
 # checks the list against the installed torch.
 TORCH_MODULE_ATTRS = frozenset({
     "T_destination", "_apply", "_backward_hooks", "_backward_pre_hooks", "_buffers", "_call_impl",

@@ -3,7 +3,7 @@ inputs' shapes (a block sees nothing else: archc.ir.calls gives it a fresh envir
 the second instance of `Bottleneck(256)` on a [N, 1024, 14, 14] tensor has the same layers as
 the first, under another name. The elaborator evaluates one instance of a kind, records it
 here as a template, and replays the template for the others: ResNet-152's layer3 evaluates one
-of its 35 identical blocks (tests/test_instances.py checks every zoo graph equal with and
+of its 35 identical blocks (tests/elaboration/test_instances.py checks every zoo graph equal with and
 without reuse). The instance recorded is the second of its kind, or the first when it is a
 `repeat`'s later copy (the copies after it are likely alike); a block used once, as most are,
 is never recorded. Recording keeps references and is cheap; the template's records are built
