@@ -4,22 +4,10 @@ of blocks, statements of an untaken branch, `inline=`, comprehensions and ranges
 and unpacking lists into names."""
 from __future__ import annotations
 
-import textwrap
 
 import pytest
 
-import archc
-from archc.errors import SpecErrors
-
-
-def load(text: str, **params) -> archc.Model:
-    return archc.loads(textwrap.dedent(text), params=params or None)
-
-
-def errors_of(text: str, **params) -> list:
-    with pytest.raises(SpecErrors) as info:
-        load(text, **params)
-    return info.value.errors
+from spec_helpers import errors_of, load
 
 
 def test_block_parameter_may_not_shadow_a_layer_option():

@@ -7,28 +7,12 @@ import textwrap
 import pytest
 
 import archc
-from archc.errors import SpecErrors
-
-
-def load(text: str, **params) -> archc.Model:
-    return archc.loads(textwrap.dedent(text), params=params or None)
-
-
-def errors_of(text: str, **params) -> list:
-    with pytest.raises(SpecErrors) as info:
-        load(text, **params)
-    return info.value.errors
+from spec_helpers import build, errors_of, load
 
 
 @pytest.fixture(scope="module")
 def torch():
     return pytest.importorskip("torch")
-
-
-def build(model: archc.Model):
-    module = model.to_torch()
-    module.eval()
-    return module
 
 
 def test_module_names_as_free_as_pytorch_and_computed(torch):

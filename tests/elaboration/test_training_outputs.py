@@ -2,22 +2,10 @@
 constraint, run only in training once lowered, branching off at the model level only."""
 from __future__ import annotations
 
-import textwrap
 
 import pytest
 
-import archc
-from archc.errors import SpecErrors
-
-
-def load(text: str, **params) -> archc.Model:
-    return archc.loads(textwrap.dedent(text), params=params or None)
-
-
-def errors_of(text: str, **params) -> list:
-    with pytest.raises(SpecErrors) as info:
-        load(text, **params)
-    return info.value.errors
+from spec_helpers import errors_of, load
 
 
 @pytest.fixture(scope="module")

@@ -4,33 +4,16 @@ declared parameter and constant tensors, stochastic depth. Each is checked stati
 lowered to PyTorch, against torch itself (those skip without torch)."""
 from __future__ import annotations
 
-import textwrap
 
 import pytest
 
 import archc
-from archc.errors import SpecErrors
-
-
-def load(text: str, **params) -> archc.Model:
-    return archc.loads(textwrap.dedent(text), params=params or None)
-
-
-def errors_of(text: str, **params) -> list:
-    with pytest.raises(SpecErrors) as info:
-        load(text, **params)
-    return info.value.errors
+from spec_helpers import build, errors_of, load
 
 
 @pytest.fixture(scope="module")
 def torch():
     return pytest.importorskip("torch")
-
-
-def build(model: archc.Model):
-    module = model.to_torch()
-    module.eval()
-    return module
 
 
 # ----------------------------------------------------------------------------- cutting tensors
