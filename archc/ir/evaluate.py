@@ -34,6 +34,10 @@ from archc.ops.base import Op, Syntax, Word, fmt_shape
 TENSOR_ATTRS = tuple(TENSOR_ATTRIBUTES)
 
 
+# `a + b`, `a - b`, `a * b` between tensors
+_TENSOR_OPERATORS = {"+": Syntax.TENSOR_ADD, "-": Syntax.TENSOR_SUBTRACT, "*": Syntax.TENSOR_MULTIPLY}
+
+
 class Evaluator:
     """Evaluates expressions to values (archc.ir.values); errors go to `reporter`, layers to
     `builder` (through the call layer)."""
@@ -374,9 +378,8 @@ class Evaluator:
 
     def _tensor_binary(self, e: A.Binary, left: Any, right: Any, env: Env) -> Any:
         both = isinstance(left, Tensor) and isinstance(right, Tensor)
-        if both and e.op in ("+", "*"):
-            op = REGISTRY.for_syntax(Syntax.TENSOR_ADD if e.op == "+" else Syntax.TENSOR_MULTIPLY)
-            return self._apply_op(op, [left, right], [], {}, e.loc, {})
+        if both and e.op in _TENSOR_OPERATORS:
+            return self._apply_op(REGISTRY.for_syntax(_TENSOR_OPERATORS[e.op]), [left, right], [], {}, e.loc, {})
         tensor, number = (left, right) if isinstance(left, Tensor) else (right, left)
         if not both and isinstance(number, (int, float)) and not isinstance(number, bool):
             scale = REGISTRY.for_syntax(Syntax.AFFINE)
@@ -391,7 +394,7 @@ class Evaluator:
             if e.op == "-" and tensor is left:
                 return self._apply_op(scale, [tensor], [], {"factor": 1.0, "offset": -number}, e.loc, {})
         self.fail(f"'{e.op}' is not defined between {describe(left)} and {describe(right)}", e.loc,
-                  "tensors support a + b (add), a * b (multiply), and scaling by a number: x / 255, x * 0.5",
+                  "tensors support a + b, a - b and a * b (broadcasting as PyTorch does), and scaling by a number: x / 255, x * 0.5",
                   code="E-VALUE-TYPE")
 
     def _eval_compare(self, e: A.Compare, env: Env) -> Any:

@@ -1,5 +1,5 @@
 """The operation library: every op archc knows, by name and alias."""
-from archc.ops import activation, conv, linear, merge, norm, pool, regularization, resample, tensor
+from archc.ops import activation, conv, linear, merge, norm, pool, reduce, regularization, resample, tensor
 from archc.ops.base import OpRegistry
 
 REGISTRY = OpRegistry([
@@ -11,6 +11,7 @@ REGISTRY = OpRegistry([
     *regularization.OPS,
     *resample.OPS,
     *merge.OPS,
+    *reduce.OPS,
     *tensor.OPS,
 ])
 

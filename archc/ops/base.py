@@ -434,6 +434,7 @@ VARIADIC = -1  # two or more inputs
 class Syntax(enum.Enum):
     """Expression syntax that makes a layer without naming its op."""
     TENSOR_ADD = "tensor + tensor"
+    TENSOR_SUBTRACT = "tensor - tensor"
     TENSOR_MULTIPLY = "tensor * tensor"
     AFFINE = "tensor * number, tensor / number, tensor + number, tensor - number"
     INDEX = "tensor[index], and each piece of chunk/split"

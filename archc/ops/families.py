@@ -28,6 +28,7 @@ FAMILY_LIST: tuple[Family, ...] = (
     Family("regularization", "Regularisation", "#DDDDDD", 7),
     Family("linear", "Dense and reshaping", "#FFAABB", 8, quoted_macs=True),
     Family("shape", "Dense and reshaping", "#FFFFFF", 9),
-    Family("tensor", "Tensor", None, 10),
+    Family("reduction", "Reductions", None, 10),
+    Family("tensor", "Tensor", None, 11),
 )
 FAMILIES: dict[str, Family] = {f.name: f for f in FAMILY_LIST}

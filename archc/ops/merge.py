@@ -1,4 +1,4 @@
-"""Ops with several inputs: add, multiply, concat."""
+"""Ops with several inputs: add, subtract, multiply, concat."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -33,6 +33,56 @@ def _pick(a, b):
 
 def _operands(n: int) -> list[str]:
     return [f"{{{i}}}" for i in range(n)]
+
+
+def _broadcast(inputs: Sequence[Shape], ctx) -> tuple:
+    """PyTorch's broadcasting: shapes aligned at the last axis, each axis equal or 1 in one input;
+    the output takes the larger. A mismatch is E-SHAPE-BROADCAST naming the axis."""
+    out = list(inputs[0])
+    for i, s in enumerate(inputs[1:], 1):
+        r = max(len(out), len(s))
+        a_ = [1] * (r - len(out)) + list(out)
+        b_ = [1] * (r - len(s)) + list(s)
+        merged = []
+        for ax, (x, y) in enumerate(zip(a_, b_)):
+            if sy.is_int(x) and x == 1:
+                merged.append(y)
+            elif sy.is_int(y) and y == 1:
+                merged.append(x)
+            elif is_equal(x, y, ctx):
+                merged.append(_pick(x, y))
+            else:
+                what = _axis_name(ax, r)
+                if what == "spatial sizes":
+                    what = f"sizes on axis {ax}"
+                raise ShapeError(
+                    f"shapes {fmt_shape(a_)} and {fmt_shape(b_)} do not broadcast: {what} differ, "
+                    f"{sy.to_str(x)} vs {sy.to_str(y)}{_which(i, len(inputs))}",
+                    "each axis must be equal, or 1 in one of the inputs", code="E-SHAPE-BROADCAST")
+        out = merged
+    return tuple(out)
+
+
+def _broadcasts(inputs: Sequence[Shape]) -> bool:
+    """Whether the inputs differ in rank or one has a concrete 1 where another has not: a
+    broadcast, not a same-shape merge (whose mismatches get the residual-specific hints)."""
+    first = inputs[0]
+    for s in inputs[1:]:
+        if len(s) != len(first):
+            return True
+        if any(sy.is_int(x) and sy.is_int(y) and x != y and 1 in (x, y) for x, y in zip(first, s)):
+            return True
+    return False
+
+
+_SAME_SHAPE_HINTS = {
+    "rank": "bring both inputs to the same layout first (flatten, reshape, or "
+            "global_avgpool(keepdims=true) for [N, C, 1, 1])",
+    "batch sizes": "give the model's inputs the same batch size N",
+    "channels": "project one input with a 1×1 conv to the other's channels",
+    "features": "project one input with linear to the other's features",
+    "spatial sizes": "crop the larger input (crop) or pad the smaller (zeropad)",
+}
 
 
 def _check_same(inputs: Sequence[Shape], ctx, skip_axis: int | None, hints: dict[str, str], *,
@@ -79,29 +129,54 @@ class Add(Op):
     title = "Add"
     family = "merge"
     inputs = VARIADIC
-    doc = "Elementwise sum of two or more tensors of the same shape (residual connections)."
-    shape_rule = "all input shapes must be equal; output shape = that shape"
+    doc = ("Elementwise sum of two or more tensors (residual connections), broadcasting as PyTorch "
+           "does (as multiply): `x + bias` with a bias of [1, C, 1, 1] adds it at every position.")
+    shape_rule = ("equal shapes give that shape; otherwise they broadcast: aligned from the last axis, "
+                  "per axis equal or 1, the output takes the larger")
     macs_rule = "0 (additions are not multiply-accumulates)"
 
     def output_shape(self, a, inputs, ctx):
         _need_two(inputs)
-        return tuple(_check_same(inputs, ctx, None, {
-            "rank": "bring both inputs to the same layout first (flatten, reshape, or "
-                    "global_avgpool(keepdims=true) for [N, C, 1, 1])",
-            "batch sizes": "give the model's inputs the same batch size N",
-            "channels": "project one input with a 1×1 conv to the other's channels",
-            "features": "project one input with linear to the other's features",
-            "spatial sizes": "crop the larger input (crop) or pad the smaller (zeropad)",
-        }, code="E-SHAPE-ADD"))
+        if _broadcasts(inputs):
+            try:
+                return _broadcast(inputs, ctx)
+            except ShapeError:
+                pass  # said as a residual add's mismatch, with its hints (project, crop, flatten)
+        return tuple(_check_same(inputs, ctx, None, _SAME_SHAPE_HINTS, code="E-SHAPE-ADD"))
 
     def macs(self, a, inputs, out):
         return 0
 
     def lower(self, a, inputs, out):
         operands = _operands(len(inputs))
-        # torchvision's `out += identity`, as an expression
+        # torchvision's `out += identity`, as an expression: only where the first input already
+        # has the output's shape (a broadcast result is a new, larger tensor)
         in_place = operands[0] + "".join(f".add_({x})" for x in operands[1:])
-        return Lowered(None, " + ".join(operands), in_place=Lowered(None, in_place))
+        first_is_output = tuple(inputs[0]) == tuple(out)
+        return Lowered(None, " + ".join(operands), in_place=Lowered(None, in_place) if first_is_output else None)
+
+
+class Subtract(Op):
+    name = "subtract"
+    syntax = (Syntax.TENSOR_SUBTRACT,)
+    aliases = ("sub",)
+    merges_fields = True
+    title = "Subtract"
+    family = "merge"
+    inputs = 2
+    doc = ("Elementwise difference a - b of two tensors, broadcasting as PyTorch does (written "
+           "`a - b` in a spec).")
+    shape_rule = "broadcast, as multiply"
+    macs_rule = "0 (subtractions are not multiply-accumulates)"
+
+    def output_shape(self, a, inputs, ctx):
+        return _broadcast(inputs, ctx)
+
+    def macs(self, a, inputs, out):
+        return 0
+
+    def lower(self, a, inputs, out):
+        return Lowered(None, "{0} - {1}")
 
 
 class Multiply(Op):
@@ -121,29 +196,7 @@ class Multiply(Op):
 
     def output_shape(self, a, inputs, ctx):
         _need_two(inputs)
-        out = list(inputs[0])
-        for i, s in enumerate(inputs[1:], 1):
-            r = max(len(out), len(s))
-            a_ = [1] * (r - len(out)) + list(out)
-            b_ = [1] * (r - len(s)) + list(s)
-            merged = []
-            for ax, (x, y) in enumerate(zip(a_, b_)):
-                if sy.is_int(x) and x == 1:
-                    merged.append(y)
-                elif sy.is_int(y) and y == 1:
-                    merged.append(x)
-                elif is_equal(x, y, ctx):
-                    merged.append(_pick(x, y))
-                else:
-                    what = _axis_name(ax, r)
-                    if what == "spatial sizes":
-                        what = f"sizes on axis {ax}"
-                    raise ShapeError(
-                        f"shapes {fmt_shape(a_)} and {fmt_shape(b_)} do not broadcast: {what} differ, "
-                        f"{sy.to_str(x)} vs {sy.to_str(y)}{_which(i, len(inputs))}",
-                        "each axis must be equal, or 1 in one of the inputs", code="E-SHAPE-BROADCAST")
-            out = merged
-        return tuple(out)
+        return _broadcast(inputs, ctx)
 
     def macs(self, a, inputs, out):
         return sy.mul(numel(out), len(inputs) - 1)
@@ -200,4 +253,4 @@ class Concat(Op):
         return Lowered(None, f"torch.cat([{', '.join(_operands(len(inputs)))}], dim={a.axis})")
 
 
-OPS = [Add(), Multiply(), Concat()]
+OPS = [Add(), Subtract(), Multiply(), Concat()]

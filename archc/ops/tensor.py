@@ -76,8 +76,8 @@ def _numel(shape) -> int:
 
 
 class _AxisMove(Op):
-    changes_layout = True
     """Ops that reorder axes; `_dims` gives, per output axis, the input axis it comes from."""
+    changes_layout = True
     family = "shape"
     macs_rule = "0"
 

@@ -14,10 +14,9 @@ PACKAGE = Path(__file__).resolve().parents[2] / "archc"
 # Strings equal to an op or family name that mean something else where they stand.
 OTHER_MEANINGS = {
     ("ast.py", "slice"): "the AST node kind of a subscript's slice",
-    ("symbolic/__init__.py", "add"): "the name of a symbolic operation",
-    ("symbolic/__init__.py", "mul"): "the name of a symbolic operation",
     ("provenance.py", "add"): "the name of Python's operator (traced arithmetic)",
     ("provenance.py", "mul"): "the name of Python's operator (traced arithmetic)",
+    ("provenance.py", "sub"): "the name of Python's operator (traced arithmetic)",
     ("provenance.py", "shape"): "the tensor attribute x.shape in traced code",
     ("language.py", "shape"): "the tensor attribute x.shape",
     ("ir/calls.py", "shape"): "the tensor attribute x.shape in traced code",
@@ -41,7 +40,7 @@ def _op_words() -> set[str]:
 
 
 def _strings(tree: ast.AST) -> list[tuple[int, str]]:
-    """String constants that are not docstrings or parts of f-strings."""
+    """String constants that are not docstrings, parts of f-strings or `__all__` entries."""
     skip: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
@@ -50,6 +49,8 @@ def _strings(tree: ast.AST) -> list[tuple[int, str]]:
                 skip.add(id(first.value))
         if isinstance(node, ast.JoinedStr):
             skip.update(id(v) for v in node.values)
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            skip.update(id(v) for v in ast.walk(node.value))  # exported function names
     return [(node.lineno, node.value) for node in ast.walk(tree)
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip]
 

@@ -194,3 +194,37 @@ def test_stochastic_depth_has_torchvision_semantics_in_training(torch):
     torch.manual_seed(0)
     noise = torch.empty(64, 1, 1, 1).bernoulli_(0.5).div_(0.5)
     assert torch.equal(y, x * noise)
+
+
+def test_broadcast_arithmetic_and_reductions_compute_what_torch_does(torch):
+    """`x * scale + bias` with learnable [1, C, 1, 1] tensors, `a - b`, and reductions: the built
+    module equals the same expressions in torch, at the static shapes (issue #18)."""
+    model = load("""
+        model Affine
+        input x: [2, 4, 6, 5]
+        scale = parameter([1, 4, 1, 1], value=2.0)
+        bias = parameter([4, 1, 1], value=0.5)
+        y = x * scale + bias
+        d = y - x
+        output s = d -> reduce_sum(axis=1)
+        output m = d -> reduce_mean(axis=[2, 3], keepdim=true)
+        output hi = y -> reduce_max([-1, -2])
+        output lo = y -> reduce_min(axis=2)
+    """)
+    assert model.output_shapes == {"s": (2, 6, 5), "m": (2, 4, 1, 1), "hi": (2, 4), "lo": (2, 4, 5)}
+    assert model.params == 8  # the scale and the bias
+    x = torch.randn(2, 4, 6, 5)
+    out = build(model)(x)
+    y = x * 2.0 + 0.5
+    d = y - x
+    want = {"s": d.sum(1), "m": d.mean((2, 3), keepdim=True), "hi": y.amax((2, 3)), "lo": y.amin(2)}
+    for name, tensor in want.items():
+        assert torch.allclose(out[name], tensor, atol=1e-6), name
+
+
+def test_an_add_whose_shapes_do_not_broadcast_keeps_the_residual_hints():
+    (err,) = errors_of("""
+        input x: [1, 8, 4, 4]
+        output y = x + (x -> conv2d(16, 1))
+    """)
+    assert err.code == "E-SHAPE-ADD" and "1×1 conv" in err.hint

@@ -436,6 +436,23 @@ def _ex_split(xs, a, p, ctx):
     return xs[0].narrow(a["axis"], 0, int(a["sizes"][0]))
 
 
+@_register("reduce_sum", "reduce_mean", "reduce_max", "reduce_min")
+def _ex_reduce(xs, a, p, ctx):
+    """Reduced one axis at a time, from the last, with torch's elementwise reductions written
+    out (not x.sum(dim=...) as the generated code calls it)."""
+    x = xs[0]
+    axes = sorted({d % x.dim() for d in a["axis"]}, reverse=True)
+    for d in axes:
+        pieces = [x.select(d, i) for i in range(x.shape[d])]
+        total = pieces[0]
+        for piece in pieces[1:]:
+            total = {"reduce_max": torch.maximum, "reduce_min": torch.minimum}.get(ctx.node.op.name, torch.add)(total, piece)
+        if ctx.node.op.name == "reduce_mean":
+            total = total / len(pieces)
+        x = total.unsqueeze(d) if a["keepdim"] else total
+    return x
+
+
 @_register("parameter")
 def _ex_parameter(xs, a, p, ctx):
     return p[""]
@@ -680,6 +697,11 @@ def _ex_add(xs, a, p, ctx):
     for t in xs[1:]:
         out = out + t
     return out
+
+
+@_register("subtract")
+def _ex_subtract(xs, a, p, ctx):
+    return torch.sub(xs[0], xs[1])
 
 
 @_register("multiply")

@@ -113,7 +113,8 @@ def in_place_layers(graph: Graph) -> set[str]:
             continue
         source = graph.node(node.inputs[0])
         if (not source.is_input and source.op.output_overwritable and source.scope == node.scope
-                and readers[source.id] == 1 and source.id not in outputs):
+                and readers[source.id] == 1 and source.id not in outputs
+                and tuple(source.shape) == tuple(node.shape)):  # a broadcast makes a larger tensor
             chosen.add(node.id)
     return chosen
 
