@@ -335,6 +335,25 @@ CODES: list[Code] = [
         """,
     ),
     Code(
+        code="E-SHAPE-REFLECTION-PADDING",
+        title="A reflection pad adds as many positions as its axis has, or more",
+        explanation="Reflection padding mirrors the input at its edge without repeating the edge "
+                    "value, so it can add at most size - 1 positions on each side of an axis. "
+                    "PyTorch raises at run time; with a symbolic size, archc records the minimum "
+                    "size as a constraint instead.",
+        hint="pad by less than the axis's size, or use replication or zero padding",
+        example="""
+            model Tiny
+            input x: [N, 3, 4, 4]
+            output y = x -> reflectionpad2d(4)
+        """,
+        fix="""
+            model Tiny
+            input x: [N, 3, 4, 4]
+            output y = x -> reflectionpad2d(3)
+        """,
+    ),
+    Code(
         code="E-SHAPE-PADDING-TOO-LARGE",
         title="A transposed convolution's padding removes its whole output",
         explanation="The padding of a transposed convolution is taken off the border of its "

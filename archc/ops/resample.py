@@ -167,24 +167,48 @@ class ResizeLike(Op):
         return Lowered(None, f"F.interpolate({{0}}, size={{1}}.shape[2:], mode={py(a.mode)}{options})")
 
 
-class ZeroPad(Op):
+# pad kind -> (name prefix, torch module prefix, what the border is filled with)
+_PAD_KINDS = {
+    "zero": ("zeropad", "ZeroPad", "zeros"),
+    "reflection": ("reflectionpad", "ReflectionPad", "the input mirrored at its edge (the edge value "
+                   "itself not repeated: 1 2 3 → 2 1 2 3 2)"),
+    "replication": ("replicationpad", "ReplicationPad", "copies of the edge value (1 2 3 → 1 1 2 3 3)"),
+}
+
+
+class Pad(Op):
+    """zeropad / reflectionpad / replicationpad, 1d to 3d."""
     family = "resample"
     macs_rule = "0"
 
-    def __init__(self, ndim: int):
-        self.ndim = ndim
-        self.name = f"zeropad{ndim}d"
-        self.aliases = (f"zero_pad{ndim}d",)
-        self.title = f"ZeroPad{ndim}d"
-        self.doc = (f"Pad the {'spatial axis' if ndim == 1 else f'{ndim} spatial axes'} with zeros "
-                    f"(torch.nn.ZeroPad{ndim}d, Keras ZeroPadding{ndim}D).")
+    def __init__(self, kind: str, ndim: int):
+        prefix, module, filled = _PAD_KINDS[kind]
+        self.kind, self.ndim, self.module = kind, ndim, f"{module}{ndim}d"
+        self.name = f"{prefix}{ndim}d"
+        self.aliases = (f"{prefix[:-3]}_pad{ndim}d",)
+        self.title = self.module
+        axes = "spatial axis" if ndim == 1 else f"{ndim} spatial axes"
+        self.doc = (f"Pad the {axes} with zeros (torch.nn.ZeroPad{ndim}d, Keras ZeroPadding{ndim}D)."
+                    if kind == "zero" else f"Pad the {axes} with {filled} (torch.nn.{self.module}).")
         self.shape_rule = f"[N, C, {_SPATIAL[ndim]}] → [N, C, …]; per spatial axis out = in + before + after"
-        self.attrs = (Attr("padding", PadAmount(), doc="zeros added: an int for every side, one int "
+        if kind == "reflection":
+            self.shape_rule += "; each amount must be smaller than its axis (PyTorch's rule)"
+        amount = "zeros added" if kind == "zero" else "positions added"
+        self.attrs = (Attr("padding", PadAmount(), doc=f"{amount}: an int for every side, one int "
                            "per spatial axis, or per axis a pair (before, after)"),)
 
     def output_shape(self, a, inputs, ctx):
         x = inputs[0]
         self.check_rank(x, self.ndim + 2)
+        if self.kind == "reflection":
+            for axis, (d, (pb, pa)) in enumerate(zip(x[2:], a.padding), 2):
+                widest = max(pb, pa)
+                if not (d > widest if sy.is_int(d) else ctx.require_positive(sy.sub(d, widest))):
+                    raise ShapeError(f"reflection padding {widest} on axis {axis} of size {sy.to_str(d)}: "
+                                     "a reflection needs more positions than it adds",
+                                     f"pad by at most {sy.to_str(d)} - 1 on that axis, or use "
+                                     f"replicationpad{self.ndim}d / zeropad{self.ndim}d",
+                                     code="E-SHAPE-REFLECTION-PADDING")
         return (x[0], x[1], *(sy.add(d, pb + pa) for d, (pb, pa) in zip(x[2:], a.padding)))
 
     def macs(self, a, inputs, out):
@@ -194,7 +218,7 @@ class ZeroPad(Op):
         return "p" + padding_text(a.padding) if padding_text(a.padding) else ""
 
     def lower(self, a, inputs, out):
-        return Lowered(py_call(f"nn.ZeroPad{self.ndim}d", f_pad_amounts(a.padding)), "{m}({0})")
+        return Lowered(py_call(f"nn.{self.module}", f_pad_amounts(a.padding)), "{m}({0})")
 
 
 class Crop(Op):
@@ -261,4 +285,4 @@ class Scale(Op):
         return Lowered(None, expr)
 
 
-OPS = [Upsample(), ResizeLike(), *(ZeroPad(n) for n in (1, 2, 3)), Crop(), Scale()]
+OPS = [Upsample(), ResizeLike(), *(Pad(kind, n) for kind in _PAD_KINDS for n in (1, 2, 3)), Crop(), Scale()]

@@ -312,6 +312,16 @@ output y = h -> conv2d(2, 1, name=c2) -> global_avgpool
 """
 
 
+def test_edge_padding_by_hand():
+    """Reflection mirrors without repeating the edge, replication repeats it (1 2 3 → 2 1 2 3 2 and
+    1 1 2 3 3), as torch's pads; and the generated module agrees with the executor."""
+    x = torch.tensor([[[1.0, 2.0, 3.0]]])
+    assert _run("input x: [1, 1, 3]\noutput y = x -> reflectionpad1d(1)", x)[2]["y"].flatten().tolist() == [2, 1, 2, 3, 2]
+    assert _run("input x: [1, 1, 3]\noutput y = x -> replicationpad1d(1)", x)[2]["y"].flatten().tolist() == [1, 1, 2, 3, 3]
+    check_against_executor(archc.loads("input x: [2, 3, 6, 5]\n"
+                                       "output y = x -> reflectionpad2d([[2, 1], [0, 4]]) -> replicationpad2d(3)\n"))
+
+
 def test_frozen_batch_norm_uses_its_buffers_in_training_too():
     """Nothing of a frozen batch norm is learned or updated: training mode computes what eval does."""
     model = archc.loads("input x: [2, 3, 8, 8]\noutput y = x -> conv2d(4, 3) -> frozen_batchnorm2d(eps=0.01) -> relu\n")

@@ -678,6 +678,29 @@ def _ex_zeropad(xs, a, p, ctx):
     return out
 
 
+def _edge_positions(n: int, before: int, after: int, kind: str) -> list[int]:
+    """For each output position along an axis of size n padded by (before, after), the input
+    position it copies: mirrored without repeating the edge, or the edge itself."""
+    out = []
+    for i in range(-before, n + after):
+        if kind == "reflection":
+            j = -i if i < 0 else (2 * (n - 1) - i if i >= n else i)
+        else:
+            j = min(max(i, 0), n - 1)
+        out.append(j)
+    return out
+
+
+@_register(*(f"{kind}pad{n}d" for kind in ("reflection", "replication") for n in (1, 2, 3)))
+def _ex_edge_pad(xs, a, p, ctx):
+    x = xs[0]
+    kind = "reflection" if ctx.node.op.name.startswith("reflection") else "replication"
+    for axis, (before, after) in enumerate(a["padding"], 2):
+        index = torch.tensor(_edge_positions(x.shape[axis], before, after, kind), device=x.device)
+        x = x.index_select(axis, index)
+    return x
+
+
 @_register("crop")
 def _ex_crop(xs, a, p, ctx):
     x, ref = xs
