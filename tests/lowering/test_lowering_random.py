@@ -1,9 +1,9 @@
 """Random graphs (hypothesis): whenever the static checker accepts a spec, the built PyTorch
 module runs, and every node's real shape and the parameter count equal the static ones; so the
 checker never accepts a model that torch would reject (no false accepts). Specs are random
-chains of convolutions, pooling, normalisation, activations and resampling with random
-attributes, with residual adds, concatenations and crops between earlier tensors where the
-shapes may allow; some have symbolic input sizes, run at sizes meeting the recorded
+chains of convolutions, pooling, normalisation, activations, padding and resampling with
+random attributes, with residual adds, subtractions, concatenations, crops and broadcast
+per-channel terms between earlier tensors where the shapes may allow, and reductions; some have symbolic input sizes, run at sizes meeting the recorded
 constraints."""
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def _layer(draw, k: int) -> str:
         return (f"{op}({kernel}, stride={i(1, 3)}, padding={_padding(draw)}, "
                 f"ceil_mode={draw(st.sampled_from(['true', 'false']))}{extra}, {name})")
     if kind == "norm":
-        return draw(st.sampled_from([f"batchnorm2d({name})", f"groupnorm(1, {name})",
+        return draw(st.sampled_from([f"batchnorm2d({name})", f"groupnorm(1, {name})", f"frozen_batchnorm2d({name})",
                                      f"instancenorm2d(affine=true, {name})",
                                      f"layernorm(axes={i(1, 3)}, affine={draw(st.sampled_from(['true', 'false']))}, {name})"]))
     if kind == "act":
@@ -78,7 +78,8 @@ def _layer(draw, k: int) -> str:
                                      f"dropout2d(0.3, {name})", f"softmax({name})"]))
     if kind == "upsample":
         return f"upsample({i(1, 2)}, mode={draw(st.sampled_from(['nearest', 'bilinear']))}, {name})"
-    return f"zeropad2d({_padding(draw, allow_words=False)}, {name})"
+    pad = draw(st.sampled_from(["zeropad2d", "zeropad2d", "reflectionpad2d", "replicationpad2d"]))
+    return f"{pad}({_padding(draw, allow_words=False)}, {name})"
 
 
 @st.composite
@@ -90,13 +91,18 @@ def random_specs(draw) -> str:
     for k in range(draw(st.integers(1, 6))):
         if len(tensors) > 1 and draw(st.integers(0, 4)) == 0:  # a merge of two earlier tensors
             a, b = draw(st.sampled_from(tensors)), draw(st.sampled_from(tensors))
-            merge = draw(st.sampled_from(["add", "concat", "crop", "multiply"]))
-            lines.append(f"t{k} = {merge}({a}, {b}, name=l{k})")
+            merge = draw(st.sampled_from(["add", "concat", "crop", "multiply", "subtract", "broadcast"]))
+            if merge == "broadcast":  # a per-channel term at every position: [N, C, 1, 1] + [N, C, H, W]
+                op = draw(st.sampled_from(["+", "-", "*"]))
+                lines.append(f"t{k} = {a} {op} ({b} -> reduce_mean(axis=[2, 3], keepdim=true, name=l{k}))")
+            else:
+                lines.append(f"t{k} = {merge}({a}, {b}, name=l{k})")
         else:
             src = draw(st.sampled_from(tensors[-2:]))
             lines.append(f"t{k} = {src} -> {_layer(draw, k)}")
         tensors.append(f"t{k}")
-    head = draw(st.sampled_from(["", "-> global_avgpool -> linear(3, name=fc)", "-> flatten"]))
+    head = draw(st.sampled_from(["", "-> global_avgpool -> linear(3, name=fc)", "-> flatten",
+                                 "-> reduce_sum(axis=1, name=r)", "-> reduce_max(axis=[-1, -2], name=r)"]))
     lines.append(f"output y = {tensors[-1]} {head}")
     for t in tensors[:-1]:  # keep every tensor (the checker reports unused names)
         lines.append(f"output o_{t} = {t}")
