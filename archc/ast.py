@@ -110,14 +110,24 @@ class ListExpr(Node):
 
 
 @_node
-class ListComp(Node):
-    """`[ceil(r[6] * depth) for r in table if r[0] != 0]`, `[n for t, c, n, s in setting]`: a list
-    built element by element; several targets unpack each item."""
-    kind: Literal["listcomp"] = "listcomp"
-    element: "Expr"
+class CompFor(Node):
+    """One `for t1, t2 in iterable if c1 if c2` clause of a comprehension: several targets unpack
+    each item; the conditions (all must hold) filter before the next clause runs."""
+    kind: Literal["compfor"] = "compfor"
     targets: list[str]
     iterable: "Expr"
-    condition: "Expr | None" = None
+    conditions: list["Expr"] = _list()
+
+
+@_node
+class ListComp(Node):
+    """`[ceil(r[6] * depth) for r in table if r[0] != 0]`, `[n for t, c, n, s in setting]`,
+    `[c for r, c in rows for j in range(r)]`: a list built element by element. `clauses` are the
+    `for` clauses in order, as Python nests them: each later one is evaluated once for every item
+    the earlier ones bind, and sees their names."""
+    kind: Literal["listcomp"] = "listcomp"
+    element: "Expr"
+    clauses: list[CompFor]
 
 
 @_node

@@ -139,7 +139,10 @@ CODES: list[Code] = [
     Code(
         "E-NAME-UNUSED", "A tensor or an input is never used",
         "A tensor that is computed and never read, or an input nothing reads, is almost always a "
-        "mistake (a misspelt name further down, a branch forgotten in a merge).",
+        "mistake (a misspelt name further down, a branch forgotten in a merge): its layers would "
+        "silently drop out of the network. A value named alone (`k = 3`) is held to the same rule. "
+        "Names bound by unpacking numbers, lists or text (`r, c = row`, `t, c, n, s = setting[0]`) "
+        "may go unused, as in Python: only a tensor or a layer among them is reported.",
         "use it, make it an output, or start its name with '_' to keep it anyway",
         example=_model("h = x -> conv2d(8, 3)\noutput y = x -> relu\n"),
         fix=_model("h = x -> conv2d(8, 3)\noutput y = h -> relu\n"),

@@ -589,16 +589,20 @@ class _Builder(Transformer_NonRecursive):
     def none(self, meta: Any, children: list) -> A.NoneLit:
         return A.NoneLit(loc=self._loc(meta))
 
+    def comp_for(self, meta: Any, children: list) -> A.CompFor:
+        targets = [t.value for t in children if isinstance(t, Token)]
+        iterable, *conditions = [c for c in children if not isinstance(c, Token)]
+        return A.CompFor(targets=targets, iterable=iterable, conditions=conditions,
+                         loc=self._loc(meta))
+
     def listcomp(self, meta: Any, children: list) -> A.ListComp:
-        element, rest = children[0], children[1:]
-        targets = [t.value for t in rest if isinstance(t, Token)]
-        iterable, *condition = [c for c in rest if not isinstance(c, Token)]
+        element, clauses = children[0], children[1:]
+        targets = [t for clause in clauses for t in clause.targets]
         if len(set(targets)) != len(targets):
             self._error("a comprehension names the same variable twice", self._loc(meta),
                         "give each loop variable its own name, e.g. 'for i, j in ...'",
                         code="E-NAME-DUPLICATE")
-        return A.ListComp(element=element, targets=targets, iterable=iterable,
-                          condition=condition[0] if condition else None, loc=self._loc(meta))
+        return A.ListComp(element=element, clauses=clauses, loc=self._loc(meta))
 
     def list(self, meta: Any, children: list) -> A.ListExpr:
         return A.ListExpr(items=children, loc=self._loc(meta))

@@ -88,9 +88,11 @@ def _raw(e: A.Expr) -> str:
     if isinstance(e, A.Call):
         return f"{e.func}({_arguments(e)})"
     if isinstance(e, A.ListComp):
-        cond = "" if e.condition is None else f" if {expr_to_dsl(e.condition, _OR)}"
-        return (f"[{expr_to_dsl(e.element)} for {', '.join(e.targets)} in "
-                f"{expr_to_dsl(e.iterable, _OR)}{cond}]")
+        clauses = "".join(
+            f" for {', '.join(c.targets)} in {expr_to_dsl(c.iterable, _OR)}"
+            + "".join(f" if {expr_to_dsl(cond, _OR)}" for cond in c.conditions)
+            for c in e.clauses)
+        return f"[{expr_to_dsl(e.element)}{clauses}]"
     if isinstance(e, A.ListExpr):
         return "[" + ", ".join(expr_to_dsl(i) for i in e.items) + "]"
     if isinstance(e, A.Num):

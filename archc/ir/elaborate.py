@@ -86,9 +86,13 @@ class Elaborator(Calls):
 
         def walk(e: Any, bound: frozenset) -> None:
             if isinstance(e, A.ListComp):
-                walk(e.iterable, bound)
-                for part in (e.element, e.condition):
-                    walk(part, bound | set(e.targets))
+                inner = bound
+                for clause in e.clauses:  # each clause sees the names of those before it
+                    walk(clause.iterable, inner)
+                    inner = inner | set(clause.targets)
+                    for cond in clause.conditions:
+                        walk(cond, inner)
+                walk(e.element, inner)
                 return
             if isinstance(e, A.Call):
                 self._check_call_names(e, env, bound)
@@ -330,7 +334,10 @@ class Elaborator(Calls):
                 if (name.startswith("_") or name not in used) and name in env.values]
         self._prune_untaken(first_node, values + kept)
         for name, stmt in defined.items():
-            if name not in used and not name.startswith("_"):
+            if name not in used and not name.startswith("_") and not (
+                    len(stmt.targets) > 1 and _is_data(env.values.get(name, POISON), self.blocks)):
+                # `r, c = row` with only c read: a settings row unpacked, as Python allows; an
+                # unused tensor (a dropped layer) or layer stays an error
                 self.error(f"'{name}' is computed but never used in {where}", stmt.loc,
                            "use it, make it an output, or start its name with '_' to keep it anyway",
                            code="E-NAME-UNUSED")
@@ -457,6 +464,18 @@ class Elaborator(Calls):
         return pv.traced(pv.plain(value), python_name(name), value.roots, value.forward)
 
 
+def _is_data(value: Any, blocks: Any) -> bool:
+    """A number, symbolic size, string, truth value or none, or a list of them: a value that no
+    layer hangs on (never a tensor, a layer without its input, a bare op or block name such as
+    `relu`, or a poisoned value)."""
+    value = pv.plain(value)
+    if isinstance(value, list):
+        return all(_is_data(v, blocks) for v in value)
+    if isinstance(value, Word) and (str(value) in REGISTRY or str(value) in blocks):
+        return False
+    return value is None or isinstance(value, (bool, int, float, str, sy.Expr))
+
+
 def _position_key(stmt: A.Assign) -> tuple[int, int]:
     return (stmt.loc.line, stmt.loc.col) if stmt.loc else (0, 0)
 
@@ -468,10 +487,14 @@ def free_names(expr: A.Expr | None) -> set[str]:
     def walk(e: Any) -> None:
         if isinstance(e, A.Name):
             out.add(e.id)
-        elif isinstance(e, A.ListComp):  # its variable is bound inside, not read from outside
-            walk(e.iterable)
-            inner: set[str] = free_names(e.element) | free_names(e.condition)
-            out.update(inner - set(e.targets))
+        elif isinstance(e, A.ListComp):  # its variables are bound inside, not read from outside
+            bound: set[str] = set()
+            for clause in e.clauses:  # each clause sees the names of those before it
+                out.update(free_names(clause.iterable) - bound)
+                bound |= set(clause.targets)
+                for cond in clause.conditions:
+                    out.update(free_names(cond) - bound)
+            out.update(free_names(e.element) - bound)
         elif isinstance(e, A.Call):
             out.add(e.func)  # a bound Partial can be called by name
             for a in e.args:

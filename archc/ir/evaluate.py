@@ -177,25 +177,35 @@ class Evaluator:
         return [self.eval(item, env) for item in e.items]
 
     def _eval_listcomp(self, e: A.ListComp, env: Env) -> Any:
-        items = self.eval(e.iterable, env)
+        out: list = []
+        self._comprehend(e, 0, env, out)
+        return out
+
+    def _comprehend(self, e: A.ListComp, k: int, env: Env, out: list) -> None:
+        """Clause k of a comprehension in `env` (the names of clauses 0..k-1 bound): Python's
+        nesting, `[c for r, c in rows for j in range(r)]` runs the second clause once per row."""
+        if k == len(e.clauses):
+            out.append(self.eval(e.element, env))
+            return
+        clause = e.clauses[k]
+        items = self.eval(clause.iterable, env)
         if isinstance(items, Word) or not isinstance(items, (list, tuple)):
-            self.fail(f"a comprehension iterates over a list, got {describe(items)}", e.iterable.loc,
+            self.fail(f"a comprehension iterates over a list, got {describe(items)}", clause.iterable.loc,
                       "e.g. [c * 2 for c in widths] or [i for i in range(4)]", code="E-VALUE-TYPE")
         self._count_items(len(items), e.loc)
         pv.decide_length(items)
-        out = []
+        targets = clause.targets
         for item in items:
-            if len(e.targets) == 1:
-                inner = env.child(**{e.targets[0]: item})
+            if len(targets) == 1:
+                inner = env.child(**{targets[0]: item})
             else:  # [n for t, c, n, s in setting]
-                if not isinstance(item, (list, tuple)) or len(item) != len(e.targets):
-                    self.fail(f"{len(e.targets)} names to unpack, but an item is {describe(item)}", e.loc,
-                              f"each item of the list must be a list of {len(e.targets)} values",
+                if not isinstance(item, (list, tuple)) or len(item) != len(targets):
+                    self.fail(f"{len(targets)} names to unpack, but an item is {describe(item)}", e.loc,
+                              f"each item of the list must be a list of {len(targets)} values",
                               code="E-VALUE-UNPACK")
-                inner = env.child(**dict(zip(e.targets, item)))
-            if e.condition is None or self._truth(self.eval(e.condition, inner), e.condition):
-                out.append(self.eval(e.element, inner))
-        return out
+                inner = env.child(**dict(zip(targets, item)))
+            if all(self._truth(self.eval(c, inner), c) for c in clause.conditions):
+                self._comprehend(e, k + 1, inner, out)
 
     def _count_items(self, n: int, loc: A.Loc | None) -> None:
         """Bound the work of comprehensions and range(): nested ones multiply."""

@@ -392,10 +392,13 @@ class DocumentIndex:
                 self._reference(node.id, node.loc, scope, names, bound)
                 continue
             if isinstance(node, A.ListComp):
-                stack.append((node.iterable, bound, parent))
-                inner = bound | set(node.targets)
+                inner = bound
+                for clause in node.clauses:  # each clause sees the names of those before it
+                    stack.append((clause.iterable, inner, parent))
+                    inner = inner | set(clause.targets)
+                    for cond in clause.conditions:
+                        stack.append((cond, inner, parent))
                 stack.append((node.element, inner, parent))
-                stack.append((node.condition, inner, parent))
                 continue
             if isinstance(node, A.Call):
                 site = self._call(node, scope, names, bound, st, parent)

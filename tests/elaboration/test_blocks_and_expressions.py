@@ -142,3 +142,53 @@ def test_comprehension_unpacks_rows():
     assert model.output_shapes["y"][1] == 24 * 2 + 32 * 3
     errors = errors_of("input x: [N, 3]\nk = sum([a for a, b in [[1, 2, 3]]])\noutput y = x -> linear(k)\n")
     assert "2 names to unpack" in errors[0].message
+
+
+def test_comprehension_with_several_fors_nests_as_python():
+    model = load("""\
+        param rows = [[1, 8], [2, 16], [0, 4], [3, 2]]
+        input x: [N, 3, 8, 8]
+        widths = [c for r, c in rows for j in range(r)]
+        pairs = [i * 10 + j for i in range(4) if i > 0 for j in range(i) if j != 1 if i < 3]
+        y = x -> conv2d(sum(widths), 1, name=a) -> conv2d(sum(pairs) + len(pairs), 1, name=b)
+        output y
+        """)
+    rows = [[1, 8], [2, 16], [0, 4], [3, 2]]
+    widths = [c for r, c in rows for j in range(r)]
+    pairs = [i * 10 + j for i in range(4) if i > 0 for j in range(i) if j != 1 if i < 3]
+    shapes = model.state_dict_shapes()
+    assert shapes["a.weight"][0] == sum(widths) == 46
+    assert shapes["b.weight"][0] == sum(pairs) + len(pairs)
+
+
+def test_comprehension_clauses_see_earlier_names_and_keep_the_budget():
+    errors = errors_of("input x: [N, 3]\nk = len([i for i in range(5000) for j in range(5000)])\n"
+                       "output y = x -> linear(k)\n")
+    assert "built more than 10,000,000 items" in errors[0].message
+    errors = errors_of("input x: [N, 3]\nk = len([j for i in range(2) for j in q])\noutput y = x -> linear(k)\n")
+    assert errors and "q" in errors[0].message
+    errors = errors_of("input x: [N, 3]\nk = len([i for i in range(2) for i in range(3)])\n"
+                       "output y = x -> linear(k)\n")
+    assert "names the same variable twice" in errors[0].message
+
+
+def test_unused_unpacked_numbers_are_allowed_but_not_unused_tensors_or_layers():
+    model = load("""\
+        param setting = [[1, 16, 1, 1], [6, 24, 2, 2]]
+        block S(row)(x) {
+          t, c, n, s = row
+          return x -> conv2d(c, 3, stride=s, name=conv)
+        }
+        input x: [N, 3, 8, 8]
+        r, c = [1, 2]
+        word, size, flags = ["wide", H, [true, none]]
+        output y = x -> S(setting[0]) -> S(setting[1]) -> conv2d(c, 1, name=head)
+        """)
+    assert model.state_dict_shapes()["head.weight"][0] == 2
+    for body, name in (("a, b = x -> chunk(2)\noutput y = a\n", "b"),
+                       ("f, g = [conv2d(8, 3), conv2d(4, 1)]\noutput y = x -> f\n", "g"),
+                       ("f, g = [conv2d(8, 3), relu]\noutput y = x -> f\n", "g"),
+                       ("k = 3\noutput y = x -> relu\n", "k")):
+        errors = errors_of("input x: [N, 4, 8, 8]\n" + body)
+        assert [e.code for e in errors] == ["E-NAME-UNUSED"], body
+        assert f"'{name}' is computed but never used" in errors[0].message

@@ -125,7 +125,17 @@ def _compound(children):
         st.lists(children, max_size=3).map(lambda items: A.ListExpr(items=items)),
         st.builds(lambda v, a: A.Attribute(value=v, attr=a), children, _names),
         st.builds(lambda v, i: A.Subscript(value=v, index=i), children, children),
+        st.builds(_listcomp, children, st.lists(st.tuples(st.integers(1, 2), children,
+                                                          st.lists(children, max_size=2)),
+                                                min_size=1, max_size=3)),
     )
+
+
+def _listcomp(element, clauses):
+    """A comprehension with one or more `for` clauses, each with its own target names."""
+    return A.ListComp(element=element, clauses=[
+        A.CompFor(targets=[f"t{k}_{j}" for j in range(n)], iterable=it, conditions=conds)
+        for k, (n, it, conds) in enumerate(clauses)])
 
 
 _exprs = st.recursive(_leaves, _compound, max_leaves=12)
@@ -153,6 +163,18 @@ def test_random_expressions_survive_both_printers(value, arg):
                   params=[A.Param(name="p", default=arg)])
     for printed, parse in ((to_yaml(spec), parse_yaml), (to_dsl(spec), parse_dsl)):
         assert same(parse(printed, "<hypothesis>"), spec), printed
+
+
+def test_comprehensions_with_several_fors_print_and_parse_back():
+    for text in ("[c for r, c in rows for j in range(r)]",
+                 "[[i, j] for i in range(3) if i > 0 if i < 9 for j in range(i) if j != 1]",
+                 "[a for a in [b for b in x for c in y] for d in z]"):
+        e = expr(text)
+        assert expr_to_dsl(e) == text
+        assert same(expr(expr_to_dsl(e)), e)
+    one = expr("[n for t, c, n, s in setting if t > 1]")
+    assert len(one.clauses) == 1 and one.clauses[0].targets == ["t", "c", "n", "s"]
+    assert len(one.clauses[0].conditions) == 1
 
 
 # ----------------------------------------------------------------------------- training outputs

@@ -434,6 +434,16 @@ def test_index_scopes_names_as_the_elaborator_does(tmp_path):
     assert [s.name for s in index.scope_symbols("B")] == ["c", "k", "x", "y"]
 
 
+def test_index_binds_the_names_of_every_comprehension_clause():
+    from archc.lsp.index import DocumentIndex
+    text = ("model T\nparam rows = [[1, 8]]\ninput x: [N, 3, H, W]\n"
+            "w = [c for r, c in rows if r > 0 for j in range(r) if j < c]\n"
+            "output o = x -> conv2d(sum(w), 1)\n")
+    index = DocumentIndex(parse_text(text, "arch", "t.arch"), text, "t.arch", "arch")
+    assert not [o for o in index.occurrences if o.name in ("r", "c", "j")]
+    assert [o.name for o in index.occurrences if o.name == "rows"] == ["rows", "rows"]
+
+
 def test_yaml_index_locates_keys_and_block_inputs():
     from archc.lsp.index import DocumentIndex
     path = SPECS / "cifar10_lenet.yaml"
