@@ -354,6 +354,25 @@ CODES: list[Code] = [
         """,
     ),
     Code(
+        code="E-SHAPE-STD-CONV-FAN-IN",
+        title="A weight-standardised convolution whose filters have one value each",
+        explanation="std_conv2d and scaled_std_conv2d standardise each filter over its "
+                    "in_channels/groups × kernel values. A filter of one value (a depthwise 1×1 "
+                    "convolution) has variance 0 and cannot be standardised; PyTorch's batch_norm, "
+                    "which timm's StdConv2d uses for it, raises at run time.",
+        hint="use conv2d for a depthwise 1×1 convolution, or a larger kernel or fewer groups",
+        example="""
+            model Tiny
+            input x: [N, 8, 16, 16]
+            output y = x -> std_conv2d(8, 1, groups=8)
+        """,
+        fix="""
+            model Tiny
+            input x: [N, 8, 16, 16]
+            output y = x -> conv2d(8, 1, groups=8)
+        """,
+    ),
+    Code(
         code="E-SHAPE-PADDING-TOO-LARGE",
         title="A transposed convolution's padding removes its whole output",
         explanation="The padding of a transposed convolution is taken off the border of its "

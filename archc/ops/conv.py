@@ -1,9 +1,11 @@
-"""Convolutions: conv1d/2d/3d, depthwise and separable convolutions, transposed convolutions."""
+"""Convolutions: conv1d/2d/3d, depthwise and separable convolutions, transposed convolutions,
+weight-standardised convolutions (timm's StdConv2d, ScaledStdConv2d) and a fixed-filter one
+(timm's BlurPool2d)."""
 from __future__ import annotations
 
 from archc import symbolic as sy
-from archc.ops.base import (Attr, Attrs, BoolType, Int, Ints, Lowered, Op, Padding, ShapeError,
-                            Window, helper, numel, py_call, spatial_text)
+from archc.ops.base import (Attr, Attrs, BoolType, Choice, Float, Int, Ints, Lowered, Op, Padding,
+                            ShapeError, Window, helper, numel, py_call, spatial_text)
 from archc.ops.common import (check_rank, concrete, effective_kernel, input_text, is_positive, one,
                               padded_input, pads_of, padding_text, resolve_pads, short_text,
                               sliding_output, window_label, window_padding)
@@ -395,9 +397,267 @@ class ConvTranspose(Op):
         return Lowered(module, call, (), _CONV_DEFAULTS + (("output_padding", 0),))
 
 
+# ----------------------------------------------------------------------------- weight-standardised
+
+_STD_CONV = helper("StdConv2d", '''
+class StdConv2d(nn.Conv2d):
+    """Conv2d whose weight is standardised per output channel before it is applied (mean 0,
+    variance 1 with eps added to the variance), computed as timm.layers.StdConv2d computes it
+    (BiT ResNets): batch norm in training mode over the weight seen as [1, out, fan_in]."""
+
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        bias=False,
+        eps=1e-6,
+    ):
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            groups=groups,
+            bias=bias,
+        )
+        self.eps = eps
+
+    def forward(self, x):
+        weight = F.batch_norm(
+            self.weight.reshape(1, self.out_channels, -1),
+            None,
+            None,
+            training=True,
+            momentum=0.0,
+            eps=self.eps,
+        ).reshape_as(self.weight)
+        return F.conv2d(x, weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+''')
+
+_SCALED_STD_CONV = helper("ScaledStdConv2d", '''
+class ScaledStdConv2d(nn.Conv2d):
+    """Conv2d with scaled weight standardisation, computed as timm.layers.ScaledStdConv2d
+    computes it (NFNets): the weight standardised per output channel, then multiplied by a
+    learnable gain [out, 1, 1, 1] and by gamma / sqrt(fan_in)."""
+
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        bias=True,
+        gamma=1.0,
+        eps=1e-6,
+    ):
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            groups=groups,
+            bias=bias,
+        )
+        self.scale = gamma * self.weight[0].numel() ** -0.5
+        self.eps = eps
+        self.gain = nn.Parameter(torch.ones(out_channels, 1, 1, 1))
+
+    def forward(self, x):
+        weight = F.batch_norm(
+            self.weight.reshape(1, self.out_channels, -1),
+            None,
+            None,
+            weight=(self.gain * self.scale).view(-1),
+            training=True,
+            momentum=0.0,
+            eps=self.eps,
+        ).reshape_as(self.weight)
+        return F.conv2d(x, weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+''')
+
+
+class StdConv(Conv):
+    """std_conv2d / scaled_std_conv2d: conv2d with a standardised weight (timm's StdConv2d,
+    ScaledStdConv2d)."""
+
+    def __init__(self, scaled: bool):
+        super().__init__(2)
+        self.scaled = scaled
+        self.name = "scaled_std_conv2d" if scaled else "std_conv2d"
+        self.title = "ScaledStdConv2d" if scaled else "StdConv2d"
+        self.module = self.title
+        if scaled:
+            self.doc = ("2-d convolution with scaled weight standardisation, as timm.layers."
+                        "ScaledStdConv2d (NFNets, nf_resnet): before each use the weight is "
+                        "standardised per output channel over its in_channels/groups × kernel "
+                        "values (mean 0, biased variance + eps under the square root), times a "
+                        "learnable gain per output channel and gamma / sqrt(fan_in), then applied "
+                        "as conv2d. Parameters weight, bias, gain as timm names them, so a timm "
+                        "checkpoint loads.")
+            self.param_rule = ("weight [out, in_channels/groups, *kernel]; bias [out] when "
+                               "bias=true; gain [out, 1, 1, 1] (initialised to 1)")
+        else:
+            self.doc = ("2-d convolution with weight standardisation, as timm.layers.StdConv2d "
+                        "(BiT ResNets): before each use the weight is standardised per output "
+                        "channel over its in_channels/groups × kernel values (mean 0, biased "
+                        "variance + eps under the square root), then applied as conv2d. Parameters "
+                        "weight and bias as timm names them, so a timm checkpoint loads.")
+        self.shape_rule += ("; each filter must hold more than one value (in_channels/groups × "
+                            "prod(kernel) > 1) to be standardised")
+        self.doc += (" padding defaults to 0 as conv2d's (timm's own default is "
+                     "((stride - 1) + dilation·(kernel - 1)) // 2: write it).")
+        self.macs_rule = ("numel(output) × in_channels/groups × prod(kernel), as conv2d; the "
+                          "standardisation of the weight (once per call, independent of the "
+                          "input's size) is not counted")
+        attrs = list(self.attrs)
+        attrs[-1] = Attr("bias", BoolType(), scaled, "add a learnable bias per output channel "
+                         f"(timm's default: {'true' if scaled else 'false'})")
+        if scaled:
+            attrs.append(Attr("gamma", Float(above=0.0), 1.0, "scale of the standardised weight, "
+                              "times 1/sqrt(fan_in) (NFNets pass their activation's gamma)"))
+        attrs.append(Attr("eps", Float(above=0.0), 1e-6, "added to the weight's variance "
+                          "(timm's default 1e-6; nf_resnet/NFNet configurations pass 1e-5, BiT 1e-8)"))
+        self.attrs = tuple(attrs)
+
+    def output_shape(self, a, inputs, ctx):
+        shape = super().output_shape(a, inputs, ctx)
+        fan_in = _channels(self, inputs[0]) // a.groups * sy.prod(a.kernel)
+        if fan_in == 1:
+            raise ShapeError(f"each filter of {self.name} has one value (in_channels/groups × kernel "
+                             "= 1): it cannot be standardised (its variance is 0, and PyTorch's "
+                             "batch_norm, which timm uses, refuses a single value per channel)",
+                             "use conv2d for a depthwise 1×1 convolution, or a larger kernel or "
+                             "fewer groups", code="E-SHAPE-STD-CONV-FAN-IN")
+        return shape
+
+    def parameters(self, a, inputs):
+        p = super().parameters(a, inputs)
+        if self.scaled:
+            p["gain"] = (a.out, 1, 1, 1)
+        return p
+
+    def lower(self, a, inputs, out):
+        options = {"groups": a.groups, "bias": a.bias}
+        defaults = _CONV_DEFAULTS[:-1] + (("bias", self.scaled),)
+        if self.scaled:
+            options["gamma"] = a.gamma
+            defaults += (("gamma", 1.0),)
+        options["eps"] = a.eps
+        defaults += (("eps", 1e-6),)
+        return _lower_conv(self.module, _channels(self, inputs[0]), a.out, a, inputs[0], options,
+                           defaults, (_SCALED_STD_CONV if self.scaled else _STD_CONV,))
+
+
+# ----------------------------------------------------------------------------- fixed filter
+
+_BLUR_POOL = helper("BlurPool2d", '''
+class BlurPool2d(nn.Module):
+    """Blur with a fixed binomial filter, then subsample (anti-aliased downsampling), computed
+    as timm.layers.BlurPool2d computes it: each side padded by ((stride - 1) + (filt_size - 1))
+    // 2 with pad_mode, then a depthwise convolution with the filter, a buffer `filt`
+    [channels, 1, filt_size, filt_size] that is not saved in the state_dict (persistent=False)."""
+
+    def __init__(self, channels, filt_size=3, stride=2, pad_mode="reflect"):
+        super().__init__()
+        self.channels = channels
+        self.filt_size = filt_size
+        self.stride = stride
+        self.pad_mode = pad_mode
+        self.padding = [((stride - 1) + (filt_size - 1)) // 2] * 4
+        row = [1]  # binomial coefficients C(filt_size - 1, k), row by row of Pascal's triangle
+        for _ in range(filt_size - 1):
+            row = [a + b for a, b in zip([0] + row, row + [0])]
+        coeffs = torch.tensor(row, dtype=torch.float32) / (2 ** (filt_size - 1))
+        filt = (coeffs[:, None] * coeffs[None, :])[None, None, :, :]
+        self.register_buffer("filt", filt.repeat(channels, 1, 1, 1), persistent=False)
+
+    def forward(self, x):
+        x = F.pad(x, self.padding, mode=self.pad_mode)
+        return F.conv2d(x, self.filt, stride=self.stride, groups=self.channels)
+''')
+
+
+def _blur_padding(a) -> int:
+    """timm's get_padding(filt_size, stride): ((stride - 1) + (filt_size - 1)) // 2 per side."""
+    return ((a.stride - 1) + (a.filt_size - 1)) // 2
+
+
+class BlurPool(Op):
+    """blur_pool2d: timm's BlurPool2d, a depthwise convolution with a fixed binomial filter."""
+    output_overwritable = True  # its backward does not read its output
+    name = "blur_pool2d"
+    aliases = ("blurpool2d",)
+    title = "BlurPool2d"
+    family = "conv"
+    doc = ("Anti-aliased downsampling (Zhang 2019, \"Making Convolutional Networks Shift-Invariant "
+           "Again\"), as timm.layers.BlurPool2d: each spatial side padded by "
+           "((stride - 1) + (filt_size - 1)) // 2 (reflected by default), then every channel "
+           "convolved with the same fixed, normalised binomial filter (outer product of "
+           "C(filt_size - 1, k) / 2^(filt_size - 1), k = 0 … filt_size - 1: [1, 2, 1]/4 for "
+           "filt_size=3) at the given stride. Nothing is learned: the filter is a buffer `filt` "
+           "[C, 1, filt_size, filt_size] that, as in timm, is not saved (persistent=False), so "
+           "the state_dict has no key for it and a timm checkpoint loads with strict=True.")
+    attrs = (
+        Attr("filt_size", Int(2), 3, "size of the square binomial filter (timm supports 3 and 5 "
+             "in its docs; any size ≥ 2 is computed the same way)"),
+        Attr("stride", Int(1), 2, "subsampling step on both spatial axes"),
+        Attr("pad_mode", Choice("reflect", "constant"), "reflect", "how the border is filled: "
+             "reflect (timm's default) or constant zeros (timm's `blurpc`)"),
+    )
+    shape_rule = ("[N, C, H, W] → [N, C, H', W']; with p = ((stride - 1) + (filt_size - 1)) // 2, "
+                  "per spatial axis out = floor((in + 2p - filt_size) / stride) + 1, which must be "
+                  "≥ 1; pad_mode=reflect needs p < in (PyTorch's rule)")
+    param_rule = "none (the filter is a non-persistent buffer, outside the state_dict)"
+    macs_rule = "numel(output) × filt_size², as a depthwise convolution"
+
+    def output_shape(self, a, inputs, ctx):
+        x = inputs[0]
+        self.check_rank(x, 4)
+        _channels(self, x)
+        p = _blur_padding(a)
+        if a.pad_mode == "reflect":
+            for axis, d in enumerate(x[2:], 2):
+                if not (d > p if sy.is_int(d) else ctx.require_positive(sy.sub(d, p))):
+                    raise ShapeError(f"reflection padding {p} on axis {axis} of size {sy.to_str(d)}: "
+                                     "a reflection needs more positions than it adds",
+                                     "give a larger input, a smaller filt_size or stride, or "
+                                     "pad_mode=constant", code="E-SHAPE-REFLECTION-PADDING")
+        k = (a.filt_size, a.filt_size)
+        sp = sliding_output(x[2:], k, (a.stride, a.stride), ((p, p), (p, p)), None, ctx)
+        return (x[0], x[1], *sp)
+
+    def macs(self, a, inputs, out):
+        return sy.mul(numel(out), a.filt_size * a.filt_size)
+
+    def window(self, a, inputs):
+        return Window((a.filt_size, a.filt_size), (a.stride, a.stride))
+
+    def label(self, a):
+        return f"{a.filt_size}×{a.filt_size}, s{a.stride}" + (", zeros" if a.pad_mode == "constant" else "")
+
+    def lower(self, a, inputs, out):
+        module = py_call("BlurPool2d", _channels(self, inputs[0]), filt_size=a.filt_size,
+                         stride=a.stride, pad_mode=a.pad_mode)
+        return Lowered(module, "{m}({0})", (_BLUR_POOL,),
+                       (("filt_size", 3), ("stride", 2), ("pad_mode", "reflect")))
+
+
 OPS = [
     *(Conv(n) for n in (1, 2, 3)),
     *(DepthwiseConv(n) for n in (1, 2, 3)),
     *(SeparableConv(n) for n in (1, 2, 3)),
     *(ConvTranspose(n) for n in (1, 2, 3)),
+    StdConv(scaled=False), StdConv(scaled=True), BlurPool(),
 ]

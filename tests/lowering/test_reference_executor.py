@@ -322,6 +322,27 @@ def test_edge_padding_by_hand():
                                        "output y = x -> reflectionpad2d([[2, 1], [0, 4]]) -> replicationpad2d(3)\n"))
 
 
+def test_weight_standardisation_and_blur_by_hand():
+    """A filter [1, 3] standardises to [-1, 1] (mean 2, biased variance 1); scaled, times gain
+    and gamma / sqrt(2). A blur of 1 2 3 4 (reflected: 2 1 2 3 4 3) by [1, 2, 1]/4 at stride 2
+    is 1.5 3; its filter is no state_dict entry. The generated modules agree with the executor."""
+    x = torch.tensor([[[[1.0], [0.0]]]], dtype=torch.float64)  # [1, 1, 2, 1]: picks the first tap
+    w = torch.tensor([[[[1.0], [3.0]]]], dtype=torch.float64)  # [1, 1, 2, 1]
+    got = _run("input x: [1, 1, 2, 1]\noutput y = x -> std_conv2d(1, [2, 1], eps=1e-12, name=c)", x,
+               {"c.weight": w})[2]["y"]
+    assert torch.allclose(got.flatten(), torch.tensor([-1.0], dtype=torch.float64))
+    got = _run("input x: [1, 1, 2, 1]\noutput y = x -> scaled_std_conv2d(1, [2, 1], bias=false, "
+               "gamma=2.0, eps=1e-12, name=c)", x, {"c.weight": w, "c.gain": torch.full((1, 1, 1, 1), 3.0)})[2]["y"]
+    assert torch.allclose(got.flatten(), torch.tensor([-3.0 * 2.0 / 2 ** 0.5], dtype=torch.float64))
+    row = torch.tensor([[[[1.0, 2.0, 3.0, 4.0]] * 4]], dtype=torch.float64)  # [1, 1, 4, 4]
+    assert _run("input x: [1, 1, 4, 4]\noutput y = x -> blur_pool2d", row)[2]["y"].tolist() == [[[[1.5, 3.0]] * 2]]
+    model = archc.loads("input x: [2, 3, 9, 8]\noutput y = x -> scaled_std_conv2d(6, 3, padding=same, "
+                        "gamma=1.7) -> blur_pool2d(5) -> std_conv2d(4, 3, stride=2, padding=same, eps=1e-5) "
+                        "-> blur_pool2d(stride=1, pad_mode=constant)\n")
+    assert not any(k.endswith("filt") for k in built_module(model).state_dict())
+    check_against_executor(model)
+
+
 def test_frozen_batch_norm_uses_its_buffers_in_training_too():
     """Nothing of a frozen batch norm is learned or updated: training mode computes what eval does."""
     model = archc.loads("input x: [2, 3, 8, 8]\noutput y = x -> conv2d(4, 3) -> frozen_batchnorm2d(eps=0.01) -> relu\n")

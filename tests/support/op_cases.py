@@ -41,6 +41,48 @@ def _frozen_batchnorm(t, c, eps):
     return Frozen()
 
 
+def _std_conv(t, cin, out, k, eps, *, scaled=False, gamma=1.0, bias=False, stride=1, padding=0,
+              dilation=1, groups=1):
+    """timm's StdConv2d / ScaledStdConv2d interface (weight, bias, gain as timm names them), the
+    standardisation written out (mean and biased variance of each filter) rather than with the
+    F.batch_norm call archc's lowering and timm use."""
+    kh, kw = (k, k) if isinstance(k, int) else k
+
+    class Std(t.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = t.nn.Parameter(t.randn(out, cin // groups, kh, kw))
+            if bias:
+                self.bias = t.nn.Parameter(t.randn(out))
+            if scaled:
+                self.gain = t.nn.Parameter(t.rand(out, 1, 1, 1) + 0.5)
+
+        def forward(self, x):
+            w = self.weight
+            mean = w.mean(dim=(1, 2, 3), keepdim=True)
+            var = w.var(dim=(1, 2, 3), unbiased=False, keepdim=True)
+            w = (w - mean) / t.sqrt(var + eps)
+            if scaled:
+                w = w * (self.gain * gamma / math.sqrt(cin // groups * kh * kw))
+            return t.nn.functional.conv2d(x, w, self.bias if bias else None, stride, padding,
+                                          dilation, groups)
+    return Std()
+
+
+def _blur_pool(filt_size, stride, pad_mode="reflect"):
+    """timm's BlurPool2d: the binomial filter from math.comb, padded by timm's get_padding,
+    depthwise. Its filter is not in timm's state_dict, so this is a plain function."""
+    def forward(x):
+        import torch
+        c = x.shape[1]
+        row = torch.tensor([math.comb(filt_size - 1, i) for i in range(filt_size)], dtype=x.dtype)
+        filt = torch.outer(row, row) / row.sum() ** 2
+        p = ((stride - 1) + (filt_size - 1)) // 2
+        x = torch.nn.functional.pad(x, (p, p, p, p), mode=pad_mode)
+        return torch.nn.functional.conv2d(x, filt.expand(c, 1, filt_size, filt_size), stride=stride, groups=c)
+    return forward
+
+
 def _separable(t, cin, out, k, mult, padding, dw_bias, pw_bias, ndim=2):
     nn = t.nn
     conv = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[ndim]
@@ -107,6 +149,18 @@ CASES = [
     ("conv_transpose3d", [(1, 2, 3, 4, 5)], (4, 2), dict(stride=2),
      lambda t: t.nn.ConvTranspose3d(2, 4, 2, 2)),
     ("conv2d_transpose", [(1, 2, 3, 3)], (1, 2), {}, lambda t: t.nn.ConvTranspose2d(2, 1, 2)),
+    ("std_conv2d", [(2, 4, 9, 11)], (8, 3), dict(stride=2, padding=1, groups=2, eps=1e-5),
+     lambda t: _std_conv(t, 4, 8, 3, 1e-5, stride=2, padding=1, groups=2)),
+    ("std_conv2d", [(1, 3, 12, 13)], (6, (3, 5)), dict(padding=(2, 2), dilation=(2, 1), bias=True),
+     lambda t: _std_conv(t, 3, 6, (3, 5), 1e-6, padding=(2, 2), dilation=(2, 1), bias=True)),
+    ("scaled_std_conv2d", [(2, 4, 9, 11)], (16, 3), dict(stride=2, padding=1, gamma=1.7, eps=1e-5),
+     lambda t: _std_conv(t, 4, 16, 3, 1e-5, scaled=True, gamma=1.7, bias=True, stride=2, padding=1)),
+    ("scaled_std_conv2d", [(2, 4, 6, 6)], (8, 1), dict(groups=2, bias=False),
+     lambda t: _std_conv(t, 4, 8, 1, 1e-6, scaled=True, groups=2)),
+    ("blur_pool2d", [(2, 5, 9, 11)], (), {}, lambda t: _blur_pool(3, 2)),
+    ("blur_pool2d", [(2, 5, 9, 11)], (5,), {}, lambda t: _blur_pool(5, 2)),
+    ("blur_pool2d", [(1, 3, 8, 7)], (), dict(filt_size=4, stride=3), lambda t: _blur_pool(4, 3)),
+    ("blurpool2d", [(1, 3, 8, 7)], (), dict(stride=1, pad_mode="constant"), lambda t: _blur_pool(3, 1, "constant")),
     # pooling
     ("maxpool2d", [(2, 3, 7, 7)], (2,), {}, lambda t: t.nn.MaxPool2d(2)),
     ("maxpool2d", [(2, 3, 7, 7)], (2,), dict(ceil_mode=True), lambda t: t.nn.MaxPool2d(2, ceil_mode=True)),

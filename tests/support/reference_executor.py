@@ -237,6 +237,42 @@ def _ex_separable(xs, a, p, ctx):
     return _CONV[_spatial(x)](y, p["pointwise.weight"], p.get("pointwise.bias"))
 
 
+@_register("std_conv2d", "scaled_std_conv2d")
+def _ex_std_conv(xs, a, p, ctx):
+    """Each filter (an output channel's in_channels/groups × kernel values) minus its mean, over
+    sqrt(its biased variance + eps); scaled: times gain × gamma / sqrt(fan_in). Then a conv."""
+    w = p["weight"]
+    fan_in = w[0].numel()
+    flat = w.reshape(w.shape[0], fan_in)
+    mean = flat.mean(dim=1, keepdim=True)
+    var = ((flat - mean) ** 2).mean(dim=1, keepdim=True)
+    flat = (flat - mean) / torch.sqrt(var + a["eps"])
+    if "gain" in p:
+        flat = flat * p["gain"].reshape(-1, 1) * (a["gamma"] / math.sqrt(fan_in))
+    return _conv(xs[0], flat.reshape(w.shape), p.get("bias"), a, a["groups"])
+
+
+@_register("blur_pool2d")
+def _ex_blur_pool(xs, a, p, ctx):
+    """Each side padded by ((stride - 1) + (filt_size - 1)) // 2 (mirrored without repeating the
+    edge, or zeros), then every window weighted by the outer product of the binomial row
+    C(filt_size - 1, k) / 2^(filt_size - 1) (nothing read from the state: the filter is no
+    state_dict entry), at the stride."""
+    x = xs[0]
+    k, s = a["filt_size"], a["stride"]
+    pad = ((s - 1) + (k - 1)) // 2
+    if a["pad_mode"] == "reflect":
+        for axis in (2, 3):
+            index = torch.tensor(_edge_positions(x.shape[axis], pad, pad, "reflection"), device=x.device)
+            x = x.index_select(axis, index)
+    else:
+        x = F.pad(x, [pad] * 4)
+    row = [math.comb(k - 1, i) / 2 ** (k - 1) for i in range(k)]
+    filt = torch.tensor([[r * c for c in row] for r in row], dtype=x.dtype, device=x.device)
+    windows = x.unfold(2, k, s).unfold(3, k, s)  # [N, C, H', W', k, k]
+    return (windows * filt).sum(dim=(-2, -1))
+
+
 @_register("conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
 def _ex_conv_transpose(xs, a, p, ctx):
     """The full transposed convolution ((in-1)*stride + dilation*(kernel-1) + 1 per axis), then
