@@ -1,5 +1,5 @@
 """Load torchvision's segmentation models' weights into the archc-built model of each
-specs/torchvision/segmentation/ spec with strict=True and compare the outputs in eval mode.
+specs/torchvision/ segmentation spec with strict=True and compare the outputs in eval mode.
 
 Outside CI, in the reference environment (docs/torchvision_equivalence.md):
 
@@ -22,13 +22,12 @@ import torch
 from torchvision.models import segmentation
 
 import archc
-from archc.loader import import_path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from torchvision_equivalence import randomise  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SPECS = ROOT / "specs" / "torchvision" / "segmentation"
+SPECS = ROOT / "specs" / "torchvision"
 BUILDERS = ["fcn_resnet50", "fcn_resnet101", "deeplabv3_resnet50", "deeplabv3_resnet101",
             "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large"]
 
@@ -51,8 +50,7 @@ def compare(builder: str, h: int, w: int) -> dict:
     theirs = getattr(segmentation, builder)(weights=None, weights_backbone=None).eval()
     theirs.load_state_dict(randomise(theirs.state_dict()), strict=True)
     calibrate(theirs, h, w)
-    with import_path([ROOT / "specs" / "torchvision"]):
-        ours = archc.build(str(SPECS / f"{builder}.arch"), params={"height": h, "width": w})
+    ours = archc.build(str(SPECS / f"{builder}.arch"), params={"height": h, "width": w})
     ours.load_state_dict(theirs.state_dict(), strict=True)
     ours.eval()
     x = torch.randn(2, 3, h, w, generator=torch.Generator().manual_seed(1))
