@@ -514,6 +514,13 @@ class Calls(Evaluator):
         return value
 
 
+    def _is_repeat(self, body: A.Expr, env: Env) -> bool:
+        """Whether a repeat's body is itself a repeat call (not a parameter named `repeat`)."""
+        if not isinstance(body, A.Call) or body.func != "repeat":
+            return False
+        found, bound = env.lookup("repeat")
+        return not found or (isinstance(bound, str) and bound == "repeat")
+
     def _unknown_repeat_options(self, call: A.Call) -> bool:
         """Report each keyword of a repeat that is not a layer option; whether there was one."""
         unknown = [kw for kw in call.kwargs if kw.name not in META_KWARGS]
@@ -523,11 +530,13 @@ class Calls(Evaluator):
                        code="E-CALL-UNKNOWN-KEYWORD")
         return bool(unknown)
 
-    def _repeat(self, call: A.Call, env: Env, piped: list[Tensor]) -> Any:
+    def _repeat(self, call: A.Call, env: Env, piped: list[Tensor], forced_name: str | None = None) -> Any:
         """`repeat(n, body)`: n copies of `body` in a chain, named 0..n-1, with `i` bound to the
         copy's index while `body`'s arguments are evaluated. With inline=true there is no repeat
         module: the copies are the caller's children, named as the body names them
-        (`name="block1-" + str(i)`), the loop that numbers torchvision's stages."""
+        (`name="block1-" + str(i)`), the loop that numbers torchvision's stages. A repeat whose
+        body is a repeat nests as nn.Sequential does: `repeat(4, repeat(2, conv2d(8, 3)))` is copies
+        0..3, each holding copies 0..1 (`forced_name`: the outer copy's index)."""
         if len(call.args) != 2:
             self.fail(f"repeat takes a count and a layer or block, e.g. repeat(3, BasicBlock(64)); got "
                       f"{len(call.args)} argument{'s' if len(call.args) != 1 else ''}", call.loc,
@@ -549,6 +558,8 @@ class Calls(Evaluator):
         for kw in call.kwargs:
             meta[kw.name] = self._layer_name(kw.value, env) \
                 if kw.name == "name" and isinstance(kw.value, A.Name) else self.eval(kw.value, env)
+        if forced_name is not None and "name" not in meta:
+            meta["name"] = forced_name
         if not piped:
             self.fail("repeat needs an input: x -> repeat(n, ...)", call.loc,
                       "pipe a tensor into it, e.g. `y = x -> repeat(3, BasicBlock(64))`",
@@ -587,14 +598,20 @@ class Calls(Evaluator):
                     self.loop = (call.loc, loop_var, index, count, len(self.reporter.instance_stack))
                     self.loops.append(self.loop)
                 try:
-                    part = self.eval(body, env.child(i=index_value))
-                    if not isinstance(part, Partial):
-                        self.fail(f"repeat's body must be a layer or block, got {describe(part)}", body.loc,
-                                  code="E-CALL-NOT-A-LAYER")
-                    # a repeat's copies after the first are mostly alike: record the first of a kind
-                    self.repeat_copy_depth = len(self.reporter.instance_stack) if index else -1
-                    value = self._apply_partial(part, value if isinstance(value, list) else [value], call.loc,
-                                                forced_name=None if inline else str(index))
+                    inputs = value if isinstance(value, list) else [value]
+                    if self._is_repeat(body, env):  # repeat(4, repeat(2, ...)): each copy a repeat
+                        self.repeat_copy_depth = len(self.reporter.instance_stack) if index else -1
+                        value = self._repeat(body, env.child(i=index_value), inputs,
+                                             forced_name=None if inline else str(index))
+                    else:
+                        part = self.eval(body, env.child(i=index_value))
+                        if not isinstance(part, Partial):
+                            self.fail(f"repeat's body must be a layer or block, got {describe(part)}",
+                                      body.loc, code="E-CALL-NOT-A-LAYER")
+                        # a repeat's copies after the first are mostly alike: record the first of a kind
+                        self.repeat_copy_depth = len(self.reporter.instance_stack) if index else -1
+                        value = self._apply_partial(part, inputs, call.loc,
+                                                    forced_name=None if inline else str(index))
                     self.repeat_copy_depth = -1
                     if loop_var is not None and isinstance(value, Tensor):
                         # what leaves a copy was computed with this index: pinned to it
