@@ -56,6 +56,17 @@ def test_params(builder, at_fixture_size):
 
 
 @pytest.mark.parametrize("builder", WRITTEN)
+def test_gflops_at_the_default_clip(builder):
+    # torchvision's `_ops` (conv + linear GMACs) is measured on 16-frame clips at the crop size,
+    # the specs' defaults
+    ref = fixture(builder)
+    model = archc.load(SPECS / f"{builder}.arch")
+    assert list(model.graph.node(model.graph.inputs["x"]).shape[2:]) == [16, *ref["crop_size"]]
+    gmacs = model.conv_linear_macs / 1e9
+    assert abs(gmacs - ref["weights_gflops"]) < 0.0005 + 1e-9, f"{gmacs:.4f} GMACs vs published {ref['weights_gflops']}"
+
+
+@pytest.mark.parametrize("builder", WRITTEN)
 def test_state_dict_keys_and_shapes(builder, at_fixture_size):
     ref = fixture(builder)["state_dict"]
     ours = {k: list(v) for k, v in at_fixture_size(builder).state_dict_shapes().items()}
