@@ -139,6 +139,25 @@ CODES: list[Code] = [
         """,
     ),
     Code(
+        code="E-SYNTAX-OUTPUT-VALUE",
+        title="An output with a quoted name has no value",
+        explanation="`output y` outputs the tensor named y; a quoted name (`output \"0\" = p2`, "
+                    "any text a dict key can be) names no tensor, so its value must follow.",
+        hint="write output \"name\" = <tensor>",
+        example="""
+            model Tiny
+            input x: [N, 3, 32, 32]
+            y = x -> conv2d(16, 3, padding=1) -> relu
+            output "0"
+        """,
+        fix="""
+            model Tiny
+            input x: [N, 3, 32, 32]
+            y = x -> conv2d(16, 3, padding=1) -> relu
+            output "0" = y
+        """,
+    ),
+    Code(
         code="E-SYNTAX-PIPE-TARGET",
         title="The step after '->' is not an op or block call",
         explanation="The right side of '->' (a step of a YAML chain) is one call: an op or block "

@@ -120,6 +120,14 @@ CODES: list[Code] = [
         fix=_model("param width = 16\noutput y = x -> conv2d(width * 2, 3)\n"),
     ),
     Code(
+        "E-NAME-OUTPUT-EMPTY", "An output's name is empty",
+        "An output's name is the key its tensor has in the dict the model's forward returns, so "
+        "it may be any text (`output \"0\" = p2`, as torchvision's feature pyramid), but not none.",
+        "name the output",
+        example=_model('output "" = x -> relu\n'),
+        fix=_model('output "0" = x -> relu\n'),
+    ),
+    Code(
         "E-NAME-DUPLICATE", "A name is defined twice",
         "Every input, model parameter, output and assigned tensor has one definition in its scope; "
         "a second one would silently replace the first.",

@@ -390,6 +390,14 @@ class _Builder(Transformer_NonRecursive):
             children = children[1:]
         name = children[0]
         loc = self._tloc(name)
+        if name.type == "STRING":  # any text a dict key can be: output "0" = p2, as torchvision's FPN
+            text = self._text(name.value[1:-1], loc, "output name")
+            if len(children) < 2:
+                self._error(f"the output {name.value} needs its value: it names no tensor", loc,
+                            f"write output {name.value} = <tensor>", code="E-SYNTAX-OUTPUT-VALUE")
+                return self._span(A.Output(name=text, value=A.Name(id="_", loc=loc), training=training,
+                                           loc=loc), meta)
+            return self._span(A.Output(name=text, value=children[1], training=training, loc=loc), meta)
         value = children[1] if len(children) > 1 else A.Name(id=name.value, loc=loc)
         return self._span(A.Output(name=name.value, value=value, training=training, loc=loc), meta)
 

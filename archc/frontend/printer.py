@@ -359,7 +359,7 @@ def to_dsl(spec: A.Spec) -> str:
             if isinstance(o.value, A.Name) and o.value.id == o.name:
                 code = [f"{keyword} {o.name}"]
             else:
-                code = _statement(f"{keyword} {o.name} = ", o.value, "")
+                code = _statement(f"{keyword} {_dsl_name(o.name)} = ", o.value, "")
             lines += _commented(code, o.comments, "", n == 0)
         groups.append(lines)
     if spec.end_comments:

@@ -509,7 +509,7 @@ class _Builder:
             return []
         out = []
         for _, knode, vnode in self.pairs(node, "'outputs'"):
-            name = self.name(knode, "an output name")
+            name = self.text(knode, "an output name")  # any text: {"0": p2} as torchvision's FPN
             if name is not None:
                 out.append(self.span(A.Output(name=name, value=self.value(vnode),
                                               loc=self.loc(knode)), knode, vnode))

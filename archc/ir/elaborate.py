@@ -188,6 +188,10 @@ class Elaborator(Calls):
                            "(`output y = h -> linear(10)`)" if isinstance(value, Partial) else None,
                            code="E-INPUT-OUTPUT-NOT-TENSOR")
                 continue
+            if not out.name.strip():
+                self.error("an output's name is empty", out.loc, "name it: any text a dict key can be, "
+                           "e.g. output \"0\" = p2", code="E-NAME-OUTPUT-EMPTY")
+                continue
             if out.name in outputs:
                 self.error(f"output '{out.name}' is declared twice", out.loc,
                            "give each output a name of its own", code="E-NAME-DUPLICATE")

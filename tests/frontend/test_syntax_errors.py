@@ -68,7 +68,7 @@ CASES = [
          "'if' is a reserved word; choose another name",
          'E-SYNTAX-RESERVED-WORD', (1, 7)),
     Case('reserved-word-before', 'input x: [1, 3, 8, 8]\noutput = x\n',
-         "unexpected '='; expected a name",
+         "unexpected '='; expected a name or a string",  # an output's name may be quoted text
          "'output' is a reserved word; choose another name",
          'E-SYNTAX-RESERVED-WORD', (2, 8)),
     Case('unmatched-bracket', 'param a = 1)\n',
