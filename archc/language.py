@@ -85,7 +85,8 @@ LAYER_OPTION_LIST: tuple[LayerOption, ...] = (
     LayerOption("init", "initializer", "weight initializer: " + ", ".join(INITIALIZERS)),
     LayerOption("bias_init", "initializer", "bias initializer (as `init`)"),
     LayerOption("inline", "bool", "`true`: no submodule; the block's layers are named in the caller "
-                "(repeat: a loop at the caller's level)", blocks_only=True),
+                "(repeat: a loop at the caller's level; sequential: its children numbered 0, 1, … in the "
+                "caller, so a block that is one sequential becomes an nn.Sequential)", blocks_only=True),
 )
 LAYER_OPTIONS: dict[str, LayerOption] = {o.name: o for o in LAYER_OPTION_LIST}
 

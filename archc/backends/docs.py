@@ -95,7 +95,7 @@ def _render_language() -> list[str]:
     """The language surface besides the ops, from archc.language (the same tables the
     elaborator checks against and the language server completes)."""
     out = ["## Layer options", "", "| option | type | meaning |", "|---|---|---|"]
-    out += [f"| `{o.name}` | {_esc(o.type)} | {_esc(o.doc)}{' (blocks and repeat only)' if o.blocks_only else ''} |"
+    out += [f"| `{o.name}` | {_esc(o.type)} | {_esc(o.doc)}{' (blocks, repeat and sequential only)' if o.blocks_only else ''} |"
             for o in LAYER_OPTIONS.values()]
     out += ["", "## Initializers", "", "Values of `init=` (weights) and `bias_init=` (biases).", "",
             "| initializer | meaning | weight | bias |", "|---|---|---|---|"]

@@ -332,8 +332,8 @@ CODES: list[Code] = [
     ),
     Code(
         "E-CALL-INLINE-NOT-BLOCK", "inline= is given to a layer that is not a block",
-        "inline=true dissolves a block instance (or a repeat) into its caller, naming its layers "
-        "there; an op or a sequential has no block of its own to dissolve.",
+        "inline=true dissolves a block instance, a repeat or a sequential into its caller, naming "
+        "its layers there; an op has no container of its own to dissolve.",
         "remove inline=",
         example=_model("output y = x -> conv2d(8, 3, inline=true) -> relu\n"),
         fix=_model("output y = x -> conv2d(8, 3) -> relu\n"),

@@ -492,11 +492,16 @@ class Calls(Evaluator):
     def _apply_sequential(self, parts: list[Partial], inputs: list[Tensor], loc: A.Loc | None,
                           meta: dict[str, Any]) -> Any:
         self._check_inputs(inputs)
-        self._no_inline(meta, "sequential", loc)
-        instance = self.builder.unique_name(meta.get("name"), loc, explicit="name" in meta, default="sequential")
-        path = tuple(instance.split("."))
-        self.builder.new_scope(Scope(path, "sequential", "Sequential", loc, {}, [t.node for t in inputs]))
         saved = self.builder.scope_path
+        if self._flag(meta, "inline", loc):  # no container: the children are numbered in the caller,
+            if "name" in meta:              # as a block that is itself an nn.Sequential names them
+                self.fail("an inline sequential has no name of its own", loc, "drop name= or inline=true",
+                          code="E-CALL-INLINE-WITH-NAME")
+            path = saved
+        else:
+            instance = self.builder.unique_name(meta.get("name"), loc, explicit="name" in meta, default="sequential")
+            path = tuple(instance.split("."))
+            self.builder.new_scope(Scope(path, "sequential", "Sequential", loc, {}, [t.node for t in inputs]))
         first_node = len(self.builder.created)
         self.builder.scope_path = path
         try:
@@ -509,7 +514,8 @@ class Calls(Evaluator):
                               code="E-CALL-MULTIPLE-OUTPUTS")
         finally:
             self.builder.scope_path = saved
-        self.builder.scopes[path].outputs = [value.node] if isinstance(value, Tensor) else []
+        if path != saved:
+            self.builder.scopes[path].outputs = [value.node] if isinstance(value, Tensor) else []
         self.builder.mark_since(first_node, *self._meta(meta, loc))
         return value
 

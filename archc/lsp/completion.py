@@ -172,7 +172,7 @@ def complete(project: Any, doc: Any, line: int, col: int) -> list[Item]:
                 items.append(Item(p.name, "param", default, f"parameter of block `{block.name}`",
                                   f"{p.name}{sep}", "0" + str(k).zfill(2)))
         if op is not None or block is not None or ctx.call in SPECIAL_FORMS:
-            takes_block_options = ctx.call == "repeat" or block is not None
+            takes_block_options = ctx.call in ("repeat", "sequential") or block is not None
             for option in LAYER_OPTIONS.values():
                 if option.name not in ctx.given and (takes_block_options or not option.blocks_only):
                     items.append(Item(option.name, "option", "layer option", option.doc, f"{option.name}{sep}", "1"))
