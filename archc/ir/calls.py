@@ -453,9 +453,11 @@ class Calls(Evaluator):
                 self.templates[key] = state = instances.NOT_REUSABLE
             if isinstance(state, instances.Template) and self._within_limits(state):
                 results = state.replay(self.builder, self, path, inputs)
+                return_exprs = [block.returns[min(k, len(block.returns) - 1)] for k in range(len(results))]
             else:
                 results = self._run_body(block.body, env, block.returns,
                                          input_names=list(block.inputs), where=f"block {block.name}")
+                results, return_exprs = _spread(results, block.returns)
                 if before is not None:
                     recorded = instances.Template.record(self.builder, self, path, inputs, results, before)
                     self.templates[key] = recorded or instances.NOT_REUSABLE
@@ -467,7 +469,7 @@ class Calls(Evaluator):
             self.loops = saved_loops
         if any(r is POISON for r in results):
             raise Abort()
-        for r, expr in zip(results, block.returns):
+        for r, expr in zip(results, return_exprs):
             if not isinstance(r, Tensor):
                 self.fail(f"block {block.name} must return tensors, got {describe(r)}", expr.loc,
                           code="E-BLOCK-RETURN-NOT-TENSOR")
@@ -669,3 +671,13 @@ def _traced_shape(input_name: str, shape: Shape, count: int) -> Shape:
     return tuple(out)
 
 
+def _spread(values: list[Any], exprs: list[A.Expr]) -> tuple[list[Any], list[A.Expr]]:
+    """A block's results with those of a multi-result call spread in place (`return F(a, b)`
+    where F returns two tensors returns those two), each with the expression it came from."""
+    out_values: list[Any] = []
+    out_exprs: list[A.Expr] = []
+    for value, expr in zip(values, exprs):
+        parts = list(value) if isinstance(value, tuple) and all(isinstance(t, Tensor) for t in value) else [value]
+        out_values += parts
+        out_exprs += [expr] * len(parts)
+    return out_values, out_exprs
