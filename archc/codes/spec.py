@@ -734,6 +734,18 @@ CODES: list[Code] = [
         fix=_model("output y = x -> conv2d(8, 3) -> relu -> flatten -> linear(10)\n"),
     ),
     Code(
+        "W-NAME-INLINE-REPEAT-DEFAULT", "An inline repeat's copies take default names",
+        "An inline repeat makes no container: its copies are the caller's children, named as the "
+        "body names them. A body that names none gives them the default names of its op or block "
+        "(stage, stage_1, stage_2), which rarely match the checkpoint one means to load.",
+        "name the copies in the body (name=\"stage\" + str(i)), or drop inline=true so that a "
+        "container numbers them 0, 1, ...",
+        example=_model("block Stage(c)(x) {\n  return x -> conv2d(c, 3, padding=1) -> relu\n}\n"
+                       "output y = x -> repeat(2, Stage(3), inline=true)\n"),
+        fix=_model("block Stage(c)(x) {\n  return x -> conv2d(c, 3, padding=1) -> relu\n}\n"
+                   "output y = x -> repeat(2, Stage(3, name=\"stage\" + str(i)), inline=true)\n"),
+    ),
+    Code(
         "W-SHAPE-SOFTMAX-SPATIAL", "softmax normalises over a spatial axis",
         "On a channels-first feature map the classes are the channels (axis 1); a softmax over a "
         "spatial axis normalises over positions instead, which is rarely meant.",

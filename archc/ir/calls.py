@@ -307,7 +307,8 @@ class Calls(Evaluator):
 
     def _no_inline(self, meta: dict[str, Any], what: str, loc: A.Loc | None) -> None:
         if "inline" in meta:
-            self.fail(f"inline= applies to block instances; {what} has no block of its own to dissolve", loc,
+            self.fail(f"inline= applies to blocks, repeat and sequential; {what} has no container of its own "
+                      "to dissolve", loc,
                       "remove inline=", code="E-CALL-INLINE-NOT-BLOCK")
 
     def _init_applies(self, op: Op, meta: dict[str, Any], loc: A.Loc | None) -> None:
@@ -637,6 +638,13 @@ class Calls(Evaluator):
             self.builder.scope_path = saved
         if not inline:
             self.builder.scopes[path].outputs = [value.node]
+        elif _named_by_default(body) and count > 1:
+            default = snake(body.id if isinstance(body, A.Name) else body.func)  # type: ignore[union-attr]
+            self.reporter.warn(
+                f"the copies of this inline repeat take default names ({default}, {default}_1, ...), "
+                "and their state_dict keys with them", body.loc,
+                f"name the copies in the body, e.g. name=\"{default}\" + str(i), or drop inline=true "
+                "for a container that numbers them 0, 1, ...", value.node, code="W-NAME-INLINE-REPEAT-DEFAULT")
         self.builder.mark_since(first_node, *self._meta(meta, call.loc))
         return value
 
@@ -681,3 +689,12 @@ def _spread(values: list[Any], exprs: list[A.Expr]) -> tuple[list[Any], list[A.E
         out_values += parts
         out_exprs += [expr] * len(parts)
     return out_values, out_exprs
+
+
+def _named_by_default(body: A.Expr) -> bool:
+    """Whether a repeat's copies take the default layer names: the body names none (name=) and is
+    not itself inline (whose layers take the names its body gives them)."""
+    if isinstance(body, A.Name):
+        return True
+    return isinstance(body, A.Call) and not any(kw.name in ("name", "inline") for kw in body.kwargs)
+

@@ -92,10 +92,9 @@ def test_an_untaken_statement_with_parameters_is_an_error():
     assert "layer 'u.proj' is built but no result uses it" in errors[0].message
 
 
-@pytest.mark.parametrize("call", ["conv2d(3, 1, inline=true)", "sequential(conv2d(3, 1), relu, inline=true)"])
-def test_inline_on_anything_but_a_block_is_an_error(call):
-    errors = errors_of(f"input x: [N, 3, 8, 8]\noutput y = x -> {call}\n")
-    assert "inline= applies to block instances" in errors[0].message
+def test_inline_on_an_op_is_an_error():  # (a sequential takes it: tests/elaboration/test_inline_sequential.py)
+    errors = errors_of("input x: [N, 3, 8, 8]\noutput y = x -> conv2d(3, 1, inline=true)\n")
+    assert "inline= applies to blocks, repeat and sequential" in errors[0].message
 
 
 def test_comprehensions_and_ranges_are_bounded():

@@ -46,3 +46,14 @@ def test_the_built_head_runs_and_equals_torch_s_own_sequential() -> None:
 def test_an_inline_sequential_has_no_name_of_its_own() -> None:
     (err,) = errors_of("input x: [1, 3, 8, 8]\noutput y = x -> sequential(relu, name=s, inline=true)\n")
     assert err.code == "E-CALL-INLINE-WITH-NAME"
+
+
+def test_an_inline_repeat_whose_copies_take_default_names_is_warned() -> None:
+    block = "block Stage(c)(x) {\n  return x -> conv2d(c, 3, padding=1) -> relu\n}\n"
+    model = load("input x: [N, 3, 8, 8]\n" + block + "output y = x -> repeat(3, Stage(3), inline=true)\n")
+    (warning,) = model.warnings
+    assert warning.code == "W-NAME-INLINE-REPEAT-DEFAULT" and "stage, stage_1" in warning.message
+    assert list(model.state_dict_shapes())[:2] == ["stage.conv2d.weight", "stage.conv2d.bias"]  # unchanged
+    named = load("input x: [N, 3, 8, 8]\n" + block +
+                 'output y = x -> repeat(3, Stage(3, name="stage" + str(i)), inline=true)\n')
+    assert named.warnings == [] and "stage2.conv2d.weight" in named.state_dict_shapes()
