@@ -15,7 +15,7 @@ from typing import Any, Sequence
 from archc import ast as A
 from archc import provenance as pv
 from archc import symbolic as sy
-from archc.errors import did_you_mean, did_you_mean_fixes
+from archc.errors import Related, did_you_mean, did_you_mean_fixes
 from archc.ir import instances
 from archc.ir.builder import snake
 from archc.ir.evaluate import Evaluator
@@ -94,8 +94,10 @@ class Calls(Evaluator):
             func = str(bound)  # a parameter naming a block or op: `unit(64)` with unit = BasicBlock
             origin = bound.expr if isinstance(bound, TWord) and func in REGISTRY else None
         elif found and not self._callable_name(func):
-            self.fail(f"'{func}' is {describe(bound)}, not an op or block", call.loc,
-                      code="E-CALL-NOT-CALLABLE")
+            written = getattr(bound, "loc", None) if isinstance(bound, Word) else None
+            self.reporter.fail(f"'{func}' is {describe(bound)}, not an op or block", call.loc,
+                               code="E-CALL-NOT-CALLABLE",
+                               related=[Related(written, f"'{bound}' is written here")] if written else None)
         # otherwise a value that shares an op's name (`param dropout = 0.5`) leaves the op callable
         if func == "repeat":
             return self._repeat(call, env, piped)

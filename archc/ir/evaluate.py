@@ -171,7 +171,9 @@ class Evaluator:
                       f"add {e.id} to block {block}'s parameters and pass it in: "
                       f"{block}(..., {e.id}={e.id})", code="E-BLOCK-MODEL-PARAM")
         self._visible_env = env
-        return Word(e.id)
+        word = Word(e.id)
+        word.loc = e.loc  # where it was written: a word passed down to a block is reported there too
+        return word
 
     def _eval_list(self, e: A.ListExpr, env: Env) -> Any:
         return [self.eval(item, env) for item in e.items]

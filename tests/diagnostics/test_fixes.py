@@ -93,3 +93,17 @@ def test_a_duplicate_name_points_at_the_first_and_a_reserved_one_is_renamed() ->
         archc.loads("model M\ninput x: [1, 3, 8, 8]\noutput y = x -> relu(name=train)\n", file="res.arch")
     (fix,) = caught.value.errors[0].fixes
     assert fix.preferred and fix.edits[0].text == "train_" and fix.edits[0].loc.col == 27
+
+
+def test_an_unknown_word_passed_into_a_block_points_back_where_it_was_written() -> None:
+    """The word is an error only where the block calls it; the note shows the caller's argument
+    (found writing timm's MobileNetV3: the error named only the block's line)."""
+    import archc
+    from archc.errors import SpecErrors
+    with pytest.raises(SpecErrors) as caught:
+        archc.loads("model U\ninput x: [N, 8, 8, 8]\n"
+                    "block SE(c, gate)(x) {\n  s = x -> conv2d(c, 1) -> gate\n  return x * s\n}\n"
+                    "block IR(c)(x) {\n  return x -> SE(c, hard_gate)\n}\noutput y = x -> IR(8)\n", file="u.arch")
+    err = caught.value.errors[0]
+    assert err.code == "E-CALL-NOT-CALLABLE" and err.loc.line == 4
+    assert [(r.message, r.loc.line, r.loc.col) for r in err.related] == [("'hard_gate' is written here", 8, 21)]
