@@ -27,7 +27,7 @@ import torch
 import archc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from torchvision_equivalence import randomise  # noqa: E402
+from torchvision_equivalence import calibrate, randomise  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs" / "timm"
@@ -35,26 +35,11 @@ NAMES = ["resnetv2_50", "legacy_seresnet18", "seresnext26d_32x4d", "mobilenetv3_
          "efficientnet_b0", "densenet121", "nf_resnet50"]
 
 
-def calibrate(model: torch.nn.Module, h: int, w: int) -> None:
-    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-    if not norms:
-        return
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None
-    model.train()
-    g = torch.Generator().manual_seed(2)
-    with torch.no_grad():
-        for _ in range(2):
-            model(torch.randn(2, 3, h, w, generator=g))
-    model.eval()
-
-
 def compare(name: str, h: int, w: int) -> dict:
     torch.manual_seed(0)
     theirs = timm.create_model(name, pretrained=False).eval()
     theirs.load_state_dict(randomise(theirs.state_dict()), strict=True)
-    calibrate(theirs, h, w)
+    calibrate(theirs, (2, 3, h, w))
     ours = archc.build(str(SPECS / f"{name}.arch"), params={"height": h, "width": w})
     ours.load_state_dict(theirs.state_dict(), strict=True)
     ours.eval()

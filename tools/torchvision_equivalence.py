@@ -59,8 +59,9 @@ def randomise(state: dict) -> dict:
     return out
 
 
-def calibrate(model: torch.nn.Module, side: int) -> None:
-    """Estimate every batch norm's running statistics on random data (cumulative average)."""
+def calibrate(model: torch.nn.Module, shape: tuple[int, ...], batches: int = 2) -> None:
+    """Estimate every batch norm's running statistics on `batches` random inputs of `shape`
+    (cumulative average). Shared by the segmentation, video and timm equivalence tools."""
     norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     if not norms:
         return
@@ -70,8 +71,8 @@ def calibrate(model: torch.nn.Module, side: int) -> None:
     model.train()
     g = torch.Generator().manual_seed(2)
     with torch.no_grad():
-        for _ in range(3):
-            model(torch.randn(4, 3, side, side, generator=g))
+        for _ in range(batches):
+            model(torch.randn(*shape, generator=g))
     model.eval()
 
 
@@ -83,7 +84,7 @@ def compare(builder: str, size: int | None) -> dict:
     torch.manual_seed(0)
     theirs = getattr(models, builder)(**ref["kwargs"]).eval()
     theirs.load_state_dict(randomise(theirs.state_dict()), strict=True)
-    calibrate(theirs, side)
+    calibrate(theirs, (4, 3, side, side), batches=3)
     state = theirs.state_dict()
     spec = SPECS / f"{builder}.arch"
     params = {"size": size} if size else None
@@ -129,7 +130,7 @@ def main() -> int:
               f"max|logit| {row['max_abs_logit']:.3g}  spread {row.get('spread', float('nan')):.3g}  "
               f"{row.get('error', '')}", flush=True)
     if args.markdown:
-        lines = [f"# torchvision equivalence", "",
+        lines = ["# torchvision equivalence", "",
                  f"Made by `tools/torchvision_equivalence.py` with torchvision {torchvision.__version__}, "
                  f"torch {torch.__version__}, on the CPU, one thread, float32, eval mode. Each model: "
                  "torchvision's module with random weights and batch-norm statistics estimated on random "

@@ -24,7 +24,7 @@ from torchvision.models import segmentation
 import archc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from torchvision_equivalence import randomise  # noqa: E402
+from torchvision_equivalence import calibrate, randomise  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs" / "torchvision"
@@ -32,24 +32,11 @@ BUILDERS = ["fcn_resnet50", "fcn_resnet101", "deeplabv3_resnet50", "deeplabv3_re
             "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large"]
 
 
-def calibrate(model: torch.nn.Module, h: int, w: int) -> None:
-    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None
-    model.train()
-    g = torch.Generator().manual_seed(2)
-    with torch.no_grad():
-        for _ in range(2):
-            model(torch.randn(2, 3, h, w, generator=g))
-    model.eval()
-
-
 def compare(builder: str, h: int, w: int) -> dict:
     torch.manual_seed(0)
     theirs = getattr(segmentation, builder)(weights=None, weights_backbone=None).eval()
     theirs.load_state_dict(randomise(theirs.state_dict()), strict=True)
-    calibrate(theirs, h, w)
+    calibrate(theirs, (2, 3, h, w))
     ours = archc.build(str(SPECS / f"{builder}.arch"), params={"height": h, "width": w})
     ours.load_state_dict(theirs.state_dict(), strict=True)
     ours.eval()

@@ -25,26 +25,13 @@ from torchvision.models import video
 import archc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from torchvision_equivalence import randomise  # noqa: E402
+from torchvision_equivalence import calibrate, randomise  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs" / "torchvision"
 BUILDERS = ["r3d_18", "mc3_18", "r2plus1d_18", "s3d"]
 SIZES = {"r3d_18": (16, 112, 112), "mc3_18": (16, 112, 112), "r2plus1d_18": (16, 112, 112),
          "s3d": (16, 224, 224)}
-
-
-def calibrate(model: torch.nn.Module, shape: tuple[int, ...]) -> None:
-    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None
-    model.train()
-    g = torch.Generator().manual_seed(2)
-    with torch.no_grad():
-        for _ in range(2):
-            model(torch.randn(*shape, generator=g))
-    model.eval()
 
 
 def compare(builder: str, t: int, h: int, w: int) -> dict:
