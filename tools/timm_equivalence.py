@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs" / "timm"
 NAMES = ["resnetv2_50", "legacy_seresnet18", "seresnext26d_32x4d", "mobilenetv3_large_100",
          "efficientnet_b0", "densenet121", "nf_resnet50", "mixnet_s",
-         "tinynet_a", "lcnet_050", "rexnet_100"]
+         "tinynet_a", "lcnet_050", "rexnet_100",
+         "ghostnet_100"]
 
 
 def compare(name: str, h: int, w: int) -> dict:
