@@ -34,7 +34,8 @@ SPECS = ROOT / "specs" / "timm"
 NAMES = ["resnetv2_50", "legacy_seresnet18", "seresnext26d_32x4d", "mobilenetv3_large_100",
          "efficientnet_b0", "densenet121", "nf_resnet50", "mixnet_s",
          "tinynet_a", "lcnet_050", "rexnet_100",
-         "ghostnet_100", "regnety_016"]
+         "ghostnet_100", "regnety_016",
+         "efficientnetv2_rw_s"]
 
 
 def compare(name: str, h: int, w: int) -> dict:

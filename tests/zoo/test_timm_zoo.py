@@ -22,7 +22,8 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "timm"
 NAMES = ["resnetv2_50", "legacy_seresnet18", "seresnext26d_32x4d", "mobilenetv3_large_100",
          "efficientnet_b0", "densenet121", "nf_resnet50", "mixnet_s",
          "tinynet_a", "lcnet_050", "rexnet_100",
-         "ghostnet_100", "regnety_016"]
+         "ghostnet_100", "regnety_016",
+         "efficientnetv2_rw_s"]
 WRITTEN = [n for n in NAMES if (SPECS / f"{n}.arch").exists()]
 
 
