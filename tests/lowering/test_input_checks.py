@@ -304,7 +304,12 @@ output z = c
 @pytest.mark.parametrize("spec", [*sorted((SPECS / "torchvision").glob("*.arch")), SPECS / "unet_keras.arch",
                                   SPECS / "unet_original.arch"], ids=lambda p: p.stem)
 def test_every_zoo_constraint_is_checked(spec):
-    model = archc.load(spec, {"size": "H"})
+    from archc.frontend import parse_file
+    declared = {p.name for p in parse_file(spec).params}
+    # symbolic sizes through whichever size parameters the spec declares (the classification zoo
+    # has `size`; segmentation `height` and `width`; video also `frames`)
+    sizes = {k: v for k, v in {"size": "H", "height": "H", "width": "W", "frames": "T"}.items() if k in declared}
+    model = archc.load(spec, sizes)
     variables = _variables(model)
     checks = input_checks(model.graph, variables)
     assert not checks.skipped
