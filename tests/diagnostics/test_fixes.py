@@ -107,3 +107,13 @@ def test_an_unknown_word_passed_into_a_block_points_back_where_it_was_written() 
     err = caught.value.errors[0]
     assert err.code == "E-CALL-NOT-CALLABLE" and err.loc.line == 4
     assert [(r.message, r.loc.line, r.loc.col) for r in err.related] == [("'hard_gate' is written here", 8, 21)]
+
+
+def test_check_fix_edits_a_yaml_spec_in_place(tmp_path: Path) -> None:
+    spec = tmp_path / "m.yaml"
+    spec.write_text('model: M\ninputs:\n  x: [N, 3, 16, 16]\nbody:\n  h: [x, {conv2dd: [8, 3], strid: 1}, relu]\n'
+                    'outputs:\n  y: "h -> batchnrm2d"\n')
+    run = subprocess.run([sys.executable, "-m", "archc", "check", "--fix", str(spec)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert spec.read_text().splitlines()[4:] == ['  h: [x, {conv2d: [8, 3], stride: 1}, relu]', 'outputs:',
+                                                  '  y: "h -> batchnorm2d"']
