@@ -146,6 +146,11 @@ class Calls(Evaluator):
                 kwargs["name"] = self._layer_name(kw.value, env)
             else:
                 kwargs[kw.name] = self.eval(kw.value, env)
+        # an op's first argument a list of tensors: its inputs (concat([a, b]) as [a, b] -> concat);
+        # a block may take a list of tensors as a parameter, so only ops
+        if (not piped and args and _tensor_list(args[0]) and given is None and func not in self.blocks
+                and REGISTRY.get(func) is not None):
+            args = [*args[0], *args[1:]]
         tensors = [a for a in args if isinstance(a, Tensor)]
         attr_args = [a for a in args if not isinstance(a, Tensor)]
         if any(isinstance(a, Tensor) for a in args[len(tensors):]) or (
@@ -700,3 +705,7 @@ def _named_by_default(body: A.Expr) -> bool:
         return True
     return isinstance(body, A.Call) and not any(kw.name in ("name", "inline") for kw in body.kwargs)
 
+
+def _tensor_list(value: Any) -> bool:
+    """A non-empty list of tensors given as a call's first argument: the call's inputs."""
+    return isinstance(value, list) and bool(value) and all(isinstance(v, Tensor) for v in value)

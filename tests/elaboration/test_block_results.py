@@ -49,3 +49,18 @@ def test_a_number_among_the_results_is_still_an_error() -> None:
         output y = x -> B()
     """)
     assert err.code == "E-BLOCK-RETURN-NOT-TENSOR"
+
+
+def test_an_op_given_a_list_of_tensors_takes_them_as_inputs() -> None:
+    """concat([a, b]) is [a, b] -> concat (a block's return included); found writing timm's DLA,
+    where it was 'the layer concat(...) without an input'."""
+    model = load("""
+        input x: [N, 3, 8, 8]
+        block B()(x) {
+          return concat([x, x -> relu], axis=1)
+        }
+        output y = x -> B()
+        output z = concat([x, x, x])
+    """)
+    assert [str(d) for d in model.output_shapes["y"]] == ["N", "6", "8", "8"]
+    assert [str(d) for d in model.output_shapes["z"]] == ["N", "9", "8", "8"]
