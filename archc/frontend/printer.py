@@ -621,6 +621,8 @@ def _list_section(key: str, items: list[tuple[object, A.Comments | None]], inden
         return head + _entry(key, _Seq([node for node, _ in items]), indent)
     if items[0][1] is not None and items[0][1].before:
         above += items[0][1].before
+        while above and above[-1] == "":  # a blank line before `key:` would not read back as the item's
+            above.pop()
         items = [(items[0][0], A.Comments(after=items[0][1].after)), *items[1:]]
     head = _commented([], A.Comments(before=above), pad, True) if above else []
     lines = [f"{pad}{_key(key)}:"]
