@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 import archc
 from archc import symbolic as sy
 from archc.backends.report import rows
+from spec_helpers import load
 from archc.errors import SpecError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,10 +23,6 @@ RESNET_BLOCKS = SPECS / "torchvision" / "blocks" / "resnet.arch"
 def cli(*args, cwd=ROOT):
     return subprocess.run([sys.executable, "-m", "archc.cli", *map(str, args)], capture_output=True,
                           text=True, cwd=cwd)
-
-
-def load(text: str, **params) -> archc.Model:
-    return archc.loads(textwrap.dedent(text), params=params or None)
 
 
 def by_id(model, depth=None, at=None):

@@ -5,7 +5,6 @@ and unpacking lists into names."""
 from __future__ import annotations
 
 
-import pytest
 
 from spec_helpers import errors_of, load
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from spec_helpers import errors_of, load
+from spec_helpers import TRAINING_OUTPUT_SPEC, errors_of, load
 
 
 @pytest.fixture(scope="module")
@@ -13,17 +13,7 @@ def torch():
     return pytest.importorskip("torch")
 
 
-AUX = """\
-    block Aux(classes)(x) {
-      return x -> avgpool2d(5, stride=3) -> conv2d(8, 1, name=conv) -> adaptive_avgpool2d(1) -> flatten
-               -> linear(classes, name=fc)
-    }
-    input x: [N, 3, H, W]
-    m = x -> conv2d(8, 3, stride=2, name=stem)
-    aux = m -> Aux(10, name=AuxLogits)
-    output logits = m -> global_avgpool -> linear(10, name=fc)
-    training output aux
-    """
+AUX = TRAINING_OUTPUT_SPEC
 
 
 def test_training_output_has_parameters_but_no_inference_cost_or_constraint():

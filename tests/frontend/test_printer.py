@@ -4,7 +4,6 @@ parsed back."""
 from __future__ import annotations
 
 import math
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from archc.ast import without_locs
 from archc.frontend import parse_dsl, parse_expr, parse_file, parse_yaml, to_dsl, to_yaml
 from archc.frontend.dsl import KEYWORDS
 from archc.frontend.printer import expr_to_dsl
+from spec_helpers import TRAINING_OUTPUT_SPEC, load
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "frontend"
@@ -30,14 +30,6 @@ def expr(text: str) -> A.Expr:
 
 def same(a, b) -> bool:
     return without_locs(a) == without_locs(b)
-
-
-def load(text: str, **params) -> archc.Model:
-    return archc.loads(textwrap.dedent(text), params=params or None)
-
-
-def _parse(text: str, language: str, file: str = "<printed>") -> A.Spec:
-    return parse_dsl(text, file) if language == "dsl" else parse_yaml(text, file)
 
 
 @pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: str(p.relative_to(ROOT)))
@@ -180,17 +172,7 @@ def test_comprehensions_with_several_fors_print_and_parse_back():
 # ----------------------------------------------------------------------------- training outputs
 
 
-AUX = """\
-    block Aux(classes)(x) {
-      return x -> avgpool2d(5, stride=3) -> conv2d(8, 1, name=conv) -> adaptive_avgpool2d(1) -> flatten
-               -> linear(classes, name=fc)
-    }
-    input x: [N, 3, H, W]
-    m = x -> conv2d(8, 3, stride=2, name=stem)
-    aux = m -> Aux(10, name=AuxLogits)
-    output logits = m -> global_avgpool -> linear(10, name=fc)
-    training output aux
-    """
+AUX = TRAINING_OUTPUT_SPEC
 
 
 def test_training_outputs_in_both_syntaxes():

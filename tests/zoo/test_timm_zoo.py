@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import archc
+from spec_helpers import state_dict_differences
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs" / "timm"
@@ -76,9 +77,7 @@ def test_params(name, at_fixture_size):
 def test_state_dict_keys_order_and_shapes(name, at_fixture_size):
     ref = fixture(name)["state_dict"]
     ours = {k: list(v) for k, v in at_fixture_size(name).state_dict_shapes().items()}
-    only_ours = [k for k in ours if k not in ref][:5]
-    only_ref = [k for k in ref if k not in ours][:5]
-    assert sorted(ours) == sorted(ref), f"only in the spec: {only_ours}; only in timm: {only_ref}"
+    assert sorted(ours) == sorted(ref), state_dict_differences(ours, ref, "timm")
     assert ours == ref
     assert list(ours) == ORDER.get(name, list)(list(ref))
 

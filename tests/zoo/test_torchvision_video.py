@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import archc
+from spec_helpers import state_dict_differences
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs" / "torchvision"
@@ -70,9 +71,7 @@ def test_gflops_at_the_default_clip(builder):
 def test_state_dict_keys_and_shapes(builder, at_fixture_size):
     ref = fixture(builder)["state_dict"]
     ours = {k: list(v) for k, v in at_fixture_size(builder).state_dict_shapes().items()}
-    only_ours = [k for k in ours if k not in ref][:5]
-    only_ref = [k for k in ref if k not in ours][:5]
-    assert list(ours) == list(ref), f"only in the spec: {only_ours}; only in torchvision: {only_ref}"
+    assert list(ours) == list(ref), state_dict_differences(ours, ref, "torchvision")
     assert ours == ref
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import archc
+from spec_helpers import state_dict_differences
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs" / "torchvision"
@@ -60,15 +61,8 @@ def test_params_and_gflops(builder, loaded):
 def test_state_dict_keys_and_shapes(builder, loaded):
     ref = fixture(builder)["state_dict"]
     ours = {k: list(v) for k, v in loaded(builder).state_dict_shapes().items()}
-    assert list(ours) == list(ref) or ours == ref, _diff(ours, ref)
-    assert ours == ref, _diff(ours, ref)
-
-
-def _diff(ours: dict, ref: dict) -> str:
-    only_ours = [k for k in ours if k not in ref][:5]
-    only_ref = [k for k in ref if k not in ours][:5]
-    shapes = [(k, ours[k], ref[k]) for k in ours if k in ref and ours[k] != ref[k]][:5]
-    return f"only in the spec: {only_ours}; only in torchvision: {only_ref}; shapes differ: {shapes}"
+    assert list(ours) == list(ref) or ours == ref, state_dict_differences(ours, ref, "torchvision")
+    assert ours == ref, state_dict_differences(ours, ref, "torchvision")
 
 
 # torchvision publishes min_size (33, 33) for EfficientNet V2, but nothing in the network needs it:
