@@ -202,7 +202,8 @@ CODES: list[Code] = [
     Code(
         "E-CALL-UNKNOWN-KEYWORD", "A call passes a keyword its op or block does not take",
         "Ops take the attributes listed in docs/ops.md, blocks their declared parameters, and "
-        "every layer the options name=, frozen=, init=, bias_init= and (blocks, repeat) inline=. "
+        "every layer the options name=, frozen=, init=, bias_init= and (blocks, repeat, sequential) "
+        "inline=. "
         "PyTorch would fail with an unexpected keyword argument.",
         "check the spelling against the op's attributes (`archc ops NAME`) or the block's parameters",
         example=_model("output y = x -> conv2d(8, 3, strid=2) -> relu\n"),

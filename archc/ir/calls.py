@@ -36,6 +36,10 @@ META_KWARGS = tuple(LAYER_OPTIONS)
 _NO_CONTEXT = contextlib.nullcontext()
 
 
+# the layer options as messages list them (archc.language declares them)
+_OPTIONS_TEXT = ", ".join(f"{name}=" for name in LAYER_OPTIONS)
+
+
 class Calls(Evaluator):
     """Applies ops, blocks, sequentials and repeats; state shared with the statement layer
     (archc.ir.elaborate.Elaborator) is declared here."""
@@ -171,7 +175,7 @@ class Calls(Evaluator):
                               code="E-CALL-NOT-A-LAYER")
             if kwargs:
                 self.fail(f"sequential takes no attribute '{next(iter(kwargs))}'", call.loc,
-                          "sequential takes layers and the options name=, frozen=, init=, bias_init=",
+                          f"sequential takes layers and the options {_OPTIONS_TEXT}",
                           code="E-CALL-UNKNOWN-KEYWORD")
             partial = Partial("sequential", attr_args, [], {}, call.loc, meta)
         elif func in self.blocks:
@@ -542,7 +546,7 @@ class Calls(Evaluator):
         unknown = [kw for kw in call.kwargs if kw.name not in META_KWARGS]
         for kw in unknown:
             self.error(f"repeat has no attribute '{kw.name}'", kw.loc,
-                       did_you_mean(kw.name, META_KWARGS) or "repeat takes name=, frozen=, init=",
+                       did_you_mean(kw.name, META_KWARGS) or f"repeat takes the options {_OPTIONS_TEXT}",
                        code="E-CALL-UNKNOWN-KEYWORD")
         return bool(unknown)
 
