@@ -149,11 +149,10 @@ class Add(Op):
 
     def lower(self, a, inputs, out):
         operands = _operands(len(inputs))
-        # torchvision's `out += identity`, as an expression: only where the first input already
-        # has the output's shape (a broadcast result is a new, larger tensor)
+        # torchvision's `out += identity`, as an expression (codegen.in_place_layers uses it only
+        # where the first input has the output's shape: a broadcast makes a new, larger tensor)
         in_place = operands[0] + "".join(f".add_({x})" for x in operands[1:])
-        first_is_output = tuple(inputs[0]) == tuple(out)
-        return Lowered(None, " + ".join(operands), in_place=Lowered(None, in_place) if first_is_output else None)
+        return Lowered(None, " + ".join(operands), in_place=Lowered(None, in_place))
 
 
 class Subtract(Op):
