@@ -35,7 +35,9 @@ NAMES = ["resnetv2_50", "legacy_seresnet18", "seresnext26d_32x4d", "mobilenetv3_
          "efficientnet_b0", "densenet121", "nf_resnet50", "mixnet_s",
          "tinynet_a", "lcnet_050", "rexnet_100",
          "ghostnet_100", "regnety_016",
-         "efficientnetv2_rw_s", "cspresnet50", "dla34"]
+         "efficientnetv2_rw_s", "cspresnet50", "dla34",
+         "dpn68", "res2net50_26w_4s", "selecsls42b", "ese_vovnet19b_dw",
+         "xception41", "inception_resnet_v2", "inception_v4", "convnextv2_atto"]
 # models that do not accept 225×161, with the non-square size they take (as in the fixtures: dla34's
 # sides must divide by 32)
 SIZES = {"dla34": (224, 160)}

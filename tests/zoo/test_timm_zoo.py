@@ -24,7 +24,9 @@ NAMES = ["resnetv2_50", "legacy_seresnet18", "seresnext26d_32x4d", "mobilenetv3_
          "efficientnet_b0", "densenet121", "nf_resnet50", "mixnet_s",
          "tinynet_a", "lcnet_050", "rexnet_100",
          "ghostnet_100", "regnety_016",
-         "efficientnetv2_rw_s", "cspresnet50", "dla34"]
+         "efficientnetv2_rw_s", "cspresnet50", "dla34",
+         "dpn68", "res2net50_26w_4s", "selecsls42b", "ese_vovnet19b_dw",
+         "xception41", "inception_resnet_v2", "inception_v4", "convnextv2_atto"]
 WRITTEN = [n for n in NAMES if (SPECS / f"{n}.arch").exists()]
 
 
