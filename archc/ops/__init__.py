@@ -1,5 +1,5 @@
 """The operation library: every op archc knows, by name and alias."""
-from archc.ops import activation, conv, linear, merge, norm, pool, reduce, regularization, resample, tensor
+from archc.ops import activation, conv, grn, linear, merge, norm, pool, reduce, regularization, resample, tensor
 from archc.ops.base import OpRegistry
 
 REGISTRY = OpRegistry([
@@ -7,6 +7,7 @@ REGISTRY = OpRegistry([
     *pool.OPS,
     *linear.OPS,
     *norm.OPS,
+    *grn.OPS,
     *activation.OPS,
     *regularization.OPS,
     *resample.OPS,

@@ -69,6 +69,28 @@ def _std_conv(t, cin, out, k, eps, *, scaled=False, gamma=1.0, bias=False, strid
     return Std()
 
 
+def _grn(t, c, eps, channels_last=False):
+    """timm's GlobalResponseNorm interface (weight, bias [C]), its definition written out: the L2
+    norm of each channel over the positions as the square root of the sum of squares (timm calls
+    Tensor.norm), divided by its mean over the channels plus eps, then x + bias + weight * x * n
+    (timm uses addcmul)."""
+    spatial, channel = ((1, 2), 3) if channels_last else ((2, 3), 1)
+    shape = [1, 1, 1, 1]
+    shape[channel] = c
+
+    class GRN(t.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = t.nn.Parameter(t.randn(c))
+            self.bias = t.nn.Parameter(t.randn(c))
+
+        def forward(self, x):
+            g = (x * x).sum(dim=spatial, keepdim=True).sqrt()
+            n = g / (g.mean(dim=channel, keepdim=True) + eps)
+            return x + self.bias.reshape(shape) + self.weight.reshape(shape) * (x * n)
+    return GRN()
+
+
 def _blur_pool(filt_size, stride, pad_mode="reflect"):
     """timm's BlurPool2d: the binomial filter from math.comb, padded by timm's get_padding,
     depthwise. Its filter is not in timm's state_dict, so this is a plain function."""
@@ -243,6 +265,8 @@ CASES = [
      lambda t: (lambda m: (lambda x: m(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2), m))(t.nn.LayerNorm(4, eps=1e-6))),
     ("layernorm", [(2, 3, 4, 5)], (3,), dict(affine=False),
      lambda t: t.nn.LayerNorm((3, 4, 5), elementwise_affine=False)),
+    ("grn", [(2, 6, 4, 5)], (), {}, lambda t: _grn(t, 6, 1e-6)),  # ConvNeXt V2 (conv_mlp)
+    ("global_response_norm", [(2, 4, 5, 6)], (1e-3,), dict(channels_last=True), lambda t: _grn(t, 6, 1e-3, True)),
     ("groupnorm", [(2, 6, 4, 4)], (3,), {}, lambda t: t.nn.GroupNorm(3, 6)),
     ("groupnorm", [(2, 6, 5)], (2,), dict(affine=False), lambda t: t.nn.GroupNorm(2, 6, affine=False)),
     ("instancenorm1d", [(2, 3, 8)], (), {}, lambda t: t.nn.InstanceNorm1d(3)),

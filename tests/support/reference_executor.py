@@ -545,6 +545,19 @@ def _ex_layernorm(xs, a, p, ctx):
     return y
 
 
+@_register("grn")
+def _ex_grn(xs, a, p, ctx):
+    """Global response normalisation from its definition (ConvNeXt V2): each channel's L2 norm
+    over the positions, over the mean of those norms across the channels plus eps, scales x;
+    y = x + bias + weight · x · n per channel."""
+    x = xs[0]
+    spatial, channel = ((1, 2), 3) if a["channels_last"] else ((2, 3), 1)
+    g = torch.sqrt((x * x).sum(dim=spatial, keepdim=True))
+    n = g / (g.mean(dim=channel, keepdim=True) + a["eps"])
+    w, b = _channel_view(p["weight"], 4, channel), _channel_view(p["bias"], 4, channel)
+    return x + b + w * (x * n)
+
+
 @_register("groupnorm")
 def _ex_groupnorm(xs, a, p, ctx):
     x = xs[0]
