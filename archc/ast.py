@@ -309,6 +309,7 @@ class Import(Node):
 @_node
 class Spec(Node):
     name: str | None = None
+    returns: str | None = None  # "dict": forward returns a dict even with one output
     imports: list[Import] = _list()
     params: list[Param] = _list()
     inputs: list[Input] = _list()

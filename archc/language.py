@@ -223,8 +223,14 @@ TENSOR_ATTRIBUTES: dict[str, str] = {
 
 # ----------------------------------------------------------------------------- keywords
 
+# what a model's forward may be declared to return (`model FCN returns dict`, YAML `returns: dict`)
+RETURN_KINDS: dict[str, str] = {
+    "dict": "a dict {output name: tensor}, even with one output (torchvision's segmentation models)",
+}
+
 DSL_STATEMENT_KEYWORDS: dict[str, str] = {
-    "model": "the model's name: `model ResNet18`",
+    "model": "the model's name: `model ResNet18`; `model FCN returns dict`: forward returns a dict "
+             "of its outputs even with one",
     "import": 'a block library: `import "blocks/resnet.arch"`',
     "param": "a model parameter with its default: `param num_classes = 1000`",
     "input": "a model input and its shape: `input x: [N, 3, H, W]`",
@@ -234,6 +240,7 @@ DSL_STATEMENT_KEYWORDS: dict[str, str] = {
 }
 YAML_SPEC_KEYS: dict[str, str] = {
     "model": "the model's name",
+    "returns": "dict: forward returns a dict of the outputs even with one",
     "imports": "block libraries",
     "params": "model parameters and their defaults",
     "inputs": "model inputs and their shapes",

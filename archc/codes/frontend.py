@@ -222,6 +222,25 @@ CODES: list[Code] = [
         fix=TINY,
     ),
     Code(
+        code="E-SYNTAX-MODEL-RETURNS",
+        title="Something other than `returns dict` after the model's name",
+        explanation="The `model` line may say what forward returns: `model FCN returns dict` makes it "
+                    "return a dict {output name: tensor} even with one output, as torchvision's "
+                    "segmentation models do (`{'out': ...}`). Nothing else may follow the name; in "
+                    "YAML, `returns: dict` needs a `model:` name beside it.",
+        hint="write `model NAME returns dict`, or nothing after the name",
+        example="""
+            model Seg returns tensors
+            input x: [N, 3, 32, 32]
+            output out = x -> conv2d(21, 1)
+        """,
+        fix="""
+            model Seg returns dict
+            input x: [N, 3, 32, 32]
+            output out = x -> conv2d(21, 1)
+        """,
+    ),
+    Code(
         code="E-SYNTAX-MODEL-NAMED-TWICE",
         title="Two 'model' lines",
         explanation="A spec names its model once; a second 'model' line is usually a leftover of "

@@ -18,6 +18,7 @@ from lark.exceptions import UnexpectedInput, VisitError
 from archc import ast as A
 from archc.errors import SpecError, SpecErrors, register_source
 from archc.frontend.comments import Spans, attach, scan_dsl
+from archc.language import RETURN_KINDS
 from archc.frontend.lexicon import KEYWORDS as KEYWORDS  # printer, yaml_loader import it from here
 from archc.frontend.lexicon import OPENERS
 
@@ -233,10 +234,11 @@ class _Offset:
 
 
 class _Statement:
-    """`model NAME` (not an AST node of its own: it sets `Spec.name`)."""
+    """`model NAME [returns dict]` (not an AST node of its own: it sets `Spec.name` and
+    `Spec.returns`)."""
 
-    def __init__(self, name: str, loc: A.Loc, end_line: int) -> None:
-        self.name, self.loc, self.end_line = name, loc, end_line
+    def __init__(self, name: str, loc: A.Loc, end_line: int, returns: str | None = None) -> None:
+        self.name, self.loc, self.end_line, self.returns = name, loc, end_line, returns
 
 
 class _Return:
@@ -320,7 +322,7 @@ class _Builder(Transformer_NonRecursive):
     # ------------------------------------------------------------------ statements
 
     def start(self, meta: Any, children: list) -> A.Spec:
-        spec: dict[str, Any] = {"name": None, "imports": [], "params": [], "inputs": [],
+        spec: dict[str, Any] = {"name": None, "returns": None, "imports": [], "params": [], "inputs": [],
                                 "blocks": [], "body": [], "outputs": []}
         model_loc = None
         for stmt in children:
@@ -330,7 +332,7 @@ class _Builder(Transformer_NonRecursive):
                                 f"keep one 'model' line (the first, at line {model_loc.line}, "
                                 f"names it '{spec['name']}')", code="E-SYNTAX-MODEL-NAMED-TWICE")
                     continue
-                spec["name"], model_loc = stmt.name, stmt.loc
+                spec["name"], model_loc, spec["returns"] = stmt.name, stmt.loc, stmt.returns
                 self.spans.model = (stmt.loc.line, stmt.end_line)
             elif isinstance(stmt, A.Import):
                 spec["imports"].append(stmt)
@@ -368,7 +370,16 @@ class _Builder(Transformer_NonRecursive):
     def model_stmt(self, meta: Any, children: list) -> _Statement:
         tok = children[0]
         name = self._text(tok.value[1:-1], self._tloc(tok), "model name") if tok.type == "STRING" else tok.value
-        return _Statement(name, self._tloc(tok), meta.end_line)
+        returns = None
+        if len(children) == 3:  # `returns dict`: two plain names, so neither word is reserved
+            word, kind = children[1], children[2]
+            if word.value != "returns" or kind.value not in RETURN_KINDS:
+                self._error(f"unexpected '{word.value} {kind.value}' after the model's name", self._tloc(word),
+                            "only `returns dict` may follow it (forward returns a dict even with one output)",
+                            code="E-SYNTAX-MODEL-RETURNS")
+            else:
+                returns = kind.value
+        return _Statement(name, self._tloc(tok), meta.end_line, returns)
 
     def import_stmt(self, meta: Any, children: list) -> A.Import:
         tok = children[0]

@@ -332,7 +332,8 @@ def to_dsl(spec: A.Spec) -> str:
     """The canonical `.arch` text of a spec, with its comments."""
     groups: list[list[str]] = []
     if spec.name is not None:
-        groups.append(_commented([f"model {_dsl_name(spec.name)}"], spec.comments, "", True))
+        returns = f" returns {spec.returns}" if spec.returns else ""
+        groups.append(_commented([f"model {_dsl_name(spec.name)}{returns}"], spec.comments, "", True))
     if spec.imports:
         groups.append([line for n, i in enumerate(spec.imports)
                        for line in _commented([f"import {dsl_string(i.path)}"], i.comments, "",
@@ -636,7 +637,8 @@ def to_yaml(spec: A.Spec) -> str:
     """The canonical YAML text of a spec, with its comments."""
     sections: list[list[str]] = []
     if spec.name is not None:
-        sections.append(_commented([f"model: {_scalar(spec.name, False)}"], spec.comments, "", True))
+        returns = [f"returns: {spec.returns}"] if spec.returns else []
+        sections.append(_commented([f"model: {_scalar(spec.name, False)}"], spec.comments, "", True) + returns)
     if spec.imports:
         sections.append(_list_section("imports", [(_Scalar(i.path), i.comments)
                                                   for i in spec.imports], 0))

@@ -27,11 +27,12 @@ from archc.deep import run_deep
 from archc.errors import Diagnostics, SpecError, SpecErrors, did_you_mean, register_source
 from archc.frontend.comments import Spans, attach, scan_yaml
 from archc.frontend.dsl import KEYWORDS, _check_encodable, _parse_expr
+from archc.language import RETURN_KINDS
 from archc.limits import limit
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-TOP_KEYS = ("model", "imports", "params", "inputs", "blocks", "body", "outputs", "training_outputs")
+TOP_KEYS = ("model", "returns", "imports", "params", "inputs", "blocks", "body", "outputs", "training_outputs")
 BLOCK_KEYS = ("params", "inputs", "body", "return", "returns")
 _NULL_TAG = "tag:yaml.org,2002:null"
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -406,6 +407,14 @@ class _Builder:
                 self.spans.model = (knode.start_mark.line + 1, _last_line(vnode))
                 if not self.is_null(vnode):
                     fields["name"] = self.text(vnode, "the model name")
+            elif key == "returns":
+                kind = self.text(vnode, "what forward returns")
+                if kind is not None and kind not in RETURN_KINDS:
+                    self.error(f"returns: {kind!r} is not something forward can return", vnode,
+                               "write `returns: dict` (forward returns a dict even with one output)",
+                               code="E-SYNTAX-MODEL-RETURNS")
+                elif kind is not None:
+                    fields["returns"] = kind
             elif key == "imports":
                 fields["imports"] = self.imports(vnode)
             elif key == "params":
@@ -421,6 +430,9 @@ class _Builder:
             elif key == "training_outputs":
                 fields["outputs"] = fields.get("outputs", []) + [
                     A.replace(o, training=True) for o in self.outputs(vnode)]
+        if fields.get("returns") and not fields.get("name"):  # the DSL says it on the `model` line
+            self.error("`returns:` needs the model's name", root, "name the model, e.g. `model: FCN`",
+                       code="E-SYNTAX-MODEL-RETURNS")
         return A.Spec(loc=loc, **fields)
 
     def imports(self, node: Node) -> list[A.Import]:

@@ -216,8 +216,10 @@ class Elaborator(Calls):
             self.reporter.diag.add(warning.as_error() if self.strict else warning)
         self.reporter.diag.raise_if_any()
         simplify_shapes(self.builder, self.assumptions, self.trace)
-        return Graph(self.spec.name or Path(self.file).stem, self.builder.g, inputs, outputs,
-                     self.builder.scopes, self.assumptions, params, self.file, training, inference_assumptions)
+        graph = Graph(self.spec.name or Path(self.file).stem, self.builder.g, inputs, outputs,
+                      self.builder.scopes, self.assumptions, params, self.file, training, inference_assumptions)
+        graph.returns = self.spec.returns
+        return graph
 
     def _bind_model_params(self, env: Env) -> dict[str, Any]:
         declared = {p.name for p in self.spec.params}

@@ -108,6 +108,7 @@ class Graph:
     overrides: dict[str, Any] = field(default_factory=dict)  # the parameter values set from outside
     locals: dict[str, Any] = field(default_factory=dict)  # traced only: numbers the model body names
     import_dirs: tuple = ()  # the import search path it was elaborated with
+    returns: str | None = None  # the spec's `returns`: "dict" even with one output
     # the scope hierarchy's contents, built on first use (the graph is final once built)
     _index: "ScopeIndex | None" = field(default=None, init=False, repr=False, compare=False)
     _nx: Any = field(default=None, init=False, repr=False, compare=False)
@@ -119,6 +120,11 @@ class Graph:
         warnings.warn("Graph.params is renamed Graph.hyperparams (params count learnable weights)",
                       DeprecationWarning, stacklevel=2)
         return self.hyperparams
+
+    @property
+    def returns_dict(self) -> bool:
+        """Whether forward (at inference) returns a dict {output name: tensor}, not a tensor."""
+        return self.returns == "dict" or len(self.inference_outputs) != 1
 
     @property
     def inference_outputs(self) -> dict[str, str]:

@@ -127,6 +127,7 @@ def built_module(model: archc.Model) -> torch.nn.Module:
 def module_outputs(module: torch.nn.Module, model: archc.Model, xs: list) -> dict[str, torch.Tensor]:
     result = module(*xs)
     expect = model.graph.inference_outputs
+    assert isinstance(result, dict) == model.graph.returns_dict  # `returns dict`, or several outputs
     if isinstance(result, dict):
         return {name: result[name] for name in expect}
     assert len(expect) == 1

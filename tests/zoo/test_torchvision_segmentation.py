@@ -73,7 +73,7 @@ def test_state_dict_keys_and_shapes(builder, at_fixture_size):
 def test_output_shape(builder, at_fixture_size):
     ref = fixture(builder)
     model = at_fixture_size(builder)
-    assert list(model.graph.outputs) == ["out"]  # torchvision's {"out": …}, here the one tensor
+    assert list(model.graph.outputs) == ["out"] and model.graph.returns_dict  # torchvision's {"out": …}
     shape = model.graph.node(model.graph.outputs["out"]).shape
     assert [1, *shape[1:]] == ref["outputs"]["out"] and str(shape[0]) == "N"
 
@@ -108,4 +108,5 @@ def test_lowered_module_runs_with_the_static_shapes(builder):
     wrong = {n.id: (recorded.get(n.id), static_shape(n.shape, {"N": 1})) for n in nodes
              if recorded.get(n.id) != static_shape(n.shape, {"N": 1})}
     assert wrong == {}
-    assert tuple(out.shape) == (1, 21, h, w)
+    assert list(out) == ["out"]  # a dict, as torchvision's
+    assert tuple(out["out"].shape) == (1, 21, h, w)

@@ -265,7 +265,7 @@ class Emission:
         origin = f" from {Path(g.source_file).name}" if g.source_file else ""
         ins = "; ".join(f"{n} {fmt_shape(g.node(i).shape)}" for n, i in g.inputs.items())
         outs = "; ".join(f"{n} {fmt_shape(g.node(i).shape)}" for n, i in g.outputs.items())
-        returns = ("forward returns the output tensor" if len(g.inference_outputs) == 1
+        returns = ("forward returns the output tensor" if not g.returns_dict
                    else "forward returns a dict {output name: tensor}")
         if g.training_outputs:
             returns += (f"; in training mode a dict of every output, {', '.join(g.training_outputs)} "
@@ -553,8 +553,8 @@ class Emission:
         return chunks
 
     def _return(self, unit: Unit, outs: dict[str, str], depth: int) -> list[str]:
-        """One output: the tensor; several: a dict by output name."""
-        if len(outs) == 1:
+        """One output: the tensor (unless the model `returns dict`); several: a dict by output name."""
+        if len(outs) == 1 and not self.g.returns_dict:
             return ["    " * depth + f"return {unit.var[next(iter(outs.values()))]}"]
         items = ", ".join(f"{str_literal(name)}: {unit.var[i]}" for name, i in outs.items())
         return pysrc.lines("return ", pysrc.parse("{" + items + "}"), depth)
