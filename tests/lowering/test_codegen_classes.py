@@ -86,8 +86,10 @@ def test_structural_variants_are_one_class_with_the_blocks_condition():
     source = archc.load(SPECS / "torchvision" / "resnet50.arch").to_source()
     assert _classes(source) == ["Bottleneck", "ResNet50"]
     bottleneck = _class_text(source, "Bottleneck")
-    assert ("def __init__(\n        self, in_channels, planes, stride=1, groups=1, width_per_group=64, dilation=1\n"
-            "    ):") in bottleneck  # dilation: the segmentation backbones' (specs/torchvision/segmentation/)
+    # dilation: the segmentation backbones'; norm: the detection backbones' (frozen_batchnorm2d)
+    assert ("def __init__(\n        self,\n        in_channels,\n        planes,\n        stride=1,\n        groups=1,\n"
+            "        width_per_group=64,\n        dilation=1,\n        norm=nn.BatchNorm2d,\n    ):") in bottleneck
+    assert "        self.bn1 = norm(width)\n" in bottleneck
     assert "        width = int(planes * (width_per_group / 64)) * groups\n        out = planes * 4\n" in bottleneck
     assert "        if not (stride == 1 and in_channels == out):\n            self.downsample" in bottleneck
     assert "Bottleneck(256, 128, 2)," in source and "Bottleneck(512, 128)," in source

@@ -28,8 +28,9 @@ needs_torch = pytest.mark.skipif(torch is None, reason="compares with torch's mo
 def test_every_torchvision_spec_has_a_fixture() -> None:
     segmentation = {p.stem for p in (FIXTURES / "segmentation").glob("*.json")}  # tests/zoo/test_torchvision_segmentation.py
     video = {p.stem for p in (FIXTURES / "video").glob("*.json")}  # tests/zoo/test_torchvision_video.py
+    detection = {p.stem for p in (FIXTURES / "detection").glob("*.json")}  # tests/zoo/test_torchvision_detection.py
     classification = [p for p in (ROOT / "specs" / "torchvision").glob("*.arch")
-                      if p.stem not in segmentation | video]
+                      if p.stem not in segmentation | video | detection]
     assert len(TORCHVISION_SPECS) == len(classification) > 60
 
 
