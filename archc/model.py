@@ -115,7 +115,7 @@ class Model:
         """The PyTorch state_dict the lowered model will have: key -> shape, parameters and
         buffers, in module order, predicted statically."""
         out: dict[str, tuple[int, ...]] = {}
-        for node in self.graph.layers():
+        for node in _module_order(self.graph):
             m = self.metrics.layers[node.id]
             for name, shape in {**m.param_shapes, **m.buffers}.items():
                 out[f"{node.id}.{name}" if name else node.id] = tuple(shape)  # "": a declared parameter
@@ -170,6 +170,23 @@ class Model:
         """The standalone PyTorch source of the model, as `archc compile` writes it."""
         from archc.lower.codegen import generate
         return generate(self.graph, spec=self.spec).source  # the parameters as constructor arguments
+
+
+def _module_order(graph: Any) -> list:
+    """The layers in the order PyTorch registers their modules: each submodule where its first
+    layer is made. That is graph order, except for a container's members (`convs.0`, `convs.1`),
+    which are made one at a time between other layers but registered together."""
+    first: dict[tuple[str, ...], int] = {}
+    keyed = []
+    for position, node in enumerate(graph.layers()):
+        for k in range(1, len(node.scope) + 1):
+            first.setdefault(node.scope[:k], position)
+        keyed.append((tuple(first[node.scope[:k]] for k in range(1, len(node.scope) + 1)), position, node))
+    if not any(s.kind == "container" for s in graph.scopes.values()):
+        return [node for _, _, node in keyed]
+    # a node's key: where each enclosing module starts, then itself; a layer directly in a scope
+    # sorts among that scope's submodules by its own position
+    return [node for *_, node in sorted(keyed, key=lambda k: (*k[0], k[1]))]
 
 
 def _build(spec: A.Spec, file: str, params: dict[str, Any] | None, strict: bool = False) -> Model:

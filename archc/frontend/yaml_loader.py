@@ -27,7 +27,7 @@ from archc.deep import run_deep
 from archc.errors import Diagnostics, SpecError, SpecErrors, did_you_mean, register_source
 from archc.frontend.comments import Spans, attach, scan_yaml
 from archc.frontend.dsl import KEYWORDS, _check_encodable, _parse_expr
-from archc.language import RETURN_KINDS
+from archc.language import RETURN_KINDS, TENSOR_ATTRIBUTES
 from archc.limits import limit
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -361,11 +361,17 @@ class _Builder:
     @staticmethod
     def is_module_word(node: Node) -> bool:
         """`name: block1-0`: an unquoted name without spaces that is not an identifier or a
-        number is the module name as written (PyTorch allows any text without '.'), not the
+        number is the module name as written (PyTorch allows any text without '.'; a dotted
+        `convs.1` is a container's member, unless it reads a size such as `x.channels`), not the
         subtraction `block1 - 0`; so is a DSL keyword (`name: block`). Computed names keep
         spaces or quotes: `name: k + 1`."""
-        return (isinstance(node, ScalarNode) and not node.style and isinstance(node.value, str)
-                and _MODULE_WORD.match(node.value) is not None and not node.value.isdigit()
+        if not (isinstance(node, ScalarNode) and not node.style and isinstance(node.value, str)):
+            return False
+        parts = node.value.split(".")
+        if len(parts) > 1:  # `name: convs.1`, a container's member; `x.channels` stays a size
+            return (all(_MODULE_WORD.match(p) for p in parts)
+                    and not (all(_IDENT.match(p) for p in parts) and parts[-1] in TENSOR_ATTRIBUTES))
+        return (_MODULE_WORD.match(node.value) is not None and not node.value.isdigit()
                 and (not _IDENT.match(node.value) or node.value in KEYWORDS))
 
     # ------------------------------------------------------------------ sections

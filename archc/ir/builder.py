@@ -33,6 +33,7 @@ class GraphBuilder:
         self._suffixes: dict[tuple, int] = {}  # (scope, base name) -> the next suffix to try
         self._named_at: dict[tuple[tuple[str, ...], str], A.Loc] = {}  # (scope, name) -> where its layer is
         self.created: list[str] = []  # node ids in creation order (pruned ones stay listed)
+        self.container_members: dict[tuple[str, ...], list[str]] = {}  # names in the order made
 
     def layer(self, node_id: str) -> LayerNode:
         return self.g.nodes[node_id]["layer"]
@@ -48,9 +49,12 @@ class GraphBuilder:
                 self.reporter.fail(f"a layer name must be a word, a string or an int, got {describe(name)}", loc,
                                    code="E-NAME-LAYER-INVALID")
             name = str(name)
+            if "." in name and all(valid_module_name(part) for part in name.split(".")):
+                return self._in_container(name.split("."), loc)
             if not valid_module_name(name):
                 self.reporter.fail(f"layer name {name!r} is not a valid module name", loc,
-                                   "PyTorch module names are non-empty and contain no '.'; e.g. \"block1-0\"",
+                                   "PyTorch module names are non-empty and contain no '.' (a dotted name such as "
+                                   "\"convs.1\" is a member of the container convs); e.g. \"block1-0\"",
                                    code="E-NAME-LAYER-INVALID")
             if name in TORCH_MODULE_ATTRS:
                 self.reporter.fail(f"layer name '{name}' is taken: torch.nn.Module has an attribute of that name",
@@ -74,6 +78,35 @@ class GraphBuilder:
             self._named_at[(self.scope_path, name)] = loc
         taken.add(name)
         return ".".join((*self.scope_path, name))
+
+    def _in_container(self, parts: list[str], loc: A.Loc | None) -> str:
+        """`name="convs.1"`: the layer `1` of the container `convs` (an nn.ModuleList, or a
+        ModuleDict for other names), made at its first member and registered there; its members
+        are called one at a time from the body (Res2Net's `convs.i` and `bns.i`, interleaved)."""
+        saved = self.scope_path
+        try:
+            for part in parts[:-1]:
+                path = (*self.scope_path, part)
+                existing = self.scopes.get(path)
+                if existing is None:
+                    self.unique_name(part, loc, explicit=True)
+                    self.new_scope(Scope(path, "container", "ModuleList", loc))
+                elif existing.kind != "container":
+                    self.reporter.fail(f"'{part}' in the name {'.'.join(parts)!r} is a {existing.type_name} "
+                                       "instance; only a container made by dotted names takes more members",
+                                       loc, f"name the container differently, e.g. '{part}s.{parts[-1]}'",
+                                       code="E-NAME-LAYER-DUPLICATE",
+                                       related=[Related(existing.loc, "made here")] if existing.loc else [])
+                self.scope_path = path
+            node_id = self.unique_name(parts[-1], loc, explicit=True)
+            members = self.container_members.setdefault(self.scope_path, [])
+            members.append(parts[-1])
+            # what PyTorch holds them in: a list when they are 0, 1, … in the order made
+            self.scopes[self.scope_path].type_name = (
+                "ModuleList" if members == [str(k) for k in range(len(members))] else "ModuleDict")
+            return node_id
+        finally:
+            self.scope_path = saved
 
     def new_scope(self, scope: Scope) -> None:
         self.scopes[scope.path] = scope

@@ -286,8 +286,8 @@ class Calls(Evaluator):
             self.error(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint,
                        code=exc.code)
             shape = None
-        node = LayerNode(node_id, op, attrs, [t.node for t in inputs], shape, loc, self.builder.scope_path,
-                         frozen, init, bias_init)
+        node = LayerNode(node_id, op, attrs, [t.node for t in inputs], shape, loc,
+                         tuple(node_id.split("."))[:-1], frozen, init, bias_init)  # in a container if dotted
         if self.trace:
             node.traced_inputs = tuple(shapes)
             if origin is not None:  # the attributes the parameter brought, by name

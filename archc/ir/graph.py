@@ -59,7 +59,9 @@ class LayerNode:
         return "input" if self.op is None else self.op.name
 
 
-ScopeKind = Literal["block", "repeat", "sequential"]
+# a container holds layers named `convs.0`, `convs.1`, … that the body calls one at a time
+# (an nn.ModuleList); the others are called as one module
+ScopeKind = Literal["block", "repeat", "sequential", "container"]
 
 
 @dataclass

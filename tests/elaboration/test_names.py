@@ -40,7 +40,7 @@ def test_yaml_unquoted_hyphenated_name_is_the_name():
     assert "block1-0" in model.shapes
 
 
-@pytest.mark.parametrize("name", ['"a.b"', '""'])
+@pytest.mark.parametrize("name", ['"a..b"', '"a."', '""'])
 def test_names_pytorch_refuses_are_refused(name):
     errors = errors_of(f"input x: [N, 3]\noutput y = x -> linear(2, name={name})\n")
     assert "not a valid module name" in errors[0].message

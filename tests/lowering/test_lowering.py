@@ -477,8 +477,14 @@ def test_spec_text_is_never_executed(tmp_path):
 
     marker = tmp_path / "pwned"
     attack = f'x); import os; os.system("touch {marker}"); ('
+    # a dotted name is a container's member (`convs.1`): this one is accepted, and stays text
+    model = archc.loads(f"input x: [N, 3, 8, 8]\noutput y = x -> conv2d(4, 3, name={json.dumps(attack)})\n")
+    module = archc.build(model)
+    assert list(module.state_dict()) == [f"{attack}.weight", f"{attack}.bias"]
+    module(torch.randn(1, 3, 8, 8))
+    assert not marker.exists()
     with pytest.raises(SpecErrors, match="not a valid module name"):  # layer names are checked
-        archc.loads(f"input x: [N, 3, 8, 8]\noutput y = x -> conv2d(4, 3, name={json.dumps(attack)})\n")
+        archc.loads(f"input x: [N, 3, 8, 8]\noutput y = x -> conv2d(4, 3, name={json.dumps(attack + '.')})\n")
 
     # The front ends accept identifiers only; an AST built in Python can hold anything.
     spec = parse_dsl(textwrap.dedent("""\

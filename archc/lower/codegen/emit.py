@@ -38,6 +38,8 @@ from archc.lower.codegen.model import (
     Loop,
     LoopSource,
     Num,
+    DictSeq,
+    ListSeq,
     Seq,
     Stmt,
     Text,
@@ -67,6 +69,11 @@ class Emission:
             return next(slots)
         if isinstance(tree, Text):
             return self._plain_placeholders(tree.source)
+        if isinstance(tree, ListSeq):
+            return "[" + ", ".join(self._render(i, slots, signature) for i in tree.items) + "]"
+        if isinstance(tree, DictSeq):
+            return "{" + ", ".join(f"{str_literal(k)}: {self._render(i, slots, signature)}"
+                                   for k, i in zip(tree.keys, tree.items)) + "}"
         if isinstance(tree, Seq):
             items = [self._render(i, slots, signature) for i in tree.items]
             return "(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")"

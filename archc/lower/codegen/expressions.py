@@ -132,7 +132,13 @@ def _literal(text: str) -> Any:
 
 
 def _access(prefix: str, container: Unit, name: str) -> str:
-    """Source for the child `name` of `container`, reached as `prefix`."""
+    """Source for the child `name` of `container`, reached as `prefix`; a dotted name is a
+    member of a container child (`self.convs[1]`, `self.head["fc"]`)."""
+    if "." in name:
+        first, rest = name.split(".", 1)
+        return _access(_access(prefix, container, first), container.containers[first], rest)
+    if container.form == "container":
+        return f"{prefix}[{name}]" if container.type_name == "ModuleList" else f"{prefix}[{str_literal(name)}]"
     if container.form in ("sequential", "seqclass") and name.isdigit():
         return f"{prefix}[{name}]"
     if pysrc.is_plain_name(name) and name not in _RESERVED:

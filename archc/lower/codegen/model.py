@@ -106,6 +106,17 @@ class Seq:
     items: list
 
 
+@dataclass(eq=False)
+class ListSeq(Seq):
+    """A list of constructors: nn.ModuleList([...])."""
+
+
+@dataclass(eq=False)
+class DictSeq(Seq):
+    """Constructors by name: nn.ModuleDict({"fc": ...})."""
+    keys: list[str] = field(default_factory=list)
+
+
 def _tree(node: Any, defaults: dict[str, Any] | None = None, traced: dict[str, Any] | None = None) -> Any:
     """The constructor tree of a parsed constructor expression; `traced` maps the placeholders
     of traced values to them."""
@@ -249,7 +260,9 @@ class Unit:
     inputs: list[str] = field(default_factory=list)
     input_names: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
-    form: str = "class"  # "model" | "class" | "seqclass" (block as nn.Sequential) | "sequential" (inline)
+    # "model" | "class" | "seqclass" (block as nn.Sequential) | "sequential" (inline) | "container"
+    # (members named `convs.0`, … that the parent calls one at a time: nn.ModuleList / ModuleDict)
+    form: str = "class"
     height: int = 0
     signature: Any = None
     group: "Group | None" = None
@@ -259,6 +272,7 @@ class Unit:
     post: list[str] = field(default_factory=list)
     var: dict[str, str] = field(default_factory=dict)  # value id -> variable name
     keep_eval: list[str] = field(default_factory=list)  # frozen parts kept in eval mode
+    containers: dict[str, "Unit"] = field(default_factory=dict)  # its container children by name
 
     @property
     def name(self) -> str:

@@ -16,8 +16,10 @@ from archc.lower.codegen.expressions import _access, _free_names, _identifier, _
 from archc.lower.codegen.model import (
     _RESERVED,
     Call,
+    DictSeq,
     Group,
     LayerLiteral,
+    ListSeq,
     Loop,
     Num,
     Stmt,
@@ -73,6 +75,9 @@ class Structure:
                     unit = Unit(path, self.g.scopes.get(path))
                     self.units[path] = unit
                     self.units[path[:-1]].items.append(unit)
+                    if unit.scope is not None and unit.scope.kind == "container":
+                        unit.form = "container"
+                        self.units[path[:-1]].containers[unit.name] = unit
             self.units[node.scope].items.append(node)
         for unit in self._post_order(root):
             self._interface(unit)
@@ -92,6 +97,9 @@ class Structure:
     def _interface(self, unit: Unit) -> None:
         """Inputs (declared first, then any outside value used inside), outputs, form, height."""
         nodes = self.nodes_under.get(unit.path, [])  # a model may have no layers (output y = x)
+        if unit.form == "container":  # never called itself: its members are the parent's calls
+            unit.height = 1 + max((i.height for i in unit.items if isinstance(i, Unit)), default=0)
+            return
         if not unit.path:
             unit.inputs = list(self.g.inputs.values())
             unit.input_names = list(self.g.inputs)
@@ -168,7 +176,7 @@ class Structure:
         if unit.form in ("class", "model"):
             self._statements(unit)
             self._variables(unit)
-        if unit.form != "sequential":
+        if unit.form not in ("sequential", "container"):
             unit.post = self._post_statements(unit)
         if unit.form == "seqclass" and not unit.post:
             self._loops(unit)
@@ -289,19 +297,40 @@ class Structure:
     def _unit_ctor(self, child: Unit) -> Any:
         if child.form == "sequential":
             return Call("nn.Sequential", [ctor for _, ctor in child.ctors], [])
+        if child.form == "container" and child.type_name == "ModuleList":
+            return Call("nn.ModuleList", [ListSeq([ctor for _, ctor in child.ctors])], [])
+        if child.form == "container":
+            return Call("nn.ModuleDict", [DictSeq([ctor for _, ctor in child.ctors],
+                                                  [name for name, _ in child.ctors])], [])
         return Call(child, [], [])  # arguments filled in from the child's class
 
-    def _statements(self, unit: Unit) -> None:
+    def _calls(self, unit: Unit, prefix: str = "") -> list[tuple[str, "Unit | LayerNode"]]:
+        """What the unit's forward calls, in graph order: its children, and a container child's
+        members in place of the container (named by their dotted path)."""
+        out: list[tuple[str, Unit | LayerNode]] = []
         for item in unit.items:
+            if isinstance(item, Unit) and item.form == "container":
+                out += self._calls(item, f"{prefix}{item.name}.")
+            else:
+                out.append((prefix + item.name, item))
+        if prefix or not unit.containers:
+            return out
+        return sorted(out, key=lambda named: self.position[self._first_node(named[1])])
+
+    def _first_node(self, item: "Unit | LayerNode") -> str:
+        return item.id if isinstance(item, LayerNode) else self.nodes_under[item.path][0].id
+
+    def _statements(self, unit: Unit) -> None:
+        for name, item in self._calls(unit):
             if isinstance(item, Unit):
                 unit.stmts.append(Stmt(list(item.outputs), list(item.inputs),
                                        "{m}(" + ", ".join(f"{{{k}}}" for k in range(len(item.inputs))) + ")",
-                                       item.name, None))
+                                       name, None))
             else:
                 low = self.lowered[item.id]
                 template, nums = _mask_numbers(low.call)
                 unit.stmts.append(Stmt([item.id], list(item.inputs), template,
-                                       item.name if low.module is not None else None, item, nums))
+                                       name if low.module is not None else None, item, nums))
 
     def _variables(self, unit: Unit) -> None:
         """Variable names: spec names where given; an unnamed value read only by the next line
@@ -400,7 +429,7 @@ class Structure:
                     out.append(f"{access}.requires_grad_(False)")
                     if self._has_buffers(item):
                         owner.keep_eval.append(access)
-                if item.form == "sequential":
+                if item.form in ("sequential", "container"):
                     self._walk_post(owner, item, access, covered or whole, out)
                 continue
             if self.lowered[item.id].module is None:
@@ -421,7 +450,7 @@ class Structure:
         for item in unit.items:
             access = _access(prefix, unit, item.name)
             if isinstance(item, Unit):
-                if item.form == "sequential":
+                if item.form in ("sequential", "container"):
                     self._inits(item, access, out)
             elif self.lowered[item.id].module is not None:
                 out += self._node_inits(item, access)
