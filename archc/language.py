@@ -196,12 +196,18 @@ class SpecialForm:
     name: str
     signature: str
     doc: str
+    # a block of this name is an error; False for forms added after specs could name blocks so
+    # (such a block keeps its meaning, and the form is unavailable in that spec)
+    reserved: bool = True
 
 
 SPECIAL_FORM_LIST: tuple[SpecialForm, ...] = (
     SpecialForm("repeat", "repeat(n, layer, name=..., inline=false)",
                 "n copies of a layer or block in a chain; `i` is the index"),
     SpecialForm("sequential", "sequential(layer, ...)", "a chain whose children are numbered (nn.Sequential)"),
+    SpecialForm("shared", "shared(layer)",
+                "one module applied several times (weight sharing): `tower = shared(Tower(64))`, then "
+                "`a = x1 -> tower` and `b = x2 -> tower` call the same module", reserved=False),
 )
 SPECIAL_FORMS: dict[str, SpecialForm] = {f.name: f for f in SPECIAL_FORM_LIST}
 

@@ -72,7 +72,8 @@ class BlockLoader:
                 self._error(f"block '{block.name}' is defined twice (first at {prev.loc})", block.loc,
                             code="E-BLOCK-DUPLICATE")
                 continue
-            if REGISTRY.get(block.name) or block.name in BUILTINS or block.name in SPECIAL_FORMS:
+            if REGISTRY.get(block.name) or block.name in BUILTINS or (
+                    block.name in SPECIAL_FORMS and SPECIAL_FORMS[block.name].reserved):
                 self._error(f"block name '{block.name}' shadows a built-in op or function", block.loc,
                             "choose another name", code="E-BLOCK-SHADOWS-BUILTIN")
                 continue

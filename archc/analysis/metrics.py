@@ -192,6 +192,8 @@ def analyse(graph: Graph) -> Metrics:
             macs = node.op.macs(node.attrs, [per_sample(s) for s in in_shapes], out1)
             cost = costs[key] = (params, buffers, _count(params, node), _count(buffers, node), macs)
         m.param_shapes, m.buffers, m.param_count, m.buffer_count, m.macs = cost
+        if node.shares is not None:  # a shared layer's later application: its weights are the first's
+            m.param_shapes, m.buffers, m.param_count, m.buffer_count = {}, {}, 0, 0
         m.frozen = m.param_count if node.frozen else 0
         m.trainable = m.param_count - m.frozen
         # a declared tensor (parameter, constant) does not limit what the output sees

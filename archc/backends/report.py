@@ -68,6 +68,8 @@ def rows(model: "Model", depth: int | None = None, at: dict[str, int] | None = N
                 else:
                     label = node.op.label(node.attrs)
                     kind = node.op.title + (f" {label}" if label else "") + (" (frozen)" if node.frozen else "")
+                    if node.shares is not None and (not node.scope or graph.scopes[node.scope].shares is None):
+                        kind += f" = {node.shares}"  # another call of a shared layer's module
                 link = connected(node.inputs, path)
                 current[0] = node.id
                 yield Row(level, node.id, kind, fmt_shape(show(node.shape)), m.param_count, show(m.macs),
@@ -78,6 +80,8 @@ def rows(model: "Model", depth: int | None = None, at: dict[str, int] | None = N
                 totals = metrics.scope_totals(graph, scope)
                 out_shapes = ", ".join(fmt_shape(show(graph.node(o).shape)) for o in scope.outputs)
                 kind = scope.type_name + (f" ×{scope.args['count']}" if scope.kind == "repeat" else "")
+                if scope.shares is not None and (len(scope.path) < 2 or graph.scopes[scope.path[:-1]].shares is None):
+                    kind += f" = {'.'.join(scope.shares)}"  # another call of a shared block's module
                 if totals.frozen and totals.frozen == totals.params:
                     kind += " (frozen)"
                 last = graph.node(scope.outputs[0]) if scope.outputs else None
@@ -320,6 +324,7 @@ def to_data(model: "Model", at: dict[str, int] | None = None) -> dict:
             "jump": None if m.field is None else [_jsonable(x) for x in m.field.jump],
             "line": node.loc.line if node.loc else None,
             **({"training_only": True} if node.training_only else {}),
+            **({"shares": node.shares} if node.shares is not None else {}),
             # a layer written in an imported block library names that file
             **({"file": node.loc.file} if node.loc and node.loc.file != graph.source_file else {}),
             **({"at": {"output_shape": [_dim(d) for d in show(node.shape)], "macs": _dim(show(m.macs)),
@@ -331,6 +336,7 @@ def to_data(model: "Model", at: dict[str, int] | None = None) -> dict:
         scopes.append({"id": s.id, "kind": s.kind, "type": s.type_name,
                        "args": {k: _jsonable(v) for k, v in s.args.items()},
                        "inputs": s.inputs, "outputs": s.outputs, "params": totals.params,
+                       **({"shares": ".".join(s.shares)} if s.shares is not None else {}),
                        "macs": _dim(totals.macs), **({"at": {"macs": _dim(show(totals.macs))}} if at else {})})
     t = metrics.totals
     return {

@@ -19,7 +19,7 @@ from archc.codes.entry import Code
 # The family of a code (its second part) and its heading in docs/errors.md, in reading order.
 FAMILIES = {
     "SYNTAX": "Syntax", "YAML": "YAML structure", "FILE": "Files and input",
-    "IMPORT": "Imports", "NAME": "Names", "CALL": "Calls and arguments", "BLOCK": "Blocks",
+    "IMPORT": "Imports", "NAME": "Names", "CALL": "Calls and arguments", "SHARE": "Shared layers", "BLOCK": "Blocks",
     "VALUE": "Values and expressions", "PARAM": "Model parameters", "INPUT": "Inputs and outputs",
     "ATTR": "Op attributes", "SHAPE": "Shapes", "LIMIT": "Resource limits",
     "OUTPUT": "Output files", "EXPORT": "Export", "DRAW": "Diagrams", "API": "Python API",

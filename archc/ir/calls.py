@@ -15,14 +15,14 @@ from typing import Any, Sequence
 from archc import ast as A
 from archc import provenance as pv
 from archc import symbolic as sy
-from archc.errors import Related, did_you_mean, did_you_mean_fixes
+from archc.errors import Related, did_you_mean, did_you_mean_fixes, replacement
 from archc.ir import instances
 from archc.ir.builder import snake
-from archc.ir.evaluate import Evaluator
 from archc.ir.graph import LayerNode, Scope
 from archc.ir.lints import check_suspicious
+from archc.ir.sharing import Sharing
 from archc.ir.values import (
-    MAX_INT_BITS, POISON, Abort, Env, Partial, ShapeContext, Tensor, TWord, describe, python_name,
+    MAX_INT_BITS, POISON, Abort, Env, Partial, ShapeContext, Shared, Tensor, TWord, describe, python_name,
     traced_builtin, traced_layer,
 )
 from archc.language import (
@@ -40,7 +40,7 @@ _NO_CONTEXT = contextlib.nullcontext()
 _OPTIONS_TEXT = ", ".join(f"{name}=" for name in LAYER_OPTIONS)
 
 
-class Calls(Evaluator):
+class Calls(Sharing):
     """Applies ops, blocks, sequentials and repeats; state shared with the statement layer
     (archc.ir.elaborate.Elaborator) is declared here."""
 
@@ -90,6 +90,10 @@ class Calls(Evaluator):
         found, bound = env.lookup(func)
         origin = None  # traced: the block parameter the op came in through
         given: Partial | None = None  # a layer given some arguments already: unit(128, stride=2)
+        if found and bound is POISON:
+            raise Abort()  # its statement failed, and said so
+        if found and isinstance(bound, Shared):
+            return self._call_shared(bound, call, env, piped)
         if found and isinstance(bound, Partial):
             if not call.args and not call.kwargs:
                 return self._apply_partial(bound, piped, call.loc) if piped else bound
@@ -105,11 +109,17 @@ class Calls(Evaluator):
         # otherwise a value that shares an op's name (`param dropout = 0.5`) leaves the op callable
         if func == "repeat":
             return self._repeat(call, env, piped)
+        if func == "shared" and func not in self.blocks:
+            return self._shared(call, env, piped)
         if func in BUILTINS and func not in self.blocks:
             if piped:
+                op = REGISTRY.tensor_form_of(func)
+                layer = op.name if op is not None else None
                 self.fail(f"'{func}' is a function on numbers, not a layer", call.loc,
+                          f"for |x| of a tensor write x -> {layer}" if layer else
                           f"use its value as a layer's argument, e.g. conv2d({func}(...), 3)",
-                          code="E-CALL-NOT-A-LAYER")
+                          code="E-CALL-NOT-A-LAYER",
+                          fixes=replacement(call.loc, func, layer, f"use the op {layer}") if layer else [])
             args = [self.eval(a, env) for a in call.args]
             kwargs = {k.name: self.eval(k.value, env) for k in call.kwargs}
             for a, expr in zip(args, call.args):
@@ -170,6 +180,8 @@ class Calls(Evaluator):
             # a bare op or block name is that layer with its defaults: sequential(conv2d(8, 3), gelu)
             attr_args = [self._bare_layer(a, expr) for a, expr in zip(attr_args, call.args[len(tensors):])]
             for a, expr in zip(attr_args, call.args[len(tensors):]):
+                if isinstance(a, Shared):
+                    self._shared_elsewhere(a, "sequential", expr.loc)
                 if not isinstance(a, Partial):
                     self.fail(f"sequential takes layers such as conv2d(64, 3), got {describe(a)}", expr.loc,
                               code="E-CALL-NOT-A-LAYER")
@@ -625,6 +637,8 @@ class Calls(Evaluator):
                                              forced_name=None if inline else str(index))
                     else:
                         part = self.eval(body, env.child(i=index_value))
+                        if isinstance(part, Shared):
+                            self._shared_elsewhere(part, "repeat", body.loc)
                         if not isinstance(part, Partial):
                             self.fail(f"repeat's body must be a layer or block, got {describe(part)}",
                                       body.loc, code="E-CALL-NOT-A-LAYER")

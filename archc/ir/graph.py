@@ -45,6 +45,9 @@ class LayerNode:
     # made by an op that came in through a block parameter: (its expression, the attributes the
     # parameter brought), so that the generated code calls the parameter (`norm(c)`)
     factory: Any = None
+    # a later application of a shared layer (`shared(...)`): the id of the layer whose module it
+    # calls; it holds no weights of its own
+    shares: str | None = None
 
     @property
     def name(self) -> str:
@@ -84,6 +87,7 @@ class Scope:
     locals: dict = field(default_factory=dict)  # numbers its body names: name -> definition
     defaults: dict = field(default_factory=dict)  # its parameters' literal defaults
     loop: Any = None  # made by an inline repeat: (where, loop variable, index, count, depth)
+    shares: tuple[str, ...] | None = None  # a later application of a shared block: the first's path
 
     @property
     def id(self) -> str:

@@ -193,8 +193,8 @@ class Template:
         try:
             layers = []
             for layer, frozen, init, bias_init, named in self._nodes:
-                if layer.op is None or not layer.id.startswith(prefix):
-                    return False
+                if layer.op is None or not layer.id.startswith(prefix) or layer.shares is not None:
+                    return False  # (a shared layer's later application: its marks are not recorded)
                 layers.append(_Layer(layer.id[len(prefix):], layer.op, layer.attrs, tuple(ref(i) for i in layer.inputs),
                                      layer.shape, layer.loc, below(layer.scope), frozen, init, bias_init,
                                      tuple(layer.tensor_names[:named]),

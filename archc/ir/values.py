@@ -109,6 +109,22 @@ class Partial:
 
 
 
+@dataclass(eq=False)
+class Shared:
+    """`shared(layer)`: one module that every application calls (weight sharing). The first
+    application builds it (`owner`, its node or scope id); later ones are built as `owner@2`, …,
+    checked to need the same weights, and marked as calls of the owner."""
+    layer: Partial
+    scope: tuple[str, ...]  # where it was made: every application must be there
+    loc: A.Loc | None
+    owner: str | None = None
+    weights: dict | None = None  # relative layer id -> (op, parameter shapes, buffer shapes)
+    uses: int = 0
+
+    def __str__(self) -> str:
+        return f"shared({self.layer})"
+
+
 def traced_builtin(func: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
     """A built-in function on traced values: computed on the plain values, its result traced
     as the call (`max(1, c // 4)`); range() and len() decide structure."""
@@ -198,6 +214,8 @@ def describe(value: Any) -> str:
     if isinstance(value, Partial):
         name = value.target.name if value.kind in ("op", "block") else value.kind
         return f"the layer {name}(...) without an input"
+    if isinstance(value, Shared):
+        return f"the shared layer {value.layer}"
     if isinstance(value, Word):
         return f"the unknown name '{value}'"
     if isinstance(value, bool):

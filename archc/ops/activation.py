@@ -42,6 +42,19 @@ class Activation(Op):
         return Lowered(py_call(f"nn.{self.title}", **a), "{m}({0})", (), defaults, in_place=in_place)
 
 
+class Absolute(Activation):
+    """|x|, which torch has as a function, not a module (`abs(...)` is the spec's function on
+    numbers)."""
+    tensor_form_of = "abs"
+
+    def __init__(self):
+        super().__init__("absolute", "Abs", "|x|, elementwise (torch.abs): the L1 distance of a siamese "
+                         "network's two embeddings is `(a - b) -> absolute`.")
+
+    def lower(self, a, inputs, out):
+        return Lowered(None, "torch.abs({0})")
+
+
 def _check_hardtanh(a: Attrs) -> None:
     if a.min_val >= a.max_val:
         raise ShapeError(f"min_val {a.min_val:g} must be less than max_val {a.max_val:g}",
@@ -162,6 +175,7 @@ OPS = [
                (Attr("beta", Float(), 1.0, "sharpness"),
                 Attr("threshold", Float(finite=False), 20.0, "above beta·x > threshold the function is linear")),
                label=lambda a: "" if a.beta == 1.0 else f"β={a.beta:g}"),
+    Absolute(),
     Softmax(log=False),
     Softmax(log=True),
     PReLU(),

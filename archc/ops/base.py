@@ -490,6 +490,9 @@ class Op:
     merges_fields: bool = False
     # the expression syntax the elaborator lowers to this op (`a + b`, `x * 0.5`, `x[:, :c]`)
     syntax: tuple["Syntax", ...] = ()
+    # the built-in function on numbers this op is on tensors (`abs`: absolute), named in the
+    # error for `x -> abs`
+    tensor_form_of: str | None = None
 
     @property
     def family_info(self) -> Family:
@@ -632,6 +635,10 @@ class OpRegistry:
 
     def names(self) -> list[str]:
         return sorted(self._by_name)
+
+    def tensor_form_of(self, builtin: str) -> Op | None:
+        """The op that does on tensors what the built-in function `builtin` does on numbers."""
+        return next((op for op in self.ops if op.tensor_form_of == builtin), None)
 
     def __contains__(self, name: str) -> bool:
         return name in self._by_name

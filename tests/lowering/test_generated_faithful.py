@@ -38,7 +38,7 @@ def _static_state(model: archc.Model) -> dict[str, tuple[int, ...]]:
     g = model.graph
     out: dict[str, tuple[int, ...]] = {}
     for node in g.layers():
-        if node.is_input:
+        if node.is_input or node.shares is not None:  # a shared layer's weights are its first use's
             continue
         shapes = g.input_shapes(node)
         for name, shape in {**node.op.parameters(node.attrs, shapes), **node.op.buffers(node.attrs, shapes)}.items():

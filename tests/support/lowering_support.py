@@ -130,7 +130,8 @@ def probe_module(model: Model) -> torch.nn.Module:
 def run_recording_shapes(module: torch.nn.Module, inputs: list[torch.Tensor]) -> tuple[dict, object]:
     """Forward once; returns ({node id: output shape} of every node, the output). Nodes in
     generated forward code record themselves (probes); modules inside an nn.Sequential, which
-    has no generated forward, are seen by forward hooks."""
+    has no generated forward, are seen by forward hooks. A module called again (a shared layer's
+    later application `tower@2`) records its k-th call under the path with one part `p` as `p@k`."""
     source_module = sys.modules[type(module).__module__]
     probes = source_module.PROBES
     probes.clear()
@@ -138,7 +139,7 @@ def run_recording_shapes(module: torch.nn.Module, inputs: list[torch.Tensor]) ->
     seen: dict[str, tuple[int, ...]] = {}
     hooks = []
     for name, sub in module.named_modules():
-        if name:
+        if name:  # a module a layer's lowering calls inside (a helper's) records too: the last wins
             hooks.append(sub.register_forward_hook(
                 lambda m, args, out, name=name: seen.__setitem__(name, tuple(out.shape))
                 if isinstance(out, torch.Tensor) else None))
@@ -148,10 +149,17 @@ def run_recording_shapes(module: torch.nn.Module, inputs: list[torch.Tensor]) ->
         for h in hooks:
             h.remove()
     recorded = dict(seen)
+    calls: dict[str, list[tuple[int, ...]]] = {}
     for owner, local, shape in probes:
         prefix = paths[id(owner)]
-        recorded[f"{prefix}.{local}" if prefix else local] = shape
+        calls.setdefault(f"{prefix}.{local}" if prefix else local, []).append(shape)
     probes.clear()
+    for path, shapes in calls.items():  # a generated forward's line, once per call of its module
+        recorded[path] = shapes[0]
+        parts = path.split(".")
+        for k, shape in enumerate(shapes[1:], start=2):
+            for j in range(len(parts)):
+                recorded[".".join([*parts[:j], f"{parts[j]}@{k}", *parts[j + 1:]])] = shape
     return recorded, out
 
 

@@ -285,6 +285,7 @@ CASES = [
     ("swish", [(2, 3, 5)], (), {}, lambda t: t.nn.SiLU()),
     ("mish", [(2, 3, 5)], (), {}, lambda t: t.nn.Mish()),
     ("sigmoid", [(2, 3, 5)], (), {}, lambda t: t.nn.Sigmoid()),
+    ("absolute", [(2, 3, 5)], (), {}, lambda t: (lambda x: x.abs())),
     ("hardsigmoid", [(2, 3, 5)], (), {}, lambda t: t.nn.Hardsigmoid()),
     ("tanh", [(2, 3, 5)], (), {}, lambda t: t.nn.Tanh()),
     ("hardtanh", [(2, 3, 5)], (-2, 2), {}, lambda t: t.nn.Hardtanh(-2, 2)),

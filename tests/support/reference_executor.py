@@ -14,7 +14,8 @@ module the generator would pick.
     values = run_graph(model.graph, module.state_dict(), {"x": x})   # every node's output
     outs = outputs_of(model.graph, values)                              # {output name: tensor}
 
-Parameters and buffers are read from `state` (a state_dict) under `f"{node.id}.{name}"`, the names
+Parameters and buffers are read from `state` (a state_dict) under `f"{node.id}.{name}"` (for a
+shared layer's later application, `node.shares`: the first application's id), the names
 being the static analysis' own (`op.parameters` / `op.buffers`); a `parameter` node's key is its
 node id; a `constant` is built from its attributes. The state is never modified: batch norm in
 training mode normalises with the batch's statistics and leaves the running ones as they are.
@@ -147,7 +148,8 @@ def _tensors_of(graph, node, state: Mapping[str, torch.Tensor]) -> dict[str, tor
         return {}
     shapes = graph.input_shapes(node)
     names = list(op.parameters(node.attrs, shapes)) + list(op.buffers(node.attrs, shapes))
-    return {name: _state(state, f"{node.id}.{name}") for name in names}
+    owner = node.shares or node.id  # a shared layer's later application uses the first's weights
+    return {name: _state(state, f"{owner}.{name}") for name in names}
 
 
 def _state(state: Mapping[str, torch.Tensor], key: str) -> torch.Tensor:
@@ -624,6 +626,7 @@ _elementwise("gelu", _gelu)
 _elementwise("silu", lambda x, a: x * torch.sigmoid(x))
 _elementwise("mish", lambda x, a: x * torch.tanh(_softplus(x)))
 _elementwise("sigmoid", lambda x, a: torch.sigmoid(x))
+_elementwise("absolute", lambda x, a: torch.where(x < 0, -x, x))
 _elementwise("hardsigmoid", lambda x, a: _hardsigmoid(x))
 _elementwise("tanh", lambda x, a: torch.tanh(x))
 _elementwise("hardtanh", lambda x, a: torch.clamp(x, a["min_val"], a["max_val"]))

@@ -116,6 +116,8 @@ def _scope_type(graph: "Graph", scope: "Scope") -> str:
         if len(kids) == 1:
             return f"{count} × {next(iter(kids))}"
         return f"Repeat ×{count}"
+    if scope.shares is not None:  # another call of a shared block: its weights are the first's
+        return f"{scope.type_name} = {'.'.join(scope.shares)} (shared)"
     return scope.type_name
 
 
@@ -142,6 +144,8 @@ def build(model: "Model", depth: int | None = None) -> Diagram:
             op_line = node.op.name + (f" {node.op.label(node.attrs)}" if node.op.label(node.attrs) else "")
             if node.frozen:
                 op_line += " (frozen)"
+            if node.shares is not None and (not node.scope or graph.scopes[node.scope].shares is None):
+                op_line += f" = {node.shares} (shared)"
             auto = _is_auto_name(node.name, node.op.name) or node.name.isdigit()
             lines = [f"<B>{esc(op_line)}</B>"] if auto else \
                 [f"<B>{esc(name)}</B>", esc(op_line)]

@@ -107,9 +107,11 @@ def in_place_layers(graph: Graph) -> set[str]:
         for src in node.inputs:
             readers[src] = readers.get(src, 0) + 1
     outputs = set(graph.outputs.values())
+    # a shared layer's module is one for all its applications: it stays out of place
+    shared = {n.shares for n in graph.layers() if n.shares is not None}
     chosen = set()
     for node in graph.layers():
-        if node.is_input or not node.op.in_place:
+        if node.is_input or not node.op.in_place or node.shares is not None or node.id in shared:
             continue
         source = graph.node(node.inputs[0])
         if (not source.is_input and source.op.output_overwritable and source.scope == node.scope

@@ -69,6 +69,7 @@ class Structure:
         for node in self.g.layers():
             if node.is_input:
                 continue
+            inside_shared = False
             for k in range(len(node.scope) + 1):
                 path = node.scope[:k]
                 if path not in self.units:
@@ -78,7 +79,13 @@ class Structure:
                     if unit.scope is not None and unit.scope.kind == "container":
                         unit.form = "container"
                         self.units[path[:-1]].containers[unit.name] = unit
-            self.units[node.scope].items.append(node)
+                    elif unit.scope is not None and unit.scope.shares is not None:
+                        unit.form = "shared"  # another call of a shared block's module: no code of its own
+                if self.units[path].form == "shared":
+                    inside_shared = True
+                    break
+            if not inside_shared:
+                self.units[node.scope].items.append(node)
         for unit in self._post_order(root):
             self._interface(unit)
 
@@ -99,6 +106,11 @@ class Structure:
         nodes = self.nodes_under.get(unit.path, [])  # a model may have no layers (output y = x)
         if unit.form == "container":  # never called itself: its members are the parent's calls
             unit.height = 1 + max((i.height for i in unit.items if isinstance(i, Unit)), default=0)
+            return
+        if unit.form == "shared":  # called as its owner is, with its own tensors
+            unit.inputs, unit.outputs = list(unit.scope.inputs), list(unit.scope.outputs)
+            unit.input_names = list(unit.scope.input_names)
+            unit.height = 1
             return
         if not unit.path:
             unit.inputs = list(self.g.inputs.values())
@@ -166,12 +178,15 @@ class Structure:
     def _finish_unit(self, unit: Unit) -> None:
         """Constructor trees of the children, forward statements and variable names, the
         statements after construction, and the structural signature."""
+        if unit.form == "shared":
+            return
         for item in unit.items:
             if isinstance(item, Unit):
-                unit.ctors.append((item.name, self._unit_ctor(item)))
+                if item.form != "shared":
+                    unit.ctors.append((item.name, self._unit_ctor(item)))
             else:
                 low = self.lowered[item.id]
-                if low.module is not None:
+                if low.module is not None and item.shares is None:
                     unit.ctors.append((item.name, self._node_ctor(item, low, unit)))
         if unit.form in ("class", "model"):
             self._statements(unit)
@@ -312,10 +327,18 @@ class Structure:
             if isinstance(item, Unit) and item.form == "container":
                 out += self._calls(item, f"{prefix}{item.name}.")
             else:
-                out.append((prefix + item.name, item))
+                out.append((prefix + self._module_name(item), item))
         if prefix or not unit.containers:
             return out
         return sorted(out, key=lambda named: self.position[self._first_node(named[1])])
+
+    @staticmethod
+    def _module_name(item: "Unit | LayerNode") -> str:
+        """The child module a call runs: its own, or for a shared layer's later application the
+        first application's (in the same scope)."""
+        if isinstance(item, Unit):
+            return item.scope.shares[-1] if item.form == "shared" else item.name
+        return item.shares.rsplit(".", 1)[-1] if item.shares is not None else item.name
 
     def _first_node(self, item: "Unit | LayerNode") -> str:
         return item.id if isinstance(item, LayerNode) else self.nodes_under[item.path][0].id
@@ -423,6 +446,8 @@ class Structure:
     def _walk_post(self, owner: Unit, unit: Unit, prefix: str, covered: bool, out: list[str]) -> None:
         for item in unit.items:
             access = _access(prefix, unit, item.name)
+            if (item.form == "shared") if isinstance(item, Unit) else (item.shares is not None):
+                continue  # its module is the first application's, initialised and frozen there
             if isinstance(item, Unit):
                 whole = not covered and self._all_frozen(item)
                 if whole:
@@ -449,6 +474,8 @@ class Structure:
     def _inits(self, unit: Unit, prefix: str, out: list[str]) -> None:
         for item in unit.items:
             access = _access(prefix, unit, item.name)
+            if (item.form == "shared") if isinstance(item, Unit) else (item.shares is not None):
+                continue
             if isinstance(item, Unit):
                 if item.form in ("sequential", "container"):
                     self._inits(item, access, out)
