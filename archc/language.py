@@ -90,6 +90,12 @@ LAYER_OPTION_LIST: tuple[LayerOption, ...] = (
 )
 LAYER_OPTIONS: dict[str, LayerOption] = {o.name: o for o in LAYER_OPTION_LIST}
 
+# options of `repeat` alone (besides the layer options)
+REPEAT_OPTIONS: dict[str, str] = {
+    "input_as": "a name for each copy's own input while the copy's arguments are evaluated: "
+                "`repeat(4, conv2d(t.channels, 3, groups=t.channels), input_as=t)`",
+}
+
 
 # ----------------------------------------------------------------------------- built-in functions
 
@@ -202,7 +208,7 @@ class SpecialForm:
 
 
 SPECIAL_FORM_LIST: tuple[SpecialForm, ...] = (
-    SpecialForm("repeat", "repeat(n, layer, name=..., inline=false)",
+    SpecialForm("repeat", "repeat(n, layer, name=..., inline=false, input_as=t)",
                 "n copies of a layer or block in a chain; `i` is the index"),
     SpecialForm("sequential", "sequential(layer, ...)", "a chain whose children are numbered (nn.Sequential)"),
     SpecialForm("shared", "shared(layer)",

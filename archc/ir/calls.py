@@ -26,7 +26,8 @@ from archc.ir.values import (
     traced_builtin, traced_layer,
 )
 from archc.language import (
-    BUILTINS, INITIALIZERS, LAYER_OPTIONS, MAX_RANGE, SPECIAL_FORMS, ArgumentTypeError, TooLong,
+    BUILTINS, INITIALIZERS, LAYER_OPTIONS, MAX_RANGE, REPEAT_OPTIONS, SPECIAL_FORMS, ArgumentTypeError,
+    TooLong,
 )
 from archc.ops import REGISTRY
 from archc.ops.base import VARIADIC, AttrError, Op, Shape, ShapeError, Syntax, Word
@@ -555,11 +556,13 @@ class Calls(Sharing):
 
     def _unknown_repeat_options(self, call: A.Call) -> bool:
         """Report each keyword of a repeat that is not a layer option; whether there was one."""
-        unknown = [kw for kw in call.kwargs if kw.name not in META_KWARGS]
+        options = (*META_KWARGS, *REPEAT_OPTIONS)
+        unknown = [kw for kw in call.kwargs if kw.name not in options]
         for kw in unknown:
             self.error(f"repeat has no attribute '{kw.name}'", kw.loc,
-                       did_you_mean(kw.name, META_KWARGS) or f"repeat takes the options {_OPTIONS_TEXT}",
-                       code="E-CALL-UNKNOWN-KEYWORD")
+                       did_you_mean(kw.name, options) or
+                       f"repeat takes the options {_OPTIONS_TEXT}, {', '.join(f'{o}=' for o in REPEAT_OPTIONS)}",
+                       code="E-CALL-UNKNOWN-KEYWORD", fixes=did_you_mean_fixes(kw.name, kw.loc, options))
         return bool(unknown)
 
     def _repeat(self, call: A.Call, env: Env, piped: list[Tensor], forced_name: str | None = None) -> Any:
@@ -587,7 +590,14 @@ class Calls(Sharing):
         if self._unknown_repeat_options(call):
             raise Abort()
         meta: dict[str, Any] = {}
+        input_as = None  # the name each copy's arguments call its own input
         for kw in call.kwargs:
+            if kw.name == "input_as":
+                if not isinstance(kw.value, A.Name) or kw.value.id == "i":
+                    self.fail("input_as= takes a name for each copy's input, e.g. input_as=t", kw.value.loc,
+                              "write a plain name other than i (the copy's index)", code="E-CALL-OPTION-TYPE")
+                input_as = kw.value.id
+                continue
             meta[kw.name] = self._layer_name(kw.value, env) \
                 if kw.name == "name" and isinstance(kw.value, A.Name) else self.eval(kw.value, env)
         if forced_name is not None and "name" not in meta:
@@ -631,12 +641,14 @@ class Calls(Sharing):
                     self.loops.append(self.loop)
                 try:
                     inputs = value if isinstance(value, list) else [value]
+                    copy_env = env.child(i=index_value)
+                    if input_as is not None:  # this copy's own input, not the caller's tensor
+                        copy_env.values[input_as] = inputs[0] if len(inputs) == 1 else list(inputs)
                     if self._is_repeat(body, env):  # repeat(4, repeat(2, ...)): each copy a repeat
                         self.repeat_copy_depth = len(self.reporter.instance_stack) if index else -1
-                        value = self._repeat(body, env.child(i=index_value), inputs,
-                                             forced_name=None if inline else str(index))
+                        value = self._repeat(body, copy_env, inputs, forced_name=None if inline else str(index))
                     else:
-                        part = self.eval(body, env.child(i=index_value))
+                        part = self.eval(body, copy_env)
                         if isinstance(part, Shared):
                             self._shared_elsewhere(part, "repeat", body.loc)
                         if not isinstance(part, Partial):

@@ -503,10 +503,16 @@ def free_names(expr: A.Expr | None) -> set[str]:
             out.update(free_names(e.element) - bound)
         elif isinstance(e, A.Call):
             out.add(e.func)  # a bound Partial can be called by name
+            # repeat(..., input_as=t): `t` is each copy's input inside the repeat, read from nowhere
+            copy_input = {kw.value.id for kw in e.kwargs if e.func == "repeat" and kw.name == "input_as"
+                          and isinstance(kw.value, A.Name)}
             for a in e.args:
-                walk(a)
+                if copy_input:
+                    out.update(free_names(a) - copy_input)
+                else:
+                    walk(a)
             for kw in e.kwargs:
-                if not (kw.name == "name" and isinstance(kw.value, A.Name)):
+                if not (kw.name in ("name", "input_as") and isinstance(kw.value, A.Name)):
                     walk(kw.value)
         else:
             for child in A.children(e):
