@@ -283,6 +283,8 @@ class Assign(Node):
     targets: list[str]
     value: Expr
     comments: Comments | None = _trivia()
+    # `unused f4 = f3 -> Stage(...)`: its modules are built (state_dict, parameters) but never run
+    unused: bool = False
 
 
 @_node

@@ -235,6 +235,9 @@ TENSOR_ATTRIBUTES: dict[str, str] = {
 
 # ----------------------------------------------------------------------------- keywords
 
+# `unused f4 = f3 -> Stage(...)`: modules built but never run (a word only there, not reserved)
+UNUSED_WORD = "unused"
+
 # what a model's forward may be declared to return (`model FCN returns dict`, YAML `returns: dict`)
 RETURN_KINDS: dict[str, str] = {
     "dict": "a dict {output name: tensor}, even with one output (torchvision's segmentation models)",

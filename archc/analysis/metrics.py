@@ -106,7 +106,7 @@ def by_op(graph: Graph, metrics: Metrics) -> list[OpTotals]:
                                                              node.op.family_info.quoted_macs, 0, 0, 0))
         row.layers += 1
         row.params += m.param_count
-        if not node.training_only:  # inference cost, as the totals
+        if not node.training_only and not node.unused:  # inference cost, as the totals
             row.macs = sy.add(row.macs, m.macs)
     return list(rows.values())
 
@@ -194,6 +194,8 @@ def analyse(graph: Graph) -> Metrics:
         m.param_shapes, m.buffers, m.param_count, m.buffer_count, m.macs = cost
         if node.shares is not None:  # a shared layer's later application: its weights are the first's
             m.param_shapes, m.buffers, m.param_count, m.buffer_count = {}, {}, 0, 0
+        if node.unused:  # built, never run: weights but no cost
+            m.macs, m.activation_bytes = 0, 0
         m.frozen = m.param_count if node.frozen else 0
         m.trainable = m.param_count - m.frozen
         # a declared tensor (parameter, constant) does not limit what the output sees

@@ -67,7 +67,8 @@ def rows(model: "Model", depth: int | None = None, at: dict[str, int] | None = N
                     kind = "Input"
                 else:
                     label = node.op.label(node.attrs)
-                    kind = node.op.title + (f" {label}" if label else "") + (" (frozen)" if node.frozen else "")
+                    kind = node.op.title + (f" {label}" if label else "") + (" (frozen)" if node.frozen else "") \
+                        + (" (unused)" if node.unused else "")
                     if node.shares is not None and (not node.scope or graph.scopes[node.scope].shares is None):
                         kind += f" = {node.shares}"  # another call of a shared layer's module
                 link = connected(node.inputs, path)
@@ -325,6 +326,7 @@ def to_data(model: "Model", at: dict[str, int] | None = None) -> dict:
             "line": node.loc.line if node.loc else None,
             **({"training_only": True} if node.training_only else {}),
             **({"shares": node.shares} if node.shares is not None else {}),
+            **({"unused": True} if node.unused else {}),
             # a layer written in an imported block library names that file
             **({"file": node.loc.file} if node.loc and node.loc.file != graph.source_file else {}),
             **({"at": {"output_shape": [_dim(d) for d in show(node.shape)], "macs": _dim(show(m.macs)),

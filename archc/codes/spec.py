@@ -156,6 +156,23 @@ CODES: list[Code] = [
         fix=_model("h = x -> conv2d(8, 3)\noutput y = h -> relu\n"),
     ),
     Code(
+        "E-NAME-UNUSED-READ", "A tensor declared `unused` is read",
+        "`unused f4 = f3 -> Stage(...)` declares modules that exist (their weights are in the "
+        "state_dict and the parameter count) but never run, as an encoder truncated at depth 3 that "
+        "still holds layer3 and layer4. Its tensor is never computed, so nothing may read it.",
+        "drop `unused` where the tensor is computed, to run it",
+        example=_model("unused h = x -> conv2d(8, 3)\noutput y = h -> relu\n"),
+        fix=_model("h = x -> conv2d(8, 3)\noutput y = h -> relu\n"),
+    ),
+    Code(
+        "E-VALUE-UNUSED-NO-LAYER", "An `unused` statement makes no layer",
+        "`unused` declares the layers its statement makes as built but never run; a statement that "
+        "makes none (it names a tensor computed elsewhere) declares nothing.",
+        "drop the statement, or make the layers in it",
+        example=_model("h = x -> conv2d(8, 3)\nunused g = h\noutput y = h -> relu\n"),
+        fix=_model("h = x -> conv2d(8, 3)\nunused g = h -> conv2d(8, 3)\noutput y = h -> relu\n"),
+    ),
+    Code(
         "E-NAME-AMBIGUOUS-LAYER-NAME", "name= names a layer after a word that is also a value",
         "`name=squeeze` names the layer `squeeze`; inside a block with a parameter `squeeze` it "
         "could as well mean the parameter's value. archc never guesses between the two.",
@@ -190,37 +207,6 @@ CODES: list[Code] = [
         "give each layer of a block a name of its own",
         example=_model("output y = x -> conv2d(8, 3, name=conv) -> relu -> conv2d(8, 3, name=conv)\n"),
         fix=_model("output y = x -> conv2d(8, 3, name=conv1) -> relu -> conv2d(8, 3, name=conv2)\n"),
-    ),
-    # ------------------------------------------------------------------------------ sharing
-    Code(
-        "E-SHARE-NOT-A-LAYER", "shared(...) is given something other than one layer to apply later",
-        "`shared(layer)` makes one module that every application calls (weight sharing, as a "
-        "siamese network's tower or a detection head used on every pyramid level). It takes one "
-        "layer, block or sequential without an input (not inline: an inline block is no module), "
-        "and is applied by name afterwards; piping into `shared(...)` itself would apply it once.",
-        "name it, then apply the name: `tower = shared(Tower(64))`, `a = x1 -> tower`, `b = x2 -> tower`",
-        example=_model("output y = x -> shared(conv2d(8, 3)) -> relu\n"),
-        fix=_model("conv = shared(conv2d(3, 3, padding=1))\noutput y = x -> conv -> relu -> conv\n"),
-    ),
-    Code(
-        "E-SHARE-SCOPE", "A shared layer is applied outside the body that makes it",
-        "A shared layer's module belongs to the block (or model) whose body makes it; a block, "
-        "repeat or sequential is a module of its own, whose forward cannot call its caller's "
-        "modules. So every application is in the body that makes the shared layer.",
-        "apply it in the body that makes it, or make it inside the block that applies it",
-        example=_model("conv = shared(conv2d(3, 3, padding=1))\n"
-                       "output y = x -> conv -> sequential(relu, conv)\n"),
-        fix=_model("conv = shared(conv2d(3, 3, padding=1))\noutput y = x -> conv -> relu -> conv\n"),
-    ),
-    Code(
-        "E-SHARE-MISMATCH", "A shared layer is applied to an input its weights do not fit",
-        "Every application of a shared layer calls one module, so each needs the same weights: a "
-        "convolution shared between a 3-channel and an 8-channel input would need two kernels. "
-        "Spatial sizes may differ (a head shared across pyramid levels); channels may not.",
-        "apply it to inputs with the same channels, or make two layers",
-        example=_model("conv = shared(conv2d(8, 3, padding=1))\noutput y = x -> conv -> conv\n"),
-        fix=_model("conv = shared(conv2d(8, 3, padding=1))\n"
-                   "output y = x -> conv2d(8, 1) -> conv -> conv\n"),
     ),
     # ------------------------------------------------------------------------------ calls
     Code(

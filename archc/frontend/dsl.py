@@ -73,6 +73,9 @@ class _PostLex:
                 if pending is None:
                     pending = tok
                 continue
+            if tok.type == "UNUSED" and (expr_mode or brackets or not (
+                    prev is None or pending is not None or prev.type == "_NL" or self.token_text(prev) == "{")):
+                tok = Token.new_borrow_pos("NAME", tok.value, tok)  # a word only where a statement starts
             text = self.token_text(tok)
             if pending is not None:
                 if text not in _CONTINUE_BEFORE:
@@ -423,6 +426,11 @@ class _Builder(Transformer_NonRecursive):
                             "give each target its own name", code="E-NAME-DUPLICATE")
             seen.add(tok.value)
         return self._span(A.Assign(targets=[t.value for t in names], value=value, loc=loc), meta)
+
+    def unused_assign(self, meta: Any, children: list) -> A.Assign:
+        word, target, value = children
+        loc = self.off.loc(word.line, word.column, target.end_line, target.end_column)
+        return self._span(A.Assign(targets=[target.value], value=value, loc=loc, unused=True), meta)
 
     def block_params(self, meta: Any, children: list) -> list[A.Param]:
         return children

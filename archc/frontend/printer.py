@@ -374,8 +374,8 @@ def to_dsl(spec: A.Spec) -> str:
 
 
 def _assign(a: A.Assign, indent: str, first: bool = False) -> list[str]:
-    return _commented(_statement(", ".join(a.targets) + " = ", a.value, indent), a.comments,
-                      indent, first)
+    head = ("unused " if a.unused else "") + ", ".join(a.targets) + " = "
+    return _commented(_statement(head, a.value, indent), a.comments, indent, first)
 
 
 def _block(block: A.BlockDef) -> list[str]:
@@ -685,7 +685,7 @@ def to_yaml(spec: A.Spec) -> str:
 
 
 def _body(body: list[A.Assign]) -> list[tuple[str, object, A.Comments | None]]:
-    return [(", ".join(a.targets), _yaml_value(a.value), a.comments) for a in body]
+    return [(("unused " if a.unused else "") + ", ".join(a.targets), _yaml_value(a.value), a.comments) for a in body]
 
 
 def _yaml_block(b: A.BlockDef, first: bool, hoist: list[str]) -> list[str]:

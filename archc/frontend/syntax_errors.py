@@ -235,6 +235,8 @@ def _token_context(e: UnexpectedToken, start: str, off: _Offset, post: _PostLex,
         expected = set(e.expected or ())
     if start == "expr_only":
         expected.discard("_NL")
+    if "NAME" in expected:
+        expected.discard("UNUSED")  # `unused f4 = ...` starts with a name too: "a name" says it
     # Position: the token itself (for end of file: just after the last token).
     if tok.type == "$END" or tok.line is None:
         last = history[-1] if history else None

@@ -27,7 +27,7 @@ from archc.deep import run_deep
 from archc.errors import Diagnostics, SpecError, SpecErrors, did_you_mean, register_source
 from archc.frontend.comments import Spans, attach, scan_yaml
 from archc.frontend.dsl import KEYWORDS, _check_encodable, _parse_expr
-from archc.language import RETURN_KINDS, TENSOR_ATTRIBUTES
+from archc.language import RETURN_KINDS, TENSOR_ATTRIBUTES, UNUSED_WORD
 from archc.limits import limit
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -498,7 +498,12 @@ class _Builder:
             return []
         out = []
         for key, knode, vnode in self.pairs(node, what):
-            targets = [t.strip() for t in key.split(",")]
+            unused = key.startswith(UNUSED_WORD + " ")  # `unused f4: ...`, as the DSL writes it
+            targets = [t.strip() for t in (key[len(UNUSED_WORD) + 1:] if unused else key).split(",")]
+            if unused and len(targets) != 1:
+                self.error(f"'{key}': one name follows '{UNUSED_WORD}'", knode,
+                           f"write `{UNUSED_WORD} f4: ...` for one tensor", code="E-YAML-NOT-A-NAME")
+                continue
             if not all(_IDENT.match(t) and t not in KEYWORDS for t in targets):
                 self.error(f"'{key}' is not a tensor name (or several, separated by ',')", knode,
                            "names are made of letters, digits and '_', e.g. 'y' or 'a, b'",
@@ -509,7 +514,7 @@ class _Builder:
                            "give each target its own name", code="E-NAME-DUPLICATE")
                 continue
             out.append(self.span(A.Assign(targets=targets, value=self.value(vnode),
-                                          loc=self.loc(knode)), knode, vnode))
+                                          loc=self.loc(knode), unused=unused), knode, vnode))
         return out
 
     def outputs(self, node: Node) -> list[A.Output]:

@@ -28,12 +28,12 @@ from archc import ast as A
 from archc import provenance as pv
 from archc import symbolic as sy
 from archc.deep import run_deep
-from archc.errors import SpecError, SpecErrors, did_you_mean, did_you_mean_fixes
+from archc.errors import Related, SpecError, SpecErrors, did_you_mean, did_you_mean_fixes
 from archc.ir.builder import LOCAL_NAMES_TAKEN, GraphBuilder
 from archc.ir.calls import META_KWARGS, Calls
 from archc.ir.digraph import CycleError, DiGraph, ancestors, topological_order
 from archc.ir.graph import Graph, LayerNode
-from archc.ir.passes import mark_training_only, simplify_shapes
+from archc.ir.passes import assumptions_of, mark_training_only, simplify_shapes
 from archc.ir.report import Reporter
 from archc.ir.values import (
     POISON, Abort, Env, OutOfTime, Partial, ShapeContext, Tensor, describe, python_name,
@@ -202,6 +202,10 @@ class Elaborator(Calls):
                        "declare one, e.g. `output logits = h -> linear(10)` or `output h`",
                        code="E-INPUT-NO-OUTPUTS")
         training = [o.name for o in self.spec.outputs if o.training and o.name in outputs]
+        if not self.reporter.diag.errors and any(self.builder.layer(n).unused for n in self.builder.g.nodes):
+            # layers that never run constrain no input: what the others need, their rules again
+            self.assumptions = assumptions_of(self.builder, {n for n in self.builder.g.nodes
+                                                             if not self.builder.layer(n).unused})
         inference_assumptions = self.assumptions
         if training and not self.reporter.diag.errors:
             inference_assumptions = mark_training_only(self.builder, outputs, training,
@@ -321,7 +325,10 @@ class Elaborator(Calls):
         else:
             order = self._dependency_order(body, defined, uses_of, env)
         for stmt in order:
+            start = len(self.builder.created)
             self._assign(stmt, env)
+            if stmt.unused:
+                self._mark_unused(stmt, start, env)
         values = [self._eval_guarded(expr, env) for expr in results]
         for expr, value in zip(results, values):
             if value is POISON:
@@ -334,13 +341,14 @@ class Elaborator(Calls):
             used |= self._free_names(expr)
         used |= {n for bad in self.unknown_names
                  for n in difflib.get_close_matches(bad, defined.keys() | set(input_names), cutoff=0.6)}
+        self._unused_not_read(body, defined, uses_of, results)
         # `_name`: kept on purpose, though unused; a name never read is reported as unused below,
         # not as a layer of a branch not taken
         kept = [env.values[name] for name in defined
-                if (name.startswith("_") or name not in used) and name in env.values]
+                if (name.startswith("_") or name not in used or defined[name].unused) and name in env.values]
         self._prune_untaken(first_node, values + kept)
         for name, stmt in defined.items():
-            if name not in used and not name.startswith("_") and not (
+            if name not in used and not name.startswith("_") and not stmt.unused and not (
                     len(stmt.targets) > 1 and _is_data(env.values.get(name, POISON), self.blocks)):
                 # `r, c = row` with only c read: a settings row unpacked, as Python allows; an
                 # unused tensor (a dropped layer) or layer stays an error
@@ -352,6 +360,31 @@ class Elaborator(Calls):
                 self.error(f"input '{name}' is never used in {where}", self._input_loc(name, where),
                            "connect it, or remove it", code="E-NAME-UNUSED")
         return values
+
+    def _mark_unused(self, stmt: A.Assign, start: int, env: Env) -> None:
+        """`unused f4 = ...`: the layers the statement made are built, never run."""
+        made = self.builder.created_since(start)
+        if not made and env.values.get(stmt.targets[0]) is not POISON:
+            self.error(f"'unused {stmt.targets[0]}' makes no layer of its own", stmt.loc,
+                       "`unused` declares modules that are built but never run; here the right side "
+                       "is a tensor computed elsewhere: drop the statement", code="E-VALUE-UNUSED-NO-LAYER")
+        for node_id in made:
+            self.builder.layer(node_id).unused = True
+
+    def _unused_not_read(self, body: list[A.Assign], defined: dict[str, A.Assign],
+                         uses_of: dict[int, set[str]], results: list[A.Expr]) -> None:
+        """Nothing reads what an `unused` statement computes: it never runs."""
+        idle = {name for name, stmt in defined.items() if stmt.unused}
+        if not idle:
+            return
+        readers = [(stmt.loc, uses_of[id(stmt)]) for stmt in body if not stmt.unused] + \
+            [(expr.loc, self._free_names(expr)) for expr in results]
+        for loc, names in readers:
+            for name in sorted(names & idle):
+                self.error(f"'{name}' is declared unused: its modules are built but never run, so nothing "
+                           "can read it", loc, f"drop `unused` where '{name}' is computed to run it",
+                           code="E-NAME-UNUSED-READ",
+                           related=[Related(defined[name].loc, "declared unused here")])
 
     def _dependency_order(self, body: list[A.Assign], defined: dict[str, A.Assign],
                           uses_of: dict[int, set[str]], env: Env) -> list[A.Assign]:
@@ -392,6 +425,7 @@ class Elaborator(Calls):
         created = self.builder.created_since(first_node)
         if not created:
             return
+        results += [n for n in created if self.builder.layer(n).unused]  # declared: kept, never run
         inside = set(created)
         needed = ancestors(self.builder.g, [r for r in results if r in inside], inside)
         dead = [n for n in created if n not in needed]

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 from archc import ast as A
 from archc import provenance as pv
 from archc import symbolic as sy
-from archc.errors import Fix, did_you_mean, did_you_mean_fixes
+from archc.errors import Fix, Related, did_you_mean, did_you_mean_fixes
 from archc.ir.builder import GraphBuilder
 from archc.ir.report import Reporter
 from archc.ir.values import (
@@ -74,12 +74,12 @@ class Evaluator:
 
     # ------------------------------------------------------------------ errors
     def error(self, message: str, loc: A.Loc | None, hint: str | None = None, *, code: str,
-              fixes: list[Fix] | None = None) -> None:
-        self.reporter.error(message, loc, hint, code=code, fixes=fixes)
+              fixes: list[Fix] | None = None, related: list[Related] | None = None) -> None:
+        self.reporter.error(message, loc, hint, code=code, fixes=fixes, related=related)
 
     def fail(self, message: str, loc: A.Loc | None, hint: str | None = None, *, code: str,
-             fixes: list[Fix] | None = None) -> NoReturn:
-        self.reporter.fail(message, loc, hint, code=code, fixes=fixes)
+             fixes: list[Fix] | None = None, related: list[Related] | None = None) -> NoReturn:
+        self.reporter.fail(message, loc, hint, code=code, fixes=fixes, related=related)
 
     def _too_deep(self, expr: A.Expr) -> None:
         """The evaluator's stack ran out (see archc.deep): past any real expression, or a block

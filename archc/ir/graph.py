@@ -39,6 +39,7 @@ class LayerNode:
     # block's names count as its caller's
     tensor_scopes: list[tuple[str, ...]] = field(default_factory=list)
     training_only: bool = False  # needed only by training outputs: not run at inference
+    unused: bool = False  # made by an `unused` statement: built (weights, state_dict), never run
     # traced elaboration only (archc.provenance, for code generation): the input shapes as the
     # enclosing block sees them (`in_channels`, not the caller's number)
     traced_inputs: tuple | None = None

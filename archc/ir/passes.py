@@ -30,7 +30,7 @@ def mark_training_only(builder: GraphBuilder, outputs: dict[str, str], training:
                        code="E-INPUT-ONLY-TRAINING-OUTPUTS")
         return assumptions
     needed = ancestors(g, roots)  # everything the inference outputs read
-    extra = [n for n in g.nodes if n not in needed]
+    extra = [n for n in g.nodes if n not in needed and not builder.layer(n).unused]
     for node_id in extra:
         builder.layer(node_id).training_only = True
     shared = {builder.layer(n).scope[:1] for n in needed}
@@ -43,11 +43,16 @@ def mark_training_only(builder: GraphBuilder, outputs: dict[str, str], training:
                            "the model's), or return the branch point from the block",
                            code="E-INPUT-TRAINING-BRANCH-IN-BLOCK")
             return assumptions
+    return assumptions_of(builder, needed)
+
+
+def assumptions_of(builder: GraphBuilder, run: set[str]) -> sy.Assumptions:
+    """What the inputs must satisfy for the layers `run` alone: their shape rules again."""
     fresh = sy.Assumptions()
     ctx = ShapeContext(fresh)
     shapes: dict[str, Shape] = {}
-    for node_id in g.nodes:  # the shape rules again, on the inference layers only
-        if node_id not in needed:
+    for node_id in builder.g.nodes:
+        if node_id not in run:
             continue
         layer = builder.layer(node_id)
         shapes[node_id] = layer.shape if layer.is_input else \

@@ -70,7 +70,7 @@ def _check_shapes_and_counts(case) -> None:
     assert sum(b.numel() for b in module.buffers()) == model.metrics.totals.buffers
     frozen = sum(p.numel() for p in module.parameters() if not p.requires_grad)
     assert frozen == model.frozen_params
-    nodes = [n for n in model.graph.layers() if not n.is_input]
+    nodes = [n for n in model.graph.layers() if not n.is_input and not n.unused]  # unused: never run
     module.eval()  # shapes do not depend on the mode; train mode runs in the test below
     for values in case.sizes:
         with torch.no_grad():

@@ -19,7 +19,8 @@ shared layer's later application, `node.shares`: the first application's id), th
 being the static analysis' own (`op.parameters` / `op.buffers`); a `parameter` node's key is its
 node id; a `constant` is built from its attributes. The state is never modified: batch norm in
 training mode normalises with the batch's statistics and leaves the running ones as they are.
-Layers marked `training_only` (auxiliary classifiers) run only when `training=True`.
+Layers marked `training_only` (auxiliary classifiers) run only when `training=True`; layers of an
+`unused` statement never run.
 """
 from __future__ import annotations
 
@@ -121,7 +122,7 @@ def run_graph(graph, state: Mapping[str, torch.Tensor], inputs: Mapping[str, tor
             name = next(n for n, i in graph.inputs.items() if i == node.id)
             values[node.id] = _input_tensor(inputs, name, node.id)
             continue
-        if node.training_only and not training:
+        if (node.training_only and not training) or node.unused:
             continue
         fn = EXECUTORS.get(node.op.name)
         if fn is None:

@@ -144,6 +144,8 @@ def build(model: "Model", depth: int | None = None) -> Diagram:
             op_line = node.op.name + (f" {node.op.label(node.attrs)}" if node.op.label(node.attrs) else "")
             if node.frozen:
                 op_line += " (frozen)"
+            if node.unused:
+                op_line += " (unused: never run)"
             if node.shares is not None and (not node.scope or graph.scopes[node.scope].shares is None):
                 op_line += f" = {node.shares} (shared)"
             auto = _is_auto_name(node.name, node.op.name) or node.name.isdigit()

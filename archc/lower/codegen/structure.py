@@ -146,7 +146,8 @@ class Structure:
     def _is_chain(self, unit: Unit) -> bool:
         """Children named 0, 1, …, each a module fed only by the previous one: an nn.Sequential."""
         items = unit.items
-        if not items or len(unit.inputs) != 1 or len(unit.outputs) != 1:
+        if not items or len(unit.inputs) != 1 or len(unit.outputs) != 1 or (
+                any(map(self._never_run, items)) and not self._never_run(unit)):
             return False
         previous = unit.inputs[0]
         # a block whose children an inline repeat makes may name them freely (torchvision's
@@ -343,8 +344,18 @@ class Structure:
     def _first_node(self, item: "Unit | LayerNode") -> str:
         return item.id if isinstance(item, LayerNode) else self.nodes_under[item.path][0].id
 
+    def _never_run(self, item: "Unit | LayerNode") -> bool:
+        """Made by an `unused` statement: constructed, never called."""
+        if isinstance(item, LayerNode):
+            return item.unused
+        nodes = self.nodes_under.get(item.path, [])
+        return bool(nodes) and all(n.unused for n in nodes)
+
     def _statements(self, unit: Unit) -> None:
+        idle_unit = unit.path != () and self._never_run(unit)  # a class of its own, never called
         for name, item in self._calls(unit):
+            if self._never_run(item) and not idle_unit:
+                continue
             if isinstance(item, Unit):
                 unit.stmts.append(Stmt(list(item.outputs), list(item.inputs),
                                        "{m}(" + ", ".join(f"{{{k}}}" for k in range(len(item.inputs))) + ")",
