@@ -539,22 +539,6 @@ CODES: list[Code] = [
         fix=_model("output y = x -> maxpool2d(2) if x.height > 32 else x -> relu\n",
                    head="input x: [N, 3, 64, 64]\n"),
     ),
-    Code(
-        "E-VALUE-UNTAKEN-BRANCH-LAYER", "A layer with parameters is built only for a branch not taken",
-        "A conditional chose the other branch, so no result needs this layer; it is dropped, but "
-        "being a layer with parameters it would have been an extra module in the state_dict of "
-        "the PyTorch original (or vice versa), so archc refuses it rather than guess.",
-        "compute the layer inside the conditional that uses it, or split the block in two",
-        example=_model("block Unit(c, stride = 1)(x) {\n"
-                       "  s = x -> conv2d(c, 1, stride=stride)\n"
-                       "  y = x -> conv2d(c, 3, stride=stride, padding=1)\n"
-                       "  return y + s if stride == 2 else y\n}\n"
-                       "output y = x -> Unit(3)\n"),
-        fix=_model("block Unit(c, stride = 1)(x) {\n"
-                   "  y = x -> conv2d(c, 3, stride=stride, padding=1)\n"
-                   "  return y + (x -> conv2d(c, 1, stride=stride)) if stride == 2 else y\n}\n"
-                   "output y = x -> Unit(3)\n"),
-    ),
     # ------------------------------------------------------------------------------ model parameters
     Code(
         "E-PARAM-UNKNOWN", "-D sets a model parameter the spec does not declare",

@@ -8,6 +8,7 @@ PyTorch's rules (`valid_module_name`, `TORCH_MODULE_ATTRS`).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from archc import ast as A
@@ -17,6 +18,19 @@ from archc.ir.digraph import DiGraph
 from archc.ir.graph import LayerNode, Scope
 from archc.ir.report import Reporter
 from archc.ir.values import describe
+
+
+@dataclass
+class Alternative:
+    """A layer named like one made earlier in the same scope: built as `provisional` until the
+    body ends, when one of the two must be gone (a branch not taken) or it is E-NAME-LAYER-DUPLICATE."""
+    scope: tuple[str, ...]
+    name: str
+    provisional: str
+    loc: A.Loc | None
+    first_loc: A.Loc | None
+    first_index: int  # where the first one's layers start in GraphBuilder.created
+    resolved: bool = False
 
 
 class GraphBuilder:
@@ -34,6 +48,8 @@ class GraphBuilder:
         self._named_at: dict[tuple[tuple[str, ...], str], A.Loc] = {}  # (scope, name) -> where its layer is
         self.created: list[str] = []  # node ids in creation order (pruned ones stay listed)
         self.container_members: dict[tuple[str, ...], list[str]] = {}  # names in the order made
+        self._named_index: dict[tuple[tuple[str, ...], str], int] = {}  # (scope, name) -> created index
+        self.alternatives: list[Alternative] = []  # names used twice, decided when the body ends
 
     def layer(self, node_id: str) -> LayerNode:
         return self.g.nodes[node_id]["layer"]
@@ -60,13 +76,14 @@ class GraphBuilder:
                 self.reporter.fail(f"layer name '{name}' is taken: torch.nn.Module has an attribute of that name",
                                    loc, f"choose another name, e.g. '{name}_'", code="E-NAME-LAYER-RESERVED",
                                    fixes=replacement(loc, name, f"{name}_", f"rename '{name}' to '{name}_'"))
-            if name in taken:
-                where = ".".join(self.scope_path) or "the model"
-                first = self._named_at.get((self.scope_path, name))
-                self.reporter.fail(f"the name '{name}' is used twice in {where}", loc,
-                                   "names in one block must be unique: they become module attributes",
-                                   code="E-NAME-LAYER-DUPLICATE",
-                                   related=[Related(first, "first used here")] if first is not None else [])
+            if name in taken:  # an error unless one of the two is in a branch not taken (decided later)
+                provisional, k = f"{name}@alternative", 2
+                while provisional in taken:
+                    provisional, k = f"{name}@alternative{k}", k + 1
+                self.alternatives.append(Alternative(self.scope_path, name, provisional, loc,
+                                                     self._named_at.get((self.scope_path, name)),
+                                                     self._named_index.get((self.scope_path, name), -1)))
+                name = provisional
         else:
             base = default
             name, k = base, self._suffixes.get((self.scope_path, base), 1)
@@ -76,8 +93,22 @@ class GraphBuilder:
             self._suffixes[(self.scope_path, base)] = k  # names only get taken: no need to recount
         if loc is not None:
             self._named_at[(self.scope_path, name)] = loc
+        if explicit:
+            self._named_index[(self.scope_path, name)] = len(self.created)
         taken.add(name)
         return ".".join((*self.scope_path, name))
+
+    def exists(self, node_id: str) -> bool:
+        """A layer or a scope of that id is in the graph (not pruned)."""
+        return node_id in self.g or tuple(node_id.split(".")) in self.scopes
+
+    def duplicate(self, alt: Alternative) -> None:
+        where = ".".join(alt.scope) or "the model"
+        self.reporter.error(f"the name '{alt.name}' is used twice in {where}", alt.loc,
+                            "names in one block must be unique: they become module attributes (two "
+                            "statements may share one when a static condition builds only one of them)",
+                            code="E-NAME-LAYER-DUPLICATE",
+                            related=[Related(alt.first_loc, "first used here")] if alt.first_loc else [])
 
     def _in_container(self, parts: list[str], loc: A.Loc | None) -> str:
         """`name="convs.1"`: the layer `1` of the container `convs` (an nn.ModuleList, or a
@@ -88,6 +119,13 @@ class GraphBuilder:
             for part in parts[:-1]:
                 path = (*self.scope_path, part)
                 existing = self.scopes.get(path)
+                if existing is None and part in self.used_names.get(self.scope_path, ()):
+                    first = self._named_at.get((self.scope_path, part))
+                    self.reporter.fail(f"'{part}' in the name {'.'.join(parts)!r} is a layer; only a container "
+                                       "made by dotted names takes members", loc,
+                                       f"name the container differently, e.g. '{part}s.{parts[-1]}'",
+                                       code="E-NAME-LAYER-DUPLICATE",
+                                       related=[Related(first, "first used here")] if first else [])
                 if existing is None:
                     self.unique_name(part, loc, explicit=True)
                     self.new_scope(Scope(path, "container", "ModuleList", loc))

@@ -498,7 +498,7 @@ class Calls(Sharing):
             if not isinstance(r, Tensor):
                 self.fail(f"block {block.name} must return tensors, got {describe(r)}", expr.loc,
                           code="E-BLOCK-RETURN-NOT-TENSOR")
-        if not inline:
+        if not inline and path in self.builder.scopes:  # (gone when a branch not taken held all its layers)
             self.builder.scopes[path].outputs = [r.node for r in results]
         self.builder.mark_since(first_node, frozen, init, bias_init)
         if self.trace and not inline:  # the results' sizes as the caller sees them

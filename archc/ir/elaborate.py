@@ -73,6 +73,10 @@ class Elaborator(Calls):
         self.failed_imports: list[str] = []
         self._free_cache: dict[int, tuple[Any, set[str]]] = {}
         self.model_params = {p.name for p in spec.params}
+        # alternative statements (one layer name, one built): statements found to build nothing any
+        # result needs, skipped when the spec is elaborated again (`elaborate` does), by place
+        self.skipped: frozenset = frozenset()
+        self.skip_next: set[tuple] = set()
         self.max_repeat = limit("ARCHC_MAX_REPEAT")
         self.max_block_depth = limit("ARCHC_MAX_BLOCK_DEPTH")
 
@@ -211,6 +215,18 @@ class Elaborator(Calls):
             inference_assumptions = mark_training_only(self.builder, outputs, training,
                                                        {o.name: o.loc for o in self.spec.outputs},
                                                        self.assumptions, self.reporter)
+        for alt in self.builder.alternatives:  # made in a body whose end never came (an error)
+            if not alt.resolved and self.builder.exists(".".join((*alt.scope, alt.provisional))):
+                self.builder.duplicate(alt)
+        for node in self.builder.g.nodes.values():
+            layer = node["layer"]
+            if layer.shares is not None and layer.shares not in self.builder.g:
+                self.error(f"the first application of shared '{layer.shares}' is in a branch not taken, and "
+                           f"'{layer.id}' would call its module", layer.loc,
+                           "apply a shared layer first where it is always built", code="E-SHARE-SCOPE")
+                break
+        if self.skip_next and not self.reporter.diag.errors:
+            raise _Again(self.skipped | self.skip_next)
         warned: set[tuple] = set()
         for node_id, warning in self.reporter.warnings:
             place = (self.builder.layer(node_id).op.name, warning.loc) if node_id in self.builder.g else None
@@ -324,9 +340,18 @@ class Elaborator(Calls):
             order = list(body)  # what the dependency order below gives for such a body
         else:
             order = self._dependency_order(body, defined, uses_of, env)
+        alternatives_start = len(self.builder.alternatives)
+        made: list[tuple[A.Assign, int, int]] = []  # each statement's layers, as created indices
+        skipped: set[str] = set()
         for stmt in order:
+            if _place(stmt, self.builder.scope_path) in self.skipped:
+                for t in stmt.targets:  # the other alternative is built: this one never is
+                    env.values[t] = POISON
+                    skipped.add(t)
+                continue
             start = len(self.builder.created)
             self._assign(stmt, env)
+            made.append((stmt, start, len(self.builder.created)))
             if stmt.unused:
                 self._mark_unused(stmt, start, env)
         values = [self._eval_guarded(expr, env) for expr in results]
@@ -344,9 +369,10 @@ class Elaborator(Calls):
         self._unused_not_read(body, defined, uses_of, results)
         # `_name`: kept on purpose, though unused; a name never read is reported as unused below,
         # not as a layer of a branch not taken
-        kept = [env.values[name] for name in defined
-                if (name.startswith("_") or name not in used or defined[name].unused) and name in env.values]
+        kept = [env.values[name] for name in defined if name not in skipped and
+                (name.startswith("_") or name not in used or defined[name].unused) and name in env.values]
         self._prune_untaken(first_node, values + kept)
+        self._resolve_alternatives(alternatives_start, first_node, made)
         for name, stmt in defined.items():
             if name not in used and not name.startswith("_") and not stmt.unused and not (
                     len(stmt.targets) > 1 and _is_data(env.values.get(name, POISON), self.blocks)):
@@ -360,6 +386,26 @@ class Elaborator(Calls):
                 self.error(f"input '{name}' is never used in {where}", self._input_loc(name, where),
                            "connect it, or remove it", code="E-NAME-UNUSED")
         return values
+
+    def _resolve_alternatives(self, start: int, first_node: int, made: list[tuple[A.Assign, int, int]]) -> None:
+        """A name made twice in this body (GraphBuilder.alternatives): once the branches not taken
+        are pruned, one of the two must be gone. If the first is, the spec is elaborated again
+        without the statement that made it, so the second takes the name."""
+        here = self.builder.scope_path
+        for alt in self.builder.alternatives[start:]:
+            if alt.resolved or alt.scope[:len(here)] != here or alt.first_index < first_node:
+                continue  # decided in a body inside, or the first was made outside this body
+            alt.resolved = True
+            first = self.builder.exists(".".join((*alt.scope, alt.name)))
+            second = self.builder.exists(".".join((*alt.scope, alt.provisional)))
+            if first and second:
+                self.builder.duplicate(alt)
+            elif second:
+                stmt = next((s for s, a, b in made if a <= alt.first_index < b), None)
+                if stmt is None:
+                    self.builder.duplicate(alt)
+                else:
+                    self.skip_next.add(_place(stmt, here))
 
     def _mark_unused(self, stmt: A.Assign, start: int, env: Env) -> None:
         """`unused f4 = ...`: the layers the statement made are built, never run."""
@@ -413,8 +459,8 @@ class Elaborator(Calls):
 
     def _prune_untaken(self, first_node: int, values: list[Any]) -> None:
         """Statements run in order, but a conditional may read only some of them
-        (`y = f(x1) if stride == 1 else g(x)`): the layers no result needs are dropped. Such a
-        layer with parameters is an error, never a silent extra module in the state_dict."""
+        (`y = f(x1) if stride == 1 else g(x)`): the layers no result needs are dropped, as the
+        generated class builds only the branch its condition takes."""
         results: list[str] = []
         for v in values:
             if v is POISON:
@@ -429,15 +475,6 @@ class Elaborator(Calls):
         inside = set(created)
         needed = ancestors(self.builder.g, [r for r in results if r in inside], inside)
         dead = [n for n in created if n not in needed]
-        for node_id in dead:
-            layer = self.builder.layer(node_id)
-            if not layer.is_input and layer.op.parameters(layer.attrs, [self.builder.layer(i).shape
-                                                                         for i in layer.inputs]):
-                self.error(f"layer '{node_id}' is built but no result uses it (it is read only in a "
-                           "branch not taken); its parameters would be an extra module", layer.loc,
-                           "compute it inside the conditional that uses it, or split the block in two",
-                           code="E-VALUE-UNTAKEN-BRANCH-LAYER")
-                return
         if not dead:
             return
         self.builder.remove(dead, created)
@@ -516,6 +553,19 @@ def _is_data(value: Any, blocks: Any) -> bool:
     return value is None or isinstance(value, (bool, int, float, str, sy.Expr))
 
 
+class _Again(Exception):
+    """Elaborate again, skipping these statements (alternatives whose other one is built)."""
+
+    def __init__(self, skipped: frozenset):
+        self.skipped = skipped
+
+
+def _place(stmt: A.Assign, scope: tuple[str, ...]) -> tuple:
+    """A statement as run in one body: where it is written, and the instance."""
+    loc = stmt.loc
+    return (loc.file, loc.line, loc.col, scope) if loc else (id(stmt), scope)
+
+
 def _position_key(stmt: A.Assign) -> tuple[int, int]:
     return (stmt.loc.line, stmt.loc.col) if stmt.loc else (0, 0)
 
@@ -563,7 +613,25 @@ def elaborate(spec: A.Spec, file: str, overrides: dict[str, Any] | None = None, 
     errors. With `trace`, numbers and names carry their provenance (archc.provenance) and
     `graph.structural` lists the model parameters that decide its structure: the code
     generator's elaboration."""
-    elaborator = Elaborator(spec, file, overrides, strict, trace)
+    skipped: frozenset = frozenset()
+    for _attempt in range(8):  # each round skips at least one more statement; a few suffice
+        elaborator = Elaborator(spec, file, overrides, strict, trace)
+        elaborator.skipped = skipped
+        try:
+            graph = _run(elaborator, trace, overrides)
+            break
+        except _Again as again:
+            skipped = again.skipped
+    else:
+        graph = _run(elaborator, trace, overrides)  # pragma: no cover - reports what is left as duplicates
+    if warnings is not None:
+        warnings.extend(sorted(elaborator.reporter.diag.warnings,
+                               key=lambda w: (w.loc.file, w.loc.line, w.loc.col) if w.loc else ("", 0, 0)))
+    return graph
+
+
+def _run(elaborator: Elaborator, trace: bool, overrides: dict[str, Any] | None) -> Graph:
+    spec = elaborator.spec
     try:
         if trace:
             with pv.recording() as decided:
@@ -581,7 +649,4 @@ def elaborate(spec: A.Spec, file: str, overrides: dict[str, Any] | None = None, 
         raise SpecErrors([SpecError(f"{spec.name or 'the spec'} is nested too deeply to elaborate", None,
                                     "split long expressions into several statements",
                                     code="E-LIMIT-NESTING")]) from None
-    if warnings is not None:
-        warnings.extend(sorted(elaborator.reporter.diag.warnings,
-                               key=lambda w: (w.loc.file, w.loc.line, w.loc.col) if w.loc else ("", 0, 0)))
     return graph

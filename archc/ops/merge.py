@@ -130,7 +130,9 @@ class Add(Op):
     family = "merge"
     inputs = VARIADIC
     doc = ("Elementwise sum of two or more tensors (residual connections), broadcasting as PyTorch "
-           "does (as multiply): `x + bias` with a bias of [1, C, 1, 1] adds it at every position.")
+           "does (as multiply): `x + bias` with a bias of [1, C, 1, 1] adds it at every position. "
+           "Several inputs are summed left to right, `(a + b) + c`, so the result equals code that "
+           "accumulates in that order bit for bit.")
     shape_rule = ("equal shapes give that shape; otherwise they broadcast: aligned from the last axis, "
                   "per axis equal or 1, the output takes the larger")
     macs_rule = "0 (additions are not multiply-accumulates)"
