@@ -19,7 +19,7 @@ from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from archc import ast as A
-from archc.errors import SpecError
+from archc.errors import Edit, Fix, SpecError, source_line
 from archc.frontend.lexicon import KEYWORDS, OPENERS
 
 if TYPE_CHECKING:  # dsl.py imports this module when a parse fails
@@ -102,12 +102,14 @@ class Rule:
     code: str | None = None
     message: Says | None = None
     at: Callable[[AnyContext], A.Loc] | None = None
+    fixes: Callable[[AnyContext], list[Fix]] | None = None  # rewrites of the text that resolve it
 
     def to_error(self, c: AnyContext) -> SpecError:
         def said(what: Says) -> str:
             return what(c) if callable(what) else what
         message = said(self.message) if self.message is not None else c.message
-        return SpecError(message, self.at(c) if self.at else c.loc, said(self.hint), code=self.code or c.code)
+        return SpecError(message, self.at(c) if self.at else c.loc, said(self.hint), code=self.code or c.code,
+                         fixes=self.fixes(c) if self.fixes else [])
 
 
 def _always(_c: AnyContext) -> bool:
@@ -149,6 +151,81 @@ def _starts_statement(c: Context) -> bool:
     return len(c.before) == 1 or c.text_of(c.before[-2]) in ("\n", "{")
 
 
+def _block_header(c: Context) -> tuple[Token, list[Token]] | None:
+    """`block NAME ( ... )` just before the error: the block's name and the tokens between the
+    brackets (a block written with one bracket group, where it takes two)."""
+    before = c.before
+    if len(before) < 4 or c.text_of(before[-1]) != ")":
+        return None
+    depth, i = 0, len(before) - 1
+    while i >= 0:
+        text = c.text_of(before[i])
+        if text in (")", "]"):
+            depth += 1
+        elif text in ("(", "["):
+            depth -= 1
+            if depth == 0:
+                break
+        i -= 1
+    if i < 2 or c.text_of(before[i]) != "(" or before[i - 1].type != "NAME" or c.text_of(before[i - 2]) != "block":
+        return None
+    return before[i - 1], before[i + 1:-1]
+
+
+def _plain_names(tokens: list[Token], c: Context) -> list[str] | None:
+    """The names of `a, b, c` (a trailing comma allowed); None for anything else."""
+    names = [t.value for t in tokens if t.type == "NAME"]
+    commas = [t for t in tokens if c.text_of(t) == ","]
+    plain = all(t.type == "NAME" or c.text_of(t) in (",", "\n") for t in tokens)
+    return names if plain and names and len(commas) in (len(names) - 1, len(names)) else None
+
+
+def _block_one_group(c: Context) -> bool:
+    return c.text == "{" and "(" in c.expected_texts and _block_header(c) is not None
+
+
+def _block_one_group_hint(c: Context) -> str:
+    header = _block_header(c)
+    assert header is not None
+    name, group = header
+    form = f"a block takes its parameters, then its inputs: block {name.value}"
+    names = _plain_names(group, c)
+    if names is None:  # defaults or other expressions: the group holds the parameters
+        return f"{form}({_written(group, c) or 'params'})(inputs) {{"
+    if len(names) == 1:
+        return f"{form}()({names[0]}) {{"
+    return f"{form}(params)(inputs) {{; with no parameters: block {name.value}()({', '.join(names)}) {{"
+
+
+def _written(tokens: list[Token], c: Context) -> str | None:
+    """The text of `tokens` as the source writes them, where they lie on one line."""
+    if not tokens or c.off.at is not None or any(t.line != tokens[0].line for t in tokens):
+        return None
+    line = source_line(c.off.file, c.off.tok(tokens[0]).line)
+    end = tokens[-1].end_column
+    if line is None or end is None:
+        return None
+    col0 = c.off.tok(tokens[0]).col - tokens[0].column  # the offset of the text parsed on its first line
+    return line[tokens[0].column - 1 + col0:end - 1 + col0]
+
+
+def _block_one_group_fixes(c: Context) -> list[Fix]:
+    """Read the one group as the block's inputs: insert `()` after the name. Preferred (what
+    `check --fix` applies) only for a single name, which a block with no inputs hardly means."""
+    header = _block_header(c)
+    assert header is not None
+    name, group = header
+    names = _plain_names(group, c)
+    if names is None or c.off.at is not None:
+        return []
+    at = c.off.tok(name)
+    if at.end_col is None:
+        return []
+    where = A.Loc(file=at.file, line=at.line, col=at.end_col, end_col=at.end_col)
+    return [Fix(f"take ({', '.join(names)}) as the inputs of '{name.value}', with no parameters",
+                (Edit(where, "()"),), preferred=len(names) == 1)]
+
+
 def _value_where_comma_expected(c: Context) -> bool:
     return bool(c.open_brackets) and c.tok.type in _VALUES and "," in c.expected_texts
 
@@ -188,6 +265,7 @@ TOKEN_RULES: tuple[Rule, ...] = (
     Rule("unnamed-result", lambda c: c.text == "(" and c.prev is not None and c.prev.type == "NAME"
          and _starts_statement(c),
          hint="a statement must name its result, e.g. 'y = f(x)'"),
+    Rule("block-one-group", _block_one_group, hint=_block_one_group_hint, fixes=_block_one_group_fixes),
     Rule("conditional-without-else", lambda c: c.at_end and "else" in c.expected_texts,
          hint="a conditional needs both branches: 'a if cond else b'"),
     Rule("unclosed-bracket", lambda c: c.tok.type == "$END" and bool(c.open_brackets),

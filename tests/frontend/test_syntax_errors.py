@@ -83,6 +83,10 @@ CASES = [
          "unexpected '('; expected ',' or '='",
          "a statement must name its result, e.g. 'y = f(x)'",
          'E-SYNTAX-UNEXPECTED-TOKEN', (2, 5)),
+    Case('block-one-group', 'block Head(x) {\n  return x -> relu\n}\n',
+         "unexpected '{'; expected '('",
+         "a block takes its parameters, then its inputs: block Head()(x) {",
+         'E-SYNTAX-UNEXPECTED-TOKEN', (1, 15)),
     Case('conditional-without-else', 'param a = 1 if true\n',
          "unexpected end of line; expected 'else' or 'or'",
          "a conditional needs both branches: 'a if cond else b'",
@@ -149,3 +153,29 @@ def test_rule(case: Case, monkeypatch) -> None:
     assert fired == [case.rule]
     assert (error.message, error.hint, error.code) == (case.message, case.hint, case.code)
     assert (error.loc.file, error.loc.line, error.loc.col) == ("t.arch", *case.at)
+
+
+@pytest.mark.parametrize("header, hint, fixed, preferred", [
+    ("block Head(x) {", "block Head()(x) {", "block Head()(x) {", True),
+    ("block Head(c, x,) {", "block Head(params)(inputs) {; with no parameters: block Head()(c, x) {",
+     "block Head()(c, x,) {", False),
+    ("block Head(c=3, d=[1, 2]) {", "block Head(c=3, d=[1, 2])(inputs) {", None, False),
+])
+def test_block_with_one_bracket_group(header: str, hint: str, fixed: str | None, preferred: bool) -> None:
+    """`block Name(...)` without its second group: the hint shows the whole form; plain names are
+    offered as the inputs (a fix, preferred for one name only)."""
+    from archc import fixes
+    text = f"input x: [1, 3, 8, 8]\n{header}\n  return x\n}}\noutput y = x -> Head()\n"
+    with pytest.raises(SpecErrors) as info:
+        parse_dsl(text, "t.arch")
+    [error] = info.value.errors
+    assert error.hint == f"a block takes its parameters, then its inputs: {hint}"
+    if fixed is None:
+        assert error.fixes == []
+        return
+    [fix] = error.fixes
+    assert fix.preferred is preferred
+    new, applied = fixes.apply(text, "t.arch", error.fixes)
+    assert applied == [fix] and new.splitlines()[1] == fixed
+    if preferred:
+        parse_dsl(new, "t.arch")  # parses now
