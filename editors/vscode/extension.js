@@ -28,7 +28,7 @@ function activate(context) {
   client.start().catch((err) => {
     vscode.window.showErrorMessage(
       `archc: could not start '${serverOptions.command} ${serverOptions.args.join(" ")}' ` +
-        `(install it with pip install 'archc[lsp]', or set archc.server.command): ${err.message || err}`
+        `(install it in an archc checkout with pip install -e '.[lsp]', or set archc.server.command): ${err.message || err}`
     );
   });
 }
