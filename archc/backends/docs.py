@@ -60,6 +60,14 @@ def render_op(op: Op) -> list[str]:
             default = "required" if a.required else f"`{_default(a.default)}`"
             out.append(f"| `{a.name}` | {_esc(a.type.label)} | {default} | {_esc(a.doc)} |")
         out.append("")
+        n = op.positional
+        if n is not None and n < len(op.attrs):
+            by_position = ", ".join(f"`{a.name}`" for a in op.attrs[:n])
+            out.append((f"By position: {by_position} (in this order); the others by keyword only"
+                        if n else "Every attribute by keyword only")
+                       + (f" (PyTorch's {op.title} takes `{op.inferred_leading}` first; archc infers it from "
+                          "the input)." if op.inferred_leading else "."))
+            out.append("")
     out += [f"- **inputs:** {_inputs(op)}",
             f"- **shape:** {_esc(op.shape_rule)}",
             f"- **parameters:** {_esc(op.param_rule)}",

@@ -509,4 +509,23 @@ CODES: list[Code] = [
             output y = x -> instancenorm2d(affine=true) -> maxpool2d(4)
         """,
     ),
+    Code(
+        code="W-ATTR-IMPLAUSIBLE",
+        title="An option has a value no one means",
+        explanation="A value PyTorch accepts but that makes the layer useless: a normalisation's eps of "
+                    "1 or more (it swamps the variance it stabilises; PyTorch's argument order puts eps "
+                    "right after num_features, so BatchNorm2d(3, 16) is eps=16), a dropout that drops "
+                    "everything (p=1).",
+        hint="eps is small (1e-5); p is the probability of dropping",
+        example="""
+            model Tiny
+            input x: [N, 8, 4, 4]
+            output y = x -> batchnorm2d(eps=16)
+        """,
+        fix="""
+            model Tiny
+            input x: [N, 8, 4, 4]
+            output y = x -> batchnorm2d(eps=1e-5)
+        """,
+    ),
 ]

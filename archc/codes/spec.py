@@ -228,6 +228,19 @@ CODES: list[Code] = [
         fix=_model("output y = x -> conv2d(8, 3, stride=2) -> relu\n"),
     ),
     Code(
+        "E-CALL-POSITIONAL-OPTION", "An option that does not define the layer is given by position",
+        "Options that do not define a layer (stride, padding, bias, eps, momentum, ...) are "
+        "keyword-only. PyTorch's modules take first what archc infers from the input (in_channels, "
+        "num_features), so a call in PyTorch's order would silently build another layer: "
+        "batchnorm2d(16) would be eps=16, conv2d(3, 16, 3) three 16×16 filters with stride 3. A call "
+        "whose first value is the input's own size is recognised as PyTorch's order. The error "
+        "shows the archc spelling and offers it as a fix (`archc check --fix`); written by keyword, "
+        "the values mean what the positional call meant before.",
+        "give the option by keyword (conv2d(64, 3, stride=2)); drop a leading size archc infers",
+        example=_model("output y = x -> conv2d(3, 16, 3) -> relu\n"),
+        fix=_model("output y = x -> conv2d(16, 3) -> relu\n"),
+    ),
+    Code(
         "E-CALL-ARGUMENT-TWICE", "An argument is given twice",
         "A keyword appears twice in one call, or a block parameter is given both by position and "
         "by keyword; one of the two values would be silently lost.",

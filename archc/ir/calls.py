@@ -19,6 +19,7 @@ from archc.errors import Related, did_you_mean, did_you_mean_fixes, replacement
 from archc.ir import instances
 from archc.ir.builder import snake
 from archc.ir.graph import LayerNode, Scope
+from archc.ir.arguments import keyword_only
 from archc.ir.lints import check_suspicious
 from archc.ir.sharing import Sharing
 from archc.ir.values import (
@@ -198,7 +199,8 @@ class Calls(Sharing):
             if op is None:
                 self.fail(f"unknown op or block '{func}'", call.loc, self._unknown_callable_hint(func),
                           code="E-CALL-UNKNOWN-OP", fixes=did_you_mean_fixes(func, call.loc, self._callables()))
-            partial = Partial("op", op, attr_args, kwargs, call.loc, meta, kw_locs, origin=origin)
+            partial = Partial("op", op, attr_args, kwargs, call.loc, meta, kw_locs, origin=origin,
+                              arg_locs=tuple(a.loc for a in call.args[len(tensors):]))
         if not inputs and not (partial.kind == "op" and partial.target.inputs == 0):
             return partial
         return self._apply_partial(partial, inputs, call.loc)
@@ -214,7 +216,9 @@ class Calls(Sharing):
         return Partial(given.kind, given.target, [*given.args, *args], {**given.kwargs, **kwargs},
                        call.loc, {**given.meta, **meta},
                        {**given.kw_locs, **{kw.name: kw.loc for kw in call.kwargs if kw.name in kwargs}},
-                       given.origin, given.origin_args, given.origin_kwargs)
+                       given.origin, given.origin_args, given.origin_kwargs,
+                       (*given.arg_locs, *(None for _ in given.args[len(given.arg_locs):]),
+                        *(a.loc for a in call.args)))
 
     def _bare_layer(self, value: Any, expr: A.Expr) -> Any:
         if isinstance(value, str) and value in self.blocks:
@@ -244,7 +248,7 @@ class Calls(Sharing):
             meta["name"] = forced_name
         if p.kind == "op":
             return self._apply_op(p.target, inputs, p.args, p.kwargs, p.loc or loc, meta, kw_locs=p.kw_locs,
-                                  origin=p if p.origin is not None else None)
+                                  origin=p if p.origin is not None else None, arg_locs=p.arg_locs)
         if p.kind == "block":
             return self._apply_block(p.target, inputs, p.args, p.kwargs, p.loc or loc, meta, p.kw_locs)
         if p.kind == "sequential":
@@ -257,7 +261,8 @@ class Calls(Sharing):
 
     def _apply_op(self, op: Op, inputs: list[Tensor], args: list[Any], kwargs: dict[str, Any],
                   loc: A.Loc | None, meta: dict[str, Any], default_name: str | None = None,
-                  kw_locs: dict[str, A.Loc | None] | None = None, origin: Partial | None = None) -> Any:
+                  kw_locs: dict[str, A.Loc | None] | None = None, origin: Partial | None = None,
+                  arg_locs: tuple = ()) -> Any:
         if self.trace:  # ops take plain true/false (a traced one is an int)
             args = [pv.plain(a) if isinstance(a, pv.TBool) else a for a in args]
             kwargs = {k: pv.plain(v) if isinstance(v, pv.TBool) else v for k, v in kwargs.items()}
@@ -278,6 +283,8 @@ class Calls(Sharing):
             raise Abort()
         shapes = [t.shape for t in inputs]
         ndim = op.ndim or (max(0, len(shapes[0]) - 2) if shapes else 0)
+        if op.positional is not None and len(args) > op.positional:
+            keyword_only(self.reporter, op, args, shapes, arg_locs, loc)
         try:
             with self._checks():
                 attrs = op.bind(args, kwargs, ndim)

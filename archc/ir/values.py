@@ -93,6 +93,7 @@ class Partial:
     origin: Any = None
     origin_args: int = 0
     origin_kwargs: tuple[str, ...] = ()
+    arg_locs: tuple = ()  # where each of `args` is written (for fixes that rewrite the call)
 
     def __str__(self) -> str:
         """As the spec would write it, roughly: `batchnorm2d(eps=0.001, momentum=0.01)`."""

@@ -110,6 +110,7 @@ class PReLU(Op):
     name = "prelu"
     title = "PReLU"
     family = "activation"
+    positional, inferred_leading = 0, "num_parameters"  # prelu(per_channel=true)
     doc = ("Leaky ReLU with a learned negative slope (torch.nn.PReLU): max(x, 0) + weight·min(x, 0); "
            "one slope shared by all channels, or one per channel.")
     attrs = (Attr("per_channel", BoolType(), False, "learn one slope per channel (axis 1) instead "

@@ -493,6 +493,13 @@ class Op:
     # the built-in function on numbers this op is on tensors (`abs`: absolute), named in the
     # error for `x -> abs`
     tensor_form_of: str | None = None
+    # how many leading attributes may be given by position (None: all). Options that do not
+    # define the layer are keyword-only, so PyTorch's argument order cannot silently set them
+    # (`batchnorm2d(16)` would be eps=16)
+    positional: int | None = None
+    # the argument PyTorch's module takes first and archc infers from the input
+    # (`in_channels`): a call in PyTorch's order is recognised by it
+    inferred_leading: str | None = None
 
     @property
     def family_info(self) -> Family:

@@ -78,6 +78,7 @@ class Conv(Op):
     """conv1d / conv2d / conv3d."""
     output_overwritable = True  # its backward does not read its output
     family = "conv"
+    positional, inferred_leading = 2, "in_channels"  # conv2d(out, kernel); the rest by keyword
     init_weight, init_bias = "weight", "bias"
     param_rule = "weight [out, in_channels/groups, *kernel]; bias [out] when bias=true"
     macs_rule = "numel(output) × in_channels/groups × prod(kernel)"
@@ -133,6 +134,7 @@ class DepthwiseConv(Op):
     """depthwise_conv1d / 2d / 3d: groups = in_channels."""
     output_overwritable = True  # its backward does not read its output
     family = "conv"
+    positional = 1  # depthwise_conv2d(kernel); the rest by keyword
     init_weight, init_bias = "weight", "bias"
     param_rule = "weight [in_channels*multiplier, 1, *kernel]; bias [in_channels*multiplier] when bias=true"
     macs_rule = "numel(output) × prod(kernel)"
@@ -224,6 +226,7 @@ class SeparableConv(Op):
     """separable_conv1d / 2d / 3d: depthwise, then a pointwise (1×1) convolution."""
     output_overwritable = True  # its backward does not read its output
     family = "conv"
+    positional = 2  # separable_conv2d(out, kernel), as Keras; the rest by keyword
     # leaf names: the depthwise and the pointwise weight both take init=, both biases bias_init=
     init_weight, init_bias = "weight", "bias"
     param_rule = ("depthwise.weight [C*multiplier, 1, *kernel], depthwise.bias [C*multiplier] when "
@@ -291,6 +294,7 @@ class ConvTranspose(Op):
     """conv_transpose1d / 2d / 3d."""
     output_overwritable = True  # its backward does not read its output
     family = "conv"
+    positional, inferred_leading = 2, "in_channels"  # conv_transpose2d(out, kernel); the rest by keyword
     init_weight, init_bias = "weight", "bias"
     param_rule = "weight [in_channels, out/groups, *kernel]; bias [out] when bias=true"
     macs_rule = "numel(input) × out/groups × prod(kernel)"

@@ -10,6 +10,7 @@ class GlobalResponseNorm(Op):
     aliases = ("global_response_norm",)
     title = "GlobalResponseNorm"
     family = "norm"
+    positional, inferred_leading = 0, "dim"  # grn(eps=..., channels_last=...)
     doc = ("Global response normalisation (Woo et al., 2023, ConvNeXt V2), as "
            "timm.layers.GlobalResponseNorm: per sample and channel the L2 norm over the positions, "
            "g = ‖x‖₂ over H, W; n = g / (mean of g over the channels + eps); "

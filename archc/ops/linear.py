@@ -12,6 +12,7 @@ class Linear(Op):
     name = "linear"
     aliases = ("dense",)
     title = "Linear"
+    positional, inferred_leading = 1, "in_features"  # linear(out); bias= and axis= by keyword
     family = "linear"
     init_weight, init_bias = "weight", "bias"
     doc = ("Fully connected layer y = x·Wᵀ + b over the last axis, or over `axis` (torch.nn.Linear, "

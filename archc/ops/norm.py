@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from archc import symbolic as sy
-from archc.ops.base import (Attr, BoolType, Float, Int, Lowered, Op, Optional, ShapeError, fmt_shape, helper,
-                            numel, py, py_call)
+from archc.ops.base import (Attr, BoolType, Float, Int, Lint, Lowered, Op, Optional, ShapeError, fmt_shape,
+                            helper, numel, py, py_call)
 from archc.ops.common import concrete
 
 _MACS_RULE = ("numel(output) when affine=true (at inference the normalisation and the affine "
@@ -15,6 +15,18 @@ _RANKS = {1: ((2, 3), "[N, C] or [N, C, L]"), 2: ((4,), "[N, C, H, W]"), 3: ((5,
 
 def _eps() -> Attr:
     return Attr("eps", Float(above=0.0), 1e-5, "added to the variance for numerical stability")
+
+
+class _PlausibleEps:
+    """A norm's `eps` of 1 or more is no one's intent (PyTorch's argument order puts eps right
+    after num_features: `BatchNorm2d(3, 16)`)."""
+
+    def diagnose(self, a, inputs, given, channels_first):
+        if a.get("eps") is None or a.eps < 1:
+            return []
+        return [Lint(f"eps={a.eps:g} is added to the variance before dividing by its square root: at 1 or "
+                     "more it swamps the statistics", "eps is a small number (PyTorch's default 1e-5, "
+                     "Keras' 1e-3); the channels are inferred from the input", code="W-ATTR-IMPLAUSIBLE")]
 
 
 def _channels(op: Op, shape) -> int:
@@ -35,9 +47,10 @@ def _several_positions(spatial, ctx) -> bool:
     return bool(symbolic) and ctx.require_positive(sy.sub(symbolic[0], 1))
 
 
-class BatchNorm(Op):
+class BatchNorm(_PlausibleEps, Op):
     output_overwritable = True  # its backward does not read its output
     family = "norm"
+    positional, inferred_leading = 0, "num_features"  # every option by keyword: batchnorm2d(16) is no eps
     param_rule = "weight [C], bias [C] when affine=true"
     macs_rule = _MACS_RULE
 
@@ -111,11 +124,12 @@ class FrozenBatchNorm2d(nn.Module):
 ''')
 
 
-class FrozenBatchNorm(Op):
+class FrozenBatchNorm(_PlausibleEps, Op):
     """Batch norm whose statistics and affine terms are constants: torchvision's detection
     backbones (`FrozenBatchNorm2d`). Not `batchnorm2d(frozen=true)`, which keeps weight and bias
     as (untrained) parameters and counts num_batches_tracked."""
     output_overwritable = True  # its backward does not read its output
+    positional, inferred_leading = 0, "num_features"
     name = "frozen_batchnorm2d"
     aliases = ("frozen_batch_norm2d",)
     title = "FrozenBatchNorm2d"
@@ -146,11 +160,12 @@ class FrozenBatchNorm(Op):
         return Lowered(module, "{m}({0})", (_FROZEN_BATCHNORM,), (("eps", 1e-5),))
 
 
-class LayerNorm(Op):
+class LayerNorm(_PlausibleEps, Op):
     output_overwritable = True  # its backward does not read its output
     name = "layernorm"
     aliases = ("layer_norm",)
     title = "LayerNorm"
+    positional = 1  # layernorm(axes); eps= and the rest by keyword
     family = "norm"
     doc = ("Layer normalisation of each sample (torch.nn.LayerNorm), over one chosen axis "
            "(`axis=1`: the channels of a channels-first [N, C, H, W] tensor at every position, as "
@@ -257,11 +272,12 @@ class AxisLayerNorm(nn.LayerNorm):
 ''')
 
 
-class GroupNorm(Op):
+class GroupNorm(_PlausibleEps, Op):
     output_overwritable = True  # its backward does not read its output
     name = "groupnorm"
     aliases = ("group_norm",)
     title = "GroupNorm"
+    positional = 1  # groupnorm(groups); eps= and affine= by keyword
     family = "norm"
     doc = ("Group normalisation (torch.nn.GroupNorm): the channels are split into `groups` groups, "
            "each normalised per sample over its channels and all spatial positions.")
@@ -301,9 +317,10 @@ class GroupNorm(Op):
         return Lowered(module, "{m}({0})", (), (("eps", 1e-5), ("affine", True)))
 
 
-class InstanceNorm(Op):
+class InstanceNorm(_PlausibleEps, Op):
     output_overwritable = True  # its backward does not read its output
     family = "norm"
+    positional, inferred_leading = 0, "num_features"
     param_rule = "weight [C], bias [C] when affine=true"
     macs_rule = _MACS_RULE
 

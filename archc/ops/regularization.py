@@ -1,7 +1,7 @@
 """Dropout variants. All are the identity at inference."""
 from __future__ import annotations
 
-from archc.ops.base import Attr, Choice, Float, Lowered, Op, helper, py_call
+from archc.ops.base import Attr, Choice, Float, Lint, Lowered, Op, helper, py_call
 
 _VARIANTS = {
     # name: (title, doc, required rank or None)
@@ -42,6 +42,13 @@ class Dropout(Op):
 
     def label(self, a):
         return f"p={a.p:g}"
+
+    def diagnose(self, a, inputs, given, channels_first):
+        if a.p < 1:
+            return []
+        return [Lint(f"{self.name}(p=1) drops every value in training: the layer's output is all zeros",
+                     "p is the probability of dropping (PyTorch's convention; Keras' rate is the same); "
+                     "to keep every value, leave the layer out", code="W-ATTR-IMPLAUSIBLE")]
 
     def lower(self, a, inputs, out):
         return Lowered(py_call(f"nn.{self.title}", p=a.p), "{m}({0})", (), (("p", 0.5),))
