@@ -8,7 +8,9 @@ STAMP := $(VENV)/.installed
 
 # Each step says what it does (pip stays quiet). The distribution is archc-cnn (the package
 # index's archc is another project); a venv made before the rename still has the record of a
-# distribution called archc, which is dropped.
+# distribution called archc, which is dropped. The editable install runs with -qq: setuptools
+# prints an "Editable installation" notice (not a deprecation) for every editable install of a
+# flat layout; errors still show.
 $(STAMP): pyproject.toml constraints.txt
 	@echo "==> setting up the virtualenv $(VENV) ($(PYTHON) -m venv)"
 	@$(PYTHON) -m venv $(VENV)
@@ -20,7 +22,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@echo "==> installing torch $$(sed -n 's/^torch==//p' constraints.txt) (pinned by constraints.txt; the longest step)"
 	@$(PY) -m pip install -q -c constraints.txt torch
 	@echo "==> installing archc-cnn from this checkout, editable, with the extras torch and dev (test tools, onnx, onnxruntime, pygls)"
-	@$(PY) -m pip install -q -c constraints.txt -e '.[torch,dev]'
+	@$(PY) -m pip install -qq -c constraints.txt -e '.[torch,dev]'
 	@touch $(STAMP)
 	@echo "==> set-up done: $(VENV)/bin/archc"
 
