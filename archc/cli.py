@@ -213,7 +213,10 @@ def cmd_draw(args: argparse.Namespace) -> int:
     import warnings
     with warnings.catch_warnings(record=True) as said:
         warnings.simplefilter("always", diagram.GraphvizWarning)
-        data = diagram.draw(model, fmt, args.depth, args.rankdir)
+        choice = diagram.choose_depth(model, args.depth)  # by default the deepest that fits a page
+        data = diagram.draw(model, fmt, diagram.FULL if choice.depth is None else choice.depth, args.rankdir)
+    if choice.note():
+        print("archc: note: " + choice.note(), file=sys.stderr)
     for w in said:  # what Graphviz said (e.g. a bitmap scaled down) is the user's business
         if issubclass(w.category, diagram.GraphvizWarning):
             from archc.errors import SpecError
@@ -230,6 +233,16 @@ def cmd_draw(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
     return EXIT_OK
+
+
+def _draw_depth(text: str) -> int | str:
+    """`draw --depth`: a number, `all` (every layer) or `auto` (fit a page)."""
+    if text in ("all", "auto"):
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, 'all' or 'auto', got {text!r}") from None
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
@@ -428,9 +441,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="FILE",
                    help="output file; its suffix (.dot .svg .png .pdf) picks the format (default: DOT on stdout)")
     p.add_argument("--format", choices=("dot", "svg", "png", "pdf"), help="output format (default: from FILE)")
-    p.add_argument("--depth", type=int, default=None,
-                   help="draw blocks nested at this depth or deeper as one node each (0: top-level blocks; "
-                        "as in summary --depth)")
+    p.add_argument("--depth", type=_draw_depth, default=None, metavar="{K,all,auto}",
+                   help="draw blocks nested at depth K or deeper as one node each (0: top-level blocks; "
+                        "as in summary --depth); all: every layer; auto (default): the deepest depth whose "
+                        "drawing fits about a page (at most 80 boxes)")
     p.add_argument("--rankdir", choices=("TB", "LR"), default="TB",
                    help="reading direction: top to bottom (default) or left to right")
     defines(p)

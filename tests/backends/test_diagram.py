@@ -130,6 +130,10 @@ class Dot:
             else:
                 raise AssertionError(f"unexpected DOT line: {line!r}")
         assert not stack
+        # a wrapped drawing's joint: the tensor runs from its layer down to `joint:K:out`, up the
+        # gap from there to `joint:K:in`, and from there into the next column's layers
+        self.joint_tail = {f"joint:{e['id'].split(':')[1]}:in": e["tail"] for e in self.edges
+                           if e["class"] == "joint" and e["id"].endswith(":down")}
 
     @property
     def scopes(self) -> set[str]:
@@ -147,7 +151,7 @@ class Dot:
 
     @property
     def drawn_nodes(self) -> dict[str, dict]:
-        return {k: v for k, v in self.nodes.items() if v.get("class") not in ("junction", "anchor")}
+        return {k: v for k, v in self.nodes.items() if v.get("class") not in ("junction", "anchor", "joint")}
 
     @property
     def tensor_edges(self) -> list[dict]:
@@ -155,10 +159,11 @@ class Dot:
         between clusters is drawn through a junction point; its first half carries the id)."""
         out = []
         for e in self.edges:
-            if e["class"] in ("continuation", "order"):
+            if e["class"] in ("continuation", "order", "joint"):
                 continue
             _, tensor, head = e["id"].split(":", 2)
             out.append({**e, "tensor": tensor, "head": head, "via_junction": e["head"].startswith("junction:"),
+                        "tail": self.joint_tail.get(e["tail"], e["tail"]), "via_joint": e["tail"] in self.joint_tail,
                         "shape": e["label"] if "label" in e else e["xlabel"]})
         return out
 
@@ -167,7 +172,8 @@ class Dot:
 
 
 def dot_of(spec: str, depth=None, rankdir="TB") -> Dot:
-    return Dot(diagram.render_dot(load(spec), depth, rankdir))
+    """The DOT at `depth` (None: every layer)."""
+    return Dot(diagram.render_dot(load(spec), "all" if depth is None else depth, rankdir))
 
 
 def drawn_id(model, layer_id: str, depth) -> str:
@@ -264,8 +270,8 @@ def test_unet_is_laid_out_as_a_u():
     """Ranks are resolution levels: each skip joins two nodes of one rank, the encoder goes down
     (pooling between rows) and the decoder comes back up (upsampling declared against the rank
     order, drawn with dir=back)."""
-    for depth in (0, None):
-        dot = dot_of("unet_keras.arch", depth, "LR")
+    for depth, rankdir in ((0, "LR"), (None, "LR"), (None, "TB")):
+        dot = dot_of("unet_keras.arch", depth, rankdir)
         assert dot.graph["rankdir"] == "TB"  # rows of resolution levels, read left to right
         continuations = {e["id"]: e for e in dot.edges if e["class"] == "continuation"}
         for e in dot.skips():
@@ -277,10 +283,13 @@ def test_unet_is_laid_out_as_a_u():
         ups = {(e["tail"], e["head"]) for e in dot.edges if e.get("dir") == "back" and e["class"] != "continuation"}
         if depth == 0:
             assert ups == {("c5", "c6"), ("c6", "c7"), ("c7", "c8"), ("c8", "c9")}
-        else:
-            assert ups == {(f"c{k}.relu_1", f"c{k + 1}.conv_transpose2d") for k in (5, 6, 7, 8)} | \
-                {(f"c{k}.conv_transpose2d", f"c{k}.concat") for k in (6, 7, 8, 9)}
-    assert dot_of("unet_keras.arch", 0, "TB").graph["rankdir"] == "LR"  # the U on its side
+        else:  # each Up block's transposed convolution, in and out
+            graph = load("unet_keras.arch").graph
+            tconv = {k: next(n.id for n in graph.nodes_under((f"c{k}",)) if n.op.name == "conv_transpose2d")
+                     for k in (6, 7, 8, 9)}
+            assert ups == {(f"c{k}.relu_1", tconv[k + 1]) for k in (5, 6, 7, 8)} | \
+                {(tconv[k], f"c{k}.concat") for k in (6, 7, 8, 9)}
+    assert dot_of("unet_keras.arch", 0, "TB").graph["rankdir"] == "TB"  # upright whatever the reading direction
 
 
 def test_resnet18_residual_skips():
@@ -330,9 +339,12 @@ def test_node_labels_show_name_op_attributes_and_params():
 def test_resnet152_at_depth_1_fits_on_a_page():
     dot = dot_of("resnet152.arch", 1)
     assert len(dot.drawn_nodes) == 59  # 50 bottlenecks, the stem, the head, input and output
-    # wrapped as a snake: the columns alternate direction and are joined by flat edges
-    assert sum(1 for e in dot.edges if e.get("dir") == "back") > 20
-    assert sum(1 for e in dot.edges if e.get("minlen") == "0") >= 2
+    # wrapped into columns, every one read top to bottom: no edge is drawn against the flow,
+    # none is flat; each column's end is joined to the next one's top by a joint
+    assert not [e for e in dot.edges if e.get("dir") == "back" or e.get("minlen") == "0"]
+    n_cols = len({c for c in dot.node_column.values() if c is not None})
+    assert n_cols >= 3
+    assert len([n for n, a in dot.nodes.items() if a["class"] == "joint"]) == 2 * (n_cols - 1)
 
 
 def test_dot_is_byte_identical_across_runs_and_hash_seeds(tmp_path):
@@ -427,7 +439,9 @@ def _svg_items(svg: bytes) -> tuple[dict, list, list]:
 def _center(g) -> tuple[float, float]:
     nums = []
     for el in g.iter():
-        if el.tag in (SVG + "path", SVG + "polygon", SVG + "ellipse"):
+        if el.tag == SVG + "ellipse":  # a point
+            nums += [float(el.get("cx")), float(el.get("cy"))]
+        elif el.tag in (SVG + "path", SVG + "polygon"):
             text = el.get("d") or el.get("points") or ""
             nums += [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?", text)]
     xs, ys = nums[0::2], nums[1::2]
@@ -435,13 +449,13 @@ def _center(g) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize("spec,depth,rankdir", [("unet_keras.arch", 0, "LR"), ("unet_keras.arch", None, "LR"),
-                                                ("unet_keras.arch", 0, "TB"),
+                                                ("unet_keras.arch", 0, "TB"), ("unet_original.arch", None, "TB"),
                                                 ("resnet18.arch", 1, "TB"), ("resnet18.arch", None, "TB"),
                                                 ("googlenet.arch", 1, "TB"), ("resnet152.arch", 1, "TB")])
 def test_rendered_svg_has_the_structure_of_the_dot(tmp_path, spec, depth, rankdir):
     needs_dot()
     out = tmp_path / "d.svg"
-    args = ["draw", SPECS / spec, "-o", out, "--rankdir", rankdir] + (["--depth", depth] if depth is not None else [])
+    args = ["draw", SPECS / spec, "-o", out, "--rankdir", rankdir, "--depth", "all" if depth is None else depth]
     proc = cli(*args)
     assert proc.returncode == 0, proc.stderr
     dot = dot_of(spec, depth, rankdir)
@@ -457,16 +471,25 @@ def test_rendered_svg_has_the_structure_of_the_dot(tmp_path, spec, depth, rankdi
     labels = {g.get("id"): [t.text for t in g.iter(SVG + "text")] for g in edges}
     for e in dot.tensor_edges:
         assert labels[e["id"]] == [e["shape"]]
+    x = {k: _center(g)[0] for k, g in nodes.items()}
+    y = {k: _center(g)[1] for k, g in nodes.items()}  # SVG y grows downward
     if spec == "unet_keras.arch" and depth == 0:  # a U: skips straight across, encoder down, decoder up
-        x = {k: _center(g)[0] for k, g in nodes.items()}
-        y = {k: _center(g)[1] for k, g in nodes.items()}  # SVG y grows downward
-        # LR: upright (levels are rows); TB: on its side (levels are columns, encoder on top)
-        across, along = (x, y) if rankdir == "LR" else (y, x)
         for enc, dec in [("c1", "c9"), ("c2", "c8"), ("c3", "c7"), ("c4", "c6")]:
-            assert abs(along[enc] - along[dec]) < 1 and across[enc] < across[dec]
-        assert along["c1"] < along["c2"] < along["c3"] < along["c4"] < along["c5"]
-        assert along["c5"] > along["c6"] > along["c7"] > along["c8"] > along["c9"]
-        assert across["x"] < across["c1"] < across["c5"] < across["c9"] < across["output:mask"]
+            assert abs(y[enc] - y[dec]) < 1 and x[enc] < x[dec]
+        assert y["c1"] < y["c2"] < y["c3"] < y["c4"] < y["c5"]
+        assert y["c5"] > y["c6"] > y["c7"] > y["c8"] > y["c9"]
+        assert x["x"] < x["c1"] < x["c5"] < x["c9"] < x["output:mask"]
+    if spec == "unet_original.arch":  # every layer, still a U: one row per level, each read left to right
+        levels = [("down1", "up1"), ("down2", "up2"), ("down3", "up3"), ("down4", "up4")]
+        for enc, dec in levels:
+            assert abs(y[f"{enc}.relu2"] - y[f"{dec}.concat"]) < 1  # the skip runs straight across
+            assert x[f"{enc}.conv1"] < x[f"{enc}.relu1"] < x[f"{enc}.conv2"] < x[f"{enc}.relu2"] < x[f"{dec}.concat"]
+            assert x[f"{dec}.concat"] < x[f"{dec}.conv1"] < x[f"{dec}.relu1"] < x[f"{dec}.conv2"] < x[f"{dec}.relu2"]
+        rows = [y[f"{enc}.conv1"] for enc, _ in levels] + [y["bottom.conv1"]]
+        assert rows == sorted(rows) and len(set(rows)) == 5  # the encoder goes down, a row per level
+        ups = [y[f"{dec}.relu2"] for _, dec in levels] + [y["bottom.relu2"]]
+        assert ups == sorted(ups) and len(set(ups)) == 5  # the decoder comes back up
+        assert x["x"] < x["down1.conv1"] and x["up1.relu2"] < x["head"] < x["output:logits"]
     if spec == "resnet152.arch":  # the snake of 59 nodes is page-shaped
         root = ET.fromstring(out.read_bytes())
         w, h = (float(root.get(k).removesuffix("pt")) for k in ("width", "height"))
@@ -540,7 +563,7 @@ def test_resnet152_at_full_depth_is_page_shaped_columns(tmp_path):
     columns side by side from left to right."""
     needs_dot()
     out = tmp_path / "r.svg"
-    proc = cli("draw", SPECS / "resnet152.arch", "-o", out)
+    proc = cli("draw", SPECS / "resnet152.arch", "-o", out, "--depth", "all")
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == b""  # nothing scaled, nothing tangled
     root = ET.fromstring(out.read_bytes())
@@ -550,7 +573,7 @@ def test_resnet152_at_full_depth_is_page_shaped_columns(tmp_path):
     assert len(spans) >= 6
     assert all(a[1] < b[0] for a, b in zip(spans, spans[1:])), spans  # left to right, apart
     pdf = tmp_path / "r.pdf"
-    proc = cli("draw", SPECS / "resnet152.arch", "-o", pdf)
+    proc = cli("draw", SPECS / "resnet152.arch", "-o", pdf, "--depth", "all")
     assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
     pw, ph = _pdf_page(pdf.read_bytes())
     assert max(pw, ph) < 14400 and 1.0 < ph / pw < 2.2
@@ -596,12 +619,147 @@ def test_columns_read_left_to_right(spec, depth):
     """dot's crossing minimisation alone may swap columns (both orders cross as little) or
     mirror the whole snake: anchors chained above the columns keep them in reading order."""
     needs_dot()
-    text = diagram.render_dot(load(spec), depth)
+    text = diagram.render_dot(load(spec), "all" if depth is None else depth)
     dot = Dot(text)
     anchors = [n for n, a in dot.nodes.items() if a["class"] == "anchor"]
-    assert dot.same_rank == [anchors] and len(anchors) >= 2
+    assert len(dot.same_rank) == 1 and len(anchors) >= 2
+    # the anchors, and between each two the top of the joint from one column into the next
+    assert [n for n in dot.same_rank[0] if n in anchors] == anchors
+    assert [n for n in dot.same_rank[0] if n not in anchors] == [f"joint:{k}:in" for k in range(len(anchors) - 1)]
     proc = subprocess.run(["dot", "-Tsvg"], input=text.encode(), capture_output=True)
     assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
     spans = _column_spans(spec, depth, proc.stdout)
     assert len(spans) == len(anchors)
     assert all(a[1] < b[0] for a, b in zip(spans, spans[1:])), spans
+
+
+# ----------------------------------------------------------------------------- the default: a page
+
+
+@pytest.mark.parametrize("spec", ["torchvision/densenet121.arch", "resnet18.arch", "googlenet.arch",
+                                  "torchvision/efficientnet_b0.arch", "lenet5.arch"])
+def test_box_counts_from_the_scope_tree_are_the_drawn_boxes(spec):
+    """The page rule counts boxes per depth without drawing; the counts are what is drawn."""
+    model = load(spec)
+    counts = diagram.page.node_counts(model)
+    assert counts == sorted(counts)
+    assert counts == [len(diagram.build(model, d).nodes) for d in range(len(counts))]
+    assert counts[-1] == len(diagram.build(model, None).nodes)
+
+
+def test_densenet121_default_drawing_fits_a_page(tmp_path):
+    model = load("torchvision/densenet121.arch")
+    choice = diagram.choose_depth(model)
+    # depth 1 (the stem, the four dense blocks and three transitions folded, the head) is the
+    # deepest that fits: depth 2 draws each of the 58 dense layers, 139 boxes
+    assert (choice.depth, choice.nodes, choice.full_nodes, choice.auto) == (1, 18, 429, True)
+    assert diagram.page.node_counts(model)[2] > diagram.PAGE_NODES
+    assert diagram.render_dot(model) == diagram.render_dot(model, 1) == diagram.render_dot(model, "auto")
+    assert diagram.render_dot(model, "all") == diagram.to_dot(diagram.build(model, None))
+    needs_dot()
+    root = ET.fromstring(model.draw(format="svg"))
+    w, h = (float(root.get(k).removesuffix("pt")) * 96 / 72 for k in ("width", "height"))  # pixels
+    assert w <= 1600 and h <= 2100, (w, h)  # about 1,500 × 2,000 px: a page
+
+
+@pytest.mark.parametrize("spec,depth", [("resnet18.arch", None), ("resnet152.arch", 1), ("googlenet.arch", 1),
+                                        ("unet_keras.arch", None), ("torchvision/convnext_tiny.arch", 2),
+                                        ("torchvision/inception_v3.arch", 0), ("vgg16.arch", None)])
+def test_default_depth_is_the_deepest_that_fits_a_page(spec, depth):
+    model = load(spec)
+    choice = diagram.choose_depth(model)
+    counts = diagram.page.node_counts(model)
+    assert choice.depth == depth and choice.nodes <= diagram.PAGE_NODES
+    if depth is not None:  # one level deeper would not fit
+        assert counts[depth + 1] > diagram.PAGE_NODES and choice.note().startswith(f"drawn to depth {depth} ")
+    else:  # every layer fits: nothing folded, nothing to say
+        assert choice.nodes == choice.full_nodes and choice.note() is None
+
+
+def test_explicit_depths_mean_what_they_meant():
+    model = load("torchvision/densenet121.arch")
+    for depth in (0, 1, 2, 3, 7):
+        choice = diagram.choose_depth(model, depth)
+        assert choice.depth == depth and not choice.auto and choice.note() is None
+        assert diagram.render_dot(model, depth) == diagram.to_dot(diagram.build(model, depth))
+    assert diagram.choose_depth(model, "all").depth is None
+    with pytest.raises(ValueError, match="'all' for every layer"):
+        diagram.choose_depth(model, "deep")
+
+
+def test_cli_says_which_depth_it_chose(tmp_path):
+    spec = SPECS / "torchvision/densenet121.arch"
+    proc = cli("draw", spec, "-o", tmp_path / "d.dot")
+    assert proc.returncode == 0
+    assert proc.stderr.decode() == ("archc: note: drawn to depth 1 (18 boxes of 429) to fit a page; "
+                                    "--depth all draws every layer, --depth K picks a depth\n")
+    assert (tmp_path / "d.dot").read_text() == diagram.render_dot(load("torchvision/densenet121.arch"), 1)
+    for args, depth in ((["--depth", "all"], "all"), (["--depth", "2"], 2), (["--depth", "auto"], None)):
+        proc = cli("draw", spec, "-o", tmp_path / "e.dot", *args)
+        assert proc.returncode == 0
+        assert (tmp_path / "e.dot").read_text() == diagram.render_dot(load("torchvision/densenet121.arch"), depth)
+        assert (proc.stderr == b"") == (depth is not None)  # a note only when archc chose
+    proc = cli("draw", SPECS / "resnet18.arch", "-o", tmp_path / "r.dot")  # every layer fits: no note
+    assert proc.returncode == 0 and proc.stderr == b""
+    proc = cli("draw", spec, "--depth", "deep")
+    assert proc.returncode == 2 and b"expected a number, 'all' or 'auto'" in proc.stderr
+
+
+@pytest.mark.parametrize("spec,depth", [("resnet152.arch", None), ("torchvision/densenet121.arch", None),
+                                        ("resnet152.arch", 1), ("torchvision/efficientnet_b0.arch", 2)])
+def test_wrapped_columns_all_read_top_to_bottom(spec, depth):
+    """No column runs bottom-up: every edge inside a column is declared in the flow's direction
+    (none reversed, none flat), each column's first layer hangs from its anchor at the top, and
+    the tensor crossing a cut leaves the bottom of its column (its last layer) and enters the
+    top of the next (its first layers) through a joint whose top sits between the two anchors."""
+    model = load(spec)
+    d = diagram.build(model, depth)
+    cols = columns(d)
+    assert cols is not None
+    dot = Dot(diagram.to_dot(d))
+    order = d.topology().index
+    assert not [e for e in dot.edges if e.get("dir") == "back" or e.get("minlen") == "0"]
+    n_cols = max(cols.column.values()) + 1
+    by_column: dict[int, list[str]] = {}
+    for n in sorted(cols.column, key=order.get):
+        by_column.setdefault(cols.column[n], []).append(n)
+    for k in range(n_cols):
+        top = next(e for e in dot.edges if e["id"] == f"order:{k}:top")
+        assert top["head"] == by_column[k][0]
+    row = dot.same_rank[0]
+    for k in range(n_cols - 1):
+        down = next(e for e in dot.edges if e["id"] == f"joint:{k}:down")
+        up = next(e for e in dot.edges if e["id"] == f"joint:{k}:up")
+        assert cols.column[down["tail"]] == k and down["head"] == f"joint:{k}:out"
+        # the tail is the column's bottom: the only layer of the column read beyond it
+        leaving = {e.tail for e in d.edges if cols.column[e.tail] == k and cols.column[e.head] > k}
+        assert leaving == {down["tail"]}
+        assert (up["tail"], up["head"], up["dir"]) == (f"joint:{k}:in", f"joint:{k}:out", "none")
+        assert row.index(f"anchor:{k}") < row.index(f"joint:{k}:in") < row.index(f"anchor:{k + 1}")
+        into = [e for e in dot.tensor_edges if e["via_joint"] and e["tail"] == down["tail"]]
+        assert into and all(cols.column[e["head"]] == k + 1 for e in into)
+        assert by_column[k + 1][0] in {e["head"] for e in into}
+
+
+def test_unet_at_full_depth_keeps_its_u():
+    """Every layer drawn, in both reading directions: one rank per resolution level, each skip
+    between two layers of one rank, the decoder's upsampling declared against the rank order."""
+    for spec in ("unet_keras.arch", "unet_original.arch"):
+        d = diagram.build(load(spec), None)
+        assert d.u_layout and columns(d) is None
+        for rankdir in ("TB", "LR"):
+            dot = Dot(diagram.to_dot(d, rankdir))
+            assert dot.graph["rankdir"] == "TB"
+            from archc.backends.diagram.layout import u_ranks
+            ranks = u_ranks(d)
+            skips = dot.skips()
+            assert len(skips) == 4
+            for e in skips:
+                assert ranks[e["tail"]] == ranks[e["head"]]  # straight across
+            # encoder down (ranks grow along the contracting path), decoder up (they shrink)
+            main = [e for e in dot.tensor_edges if e["class"] == "flow" and d.nodes[e["tail"]].level
+                    != d.nodes[e["head"]].level]
+            downs = [e for e in main if d.nodes[e["head"]].level > d.nodes[e["tail"]].level]
+            ups = [e for e in main if d.nodes[e["head"]].level < d.nodes[e["tail"]].level]
+            assert len(downs) >= 4 and len(ups) >= 4
+            assert all(e.get("dir") != "back" for e in downs) and all(e.get("dir") == "back" for e in ups)

@@ -61,7 +61,8 @@ def _work(form: str, layers: int) -> dict[str, int]:
     count("analyse", lambda: (model.params, model.macs, model.metrics))
     count("summary", lambda: model.summary())
     count("summary json", lambda: model.summary("json"))
-    count("dot", lambda: diagram.render_dot(model))
+    count("dot", lambda: diagram.render_dot(model, "all"))  # every layer
+    count("dot page", lambda: diagram.render_dot(model))  # the default: the depth that fits a page
     count("source", model.to_source)
     counts["layers"] = sum(1 for n in model.graph.layers() if not n.is_input)
     return counts

@@ -2,6 +2,9 @@
 PNG or PDF by Graphviz's `dot` program.
 
 What is drawn
+- By default, the deepest depth whose drawing fits about one page (`page.choose_depth`: at most
+  `PAGE_NODES` boxes, counted from the scope tree without drawing); `depth="all"` draws every
+  layer, a number folds blocks nested that deep.
 - One node per layer, or, below `depth`, one node per collapsed block instance (the same depth
   rule as `archc summary --depth`: top-level items are level 0, scopes at level >= depth are
   collapsed). A layer shows its name, its op with key attributes (`Op.label`) and its parameter
@@ -15,12 +18,13 @@ What is drawn
   the whole short branch into a residual `add` (a projection shortcut).
 - Encoder-decoder networks (a skip edge between two tensors of the same resolution, bridging a
   coarser one) are laid out as a U: one row per resolution level, so the encoder goes down, the
-  decoder comes back up and the skips run straight across. `rankdir` is the reading direction:
-  LR draws the U upright (encoder on the left), TB draws it on its side (encoder on top).
+  decoder comes back up and the skips run straight across, each level's layers read left to
+  right; the U stands upright whatever `rankdir` says.
 - Long chains are wrapped into columns (TB) or rows (LR) so that deep networks fit on a page:
-  a snake whose columns alternate direction, cut where one tensor crosses (a residual unit's
-  input, with its shortcut), between the units of a repeat or stage, never inside a block that
-  fits in a column; a cluster running over several columns is one box per column.
+  every column read top to bottom, cut where one tensor crosses (a residual unit's input, with
+  its shortcut), between the units of a repeat or stage, never inside a block that fits in a
+  column; that tensor runs from the bottom of its column up the gap beside it into the top of
+  the next (a joint); a cluster running over several columns is one box per column.
 
 The DOT text is emitted by archc, deterministically (the same model gives byte-identical DOT);
 Graphviz's `dot` program renders it, and what dot says on stderr (e.g. that a bitmap was scaled
@@ -38,21 +42,26 @@ from typing import TYPE_CHECKING
 from archc import collector
 from archc.backends.diagram.dot import RANKDIRS, to_dot
 from archc.backends.diagram.model import Diagram, DiagramError, build
+from archc.backends.diagram.page import AUTO, FULL, PAGE_NODES, DepthChoice, choose_depth
 from archc.backends.diagram.render import (FORMATS, GRAPHVIZ_WARNING, GraphvizWarning, find_dot, format_for,
                                            render, require_dot)
 
 if TYPE_CHECKING:
     from archc.model import Model
 
-__all__ = ["FORMATS", "RANKDIRS", "GRAPHVIZ_WARNING", "Diagram", "DiagramError", "GraphvizWarning", "build",
-           "draw", "find_dot", "format_for", "render", "render_dot", "require_dot", "to_dot"]
+__all__ = ["AUTO", "FORMATS", "FULL", "PAGE_NODES", "RANKDIRS", "GRAPHVIZ_WARNING", "DepthChoice", "Diagram",
+           "DiagramError", "GraphvizWarning", "build", "choose_depth", "draw", "find_dot", "format_for", "render",
+           "render_dot", "require_dot", "to_dot"]
 
 
 @collector.paused()
-def render_dot(model: "Model", depth: int | None = None, rankdir: str = "TB") -> str:
-    return to_dot(build(model, depth), rankdir)
+def render_dot(model: "Model", depth: int | str | None = None, rankdir: str = "TB") -> str:
+    """The DOT text at `depth`: a number (blocks nested that deep folded), "all" (every layer),
+    or None / "auto" (the deepest depth that fits a page, `choose_depth`)."""
+    return to_dot(build(model, choose_depth(model, depth).depth), rankdir)
 
 
-def draw(model: "Model", format: str = "dot", depth: int | None = None, rankdir: str = "TB") -> bytes:
-    """The diagram of `model` as bytes in `format` (dot, svg, png or pdf)."""
+def draw(model: "Model", format: str = "dot", depth: int | str | None = None, rankdir: str = "TB") -> bytes:
+    """The diagram of `model` as bytes in `format` (dot, svg, png or pdf), at `depth` as in
+    `render_dot`: by default the deepest depth that fits a page."""
     return render(render_dot(model, depth, rankdir), format)

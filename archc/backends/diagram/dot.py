@@ -64,8 +64,11 @@ def to_dot(d: Diagram, rankdir: str = "TB") -> str:
         raise DiagramError(f"unknown reading direction rankdir={rankdir!r}",
                            hint=f"choose one of {', '.join(RANKDIRS)} (top to bottom, left to right)",
                            code="E-DRAW-UNKNOWN-RANKDIR")
-    # the U layout ranks by resolution level, across the reading direction
-    gv_rankdir = ({"TB": "LR", "LR": "TB"}[rankdir]) if d.u_layout else rankdir
+    # the U layout ranks by resolution level, one row each, whatever the reading direction: the
+    # encoder goes down the left, the decoder comes back up the right, the skips run across, and
+    # each level's layers read left to right (on its side, a level's layers would be stacked in
+    # whatever order dot's crossing minimisation leaves them)
+    gv_rankdir = "TB" if d.u_layout else rankdir
     cols = None if d.u_layout else columns(d)
     u_rank = u_ranks(d) if d.u_layout else {}
     lines = [f"digraph {quote(d.name)} {{"]
@@ -146,23 +149,44 @@ def to_dot(d: Diagram, rankdir: str = "TB") -> str:
             lines.append("  }")
         # mincross alone may swap two columns (both orders cross as little): an invisible anchor
         # above each column, the anchors on one rank chained left to right, each tied to the top
-        # of its column, makes any other order cost crossings
+        # of its column, makes any other order cost crossings. Between two anchors, on their
+        # rank, the top of the joint that carries the cut tensor from one column to the next
         order = d.topology().index
         tops = {}
         for n, k in cols.column.items():
-            if k not in tops or (order[n] > order[tops[k]] if k % 2 else order[n] < order[tops[k]]):
+            if k not in tops or order[n] < order[tops[k]]:
                 tops[k] = n
+        skips = {(e.tail, e.head) for e in d.edges if e.skip}
+        row = []
         for k in range(n_cols):
             lines.append(f"  {quote(f'anchor:{k}')} " + _attrs([
                 ("id", f"anchor:{k}"), ("class", "anchor"), ("shape", "point"), ("style", "invis"),
                 ("width", "0.01"), ("label", "")]) + ";")
-        lines.append("  { rank=same; " + " ".join(quote(f"anchor:{k}") + ";" for k in range(n_cols)) + " }")
+            row.append(f"anchor:{k}")
+            if k < len(cols.joints):
+                color = SKIP_COLOR if set(cols.joints[k].edges) <= skips else EDGE_COLOR
+                for end in ("in", "out"):  # in: at the top, out: below the column's bottom
+                    lines.append(f"  {quote(f'joint:{k}:{end}')} " + _attrs([
+                        ("id", f"joint:{k}:{end}"), ("class", "joint"), ("shape", "point"), ("width", "0.01"),
+                        ("label", ""), ("color", color)]) + ";")
+                row.append(f"joint:{k}:in")
+        lines.append("  { rank=same; " + " ".join(quote(r) + ";" for r in row) + " }")
+        for a, b in zip(row, row[1:]):
+            lines.append(f"  {quote(a)} -> {quote(b)} " + _attrs([
+                ("id", f"order:{a}"), ("class", "order"), ("style", "invis"), ("weight", "10")]) + ";")
         for k in range(n_cols):
-            if k + 1 < n_cols:
-                lines.append(f"  {quote(f'anchor:{k}')} -> {quote(f'anchor:{k + 1}')} " + _attrs([
-                    ("id", f"order:{k}"), ("class", "order"), ("style", "invis"), ("weight", "10")]) + ";")
             lines.append(f"  {quote(f'anchor:{k}')} -> {quote(tops[k])} " + _attrs([
                 ("id", f"order:{k}:top"), ("class", "order"), ("style", "invis"), ("weight", "10")]) + ";")
+        for j in cols.joints:
+            # down from the column's last layer, up the gap (declared downward, drawn without an
+            # arrow), and into the next column's first layers (the edges below, by their tensor)
+            tail_skip = set(j.edges) <= skips
+            style = [("color", SKIP_COLOR), ("penwidth", "1.6")] if tail_skip else []
+            lines.append(f"  {quote(j.tail)} -> {quote(f'joint:{j.k}:out')} " + _attrs([
+                ("id", f"joint:{j.k}:down"), ("class", "joint"), ("arrowhead", "none"), ("weight", "10"),
+                *style]) + ";")
+            lines.append(f"  {quote(f'joint:{j.k}:in')} -> {quote(f'joint:{j.k}:out')} " + _attrs([
+                ("id", f"joint:{j.k}:up"), ("class", "joint"), ("dir", "none"), ("weight", "1"), *style]) + ";")
 
     junctions: list[str] = []
     for e in d.edges:
@@ -178,13 +202,8 @@ def to_dot(d: Diagram, rankdir: str = "TB") -> str:
             attrs.append(("minlen", str(abs(rh - rt))))
             if rh == rt and gv_rankdir == "LR":  # a short vertical flat edge: label beside it, not on it
                 attrs = [("xlabel", v) if k == "label" else (k, v) for k, v in attrs]
-        elif cols is not None:
-            pair = (e.tail, e.head)
-            if pair in cols.across:
-                attrs += [("weight", "10" if pair in cols.main else "1"), ("minlen", "0")]
-            elif cols.column[e.head] % 2:  # into a column running backward
-                tail, head = head, tail
-                attrs.append(("dir", "back"))
+        elif cols is not None and cols.joint_of(e.tail, e.head) is not None:
+            tail = f"joint:{cols.column[e.tail]}:in"  # the joint's last leg: into the next column
         if e.skip:
             attrs += [("color", SKIP_COLOR), ("fontcolor", SKIP_COLOR), ("penwidth", "1.6"),
                       ("weight", "0" if not d.u_layout else "1")]

@@ -1,5 +1,5 @@
-"""Where the drawn nodes go: a long chain wrapped into a snake of columns (rows when read left
-to right), and the U layout's ranks by resolution level."""
+"""Where the drawn nodes go: a long chain wrapped into columns (rows when read left to right),
+each read top to bottom, and the U layout's ranks by resolution level."""
 from __future__ import annotations
 
 import bisect
@@ -13,19 +13,37 @@ WRAP_MIN_RANKS = 20
 
 
 @dataclass
+class Joint:
+    """Where column `k` ends: the one tensor crossing the cut (`tail`'s output) runs down from the
+    bottom of column k, up the gap beside it and into the top of column k + 1 (`edges`: the
+    edges it makes there, to each layer reading it)."""
+    k: int
+    tail: str
+    edges: list[tuple[str, str]]
+
+
+@dataclass
 class Columns:
-    """A long network wrapped as a snake: column k runs forward for even k, backward for odd k,
-    and the one tensor crossing each cut runs straight across to the next column."""
+    """A long network wrapped into columns, each read top to bottom, side by side from left to
+    right; the tensor crossing each cut is carried by a `Joint` from one column to the next."""
     column: dict[str, int]
-    across: set[tuple[str, str]]  # edges joining column k to k+1 at the cut: drawn flat
-    main: set[tuple[str, str]]  # the one of them per cut that pulls the columns level
+    joints: list[Joint]
+
+    def joint_of(self, tail: str, head: str) -> Joint | None:
+        """The joint carrying the edge `tail` → `head`, if it crosses a cut."""
+        k = self.column[tail]
+        if k < len(self.joints) and self.column[head] == k + 1 and self.joints[k].tail == tail:
+            return self.joints[k]
+        return None
 
 
-# a node is about 2.4 in wide and a rank about 0.75 in tall (label, shape and spacing)
-NODE_WIDTH_IN, RANK_HEIGHT_IN = 2.4, 0.75
+# a node is about 2.4 in wide; a rank of layers about 0.9 in tall (label, shape, the edge's
+# label below it), a rank holding a folded block (four lines) about 1.05 in, and each cluster
+# adds its title and margins (measured on the zoo's drawings)
+NODE_WIDTH_IN, RANK_HEIGHT_IN, BLOCK_RANK_HEIGHT_IN, CLUSTER_HEIGHT_IN = 2.4, 0.9, 1.05, 0.45
 
 
-def columns(d: Diagram, page_ratio: float = 1.1) -> Columns | None:
+def columns(d: Diagram, page_ratio: float = 1.3) -> Columns | None:
     """Where to cut a long chain into columns so that the drawing is about `page_ratio` times
     as tall as wide. A cut goes between two ranks crossed by one tensor only (which may feed
     several layers: a residual unit's input feeds its first convolution and its shortcut), so
@@ -45,11 +63,15 @@ def columns(d: Diagram, page_ratio: float = 1.1) -> Columns | None:
     # how wide a column is: side branches (a projection shortcut) and the skip edges routed
     # beside the chain widen it
     per_rank: dict[int, int] = {}
-    for n in d.nodes:
+    rank_height: dict[int, float] = {}
+    for n, node in d.nodes.items():
         per_rank[rank[n]] = per_rank.get(rank[n], 0) + 1
+        h = BLOCK_RANK_HEIGHT_IN if node.kind == "block" else RANK_HEIGHT_IN
+        rank_height[rank[n]] = max(rank_height.get(rank[n], 0.0), h)
     skips = sum(1 for e in d.edges if e.skip)
     width = NODE_WIDTH_IN * (sum(per_rank.values()) / total + min(1.0, skips / max(1, total / 8)) * 0.5)
-    columns = max(1, round(math.sqrt(total * RANK_HEIGHT_IN / (width * page_ratio))))
+    tall = sum(rank_height.values()) + CLUSTER_HEIGHT_IN * len(d.cluster_kinds)
+    columns = max(1, round(math.sqrt(tall / (width * page_ratio))))
     if columns < 2:
         return None
     crossing: dict[int, list[tuple[str, str]]] = {}
@@ -100,14 +122,11 @@ def columns(d: Diagram, page_ratio: float = 1.1) -> Columns | None:
         return None
     column = {n: bisect.bisect_left(cuts, rank[n]) for n in d.nodes}  # cuts below its rank
     position = {n: i for i, n in enumerate(order)}
-    across: set[tuple[str, str]] = set()
-    main: set[tuple[str, str]] = set()
-    for c in cuts:
-        flat = sorted((p for p in crossing[c] if rank[p[1]] == c + 1),
-                      key=lambda p: (d.nodes[p[1]].kind == "output", position[p[1]]))
-        across.update(flat)
-        main.add(flat[0])
-    return Columns(column, across, main)
+    joints = []
+    for k, c in enumerate(cuts):
+        pairs = sorted((p for p in crossing[c] if column[p[1]] == k + 1), key=lambda p: position[p[1]])
+        joints.append(Joint(k, crossing[c][0][0], pairs))  # one tensor crosses a cut
+    return Columns(column, joints)
 
 
 def u_ranks(d: Diagram) -> dict[str, int]:
