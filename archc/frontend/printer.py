@@ -3,12 +3,13 @@
 Both are deterministic and round-trip: parsing the output gives the same program
 (`without_locs`) with the same comments, and printing that again gives the same text (`archc fmt`
 is a fixed point after one pass). The DSL printer uses the fewest parentheses the precedence
-allows and breaks a long statement before each `->` of a pipe, before `else`, and inside the
-brackets of a long call or list. The YAML printer uses the structured forms (chains as lists,
-calls as mappings in one style: `{op: positional args, keyword: value}`, flow style where an item
-fits on its line) and writes a DSL expression string only where the structure has none
-(conditionals, arithmetic, attribute access, ...). Comments (trivia on the statements) are
-printed back where they were: above a statement, or at the end of its line.
+allows and breaks a long statement between the steps of a pipe (each line as full of `-> step`s
+as fits), before `else`, and inside the brackets of a long call or list. The YAML printer uses
+the structured forms (chains as lists, calls as mappings in one style: `{op: positional args,
+keyword: value}`, flow style where an item fits on its line) and writes a DSL expression string
+only where the structure has none (conditionals, arithmetic, attribute access, ...). Comments
+(trivia on the statements) are printed back where they were: above a statement, or at the end of
+its line.
 """
 from __future__ import annotations
 
@@ -192,9 +193,9 @@ def _flatten_pipe(e: A.Pipe) -> tuple[A.Expr, list[A.Call]]:
 def _expr_lines(start: str, e: A.Expr, indent: str, suffix: str = "") -> list[str]:
     """`start` (the line so far, indentation included) + the expression + `suffix`, broken over
     lines when it does not fit (each line whole, with its indentation; a closing bracket goes at
-    `indent`): before each `->` of a long pipe, before the `else` of a long conditional, and
-    inside the brackets of a long call or list (its items on one line of their own if they fit
-    there, else one per line with a trailing comma)."""
+    `indent`): between the steps of a long pipe (`_pipe_lines`), before the `else` of a long
+    conditional, and inside the brackets of a long call or list (its items on one line of their
+    own if they fit there, else one per line with a trailing comma)."""
     one = start + expr_to_dsl(e) + suffix
     if len(one) <= WIDTH:
         return [one]
@@ -205,16 +206,7 @@ def _expr_lines(start: str, e: A.Expr, indent: str, suffix: str = "") -> list[st
             lines = [start + expr_to_dsl(source, _PIPE)]
         else:
             lines = _expr_lines(start, source, indent)
-        # the first step stays on the source's line if it fits there (or is the only step)
-        first = lines[-1] + " -> " + _target(steps[0])
-        rest = steps
-        if len(steps) == 1 or len(first) <= WIDTH:
-            last = lines.pop()
-            lines += _step_lines(last + " -> ", steps[0], indent, suffix if len(steps) == 1 else "")
-            rest = steps[1:]
-        for n, step in enumerate(rest, 1):
-            lines += _step_lines(cont + "-> ", step, cont, suffix if n == len(rest) else "")
-        return lines
+        return _pipe_lines(lines, steps, indent, suffix)
     if isinstance(e, A.IfExpr):
         test = f" if {expr_to_dsl(e.test, _OR)}"
         if _prec(e.body) < _OR:
@@ -227,6 +219,36 @@ def _expr_lines(start: str, e: A.Expr, indent: str, suffix: str = "") -> list[st
     if isinstance(e, A.ListExpr) and e.items:
         return _bracket_lines(start + "[", [("", i) for i in e.items], "]", indent, suffix)
     return [one]
+
+
+def _pipe_lines(lines: list[str], steps: list[A.Call], indent: str, suffix: str) -> list[str]:
+    """A long pipe's steps after its source (whose lines are `lines`), packed: each line takes as
+    many `-> step`s as fit, the source's line first; the others start with `->`, indented once
+    more than the statement. A step too long for a line of its own breaks inside its brackets
+    (the only step, on the source's line), and the next step starts a line."""
+    cont = indent + "    "
+    lines = list(lines)
+    line: str | None = lines.pop()  # the line being filled; None after a broken step
+    for n, step in enumerate(steps):
+        end = suffix if n == len(steps) - 1 else ""
+        piece = " -> " + _target(step)
+        if line is not None and len(line + piece + end) <= WIDTH:
+            line += piece
+            continue
+        if line is not None and len(steps) == 1:  # no other line to go to: break it here
+            lines += _step_lines(line + " -> ", step, indent, end)
+            return lines
+        if line is not None:
+            lines.append(line)
+        step_lines = _step_lines(cont + "-> ", step, cont, end)
+        if len(step_lines) == 1:
+            line = cont + "-> " + _target(step)  # its suffix, if last, is added at the end
+        else:
+            lines += step_lines
+            line = None
+    if line is not None:
+        lines.append(line + suffix)
+    return lines
 
 
 def _call_items(call: A.Call) -> list[tuple[str, A.Expr]]:

@@ -49,13 +49,50 @@ def test_printer_layout():
     spec = parse_file(DATA / "resnet_small.arch")
     dsl = to_dsl(spec)
     assert "block BasicBlock(out, stride=1)(x) {\n  y = x -> conv2d(" in dsl
-    assert "\n      -> batchnorm2d(name=bn1)\n      -> relu\n" in dsl
+    # a long pipe fills its lines: as many steps as fit, the rest on lines starting with '->'
+    assert ("name=conv1) -> batchnorm2d(name=bn1)\n"
+            "      -> relu -> conv2d(out, 3, padding=1, bias=false, name=conv2) -> batchnorm2d(name=bn2)\n") in dsl
     assert "\n      else x -> sequential(" in dsl
     assert "output l3\n" in dsl
     yml = to_yaml(spec)
     assert "    params: {out: null, stride: 1}\n" in yml
     assert "\n        - relu\n" in yml
     assert "  l1: [h, {repeat: [2, {BasicBlock: 16}], name: layer1}]  # the loop index is `i`\n" in yml
+
+
+def _fmt_both_ways(text: str) -> str:
+    """The DSL text of `text`, checked to be a fixed point, to mean the same and to survive YAML."""
+    spec = parse_dsl(text, "t.arch")
+    once = to_dsl(spec)
+    assert to_dsl(parse_dsl(once, "t.arch")) == once
+    assert same(parse_dsl(once, "t.arch"), spec)
+    assert same(parse_yaml(to_yaml(spec), "t.yaml"), spec)
+    return once
+
+
+def test_long_pipes_are_packed_into_as_few_lines_as_fit():
+    steps = " -> ".join(f"conv2d({8 * n}, 3, padding=1, name=conv{n}) -> relu" for n in range(1, 7))
+    out = _fmt_both_ways(f"input x: [1, 3, 32, 32]\ny = x -> {steps}  # the end\noutput y\n")
+    lines = out.splitlines()[2:-2]
+    assert lines == [
+        "y = x -> conv2d(8, 3, padding=1, name=conv1) -> relu -> conv2d(16, 3, padding=1, name=conv2) -> relu",
+        "    -> conv2d(24, 3, padding=1, name=conv3) -> relu -> conv2d(32, 3, padding=1, name=conv4) -> relu",
+        "    -> conv2d(40, 3, padding=1, name=conv5) -> relu -> conv2d(48, 3, padding=1, name=conv6) -> relu"
+        "  # the end",
+    ]
+
+
+def test_a_step_too_long_for_a_line_breaks_in_its_brackets_and_the_next_starts_a_line():
+    long_call = "conv2d(" + ", ".join(f"{n}" for n in range(30)) + ", name=wide)"
+    text = (f"block B()(x) {{\n  y = x -> relu -> {long_call} -> relu -> flatten\n"
+            f"  z = [y, x -> relu -> {long_call} -> relu -> flatten]\n  return z\n}}\n")
+    out = _fmt_both_ways(text)
+    assert "  y = x -> relu\n      -> conv2d(\n" in out
+    assert "      ) -> relu -> flatten\n" not in out  # a bracket's close ends its step
+    assert "\n      )\n      -> relu -> flatten\n" in out
+    # inside brackets too, the last step carries the item's ','
+    assert "\n          )\n          -> relu -> flatten,\n  ]\n" in out
+    assert all(len(line) <= 100 for line in out.splitlines())
 
 
 def test_yaml_printer_quotes_what_yaml_would_misread():
