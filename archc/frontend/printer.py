@@ -5,11 +5,12 @@ Both are deterministic and round-trip: parsing the output gives the same program
 is a fixed point after one pass). The DSL printer uses the fewest parentheses the precedence
 allows and breaks a long statement between the steps of a pipe (each line as full of `-> step`s
 as fits), before `else`, and inside the brackets of a long call or list. The YAML printer uses
-the structured forms (chains as lists, calls as mappings in one style: `{op: positional args,
-keyword: value}`, flow style where an item fits on its line) and writes a DSL expression string
-only where the structure has none (conditionals, arithmetic, attribute access, ...). Comments
-(trivia on the statements) are printed back where they were: above a statement, or at the end of
-its line.
+the structured forms (chains as lists, calls of layers as mappings in one style: `{op: positional
+args, keyword: value}`, flow style where an item fits on its line) and writes a DSL expression
+string where the structure has none (conditionals, arithmetic, attribute access, ...) and for
+calls of built-in functions on numbers (`"make_divisible(c * 0.25, 8)"`: expressions, not
+layers). Comments (trivia on the statements) are printed back where they were: above a
+statement, or at the end of its line.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 
 from archc import ast as A
 from archc.frontend.dsl import KEYWORDS
+from archc.language import BUILTINS
 
 WIDTH = 100
 INDENT = "  "
@@ -486,6 +488,8 @@ def _yaml_step(call: A.Call) -> object:
 def _yaml_call(call: A.Call) -> object:
     if not call.args and not call.kwargs:
         return _Scalar(f"{call.func}()")
+    if call.func in BUILTINS:  # a function on numbers (no block may take its name): an expression
+        return _Scalar(expr_to_dsl(call))  # "make_divisible(c * 0.25, 8)", never a layer's mapping
     if any(k.name == call.func for k in call.kwargs):
         return _Scalar(expr_to_dsl(call))  # a keyword would collide with the op's key
     # One style for every call: the first key names the op or block and holds its positional

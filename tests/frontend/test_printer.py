@@ -95,6 +95,25 @@ def test_a_step_too_long_for_a_line_breaks_in_its_brackets_and_the_next_starts_a
     assert all(len(line) <= 100 for line in out.splitlines())
 
 
+def test_yaml_prints_calls_of_built_in_functions_as_expressions_not_layers():
+    """`make_divisible(...)` is a number, not a layer: YAML shows it as the expression, not as a
+    call mapping (`{make_divisible: [...]}` reads like a layer)."""
+    text = ("param c = 32\ninput x: [1, 3, 8, 8]\n"
+            "block B(c, i)(x) {\n  mid = make_divisible(c * 0.25, 8)\n"
+            "  return x -> conv2d(max(mid, 8), 3, name=str(i)) -> linear(int(round(c * 1.5)), bias=true)\n}\n"
+            "output y = x -> B(make_divisible(c, 8), 0) -> conv2d(min(c, 16), 1)\n")
+    spec = parse_dsl(text, "t.arch")
+    yml = to_yaml(spec)
+    assert "      mid: make_divisible(c * 0.25, 8)\n" in yml
+    assert '{conv2d: ["max(mid, 8)", 3], name: str(i)}' in yml  # quoted where flow style needs it
+    assert "{linear: int(round(c * 1.5)), bias: true}" in yml
+    assert '{B: ["make_divisible(c, 8)", 0]}' in yml and '{conv2d: ["min(c, 16)", 1]}' in yml
+    assert not any(f"{{{name}:" in yml for name in ("make_divisible", "max", "min", "int", "round", "str"))
+    assert same(parse_yaml(yml, "t.yaml"), spec)
+    assert to_yaml(parse_yaml(yml, "t.yaml")) == yml
+    assert to_dsl(parse_yaml(yml, "t.yaml")) == to_dsl(spec)
+
+
 def test_yaml_printer_quotes_what_yaml_would_misread():
     spec = A.Spec(params=[A.Param(name="a"), A.Param(name="b", default=A.NoneLit())],
                   body=[A.Assign(targets=["y"], value=A.Name(id="null")),
