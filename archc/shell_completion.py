@@ -2,8 +2,10 @@
 they never fall behind it), with no dependency: `archc completion bash|zsh|fish`.
 
 They complete the commands, each command's options, the choices of options that have them
-(`--format`, `--to`, ...), spec files (`*.arch`, `*.yaml`, `*.yml`) for SPEC arguments and any
-file for options that take a FILE."""
+(`--format`, `--to`, ...), spec files (`*.arch`, `*.yaml`, `*.yml`) for SPEC arguments, any
+file for options that take a FILE, and the catalogue's diagnostic codes for a CODE argument
+(`archc explain E-SH<TAB>`; zsh and fish show each code's title, bash also completes a code
+typed in lower case, as `explain` accepts it)."""
 from __future__ import annotations
 
 import argparse
@@ -29,6 +31,8 @@ class _Command:
     options: list[_Option]
     specs: bool  # takes spec files as positional arguments
     positional_choices: list[str]
+    positional_name: str = "value"  # what the positional argument is, in words
+    descriptions: dict[str, str] | None = None  # positional choice -> what it is (codes: titles)
 
 
 def _commands(parser: argparse.ArgumentParser) -> list[_Command]:
@@ -37,6 +41,7 @@ def _commands(parser: argparse.ArgumentParser) -> list[_Command]:
     out = []
     for name, p in sub.choices.items():
         options, specs, choices = [], False, []
+        positional_name, descriptions = "value", None
         for action in p._actions:
             if isinstance(action, argparse._HelpAction):
                 options.append(_Option(list(action.option_strings), "show the help", False, [],
@@ -50,10 +55,20 @@ def _commands(parser: argparse.ArgumentParser) -> list[_Command]:
                                                   ("output", "onnx"))))
             elif action.metavar == "SPEC":
                 specs = True
+            elif action.metavar == "CODE":  # a diagnostic code: the catalogue's
+                descriptions = _codes()
+                choices, positional_name = list(descriptions), "diagnostic code"
             elif action.choices:
-                choices = [str(c) for c in action.choices]
-        out.append(_Command(name, _clean(helps.get(name, "")), options, specs, choices))
+                choices, positional_name = [str(c) for c in action.choices], action.dest
+        out.append(_Command(name, _clean(helps.get(name, "")), options, specs, choices, positional_name,
+                            descriptions))
     return out
+
+
+def _codes() -> dict[str, str]:
+    """The catalogue's codes (sorted) and their titles."""
+    from archc.codes import catalog
+    return {code: _clean(entry.title) for code, entry in sorted(catalog().items())}
 
 
 def _clean(text: str) -> str:
@@ -88,7 +103,8 @@ def _bash(commands: list[_Command]) -> str:
         if c.specs:
             positional = "_archc_specs"
         elif c.positional_choices:
-            positional = f'COMPREPLY=($(compgen -W "{" ".join(c.positional_choices)}" -- "$cur"))'
+            typed = '"${cur^^}"' if c.descriptions is not None else '"$cur"'  # codes: any case
+            positional = f'COMPREPLY=($(compgen -W "{" ".join(c.positional_choices)}" -- {typed}))'
         else:
             positional = "COMPREPLY=()"
         cases.append(f"""        {c.name})
@@ -137,8 +153,19 @@ complete -F _archc archc
 # ----------------------------------------------------------------------------- zsh
 
 
-def _zsh_quote(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("'", "'\\''").replace("[", "\\[").replace("]", "\\]")
+def _zsh_quote(text: str, brackets: bool = True) -> str:
+    """`text` inside a single-quoted word (and, with `brackets`, inside an option's [help])."""
+    if brackets:
+        text = text.replace("\\", "\\\\")
+    text = text.replace("'", "'\\''")
+    if brackets:
+        text = text.replace("[", "\\[").replace("]", "\\]")
+    return text
+
+
+def _zsh_quote_value(text: str) -> str:
+    """A value of a `_describe` list: its ':' would end it."""
+    return _zsh_quote(text.replace("\\", "\\\\").replace(":", "\\:"), brackets=False)
 
 
 def _zsh(commands: list[_Command]) -> str:
@@ -161,8 +188,14 @@ def _zsh(commands: list[_Command]) -> str:
             specs.append(f"        '{exclusive}'{names}'[{help_}]{value}'")
         if c.specs:
             specs.append("        '*:spec file:_files -g \"*.(" + "|".join(SPEC_GLOB) + ")\"'")
+        elif c.descriptions is not None:  # choices described by a function of their own
+            specs.append(f"        '1:{c.positional_name}:_archc_{c.name}_values'")
+            entries = "\n".join(f"        '{_zsh_quote_value(k)}:{_zsh_quote(v, brackets=False)}'"
+                                 for k, v in c.descriptions.items())
+            functions.append(f"_archc_{c.name}_values() {{\n    local -a values\n    values=(\n{entries}\n    )\n"
+                             f"    _describe -t values '{c.positional_name}' values\n}}")
         elif c.positional_choices:
-            specs.append(f"        '1:shell:({' '.join(c.positional_choices)})'")
+            specs.append(f"        '1:{c.positional_name}:({' '.join(c.positional_choices)})'")
         body = " \\\n".join(specs)
         functions.append(f"_archc_{c.name}() {{\n    _arguments -s \\\n{body}\n}}")
     return f"""#compdef archc
@@ -234,6 +267,9 @@ def _fish(commands: list[_Command]) -> str:
         if c.specs:
             lines.append(f"complete -c archc {when} -k -a '(__fish_complete_suffix .arch; "
                          "__fish_complete_suffix .yaml; __fish_complete_suffix .yml)'")
+        elif c.descriptions is not None:
+            lines += [f"complete -c archc {when} -a {_fish_quote(k)} -d {_fish_quote(v)}"
+                      for k, v in c.descriptions.items()]
         elif c.positional_choices:
             lines.append(f"complete -c archc {when} -a {_fish_quote(' '.join(c.positional_choices))}")
     return "\n".join(lines) + "\n"
