@@ -209,12 +209,17 @@ def cmd_draw(args: argparse.Namespace) -> int:
     fmt = diagram.format_for(args.output, args.format)
     if fmt != "dot":
         diagram.require_dot(fmt)  # before the work: no dot, one clear error, no file
-    model = _load(args, args.spec)
     import warnings
-    with warnings.catch_warnings(record=True) as said:
-        warnings.simplefilter("always", diagram.GraphvizWarning)
-        choice = diagram.choose_depth(model, args.depth)  # by default the deepest that fits a page
-        data = diagram.draw(model, fmt, diagram.FULL if choice.depth is None else choice.depth, args.rankdir)
+
+    from archc.progress import Progress, step
+    with Progress("draw"):  # a large model takes seconds: shown on a terminal
+        step("elaborating the spec")
+        model = _load(args, args.spec)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always", diagram.GraphvizWarning)
+            step("laying out the diagram" + (f" and rendering {fmt.upper()} with Graphviz" if fmt != "dot" else ""))
+            choice = diagram.choose_depth(model, args.depth)  # by default the deepest that fits a page
+            data = diagram.draw(model, fmt, diagram.FULL if choice.depth is None else choice.depth, args.rankdir)
     if choice.note():
         print("archc: note: " + choice.note(), file=sys.stderr)
     for w in said:  # what Graphviz said (e.g. a bitmap scaled down) is the user's business
@@ -247,20 +252,33 @@ def _draw_depth(text: str) -> int | str:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     # code generation is text only: no torch needed to write the file
-    _emit(_load(args, args.spec).to_source(), args.output)
+    from archc.progress import Progress, step
+    with Progress("compile"):  # a large model takes seconds: shown on a terminal
+        step("elaborating the spec")
+        model = _load(args, args.spec)
+        step("generating the PyTorch code")
+        source = model.to_source()
+    _emit(source, args.output)
     return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     import warnings
 
-    # lazily (only this command needs torch and onnx); before the work: one clear error, no file
-    from archc.lower.export import export_onnx, require_onnx
-    require_onnx()
-    model = _load(args, args.spec)
-    with warnings.catch_warnings(record=True) as said:
-        warnings.simplefilter("always")
-        result = export_onnx(model, args.onnx, dict(args.input_size or []), args.opset, args.static)
+    from archc.progress import Progress, step
+    with Progress("export"):  # torch's import and exporter take seconds: steps on a terminal
+        step("importing torch and the ONNX exporter")
+        # lazily (only this command needs torch and onnx); before the work: one clear error, no file
+        from archc.lower.export import export_onnx, require_onnx
+        require_onnx()
+        if args.weights is not None:
+            _check_weights_path(args.weights)
+        step("elaborating the spec")
+        model = _load(args, args.spec)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            result = export_onnx(model, args.onnx, dict(args.input_size or []), args.opset, args.static,
+                                 weights=args.weights)
     for w in said:  # what torch said that is the user's business (its chatter is filtered out)
         print(f"archc: warning: {w.category.__name__}: {w.message}", file=sys.stderr)
     for symbol, why in result.fixed.items():
@@ -271,8 +289,25 @@ def cmd_export(args: argparse.Namespace) -> int:
         parts.append("dynamic: " + "; ".join(d.describe() for d in result.dynamic.values()))
     if result.example:
         parts.append("traced at " + ", ".join(f"{k}={v}" for k, v in result.example.items()))
+    if result.weights is not None:  # where the weights came from, a checkpoint's entry included
+        parts.append(f"weights: {len(result.weights.loaded)} tensors from {result.weights.source}" +
+                     (f", keys without their prefix '{result.weights.stripped_prefix}'"
+                      if result.weights.stripped_prefix else ""))
     print(f"wrote {args.onnx}" + (f" ({'; '.join(parts)})" if parts else ""))
     return EXIT_OK
+
+
+def _check_weights_path(path: str) -> None:
+    """--weights names a readable file: said before a minute of work, not after it."""
+    from archc.errors import SpecError
+    if not os.path.exists(path):
+        raise SpecError(f"checkpoint '{path}' does not exist", None,
+                        "give the path of a .pt/.pth file that torch.save wrote, or a .safetensors file",
+                        code="E-API-CHECKPOINT-NOT-FOUND")
+    if os.path.isdir(path):
+        raise SpecError(f"checkpoint '{path}' is a folder, not a file", None,
+                        "give the path of a .pt/.pth file that torch.save wrote, or a .safetensors file",
+                        code="E-API-CHECKPOINT-UNREADABLE")
 
 
 def _parse_size(text: str) -> tuple[str, int]:
@@ -465,6 +500,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fix every size at its example value (default: the batch and other symbolic "
                         "sizes stay dynamic in the file, with the spec's constraints)")
     p.add_argument("--opset", type=int, default=None, help="ONNX opset version (default: torch's)")
+    p.add_argument("--weights", metavar="FILE",
+                   help="trained weights to export: a state_dict saved by torch.save (read with "
+                        "weights_only=True; a training checkpoint holding it under 'state_dict', "
+                        "'model_state_dict' or 'model' too) or a .safetensors file (needs "
+                        "safetensors); every tensor must fit by name and shape, else an error and "
+                        "no file (default: freshly initialised weights)")
     defines(p)
 
     p = command("fmt", cmd_fmt, "Format specs canonically, keeping their comments; or translate "

@@ -141,6 +141,35 @@ CODES: list[Code] = [
         needs=("torch", "onnx", "onnxscript"),
     ),
     Code(
+        code="E-EXPORT-WEIGHTS-MISMATCH",
+        title="The weights do not fit the model",
+        explanation="`archc export --weights FILE` exports trained weights, so every tensor of the "
+                    "model must come from the file, by its state_dict name and with its shape, "
+                    "and the file may hold nothing else: a missing key, a key the model does not "
+                    "have or a tensor of another shape is an error (listed, with the shapes "
+                    "expected and found, at the spec's layer), and no file is written. (`archc."
+                    "build(spec, weights=...)` loads what fits and reports the rest, for transfer "
+                    "learning; `load_weights(..., strict=True)` checks as export does.)",
+        hint="build the spec as the weights were trained: the same parameters (-D num_classes=...) "
+             "and layer names (name=...); `archc summary` lists the model's layers",
+        example=CLASSIFIER,
+        api="""\
+            import torch
+            from archc.lower.build import load_weights
+            trained = archc.build(spec, params={"num_classes": 100})  # trained with 100 classes
+            torch.save(trained.state_dict(), folder + "/classifier.pt")
+            model = archc.load(spec)
+            load_weights(archc.build(model), folder + "/classifier.pt", strict=True, model=model)
+            """,
+        fix="""\
+            model Classifier
+            param num_classes = 100
+            input x: [N, 3, 32, 32]
+            output y = x -> conv2d(16, 3, padding=1) -> relu -> global_avgpool -> linear(num_classes)
+            """,
+        needs=("torch",),
+    ),
+    Code(
         code="E-EXPORT-UNSUPPORTED-LAYER",
         title="A layer cannot be written as PyTorch code",
         explanation="`archc check` accepts the layer, but `archc compile` (and `archc.build`, "
@@ -284,8 +313,9 @@ CODES: list[Code] = [
     Code(
         code="E-API-CHECKPOINT-NOT-FOUND",
         title="The checkpoint file does not exist",
-        explanation="The `weights` path given to `archc.build` or `load_weights` names no file.",
-        hint="give the path of a .pt/.pth file that torch.save wrote, or a state_dict",
+        explanation="The `weights` path given to `archc.build` or `load_weights` (or `archc "
+                    "export --weights`) names no file.",
+        hint="give the path of a .pt/.pth file that torch.save wrote, a .safetensors file, or a state_dict",
         example=TINY,
         api='archc.build(spec, weights=folder + "/tiny.pth")',
         needs=("torch",),
@@ -294,9 +324,11 @@ CODES: list[Code] = [
         code="E-API-CHECKPOINT-UNREADABLE",
         title="The checkpoint file cannot be read",
         explanation="archc reads checkpoints with `torch.load(weights_only=True)`: files that "
-                    "torch.save wrote, holding tensors and plain containers only (never code). "
-                    "Anything else, or a damaged file, is refused.",
-        hint="archc reads files written by torch.save (tensors and plain containers only)",
+                    "torch.save wrote, holding tensors and plain containers only (never code); "
+                    "and `.safetensors` files (by the suffix or their header). Anything else, or "
+                    "a damaged file, is refused.",
+        hint="archc reads files written by torch.save (tensors and plain containers only) and "
+             ".safetensors files",
         example=TINY,
         api="archc.build(spec, weights=spec)",
         needs=("torch",),
@@ -305,8 +337,9 @@ CODES: list[Code] = [
         code="E-API-CHECKPOINT-NOT-STATE-DICT",
         title="The checkpoint holds no state_dict",
         explanation="A checkpoint is loaded by the names of its tensors: it must hold a "
-                    'state_dict (a dict of tensors), itself or under a "state_dict" or "model" '
-                    "key, not a list or a single tensor.",
+                    'state_dict (a dict of tensors), itself or under a "state_dict", '
+                    '"model_state_dict" or "model" key, not a list, a single tensor or a dict '
+                    "without tensors.",
         hint="save model.state_dict(), a dict of tensors",
         example=TINY,
         api="""\
@@ -315,6 +348,46 @@ CODES: list[Code] = [
             archc.build(spec, weights=folder + "/tiny.pth")
             """,
         needs=("torch",),
+    ),
+    Code(
+        code="E-API-CHECKPOINT-AMBIGUOUS",
+        title="The checkpoint holds several state_dicts, or one under an unknown name",
+        explanation="A training checkpoint is a dict; archc takes the state_dict it holds under "
+                    '"state_dict", "model_state_dict" or "model" (and says so: `archc export` '
+                    "prints where the weights came from). When it holds several (timm's "
+                    '"state_dict" and "state_dict_ema"), or its only one under another name, '
+                    "archc does not guess which are the model's weights: the message names them.",
+        hint="save the one to use on its own: torch.save(torch.load(FILE)[KEY], 'weights.pt')",
+        example=TINY,
+        api="""\
+            import torch
+            weights = archc.build(spec).state_dict()
+            torch.save({"state_dict": weights, "state_dict_ema": weights}, folder + "/tiny.pth")
+            archc.build(spec, weights=folder + "/tiny.pth")
+            """,
+        needs=("torch",),
+    ),
+    Code(
+        code="E-API-SAFETENSORS-MISSING",
+        title="Reading a .safetensors file needs the safetensors package",
+        explanation="Weights in a `.safetensors` file (`archc export --weights`, `archc.build(spec, "
+                    "weights=...)`) are read with the safetensors package, an optional "
+                    "dependency that archc's torch extra installs.",
+        hint="pip install safetensors (the torch extra brings it: pip install -e '.[torch]' in a checkout)",
+        example=TINY,
+        api="""\
+            import sys
+            from safetensors.torch import save_file
+            save_file(archc.build(spec).state_dict(), folder + "/tiny.safetensors")
+            saved = {m: sys.modules.pop(m) for m in list(sys.modules) if m.split(".")[0] == "safetensors"}
+            sys.modules["safetensors"] = None  # `import safetensors` fails, as if not installed
+            try:
+                archc.build(spec, weights=folder + "/tiny.safetensors")
+            finally:
+                del sys.modules["safetensors"]
+                sys.modules.update(saved)
+            """,
+        needs=("torch", "safetensors"),
     ),
     Code(
         code="E-API-TORCH-MISSING",

@@ -25,19 +25,27 @@ from archc.lower.codegen import Generated, generate
 if TYPE_CHECKING:
     import torch
 
+    from archc.errors import SpecError
     from archc.model import Model
 
 log = logging.getLogger("archc")
 
 
-def build_module(model: "Model", weights: "str | Path | Mapping | None" = None) -> "torch.nn.Module":
+def build_module(model: "Model", weights: "str | Path | Mapping | None" = None, *,
+                 strict: bool = False) -> "torch.nn.Module":
     """The `nn.Module` of a loaded model (`archc.build` takes a spec path too). `weights`, a
-    checkpoint path or a state_dict, is loaded by name and shape (`load_weights`); the report is
-    `module.archc_load_report`."""
+    checkpoint path (torch.save's or .safetensors) or a state_dict, is loaded by name and shape
+    (`load_weights`); the report is `module.archc_load_report`. `strict=True`: the weights must
+    fit exactly, else E-EXPORT-WEIGHTS-MISMATCH at the spec's layer (`archc export --weights`)."""
     _require_torch()
-    module = instantiate(generate(model.graph, spec=model.spec))  # as `archc compile` writes it
+    from archc import progress
+    progress.step("generating the PyTorch code")
+    generated = generate(model.graph, spec=model.spec)  # as `archc compile` writes it
+    progress.step("building the module")
+    module = instantiate(generated)
     if weights is not None:
-        module.archc_load_report = load_weights(module, weights)
+        progress.step(f"loading weights from {weights}" if isinstance(weights, (str, Path)) else "loading weights")
+        module.archc_load_report = load_weights(module, weights, strict=strict, model=model)
     return module
 
 
@@ -92,6 +100,8 @@ class LoadReport:
     skipped: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
+    not_tensors: dict[str, str] = field(default_factory=dict)  # skipped keys holding no tensor: their type
+    stripped_prefix: str | None = None  # "module.", removed from every checkpoint key
 
     @property
     def complete(self) -> bool:
@@ -108,39 +118,136 @@ class LoadReport:
         return "\n".join(lines)
 
 
+# entries of a training checkpoint that hold the model's state_dict, by the common layouts
+# (Lightning's and timm's "state_dict", the PyTorch tutorials' "model_state_dict", "model")
+WRAPPER_KEYS = ("state_dict", "model_state_dict", "model")
+SAFETENSORS_HINT = "pip install safetensors (the torch extra brings it: pip install -e '.[torch]' in a checkout)"
+
+
+class Checkpoint(dict):
+    """A state_dict read from a file, and where in the file it was: `entry` is the key of the
+    checkpoint dict that held it (None: the file's dict itself)."""
+    entry: "str | None" = None
+
+
 def read_checkpoint(path: "str | Path") -> dict:
-    """A state_dict from a checkpoint file: the file's dict itself, or its "state_dict" or
-    "model" entry (common training-script layouts). Loaded with weights_only=True: tensors and
-    plain containers only, no code."""
+    """A state_dict from a checkpoint file: a `.safetensors` file (needs the safetensors
+    package), or a file torch.save wrote, loaded with weights_only=True (tensors and plain
+    containers only, no code). A torch file's dict is the state_dict itself, or a training
+    checkpoint holding it under one of WRAPPER_KEYS (the result's `entry` says which). A
+    checkpoint with several state_dicts ("state_dict" and "state_dict_ema"), or one under
+    another name, is refused, naming them: archc never picks one silently."""
     import pickle
 
     import torch
     from archc.errors import SpecError
+    if _is_safetensors(path):
+        return _read_safetensors(path)
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise SpecError(f"checkpoint '{path}' does not exist", None, "give the path of a .pt/.pth file "
-                        "that torch.save wrote, or a state_dict", code="E-API-CHECKPOINT-NOT-FOUND") from None
+                        "that torch.save wrote, a .safetensors file, or a state_dict",
+                        code="E-API-CHECKPOINT-NOT-FOUND") from None
+    except IsADirectoryError:
+        raise SpecError(f"checkpoint '{path}' is a folder, not a file", None, "give the path of a .pt/.pth "
+                        "file that torch.save wrote, or a .safetensors file",
+                        code="E-API-CHECKPOINT-UNREADABLE") from None
     except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as e:
         raise SpecError(f"checkpoint '{path}' cannot be read: {str(e).splitlines()[0][:200]}", None,
-                        "archc reads files written by torch.save (tensors and plain containers only)",
-                        code="E-API-CHECKPOINT-UNREADABLE") from None
-    if isinstance(data, Mapping):
-        for key in ("state_dict", "model"):
-            inner = data.get(key)
-            if isinstance(inner, Mapping) and inner and all(isinstance(k, str) for k in inner):
-                data = inner
-                break
+                        "archc reads files written by torch.save (tensors and plain containers only) "
+                        "and .safetensors files", code="E-API-CHECKPOINT-UNREADABLE") from None
     if not isinstance(data, Mapping):
         raise SpecError(f"checkpoint '{path}' holds a {type(data).__name__}, not a state_dict", None,
                         "save model.state_dict(), a dict of tensors", code="E-API-CHECKPOINT-NOT-STATE-DICT")
-    return dict(data)
+    return _state_dict_of(data, str(path))
 
 
-def load_weights(module: "torch.nn.Module", weights: "str | Path | Mapping") -> LoadReport:
+def _is_state_dict(value: object) -> bool:
+    import torch
+    return isinstance(value, Mapping) and bool(value) and all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in value.items())
+
+
+def _state_dict_of(data: Mapping, path: str) -> Checkpoint:
+    """The state_dict in a checkpoint's dict (see read_checkpoint)."""
+    import torch
+    from archc.errors import SpecError
+    nested = [k for k, v in data.items() if _is_state_dict(v)]
+    tensors = [k for k, v in data.items() if isinstance(v, torch.Tensor)]
+    if not nested:
+        if not tensors:
+            raise SpecError(f"checkpoint '{path}' holds a dict without tensors "
+                            f"({_entries(data)}), not a state_dict", None,
+                            "save model.state_dict(), a dict of tensors",
+                            code="E-API-CHECKPOINT-NOT-STATE-DICT")
+        return Checkpoint(data)  # the state_dict itself (any other entry is reported as unexpected)
+    known = [k for k in nested if k in WRAPPER_KEYS]
+    if len(nested) == 1 and known and not tensors:
+        out = Checkpoint(data[known[0]])
+        out.entry = known[0]
+        return out
+    raise SpecError(f"checkpoint '{path}' holds "
+                    + (f"{len(nested)} state_dicts" if len(nested) > 1 else "a state_dict under a name archc "
+                       "does not take by itself") + f": {', '.join(repr(k) for k in nested)}"
+                    + (f", and {len(tensors)} tensors beside them" if tensors else "")
+                    + "; archc does not guess which holds the model's weights", None,
+                    f"save the one to use on its own: torch.save(torch.load(FILE)[{nested[0]!r}], "
+                    f"'weights.pt'); archc takes a state_dict, or one entry named "
+                    f"{', '.join(repr(k) for k in WRAPPER_KEYS)} beside non-tensor entries",
+                    code="E-API-CHECKPOINT-AMBIGUOUS")
+
+
+def _entries(data: Mapping) -> str:
+    shown = [f"{k!r}: {type(v).__name__}" for k, v in list(data.items())[:6]]
+    return ", ".join(shown) + (", ..." if len(data) > 6 else "") if shown else "empty"
+
+
+def _is_safetensors(path: "str | Path") -> bool:
+    """By the suffix, or by the content: an 8-byte little-endian header length, then JSON."""
+    if str(path).endswith(".safetensors"):
+        return True
+    try:
+        with open(path, "rb") as f:
+            head = f.read(9)
+    except OSError:
+        return False
+    return len(head) == 9 and head[8:9] == b"{" and 2 <= int.from_bytes(head[:8], "little") < 1 << 28
+
+
+def _read_safetensors(path: "str | Path") -> Checkpoint:
+    from archc.errors import SpecError
+    try:
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+    except ImportError:
+        raise SpecError(f"checkpoint '{path}' is a safetensors file; reading it needs the safetensors "
+                        "package, which is not installed", None, SAFETENSORS_HINT,
+                        code="E-API-SAFETENSORS-MISSING") from None
+    try:
+        return Checkpoint(load_file(str(path), device="cpu"))
+    except FileNotFoundError:
+        raise SpecError(f"checkpoint '{path}' does not exist", None, "give the path of a .safetensors "
+                        "file, a .pt/.pth file that torch.save wrote, or a state_dict",
+                        code="E-API-CHECKPOINT-NOT-FOUND") from None
+    except (OSError, SafetensorError, ValueError, RuntimeError) as e:
+        raise SpecError(f"checkpoint '{path}' cannot be read as safetensors: "
+                        f"{str(e).splitlines()[0][:200] if str(e) else type(e).__name__}", None,
+                        "archc reads .safetensors files that safetensors' save_file wrote",
+                        code="E-API-CHECKPOINT-UNREADABLE") from None
+
+
+def load_weights(module: "torch.nn.Module", weights: "str | Path | Mapping", *,
+                 strict: bool = False, model: "Model | None" = None) -> LoadReport:
     """Copy into `module` every checkpoint tensor whose name and shape match, and report what
     matched and what did not. A `module.` prefix on every checkpoint key (DataParallel and DDP
-    checkpoints) is removed. Frozen parameters are loaded too."""
+    checkpoints) is removed. Frozen parameters are loaded too. `weights`: a state_dict, or the
+    path of a file torch.save wrote or a .safetensors file (`read_checkpoint`).
+
+    `strict=True` (what `archc export --weights` does): every tensor of the module must come
+    from the checkpoint, with its shape, and nothing be left over; otherwise a SpecError
+    (E-EXPORT-WEIGHTS-MISMATCH, at the spec's layer when `model` is given) is raised and the
+    module is left as it was."""
     import torch
     from archc.errors import SpecError
     if not isinstance(weights, (str, Path, Mapping)):
@@ -148,10 +255,14 @@ def load_weights(module: "torch.nn.Module", weights: "str | Path | Mapping") -> 
                         "e.g. weights=\"resnet18.pth\" or weights=model.state_dict()", code="E-API-WEIGHTS-TYPE")
     source = str(weights) if isinstance(weights, (str, Path)) else "a state_dict"
     state = read_checkpoint(weights) if isinstance(weights, (str, Path)) else dict(weights)
+    entry = getattr(state, "entry", None)
+    if entry is not None:
+        source += f"[{entry!r}]"
     own = module.state_dict()
+    report = LoadReport(source)
     if state and all(k.startswith("module.") for k in state) and not any(k.startswith("module.") for k in own):
         state = {k[len("module."):]: v for k, v in state.items()}
-    report = LoadReport(source)
+        report.stripped_prefix = "module."
     matched: dict[str, torch.Tensor] = {}
     for key, target in own.items():
         if key not in state:
@@ -160,11 +271,80 @@ def load_weights(module: "torch.nn.Module", weights: "str | Path | Mapping") -> 
         value = state[key]
         if not isinstance(value, torch.Tensor) or tuple(value.shape) != tuple(target.shape):
             theirs = tuple(value.shape) if isinstance(value, torch.Tensor) else ()
+            if not isinstance(value, torch.Tensor):
+                report.not_tensors[key] = type(value).__name__
             report.skipped[key] = (theirs, tuple(target.shape))
             continue
         matched[key] = value
         report.loaded.append(key)
     report.unexpected = [k for k in state if k not in own]
+    if strict and not report.complete:
+        raise weights_mismatch(report, model)
     module.load_state_dict(matched, strict=False)
     log.info("%s", report)
     return report
+
+
+SHOWN_KEYS = 8  # keys listed per kind of mismatch; the rest are counted
+
+
+def weights_mismatch(report: LoadReport, model: "Model | None" = None) -> "SpecError":
+    """The diagnostic of a checkpoint that does not fit the model exactly: which keys are
+    missing, left over or of another shape (expected and got), at the spec layer of the first
+    one the model has."""
+    from archc.errors import Related, SpecError
+    counts = [f"{len(items)} {what}" for items, what in (
+        (report.skipped, "of another shape"), (report.missing, "missing"),
+        (report.unexpected, "not in the model")) if items]
+    notes: list[str] = []
+
+    def listed(keys: list[str], say) -> None:
+        notes.extend(say(k) for k in keys[:SHOWN_KEYS])
+        if len(keys) > SHOWN_KEYS:
+            notes.append(f"... and {len(keys) - SHOWN_KEYS} more")
+
+    def shape(key: str) -> str:
+        theirs, ours = report.skipped[key]
+        got = f"a {report.not_tensors[key]}, not a tensor" if key in report.not_tensors else list(theirs)
+        return f"{key}: the model expects {list(ours)}, the checkpoint has {got}"
+    listed(list(report.skipped), shape)
+    listed(report.missing, lambda k: f"{k}: missing from the checkpoint")
+    listed(report.unexpected, lambda k: f"{k}: in the checkpoint, not in the model")
+    if report.stripped_prefix:
+        notes.append(f"the checkpoint's keys were read without their common prefix "
+                     f"'{report.stripped_prefix}' (a DataParallel checkpoint)")
+    if report.skipped:
+        hint = ("the checkpoint was trained with other sizes: give the spec the parameters it was "
+                "trained with (e.g. -D num_classes=...), or change the layer to match")
+    elif report.missing and report.unexpected:
+        hint = ("the checkpoint's keys are not the spec's layer names: name the layers as the "
+                "training code did (name=...); `archc summary` lists the model's")
+    else:
+        hint = None  # the catalogue's
+    where = [_layer_loc(model, k) for k in [*report.skipped, *report.missing]] if model is not None else []
+    unique: list = []
+    for loc in where:
+        if loc is not None and all(str(loc) != str(u) for u in unique):
+            unique.append(loc)
+    where = unique
+    related = [Related(loc, "another layer whose weights do not fit") for loc in where[1:4]]
+    return SpecError(f"the weights in {report.source} do not fit the model: {', '.join(counts)} "
+                     f"({len(report.loaded)} of {len(report.loaded) + len(report.skipped) + len(report.missing)} "
+                     f"tensors fit)", where[0] if where else None, hint, notes,
+                     code="E-EXPORT-WEIGHTS-MISMATCH", related=related)
+
+
+def _layer_loc(model: "Model", key: str):
+    """Where the spec makes the layer (or block) that holds the state_dict entry `key`."""
+    graph = model.graph
+    path = key.rsplit(".", 1)[0]
+    if path in graph.dag.nodes:
+        loc = graph.node(path).loc
+        if loc is not None:
+            return loc
+    parts = tuple(path.split("."))
+    for n in range(len(parts), 0, -1):
+        scope = graph.scopes.get(parts[:n])
+        if scope is not None and scope.loc is not None:
+            return scope.loc
+    return None

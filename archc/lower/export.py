@@ -230,17 +230,27 @@ class ExportResult:
     example: dict[str, int]  # the sizes the example inputs had
     dynamic: dict[str, DynamicSize]  # the symbols kept dynamic, and how
     fixed: dict[str, str]  # symbols fixed at their example size, and why
+    weights: Any = None  # the LoadReport of `weights`, when given
 
 
 def export_onnx(model: "Model", path: str | Path, sizes: dict[str, int] | None = None,
-                opset: int | None = None, static: bool = False, module: Any = None) -> ExportResult:
+                opset: int | None = None, static: bool = False, module: Any = None,
+                weights: Any = None) -> ExportResult:
     """Write the model as ONNX through torch.onnx.export, atomically: `module` (e.g. trained,
-    built from this model by `archc.build`) or a freshly built one, in eval mode. Inputs and
-    outputs are named as in the spec; symbolic sizes stay dynamic with the spec's constraints
-    (`static=True`: fixed at the example sizes). Raises SpecError (an `ExportError` for a
-    missing package or a failing exporter)."""
+    built from this model by `archc.build`) or a freshly built one, in eval mode; `weights` (a
+    state_dict, or a torch.save or .safetensors file: `archc export --weights`) is loaded into
+    the fresh one strictly: every tensor, by name and shape, or E-EXPORT-WEIGHTS-MISMATCH and
+    no file. Inputs and outputs are named as in the spec; symbolic sizes stay dynamic with the
+    spec's constraints (`static=True`: fixed at the example sizes). Raises SpecError (an
+    `ExportError` for a missing package or a failing exporter)."""
     require_onnx()
     import torch
+
+    from archc import progress
+    if module is not None and weights is not None:
+        raise SpecError("export_onnx takes a built module or weights to build one with, not both", None,
+                        "load the weights into the module first (archc.load_weights), or pass weights only",
+                        code="E-API-ARGUMENT-CONFLICT")
 
     from archc.lower.build import build_module
     plan = DynamicPlan() if static else dynamic_plan(model)
@@ -257,7 +267,7 @@ def export_onnx(model: "Model", path: str | Path, sizes: dict[str, int] | None =
     target = Path(path)
     if target.is_dir():  # before the work: replacing it would fail after a minute of exporting
         raise OutputError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
-    module = build_module(model) if module is None else module
+    module = build_module(model, weights, strict=True) if module is None else module
     training = module.training
     module.eval()
     try:
@@ -268,6 +278,7 @@ def export_onnx(model: "Model", path: str | Path, sizes: dict[str, int] | None =
         raise output_error(e, str(path)) from None
     os.close(fd)
     try:
+        progress.step("tracing and converting to ONNX (torch.export, the ONNX exporter)")
         with quiet_torch(), torch.no_grad():
             try:
                 torch.onnx.export(module, example_inputs(model, values), tmp,
@@ -282,6 +293,7 @@ def export_onnx(model: "Model", path: str | Path, sizes: dict[str, int] | None =
                                   "size), try --static for symbolic sizes, or report it with the spec and "
                                   "torch's version",
                                   code="E-EXPORT-FAILED") from None
+        progress.step(f"writing {path}")
         umask = os.umask(0)
         os.umask(umask)
         try:
@@ -292,7 +304,8 @@ def export_onnx(model: "Model", path: str | Path, sizes: dict[str, int] | None =
     finally:
         module.train(training)
         Path(tmp).unlink(missing_ok=True)
-    return ExportResult(target, values, plan.sizes, plan.fixed)
+    return ExportResult(target, values, plan.sizes, plan.fixed,
+                        getattr(module, "archc_load_report", None) if weights is not None else None)
 
 
 def _first_line(e: Exception) -> str:
