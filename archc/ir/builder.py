@@ -50,6 +50,9 @@ class GraphBuilder:
         self.container_members: dict[tuple[str, ...], list[str]] = {}  # names in the order made
         self._named_index: dict[tuple[tuple[str, ...], str], int] = {}  # (scope, name) -> created index
         self.alternatives: list[Alternative] = []  # names used twice, decided when the body ends
+        # `e2 = e1 -> ResBlock()`: the tensor's name, for the module the statement's one call makes
+        # (taken by the next name given in that scope: the call's own module comes first)
+        self.name_hint: tuple[tuple[str, ...], str] | None = None
 
     def layer(self, node_id: str) -> LayerNode:
         return self.g.nodes[node_id]["layer"]
@@ -58,6 +61,10 @@ class GraphBuilder:
         return node_id in self.g
 
     def unique_name(self, name: Any, loc: A.Loc | None, explicit: bool, default: str = "") -> str:
+        hint, self.name_hint = self.name_hint, None
+        if not explicit and hint is not None and hint[0] == self.scope_path and valid_module_name(hint[1]) \
+                and hint[1] not in TORCH_MODULE_ATTRS:
+            default = hint[1]
         taken = self.used_names.setdefault(self.scope_path, set())
         pv.decide(name)
         if explicit:

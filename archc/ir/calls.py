@@ -60,7 +60,7 @@ class Calls(Sharing):
     loops: list[tuple | None]
 
     def _run_body(self, body: list[A.Assign], env: Env, results: list[A.Expr],
-                  input_names: list[str], where: str) -> list[Any]:
+                  input_names: list[str], where: str, result_names: list[str] = ()) -> list[Any]:
         raise NotImplementedError  # the statement layer (archc.ir.elaborate)
 
     def _callables(self) -> list[str]:
@@ -421,6 +421,7 @@ class Calls(Sharing):
                       "limit with the environment variable ARCHC_MAX_BLOCK_DEPTH", code="E-LIMIT-BLOCK-DEPTH")
         saved = self.builder.scope_path
         if inline:  # no submodule: the block's layers are named directly in the caller's scope
+            self.builder.name_hint = None  # (no module for the statement's name)
             if "name" in meta:
                 self.fail("an inline block has no name of its own", loc, "drop name= or inline=true",
                           code="E-CALL-INLINE-WITH-NAME")
@@ -528,7 +529,8 @@ class Calls(Sharing):
         self._check_inputs(inputs)
         saved = self.builder.scope_path
         if self._flag(meta, "inline", loc):  # no container: the children are numbered in the caller,
-            if "name" in meta:              # as a block that is itself an nn.Sequential names them
+            self.builder.name_hint = None   # as a block that is itself an nn.Sequential names them
+            if "name" in meta:
                 self.fail("an inline sequential has no name of its own", loc, "drop name= or inline=true",
                           code="E-CALL-INLINE-WITH-NAME")
             path = saved
@@ -615,6 +617,8 @@ class Calls(Sharing):
                       code="E-CALL-INPUT-COUNT")
         self._check_inputs(piped)
         inline = self._flag(meta, "inline", call.loc)
+        if inline:
+            self.builder.name_hint = None  # no module of its own: the copies name themselves
         meta.pop("inline", None)
         saved = self.builder.scope_path
         if inline:

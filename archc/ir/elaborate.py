@@ -181,7 +181,8 @@ class Elaborator(Calls):
             self.error("the spec has no inputs", self.spec.loc,
                        "declare one, e.g. `input x: [N, 3, 224, 224]`", code="E-INPUT-NO-INPUTS")
         values = self._run_body(self.spec.body, env, [o.value for o in self.spec.outputs],
-                                input_names=list(inputs), where="the model")
+                                input_names=list(inputs), where="the model",
+                                result_names=[o.name for o in self.spec.outputs])
         outputs: dict[str, str] = {}
         for out, value in zip(self.spec.outputs, values):
             if value is POISON:
@@ -305,7 +306,7 @@ class Elaborator(Calls):
 
     # ------------------------------------------------------------------ statements
     def _run_body(self, body: list[A.Assign], env: Env, results: list[A.Expr],
-                  input_names: list[str], where: str) -> list[Any]:
+                  input_names: list[str], where: str, result_names: list[str] = ()) -> list[Any]:
         """Evaluate assignments in dependency order, then the `results` (outputs or returns), and
         give their values; report cycles, reassignment and unused names."""
         first_node = len(self.builder.created)
@@ -354,7 +355,14 @@ class Elaborator(Calls):
             made.append((stmt, start, len(self.builder.created)))
             if stmt.unused:
                 self._mark_unused(stmt, start, env)
-        values = [self._eval_guarded(expr, env) for expr in results]
+        values = []
+        for k, expr in enumerate(results):
+            if k < len(result_names) and result_names[k].isidentifier() and _single_call(expr):
+                self.builder.name_hint = (self.builder.scope_path, result_names[k])  # `output logits = h -> linear(10)`
+            try:
+                values.append(self._eval_guarded(expr, env))
+            finally:
+                self.builder.name_hint = None
         for expr, value in zip(results, values):
             if value is POISON:
                 self._report_unknown_calls(expr, env)
@@ -489,7 +497,12 @@ class Elaborator(Calls):
         return None
 
     def _assign(self, stmt: A.Assign, env: Env) -> None:
-        value = self._eval_guarded(stmt.value, env, stmt.loc)
+        if len(stmt.targets) == 1 and _single_call(stmt.value):  # its module takes the tensor's name
+            self.builder.name_hint = (self.builder.scope_path, stmt.targets[0])
+        try:
+            value = self._eval_guarded(stmt.value, env, stmt.loc)
+        finally:
+            self.builder.name_hint = None
         targets = stmt.targets
         if self.trace and len(targets) == 1 and value is not POISON:
             if isinstance(value, bool) and isinstance(stmt.value, (A.Compare, A.BoolOp, A.Unary)):
@@ -551,6 +564,16 @@ def _is_data(value: Any, blocks: Any) -> bool:
     if isinstance(value, Word) and (str(value) in REGISTRY or str(value) in blocks):
         return False
     return value is None or isinstance(value, (bool, int, float, str, sy.Expr))
+
+
+def _single_call(expr: A.Expr) -> bool:
+    """`conv2d(x, 8, 3)`, `e1 -> ResBlock()`, `[a, b] -> concat`: one call makes the value."""
+    if isinstance(expr, A.Pipe):
+        source = expr.source
+        plain = isinstance(source, A.Name) or (isinstance(source, A.ListExpr)
+                                               and all(isinstance(i, A.Name) for i in source.items))
+        return plain and isinstance(expr.target, A.Call)
+    return isinstance(expr, A.Call) and expr.func not in BUILTINS
 
 
 class _Again(Exception):

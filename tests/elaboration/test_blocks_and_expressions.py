@@ -113,7 +113,7 @@ def test_list_comprehension_sum_and_range():
         input x: [N, 3, 8, 8]
         output y = x -> Net([4, 8, 16])
         """)
-    assert model.state_dict_shapes()["net.conv6.weight"] == (51, 3, 3, 3)
+    assert model.state_dict_shapes()["y.conv6.weight"] == (51, 3, 3, 3)
 
 
 def test_a_list_unpacks_into_names():

@@ -96,8 +96,8 @@ output y = c
     model = _load(text, True, monkeypatch)
     assert replays[0] == 1  # c, from b's template
     options = {n.id: (n.frozen, n.init) for n in model.graph.layers()}
-    assert options["unit_1.conv2d"] == (True, "zeros")
-    assert options["unit_2.conv2d"] == (False, None)
+    assert options["b.conv2d"] == (True, "zeros")  # (a statement's one call: named after its tensor)
+    assert options["c.conv2d"] == (False, None)
     _assert_same(_load(text, False, monkeypatch), model)
 
 
@@ -107,8 +107,8 @@ def test_an_identity_shortcut_names_the_new_input(monkeypatch) -> None:
     model = _load(text, True, monkeypatch)
     assert replays[0] == 2
     for k in (1, 2, 3):  # the unit before's result is this unit's `s`
-        fed = model.graph.dag.nodes[f"repeat.{k - 1}.add"]["layer"]
-        assert ("s", ("repeat", str(k))) in zip(fed.tensor_names, fed.tensor_scopes)
+        fed = model.graph.dag.nodes[f"y.{k - 1}.add"]["layer"]
+        assert ("s", ("y", str(k))) in zip(fed.tensor_names, fed.tensor_scopes)
     _assert_same(_load(text, False, monkeypatch), model)
 
 
@@ -127,7 +127,7 @@ output y = p + q + r
     replays = _count_replays(monkeypatch)
     model = _load(text, True, monkeypatch)
     assert replays[0] == 0  # Pair(x, x) reads one node twice, Pair(x, z) two: not alike
-    assert model.graph.dag.nodes["pair_2.conv2d_1"]["layer"].inputs == ["z"]
+    assert model.graph.dag.nodes["r.conv2d_1"]["layer"].inputs == ["z"]
     _assert_same(_load(text, False, monkeypatch), model)
 
 

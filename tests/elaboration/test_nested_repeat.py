@@ -28,7 +28,8 @@ NESTED = """\
 
 
 def _expected_keys() -> list[str]:
-    keys = [f"repeat.{a}.{b}.{p}" for a in range(4) for b in range(2) for p in ("weight", "bias")]
+    # `h = x -> repeat(...)`: one call, its module named after the tensor
+    keys = [f"h.{a}.{b}.{p}" for a in range(4) for b in range(2) for p in ("weight", "bias")]
     keys += [f"stage.layers.{a}.{b}.{p}" for a in range(2) for b in range(a + 1) for p in ("weight", "bias")]
     keys += [f"units.{a}.{b}.conv.{p}" for a in range(3) for b in range(2) for p in ("weight", "bias")]
     keys += [f"inner{a}.{b}.{p}" for a in range(2) for b in range(2) for p in ("weight", "bias")]
@@ -39,7 +40,7 @@ def test_nested_repeat_names_as_nested_sequentials():
     model = load(NESTED)
     assert sorted(model.state_dict_shapes()) == sorted(_expected_keys())
     source = model.to_source()
-    assert "self.repeat = nn.Sequential(\n            nn.Sequential(" in source
+    assert "self.h = nn.Sequential(\n            nn.Sequential(" in source
 
 
 def test_nested_repeat_module_runs_with_those_keys():
@@ -49,8 +50,8 @@ def test_nested_repeat_module_runs_with_those_keys():
     assert module(torch.zeros(2, 8, 16, 16)).shape == (2, 8, 16, 16)
     reference = torch.nn.Sequential(*[torch.nn.Sequential(*[torch.nn.Conv2d(8, 8, 3, padding=1)
                                                             for _ in range(2)]) for _ in range(4)])
-    assert [k for k in module.state_dict() if k.startswith("repeat.")] == \
-        ["repeat." + k for k in reference.state_dict()]
+    assert [k for k in module.state_dict() if k.startswith("h.")] == \
+        ["h." + k for k in reference.state_dict()]
 
 
 def test_nested_repeat_round_trips_through_fmt():

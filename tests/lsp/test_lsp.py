@@ -506,7 +506,7 @@ def test_hover_of_a_block_tensor_lists_its_instances(tmp_path):
     model = doc.model
     text = hover(project, doc, 3, 2).markdown  # `y`, in two instances of different shapes
     for scope in ("b", "b_1"):
-        node = f"{scope}.conv2d"
+        node = f"{scope}.y"  # (the statement's one call: named after its tensor)
         assert f"`{scope}`: `[N, {model.shapes[node][1]}, {model.shapes[node][2]}" in text
 
 

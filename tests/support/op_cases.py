@@ -266,7 +266,7 @@ CASES = [
     ("layernorm", [(2, 3, 4, 5)], (3,), dict(affine=False),
      lambda t: t.nn.LayerNorm((3, 4, 5), elementwise_affine=False)),
     ("grn", [(2, 6, 4, 5)], (), {}, lambda t: _grn(t, 6, 1e-6)),  # ConvNeXt V2 (conv_mlp)
-    ("global_response_norm", [(2, 4, 5, 6)], (1e-3,), dict(channels_last=True), lambda t: _grn(t, 6, 1e-3, True)),
+    ("global_response_norm", [(2, 4, 5, 6)], (), dict(eps=1e-3, channels_last=True), lambda t: _grn(t, 6, 1e-3, True)),
     ("groupnorm", [(2, 6, 4, 4)], (3,), {}, lambda t: t.nn.GroupNorm(3, 6)),
     ("groupnorm", [(2, 6, 5)], (2,), dict(affine=False), lambda t: t.nn.GroupNorm(2, 6, affine=False)),
     ("instancenorm1d", [(2, 3, 8)], (), {}, lambda t: t.nn.InstanceNorm1d(3)),
@@ -294,7 +294,7 @@ CASES = [
     ("softmax", [(2, 10)], (), {}, lambda t: t.nn.Softmax(1)),
     ("log_softmax", [(2, 3, 5)], (-1,), {}, lambda t: t.nn.LogSoftmax(-1)),
     ("prelu", [(2, 3, 5, 5)], (), {}, lambda t: t.nn.PReLU()),
-    ("prelu", [(2, 3, 5, 5)], (True,), {}, lambda t: t.nn.PReLU(3)),
+    ("prelu", [(2, 3, 5, 5)], (), dict(per_channel=True), lambda t: t.nn.PReLU(3)),
     # regularization
     ("dropout", [(2, 3, 5)], (0.3,), {}, lambda t: t.nn.Dropout(0.3)),
     ("dropout1d", [(2, 3, 5)], (), {}, lambda t: t.nn.Dropout1d()),
