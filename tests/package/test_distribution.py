@@ -71,8 +71,15 @@ def test_the_readme_installs_from_a_checkout_with_each_extra() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "pip install -e '.[" in readme and "pip install -e ." in readme
     assert f"`{NAME}`" in readme
-    for extra in _pyproject()["project"]["optional-dependencies"]:
-        assert f"| `{extra}` |" in readme, f"the README's table of extras lacks {extra!r}"
+    project = _pyproject()["project"]
+    rows = {line.split("|")[1].strip(): line.split("|")[2] for line in readme.splitlines()
+            if line.startswith("| ") and line.count("|") >= 4}
+    for extra, requirements in [("(none)", project["dependencies"]),
+                                *(("`%s`" % k, v) for k, v in project["optional-dependencies"].items())]:
+        assert extra in rows, f"the README's table of extras lacks {extra}"
+        for requirement in requirements:  # the row says what the extra adds
+            name = re.match(r"[A-Za-z0-9_.-]+", requirement).group()
+            assert name in rows[extra], f"the README's row for {extra} does not name {name}"
 
 
 def test_building_the_metadata_prints_no_warning(tmp_path: Path) -> None:
