@@ -184,6 +184,9 @@ class SpecErrors(Exception):
 
     def __init__(self, errors: Iterable[SpecError]):
         self.errors = list(errors)
+        # the graph of what did elaborate around the errors (archc.ir.graph.Graph), when
+        # elaboration got that far: the language server shows its shapes while a line is broken
+        self.partial = None
         super().__init__(self.render())
 
     def render(self, color: bool = False) -> str:

@@ -645,12 +645,31 @@ def elaborate(spec: A.Spec, file: str, overrides: dict[str, Any] | None = None, 
             break
         except _Again as again:
             skipped = again.skipped
+        except SpecErrors as errors:
+            errors.partial = _partial_graph(elaborator)  # for an editor: what did elaborate
+            raise
     else:
         graph = _run(elaborator, trace, overrides)  # pragma: no cover - reports what is left as duplicates
     if warnings is not None:
         warnings.extend(sorted(elaborator.reporter.diag.warnings,
                                key=lambda w: (w.loc.file, w.loc.line, w.loc.col) if w.loc else ("", 0, 0)))
     return graph
+
+
+def _partial_graph(elaborator: Elaborator) -> Graph | None:
+    """The layers that elaborated, around the statements that failed (whose dependants never ran:
+    a failed statement's names are POISON): what the language server shows while a line is
+    broken. Layers left without a shape, and the outputs that did not elaborate, are left out."""
+    builder = elaborator.builder
+    try:
+        builder.g.remove_nodes_from([n for n, d in builder.g.nodes.items() if d["layer"].shape is None])
+        inputs = {name: name for name in (d.name for d in elaborator.spec.inputs) if name in builder.g}
+        graph = Graph(elaborator.spec.name or Path(elaborator.file).stem, builder.g, inputs, {},
+                      dict(builder.scopes), elaborator.assumptions, {}, elaborator.file)
+        graph.partial = True
+        return graph
+    except Exception:  # noqa: BLE001 - a partial view is a convenience: never a second error
+        return None
 
 
 def _run(elaborator: Elaborator, trace: bool, overrides: dict[str, Any] | None) -> Graph:

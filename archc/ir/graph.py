@@ -116,6 +116,7 @@ class Graph:
     locals: dict[str, Any] = field(default_factory=dict)  # traced only: numbers the model body names
     import_dirs: tuple = ()  # the import search path it was elaborated with
     returns: str | None = None  # the spec's `returns`: "dict" even with one output
+    partial: bool = False  # only what elaborated around errors (SpecErrors.partial), for editors
     # the scope hierarchy's contents, built on first use (the graph is final once built)
     _index: "ScopeIndex | None" = field(default=None, init=False, repr=False, compare=False)
     _nx: Any = field(default=None, init=False, repr=False, compare=False)

@@ -157,7 +157,8 @@ class CheckResult:
     version: int | None = None
     spec: A.Spec | None = None
     index: DocumentIndex | None = None
-    model: Any = None  # archc.Model when the spec is a valid model
+    model: Any = None  # archc.Model when the spec is a valid model, or of what elaborated around errors
+    partial: bool = False  # `model` holds only the layers not downstream of an error
     library: list[str] | None = None  # a valid block library: the blocks it defines
     errors: list[SpecError] = field(default_factory=list)
     warnings: list[SpecError] = field(default_factory=list)
@@ -194,6 +195,8 @@ def check(text: str, language: str, path: str, cache: ParseCache | None = None,
                 result.warnings = list(model.warnings)
         except SpecErrors as e:
             result.errors = list(e.errors)
+            if e.partial is not None and result.spec is not None:  # shapes while a line is broken
+                result.model, result.partial = archc.Model(result.spec, e.partial), True
         except SpecError as e:
             result.errors = [e]
         except RecursionError:

@@ -328,6 +328,8 @@ def symbol_hover(project: Any, index: DocumentIndex, view: ModelView | None, sym
         if view is None:
             return f"{kind} `{sym.name}`\n\n_shapes appear when the spec checks without errors_"
         node_id = view.model_tensors.get(sym.name)
+        if node_id is None and view.graph.partial:
+            return f"{kind} `{sym.name}`\n\n_no shape: this statement, or one it reads, has an error_"
         if node_id is None:
             return f"{kind} `{sym.name}`: a value, not a tensor"
         node = view.node(node_id)

@@ -250,6 +250,30 @@ async def test_hover_shapes_equal_the_summary(client: LanguageClient):
 
 
 @served
+async def test_shapes_above_a_broken_line_stay_while_typing(client: LanguageClient, tmp_path):
+    # the statement being typed is wrong; what does not read it keeps its shapes, inlay hints
+    # too, and what reads it says why it has none
+    path = tmp_path / "typing.arch"
+    text = ("model T\ninput x: [N, 3, 32, 32]\nfeatures = x -> conv2d(16, 3, padding=1) -> relu\n"
+            "pooled = features -> maxpool2d(2)\nbroken = pooled -> conv2d(32, 3, stridee=2)\n"
+            "output y = broken -> flatten -> linear(10)\n")
+    path.write_text(text)
+    doc = Doc(client, path)
+    found = await doc.diagnostics(lambda ds: bool(ds))
+    assert [d.code for d in found] == ["E-CALL-UNKNOWN-KEYWORD"]
+    assert "features: [N, 16, 32, 32]" in await doc.hover(doc.pos("features", 1))
+    assert "pooled: [N, 16, 16, 16]" in await doc.hover(doc.pos("pooled", 1))
+    assert "has an error" in await doc.hover(doc.pos("broken", 1))
+    hints = await client.text_document_inlay_hint_async(T.InlayHintParams(
+        text_document=doc.ident, range=T.Range(start=T.Position(line=0, character=0),
+                                               end=T.Position(line=6, character=0))))
+    labels = " ".join(h.label if isinstance(h.label, str) else "".join(p.value for p in h.label)
+                      for h in hints or [])
+    assert "[N, 16, 16, 16]" in labels
+    doc.close()
+
+
+@served
 async def test_hover_on_a_block_instance_and_across_an_import(client: LanguageClient):
     path = SPECS / "resnet18.arch"
     data = summary(path)
