@@ -173,13 +173,42 @@ def initialize(ls: ArchcServer, params: T.InitializeParams) -> None:
         ls.debounce = debounce / 1000
 
 
+@server.feature(T.INITIALIZED)
+def initialized(ls: ArchcServer, params: T.InitializedParams) -> None:
+    """Ask the editor to report spec files changed on disk by other programs (a `git checkout`,
+    a generator), where it can: `workspace/didChangeWatchedFiles` then re-checks what reads them."""
+    caps = ls.client_capabilities.workspace
+    watched = caps.did_change_watched_files if caps is not None else None
+    if watched is None or not watched.dynamic_registration:
+        return
+    ls.client_register_capability(T.RegistrationParams(registrations=[T.Registration(
+        id="archc-watched-specs", method=T.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+        register_options=T.DidChangeWatchedFilesRegistrationOptions(watchers=[
+            T.FileSystemWatcher(glob_pattern=pattern) for pattern in ("**/*.arch", "**/*.yaml", "**/*.yml")]))]))
+
+
+@server.feature(T.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def did_change_watched_files(ls: ArchcServer, params: T.DidChangeWatchedFilesParams) -> None:
+    """A file changed on disk: the open documents that import it are checked again now (the
+    parse cache sees the new modification time), not at their next edit. An open document's own
+    file is the editor's: its text comes from the editor."""
+    due: dict[str, Any] = {}
+    for change in params.changes:
+        for doc in ls.project.dependents(uri_to_path(change.uri)):
+            due[canonical(doc.path)] = doc
+    for doc in due.values():
+        ls.schedule(doc)
+
+
 @server.feature(T.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: ArchcServer, params: T.DidOpenTextDocumentParams) -> None:
     item = params.text_document
-    if item.language_id not in ("arch",) and not item.uri.endswith(".arch") and not is_archc_yaml(item.text):
+    # "arch" (VS Code's id) or "archc" (Vim and Neovim's filetype: theirs `arch` is GNU Arch's)
+    if item.language_id not in ("arch", "archc") and not item.uri.endswith(".arch") and not is_archc_yaml(item.text):
         return  # some other YAML file
     path = uri_to_path(item.uri)
-    language = item.language_id if item.language_id in ("arch", "yaml") else None
+    language = "arch" if item.language_id == "archc" else item.language_id if item.language_id in ("arch", "yaml") \
+        else None
     doc = ls.project.open(item.uri, path, item.text, language, item.version)
     ls.schedule(doc, dependents=True)
 

@@ -35,6 +35,10 @@ served = pytest.mark.asyncio(loop_scope="module")  # the tests that talk to the 
 @pytest_lsp.fixture(scope="module", config=ClientServerConfig(
     server_command=[sys.executable, "-m", "archc", "lsp"]))
 async def client(lsp_client: LanguageClient):
+    @lsp_client.feature(T.CLIENT_REGISTER_CAPABILITY)
+    def register(params: T.RegistrationParams) -> None:  # as an editor does: accepted
+        lsp_client.registrations = [*getattr(lsp_client, "registrations", []), *params.registrations]
+
     await lsp_client.initialize_session(T.InitializeParams(
         capabilities=client_capabilities("visual-studio-code"), root_uri=ROOT.as_uri(),
         initialization_options={"debounce": 0}))
@@ -270,6 +274,26 @@ async def test_shapes_above_a_broken_line_stay_while_typing(client: LanguageClie
     labels = " ".join(h.label if isinstance(h.label, str) else "".join(p.value for p in h.label)
                       for h in hints or [])
     assert "[N, 16, 16, 16]" in labels
+    doc.close()
+
+
+@served
+async def test_a_library_changed_on_disk_is_seen_without_an_edit(client: LanguageClient, tmp_path):
+    # another program (git, a generator) rewrites an imported file: the editor reports it
+    # (workspace/didChangeWatchedFiles) and the importing document is checked again at once
+    assert any(r.method == T.WORKSPACE_DID_CHANGE_WATCHED_FILES for r in client.registrations)
+    lib = tmp_path / "lib.arch"
+    lib.write_text("block Head(c)(x) {\n  return x -> conv2d(c, 1)\n}\n")
+    path = tmp_path / "model.arch"
+    path.write_text('model M\nimport "lib.arch"\ninput x: [N, 3, 8, 8]\noutput y = x -> Head(4)\n')
+    doc = Doc(client, path)
+    assert await doc.diagnostics() == []
+    lib.write_text("block Head(c)(x) {\n  return x -> conv2d(c, 1, stridee=2)\n}\n")
+    client.diagnostics.pop(doc.uri, None)
+    client.workspace_did_change_watched_files(T.DidChangeWatchedFilesParams(changes=[
+        T.FileEvent(uri=lib.as_uri(), type=T.FileChangeType.Changed)]))
+    found = await doc.diagnostics(lambda ds: bool(ds))
+    assert [d.code for d in found] == ["E-CALL-UNKNOWN-KEYWORD"]
     doc.close()
 
 
