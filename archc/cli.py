@@ -410,7 +410,7 @@ def cmd_lsp(args: argparse.Namespace) -> int:
     except ImportError as e:
         if (getattr(e, "name", None) or "").split(".")[0] not in ("pygls", "lsprotocol"):
             raise
-        return _usage("archc lsp needs the language-server extra: pip install 'archc[lsp]'")
+        return _usage("archc lsp needs the language-server extra: pip install -e '.[lsp]' in archc's checkout")
     serve()
     return EXIT_OK
 
@@ -490,7 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
     defines(p)
 
     p = command("export", cmd_export, "Export the model to ONNX through torch's exporter, its symbolic sizes "
-                                      "dynamic (needs pip install 'archc[torch,onnx]').")
+                                      "dynamic (needs pip install -e '.[torch,onnx]' in archc's checkout).")
     p.add_argument("spec", metavar="SPEC")
     p.add_argument("--onnx", metavar="FILE", required=True, help="write ONNX to this file")
     p.add_argument("--input-size", metavar="SYMBOL=SIZE", type=_parse_size, action="append",
@@ -535,7 +535,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output")
 
     command("lsp", cmd_lsp, "Run the language server (Language Server Protocol over stdio) for editors: "
-                            "diagnostics, hover shapes, completion, definitions (needs 'archc[lsp]').")
+                            "diagnostics, hover shapes, completion, definitions (needs the lsp extra: pip install -e '.[lsp]').")
 
     p = command("explain", cmd_explain, "Explain a diagnostic code (the one in error[E-...]): what it means, "
                                         "an example and its fix.")

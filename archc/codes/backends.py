@@ -97,7 +97,7 @@ CODES: list[Code] = [
         title="ONNX export needs packages that are not installed",
         explanation="archc exports through torch's ONNX exporter, which needs PyTorch, onnx and "
                     "onnxscript; they are optional extras of archc, not installed with it.",
-        hint="pip install 'archc[torch,onnx]' (or pip install torch onnx onnxscript)",
+        hint="pip install -e '.[torch,onnx]' in archc's checkout (or pip install torch onnx onnxscript)",
         example=TINY,
         api="""\
             import sys
@@ -114,7 +114,7 @@ CODES: list[Code] = [
             """,
         # without torch or onnx as well, the message names them too
         printed="error[E-EXPORT-PACKAGES-MISSING]: ONNX export needs onnxscript, which is not "
-                "installed\n  hint: pip install 'archc[onnx]' (or pip install onnx onnxscript)\n",
+                "installed\n  hint: pip install -e '.[onnx]' in archc's checkout (or pip install onnx onnxscript)\n",
         printed_with=("torch", "onnx"),
     ),
     Code(
@@ -395,7 +395,7 @@ CODES: list[Code] = [
         explanation="`archc.build` and `Model.to_torch` make a `torch.nn.Module`; PyTorch is an "
                     "optional extra of archc. Checking, summaries, diagrams and `archc compile` "
                     "need no torch.",
-        hint="pip install 'archc[torch]' (or pip install torch); archc check, summary, draw and "
+        hint="pip install -e '.[torch]' in archc's checkout (or pip install torch); archc check, summary, draw and "
              "compile work without it",
         example=TINY,
         api="""\

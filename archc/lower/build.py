@@ -55,7 +55,7 @@ def _require_torch() -> None:
     from archc.errors import SpecError
     if importlib.util.find_spec("torch") is None:
         raise SpecError("building a PyTorch module needs torch, which is not installed", None,
-                        "pip install 'archc[torch]' (or pip install torch); archc check, summary, "
+                        "pip install -e '.[torch]' in archc's checkout (or pip install torch); archc check, summary, "
                         "draw and compile work without it", code="E-API-TORCH-MISSING")
 
 

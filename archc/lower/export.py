@@ -40,7 +40,7 @@ SPATIAL_DEFAULT = 224
 OTHER_DEFAULT = 16
 BATCH_DEFAULT = 2
 
-ONNX_HINT = "pip install 'archc[onnx]' (or pip install onnx onnxscript)"
+ONNX_HINT = "pip install -e '.[onnx]' in archc's checkout (or pip install onnx onnxscript)"
 
 
 class ExportError(SpecError):
@@ -211,7 +211,8 @@ def require_onnx() -> None:
         import torch  # noqa: F401
     except ImportError:
         raise ExportError("exporting needs PyTorch, which is not installed", None,
-                          "pip install 'archc[torch,onnx]'", code="E-EXPORT-PACKAGES-MISSING") from None
+                          "pip install -e '.[torch,onnx]' in archc's checkout",
+                          code="E-EXPORT-PACKAGES-MISSING") from None
     missing = []
     for name in ("onnx", "onnxscript"):
         try:

@@ -64,7 +64,8 @@ def test_build_without_torch_says_how_to_install_it(monkeypatch):
                         lambda name, *a, **k: None if name == "torch" else real(name, *a, **k))
     with pytest.raises(SpecError) as info:
         archc.build(SPECS / "cifar10_lenet.arch")
-    assert "pip install 'archc[torch]'" in info.value.hint and info.value.code == "E-API-TORCH-MISSING"
+    assert "pip install -e '.[torch]' in archc's checkout" in info.value.hint
+    assert info.value.code == "E-API-TORCH-MISSING"
 
 
 LENET = SPECS / "cifar10_lenet.arch"

@@ -177,12 +177,12 @@ def test_missing_onnx_is_an_install_hint(monkeypatch, tmp_path, capsys):
     assert main(["export", str(SPECS / "lenet5.arch"), "--onnx", str(target)]) == 1
     err = capsys.readouterr().err
     assert "ONNX export needs onnxscript, which is not installed" in err
-    assert "pip install 'archc[onnx]'" in err and "Traceback" not in err
+    assert "pip install -e '.[onnx]' in archc's checkout" in err and "Traceback" not in err
     assert not target.exists()
     monkeypatch.setitem(sys.modules, "onnx", None)
     with pytest.raises(ExportError, match="needs onnx and onnxscript") as caught:
         export_onnx(archc.load(SPECS / "lenet5.arch"), target)
-    assert "archc[onnx]" in caught.value.hint and not target.exists()
+    assert ".[onnx]" in caught.value.hint and not target.exists()
 
 
 def test_quiet_torch_drops_chatter_not_problems(capsys, caplog):
