@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Callable
 
 from archc.language import BUILTINS, INITIALIZERS, LAYER_OPTIONS, SPECIAL_FORMS
 from archc.ops import REGISTRY
-from archc.ops.base import VARIADIC, Op
+from archc.ops.base import ATTRIBUTE_SYNONYMS, VARIADIC, Op
 
 if TYPE_CHECKING:
     from archc.codes.entry import Code
@@ -58,7 +58,9 @@ def render_op(op: Op) -> list[str]:
         out += ["| attribute | type | default | meaning |", "|---|---|---|---|"]
         for a in op.attrs:
             default = "required" if a.required else f"`{_default(a.default)}`"
-            out.append(f"| `{a.name}` | {_esc(a.type.label)} | {default} | {_esc(a.doc)} |")
+            synonym = ATTRIBUTE_SYNONYMS.get(a.name)
+            also = f" (also written `{synonym}=`)" if synonym and op.attribute_for(synonym) == a.name else ""
+            out.append(f"| `{a.name}` | {_esc(a.type.label)} | {default} | {_esc(a.doc)}{also} |")
         out.append("")
         n = op.positional
         if n is not None and n < len(op.attrs):

@@ -73,8 +73,15 @@ class Calls(Sharing):
         return did_you_mean(func, known) or "see `archc ops` for the list of ops"
 
     def _unknown_keyword(self, owner: str, key: str, names: Sequence[str], what: str,
-                         loc: A.Loc | None) -> None:
-        """`conv2d has no attribute 'strid'`, `block Stem has no parameter 'widht'`."""
+                         loc: A.Loc | None, op: Op | None = None) -> None:
+        """`conv2d has no attribute 'strid'`, `block Stem has no parameter 'widht'`; PyTorch's name
+        of an attribute (`scale_factor`) is answered with archc's (`scale`)."""
+        ours = op.torch_spelling(key) if op is not None else None
+        if ours is not None:
+            self.error(f"{owner} has no attribute '{key}': archc calls it {ours} (PyTorch's {key})", loc,
+                       f"write {ours}=", code="E-CALL-UNKNOWN-KEYWORD",
+                       fixes=replacement(loc, key, ours, f"rename {key}= to {ours}="))
+            return
         self.error(f"{owner} has no {what} '{key}'", loc,
                    did_you_mean(key, names) or
                    (f"its {what}s are: {', '.join(names)}" if names else f"it takes no {what}s"),
@@ -276,11 +283,19 @@ class Calls(Sharing):
                       f"e.g. x -> {op.name}(...)" if op.inputs == 1 else None, code="E-CALL-INPUT-COUNT")
         self._check_inputs(inputs)
         names = [at.name for at in op.attrs]
-        unknown = [key for key in kwargs if key not in names]
+        unknown = [key for key in kwargs if op.attribute_for(key) is None]
         for key in unknown:  # every one, each where it is written
-            self._unknown_keyword(op.name, key, names, "attribute", (kw_locs or {}).get(key) or loc)
+            self._unknown_keyword(op.name, key, names, "attribute", (kw_locs or {}).get(key) or loc, op)
         if unknown:
             raise Abort()
+        if any(key not in names for key in kwargs):  # `softmax(axis=1)`: the synonym of dim
+            spelled = [(key, op.attribute_for(key)) for key in kwargs]
+            twice = [name for _, name in spelled if [n for _, n in spelled].count(name) > 1]
+            if twice:
+                self.fail(f"{op.name}: attribute '{twice[0]}' given twice (as "
+                          f"{' and '.join(k + '=' for k, n in spelled if n == twice[0])})", loc,
+                          "give it once", code="E-CALL-ARGUMENT-TWICE")
+            kwargs = {name: kwargs[key] for key, name in spelled}
         shapes = [t.shape for t in inputs]
         ndim = op.ndim or (max(0, len(shapes[0]) - 2) if shapes else 0)
         if op.positional is not None and len(args) > op.positional:

@@ -146,9 +146,10 @@ class Elaborator(Calls):
             self.error(f"unknown op or block '{func}'", call.loc, self._unknown_callable_hint(func),
                        code="E-CALL-UNKNOWN-OP", fixes=did_you_mean_fixes(func, call.loc, self._callables()))
             return
+        op = REGISTRY.get(func) if func not in self.blocks else None
         for kw in call.kwargs:
-            if kw.name not in names and kw.name not in META_KWARGS:
-                self._unknown_keyword(owner, kw.name, names, what, kw.loc)
+            if kw.name not in names and kw.name not in META_KWARGS and not (op and op.attribute_for(kw.name)):
+                self._unknown_keyword(owner, kw.name, names, what, kw.loc, op)
 
     # ------------------------------------------------------------------ top level
     def run(self) -> Graph:

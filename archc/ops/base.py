@@ -448,6 +448,15 @@ class Lint:
     code: str
 
 
+# One option, two spellings: PyTorch says `dim` (softmax, cat), archc `axis` (concat, chunk,
+# reductions). An op documents its own and accepts the other.
+ATTRIBUTE_SYNONYMS = {"dim": "axis", "axis": "dim"}
+# PyTorch's names for attributes archc names otherwise: named in the error, with the fix
+TORCH_ATTRIBUTE_NAMES = {"kernel_size": "kernel", "out_channels": "out", "out_features": "out",
+                         "scale_factor": "scale", "num_groups": "groups", "keepdims": "keepdim",
+                         "normalized_shape": "axes"}
+
+
 class Op:
     """One operation. Subclasses set the class attributes and implement the methods; an op is
     instantiated once per variant (e.g. `Conv(ndim=2)` is `conv2d`)."""
@@ -557,6 +566,19 @@ class Op:
                     if any(r in layout for r in ranks) else None)
             raise ShapeError(f"{what} has rank {len(shape)} ({fmt_shape(shape)}), expected rank {want}", hint,
                              code="E-SHAPE-RANK")
+
+    def attribute_for(self, key: str) -> str | None:
+        """The attribute a keyword sets: its own name, or its synonym (`dim` for `axis`)."""
+        names = [at.name for at in self.attrs]
+        if key in names:
+            return key
+        other = ATTRIBUTE_SYNONYMS.get(key)
+        return other if other in names else None
+
+    def torch_spelling(self, key: str) -> str | None:
+        """The attribute PyTorch's name `key` is in archc (`scale_factor`: scale), if the op has it."""
+        name = TORCH_ATTRIBUTE_NAMES.get(key)
+        return name if name is not None and any(at.name == name for at in self.attrs) else None
 
     def bind(self, args: Sequence[Any], kwargs: dict[str, Any], ndim: int) -> Attrs:
         """Match positional and keyword attribute values to `attrs`, check and default them.
