@@ -303,10 +303,12 @@ class Calls(Sharing):
         try:
             with self._checks():
                 attrs = op.bind(args, kwargs, ndim)
-        except AttrError as exc:
-            visible = self._visible_env.names() if self._visible_env and exc.unknown_name else ()
-            self.fail(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint,
-                      code=exc.code, fixes=did_you_mean_fixes(exc.unknown_name, loc, visible) if visible else [])
+        except AttrError as first:
+            for exc in (first, *first.also):
+                visible = self._visible_env.names() if self._visible_env and exc.unknown_name else ()
+                self.error(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint,
+                           code=exc.code, fixes=did_you_mean_fixes(exc.unknown_name, loc, visible) if visible else [])
+            raise Abort() from None
         self._no_inline(meta, f"the layer {op.name}", loc)
         self._init_applies(op, meta, loc)
         if op.pieces_op:

@@ -41,6 +41,7 @@ class AttrError(Exception):
         self.hint = hint
         self.code = code
         self.unknown_name = unknown_name
+        self.also: list[AttrError] = []  # the call's other refused attributes (all said in one run)
 
 
 def _is_int(v: Any) -> bool:
@@ -607,13 +608,14 @@ class Op:
                                 f"by keyword, not both", code="E-CALL-ARGUMENT-TWICE")
             given[key] = value
         bound = Attrs()
+        refused: list[AttrError] = []
         for at in self.attrs:
             if at.name in given:
                 try:
                     bound[at.name] = at.type.coerce(given[at.name], ndim)
-                except AttrError as e:
-                    raise AttrError(f"{self.name} attribute '{at.name}': {e.message}", e.hint,
-                                    code=e.code, unknown_name=e.unknown_name) from None
+                except AttrError as e:  # every refused attribute of the call, not the first only
+                    refused.append(AttrError(f"{self.name} attribute '{at.name}': {e.message}", e.hint,
+                                             code=e.code, unknown_name=e.unknown_name))
             elif at.required:
                 raise AttrError(f"{self.name} needs attribute '{at.name}' ({at.doc or at.type.label})",
                                 f"e.g. {self.name}({', '.join(a.name for a in self.attrs if a.required)})",
@@ -621,6 +623,9 @@ class Op:
             else:
                 default = at.default
                 bound[at.name] = at.type.coerce(default, ndim) if default is not None else None
+        if refused:
+            refused[0].also = refused[1:]
+            raise refused[0]
         return bound
 
 
