@@ -132,10 +132,12 @@ class Model:
         from archc.backends import report
         return report.render(self, format, depth, by_op, at)
 
-    def draw(self, path: str | Path | None = None, depth: int | None = None, rankdir: str = "TB",
+    def draw(self, path: str | Path | None = None, depth: int | str | None = None, rankdir: str = "TB",
              format: str | None = None) -> bytes | None:
         """The diagram `archc draw` makes: written to `path` (its suffix picks .dot, .svg,
-        .png or .pdf), or returned as bytes (SVG by default; DOT needs no Graphviz)."""
+        .png or .pdf), or returned as bytes (SVG by default; DOT needs no Graphviz). `depth`:
+        None (or "auto") folds blocks to the deepest level that fits about one page, "all" draws
+        every layer, an int folds what is deeper."""
         from archc.backends import diagram
         fmt = diagram.format_for(str(path) if path else None, format) if path or format else "svg"
         if fmt != "dot":
@@ -148,11 +150,12 @@ class Model:
         return None
 
     def _repr_svg_(self) -> str | None:
-        """Jupyter: the diagram, folded to the top-level blocks (None without Graphviz's dot)."""
+        """Jupyter: the diagram, folded to fit about a page as `archc draw` does (None without
+        Graphviz's dot)."""
         from archc.backends import diagram
         if diagram.find_dot() is None:
             return None
-        return self.draw(depth=0).decode()
+        return self.draw().decode()
 
     def _repr_html_(self) -> str:
         """Jupyter: the diagram (when Graphviz is installed) above the summary table."""
