@@ -92,7 +92,7 @@ class GraphBuilder:
                                                      self._named_index.get((self.scope_path, name), -1)))
                 name = provisional
         else:
-            base = default
+            base = safe_default_name(default)
             name, k = base, self._suffixes.get((self.scope_path, base), 1)
             while name in taken or name in TORCH_MODULE_ATTRS:
                 name = f"{base}_{k}"
@@ -241,6 +241,19 @@ def valid_module_name(name: str) -> bool:
 LOCAL_NAMES_TAKEN = frozenset({"self", "torch", "nn", "F", "math", "super", "float", "int", "getattr",
                                "_make_divisible", "layers", "x", "in_channels", "max", "min", "round",
                                "abs", "len", "sum", "str", "range"})
+
+
+def safe_default_name(name: str) -> str:
+    """A name archc makes itself (after a block, an op or a tensor) that PyTorch and Python accept
+    as a submodule: a dunder or other double-underscore name (`block __call__` -> `call`, which as
+    `__call__` would shadow Module.__call__) loses its leading and trailing underscores, and a
+    name that is not a module name at all becomes "layer". Never an error: the user did not write
+    it. TORCH_MODULE_ATTRS are left to the caller, which numbers them (forward -> forward_1)."""
+    name = str(name)
+    if name.startswith("__"):
+        name = name.strip("_")
+    name = "".join(c for c in name.replace(".", "_") if c.isprintable())
+    return name if valid_module_name(name) else "layer"
 
 
 def snake(name: str) -> str:

@@ -149,6 +149,8 @@ def _access(prefix: str, container: Unit, name: str) -> str:
 def _identifier(name: str) -> str:
     """A usable Python identifier for a spec name: as it is when possible."""
     text = "".join(c if c.isalnum() or c == "_" else "_" for c in name if c.isascii()) or "x"
+    if text.startswith("__"):  # no dunders (`__class__` as an argument breaks super()) nor mangled names
+        text = (text.strip("_") or "x") + "_"
     if text[0].isdigit():
         text = "_" + text
     if keyword.iskeyword(text):
