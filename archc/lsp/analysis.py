@@ -127,6 +127,19 @@ class ParseCache:
         assert parsed.spec is not None
         return parsed.spec
 
+    def export(self, paths: set[str]) -> dict[str, Parsed]:
+        """The parses of these files (canonical paths), to be merged into another cache."""
+        with self._lock:
+            return {p: self._parsed[p] for p in paths if p in self._parsed}
+
+    def merge(self, parsed: dict[str, Parsed]) -> None:
+        """Parses made by a check in another process: kept where this cache has none as new."""
+        with self._lock:
+            for p, entry in parsed.items():
+                mine = self._parsed.get(p)
+                if mine is None or mine.key != entry.key:
+                    self._parsed[p] = entry
+
     def _record(self, path: str) -> None:
         seen = _SEEN.get()
         if seen is not None:

@@ -2,11 +2,18 @@
 the protocol-free modules of this package; here are only the conversions (archc's spans in code
 points <-> the client's positions, UTF-16 by default) and the scheduling of checks.
 
-Checks run on one worker thread, so the server keeps answering while a spec is elaborated. An
-edit schedules a check of the document, and of the open documents that import it; a check still
-waiting when a newer edit arrives is dropped (so fast typing never queues checks up), and the
-result of one that was running is not published. `initializationOptions.debounce` (milliseconds,
-default 0) makes the server wait that long after an edit before checking. Diagnostics are published per file: a model's error inside
+Each check runs in a process of its own (`archc.lsp.worker`, forked from the server), so one
+document's check never delays another's, nor any answer: hover, completion and the rest are
+answered at once from the last finished check of each document. An edit schedules a check of the
+document, and of the open documents that import it; a newer edit supersedes a check still waiting
+or running (its process is killed, so fast typing never queues checks up). A check that runs past
+its budget (`initializationOptions.checkSeconds`, default 5 s) is stopped and said as an
+E-LIMIT-TIME diagnostic at the top of the document (the evaluator's own limit is set inside it,
+so that it usually stops first, at the place it was evaluating); formatting has the same budget.
+`initializationOptions.debounce` (milliseconds, default 0) makes the server wait that long after
+an edit before checking. Requests the server cannot read (a negative line, a wrong type, missing
+params, no method, not JSON) are answered with the JSON-RPC error they call for (`ArchcProtocol`).
+Diagnostics are published per file: a model's error inside
 an imported library goes to that library (and to the model's import statement), merged with what
 other documents say about it.
 """
@@ -18,11 +25,19 @@ import logging
 from typing import Any
 
 from lsprotocol import types as T
+from pygls.exceptions import (
+    JsonRpcException,
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcMethodNotFound,
+    JsonRpcParseError,
+)
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 
 from archc import __version__
 from archc.language import YAML_SPEC_KEYS
-from archc.lsp import analysis, completion, hover, outline
+from archc.lsp import analysis, completion, hover, outline, worker
 from archc.lsp.analysis import canonical
 from archc.lsp.project import Document, Project, path_to_uri, uri_to_path
 from archc.lsp.text import Span, lines_of
@@ -30,17 +45,80 @@ from archc.lsp.text import Span, lines_of
 log = logging.getLogger("archc.lsp")
 
 DEFAULT_DEBOUNCE_MS = 0
+DEFAULT_CHECK_SECONDS = 5.0
+
+
+class _Answered:
+    """What a request refused while being read becomes, once its error reply is sent: pygls
+    ignores a message of another JSON-RPC version."""
+    jsonrpc = "answered"
+
+
+class ArchcProtocol(LanguageServerProtocol):
+    """pygls's protocol, answering every request it cannot read with the JSON-RPC error it calls
+    for, where pygls logs it and says nothing (the client would wait for ever): parameters of the
+    wrong shape or type (a negative line, a string for a number, a missing field) are -32602
+    Invalid params, an unknown method -32601, a message with an id but no method -32600 Invalid Request, text that is not
+    JSON -32700 Parse error (`ArchcServer.report_server_error`)."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        request = isinstance(data, dict) and "jsonrpc" in data and "id" in data
+        if request and "method" not in data and "result" not in data and "error" not in data:
+            self._answer_error(data.get("id"), JsonRpcInvalidRequest.of("a request without a method"))
+            return _Answered()
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as e:
+            if not request or "method" not in data:
+                raise
+            method = data.get("method")
+            if self.get_message_type(method) is None and method not in self.fm.features \
+                    and method not in self.fm.builtin_features:
+                self._answer_error(data.get("id"), JsonRpcMethodNotFound.of(method))
+                return _Answered()
+            cause = e.__cause__
+            why = f"{data.get('method')}: invalid params" + (f" ({_brief(cause)})" if cause is not None else "")
+            self._answer_error(data.get("id"), JsonRpcInvalidParams.of(why))
+            return _Answered()
+
+    def _answer_error(self, msg_id: Any, error: JsonRpcException) -> None:
+        if not isinstance(msg_id, (int, str)) or isinstance(msg_id, bool):
+            # an id missing or of the wrong type cannot be echoed: JSON-RPC says null (written
+            # out: pygls's message classes leave a None id out)
+            self._send_data({"jsonrpc": "2.0", "id": None,
+                             "error": {"code": error.code, "message": error.message}})
+            return
+        self._send_response(msg_id, None, error.to_response_error())
+
+
+def _brief(error: BaseException) -> str:
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    subs = getattr(error, "exceptions", None)  # cattrs' ClassValidationError: the fields at fault
+    if subs:
+        text += ": " + "; ".join(str(x).splitlines()[0] for x in subs[:5] if str(x))
+    return text[:500]
 
 
 class ArchcServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("archc", __version__, text_document_sync_kind=T.TextDocumentSyncKind.Incremental)
+        super().__init__("archc", __version__, text_document_sync_kind=T.TextDocumentSyncKind.Incremental,
+                         protocol_cls=ArchcProtocol)
         self.project = Project()
         self.debounce = DEFAULT_DEBOUNCE_MS / 1000
-        self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="archc-check")
+        self.budget = DEFAULT_CHECK_SECONDS
+        # threads that wait on check processes (a wait blocks a thread, not the event loop)
+        self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="archc-wait")
         self.pending: dict[str, asyncio.Task] = {}
+        self.jobs: dict[str, worker.Job] = {}  # the check process running for each document
         # diagnostics by target file, by the document whose check produced them
         self.contributions: dict[str, dict[str, list[analysis.Diagnostic]]] = {}
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        import json
+        if isinstance(error, json.JSONDecodeError) or isinstance(error.__cause__, json.JSONDecodeError):
+            self.protocol._answer_error(None, JsonRpcParseError.of(f"the message is not JSON ({error})"))
+            return
+        super().report_server_error(error, source)
 
     # ------------------------------------------------------------------ positions
     def lines(self, path: str) -> list[str]:
@@ -75,6 +153,7 @@ class ArchcServer(LanguageServer):
         old = self.pending.get(key)
         if old is not None and not old.done():
             old.cancel()
+        self.stop_job(key)
         self.pending[key] = asyncio.ensure_future(self._check_later(doc))
         if dependents:
             for other in self.project.dependents(doc.path):
@@ -84,9 +163,30 @@ class ArchcServer(LanguageServer):
         if self.debounce > 0:
             await asyncio.sleep(self.debounce)
         text, version = doc.text, doc.version
+        key = canonical(doc.path)
+        self.stop_job(key)
+        job = worker.Job(worker.check_job, (text, doc.language, doc.path, self.project.cache, version),
+                         self.child_env())
+        self.jobs[key] = job
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self.executor, analysis.check, text, doc.language, doc.path,
-                                            self.project.cache, version)
+        try:
+            result, parsed = await loop.run_in_executor(self.executor, job.wait, self.budget)
+        except asyncio.CancelledError:
+            job.cancel()
+            raise
+        except worker.Cancelled:
+            return
+        except worker.TimedOut:
+            if doc.text == text and self.project.document(doc.path) is doc:
+                self.publish(doc, self.out_of_time(doc, text, version))  # the last good check stays
+            return
+        except Exception as e:  # noqa: BLE001 - said as a diagnostic, not crashed on
+            result, parsed = analysis.CheckResult(doc.path, doc.language, text, version,
+                                                  internal=f"archc internal error: {e}"), {}
+        finally:
+            if self.jobs.get(key) is job:
+                del self.jobs[key]
+        self.project.cache.merge(parsed)
         if doc.text != text or self.project.document(doc.path) is not doc:
             return  # edited (a newer check is scheduled) or closed meanwhile
         try:
@@ -96,6 +196,30 @@ class ArchcServer(LanguageServer):
                 self.workspace_inlay_hint_refresh(None)  # the shapes are known now
         except Exception:
             log.exception("archc lsp: publishing the check of %s failed", doc.path)
+
+    def stop_job(self, key: str) -> None:
+        job = self.jobs.pop(key, None)
+        if job is not None:
+            job.cancel()
+
+    def child_env(self) -> dict[str, str]:
+        """The evaluator's own time limit inside the budget, so that it usually stops first, with
+        the place it was evaluating."""
+        import os
+        try:
+            current = float(os.environ.get("ARCHC_MAX_EVAL_SECONDS", "") or "inf")
+        except ValueError:
+            current = float("inf")
+        inner = max(0.2, self.budget * 0.8)
+        return {"ARCHC_MAX_EVAL_SECONDS": repr(inner)} if not 0 < current <= inner else {}
+
+    def out_of_time(self, doc: Document, text: str, version: int | None) -> analysis.CheckResult:
+        from archc.errors import SpecError
+        return analysis.CheckResult(doc.path, doc.language, text, version, errors=[SpecError(
+            f"checking this document took longer than {self.budget:g} s, the editor's budget for one "
+            "check: it was stopped (hover and completion answer from the last finished check)", None,
+            "`archc check` on the file says where the time goes; the budget is the language server's "
+            "initializationOptions.checkSeconds", code="E-LIMIT-TIME")])
 
     def _can_refresh_inlay_hints(self) -> bool:
         try:
@@ -165,12 +289,27 @@ def _doc(ls: ArchcServer, uri: str) -> Document | None:
 # ----------------------------------------------------------------------------- lifecycle
 
 
+def warm_up() -> None:
+    """Check a small spec here, once: what a check imports is then imported before any check
+    process is forked (each would import it again, about half a second each), and on this thread
+    (a fork while another thread imports could leave the child waiting on that module's lock)."""
+    try:
+        analysis.check("input x: [1, 3, 8, 8]\ny = x -> conv2d(4, 3) -> relu()\noutput y\n", "arch",
+                       "warm-up.arch")
+    except Exception:
+        log.debug("archc lsp: warm-up check failed", exc_info=True)
+
+
 @server.feature(T.INITIALIZE)
 def initialize(ls: ArchcServer, params: T.InitializeParams) -> None:
     options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
     debounce = options.get("debounce")
     if isinstance(debounce, (int, float)) and not isinstance(debounce, bool) and 0 <= debounce <= 5000:
         ls.debounce = debounce / 1000
+    warm_up()
+    budget = options.get("checkSeconds")
+    if isinstance(budget, (int, float)) and not isinstance(budget, bool) and 0.1 <= budget <= 600:
+        ls.budget = float(budget)
 
 
 @server.feature(T.INITIALIZED)
@@ -242,6 +381,7 @@ def did_close(ls: ArchcServer, params: T.DidCloseTextDocumentParams) -> None:
         task = ls.pending.pop(canonical(doc.path), None)
         if task is not None:
             task.cancel()
+        ls.stop_job(canonical(doc.path))
         ls.forget(doc)
         for other in ls.project.dependents(doc.path):  # they now read it from disk
             ls.schedule(other)
@@ -251,6 +391,8 @@ def did_close(ls: ArchcServer, params: T.DidCloseTextDocumentParams) -> None:
 def shutdown(ls: ArchcServer, params: Any = None) -> None:
     for task in ls.pending.values():
         task.cancel()
+    for key in list(ls.jobs):
+        ls.stop_job(key)
     ls.executor.shutdown(wait=False, cancel_futures=True)
 
 
@@ -380,21 +522,27 @@ def on_code_action(ls: ArchcServer, params: T.CodeActionParams) -> list[T.CodeAc
 
 
 @server.feature(T.TEXT_DOCUMENT_FORMATTING)
-def on_formatting(ls: ArchcServer, params: T.DocumentFormattingParams) -> list[T.TextEdit] | None:
+async def on_formatting(ls: ArchcServer, params: T.DocumentFormattingParams) -> list[T.TextEdit] | None:
+    """Formatted in a process of its own, within the check budget (a huge document must not stop
+    the server's other answers)."""
     doc = _doc(ls, params.text_document.uri)
     if doc is None:
         return None
-    from archc.errors import SpecErrors
-    from archc.frontend import parse_text, to_dsl, to_yaml
+    job = worker.Job(worker.format_job, (doc.text, doc.language, doc.path))
     try:
-        spec = parse_text(doc.text, doc.language, doc.path)
-    except SpecErrors as e:
-        first = e.errors[0] if e.errors else None
+        formatted, why = await asyncio.get_running_loop().run_in_executor(ls.executor, job.wait, ls.budget)
+    except asyncio.CancelledError:
+        job.cancel()
+        raise
+    except worker.TimedOut:
         ls.window_show_message(T.ShowMessageParams(
             type=T.MessageType.Warning,
-            message=f"archc fmt: the spec does not parse ({first.message if first else 'syntax error'})"))
+            message=f"archc fmt: formatting took longer than {ls.budget:g} s and was stopped"))
         return None
-    formatted = to_yaml(spec) if doc.language == "yaml" else to_dsl(spec)
+    if formatted is None:
+        ls.window_show_message(T.ShowMessageParams(
+            type=T.MessageType.Warning, message=f"archc fmt: the spec does not parse ({why})"))
+        return None
     original = ls.workspace.get_text_document(params.text_document.uri).source
     if formatted == original:
         return []
@@ -432,4 +580,6 @@ def serve() -> None:
     try:
         server.start_io(stdin, stdout)
     finally:
+        for key in list(server.jobs):
+            server.stop_job(key)
         server.executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,170 @@
+"""Work that may take long, run in a forked child process with a wall-clock budget.
+
+A check of one document runs in a process of its own (forked from the server, so archc is already
+imported and the parse cache is shared as it was at the fork), never on a thread shared with other
+documents: a spec that takes a minute, or walks a value of 10^21 items in C, delays nobody else's
+answers. A newer edit supersedes a running check (its process is killed); a check past its budget
+is killed too, and said as a diagnostic. The result comes back pickled (a `CheckResult` with its
+model: a few tens of kB for a real spec, pickled and unpickled in about a millisecond).
+
+Python threads cannot be stopped, processes can: that is why a process, not a thread.
+"""
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import select
+import signal
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def _required() -> Any:
+    from archc.ops.base import REQUIRED
+    return REQUIRED
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles archc's sentinels (module-level singletons of anonymous classes) by reference."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        from archc.ops.base import REQUIRED
+        if obj is REQUIRED:
+            return _required, ()
+        return NotImplemented
+
+
+def dumps(value: Any) -> bytes:
+    buf = io.BytesIO()
+    _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buf.getvalue()
+
+
+class TimedOut(Exception):
+    """The work ran past its budget and was stopped."""
+
+
+class Cancelled(Exception):
+    """The work was superseded (killed) before it finished."""
+
+
+class Job:
+    """One call of `fn(*args)` in a forked process; `wait(budget)` (blocking: run it on a thread)
+    gives its value, or raises TimedOut / Cancelled. `cancel()` kills it (from any thread).
+
+    A bare `os.fork`, not `multiprocessing`: its child start-up closes `sys.stdin`, whose lock the
+    server's reading thread holds at the fork, and would hang there. The child touches no stream:
+    it writes its pickled answer to a pipe and leaves with `os._exit`."""
+
+    def __init__(self, fn: Callable, args: tuple, env: dict[str, str] | None = None) -> None:
+        self.cancelled = False
+        self._lock = threading.Lock()
+        self._done = False
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child
+            code = 0
+            try:
+                os.close(r)
+                os.environ.update(env or {})
+                try:
+                    payload = dumps(("ok", fn(*args)))
+                except BaseException as e:  # noqa: BLE001 - said to the parent, which decides
+                    payload = dumps(("error", f"{type(e).__name__}: {e}"))
+                view = memoryview(payload)
+                while view:
+                    view = view[os.write(w, view):]
+            except BaseException:  # noqa: BLE001
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(w)
+        self.pid, self._fd = pid, r
+
+    def wait(self, budget: float) -> Any:
+        deadline = time.monotonic() + budget
+        chunks: list[bytes] = []
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.kill()
+                    raise TimedOut()
+                ready, _, _ = select.select([self._fd], [], [], left)
+                if not ready:
+                    continue
+                chunk = os.read(self._fd, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        finally:
+            self._reap()
+        if self.cancelled:
+            raise Cancelled()
+        if not chunks:
+            raise RuntimeError("the checking process ended without an answer")
+        status, value = pickle.loads(b"".join(chunks))
+        if status != "ok":
+            raise RuntimeError(value)
+        return value
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        self.kill()
+
+    def kill(self) -> None:
+        with self._lock:
+            if not self._done:
+                try:
+                    os.kill(self.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+
+    def _reap(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self._done = True
+            try:
+                os.kill(self.pid, signal.SIGKILL)  # finished or not: it has nothing more to say
+            except OSError:
+                pass
+            try:
+                os.waitpid(self.pid, 0)
+            except OSError:
+                pass
+            try:
+                os.close(self._fd)
+            except OSError:
+                pass
+
+def check_job(text: str, language: str, path: str, cache: Any, version: int | None) -> tuple[Any, dict]:
+    """In the child: check the document; return the result and the parses of the files it read
+    (for the server's cache). A result whose model will not pickle comes back without it."""
+    from archc.lsp.analysis import check
+    result = check(text, language, path, cache, version)
+    parsed = cache.export(result.imported)
+    try:
+        dumps(result)
+    except Exception:  # noqa: BLE001 - the diagnostics matter more than the shapes
+        result.model, result.partial = None, False
+    try:
+        dumps(parsed)
+    except Exception:  # noqa: BLE001
+        parsed = {}
+    return result, parsed
+
+
+def format_job(text: str, language: str, path: str) -> tuple[str | None, str | None]:
+    """In the child: (the formatted text, None) or (None, why it cannot be formatted)."""
+    from archc.errors import SpecErrors
+    from archc.frontend import parse_text, to_dsl, to_yaml
+    try:
+        spec = parse_text(text, language, path)
+    except SpecErrors as e:
+        first = e.errors[0] if e.errors else None
+        return None, first.message if first else "syntax error"
+    return (to_yaml(spec) if language == "yaml" else to_dsl(spec)), None
