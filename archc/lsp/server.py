@@ -166,7 +166,7 @@ class ArchcServer(LanguageServer):
         key = canonical(doc.path)
         self.stop_job(key)
         job = worker.Job(worker.check_job, (text, doc.language, doc.path, self.project.cache, version),
-                         self.child_env())
+                         self.child_env(), lifetime=self.budget + 5)
         self.jobs[key] = job
         loop = asyncio.get_running_loop()
         try:
@@ -528,7 +528,7 @@ async def on_formatting(ls: ArchcServer, params: T.DocumentFormattingParams) -> 
     doc = _doc(ls, params.text_document.uri)
     if doc is None:
         return None
-    job = worker.Job(worker.format_job, (doc.text, doc.language, doc.path))
+    job = worker.Job(worker.format_job, (doc.text, doc.language, doc.path), lifetime=ls.budget + 5)
     try:
         formatted, why = await asyncio.get_running_loop().run_in_executor(ls.executor, job.wait, ls.budget)
     except asyncio.CancelledError:

@@ -59,7 +59,8 @@ class Job:
     server's reading thread holds at the fork, and would hang there. The child touches no stream:
     it writes its pickled answer to a pipe and leaves with `os._exit`."""
 
-    def __init__(self, fn: Callable, args: tuple, env: dict[str, str] | None = None) -> None:
+    def __init__(self, fn: Callable, args: tuple, env: dict[str, str] | None = None,
+                 lifetime: float = 600.0) -> None:
         self.cancelled = False
         self._lock = threading.Lock()
         self._done = False
@@ -69,6 +70,10 @@ class Job:
             code = 0
             try:
                 os.close(r)
+                # dies by itself after `lifetime` seconds, should the server be gone (killed
+                # with its editor) and never kill it
+                signal.signal(signal.SIGALRM, signal.SIG_DFL)
+                signal.alarm(max(1, int(lifetime) + 1))
                 os.environ.update(env or {})
                 try:
                     payload = dumps(("ok", fn(*args)))
