@@ -26,6 +26,8 @@ LIMITS = {limit.env: limit for limit in (
     Limit("ARCHC_MAX_BLOCK_DEPTH", 1_000, "block instances nested in one another"),
     # values a YAML file expands to through its aliases (the "billion laughs" bomb)
     Limit("ARCHC_MAX_YAML_NODES", 200_000, "values a YAML spec expands to through its aliases"),
+    # names and labels are tens of characters; doubling a string 33 times would make 64 GiB
+    Limit("ARCHC_MAX_STRING", 1_000_000, "characters in one string a spec builds"),
     # a spec elaborates in well under a second; 100,000 layers in seconds
     Limit("ARCHC_MAX_EVAL_SECONDS", 60.0, "seconds spent evaluating one spec"),
 )}

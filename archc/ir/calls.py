@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast as py_ast
 import contextlib
+import math
 from typing import Any, Sequence
 
 from archc import ast as A
@@ -157,6 +158,10 @@ class Calls(Sharing):
                           code="E-CALL-BUILTIN-ARGUMENTS")
             if isinstance(result, int) and result.bit_length() > MAX_INT_BITS:
                 self._too_large(call)
+            if isinstance(result, float) and not math.isfinite(result):  # sum([1e308, 1e308])
+                self.fail(f"{func}(): the result is too large for a number (over 1.8e308)", call.loc,
+                          "check the arguments; sizes and rates are far smaller",
+                          code="E-VALUE-FLOAT-OVERFLOW")
             if isinstance(result, list):
                 self._count_items(len(result), call.loc)
             return result
@@ -309,6 +314,8 @@ class Calls(Sharing):
                 self.error(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint,
                            code=exc.code, fixes=did_you_mean_fixes(exc.unknown_name, loc, visible) if visible else [])
             raise Abort() from None
+        if op.name == "constant":
+            self._finite_values(getattr(attrs, "value", None), loc)
         self._no_inline(meta, f"the layer {op.name}", loc)
         self._init_applies(op, meta, loc)
         if op.pieces_op:
@@ -337,9 +344,30 @@ class Calls(Sharing):
             check_suspicious(node, kwargs, shapes, self.builder, self.reporter)
         return Tensor(node_id, shape)
 
+    def _finite_values(self, value: Any, loc: A.Loc | None) -> None:
+        """A tensor's values are finite numbers: inf and NaN are refused where they enter it."""
+        stack = [value]
+        while stack:
+            v = stack.pop()
+            if isinstance(v, (list, tuple)):
+                stack.extend(v)
+            elif isinstance(v, float) and not math.isfinite(v):
+                self.fail(f"constant(): the value {v} is not a finite number", loc,
+                          "a tensor's values are finite numbers; check how the value was computed",
+                          code="E-VALUE-FLOAT-OVERFLOW")
+
     def _apply_pieces(self, op: Op, attrs: Any, tensor: Tensor, loc: A.Loc | None,
                       meta: dict[str, Any]) -> tuple[Tensor, ...]:
         """chunk / split: one `slice` node per piece, named after the op (or `name`)."""
+        count = getattr(attrs, "chunks", None)
+        if count is None:
+            count = len(getattr(attrs, "sizes", None) or ())
+        room = self.builder.max_layers - len(self.builder.created)
+        if count > room:  # before building any piece: chunk(10 ** 6) would build them all first
+            self.fail(f"{op.name} into {count:,} parts: the model has more than "
+                      f"{self.builder.max_layers:,} layers", loc,
+                      "check the number of parts; to build that many anyway, raise the limit with the "
+                      "environment variable ARCHC_MAX_LAYERS", code="E-LIMIT-LAYERS")
         try:
             with self._checks():
                 pieces = op.pieces(attrs, tensor.shape, self.ctx)

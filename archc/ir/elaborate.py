@@ -518,9 +518,13 @@ class Elaborator(Calls):
             return
         if len(targets) == 1:
             if isinstance(value, tuple):
-                self.error(f"the right side gives {len(value)} tensors; unpack them: "
-                           f"`{', '.join(f'{targets[0]}{k}' for k in range(len(value)))} = ...`", stmt.loc,
-                           code="E-VALUE-UNPACK")
+                n, name = len(value), targets[0]
+                names = [f"{name}_{k}" for k in ((0, 1, n - 1) if n > 4 else range(n))]
+                shown = ", ".join(names[:2] + ["…"] + names[2:]) if n > 4 else ", ".join(names)
+                self.error(f"the right side gives {n} tensors; unpack them: `{shown} = ...`" if n > 1 else
+                           "the right side gives 1 tensor in a tuple (a single piece is the whole tensor)",
+                           stmt.loc, "write as many names on the left as the right side gives" if n > 1 else
+                           "use the tensor itself instead of cutting it into one piece", code="E-VALUE-UNPACK")
                 env.values[targets[0]] = POISON
                 return
             env.values[targets[0]] = value

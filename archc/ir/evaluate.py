@@ -59,6 +59,14 @@ class Evaluator:
         # listed only when a hint needs them: copying them per call made elaboration quadratic)
         self._visible_env: Env | None = None
         self.comprehended = 0  # items of all lists built by comprehensions and range() so far
+        # lists that hold lists, by id (the list kept alive with it): the number of items each
+        # denotes, a list nested n times counted n times. Lists are immutable in the language,
+        # so a list's size is computed once, when it is built, from its items' sizes
+        self._sizes: dict[int, tuple[list, int]] = {}
+        # lists already placed in another list, by id (kept alive with it): placing one again copies
+        # what it denotes, and that costs its size against the item budget
+        self._placed: dict[int, Any] = {}
+        self.max_string = limit("ARCHC_MAX_STRING")
         self.max_seconds = limit("ARCHC_MAX_EVAL_SECONDS")
         self.deadline = time.monotonic() + self.max_seconds  # reset when elaboration starts
         self.steps = 0  # expressions evaluated, for the time limit's checks
@@ -146,6 +154,7 @@ class Evaluator:
             except TypeError as exc:
                 self.fail(f"f-string: {exc}", part.loc, "an f-string shows ints and strings, e.g. "
                           "f\"layer{i + 1}\"", code="E-VALUE-TYPE")
+        self._check_length(sum(len(pv.plain(piece)) for piece in out), e.loc, "this f-string")
         if self.trace and pv.any_traced(out):
             text: Any = out[0] if out else ""
             for piece in out[1:]:
@@ -176,12 +185,54 @@ class Evaluator:
         return word
 
     def _eval_list(self, e: A.ListExpr, env: Env) -> Any:
-        return [self.eval(item, env) for item in e.items]
+        out = [self.eval(item, env) for item in e.items]
+        self._nested_cost(out, e.loc)
+        return out
 
     def _eval_listcomp(self, e: A.ListComp, env: Env) -> Any:
         out: list = []
         self._comprehend(e, 0, env, out)
+        self._nested_cost(out, e.loc)
         return out
+
+    def denoted_size(self, value: Any) -> int:
+        """The items a list denotes: its length plus what its nested lists denote, a list held
+        n times counted n times (`[a for i in range(10)]` denotes 10 × a's size). Known without
+        expanding shared references: each list's size is recorded when it is built."""
+        if not isinstance(value, (list, tuple)):
+            return 0
+        known = self._sizes.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        nested = [v for v in value if isinstance(v, (list, tuple))]
+        size = len(value) + sum(self.denoted_size(v) for v in nested)
+        if nested:
+            self._sizes[id(value)] = (value, size)
+        return size
+
+    def _nested_cost(self, out: list, loc: A.Loc | None) -> None:
+        """A list that holds lists costs what they denote (counted against the item budget) from
+        the second place a list is put on: twenty lines of `a2 = [a1 for i in range(10)]` would
+        otherwise denote 10 ** 21 numbers for 200 items, and printing, freezing or walking it
+        would never end."""
+        nested = [v for v in out if isinstance(v, (list, tuple))]
+        if not nested:
+            return
+        memo: dict[int, int] = {}
+        denoted = extra = 0
+        for v in nested:
+            size = memo.get(id(v))
+            if size is None:
+                size = memo[id(v)] = self.denoted_size(v)
+            denoted += size
+            placed = self._placed.get(id(v))
+            if placed is v:  # a copy: its items were counted where it was first placed
+                extra += size
+            else:  # its first place: `[[[...]]]` costs its items once, not once per level
+                self._placed[id(v)] = v
+        self._sizes[id(out)] = (out, len(out) + denoted)
+        if extra:
+            self._count_items(extra, loc, nested=len(out) + denoted)
 
     def _comprehend(self, e: A.ListComp, k: int, env: Env, out: list) -> None:
         """Clause k of a comprehension in `env` (the names of clauses 0..k-1 bound): Python's
@@ -209,9 +260,15 @@ class Evaluator:
             if all(self._truth(self.eval(c, inner), c) for c in clause.conditions):
                 self._comprehend(e, k + 1, inner, out)
 
-    def _count_items(self, n: int, loc: A.Loc | None) -> None:
-        """Bound the work of comprehensions and range(): nested ones multiply."""
+    def _count_items(self, n: int, loc: A.Loc | None, nested: int | None = None) -> None:
+        """Bound the work of comprehensions and range(): nested ones multiply. `nested`: the
+        size a list of lists denotes, its nested lists counted each time they appear."""
         self.comprehended += n
+        if self.comprehended > MAX_RANGE * 10 and nested is not None:
+            self.fail(f"this list denotes {nested:,} items (a list nested n times counts n times), past "
+                      f"the {MAX_RANGE * 10:,} items all lists may hold", loc,
+                      "a spec describes one network; shrink the lists, or nest fewer copies",
+                      code="E-LIMIT-LIST-SIZE")
         if self.comprehended > MAX_RANGE * 10:
             self.fail(f"lists and comprehensions built more than {MAX_RANGE * 10:,} items in all", loc,
                       "a spec describes one network; shrink the lists", code="E-LIMIT-LIST-SIZE")
@@ -374,12 +431,21 @@ class Evaluator:
                       code="E-VALUE-SYMBOLIC-ARITHMETIC")
         raise AssertionError(e.op)
 
+    def _check_length(self, n: int, loc: A.Loc | None, what: str) -> None:
+        """A string's length, checked before it is built (33 lines of `s = s + s` make 64 GiB)."""
+        if n > self.max_string:
+            self.fail(f"{what} would make a string of {n:,} characters, past the limit of "
+                      f"{self.max_string:,}", loc, "names and labels are short; to build longer strings "
+                      "anyway, raise the limit with the environment variable ARCHC_MAX_STRING",
+                      code="E-LIMIT-STRING-LENGTH")
+
     def _text_binary(self, e: A.Binary, left: Any, right: Any) -> str:
         """"block" + str(k): strings join with +, and only with strings."""
         for side, expr in ((left, e.left), (right, e.right)):
             if isinstance(side, Word):
                 self._need_number(side, expr, e.op)  # reports the unknown name
         if e.op == "+" and is_text(left) and is_text(right):
+            self._check_length(len(pv.plain(left)) + len(pv.plain(right)), e.loc, "'+'")
             return left + right
         if e.op == "+":
             self.fail(f"'+' joins a string only with a string, got {describe(left)} and {describe(right)}",

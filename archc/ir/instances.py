@@ -48,9 +48,30 @@ class _NoKey(Exception):
     """A value that cannot be part of a key (a tensor given as a parameter, ...)."""
 
 
-def _frozen(value: Any) -> Any:
+# a list denoting more items than this (nested lists counted each time they appear) is part of a
+# key by identity: hashing a stand-in walks every item, and a list sharing references can denote
+# millions for a few hundred built (lists are immutable in the language: the same list is equal)
+BY_IDENTITY = 10_000
+
+
+class _Same:
+    """A large list in a key: equal only to itself (and keeping it alive, so its id stays its)."""
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, _Same) and other.value is self.value
+
+
+def _frozen(value: Any, memo: dict[int, tuple[Any, int]] | None = None) -> Any:
     """A hashable stand-in equal for values that elaborate the same: the type is part of it (1,
-    1.0 and true differ) and floats by their text (0.0 and -0.0 differ)."""
+    1.0 and true differ) and floats by their text (0.0 and -0.0 differ). `memo`: the lists
+    frozen so far, by id, with the items each denotes (a shared list is walked once)."""
     if value is None or isinstance(value, (bool, int, str)):
         return (type(value), value)
     if isinstance(value, float):
@@ -58,17 +79,30 @@ def _frozen(value: Any) -> Any:
     if isinstance(value, sy.Expr):
         return (sy.Expr, value)
     if isinstance(value, (list, tuple)):
-        return (type(value), tuple(_frozen(v) for v in value))
+        if memo is None:
+            memo = {}
+        known = memo.get(id(value))
+        if known is not None:
+            return known[0]
+        items, size = [], len(value)
+        for v in value:
+            items.append(_frozen(v, memo))
+            if isinstance(v, (list, tuple)):
+                size += memo[id(v)][1]
+        key = (type(value), _Same(value)) if size > BY_IDENTITY else (type(value), tuple(items))
+        memo[id(value)] = (key, size)
+        return key
     reuse_key = getattr(value, "reuse_key", None)
     if reuse_key is not None:  # a layer given as a parameter (archc.ir.values.Partial)
-        return reuse_key(_frozen)
+        return reuse_key(lambda v: _frozen(v, memo))
     raise _NoKey()
 
 
 def instance_key(block: Any, values: dict[str, Any], input_shapes: list, input_nodes: list[str]) -> tuple | None:
     """What a block instance's layers depend on, or None where that cannot be told."""
+    memo: dict[int, tuple[Any, int]] = {}  # kept while freezing: its ids stay those of live lists
     try:
-        params = tuple((name, _frozen(v)) for name, v in values.items())
+        params = tuple((name, _frozen(v, memo)) for name, v in values.items())
     except _NoKey:
         return None
     aliases = tuple(input_nodes.index(n) for n in input_nodes)  # block(x, x) differs from block(x, y)

@@ -98,7 +98,7 @@ class Partial:
     def __str__(self) -> str:
         """As the spec would write it, roughly: `batchnorm2d(eps=0.001, momentum=0.01)`."""
         name = self.target.name if self.kind in ("op", "block") else self.kind
-        args = [str(a) for a in self.args] + [f"{k}={v}" for k, v in self.kwargs.items()]
+        args = [shown(a) for a in self.args] + [f"{k}={shown(v)}" for k, v in self.kwargs.items()]
         return f"{name}({', '.join(args)})"
 
     def reuse_key(self, frozen: Callable[[Any], Any]) -> tuple:
@@ -224,10 +224,47 @@ def describe(value: Any) -> str:
     if value is None:
         return "none"
     if isinstance(value, str):
-        return repr(value)
+        return shown(value)
     if isinstance(value, sy.Expr):
         return f"the symbolic size {sy.to_str(value)}"
     if isinstance(value, tuple):
         return f"{len(value)} tensors"
-    return str(value)
+    return shown(value)
+
+
+SHOWN_CHARS = 200  # a value in a message: at most about this many characters, then its size
+
+
+def shown(value: Any, width: int = SHOWN_CHARS) -> str:
+    """A value as a message shows it: whole when short, else its first characters and its size
+    (`[[0, 0, 0, …] … (a list of 10 items)`). Only what is shown is walked: a list that shares
+    references (10 ** 21 numbers in 200 items) costs `width` characters, not its expansion."""
+    out: list[str] = []
+    room = [width + 1]
+
+    def put(text: str) -> bool:
+        out.append(text[:room[0]])
+        room[0] -= len(text)
+        return room[0] > 0
+
+    def walk(v: Any) -> bool:
+        if isinstance(v, (list, tuple)) and not isinstance(v, str):
+            if not put("[" if isinstance(v, list) else "("):
+                return False
+            for k, item in enumerate(v):
+                if (k and not put(", ")) or not walk(item):
+                    return False
+            return put("]" if isinstance(v, list) else ")")
+        if isinstance(v, str) and not isinstance(v, Word):
+            return put(repr(v[:width + 1]))
+        return put(str(v) if not isinstance(v, (list, tuple)) else "…")
+
+    if walk(value):
+        return "".join(out)
+    text = "".join(out)[:width].rstrip(", ") + " …"
+    if isinstance(value, str):
+        return f"{text} (a string of {len(value):,} characters)"
+    if isinstance(value, (list, tuple)):
+        return f"{text} (a list of {len(value):,} items)"
+    return text
 

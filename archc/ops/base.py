@@ -97,6 +97,9 @@ def _show(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int) and abs(value) >= 10 ** 30:  # no 4,300-digit text (Python refuses it)
         return f"an int of about {int(value.bit_length() * 0.30103) + 1} digits"
+    if isinstance(value, (list, tuple)):  # its start and size: a shared list can denote 10 ** 21
+        from archc.ir.values import shown
+        return shown(value)
     return str(value)
 
 
