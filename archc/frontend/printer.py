@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from archc import ast as A
@@ -101,11 +102,9 @@ def _raw(e: A.Expr) -> str:
     if isinstance(e, A.Num):
         return _number(e.value)
     if isinstance(e, A.Str):
-        return dsl_string(e.value)
+        return _inner_string(e.value) if _IN_FSTRING.get() else dsl_string(e.value)
     if isinstance(e, A.FString):
-        body = "".join(dsl_string(p.value)[1:-1].replace("{", "{{").replace("}", "}}") if isinstance(p, A.Str)
-                       else "{" + expr_to_dsl(p) + "}" for p in e.parts)
-        return 'f"' + body + '"'
+        return 'f"' + "".join(_fstring_part(p) for p in _fstring_parts(e)) + '"'
     if isinstance(e, A.Bool):
         return "true" if e.value else "false"
     if isinstance(e, A.NoneLit):
@@ -151,6 +150,37 @@ def _number(value: int | float) -> str:
     if math.isinf(value):
         return "1e999" if value > 0 else "-1e999"
     return re.sub(r"e([+-])0*(\d)", lambda m: "e" + m.group(1).lstrip("+") + m.group(2), repr(value))
+
+
+# Inside an f-string's braces (`f"{'x' + 'y'}"`): the f-string's token ends at the first unescaped
+# '"' and an expression at the first '}', so a string there is written in single quotes with every
+# quote, backslash and brace escaped (a '}' as \x7d). A context variable: formatting may run on
+# several threads (the language server).
+_IN_FSTRING: ContextVar[bool] = ContextVar("archc_printer_in_fstring", default=False)
+
+
+def _fstring_parts(e: A.FString) -> list[A.Expr]:
+    """The parts, with an f-string that is a whole part spliced in (`f"{f'a{x}'}"` is `f"a{x}"`:
+    an f-string's braces cannot hold another f-string's)."""
+    out: list[A.Expr] = []
+    for p in e.parts:
+        out.extend(_fstring_parts(p) if isinstance(p, A.FString) else [p])
+    return out
+
+
+def _fstring_part(p: A.Expr) -> str:
+    if isinstance(p, A.Str):
+        return dsl_string(p.value)[1:-1].replace("{", "{{").replace("}", "}}")
+    token = _IN_FSTRING.set(True)
+    try:
+        return "{" + expr_to_dsl(p) + "}"
+    finally:
+        _IN_FSTRING.reset(token)
+
+
+def _inner_string(value: str) -> str:
+    body = dsl_string(value)[1:-1].replace("'", "\\'").replace("{", "\\x7b").replace("}", "\\x7d")
+    return "'" + body + "'"
 
 
 def dsl_string(value: str) -> str:
@@ -453,6 +483,8 @@ class _Map:
 
 
 _NULL = _Scalar("null", verbatim=True)
+# `outputs: {aux: {training: value}}`: a training output among the others (yaml_loader reads it)
+TRAINING_MARK = "training"
 _NULL_WORDS = {"null", "Null", "NULL", "~", ""}
 
 
@@ -549,9 +581,17 @@ def _flow(node: object) -> str:
     return "{" + ", ".join(f"{_key(k)}: {_flow(v)}" for k, v in node.pairs) + "}"
 
 
+# PyYAML refuses a simple (implicit) key over 1,024 characters; a longer one (`a0, …, a199 = x ->
+# chunk(200)`) is written in YAML's explicit form, `? key` on a line and `: value` on the next
+_SIMPLE_KEY_MAX = 1000
+
+
 def _entry(key: str, node: object, indent: int, block: bool = False) -> list[str]:
     pad = " " * indent
     head = f"{pad}{_key(key)}:"
+    if len(_key(key)) > _SIMPLE_KEY_MAX:
+        lines = _entry("_", node, indent, block)
+        return [f"{pad}? {_key(key)}", pad + lines[0][len(pad) + 1:], *lines[1:]]
     if isinstance(node, _Scalar):
         return [f"{head} {_emit_scalar(node, False)}"]
     empty = not (node.items if isinstance(node, _Seq) else node.pairs)
@@ -693,12 +733,10 @@ def to_yaml(spec: A.Spec) -> str:
     if spec.body:
         sections.append(_section("body", _body(spec.body), 0, hoist=pending))
         pending = []
-    for key, training in (("outputs", False), ("training_outputs", True)):
-        chosen = [o for o in spec.outputs if o.training == training]
-        if chosen:
-            sections.append(_section(key, [(o.name, _yaml_value(o.value), o.comments)
-                                           for o in chosen], 0, hoist=pending))
-            pending = []
+    for key, chosen in _output_sections(spec.outputs):
+        sections.append(_section(key, [(o.name, _training_output(o, key), o.comments)
+                                       for o in chosen], 0, hoist=pending))
+        pending = []
     end = [*pending, *([""] if pending and spec.end_comments else []), *spec.end_comments]
     if end:
         lines = _end_comments(end, "")
@@ -708,6 +746,27 @@ def to_yaml(spec: A.Spec) -> str:
             sections.append(lines)
     sections = [g for g in (_first_blank(g) for g in sections) if g]
     return "\n\n".join("\n".join(_align(s)) for s in sections) + "\n" if sections else "{}\n"
+
+
+def _output_sections(outputs: list[A.Output]) -> list[tuple[str, list[A.Output]]]:
+    """`outputs:` and `training_outputs:` in the order the spec gives them, for their order is the
+    model's module order (state_dict keys): training outputs after the others, as usual, or all
+    before them (the section first); where the two interleave, one `outputs:` section that marks
+    each training output's value `{training: ...}`."""
+    plain = [o for o in outputs if not o.training]
+    training = [o for o in outputs if o.training]
+    flags = [o.training for o in outputs]
+    if flags == sorted(flags) or flags == sorted(flags, reverse=True):
+        order = (("outputs", plain), ("training_outputs", training))
+        if flags != sorted(flags):
+            order = order[::-1]
+        return [(key, chosen) for key, chosen in order if chosen]
+    return [("outputs", list(outputs))]
+
+
+def _training_output(o: A.Output, key: str) -> object:
+    value = _yaml_value(o.value)
+    return _Map([(TRAINING_MARK, value)]) if o.training and key == "outputs" else value
 
 
 def _body(body: list[A.Assign]) -> list[tuple[str, object, A.Comments | None]]:

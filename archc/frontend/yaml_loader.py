@@ -533,8 +533,14 @@ class _Builder:
         out = []
         for _, knode, vnode in self.pairs(node, "'outputs'"):
             name = self.text(knode, "an output name")  # any text: {"0": p2} as torchvision's FPN
+            # `{training: value}` (a reserved word, never an op): a training output in its place
+            # among the others, as `archc fmt` writes one that the spec puts before an output
+            training = (isinstance(vnode, MappingNode) and len(vnode.value) == 1
+                        and isinstance(vnode.value[0][0], ScalarNode) and vnode.value[0][0].value == "training")
+            if training:
+                vnode = vnode.value[0][1]
             if name is not None:
-                out.append(self.span(A.Output(name=name, value=self.value(vnode),
+                out.append(self.span(A.Output(name=name, value=self.value(vnode), training=training,
                                               loc=self.loc(knode)), knode, vnode))
         return out
 

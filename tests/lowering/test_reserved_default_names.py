@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import archc
+from archc.errors import SpecErrors
 from archc.lower.codegen import generate
 from archc.model import loads
 
@@ -77,7 +78,7 @@ def test_a_double_underscore_tensor_names_no_module():
 def test_an_explicit_dunder_name_is_still_refused():
     text = ("input x: [1, 3, 8, 8]\n"
             "output y = x -> conv2d(4, 3, name=\"__call__\")\n")
-    with pytest.raises(Exception):
+    with pytest.raises(SpecErrors, match="E-NAME-LAYER-INVALID"):
         loads(text)
 
 
