@@ -17,7 +17,8 @@ from archc.model import loads
 
 RESERVED_BLOCKS = ["__call__", "__class__", "__dict__", "__init__", "__getattr__", "__setattr__",
                    "__module__", "forward", "state_dict", "train", "eval", "to", "self", "super", "torch",
-                   "nn", "F", "_parameters", "_modules", "__", "___x"]
+                   "nn", "F", "_parameters", "_modules", "__", "___x",
+                   "tuple", "isinstance", "list", "dict", "print", "Tensor"]
 
 
 def _run(text: str, shape=(1, 3, 8, 8)) -> torch.nn.Module:
@@ -54,7 +55,8 @@ def test_a_reserved_block_used_in_a_nested_block_and_named_by_its_tensor(block):
 
 
 @pytest.mark.parametrize("tensor", ["__x", "__call__", "__class__", "forward", "training", "state_dict",
-                                     "self", "torch", "F", "super", "x_", "_modules"])
+                                     "self", "torch", "F", "super", "x_", "_modules",
+                                     "tuple", "isinstance", "list"])
 def test_a_tensor_named_after_a_reserved_name(tensor):
     if tensor == "training":  # a reserved word of the language: refused where the user wrote it
         pytest.skip("'training' is a keyword of archc")

@@ -4,6 +4,7 @@ a block merged under its own conditions, archc.lower.merge); class names."""
 from __future__ import annotations
 
 import ast
+import builtins
 import keyword
 import re
 from typing import Any
@@ -473,7 +474,9 @@ class Binding:
         return [self.traced[m] for m in re.findall(rf"{pv.PLACEHOLDER_PREFIX}\d+_", text) if m in self.traced]
 
     def _name_classes(self) -> None:
-        taken = set(_RESERVED) | set(HELPERS) | set(keyword.kwlist)
+        # nor Python's builtins: the generated code calls some (a block `tuple` or `isinstance` as a
+        # module-level class once broke the input checks)
+        taken = set(_RESERVED) | set(HELPERS) | set(keyword.kwlist) | set(dir(builtins))
         by_type: dict[str, list[Group]] = {}
         for group in self.groups.values():
             unit = group.units[0]

@@ -32,6 +32,11 @@ from archc.lower.codegen.model import (
 )
 from archc.ops.base import HELPERS, Ctor, Lowered
 
+# Python builtins generated code may call (its checks and helpers): no variable takes one
+_BUILTINS_CALLED = frozenset({"isinstance", "tuple", "list", "dict", "len", "int", "float", "bool", "str", "getattr",
+                              "max", "min", "round", "abs", "sum", "range", "zip", "enumerate", "any", "all",
+                              "print", "type", "super", "divmod", "reversed", "sorted", "map"})
+
 
 class Structure:
     """A mixin of archc.lower.codegen._Generator: this module's part of it."""
@@ -426,6 +431,7 @@ class Structure:
             rep = find(v)
             if rep not in unit.var:
                 unit.var[rep] = _unique(_identifier(named[v]), taken)
+        taken |= _BUILTINS_CALLED  # a tensor `isinstance` or `tuple` would hide what the code calls
         for v in values:
             rep = find(v)
             if rep not in unit.var:
