@@ -67,6 +67,12 @@ def test_a_tensor_named_after_a_reserved_name(tensor):
     _run(text)
 
 
+@pytest.mark.parametrize("name", ["tuple", "isinstance", "list", "len"])
+def test_an_input_named_after_a_builtin_the_generated_code_calls(name):
+    _run(f"input {name}: [1, 3, 8, 8]\nblock B(c)(x) {{\n  return x -> conv2d(c, 3, padding=1)\n}}\n"
+         f"output y = {name} -> B(4) -> conv2d(2, 1)\n")
+
+
 def test_a_double_underscore_tensor_names_no_module():
     """A statement's one call is named after its tensor; `__x` cannot be, so the op names it."""
     text = ("input x: [1, 3, 8, 8]\n"

@@ -426,12 +426,12 @@ class Structure:
                 continue
             chain[a] = b
             members[b] += members.pop(a)
-        taken = set(_RESERVED) | set(HELPERS)
+        # a variable `isinstance` or `tuple` (an input too) would hide what the generated code calls
+        taken = set(_RESERVED) | set(HELPERS) | _BUILTINS_CALLED
         for v in unit.inputs:  # arguments first: their names are fixed
             rep = find(v)
             if rep not in unit.var:
                 unit.var[rep] = _unique(_identifier(named[v]), taken)
-        taken |= _BUILTINS_CALLED  # a tensor `isinstance` or `tuple` would hide what the code calls
         for v in values:
             rep = find(v)
             if rep not in unit.var:
