@@ -552,8 +552,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from archc.errors import SpecError, SpecErrors
+    from archc.limits import CommandTimeout, command_budget
     try:
-        return _run(args)
+        with command_budget(args):  # ARCHC_MAX_SECONDS: the whole command's wall clock
+            return _run(args)
+    except CommandTimeout as e:
+        print("archc: " + e.diagnostic().render(use_color(sys.stderr)), file=sys.stderr)
+        return EXIT_INVALID
     except (SpecErrors, SpecError) as e:
         _report(e)
         return EXIT_INVALID

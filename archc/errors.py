@@ -4,24 +4,33 @@ into a `Diagnostics` and raise them together as one `SpecErrors`."""
 from __future__ import annotations
 
 import difflib
+import functools
+import os
 from dataclasses import dataclass, field
 from typing import Iterable
 
 from archc.ast import Loc
 
-# Source texts by file name, registered by the front ends so that errors can quote lines.
+# Source texts by file name, registered by the front ends so that errors can quote lines; each
+# text is split into lines once, on the first line asked for (and again only when the file is
+# registered anew), so that quoting N errors costs the file's size once, not N times over.
 _SOURCES: dict[str, str] = {}
+_LINES: dict[str, list[str]] = {}
 
 
 def register_source(file: str, text: str) -> None:
+    if _SOURCES.get(file) is not text:
+        _LINES.pop(file, None)
     _SOURCES[file] = text
 
 
 def source_line(file: str, line: int) -> str | None:
-    text = _SOURCES.get(file)
-    if text is None:
-        return None
-    lines = text.splitlines()
+    lines = _LINES.get(file)
+    if lines is None:
+        text = _SOURCES.get(file)
+        if text is None:
+            return None
+        lines = _LINES[file] = text.splitlines()
     return lines[line - 1] if 0 < line <= len(lines) else None
 
 
@@ -180,22 +189,55 @@ class SpecError(Exception):
 
 
 class SpecErrors(Exception):
-    """One or more independent errors, raised together."""
+    """One or more independent errors, raised together. `errors` holds every one (the API, the
+    language server and `--fix` see them all); the rendering (`render`, `str`, what the CLI
+    prints) shows the first `ARCHC_MAX_ERRORS` (100 by default) and says how many more there
+    are, so that a file of 25,000 broken lines is reported in a screenful and in linear time.
+    The text is rendered when asked for, not when the exception is made (a stage may make and
+    catch many)."""
 
     def __init__(self, errors: Iterable[SpecError]):
         self.errors = list(errors)
         # the graph of what did elaborate around the errors (archc.ir.graph.Graph), when
         # elaboration got that far: the language server shows its shapes while a line is broken
         self.partial = None
-        super().__init__(self.render())
+        super().__init__()
 
-    def render(self, color: bool = False) -> str:
-        body = "\n\n".join(e.render(color) for e in self.errors)
+    def __str__(self) -> str:
+        return self.render()
+
+    def render(self, color: bool = False, limit: int | None = None) -> str:
+        """The errors as text: the first `limit` (default: the ARCHC_MAX_ERRORS limit), then
+        "and N more errors", then the total."""
+        if limit is None:
+            limit = _max_errors()
+        shown = self.errors[:limit]
+        body = "\n\n".join(e.render(color) for e in shown)
         n = len(self.errors)
         count = f"{n} error{'s' if n != 1 else ''}"
+        if n > len(shown):
+            more = n - len(shown)
+            body += (f"\n\n... and {more:,} more error{'s' if more != 1 else ''} (the first "
+                     f"{len(shown):,} are shown; set ARCHC_MAX_ERRORS to show more)")
         if color:
             count = f"{_ESC}{_STYLES['error']}m{count}{_ESC}0m"
         return f"{body}\n\n{count}"
+
+
+# How many errors a rendering shows by default (archc.limits lists it as ARCHC_MAX_ERRORS; read
+# here without importing archc.limits, which imports this module)
+MAX_ERRORS = 100
+
+
+def _max_errors() -> int:
+    """The ARCHC_MAX_ERRORS environment variable if a positive whole number, else MAX_ERRORS
+    (a report must not fail for a malformed variable)."""
+    raw = os.environ.get("ARCHC_MAX_ERRORS", "").strip()
+    try:
+        value = int(raw)
+    except ValueError:
+        return MAX_ERRORS
+    return value if value > 0 else MAX_ERRORS
 
 
 class Diagnostics:
@@ -228,7 +270,14 @@ def _position(err: SpecError) -> tuple:
 
 
 def _close(word: str, candidates: Iterable[str]) -> list[str]:
-    return difflib.get_close_matches(word, sorted(set(candidates)), n=3, cutoff=0.6)
+    return list(_close_among(word, tuple(sorted(set(candidates)))))
+
+
+@functools.lru_cache(maxsize=1024)
+def _close_among(word: str, candidates: tuple[str, ...]) -> tuple[str, ...]:
+    # the same misspelling among the same names is answered once (a file that repeats one typo
+    # on thousands of lines costs difflib's comparison once, not once per line)
+    return tuple(difflib.get_close_matches(word, candidates, n=3, cutoff=0.6))
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:

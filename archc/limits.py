@@ -6,8 +6,14 @@ them under E-LIMIT-* (a value that is not a positive number is E-LIMIT-ENV).
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import threading
 from dataclasses import dataclass
+from typing import Any, Iterator
+
+from archc.errors import MAX_ERRORS
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,11 @@ LIMITS = {limit.env: limit for limit in (
     Limit("ARCHC_MAX_STRING", 1_000_000, "characters in one string a spec builds"),
     # a spec elaborates in well under a second; 100,000 layers in seconds
     Limit("ARCHC_MAX_EVAL_SECONDS", 60.0, "seconds spent evaluating one spec"),
+    # errors a report shows (then "and N more"); SpecErrors.errors keeps every one
+    Limit("ARCHC_MAX_ERRORS", MAX_ERRORS, "errors shown in one report"),
+    # one whole CLI command, every stage, per spec it names (archc.cli.main, `command_budget`):
+    # the zoo's biggest specs check in about a second on a slow shared machine
+    Limit("ARCHC_MAX_SECONDS", 10.0, "seconds an archc command may run, per spec it names"),
 )}
 
 
@@ -52,3 +63,59 @@ def limit(env: str) -> int | float:
             f"set it to a positive {'number' if kind is float else 'whole number'} (the limit on "
             f"{spec.what}), or unset it for the default of {default}", code="E-LIMIT-ENV")])
     return value
+
+
+# ----------------------------------------------------------------------------- command budget
+
+# The commands the budget covers by default: those that read specs and write text. `export` runs
+# torch's ONNX exporter, which may take longer on a big model than the whole budget: it is
+# covered only where ARCHC_MAX_SECONDS is set. `lsp` (a server) and `docs` have no spec.
+BUDGETED = ("check", "summary", "draw", "compile", "fmt")
+
+
+class CommandTimeout(BaseException):
+    """Raised in the main thread when a command's wall-clock budget is spent (a BaseException,
+    so that no `except Exception` or per-spec `except SpecErrors` on the way swallows it); the
+    CLI reports it as E-LIMIT-COMMAND-TIME and exits 1, no output file written (they are written
+    atomically)."""
+
+    def __init__(self, seconds: float, command: str, specs: list[str]):
+        super().__init__(seconds)
+        self.seconds, self.command, self.specs = seconds, command, specs
+
+    def diagnostic(self):
+        from archc.errors import SpecError
+        named = " ".join(self.specs[:3]) + (" ..." if len(self.specs) > 3 else "")
+        return SpecError(
+            f"'archc {self.command} {named}' stopped after {self.seconds:g} seconds, the limit on "
+            f"one command ({LIMITS['ARCHC_MAX_SECONDS'].default:g} s per spec by default)", None,
+            "a spec that takes this long is very large or hostile; to allow more time, set the "
+            "environment variable ARCHC_MAX_SECONDS (seconds per spec)", code="E-LIMIT-COMMAND-TIME")
+
+
+@contextlib.contextmanager
+def command_budget(args: Any) -> Iterator[None]:
+    """While the CLI runs the command `args` (argparse's namespace): an alarm after
+    ARCHC_MAX_SECONDS × the number of specs it names, raising `CommandTimeout` wherever the
+    command is (parsing, evaluation on its deep thread, rendering errors, printing). Covers every
+    stage, where ARCHC_MAX_EVAL_SECONDS counts evaluation steps only. No budget off the main
+    thread or without setitimer (Windows)."""
+    command = getattr(args, "command", None) or ""
+    specs = list(getattr(args, "specs", None) or ([args.spec] if getattr(args, "spec", None) else []))
+    explicit = bool(os.environ.get("ARCHC_MAX_SECONDS", "").strip())
+    if not specs or not (command in BUDGETED or explicit) or not hasattr(signal, "setitimer") \
+            or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    seconds = float(limit("ARCHC_MAX_SECONDS")) * len(specs)
+
+    def ring(signum: int, frame: Any) -> None:
+        raise CommandTimeout(seconds, command, specs)
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

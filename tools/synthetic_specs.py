@@ -1,6 +1,7 @@
 """Synthetic specs of a chosen number of layers, for the scaling benchmark (benchmarks/scaling.py).
 
     .venv/bin/python tools/synthetic_specs.py FORM LAYERS [-o FILE]     # FORM: flat, repeat, nested
+    .venv/bin/python tools/synthetic_specs.py errors|commented COUNT [-o FILE]
 
 Three forms of the same kind of network (3×3 convolutions, batch norms, ReLUs and residual adds
 on a small [N, 16, 8, 8] tensor, so that the numbers stay small and only the layer count grows):
@@ -15,7 +16,9 @@ on a small [N, 16, 8, 8] tensor, so that the numbers stay small and only the lay
   model a chain of top-level blocks: many scopes of every depth.
 
 The layer counts are approximate (within a few layers of LAYERS, or one top-level block for
-`nested`); `layers_of(text)` is not needed: `archc check` prints the exact count, and the
+`nested`); two more forms are hostile inputs for the reporting and comment paths: `errors`
+(COUNT independent errors) and `commented` (COUNT statements with end-of-line comments).
+`layers_of(text)` is not needed: `archc check` prints the exact count, and the
 benchmark reads it from the graph.
 
 Sizes over 10,000 repeat copies or 100,000 layers need the limits raised
@@ -26,7 +29,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-FORMS = ("flat", "repeat", "nested")
+FORMS = ("flat", "repeat", "nested", "errors", "commented")
 CHANNELS = 16
 HEADER = f"input x: [N, {CHANNELS}, 8, 8]\n"
 REPEAT_BLOCK_LAYERS = 7  # conv, bn, relu, conv, bn, add, relu
@@ -115,7 +118,30 @@ def nested(layers: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-GENERATORS = {"flat": flat, "repeat": repeat, "nested": nested}
+def errors(count: int) -> str:
+    """`count` independent errors (a misspelt op on every line, each its own diagnostic): the
+    many-errors input of the hostile-spec rounds (issue 24); error reporting is linear in it."""
+    lines = ["model ManyErrors", HEADER.rstrip()]
+    lines += [f"e{i} = x -> conv2dd({CHANNELS}, 3, padding=1)" for i in range(count)]
+    lines += ["output x"]
+    return "\n".join(lines) + "\n"
+
+
+def commented(count: int) -> str:
+    """`count` valid statements, each with an end-of-line comment (and a whole-line comment every
+    tenth): comment attachment is linear in it (issue 24)."""
+    lines = ["model Commented", HEADER.rstrip()]
+    prev = "x"
+    for i in range(count):
+        if i % 10 == 0:
+            lines.append(f"# stage {i // 10}")
+        lines.append(f"h{i} = {prev} -> relu  # layer {i}")
+        prev = f"h{i}"
+    lines.append(f"output {prev}")
+    return "\n".join(lines) + "\n"
+
+
+GENERATORS = {"flat": flat, "repeat": repeat, "nested": nested, "errors": errors, "commented": commented}
 
 
 def generate(form: str, layers: int) -> str:

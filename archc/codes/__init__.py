@@ -28,8 +28,8 @@ FAMILIES = {
 
 
 def _modules():
-    from archc.codes import backends, frontend, limits, ops, sharing, spec
-    return (frontend, spec, limits, sharing, ops, backends)
+    from archc.codes import backends, budget, frontend, limits, ops, sharing, spec
+    return (frontend, spec, limits, budget, sharing, ops, backends)
 
 
 @functools.lru_cache(maxsize=1)

@@ -11,6 +11,7 @@ Blank lines are kept as "" in `before` (one at most in a row), so `fmt` keeps th
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
@@ -172,16 +173,25 @@ def attach(spec: A.Spec, comments: list[Comment], spans: Spans, text: str) -> A.
 
 def _distribute(comments: Iterable[Comment], slots: list[_Slot], end_list: list[str],
                 blank: set[int], parent: int = 0) -> None:
+    # `slots` are sorted by their first line: the slot a comment is on (the first, in order,
+    # whose lines hold it) and the one after it are found by bisection, so that attaching is
+    # linear in the spec's size, not statements × comments (25,000 commented lines took 24 s)
+    starts = [s.start for s in slots]
+    reach: list[int] = []  # the furthest last line of the slots up to each one
+    for s in slots:
+        reach.append(max(s.end, reach[-1]) if reach else s.end)
     by_block: dict[int, list[Comment]] = {}
     for c in comments:
-        slot = next((s for s in slots if s.start <= c.line <= s.end), None)
+        opened = bisect.bisect_right(starts, c.line)  # slots[:opened] start at or above it
+        first = bisect.bisect_left(reach, c.line, 0, opened)  # the first of them reaching it
+        slot = slots[first] if first < opened else None
         if slot is not None and slot.children is not None and c.line != slot.start:
             by_block.setdefault(id(slot), []).append(c)
             continue
         if slot is not None:  # on the statement's lines
             (slot.inside if c.whole else slot.after).append(c.text)
             continue
-        following = next((s for s in slots if s.start > c.line), None)
+        following = slots[opened] if opened < len(slots) else None
         target = following.before if following is not None else end_list
         if c.line - 1 in blank and (target or c.line > 1):
             _blank(target)
