@@ -19,7 +19,7 @@ from archc import provenance as pv
 from archc import symbolic as sy
 from archc.language import BUILTINS
 from archc.ops import REGISTRY
-from archc.ops.base import Op, Shape, Word, fmt_shape
+from archc.ops.base import SHOWN_CHARS, Op, Shape, Word, fmt_shape, shown  # noqa: F401 (shown: re-exported)
 
 
 class TWord(Word, pv.Traced):
@@ -230,41 +230,4 @@ def describe(value: Any) -> str:
     if isinstance(value, tuple):
         return f"{len(value)} tensors"
     return shown(value)
-
-
-SHOWN_CHARS = 200  # a value in a message: at most about this many characters, then its size
-
-
-def shown(value: Any, width: int = SHOWN_CHARS) -> str:
-    """A value as a message shows it: whole when short, else its first characters and its size
-    (`[[0, 0, 0, …] … (a list of 10 items)`). Only what is shown is walked: a list that shares
-    references (10 ** 21 numbers in 200 items) costs `width` characters, not its expansion."""
-    out: list[str] = []
-    room = [width + 1]
-
-    def put(text: str) -> bool:
-        out.append(text[:room[0]])
-        room[0] -= len(text)
-        return room[0] > 0
-
-    def walk(v: Any) -> bool:
-        if isinstance(v, (list, tuple)) and not isinstance(v, str):
-            if not put("[" if isinstance(v, list) else "("):
-                return False
-            for k, item in enumerate(v):
-                if (k and not put(", ")) or not walk(item):
-                    return False
-            return put("]" if isinstance(v, list) else ")")
-        if isinstance(v, str) and not isinstance(v, Word):
-            return put(repr(v[:width + 1]))
-        return put(str(v) if not isinstance(v, (list, tuple)) else "…")
-
-    if walk(value):
-        return "".join(out)
-    text = "".join(out)[:width].rstrip(", ") + " …"
-    if isinstance(value, str):
-        return f"{text} (a string of {len(value):,} characters)"
-    if isinstance(value, (list, tuple)):
-        return f"{text} (a list of {len(value):,} items)"
-    return text
 

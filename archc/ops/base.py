@@ -98,9 +98,45 @@ def _show(value: Any) -> str:
     if isinstance(value, int) and abs(value) >= 10 ** 30:  # no 4,300-digit text (Python refuses it)
         return f"an int of about {int(value.bit_length() * 0.30103) + 1} digits"
     if isinstance(value, (list, tuple)):  # its start and size: a shared list can denote 10 ** 21
-        from archc.ir.values import shown
         return shown(value)
     return str(value)
+
+
+SHOWN_CHARS = 200  # a value in a message: at most about this many characters, then its size
+
+
+def shown(value: Any, width: int = SHOWN_CHARS) -> str:
+    """A value as a message shows it: whole when short, else its first characters and its size
+    (`[[0, 0, 0, …] … (a list of 10 items)`). Only what is shown is walked: a list that shares
+    references (10 ** 21 numbers in 200 items) costs `width` characters, not its expansion."""
+    out: list[str] = []
+    room = [width + 1]
+
+    def put(text: str) -> bool:
+        out.append(text[:room[0]])
+        room[0] -= len(text)
+        return room[0] > 0
+
+    def walk(v: Any) -> bool:
+        if isinstance(v, (list, tuple)) and not isinstance(v, str):
+            if not put("[" if isinstance(v, list) else "("):
+                return False
+            for k, item in enumerate(v):
+                if (k and not put(", ")) or not walk(item):
+                    return False
+            return put("]" if isinstance(v, list) else ")")
+        if isinstance(v, str) and not isinstance(v, Word):
+            return put(repr(v[:width + 1]))
+        return put(str(v) if not isinstance(v, (list, tuple)) else "…")
+
+    if walk(value):
+        return "".join(out)
+    text = "".join(out)[:width].rstrip(", ") + " …"
+    if isinstance(value, str):
+        return f"{text} (a string of {len(value):,} characters)"
+    if isinstance(value, (list, tuple)):
+        return f"{text} (a list of {len(value):,} items)"
+    return text
 
 
 _EXPR_SCHEMA = {"type": "string", "description": "an expression, e.g. `out * 4` or `num_classes`"}
