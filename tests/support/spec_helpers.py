@@ -48,3 +48,29 @@ TRAINING_OUTPUT_SPEC = """\
     output logits = m -> global_avgpool -> linear(10, name=fc)
     training output aux
     """
+
+
+class Zoo:
+    """A folder of specs beside the fixtures recorded from their reference library (torchvision,
+    timm): `fixture(name)`, `load(name, height=..)`, and per test module `models()`, a getter of
+    each spec loaded once at its fixture's input size (freed with the module)."""
+
+    def __init__(self, specs, fixtures):
+        self.specs, self.fixtures = specs, fixtures
+
+    def fixture(self, name: str) -> dict:
+        import json
+        return json.loads((self.fixtures / f"{name}.json").read_text())
+
+    def load(self, name: str, **sizes) -> archc.Model:
+        return archc.load(self.specs / f"{name}.arch", sizes or None)
+
+    def models(self):
+        cache: dict[str, archc.Model] = {}
+
+        def get(name: str) -> archc.Model:
+            if name not in cache:
+                _, _, h, w = self.fixture(name)["input"]
+                cache[name] = self.load(name, height=h, width=w)
+            return cache[name]
+        return get

@@ -8,14 +8,13 @@ CI) loads timm's weights and compares outputs (docs/torchvision_equivalence.md, 
 Where archc's module order cannot follow timm's registration order (archc registers layers in
 dataflow order), ORDER says how the keys move; the test checks exactly that move and nothing else.
 """
-import json
 import re
 from pathlib import Path
 
 import pytest
 
 import archc
-from spec_helpers import state_dict_differences
+from spec_helpers import Zoo, state_dict_differences
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs" / "timm"
@@ -49,20 +48,13 @@ ORDER = {
 }
 
 
-def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / f"{name}.json").read_text())
+ZOO = Zoo(SPECS, FIXTURES)
+fixture = ZOO.fixture
 
 
 @pytest.fixture(scope="module")
 def at_fixture_size():
-    cache: dict[str, archc.Model] = {}
-
-    def get(name: str) -> archc.Model:
-        if name not in cache:
-            _, _, h, w = fixture(name)["input"]
-            cache[name] = archc.load(SPECS / f"{name}.arch", {"height": h, "width": w})
-        return cache[name]
-    return get
+    return ZOO.models()
 
 
 def test_every_model_has_a_fixture():

@@ -9,15 +9,13 @@ dict's keys, in order, and shapes at a non-square input with odd sides.
 tools/torchvision_detection_equivalence.py (outside CI) loads torchvision's weights and compares
 outputs (docs/torchvision_equivalence.md).
 """
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-import archc
-from spec_helpers import state_dict_differences
+from spec_helpers import Zoo, state_dict_differences
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs" / "torchvision"
@@ -25,24 +23,13 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "torchvision" / "d
 NAMES = ["resnet50_fpn_backbone", "mobilenet_v3_large_fpn_backbone"]
 
 
-def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / f"{name}.json").read_text())
-
-
-def load(name: str, **sizes) -> archc.Model:
-    return archc.load(SPECS / f"{name}.arch", sizes or None)
+ZOO = Zoo(SPECS, FIXTURES)
+fixture, load = ZOO.fixture, ZOO.load
 
 
 @pytest.fixture(scope="module")
 def at_fixture_size():
-    cache: dict[str, archc.Model] = {}
-
-    def get(name: str) -> archc.Model:
-        if name not in cache:
-            _, _, h, w = fixture(name)["input"]
-            cache[name] = load(name, height=h, width=w)
-        return cache[name]
-    return get
+    return ZOO.models()
 
 
 def test_every_backbone_has_a_fixture_and_a_spec():

@@ -10,15 +10,13 @@ torchvision's weights and compares outputs (docs/torchvision_equivalence.md).
 The specs import the classification zoo's block libraries from specs/torchvision/, one folder up,
 so they load with specs/torchvision on the import path.
 """
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-import archc
-from spec_helpers import state_dict_differences
+from spec_helpers import Zoo, state_dict_differences
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARIES = ROOT / "specs" / "torchvision"
@@ -29,24 +27,13 @@ BUILDERS = ["fcn_resnet50", "fcn_resnet101", "deeplabv3_resnet50", "deeplabv3_re
 WRITTEN = [b for b in BUILDERS if (SPECS / f"{b}.arch").exists()]
 
 
-def fixture(builder: str) -> dict:
-    return json.loads((FIXTURES / f"{builder}.json").read_text())
-
-
-def load(builder: str, **sizes) -> archc.Model:
-    return archc.load(SPECS / f"{builder}.arch", sizes or None)
+ZOO = Zoo(SPECS, FIXTURES)
+fixture, load = ZOO.fixture, ZOO.load
 
 
 @pytest.fixture(scope="module")
 def at_fixture_size():
-    cache: dict[str, archc.Model] = {}
-
-    def get(builder: str) -> archc.Model:
-        if builder not in cache:
-            _, _, h, w = fixture(builder)["input"]
-            cache[builder] = load(builder, height=h, width=w)
-        return cache[builder]
-    return get
+    return ZOO.models()
 
 
 def test_every_builder_has_a_fixture_and_a_spec():
