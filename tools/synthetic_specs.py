@@ -1,7 +1,7 @@
 """Synthetic specs of a chosen number of layers, for the scaling benchmark (benchmarks/scaling.py).
 
     .venv/bin/python tools/synthetic_specs.py FORM LAYERS [-o FILE]     # FORM: flat, repeat, nested
-    .venv/bin/python tools/synthetic_specs.py errors|commented COUNT [-o FILE]
+    .venv/bin/python tools/synthetic_specs.py errors|commented|shared_lists|strings|dunders COUNT [-o FILE]
 
 Three forms of the same kind of network (3×3 convolutions, batch norms, ReLUs and residual adds
 on a small [N, 16, 8, 8] tensor, so that the numbers stay small and only the layer count grows):
@@ -16,8 +16,10 @@ on a small [N, 16, 8, 8] tensor, so that the numbers stay small and only the lay
   model a chain of top-level blocks: many scopes of every depth.
 
 The layer counts are approximate (within a few layers of LAYERS, or one top-level block for
-`nested`); two more forms are hostile inputs for the reporting and comment paths: `errors`
-(COUNT independent errors) and `commented` (COUNT statements with end-of-line comments).
+`nested`); the hostile forms (`HOSTILE`, issue 24) stress the reporting and comment paths and
+the value limits: `errors` (COUNT independent errors), `commented` (COUNT statements with
+end-of-line comments), `shared_lists` (lists denoting 10 ** COUNT items), `strings` (2 ** COUNT
+characters) and `dunders` (COUNT blocks and tensors named like reserved attributes).
 `layers_of(text)` is not needed: `archc check` prints the exact count, and the
 benchmark reads it from the graph.
 
@@ -29,7 +31,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-FORMS = ("flat", "repeat", "nested", "errors", "commented")
+FORMS = ("flat", "repeat", "nested", "errors", "commented", "shared_lists", "strings", "dunders")
 CHANNELS = 16
 HEADER = f"input x: [N, {CHANNELS}, 8, 8]\n"
 REPEAT_BLOCK_LAYERS = 7  # conv, bn, relu, conv, bn, add, relu
@@ -141,7 +143,50 @@ def commented(count: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-GENERATORS = {"flat": flat, "repeat": repeat, "nested": nested, "errors": errors, "commented": commented}
+def shared_lists(count: int) -> str:
+    """`count` lines of lists that share references (`a2 = [a1 for i in range(10)]`): few items
+    written, 10 ** count denoted; the last one handed to constant() (issue 24)."""
+    lines = ["model SharedLists", HEADER.rstrip(), "a0 = [0 for i in range(10)]"]
+    lines += [f"a{k} = [a{k - 1} for i in range(10)]" for k in range(1, count)]
+    lines += [f"c = constant(a{count - 1})", "output y = x + c -> flatten -> reduce_sum(axis=1)"]
+    return "\n".join(lines) + "\n"
+
+
+def strings(count: int) -> str:
+    """`count` doublings of a string, in the + and the f-string form alternately (2 ** count
+    characters), used as a layer name (issue 24)."""
+    lines = ["model Strings", HEADER.rstrip(), 's0 = "ab"']
+    lines += [f"s{k} = s{k - 1} + s{k - 1}" if k % 2 else f's{k} = f"{{s{k - 1}}}{{s{k - 1}}}"'
+              for k in range(1, count)]
+    lines += [f"output y = x -> relu(name=s{count - 1})"]
+    return "\n".join(lines) + "\n"
+
+
+DUNDERS = ("__call__", "__class__", "__dict__", "__init__", "__getattr__", "__module__", "forward",
+           "state_dict", "_modules")
+RESERVED_TENSORS = ("__x", "children", "_parameters", "__weakref__", "eval")
+
+
+def dunders(count: int) -> str:
+    """`count` blocks named after Python's and torch's reserved attributes, used unnamed (their
+    default module names must not be those), tensors named so too (issue 24)."""
+    names = [DUNDERS[k % len(DUNDERS)] + ("" if k < len(DUNDERS) else f"_{k}") for k in range(count)]
+    lines = ["model Dunders", HEADER.rstrip()]
+    for name in names:
+        block = name if name.isidentifier() and not name[0].isdigit() else "B"
+        lines.append(f"block {block}(c)(x) {{\n  return x -> conv2d(c, 3, padding=1) -> relu\n}}")
+    prev = "x"
+    for k, name in enumerate(names):  # the first tensors named like reserved attributes too
+        target = RESERVED_TENSORS[k] if k < len(RESERVED_TENSORS) else f"t{k}"
+        lines.append(f"{target} = {prev} -> {name}({CHANNELS})")
+        prev = target
+    lines.append(f"output y = {prev}")
+    return "\n".join(lines) + "\n"
+
+
+HOSTILE = ("errors", "commented", "shared_lists", "strings", "dunders")
+GENERATORS = {"flat": flat, "repeat": repeat, "nested": nested, "errors": errors, "commented": commented,
+              "shared_lists": shared_lists, "strings": strings, "dunders": dunders}
 
 
 def generate(form: str, layers: int) -> str:
