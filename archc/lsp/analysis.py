@@ -257,19 +257,26 @@ def diagnostics(result: CheckResult, cache: ParseCache,
                                            "error", result.internal + "\nhint: this is a bug in archc; please "
                                            "report it with the spec", None))
     imports = resolve(result.index) if resolve is not None and result.index is not None else []
+    split: dict[str, list[str]] = {}  # each imported file's lines, split once (not per error)
+
+    def lines_in(file: str) -> list[str]:
+        if file not in split:
+            split[file] = lines_of(text_of(file, cache))
+        return split[file]
+
     for err in [*result.errors, *result.warnings]:
         severity = "warning" if err.severity == "warning" else "error"
         text = message_of(err)
         if err.loc is None or same_file(err.loc.file, result.path):
             span = loc_span(err.loc, own_lines) if err.loc is not None else \
                 Span(0, 0, 0, len(own_lines[0]) if own_lines else 0)
-            related = [(r.loc.file, loc_span(r.loc, lines_of(text_of(r.loc.file, cache)) if not same_file(
+            related = [(r.loc.file, loc_span(r.loc, lines_in(r.loc.file) if not same_file(
                 r.loc.file, result.path) else own_lines), r.message) for r in err.related]
             fixes = [f for f in err.fixes if all(same_file(e.loc.file, result.path) for e in f.edits)]
             out[result.path].append(Diagnostic(result.path, span, severity, text, err.code, related, fixes))
             continue
         file = err.loc.file
-        lines = lines_of(text_of(file, cache))
+        lines = lines_in(file)
         span = loc_span(err.loc, lines)
         out.setdefault(file, []).append(Diagnostic(file, span, severity, text, err.code))
         site = _import_leading_to(file, imports)
