@@ -3,7 +3,7 @@ autocomplete spec files. The per-op step models are generated from the op regist
 attributes appear with their types and docs, so the schema cannot drift from the ops."""
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,6 +34,8 @@ class YamlSpec(_Strict):
     """An archc model spec in YAML. Values are chains (lists: a source, then steps), calls
     (mappings whose first key is an op or block name) or expressions (strings)."""
     model: Optional[str] = Field(default=None, description="the model's name")
+    returns: Optional[Literal["dict"]] = Field(
+        default=None, description="dict: forward returns a dict of the outputs even with one (needs model:)")
     imports: list[str] = Field(default_factory=list, description="files whose blocks this spec uses")
     params: dict[str, Optional[Scalar]] = Field(default_factory=dict, description="model parameters")
     inputs: dict[str, list[Union[int, str]]] = Field(
