@@ -314,8 +314,6 @@ class Calls(Sharing):
                 self.error(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint,
                            code=exc.code, fixes=did_you_mean_fixes(exc.unknown_name, loc, visible) if visible else [])
             raise Abort() from None
-        if op.name == "constant":
-            self._finite_values(getattr(attrs, "value", None), loc)
         self._no_inline(meta, f"the layer {op.name}", loc)
         self._init_applies(op, meta, loc)
         if op.pieces_op:
@@ -343,18 +341,6 @@ class Calls(Sharing):
         with self._checks():
             check_suspicious(node, kwargs, shapes, self.builder, self.reporter)
         return Tensor(node_id, shape)
-
-    def _finite_values(self, value: Any, loc: A.Loc | None) -> None:
-        """A tensor's values are finite numbers: inf and NaN are refused where they enter it."""
-        stack = [value]
-        while stack:
-            v = stack.pop()
-            if isinstance(v, (list, tuple)):
-                stack.extend(v)
-            elif isinstance(v, float) and not math.isfinite(v):
-                self.fail(f"constant(): the value {v} is not a finite number", loc,
-                          "a tensor's values are finite numbers; check how the value was computed",
-                          code="E-VALUE-FLOAT-OVERFLOW")
 
     def _apply_pieces(self, op: Op, attrs: Any, tensor: Tensor, loc: A.Loc | None,
                       meta: dict[str, Any]) -> tuple[Tensor, ...]:

@@ -6,6 +6,7 @@ channels-last), and negative axes count from the end.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from archc import symbolic as sy
@@ -24,6 +25,10 @@ class Floats(AttrType):
                 return [check(x) for x in v]
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise self._reject(v, "a number")
+            if not math.isfinite(v):  # as a parameter's: a tensor's values are finite numbers
+                raise AttrError(f"the value {v} is not a finite number",
+                                "a tensor's values are finite numbers; check how the value was computed",
+                                code="E-VALUE-FLOAT-OVERFLOW")
             return float(v)
         return check(value)
 

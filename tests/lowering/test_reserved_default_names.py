@@ -8,12 +8,13 @@ training mode."""
 from __future__ import annotations
 
 import pytest
-import torch
 
 import archc
 from archc.errors import SpecErrors
 from archc.lower.codegen import generate
 from archc.model import loads
+
+torch = pytest.importorskip("torch")
 
 RESERVED_BLOCKS = ["__call__", "__class__", "__dict__", "__init__", "__getattr__", "__setattr__",
                    "__module__", "forward", "state_dict", "train", "eval", "to", "self", "super", "torch",
