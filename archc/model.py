@@ -179,14 +179,14 @@ def _module_order(graph: Any) -> list:
     """The layers in the order PyTorch registers their modules: each submodule where its first
     layer is made. That is graph order, except for a container's members (`convs.0`, `convs.1`),
     which are made one at a time between other layers but registered together."""
+    if not any(s.kind == "container" for s in graph.scopes.values()):
+        return list(graph.layers())
     first: dict[tuple[str, ...], int] = {}
     keyed = []
     for position, node in enumerate(graph.layers()):
         for k in range(1, len(node.scope) + 1):
             first.setdefault(node.scope[:k], position)
         keyed.append((tuple(first[node.scope[:k]] for k in range(1, len(node.scope) + 1)), position, node))
-    if not any(s.kind == "container" for s in graph.scopes.values()):
-        return [node for _, _, node in keyed]
     # a node's key: where each enclosing module starts, then itself; a layer directly in a scope
     # sorts among that scope's submodules by its own position
     return [node for *_, node in sorted(keyed, key=lambda k: (*k[0], k[1]))]

@@ -69,8 +69,8 @@ def rows(model: "Model", depth: int | None = None, at: dict[str, int] | None = N
                     label = node.op.label(node.attrs)
                     kind = node.op.title + (f" {label}" if label else "") + (" (frozen)" if node.frozen else "") \
                         + (" (unused)" if node.unused else "")
-                    if node.shares is not None and (not node.scope or graph.scopes[node.scope].shares is None):
-                        kind += f" = {node.shares}"  # another call of a shared layer's module
+                    if graph.shared_call(node) is not None:  # another call of a shared layer's module
+                        kind += f" = {node.shares}"
                 link = connected(node.inputs, path)
                 current[0] = node.id
                 yield Row(level, node.id, kind, fmt_shape(show(node.shape)), m.param_count, show(m.macs),
@@ -81,8 +81,8 @@ def rows(model: "Model", depth: int | None = None, at: dict[str, int] | None = N
                 totals = metrics.scope_totals(graph, scope)
                 out_shapes = ", ".join(fmt_shape(show(graph.node(o).shape)) for o in scope.outputs)
                 kind = scope.type_name + (f" ×{scope.args['count']}" if scope.kind == "repeat" else "")
-                if scope.shares is not None and (len(scope.path) < 2 or graph.scopes[scope.path[:-1]].shares is None):
-                    kind += f" = {'.'.join(scope.shares)}"  # another call of a shared block's module
+                if graph.shared_call(scope) is not None:  # another call of a shared block's module
+                    kind += f" = {graph.shared_call(scope)}"
                 if totals.frozen and totals.frozen == totals.params:
                     kind += " (frozen)"
                 last = graph.node(scope.outputs[0]) if scope.outputs else None

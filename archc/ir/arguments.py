@@ -28,7 +28,7 @@ def keyword_only(reporter: Reporter, op: Op, args: list[Any], shapes: list[Shape
     if op.inferred_leading and isinstance(size, int) and given[0] == size and not isinstance(given[0], bool):
         # PyTorch's order: the input's own size first
         rest = texts[1:]
-        spelled = rest[:n] + [f"{names[k]}={t}" for k, t in enumerate(rest) if k >= n and k < len(names)]
+        spelled = _spelled(rest, names, n)
         reporter.fail(
             f"{op.name}({', '.join(texts)}) is in PyTorch's order, {op.title}({op.inferred_leading}, …): archc "
             f"infers {op.inferred_leading} from the input ({size} here)", loc,
@@ -45,7 +45,7 @@ def keyword_only(reporter: Reporter, op: Op, args: list[Any], shapes: list[Shape
             f"give options by keyword, e.g. {op.name}({', '.join(f'{a}=...' for a in names[:2])}){meant}"
             if names else f"remove the arguments: {op.name}()",
             code="E-CALL-POSITIONAL-OPTION")
-    spelled = texts[:n] + [f"{names[k]}={t}" for k, t in enumerate(texts) if k >= n and k < len(names)]
+    spelled = _spelled(texts, names, n)
     later = names[n:len(args)]
     # the same values by keyword mean what the call meant before options became keyword-only;
     # offered only where each value is of its option's kind (`linear(8192, 10)` is no bias=10)
@@ -61,6 +61,11 @@ def keyword_only(reporter: Reporter, op: Op, args: list[Any], shapes: list[Shape
         code="E-CALL-POSITIONAL-OPTION",
         fixes=_fix(arg_locs, names, n, drop_first=False, title=f"write {op.name}({', '.join(spelled)})", op=op)
         if same else [])
+
+
+def _spelled(texts: list[str], names: list[str], n: int) -> list[str]:
+    """The arguments as archc takes them: the first n by position, the others by keyword."""
+    return texts[:n] + [f"{names[k]}={t}" for k, t in enumerate(texts[:len(names)]) if k >= n]
 
 
 def _fits(op: Op, name: str, value: Any) -> bool:

@@ -165,6 +165,17 @@ class Graph:
             shapes = self._param_shapes[node.id] = node.op.parameters(node.attrs, self.input_shapes(node))
         return shapes
 
+    def shared_call(self, item: LayerNode | Scope) -> str | None:
+        """For the outermost layer or scope of a shared layer's later application (`tower@2`),
+        the id of the first application, whose module it calls; None inside one, or unshared."""
+        if isinstance(item, LayerNode):
+            if item.shares is None or (item.scope and self.scopes[item.scope].shares is not None):
+                return None
+            return item.shares
+        if item.shares is None or (len(item.path) > 1 and self.scopes[item.path[:-1]].shares is not None):
+            return None
+        return ".".join(item.shares)
+
     def items(self, path: tuple[str, ...]) -> list[LayerNode | Scope]:
         """What a scope directly holds, layers and sub-scopes, in graph order (a sub-scope where
         its first layer is); the model scope `()` also holds the inputs."""

@@ -146,7 +146,7 @@ def build(model: "Model", depth: int | None = None) -> Diagram:
                 op_line += " (frozen)"
             if node.unused:
                 op_line += " (unused: never run)"
-            if node.shares is not None and (not node.scope or graph.scopes[node.scope].shares is None):
+            if graph.shared_call(node) is not None:
                 op_line += f" = {node.shares} (shared)"
             auto = _is_auto_name(node.name, node.op.name) or node.name.isdigit()
             lines = [f"<B>{esc(op_line)}</B>"] if auto else \
