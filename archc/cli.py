@@ -81,17 +81,26 @@ def _source(args: argparse.Namespace, spec: str) -> tuple[str, str, str] | None:
         if not hasattr(args, "_stdin"):
             args._stdin = sys.stdin.read()
         return args._stdin, lang or sniff_language(args._stdin), STDIN_NAME
-    if lang:
-        return read_source(spec), lang, spec
+    if lang:  # read once: a pipe (/dev/stdin, <(...)) has nothing left for a second read
+        texts = args.__dict__.setdefault("_texts", {})
+        if spec not in texts:
+            texts[spec] = read_source(spec)
+        return texts[spec], lang, spec
     return None
 
 
-def _parse(args: argparse.Namespace, spec: str):
-    from archc.frontend import parse_file, parse_text
+def _parse(args: argparse.Namespace, spec: str, text: str | None = None):
+    """The AST of `spec`; `text`: its source, when the caller has read it already."""
+    from archc.frontend import language_of, parse_file, parse_text
     from archc.collector import paused as collector_paused
     source = _source(args, spec)
     with collector_paused():  # as archc.load parses (see there)
-        return parse_file(spec) if source is None else parse_text(*source)
+        if source is not None:
+            return parse_text(*source)
+        language = language_of(spec)
+        if text is not None and language is not None:
+            return parse_text(text, language, spec)
+        return parse_file(spec)
 
 
 def use_color(stream: Any = None) -> bool:
@@ -191,7 +200,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         extra = f"; inputs must satisfy {', '.join(model.constraints)}" if model.constraints else ""
         n = len(model.warnings)
         extra += f"; {n} warning{'s' if n != 1 else ''}" if n else ""
-        print(f"{_display(spec)}: ok ({layers} layers, {model.params:,} parameters{extra})",
+        print(f"{_display(spec)}: ok ({layers:,} layer{'s' if layers != 1 else ''}, "
+              f"{model.params:,} parameter{'s' if model.params != 1 else ''}{extra})",
               file=sys.stderr if args.fix and spec == STDIN else sys.stdout)  # stdout holds the fixed spec
     return status
 
@@ -342,7 +352,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             if in_place and target != own:
                 return _usage(f"fmt --check/--write keep the file's language; to translate "
                               f"{_display(spec)} into {target}, use -o FILE")
-            tree = _parse(args, spec)
+            tree = _parse(args, spec, text)
         except SpecErrors as e:
             _report(e)
             status = EXIT_INVALID

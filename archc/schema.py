@@ -87,7 +87,12 @@ def yaml_json_schema() -> dict:
         {"$ref": "#/$defs/Step"}]}
     value_map = {"type": "object", "additionalProperties": {"$ref": "#/$defs/Value"}}
     schema["properties"]["body"].update(value_map)
-    schema["properties"]["outputs"].update(value_map)
+    training_output = {"type": "object", "required": ["training"], "additionalProperties": False,
+                       "properties": {"training": {"$ref": "#/$defs/Value"}},
+                       "description": "{training: value}: an output computed only in training, kept in "
+                                      "its place among the outputs (fmt --to yaml writes this form)"}
+    schema["properties"]["outputs"].update(
+        {"type": "object", "additionalProperties": {"anyOf": [{"$ref": "#/$defs/Value"}, training_output]}})
     schema["properties"]["training_outputs"].update(value_map)
     block = defs["YamlBlock"]["properties"]
     block["body"].update(value_map)

@@ -700,7 +700,9 @@ CODES: list[Code] = [
         "E-LIMIT-LIST-SIZE", "A list is larger than the limit",
         "range() makes at most 1,000,000 items, and all the lists a spec builds with "
         "comprehensions and range() together at most 10,000,000: a spec is data, and no list may "
-        "exhaust memory.",
+        "exhaust memory. A list counts by the numbers it denotes, not by how it was written: "
+        "`b = [a for i in range(10)]` denotes ten times the items of `a`, although it shares "
+        "them (constant() and block arguments would walk every copy).",
         "a spec describes one network; shrink the lists",
         example=_model("n = len(range(10 ** 7))\noutput y = x -> repeat(n // 10 ** 6, conv2d(3, 3, padding=1))\n"),
         fix=_model("n = 10 ** 7\noutput y = x -> repeat(n // 10 ** 6, conv2d(3, 3, padding=1))\n"),

@@ -92,6 +92,19 @@ def test_lang_reads_a_file_without_a_known_suffix(tmp_path):
     assert cli("check", "--lang", "arch", spec).stdout.startswith(f"{spec}: ok (")
 
 
+def test_a_pipe_named_as_a_file_is_read_once():
+    """/dev/stdin (or a shell's <(...)) can be read once: fmt once read it for the text and
+    again to parse, and printed nothing with exit 0."""
+    text = "input x: [N, 4]\noutput y = x->linear(out=2)\n"
+    formatted = cli_in("fmt", "--lang", "arch", "/dev/stdin", input=text)
+    assert formatted.returncode == 0
+    assert formatted.stdout == "input x: [N, 4]\n\noutput y = x -> linear(out=2)\n"
+    assert cli_in("fmt", "--lang", "arch", "--check", "/dev/stdin", input=text).stdout.startswith(
+        "would reformat")
+    checked = cli_in("check", "--lang", "arch", "/dev/stdin", input=text)
+    assert checked.stdout == "/dev/stdin: ok (1 layer, 10 parameters)\n"
+
+
 def _pty_run(args, env):
     """Run the CLI with its stderr on a pseudo-terminal; return what it wrote there."""
     import os

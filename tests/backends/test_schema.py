@@ -37,3 +37,21 @@ def test_every_zoo_yaml_spec_matches_the_schema_structure():
         data = yaml.safe_load(path.read_text())
         assert set(data) <= set(schema["properties"]), path
         assert set(schema["required"]) <= set(data), path
+
+
+def test_schema_describes_the_training_output_form_fmt_writes(tmp_path):
+    """`fmt --to yaml` keeps a training output in its place among the outputs as
+    `{training: value}`; the schema names that form, so an editor does not flag what fmt wrote."""
+    import yaml
+    spec = tmp_path / "aux.arch"
+    spec.write_text("input x: [N, 3, 8, 8]\n"
+                    "output y = x -> conv2d(out=4, kernel=3, padding=1)\n"
+                    "training output aux = x -> conv2d(out=4, kernel=1)\n"
+                    "output z = x -> conv2d(out=4, kernel=1)\n")
+    written = yaml.safe_load(cli("fmt", spec, "--to", "yaml").stdout)
+    assert written["outputs"]["aux"].keys() == {"training"}
+    schema = json.loads(cli("schema").stdout)
+    forms = schema["properties"]["outputs"]["additionalProperties"]["anyOf"]
+    training = [f for f in forms if f.get("required") == ["training"]]
+    assert len(training) == 1 and set(training[0]["properties"]) == {"training"}
+    assert training[0]["additionalProperties"] is False
