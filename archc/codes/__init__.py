@@ -23,13 +23,13 @@ FAMILIES = {
     "VALUE": "Values and expressions", "PARAM": "Model parameters", "INPUT": "Inputs and outputs",
     "ATTR": "Op attributes", "SHAPE": "Shapes", "LIMIT": "Resource limits",
     "OUTPUT": "Output files", "EXPORT": "Export", "DRAW": "Diagrams", "API": "Python API",
-    "CLI": "Command line", "INTERNAL": "Internal",
+    "CLI": "Command line", "SWEEP": "Sweeps", "DIFF": "Diffs", "INTERNAL": "Internal",
 }
 
 
 def _modules():
-    from archc.codes import backends, budget, frontend, limits, ops, sharing, spec
-    return (frontend, spec, limits, budget, sharing, ops, backends)
+    from archc.codes import backends, budget, frontend, limits, ops, sharing, spec, sweeps
+    return (frontend, spec, limits, budget, sharing, ops, backends, sweeps)
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,0 +1,144 @@
+"""Catalogue entries of `archc sweep` (archc/backends/sweep.py, pareto.py) and `archc diff`
+(archc/backends/diff.py): see archc.codes."""
+from archc.codes.entry import Code
+
+CLASSIFIER = """\
+model Classifier
+param num_classes = 10
+input x: [N, 3, 32, 32]
+output y = x -> conv2d(16, 3, padding=1) -> relu -> global_avgpool -> linear(num_classes)
+"""
+
+# symbolic input sizes: MACs are expressions in H and W
+SYMBOLIC = """\
+model Net
+param width = 8
+input x: [N, 3, H, W]
+output y = x -> conv2d(width, 3, padding=1) -> relu
+"""
+
+CODES: list[Code] = [
+    # ------------------------------------------------------------------ sweeps
+    Code(
+        code="E-SWEEP-PARAM-TWICE",
+        title="A model parameter is both set and swept, or swept twice",
+        explanation="`archc sweep` takes each model parameter one way: a fixed value with -D, or "
+                    "the values to sweep with one -p NAME=V1,V2,...; given twice, one would "
+                    "silently win.",
+        hint="give each parameter one way: a fixed value with -D, or all its values in one -p",
+        example=CLASSIFIER,
+        fix=CLASSIFIER,
+        argv=("sweep", "{spec}", "-p", "num_classes=10,100", "-D", "num_classes=5"),
+        fix_argv=("sweep", "{spec}", "-p", "num_classes=5,10,100"),
+    ),
+    Code(
+        code="E-SWEEP-ENGINE",
+        title="Unknown sweep engine",
+        explanation='`archc.backends.sweep.sweep(engine=...)` runs the points on "local" (a pool of '
+                    'processes on this machine) or "dask" (Dask\'s distributed scheduler), as '
+                    "`archc sweep --engine`.",
+        hint='use engine="local" or engine="dask"',
+        example=CLASSIFIER,
+        api="""\
+            from archc.backends.sweep import sweep
+            sweep(spec, {"num_classes": [10, 100]}, engine="ray")
+            """,
+    ),
+    Code(
+        code="E-SWEEP-DASK-MISSING",
+        title="The dask engine needs Dask's distributed scheduler",
+        explanation="`archc sweep --engine dask` hands the points to Dask's distributed scheduler "
+                    "(a LocalCluster, or an existing cluster with --scheduler); it is an optional "
+                    "extra, not installed here.",
+        hint="pip install 'archc-cnn[distributed]', or use --engine local",
+        example=CLASSIFIER,
+        api="""\
+            import sys
+            from archc.backends.sweep import sweep
+            installed = sys.modules.pop("distributed", None)
+            sys.modules["distributed"] = None  # `import distributed` fails, as if not installed
+            try:
+                sweep(spec, {"num_classes": [10, 100]}, engine="dask")
+            finally:
+                del sys.modules["distributed"]
+                if installed is not None:
+                    sys.modules["distributed"] = installed
+            """,
+    ),
+    Code(
+        code="E-SWEEP-RESUME-MISMATCH",
+        title="The resume file holds another sweep's results",
+        explanation="`--resume FILE` appends each point's result to FILE and skips the points "
+                    "already there. Its first line records what the results depend on besides "
+                    "the point (the spec's content, -D, --batch, --at, --dtype, --optimizer); "
+                    "results of another spec or other options would be silently mixed in, so "
+                    "such a file (or one archc sweep did not write) is refused.",
+        hint="rerun with the same spec and options, or give a new file name",
+        example={"model.arch": CLASSIFIER,
+                 "results.jsonl": '{"archc_sweep": 1, "spec": "model.arch", "spec_sha256": "0", "batch": 64}\n'},
+        fix={"model.arch": CLASSIFIER},
+        argv=("sweep", "{spec}", "-p", "num_classes=10,100", "--resume", "{dir}/results.jsonl"),
+        fix_argv=("sweep", "{spec}", "-p", "num_classes=10,100", "--resume", "{dir}/new.jsonl"),
+    ),
+    Code(
+        code="E-SWEEP-PLOT-FORMAT",
+        title="The plot file's suffix names no image format",
+        explanation="`archc sweep --plot FILE` draws the Pareto plot in the format its suffix "
+                    "names: .svg, .png or .pdf.",
+        hint="name a .svg, .png or .pdf file, e.g. --plot pareto.svg",
+        example=CLASSIFIER,
+        fix=CLASSIFIER,
+        argv=("sweep", "{spec}", "-p", "num_classes=10,100", "--plot", "{dir}/pareto.jpg"),
+        fix_argv=("sweep", "{spec}", "-p", "num_classes=10,100", "--plot", "{dir}/pareto.svg"),
+    ),
+    Code(
+        code="E-SWEEP-PLOT-MATPLOTLIB",
+        title="The Pareto plot needs matplotlib",
+        explanation="`archc sweep --plot` draws with matplotlib, an optional extra (the `plot` "
+                    "extra); it is not installed here. The table has the same numbers.",
+        hint="pip install 'archc-cnn[plot]', or leave out --plot",
+        example=CLASSIFIER,
+        api="""\
+            import sys
+            from archc.backends import pareto
+            from archc.backends.sweep import sweep
+            result = sweep(spec, {"num_classes": [10, 100]}, jobs=1)
+            installed = sys.modules.pop("matplotlib", None)
+            sys.modules["matplotlib"] = None  # `import matplotlib` fails, as if not installed
+            try:
+                pareto.plot(result)
+            finally:
+                del sys.modules["matplotlib"]
+                if installed is not None:
+                    sys.modules["matplotlib"] = installed
+            """,
+    ),
+    Code(
+        code="E-SWEEP-PLOT-SYMBOLIC",
+        title="The Pareto plot needs numbers, and the input sizes are symbolic",
+        explanation="With symbolic input sizes (H, W) MACs and memory are expressions, which "
+                    "cannot be placed on an axis; --at gives the sizes values at which they are "
+                    "counted.",
+        hint="give the symbolic sizes values with --at, e.g. --at H=224",
+        example=SYMBOLIC,
+        fix=SYMBOLIC,
+        argv=("sweep", "{spec}", "-p", "width=8,16", "--plot", "{dir}/pareto.svg"),
+        fix_argv=("sweep", "{spec}", "-p", "width=8,16", "--at", "H=224", "--at", "W=224",
+                  "--plot", "{dir}/pareto.svg"),
+        needs=("matplotlib",),
+    ),
+    # ------------------------------------------------------------------ diffs
+    Code(
+        code="E-DIFF-NOTHING",
+        title="archc diff was given one spec and no settings",
+        explanation="`archc diff A B` compares two specs; `archc diff A --a NAME=VALUE --b "
+                    "NAME=VALUE` compares one spec at two settings of its model parameters. One "
+                    "spec without settings would be compared with itself.",
+        hint="give a second spec (archc diff A B), or settings for one side: --a NAME=VALUE "
+             "and/or --b NAME=VALUE",
+        example=CLASSIFIER,
+        fix=CLASSIFIER,
+        argv=("diff", "{spec}"),
+        fix_argv=("diff", "{spec}", "--b", "num_classes=100"),
+    ),
+]

@@ -1,0 +1,243 @@
+"""`archc sweep`: a spec at every point of a grid of its model parameters, evaluated in worker
+processes (or on Dask), each point a row of numbers or of the diagnostic that refused it; results
+streamed to a resume file; the Pareto plot."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from archc.backends import pareto
+from archc.backends.sweep import evaluate, grid, point_key, render, sweep, Settings, training_memory_available
+from archc.cli import main
+from archc.errors import SpecError, SpecErrors
+
+ROOT = Path(__file__).resolve().parents[2]
+MOBILENET = str(ROOT / "specs" / "mobilenet_v2.arch")
+UNET = str(ROOT / "specs" / "unet_keras.arch")
+
+# torchvision 0.29.1: sum(p.numel() for p in mobilenet_v2(width_mult=w, num_classes=n).parameters()),
+# counted in the reference environment (torch 2.14.1)
+TORCHVISION_MOBILENET_V2 = {(0.5, 10): 700_490, (0.5, 1000): 1_968_680,
+                            (1.0, 10): 2_236_682, (1.0, 1000): 3_504_872}
+
+TINY = """\
+model Tiny
+param width = 8
+param blocks = 1
+input x: [N, 3, 32, 32]
+
+block Unit(c)(x) {
+  return x -> conv2d(c, 3, padding=1) -> relu
+}
+
+h = x -> repeat(blocks, Unit(width))
+output y = h -> global_avgpool -> linear(10)
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> str:
+    path = tmp_path / "tiny.arch"
+    path.write_text(TINY)
+    return str(path)
+
+
+def tiny_params(width: int, blocks: int) -> int:
+    """Counted by hand: the first conv 3→width, each further conv width→width, the linear width→10."""
+    first = 3 * width * 9 + width
+    others = (blocks - 1) * (width * width * 9 + width)
+    return first + others + width * 10 + 10
+
+
+def test_grid_is_every_combination_last_axis_fastest():
+    assert grid({"a": [1, 2], "b": ["x", "y", "z"]}) == [
+        {"a": 1, "b": "x"}, {"a": 1, "b": "y"}, {"a": 1, "b": "z"},
+        {"a": 2, "b": "x"}, {"a": 2, "b": "y"}, {"a": 2, "b": "z"}]
+    assert point_key({"b": 1, "a": 0.5}) == point_key({"a": 0.5, "b": 1})
+
+
+def test_mobilenet_width_sweep_matches_torchvision():
+    result = sweep(MOBILENET, {"width": [0.5, 1.0], "num_classes": [10, 1000]}, jobs=1)
+    assert [r["point"] for r in result.records] == grid({"width": [0.5, 1.0], "num_classes": [10, 1000]})
+    for record in result.records:
+        point = record["point"]
+        assert record["status"] == "ok"
+        assert record["params"] == TORCHVISION_MOBILENET_V2[(point["width"], point["num_classes"])]
+        assert record["min_input_size"] == {} and record["constraints"] == []
+    # more width costs more MACs; the classifier's size barely moves them
+    macs = {(r["point"]["width"], r["point"]["num_classes"]): r["macs"] for r in result.records}
+    assert macs[(0.5, 1000)] < macs[(1.0, 1000)]
+    assert macs[(1.0, 1000)] - macs[(1.0, 10)] == 1280 * (1000 - 10)  # the last linear layer's MACs
+
+
+def test_invalid_points_are_rows_with_their_diagnostic():
+    """U-Net's skip concatenations need H % 16 == 0: 17 is refused, the symbolic H is valid with
+    its constraints and minimum size, 64 is valid."""
+    from archc.ops.base import Word
+    result = sweep(UNET, {"size": [Word("H"), 17, 64]}, jobs=1)
+    symbolic, bad, good = result.records
+    assert symbolic["status"] == "ok"
+    assert symbolic["min_input_size"] == {"H": 16}
+    assert symbolic["constraints"] == ["H % 16 == 0", "H >= 16"]
+    assert symbolic["macs"] == "46275*H**2"
+    assert bad["status"] == "invalid" and bad["error"]["code"] == "E-SHAPE-CONCAT"
+    assert bad["error"]["location"] == f"{UNET}:17:10"  # the concat in the spec
+    assert good["status"] == "ok" and good["macs"] == 46275 * 64 * 64
+    assert result.invalid == 1
+    text = render(result, "text")
+    assert "E-SHAPE-CONCAT: concat" in text and "H=16" in text and "H % 16 == 0, H >= 16" in text
+    rows = list(csv.DictReader(io.StringIO(render(result, "csv"))))
+    assert [r["status"] for r in rows] == ["ok", "invalid", "ok"]
+    assert rows[1]["code"] == "E-SHAPE-CONCAT" and rows[1]["params"] == ""
+    data = json.loads(render(result, "json"))
+    assert data["axes"] == ["size"] and len(data["points"]) == 3
+
+
+def test_sizes_given_with_at_are_counted_and_checked_per_point():
+    from archc.ops.base import Word
+    result = sweep(UNET, {"size": [Word("H")]}, at={"H": 64}, jobs=1)
+    assert result.records[0]["macs"] == 46275 * 64 * 64
+    refused = sweep(UNET, {"size": [Word("H")]}, at={"H": 65}, jobs=1).records[0]
+    assert refused["error"]["code"] == "E-CLI-SIZE-CONSTRAINT"
+
+
+def test_an_unknown_parameter_is_refused_before_any_work(tiny):
+    with pytest.raises(SpecErrors) as caught:
+        sweep(tiny, {"widht": [8, 16]}, defines={"block": 2}, jobs=1)
+    first, second = caught.value.errors
+    assert first.code == second.code == "E-PARAM-UNKNOWN"
+    assert first.message.startswith("-p widht") and first.hint == "did you mean 'width'?"
+    assert (first.loc.line, first.loc.col) == (2, 7)  # at `width`'s declaration
+    assert [r.message for r in first.related] == ["'blocks' is declared here"]
+    assert second.message.startswith("-D block") and second.loc.line == 3
+
+
+def test_a_parameter_swept_and_set_is_refused(tiny):
+    with pytest.raises(SpecError) as caught:
+        sweep(tiny, {"width": [8]}, defines={"width": 4}, jobs=1)
+    assert caught.value.code == "E-SWEEP-PARAM-TWICE"
+
+
+def test_worker_pool_gives_the_same_records(tiny):
+    axes = {"width": [4, 8, 16], "blocks": [1, 2]}
+    pooled = sweep(tiny, axes, jobs=2)
+    assert [r["params"] for r in pooled.records] == [tiny_params(w, b) for w in (4, 8, 16) for b in (1, 2)]
+    alone = sweep(tiny, axes, jobs=1)
+    strip = [{k: v for k, v in r.items() if k != "seconds"} for r in alone.records]
+    assert [{k: v for k, v in r.items() if k != "seconds"} for r in pooled.records] == strip
+
+
+def test_resume_skips_done_points_and_drops_a_cut_line(tiny, tmp_path):
+    log = tmp_path / "out" / "sweep.jsonl"
+    first = sweep(tiny, {"width": [4, 8]}, resume=str(log), jobs=1)
+    assert first.evaluated == 2
+    lines = log.read_text().splitlines()
+    assert json.loads(lines[0])["archc_sweep"] == 1 and len(lines) == 3
+    # an interruption in the middle of a write: the last line is cut short
+    log.write_text("\n".join(lines[:2]) + "\n" + lines[2][:15])
+    seen = []
+    second = sweep(tiny, {"width": [4, 8, 16]}, resume=str(log), jobs=1,
+                   on_progress=lambda done, total, bad: seen.append((done, total)))
+    assert second.evaluated == 2  # width 8 (cut) and 16; width 4 came from the file
+    assert seen == [(2, 3), (3, 3)]
+    assert [r["params"] for r in second.records] == [tiny_params(w, 1) for w in (4, 8, 16)]
+    records = [json.loads(line) for line in log.read_text().splitlines()[1:]]
+    assert sorted(r["point"]["width"] for r in records) == [4, 8, 16]
+    assert "from the resume file" in render(second, "text")
+
+
+def test_resume_refuses_another_sweeps_file(tiny, tmp_path):
+    log = tmp_path / "sweep.jsonl"
+    sweep(tiny, {"width": [4]}, resume=str(log), jobs=1, batch=8)
+    with pytest.raises(SpecError) as caught:
+        sweep(tiny, {"width": [4]}, resume=str(log), jobs=1, batch=16)
+    assert caught.value.code == "E-SWEEP-RESUME-MISMATCH" and "batch: 8 there, 16 now" in caught.value.message
+    other = tmp_path / "notes.jsonl"
+    other.write_text('{"hello": 1}\n')
+    with pytest.raises(SpecError, match="not a results file"):
+        sweep(tiny, {"width": [4]}, resume=str(other), jobs=1)
+
+
+def test_dask_local_cluster_streams_to_the_resume_file(tiny, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    log = tmp_path / "dask.jsonl"
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        result = sweep(tiny, {"width": [4, 8], "blocks": [1, 3]}, engine="dask", client=client, resume=str(log))
+    assert [r["params"] for r in result.records] == [tiny_params(w, b) for w in (4, 8) for b in (1, 3)]
+    assert len(log.read_text().splitlines()) == 1 + 4
+    again = sweep(tiny, {"width": [4, 8], "blocks": [1, 3]}, resume=str(log), jobs=1)
+    assert again.evaluated == 0
+
+
+def test_pareto_front_keeps_the_undominated():
+    points = [(1.0, 5.0), (2.0, 3.0), (2.5, 4.0), (3.0, 1.0), (4.0, 1.0), (0.5, 9.0)]
+    assert pareto.front(points) == [5, 0, 1, 3]
+    assert pareto.front([]) == []
+
+
+def test_cli_table_csv_and_plot(tiny, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "pareto.svg"
+    table = tmp_path / "table.csv"
+    status = main(["sweep", tiny, "-p", "width=4,8,16", "-p", "blocks=1,2", "--format", "csv",
+                   "-o", str(table), "--plot", str(plot), "-j", "1"])
+    assert status == 0, capsys.readouterr().err
+    rows = list(csv.DictReader(table.open()))
+    assert [int(r["params"]) for r in rows] == [tiny_params(w, b) for w in (4, 8, 16) for b in (1, 2)]
+    svg = plot.read_text()
+    assert svg.startswith("<?xml") and "Pareto front" in svg and "width=4, blocks=1" in svg
+    assert "<dc:date>" not in svg  # reproducible: no date in the file
+
+
+def test_cli_plot_of_symbolic_sizes_asks_for_at(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    status = main(["sweep", UNET, "-p", "size=H", "--plot", str(tmp_path / "p.svg"), "-j", "1"])
+    assert status == 1 and "E-SWEEP-PLOT-SYMBOLIC" in capsys.readouterr().err
+    assert not (tmp_path / "p.svg").exists()
+
+
+def test_cli_progress_lines_when_forced(tiny, capsys, monkeypatch):
+    monkeypatch.setenv("ARCHC_PROGRESS", "1")
+    assert main(["sweep", tiny, "-p", "width=4,8", "-j", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "archc sweep: 1/2 points evaluated..." in captured.err
+    assert "archc sweep: 2/2 points evaluated..." in captured.err
+    assert captured.out.splitlines()[0].split()[:3] == ["width", "params", "MACs"]
+
+
+def test_cli_usage_errors(tiny, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["sweep", tiny, "-p", "width"])
+    assert caught.value.code == 2
+    assert main(["sweep", tiny, "-p", "width=4", "-p", "width=8"]) == 1
+    assert "E-SWEEP-PARAM-TWICE" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not training_memory_available(), reason="archc.analysis.training is not there yet")
+def test_training_memory_column(tiny):
+    import archc
+    from archc.analysis.training import training_memory
+    from archc.ops.base import Word
+    record = evaluate(Settings(tiny, batch=4), {"width": 8})
+    expected = training_memory(archc.load(tiny, {"width": 8}), batch=4)
+    assert record["training_bytes"] == expected.peak > 0
+    symbolic = evaluate(Settings(UNET, batch=2), {"size": Word("H")})
+    assert symbolic["status"] == "ok" and symbolic["training_bytes"] is None  # no H: no number
+    at = evaluate(Settings(UNET, batch=2, at={"H": 32}), {"size": Word("H")})
+    assert at["training_bytes"] == training_memory(archc.load(UNET, {"size": 32}), batch=2).peak
+
+
+def test_no_torch_on_the_sweep_path(tiny):
+    import subprocess
+    code = ("import sys; from archc.cli import main; "
+            f"main(['sweep', {tiny!r}, '-p', 'width=4,8', '-j', '1', '--format', 'json']); "
+            "assert 'torch' not in sys.modules, 'torch imported'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["points"][1]["params"] == tiny_params(8, 1)
