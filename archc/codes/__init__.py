@@ -23,13 +23,13 @@ FAMILIES = {
     "VALUE": "Values and expressions", "PARAM": "Model parameters", "INPUT": "Inputs and outputs",
     "ATTR": "Op attributes", "SHAPE": "Shapes", "LIMIT": "Resource limits",
     "OUTPUT": "Output files", "EXPORT": "Export", "DRAW": "Diagrams", "API": "Python API",
-    "CLI": "Command line", "SWEEP": "Sweeps", "DIFF": "Diffs", "INTERNAL": "Internal",
+    "CLI": "Command line", "TRAIN": "Training memory", "INTERNAL": "Internal",
 }
 
 
 def _modules():
-    from archc.codes import backends, budget, frontend, limits, ops, sharing, spec, sweeps
-    return (frontend, spec, limits, budget, sharing, ops, backends, sweeps)
+    from archc.codes import backends, budget, frontend, limits, ops, sharing, spec, training
+    return (frontend, spec, limits, budget, sharing, ops, backends, training)
 
 
 @functools.lru_cache(maxsize=1)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from archc.ops.base import Attr, Attrs, BoolType, Choice, Float, Int, Lint, Lowered, Op, ShapeError, fmt_shape, numel, py_call
+from archc.ops.base import (Attr, Attrs, Autocast, BoolType, Choice, Float, Int, Lint, Lowered, Op, Saved, ShapeError,
+                            fmt_shape, numel, py_call)
 from archc.ops.common import concrete
 
 _SHAPE = "output shape = input shape (any rank)"
@@ -18,8 +19,14 @@ class Activation(Op):
 
     def __init__(self, name: str, title: str, doc: str, attrs: tuple[Attr, ...] = (),
                  aliases: tuple[str, ...] = (), label: Callable[[Attrs], str] | None = None,
-                 check: Callable[[Attrs], None] | None = None, in_place: bool = False):
+                 check: Callable[[Attrs], None] | None = None, in_place: bool = False,
+                 saves: str = "input", autocast: Autocast = Autocast.FOLLOW):
         self.name, self.title, self.doc, self.attrs, self.aliases = name, title, doc, attrs, aliases
+        # what its backward reads (derivatives.yaml): "output" (relu, sigmoid, tanh), "input",
+        # or "input or result" (leaky_relu, elu, selu: in place, a formula from the result);
+        # an in-place op whose backward reads its input keeps a copy of it (autograd's clone)
+        self.saves = saves
+        self.autocast = autocast
         self._label, self._check = label, check
         self.in_place = in_place  # torch's module takes inplace=True
 
@@ -33,6 +40,13 @@ class Activation(Op):
 
     def label(self, a):
         return self._label(a) if self._label else ""
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        if self.saves == "output" or (ctx.in_place and self.saves == "input or result"):
+            return (Saved("output"),)
+        if ctx.in_place:
+            return (Saved("new", inputs[0], what="input copy (in place)"),)
+        return (Saved("input"),)
 
     def lower(self, a, inputs, out):
         # the title is the torch.nn class and the attributes are its keyword arguments
@@ -92,6 +106,11 @@ class Softmax(Op):
     def label(self, a):
         return "" if a.dim == 1 else f"dim={a.dim}"
 
+    autocast = Autocast.FLOAT32  # softmax and log_softmax are on autocast's float32 list
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        return (Saved("output"),)
+
     def lower(self, a, inputs, out):
         return Lowered(py_call(f"nn.{self.title}", dim=a.dim), "{m}({0})")
 
@@ -140,32 +159,37 @@ class PReLU(Op):
     def label(self, a):
         return "per-channel" if a.per_channel else ""
 
+    autocast = Autocast.LOWER  # prelu is on autocast's lower-precision list
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        return (Saved("input"), Saved("weight", what="weight"))
+
     def lower(self, a, inputs, out):
         n = concrete(inputs[0][1], "channels", self.name) if a.per_channel else 1
         return Lowered(py_call("nn.PReLU", num_parameters=n), "{m}({0})", (), (("num_parameters", 1),))
 
 
 OPS = [
-    Activation("relu", "ReLU", "max(x, 0).", in_place=True),
+    Activation("relu", "ReLU", "max(x, 0).", in_place=True, saves="output"),
     Activation("relu6", "ReLU6", "min(max(x, 0), 6), as in MobileNet.", in_place=True),
     Activation("leaky_relu", "LeakyReLU", "x for x ≥ 0, negative_slope·x otherwise.",
                (Attr("negative_slope", Float(), 0.01, "slope for negative inputs"),),
-               label=lambda a: f"{a.negative_slope:g}", in_place=True),
+               label=lambda a: f"{a.negative_slope:g}", in_place=True, saves="input or result"),
     Activation("elu", "ELU", "x for x > 0, alpha·(exp(x) - 1) otherwise.",
                (Attr("alpha", Float(), 1.0, "saturation value for negative inputs is -alpha"),),
-               label=lambda a: "" if a.alpha == 1.0 else f"α={a.alpha:g}", in_place=True),
+               label=lambda a: "" if a.alpha == 1.0 else f"α={a.alpha:g}", in_place=True, saves="input or result"),
     Activation("selu", "SELU", "scale·elu(x, alpha) with the self-normalising constants "
-               "alpha ≈ 1.6733, scale ≈ 1.0507.", in_place=True),
+               "alpha ≈ 1.6733, scale ≈ 1.0507.", in_place=True, saves="input or result"),
     Activation("gelu", "GELU", "x·Φ(x), Φ the standard normal CDF; approximate=tanh uses the tanh "
                "approximation.",
                (Attr("approximate", Choice("none", "tanh"), "none", "none (exact, with erf) or tanh"),),
                label=lambda a: "" if a.approximate == "none" else a.approximate),
     Activation("silu", "SiLU", "x·sigmoid(x), also called swish.", aliases=("swish",), in_place=True),
     Activation("mish", "Mish", "x·tanh(softplus(x)).", in_place=True),
-    Activation("sigmoid", "Sigmoid", "1 / (1 + exp(-x))."),
+    Activation("sigmoid", "Sigmoid", "1 / (1 + exp(-x)).", saves="output"),
     Activation("hardsigmoid", "Hardsigmoid", "min(max(x/6 + 1/2, 0), 1), a piecewise-linear sigmoid.",
                in_place=True),
-    Activation("tanh", "Tanh", "tanh(x)."),
+    Activation("tanh", "Tanh", "tanh(x).", saves="output"),
     Activation("hardtanh", "Hardtanh", "x clamped to [min_val, max_val].",
                (Attr("min_val", Float(finite=False), -1.0, "lower bound (may be -inf)"),
                 Attr("max_val", Float(finite=False), 1.0, "upper bound; must exceed min_val")),
@@ -175,7 +199,7 @@ OPS = [
     Activation("softplus", "Softplus", "log(1 + exp(beta·x)) / beta; x itself where beta·x > threshold.",
                (Attr("beta", Float(), 1.0, "sharpness"),
                 Attr("threshold", Float(finite=False), 20.0, "above beta·x > threshold the function is linear")),
-               label=lambda a: "" if a.beta == 1.0 else f"β={a.beta:g}"),
+               label=lambda a: "" if a.beta == 1.0 else f"β={a.beta:g}", autocast=Autocast.FLOAT32),
     Absolute(),
     Softmax(log=False),
     Softmax(log=True),

@@ -267,3 +267,40 @@ def window_padding(pads: Pads | None, max_each: Sequence[int] | None = None) -> 
     if max_each is not None and any(p > m for p, m in zip(sym, max_each)):
         return 0, True
     return one(sym), False
+
+
+def explicitly_padded(padding, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int] | None,
+                      x: Sequence[Dim], max_each: Sequence[int] | None = None,
+                      stride_same_explicit: bool = True) -> tuple[Dim, ...] | None:
+    """The shape of a window op's input after the F.pad its lowering applies (`padded_input`,
+    where torch's module cannot pad: asymmetric, or `same` with a stride), or None when the
+    module pads itself (then the op's backward keeps its input, not a padded copy).
+    `stride_same_explicit`: whether `same` with a stride is always padded explicitly (the
+    convolutions: amounts found at run time) or only where torch cannot (pooling)."""
+    strided_same = stride_same_explicit and padding == "same" and any(s > 1 for s in stride)
+    pads = resolve_pads(padding, kernel, stride, dilation, x[2:])
+    if not strided_same:
+        _, explicit = window_padding(pads, max_each)
+        if not explicit:
+            return None
+    if pads is None:
+        return tuple(x)  # a symbolic size: the amounts are found at run time
+    if not strided_same and not any(b or e for b, e in pads):
+        return None
+    # F.pad copies even when every amount is 0 (`same` with a stride on a divisible size)
+    return (*x[:2], *(sy.add(d, b + e) for d, (b, e) in zip(x[2:], pads)))
+
+
+def weight_op_backward_macs(op, a, inputs, out, ctx) -> Dim:
+    """Backward of a convolution or linear layer: the input's gradient (as many MACs as forward,
+    skipped where the input needs none, as at the first layer) and the weight's (as many again,
+    skipped for frozen weights)."""
+    m = op.macs(a, inputs, out)
+    return sy.add(m if ctx.grads[0] else 0, m if ctx.trainable else 0)
+
+
+def moved_contiguous(x: Sequence[Dim], axis: int) -> bool:
+    """Whether `x.movedim(axis, -1)` of a contiguous tensor is still contiguous: only when the
+    moved axis or everything after it has size 1 (torch ignores size-1 axes' strides)."""
+    after = sy.prod(x[axis + 1:])
+    return x[axis] == 1 or after == 1

@@ -4,9 +4,9 @@ weight-standardised convolutions (timm's StdConv2d, ScaledStdConv2d) and a fixed
 from __future__ import annotations
 
 from archc import symbolic as sy
-from archc.ops.base import (Attr, Attrs, BoolType, Choice, Float, Int, Ints, Lowered, Op, Padding,
+from archc.ops.base import (Autocast, Saved, Attr, Attrs, BoolType, Choice, Float, Int, Ints, Lowered, Op, Padding,
                             ShapeError, Window, helper, numel, py_call, spatial_text)
-from archc.ops.common import (check_rank, concrete, effective_kernel, input_text, is_positive, one,
+from archc.ops.common import (explicitly_padded, weight_op_backward_macs, check_rank, concrete, effective_kernel, input_text, is_positive, one,
                               padded_input, pads_of, padding_text, resolve_pads, short_text,
                               sliding_output, window_label, window_padding)
 
@@ -68,13 +68,33 @@ def _lower_conv(torch_class: str, cin: int, cout: int, a: Attrs, x, options: dic
     return Lowered(module, f"{{m}}({arg})", helpers + pad_helpers, defaults, comment)
 
 
+
+def _window_input(a: Attrs, x) -> Saved:
+    """What a convolution's backward keeps of its input: the input, or the copy F.pad made of
+    it where torch's module cannot pad (`_lower_conv`)."""
+    padded = explicitly_padded(a.padding, a.kernel, a.stride, a.dilation, x)
+    return Saved("input") if padded is None else Saved("new", padded, what="padded input")
+
+
+class _Convolution:
+    """The training traits every convolution shares: autocast runs it in low precision; its
+    backward (torch's convolution_backward) reads the input and the weight."""
+    autocast = Autocast.LOWER
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        return (_window_input(a, inputs[0]), Saved("weight", what="weight"))
+
+    def backward_macs(self, a, inputs, out, ctx):
+        return weight_op_backward_macs(self, a, inputs, out, ctx)
+
+
 def _check_groups(groups: int, channels: int, what: str) -> None:
     if channels % groups:
         raise ShapeError(f"groups={groups} does not divide {channels} {what}",
                          f"use a groups value that divides {channels}", code="E-SHAPE-NOT-DIVISIBLE")
 
 
-class Conv(Op):
+class Conv(_Convolution, Op):
     """conv1d / conv2d / conv3d."""
     output_overwritable = True  # its backward does not read its output
     family = "conv"
@@ -130,7 +150,7 @@ class Conv(Op):
                            {"groups": a.groups, "bias": a.bias})
 
 
-class DepthwiseConv(Op):
+class DepthwiseConv(_Convolution, Op):
     """depthwise_conv1d / 2d / 3d: groups = in_channels."""
     output_overwritable = True  # its backward does not read its output
     family = "conv"
@@ -222,7 +242,7 @@ class SeparableConv(nn.Module):
 ''')
 
 
-class SeparableConv(Op):
+class SeparableConv(_Convolution, Op):
     """separable_conv1d / 2d / 3d: depthwise, then a pointwise (1×1) convolution."""
     output_overwritable = True  # its backward does not read its output
     family = "conv"
@@ -281,6 +301,16 @@ class SeparableConv(Op):
         text = window_label(str(a.out), a.kernel, a.stride, a.padding, a.dilation)
         return text + (f", ×{a.multiplier}" if a.multiplier != 1 else "")
 
+    def saved_for_backward(self, a, inputs, out, ctx):
+        x = inputs[0]
+        mid = (x[0], sy.mul(x[1], a.multiplier), *out[2:])  # the depthwise output the pointwise reads
+        return (_window_input(a, x), Saved("weight", what="depthwise.weight"),
+                Saved("new", mid, what="depthwise output"), Saved("weight", what="pointwise.weight"))
+
+    def backward_macs(self, a, inputs, out, ctx):
+        m = self.macs(a, inputs, out)
+        return sy.add(m, m if ctx.trainable else 0)  # the depthwise output always needs its gradient
+
     def lower(self, a, inputs, out):
         c = _channels(self, inputs[0])
         return _lower_conv("SeparableConv", c, a.out, a, inputs[0],
@@ -290,7 +320,7 @@ class SeparableConv(Op):
                             ("bias", True), ("depthwise_bias", False), ("ndim", 2)), (_SEPARABLE,))
 
 
-class ConvTranspose(Op):
+class ConvTranspose(_Convolution, Op):
     """conv_transpose1d / 2d / 3d."""
     output_overwritable = True  # its backward does not read its output
     family = "conv"
@@ -377,6 +407,9 @@ class ConvTranspose(Op):
         if any(a.output_padding):
             text += ", op" + short_text(a.output_padding)
         return text
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        return (Saved("input"), Saved("weight", what="weight"))  # padding crops the output instead
 
     def lower(self, a, inputs, out):
         c = _channels(self, inputs[0])
@@ -552,6 +585,15 @@ class StdConv(Conv):
             p["gain"] = (a.out, 1, 1, 1)
         return p
 
+    def saved_for_backward(self, a, inputs, out, ctx):
+        # the weight standardised by F.batch_norm over each filter (its mean and inverse standard
+        # deviation kept, and the scaled gain where there is one), then the convolution's own
+        stats = (Saved("new", (a.out,), "float32", "filter mean"),
+                 Saved("new", (a.out,), "float32", "filter inverse std"))
+        gain = (Saved("new", (a.out,), "float32", "gain × scale"),) if self.scaled else ()
+        weight = self.parameters(a, inputs)["weight"]
+        return (*stats, *gain, _window_input(a, inputs[0]), Saved("new", weight, what="standardised weight"))
+
     def lower(self, a, inputs, out):
         options = {"groups": a.groups, "bias": a.bias}
         defaults = _CONV_DEFAULTS[:-1] + (("bias", self.scaled),)
@@ -598,7 +640,7 @@ def _blur_padding(a) -> int:
     return ((a.stride - 1) + (a.filt_size - 1)) // 2
 
 
-class BlurPool(Op):
+class BlurPool(_Convolution, Op):
     """blur_pool2d: timm's BlurPool2d, a depthwise convolution with a fixed binomial filter."""
     output_overwritable = True  # its backward does not read its output
     name = "blur_pool2d"
@@ -650,6 +692,16 @@ class BlurPool(Op):
 
     def label(self, a):
         return f"{a.filt_size}×{a.filt_size}, s{a.stride}" + (", zeros" if a.pad_mode == "constant" else "")
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        x = inputs[0]
+        p = _blur_padding(a)
+        padded = Saved("new", (*x[:2], *(sy.add(d, 2 * p) for d in x[2:])), what="padded input")
+        # reflection padding's backward reads its input; the filter is a buffer (not counted)
+        return (Saved("input"), padded) if a.pad_mode == "reflect" else (padded,)
+
+    def backward_macs(self, a, inputs, out, ctx):
+        return self.macs(a, inputs, out) if ctx.grads[0] else 0  # nothing learned
 
     def lower(self, a, inputs, out):
         module = py_call("BlurPool2d", _channels(self, inputs[0]), filt_size=a.filt_size,

@@ -1,7 +1,7 @@
 """Global response normalisation (ConvNeXt V2's GRN, as timm.layers.GlobalResponseNorm)."""
 from __future__ import annotations
 
-from archc.ops.base import Attr, BoolType, Float, Lowered, Op, helper, numel, py_call
+from archc.ops.base import Attr, Autocast, BoolType, Float, Lowered, Op, Saved, helper, numel, py_call
 from archc.ops.common import concrete
 
 
@@ -44,6 +44,16 @@ class GlobalResponseNorm(Op):
 
     def label(self, a):
         return "channels last" if a.channels_last else ""
+
+    autocast = Autocast.FLOAT32  # the norm is on autocast's float32 list
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        """x.norm keeps x and the norms; the division keeps the norms' channel mean; x * x_n
+        keeps x_n; addcmul keeps x * x_n (weight and bias are parameters)."""
+        x = inputs[0]
+        n, c = x[0], x[-1] if a.channels_last else x[1]
+        return (Saved("input"), Saved("new", (n, c), what="norms"), Saved("new", (n, 1), what="mean norm"),
+                Saved("new", (n, c), what="normalised norms"), Saved("new", x, what="x · normalised norms"))
 
     def lower(self, a, inputs, out):
         c = self._channels(a, inputs[0])

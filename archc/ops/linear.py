@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from archc import symbolic as sy
-from archc.ops.common import axis_index
-from archc.ops.base import (Attr, BoolType, Dims, Int, Lint, Lowered, Op, ShapeError, Window, fmt_shape, helper, numel,
+from archc.ops.common import axis_index, moved_contiguous, weight_op_backward_macs
+from archc.ops.base import (Autocast, Saved, Attr, BoolType, Dims, Int, Lint, Lowered, Op, ShapeError, Window, fmt_shape, helper, numel,
                             py_call)
 
 
@@ -71,6 +71,26 @@ class Linear(Op):
 
     def label(self, a):
         return str(a.out) + ("" if a.axis == -1 else f" on axis {a.axis}")
+
+    autocast = Autocast.LOWER
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        """addmm / mm keep the input for the weight's gradient and the weight for the input's.
+        An input of rank > 2 is viewed as a matrix when it is contiguous (torch's linear), and
+        copied when not: a permuted tensor, or the channels moved last (`axis=1`)."""
+        x = inputs[0]
+        i = self._axis(a, x)
+        contiguous = ctx.contiguous[0] if ctx.contiguous else True
+        if i != len(x) - 1:
+            contiguous = contiguous and moved_contiguous(x, i)
+        kept = ()
+        if ctx.trainable:
+            kept = (Saved("input"),) if contiguous or len(x) == 2 else \
+                (Saved("new", (*x[:i], *x[i + 1:], x[i]), what="input as a matrix"),)
+        return kept + ((Saved("weight", what="weight"),) if ctx.grads[0] else ())
+
+    def backward_macs(self, a, inputs, out, ctx):
+        return weight_op_backward_macs(self, a, inputs, out, ctx)
 
     def lower(self, a, inputs, out):
         x = inputs[0]
@@ -140,6 +160,12 @@ class Flatten(Op):
 
     def label(self, a):
         return "" if (a.start_dim, a.end_dim) == (1, -1) else f"{a.start_dim}…{a.end_dim}"
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        return ()  # a view's backward reshapes the gradient: it needs only sizes
+
+    def output_aliases_input(self, a, inputs, ctx):
+        return not ctx.contiguous or ctx.contiguous[0]  # a permuted input is copied
 
     def lower(self, a, inputs, out):
         # a function, as torchvision writes it: torch.flatten(x, 1)
@@ -215,6 +241,12 @@ class Reshape(Op):
     def label(self, a):
         return "×".join(sy.to_str(v) for v in a.shape)
 
+    def saved_for_backward(self, a, inputs, out, ctx):
+        return ()  # a view's backward reshapes the gradient: it needs only sizes
+
+    def output_aliases_input(self, a, inputs, ctx):
+        return not ctx.contiguous or ctx.contiguous[0]  # a permuted input is copied
+
     def lower(self, a, inputs, out):
         x = inputs[0]
         dims = []
@@ -262,6 +294,15 @@ class Identity(Op):
 
     def macs(self, a, inputs, out):
         return 0
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        return ()
+
+    def output_aliases_input(self, a, inputs, ctx):
+        return True  # nn.Identity returns its input
+
+    def output_contiguous(self, a, inputs, ctx):
+        return not ctx.contiguous or ctx.contiguous[0]
 
     def lower(self, a, inputs, out):
         return Lowered("nn.Identity()", "{m}({0})")

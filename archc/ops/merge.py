@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from archc import symbolic as sy
-from archc.ops.base import VARIADIC, Attr, Syntax, Int, Lowered, Op, Shape, ShapeError, fmt_shape, numel, spatial_text
+from archc.ops.base import VARIADIC, Autocast, Saved, Attr, Syntax, Int, Lowered, Op, Shape, ShapeError, fmt_shape, numel, spatial_text
 from archc.ops.common import is_equal
 
 
@@ -149,6 +149,11 @@ class Add(Op):
     def macs(self, a, inputs, out):
         return 0
 
+    autocast = Autocast.PROMOTE  # torch's type promotion: the widest input dtype
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        return ()  # the gradient passes through (summed over broadcast axes, or cut apart)
+
     def lower(self, a, inputs, out):
         operands = _operands(len(inputs))
         # torchvision's `out += identity`, as an expression (codegen.in_place_layers uses it only
@@ -176,6 +181,11 @@ class Subtract(Op):
     def macs(self, a, inputs, out):
         return 0
 
+    autocast = Autocast.PROMOTE  # torch's type promotion: the widest input dtype
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        return ()  # the gradient passes through (summed over broadcast axes, or cut apart)
+
     def lower(self, a, inputs, out):
         return Lowered(None, "{0} - {1}")
 
@@ -201,6 +211,24 @@ class Multiply(Op):
 
     def macs(self, a, inputs, out):
         return sy.mul(numel(out), len(inputs) - 1)
+
+    autocast = Autocast.PROMOTE
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        """a * b * c is (a * b) * c: each product keeps each factor that the other's gradient
+        needs (torch saves only those: a factor needing no gradient keeps the other unsaved);
+        the partial products are new tensors."""
+        kept: list[Saved] = []
+        left, left_grad, left_saved = inputs[0], ctx.grads[0], Saved("input", index=0)
+        for i in range(1, len(inputs)):
+            if ctx.grads[i]:
+                kept.append(left_saved)
+            if left_grad:
+                kept.append(Saved("input", index=i))
+            left = _broadcast([left, inputs[i]], None)
+            left_grad = left_grad or ctx.grads[i]
+            left_saved = Saved("new", left, what="partial product")
+        return tuple(kept)
 
     def lower(self, a, inputs, out):
         return Lowered(None, " * ".join(_operands(len(inputs))))
@@ -249,6 +277,11 @@ class Concat(Op):
 
     def label(self, a):
         return "" if a.axis == 1 else f"axis {a.axis}"
+
+    autocast = Autocast.PROMOTE  # torch's type promotion: the widest input dtype
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        return ()  # the gradient passes through (summed over broadcast axes, or cut apart)
 
     def lower(self, a, inputs, out):
         return Lowered(None, f"torch.cat([{', '.join(_operands(len(inputs)))}], dim={a.axis})")

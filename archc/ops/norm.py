@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from archc import symbolic as sy
-from archc.ops.base import (Attr, BoolType, Float, Int, Lint, Lowered, Op, Optional, ShapeError, fmt_shape,
+from archc.ops.base import (Autocast, Saved, Attr, BoolType, Float, Int, Lint, Lowered, Op, Optional, ShapeError, fmt_shape,
                             helper, numel, py, py_call)
-from archc.ops.common import concrete
+from archc.ops.common import concrete, moved_contiguous
 
 _MACS_RULE = ("numel(output) when affine=true (at inference the normalisation and the affine "
               "transform fold into one scale-and-shift per element), 0 when affine=false; computing "
@@ -92,6 +92,13 @@ class BatchNorm(_PlausibleEps, Op):
     def macs(self, a, inputs, out):
         return numel(out) if a.affine else 0
 
+    def saved_for_backward(self, a, inputs, out, ctx):
+        # the input and the batch's per-channel mean and inverse standard deviation (float32
+        # even under autocast); the running statistics are buffers, the weight a parameter
+        c = (inputs[0][1],)
+        return (Saved("input"), Saved("new", c, "float32", "batch mean"),
+                Saved("new", c, "float32", "batch inverse std"))
+
     def lower(self, a, inputs, out):
         module = py_call(f"nn.BatchNorm{self.ndim}d", _channels(self, inputs[0]), eps=a.eps,
                          momentum=a.momentum, affine=a.affine,
@@ -154,6 +161,15 @@ class FrozenBatchNorm(_PlausibleEps, Op):
 
     def macs(self, a, inputs, out):
         return numel(out)
+
+    autocast = Autocast.PROMOTE  # x * scale with float32 buffers
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        # x * scale + bias: the multiplication keeps the scale computed from the buffers
+        return (Saved("new", (1, inputs[0][1], *(1,) * (len(inputs[0]) - 2)), "float32", "scale"),)
+
+    def backward_macs(self, a, inputs, out, ctx):
+        return numel(out) if ctx.grads[0] else 0
 
     def lower(self, a, inputs, out):
         module = py_call("FrozenBatchNorm2d", _channels(self, inputs[0]), eps=a.eps)
@@ -240,6 +256,18 @@ class LayerNorm(_PlausibleEps, Op):
             return {1: "channels", -1: "last axis"}.get(a.axis, f"axis {a.axis}")
         return "" if a.axes in (None, 1) else f"{a.axes} axes"
 
+    autocast = Autocast.FLOAT32  # layer_norm is on autocast's float32 list
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        x = inputs[0]
+        rows = sy.floordiv(numel(x), numel(self._normalized(a, x)))  # one mean and rstd per row
+        return (Saved("input"), Saved("new", (rows,), "float32", "mean"),
+                Saved("new", (rows,), "float32", "inverse std"))
+
+    def output_contiguous(self, a, inputs, ctx):
+        moved = self._axis(a, inputs[0])  # moved last and back: a permuted view of the result
+        return moved is None or moved_contiguous(inputs[0], moved)
+
     def lower(self, a, inputs, out):
         x = inputs[0]
         tail = self._normalized(a, x)
@@ -312,6 +340,12 @@ class GroupNorm(_PlausibleEps, Op):
     def label(self, a):
         return f"{a.groups} groups"
 
+    autocast = Autocast.FLOAT32  # group_norm is on autocast's float32 list
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        stats = (inputs[0][0], a.groups)
+        return (Saved("input"), Saved("new", stats, "float32", "mean"), Saved("new", stats, "float32", "inverse std"))
+
     def lower(self, a, inputs, out):
         module = py_call("nn.GroupNorm", a.groups, _channels(self, inputs[0]), eps=a.eps, affine=a.affine)
         return Lowered(module, "{m}({0})", (), (("eps", 1e-5), ("affine", True)))
@@ -364,6 +398,15 @@ class InstanceNorm(_PlausibleEps, Op):
 
     def macs(self, a, inputs, out):
         return numel(out) if a.affine else 0
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        # F.instance_norm is batch norm over [1, N·C, …]: its statistics, and the weight and
+        # running statistics repeated N times (new tensors, not the parameters)
+        rows = (sy.mul(inputs[0][0], inputs[0][1]),)
+        kept = ["batch mean", "batch inverse std"]
+        kept += ["weight repeated"] if a.affine else []
+        kept += ["running mean repeated", "running var repeated"] if a.track_running_stats else []
+        return (Saved("input"), *(Saved("new", rows, "float32", what) for what in kept))
 
     def lower(self, a, inputs, out):
         c = inputs[0][1]

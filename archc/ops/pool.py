@@ -4,9 +4,9 @@ from __future__ import annotations
 from fractions import Fraction
 
 from archc import symbolic as sy
-from archc.ops.base import (Attr, BoolType, Ints, Lowered, Op, Optional, Padding, ShapeError, Window,
+from archc.ops.base import (Saved, Attr, BoolType, Ints, Lowered, Op, Optional, Padding, ShapeError, Window,
                             helper, numel, py, py_call)
-from archc.ops.common import (SAME_PADS, check_rank, effective_kernel, f_pad_amounts, ints_text,
+from archc.ops.common import (explicitly_padded, SAME_PADS, check_rank, effective_kernel, f_pad_amounts, ints_text,
                               is_positive, one, padded_input, resolve_pads, short_text, sliding_output,
                               window_label, window_padding)
 
@@ -124,6 +124,20 @@ class Pool(Op):
                             stride_default=a.kernel)
         return text + ", ceil" if a.ceil_mode else text  # the rounding changes sizes: show it
 
+    def saved_for_backward(self, a, inputs, out, ctx):
+        x = inputs[0]
+        kernel = tuple(a.kernel)
+        padded = explicitly_padded(a.padding, kernel, tuple(self._stride(a)), tuple(self._dilation(a)), x,
+                                   [k // 2 for k in kernel], stride_same_explicit=False)
+        window_input = Saved("input") if padded is None else Saved("new", padded, what="padded input")
+        if self.kind == "max":  # max_pool*_with_indices: the input and where each maximum was
+            return (window_input, Saved("new", out, "int64", "indices"))
+        if self.kind == "min":  # -maxpool(-x): the negated copy and the indices
+            return (Saved("new", padded or x, what="negated input"), Saved("new", out, "int64", "indices"))
+        if padded is not None and not a.count_include_pad and self.kind == "avg":  # avg_pool_valid_only
+            return (window_input, Saved("new", (1, 1, *out[2:]), what="window counts"))
+        return (window_input,)  # average pooling's backward reads its input's sizes from it
+
     def lower(self, a, inputs, out):
         x, n = inputs[0], self.ndim
         kernel, stride, dilation = tuple(a.kernel), tuple(self._stride(a)), tuple(self._dilation(a))
@@ -211,6 +225,10 @@ class GlobalPool(Op):
     def label(self, a):
         return ""
 
+    def saved_for_backward(self, a, inputs, out, ctx):
+        # torch.mean's backward needs only sizes; torch.amax's reads its input and its result
+        return () if self.kind == "avg" else (Saved("input"), Saved("output"))
+
     def lower(self, a, inputs, out):
         axes = tuple(range(2, len(inputs[0])))
         func = "torch.mean" if self.kind == "avg" else "torch.amax"
@@ -260,6 +278,12 @@ class AdaptivePool(Op):
 
     def label(self, a):
         return ints_text(a.output_size)
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        if self.kind == "max":
+            return (Saved("input"), Saved("new", out, "int64", "indices"))
+        # an output of size 1 is computed as a mean (ATen's shortcut), which keeps nothing
+        return () if all(o == 1 for o in a.output_size) else (Saved("input"),)
 
     def lower(self, a, inputs, out):
         cls = f"nn.Adaptive{_KIND[self.kind][0]}Pool{self.ndim}d"

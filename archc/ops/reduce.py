@@ -2,7 +2,7 @@
 `amin`), as split attention (ResNeSt), SK-Nets and global descriptors use them."""
 from __future__ import annotations
 
-from archc.ops.base import Attr, AttrType, BoolType, Lowered, Op, ShapeError, Window, numel
+from archc.ops.base import Saved, Attr, AttrType, BoolType, Lowered, Op, ShapeError, Window, numel
 from archc.ops.common import axis_index
 
 
@@ -78,6 +78,10 @@ class Reduce(Op):
 
     def label(self, a):
         return "axis " + ", ".join(str(v) for v in a.axis) + (" (keepdim)" if a.keepdim else "")
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        # sum and mean spread the gradient by sizes; amax and amin find where the extreme was
+        return (Saved("input"), Saved("output")) if self.method in ("amax", "amin") else ()
 
     def lower(self, a, inputs, out):
         axes = self._axes(a, inputs[0])

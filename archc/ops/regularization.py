@@ -1,7 +1,7 @@
 """Dropout variants. All are the identity at inference."""
 from __future__ import annotations
 
-from archc.ops.base import Attr, Choice, Float, Lint, Lowered, Op, helper, py_call
+from archc.ops.base import Attr, Choice, Float, Lint, Lowered, Op, Saved, helper, py_call
 
 _VARIANTS = {
     # name: (title, doc, required rank or None)
@@ -50,6 +50,25 @@ class Dropout(Op):
                      "p is the probability of dropping (PyTorch's convention; Keras' rate is the same); "
                      "to keep every value, leave the layer out", code="W-ATTR-IMPLAUSIBLE")]
 
+    def saved_for_backward(self, a, inputs, out, ctx):
+        """What scales the gradient: CUDA's fused dropout keeps a bool mask; elsewhere, and
+        for feature and alpha dropout everywhere, `input * noise` keeps the noise (the input's
+        dtype; per sample and channel for feature dropout). p=0 returns the input itself."""
+        x = inputs[0]
+        if a.p == 0:
+            return ()
+        if self.rank:  # dropout1d/2d/3d: one value per sample and channel
+            return (Saved("new", (*x[:2], *(1,) * (len(x) - 2)), what="noise"),)
+        if ctx.device == "cuda" and self.name == "dropout":
+            return (Saved("new", x, "bool", "mask"),)
+        return (Saved("new", x, what="noise"),)
+
+    def output_aliases_input(self, a, inputs, ctx):
+        return a.p == 0
+
+    def output_contiguous(self, a, inputs, ctx):
+        return a.p != 0 or not ctx.contiguous or ctx.contiguous[0]
+
     def lower(self, a, inputs, out):
         return Lowered(py_call(f"nn.{self.title}", p=a.p), "{m}({0})", (), (("p", 0.5),))
 
@@ -76,6 +95,16 @@ class StochasticDepth(Op):
 
     def label(self, a):
         return f"p={a.p:g}" + ("" if a.mode == "row" else " batch")
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        x = inputs[0]
+        if a.p == 0:
+            return ()
+        noise = (x[0], *(1,) * (len(x) - 1)) if a.mode == "row" else (1,) * len(x)
+        return (Saved("new", noise, what="noise"),)  # x * noise
+
+    def output_aliases_input(self, a, inputs, ctx):
+        return a.p == 0
 
     def lower(self, a, inputs, out):
         return Lowered(py_call("StochasticDepth", a.p, a.mode), "{m}({0})", (_STOCHASTIC_DEPTH,))

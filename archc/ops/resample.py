@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from archc import provenance
 from archc import symbolic as sy
-from archc.ops.base import (AttrError, Attr, Syntax, BoolType, Choice, Float, Ints, Lowered, Op, Padding,
+from archc.ops.base import (Saved, AttrError, Attr, Syntax, BoolType, Choice, Float, Ints, Lowered, Op, Padding,
                             ShapeError, Window, fmt_shape, helper, numel, py, py_call, spatial_text)
 from archc.ops.common import f_pad_amounts, is_positive, one, padding_text, short_text
 
@@ -99,6 +99,9 @@ class Upsample(Op):
     def label(self, a):
         return f"×{short_text(a.scale)}" + ("" if a.mode == "nearest" else f" {a.mode}")
 
+    def saved_for_backward(self, a, inputs, out, ctx):
+        return ()  # interpolation's backward needs only sizes and scales
+
     def lower(self, a, inputs, out):
         scale = self._scale(a, inputs[0])
         options = {} if a.mode == "nearest" else {"align_corners": a.align_corners}
@@ -162,6 +165,9 @@ class ResizeLike(Op):
     def label(self, a):
         return "" if a.mode == "nearest" else a.mode
 
+    def saved_for_backward(self, a, inputs, out, ctx):
+        return ()
+
     def lower(self, a, inputs, out):
         options = "" if a.mode == "nearest" else f", align_corners={a.align_corners}"
         return Lowered(None, f"F.interpolate({{0}}, size={{1}}.shape[2:], mode={py(a.mode)}{options})")
@@ -217,6 +223,10 @@ class Pad(Op):
     def label(self, a):
         return "p" + padding_text(a.padding) if padding_text(a.padding) else ""
 
+    def saved_for_backward(self, a, inputs, out, ctx):
+        # zero padding's backward cuts the gradient; reflection and replication read the input
+        return () if self.kind == "zero" else (Saved("input"),)
+
     def lower(self, a, inputs, out):
         return Lowered(py_call(f"nn.{self.module}", f_pad_amounts(a.padding)), "{m}({0})")
 
@@ -245,6 +255,15 @@ class Crop(Op):
 
     def macs(self, a, inputs, out):
         return 0
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        return ()  # a slice of the first input
+
+    def output_aliases_input(self, a, inputs, ctx):
+        return True
+
+    def output_contiguous(self, a, inputs, ctx):
+        return tuple(out_shape for out_shape in inputs[0][2:]) == tuple(inputs[1][2:])
 
     def lower(self, a, inputs, out):
         x, ref = inputs
@@ -277,6 +296,15 @@ class Scale(Op):
 
     def label(self, a):
         return f"×{a.factor:g}" + (f" + {a.offset:g}" if a.offset else "")
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        return ()  # x * factor + offset with numbers: the gradient is scaled by the number
+
+    def output_aliases_input(self, a, inputs, ctx):
+        return a.factor == 1 and not a.offset
+
+    def backward_macs(self, a, inputs, out, ctx):
+        return numel(out) if ctx.grads[0] and a.factor != 1 else 0
 
     def lower(self, a, inputs, out):
         expr = "{0}" if a.factor == 1 else f"{{0}} * {py(a.factor)}"

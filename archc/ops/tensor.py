@@ -11,7 +11,7 @@ from typing import Any
 
 from archc import symbolic as sy
 from archc.ops.common import axis_index
-from archc.ops.base import (Attr, AttrError, AttrType, Attrs, Dims, Float, Int, Lowered, Op, ShapeError, Syntax, Window,
+from archc.ops.base import (Saved, Attr, AttrError, AttrType, Attrs, Dims, Float, Int, Lowered, Op, ShapeError, Syntax, Window,
                             fmt_shape, helper, py, py_call, _EXPR_SCHEMA)
 
 
@@ -95,6 +95,18 @@ class _AxisMove(Op):
 
     def macs(self, a, inputs, out):
         return 0
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        return ()  # a view
+
+    def output_aliases_input(self, a, inputs, ctx):
+        return True
+
+    def output_contiguous(self, a, inputs, ctx):
+        # still contiguous only if the axes of size > 1 keep their order
+        x = inputs[0]
+        moved = [d for d in self._dims(a, x) if x[d] != 1]
+        return (not ctx.contiguous or ctx.contiguous[0]) and moved == sorted(moved)
 
     def window(self, a, inputs):
         # the field follows the spatial axes only while they stay where they are
@@ -268,6 +280,16 @@ class Slice(Op):
     def macs(self, a, inputs, out):
         return 0
 
+    def saved_for_backward(self, a, inputs, out, ctx):
+        return ()  # a view: its backward needs only sizes
+
+    def output_aliases_input(self, a, inputs, ctx):
+        return True
+
+    def output_contiguous(self, a, inputs, ctx):
+        # a cut of any axis but the batch leaves gaps between samples (the batch is > 1)
+        return (not ctx.contiguous or ctx.contiguous[0]) and sy.prod(out) == sy.prod(inputs[0])
+
     def window(self, a, inputs):
         x = inputs[0]
         entries = self._entries(a, x)
@@ -319,6 +341,12 @@ class _Pieces(Op):
 
     def macs(self, a, inputs, out):
         return 0
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        return ()
+
+    def output_aliases_input(self, a, inputs, ctx):
+        return True
 
     def lower(self, a, inputs, out):
         raise NotImplementedError(f"{self.name} is lowered as one slice per piece")
@@ -403,6 +431,9 @@ class Parameter(Op):
     def macs(self, a, inputs, out):
         return 0
 
+    def saved_for_backward(self, a, inputs, out, ctx):
+        return ()  # module state, not an activation
+
     def window(self, a, inputs):
         return None
 
@@ -446,6 +477,9 @@ class Constant(Op):
 
     def macs(self, a, inputs, out):
         return 0
+
+    def saved_for_backward(self, a, inputs, out, ctx):
+        return ()  # module state, not an activation
 
     def window(self, a, inputs):
         return None
