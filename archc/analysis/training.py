@@ -248,12 +248,15 @@ class _Interpreter:
             row.output_bytes = self.nbytes(shape, compute)
             # what its backward keeps (nothing without a graph: no input or weight needs grad)
             kept: list[_Storage] = []
+            labels: dict[Any, str] = {}
             if requires_grad[node.id] and op.inputs != 0:
                 for s in op.saved_for_backward(node.attrs, in_shapes, out_shape, ctx):
                     st = self._saved_storage(node, s, storage, storage_of, dtype_of, compute,
                                              param_shapes, owner, weight_casts, made)
                     if st is not None and not st.persistent:
                         kept.append(st)
+                        labels.setdefault(st.key, s.of if s.of in ("input", "output") and st.owner != node.id
+                                          or s.of == "output" else st.what)
             unique: list[_Storage] = []
             for st in kept:
                 if st not in unique:
@@ -265,7 +268,7 @@ class _Interpreter:
                 if first and node.id not in checkpointed:
                     saved[st.key] = st
                     row.saved += st.bytes
-                row.kept.append({"what": st.what, "bytes": st.bytes, "of": st.owner, "new": first})
+                row.kept.append({"what": labels[st.key], "bytes": st.bytes, "of": st.owner, "new": first})
             row.checkpointed = node.id in checkpointed
             # cost
             per = self._costs(node, in_shapes, out_shape, ctx, unique, param_shapes, trainable)

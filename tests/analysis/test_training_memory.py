@@ -1,0 +1,161 @@
+"""Training memory (archc/analysis/training.py) checked against PyTorch.
+
+Saved activations: for every zoo model at batch 2 and its smallest input size, the bytes of the
+unique storages that `torch.autograd.graph.saved_tensors_hooks` sees during a training-mode
+forward pass of the generated module equal archc's prediction exactly. A storage is counted
+once however many ops save it or views of it (`untyped_storage().data_ptr()`), with its whole
+size (`nbytes()`: a saved slice keeps its whole base alive). Excluded: the storages of the
+module's parameters and buffers (conv and linear save their weight, batch norm its running
+statistics): they exist whether or not anything is saved, and archc counts them as parameters
+and buffers. Included: the model input, which the first layer keeps. The rules are CPU's
+(`device_rules="cpu"`): CPU's dropout keeps float noise where CUDA's fused kernel keeps a bool
+mask; everything else the zoo uses saves the same on both.
+
+Parameters, gradients and optimizer state: equal to the bytes a real backward and optimizer step
+allocate (`p.grad`, `optimizer.state`).
+"""
+from __future__ import annotations
+
+import gc
+import json
+import warnings
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import archc  # noqa: E402
+from archc.analysis.training import training_memory  # noqa: E402
+from archc.errors import SpecError  # noqa: E402
+from archc.lower.build import instantiate  # noqa: E402
+from archc.lower.codegen import generate  # noqa: E402
+from lowering_support import concrete_sizes, with_symbolic_inputs  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+SPECS = ROOT / "specs"
+ZOO = sorted(SPECS.glob("*.arch")) + sorted((SPECS / "torchvision").glob("*.arch")) \
+    + sorted((SPECS / "timm").glob("*.arch"))
+
+
+def _smallest(path: Path) -> tuple[archc.Model, dict[str, int]]:
+    """The spec with symbolic spatial sizes at the smallest sizes it accepts (as declared when
+    it needs concrete ones)."""
+    model = with_symbolic_inputs(path)
+    if model is None:
+        return archc.load(path), {}
+    sizes = concrete_sizes(model, [{"H": 1, "W": 1, "L": 1, "D": 1}])[0]
+    return model, {k: v for k, v in sizes.items() if k != "N"}
+
+
+def _inputs(model: archc.Model, batch: int, sizes: dict[str, int]) -> list:
+    values = dict(sizes)
+    out = []
+    for node_id in model.graph.inputs.values():
+        shape = model.graph.node(node_id).shape
+        if not isinstance(shape[0], int):
+            values.update({s: batch for s in shape[0].free_symbols()})
+        out.append(torch.randn(*[d if isinstance(d, int) else int(d.subs(values)) for d in shape]))
+    return out
+
+
+def saved_storage_bytes(module, inputs) -> int:
+    """Bytes of the unique non-parameter, non-buffer storages autograd saves in one forward."""
+    state = {t.untyped_storage().data_ptr() for t in (*module.parameters(), *module.buffers())}
+    seen: dict[int, int] = {}
+
+    def pack(t):
+        storage = t.untyped_storage()
+        if storage.data_ptr() not in state:
+            seen[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = module(*inputs)
+    del out
+    return sum(seen.values())
+
+
+@pytest.mark.parametrize("path", ZOO, ids=lambda p: str(p.relative_to(SPECS)))
+def test_saved_activations_equal_what_autograd_saves(path: Path) -> None:
+    model, sizes = _smallest(path)
+    predicted = training_memory(model, batch=2, device_rules="cpu", sizes=sizes).saved_activations
+    module = instantiate(generate(model.graph)).train()
+    torch.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        actual = saved_storage_bytes(module, _inputs(model, 2, sizes))
+    del module, model
+    gc.collect()
+    assert predicted == actual, f"{path.name} at {sizes}: predicted {predicted}, autograd saved {actual}"
+
+
+def _optimizer(name: str, params):
+    return {"sgd": lambda: torch.optim.SGD(params, lr=0.1),
+            "sgd-momentum": lambda: torch.optim.SGD(params, lr=0.1, momentum=0.9),
+            "adam": lambda: torch.optim.Adam(params),
+            "adamw": lambda: torch.optim.AdamW(params)}[name]()
+
+
+@pytest.mark.parametrize("spec, optimizer", [("resnet18.arch", "adamw"), ("torchvision/mobilenet_v2.arch", "sgd-momentum"),
+                                             ("timm/efficientnet_b0.arch", "adam"), ("lenet5.arch", "sgd")])
+def test_weights_gradients_and_optimizer_state_equal_a_real_step(spec: str, optimizer: str) -> None:
+    model, sizes = _smallest(SPECS / spec)
+    tm = training_memory(model, batch=2, optimizer=optimizer, device_rules="cpu", sizes=sizes)
+    module = instantiate(generate(model.graph)).train()
+    out = module(*_inputs(model, 2, sizes))
+    loss = sum(o.float().sum() for o in (out.values() if isinstance(out, dict) else [out]))
+    loss.backward()
+    step = _optimizer(optimizer, [p for p in module.parameters() if p.requires_grad])
+    step.step()
+    params = sum(p.numel() * p.element_size() for p in module.parameters())
+    grads = sum(p.grad.numel() * p.grad.element_size() for p in module.parameters() if p.grad is not None)
+    state = sum(t.numel() * t.element_size() for s in step.state.values() for t in s.values()
+                if isinstance(t, torch.Tensor))
+    assert (tm.parameters, tm.gradients, tm.optimizer_state) == (params, grads, state)
+    del module, step, out, loss
+    gc.collect()
+
+
+def test_report_is_json_with_a_row_per_layer() -> None:
+    model = archc.load(SPECS / "resnet18.arch")
+    tm = training_memory(model, batch=4, dtype="bf16", optimizer="adamw", device="H100")
+    data = json.loads(tm.to_json())
+    assert data["dtype"] == "bfloat16" and data["device"] == "H100"
+    assert len(data["layers"]) == len(list(model.graph.layers()))
+    assert sum(r["saved"] for r in data["layers"]) == data["saved_activations"]
+    assert data["peak"] >= data["peak_backward"] > data["parameters"] + data["gradients"]
+    assert data["step_time_s"] > 0
+
+
+def test_low_precision_keeps_conv_inputs_in_half_the_bytes() -> None:
+    """Under bf16 autocast a convolution keeps a bf16 copy of its float32 input and of its
+    weight; batch norm (not on autocast's lists) keeps its bf16 input as it comes."""
+    model = archc.loads("input x: [N, 3, 8, 8]\noutput y = x -> conv2d(4, 3, bias=false, name=c) -> batchnorm2d(name=b)\n")
+    f32 = training_memory(model, batch=2)
+    bf16 = training_memory(model, batch=2, dtype="bfloat16")
+    rows32 = {r.id: r for r in f32.layers}
+    rows16 = {r.id: r for r in bf16.layers}
+    assert rows32["c"].saved == 2 * 3 * 8 * 8 * 4  # the input (rows count what they keep first)
+    assert rows16["c"].saved == 2 * 3 * 8 * 8 * 2 + 4 * 3 * 3 * 3 * 2  # its bf16 copy, the weight's
+    assert rows16["b"].saved == 2 * 4 * 6 * 6 * 2 + 2 * 4 * 4  # the conv's bf16 output; float32 mean, invstd
+    assert bf16.parameters == f32.parameters  # float32 master weights
+
+
+def test_checkpointing_keeps_block_inputs_only_and_recomputes() -> None:
+    model = archc.load(SPECS / "resnet50.arch")
+    plain = training_memory(model, batch=2)
+    ckpt = training_memory(model, batch=2, checkpoint=["layer1", "layer2", "layer3", "layer4"])
+    assert ckpt.saved_activations < plain.saved_activations / 2
+    assert ckpt.recompute_flops > 0 and ckpt.step_flops > plain.step_flops
+    with pytest.raises(SpecError) as info:
+        training_memory(model, batch=2, checkpoint="layer9")
+    assert info.value.code == "E-TRAIN-CHECKPOINT-UNKNOWN"
+
+
+def test_accumulation_keeps_gradients_through_later_forward_passes() -> None:
+    model = archc.load(SPECS / "resnet18.arch")
+    one = training_memory(model, batch=2, optimizer="sgd")
+    four = training_memory(model, batch=2, optimizer="sgd", accumulation=4)
+    assert four.peak_forward == one.peak_forward + one.gradients
+    assert four.step_flops == 4 * one.step_flops
