@@ -28,8 +28,8 @@ FAMILIES = {
 
 
 def _modules():
-    from archc.codes import backends, budget, frontend, limits, ops, sharing, spec, training
-    return (frontend, spec, limits, budget, sharing, ops, backends, training)
+    from archc.codes import backends, budget, frontend, limits, lsp, ops, sharing, spec, training
+    return (frontend, spec, limits, budget, lsp, sharing, ops, backends, training)
 
 
 @functools.lru_cache(maxsize=1)

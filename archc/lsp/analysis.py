@@ -216,11 +216,37 @@ def check(text: str, language: str, path: str, cache: ParseCache | None = None,
             result.errors = [SpecError("the spec is nested too deeply to process", None,
                                        "split long expressions and deep lists into several statements",
                                        code="E-LIMIT-NESTING")]
+        except MemoryError as e:
+            result.errors = [out_of_memory(e, path)]
         except Exception as e:  # noqa: BLE001 - archc's bug, not the user's: said, not crashed on
             result.internal = f"archc internal error: {type(e).__name__}: {e}"
         result.imported = {p for p in seen if not same_file(p, path)}
     result.seconds = time.perf_counter() - start
     return result
+
+
+def out_of_memory(error: MemoryError, path: str) -> SpecError:
+    """E-LIMIT-MEMORY, at the innermost part of the document being worked on when memory ran
+    out (found in the traceback: the deepest frame holding a node of this document's AST)."""
+    from archc.lsp.worker import MEMORY_ENV, memory_allowance
+    allowance = memory_allowance()
+    size = f"more than {allowance / 2 ** 20:,.0f} MiB" if allowance else "more memory than there is"
+    return SpecError(
+        f"checking this document needed {size} of memory: it was stopped", _node_loc(error, path),
+        "a value here is very large (a list, a string, a repeat count); the language server's cap on "
+        f"one check's memory is the environment variable {MEMORY_ENV} (MiB)", code="E-LIMIT-MEMORY")
+
+
+def _node_loc(error: BaseException, path: str) -> Any:
+    import traceback
+    found = None
+    for frame, _ in traceback.walk_tb(error.__traceback__):
+        for value in frame.f_locals.values():
+            loc = getattr(value, "loc", None) if isinstance(value, A.Node) else None
+            if loc is not None and same_file(getattr(loc, "file", None), path):
+                found = loc
+                break
+    return found
 
 
 # ----------------------------------------------------------------------------- diagnostics

@@ -113,10 +113,8 @@ class Project:
 
     def index_for(self, path: str) -> DocumentIndex | None:
         doc = self.document(path)
-        if doc is not None:
-            index = self.current_index(doc)
-            if index is not None:
-                return index
+        if doc is not None:  # never parsed here past MAX_INLINE_PARSE: the cache would parse it
+            return self.current_index(doc)
         parsed = self.cache.get(path)
         if parsed.spec is None or parsed.text is None:
             return None

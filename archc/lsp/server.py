@@ -10,6 +10,8 @@ or running (its process is killed, so fast typing never queues checks up). A che
 its budget (`initializationOptions.checkSeconds`, default 5 s) is stopped and said as an
 E-LIMIT-TIME diagnostic at the top of the document (the evaluator's own limit is set inside it,
 so that it usually stops first, at the place it was evaluating); formatting has the same budget.
+Each check process may grow by ARCHC_LSP_CHECK_MEMORY MiB (2 GiB by default) and says
+E-LIMIT-MEMORY where it would need more (`worker.cap_memory`).
 `initializationOptions.debounce` (milliseconds, default 0) makes the server wait that long after
 an edit before checking. Requests the server cannot read (a negative line, a wrong type, missing
 params, no method, not JSON) are answered with the JSON-RPC error they call for (`ArchcProtocol`).
@@ -106,6 +108,7 @@ class ArchcServer(LanguageServer):
         self.project = Project()
         self.debounce = DEFAULT_DEBOUNCE_MS / 1000
         self.budget = DEFAULT_CHECK_SECONDS
+        self.memory = worker.memory_allowance()  # what one check process may add (RLIMIT_AS)
         # threads that wait on check processes (a wait blocks a thread, not the event loop)
         self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="archc-wait")
         self.pending: dict[str, asyncio.Task] = {}
@@ -166,7 +169,7 @@ class ArchcServer(LanguageServer):
         key = canonical(doc.path)
         self.stop_job(key)
         job = worker.Job(worker.check_job, (text, doc.language, doc.path, self.project.cache, version),
-                         self.child_env(), lifetime=self.budget + 5)
+                         self.child_env(), lifetime=self.budget + 5, memory=self.memory)
         self.jobs[key] = job
         loop = asyncio.get_running_loop()
         try:
@@ -528,7 +531,8 @@ async def on_formatting(ls: ArchcServer, params: T.DocumentFormattingParams) -> 
     doc = _doc(ls, params.text_document.uri)
     if doc is None:
         return None
-    job = worker.Job(worker.format_job, (doc.text, doc.language, doc.path), lifetime=ls.budget + 5)
+    job = worker.Job(worker.format_job, (doc.text, doc.language, doc.path), lifetime=ls.budget + 5,
+                     memory=ls.memory)
     try:
         formatted, why = await asyncio.get_running_loop().run_in_executor(ls.executor, job.wait, ls.budget)
     except asyncio.CancelledError:
@@ -538,6 +542,9 @@ async def on_formatting(ls: ArchcServer, params: T.DocumentFormattingParams) -> 
         ls.window_show_message(T.ShowMessageParams(
             type=T.MessageType.Warning,
             message=f"archc fmt: formatting took longer than {ls.budget:g} s and was stopped"))
+        return None
+    except RuntimeError as e:  # its process ran out of memory or died
+        ls.window_show_message(T.ShowMessageParams(type=T.MessageType.Warning, message=f"archc fmt: {e}"))
         return None
     if formatted is None:
         ls.window_show_message(T.ShowMessageParams(

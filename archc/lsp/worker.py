@@ -8,10 +8,17 @@ is killed too, and said as a diagnostic. The result comes back pickled (a `Check
 model: a few tens of kB for a real spec, pickled and unpickled in about a millisecond).
 
 Python threads cannot be stopped, processes can: that is why a process, not a thread.
+
+Each check process may also grow by a bounded amount of memory only (`memory_allowance`:
+ARCHC_LSP_CHECK_MEMORY MiB beyond the server's own size at the fork, 2 GiB by default, set with
+RLIMIT_AS in the child): a spec that would take the machine's memory gets a MemoryError there,
+said as an E-LIMIT-MEMORY diagnostic (`analysis.check`), instead of the kernel killing the server
+or the editor.
 """
 from __future__ import annotations
 
 import io
+import logging
 import os
 import pickle
 import select
@@ -20,6 +27,63 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+
+
+log = logging.getLogger("archc.lsp")
+
+MEMORY_ENV = "ARCHC_LSP_CHECK_MEMORY"
+DEFAULT_MEMORY_MIB = 2048
+
+
+def memory_allowance() -> int | None:
+    """Bytes of address space a check process may add to the server's (ARCHC_LSP_CHECK_MEMORY,
+    in MiB; 2 GiB by default; 0 or "none" for no cap). A malformed value keeps the default."""
+    raw = os.environ.get(MEMORY_ENV, "").strip().lower()
+    if raw in ("0", "none", "off"):
+        return None
+    mib: float = DEFAULT_MEMORY_MIB
+    if raw:
+        try:
+            mib = float(raw)
+            if not mib > 0 or mib != mib or mib == float("inf"):
+                raise ValueError(raw)
+        except ValueError:
+            log.warning("%s=%r is not a positive number of MiB: the default, %d MiB, is used",
+                        MEMORY_ENV, raw, DEFAULT_MEMORY_MIB)
+            mib = DEFAULT_MEMORY_MIB
+    return int(mib * 1024 * 1024)
+
+
+def _address_space() -> int | None:
+    """This process's address space now, in bytes (Linux), else None."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def cap_memory(allowance: int | None) -> None:
+    """In a child: let the address space grow by `allowance` bytes at most from its size now
+    (RLIMIT_AS counts mappings, not pages touched: the server's own size, torch's libraries
+    included, is the starting point, so the cap means the same wherever the server runs)."""
+    if allowance is None:
+        return
+    try:
+        import resource
+    except ImportError:  # not on this platform: no cap
+        return
+    now = _address_space()
+    if now is None:
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = now + allowance
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ValueError, OSError):
+        pass
 
 
 def _required() -> Any:
@@ -60,7 +124,7 @@ class Job:
     it writes its pickled answer to a pipe and leaves with `os._exit`."""
 
     def __init__(self, fn: Callable, args: tuple, env: dict[str, str] | None = None,
-                 lifetime: float = 600.0) -> None:
+                 lifetime: float = 600.0, memory: int | None = None) -> None:
         self.cancelled = False
         self._lock = threading.Lock()
         self._done = False
@@ -75,8 +139,11 @@ class Job:
                 signal.signal(signal.SIGALRM, signal.SIG_DFL)
                 signal.alarm(max(1, int(lifetime) + 1))
                 os.environ.update(env or {})
+                cap_memory(memory)
                 try:
                     payload = dumps(("ok", fn(*args)))
+                except MemoryError:  # nothing left to say it with but what the unwinding freed
+                    payload = dumps(("error", "MemoryError: out of memory"))
                 except BaseException as e:  # noqa: BLE001 - said to the parent, which decides
                     payload = dumps(("error", f"{type(e).__name__}: {e}"))
                 view = memoryview(payload)

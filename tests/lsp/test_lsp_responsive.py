@@ -102,6 +102,32 @@ async def test_hover_answers_from_the_last_good_check_while_a_check_runs(client:
 
 
 @served
+async def test_completion_answers_from_the_last_good_analysis_while_a_check_runs(client: LanguageClient, tmp_path):
+    """Completion reads the document's names from its parse (made on the server at once, or the
+    last one that parsed), never waiting for the check that is running."""
+    doc = Doc(client, tmp_path / "complete.arch", FAST)
+    assert await doc.diagnostics() == []
+    slow_tail = SLOW.replace("input x", "input z").replace("y =", "w =").replace("output y", "output w")
+
+    async def names_at(line: int, character: int) -> set[str]:
+        start = time.monotonic()
+        result = await client.text_document_completion_async(T.CompletionParams(
+            text_document=doc.ident, position=T.Position(line=line, character=character)))
+        assert time.monotonic() - start < BUDGET
+        items = result.items if isinstance(result, T.CompletionList) else result
+        return {i.label for i in items if i.kind == T.CompletionItemKind.Variable}
+
+    doc.set(FAST + "v = y\n" + slow_tail)  # parses; its check runs past the budget
+    line = doc.text.split("\n").index("v = y")
+    assert {"x", "y", "n30", "z"} <= await names_at(line, 4)
+    assert "E-LIMIT-TIME" in codes(await doc.diagnostics())
+    doc.set(FAST + "v = (\n" + slow_tail)  # broken: the names of the last text that parsed
+    assert {"x", "y", "n30", "z"} <= await names_at(line, 4)
+    assert "E-SYNTAX" in "".join(codes(await doc.diagnostics()))
+    doc.close()
+
+
+@served
 async def test_a_large_document_does_not_stop_the_server(client: LanguageClient, tmp_path):
     lines = ["input x: [1, 3, 8, 8]"] + [f"t{i} = x -> relu()  # comment {i}" for i in range(2000)]
     big = Doc(client, tmp_path / "big.arch", "\n".join(lines) + "\noutput t0\n")
