@@ -241,7 +241,8 @@ class _Interpreter:
                 contiguous[node.id] = op.output_contiguous(node.attrs, in_shapes, ctx) if not ctx.in_place \
                     else contiguous[node.inputs[0]]
             else:
-                storage = _Storage(("out", node.id), self.nbytes(shape, compute), "output", node.id)
+                whole = op.output_storage_shape(node.attrs, in_shapes, out_shape)
+                storage = _Storage(("out", node.id), self.nbytes(whole, compute), "output", node.id)
                 contiguous[node.id] = op.output_contiguous(node.attrs, in_shapes, ctx)
             storage_of[node.id] = storage
             made = made_by_node[node.id] = [] if storage.owner != node.id or storage.persistent else [storage]

@@ -612,6 +612,11 @@ class Op:
         slice): no new memory. In-place layers are handled by the caller (`ctx.in_place`)."""
         return False
 
+    def output_storage_shape(self, a: Attrs, inputs: Sequence[Shape], out: Shape) -> Shape:
+        """The shape of the storage the output lives in: the output's, unless the lowering
+        cuts the output from a larger result (a view keeps the whole result alive)."""
+        return out
+
     def output_contiguous(self, a: Attrs, inputs: Sequence[Shape], ctx: SaveContext) -> bool:
         """Whether the output is laid out contiguously (a permuted view is not)."""
         return True

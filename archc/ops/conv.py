@@ -411,6 +411,23 @@ class ConvTranspose(_Convolution, Op):
     def saved_for_backward(self, a, inputs, out, ctx):
         return (Saved("input"), Saved("weight", what="weight"))  # padding crops the output instead
 
+    def _cropped(self, a) -> tuple | None:
+        """Per axis (before, after) cut from torch's result where the padding is asymmetric
+        (as `lower` writes it), else None."""
+        if a.padding == "same":
+            eff = effective_kernel(a.kernel, a.dilation)
+            pads = tuple((t // 2, t - t // 2) if t >= 0 else (0, 0) for t in (e - s for e, s in zip(eff, a.stride)))
+        else:
+            pads = pads_of(a.padding, self.ndim)
+        return None if all(b == e for b, e in pads) else pads
+
+    def output_storage_shape(self, a, inputs, out):
+        cut = self._cropped(a)
+        return out if cut is None else (*out[:2], *(sy.add(d, b + e) for d, (b, e) in zip(out[2:], cut)))
+
+    def output_contiguous(self, a, inputs, ctx):
+        return self._cropped(a) is None
+
     def lower(self, a, inputs, out):
         c = _channels(self, inputs[0])
         eff = effective_kernel(a.kernel, a.dilation)
