@@ -8,6 +8,7 @@ PyTorch's rules (`valid_module_name`, `TORCH_MODULE_ATTRS`).
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -250,12 +251,15 @@ def safe_default_name(name: str) -> str:
     name that is not a module name at all becomes "layer". Never an error: the user did not write
     it. TORCH_MODULE_ATTRS are left to the caller, which numbers them (forward -> forward_1)."""
     name = str(name)
+    if "." not in name and name.isprintable() and not name.startswith("__") and name:
+        return name  # the common case: a block's or op's own name
     if name.startswith("__"):
         name = name.strip("_")
     name = "".join(c for c in name.replace(".", "_") if c.isprintable())
     return name if valid_module_name(name) else "layer"
 
 
+@functools.lru_cache(maxsize=4096)  # called per block instance with the block's name
 def snake(name: str) -> str:
     out = []
     for i, ch in enumerate(name):

@@ -51,6 +51,7 @@ class Calls(Sharing):
     failed_imports: list[str]  # imports that could not be read (for hints)
     ctx: ShapeContext
     templates: dict[tuple, Any]  # block instances, for reuse (archc.ir.instances)
+    sized_templates: dict[tuple, Any]  # the same by instances.sized_alike_key: sizes may differ
     repeat_copy_depth: int  # instance depth of a block instance that is a repeat's later copy
     max_repeat: int
     # traced elaboration: the current body's named numbers and parameter names, and the inline
@@ -354,6 +355,7 @@ class Calls(Sharing):
                       f"{self.builder.max_layers:,} layers", loc,
                       "check the number of parts; to build that many anyway, raise the limit with the "
                       "environment variable ARCHC_MAX_LAYERS", code="E-LIMIT-LAYERS")
+        self.shape_reads += 1  # the pieces' bounds are the tensor's sizes
         try:
             with self._checks():
                 pieces = op.pieces(attrs, tensor.shape, self.ctx)
@@ -479,9 +481,16 @@ class Calls(Sharing):
         state = self.templates.get(key) if key is not None else None
         if key is not None and state is None:
             self.templates[key] = instances.SEEN_ONCE
+        # an instance alike an earlier one but for its inputs' sizes (DenseNet's layers, each on more
+        # channels): that one's layers, reshaped, when its body never read a size
+        sized_key = instances.sized_alike_key(key) if key is not None and state is None or \
+            state is instances.SEEN_ONCE else None
+        sized_state = self.sized_templates.get(sized_key) if sized_key is not None else None
+        if sized_key is not None and sized_state is None:
+            self.sized_templates[sized_key] = instances.SEEN_ONCE
         # recorded: the second of a kind, or the first when it is a repeat's later copy (the next
         # copies are likely alike); most blocks are used once, and recording them would be lost work
-        record = key is not None and (state is instances.SEEN_ONCE or (
+        record = key is not None and (state is instances.SEEN_ONCE or sized_state is instances.SEEN_ONCE or (
             state is None and self.repeat_copy_depth == len(self.reporter.instance_stack)))
         self.repeat_copy_depth = -1
         before = instances.Snapshot(self.builder, self, inputs) if record else None
@@ -515,8 +524,19 @@ class Calls(Sharing):
         try:
             if isinstance(state, instances.Template) and not state.usable():
                 self.templates[key] = state = instances.NOT_REUSABLE
+            if isinstance(sized_state, instances.Template) and not sized_state.usable():
+                self.sized_templates[sized_key] = sized_state = instances.NOT_REUSABLE
+            shapes = None
+            if not isinstance(state, instances.Template) and isinstance(sized_state, instances.Template) \
+                    and self._within_limits(sized_state):
+                revision = self.assumptions.revision
+                shapes = sized_state.reshaped(inputs, self.ctx)
+                if shapes is not None and self.assumptions.revision == revision:  # (ints: none recorded)
+                    state = sized_state
+                else:
+                    shapes = None
             if isinstance(state, instances.Template) and self._within_limits(state):
-                results = state.replay(self.builder, self, path, inputs)
+                results = state.replay(self.builder, self, path, inputs, shapes)
                 return_exprs = [block.returns[min(k, len(block.returns) - 1)] for k in range(len(results))]
             else:
                 results = self._run_body(block.body, env, block.returns,
@@ -525,6 +545,9 @@ class Calls(Sharing):
                 if before is not None:
                     recorded = instances.Template.record(self.builder, self, path, inputs, results, before)
                     self.templates[key] = recorded or instances.NOT_REUSABLE
+                    if sized_key is not None and not isinstance(sized_state, instances.Template):
+                        self.sized_templates[sized_key] = recorded if recorded is not None \
+                            and not recorded.reads_shapes else instances.NOT_REUSABLE
         finally:
             self.builder.scope_path = saved
             self.reporter.instance_stack.pop()

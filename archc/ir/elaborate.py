@@ -66,6 +66,7 @@ class Elaborator(Calls):
         # a string from the API or the CLI (`size="H"`) is a word, e.g. a symbolic size
         self.overrides = {k: Word(v) if isinstance(v, str) else v for k, v in (overrides or {}).items()}
         self.templates: dict[tuple, Any] = {}
+        self.sized_templates: dict[tuple, Any] = {}
         self.repeat_copy_depth = -1
         self.assumptions = sy.Assumptions()
         self.ctx = ShapeContext(self.assumptions)
@@ -346,7 +347,7 @@ class Elaborator(Calls):
         made: list[tuple[A.Assign, int, int]] = []  # each statement's layers, as created indices
         skipped: set[str] = set()
         for stmt in order:
-            if _place(stmt, self.builder.scope_path) in self.skipped:
+            if self.skipped and _place(stmt, self.builder.scope_path) in self.skipped:
                 for t in stmt.targets:  # the other alternative is built: this one never is
                     env.values[t] = POISON
                     skipped.add(t)

@@ -71,6 +71,10 @@ class Evaluator:
         self.deadline = time.monotonic() + self.max_seconds  # reset when elaboration starts
         self.steps = 0  # expressions evaluated, for the time limit's checks
         self.statement: A.Loc | None = None  # the statement being evaluated, for the time limit
+        self._eval_methods: dict[str, Any] = {}  # expression kind -> its _eval_ function
+        # times a body read a tensor's sizes itself (`x.channels`): a block instance that read none
+        # builds the same layers on inputs of other sizes (archc.ir.instances, Template.reshaped)
+        self.shape_reads = 0
 
     # the call layer (archc.ir.calls)
     def _call(self, call: A.Call, env: Env, piped: list[Tensor]) -> Any:
@@ -124,8 +128,11 @@ class Evaluator:
         self.steps += 1
         if not self.steps % TIME_CHECK_STEPS and time.monotonic() > self.deadline:
             self._out_of_time(e)
-        method = getattr(self, "_eval_" + e.kind)
-        return method(e, env)
+        try:
+            method = self._eval_methods[e.kind]
+        except KeyError:  # the first expression of its kind: the class's method, looked up once
+            method = self._eval_methods[e.kind] = getattr(type(self), "_eval_" + e.kind)
+        return method(self, e, env)
 
     def _out_of_time(self, e: A.Expr) -> None:
         """The time limit is spent: an error at the statement being evaluated, and no more
@@ -284,6 +291,7 @@ class Evaluator:
                       code="E-VALUE-NO-ATTRIBUTE")
         if value.shape is None:
             raise Abort()
+        self.shape_reads += 1
         shape = value.shape
         spatial = list(shape[2:])
         table = {"channels": shape[1] if len(shape) > 1 else None, "shape": list(shape),

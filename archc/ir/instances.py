@@ -27,6 +27,7 @@ from archc.ir.builder import GraphBuilder
 from archc.ir.graph import LayerNode, Scope, ScopeKind
 from archc.ir.report import Reporter
 from archc.ir.values import Tensor
+from archc.ops.base import Shape, ShapeError
 
 REUSE_INSTANCES = True
 # what the elaborator knows of an instance key besides its Template: seen once, not recorded
@@ -42,6 +43,7 @@ class Evaluation(Protocol):
     assumptions: sy.Assumptions  # about symbolic sizes
     steps: int  # expressions evaluated (the time limit)
     comprehended: int  # list items built (the list limit)
+    shape_reads: int  # times a body read a tensor's sizes itself (`x.channels`, chunk's pieces)
 
 
 class _NoKey(Exception):
@@ -98,6 +100,21 @@ def _frozen(value: Any, memo: dict[int, tuple[Any, int]] | None = None) -> Any:
     raise _NoKey()
 
 
+def sized_alike_key(key: tuple) -> tuple | None:
+    """The key of the instances alike `key`'s but for their inputs' sizes: the same block, parameter
+    values and input aliasing, inputs of the same rank and batch size whose other sizes are ints
+    (so that shape rules record no assumption); None when an input has another symbolic size.
+    A template that never read its inputs' sizes (`x.channels`) builds the same layers for every
+    such instance, only the shapes differ (`Template.reshaped`)."""
+    block, params, shapes, aliases = key
+    sized = []
+    for shape in shapes:
+        if not all(type(d) is int for d in shape[1:]):
+            return None
+        sized.append((len(shape), shape[0]))
+    return (block, params, tuple(sized), aliases)
+
+
 def instance_key(block: Any, values: dict[str, Any], input_shapes: list, input_nodes: list[str]) -> tuple | None:
     """What a block instance's layers depend on, or None where that cannot be told."""
     memo: dict[int, tuple[Any, int]] = {}  # kept while freezing: its ids stay those of live lists
@@ -140,7 +157,8 @@ class _Scope:
 class Snapshot:
     """What an instance must leave unchanged outside its own layers to be recorded."""
 
-    __slots__ = ("errors", "warnings", "revision", "bound", "steps", "comprehended", "first_node", "first_scope")
+    __slots__ = ("errors", "warnings", "revision", "bound", "steps", "comprehended", "first_node", "first_scope",
+                 "shape_reads")
 
     def __init__(self, builder: GraphBuilder, evaluation: Evaluation, inputs: list[Tensor]):
         self.errors, self.warnings = evaluation.reporter.counts()
@@ -150,6 +168,7 @@ class Snapshot:
         self.comprehended = evaluation.comprehended
         self.first_node = len(builder.created)
         self.first_scope = len(builder.scope_log)
+        self.shape_reads = evaluation.shape_reads
 
     def unchanged(self, evaluation: Evaluation) -> bool:
         return (evaluation.reporter.counts() == (self.errors, self.warnings)
@@ -164,16 +183,19 @@ class Template:
     records when the template is first replayed, as a recorded instance often has no twin."""
 
     __slots__ = ("_path", "_inputs", "_nodes", "_scopes", "_results", "size", "input_names", "steps",
-                 "comprehended", "layers", "scopes", "results")
+                 "comprehended", "reads_shapes", "layers", "scopes", "results")
 
     def __init__(self, path: tuple[str, ...], inputs: list[str], nodes: list[tuple], scopes: list[Scope],
                  results: list[tuple[str, tuple]], input_names: list[tuple[int, str, tuple[str, ...]]],
-                 steps: int, comprehended: int):
+                 steps: int, comprehended: int, reads_shapes: bool):
         self._path, self._inputs, self._nodes, self._scopes, self._results = path, inputs, nodes, scopes, results
         self.size = len(nodes)  # layers a replay adds
         self.input_names = input_names  # (input index, name, scope below the path): `s = x`
         self.steps = steps
         self.comprehended = comprehended
+        # the body read its inputs' sizes itself: its layers are for these sizes only (else any
+        # sizes of the same ranks give the same layers, with other shapes: `reshaped`)
+        self.reads_shapes = reads_shapes
         self.layers: list[_Layer] | None = None  # relative records, once replayed
         self.scopes: list[_Scope] = []
         self.results: list[tuple[Any, tuple]] = []
@@ -201,7 +223,8 @@ class Template:
                     return None
                 input_names.append((k, name, scope[depth:]))
         return cls(path, [t.node for t in inputs], layers, scopes, [(t.node, t.shape) for t in results],
-                   input_names, evaluation.steps - before.steps, evaluation.comprehended - before.comprehended)
+                   input_names, evaluation.steps - before.steps, evaluation.comprehended - before.comprehended,
+                   evaluation.shape_reads != before.shape_reads)
 
     def usable(self) -> bool:
         """Turn the recorded objects into records relative to the instance's path (on the first
@@ -243,17 +266,37 @@ class Template:
         self._nodes, self._scopes = [], []  # the records hold what replays need
         return True
 
+    def reshaped(self, inputs: list[Tensor], ctx: Any) -> dict[str, Shape] | None:
+        """The shapes of this template's layers (by suffix) on inputs of other sizes, by each op's
+        shape rule (after `usable()`, for a template that does not read sizes: `reads_shapes`);
+        None if a rule refuses them or an op would warn about them (then the instance is evaluated,
+        which reports it). Builds nothing."""
+        shapes: dict[str, Shape] = {}
+        for t in self.layers:
+            in_shapes = [inputs[i].shape if type(i) is int else shapes[i] for i in t.inputs]
+            try:
+                shape = t.op.output_shape(t.attrs, in_shapes, ctx)
+            except ShapeError:
+                return None
+            # assumed of the layout, and of the options given, what makes warnings likeliest
+            if shape is None or t.op.diagnose(t.attrs, in_shapes, (), _channels_first):
+                return None
+            shapes[t.suffix] = shape
+        return shapes
+
     def replay(self, builder: GraphBuilder, evaluation: Evaluation, path: tuple[str, ...],
-               inputs: list[Tensor]) -> list[Tensor]:
+               inputs: list[Tensor], shapes: dict[str, Shape] | None = None) -> list[Tensor]:
         """Add this template's layers and scopes at `path`, reading `inputs` (after `usable()`);
-        the results as tensors."""
+        the results as tensors. `shapes`: the layers' shapes on these inputs when their sizes
+        differ from the template's (`reshaped`)."""
         prefix = ".".join(path) + "."
 
         def node(ref: Any) -> str:
             return inputs[ref].node if isinstance(ref, int) else prefix + ref
 
         for t in self.layers:
-            builder.add_node(LayerNode(prefix + t.suffix, t.op, t.attrs, [node(i) for i in t.inputs], t.shape,
+            builder.add_node(LayerNode(prefix + t.suffix, t.op, t.attrs, [node(i) for i in t.inputs],
+                                       t.shape if shapes is None else shapes[t.suffix],
                                        t.loc, path + t.scope, t.frozen, t.init, t.bias_init,
                                        list(t.tensor_names), [path + s for s in t.tensor_scopes]))
         for s in self.scopes:
@@ -264,4 +307,12 @@ class Template:
             builder.bind_name(inputs[k].node, name, path + scope)
         evaluation.steps += self.steps
         evaluation.comprehended += self.comprehended
-        return [Tensor(node(ref), shape) for ref, shape in self.results]
+        if self.reads_shapes:  # as its evaluation did: an enclosing instance's layers depend on sizes
+            evaluation.shape_reads += 1
+        if shapes is None:
+            return [Tensor(node(ref), shape) for ref, shape in self.results]
+        return [Tensor(node(ref), inputs[ref].shape if type(ref) is int else shapes[ref]) for ref, _ in self.results]
+
+
+def _channels_first() -> bool:
+    return True
