@@ -123,6 +123,9 @@ class Merger:
         if isinstance(first, A.Call):
             nodes = self.fill_keywords(nodes)
             first = nodes[0]
+        if isinstance(first, A.Pipe) and all(isinstance(x, A.Pipe) for x in nodes) and \
+                not all(self.alike(first.target, x.target) for x in nodes[1:]):
+            return self.choice(nodes, members, ctx)  # a pipe's step is a call, never a choice
         if all(_form(x) == _form(first) for x in nodes):
             return self.merge_fields(nodes, members, ctx)
         return self.choice(nodes, members, ctx)
@@ -409,7 +412,7 @@ def resolve_refs(node: Any, resolved: dict, blocks: dict) -> Any:
                       if p not in params.required and r.args.get(p) is not None
                       and not _same(r.args[p], params.defaults.get(p))]
             return A.Call(func=r.block, args=args, kwargs=kwargs + list(n.kwargs))
-        if isinstance(n, A.Call) and n.func == "sequential":
-            return as_repeat(n, blocks)
+        if isinstance(n, A.Pipe) and n.target.func == "sequential":  # a repeat needs its input
+            return A.replace(n, target=as_repeat(n.target, blocks))
         return n
     return transform(node, fn)

@@ -90,6 +90,7 @@ class Dims:
     tensor: Any  # the fx node of the tensor
     index: Any
     value: Any
+    expr: Any = None  # an archc expression of it (`x.shape[2] // 2`), where there is one
 
 
 @dataclass
@@ -174,7 +175,11 @@ class Emitter:
             import operator
             fn = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
                   "//": operator.floordiv}[symbol]
-            return Dims(None, None, fn(va, vb))
+            value = fn(va, vb)
+            ea, eb = self.size_expr(a), self.size_expr(b)
+            expr = A.Binary(op=symbol, left=ea, right=eb) if ea is not None and eb is not None and \
+                symbol != "/" else None
+            return Dims(None, None, value, expr)
         left = self.operand(a) if ta else value_expr(self.constant(a))
         right = self.operand(b) if tb else value_expr(self.constant(b))
         if symbol == "/" and not tb and not isinstance(self.constant(b), (int, float)):
@@ -185,6 +190,24 @@ class Emitter:
             left, right = right, left
         return A.Binary(op=symbol, left=left, right=right)
 
+    def size_expr(self, arg: Any) -> A.Expr | None:
+        """A size as an archc expression: `t.shape[2]` for x.size(2) (naming `t` by a statement
+        if it has no name), arithmetic on those, or the number itself."""
+        if not hasattr(arg, "op"):
+            return value_expr(arg) if isinstance(arg, int) else None
+        dims = self.exprs.get(arg)
+        if not isinstance(dims, Dims):
+            return None
+        if dims.expr is not None:
+            return dims.expr
+        if dims.tensor is None or not isinstance(dims.index, int):
+            return None
+        source = self.exprs[dims.tensor]
+        if not isinstance(source, A.Name):
+            self.bind(dims.tensor, source)
+            source = self.exprs[dims.tensor]
+        return A.Subscript(value=A.Attribute(value=source, attr="shape"), index=A.Num(value=dims.index))
+
     def operand(self, node: Any) -> A.Expr:
         """A tensor read by an operator or a merge: a chain of two or more layers is named by a
         statement first (`y = x -> conv -> bn`, then `y + s`), as one would write it."""
@@ -194,7 +217,7 @@ class Emitter:
             return self.exprs[node]
         return value
 
-    def reshape(self, x: A.Expr, sizes: list, in_shape: tuple, out_shape: tuple) -> A.Expr:
+    def reshape(self, source: Any, sizes: list) -> A.Expr:
         if not sizes:
             raise T.Unsupported("a reshape without sizes")
         first = sizes[0]
@@ -205,9 +228,10 @@ class Emitter:
                                 "each sample: write x.view(x.size(0), ...))")
         rest = []
         for s in sizes[1:]:
-            value = self.constant(s)
-            rest.append(value)
-        return A.Pipe(source=x, target=A.Call(func="reshape", args=[value_expr(list(rest))]))
+            expr = self.size_expr(s)
+            rest.append(expr if expr is not None else value_expr(self.constant(s)))
+        x = self.tensor(source)  # after the sizes, which may have named it
+        return A.Pipe(source=x, target=A.Call(func="reshape", args=[A.ListExpr(items=rest)]))
 
     def size(self, node: Any) -> Dims:
         """x.shape, x.size(), x.size(k), x.dim()."""
@@ -335,7 +359,7 @@ class Emitter:
         target = node.target if node.op == "call_module" else None
         chain = isinstance(value, A.Pipe) and isinstance(value.source, A.Pipe)
         if chain:  # names no module: not after its last one (`name=bn3` would clash)
-            name = self.fresh("y")
+            name = self.fresh("h")
         else:
             name = self.fresh(target if target and _IDENT.match(target) else node.name)
         value = _drop_own_name(value, name)
@@ -384,6 +408,7 @@ class Emitter:
                 layer = op_call(self.convert(module, node), [])
             elif self.kind_of(path) == "sequential":
                 layer = self.sequential(path, node.target, [])
+                layer = A.replace(layer, kwargs=[k for k in layer.kwargs if k.name != "name"])
             else:
                 layer = ref_call(path, [], None)
             name = self.fresh(node.target)
@@ -403,7 +428,7 @@ class Emitter:
         caller with dotted names (`features.conv0`), a container's members."""
         module = self.capture.modules[path]
         children = list(module.named_children())
-        if len(inputs) != 1:
+        if len(inputs) > 1:
             raise T.Unsupported("an nn.Sequential called with several inputs")
         numbered = [n for n, _ in children] == [str(k) for k in range(len(children))]
         if numbered and children:
@@ -412,6 +437,8 @@ class Emitter:
             kwargs = [A.Keyword(name="name", value=name_expr(name))] if name else []
             return A.Call(func="sequential", args=items, kwargs=kwargs) if len(inputs) == 0 else \
                 A.Pipe(source=inputs[0], target=A.Call(func="sequential", args=items, kwargs=kwargs))
+        if not inputs:
+            raise T.Unsupported("an nn.Sequential with named children applied more than once")
         x = inputs[0]
         for n, m in children:
             child = f"{path}.{n}"

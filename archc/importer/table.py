@@ -264,6 +264,12 @@ MODULES: dict[str, Callable[[Any], OpCall]] = {
     "torchvision.ops.stochastic_depth.StochasticDepth": _stochastic_depth,
     "torchvision.ops.misc.Permute": _permute,
     "torchvision.ops.misc.FrozenBatchNorm2d": _frozen_batchnorm,
+    # LayerNorm subclasses that normalise the channels of a channels-first tensor (permute,
+    # layer_norm, permute back): archc's layernorm(axis=1), one nn.LayerNorm's weight and bias
+    "torchvision.models.convnext.LayerNorm2d": lambda m: OpCall("layernorm", {"axis": 1, "eps": m.eps,
+                                                                             "affine": m.elementwise_affine}),
+    "timm.layers.norm.LayerNorm2d": lambda m: OpCall("layernorm", {"axis": 1, "eps": m.eps,
+                                                                  "affine": m.elementwise_affine}),
 }
 
 
@@ -417,7 +423,7 @@ def _reshape(c: Call) -> Any:
         sizes = list(sizes[0])
     if not sizes:
         sizes = list(node.kwargs.get("shape", node.kwargs.get("size", ())))
-    return c.emitter.reshape(c.tensor(0, "input"), sizes, c.shape(0), c.out_shape())
+    return c.emitter.reshape(c.raw(0, "input"), sizes)
 
 
 def _torch_reshape() -> Any:
@@ -536,7 +542,7 @@ def functions() -> dict:
         operator.add: _binary("+"), operator.iadd: _binary("+"), torch.add: _binary("+"),
         operator.sub: _binary("-"), operator.isub: _binary("-"), torch.sub: _binary("-"),
         operator.mul: _binary("*"), operator.imul: _binary("*"), torch.mul: _binary("*"),
-        operator.truediv: _binary("/"), operator.itruediv: _binary("/"),
+        operator.truediv: _binary("/"), operator.itruediv: _binary("/"), operator.floordiv: _binary("//"),
         operator.getitem: _getitem,
         torch.cat: _cat, torch.concat: _cat,
         torch.flatten: _flatten_call,
