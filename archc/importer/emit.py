@@ -408,7 +408,6 @@ class Emitter:
                 layer = op_call(self.convert(module, node), [])
             elif self.kind_of(path) == "sequential":
                 layer = self.sequential(path, node.target, [])
-                layer = A.replace(layer, kwargs=[k for k in layer.kwargs if k.name != "name"])
             else:
                 layer = ref_call(path, [], None)
             name = self.fresh(node.target)
