@@ -56,6 +56,8 @@ class WeightDiff:
     only_b: list[str]
     total_a: int
     total_b: int
+    # keys that load (same key and shape) into a layer of another op: (key, op in A, op in B)
+    retyped: list[tuple[str, str, str]] = field(default_factory=list)
     shapes_a: dict[str, tuple[int, ...]] = field(repr=False, default_factory=dict)
     shapes_b: dict[str, tuple[int, ...]] = field(repr=False, default_factory=dict)
 
@@ -218,8 +220,17 @@ def _weights(a: "Model", b: "Model") -> WeightDiff:
     sa, sb = a.state_dict_shapes(), b.state_dict_shapes()
     transfer = [k for k, s in sa.items() if sb.get(k) == s]
     reshaped = [(k, s, sb[k]) for k, s in sa.items() if k in sb and sb[k] != s]
+    retyped = []
+    for key in transfer:
+        owner = key.rsplit(".", 1)[0] if "." in key else key
+        if owner not in a.graph.dag.nodes or owner not in b.graph.dag.nodes:
+            owner = key  # a declared parameter: the node is the key itself
+        if owner in a.graph.dag.nodes and owner in b.graph.dag.nodes:
+            x, y = a.graph.node(owner), b.graph.node(owner)
+            if x.op_name != y.op_name:
+                retyped.append((key, x.op.title, y.op.title))
     return WeightDiff(transfer, reshaped, [k for k in sa if k not in sb], [k for k in sb if k not in sa],
-                      len(sa), len(sb), sa, sb)
+                      len(sa), len(sb), retyped, sa, sb)
 
 
 def _key_groups(keys: list[str], every: dict[str, Any]) -> list[tuple[str, int]]:
@@ -265,9 +276,10 @@ def _ranges(names: list[str]) -> str:
 
 # ------------------------------------------------------------------------------------ rendering
 def _delta(x: Any, y: Any) -> Any:
-    if x is None or y is None:
+    """y - x; a side without the row (added or removed) counts as 0."""
+    if x is None and y is None:
         return None
-    return sy.sub(y, x)
+    return sy.sub(0 if y is None else y, 0 if x is None else x)
 
 
 def _num(n: Any) -> str:
@@ -395,6 +407,8 @@ def _weight_lines(d: Diff, bullet: str = "  ", quote: str = "") -> list[str]:
     lines = [f"{len(w.transfer)} of A's {w.total_a} state_dict tensors load into B unchanged (same key and shape)."]
     if kept:
         lines.append(f"{bullet}transfer entirely: {_ranges(kept)}")
+    for key, op_a, op_b in w.retyped:
+        lines.append(f"{bullet}loads by key and shape, but into another op: {quote}{key}{quote} ({op_a} → {op_b})")
     for key, sa, sb in w.reshaped:
         lines.append(f"{bullet}shape changes, does not load: {quote}{key}{quote} "
                      f"{list(sa)} → {list(sb)}")
@@ -512,6 +526,7 @@ def to_data(d: Diff) -> dict[str, Any]:
                                   "delta": _dim(_delta(*r.activation_bytes))}} for r in d.blocks]},
         "state_dict": {"total_a": w.total_a, "total_b": w.total_b, "transfer": w.transfer,
                        "reshaped": [{"key": k, "a": list(x), "b": list(y)} for k, x, y in w.reshaped],
+                       "retyped": [{"key": k, "a": x, "b": y} for k, x, y in w.retyped],
                        "only_a": w.only_a, "only_b": w.only_b,
                        "modules_transferring": kept, "modules_changed": touched},
     }

@@ -2,6 +2,12 @@
 against size (parameters or memory), the points no other point beats on both highlighted and
 joined, each labelled with its settings.
 
+Which way is better on y depends on what it measures: memory and activations are costs (lower
+is better, so the front is the cheapest configurations), parameters are capacity bought with
+the MACs (higher is better: the front is the configurations that get the most weights for
+their compute, the usual stand-in for accuracy in a search without training). `better=`
+overrides it.
+
 Drawn with matplotlib (the `plot` extra), imported only here and only when a plot is asked for;
 through `matplotlib.figure.Figure`, not pyplot, so no global state and no GUI backend is
 touched. SVG output is reproducible (no date, fixed element ids).
@@ -20,9 +26,15 @@ X_CHOICES = ("macs", "params")
 Y_CHOICES = ("params", "memory", "activations")
 
 
-def front(points: Sequence[tuple[float, float]]) -> list[int]:
-    """Indices of the points that no other point dominates (smaller or equal on both axes and
-    smaller on one): lower is better on both. In order of increasing x."""
+# y axis -> which way is better by default
+BETTER = {"params": "higher", "memory": "lower", "activations": "lower", "macs": "lower"}
+
+
+def front(points: Sequence[tuple[float, float]], y_better: str = "lower") -> list[int]:
+    """Indices of the points that no other point dominates (no worse on both axes and better on
+    one): lower x is better, y as `y_better` says. In order of increasing x."""
+    if y_better == "higher":
+        return front([(x, -y) for x, y in points])
     order = sorted(range(len(points)), key=lambda i: (points[i][0], points[i][1]))
     best_y = float("inf")
     chosen: list[int] = []
@@ -88,12 +100,17 @@ def axis_values(result: "SweepResult", which: str) -> tuple[list[int], list[floa
     return drawn, values, label
 
 
+_AXIS_NAMES = {"macs": "MACs", "params": "parameters", "memory": "memory", "activations": "activations"}
+
+
 def _label(point: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in point.items())
 
 
-def plot(result: "SweepResult", x: str = "macs", y: str = "params", format: str = "svg") -> bytes:
-    """The plot as bytes of `format` (svg, png or pdf)."""
+def plot(result: "SweepResult", x: str = "macs", y: str = "params", format: str = "svg",
+         better: str | None = None) -> bytes:
+    """The plot as bytes of `format` (svg, png or pdf); `better`: "lower" or "higher" on y
+    (default: by what y measures, BETTER)."""
     require_matplotlib()
     import matplotlib
     from matplotlib.figure import Figure
@@ -101,19 +118,23 @@ def plot(result: "SweepResult", x: str = "macs", y: str = "params", format: str 
     drawn_y, ys, y_label = axis_values(result, y)
     assert drawn == drawn_y  # the same valid records on both axes
     points = list(zip(xs, ys))
-    best = front(points)
+    better = better or BETTER.get(y, "lower")
+    best = front(points, better)
+    chosen = set(best)
     with matplotlib.rc_context({"svg.hashsalt": "archc", "font.size": 9}):
         figure = Figure(figsize=(7, 4.8), layout="constrained")
         ax = figure.subplots()
-        others = [p for i, p in enumerate(points) if i not in set(best)]
+        others = [p for i, p in enumerate(points) if i not in chosen]
         if others:
             ax.scatter([p[0] for p in others], [p[1] for p in others], s=18, color="#9aa0a6",
                        label="dominated", zorder=2)
         if best:
+            # the best y within a MACs budget: each front point's y holds until the next one
             ax.step([points[i][0] for i in best], [points[i][1] for i in best], where="post",
                     color="#d93025", linewidth=1, alpha=0.6, zorder=3)
             ax.scatter([points[i][0] for i in best], [points[i][1] for i in best], s=36, color="#d93025",
-                       label="Pareto front", zorder=4)
+                       label=f"Pareto front (fewer MACs, {better} {y})" if x == "macs" else "Pareto front",
+                       zorder=4)
             for i in best:
                 ax.annotate(_label(result.records[drawn[i]]["point"]), points[i], textcoords="offset points",
                             xytext=(5, 4), fontsize=7, color="#5f6368")
@@ -121,7 +142,7 @@ def plot(result: "SweepResult", x: str = "macs", y: str = "params", format: str 
         ax.set_ylabel(y_label)
         invalid = result.invalid
         name = Path(result.settings.spec).stem
-        ax.set_title(f"{name}: {y} vs {x}, {len(points)} points" +
+        ax.set_title(f"{name}: {_AXIS_NAMES[y]} against {_AXIS_NAMES[x]}, {len(points)} points" +
                      (f" ({invalid} invalid, not drawn)" if invalid else ""))
         ax.grid(True, linewidth=0.4, alpha=0.5)
         if points:

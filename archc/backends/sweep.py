@@ -233,11 +233,29 @@ def _jsonable(v: Any) -> Any:
 
 
 # ------------------------------------------------------------------------------------ engines
-def _quiet_worker() -> None:
-    """A worker process: no progress line of the parent's, no threads' BLAS oversubscription."""
+def _start_worker(sweeper: int) -> None:
+    """A worker process: no progress line of the parent's, no BLAS threads, and gone within a
+    second of the sweeping process (`sweeper`, its pid) if that one is killed: the pool's own
+    shutdown never runs then, and a worker of a fork server is not its child."""
     from archc import progress
     progress._current = None
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import threading
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCH_INTERVAL)
+            try:
+                os.kill(sweeper, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # alive, another user's pid now: cannot happen for a parent
+                pass
+
+    threading.Thread(target=watch, name="archc-sweep-watch", daemon=True).start()
+
+
+WATCH_INTERVAL = 1.0  # seconds between a worker's checks that the sweeping process is alive
 
 
 def _pool_context() -> Any:
@@ -246,7 +264,7 @@ def _pool_context() -> Any:
     import multiprocessing
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["archc.model", "archc.backends.sweep"])
+        context.set_forkserver_preload(["archc.model", "archc.backends.sweep", "archc.analysis.training"])
         return context
     return multiprocessing.get_context("spawn")
 
@@ -262,7 +280,7 @@ def run_local(settings: Settings, points: list[dict[str, Any]], jobs: int,
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     todo = iter(points)
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(points)), mp_context=_pool_context(),
-                               initializer=_quiet_worker)
+                               initializer=_start_worker, initargs=(os.getpid(),))
     try:
         pending = {pool.submit(evaluate, settings, p) for p in itertools.islice(todo, jobs * IN_FLIGHT_PER_WORKER)}
         while pending:
@@ -528,8 +546,7 @@ def _footnote(result: SweepResult) -> str:
     at = f" at {', '.join(f'{k}={v}' for k, v in s.at.items())}" if s.at else ""
     parts.append(f"MACs and activations per sample{at} (float32 activations)")
     if result.training:
-        options = ", ".join(x for x in (s.dtype, s.optimizer) if x)
-        parts.append(f"train memory: peak at batch {s.batch}" + (f" ({options})" if options else ""))
+        parts.append(f"train memory: peak of a step at batch {s.batch} ({s.dtype or 'float32'}, {s.optimizer or 'sgd'})")
     return "; ".join(parts) + "."
 
 
@@ -538,14 +555,15 @@ def render_csv(result: SweepResult) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     numbers = ["params", "trainable", "macs", *(["training_bytes"] if result.training else []), "activation_bytes"]
-    writer.writerow([*result.axes, *numbers, "min_input_size", "constraints", "status", "code", "message"])
+    writer.writerow([*result.axes, *numbers, "min_input_size", "constraints", "status", "code", "message",
+                     "location"])
     for r in result.records:
         point = [_value_text(r["point"].get(a)) for a in result.axes]
         error = r.get("error") or {}
         writer.writerow(point + [r.get(k, "") for k in numbers] +
                         [_sizes_text(r) if r["status"] == "ok" else "",
                          "; ".join(r.get("constraints") or []), r["status"], error.get("code") or "",
-                         error.get("message", "")])
+                         error.get("message", ""), error.get("location") or ""])
     return buffer.getvalue()
 
 
@@ -578,6 +596,9 @@ def run(args: Any) -> int:
         from archc.backends import pareto
         plot_format = pareto.format_for(args.plot)
         pareto.require_matplotlib()  # before the work: one clear error, no file
+    import signal
+    if threading_is_main():  # `kill PID` (SIGTERM) ends a sweep as Ctrl-C does: the pool shut down
+        signal.signal(signal.SIGTERM, _interrupted)
     with Progress("sweep") as progress:
         step(f"evaluating {_count(axes)} points")
         result = sweep(args.spec, axes, defines=dict(args.define or []), batch=args.batch,
@@ -589,7 +610,7 @@ def run(args: Any) -> int:
         if args.plot:
             step("drawing the Pareto plot")
             from archc.backends import pareto
-            data = pareto.plot(result, x=args.x, y=args.y, format=plot_format)
+            data = pareto.plot(result, x=args.x, y=args.y, format=plot_format, better=args.y_better)
     text = render(result, args.format)
     if args.output:
         write_atomic(args.output, text)
@@ -600,6 +621,15 @@ def run(args: Any) -> int:
         if args.output or args.format == "text":
             print(f"archc: wrote the Pareto plot to {args.plot}", file=sys.stderr)
     return 0
+
+
+def _interrupted(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def threading_is_main() -> bool:
+    import threading
+    return threading.current_thread() is threading.main_thread()
 
 
 def _count(axes: dict[str, Sequence[Any]]) -> int:

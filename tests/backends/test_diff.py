@@ -85,6 +85,20 @@ def test_deeper_network_adds_blocks_and_keeps_every_tensor():
     assert changed["layer3"].shape == ("[N, 256, 14, 14]", "[N, 256, 14, 14]")
 
 
+def test_renumbered_sequential_matches_by_name():
+    """VGG-11 with batch norm: a norm after each convolution shifts the indices of `features`, so
+    only keys whose index and shape coincide load, one of them into a batch norm that was a
+    convolution in A."""
+    vgg = str(ROOT / "specs" / "vgg11.arch")
+    d = compare(archc.load(vgg, {"batch_norm": False}), archc.load(vgg, {"batch_norm": True}))
+    w = d.weights
+    assert [k for k in w.transfer if k.startswith("features.")] == [
+        "features.0.weight", "features.0.bias", "features.8.bias", "features.16.bias",
+        "features.18.weight", "features.18.bias"]
+    assert w.retyped == [("features.16.bias", "Conv2d", "BatchNorm2d")]
+    assert "loads by key and shape, but into another op: features.16.bias (Conv2d → BatchNorm2d)" in render(d)
+
+
 def test_symbolic_and_concrete_size_same_weights():
     d = compare(archc.load(str(ROOT / "specs" / "unet_keras.arch"), {"size": "H"}),
                 archc.load(str(ROOT / "specs" / "unet_keras.arch"), {"size": 64}))

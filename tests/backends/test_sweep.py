@@ -178,6 +178,9 @@ def test_dask_local_cluster_streams_to_the_resume_file(tiny, tmp_path):
 def test_pareto_front_keeps_the_undominated():
     points = [(1.0, 5.0), (2.0, 3.0), (2.5, 4.0), (3.0, 1.0), (4.0, 1.0), (0.5, 9.0)]
     assert pareto.front(points) == [5, 0, 1, 3]
+    # more parameters for the MACs is better: each point beats those left of it with fewer
+    assert pareto.front(points, "higher") == [5]
+    assert pareto.front([(1, 1), (2, 3), (3, 2), (4, 5)], "higher") == [0, 1, 3]
     assert pareto.front([]) == []
 
 
@@ -241,3 +244,30 @@ def test_no_torch_on_the_sweep_path(tiny):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["points"][1]["params"] == tiny_params(8, 1)
+
+
+def test_a_killed_sweep_resumes_where_it_stopped(tmp_path):
+    """`kill` (SIGTERM) while the pool works: the command ends as Ctrl-C ends it (exit 130), the
+    points finished so far are in the resume file, and a rerun evaluates only the others."""
+    import os
+    import signal
+    import subprocess
+    log = tmp_path / "sweep.jsonl"
+    values = ",".join(str(n) for n in range(1, 401))
+    process = subprocess.Popen([sys.executable, "-m", "archc.cli", "sweep", str(ROOT / "specs" / "resnet50.arch"),
+                                "-p", f"num_classes={values}", "-j", "2", "--resume", str(log)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "ARCHC_PROGRESS": "1", "OMP_NUM_THREADS": "1"})
+    for line in process.stderr:
+        if "3/400 points evaluated" in line:
+            process.send_signal(signal.SIGTERM)
+            break
+    process.stderr.read()
+    assert process.wait(timeout=60) == 130
+    done = {json.loads(line)["point"]["num_classes"] for line in log.read_text().splitlines()[1:]}
+    assert 3 <= len(done) < 400
+    first = list(range(1, 6))
+    again = sweep(str(ROOT / "specs" / "resnet50.arch"), {"num_classes": first}, resume=str(log), jobs=1)
+    assert again.evaluated == len([n for n in first if n not in done])
+    # torchvision's resnet50 has 25,557,032 parameters at 1000 classes, fc 2048·1000 + 1000 of them
+    assert [r["params"] for r in again.records] == [25_557_032 - 2049 * 1000 + 2049 * n for n in first]

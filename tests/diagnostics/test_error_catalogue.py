@@ -160,7 +160,7 @@ def test_docs_errors_md_is_current():
 
 # Optional modules and programs docs/errors.md must not depend on; PyYAML, lark, networkx and
 # pydantic are archc's own dependencies.
-EXTRAS = ("torch", "onnx", "onnxscript", "onnxruntime", "pygls", "lsprotocol")
+EXTRAS = ("torch", "onnx", "onnxscript", "onnxruntime", "pygls", "lsprotocol", "matplotlib", "distributed", "dask")
 
 
 def test_docs_errors_md_is_the_same_without_the_extras(tmp_path):
