@@ -558,6 +558,26 @@ def run(args: Any) -> int:
         raise SpecError(f"diff of {args.a} with itself: nothing to compare", None,
                         "give a second spec (archc diff A B), or settings for one side: "
                         "--a NAME=VALUE and/or --b NAME=VALUE", code="E-DIFF-NOTHING")
+    if args.a == "-" and args.b == "-":
+        raise SpecError("archc diff - -: standard input can be one side only", None,
+                        "give one spec as a file, or compare stdin at two settings: archc diff - --a ... --b ...",
+                        code="E-DIFF-NOTHING")
+    stdin: list[str] = []
+
+    def name(spec: str) -> str:
+        return "<stdin>" if spec == "-" else spec
+
+    def load_side(spec: str, settings: dict[str, Any]) -> "Model":
+        if spec != "-" and not args.lang:
+            return load(spec, settings, strict=args.strict)
+        from archc.frontend import read_source, sniff_language
+        from archc.model import loads
+        if spec == "-" and not stdin:
+            stdin.append(sys.stdin.read())  # read once: both sides may be stdin at two settings
+        text = stdin[0] if spec == "-" else read_source(spec)
+        return loads(text, args.lang or sniff_language(text), settings, file="<stdin>" if spec == "-" else spec,
+                     strict=args.strict)
+
     models = []
     for side, spec, own in (("A", args.a, only_a), ("B", spec_b, only_b)):
         settings = {**shared, **own}
@@ -565,19 +585,19 @@ def run(args: Any) -> int:
             if args.import_path:
                 from archc.loader import import_path
                 with import_path(args.import_path):
-                    models.append(load(spec, settings, strict=args.strict))
+                    models.append(load_side(spec, settings))
             else:
-                models.append(load(spec, settings, strict=args.strict))
+                models.append(load_side(spec, settings))
         except SpecErrors as e:
             for error in e.errors:
-                error.notes.append(f"while loading {side}: {label(spec, settings)}")
+                error.notes.append(f"while loading {side}: {label(name(spec), settings)}")
             raise
         except SpecError as e:
-            e.notes.append(f"while loading {side}: {label(spec, settings)}")
+            e.notes.append(f"while loading {side}: {label(name(spec), settings)}")
             raise
     a, b = models
     depth = 0 if args.depth is None else args.depth
-    result = compare(a, b, label(args.a, {**shared, **only_a}), label(spec_b, {**shared, **only_b}), depth)
+    result = compare(a, b, label(name(args.a), {**shared, **only_a}), label(name(spec_b), {**shared, **only_b}), depth)
     text = render(result, args.format)
     if args.output:
         write_atomic(args.output, text)

@@ -49,12 +49,15 @@ class Settings:
     dtype: str | None = None  # training memory's options (None: training_memory's defaults)
     optimizer: str | None = None
     import_path: tuple[str, ...] = ()
+    strict: bool = False  # warnings are errors: a point with one is invalid
+    language: str | None = None  # "arch" or "yaml" where the suffix does not say (None: from it)
+    text: str | None = None  # the spec's text where it is no file (standard input); `spec` names it
 
     def header(self, spec_digest: str) -> dict[str, Any]:
         """The first line of a resume file: what its results depend on besides the point."""
         return {"archc_sweep": RESUME_VERSION, "spec": self.spec, "spec_sha256": spec_digest,
                 "defines": _jsonable(self.defines), "batch": self.batch, "at": self.at,
-                "dtype": self.dtype, "optimizer": self.optimizer}
+                "dtype": self.dtype, "optimizer": self.optimizer, "strict": self.strict}
 
 
 # ------------------------------------------------------------------------------------ the grid
@@ -69,15 +72,16 @@ def point_key(point: dict[str, Any]) -> str:
     return json.dumps(_jsonable(point), sort_keys=True)
 
 
-def check_names(spec_path: str, names: dict[str, Iterable[str]]) -> None:
+def check_names(spec_path: str, names: dict[str, Iterable[str]], text: str | None = None,
+                language: str | None = None) -> None:
     """Refuse parameter names ({option: names}) the spec does not declare, once and before any work (each point
     would otherwise report the same E-PARAM-UNKNOWN). The error points at the spec's parameter
     declarations (or its first line when it has none) and suggests the closest names."""
     from archc.ast import Loc
     from archc.errors import Related, SpecError, SpecErrors, _close, did_you_mean
-    from archc.frontend import parse_file
+    from archc.frontend import parse_file, parse_text
     from archc.loader import is_library
-    spec = parse_file(spec_path)
+    spec = parse_file(spec_path, language) if text is None else parse_text(text, language or "arch", spec_path)
     if is_library(spec):
         raise SpecError(f"{spec_path} is a block library (blocks only): there is no model to sweep",
                         Loc(file=spec_path, line=1, col=1),
@@ -140,14 +144,13 @@ def evaluate(settings: Settings, point: dict[str, Any]) -> dict[str, Any]:
 def _measure(settings: Settings, point: dict[str, Any]) -> dict[str, Any]:
     from archc import symbolic as sy
     from archc.backends.report import check_at
-    from archc.model import load
     hyperparams = {**settings.defines, **point}
     if settings.import_path:
         from archc.loader import import_path
         with import_path(settings.import_path):
-            model = load(settings.spec, hyperparams)
+            model = _load(settings, hyperparams)
     else:
-        model = load(settings.spec, hyperparams)
+        model = _load(settings, hyperparams)
     symbols = _size_symbols(model)
     at = {k: v for k, v in (settings.at or {}).items() if k in symbols} or None
     check_at(model, at)  # sizes that break this point's constraints: its diagnostic
@@ -179,6 +182,15 @@ def _leading(d: Any, at: dict[str, int] | None, unit: str) -> str | None:
     from archc.backends.report import leading_text
     d = d.subs(at) if at and isinstance(d, sy.Expr) else d
     return None if isinstance(d, int) else leading_text(d, unit)
+
+
+def _load(settings: Settings, hyperparams: dict[str, Any]) -> Any:
+    from archc.model import load, loads
+    if settings.text is None and settings.language is None:
+        return load(settings.spec, hyperparams, strict=settings.strict)
+    from archc.frontend import read_source
+    text = settings.text if settings.text is not None else read_source(settings.spec)
+    return loads(text, settings.language or "arch", hyperparams, file=settings.spec, strict=settings.strict)
 
 
 def _training_bytes(model: Any, settings: Settings, at: dict[str, int] | None) -> int | None:
@@ -428,9 +440,13 @@ def sweep(spec: str, axes: dict[str, Sequence[Any]], *, defines: dict[str, Any] 
           batch: int = DEFAULT_BATCH, at: dict[str, int] | None = None, dtype: str | None = None,
           optimizer: str | None = None, jobs: int | None = None, engine: str = "local",
           client: Any = None, scheduler: str | None = None, resume: str | None = None,
-          import_path: Sequence[str] = (), on_progress: Callable[[int, int, int], None] | None = None) -> SweepResult:
-    """Evaluate `spec` at every point of `axes` ({name: [values]}); see the module's docs.
-    `on_progress(done, total, invalid)` is called after each point."""
+          import_path: Sequence[str] = (), strict: bool = False, language: str | None = None,
+          text: str | None = None,
+          on_progress: Callable[[int, int, int], None] | None = None) -> SweepResult:
+    """Evaluate `spec` (a path; or, with `text`, the name of that text) at every point of `axes`
+    ({name: [values]}); see the module's docs. `language`: "arch" or "yaml" where the suffix does
+    not say; `strict`: warnings make a point invalid. `on_progress(done, total, invalid)` is
+    called after each point."""
     from archc.errors import SpecError
     defines = dict(defines or {})
     both = sorted(set(axes) & set(defines))
@@ -443,12 +459,14 @@ def sweep(spec: str, axes: dict[str, Sequence[Any]], *, defines: dict[str, Any] 
                         code="E-SWEEP-ENGINE")
     if engine == "dask":
         require_distributed()  # before the work: one clear error
-    check_names(spec, {"-p": list(axes), "-D": list(defines)})
+    check_names(spec, {"-p": list(axes), "-D": list(defines)}, text, language)
     check_training_options(dtype, optimizer)
-    settings = Settings(spec, defines, batch, dict(at) if at else None, dtype, optimizer, tuple(map(str, import_path)))
+    settings = Settings(spec, defines, batch, dict(at) if at else None, dtype, optimizer, tuple(map(str, import_path)),
+                        strict, language, text)
     points = grid(axes)
     jobs = jobs or os.cpu_count() or 1
-    log = ResumeFile(resume, settings.header(_digest(spec))).open() if resume else None
+    digest = hashlib.sha256(text.encode() if text is not None else Path(spec).read_bytes()).hexdigest()
+    log = ResumeFile(resume, settings.header(digest)).open() if resume else None
     done = dict(log.done) if log else {}
     todo = [p for p in points if point_key(p) not in done]
     invalid = sum(1 for p in points if point_key(p) in done and done[point_key(p)]["status"] != "ok")
@@ -474,10 +492,6 @@ def sweep(spec: str, axes: dict[str, Sequence[Any]], *, defines: dict[str, Any] 
     records = [done[point_key(p)] for p in points]
     training = any("training_bytes" in r for r in records)
     return SweepResult(list(axes), records, settings, len(todo), training)
-
-
-def _digest(path: str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 # ------------------------------------------------------------------------------------ tables
@@ -601,7 +615,13 @@ def run(args: Any) -> int:
         signal.signal(signal.SIGTERM, _interrupted)
     with Progress("sweep") as progress:
         step(f"evaluating {_count(axes)} points")
-        result = sweep(args.spec, axes, defines=dict(args.define or []), batch=args.batch,
+        spec, text, language = args.spec, None, args.lang
+        if spec == "-":  # standard input: read once, sent to the workers as text
+            from archc.frontend import sniff_language
+            spec, text = "<stdin>", sys.stdin.read()
+            language = language or sniff_language(text)
+        result = sweep(spec, axes, defines=dict(args.define or []), batch=args.batch, strict=args.strict,
+                       language=language, text=text,
                        at=dict(args.at or []) or None, dtype=args.dtype, optimizer=args.optimizer,
                        jobs=args.jobs, engine=args.engine, scheduler=args.scheduler, resume=args.resume,
                        import_path=args.import_path or (),
@@ -618,8 +638,7 @@ def run(args: Any) -> int:
         sys.stdout.write(text)
     if args.plot:
         write_atomic(args.plot, data)
-        if args.output or args.format == "text":
-            print(f"archc: wrote the Pareto plot to {args.plot}", file=sys.stderr)
+        print(f"archc: wrote the Pareto plot to {args.plot}", file=sys.stderr)
     return 0
 
 

@@ -124,3 +124,11 @@ def test_diff_does_not_import_torch():
             "assert 'torch' not in sys.modules, 'torch imported'")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_standard_input_at_two_settings(monkeypatch, capsys):
+    import io
+    monkeypatch.setattr(sys, "stdin", io.StringIO((ROOT / "specs" / "lenet5.arch").read_text()))
+    assert main(["diff", "-", "--a", "num_classes=10", "--b", "num_classes=2"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("A: <stdin> (num_classes=10)\nB: <stdin> (num_classes=2)\n")

@@ -271,3 +271,22 @@ def test_a_killed_sweep_resumes_where_it_stopped(tmp_path):
     assert again.evaluated == len([n for n in first if n not in done])
     # torchvision's resnet50 has 25,557,032 parameters at 1000 classes, fc 2048·1000 + 1000 of them
     assert [r["params"] for r in again.records] == [25_557_032 - 2049 * 1000 + 2049 * n for n in first]
+
+
+def test_spec_text_and_strict():
+    """A spec given as text (standard input) sweeps as a file does; --strict makes a point with a
+    warning invalid, and without it the warning's code is in the record."""
+    text = ("model Tiny\nparam width = 8\ninput x: [N, 3, 32, 32]\n"
+            "output y = x -> conv2d(width, 3) -> relu -> linear(10)\n")  # linear on a feature map: a warning
+    lenient = sweep("<stdin>", {"width": [4, 8]}, text=text, jobs=1)
+    assert [r["status"] for r in lenient.records] == ["ok", "ok"]
+    assert lenient.records[0]["warnings"] == ["W-SHAPE-LINEAR-FEATURE-MAP"]
+    strict = sweep("<stdin>", {"width": [4]}, text=text, strict=True, jobs=1)
+    assert strict.records[0]["error"]["code"] == "W-SHAPE-LINEAR-FEATURE-MAP"
+
+
+def test_cli_sweep_of_standard_input(monkeypatch, capsys, tiny):
+    monkeypatch.setattr(sys, "stdin", io.StringIO(Path(tiny).read_text()))
+    assert main(["sweep", "-", "-p", "width=4,8", "-j", "2", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["spec"] == "<stdin>" and [p["params"] for p in data["points"]] == [tiny_params(4, 1), tiny_params(8, 1)]
