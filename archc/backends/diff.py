@@ -558,10 +558,6 @@ def run(args: Any) -> int:
         raise SpecError(f"diff of {args.a} with itself: nothing to compare", None,
                         "give a second spec (archc diff A B), or settings for one side: "
                         "--a NAME=VALUE and/or --b NAME=VALUE", code="E-DIFF-NOTHING")
-    if args.a == "-" and args.b == "-":
-        raise SpecError("archc diff - -: standard input can be one side only", None,
-                        "give one spec as a file, or compare stdin at two settings: archc diff - --a ... --b ...",
-                        code="E-DIFF-NOTHING")
     stdin: list[str] = []
 
     def name(spec: str) -> str:
@@ -573,7 +569,7 @@ def run(args: Any) -> int:
         from archc.frontend import read_source, sniff_language
         from archc.model import loads
         if spec == "-" and not stdin:
-            stdin.append(sys.stdin.read())  # read once: both sides may be stdin at two settings
+            stdin.append(sys.stdin.read())  # read once: both sides may be stdin (at two settings)
         text = stdin[0] if spec == "-" else read_source(spec)
         return loads(text, args.lang or sniff_language(text), settings, file="<stdin>" if spec == "-" else spec,
                      strict=args.strict)
