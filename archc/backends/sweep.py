@@ -134,6 +134,8 @@ def evaluate(settings: Settings, point: dict[str, Any]) -> dict[str, Any]:
                            "message": "the spec is nested too deeply to process" if isinstance(e, RecursionError)
                            else "out of memory", "location": None, "count": 1}
     except Exception as e:  # a bug of archc's at this point: reported in its row, the sweep goes on
+        if os.environ.get("ARCHC_TRACEBACK"):
+            raise
         record["status"] = "internal error"
         record["error"] = {"code": None, "message": f"internal error: {type(e).__name__}: {e}",
                            "location": None, "count": 1}
