@@ -223,6 +223,8 @@ def _rebuild(spec: A.Spec, top: list[_Slot], end_list: list[str]) -> A.Spec:
         if slot is None:
             return node
         update: dict[str, Any] = {"comments": _trivia(slot)}
+        if update["comments"] is None and slot.children is None:  # nothing to attach: the same node
+            return node
         if isinstance(node, A.BlockDef):
             inner = {id(c.key): c for c in slot.children or [] if c.key != "return"}
             ret = next((c for c in slot.children or [] if c.key == "return"), None)

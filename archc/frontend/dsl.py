@@ -2,8 +2,10 @@
 
 The grammar is `dsl.lark` (LALR(1)); a small post-lexer decides which newlines end a statement
 (see the grammar file for the rules and the operator precedence). The parser is built once per
-process, lazily. Every error is a `SpecErrors` that points at the spec with a caret, says what
-was expected in words and gives a hint; no lark exception escapes.
+process, lazily, and run by `engine.py` on lark's own tables: the builder below makes the AST as
+the parser reduces (lark itself parses where its internals differ from what the engine reads).
+Every error is a `SpecErrors` that points at the spec with a caret, says what was expected in
+words and gives a hint; no lark exception escapes.
 """
 from __future__ import annotations
 
@@ -12,12 +14,13 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
-from lark import Lark, Token, Transformer_NonRecursive, Tree, v_args
+from lark import Lark, Token, Transformer_NonRecursive
 from lark.exceptions import UnexpectedInput, VisitError
 
 from archc import ast as A
 from archc.errors import SpecError, SpecErrors, register_source
 from archc.frontend.comments import Spans, attach, scan_dsl
+from archc.frontend.engine import EMPTY_META, Engine, Meta, Stuck, Tok, Unsupported
 from archc.language import RETURN_KINDS
 from archc.frontend.lexicon import KEYWORDS as KEYWORDS  # printer, yaml_loader import it from here
 from archc.frontend.lexicon import OPENERS
@@ -38,6 +41,8 @@ _EXPR_MODE: contextvars.ContextVar[bool] = contextvars.ContextVar("archc_expr_mo
 # The tokens the post-lexer passed to the parser in progress, for explaining syntax errors
 # (a context variable, so that parses in different threads do not mix).
 _TRACE: contextvars.ContextVar[list] = contextvars.ContextVar("archc_trace")
+
+_TOKENS = (Token, Tok)  # a token as lark's parser (Token) or the engine (Tok) gives it
 
 
 class _PostLex:
@@ -145,6 +150,22 @@ def _parser() -> Lark:
     return _PARSER
 
 
+_ENGINE: Engine | None = None
+_ENGINE_UNSUPPORTED = False
+
+
+def _engine() -> Engine | None:
+    """The engine on the parser's tables; None where this lark is not laid out as it reads."""
+    global _ENGINE, _ENGINE_UNSUPPORTED
+    if _ENGINE is None and not _ENGINE_UNSUPPORTED:
+        parser = _parser()
+        try:
+            _ENGINE = Engine(parser, _Builder, _POSTLEX.text_of, _CONTINUE_AFTER, _CONTINUE_BEFORE)
+        except Unsupported:
+            _ENGINE_UNSUPPORTED = True
+    return _ENGINE
+
+
 # ----------------------------------------------------------------------------- public API
 
 
@@ -152,9 +173,8 @@ def parse_dsl(text: str, file: str = "<string>") -> A.Spec:
     """Parse a whole `.arch` file."""
     register_source(file, text)
     _check_encodable(text, file)
-    tree = _parse(text, "start", file, 1, 1)
     builder = _Builder(file, 1, 1)
-    spec = builder.transform_root(tree)
+    spec = _parse(text, "start", builder)
     if builder.errors:
         raise SpecErrors(sorted(builder.errors, key=_err_pos))
     return attach(spec, scan_dsl(text), builder.spans, text)
@@ -183,13 +203,8 @@ def parse_expr(text: str, file: str, line: int = 1, col: int = 1) -> A.Expr:
 def _parse_expr(text: str, file: str, line: int, col: int, at: A.Loc | None = None) -> A.Expr:
     """`at`: give every node (and error) this loc instead of its own (for YAML scalars whose
     text does not map column for column onto the file, such as multi-line ones)."""
-    token = _EXPR_MODE.set(True)
-    try:
-        tree = _parse(text, "expr_only", file, line, col, at)
-    finally:
-        _EXPR_MODE.reset(token)
     builder = _Builder(file, line, col, at)
-    expr = builder.transform_root(tree)
+    expr = _parse(text, "expr_only", builder)
     if builder.errors:
         raise SpecErrors(sorted(builder.errors, key=_err_pos))
     return expr
@@ -199,14 +214,91 @@ def _err_pos(err: SpecError) -> tuple:
     return (err.loc.line, err.loc.col) if err.loc else (0, 0)
 
 
-def _parse(text: str, start: str, file: str, line: int, col: int, at: A.Loc | None = None) -> Tree:
-    parser = _parser()
+def _parse(text: str, start: str, builder: _Builder) -> Any:
+    """`text` parsed from `start` ("start" or "expr_only") into the builder's AST."""
+    engine = _engine()
     try:
-        return parser.parse(text, start=start)
+        if engine is not None:
+            try:
+                return engine.parse(text, start, builder, start == "expr_only")
+            except Stuck as stuck:
+                failure = _lark_error(text, start, stuck)
+        else:
+            try:
+                return _parse_with_lark(text, start, builder)
+            except UnexpectedInput as e:
+                failure = e, _TRACE.get([])
+    except RecursionError:
+        raise SpecErrors([SpecError("this spec is nested too deeply", None,
+                                    "split long expressions into several statements",
+                                    code="E-LIMIT-NESTING")]) from None
+    from archc.frontend.syntax_errors import explain  # only a spec with a syntax error needs it
+    raise SpecErrors([explain(failure[0], start, builder.off, _POSTLEX, failure[1])])
+
+
+def _parse_with_lark(text: str, start: str, builder: _Builder) -> Any:
+    """lark's own parse, its tree then given to the builder (where the engine cannot run, and
+    to check the engine against)."""
+    mode = _EXPR_MODE.set(start == "expr_only")
+    try:
+        tree = _parser().parse(text, start=start)
+    finally:
+        _EXPR_MODE.reset(mode)
+    try:
+        return _TreeToAst(builder).transform(tree)
+    except VisitError as e:
+        raise e.orig_exc from e
+
+
+def _lark_failure(text: str, start: str) -> tuple[UnexpectedInput, list[Token]]:
+    """The exception lark's own parse of `text` raises and the tokens its post-lexer passed on."""
+    mode = _EXPR_MODE.set(start == "expr_only")
+    try:
+        _parser().parse(text, start=start)
     except UnexpectedInput as e:
-        from archc.frontend.syntax_errors import explain  # only a spec with a syntax error needs it
-        err = explain(e, start, _Offset(file, line, col, at), _POSTLEX, _TRACE.get([]))
-    raise SpecErrors([err])
+        return e, _TRACE.get([])
+    finally:
+        _EXPR_MODE.reset(mode)
+    raise AssertionError("lark parsed what the engine could not")  # pragma: no cover
+
+
+def _lark_error(text: str, start: str, stuck: Stuck) -> tuple[UnexpectedInput, list[Token]]:
+    """The exception lark raises for the syntax error where the engine stopped, rebuilt from the
+    engine's state stack (no second parse): lark's tokens up to the failing one (its lexer and
+    post-lexer, which record them), lark's exception for that token in that state, with the
+    interactive parser the explanations ask what the state accepts."""
+    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+    if stuck.char_at is not None:
+        pos, line, column = stuck.char_at
+        return UnexpectedCharacters(text, pos, line, column), []
+    parser = _parser()
+    mode = _EXPR_MODE.set(start == "expr_only")
+    try:
+        at_end = stuck.token[4] == "$END"
+        stream = iter(parser.lex(text))
+        for index, _tok in enumerate(stream):
+            if index == stuck.index and not at_end:
+                break
+        history = _TRACE.get([])
+    finally:
+        _EXPR_MODE.reset(mode)
+    if at_end:
+        token = Token.new_borrow_pos("$END", "", history[-1]) if history else Token("$END", "", 0, 1, 1)
+    else:
+        token = history[stuck.index] if stuck.index < len(history) else None
+        if token is None or (token.type, token.line, token.column) != (stuck.token[4], stuck.token[0],
+                                                                       stuck.token[1]):
+            return _lark_failure(text, start)  # the streams differ: lark's own word
+    interactive = parser.parse_interactive(text, start)
+    state = interactive.parser_state
+    state.state_stack = list(stuck.states)
+    state.value_stack = [None] * (len(stuck.states) - 1)
+    try:
+        state.feed_token(token, at_end)
+    except UnexpectedToken as e:
+        e.interactive_parser = interactive
+        return e, history
+    return _lark_failure(text, start)  # lark accepts the token there: its own word
 
 
 # ----------------------------------------------------------------------------- locations
@@ -215,6 +307,8 @@ def _parse(text: str, start: str, file: str, line: int, col: int, at: A.Loc | No
 class _Offset:
     def __init__(self, file: str, line: int, col: int, at: A.Loc | None = None) -> None:
         self.file, self.line0, self.col0, self.at = file, line, col, at
+        if at is None and line == 1 and col == 1:  # a whole file: places as the parser counts them
+            self.loc = self._unmoved  # type: ignore[method-assign]
 
     def loc(self, line: int, col: int, end_line: int | None = None,
             end_col: int | None = None) -> A.Loc:
@@ -226,11 +320,19 @@ class _Offset:
             end = end_col + self.col0 - 1 if line == 1 else end_col
         return A.Loc(file=self.file, line=line + self.line0 - 1, col=abs_col, end_col=end)
 
+    def _unmoved(self, line: int, col: int, end_line: int | None = None,
+                 end_col: int | None = None) -> A.Loc:
+        return A.Loc(file=self.file, line=line, col=col, end_col=end_col if end_line == line else None)
+
+    def line(self, line: int) -> int:
+        """The file's line of the parsed text's `line`."""
+        return self.at.line if self.at is not None else line + self.line0 - 1
+
     def tok(self, tok: Token) -> A.Loc:
         return self.loc(tok.line, tok.column, tok.end_line, tok.end_column)
 
-    def meta(self, meta: Any) -> A.Loc:
-        return self.loc(meta.line, meta.column, meta.end_line, meta.end_column)
+    def meta(self, meta: Meta) -> A.Loc:
+        return self.loc(*meta)
 
 
 # ----------------------------------------------------------------------------- tree -> AST
@@ -284,40 +386,39 @@ def _unescape(body: str) -> str:
     return _ESCAPE_RE.sub(one, body)
 
 
-@v_args(meta=True)
-class _Builder(Transformer_NonRecursive):
-    def __init__(self, file: str, line: int = 1, col: int = 1, at: A.Loc | None = None) -> None:
+class _TreeToAst(Transformer_NonRecursive):
+    """lark's parse tree -> the builder's AST (each tree node to the builder's method of its
+    rule, with its meta and children)."""
+
+    def __init__(self, builder: _Builder) -> None:
         super().__init__(visit_tokens=False)
+        self.builder = builder
+
+    def __default__(self, data: str, children: list, meta: Any) -> Any:
+        place = EMPTY_META if meta.empty else Meta((meta.line, meta.column, meta.end_line, meta.end_column))
+        return getattr(self.builder, data)(place, children)
+
+
+class _Builder:
+    """The AST of each rule (a method per rule or alias, given the rule's place `meta` and its
+    children as lark's parse tree would hold them), and the located errors found on the way."""
+
+    def __init__(self, file: str, line: int = 1, col: int = 1, at: A.Loc | None = None) -> None:
         self.off = _Offset(file, line, col, at)
         self.errors: list[SpecError] = []
         self.spans = Spans()  # the statements' last lines, for attaching comments
 
     def _span(self, node: Any, meta: Any) -> Any:
         if not meta.empty:
-            self.spans.add(node.loc, self.off.loc(meta.end_line, 1).line)
+            self.spans.add(node.loc, self.off.line(meta.end_line))
         return node
-
-    def transform_root(self, tree: Tree) -> Any:
-        try:
-            return self.transform(tree)
-        except VisitError as e:
-            if isinstance(e.orig_exc, RecursionError):
-                raise SpecErrors([SpecError(
-                    "this expression is nested too deeply", self.off.meta(e.obj.meta)
-                    if isinstance(e.obj, Tree) and not e.obj.meta.empty else None,
-                    "split it into several statements", code="E-LIMIT-NESTING")]) from None
-            raise e.orig_exc from e  # a bug in this module, not the user's: let it surface
-        except RecursionError:
-            raise SpecErrors([SpecError("this spec is nested too deeply", None,
-                                        "split long expressions into several statements",
-                                        code="E-LIMIT-NESTING")]) from None
 
     def _error(self, message: str, loc: A.Loc | None, hint: str | None = None, *,
                code: str) -> None:
         self.errors.append(SpecError(message, loc, hint, code=code))
 
-    def _loc(self, meta: Any) -> A.Loc:
-        return self.off.meta(meta)
+    def _loc(self, meta: Meta) -> A.Loc:
+        return self.off.loc(*meta)
 
     def _tloc(self, tok: Token) -> A.Loc:
         return self.off.tok(tok)
@@ -399,7 +500,7 @@ class _Builder(Transformer_NonRecursive):
         return self._span(A.Input(name=name.value, shape=children[1:], loc=self._tloc(name)), meta)
 
     def output_stmt(self, meta: Any, children: list) -> A.Output:
-        training = bool(children) and isinstance(children[0], Token) and children[0].type == "TRAINING"
+        training = bool(children) and isinstance(children[0], _TOKENS) and children[0].type == "TRAINING"
         if training:
             children = children[1:]
         name = children[0]
@@ -511,7 +612,7 @@ class _Builder(Transformer_NonRecursive):
 
     def target(self, meta: Any, children: list) -> A.Call:
         item = children[0]
-        if isinstance(item, Token):
+        if isinstance(item, _TOKENS):
             return A.Call(func=item.value, loc=self._tloc(item))
         return item
 
@@ -537,7 +638,7 @@ class _Builder(Transformer_NonRecursive):
     def slice(self, meta: Any, children: list) -> A.Slice:
         parts: list = [None]
         for child in children:
-            if isinstance(child, Token) and child.type == "COLON":
+            if isinstance(child, _TOKENS) and child.type == "COLON":
                 parts.append(None)
             else:
                 parts[-1] = child
@@ -617,8 +718,8 @@ class _Builder(Transformer_NonRecursive):
         return A.NoneLit(loc=self._loc(meta))
 
     def comp_for(self, meta: Any, children: list) -> A.CompFor:
-        targets = [t.value for t in children if isinstance(t, Token)]
-        iterable, *conditions = [c for c in children if not isinstance(c, Token)]
+        targets = [t.value for t in children if isinstance(t, _TOKENS)]
+        iterable, *conditions = [c for c in children if not isinstance(c, _TOKENS)]
         return A.CompFor(targets=targets, iterable=iterable, conditions=conditions,
                          loc=self._loc(meta))
 

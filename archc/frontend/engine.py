@@ -1,0 +1,378 @@
+"""The `.arch` parser's engine: lark's own LALR(1) tables, built from `dsl.lark` (the one source of
+the syntax), driven by a loop that builds the AST as it reduces.
+
+lark's parse costs about 150 µs a statement: a Token object per token, a Tree per reduction (with
+its positions worked out by wrappers), then a second pass of the tree transformer; most of its
+reductions are the expression grammar's chain of one-child rules (`?arith: term`, ...), which
+give back their child unchanged. This engine reads the same tables and lexer, and does the same
+things in the same order, with less:
+
+  * the lexer is lark's compiled master regex run by `finditer`, a token a plain tuple
+    `(line, column, end_line, end_column, type, value)`; keywords are lark's own `unless` map;
+  * the newline rules of `dsl._PostLex` are applied to the tuples as they are lexed;
+  * a reduction calls the builder's method (`dsl._Builder`) at once, with lark's child filtering
+    (anonymous tokens dropped, `_rule`s spliced into their parent, `?rule`s of one child passed
+    through) and lark's `propagate_positions` place (first and last child) as its `meta`;
+  * a one-child pass-through rule only changes the state (no value or place is touched), and
+    the states a chain of them ends in are remembered per (state below, state, token type).
+
+A syntax error stops it with the state stack and the failing token (`Stuck`); `dsl.py` then
+rebuilds lark's own exception from them, so errors are lark's (and explained as before) whichever
+parsed. Where lark's internals are not laid out as read here (another lark version), `Engine`
+raises `Unsupported` and dsl.py parses with lark itself. tests/frontend/test_parse_engine.py
+compares the two, token streams, ASTs and errors.
+"""
+from __future__ import annotations
+
+import re
+from operator import itemgetter
+from typing import Any, Callable, Iterator
+
+from lark import Lark, Token
+
+from archc.frontend.lexicon import OPENERS
+
+# the kinds of reduction
+_CALL, _EXPAND1, _SPLICE, _PASS = range(4)
+
+
+class Unsupported(Exception):
+    """lark's tables or lexer are not laid out as this engine reads them."""
+
+
+class Stuck(Exception):
+    """A syntax error: the parser had no action for a token (`token` the tuple, `index` its place
+    in the token stream the parser saw, `states` the state stack), or (`char_at`: position, line,
+    column) the lexer found no token at a character."""
+
+    def __init__(self, states: list[int] | None = None, token: tuple | None = None, index: int = 0,
+                 char_at: tuple[int, int, int] | None = None) -> None:
+        super().__init__("syntax error")
+        self.states, self.token, self.index, self.char_at = states, token, index, char_at
+
+
+class Meta(tuple):
+    """A reduced rule's place, (line, column, end_line, end_column), read as lark's meta."""
+    __slots__ = ()
+    empty = False
+    line = property(itemgetter(0))
+    column = property(itemgetter(1))
+    end_line = property(itemgetter(2))
+    end_column = property(itemgetter(3))
+
+
+class _EmptyMeta:
+    """The place of a rule that matched nothing (an empty parameter list)."""
+    empty = True
+
+
+EMPTY_META = _EmptyMeta()
+
+
+class Tok(tuple):
+    """A token the builder keeps (a name, a number, an operator): lark Token's attributes."""
+    __slots__ = ()
+    line = property(itemgetter(0))
+    column = property(itemgetter(1))
+    end_line = property(itemgetter(2))
+    end_column = property(itemgetter(3))
+    type = property(itemgetter(4))
+    value = property(itemgetter(5))
+
+
+class Engine:
+    """The tables of one built Lark (`lexer="basic"`, `parser="lalr"`, the post-lexer's newline
+    rules given as texts) and the builder's methods by rule name."""
+
+    def __init__(self, lark: Lark, builder_class: type, text_of: dict[str, str],
+                 continue_after: frozenset[str], continue_before: frozenset[str]) -> None:
+        try:
+            self._read_lexer(lark)
+            self._read_table(lark, builder_class)
+        except Unsupported:
+            raise
+        except Exception as e:  # an attribute or layout this lark does not have
+            raise Unsupported(f"{type(e).__name__}: {e}") from None
+
+        def types(texts: Any) -> frozenset[str]:
+            return frozenset(name for name, text in text_of.items() if text in texts)
+
+        self.continue_after = types(continue_after | {"{"})
+        self.continue_before = types(continue_before)
+        self.openers = types(OPENERS)
+        self.closers = types({")", "]"})
+        self.lbrace, = types({"{"})
+        self.rbrace, = types({"}"})
+
+    # ------------------------------------------------------------------ reading lark
+
+    def _read_lexer(self, lark: Lark) -> None:
+        lexer = lark.parser.lexer
+        lexer = getattr(lexer, "lexer", lexer)  # under the post-lexer's connector
+        if type(lexer).__name__ != "BasicLexer" or getattr(lexer, "user_callbacks", None):
+            raise Unsupported("not lark's basic lexer")
+        patterns = lexer.scanner._mres
+        if len(patterns) != 1:
+            raise Unsupported("more than one master regex")
+        regex = patterns[0]
+        if not isinstance(regex, re.Pattern):
+            raise Unsupported("master regex of another form")
+        names = {t.name for t in lexer.terminals}
+        if not set(regex.groupindex) <= names:
+            raise Unsupported("master regex groups are not the terminals")
+        self.regex = regex
+        self.ignore = frozenset(lexer.ignore_types)
+        self.newline_types = frozenset(lexer.newline_types)
+        # keywords: lark lexes them as NAME and retypes them (its `unless` callbacks); ask the
+        # callbacks themselves what each literal becomes
+        self.retype: dict[str, dict[str, str]] = {}
+        for kind, callback in lexer.callback.items():
+            table = self.retype.setdefault(kind, {})
+            for t in lark.terminals:
+                if t.pattern.type == "str":
+                    retyped = callback(Token(kind, t.pattern.value))
+                    if not isinstance(retyped, Token):
+                        raise Unsupported("a lexer callback that makes no token")
+                    if retyped.type != kind:
+                        table[t.pattern.value] = retyped.type
+
+    def _read_table(self, lark: Lark, builder_class: type) -> None:
+        from lark.parsers.lalr_analysis import Shift
+        table = lark.parser.parser.parser.parse_table
+        count = len(table.states)
+        if sorted(table.states) != list(range(count)):
+            raise Unsupported("states are not numbered 0..n-1")
+        rule_ids: dict[Any, int] = {}
+        rules: list[tuple] = []
+        actions: list[dict[str, int]] = [{} for _ in range(count)]
+        gotos: list[dict[str, int]] = [{} for _ in range(count)]
+        # one-child pass-through reductions, kept apart: per state and token, the rule's name,
+        # and the state their chain ends in by the state below (filled as met)
+        pass_rule: list[dict[str, str]] = [{} for _ in range(count)]
+        passes: list[dict[str, dict[int, int]]] = [{} for _ in range(count)]
+        for state, row in table.states.items():
+            for symbol, (action, arg) in row.items():
+                terminal = symbol.isupper()
+                if action is Shift:
+                    (actions if terminal else gotos)[state][symbol] = arg
+                    continue
+                if not terminal:
+                    raise Unsupported("a reduction on a rule")
+                if arg not in rule_ids:
+                    rule_ids[arg] = len(rules)
+                    rules.append(self._rule(arg, builder_class))
+                rule = rules[rule_ids[arg]]
+                if rule[2] == _PASS:
+                    pass_rule[state][symbol] = rule[0]
+                    passes[state][symbol] = {}
+                else:
+                    actions[state][symbol] = ~rule_ids[arg]
+        self.actions, self.gotos, self.rules = actions, gotos, rules
+        self.pass_rule, self.passes = pass_rule, passes
+        self.start_states = dict(table.start_states)
+        self.end_states = dict(table.end_states)
+
+    @staticmethod
+    def _rule(rule: Any, builder_class: type) -> tuple:
+        """(name of the rule made, its length, kind, children plan, builder function) with lark's
+        ParseTreeBuilder's semantics: a token is kept unless filtered out, a `_rule` child is
+        spliced, a `?rule` (without alias) gives back a lone child."""
+        options = rule.options
+        if options.template_source is not None:
+            raise Unsupported("templates")
+        plan: list[tuple[int, int]] = []  # (child index, 0 value / 1 token / 2 splice)
+        for i, symbol in enumerate(rule.expansion):
+            if symbol.is_term:
+                if options.keep_all_tokens or not symbol.filter_out:
+                    plan.append((i, 1))
+            else:
+                plan.append((i, 2 if symbol.name.startswith("_") else 0))
+        name = rule.origin.name
+        size = len(rule.expansion)
+        if name.startswith("_"):
+            identity = plan == [(i, 0) for i in range(size)]
+            return name, size, _SPLICE, None if identity else tuple(plan), None
+        expand1 = options.expand1 and not rule.alias
+        if expand1 and size == 1 and plan == [(0, 0)]:
+            return name, size, _PASS, None, None
+        function = builder_class.__dict__.get(rule.alias or name)
+        if not callable(function):
+            raise Unsupported(f"the builder has no method {rule.alias or name}")
+        identity = plan == [(i, 0) for i in range(size)]
+        return name, size, (_EXPAND1 if expand1 else _CALL), None if identity else tuple(plan), function
+
+    # ------------------------------------------------------------------ tokens
+
+    def tokens(self, text: str, expr_mode: bool) -> Iterator[tuple]:
+        """The tokens the parser sees: lark's basic lexer, then dsl._PostLex's newline rules,
+        then `$END` (placed on the last token, as lark places it). A character no token starts
+        with raises `Stuck` where lark's lexer would: when the parser asks for that token."""
+        retype, ignore, newline_types = self.retype, self.ignore, self.newline_types
+        continue_after, continue_before = self.continue_after, self.continue_before
+        openers, closers, lbrace, rbrace = self.openers, self.closers, self.lbrace, self.rbrace
+        brackets = openers | closers | {rbrace}
+        line, line_start, pos = 1, 0, 0
+        depth = 0  # open brackets
+        pending: tuple | None = None  # a newline that ends the statement, unless the next token continues it
+        prev: tuple | None = None  # the last token passed on
+        prev_type = None
+        for m in self.regex.finditer(text):
+            start, end = m.span()
+            if start != pos:
+                break
+            pos = end
+            kind = m.lastgroup
+            if kind in newline_types:
+                value = text[start:end]
+                newlines = value.count("\n")
+                if newlines:
+                    line += newlines
+                    column = start - line_start + 1
+                    line_start = start + value.rindex("\n") + 1
+                    if kind in ignore:
+                        continue
+                    tok = (line - newlines, column, line, end - line_start + 1, kind, value)
+                    if kind == "_NL":  # dsl._PostLex: which newlines end a statement
+                        if expr_mode or depth or prev is None or prev_type == "_NL" or prev_type in continue_after:
+                            continue
+                        if pending is None:
+                            pending = tok
+                        continue
+                    # a token over several lines (none in dsl.lark): as any other token below
+                else:
+                    if kind in ignore:
+                        continue
+                    column = start - line_start + 1
+                    tok = (line, column, line, column + end - start, kind, value)
+            else:
+                if kind in ignore:
+                    continue
+                value = text[start:end]
+                column = start - line_start + 1
+                table = retype.get(kind)
+                if table is not None:
+                    kind = table.get(value, kind)
+                tok = (line, column, line, column + end - start, kind, value)
+                if kind == "UNUSED" and (expr_mode or depth or not (
+                        prev is None or pending is not None or prev_type == "_NL" or prev_type == lbrace)):
+                    kind = "NAME"  # a word only where a statement starts
+                    tok = (line, column, line, column + end - start, kind, value)
+            if pending is not None:
+                if kind not in continue_before:
+                    yield pending
+                    prev, prev_type = pending, "_NL"
+                pending = None
+            if kind in brackets:
+                if kind == rbrace:
+                    if prev is not None and prev_type != "_NL" and prev_type != lbrace:
+                        yield _newline_after(prev)
+                elif kind in openers:
+                    depth += 1
+                elif depth:
+                    depth -= 1
+            yield tok
+            prev, prev_type = tok, kind
+        if pos != len(text):
+            raise Stuck(char_at=(pos, line, pos - line_start + 1))
+        if not expr_mode and prev is not None and prev_type != "_NL" and not depth:
+            prev = _newline_after(prev)
+            yield prev
+        yield (prev[0], prev[1], prev[2], prev[3], "$END", "") if prev is not None else (1, 1, None, None, "$END", "")
+
+    # ------------------------------------------------------------------ parsing
+
+    def parse(self, text: str, start: str, builder: Any, expr_mode: bool) -> Any:
+        """The builder's value of `text` parsed from `start`; `Stuck` at a syntax error."""
+        actions, passes, gotos, rules = self.actions, self.passes, self.gotos, self.rules
+        state = self.start_states[start]
+        end_state = self.end_states[start]
+        states = [state]
+        values: list[Any] = []
+        spans: list[Any] = []  # each value's place: a token tuple or a Meta (None: no place)
+        index = -1
+        for tok in self.tokens(text, expr_mode):
+            index += 1
+            kind = tok[4]
+            while True:
+                code = actions[state].get(kind)
+                if code is None:
+                    chain = passes[state].get(kind)
+                    if chain is None:
+                        raise Stuck(states=list(states), token=tok, index=index)
+                    below = states[-2]
+                    last = chain.get(below)
+                    if last is None:
+                        last = chain[below] = self._chain(below, state, kind)
+                    state = states[-1] = last
+                    if state == end_state and kind == "$END":
+                        return values[-1]
+                    continue
+                if code >= 0:  # shift
+                    state = code
+                    states.append(state)
+                    values.append(tok)
+                    spans.append(tok)
+                    break
+                name, size, how, plan, function = rules[~code]
+                if size:
+                    children = values[-size:]
+                    places = spans[-size:]
+                    del values[-size:], spans[-size:], states[-size:]
+                    first, last_place = places[0], places[-1]
+                    if first is None or last_place is None:
+                        meta = _place(places)
+                    else:
+                        meta = Meta((first[0], first[1], last_place[2], last_place[3]))
+                else:
+                    children, meta = [], None
+                if plan is not None:
+                    children = _filtered(children, plan)
+                if how == _CALL or (how == _EXPAND1 and len(children) != 1):
+                    value = function(builder, meta if meta is not None else EMPTY_META, children)
+                elif how == _EXPAND1:
+                    value = children[0]
+                else:  # _SPLICE: a list the parent takes in
+                    value = children
+                state = gotos[states[-1]][name]
+                states.append(state)
+                values.append(value)
+                spans.append(meta)
+                if state == end_state and kind == "$END":
+                    return value
+        raise AssertionError("the token stream ended without $END")  # pragma: no cover
+
+    def _chain(self, below: int, state: int, kind: str) -> int:
+        """The state a run of pass-through reductions ends in, from `state` (above `below`)
+        with `kind` next: each replaces the top state by below's goto on its rule."""
+        while kind in self.passes[state]:
+            state = self.gotos[below][self.pass_rule[state][kind]]
+        return state
+
+
+def _filtered(children: list, plan: tuple) -> list:
+    out: list = []
+    for i, how in plan:
+        child = children[i]
+        if how == 0:
+            out.append(child)
+        elif how == 1:
+            out.append(Tok(child))
+        elif out:
+            out += child
+        else:  # a left-recursive list: take it over, so building it stays linear
+            out = child
+    return out
+
+
+def _place(places: list) -> Meta | None:
+    present = [p for p in places if p is not None]
+    if not present:
+        return None
+    return Meta((present[0][0], present[0][1], present[-1][2], present[-1][3]))
+
+
+def _newline_after(tok: tuple) -> tuple:
+    """dsl._synthetic_nl: an implied newline, placed just after `tok`."""
+    line = tok[2] or tok[0]
+    column = tok[3] or tok[1]
+    return (line, column, line, column + 1, "_NL", "")
