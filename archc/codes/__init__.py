@@ -23,13 +23,14 @@ FAMILIES = {
     "VALUE": "Values and expressions", "PARAM": "Model parameters", "INPUT": "Inputs and outputs",
     "ATTR": "Op attributes", "SHAPE": "Shapes", "LIMIT": "Resource limits",
     "OUTPUT": "Output files", "EXPORT": "Export", "DRAW": "Diagrams", "API": "Python API",
-    "CLI": "Command line", "TRAIN": "Training memory", "SWEEP": "Sweeps", "DIFF": "Diffs", "INTERNAL": "Internal",
+    "CLI": "Command line", "TRAIN": "Training memory", "SWEEP": "Sweeps", "DIFF": "Diffs",
+    "TORCH": "Importing PyTorch models", "INTERNAL": "Internal",
 }
 
 
 def _modules():
-    from archc.codes import backends, budget, frontend, limits, lsp, ops, sharing, spec, sweeps, training
-    return (frontend, spec, limits, budget, lsp, sharing, ops, backends, sweeps, training)
+    from archc.codes import backends, budget, frontend, importer, limits, lsp, ops, sharing, spec, sweeps, training
+    return (frontend, spec, limits, budget, lsp, sharing, ops, backends, sweeps, training, importer)
 
 
 @functools.lru_cache(maxsize=1)

@@ -55,8 +55,17 @@ def as_spec_error(failure: ImportFailure) -> Any:
                 register_source(site.file, f.read())
         except OSError:
             pass
+        text = site.code or ""
         loc = A.Loc(file=site.file, line=site.line, col=1)
-    notes = [f"in {site.describe()}"] if site.module or site.file else []
+        try:
+            from archc.errors import source_line
+            line = source_line(site.file, site.line) or ""
+            start = len(line) - len(line.lstrip()) + 1
+            loc = A.Loc(file=site.file, line=site.line, col=start, end_col=len(line.rstrip()) + 1)
+        except Exception:  # the caret only
+            pass
+        del text
+    notes = [f"in {site.describe()}"] if site.module else []
     return SpecError(failure.message, loc, failure.hint, notes=notes, code=failure.code)
 
 
@@ -66,7 +75,7 @@ def _inputs(example_inputs: Any) -> list:
         return [example_inputs]
     items = list(example_inputs)
     if not items or not all(isinstance(t, torch.Tensor) for t in items):
-        raise ImportFailure("example_inputs must be a tensor or a list of tensors", Site(""), "E-TORCH-INPUT")
+        raise ImportFailure("example_inputs must be a tensor or a list of tensors", Site(""), code="E-TORCH-INPUT")
     return items
 
 
@@ -75,7 +84,7 @@ def import_module(module: Any, example_inputs: Any, *, name: str | None = None, 
     import torch
     if not isinstance(module, torch.nn.Module):
         raise ImportFailure(f"from_torch takes a torch.nn.Module, not {type(module).__name__}", Site(""),
-                            "E-TORCH-INPUT")
+                            code="E-TORCH-INPUT")
     inputs = _inputs(example_inputs)
     capture = run_model(module, inputs)
     _check_called(capture)
@@ -88,7 +97,7 @@ def import_module(module: Any, example_inputs: Any, *, name: str | None = None, 
         if isinstance(result, Imported):
             return result
         last_error = result
-    raise ImportFailure(f"archc cannot express the imported model: {last_error}", Site(""), "E-TORCH-INEXPRESSIBLE")
+    raise ImportFailure(f"archc cannot express the imported model: {last_error}", Site(""), code="E-TORCH-INEXPRESSIBLE")
 
 
 def _check_called(capture: Capture) -> None:
@@ -100,8 +109,8 @@ def _check_called(capture: Capture) -> None:
         if owner and capture.counts.get(owner, 0) == 0:
             raise ImportFailure(
                 f"the module '{owner}' ({type(capture.modules[owner]).__name__}) holds weights but never runs "
-                "in eval mode on the example inputs", Site(owner), "E-TORCH-UNCALLED",
-                "archc imports the graph that runs in eval mode; a module used only in training (an "
+                "in eval mode on the example inputs", Site(owner), code="E-TORCH-UNCALLED",
+                hint="archc imports the graph that runs in eval mode; a module used only in training (an "
                 "auxiliary classifier) or never cannot be placed in it")
 
 
@@ -158,7 +167,7 @@ class Importer:
         for child in sorted(refs):
             if child not in self.bodies:
                 if child not in self.capture.calls:
-                    raise ImportFailure(f"the module '{child}' never runs", Site(child), "E-TORCH-UNCALLED")
+                    raise ImportFailure(f"the module '{child}' never runs", Site(child), code="E-TORCH-UNCALLED")
                 self.visit(child)
 
     def spec(self, model_name: str, input_names: list[str] | None) -> A.Spec:
@@ -311,13 +320,13 @@ def _print(spec: A.Spec, lang: str) -> str:
 
 def _finish(spec: A.Spec, capture: Capture, lang: str, check: bool) -> Imported | str:
     """The spec checked by archc; with symbolic sizes where they hold. A string: why it failed."""
-    import archc
+    from archc.model import loads
     from archc.errors import SpecError, SpecErrors
     text = _print(spec, "arch")
     try:
-        model = archc.loads(text)
+        model = loads(text)
     except (SpecError, SpecErrors) as e:
-        return str(e).splitlines()[0] + f"\n{text}"
+        return str(e).splitlines()[0]
     expected = {k: tuple(v.shape) for k, v in capture.root.state_dict().items()}
     predicted = model.state_dict_shapes()
     if predicted != expected:
@@ -330,7 +339,7 @@ def _finish(spec: A.Spec, capture: Capture, lang: str, check: bool) -> Imported 
     if symbolic is None:
         return result
     try:
-        sym_model = archc.loads(_print(symbolic, "arch"))
+        sym_model = loads(_print(symbolic, "arch"))
     except (SpecError, SpecErrors):
         return result
     constraints = sym_model.constraints

@@ -126,6 +126,7 @@ class Emitter:
         self.taken: set[str] = set()
         self.functions = T.functions()
         self.uses = {n: len(n.users) for n in traced.graph.nodes}
+        self.current = None  # the node being converted
 
     # -------------------------------------------------------------------- helpers for the table
 
@@ -319,11 +320,12 @@ class Emitter:
 
     def run(self) -> Body:
         for node in self.traced.graph.nodes:
+            self.current = node
             try:
                 self.node(node)
             except T.Unsupported as e:
                 raise ImportFailure(f"{_what(node)} cannot be imported: {e}", self.site(node),
-                                    "E-TORCH-UNSUPPORTED") from None
+                                    code="E-TORCH-UNSUPPORTED") from None
         return self.body
 
     def node(self, node: Any) -> None:
@@ -343,13 +345,13 @@ class Emitter:
             entry = self.functions.get(node.target)
             if entry is None:
                 raise ImportFailure(f"the function {_callable_name(node.target)} has no archc op",
-                                    self.site(node), "E-TORCH-FUNCTION")
+                                    self.site(node), code="E-TORCH-FUNCTION")
             self.exprs[node] = entry(T.Call(self, node))
         elif node.op == "call_method":
             entry = T.METHODS.get(node.target)
             if entry is None:
                 raise ImportFailure(f"the tensor method .{node.target}() has no archc op", self.site(node),
-                                    "E-TORCH-FUNCTION")
+                                    code="E-TORCH-FUNCTION")
             self.exprs[node] = entry(T.Call(self, node))
         value = self.exprs[node]
         if isinstance(value, A.Node) and self.uses[node] > 1 and not isinstance(value, A.Name):
@@ -390,7 +392,7 @@ class Emitter:
         if self.capture.counts.get(path, 1) > 1 and self.stateful(path):
             return self.shared(node, path, inputs)
         if kind == "op":
-            return op_call(self.convert(module, node), inputs, name)
+            return op_call(self.convert(path), inputs, name)
         if kind == "sequential":
             return self.sequential(path, node.target, inputs)
         return ref_call(path, inputs, name)
@@ -405,7 +407,7 @@ class Emitter:
                                     "name (archc's shared layers are named by a statement)")
             module = self.capture.modules[path]
             if self.kind_of(path) == "op":
-                layer = op_call(self.convert(module, node), [])
+                layer = op_call(self.convert(path), [])
             elif self.kind_of(path) == "sequential":
                 layer = self.sequential(path, node.target, [])
             else:
@@ -418,8 +420,15 @@ class Emitter:
             return A.Pipe(source=inputs[0], target=A.Call(func=name))
         return A.Call(func=name, args=inputs)
 
-    def convert(self, module: Any, node: Any) -> T.OpCall:
-        return T.module_entry(module)(module)
+    def convert(self, path: str) -> T.OpCall:
+        """A table module's op; what it cannot express is reported at the module itself."""
+        module = self.capture.modules[path]
+        try:
+            return T.module_entry(module)(module)
+        except T.Unsupported as e:
+            site = self.site(self.current) if self.current is not None else Site(path)
+            raise ImportFailure(f"the module '{path}' ({type(module).__name__}) cannot be imported: {e}",
+                                Site(path, site.file, site.line, site.code), code="E-TORCH-UNSUPPORTED") from None
 
     def sequential(self, path: str, target: str, inputs: list[A.Expr]) -> A.Expr:
         """A plain nn.Sequential: `sequential(...)` of its children when they are numbered 0, 1, …
@@ -445,7 +454,7 @@ class Emitter:
             kind = self.kind_of(child)
             name = dotted if self.stateful(child) else None
             if kind == "op":
-                x = op_call(T.module_entry(m)(m), [x], name)
+                x = op_call(self.convert(child), [x], name)
             elif kind == "sequential":
                 x = self.sequential(child, dotted, [x])
             else:
@@ -456,7 +465,7 @@ class Emitter:
         """A child of a numbered sequential, without its input."""
         kind = self.kind_of(path)
         if kind == "op":
-            call = op_call(T.module_entry(module)(module), [A.Name(id="_")])
+            call = op_call(self.convert(path), [A.Name(id="_")])
             return call.target
         if kind == "sequential":
             inner = self.sequential(path, "_", [A.Name(id="_")])
@@ -471,10 +480,13 @@ class Emitter:
             value = list(value.values())
         elif not isinstance(value, (list, tuple)):
             value = [value]
+        repeated = {v for v in value if list(value).count(v) > 1 or self.uses.get(v, 0) > 1}
         for v in value:
+            if v in repeated and isinstance(self.exprs.get(v), A.Node) and not isinstance(self.exprs[v], A.Name):
+                self.bind(v, self.exprs[v])
             if not self.is_tensor(v):
                 raise ImportFailure("the forward returns something other than tensors",
-                                    Site(self.traced.path), "E-TORCH-UNSUPPORTED")
+                                    Site(self.traced.path), code="E-TORCH-UNSUPPORTED")
             self.body.returns.append(self.exprs[v])
 
 

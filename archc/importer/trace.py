@@ -64,8 +64,10 @@ def user_frame(stack_text: str | None) -> tuple[str | None, int | None, str | No
 
 def exception_frame(error: BaseException) -> tuple[str | None, int | None, str | None]:
     """The innermost frame outside torch where `error` was raised."""
+    import os
+    own = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # archc's package
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
-        if not _TORCH_FILE.search(frame.filename) and "archc" not in frame.filename.split("/")[-2:-1]:
+        if not _TORCH_FILE.search(frame.filename) and not os.path.abspath(frame.filename).startswith(own):
             return frame.filename, frame.lineno, (frame.line or "").strip()
     return None, None, None
 
@@ -109,8 +111,8 @@ def run_model(root: Any, inputs: list) -> Capture:
     except Exception as e:
         file, line, code = exception_frame(e)
         raise ImportFailure(f"the model does not run on the example inputs: {type(e).__name__}: {e}",
-                            Site("", file, line, code), "E-TORCH-RUN",
-                            "give inputs of the shape the model expects: --input x=1,3,224,224") from None
+                            Site("", file, line, code), code="E-TORCH-RUN",
+                            hint="give inputs of the shape the model expects: --input x=1,3,224,224") from None
     finally:
         for h in hooks:
             h.remove()
@@ -142,15 +144,17 @@ def trace(capture: Capture, path: str, through: set[str]) -> Traced:
     try:
         graph = tracer.trace(module)
     except Exception as e:  # data-dependent control flow, an untraceable call
-        file, line, code = exception_frame(e)
-        message = str(e).splitlines()[0] if str(e) else type(e).__name__
-        dynamic = "control flow" in message or "iterate" in message or "len(" in message
-        raise ImportFailure(
-            f"cannot trace {type(module).__name__}.forward: {message}", Site(path, file, line, code),
-            "E-TORCH-DYNAMIC" if dynamic else "E-TORCH-TRACE",
-            "archc describes a static graph: a branch or loop that depends on a tensor's values cannot "
-            "be written in a spec" if dynamic else
-            "the forward must be traceable by torch.fx.symbolic_trace") from None
+        file, line, source = exception_frame(e)
+        message = (str(e).splitlines()[0] if str(e) else type(e).__name__).split(". ")[0]
+        where = Site(path, file, line, source)
+        if "control flow" in message:
+            raise ImportFailure(f"{type(module).__name__}.forward branches on a tensor's values: {message}", where,
+                                code="E-TORCH-DYNAMIC",
+                                hint="archc describes a static graph: a branch or loop that depends on a "
+                                     "tensor's values cannot be written in a spec") from None
+        raise ImportFailure(f"cannot trace {type(module).__name__}.forward: {message}", where,
+                            code="E-TORCH-TRACE",
+                            hint="the forward must be traceable by torch.fx.symbolic_trace") from None
     traced = Traced(path, module, graph)
     args, _ = capture.calls[path]
     gm = fx.GraphModule(module, graph)
@@ -161,7 +165,7 @@ def trace(capture: Capture, path: str, through: set[str]) -> Traced:
     except Exception as e:
         file, line, code = exception_frame(e)
         raise ImportFailure(f"the traced graph of {type(module).__name__} does not run: {type(e).__name__}: {e}",
-                            Site(path, file, line, code), "E-TORCH-TRACE") from None
+                            Site(path, file, line, code), code="E-TORCH-TRACE") from None
     return traced
 
 

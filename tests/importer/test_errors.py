@@ -1,0 +1,110 @@
+"""What cannot be imported is said, located, never guessed: the module path, the Python file and
+line, the code; the CLI exits 1 and writes no file."""
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+import archc  # noqa: E402
+from archc.cli import main  # noqa: E402
+
+
+class Cumulative(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+
+    def forward(self, x):
+        return torch.cumsum(self.conv(x), 1)
+
+
+class Inner(nn.Module):
+    def forward(self, x):
+        if x.mean() > 0:  # data-dependent
+            return x * 2
+        return x
+
+
+class Outer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.body = nn.Sequential(nn.ReLU(), Inner())
+
+    def forward(self, x):
+        return self.body(self.conv(x))
+
+
+class Reflecting(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1, padding_mode="circular"))
+
+    def forward(self, x):
+        return self.stem(x)
+
+
+def _line_of(cls: type, text: str) -> int:
+    lines, start = inspect.getsourcelines(cls)
+    return start + next(k for k, line in enumerate(lines) if text in line)
+
+
+def _error(module: nn.Module) -> archc.SpecError:
+    with pytest.raises(archc.SpecError) as info:
+        archc.from_torch(module, [torch.randn(1, 3, 8, 8)])
+    return info.value
+
+
+def test_unsupported_function_is_located_at_its_line():
+    error = _error(Cumulative())
+    assert error.code == "E-TORCH-FUNCTION" and "cumsum" in error.message
+    assert error.loc.file == __file__ and error.loc.line == _line_of(Cumulative, "torch.cumsum")
+
+
+def test_data_dependent_control_flow_names_the_module_and_line():
+    error = _error(Outer())
+    assert error.code == "E-TORCH-DYNAMIC"
+    assert error.loc.line == _line_of(Inner, "if x.mean() > 0")
+    assert any("module 'body.1'" in note for note in error.notes)
+
+
+def test_unsupported_module_option_is_said():
+    error = _error(Reflecting())
+    assert error.code == "E-TORCH-UNSUPPORTED" and "padding_mode='circular'" in error.message
+    assert any("stem" in note for note in error.notes) or "stem.0" in error.message
+
+
+def test_cli_exits_1_and_writes_no_file(tmp_path, capsys):
+    source = tmp_path / "nets.py"
+    source.write_text(inspect.getsource(Inner) + "\n\ndef make():\n    return Inner()\n"
+                      .replace("Inner", "Inner"), encoding="utf-8")
+    source.write_text("import torch\nfrom torch import nn\n\n\n" + source.read_text(), encoding="utf-8")
+    out = tmp_path / "out.arch"
+    status = main(["import", f"{source}:make", "--input", "x=1,3,8,8", "-o", str(out)])
+    err = capsys.readouterr().err
+    assert status == 1 and not out.exists()
+    assert "error[E-TORCH-DYNAMIC]" in err and "nets.py:" in err and "Traceback" not in err
+
+
+def test_cli_writes_the_spec_and_prints_the_constraints(tmp_path, capsys):
+    source = tmp_path / "small.py"
+    source.write_text("import torch\nfrom torch import nn\n\n\ndef make(width=4):\n"
+                      "    return nn.Sequential(nn.Conv2d(3, width, 3, stride=2), nn.ReLU())\n", encoding="utf-8")
+    out = tmp_path / "small.yaml"
+    status = main(["import", f"{source}:make", "--kwargs", '{"width": 6}', "--input", "img=1,3,9,9", "-o", str(out)])
+    err = capsys.readouterr().err
+    assert status == 0, err
+    model = archc.load(out)
+    assert list(model.graph.inputs) == ["img"] and model.state_dict_shapes()["0.weight"] == (6, 3, 3, 3)
+    assert "img: [N, 3, H, W] with H >= 3, W >= 3" in err
+
+
+def test_cli_argument_errors_are_diagnostics(capsys):
+    assert main(["import", "no_such_module_here:make", "--input", "x=1,3,8,8"]) == 1
+    assert "E-TORCH-FACTORY" in capsys.readouterr().err
+    assert main(["import", "torch.nn:ReLU", "--input", "x=1,3,a"]) == 1
+    assert "E-TORCH-ARGUMENT" in capsys.readouterr().err
