@@ -100,7 +100,8 @@ class Diff:
         kept, touched = w.modules()
         if not w.reshaped and not w.only_a and not w.only_b:
             same = f"all {w.total_a} state_dict tensors of A load into B (the same keys and shapes)"
-            return f"{len(self.layers)} layers differ, no weights; {same}" if self.layers else f"no layer differs; {same}"
+            return f"{len(self.layers)} layers differ, no weights; {same}" if self.layers else \
+                f"no layer differs; {same}"
         changed = _ranges(touched) if touched else "no weights"
         carried = f"{len(w.transfer)} of A's {w.total_a} state_dict tensors load into B unchanged"
         if kept:
@@ -283,8 +284,7 @@ def _delta(x: Any, y: Any) -> Any:
 
 
 def _num(n: Any) -> str:
-    from archc.backends.report import human
-    from archc.backends.report import leading_text
+    from archc.backends.report import human, leading_text
     if n is None:
         return "—"
     return leading_text(n) if isinstance(n, sy.Expr) else human(n)
@@ -456,7 +456,8 @@ def _table(rows: list[tuple[str, ...]], right: set[int]) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for k, r in enumerate(rows):
-        lines.append("  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip())
+        cells = (c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
+        lines.append("  ".join(cells).rstrip())
         if k == 0:
             lines.append("  ".join("─" * w for w in widths))
     return lines
@@ -471,7 +472,7 @@ def render_markdown(d: Diff) -> str:
         return (["| " + " | ".join(esc(c) for c in head) + " |", "|" + "---|" * len(head)] +
                 ["| " + " | ".join(esc(c) for c in r) + " |" for r in body])
 
-    out = [f"### archc diff", "", f"- **A**: `{d.label_a}`", f"- **B**: `{d.label_b}`", "",
+    out = ["### archc diff", "", f"- **A**: `{d.label_a}`", f"- **B**: `{d.label_b}`", "",
            f"**{d.headline()}.**", ""]
     out += table([("", "A", "B", "Δ")] + _totals(d)) + [""]
     out.append(f"#### Layers: {len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed")

@@ -67,7 +67,7 @@ def require_matplotlib() -> None:
             raise
         from archc.errors import SpecError
         raise SpecError("the Pareto plot needs matplotlib, which is not installed", None,
-                        "pip install 'archc-cnn[plot]' (matplotlib), or leave out --plot: the table "
+                        "pip install -e '.[plot]' in archc's checkout (matplotlib), or leave out --plot: the table "
                         "has the same numbers", code="E-SWEEP-PLOT-MATPLOTLIB") from None
 
 

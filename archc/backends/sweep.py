@@ -93,7 +93,8 @@ def check_names(spec_path: str, names: dict[str, Iterable[str]], text: str | Non
             continue
         # pointed at the likeliest meant parameter's declaration, the others as notes
         close = _close(name, declared)
-        primary = next((p for p in spec.params if close and p.name == close[0]), spec.params[0] if spec.params else None)
+        primary = next((p for p in spec.params if close and p.name == close[0]),
+                       spec.params[0] if spec.params else None)
         where = primary.loc if primary is not None else Loc(file=spec_path, line=1, col=1)
         errors.append(SpecError(
             f"{option} {name}: no model parameter named '{name}' to set", where,
@@ -169,8 +170,9 @@ def _measure(settings: Settings, point: dict[str, Any]) -> dict[str, Any]:
         "constraints": model.constraints,
         "warnings": sorted({w.code for w in model.warnings if w.code}),
     }
+    activations = model.metrics.totals.activation_bytes
     shown = {key: text for key, text in (("macs", _leading(model.macs, at, "")),
-                                         ("activation_bytes", _leading(model.metrics.totals.activation_bytes, at, " bytes")))
+                                         ("activation_bytes", _leading(activations, at, " bytes")))
              if text is not None}
     if shown:  # sizes left symbolic: how the table shows the expressions (their leading terms)
         out["shown"] = shown
@@ -315,7 +317,8 @@ def require_distributed() -> Any:
             raise
         from archc.errors import SpecError
         raise SpecError("the dask engine needs Dask's distributed scheduler, which is not installed", None,
-                        "pip install 'archc-cnn[distributed]' (dask[distributed]), or use --engine local",
+                        "pip install -e '.[distributed]' in archc's checkout (dask[distributed]), "
+                        "or use --engine local",
                         code="E-SWEEP-DASK-MISSING") from None
     return distributed
 
@@ -516,7 +519,8 @@ def _human_cells(result: SweepResult, record: dict[str, Any]) -> list[str]:
     cells = point + [human(record["params"]), shown.get("macs") or human(record["macs"])]
     if result.training:
         memory = record.get("training_bytes")
-        cells.append("—" if "training_bytes" not in record else "needs --at" if memory is None else human_bytes(memory))
+        cells.append("—" if "training_bytes" not in record else
+                     "needs --at" if memory is None else human_bytes(memory))
     cells += [shown.get("activation_bytes") or human_bytes(record["activation_bytes"]), _sizes_text(record),
               _constraints_text(record), "ok"]
     return cells
@@ -562,7 +566,8 @@ def _footnote(result: SweepResult) -> str:
     at = f" at {', '.join(f'{k}={v}' for k, v in s.at.items())}" if s.at else ""
     parts.append(f"MACs and activations per sample{at} (float32 activations)")
     if result.training:
-        parts.append(f"train memory: peak of a step at batch {s.batch} ({s.dtype or 'float32'}, {s.optimizer or 'sgd'})")
+        parts.append(f"train memory: peak of a step at batch {s.batch} "
+                     f"({s.dtype or 'float32'}, {s.optimizer or 'sgd'})")
     return "; ".join(parts) + "."
 
 

@@ -1,5 +1,8 @@
 """Catalogue entries of `archc sweep` (archc/backends/sweep.py, pareto.py) and `archc diff`
 (archc/backends/diff.py): see archc.codes."""
+import hashlib
+import json
+
 from archc.codes.entry import Code
 
 CLASSIFIER = """\
@@ -16,6 +19,11 @@ param width = 8
 input x: [N, 3, H, W]
 output y = x -> conv2d(width, 3, padding=1) -> relu
 """
+
+# the first line of a resume file that `archc sweep CLASSIFIER -p ... --batch 64 --resume FILE` wrote
+RESUME_HEADER = json.dumps({"archc_sweep": 1, "at": None, "batch": 64, "defines": {}, "dtype": None,
+                            "optimizer": None, "spec": "model.arch", "strict": False,
+                            "spec_sha256": hashlib.sha256(CLASSIFIER.encode()).hexdigest()}) + "\n"
 
 CODES: list[Code] = [
     # ------------------------------------------------------------------ sweeps
@@ -50,7 +58,7 @@ CODES: list[Code] = [
         explanation="`archc sweep --engine dask` hands the points to Dask's distributed scheduler "
                     "(a LocalCluster, or an existing cluster with --scheduler); it is an optional "
                     "extra, not installed here.",
-        hint="pip install 'archc-cnn[distributed]', or use --engine local",
+        hint="pip install -e '.[distributed]' in archc's checkout, or use --engine local",
         example=CLASSIFIER,
         api="""\
             import sys
@@ -74,11 +82,10 @@ CODES: list[Code] = [
                     "results of another spec or other options would be silently mixed in, so "
                     "such a file (or one archc sweep did not write) is refused.",
         hint="rerun with the same spec and options, or give a new file name",
-        example={"model.arch": CLASSIFIER,
-                 "results.jsonl": '{"archc_sweep": 1, "spec": "model.arch", "spec_sha256": "0", "batch": 64}\n'},
-        fix={"model.arch": CLASSIFIER},
+        example={"model.arch": CLASSIFIER, "results.jsonl": RESUME_HEADER},
+        fix={"model.arch": CLASSIFIER, "results.jsonl": RESUME_HEADER},
         argv=("sweep", "{spec}", "-p", "num_classes=10,100", "--resume", "{dir}/results.jsonl"),
-        fix_argv=("sweep", "{spec}", "-p", "num_classes=10,100", "--resume", "{dir}/new.jsonl"),
+        fix_argv=("sweep", "{spec}", "-p", "num_classes=10,100", "--batch", "64", "--resume", "{dir}/results.jsonl"),
     ),
     Code(
         code="E-SWEEP-PLOT-FORMAT",
@@ -96,7 +103,7 @@ CODES: list[Code] = [
         title="The Pareto plot needs matplotlib",
         explanation="`archc sweep --plot` draws with matplotlib, an optional extra (the `plot` "
                     "extra); it is not installed here. The table has the same numbers.",
-        hint="pip install 'archc-cnn[plot]', or leave out --plot",
+        hint="pip install -e '.[plot]' in archc's checkout, or leave out --plot",
         example=CLASSIFIER,
         api="""\
             import sys

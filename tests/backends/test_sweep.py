@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from archc.backends import pareto
-from archc.backends.sweep import evaluate, grid, point_key, render, sweep, Settings, training_memory_available
+from archc.backends.sweep import Settings, evaluate, grid, point_key, render, sweep, training_memory_available
 from archc.cli import main
 from archc.errors import SpecError, SpecErrors
 
