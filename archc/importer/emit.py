@@ -125,7 +125,7 @@ class Emitter:
         self.reserved = reserved_words()
         self.taken: set[str] = set()
         self.functions = T.functions()
-        self.uses = {n: len(n.users) for n in traced.graph.nodes}
+        self.uses = _reads(traced.graph)
         self.current = None  # the node being converted
 
     # -------------------------------------------------------------------- helpers for the table
@@ -488,6 +488,27 @@ class Emitter:
                 raise ImportFailure("the forward returns something other than tensors",
                                     Site(self.traced.path), code="E-TORCH-UNSUPPORTED")
             self.body.returns.append(self.exprs[v])
+
+
+def _reads(graph: Any) -> dict:
+    """How many times each node is read: `torch.cat([x, x])` reads x twice (fx counts one user)."""
+    counts: dict = {n: 0 for n in graph.nodes}
+
+    def visit(value: Any) -> None:
+        if isinstance(value, (list, tuple)):
+            for v in value:
+                visit(v)
+        elif isinstance(value, dict):
+            for v in value.values():
+                visit(v)
+        elif isinstance(value, slice):
+            visit([value.start, value.stop, value.step])
+        elif value in counts if hasattr(value, "op") else False:
+            counts[value] += 1
+    for node in graph.nodes:
+        visit(node.args)
+        visit(node.kwargs)
+    return counts
 
 
 def ref_call(path: str, inputs: list[A.Expr], name: str | None) -> A.Expr:
