@@ -14,6 +14,19 @@ Per spec, medians of `--runs` repetitions of:
 The server's debounce (none by default; --debounce MS sets one) is included in the edit,
 mistake and fix times. Prints a table; writes the numbers as JSON (default
 benchmarks/results/lsp_latency.json).
+
+Edit to diagnostics, before and after re-analysing only what an edit changes (issue 23,
+archc/lsp/incremental.py), in the same run: two servers, one with `incremental: false` (every
+edit a whole check in a process of its own, as before) and one as it is now, on DenseNet-121
+(specs/torchvision/densenet121.arch) and a 5,000-line synthetic spec (tools/synthetic_specs.py
+flat 5000), medians of --edit-runs of each edit kind:
+    comment     a comment line added at the top (every line moves)
+    eol         an end-of-line comment added in the middle
+    mistake     an error statement appended (the program changes)
+    undo        the mistake removed again (the text of an earlier check)
+    change      a number changed in the last statement (the program changes)
+After each edit the benchmark waits until the server has had time for its full check, so that
+one edit's background work does not slow the next. `--only-edits` measures this part only.
 """
 from __future__ import annotations
 
@@ -39,12 +52,13 @@ SPECS = ["resnet18.arch", "resnet18.yaml", "resnet50.arch", "googlenet.arch", "u
 class Session:
     """A client connected to `python -m archc lsp`, waiting for diagnostics by version."""
 
-    def __init__(self, debounce: float):
+    def __init__(self, debounce: float, options: dict | None = None):
         from lsprotocol import types as T
         from pygls.lsp.client import LanguageClient
         self.T = T
         self.client = LanguageClient("archc-lsp-latency", "1")
         self.debounce = debounce
+        self.options = options or {}
         self.waiting: dict[tuple[str, int], asyncio.Future] = {}
 
         @self.client.feature(T.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
@@ -62,7 +76,7 @@ class Session:
         await self.client.start_io(sys.executable, "-m", "archc", "lsp")
         await self.client.initialize_async(T.InitializeParams(
             capabilities=T.ClientCapabilities(), root_uri=ROOT.as_uri(),
-            initialization_options={"debounce": self.debounce}))
+            initialization_options={"debounce": self.debounce, **self.options}))
         self.client.initialized(T.InitializedParams())
 
     async def stop(self) -> None:
@@ -85,15 +99,26 @@ class Session:
         return time.perf_counter() - start, found
 
     async def change(self, uri: str, old: str, new: str, version: int) -> tuple[float, list]:
+        """As an editor sends an edit: the range that changed and its new text (the texts here
+        are ASCII, so code points are UTF-16 units)."""
         T = self.T
-        lines = old.split("\n")
-        whole = T.Range(start=T.Position(line=0, character=0),
-                        end=T.Position(line=len(lines) - 1, character=len(lines[-1])))
+        head = 0
+        while head < min(len(old), len(new)) and old[head] == new[head]:
+            head += 1
+        tail = 0
+        while tail < min(len(old), len(new)) - head and old[len(old) - 1 - tail] == new[len(new) - 1 - tail]:
+            tail += 1
+
+        def position(offset: int) -> T.Position:
+            before = old[:offset]
+            return T.Position(line=before.count("\n"), character=offset - (before.rfind("\n") + 1))
+
+        changed = T.Range(start=position(head), end=position(len(old) - tail))
         fut = self._expect(uri, version)
         start = time.perf_counter()
         self.client.text_document_did_change(T.DidChangeTextDocumentParams(
             text_document=T.VersionedTextDocumentIdentifier(uri=uri, version=version),
-            content_changes=[T.TextDocumentContentChangePartial(range=whole, text=new)]))
+            content_changes=[T.TextDocumentContentChangePartial(range=changed, text=new[head:len(new) - tail])]))
         found = await asyncio.wait_for(fut, 60)
         return time.perf_counter() - start, found
 
@@ -162,17 +187,96 @@ async def measure(spec: str, session: Session, runs: int) -> dict:
             "max_mistake_ms": round(max(times["mistake"]) * 1000, 2)}
 
 
-async def main_async(args: argparse.Namespace) -> list[dict]:
-    session = Session(args.debounce)
+EDIT_KINDS = ("comment", "eol", "mistake", "undo", "change")
+
+
+def edit_subjects(folder: Path) -> list[tuple[str, Path]]:
+    """DenseNet-121 in place (its import resolves next to it) and the synthetic spec in `folder`."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import synthetic_specs
+    flat = folder / "flat5000.arch"
+    flat.write_text(synthetic_specs.flat(5000))
+    return [("densenet121", ROOT / "specs" / "torchvision" / "densenet121.arch"), ("flat5000", flat)]
+
+
+def edits_of(text: str) -> dict[str, str]:
+    """Each edit kind's new text, applied to `text` (the spec as on disk)."""
+    lines = text.rstrip("\n").split("\n")
+    middle = len(lines) // 2
+    while "#" in lines[middle] or not lines[middle].strip():
+        middle += 1
+    eol = lines[:middle] + [lines[middle] + "  # a note"] + lines[middle + 1:]
+    mistake = text.rstrip("\n") + "\n_typo = x -> conv2dd(8, 1)\n"
+    last = lines[-1]
+    number = next(w for w in reversed(last.replace("(", " ").replace(")", " ").replace(",", " ").split())
+                  if w.isdigit())
+    changed = lines[:-1] + [last[::-1].replace(number[::-1], str(int(number) + 1)[::-1], 1)[::-1]]
+    return {"comment": "# edited\n" + text, "eol": "\n".join(eol) + "\n", "mistake": mistake, "undo": text,
+            "change": "\n".join(changed) + "\n"}
+
+
+async def measure_edits(name: str, path: Path, incremental: bool, runs: int, debounce: float) -> dict:
+    from archc.lsp.analysis import ParseCache, check
+    text = path.read_text()
+    cache = ParseCache()
+    check(text, "arch", str(path), cache)
+    start = time.perf_counter()
+    check(text, "arch", str(path), cache)
+    # the server's full check after each edit, in its process (pickling its model included)
+    pause = max(0.5, 3 * (time.perf_counter() - start))
+    session = Session(debounce, {"incremental": incremental, "checkSeconds": 120})
     await session.start()
+    uri = path.resolve().as_uri()
+    times: dict[str, list[float]] = {k: [] for k in EDIT_KINDS}
+    version = 0
     try:
-        rows = []
-        for spec in args.specs:
-            rows.append(await measure(spec, session, args.runs))
-            print(f"  measured {spec}", file=sys.stderr)
-        return rows
+        for _ in range(runs):
+            version += 1
+            _, found = await session.open(uri, text, "arch", version)
+            assert not [d for d in found if d.severity == 1], (name, found)
+            await asyncio.sleep(pause)
+            current = text
+            for kind, new in edits_of(text).items():
+                base = text if kind in ("comment", "eol", "mistake", "change") else current
+                if base != current:  # back to the spec as on disk first (not measured)
+                    version += 1
+                    await session.change(uri, current, base, version)
+                    await asyncio.sleep(pause)
+                    current = base
+                version += 1
+                t, found = await session.change(uri, current, new, version)
+                errors = [d for d in found if d.severity == 1]
+                assert bool(errors) == (kind == "mistake"), (name, kind, found)
+                times[kind].append(t)
+                current = new
+                await asyncio.sleep(pause)
+            session.close(uri)
     finally:
         await session.stop()
+    return {"spec": name, "lines": text.count("\n"), "mode": "after" if incremental else "before",
+            "check_ms": round(pause / 3 * 1000, 1), **{k: _median_ms(v) for k, v in times.items()}}
+
+
+async def main_async(args: argparse.Namespace) -> tuple[list[dict], list[dict]]:
+    rows: list[dict] = []
+    if not args.only_edits:
+        session = Session(args.debounce)
+        await session.start()
+        try:
+            for spec in args.specs:
+                rows.append(await measure(spec, session, args.runs))
+                print(f"  measured {spec}", file=sys.stderr)
+        finally:
+            await session.stop()
+    edit_rows: list[dict] = []
+    if args.edit_runs > 0:
+        import tempfile
+        with tempfile.TemporaryDirectory(prefix="archc-lsp-latency-") as tmp:
+            for name, path in edit_subjects(Path(tmp)):
+                for incremental in (False, True):
+                    edit_rows.append(await measure_edits(name, path, incremental, args.edit_runs, args.debounce))
+                    print(f"  measured edits of {name} ({edit_rows[-1]['mode']})", file=sys.stderr)
+    return rows, edit_rows
 
 
 def main() -> None:
@@ -181,25 +285,38 @@ def main() -> None:
     parser.add_argument("--debounce", type=float, default=0, help="the server's debounce, ms (default 0, "
                         "as the server's own default)")
     parser.add_argument("--specs", nargs="+", default=SPECS, help="zoo specs, relative to specs/")
+    parser.add_argument("--edit-runs", type=int, default=3, help="runs of each edit kind, before and after "
+                        "(0: none)")
+    parser.add_argument("--only-edits", action="store_true", help="measure the edits only")
     parser.add_argument("-o", "--output", default=str(ROOT / "benchmarks" / "results" / "lsp_latency.json"))
     args = parser.parse_args()
-    rows = asyncio.run(main_async(args))
-    cols = ["spec", "layers", "open", "edit", "mistake", "fix", "hover", "check"]
-    print(f"archc lsp latency, ms (median of {args.runs}; debounce {args.debounce:g} ms included in "
-          "edit/mistake/fix)")
+    rows, edit_rows = asyncio.run(main_async(args))
+    if rows:
+        cols = ["spec", "layers", "open", "edit", "mistake", "fix", "hover", "check"]
+        print(f"archc lsp latency, ms (median of {args.runs}; debounce {args.debounce:g} ms included in "
+              "edit/mistake/fix)")
+        _table(rows, cols)
+    if edit_rows:
+        print(f"edit -> diagnostics, ms (median of {args.edit_runs}; before: every edit a whole check in a "
+              "process; after: archc/lsp/incremental.py)")
+        _table(edit_rows, ["spec", "lines", "mode", "check_ms", *EDIT_KINDS])
+    data = {"benchmark": "lsp_latency", "unit": "ms", "runs": args.runs, "debounce_ms": args.debounce,
+            "machine": {"python": platform.python_version(), "platform": platform.platform(),
+                        "cpus": os.cpu_count()},
+            "when": time.strftime("%Y-%m-%dT%H:%M:%S"), "specs": rows,
+            "edit_runs": args.edit_runs, "edits": edit_rows}
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(data, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
+def _table(rows: list[dict], cols: list[str]) -> None:
     widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in cols]
     print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cols, widths))))
     for r in rows:
         print("  ".join(str(r[c]).ljust(w) if i == 0 else str(r[c]).rjust(w)
                         for i, (c, w) in enumerate(zip(cols, widths))))
-    data = {"benchmark": "lsp_latency", "unit": "ms", "runs": args.runs, "debounce_ms": args.debounce,
-            "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                        "cpus": os.cpu_count()},
-            "when": time.strftime("%Y-%m-%dT%H:%M:%S"), "specs": rows}
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(data, indent=2) + "\n")
-    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Checking a document as `archc check` does, fast enough to run on every edit.
 
-`check()` parses the text, then validates a block library (`check_library`) or loads the model
-through the API (`archc.loads(text, language, file=path)`, so that imports resolve relative to the
-document), and returns everything the other features read: the AST, its index, the model, and the
-errors and warnings with archc's own messages, codes, locations and hints.
+`check()` parses the text once, then validates a block library (`check_library`) or builds the
+model from that parse as the API does (`archc.model.from_spec(spec, path)`: what
+`archc.loads(text, language, file=path)` does after parsing, imports resolved relative to the
+document), and returns everything the other features read: the AST, its index, the model, and
+the errors and warnings with archc's own messages, codes, locations and hints.
 
 Imports are parsed through a `ParseCache`: a file is parsed again only when its modification time
 or size changed, or, for a file open in the editor, when its text did (the editor's text is what
@@ -86,14 +87,7 @@ class ParseCache:
         key_path = canonical(str(path))
         with self._lock:
             text = self.overlay.get(key_path)
-            if text is not None:
-                key: tuple = ("text", len(text), hash(text))
-            else:
-                try:
-                    st = os.stat(path)
-                    key = ("disk", st.st_mtime_ns, st.st_size, st.st_ino)
-                except (OSError, ValueError):
-                    key = ("missing",)
+            key = self.key_of(path, key_path)
             hit = self._parsed.get(key_path)
             if hit is not None and hit.key == key and key != ("missing",):
                 self.hits += 1
@@ -115,6 +109,18 @@ class ParseCache:
             self._parsed[key_path] = parsed
             self._record(key_path)
         return parsed
+
+    def key_of(self, path: str | Path, key_path: str | None = None) -> tuple:
+        """What a file's parse is kept by: the editor's text for an open file, else the file's
+        modification time, size and inode."""
+        text = self.overlay.get(key_path or canonical(str(path)))
+        if text is not None:
+            return ("text", len(text), hash(text))
+        try:
+            st = os.stat(path)
+            return ("disk", st.st_mtime_ns, st.st_size, st.st_ino)
+        except (OSError, ValueError):
+            return ("missing",)
 
     def parse_file(self, path: str | Path, language: str | None = None) -> A.Spec:
         """A stand-in for `archc.frontend.parse_file`, with the same results and errors."""
@@ -190,6 +196,7 @@ def check(text: str, language: str, path: str, cache: ParseCache | None = None,
     import archc
     from archc.frontend import parse_text
     from archc.loader import check_library, is_library
+    from archc.model import from_spec
 
     start = time.perf_counter()
     text = normalize(text)
@@ -203,7 +210,7 @@ def check(text: str, language: str, path: str, cache: ParseCache | None = None,
             if is_library(spec):
                 result.library = check_library(spec, path)
             else:
-                model = archc.loads(text, language, file=path)
+                model = from_spec(spec, path)  # the parse above, not a second one
                 result.model = model
                 result.warnings = list(model.warnings)
         except SpecErrors as e:

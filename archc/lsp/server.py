@@ -39,7 +39,7 @@ from pygls.protocol import LanguageServerProtocol
 
 from archc import __version__
 from archc.language import YAML_SPEC_KEYS
-from archc.lsp import analysis, completion, hover, outline, worker
+from archc.lsp import analysis, completion, hover, incremental, outline, worker
 from archc.lsp.analysis import canonical
 from archc.lsp.project import Document, Project, path_to_uri, uri_to_path
 from archc.lsp.text import Span, lines_of
@@ -115,6 +115,10 @@ class ArchcServer(LanguageServer):
         self.jobs: dict[str, worker.Job] = {}  # the check process running for each document
         # diagnostics by target file, by the document whose check produced them
         self.contributions: dict[str, dict[str, list[analysis.Diagnostic]]] = {}
+        self.published_version: dict[str, int | None] = {}  # by document: of its last diagnostics
+        # re-analysing only what an edit changes (archc.lsp.incremental): recent checks by document
+        self.incremental = True
+        self.bases: dict[str, list[incremental.Base]] = {}
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         import json
@@ -168,6 +172,18 @@ class ArchcServer(LanguageServer):
         text, version = doc.text, doc.version
         key = canonical(doc.path)
         self.stop_job(key)
+        if self.incremental:
+            moved = incremental.remapped(self.bases.get(key, []), text, version, self.project.cache)
+            if moved is not None:  # the same program as a recent check: its diagnostics, moved
+                self.publish(doc, moved, incremental.resolver(self.project))
+                # the whole check (for the model's positions) once typing pauses: an edit before
+                # then cancels this task, so a comment being typed forks no check per key
+                await asyncio.sleep(incremental.FULL_CHECK_AFTER)
+            elif self._in_process_pays(doc, text):
+                result = self._check_in_process(doc, text, version)
+                if result is not None:
+                    self.finish(doc, result)
+                    return
         job = worker.Job(worker.check_job, (text, doc.language, doc.path, self.project.cache, version),
                          self.child_env(), lifetime=self.budget + 5, memory=self.memory)
         self.jobs[key] = job
@@ -192,13 +208,54 @@ class ArchcServer(LanguageServer):
         self.project.cache.merge(parsed)
         if doc.text != text or self.project.document(doc.path) is not doc:
             return  # edited (a newer check is scheduled) or closed meanwhile
+        self.finish(doc, result)
+
+    def finish(self, doc: Document, result: analysis.CheckResult) -> None:
+        """A check of the document's current text is done: kept, published."""
         try:
             self.project.accept(doc, result)
+            incremental.remember(self.bases.setdefault(canonical(doc.path), []), result, self.project.cache)
             self.publish(doc, result)
             if result.model is not None and self._can_refresh_inlay_hints():
                 self.workspace_inlay_hint_refresh(None)  # the shapes are known now
         except Exception:
             log.exception("archc lsp: publishing the check of %s failed", doc.path)
+
+    def _in_process_pays(self, doc: Document, text: str) -> bool:
+        """Whether to check on this thread (path 2 of `archc.lsp.incremental`): the document's
+        last check was quick and its text is short."""
+        import os
+        last = doc.result
+        if last is None or last.internal is not None or last.seconds >= incremental.IN_PROCESS_BELOW \
+                or len(text) > incremental.IN_PROCESS_CHARS:
+            return False
+        raw = os.environ.get("ARCHC_MAX_EVAL_SECONDS", "").strip()
+        try:  # a limit the user set is kept when shorter; a malformed one is said by the full check
+            return not raw or float(raw) > 0
+        except ValueError:
+            return False
+
+    def _check_in_process(self, doc: Document, text: str, version: int | None) -> analysis.CheckResult | None:
+        """The check, here, with the evaluator's time limit cut short; None when it reached it
+        (then it is made in a process of its own, with the whole budget)."""
+        import os
+        name = "ARCHC_MAX_EVAL_SECONDS"
+        saved = os.environ.get(name)
+        os.environ[name] = repr(min(incremental.IN_PROCESS_SECONDS, float(saved or "inf")))
+        try:
+            result = analysis.check(text, doc.language, doc.path, self.project.cache, version)
+        except BaseException:  # noqa: BLE001 - the process check will say what it is
+            log.debug("archc lsp: in-process check failed", exc_info=True)
+            return None
+        finally:
+            if saved is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = saved
+        if result.internal is not None or any(e.code in ("E-LIMIT-TIME", "E-LIMIT-MEMORY", "E-LIMIT-ENV")
+                                              for e in result.errors):
+            return None
+        return result
 
     def stop_job(self, key: str) -> None:
         job = self.jobs.pop(key, None)
@@ -230,11 +287,15 @@ class ArchcServer(LanguageServer):
         except AttributeError:
             return False
 
-    def publish(self, doc: Document, result: analysis.CheckResult) -> None:
+    def publish(self, doc: Document, result: analysis.CheckResult, resolve: Any = None) -> None:
         source = canonical(doc.path)
-        by_file = analysis.diagnostics(result, self.project.cache, self.project.import_closures)
+        by_file = analysis.diagnostics(result, self.project.cache, resolve or self.project.import_closures)
         new = {canonical(f): diags for f, diags in by_file.items()}
         targets = set(new) | {t for t, srcs in self.contributions.items() if source in srcs}
+        if self.published_version.get(source) == result.version and result.version is not None and \
+                all(self.contributions.get(t, {}).get(source) == new.get(t, []) for t in targets):
+            return  # said already (the full check after a moved result): nothing new
+        self.published_version[source] = result.version
         for target in targets:
             self.contributions.setdefault(target, {})[source] = new.get(target, [])
             self.publish_file(target, version=result.version if target == source else None)
@@ -310,6 +371,8 @@ def initialize(ls: ArchcServer, params: T.InitializeParams) -> None:
     if isinstance(debounce, (int, float)) and not isinstance(debounce, bool) and 0 <= debounce <= 5000:
         ls.debounce = debounce / 1000
     warm_up()
+    if options.get("incremental") is False:  # every edit a whole check (to measure against)
+        ls.incremental = False
     budget = options.get("checkSeconds")
     if isinstance(budget, (int, float)) and not isinstance(budget, bool) and 0.1 <= budget <= 600:
         ls.budget = float(budget)
@@ -385,6 +448,8 @@ def did_close(ls: ArchcServer, params: T.DidCloseTextDocumentParams) -> None:
         if task is not None:
             task.cancel()
         ls.stop_job(canonical(doc.path))
+        ls.bases.pop(canonical(doc.path), None)
+        ls.published_version.pop(canonical(doc.path), None)
         ls.forget(doc)
         for other in ls.project.dependents(doc.path):  # they now read it from disk
             ls.schedule(other)

@@ -1,0 +1,229 @@
+"""Re-analysing only what an edit can change (issue 23).
+
+An edit reaches diagnostics by the cheapest of three paths, each giving exactly the diagnostics
+a check of the whole new text would:
+
+1. **Same meaning** (`remapped`): the edit changed only comments, blank lines or trailing blanks
+   relative to a recent check of the document (its last few finished checks are kept, so undoing
+   an edit is this case too). Comments and blank lines are not part of the program (the DSL's
+   lexer skips them; they are trivia in the AST), so that check's errors and warnings hold; only
+   the lines they are on may have moved. They are carried over with their lines mapped, without
+   parsing or elaborating: the cost is comparing the changed lines, not the file.
+2. **Small and fast** (`Server._check_in_process`): a document whose last check took a few tens of
+   milliseconds is checked on the server's thread (no fork, no pickling: those cost more than
+   such a check), with the evaluator's time limit cut to `IN_PROCESS_SECONDS`; a check that
+   reaches that limit is thrown away and made in a process of its own, as any other.
+3. Otherwise, a check in a process of its own (`archc.lsp.worker`), as before.
+
+Path 1 applies to `.arch` text only (YAML's indentation is its structure), to checks whose text
+parsed (a syntax error's recovery reads tokens, not only statements) and reached no limit (time
+and memory are not the text's), when none of the files the
+check read has changed since (their parse-cache keys are kept with it), and when no message
+names a line number (`first at line 3`) or points at a line that has no code any more. The
+server still makes the full check afterwards (for the model that hover and inlay hints read by
+position); it publishes again only if that says something else, which it never should
+(tests/lsp/test_incremental.py compares the two on random edits).
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from archc.ast import Loc
+from archc.errors import Edit, Fix, Related, SpecError
+from archc.frontend.comments import CodeScan
+from archc.lsp.analysis import CheckResult, ParseCache, same_file
+from archc.lsp.text import lines_of
+
+# how many finished checks of a document are kept as bases for path 1
+KEPT = 4
+# a check that took less than this (seconds) is made again on the server's thread (path 2) ...
+IN_PROCESS_BELOW = 0.1
+# ... for a text up to this long (characters: parsing costs about 8 µs one)
+IN_PROCESS_CHARS = 20_000
+# ... with the evaluator stopped after this long (seconds); then it goes to a process
+IN_PROCESS_SECONDS = 0.3
+# after diagnostics carried over (path 1), the whole check waits this long (seconds) for typing
+# to pause
+FULL_CHECK_AFTER = 0.3
+
+_LINE_NUMBER = re.compile(r"\blines? \d")
+
+
+def code_of(line: str) -> str:
+    """A line's code: without its comment and trailing blanks ('' for a blank or comment line)."""
+    if "#" in line:
+        for i, ch in CodeScan(line):
+            if ch == "#":
+                line = line[:i]
+                break
+    return line.rstrip(" \t\f")  # not a trailing backslash: it continues the line
+
+
+@dataclass(frozen=True)
+class LineMap:
+    """Where each line of the old text is in the new one (0-based): lines before `start` stay,
+    lines from `old_end` on move by `delta`, and code lines between move as `middle` says
+    (a line of no code there maps to nothing)."""
+    start: int
+    old_end: int
+    delta: int
+    middle: dict[int, int]
+
+    def __call__(self, line: int) -> int | None:
+        if line < self.start:
+            return line
+        if line >= self.old_end:
+            return line + self.delta
+        return self.middle.get(line)
+
+    @property
+    def identity(self) -> bool:
+        return self.delta == 0 and all(k == v for k, v in self.middle.items())
+
+
+def line_map(old: str, new: str) -> LineMap | None:
+    """The map from `old`'s lines to `new`'s when the two differ only in comments, blank lines
+    and trailing blanks; None when any code changed. Costs the changed lines, plus a comparison
+    of the unchanged ones (in C)."""
+    a, b = lines_of(old), lines_of(new)
+    n = min(len(a), len(b))
+    start = 0
+    step = 256  # compare slices first: list equality runs in C
+    while start < n and a[start:start + step] == b[start:start + step]:
+        start += step
+    start = min(start, n)
+    while start > 0 and a[start - 1:start] != b[start - 1:start]:
+        start -= 1
+    while start < n and a[start] == b[start]:
+        start += 1
+    end = 0
+    limit = n - start
+    while end < limit and a[len(a) - 1 - end] == b[len(b) - 1 - end]:
+        end += 1
+    old_mid = [(k, c) for k in range(start, len(a) - end) if (c := code_of(a[k]))]
+    new_mid = [(k, c) for k in range(start, len(b) - end) if (c := code_of(b[k]))]
+    if [c for _, c in old_mid] != [c for _, c in new_mid]:
+        return None
+    return LineMap(start, len(a) - end, len(b) - len(a), {o: m for (o, _), (m, _) in zip(old_mid, new_mid)})
+
+
+@dataclass
+class Base:
+    """A finished check kept as a base for path 1, with the parse-cache keys of what it read."""
+    result: CheckResult
+    keys: dict[str, tuple]
+
+
+def keys_of(result: CheckResult, cache: ParseCache) -> dict[str, tuple]:
+    return {p: cache.key_of(p) for p in result.imported}
+
+
+def usable(result: CheckResult) -> bool:
+    """Whether a check can serve as a base for path 1."""
+    if result.language != "arch" or result.internal is not None or result.spec is None:
+        return False
+    for err in (*result.errors, *result.warnings):
+        own = err.loc is None or same_file(err.loc.file, result.path)
+        if (own and (err.code or "").startswith("E-SYNTAX")) or (err.code or "").startswith("E-LIMIT"):
+            return False  # limits depend on time and memory, not only on the text
+        words = [err.message, err.hint or "", *err.notes, *(r.message for r in err.related)]
+        if any(_LINE_NUMBER.search(w) for w in words):
+            return False
+    return True
+
+
+def remapped(bases: list[Base], text: str, version: int | None, cache: ParseCache) -> CheckResult | None:
+    """A result for `text` carried over from the newest base with the same meaning, or None."""
+    for base in reversed(bases):
+        old = base.result
+        if any(cache.key_of(p) != k for p, k in base.keys.items()):
+            continue  # an import changed since
+        if old.text == text:
+            mapping: LineMap | None = LineMap(0, 0, 0, {})
+        else:
+            mapping = line_map(old.text, text)
+        if mapping is None:
+            continue
+        moved = _moved(old, text, version, mapping)
+        if moved is not None:
+            return moved
+    return None
+
+
+def _moved(old: CheckResult, text: str, version: int | None, mapping: LineMap) -> CheckResult | None:
+    path = old.path
+
+    def loc(where: Loc | None) -> Loc | None | bool:
+        if where is None or not same_file(where.file, path):
+            return where
+        line = mapping(where.line - 1)
+        if line is None:
+            return False  # its line has no code any more
+        return where if line == where.line - 1 else dataclasses.replace(where, line=line + 1)
+
+    def error(err: SpecError) -> SpecError | None:
+        at = loc(err.loc)
+        related = [(r, loc(r.loc)) for r in err.related]
+        fixes = [(f, [(e, loc(e.loc)) for e in f.edits]) for f in err.fixes]
+        if at is False or any(x is False for _, x in related) or \
+                any(x is False for _, edits in fixes for _, x in edits):
+            return None
+        return dataclasses.replace(
+            err, loc=at, related=[Related(x, r.message) for r, x in related],
+            fixes=[Fix(f.title, tuple(Edit(x, e.text) for e, x in edits), f.preferred) for f, edits in fixes])
+
+    errors, warnings = [], []
+    for source, target in ((old.errors, errors), (old.warnings, warnings)):
+        for err in source:
+            moved = error(err)
+            if moved is None:
+                return None
+            target.append(moved)
+    return CheckResult(path, old.language, text, version, errors=errors, warnings=warnings,
+                       library=old.library, imported=set(old.imported), index=_MovedIndex.of(old.index, mapping))
+
+
+class _MovedIndex:
+    """Enough of a DocumentIndex for `analysis.diagnostics`: its import sites, moved."""
+
+    def __init__(self, imports: list[Any], file: str):
+        self.imports, self.file = imports, file
+
+    @staticmethod
+    def of(index: Any, mapping: LineMap) -> Any:
+        if index is None:
+            return None
+        sites = []
+        for site in index.imports:
+            line = mapping(site.span.line)
+            span = site.span if line is None else dataclasses.replace(
+                site.span, line=line, end_line=line + site.span.end_line - site.span.line)
+            sites.append(dataclasses.replace(site, span=span))
+        return _MovedIndex(sites, index.file)
+
+
+def resolver(project: Any) -> Callable[[Any], list]:
+    """`analysis.diagnostics`'s `resolve` for a moved result: the sites' import closures, looked up
+    as for the base (the files imported did not change)."""
+    def resolve(index: Any) -> list:
+        if isinstance(index, _MovedIndex):
+            out = []
+            for site in index.imports:
+                target = project.resolve_import(index, site)
+                out.append((site, project.closure(target) if target is not None else set()))
+            return out
+        return project.import_closures(index)
+    return resolve
+
+
+def remember(bases: list[Base], result: CheckResult, cache: ParseCache) -> None:
+    """Keep a finished check as a base (the newest last; `KEPT` at most; one per text)."""
+    if not usable(result):
+        return
+    bases[:] = [b for b in bases if b.result.text != result.text][-(KEPT - 1):]
+    bases.append(Base(result, keys_of(result, cache)))
+
