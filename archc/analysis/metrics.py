@@ -123,11 +123,17 @@ def quoted_macs(rows: list[OpTotals]) -> Dim:
 def _sum(items: list[LayerMetrics]) -> Totals:
     macs: Dim = 0
     act: Dim = 0
-    for m in items:
-        macs = sy.add(macs, m.macs)
-        act = sy.add(act, m.activation_bytes)
-    return Totals(sum(m.param_count for m in items), sum(m.trainable for m in items),
-                  sum(m.frozen for m in items), sum(m.buffer_count for m in items), macs, act)
+    params = trainable = frozen = buffers = 0
+    add = sy.add
+    for m in items:  # one pass; ints added directly, symbolic sizes exactly
+        macs = macs + m.macs if type(macs) is int and type(m.macs) is int else add(macs, m.macs)
+        act = act + m.activation_bytes if type(act) is int and type(m.activation_bytes) is int \
+            else add(act, m.activation_bytes)
+        params += m.param_count
+        trainable += m.trainable
+        frozen += m.frozen
+        buffers += m.buffer_count
+    return Totals(params, trainable, frozen, buffers, macs, act)
 
 
 def _totals_by_scope(graph: Graph, layers: dict[str, LayerMetrics]) -> dict[tuple[str, ...], Totals]:
@@ -170,44 +176,47 @@ def _count(shapes: dict[str, Shape], node: LayerNode) -> int:
 def analyse(graph: Graph) -> Metrics:
     layers: dict[str, LayerMetrics] = {}
     # a replayed block instance's layers share their template's bound attributes (and so have
-    # the same input shapes): their counts are found once (archc.ir.instances)
+    # the same input shapes): their counts and window are found once (archc.ir.instances)
     costs: dict[tuple, tuple] = {}
+    mul, prod = sy.mul, sy.prod
     for node in graph.layers():
-        m = LayerMetrics()
-        out1 = per_sample(node.shape)
-        m.activation_bytes = sy.mul(numel(out1[1:]), BYTES_PER_ELEMENT)
-        if node.is_input:
-            m.field = Field((1,) * (len(node.shape) - 2), (1,) * (len(node.shape) - 2)) \
-                if len(node.shape) > 2 else None
-            layers[node.id] = m
+        shape = node.shape
+        activation = mul(prod(shape[1:]), BYTES_PER_ELEMENT)  # per sample: the batch size is 1
+        op = node.op
+        if op is None:  # an input
+            spatial = (1,) * (len(shape) - 2)
+            layers[node.id] = LayerMetrics(activation_bytes=activation,
+                                           field=Field(spatial, spatial) if len(shape) > 2 else None)
             continue
-        if node.op.inputs == 0:  # a declared tensor: stored once, not per sample
-            m.activation_bytes = 0
-        in_shapes = graph.input_shapes(node)
-        key = (id(node.attrs), node.op, *in_shapes)
+        if op.inputs == 0:  # a declared tensor: stored once, not per sample
+            activation = 0
+        in_nodes = [graph.node(i) for i in node.inputs]
+        in_shapes = [n.shape for n in in_nodes]
+        key = (id(node.attrs), op, *in_shapes)
         cost = costs.get(key)
         if cost is None:
             params = graph.parameter_shapes(node)
-            buffers = node.op.buffers(node.attrs, in_shapes)
-            macs = node.op.macs(node.attrs, [per_sample(s) for s in in_shapes], out1)
-            cost = costs[key] = (params, buffers, _count(params, node), _count(buffers, node), macs)
-        m.param_shapes, m.buffers, m.param_count, m.buffer_count, m.macs = cost
+            buffers = op.buffers(node.attrs, in_shapes)
+            macs = op.macs(node.attrs, [per_sample(s) for s in in_shapes], per_sample(shape))
+            cost = costs[key] = (params, buffers, _count(params, node), _count(buffers, node), macs,
+                                 op.window(node.attrs, in_shapes))
+        param_shapes, buffers, param_count, buffer_count, macs, window = cost
         if node.shares is not None:  # a shared layer's later application: its weights are the first's
-            m.param_shapes, m.buffers, m.param_count, m.buffer_count = {}, {}, 0, 0
+            param_shapes, buffers, param_count, buffer_count = {}, {}, 0, 0
         if node.unused:  # built, never run: weights but no cost
-            m.macs, m.activation_bytes = 0, 0
-        m.frozen = m.param_count if node.frozen else 0
-        m.trainable = m.param_count - m.frozen
+            macs, activation = 0, 0
+        frozen = param_count if node.frozen else 0
         # a declared tensor (parameter, constant) does not limit what the output sees
-        fields = [layers[i].field for i in node.inputs if not _declared(graph.node(i))]
-        m.field = _field(node, fields, in_shapes)
-        layers[node.id] = m
-    non_input = [n for n in graph.layers() if not n.is_input]
-    totals = _sum([layers[n.id] for n in non_input])
+        fields = [layers[n.id].field for n in in_nodes if not _declared(n)]
+        layers[node.id] = LayerMetrics(param_shapes, buffers, param_count, buffer_count, param_count - frozen,
+                                       frozen, macs, activation, _field(node, fields, window))
+    totals = _sum([m for n, m in zip(graph.layers(), layers.values()) if n.op is not None])
     # cost is what an inference forward pass runs: training-only layers (auxiliary classifiers)
     # have parameters but no MACs or activations there
-    inference = _sum([layers[n.id] for n in non_input if not n.training_only])
-    totals.macs, totals.activation_bytes = inference.macs, inference.activation_bytes
+    if any(n.training_only for n in graph.layers()):
+        inference = _sum([m for n, m in zip(graph.layers(), layers.values()) if n.op is not None
+                          and not n.training_only])
+        totals.macs, totals.activation_bytes = inference.macs, inference.activation_bytes
     return Metrics(layers, totals)
 
 
@@ -215,8 +224,7 @@ def _declared(node: LayerNode) -> bool:
     return not node.is_input and node.op.inputs == 0
 
 
-def _field(node: LayerNode, fields: list[Field | None], in_shapes: list[Shape]) -> Field | None:
-    window = node.op.window(node.attrs, in_shapes)
+def _field(node: LayerNode, fields: list[Field | None], window: Any) -> Field | None:
     if len(fields) == 1 and fields[0] is not None and window is not None and not window.global_ \
             and not window.transposed and len(window.kernel) == len(fields[0].jump) \
             and all(k == 1 for k in window.kernel) and all(s == 1 for s in window.stride):

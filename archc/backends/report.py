@@ -23,6 +23,7 @@ from archc import symbolic as sy
 from archc.ops.base import fmt_shape
 
 if TYPE_CHECKING:
+    from archc.analysis.metrics import Field
     from archc.ir.graph import Graph, LayerNode, Scope
     from archc.model import Model
 
@@ -58,6 +59,26 @@ def rows(model: "Model", depth: int | None = None, at: dict[str, int] | None = N
             return ""
         return ", ".join(_ref(graph, i, container, depth) for i in inputs)
 
+    # texts many layers share, found once: a replayed block's layers share their bound attributes,
+    # a pointwise layer its input's receptive field, and shapes repeat
+    kinds: dict[tuple, str] = {}
+    shape_texts: dict[Any, str] = {}
+    field_texts: dict[int, tuple[Field, str, str]] = {}
+
+    def shape_text(shape: Any) -> str:
+        text = shape_texts.get(shape)
+        if text is None:
+            text = shape_texts[shape] = fmt_shape(show(shape))
+        return text
+
+    def field_text(f: Field | None) -> tuple[str, str]:
+        if f is None:
+            return "-", "-"
+        known = field_texts.get(id(f))
+        if known is None:
+            known = field_texts[id(f)] = (f, f.text(), f.jump_text())  # (f: kept alive, so is its id)
+        return known[1], known[2]
+
     def walk(path: tuple[str, ...], level: int) -> Iterator[Row]:
         for item in items_in(graph, path):
             if hasattr(item, "op"):  # a layer
@@ -66,16 +87,19 @@ def rows(model: "Model", depth: int | None = None, at: dict[str, int] | None = N
                 if node.is_input:
                     kind = "Input"
                 else:
-                    label = node.op.label(node.attrs)
-                    kind = node.op.title + (f" {label}" if label else "") + (" (frozen)" if node.frozen else "") \
-                        + (" (unused)" if node.unused else "")
+                    key = (id(node.attrs), node.op, node.frozen, node.unused)
+                    kind = kinds.get(key)
+                    if kind is None:
+                        label = node.op.label(node.attrs)
+                        kind = kinds[key] = node.op.title + (f" {label}" if label else "") \
+                            + (" (frozen)" if node.frozen else "") + (" (unused)" if node.unused else "")
                     if graph.shared_call(node) is not None:  # another call of a shared layer's module
                         kind += f" = {node.shares}"
                 link = connected(node.inputs, path)
                 current[0] = node.id
-                yield Row(level, node.id, kind, fmt_shape(show(node.shape)), m.param_count, show(m.macs),
-                          m.field.text() if m.field else "-", m.field.jump_text() if m.field else "-", False,
-                          link)
+                field, jump = field_text(m.field)
+                yield Row(level, node.id, kind, shape_text(node.shape), m.param_count, show(m.macs),
+                          field, jump, False, link)
             else:
                 scope: Scope = item
                 totals = metrics.scope_totals(graph, scope)

@@ -428,6 +428,8 @@ def sym(name: str) -> Expr:
 
 
 def add(a: Dim, b: Dim) -> Dim:
+    if type(a) is int and type(b) is int:  # the common case, before the general test
+        return a + b
     if isinstance(a, int) and isinstance(b, int):
         return a + b
     return _make(*_add(_poly_of(a), _poly_of(b)))
@@ -440,6 +442,8 @@ def sub(a: Dim, b: Dim) -> Dim:
 
 
 def mul(a: Dim, b: Dim) -> Dim:
+    if type(a) is int and type(b) is int:  # the common case, before the general tests
+        return a * b
     if isinstance(a, int):
         if isinstance(b, int):
             return a * b
@@ -498,7 +502,10 @@ def exact_div(a: Dim, k: int) -> Dim:
 def prod(dims) -> Dim:
     result: Dim = 1
     for d in dims:
-        result = mul(result, d)
+        if type(d) is int and type(result) is int:
+            result *= d
+        else:
+            result = mul(result, d)
     return result
 
 
