@@ -98,6 +98,7 @@ class Pieces:
     """A node whose value is several tensors (chunk, split, a block with several results): the
     names its parts are bound to."""
     names: list[str]
+    keys: list | None = None  # a dict's keys, in order (None: by position)
 
 
 @dataclass
@@ -175,7 +176,10 @@ class Emitter:
             va, vb = self.constant(a), self.constant(b)
             import operator
             fn = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-                  "//": operator.floordiv}[symbol]
+                  "//": operator.floordiv, "==": operator.eq, "!=": operator.ne, "<": operator.lt,
+                  "<=": operator.le, ">": operator.gt, ">=": operator.ge}[symbol]
+            if symbol in ("==", "!=", "<", "<=", ">", ">="):
+                return Dims(None, None, fn(va, vb))
             value = fn(va, vb)
             ea, eb = self.size_expr(a), self.size_expr(b)
             expr = A.Binary(op=symbol, left=ea, right=eb) if ea is not None and eb is not None and \
@@ -242,11 +246,17 @@ class Emitter:
         index = None
         if node.op == "call_method" and (len(node.args) > 1 or "dim" in node.kwargs):
             index = self.constant(node.args[1] if len(node.args) > 1 else node.kwargs["dim"])
+        elif node.op == "call_function" and node.args[1] == "ndim":
+            return Dims(None, None, len(self.shape_of(tensor)))
         elif node.op == "call_function" and node.args[1] != "shape":
             raise T.Unsupported(f"the attribute .{node.args[1]}")
         if index is not None and index < 0:
             index += len(self.shape_of(tensor))
         return Dims(tensor, index, self.values.get(node))
+
+    def nothing(self) -> Dims:
+        """The value of a call that computes nothing archc needs (an assertion)."""
+        return Dims(None, None, None)
 
     def size_source(self, arg: Any) -> A.Expr | None:
         """The tensor whose spatial size `arg` is (x.shape[-2:], x.shape[2:]), or None."""
@@ -262,7 +272,7 @@ class Emitter:
         source, index = node.args
         holder = self.exprs.get(source)
         if isinstance(holder, Pieces):
-            return A.Name(id=holder.names[index])
+            return A.Name(id=holder.names[holder.keys.index(index) if holder.keys is not None else index])
         if isinstance(holder, Dims):
             if holder.index is not None:
                 raise T.Unsupported("indexing a size")
@@ -395,7 +405,24 @@ class Emitter:
             return op_call(self.convert(path), inputs, name)
         if kind == "sequential":
             return self.sequential(path, node.target, inputs)
+        value = self.values.get(node)
+        if isinstance(value, (tuple, list, dict)):  # several results: `a, b = x -> Block()`
+            return self.results(node, ref_call(path, inputs, name), value)
         return ref_call(path, inputs, name)
+
+    def results(self, node: Any, call: A.Expr, value: Any) -> Pieces:
+        keys = list(value) if isinstance(value, dict) else list(range(len(value)))
+        names = [self.fresh(f"{node.name}_{k}") for k in keys]
+        read = set()
+        for user in node.users:
+            if user.op == "call_function" and getattr(user.target, "__name__", "") == "getitem" \
+                    and user.args[1] in keys:
+                read.add(keys.index(user.args[1]))
+            else:
+                raise T.Unsupported("a module's several results used other than one by one")
+        names = [n if k in read else "_" + n for k, n in enumerate(names)]
+        self.body.statements.append(A.Assign(targets=names, value=call))
+        return Pieces(names, keys)
 
     def shared(self, node: Any, path: str, inputs: list[A.Expr]) -> A.Expr:
         """A module with weights applied more than once: `conv = shared(conv2d(...))` once, then
@@ -484,7 +511,7 @@ class Emitter:
         for v in value:
             if v in repeated and isinstance(self.exprs.get(v), A.Node) and not isinstance(self.exprs[v], A.Name):
                 self.bind(v, self.exprs[v])
-            if not self.is_tensor(v):
+            if not self.is_tensor(v) and not isinstance(self.exprs.get(v), A.Name):
                 raise ImportFailure("the forward returns something other than tensors",
                                     Site(self.traced.path), code="E-TORCH-UNSUPPORTED")
             self.body.returns.append(self.exprs[v])

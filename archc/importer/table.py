@@ -279,7 +279,14 @@ def class_name(module: Any) -> str:
 
 
 def module_entry(module: Any) -> Callable[[Any], OpCall] | None:
-    return MODULES.get(class_name(module))
+    """The entry of the module's class, or of a class it derives from without a forward of its
+    own (torchvision's Conv3DSimple is an nn.Conv3d)."""
+    cls = type(module)
+    for base in cls.__mro__:
+        entry = MODULES.get(f"{base.__module__}.{base.__qualname__}")
+        if entry is not None:
+            return entry if getattr(cls, "forward", None) is getattr(base, "forward", None) else None
+    return None
 
 
 # ----------------------------------------------------------------------------- functions
@@ -510,6 +517,14 @@ def _size(c: Call) -> Any:
     return c.emitter.size(c.node)
 
 
+def _checked(c: Call) -> Any:
+    """torch._assert(condition on sizes, message): true on the example inputs (the forward ran);
+    archc checks its own shapes. Nothing to write."""
+    if c.is_tensor(0):
+        raise Unsupported("an assertion on a tensor's values")
+    return c.emitter.nothing()
+
+
 def _contiguous(c: Call) -> Any:
     return c.tensor(0, "input")
 
@@ -544,6 +559,9 @@ def functions() -> dict:
         operator.mul: _binary("*"), operator.imul: _binary("*"), torch.mul: _binary("*"),
         operator.truediv: _binary("/"), operator.itruediv: _binary("/"), operator.floordiv: _binary("//"),
         operator.getitem: _getitem,
+        operator.eq: _binary("=="), operator.ne: _binary("!="), operator.lt: _binary("<"),
+        operator.le: _binary("<="), operator.gt: _binary(">"), operator.ge: _binary(">="),
+        torch._assert: _checked,
         torch.cat: _cat, torch.concat: _cat,
         torch.flatten: _flatten_call,
         torch.relu: _unary("relu"), F.relu: _unary("relu"), torch.relu_: _unary("relu"),

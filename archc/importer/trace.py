@@ -142,7 +142,7 @@ def trace(capture: Capture, path: str, through: set[str]) -> Traced:
     tracer = Tracer()
     tracer.record_stack_traces = True
     try:
-        graph = tracer.trace(module)
+        graph = tracer.trace(module, concrete_args=_defaults_not_given(module, capture.calls[path]))
     except Exception as e:  # data-dependent control flow, an untraceable call
         file, line, source = exception_frame(e)
         message = (str(e).splitlines()[0] if str(e) else type(e).__name__).split(". ")[0]
@@ -155,6 +155,7 @@ def trace(capture: Capture, path: str, through: set[str]) -> Traced:
         raise ImportFailure(f"cannot trace {type(module).__name__}.forward: {message}", where,
                             code="E-TORCH-TRACE",
                             hint="the forward must be traceable by torch.fx.symbolic_trace") from None
+    _drop_fixed_arguments(graph, len(capture.calls[path][0]))
     traced = Traced(path, module, graph)
     args, _ = capture.calls[path]
     gm = fx.GraphModule(module, graph)
@@ -168,6 +169,40 @@ def trace(capture: Capture, path: str, through: set[str]) -> Traced:
                             Site(path, file, line, code), code="E-TORCH-TRACE") from None
     return traced
 
+
+
+def _drop_fixed_arguments(graph: Any, given: int) -> None:
+    """fx keeps a placeholder for each argument traced at a fixed value, and checks of it
+    (`_assert(pre_logits == False)`); the forward was traced with that value: drop them."""
+    placeholders = [n for n in graph.nodes if n.op == "placeholder"]
+    doomed: list = []
+    stack = list(placeholders[given:])
+    while stack:
+        node = stack.pop()
+        if node in doomed:
+            continue
+        doomed.append(node)
+        stack.extend(node.users)
+    order = {n: k for k, n in enumerate(graph.nodes)}
+    for node in sorted(doomed, key=lambda n: order[n], reverse=True):
+        if node.op == "output":
+            continue
+        graph.erase_node(node)
+
+
+def _defaults_not_given(module: Any, call: tuple) -> dict | None:
+    """forward's parameters with defaults that the recorded call left out (timm's
+    `forward(x, pre_logits=False)`): traced at their default, not as symbolic inputs."""
+    import inspect
+    args, kwargs = call
+    try:
+        parameters = list(inspect.signature(module.forward).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    fixed = {p.name: p.default for p in parameters[len(args):]
+             if p.default is not inspect.Parameter.empty and p.name not in kwargs
+             and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return fixed or None
 
 
 class _Recorder:
