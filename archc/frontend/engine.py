@@ -142,6 +142,15 @@ class Engine:
         count = len(table.states)
         if sorted(table.states) != list(range(count)):
             raise Unsupported("states are not numbered 0..n-1")
+        # `_rule`s that only ever stand for one child (`_stmt: assign | ...`): lark splices their
+        # one-child list into the parent, the same as taking the child itself, so they pass it on
+        alternatives: dict[str, list] = {}
+        for rule in lark.rules:
+            alternatives.setdefault(rule.origin.name, []).append(rule.expansion)
+        transparent = frozenset(
+            name for name, expansions in alternatives.items()
+            if name.startswith("_") and all(len(e) == 1 and not e[0].is_term and not e[0].name.startswith("_")
+                                            for e in expansions))
         rule_ids: dict[Any, int] = {}
         rules: list[tuple] = []
         actions: list[dict[str, int]] = [{} for _ in range(count)]
@@ -160,7 +169,7 @@ class Engine:
                     raise Unsupported("a reduction on a rule")
                 if arg not in rule_ids:
                     rule_ids[arg] = len(rules)
-                    rules.append(self._rule(arg, builder_class))
+                    rules.append(self._rule(arg, builder_class, transparent))
                 rule = rules[rule_ids[arg]]
                 if rule[2] == _PASS:
                     pass_rule[state][symbol] = rule[0]
@@ -173,10 +182,11 @@ class Engine:
         self.end_states = dict(table.end_states)
 
     @staticmethod
-    def _rule(rule: Any, builder_class: type) -> tuple:
+    def _rule(rule: Any, builder_class: type, transparent: frozenset[str]) -> tuple:
         """(name of the rule made, its length, kind, children plan, builder function) with lark's
         ParseTreeBuilder's semantics: a token is kept unless filtered out, a `_rule` child is
-        spliced, a `?rule` (without alias) gives back a lone child."""
+        spliced (a `transparent` one passes its one child on), a `?rule` (without alias) gives
+        back a lone child."""
         options = rule.options
         if options.template_source is not None:
             raise Unsupported("templates")
@@ -186,9 +196,11 @@ class Engine:
                 if options.keep_all_tokens or not symbol.filter_out:
                     plan.append((i, 1))
             else:
-                plan.append((i, 2 if symbol.name.startswith("_") else 0))
+                plan.append((i, 2 if symbol.name.startswith("_") and symbol.name not in transparent else 0))
         name = rule.origin.name
         size = len(rule.expansion)
+        if name in transparent:
+            return name, size, _PASS, None, None
         if name.startswith("_"):
             identity = plan == [(i, 0) for i in range(size)]
             return name, size, _SPLICE, None if identity else tuple(plan), None
