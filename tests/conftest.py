@@ -1,6 +1,10 @@
+import ctypes
+import gc
 import os
 import sys
 from pathlib import Path
+
+import pytest
 
 # The test models are tiny, and on a 2-core machine torch's intra-op threads cost far more in
 # synchronisation than they gain (here: ResNet-18 forward 0.96 s with 2 threads, 0.08 s with 1).
@@ -23,3 +27,106 @@ def pytest_collection_modifyitems(session, config, items):
     name; here it runs first on purpose."""
     robustness = Path(__file__).resolve().parent / "robustness"
     items.sort(key=lambda item: not Path(str(item.path)).is_relative_to(robustness))
+
+
+# --- memory -----------------------------------------------------------------------------------
+# ARCHC_TEST_MEMORY=FILE writes one JSON line per test: its node id, start and end times, and
+# the RSS of this process (now and its peak so far, VmHWM) and of its child processes after it.
+# tools/measure_suite_memory.py reads it to name the tests that raise the suite's peak.
+_MEMORY_LOG = os.environ.get("ARCHC_TEST_MEMORY")
+
+
+def _status_kib(pid: int | str, *fields: str) -> list[int]:
+    values = dict.fromkeys(fields, 0)
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                key, _, rest = line.partition(":")
+                if key in values:
+                    values[key] = int(rest.split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    return list(values.values())
+
+
+def _children_rss_kib(pid: int) -> int:
+    total = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                children = [int(c) for c in f.read().split()]
+        except OSError:
+            continue
+        for child in children:
+            total += _status_kib(child, "VmRSS")[0] + _children_rss_kib(child)
+    return total
+
+
+def _forget_probe_records() -> None:
+    """A shape-recording module (lowering_support.probe_module) appends (its module instance,
+    a name, a shape) to its generated file's module-level PROBES list on every forward.
+    run_recording_shapes clears the list, but a test that calls such a module directly leaves the
+    instance there, alive with all its weights for the rest of the session (sys.modules holds the
+    generated file): the zoo's VGGs and the seeds' AlexNet kept 0.5–0.8 GB each."""
+    for name, module in list(sys.modules.items()):
+        if name.startswith("archc_generated_"):
+            records = getattr(module, "PROBES", None)
+            if records:
+                records.clear()
+
+
+_libc = None
+
+
+def _release_freed_memory() -> None:
+    """Collect cycles, then hand the heap's free pages back to the system (glibc's malloc_trim):
+    after a large model is freed, glibc keeps its freed chunks mapped (resident) for reuse, and a
+    later test that needs the memory in another arena or size gets new pages instead."""
+    global _libc
+    gc.collect()
+    if _libc is None:
+        try:
+            _libc = ctypes.CDLL("libc.so.6")
+            _libc.malloc_trim  # noqa: B018 (glibc only)
+        except (OSError, AttributeError):
+            _libc = False
+    if _libc:
+        _libc.malloc_trim(0)
+
+
+# the RSS at the last release: a test that leaves the process this much larger triggers another
+RELEASE_AFTER_GROWTH_KIB = 256 * 1024
+_released_at_kib = 0
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    global _released_at_kib
+    yield
+    _forget_probe_records()
+    (rss,) = _status_kib("self", "VmRSS")
+    next_module = getattr(nextitem, "module", None)
+    if rss > _released_at_kib + RELEASE_AFTER_GROWTH_KIB or next_module is not getattr(item, "module", None):
+        _release_freed_memory()
+        (_released_at_kib,) = _status_kib("self", "VmRSS")
+
+
+if _MEMORY_LOG:
+    import json
+    import time
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(item, nextitem):
+        started = time.time()
+        (hwm_before,) = _status_kib("self", "VmHWM")
+        yield
+        rss, hwm = _status_kib("self", "VmRSS", "VmHWM")
+        record = {"test": item.nodeid, "start": started, "end": time.time(), "rss_kib": rss,
+                  "hwm_kib": hwm, "hwm_rise_kib": hwm - hwm_before,
+                  "children_rss_kib": _children_rss_kib(os.getpid())}
+        with open(_MEMORY_LOG, "a") as log:
+            log.write(json.dumps(record) + "\n")
