@@ -402,7 +402,7 @@ class Emitter:
         if self.capture.counts.get(path, 1) > 1 and self.stateful(path):
             return self.shared(node, path, inputs)
         if kind == "op":
-            return op_call(self.convert(path), inputs, name)
+            return self.layers(path, inputs, name)
         if kind == "sequential":
             return self.sequential(path, node.target, inputs)
         value = self.values.get(node)
@@ -434,7 +434,7 @@ class Emitter:
                                     "name (archc's shared layers are named by a statement)")
             module = self.capture.modules[path]
             if self.kind_of(path) == "op":
-                layer = op_call(self.convert(path), [])
+                layer = op_call(self.single(path), [])
             elif self.kind_of(path) == "sequential":
                 layer = self.sequential(path, node.target, [])
             else:
@@ -447,7 +447,27 @@ class Emitter:
             return A.Pipe(source=inputs[0], target=A.Call(func=name))
         return A.Call(func=name, args=inputs)
 
-    def convert(self, path: str) -> T.OpCall:
+    def layers(self, path: str, inputs: list[A.Expr], name: str | None) -> A.Expr:
+        """A table module's layer (or layers: the first holds the weights and the name)."""
+        calls = self.convert(path)
+        if not isinstance(calls, list) and calls.op == "identity" and len(inputs) == 1 and not name:
+            return inputs[0]  # nn.Identity computes nothing
+        if not isinstance(calls, list):
+            return op_call(calls, inputs, name)
+        x = op_call(calls[0], inputs, name)
+        for call in calls[1:]:
+            x = op_call(call, [x])
+        return x
+
+    def single(self, path: str) -> T.OpCall:
+        calls = self.convert(path)
+        if isinstance(calls, list):
+            if len(calls) != 1:
+                raise T.Unsupported("a module of several layers applied more than once")
+            return calls[0]
+        return calls
+
+    def convert(self, path: str) -> "T.OpCall | list[T.OpCall]":
         """A table module's op; what it cannot express is reported at the module itself."""
         module = self.capture.modules[path]
         try:
@@ -481,7 +501,7 @@ class Emitter:
             kind = self.kind_of(child)
             name = dotted if self.stateful(child) else None
             if kind == "op":
-                x = op_call(self.convert(child), [x], name)
+                x = self.layers(child, [x], name)
             elif kind == "sequential":
                 x = self.sequential(child, dotted, [x])
             else:
@@ -492,8 +512,12 @@ class Emitter:
         """A child of a numbered sequential, without its input."""
         kind = self.kind_of(path)
         if kind == "op":
-            call = op_call(self.convert(path), [A.Name(id="_")])
-            return call.target
+            calls = self.convert(path)  # an nn.Identity stays: it holds its place in the numbering
+            if isinstance(calls, list):
+                if len(calls) != 1:
+                    raise T.Unsupported(f"{type(module).__name__}, several layers, as an item of an nn.Sequential")
+                calls = calls[0]
+            return op_call(calls, [A.Name(id="_")]).target
         if kind == "sequential":
             inner = self.sequential(path, "_", [A.Name(id="_")])
             if isinstance(inner, A.Pipe) and inner.target.func == "sequential":

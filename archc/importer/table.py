@@ -190,13 +190,30 @@ def _permute(m: Any) -> OpCall:
     return OpCall("permute", {"dims": list(m.dims)})
 
 
+def _batchnorm_act(m: Any) -> list[OpCall]:
+    """timm's BatchNormAct2d: a batch norm (its weights are the module's own), then its `drop`
+    and `act` children: several layers, the first named after the module."""
+    calls = [_batchnorm("batchnorm2d")(m)]
+    for child in (getattr(m, "drop", None), getattr(m, "act", None)):
+        if child is None:
+            continue
+        entry = module_entry(child)
+        if entry is None:
+            raise Unsupported(f"{type(child).__name__} after its batch norm has no archc op")
+        call = entry(child)
+        for c in call if isinstance(call, list) else [call]:
+            if c.op != "identity":
+                calls.append(c)
+    return calls
+
+
 def _frozen_batchnorm(m: Any) -> OpCall:
     return OpCall("frozen_batchnorm2d", {"eps": m.eps})
 
 
 # The module table: the class by its qualified name (torchvision's and timm's classes are named,
 # never imported) -> its conversion. Only these exact classes: a subclass may have its own forward.
-MODULES: dict[str, Callable[[Any], OpCall]] = {
+MODULES: dict[str, Callable[[Any], "OpCall | list[OpCall]"]] = {
     "torch.nn.modules.conv.Conv1d": _conv("conv1d"),
     "torch.nn.modules.conv.Conv2d": _conv("conv2d"),
     "torch.nn.modules.conv.Conv3d": _conv("conv3d"),
@@ -268,6 +285,7 @@ MODULES: dict[str, Callable[[Any], OpCall]] = {
     # layer_norm, permute back): archc's layernorm(axis=1), one nn.LayerNorm's weight and bias
     "torchvision.models.convnext.LayerNorm2d": lambda m: OpCall("layernorm", {"axis": 1, "eps": m.eps,
                                                                              "affine": m.elementwise_affine}),
+    "timm.layers.norm_act.BatchNormAct2d": _batchnorm_act,
     "timm.layers.norm.LayerNorm2d": lambda m: OpCall("layernorm", {"axis": 1, "eps": m.eps,
                                                                   "affine": m.elementwise_affine}),
 }

@@ -105,6 +105,8 @@ OPTIONAL_CASES = {  # torchvision's and timm's classes, where they are installed
     "torchvision.ops.misc.FrozenBatchNorm2d": (_torchvision("FrozenBatchNorm2d"), R2),
     "torchvision.models.convnext.LayerNorm2d": (_torchvision("LayerNorm2d"), R2),
     "timm.layers.norm.LayerNorm2d": (lambda: pytest.importorskip("timm").layers.LayerNorm2d(3), R2),
+    "timm.layers.norm_act.BatchNormAct2d": (lambda: pytest.importorskip("timm").layers.BatchNormAct2d(
+        3, act_layer=nn.SiLU, drop_layer=nn.Dropout), R2),
 }
 
 
