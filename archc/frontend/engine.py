@@ -103,6 +103,7 @@ class Engine:
         self.closers = types({")", "]"})
         self.lbrace, = types({"{"})
         self.rbrace, = types({"}"})
+        self.brackets = self.openers | self.closers | {self.rbrace}  # the post-lexer's business
 
     # ------------------------------------------------------------------ reading lark
 
@@ -221,8 +222,7 @@ class Engine:
         with raises `Stuck` where lark's lexer would: when the parser asks for that token."""
         retype, ignore, newline_types = self.retype, self.ignore, self.newline_types
         continue_after, continue_before = self.continue_after, self.continue_before
-        openers, closers, lbrace, rbrace = self.openers, self.closers, self.lbrace, self.rbrace
-        brackets = openers | closers | {rbrace}
+        openers, lbrace, rbrace, brackets = self.openers, self.lbrace, self.rbrace, self.brackets
         line, line_start, pos = 1, 0, 0
         depth = 0  # open brackets
         pending: tuple | None = None  # a newline that ends the statement, unless the next token continues it

@@ -49,7 +49,8 @@ def parse_yaml(text: str, file: str = "<string>") -> A.Spec:
     except yaml.YAMLError as e:  # pragma: no cover - unmarked errors are rare
         raise SpecErrors([SpecError(f"invalid YAML: {e}", A.Loc(file=file, line=1, col=1),
                                     "check the file's YAML syntax", code="E-YAML-SYNTAX")]) from None
-    _check_aliases(root, file)
+    if "&" in text:  # without an anchor there is no alias: each node is its own, as large as its text
+        _check_aliases(root, file)
     builder = _Builder(file)
     try:
         spec = run_deep(builder.spec, root)
