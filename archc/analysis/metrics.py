@@ -288,22 +288,29 @@ def size_limits(graph: Graph) -> tuple[list, list]:
     params = 0
     act = 0
     warned_params = warned_act = False
+    counts: dict[tuple, int] = {}  # by bound attributes and input shapes, as analyse's costs
     for node in graph.layers():
         if node.shape is None:
             continue
         if node.is_input or node.op.inputs != 0:
-            n = numel(per_sample(node.shape)[1:])
+            n = numel(node.shape[1:])  # per sample
             if isinstance(n, int) and not node.training_only:
                 act += n * BYTES_PER_ELEMENT
         if not node.is_input:
-            try:
-                shapes = graph.parameter_shapes(node)
-            except ShapeError:  # reported where the metrics are computed
-                continue
-            for shape in shapes.values():
-                n = numel(shape)
-                if isinstance(n, int):
-                    params += n
+            key = (id(node.attrs), node.op, *graph.input_shapes(node))
+            count = counts.get(key)
+            if count is None:
+                try:
+                    shapes = graph.parameter_shapes(node)
+                except ShapeError:  # reported where the metrics are computed
+                    continue
+                count = 0
+                for shape in shapes.values():
+                    n = numel(shape)
+                    if isinstance(n, int):
+                        count += n
+                counts[key] = count
+            params += count
         where = f" (at {node.id})" if not node.is_input else f" (at input {node.id})"
         if params > MAX_PARAMS:
             errors.append(SpecError(

@@ -187,7 +187,7 @@ class Calls(Sharing):
             self.fail("tensor arguments must come before attributes", call.loc,
                       f"e.g. {func}(x, y, ...) or x -> {func}(...)", code="E-CALL-ARGUMENT-ORDER")
         inputs = piped + tensors
-        meta = {k: kwargs.pop(k) for k in META_KWARGS if k in kwargs}
+        meta = {k: kwargs.pop(k) for k in META_KWARGS if k in kwargs} if kwargs else {}
         kw_locs = {kw.name: kw.loc for kw in call.kwargs if kw.name in kwargs}
         if given is not None:
             partial = self._extend(given, attr_args, kwargs, meta, call)
@@ -288,8 +288,8 @@ class Calls(Sharing):
             self.fail(f"{op.name} takes {what}, got {n}", loc,
                       f"e.g. x -> {op.name}(...)" if op.inputs == 1 else None, code="E-CALL-INPUT-COUNT")
         self._check_inputs(inputs)
-        names = [at.name for at in op.attrs]
-        unknown = [key for key in kwargs if op.attribute_for(key) is None]
+        names = _attribute_names(op)
+        unknown = [key for key in kwargs if key not in names and op.attribute_for(key) is None]
         for key in unknown:  # every one, each where it is written
             self._unknown_keyword(op.name, key, names, "attribute", (kw_locs or {}).get(key) or loc, op)
         if unknown:
@@ -393,6 +393,8 @@ class Calls(Sharing):
         return value
 
     def _meta(self, meta: dict[str, Any], loc: A.Loc | None) -> tuple[bool, str | None, str | None]:
+        if "frozen" not in meta and "init" not in meta and "bias_init" not in meta:
+            return False, None, None  # most layers: name= at most
         frozen = self._flag(meta, "frozen", loc)
         inits = []
         for key in ("init", "bias_init"):
@@ -756,6 +758,17 @@ class Calls(Sharing):
         evaluated, so that the limit is reported where evaluation reaches it."""
         return (len(self.builder.created) + template.size <= self.builder.max_layers
                 and self.comprehended + template.comprehended <= MAX_RANGE * 10)
+
+
+_ATTRIBUTE_NAMES: dict[Op, list[str]] = {}
+
+
+def _attribute_names(op: Op) -> list[str]:
+    """An op's attribute names, in order (found once per op: asked at every layer)."""
+    names = _ATTRIBUTE_NAMES.get(op)
+    if names is None:
+        names = _ATTRIBUTE_NAMES[op] = [at.name for at in op.attrs]
+    return names
 
 
 def _channels_name(input_name: str, count: int) -> str:

@@ -31,7 +31,7 @@ from archc.deep import run_deep
 from archc.errors import Related, SpecError, SpecErrors, did_you_mean, did_you_mean_fixes
 from archc.ir.builder import LOCAL_NAMES_TAKEN, GraphBuilder
 from archc.ir.calls import META_KWARGS, Calls
-from archc.ir.digraph import CycleError, DiGraph, ancestors, topological_order
+from archc.ir.digraph import CycleError, DiGraph, topological_order
 from archc.ir.graph import Graph, LayerNode
 from archc.ir.passes import assumptions_of, mark_training_only, simplify_shapes
 from archc.ir.report import Reporter
@@ -43,6 +43,12 @@ from archc.limits import limit
 from archc.loader import BlockLoader, search_path
 from archc.ops import REGISTRY
 from archc.ops.base import Shape, Word
+
+
+# the names each expression reads (Elaborator._free_names), by id with the expression kept alive;
+# never changed by their readers
+_FREE_NAMES: dict[int, tuple[Any, set[str]]] = {}
+_FREE_NAMES_KEPT = 200_000
 
 
 class Elaborator(Calls):
@@ -72,7 +78,6 @@ class Elaborator(Calls):
         self.ctx = ShapeContext(self.assumptions)
         self.blocks: dict[str, A.BlockDef] = {}
         self.failed_imports: list[str] = []
-        self._free_cache: dict[int, tuple[Any, set[str]]] = {}
         self.model_params = {p.name for p in spec.params}
         # alternative statements (one layer name, one built): statements found to build nothing any
         # result needs, skipped when the spec is elaborated again (`elaborate` does), by place
@@ -111,8 +116,9 @@ class Elaborator(Calls):
 
     def _free_names(self, expr: A.Expr | None) -> set[str]:
         """The names `expr` reads; once per expression (a block body is ordered again for every
-        instance, its statements unchanged: the AST is immutable)."""
-        cached = self._free_cache.get(id(expr))
+        instance, its statements unchanged: the AST is immutable), and once per process for an
+        imported library's (parsed once per process)."""
+        cached = _FREE_NAMES.get(id(expr))
         if cached is not None and cached[0] is expr:
             return cached[1]
         try:
@@ -120,7 +126,9 @@ class Elaborator(Calls):
         except RecursionError:
             self._too_deep(expr)
             return set()
-        self._free_cache[id(expr)] = (expr, names)  # holding expr keeps its id from being reused
+        if len(_FREE_NAMES) >= _FREE_NAMES_KEPT:  # specs parsed again and again (an editor's edits)
+            _FREE_NAMES.clear()
+        _FREE_NAMES[id(expr)] = (expr, names)  # holding expr keeps its id from being reused
         return names
 
     def _check_call_names(self, call: A.Call, env: "Env", bound: frozenset) -> None:
@@ -481,9 +489,16 @@ class Elaborator(Calls):
         created = self.builder.created_since(first_node)
         if not created:
             return
-        results += [n for n in created if self.builder.layer(n).unused]  # declared: kept, never run
-        inside = set(created)
-        needed = ancestors(self.builder.g, [r for r in results if r in inside], inside)
+        # the results' ancestors among the body's layers, and the layers declared unused (kept,
+        # never run): latest first, as layers are made after what they read, so a layer is
+        # known needed (or not) before its inputs are visited
+        g = self.builder.g
+        nodes, predecessors = g.nodes, g.predecessors
+        needed = set(results)
+        for n in reversed(created):
+            if n in needed or nodes[n]["layer"].unused:
+                needed.update(predecessors(n))
+                needed.add(n)
         dead = [n for n in created if n not in needed]
         if not dead:
             return
