@@ -264,31 +264,29 @@ def _lark_failure(text: str, start: str) -> tuple[UnexpectedInput, list[Token]]:
 
 def _lark_error(text: str, start: str, stuck: Stuck) -> tuple[UnexpectedInput, list[Token]]:
     """The exception lark raises for the syntax error where the engine stopped, rebuilt from the
-    engine's state stack (no second parse): lark's tokens up to the failing one (its lexer and
-    post-lexer, which record them), lark's exception for that token in that state, with the
-    interactive parser the explanations ask what the state accepts."""
+    engine's state stack (no second parse): the tokens before the failing one as lark's Tokens
+    (the engine's token stream is lark's lexer and _PostLex's, tests/frontend/test_parse_engine.py),
+    lark's exception for the failing token in that state, with the interactive parser the
+    explanations ask what the state accepts."""
     from lark.exceptions import UnexpectedCharacters, UnexpectedToken
     if stuck.char_at is not None:
         pos, line, column = stuck.char_at
         return UnexpectedCharacters(text, pos, line, column), []
-    parser = _parser()
-    mode = _EXPR_MODE.set(start == "expr_only")
-    try:
-        at_end = stuck.token[4] == "$END"
-        stream = iter(parser.lex(text))
-        for index, _tok in enumerate(stream):
-            if index == stuck.index and not at_end:
-                break
-        history = _TRACE.get([])
-    finally:
-        _EXPR_MODE.reset(mode)
-    if at_end:
+    history: list[Token] = []
+    for index, (line, column, end_line, end_column, kind, value) in enumerate(
+            _engine().tokens(text, start == "expr_only")):
+        if kind == "$END":
+            break
+        history.append(Token(kind, value, None, line, column, end_line, end_column))
+        if index == stuck.index:
+            break
+    if stuck.token[4] == "$END":
+        at_end = True
         token = Token.new_borrow_pos("$END", "", history[-1]) if history else Token("$END", "", 0, 1, 1)
     else:
-        token = history[stuck.index] if stuck.index < len(history) else None
-        if token is None or (token.type, token.line, token.column) != (stuck.token[4], stuck.token[0],
-                                                                       stuck.token[1]):
-            return _lark_failure(text, start)  # the streams differ: lark's own word
+        at_end = False
+        token = history[stuck.index]
+    parser = _parser()
     interactive = parser.parse_interactive(text, start)
     state = interactive.parser_state
     state.state_stack = list(stuck.states)
