@@ -88,7 +88,10 @@ def import_module(module: Any, example_inputs: Any, *, name: str | None = None, 
     inputs = _inputs(example_inputs)
     capture = run_model(module, inputs)
     _check_called(capture)
-    through = {p for p, call in capture.calls.items() if p and not tensors_only(call)}
+    list_blocks = {p: dim for p, call in capture.calls.items() if p and not tensors_only(call)
+                   for dim in [_concatenated_list(capture, p)] if dim is not None}
+    through = {p for p, call in capture.calls.items() if p and not tensors_only(call) and p not in list_blocks}
+    capture.list_blocks = list_blocks
     model_name = name or _identifier(type(module).__name__, "Model")
     last_error = None
     for merge in (True, False):
@@ -98,6 +101,30 @@ def import_module(module: Any, example_inputs: Any, *, name: str | None = None, 
             return result
         last_error = result
     raise ImportFailure(f"archc cannot express the imported model: {last_error}", Site(""), code="E-TORCH-INEXPRESSIBLE")
+
+
+def _concatenated_list(capture: Capture, path: str) -> int | None:
+    """The axis, when the module at `path` takes one list of tensors and its forward starts by
+    concatenating it (DenseNet's layers): it is then a block whose input is that concatenation,
+    made by its caller. None otherwise (it is traced through)."""
+    import torch
+    args, kwargs = capture.calls[path]
+    if kwargs or len(args) != 1 or not isinstance(args[0], (list, tuple)) or \
+            not all(isinstance(t, torch.Tensor) for t in args[0]) or T.module_entry(capture.modules[path]):
+        return None
+    try:
+        traced = trace(capture, path, set())
+    except ImportFailure:
+        return None
+    (placeholder,) = [n for n in traced.graph.nodes if n.op == "placeholder"] or [None]
+    if placeholder is None or len(placeholder.users) != 1:
+        return None
+    (user,) = placeholder.users
+    if user.op != "call_function" or getattr(user.target, "__name__", "") not in ("cat", "concat") \
+            or user.args[0] is not placeholder:
+        return None
+    dim = user.args[1] if len(user.args) > 1 else user.kwargs.get("dim", 0)
+    return dim if isinstance(dim, int) else None
 
 
 def _check_called(capture: Capture) -> None:

@@ -128,6 +128,12 @@ class Emitter:
         self.functions = T.functions()
         self.uses = _reads(traced.graph)
         self.current = None  # the node being converted
+        # a module taking a list it concatenates: that concatenation is its input
+        self.list_cat = set()
+        if traced.path in getattr(capture, "list_blocks", {}):
+            for n in traced.graph.nodes:
+                if n.op == "placeholder":
+                    self.list_cat |= set(n.users)
 
     # -------------------------------------------------------------------- helpers for the table
 
@@ -347,6 +353,10 @@ class Emitter:
         if node.op == "output":
             self.output(node.args[0])
             return
+        if node in self.list_cat:
+            self.exprs[node] = self.exprs[node.args[0]]
+            self.values[node.args[0]] = self.values[node]
+            return
         if node.op == "get_attr":
             self.exprs[node] = self.attribute(node)
         elif node.op == "call_module":
@@ -373,7 +383,10 @@ class Emitter:
         if chain:  # names no module: not after its last one (`name=bn3` would clash)
             name = self.fresh("h")
         else:
-            name = self.fresh(target if target and _IDENT.match(target) else node.name)
+            base = target if target and _IDENT.match(target) else node.name
+            if target and _drop_own_name(value, base) is value and base in _names_in(value):
+                base = "h"  # the statement cannot name the module: a name of its own
+            name = self.fresh(base)
         value = _drop_own_name(value, name)
         self.body.statements.append(A.Assign(targets=[name], value=value))
         self.exprs[node] = A.Name(id=name)
@@ -394,6 +407,12 @@ class Emitter:
     def module_call(self, node: Any) -> A.Expr:
         path = self.full(node.target)
         module = self.capture.modules[path]
+        listed = getattr(self.capture, "list_blocks", {})
+        if path in listed and len(node.args) == 1 and isinstance(node.args[0], (list, tuple)):
+            parts = [self.operand(a) for a in node.args[0]]
+            joined = parts[0] if len(parts) == 1 else op_call(T.OpCall("concat", {"axis": listed[path]}), parts)
+            name = node.target if self.stateful(path) else None
+            return ref_call(path, [joined], name)
         if node.kwargs or not all(self.is_tensor(a) for a in node.args):
             raise T.Unsupported(f"{type(module).__name__} called with arguments other than tensors")
         inputs = [self.exprs[a] for a in node.args]
@@ -574,13 +593,21 @@ def _drop_own_name(value: A.Expr, name: str) -> A.Expr:
     target = value.target if isinstance(value, A.Pipe) else value
     if not isinstance(target, A.Call) or target.func in ("shared",):
         return value
-    if isinstance(value, A.Pipe) and isinstance(value.source, A.Pipe):
+    if isinstance(value, A.Pipe) and not isinstance(value.source, A.Name):
         return value  # a chain: the statement names no module
+    if isinstance(value, A.Call) and not all(isinstance(a, (A.Name, A.Num, A.Str, A.Bool, A.ListExpr))
+                                             for a in value.args):
+        return value
     kept = [k for k in target.kwargs if not (k.name == "name" and isinstance(k.value, A.Name) and k.value.id == name)]
     if len(kept) == len(target.kwargs):
         return value
     new = A.replace(target, kwargs=kept)
     return A.replace(value, target=new) if isinstance(value, A.Pipe) else new
+
+
+def _names_in(value: A.Expr) -> set[str]:
+    return {k.value.id for k in A.walk(value) if isinstance(k, A.Keyword) and k.name == "name"
+            and isinstance(k.value, A.Name)}
 
 
 def _callable_name(fn: Any) -> str:

@@ -90,6 +90,7 @@ class Capture:
     outputs: Any  # what the model returned
     modules: dict  # path -> module
     traced: dict = field(default_factory=dict)  # path -> Traced
+    list_blocks: dict = field(default_factory=dict)  # path -> axis: modules taking a list they concatenate
 
 
 def run_model(root: Any, inputs: list) -> Capture:
@@ -103,7 +104,8 @@ def run_model(root: Any, inputs: list) -> Capture:
     for name, module in modules.items():
         def record(mod: Any, args: tuple, kwargs: dict, name: str = name) -> None:
             counts[name] = counts.get(name, 0) + 1
-            calls.setdefault(name, (args, kwargs))
+            if name not in calls:  # lists copied: DenseNet appends to the list it passed
+                calls[name] = (tuple(list(a) if isinstance(a, list) else a for a in args), dict(kwargs))
         hooks.append(module.register_forward_pre_hook(record, with_kwargs=True))
     try:
         with torch.no_grad():
