@@ -128,6 +128,7 @@ class Emitter:
         self.functions = T.functions()
         self.uses = _reads(traced.graph)
         self.current = None  # the node being converted
+        self.concats: dict = {}  # (axis, parts) -> the name of their concatenation
         # a module taking a list it concatenates: that concatenation is its input
         self.list_cat = set()
         if traced.path in getattr(capture, "list_blocks", {}):
@@ -218,6 +219,24 @@ class Emitter:
             self.bind(dims.tensor, source)
             source = self.exprs[dims.tensor]
         return A.Subscript(value=A.Attribute(value=source, attr="shape"), index=A.Num(value=dims.index))
+
+    def concat(self, parts: list, axis: int, bind: bool = False) -> A.Expr:
+        """concat(a, b, c) of fx nodes; where concat(a, b) was made before, concat(that, c): the
+        same values, and dense connectivity reads as a chain instead of ever longer lists."""
+        if len(parts) == 1:
+            return self.operand(parts[0])
+        key = (axis, tuple(parts))
+        prefix = self.concats.get((axis, tuple(parts[:-1])))
+        if prefix is not None:
+            value = op_call(T.OpCall("concat", {"axis": axis}), [prefix, self.operand(parts[-1])])
+        else:
+            value = op_call(T.OpCall("concat", {"axis": axis}), [self.operand(p) for p in parts])
+        if bind:
+            name = self.fresh("features")
+            self.body.statements.append(A.Assign(targets=[name], value=value))
+            value = A.Name(id=name)
+            self.concats[key] = value
+        return value
 
     def operand(self, node: Any) -> A.Expr:
         """A tensor read by an operator or a merge: a chain of two or more layers is named by a
@@ -409,8 +428,7 @@ class Emitter:
         module = self.capture.modules[path]
         listed = getattr(self.capture, "list_blocks", {})
         if path in listed and len(node.args) == 1 and isinstance(node.args[0], (list, tuple)):
-            parts = [self.operand(a) for a in node.args[0]]
-            joined = parts[0] if len(parts) == 1 else op_call(T.OpCall("concat", {"axis": listed[path]}), parts)
+            joined = self.concat(list(node.args[0]), listed[path], bind=True)
             name = node.target if self.stateful(path) else None
             return ref_call(path, [joined], name)
         if node.kwargs or not all(self.is_tensor(a) for a in node.args):

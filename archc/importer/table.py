@@ -372,11 +372,10 @@ def _binary(symbol: str) -> Callable[[Call], Any]:
 
 
 def _cat(c: Call) -> Any:
-    tensors = c.tensors(0, "tensors")
-    axis = c.value(1, "dim", 0)
-    if len(tensors) == 1:
-        return tensors[0]
-    return c.op("concat", tensors, {"axis": axis})
+    parts = list(c.raw(0, "tensors"))
+    if not all(c.emitter.is_tensor(p) for p in parts):
+        raise Unsupported("a concatenation of something other than tensors")
+    return c.emitter.concat(parts, c.value(1, "dim", 0))
 
 
 def _flatten_call(c: Call) -> Any:
