@@ -262,6 +262,7 @@ class Importer:
         first = bodies[0]
         avoid = set(first.inputs) | {t for s in first.statements for t in s.targets} | reserved_words()
         merger = B.Merger(len(bodies), avoid, self.defaults)
+        merger.blocks = self.params
         members = list(range(len(bodies)))
         statements = [A.Assign(targets=s.targets, value=merger.merge([b.statements[k].value for b in bodies], members))
                       for k, s in enumerate(first.statements)]

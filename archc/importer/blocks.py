@@ -102,6 +102,7 @@ class Merger:
         self.avoid = set(avoid)
         self.defaults = defaults  # callee -> {keyword: default}
         self.choices = True  # whether differing forms may become a flag
+        self.blocks: dict = {}  # block -> BlockParams (its parameters' names)
 
     def merge(self, nodes: list, members: list[int], ctx: tuple = ("", "")) -> Any:
         first = nodes[0]
@@ -143,7 +144,8 @@ class Merger:
             if isinstance(first, A.Call):
                 label = _call_label(first)
                 if name == "args":
-                    merged = [self.merge([x.args[k] for x in nodes], members, (label, _positional(first, k)))
+                    merged = [self.merge([x.args[k] for x in nodes], members,
+                                         (label, _positional(first, k, self.blocks)))
                               for k in range(len(value))]
                     changes[name] = merged
                     continue
@@ -160,6 +162,7 @@ class Merger:
         """Whether two trees merge without a flag (they differ in constants only)."""
         probe = Merger(2, set(), self.defaults)
         probe.choices = False
+        probe.blocks = self.blocks
         try:
             probe.merge([a, b], [0, 1])
         except CannotMerge:
@@ -306,10 +309,14 @@ def _call_label(call: A.Call) -> str:
     return call.func
 
 
-def _positional(call: A.Call, k: int) -> str:
+def _positional(call: A.Call, k: int, blocks: dict) -> str:
     from archc.ops import REGISTRY
     op = REGISTRY.get(call.func)
     if op is None:
+        block = blocks.get(call.func)
+        inputs = len(call.args) - len(block.required) if block is not None else 0
+        if block is not None and 0 <= k - inputs < len(block.required):
+            return block.required[k - inputs]
         return f"arg{k}"
     return op.attrs[k].name if k < len(op.attrs) else f"arg{k}"
 

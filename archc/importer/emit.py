@@ -279,6 +279,21 @@ class Emitter:
             index += len(self.shape_of(tensor))
         return Dims(tensor, index, self.values.get(node))
 
+    def unsqueeze(self, source: Any, dim: int) -> A.Expr:
+        if getattr(source, "op", None) == "call_function" and getattr(source.target, "__name__", "") == "getitem" \
+                and self.uses.get(source, 0) == 1:
+            base, index = source.args
+            items = list(index) if isinstance(index, tuple) else [index]
+            if self.is_tensor(base) and dim < len(items) + 1 and len(items) > dim - 1 >= 0 \
+                    and dim < len(items) and isinstance(items[dim], int) \
+                    and all(isinstance(i, slice) or (k == dim) for k, i in enumerate(items)):
+                k = items[dim] % self.shape_of(base)[dim]
+                items[dim] = slice(k, k + 1)
+                return A.Subscript(value=self.exprs[base], index=self._indices(tuple(items)))
+        shape = list(self.shape_of(source))
+        rest = [value_expr(d) for d in shape[1:dim]] + [A.Num(value=1)] + [value_expr(d) for d in shape[dim:]]
+        return A.Pipe(source=self.tensor(source), target=A.Call(func="reshape", args=[A.ListExpr(items=rest)]))
+
     def nothing(self) -> Dims:
         """The value of a call that computes nothing archc needs (an assertion)."""
         return Dims(None, None, None)

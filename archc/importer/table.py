@@ -534,6 +534,17 @@ def _size(c: Call) -> Any:
     return c.emitter.size(c.node)
 
 
+def _unsqueeze(c: Call) -> Any:
+    """torch.unsqueeze(x[:, k], 1) is x[:, k:k + 1] (GoogLeNet's transform_input); otherwise a
+    reshape with a 1 inserted."""
+    dim = c.value(1, "dim")
+    rank = len(c.shape(0)) + 1
+    dim = dim % rank
+    if dim == 0:
+        raise Unsupported("a new batch axis")
+    return c.emitter.unsqueeze(c.raw(0, "input"), dim)
+
+
 def _checked(c: Call) -> Any:
     """torch._assert(condition on sizes, message): true on the example inputs (the forward ran);
     archc checks its own shapes. Nothing to write."""
@@ -606,7 +617,7 @@ def functions() -> dict:
         torch.mean: _reduce("reduce_mean"), torch.sum: _reduce("reduce_sum"),
         torch.amax: _reduce("reduce_max"), torch.amin: _reduce("reduce_min"),
         torch.reshape: _reshape, torch.transpose: _transpose, torch.permute: _permute_call,
-        torch.chunk: _chunk, torch.split: _split,
+        torch.chunk: _chunk, torch.split: _split, torch.unsqueeze: _unsqueeze,
         F.interpolate: _interpolate, F.pad: _pad_call,
         getattr: _size,
     }
@@ -623,6 +634,6 @@ METHODS: dict[str, Callable[[Call], Any]] = {
     "transpose": _transpose, "permute": _permute_call, "contiguous": _contiguous,
     "mean": _reduce("reduce_mean"), "sum": _reduce("reduce_sum"), "amax": _reduce("reduce_max"),
     "amin": _reduce("reduce_min"), "softmax": _softmax_call("softmax"),
-    "chunk": _chunk, "split": _split, "size": _size, "dim": _size,
+    "chunk": _chunk, "split": _split, "unsqueeze": _unsqueeze, "size": _size, "dim": _size,
     "clamp": _clamp, "clamp_min": _clamp,
 }

@@ -191,6 +191,7 @@ FUNCTION_CASES = [
     ("chunk", _pieces, 4), ("split", lambda x: torch.split(x, [1, 3], dim=1)[1], 4),
     ("interpolate", lambda x: F.interpolate(x, scale_factor=2, mode="nearest"), 3),
     ("pad", lambda x: F.pad(x, (1, 1, 2, 0)), 3), ("getitem", lambda x: x[:, 1:, ::2], 3),
+    ("unsqueeze", lambda x: torch.cat([torch.unsqueeze(x[:, 2], 1) * 0.5 + 0.1, x.unsqueeze(2).flatten(2, 3)], 1), 3),
 ]
 
 
