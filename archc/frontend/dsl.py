@@ -20,7 +20,7 @@ from lark.exceptions import UnexpectedInput, VisitError
 from archc import ast as A
 from archc.errors import SpecError, SpecErrors, register_source
 from archc.frontend.comments import Spans, attach, scan_dsl
-from archc.frontend.engine import EMPTY_META, Engine, Meta, Stuck, Tok, Unsupported
+from archc.frontend.engine import Engine, Stuck, Tok, Unsupported
 from archc.language import RETURN_KINDS
 from archc.frontend.lexicon import KEYWORDS as KEYWORDS  # printer, yaml_loader import it from here
 from archc.frontend.lexicon import OPENERS
@@ -329,8 +329,9 @@ class _Offset:
     def tok(self, tok: Token) -> A.Loc:
         return self.loc(tok.line, tok.column, tok.end_line, tok.end_column)
 
-    def meta(self, meta: Meta) -> A.Loc:
-        return self.loc(*meta)
+    def meta(self, meta: tuple) -> A.Loc:
+        """The loc of a rule's place (line, column, end_line, end_column, ...)."""
+        return self.loc(meta[0], meta[1], meta[2], meta[3])
 
 
 # ----------------------------------------------------------------------------- tree -> AST
@@ -393,30 +394,41 @@ class _TreeToAst(Transformer_NonRecursive):
         self.builder = builder
 
     def __default__(self, data: str, children: list, meta: Any) -> Any:
-        place = EMPTY_META if meta.empty else Meta((meta.line, meta.column, meta.end_line, meta.end_column))
+        place = None if meta.empty else (meta.line, meta.column, meta.end_line, meta.end_column)
         return getattr(self.builder, data)(place, children)
 
 
+_END_LINE = 2  # in a rule's place (line, column, end_line, end_column)
+
+
 class _Builder:
-    """The AST of each rule (a method per rule or alias, given the rule's place `meta` and its
-    children as lark's parse tree would hold them), and the located errors found on the way."""
+    """The AST of each rule (a method per rule or alias, given the rule's place `meta`, a tuple
+    (line, column, end_line, end_column, ...) or None where it matched nothing, and its children
+    as lark's parse tree would hold them), and the located errors found on the way."""
 
     def __init__(self, file: str, line: int = 1, col: int = 1, at: A.Loc | None = None) -> None:
         self.off = _Offset(file, line, col, at)
         self.errors: list[SpecError] = []
         self.spans = Spans()  # the statements' last lines, for attaching comments
+        if at is None and line == 1 and col == 1:  # a whole file: places as the parser counts them
+            Loc = A.Loc
 
-    def _span(self, node: Any, meta: Any) -> Any:
-        if not meta.empty:
-            self.spans.add(node.loc, self.off.line(meta.end_line))
+            def loc(meta: tuple) -> A.Loc:
+                line = meta[0]
+                return Loc(file=file, line=line, col=meta[1], end_col=meta[3] if meta[2] == line else None)
+            self._loc = loc  # type: ignore[method-assign]
+
+    def _span(self, node: Any, meta: tuple | None) -> Any:
+        if meta is not None:
+            self.spans.add(node.loc, self.off.line(meta[_END_LINE]))
         return node
 
     def _error(self, message: str, loc: A.Loc | None, hint: str | None = None, *,
                code: str) -> None:
         self.errors.append(SpecError(message, loc, hint, code=code))
 
-    def _loc(self, meta: Meta) -> A.Loc:
-        return self.off.loc(*meta)
+    def _loc(self, meta: tuple) -> A.Loc:
+        return self.off.meta(meta)
 
     def _tloc(self, tok: Token) -> A.Loc:
         return self.off.tok(tok)
@@ -481,7 +493,7 @@ class _Builder:
                             code="E-SYNTAX-MODEL-RETURNS")
             else:
                 returns = kind.value
-        return _Statement(name, self._tloc(tok), meta.end_line, returns)
+        return _Statement(name, self._tloc(tok), meta[_END_LINE], returns)
 
     def import_stmt(self, meta: Any, children: list) -> A.Import:
         tok = children[0]
@@ -543,7 +555,7 @@ class _Builder:
         return children
 
     def return_stmt(self, meta: Any, children: list) -> _Return:
-        return _Return(children, self._loc(meta), meta.end_line)
+        return _Return(children, self._loc(meta), meta[_END_LINE])
 
     def block_def(self, meta: Any, children: list) -> A.BlockDef:
         name, params, inputs, stmts = children[0], children[1], children[2], children[3:]

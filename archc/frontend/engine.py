@@ -12,7 +12,7 @@ things in the same order, with less:
   * the newline rules of `dsl._PostLex` are applied to the tuples as they are lexed;
   * a reduction calls the builder's method (`dsl._Builder`) at once, with lark's child filtering
     (anonymous tokens dropped, `_rule`s spliced into their parent, `?rule`s of one child passed
-    through) and lark's `propagate_positions` place (first and last child) as its `meta`;
+    through) and lark's `propagate_positions` place (first and last child) as a tuple;
   * a one-child pass-through rule only changes the state (no value or place is touched), and
     the states a chain of them ends in are remembered per (state below, state, token type).
 
@@ -51,22 +51,9 @@ class Stuck(Exception):
         self.states, self.token, self.index, self.char_at = states, token, index, char_at
 
 
-class Meta(tuple):
-    """A reduced rule's place, (line, column, end_line, end_column), read as lark's meta."""
-    __slots__ = ()
-    empty = False
-    line = property(itemgetter(0))
-    column = property(itemgetter(1))
-    end_line = property(itemgetter(2))
-    end_column = property(itemgetter(3))
-
-
-class _EmptyMeta:
-    """The place of a rule that matched nothing (an empty parameter list)."""
-    empty = True
-
-
-EMPTY_META = _EmptyMeta()
+# A reduced rule's place, lark's `propagate_positions` meta, is a tuple whose first four items
+# are (line, column, end_line, end_column): its first child's start and its last child's end (a
+# token's own tuple for a rule of one token); None for a rule that matched nothing.
 
 
 class Tok(tuple):
@@ -300,7 +287,7 @@ class Engine:
         end_state = self.end_states[start]
         states = [state]
         values: list[Any] = []
-        spans: list[Any] = []  # each value's place: a token tuple or a Meta (None: no place)
+        spans: list[Any] = []  # each value's place: a token tuple or a place tuple (None: no place)
         index = -1
         for tok in self.tokens(text, expr_mode):
             index += 1
@@ -326,7 +313,11 @@ class Engine:
                     spans.append(tok)
                     break
                 name, size, how, plan, function = rules[~code]
-                if size:
+                if size == 1:
+                    children = [values.pop()]
+                    meta = spans.pop()
+                    del states[-1]
+                elif size:
                     children = values[-size:]
                     places = spans[-size:]
                     del values[-size:], spans[-size:], states[-size:]
@@ -334,13 +325,13 @@ class Engine:
                     if first is None or last_place is None:
                         meta = _place(places)
                     else:
-                        meta = Meta((first[0], first[1], last_place[2], last_place[3]))
+                        meta = (first[0], first[1], last_place[2], last_place[3])
                 else:
                     children, meta = [], None
                 if plan is not None:
                     children = _filtered(children, plan)
                 if how == _CALL or (how == _EXPAND1 and len(children) != 1):
-                    value = function(builder, meta if meta is not None else EMPTY_META, children)
+                    value = function(builder, meta, children)
                 elif how == _EXPAND1:
                     value = children[0]
                 else:  # _SPLICE: a list the parent takes in
@@ -376,11 +367,11 @@ def _filtered(children: list, plan: tuple) -> list:
     return out
 
 
-def _place(places: list) -> Meta | None:
+def _place(places: list) -> tuple | None:
     present = [p for p in places if p is not None]
     if not present:
         return None
-    return Meta((present[0][0], present[0][1], present[-1][2], present[-1][3]))
+    return (present[0][0], present[0][1], present[-1][2], present[-1][3])
 
 
 def _newline_after(tok: tuple) -> tuple:
