@@ -289,7 +289,7 @@ def diagnostics(result: CheckResult, cache: ParseCache,
         out[result.path].append(Diagnostic(result.path, Span(0, 0, 0, len(own_lines[0]) if own_lines else 0),
                                            "error", result.internal + "\nhint: this is a bug in archc; please "
                                            "report it with the spec", None))
-    imports = resolve(result.index) if resolve is not None and result.index is not None else []
+    imports = resolve(result.index) if resolve is not None else []
     split: dict[str, list[str]] = {}  # each imported file's lines, split once (not per error)
 
     def lines_in(file: str) -> list[str]:

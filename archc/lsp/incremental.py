@@ -8,21 +8,23 @@ a check of the whole new text would:
    an edit is this case too). Comments and blank lines are not part of the program (the DSL's
    lexer skips them; they are trivia in the AST), so that check's errors and warnings hold; only
    the lines they are on may have moved. They are carried over with their lines mapped, without
-   parsing or elaborating: the cost is comparing the changed lines, not the file.
-2. **Small and fast** (`Server._check_in_process`): a document whose last check took a few tens of
-   milliseconds is checked on the server's thread (no fork, no pickling: those cost more than
-   such a check), with the evaluator's time limit cut to `IN_PROCESS_SECONDS`; a check that
+   parsing or elaborating: the cost is comparing the changed lines, not the file. Back at a
+   checked text, that check is the result, whole; where no line moved, its model is kept too (the
+   same layers at the same places: hover and inlay hints read it at once).
+2. **Small and fast** (`Server._check_in_process`): a document whose last check took under
+   `IN_PROCESS_BELOW` is checked on the server's thread (no fork, no pickling: those cost more
+   than such a check), with the evaluator's time limit cut to `IN_PROCESS_SECONDS`; a check that
    reaches that limit is thrown away and made in a process of its own, as any other.
 3. Otherwise, a check in a process of its own (`archc.lsp.worker`), as before.
 
 Path 1 applies to `.arch` text only (YAML's indentation is its structure), to checks whose text
 parsed (a syntax error's recovery reads tokens, not only statements) and reached no limit (time
-and memory are not the text's), when none of the files the
-check read has changed since (their parse-cache keys are kept with it), and when no message
-names a line number (`first at line 3`) or points at a line that has no code any more. The
-server still makes the full check afterwards (for the model that hover and inlay hints read by
-position); it publishes again only if that says something else, which it never should
-(tests/lsp/test_incremental.py compares the two on random edits).
+and memory are not the text's), when none of the files the check read has changed since (their
+parse-cache keys are kept with it), and when no message names a line number (`first at line 3`,
+`used at line 9`: it may be another file's) or points at a line that has no code any more. Where
+lines moved, the server still makes the whole check once typing pauses (`FULL_CHECK_AFTER`), for
+the model that hover and inlay hints read by position; it publishes it only if it says something
+else, which it never should (tests/lsp/test_incremental.py compares the two on random edits).
 """
 from __future__ import annotations
 
@@ -95,9 +97,7 @@ def line_map(old: str, new: str) -> LineMap | None:
     step = 256  # compare slices first: list equality runs in C
     while start < n and a[start:start + step] == b[start:start + step]:
         start += step
-    start = min(start, n)
-    while start > 0 and a[start - 1:start] != b[start - 1:start]:
-        start -= 1
+    start = min(start, n)  # every line before is equal; the first that differs is in this step
     while start < n and a[start] == b[start]:
         start += 1
     end = 0
@@ -136,22 +136,38 @@ def usable(result: CheckResult) -> bool:
     return True
 
 
-def remapped(bases: list[Base], text: str, version: int | None, cache: ParseCache) -> CheckResult | None:
-    """A result for `text` carried over from the newest base with the same meaning, or None."""
-    for base in reversed(bases):
+@dataclass
+class Carried:
+    """A check carried over to a new text: `result` (its diagnostics in the new text's lines),
+    `sites` (the import sites, moved: for `resolver`), and whether the text is the base's own
+    (`same_text`: the base's result as it is, complete) or its lines did not move (`in_place`:
+    the model's positions hold, so hover and inlay hints can read it at once)."""
+    result: CheckResult
+    sites: Any
+    same_text: bool
+    in_place: bool
+
+
+def remapped(bases: list[Base], text: str, version: int | None, cache: ParseCache) -> Carried | None:
+    """The base with the same meaning as `text`, carried over to it, or None: one of the same
+    text if any (complete), else the newest whose lines did not move (its model holds), else the
+    newest."""
+    current = [b for b in bases if all(cache.key_of(p) == k for p, k in b.keys.items())]  # imports unchanged
+    for base in reversed(current):
+        if base.result.text == text:
+            return Carried(dataclasses.replace(base.result, version=version), base.result.index, True, True)
+    found: Carried | None = None
+    for base in reversed(current):
         old = base.result
-        if any(cache.key_of(p) != k for p, k in base.keys.items()):
-            continue  # an import changed since
-        if old.text == text:
-            mapping: LineMap | None = LineMap(0, 0, 0, {})
-        else:
-            mapping = line_map(old.text, text)
-        if mapping is None:
+        mapping = line_map(old.text, text)
+        moved = _moved(old, text, version, mapping) if mapping is not None else None
+        if moved is None:
             continue
-        moved = _moved(old, text, version, mapping)
-        if moved is not None:
-            return moved
-    return None
+        if mapping.identity:  # the same program at the same places: its shapes, for hover
+            moved.model, moved.partial = old.model, old.partial
+            return Carried(moved, _MovedIndex.of(old.index, mapping), False, True)
+        found = found or Carried(moved, _MovedIndex.of(old.index, mapping), False, False)
+    return found
 
 
 def _moved(old: CheckResult, text: str, version: int | None, mapping: LineMap) -> CheckResult | None:
@@ -184,7 +200,7 @@ def _moved(old: CheckResult, text: str, version: int | None, mapping: LineMap) -
                 return None
             target.append(moved)
     return CheckResult(path, old.language, text, version, errors=errors, warnings=warnings,
-                       library=old.library, imported=set(old.imported), index=_MovedIndex.of(old.index, mapping))
+                       library=old.library, imported=set(old.imported), seconds=old.seconds)
 
 
 class _MovedIndex:
@@ -206,17 +222,17 @@ class _MovedIndex:
         return _MovedIndex(sites, index.file)
 
 
-def resolver(project: Any) -> Callable[[Any], list]:
-    """`analysis.diagnostics`'s `resolve` for a moved result: the sites' import closures, looked up
-    as for the base (the files imported did not change)."""
-    def resolve(index: Any) -> list:
-        if isinstance(index, _MovedIndex):
-            out = []
-            for site in index.imports:
-                target = project.resolve_import(index, site)
-                out.append((site, project.closure(target) if target is not None else set()))
-            return out
-        return project.import_closures(index)
+def resolver(project: Any, sites: Any) -> Callable[[Any], list]:
+    """`analysis.diagnostics`'s `resolve` for a carried result: the import closures of `sites`
+    (the base's import sites, moved; the files they import did not change)."""
+    def resolve(_index: Any) -> list:
+        if sites is None:
+            return []
+        out = []
+        for site in sites.imports:
+            target = project.resolve_import(sites, site)
+            out.append((site, project.closure(target) if target is not None else set()))
+        return out
     return resolve
 
 

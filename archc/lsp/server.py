@@ -173,11 +173,16 @@ class ArchcServer(LanguageServer):
         key = canonical(doc.path)
         self.stop_job(key)
         if self.incremental:
-            moved = incremental.remapped(self.bases.get(key, []), text, version, self.project.cache)
-            if moved is not None:  # the same program as a recent check: its diagnostics, moved
-                self.publish(doc, moved, incremental.resolver(self.project))
-                # the whole check (for the model's positions) once typing pauses: an edit before
-                # then cancels this task, so a comment being typed forks no check per key
+            carried = incremental.remapped(self.bases.get(key, []), text, version, self.project.cache)
+            if carried is not None and carried.same_text:  # back to a checked text (an undo)
+                self.finish(doc, carried.result)
+                return
+            if carried is not None:  # the same program as a recent check: its diagnostics, moved
+                if carried.in_place:
+                    self.project.accept(doc, carried.result)  # and its shapes, where they were
+                self.publish(doc, carried.result, incremental.resolver(self.project, carried.sites))
+                # the whole check (for the model's positions and the AST's comments) once typing
+                # pauses: an edit before then cancels this task, so typing forks no check per key
                 await asyncio.sleep(incremental.FULL_CHECK_AFTER)
             elif self._in_process_pays(doc, text):
                 result = self._check_in_process(doc, text, version)

@@ -52,6 +52,17 @@ def publishable(project: Project, result: analysis.CheckResult, resolve=None) ->
             for f, ds in by_file.items()}
 
 
+def same_diagnostics(project: Project, carried: incremental.Carried, full: analysis.CheckResult) -> bool:
+    """The carried result's diagnostics are the whole check's; where its lines did not move, its
+    model is the same program's (the shapes hover shows)."""
+    if carried.in_place and full.model is not None:
+        assert carried.result.model is not None
+        assert [(n.id, n.shape) for n in carried.result.model.graph.layers()] == \
+            [(n.id, n.shape) for n in full.model.graph.layers()]
+    return publishable(project, carried.result, incremental.resolver(project, carried.sites)) == \
+        publishable(project, full)
+
+
 def edit(rng: random.Random, text: str) -> str:
     """A random edit: mostly comments, blank lines and trailing blanks (the same program), some
     changes of code (a different one)."""
@@ -103,12 +114,11 @@ def run_edits(tmp_path: Path, name: str, text: str, files: dict[str, str], steps
     for step in range(steps):
         current = rng.choice(seen) if rng.random() < 0.1 else edit(rng, current)
         seen.append(current)
-        moved = incremental.remapped(bases, current, step, project.cache)
+        carried = incremental.remapped(bases, current, step, project.cache)
         full = check(current, "arch", path, project.cache)
-        if moved is not None:
+        if carried is not None:
             moved_count += 1
-            assert publishable(project, moved, incremental.resolver(project)) == publishable(project, full), \
-                (step, current)
+            assert same_diagnostics(project, carried, full), (step, current)
         incremental.remember(bases, full, project.cache)
     return moved_count, steps
 
@@ -131,7 +141,7 @@ def test_moved_diagnostics_are_a_whole_checks_on_zoo_specs(spec, steps, tmp_path
         full = check(text, "arch", str(path), project.cache)
         if carried is not None:
             moved += 1
-            assert publishable(project, carried, incremental.resolver(project)) == publishable(project, full), text
+            assert same_diagnostics(project, carried, full), text
         incremental.remember(bases, full, project.cache)
     assert moved >= steps // 3
 
@@ -149,6 +159,14 @@ def test_what_is_not_carried_over(tmp_path):
     bases: list[incremental.Base] = []
     incremental.remember(bases, check(MODEL, "arch", path, cache), cache)
     assert incremental.remapped(bases, "# new\n" + MODEL, 1, cache) is not None
+    # back at a checked text: that check, whole, though a newer base means the same
+    incremental.remember(bases, check("# new\n" + MODEL, "arch", path, cache), cache)
+    carried = incremental.remapped(bases, MODEL, 2, cache)
+    assert carried.same_text and carried.result.text == MODEL and carried.result.version == 2
+    assert carried.result.model is bases[0].result.model
+    # the same places (an end-of-line comment): moved, its model kept
+    carried = incremental.remapped(bases, MODEL.replace("padding=1)  #", "padding=1)  # more"), 3, cache)
+    assert carried.in_place and not carried.same_text and carried.result.model is not None
     assert incremental.remapped(bases, MODEL.replace("conv2dd(4", "conv2dd(5"), 1, cache) is None  # code
     assert incremental.remapped(bases, MODEL.replace("x -> conv2d", "x  -> conv2d"), 1, cache) is None
     # an imported file changed since: its errors may have too
@@ -224,9 +242,19 @@ def test_the_server_answers_comment_edits_and_small_changes_without_a_process(tm
         took, moved = change(densenet.as_uri(), "# one\n# two\n" + mistake)
         assert [d["code"] for d in moved] == ["E-CALL-UNKNOWN-OP"] and moved[0]["range"]["start"]["line"] == line + 2
         assert took < 0.5
-        # back to the text of the first check (an undo): no error, said at once
+        # back to the text of the first check (an undo): no error, said at once, shapes at once
         took, found = change(densenet.as_uri(), text)
         assert found == [] and took < 0.5
+        output_line = text.split("\n").index(next(x for x in text.split("\n") if x.startswith("output")))
+        hover = conn.request("textDocument/hover", {"textDocument": {"uri": densenet.as_uri()},
+                                                    "position": {"line": output_line, "character": 8}}, "h1", 10)
+        assert "[N, 1000]" in str(hover["result"]), hover
+        # an end-of-line comment: no line moves, so the shapes hold at once too
+        took, found = change(densenet.as_uri(), text.replace("\noutput", "  # a note\noutput"))
+        assert found == [] and took < 0.5
+        hover = conn.request("textDocument/hover", {"textDocument": {"uri": densenet.as_uri()},
+                                                    "position": {"line": output_line, "character": 8}}, "h2", 10)
+        assert "[N, 1000]" in str(hover["result"]), hover
         # a small document, checked on the server's thread
         fast = "input x: [1, 3, 8, 8]\ny = x -> conv2d(4, 3)\noutput y\n"
         conn.open(small.as_uri(), fast)
