@@ -94,6 +94,14 @@ class Calls(Sharing):
         (traced elaboration only; otherwise a shared no-op)."""
         return pv.checks_only() if self.trace else _NO_CONTEXT
 
+    def _checked(self, rule: Any, *args: Any) -> Any:
+        """`rule(*args)`, an op's own rule, under `_checks()` (entered only when tracing: a layer
+        asks three rules)."""
+        if not self.trace:
+            return rule(*args)
+        with pv.checks_only():
+            return rule(*args)
+
     # ------------------------------------------------------------------ calls
     def _call(self, call: A.Call, env: Env, piped: list[Tensor]) -> Any:
         self._visible_env = env
@@ -307,8 +315,7 @@ class Calls(Sharing):
         if op.positional is not None and len(args) > op.positional:
             keyword_only(self.reporter, op, args, shapes, arg_locs, loc)
         try:
-            with self._checks():
-                attrs = op.bind(args, kwargs, ndim)
+            attrs = self._checked(op.bind, args, kwargs, ndim)
         except AttrError as first:
             for exc in (first, *first.also):
                 visible = self._visible_env.names() if self._visible_env and exc.unknown_name else ()
@@ -323,8 +330,7 @@ class Calls(Sharing):
         node_id = self.builder.unique_name(meta.get("name"), loc, explicit="name" in meta,
                                            default=default_name or op.name)
         try:
-            with self._checks():
-                shape = op.output_shape(attrs, shapes, self.ctx)
+            shape = self._checked(op.output_shape, attrs, shapes, self.ctx)
         except ShapeError as exc:
             self.error(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint,
                        code=exc.code)
@@ -339,8 +345,7 @@ class Calls(Sharing):
         self.builder.add_node(node)
         if shape is None:
             raise Abort()
-        with self._checks():
-            check_suspicious(node, kwargs, shapes, self.builder, self.reporter)
+        self._checked(check_suspicious, node, kwargs, shapes, self.builder, self.reporter)
         return Tensor(node_id, shape)
 
     def _apply_pieces(self, op: Op, attrs: Any, tensor: Tensor, loc: A.Loc | None,

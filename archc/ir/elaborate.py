@@ -22,7 +22,7 @@ from __future__ import annotations
 import difflib
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from archc import ast as A
 from archc import provenance as pv
@@ -614,6 +614,26 @@ def _position_key(stmt: A.Assign) -> tuple[int, int]:
     return (stmt.loc.line, stmt.loc.col) if stmt.loc else (0, 0)
 
 
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}  # an AST class's fields that hold nodes (A.children's)
+
+
+def _children(e: Any) -> Iterator[Any]:
+    """A.children(e), with each class's non-trivia fields found once."""
+    names = _CHILD_FIELDS.get(type(e))
+    if names is None:
+        if not isinstance(e, A.Node):
+            return
+        names = _CHILD_FIELDS[type(e)] = tuple(n for n in A.fields(e) if n not in A.TRIVIA)
+    for name in names:
+        value = getattr(e, name)
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, A.Node):
+                    yield item
+        elif isinstance(value, A.Node):
+            yield value
+
+
 def free_names(expr: A.Expr | None) -> set[str]:
     """Names an expression reads (keyword names and literal `name=` values excluded)."""
     out: set[str] = set()
@@ -643,7 +663,7 @@ def free_names(expr: A.Expr | None) -> set[str]:
                 if not (kw.name in ("name", "input_as") and isinstance(kw.value, A.Name)):
                     walk(kw.value)
         else:
-            for child in A.children(e):
+            for child in _children(e):
                 walk(child)
 
     walk(expr)

@@ -65,9 +65,14 @@ def simplify_shapes(builder: GraphBuilder, assumptions: sy.Assumptions, traced: 
     `H % 16 == 0` is required); traced (code generation), the scopes' output shapes too.
 
     Reads the assumptions; rewrites `LayerNode.shape` (and `Scope.output_shapes`) in place."""
-    for node_id in builder.g.nodes:
-        layer = builder.layer(node_id)
-        layer.shape = tuple(assumptions.simplify(d) for d in layer.shape)
+    if not assumptions.rewrites_sizes():  # (most models) every size stays as it is
+        for node in builder.g.nodes.values():
+            if type(node["layer"].shape) is not tuple:
+                node["layer"].shape = tuple(node["layer"].shape)
+    else:
+        for node_id in builder.g.nodes:
+            layer = builder.layer(node_id)
+            layer.shape = tuple(assumptions.simplify(d) for d in layer.shape)
     if traced:
         for scope in builder.scopes.values():
             scope.output_shapes = [tuple(assumptions.simplify(d) for d in shape)

@@ -196,6 +196,10 @@ class Assumptions:
             v = self._first_allowed(symbol, v + 1)
         raise ValueError(f"no value of {symbol} near {near} meets {self.describe()}")
 
+    def rewrites_sizes(self) -> bool:
+        """Whether `simplify` can change any size (some congruence is recorded)."""
+        return bool(self._classes())
+
     def simplify(self, d: Dim) -> Dim:
         """Rewrite floor terms that the congruences make exact: under H % 16 == 0, floor(H/4)
         becomes H/4, and floor((H + 1)/2) becomes H/2 (its argument is ≡ 1 mod 2)."""
