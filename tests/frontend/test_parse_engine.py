@@ -6,6 +6,7 @@ hint, code, fixes), on every `.arch` file of the repository and on broken varian
 from __future__ import annotations
 
 import random
+import sys
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,24 @@ def test_a_lark_laid_out_otherwise_is_parsed_by_lark_itself():
         parser = None
     with pytest.raises(Unsupported):
         Engine(NotLark(), dsl._Builder, {}, frozenset(), frozenset())  # type: ignore[arg-type]
+
+
+def test_parsing_costs_a_few_hundred_calls_a_statement():
+    # deterministic (function calls, as tests/elaboration/test_linear_scaling.py counts them):
+    # the engine makes about 200 a flat statement, lark's tree and transformer about 1,350
+    sys.path.insert(0, str(ROOT / "tools"))
+    from synthetic_specs import generate
+    text = generate("flat", 2000)
+    dsl.parse_dsl(text, "flat.arch")
+    calls = 0
+
+    def count(frame, event, arg):
+        nonlocal calls
+        if event in ("call", "c_call"):
+            calls += 1
+    sys.setprofile(count)
+    try:
+        dsl.parse_dsl(text, "flat.arch")
+    finally:
+        sys.setprofile(None)
+    assert calls / 2000 < 300, calls / 2000
