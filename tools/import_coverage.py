@@ -43,6 +43,7 @@ NOT_CLASSIFICATION = {"README", "detection", "segmentation", "video"}
 SEGMENTATION = ["fcn_resnet50", "fcn_resnet101", "deeplabv3_resnet50", "deeplabv3_resnet101",
                 "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large"]
 VIDEO = {"r3d_18": (8, 56, 56), "mc3_18": (8, 56, 56), "r2plus1d_18": (8, 56, 56), "s3d": (16, 64, 64)}
+FULL_SIZE = {"inception_v3"}  # its auxiliary classifier (a training output) needs 299×299
 TIMM_SIZES = {"dla34": (96, 64)}  # sides that divide by 32
 BEGIN, END = "<!-- import-coverage:begin -->", "<!-- import-coverage:end -->"
 
@@ -73,7 +74,7 @@ def build(family: str, name: str):
     if family == "torchvision":
         from torchvision import models
         fixture = json.loads((FIXTURES / f"{name}.json").read_text())
-        side = max(64, fixture["min_size"][0])
+        side = max(64, fixture["min_size"][0]) if name not in FULL_SIZE else fixture["crop_size"]
         return getattr(models, name)(**fixture["kwargs"]), (1, 3, side, side), ROOT / "specs/torchvision" / f"{name}.arch"
     if family == "segmentation":
         from torchvision.models import segmentation

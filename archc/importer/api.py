@@ -87,6 +87,14 @@ def import_module(module: Any, example_inputs: Any, *, name: str | None = None, 
                             code="E-TORCH-INPUT")
     inputs = _inputs(example_inputs)
     capture = run_model(module, inputs)
+    if _uncalled(capture):  # perhaps auxiliary classifiers, run by the model's forward in training
+        try:
+            in_training = run_model(module, inputs, training_root=True)
+        except ImportFailure:  # the auxiliary heads need a larger input: said by E-TORCH-UNCALLED
+            in_training = capture
+        if not _uncalled(in_training):
+            capture = in_training
+            capture.eval_output = _eval_output_name(module)
     _check_called(capture)
     list_blocks = {p: dim for p, call in capture.calls.items() if p and not tensors_only(call)
                    for dim in [_concatenated_list(capture, p)] if dim is not None}
@@ -127,18 +135,40 @@ def _concatenated_list(capture: Capture, path: str) -> int | None:
     return dim if isinstance(dim, int) else None
 
 
-def _check_called(capture: Capture) -> None:
-    """Every module holding weights must run in eval mode: an auxiliary classifier that runs only
-    in training has weights a spec of the eval-mode graph would lack."""
+def _uncalled(capture: Capture) -> list[str]:
     state = capture.root.state_dict()
     owners = sorted({key.rsplit(".", 1)[0] if "." in key else "" for key in state})
-    for owner in owners:
-        if owner and capture.counts.get(owner, 0) == 0:
+    return [owner for owner in owners if owner and capture.counts.get(owner, 0) == 0]
+
+
+def _eval_output_name(module: Any) -> str | None:
+    """The fx name of what the model's forward returns in eval mode (its inference output)."""
+    import torch.fx as fx
+
+    class Tracer(fx.Tracer):
+        def is_leaf_module(self, m: Any, qualname: str) -> bool:
+            return True
+    try:
+        graph = Tracer().trace(module)
+    except Exception:
+        return None
+    (output,) = [n for n in graph.nodes if n.op == "output"]
+    value = output.args[0]
+    return value.name if hasattr(value, "name") else None
+
+
+def _check_called(capture: Capture) -> None:
+    """Every module holding weights must run in eval mode, or in the model's forward in training
+    (auxiliary classifiers: training outputs): a module that never runs has weights a spec of
+    the graph would lack."""
+    for owner in _uncalled(capture):
+        if owner:
             raise ImportFailure(
                 f"the module '{owner}' ({type(capture.modules[owner]).__name__}) holds weights but never runs "
                 "in eval mode on the example inputs", Site(owner), code="E-TORCH-UNCALLED",
-                hint="archc imports the graph that runs in eval mode; a module used only in training (an "
-                "auxiliary classifier) or never cannot be placed in it")
+                hint="archc imports the graph that runs in eval mode, and auxiliary outputs the model's "
+                "forward computes in training (at the example size: give one they accept); a module "
+                "that runs in neither cannot be placed in it")
 
 
 def _identifier(text: str, fallback: str) -> str:
@@ -225,7 +255,7 @@ class Importer:
     def resolve(self, body: Body) -> Body:
         fix = lambda node: B.resolve_refs(node, self.resolved, self.params)  # noqa: E731
         return Body(body.path, body.inputs, [A.replace(s, value=fix(s.value)) for s in body.statements],
-                    [fix(r) for r in body.returns], body.output_names)
+                    [fix(r) for r in body.returns], body.output_names, body.tuple_names, body.training)
 
     def define(self, paths: list[str]) -> None:
         bodies = [self.resolve(self.bodies[p]) for p in paths]
@@ -303,13 +333,16 @@ class Importer:
         taken = set(inputs) | {t for s in root.statements for t in s.targets}
         if root.output_names is not None:
             names = root.output_names
+        elif root.tuple_names is not None:
+            names = root.tuple_names
         elif len(root.returns) == 1:
             names = ["y"]
         else:
             names = [f"y{k}" for k in range(len(root.returns))]
         names = [n if n not in taken else n + "_" for n in names]
         scope = taken | set(names)
-        outputs = [A.Output(name=n, value=_quote_names(v, scope)) for n, v in zip(names, root.returns)]
+        outputs = [A.Output(name=n, value=_quote_names(v, scope), training=k in root.training)
+                   for k, (n, v) in enumerate(zip(names, root.returns))]
         body = [A.replace(s, value=_quote_names(s.value, scope)) for s in root.statements]
         return A.Spec(name=model_name, returns="dict" if root.output_names is not None else None,
                       inputs=specs, blocks=self.defs, body=body, outputs=outputs)
@@ -326,7 +359,7 @@ def _renamed(body: Body, renames: dict) -> Body:
         return n
     return Body(body.path, [renames.get(i, i) for i in body.inputs],
                 [A.replace(s, value=B.transform(s.value, fn)) for s in body.statements],
-                [B.transform(r, fn) for r in body.returns], body.output_names)
+                [B.transform(r, fn) for r in body.returns], body.output_names, body.tuple_names, body.training)
 
 
 def _quote_names(node: Any, scope: set[str]) -> Any:

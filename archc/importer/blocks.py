@@ -52,10 +52,14 @@ class Param:
 
 
 def _hashable(v: Any) -> Any:
+    if isinstance(v, list):
+        return ("list", tuple(_hashable(x) for x in v))
     return (type(v).__name__, v) if isinstance(v, bool) else v
 
 
 def _unhash(v: Any) -> Any:
+    if isinstance(v, tuple) and v and v[0] == "list":
+        return [_unhash(x) for x in v[1]]
     return v[1] if isinstance(v, tuple) else v
 
 
@@ -113,6 +117,9 @@ class Merger:
                 return first
             if len(kinds) == 1:
                 return self.param(values, members, ctx, flag=isinstance(first, A.Bool))
+        values = [_constant(x) for x in nodes]
+        if all(v is not _NOT_CONSTANT for v in values) and not all(_form(x) == _form(first) for x in nodes):
+            return self.param(values, members, ctx)  # 3 here, [1, 7] there: one parameter
         if isinstance(first, list):
             if any(not isinstance(x, list) or len(x) != len(first) for x in nodes):
                 raise CannotMerge("lists of different lengths")
@@ -269,6 +276,19 @@ class Merger:
         while f"{base}{k}" in taken:
             k += 1
         return f"{base}{k}"
+
+
+_NOT_CONSTANT = object()
+
+
+def _constant(node: Any) -> Any:
+    """The value of a number, boolean or list of them; _NOT_CONSTANT for anything else."""
+    if isinstance(node, (A.Num, A.Bool)):
+        return node.value
+    if isinstance(node, A.ListExpr):
+        items = [_constant(i) for i in node.items]
+        return _NOT_CONSTANT if any(i is _NOT_CONSTANT for i in items) else items
+    return _NOT_CONSTANT
 
 
 def _same(a: Any, b: Any) -> bool:

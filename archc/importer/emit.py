@@ -110,6 +110,8 @@ class Body:
     statements: list[A.Assign] = field(default_factory=list)
     returns: list[A.Expr] = field(default_factory=list)
     output_names: list[str] | None = None  # dict keys of the model's returned dict
+    tuple_names: list[str] | None = None  # a named tuple's fields (InceptionOutputs)
+    training: set = field(default_factory=set)  # the returns computed only in training
 
 
 class Emitter:
@@ -581,6 +583,12 @@ class Emitter:
         if isinstance(value, dict):
             self.body.output_names = [str(k) for k in value]
             value = list(value.values())
+        elif isinstance(value, tuple) and (hasattr(value, "_fields") or self.traced.output_fields):
+            self.body.tuple_names = list(getattr(value, "_fields", None) or self.traced.output_fields)
+            inference = getattr(self.capture, "eval_output", None) if not self.traced.path else None
+            if inference is not None:  # the model's forward traced as in training
+                self.body.training = {k for k, v in enumerate(value) if getattr(v, "name", None) != inference}
+            value = list(value)
         elif not isinstance(value, (list, tuple)):
             value = [value]
         repeated = {v for v in value if list(value).count(v) > 1 or self.uses.get(v, 0) > 1}

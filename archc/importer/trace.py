@@ -79,6 +79,7 @@ class Traced:
     module: Any
     graph: Any
     values: dict = field(default_factory=dict)  # node -> the value it had
+    output_fields: list | None = None  # the fields of a named tuple the forward returns
 
 
 @dataclass
@@ -91,12 +92,16 @@ class Capture:
     modules: dict  # path -> module
     traced: dict = field(default_factory=dict)  # path -> Traced
     list_blocks: dict = field(default_factory=dict)  # path -> axis: modules taking a list they concatenate
+    training_root: bool = False  # the model's forward traced as in training (auxiliary outputs)
 
 
-def run_model(root: Any, inputs: list) -> Capture:
-    """One forward pass in eval mode, recording each module's first call."""
+def run_model(root: Any, inputs: list, training_root: bool = False) -> Capture:
+    """One forward pass in eval mode, recording each module's first call. `training_root`: the
+    model's own forward runs as in training (its auxiliary classifiers run), its submodules in
+    eval mode, so that no running statistics change."""
     import torch
     root.eval()
+    root.training = training_root
     calls: dict = {}
     counts: dict = {}
     hooks = []
@@ -118,7 +123,10 @@ def run_model(root: Any, inputs: list) -> Capture:
     finally:
         for h in hooks:
             h.remove()
-    return Capture(root, list(inputs), calls, counts, outputs, modules)
+        root.training = False
+    capture = Capture(root, list(inputs), calls, counts, outputs, modules)
+    capture.training_root = training_root
+    return capture
 
 
 def tensors_only(call: tuple) -> bool:
@@ -143,6 +151,7 @@ def trace(capture: Capture, path: str, through: set[str]) -> Traced:
 
     tracer = Tracer()
     tracer.record_stack_traces = True
+    module.training = bool(capture.training_root and not path)
     try:
         graph = tracer.trace(module, concrete_args=_defaults_not_given(module, capture.calls[path]))
     except Exception as e:  # data-dependent control flow, an untraceable call
@@ -159,6 +168,7 @@ def trace(capture: Capture, path: str, through: set[str]) -> Traced:
                             hint="the forward must be traceable by torch.fx.symbolic_trace") from None
     _drop_fixed_arguments(graph, len(capture.calls[path][0]))
     traced = Traced(path, module, graph)
+    traced.output_fields = _unpack_named_tuple(graph)
     args, _ = capture.calls[path]
     gm = fx.GraphModule(module, graph)
     recorder = _Recorder(gm, traced.values)
@@ -169,8 +179,28 @@ def trace(capture: Capture, path: str, through: set[str]) -> Traced:
         file, line, code = exception_frame(e)
         raise ImportFailure(f"the traced graph of {type(module).__name__} does not run: {type(e).__name__}: {e}",
                             Site(path, file, line, code), code="E-TORCH-TRACE") from None
+    finally:
+        module.training = False
     return traced
 
+
+
+def _unpack_named_tuple(graph: Any) -> list[str] | None:
+    """A forward returning a named tuple (torchvision's InceptionOutputs): fx records its
+    construction as a call; the graph returns the plain tuple and the fields are kept."""
+    (output,) = [n for n in graph.nodes if n.op == "output"]
+    made = output.args[0]
+    target = getattr(made, "target", None)
+    if getattr(made, "op", None) != "call_function" or not isinstance(target, type) or \
+            not issubclass(target, tuple) or not hasattr(target, "_fields") or len(made.users) != 1:
+        return None
+    fields = list(target._fields)
+    values = list(made.args) + [made.kwargs[f] for f in fields[len(made.args):] if f in made.kwargs]
+    if len(values) != len(fields):
+        return None
+    output.args = (tuple(values),)
+    graph.erase_node(made)
+    return fields
 
 
 def _drop_fixed_arguments(graph: Any, given: int) -> None:
