@@ -585,9 +585,10 @@ class Emitter:
             value = list(value.values())
         elif isinstance(value, tuple) and (hasattr(value, "_fields") or self.traced.output_fields):
             self.body.tuple_names = list(getattr(value, "_fields", None) or self.traced.output_fields)
-            inference = getattr(self.capture, "eval_output", None) if not self.traced.path else None
-            if inference is not None:  # the model's forward traced as in training
-                self.body.training = {k for k, v in enumerate(value) if getattr(v, "name", None) != inference}
+        inference = getattr(self.capture, "eval_output", None) if not self.traced.path else None
+        if inference is not None and isinstance(value, (list, tuple)):  # traced as in training
+            self.body.training = {k for k, v in enumerate(value) if getattr(v, "name", None) != inference}
+        if isinstance(value, tuple):
             value = list(value)
         elif not isinstance(value, (list, tuple)):
             value = [value]

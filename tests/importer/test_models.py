@@ -205,3 +205,27 @@ def test_yaml_output_loads_as_the_same_model():
     arch = archc.loads(archc.from_torch(module, [x]))
     yaml = archc.loads(archc.from_torch(module, [x], lang="yaml"), "yaml")
     assert arch.state_dict_shapes() == yaml.state_dict_shapes() and arch.params == yaml.params
+
+
+class WithAuxiliary(nn.Module):
+    """An auxiliary classifier run only in training, as torchvision's Inception-v3: a training
+    output of the spec."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 4, 3, padding=1)
+        self.aux = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2))
+        self.head = nn.Sequential(nn.Conv2d(4, 4, 3, stride=2), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                                  nn.Linear(4, 2))
+
+    def forward(self, x):
+        x = torch.relu(self.stem(x))
+        aux = self.aux(x) if self.training else None
+        y = self.head(x)
+        return (y, aux) if self.training else y
+
+
+def test_auxiliary_classifier_becomes_a_training_output():
+    text, model = round_trip(WithAuxiliary(), (1, 3, 8, 8))
+    assert "training output y1 = " in text and "output y0 = " in text
+    assert model.graph.training_outputs and "aux.2.weight" in model.state_dict_shapes()
