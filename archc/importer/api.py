@@ -55,16 +55,10 @@ def as_spec_error(failure: ImportFailure) -> Any:
                 register_source(site.file, f.read())
         except OSError:
             pass
-        text = site.code or ""
-        loc = A.Loc(file=site.file, line=site.line, col=1)
-        try:
-            from archc.errors import source_line
-            line = source_line(site.file, site.line) or ""
-            start = len(line) - len(line.lstrip()) + 1
-            loc = A.Loc(file=site.file, line=site.line, col=start, end_col=len(line.rstrip()) + 1)
-        except Exception:  # the caret only
-            pass
-        del text
+        from archc.errors import source_line
+        line = source_line(site.file, site.line) or ""
+        start = len(line) - len(line.lstrip()) + 1  # the statement underlined, not its indentation
+        loc = A.Loc(file=site.file, line=site.line, col=start, end_col=max(start, len(line.rstrip()) + 1))
     notes = [f"in {site.describe()}"] if site.module else []
     return SpecError(failure.message, loc, failure.hint, notes=notes, code=failure.code)
 
