@@ -229,3 +229,11 @@ def test_auxiliary_classifier_becomes_a_training_output():
     text, model = round_trip(WithAuxiliary(), (1, 3, 8, 8))
     assert "training output y1 = " in text and "output y0 = " in text
     assert model.graph.training_outputs and "aux.2.weight" in model.state_dict_shapes()
+
+
+def test_torchvision_resnet_where_torchvision_is_installed():
+    """Where a torchvision that works with the pinned torch is installed (not in CI): ResNet-18
+    imports as one block and four repeats, equal outputs (ResNet-50 too: docs/import.md)."""
+    models = pytest.importorskip("torchvision.models")
+    text, _ = round_trip(models.resnet18(num_classes=10), (1, 3, 32, 32))
+    assert text.count("block BasicBlock") == 1 and text.count("repeat(2, BasicBlock(") == 4
