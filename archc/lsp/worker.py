@@ -92,13 +92,22 @@ def _required() -> Any:
     return REQUIRED
 
 
+def _op(name: str) -> Any:
+    from archc.ops import REGISTRY
+    return REGISTRY.get(name)
+
+
 class _Pickler(pickle.Pickler):
-    """Pickles archc's sentinels (module-level singletons of anonymous classes) by reference."""
+    """Pickles archc's sentinels (module-level singletons of anonymous classes) and the ops of
+    the registry (singletons too, whose label functions may be lambdas) by reference."""
 
     def reducer_override(self, obj: Any) -> Any:
-        from archc.ops.base import REQUIRED
+        from archc.ops import REGISTRY
+        from archc.ops.base import REQUIRED, Op
         if obj is REQUIRED:
             return _required, ()
+        if isinstance(obj, Op) and REGISTRY.get(obj.name) is obj:
+            return _op, (obj.name,)
         return NotImplemented
 
 
@@ -244,12 +253,13 @@ def check_job(text: str, language: str, path: str, cache: Any, version: int | No
     parsed = cache.export(result.imported)
     try:
         return Pickled(dumps((result, parsed)))  # pickled once, here (a big model's costs seconds)
+    except Exception:  # noqa: BLE001
+        log.warning("archc lsp: a check's result does not pickle whole", exc_info=True)
+    try:
+        return Pickled(dumps((result, {})))  # the server parses the imports again
     except Exception:  # noqa: BLE001 - the diagnostics matter more than the shapes
         result.model, result.partial = None, False
-    try:
-        return Pickled(dumps((result, parsed)))
-    except Exception:  # noqa: BLE001
-        return Pickled(dumps((result, {})))
+    return Pickled(dumps((result, {})))
 
 
 class Pickled:

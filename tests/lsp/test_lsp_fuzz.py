@@ -138,3 +138,16 @@ def test_the_cap_holds_in_the_child_only():
     assert worker.Job(grow, (), memory=64 * 2 ** 20).wait(30) == -1
     assert worker.Job(grow, (), memory=None).wait(30) == 256 * 2 ** 20
     assert resource.getrlimit(resource.RLIMIT_AS) == before  # the server's own is untouched
+
+
+def test_a_check_comes_back_from_its_process_with_its_model():
+    """Ops are pickled by reference (their label functions may be lambdas: a model with GELU
+    once came back without its shapes)."""
+    from archc.lsp.analysis import ParseCache
+    path = ROOT / "specs" / "torchvision" / "convnext_tiny.arch"
+    result, parsed = worker.Job(worker.check_job, (path.read_text(), "arch", str(path), ParseCache(), 1)).wait(60)
+    assert result.errors == [] and result.model is not None
+    assert any(n.op.name == "gelu" for n in result.model.graph.layers() if n.op is not None)
+    from archc.ops import REGISTRY
+    assert all(n.op is REGISTRY.get(n.op.name) for n in result.model.graph.layers() if n.op is not None)
+    assert parsed  # the imported library's parse, for the server's cache
