@@ -158,6 +158,13 @@ class _Interpreter:
                     self.values.setdefault(symbol, batch)
 
     # ---- sizes
+    def check_sizes(self) -> None:
+        """Every input size known (the inputs' sizes decide every other)."""
+        for node_id in self.g.inputs.values():
+            symbols = set().union(*(d.free_symbols() for d in self.g.node(node_id).shape if not sy.is_int(d)))
+            if symbols - self.values.keys():
+                self.concrete([sy.prod([sy.sym(s) for s in sorted(symbols - self.values.keys())])])
+
     def concrete(self, shape: Iterable) -> tuple[int, ...]:
         out = []
         for d in shape:
@@ -167,7 +174,8 @@ class _Interpreter:
                 missing = sorted(v.free_symbols())
                 raise SpecError(f"training memory needs concrete sizes; {', '.join(missing)} "
                                 f"{'is' if len(missing) == 1 else 'are'} not given",
-                                None, f"give {', '.join(f'{s}=…' for s in missing)} (the batch is --batch)",
+                                None, f"give {' '.join(f'--at {s}=…' for s in missing)} (in Python: sizes="
+                                      f"{{{', '.join(repr(s) + ': …' for s in missing)}}}); the batch is --batch",
                                 code="E-TRAIN-SIZE-SYMBOLIC")
             out.append(int(v))
         return tuple(out)
@@ -179,6 +187,7 @@ class _Interpreter:
     def run(self) -> TrainingMemory:
         from archc.lower.codegen import in_place_layers
         g = self.g
+        self.check_sizes()
         in_place = in_place_layers(g)
         checkpointed = self._checkpointed_nodes()
         nodes = [n for n in g.layers() if not n.unused]
@@ -222,8 +231,8 @@ class _Interpreter:
                             row.grads += b
                             grads += b
                             tensors += 1
-                for s in op.buffers(node.attrs, g.input_shapes(node)).values():
-                    buffers += self.nbytes(s, "float32")
+                for name, s in op.buffers(node.attrs, g.input_shapes(node)).items():
+                    buffers += self.nbytes(s, op.buffer_dtype(name))
             in_shapes = [self.concrete(g.node(i).shape) for i in node.inputs]
             out_shape = self.concrete(shape)
             grads_in = tuple(requires_grad[i] for i in node.inputs)
@@ -238,12 +247,12 @@ class _Interpreter:
                 contiguous[node.id] = True
             elif ctx.in_place or op.output_aliases_input(node.attrs, in_shapes, ctx):
                 storage = storage_of[node.inputs[0]]
-                contiguous[node.id] = op.output_contiguous(node.attrs, in_shapes, ctx) if not ctx.in_place \
+                contiguous[node.id] = op.output_contiguous(node.attrs, in_shapes, out_shape, ctx) if not ctx.in_place \
                     else contiguous[node.inputs[0]]
             else:
                 whole = op.output_storage_shape(node.attrs, in_shapes, out_shape)
                 storage = _Storage(("out", node.id), self.nbytes(whole, compute), "output", node.id)
-                contiguous[node.id] = op.output_contiguous(node.attrs, in_shapes, ctx)
+                contiguous[node.id] = op.output_contiguous(node.attrs, in_shapes, out_shape, ctx)
             storage_of[node.id] = storage
             made = made_by_node[node.id] = [] if storage.owner != node.id or storage.persistent else [storage]
             row.output_bytes = self.nbytes(shape, compute)

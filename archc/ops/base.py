@@ -617,7 +617,7 @@ class Op:
         cuts the output from a larger result (a view keeps the whole result alive)."""
         return out
 
-    def output_contiguous(self, a: Attrs, inputs: Sequence[Shape], ctx: SaveContext) -> bool:
+    def output_contiguous(self, a: Attrs, inputs: Sequence[Shape], out: Shape, ctx: SaveContext) -> bool:
         """Whether the output is laid out contiguously (a permuted view is not)."""
         return True
 
@@ -653,6 +653,11 @@ class Op:
     def buffers(self, a: Attrs, inputs: Sequence[Shape]) -> dict[str, Shape]:
         """Non-learnable state (running statistics), by state_dict name."""
         return {}
+
+    def buffer_dtype(self, name: str) -> str:
+        """The dtype of the buffer `name` (of `buffers`): float32 unless the op says otherwise
+        (batch norm's `num_batches_tracked` is an int64 count)."""
+        return "float32"
 
     def window(self, a: Attrs, inputs: Sequence[Shape]) -> Window | None:
         """Receptive-field contribution; None for non-spatial ops (the field is reset).

@@ -425,7 +425,7 @@ class ConvTranspose(_Convolution, Op):
         cut = self._cropped(a)
         return out if cut is None else (*out[:2], *(sy.add(d, b + e) for d, (b, e) in zip(out[2:], cut)))
 
-    def output_contiguous(self, a, inputs, ctx):
+    def output_contiguous(self, a, inputs, out, ctx):
         return self._cropped(a) is None
 
     def lower(self, a, inputs, out):

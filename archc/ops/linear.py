@@ -301,7 +301,7 @@ class Identity(Op):
     def output_aliases_input(self, a, inputs, ctx):
         return True  # nn.Identity returns its input
 
-    def output_contiguous(self, a, inputs, ctx):
+    def output_contiguous(self, a, inputs, out, ctx):
         return not ctx.contiguous or ctx.contiguous[0]
 
     def lower(self, a, inputs, out):

@@ -89,6 +89,9 @@ class BatchNorm(_PlausibleEps, Op):
             return {}
         return {"running_mean": (c,), "running_var": (c,), "num_batches_tracked": ()}
 
+    def buffer_dtype(self, name):
+        return "int64" if name == "num_batches_tracked" else "float32"
+
     def macs(self, a, inputs, out):
         return numel(out) if a.affine else 0
 
@@ -264,7 +267,7 @@ class LayerNorm(_PlausibleEps, Op):
         return (Saved("input"), Saved("new", (rows,), "float32", "mean"),
                 Saved("new", (rows,), "float32", "inverse std"))
 
-    def output_contiguous(self, a, inputs, ctx):
+    def output_contiguous(self, a, inputs, out, ctx):
         moved = self._axis(a, inputs[0])  # moved last and back: a permuted view of the result
         return moved is None or moved_contiguous(inputs[0], moved)
 
@@ -395,6 +398,9 @@ class InstanceNorm(_PlausibleEps, Op):
             return {}
         c = _channels(self, inputs[0])
         return {"running_mean": (c,), "running_var": (c,), "num_batches_tracked": ()}
+
+    def buffer_dtype(self, name):
+        return "int64" if name == "num_batches_tracked" else "float32"
 
     def macs(self, a, inputs, out):
         return numel(out) if a.affine else 0

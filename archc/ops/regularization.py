@@ -66,7 +66,7 @@ class Dropout(Op):
     def output_aliases_input(self, a, inputs, ctx):
         return a.p == 0
 
-    def output_contiguous(self, a, inputs, ctx):
+    def output_contiguous(self, a, inputs, out, ctx):
         return a.p != 0 or not ctx.contiguous or ctx.contiguous[0]
 
     def lower(self, a, inputs, out):

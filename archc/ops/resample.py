@@ -262,7 +262,7 @@ class Crop(Op):
     def output_aliases_input(self, a, inputs, ctx):
         return True
 
-    def output_contiguous(self, a, inputs, ctx):
+    def output_contiguous(self, a, inputs, out, ctx):
         return tuple(out_shape for out_shape in inputs[0][2:]) == tuple(inputs[1][2:])
 
     def lower(self, a, inputs, out):

@@ -102,7 +102,7 @@ class _AxisMove(Op):
     def output_aliases_input(self, a, inputs, ctx):
         return True
 
-    def output_contiguous(self, a, inputs, ctx):
+    def output_contiguous(self, a, inputs, out, ctx):
         # still contiguous only if the axes of size > 1 keep their order
         x = inputs[0]
         moved = [d for d in self._dims(a, x) if x[d] != 1]
@@ -286,7 +286,7 @@ class Slice(Op):
     def output_aliases_input(self, a, inputs, ctx):
         return True
 
-    def output_contiguous(self, a, inputs, ctx):
+    def output_contiguous(self, a, inputs, out, ctx):
         # a cut of any axis but the batch leaves gaps between samples (the batch is > 1)
         return (not ctx.contiguous or ctx.contiguous[0]) and sy.prod(out) == sy.prod(inputs[0])
 

@@ -7,7 +7,8 @@ once however many ops save it or views of it (`untyped_storage().data_ptr()`), w
 size (`nbytes()`: a saved slice keeps its whole base alive). Excluded: the storages of the
 module's parameters and buffers (conv and linear save their weight, batch norm its running
 statistics): they exist whether or not anything is saved, and archc counts them as parameters
-and buffers. Included: the model input, which the first layer keeps. The rules are CPU's
+and buffers. The zoo's largest models run on the meta device (no memory, no weight
+initialisation), the others on the CPU; a few run on both, saving the same. Included: the model input, which the first layer keeps. The rules are CPU's
 (`device_rules="cpu"`): CPU's dropout keeps float noise where CUDA's fused kernel keeps a bool
 mask; everything else the zoo uses saves the same on both.
 
@@ -60,14 +61,16 @@ def _inputs(model: archc.Model, batch: int, sizes: dict[str, int]) -> list:
 
 
 def saved_storage_bytes(module, inputs) -> int:
-    """Bytes of the unique non-parameter, non-buffer storages autograd saves in one forward."""
-    state = {t.untyped_storage().data_ptr() for t in (*module.parameters(), *module.buffers())}
+    """Bytes of the unique non-parameter, non-buffer storages autograd saves in one forward.
+    A storage is identified by its StorageImpl (`_cdata`), which meta tensors have too (their
+    data pointers are all 0)."""
+    state = {t.untyped_storage()._cdata for t in (*module.parameters(), *module.buffers())}
     seen: dict[int, int] = {}
 
     def pack(t):
         storage = t.untyped_storage()
-        if storage.data_ptr() not in state:
-            seen[storage.data_ptr()] = storage.nbytes()
+        if storage._cdata not in state:
+            seen[storage._cdata] = storage.nbytes()
         return t
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
@@ -76,18 +79,74 @@ def saved_storage_bytes(module, inputs) -> int:
     return sum(seen.values())
 
 
+def _saved_by_torch(model: archc.Model, sizes: dict[str, int], device: str, autocast: bool = False) -> int:
+    """The generated module's saved bytes at batch 2, run on `device`. It is built on the meta
+    device (no memory, no weight initialisation) and, for the CPU, given uninitialised storage
+    (`to_empty`): which storages autograd saves does not depend on the weights' values. On meta
+    autograd saves what it saves on the CPU (saving happens in autograd's layer, above the
+    kernels, and the kernels' own choices, the fused dropout or max pooling's indices, take the
+    CPU's branch there; `test_meta_saves_what_the_cpu_saves` checks it), so the largest models
+    run there, allocating nothing."""
+    with torch.device("meta"):
+        module = instantiate(generate(model.graph)).train()
+    if device != "meta":
+        module = module.to_empty(device=device)
+    torch.manual_seed(0)
+    inputs = [x.to(device) for x in _inputs(model, 2, sizes)]
+    with warnings.catch_warnings(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        warnings.simplefilter("ignore")
+        saved = saved_storage_bytes(module, inputs)
+    del module, inputs
+    return saved
+
+
+# Models up to these sizes run on the CPU (a forward pass at the smallest size takes
+# milliseconds there, a minute in total on meta); larger ones on meta, allocating nothing (S3D's
+# smallest input is 13×209×209, Inception-v3's 299×299).
+CPU_PARAMS = 45_000_000
+CPU_SAVED_BYTES = 64 * 2 ** 20
+
+
 @pytest.mark.parametrize("path", ZOO, ids=lambda p: str(p.relative_to(SPECS)))
 def test_saved_activations_equal_what_autograd_saves(path: Path) -> None:
     model, sizes = _smallest(path)
     predicted = training_memory(model, batch=2, device_rules="cpu", sizes=sizes).saved_activations
-    module = instantiate(generate(model.graph)).train()
-    torch.manual_seed(0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        actual = saved_storage_bytes(module, _inputs(model, 2, sizes))
-    del module, model
-    gc.collect()
+    small = model.params <= CPU_PARAMS and predicted <= CPU_SAVED_BYTES
+    actual = _saved_by_torch(model, sizes, "cpu" if small else "meta")
     assert predicted == actual, f"{path.name} at {sizes}: predicted {predicted}, autograd saved {actual}"
+
+
+# Small models that together use the op families whose saving could depend on the device: in
+# place and not, views and copies of permuted tensors, dropout and stochastic depth, squeeze-and-
+# excitation, layer norm and GRN, padded and transposed convolutions.
+ON_BOTH = ["torchvision/mobilenet_v3_small.arch", "torchvision/shufflenet_v2_x0_5.arch",
+           "timm/convnextv2_atto.arch", "denoising_autoencoder.arch", "timm/lcnet_050.arch"]
+
+
+@pytest.mark.parametrize("spec", ON_BOTH)
+def test_meta_saves_what_the_cpu_saves(spec: str) -> None:
+    model, sizes = _smallest(SPECS / spec)
+    assert _saved_by_torch(model, sizes, "cpu") == _saved_by_torch(model, sizes, "meta")
+    gc.collect()
+
+
+# Models whose every op autocast treats alike on CPU and CUDA (convolutions and linear layers in
+# bf16; batch norm, activations, pooling, merges in their input's dtype). LayerNorm and GroupNorm
+# are not among them: CUDA autocast runs them in float32, CPU autocast in the input's dtype;
+# archc follows CUDA (its bf16 numbers are for GPUs), which a CPU run cannot check.
+AUTOCAST_ALIKE = ["resnet18.arch", "torchvision/mobilenet_v2.arch", "torchvision/efficientnet_b0.arch",
+                  "torchvision/shufflenet_v2_x0_5.arch"]
+
+
+@pytest.mark.parametrize("spec", AUTOCAST_ALIKE)
+def test_saved_activations_under_bf16_autocast_equal_what_autograd_saves(spec: str) -> None:
+    """bf16 autocast: convolutions keep bf16 copies of float32 inputs and of their weights (one
+    per weight: autocast's cast cache), batch norm keeps float32 statistics of a bf16 input."""
+    model, sizes = _smallest(SPECS / spec)
+    predicted = training_memory(model, batch=2, dtype="bfloat16", device_rules="cpu", sizes=sizes).saved_activations
+    actual = _saved_by_torch(model, sizes, "cpu", autocast=True)
+    gc.collect()
+    assert predicted == actual, f"{spec} at {sizes}: predicted {predicted}, autograd saved {actual}"
 
 
 def _optimizer(name: str, params):
@@ -98,7 +157,7 @@ def _optimizer(name: str, params):
 
 
 @pytest.mark.parametrize("spec, optimizer", [("resnet18.arch", "adamw"), ("torchvision/mobilenet_v2.arch", "sgd-momentum"),
-                                             ("timm/efficientnet_b0.arch", "adam"), ("lenet5.arch", "sgd")])
+                                             ("lenet5.arch", "adam"), ("digits_cnn.arch", "sgd")])
 def test_weights_gradients_and_optimizer_state_equal_a_real_step(spec: str, optimizer: str) -> None:
     model, sizes = _smallest(SPECS / spec)
     tm = training_memory(model, batch=2, optimizer=optimizer, device_rules="cpu", sizes=sizes)
@@ -112,7 +171,8 @@ def test_weights_gradients_and_optimizer_state_equal_a_real_step(spec: str, opti
     grads = sum(p.grad.numel() * p.grad.element_size() for p in module.parameters() if p.grad is not None)
     state = sum(t.numel() * t.element_size() for s in step.state.values() for t in s.values()
                 if isinstance(t, torch.Tensor))
-    assert (tm.parameters, tm.gradients, tm.optimizer_state) == (params, grads, state)
+    buffers = sum(b.numel() * b.element_size() for b in module.buffers())
+    assert (tm.parameters, tm.buffers, tm.gradients, tm.optimizer_state) == (params, buffers, grads, state)
     del module, step, out, loss
     gc.collect()
 
@@ -143,7 +203,7 @@ def test_low_precision_keeps_conv_inputs_in_half_the_bytes() -> None:
 
 
 def test_checkpointing_keeps_block_inputs_only_and_recomputes() -> None:
-    model = archc.load(SPECS / "resnet50.arch")
+    model = archc.load(SPECS / "resnet18.arch")
     plain = training_memory(model, batch=2)
     ckpt = training_memory(model, batch=2, checkpoint=["layer1", "layer2", "layer3", "layer4"])
     assert ckpt.saved_activations < plain.saved_activations / 2
