@@ -259,20 +259,41 @@ class Importer:
             frames.setdefault(frame, []).append(k)
         base = _identifier(type(self.capture.modules[paths[0]]).__name__, "Block")
         for members in frames.values():
-            groups = [members]
             if self.merge_variants:
                 try:
                     self.block([paths[k] for k in members], [bodies[k] for k in members], base)
                     continue
                 except B.CannotMerge:
                     pass
-            by_skeleton: dict[str, list[int]] = {}
-            for k in members:
-                key = B.skeleton([*bodies[k].statements, *bodies[k].returns])
-                by_skeleton.setdefault(key, []).append(k)
-            groups = list(by_skeleton.values())
+                groups: list[list[int]] = []  # each instance joins the first group it merges with
+                for k in members:
+                    for group in groups:
+                        if self.mergeable([bodies[j] for j in [*group, k]]):
+                            group.append(k)
+                            break
+                    else:
+                        groups.append([k])
+            else:
+                by_skeleton: dict[str, list[int]] = {}
+                for k in members:
+                    key = B.skeleton([*bodies[k].statements, *bodies[k].returns])
+                    by_skeleton.setdefault(key, []).append(k)
+                groups = list(by_skeleton.values())
             for group in groups:
                 self.block([paths[k] for k in group], [bodies[k] for k in group], base)
+
+    def mergeable(self, bodies: list[Body]) -> bool:
+        merger = B.Merger(len(bodies), set(), self.defaults)
+        merger.blocks = self.params
+        members = list(range(len(bodies)))
+        try:
+            for k in range(len(bodies[0].statements)):
+                merger.merge([b.statements[k].value for b in bodies], members)
+            for k in range(len(bodies[0].returns)):
+                merger.merge([b.returns[k] for b in bodies], members)
+        except B.CannotMerge:
+            return False
+        return True
 
     def block_name(self, base: str) -> str:
         reserved = reserved_words()

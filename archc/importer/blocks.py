@@ -190,6 +190,10 @@ class Merger:
         if len(groups) != 2:
             raise CannotMerge(f"{len(groups)} different forms")
         a, b = groups
+        if not (isinstance(nodes[a[0]], A.Name) or isinstance(nodes[b[0]], A.Name)):
+            # a flag says whether a branch is there (a shortcut's downsample); two unrelated
+            # forms behind one flag would read as two blocks in one
+            raise CannotMerge("two different forms")
         label = _flag_label(nodes[a[0]], nodes[b[0]])
         flag = self.param([k in a for k in range(len(nodes))], members, (label, ""), flag=True, exact=True)
         yes = self.merge([nodes[k] for k in a], [members[k] for k in a], ctx)
