@@ -42,9 +42,11 @@ FIXTURES = ROOT / "tests" / "fixtures" / "torchvision"
 NOT_CLASSIFICATION = {"README", "detection", "segmentation", "video"}
 SEGMENTATION = ["fcn_resnet50", "fcn_resnet101", "deeplabv3_resnet50", "deeplabv3_resnet101",
                 "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large"]
-VIDEO = {"r3d_18": (8, 56, 56), "mc3_18": (8, 56, 56), "r2plus1d_18": (8, 56, 56), "s3d": (16, 64, 64)}
+VIDEO = {"r3d_18": (8, 56, 56), "mc3_18": (8, 56, 56), "r2plus1d_18": (8, 56, 56),
+         "s3d": (16, 224, 224)}  # S3D's last pooling window is 2×7×7 at 1/32 of the input
 FULL_SIZE = {"inception_v3"}  # its auxiliary classifier (a training output) needs 299×299
-TIMM_SIZES = {"dla34": (96, 64)}  # sides that divide by 32
+TIMM_SIZES = {"dla34": (96, 64),  # sides that divide by 32
+              "inception_v4": (225, 161), "inception_resnet_v2": (225, 161)}  # valid convolutions: larger
 BEGIN, END = "<!-- import-coverage:begin -->", "<!-- import-coverage:end -->"
 
 

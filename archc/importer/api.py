@@ -317,6 +317,11 @@ class Importer:
         optional = [p for p in merger.params if p.default() is not None]
         params = B.BlockParams(order=[p.name for p in required + optional], required=[p.name for p in required],
                                defaults={p.name: _unhash(p.default()) for p in optional})
+        read = {n.id for part in [*statements, *returns] for n in A.walk(part) if isinstance(n, A.Name)}
+        unread = {k for k, i in enumerate(first.inputs) if i not in read}
+        if unread and len(unread) < len(first.inputs):  # an argument forward ignores (DLA's shortcut)
+            params.unread = unread
+        inputs = [i for k, i in enumerate(first.inputs) if k not in params.unread]
         self.params[name] = params
         self.defaults[name] = params.defaults
         for k, path in enumerate(paths):
@@ -333,7 +338,7 @@ class Importer:
         self.defs.append(A.BlockDef(
             name=name, params=[A.Param(name=p.name) for p in required] +
             [A.Param(name=p.name, default=value_expr(params.defaults[p.name])) for p in optional],
-            inputs=first.inputs, body=statements, returns=returns))
+            inputs=inputs, body=statements, returns=returns))
 
     def model(self, model_name: str, input_names: list[str] | None) -> A.Spec:
         root = self.resolve(self.bodies[""])

@@ -429,6 +429,7 @@ class BlockParams:
     order: list[str] = field(default_factory=list)
     required: list[str] = field(default_factory=list)
     defaults: dict = field(default_factory=dict)
+    unread: set = field(default_factory=set)  # positions of inputs the block never reads
 
 
 def resolve_refs(node: Any, resolved: dict, blocks: dict) -> Any:
@@ -438,11 +439,15 @@ def resolve_refs(node: Any, resolved: dict, blocks: dict) -> Any:
         if isinstance(n, A.Call) and n.func.startswith(REF):
             r = resolved[n.func[len(REF):]]
             params = blocks[r.block]
-            args = [*n.args] + [value_expr(r.args[p]) for p in params.required]
+            tensors = [a for k, a in enumerate(n.args) if k not in params.unread]
+            args = tensors + [value_expr(r.args[p]) for p in params.required]
             kwargs = [A.Keyword(name=p, value=value_expr(r.args[p])) for p in params.order
                       if p not in params.required and r.args.get(p) is not None
                       and not _same(r.args[p], params.defaults.get(p))]
-            return A.Call(func=r.block, args=args, kwargs=kwargs + list(n.kwargs))
+            call = A.Call(func=r.block, args=args, kwargs=kwargs + list(n.kwargs))
+            if len(n.args) > 1 and len(tensors) == 1:  # one input left: piped
+                return A.Pipe(source=tensors[0], target=A.replace(call, args=args[1:]))
+            return call
         if isinstance(n, A.Pipe) and n.target.func == "sequential":  # a repeat needs its input
             return A.replace(n, target=as_repeat(n.target, blocks))
         return n

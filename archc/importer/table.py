@@ -286,6 +286,9 @@ MODULES: dict[str, Callable[[Any], "OpCall | list[OpCall]"]] = {
     "torchvision.models.convnext.LayerNorm2d": lambda m: OpCall("layernorm", {"axis": 1, "eps": m.eps,
                                                                              "affine": m.elementwise_affine}),
     "timm.layers.norm_act.BatchNormAct2d": _batchnorm_act,
+    "timm.layers.linear.Linear": _linear,  # nn.Linear (its forward casts under TorchScript only)
+    "timm.layers.grn.GlobalResponseNorm": lambda m: OpCall("grn", {"eps": m.eps,
+                                                                   "channels_last": m.channel_dim == -1}),
     "timm.layers.norm.LayerNorm2d": lambda m: OpCall("layernorm", {"axis": 1, "eps": m.eps,
                                                                   "affine": m.elementwise_affine}),
 }

@@ -107,6 +107,8 @@ OPTIONAL_CASES = {  # torchvision's and timm's classes, where they are installed
     "timm.layers.norm.LayerNorm2d": (lambda: pytest.importorskip("timm").layers.LayerNorm2d(3), R2),
     "timm.layers.norm_act.BatchNormAct2d": (lambda: pytest.importorskip("timm").layers.BatchNormAct2d(
         3, act_layer=nn.SiLU, drop_layer=nn.Dropout), R2),
+    "timm.layers.linear.Linear": (lambda: pytest.importorskip("timm").layers.Linear(10, 4), R1),
+    "timm.layers.grn.GlobalResponseNorm": (lambda: pytest.importorskip("timm.layers.grn").GlobalResponseNorm(10), R2),  # channels last: the last axis
 }
 
 
