@@ -34,6 +34,7 @@ from archc.frontend.lexicon import OPENERS
 
 # the kinds of reduction
 _CALL, _EXPAND1, _SPLICE, _PASS = range(4)
+_ONE_TOKEN = ((0, 1),)  # the children plan of a rule of one kept token
 
 
 class Unsupported(Exception):
@@ -199,6 +200,8 @@ class Engine:
         if not callable(function):
             raise Unsupported(f"the builder has no method {rule.alias or name}")
         identity = plan == [(i, 0) for i in range(size)]
+        if tuple(plan) == _ONE_TOKEN:
+            return name, size, (_EXPAND1 if expand1 else _CALL), _ONE_TOKEN, function
         return name, size, (_EXPAND1 if expand1 else _CALL), None if identity else tuple(plan), function
 
     # ------------------------------------------------------------------ tokens
@@ -314,9 +317,13 @@ class Engine:
                     break
                 name, size, how, plan, function = rules[~code]
                 if size == 1:
-                    children = [values.pop()]
                     meta = spans.pop()
                     del states[-1]
+                    if plan is _ONE_TOKEN:  # `?atom: NAME -> name` and the like
+                        children = [Tok(values.pop())]
+                        plan = None
+                    else:
+                        children = [values.pop()]
                 elif size:
                     children = values[-size:]
                     places = spans[-size:]
