@@ -320,6 +320,9 @@ class _Interpreter:
                 for n in checkpointed if n in rows and rows[n].time_s)
             notes.append(f"roofline time on {self.spec.name}: max(FLOPs / peak, bytes / bandwidth) per "
                          f"layer, summed; an estimate (a lower bound)")
+            if self.low is None and self.spec.kind == "cuda":
+                notes.append("float32 at the FP32 peak: PyTorch's cuDNN convolutions use TF32 tensor cores by "
+                             "default (torch.backends.cudnn.allow_tf32), so their times are pessimistic")
         return TrainingMemory(
             model=g.name, batch=self.batch, dtype=self.dtype, optimizer=self.optimizer,
             accumulation=k, checkpoint=list(self.checkpoint), device_rules=self.rules,
