@@ -207,6 +207,34 @@ def _batchnorm_act(m: Any) -> list[OpCall]:
     return calls
 
 
+def _std_conv(op: str) -> Callable[[Any], OpCall]:
+    """timm's weight-standardised convolutions (BiT's StdConv2d, NFNets' ScaledStdConv2d)."""
+    def convert(m: Any) -> OpCall:
+        call = _conv("conv2d")(m)
+        attrs = {**call.attrs, "eps": m.eps}
+        if op == "scaled_std_conv2d":
+            attrs["gamma"] = _gamma(m.scale, m.weight[0].numel())
+        return OpCall(op, attrs)
+    return convert
+
+
+def _gamma(scale: float, fan_in: int) -> float:
+    """The gamma for which gamma * fan_in ** -0.5 is `scale` exactly, as the module computed it
+    (timm keeps the product only): the nearest floats around scale * sqrt(fan_in) are tried."""
+    import math
+    guess = scale * fan_in ** 0.5
+    candidates = [guess]
+    for direction in (math.inf, -math.inf):
+        g = guess
+        for _ in range(8):
+            g = math.nextafter(g, direction)
+            candidates.append(g)
+    for g in candidates:
+        if g * fan_in ** -0.5 == scale:
+            return g
+    raise Unsupported(f"a scale {scale} that no gamma gives exactly")
+
+
 def _frozen_batchnorm(m: Any) -> OpCall:
     return OpCall("frozen_batchnorm2d", {"eps": m.eps})
 
@@ -286,7 +314,9 @@ MODULES: dict[str, Callable[[Any], "OpCall | list[OpCall]"]] = {
     "torchvision.models.convnext.LayerNorm2d": lambda m: OpCall("layernorm", {"axis": 1, "eps": m.eps,
                                                                              "affine": m.elementwise_affine}),
     "timm.layers.norm_act.BatchNormAct2d": _batchnorm_act,
-    "timm.layers.linear.Linear": _linear,  # nn.Linear (its forward casts under TorchScript only)
+    "timm.layers.linear.Linear": _linear,
+    "timm.layers.std_conv.StdConv2d": _std_conv("std_conv2d"),
+    "timm.layers.std_conv.ScaledStdConv2d": _std_conv("scaled_std_conv2d"),  # nn.Linear (its forward casts under TorchScript only)
     "timm.layers.grn.GlobalResponseNorm": lambda m: OpCall("grn", {"eps": m.eps,
                                                                    "channels_last": m.channel_dim == -1}),
     "timm.layers.norm.LayerNorm2d": lambda m: OpCall("layernorm", {"axis": 1, "eps": m.eps,

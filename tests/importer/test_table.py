@@ -108,6 +108,10 @@ OPTIONAL_CASES = {  # torchvision's and timm's classes, where they are installed
     "timm.layers.norm_act.BatchNormAct2d": (lambda: pytest.importorskip("timm").layers.BatchNormAct2d(
         3, act_layer=nn.SiLU, drop_layer=nn.Dropout), R2),
     "timm.layers.linear.Linear": (lambda: pytest.importorskip("timm").layers.Linear(10, 4), R1),
+    "timm.layers.std_conv.StdConv2d": (lambda: pytest.importorskip("timm.layers.std_conv").StdConv2d(
+        3, 4, 3, padding=1, eps=1e-8), R2),
+    "timm.layers.std_conv.ScaledStdConv2d": (lambda: pytest.importorskip("timm.layers.std_conv").ScaledStdConv2d(
+        3, 4, 3, stride=2, gamma=1.7139588594436646), R2),
     "timm.layers.grn.GlobalResponseNorm": (lambda: pytest.importorskip("timm.layers.grn").GlobalResponseNorm(10), R2),  # channels last: the last axis
 }
 
