@@ -391,9 +391,11 @@ class _Interpreter:
         return st
 
     # ---- scopes under torch.utils.checkpoint
-    def _checkpointed_nodes(self) -> set[str]:
+    def _checkpointed_nodes(self) -> dict[str, tuple[str, ...]]:
+        """Each layer run under torch.utils.checkpoint, with its checkpointed region (the
+        outermost chosen scope around it)."""
         if not self.checkpoint:
-            return set()
+            return {}
         g = self.g
         chosen = []
         for name in self.checkpoint:
@@ -405,17 +407,19 @@ class _Interpreter:
                                 did_you_mean(name, names) or "name a block instance (layer3) or a block (Bottleneck)",
                                 code="E-TRAIN-CHECKPOINT-UNKNOWN")
             chosen += found
-        out: set[str] = set()
-        for sc in chosen:
-            out.update(n.id for n in g.nodes_under(sc.path))
+        out: dict[str, tuple[str, ...]] = {}
+        for sc in sorted(chosen, key=lambda sc: len(sc.path)):
+            for n in g.nodes_under(sc.path):
+                out.setdefault(n.id, sc.path)
         return out
 
-    def _checkpoint_inputs(self, checkpointed: set[str], storage_of: dict) -> list[_Storage]:
-        """torch.utils.checkpoint keeps each checkpointed block's inputs for the recomputation."""
+    def _checkpoint_inputs(self, checkpointed: dict[str, tuple[str, ...]], storage_of: dict) -> list[_Storage]:
+        """torch.utils.checkpoint keeps each checkpointed region's inputs for the recomputation
+        (a tensor from outside the region: another region's output too)."""
         out: list[_Storage] = []
-        for node_id in checkpointed:
+        for node_id, region in checkpointed.items():
             for src in self.g.node(node_id).inputs:
-                if src not in checkpointed and src in storage_of:
+                if checkpointed.get(src) != region and src in storage_of:
                     st = storage_of[src]
                     if st not in out:
                         out.append(st)
@@ -456,14 +460,20 @@ class _Interpreter:
         peak = 0
         recomputed: dict[Any, int] = {}
         recomputed_savers: dict[Any, int] = {}
+        regions_done: set[tuple[str, ...]] = set()
         for node in reversed(nodes):
             if node.is_input or not requires_grad.get(node.id):
                 continue
-            if node.id in checkpointed:  # recomputed on entering the block: its own saved set
-                for st in saved_by_node.get(node.id, ()):
-                    if st.key not in live_saved and st.key not in recomputed:
-                        recomputed[st.key] = st.bytes
-                        recomputed_savers[st.key] = sum(1 for n in st.savers if n in checkpointed)
+            region = checkpointed.get(node.id)
+            if region is not None and region not in regions_done:  # its backward begins: recomputed
+                regions_done.add(region)
+                for member, where in checkpointed.items():
+                    if where != region:
+                        continue
+                    for st in saved_by_node.get(member, ()):
+                        if st.key not in live_saved and st.key not in recomputed:
+                            recomputed[st.key] = st.bytes
+                            recomputed_savers[st.key] = sum(1 for n in st.savers if checkpointed.get(n) == region)
             grad_in = 0
             for src in node.inputs:
                 if requires_grad.get(src) and src not in grad_live:
