@@ -134,7 +134,7 @@ def models(only: list[str]) -> list[tuple[str, str]]:
     out += [("video", n) for n in VIDEO]
     timm_dir = ROOT / "specs" / "timm"
     out += [("timm", p.stem) for p in sorted(timm_dir.glob("*.arch"))]
-    return [m for m in out if not only or m[1] in only]
+    return [m for m in out if not only or m[1] in only or f"{m[0]}:{m[1]}" in only]
 
 
 def markdown(rows: list[dict]) -> str:
@@ -183,7 +183,8 @@ def _versions() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", nargs="*", default=[])
+    parser.add_argument("--only", nargs="*", default=[],
+                        help="models by name, or FAMILY:NAME (timm:densenet121; torchvision has one too)")
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "import_coverage.json"))
     parser.add_argument("--markdown", help="rewrite the table between the markers of this file")
     parser.add_argument("--from-json", action="store_true", help="only render --markdown from --json")
