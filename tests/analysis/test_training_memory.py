@@ -213,6 +213,45 @@ def test_checkpointing_keeps_block_inputs_only_and_recomputes() -> None:
     assert info.value.code == "E-TRAIN-CHECKPOINT-UNKNOWN"
 
 
+class _Checkpointed(torch.nn.Module):
+    """A block run under torch.utils.checkpoint (non-reentrant: what it keeps is its inputs,
+    recorded here, since autograd's hooks inside the region are checkpoint's own)."""
+
+    def __init__(self, inner, kept: dict):
+        super().__init__()
+        self.inner, self.kept = inner, kept
+
+    def forward(self, *args):
+        for a in args:
+            self.kept[a.untyped_storage()._cdata] = a.untyped_storage().nbytes()
+        return torch.utils.checkpoint.checkpoint(self.inner, *args, use_reentrant=False)
+
+
+@pytest.mark.parametrize("regions", [["layer1", "layer2", "layer3", "layer4"], ["layer2"], ["BasicBlock"]])
+def test_checkpointed_blocks_keep_what_torch_utils_checkpoint_keeps(regions: list[str]) -> None:
+    model, sizes = _smallest(SPECS / "resnet18.arch")
+    predicted = training_memory(model, batch=2, device_rules="cpu", sizes=sizes, checkpoint=regions)
+    with torch.device("meta"):
+        module = instantiate(generate(model.graph)).train()
+    module = module.to_empty(device="cpu")
+    state = {t.untyped_storage()._cdata for t in (*module.parameters(), *module.buffers())}
+    kept: dict[int, int] = {}
+    scopes = [sc for sc in model.graph.scopes.values() if sc.id in regions or sc.type_name in regions]
+    for sc in scopes:
+        parent = module.get_submodule(".".join(sc.path[:-1]))
+        setattr(parent, sc.path[-1], _Checkpointed(getattr(parent, sc.path[-1]), kept))
+
+    def pack(t):
+        kept[t.untyped_storage()._cdata] = t.untyped_storage().nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = module(*_inputs(model, 2, sizes))
+    actual = sum(nbytes for key, nbytes in kept.items() if key not in state)
+    del out, module
+    assert predicted.saved_activations == actual
+
+
 def test_accumulation_keeps_gradients_through_later_forward_passes() -> None:
     model = archc.load(SPECS / "resnet18.arch")
     one = training_memory(model, batch=2, optimizer="sgd")
