@@ -137,14 +137,14 @@ CODES: list[Code] = [
         needs=("torch",),
     ),
     Code(
-        "E-TORCH-UNCALLED", "A module with weights never runs in eval mode",
-        "The spec describes the graph the model runs in eval mode on the example inputs. A module "
-        "holding weights that does not run there (an auxiliary classifier used only in training, "
-        "a module never called) has no place in that graph, so its weights could not be loaded.",
-        "build the model without it (torchvision: aux_logits=False), or call it in eval mode",
-        example=_net("    def forward(self, x):\n        y = self.conv(x)\n"
-                     "        if self.training:\n            return y, self.aux(y)\n        return y\n",
-                     init="self.conv = nn.Conv2d(3, 8, 3, padding=1)\n        self.aux = nn.Conv2d(8, 2, 1)"),
+        "E-TORCH-UNCALLED", "A module with weights never runs",
+        "The spec describes the graph the model runs in eval mode on the example inputs, with the "
+        "auxiliary outputs its forward computes in training as training outputs. A module holding "
+        "weights that runs in neither (left over, or needing a larger input than the example's) "
+        "has no place in that graph, so its weights could not be loaded.",
+        "build the model without it, or give an input size at which it runs",
+        example=_net("    def forward(self, x):\n        return self.conv(x)\n",
+                     init="self.conv = nn.Conv2d(3, 8, 3, padding=1)\n        self.unused = nn.Conv2d(8, 2, 1)"),
         argv=_import(),
         fix=_net("    def forward(self, x):\n        return self.conv(x)\n"),
         needs=("torch",),
