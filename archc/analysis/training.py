@@ -31,7 +31,7 @@ from typing import Any, Iterable, Sequence
 
 from archc import symbolic as sy
 from archc.ir.graph import Graph, LayerNode
-from archc.ops.base import Autocast, SaveContext, Saved, Shape, numel
+from archc.ops.base import Autocast, SaveContext, Saved
 
 DTYPES = {"float32": 4, "bfloat16": 2, "float16": 2}
 DTYPE_ALIASES = {"fp32": "float32", "float": "float32", "bf16": "bfloat16", "fp16": "float16",
@@ -159,24 +159,22 @@ class _Interpreter:
 
     # ---- sizes
     def check_sizes(self) -> None:
-        """Every input size known (the inputs' sizes decide every other)."""
+        """Every input size known (the inputs' sizes decide every other), or E-TRAIN-SIZE-SYMBOLIC
+        naming all that are not."""
+        missing: set[str] = set()
         for node_id in self.g.inputs.values():
-            symbols = set().union(*(d.free_symbols() for d in self.g.node(node_id).shape if not sy.is_int(d)))
-            if symbols - self.values.keys():
-                self.concrete([sy.prod([sy.sym(s) for s in sorted(symbols - self.values.keys())])])
+            for d in self.g.node(node_id).shape:
+                if not sy.is_int(d):
+                    missing |= d.free_symbols() - self.values.keys()
+        if missing:
+            _unknown_sizes(sorted(missing))
 
     def concrete(self, shape: Iterable) -> tuple[int, ...]:
         out = []
         for d in shape:
             v = d if sy.is_int(d) else d.subs(self.values)
             if not sy.is_int(v):
-                from archc.errors import SpecError
-                missing = sorted(v.free_symbols())
-                raise SpecError(f"training memory needs concrete sizes; {', '.join(missing)} "
-                                f"{'is' if len(missing) == 1 else 'are'} not given",
-                                None, f"give {' '.join(f'--at {s}=…' for s in missing)} (in Python: sizes="
-                                      f"{{{', '.join(repr(s) + ': …' for s in missing)}}}); the batch is --batch",
-                                code="E-TRAIN-SIZE-SYMBOLIC")
+                _unknown_sizes(sorted(v.free_symbols()))
             out.append(int(v))
         return tuple(out)
 
@@ -337,14 +335,10 @@ class _Interpreter:
     def _compute_dtype(self, node: LayerNode, param_shapes: dict) -> str:
         """The dtype a layer computes in and outputs: float32, or under autocast the low
         precision for the ops it lowers, float32 for those it keeps there, the input's for the
-        rest (the widest input's, or float32 with float32 weights, for type-promoting ops)."""
-        if node.op.inputs == 0:
-            return "float32"
-        return self._dtype_for(node, param_shapes)
-
-    def _dtype_for(self, node: LayerNode, param_shapes: dict) -> str:
+        rest (the widest input's, or float32 with float32 weights or buffers, for the ops that
+        promote types)."""
         op = node.op
-        if self.low is None:
+        if self.low is None or op.inputs == 0:
             return "float32"
         input_dtypes = [self._dtypes[i] for i in node.inputs]
         if op.autocast is Autocast.LOWER:
@@ -513,6 +507,15 @@ class _Interpreter:
                            for s, i, r in zip(in_shapes, node.inputs, ctx.grads) if r)
             backward = out + sum(st.bytes for st in kept) + grad_ins + (weight_bytes + 4 * weights if trainable else weight_bytes)
         return 2 * fwd_macs, 2 * bwd_macs, forward + backward
+
+
+def _unknown_sizes(missing: list[str]) -> None:
+    from archc.errors import SpecError
+    raise SpecError(f"training memory needs concrete sizes; {', '.join(missing)} "
+                    f"{'is' if len(missing) == 1 else 'are'} not given", None,
+                    f"give {' '.join(f'--at {s}=…' for s in missing)} (in Python: sizes="
+                    f"{{{', '.join(repr(s) + ': …' for s in missing)}}}); the batch is --batch",
+                    code="E-TRAIN-SIZE-SYMBOLIC")
 
 
 def _numel(shape: Sequence[int]) -> int:

@@ -14,7 +14,7 @@ from typing import Any, Callable, Collection, Protocol, Sequence
 
 from archc import provenance
 from archc import symbolic as sy
-from archc.ops.autograd import Autocast, SaveContext, Saved  # noqa: F401  (the training traits' types)
+from archc.ops.autograd import Autocast, SaveContext, Saved
 from archc.ops.families import FAMILIES, Family
 from archc.symbolic import Dim
 
