@@ -172,7 +172,8 @@ class Engine:
 
     @staticmethod
     def _rule(rule: Any, builder_class: type, transparent: frozenset[str]) -> tuple:
-        """(name of the rule made, its length, kind, children plan, builder function) with lark's
+        """(name of the rule made, its length, kind, children plan, builder function, the place
+        of the item a left-recursive list rule appends or 0) with lark's
         ParseTreeBuilder's semantics: a token is kept unless filtered out, a `_rule` child is
         spliced (a `transparent` one passes its one child on), a `?rule` (without alias) gives
         back a lone child."""
@@ -189,20 +190,22 @@ class Engine:
         name = rule.origin.name
         size = len(rule.expansion)
         if name in transparent:
-            return name, size, _PASS, None, None
+            return name, size, _PASS, None, None, 0
         if name.startswith("_"):
             identity = plan == [(i, 0) for i in range(size)]
-            return name, size, _SPLICE, None if identity else tuple(plan), None
+            if len(plan) == 2 and plan[0] == (0, 2) and plan[1][1] == 0:  # a left-recursive list
+                return name, size, _SPLICE, None, None, plan[1][0]
+            return name, size, _SPLICE, None if identity else tuple(plan), None, 0
         expand1 = options.expand1 and not rule.alias
         if expand1 and size == 1 and plan == [(0, 0)]:
-            return name, size, _PASS, None, None
+            return name, size, _PASS, None, None, 0
         function = builder_class.__dict__.get(rule.alias or name)
         if not callable(function):
             raise Unsupported(f"the builder has no method {rule.alias or name}")
         identity = plan == [(i, 0) for i in range(size)]
         if tuple(plan) == _ONE_TOKEN:
-            return name, size, (_EXPAND1 if expand1 else _CALL), _ONE_TOKEN, function
-        return name, size, (_EXPAND1 if expand1 else _CALL), None if identity else tuple(plan), function
+            return name, size, (_EXPAND1 if expand1 else _CALL), _ONE_TOKEN, function, 0
+        return name, size, (_EXPAND1 if expand1 else _CALL), None if identity else tuple(plan), function, 0
 
     # ------------------------------------------------------------------ tokens
 
@@ -315,7 +318,7 @@ class Engine:
                     values.append(tok)
                     spans.append(tok)
                     break
-                name, size, how, plan, function = rules[~code]
+                name, size, how, plan, function, append_at = rules[~code]
                 if size == 1:
                     meta = spans.pop()
                     del states[-1]
@@ -333,6 +336,10 @@ class Engine:
                         meta = _place(places)
                     else:
                         meta = (first[0], first[1], last_place[2], last_place[3])
+                    if append_at:  # `__x_star: __x_star "," item`: the list grows by its item
+                        items = children[0]
+                        items.append(children[append_at])
+                        children = items
                 else:
                     children, meta = [], None
                 if plan is not None:
