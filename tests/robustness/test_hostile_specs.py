@@ -103,7 +103,7 @@ def test_hostile_spec_is_a_located_diagnostic(name, tmp_path, capsys):
 
 # Deep but finite input that a real spec may contain: accepted.
 DEEP_OK = {
-    "10,000 layers in one statement": ("arch", arch("output y = x" + " -> relu" * 10_000 + "\n"), "10000 layers"),
+    "10,000 layers in one statement": ("arch", arch("output y = x" + " -> relu" * 10_000 + "\n"), "10,000 layers"),
     "1,000 unary minuses": ("arch", arch("_a = " + "-" * 1000 + "1\noutput y = x -> relu\n"), "ok"),
     "10,000-deep list": ("arch", arch("_a = " + "[" * 10_000 + "]" * 10_000 + "\noutput y = x -> relu\n"), "ok"),
     "10,000 additions": ("arch", arch("_a = 1" + " + 1" * 10_000 + "\noutput y = x -> relu\n"), "ok"),
@@ -173,7 +173,7 @@ def test_block_depth_limit_is_configurable(tmp_path, capsys, monkeypatch):
     assert code == 1 and "block recursion deeper than 1,000 levels" in out
     monkeypatch.setenv("ARCHC_MAX_BLOCK_DEPTH", "1500")
     code, out = _check(tmp_path, capsys, "arch", stages(1200))
-    assert code == 0 and "1200 layers" in out, out[-2000:]
+    assert code == 0 and "1,200 layers" in out, out[-2000:]
     monkeypatch.setenv("ARCHC_MAX_BLOCK_DEPTH", "-3")
     code, out = _check(tmp_path, capsys, "arch", stages(12))
     assert code == 1 and "error[E-LIMIT-ENV]" in out and "ARCHC_MAX_BLOCK_DEPTH='-3' is not a positive int" in out
