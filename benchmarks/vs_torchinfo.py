@@ -4,6 +4,8 @@ same run, as ratios (how many times longer the other tool takes).
 
     .venv/bin/python benchmarks/vs_torchinfo.py --reference-python /work/tvenv/bin/python
     .venv/bin/python benchmarks/vs_torchinfo.py --models resnet50 resnet152 --runs 5 --cold-runs 3
+    .venv/bin/python benchmarks/vs_torchinfo.py --reference-python /tmp/tvenv/bin/python --cold-runs 0 \
+        --before /tmp/base   # /tmp/base: `git archive COMMIT archc | tar -x -C /tmp/base` (+ a COMMIT file)
     (about 2 minutes on 2 cores; the whole-process runs import torch 12 times)
 
 The archc side runs in this interpreter (it needs no torch); the reference side (torch,
@@ -21,6 +23,9 @@ In process (medians of --runs, after one warm-up):
                          it builds the model description from the spec)
     fvcore count         `FlopCountAnalysis(model, x).total()` and `parameter_count(model)`,
                          model built
+With --before DIR, the archc in DIR (a snapshot of an earlier commit) is measured too, model by
+model alternately with this checkout's (in a child process: each imports its own archc), so that
+before and after share the machine's conditions; the table shows both and their ratio.
 Whole process, from a cold start (medians of --cold-runs; --cold-models, default resnet50 and
 resnet152, since every run of the other tools imports torch):
     archc summary        `python -m archc.cli summary specs/torchvision/M.arch`
@@ -44,7 +49,8 @@ import time
 
 import _bench as B
 
-DEFAULT_MODELS = ["resnet18", "resnet50", "resnet152", "mobilenet_v2", "efficientnet_b0", "convnext_tiny"]
+DEFAULT_MODELS = ["resnet18", "resnet50", "resnet152", "mobilenet_v2", "efficientnet_b0", "convnext_tiny",
+                  "densenet121", "regnet_y_400mf"]
 SPECS = B.ROOT / "specs" / "torchvision"
 FIXTURES = B.ROOT / "tests" / "fixtures" / "torchvision"
 THREADS = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -147,6 +153,16 @@ def archc_side(models: list[str], runs: int, clock: str) -> dict:
     return out
 
 
+def archc_before(src: str, model: str, runs: int, clock: str) -> dict:
+    """archc_side of the archc in `src`, for one model, in a child process."""
+    done = subprocess.run([sys.executable, os.path.abspath(__file__), "--archc-worker", "--runs", str(runs),
+                           "--clock", clock, "--models", model], capture_output=True, text=True,
+                          env={**os.environ, **THREADS, "ARCHC_BENCH_SRC": src}, cwd=B.ROOT)
+    if done.returncode != 0:
+        raise SystemExit(f"the archc in {src} failed on {model}:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])[model]
+
+
 def cold(models: list[str], runs: int, ref_python: str, ref: dict, clock: str) -> dict:
     out: dict = {}
     have_torchinfo = "torchinfo" in ref.get("versions", {})
@@ -191,9 +207,16 @@ def main() -> int:
                         help="cpu (default): CPU time of the process (for whole processes, the child's user + "
                              "system time), which other work on a shared machine does not inflate; wall: wall time")
     parser.add_argument("--json", help="results file (default: benchmarks/results/vs_torchinfo.json)")
+    parser.add_argument("--before", metavar="DIR",
+                        help="also measure the archc package in DIR (a snapshot of an earlier commit), "
+                             "alternating with this checkout's model by model")
+    parser.add_argument("--archc-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.reference_worker:
         return reference_worker(args.models, args.runs, args.clock)
+    if args.archc_worker:  # the archc under ARCHC_BENCH_SRC (_bench puts it first on the path)
+        print(json.dumps(archc_side(args.models, args.runs, args.clock)))
+        return 0
 
     info = B.machine()
     print(f"vs_torchinfo: {', '.join(args.models)}; reference {args.reference_python}; {B.describe(info)}",
@@ -206,7 +229,12 @@ def main() -> int:
         ref: dict = {"notes": [f"reference side failed: {done.stderr.strip().splitlines()[-1:]}"], "models": {}}
     else:
         ref = json.loads(done.stdout.strip().splitlines()[-1])
-    ours = archc_side(args.models, args.runs, args.clock)
+    ours: dict = {}
+    before: dict = {}
+    for m in args.models:  # alternately, so that both see the same conditions
+        if args.before:
+            before[m] = archc_before(args.before, m, args.runs, args.clock)
+        ours.update(archc_side([m], args.runs, args.clock))
     for note in ref["notes"]:
         print(f"note: {note}")
     mismatches = [m for m in args.models if m in ref["models"]
@@ -228,6 +256,17 @@ def main() -> int:
                      f"{r['fvcore_flops'] / 1e9:.3f} G" if "fvcore_flops" in r else "-"])
     print(B.table(["model", "layers", "archc load+summary", "torchinfo", "×", "torchinfo+build", "×",
                    "archc load+count", "fvcore", "×", "archc conv+lin MACs", "fvcore total"], rows))
+    if before:
+        print(f"\nBefore ({args.before}) and after (this checkout), load+summary, same run:")
+        rows = []
+        for m in args.models:
+            b, a = before[m]["load_summary_s"], ours[m]["load_summary_s"]
+            ti = ref["models"].get(m, {}).get("torchinfo_s")
+            rows.append([m, ours[m]["layers"], B.fmt_seconds(b), B.fmt_seconds(a), ratio(b, a),
+                         f"{b / ours[m]['layers'] * 1e6:.0f} µs", f"{a / ours[m]['layers'] * 1e6:.0f} µs",
+                         ratio(ti, b), ratio(ti, a)])
+        print(B.table(["model", "layers", "before", "after", "speed-up", "before per layer", "after per layer",
+                       "torchinfo × before", "torchinfo × after"], rows))
 
     cold_results: dict = {}
     if args.cold_runs > 0:
@@ -248,6 +287,7 @@ def main() -> int:
                 print(f"{k}: {cold_results[k]['s']:.2f} s")
     out = B.write_json("vs_torchinfo", {"machine": info, "reference_python": args.reference_python,
                                         "reference": ref, "archc": ours, "cold": cold_results,
+                                        "archc_before": before, "before_src": args.before,
                                         "runs": args.runs, "cold_runs": args.cold_runs, "clock": args.clock},
                       args.json)
     print(f"wrote {out}")
