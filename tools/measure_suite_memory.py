@@ -137,6 +137,21 @@ def report(run: dict, top: int) -> dict:
     }
 
 
+def machine() -> dict:
+    import platform
+    from importlib import metadata
+    try:
+        torch = metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        torch = None
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                            check=False).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                           capture_output=True, text=True, check=False).stdout.strip()
+    return {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "cores": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform(), "torch": torch, "commit": commit + (" (tree modified)" if dirty else "")}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", type=Path, help="write the results here (default: print only)")
@@ -145,8 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=0.2, help="seconds between samples")
     parser.add_argument("pytest_args", nargs="*", help=f"after --: pytest's arguments (default: {' '.join(DEFAULT_PYTEST)})")
     args = parser.parse_args(argv)
+    about = machine()
     run = measure(args.pytest_args or DEFAULT_PYTEST, args.interval)
-    result = {"label": args.label, "pytest_args": args.pytest_args or DEFAULT_PYTEST,
+    result = {"label": args.label, "machine": about, "pytest_args": args.pytest_args or DEFAULT_PYTEST,
               "method": f"total RSS of the pytest process tree sampled every {args.interval} s from /proc; "
                         "main-process peak from VmHWM (tests/conftest.py, ARCHC_TEST_MEMORY)",
               **report(run, args.top)}
