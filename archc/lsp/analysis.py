@@ -235,7 +235,7 @@ def check(text: str, language: str, path: str, cache: ParseCache | None = None,
 def out_of_memory(error: MemoryError, path: str) -> SpecError:
     """E-LIMIT-MEMORY, at the innermost part of the document being worked on when memory ran
     out (found in the traceback: the deepest frame holding a node of this document's AST)."""
-    from archc.lsp.worker import MEMORY_ENV, memory_allowance
+    from archc.lsp.budget import MEMORY_ENV, memory_allowance
     allowance = memory_allowance()
     size = f"more than {allowance / 2 ** 20:,.0f} MiB" if allowance else "more memory than there is"
     return SpecError(
