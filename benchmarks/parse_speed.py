@@ -39,10 +39,10 @@ import tokenize
 import _bench as B
 
 sys.path.insert(0, str(B.ROOT / "tools"))
-import synthetic_specs as S  # noqa: E402
+import synthetic_specs as S
 
-from archc.collector import paused  # noqa: E402
-from archc.frontend import dsl, to_dsl  # noqa: E402
+from archc.collector import paused
+from archc.frontend import dsl, to_dsl
 
 
 def as_python(text: str) -> str:

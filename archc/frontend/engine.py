@@ -25,8 +25,9 @@ compares the two, token streams, ASTs and errors.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from operator import itemgetter
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from lark import Lark, Token
 
@@ -77,9 +78,8 @@ class Engine:
         try:
             self._read_lexer(lark)
             self._read_table(lark, builder_class)
-        except Unsupported:
-            raise
-        except Exception as e:  # an attribute or layout this lark does not have
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError) as e:
+            # an attribute or a layout this lark does not have
             raise Unsupported(f"{type(e).__name__}: {e}") from None
 
         def types(texts: Any) -> frozenset[str]:
@@ -124,6 +124,8 @@ class Engine:
                         raise Unsupported("a lexer callback that makes no token")
                     if retyped.type != kind:
                         table[t.pattern.value] = retyped.type
+        if any(kind in self.newline_types for kind in self.retype):
+            raise Unsupported("a retyped token that may hold a newline")  # tokens() retypes one-line tokens only
 
     def _read_table(self, lark: Lark, builder_class: type) -> None:
         from lark.parsers.lalr_analysis import Shift

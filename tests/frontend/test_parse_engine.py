@@ -24,8 +24,8 @@ TRICKY = [
     "unused = x -> relu\nunused f = unused -> relu\nx = [unused]\n",
     "block B()(x) {\n  unused u = x -> relu\n  return x }\n",
     "block B(k=3,)(x,) { return x }\ny = a +\n  b\n  -> relu\nz = a \\\n  + b\n",
-    'model "m" returns dict\nimport "a.arch"\nparam k = 2\ninput x: [N, 3, H, W,]\n'
-    'training output aux = x\noutput "0" = x[:, 1:-1:2, ::2][0].shape\n',
+    ('model "m" returns dict\nimport "a.arch"\nparam k = 2\ninput x: [N, 3, H, W,]\n'
+     'training output aux = x\noutput "0" = x[:, 1:-1:2, ::2][0].shape\n'),
     'y = f"a{k}-{{b}}" + "\\x41\\u00e9" + \'q\' if not a and b or c else -2 ** -1.5e3 // 4 % 3\n',
     "y = [i * j for i, j in zip(a, b) if i > 0 if j != 1]\nz = x -> conv2d(64, 3, padding=1)\n",
     "x = 1\r\ny = 2\n",
