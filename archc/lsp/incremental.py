@@ -40,8 +40,11 @@ from archc.frontend.comments import CodeScan
 from archc.lsp.analysis import CheckResult, ParseCache, same_file
 from archc.lsp.text import lines_of
 
-# how many finished checks of a document are kept as bases for path 1
+# how many finished checks of a document are kept as bases for path 1 (each holds its model:
+# fewer of a long document's)
 KEPT = 4
+KEPT_LONG = 2
+LONG = 100_000  # characters
 # a check that took less than this (seconds) is made again on the server's thread (path 2) ...
 IN_PROCESS_BELOW = 0.1
 # ... for a text up to this long (characters: parsing costs about 8 µs one)
@@ -237,9 +240,11 @@ def resolver(project: Any, sites: Any) -> Callable[[Any], list]:
 
 
 def remember(bases: list[Base], result: CheckResult, cache: ParseCache) -> None:
-    """Keep a finished check as a base (the newest last; `KEPT` at most; one per text)."""
+    """Keep a finished check as a base (the newest last; `KEPT` at most, `KEPT_LONG` of a long
+    text; one per text)."""
     if not usable(result):
         return
-    bases[:] = [b for b in bases if b.result.text != result.text][-(KEPT - 1):]
+    kept = KEPT if len(result.text) <= LONG else KEPT_LONG
+    bases[:] = [b for b in bases if b.result.text != result.text][-(kept - 1):]
     bases.append(Base(result, keys_of(result, cache)))
 

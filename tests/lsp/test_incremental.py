@@ -266,3 +266,18 @@ def test_the_server_answers_comment_edits_and_small_changes_without_a_process(tm
         assert hover is not None and "error" not in hover
     finally:
         assert conn.close() == 0
+
+
+def test_a_few_checks_are_kept_fewer_of_a_long_document(tmp_path):
+    cache = ParseCache()
+    path = str(tmp_path / "kept.arch")
+    base = "input x: [1, 3, 8, 8]\ny = x -> relu\noutput y\n"
+    bases: list[incremental.Base] = []
+    for k in range(6):
+        incremental.remember(bases, check(base.replace("relu", f"relu -> conv2d({k + 1}, 1)"), "arch", path, cache),
+                             cache)
+    assert len(bases) == incremental.KEPT and "conv2d(6, 1)" in bases[-1].result.text
+    long = base + "# " + "x" * incremental.LONG + "\n"
+    incremental.remember(bases, check(long, "arch", path, cache), cache)
+    incremental.remember(bases, check(long + "# more\n", "arch", path, cache), cache)
+    assert len(bases) == incremental.KEPT_LONG
