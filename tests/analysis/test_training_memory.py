@@ -66,16 +66,20 @@ def saved_storage_bytes(module, inputs) -> int:
     data pointers are all 0)."""
     state = {t.untyped_storage()._cdata for t in (*module.parameters(), *module.buffers())}
     seen: dict[int, int] = {}
+    alive: list = []  # what autograd would keep: so no storage is freed and its address reused
 
     def pack(t):
         storage = t.untyped_storage()
         if storage._cdata not in state:
             seen[storage._cdata] = storage.nbytes()
-        return t
+        alive.append(t)
+        # packed as None, not as the tensor: a saved output packed as itself is a reference
+        # cycle through autograd's graph that Python's collector cannot see (a leaked module)
+        return None
 
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda packed: None):
         out = module(*inputs)
-    del out
+    del out, alive[:]
     return sum(seen.values())
 
 
@@ -236,6 +240,7 @@ def test_checkpointed_blocks_keep_what_torch_utils_checkpoint_keeps(regions: lis
     module = module.to_empty(device="cpu")
     state = {t.untyped_storage()._cdata for t in (*module.parameters(), *module.buffers())}
     kept: dict[int, int] = {}
+    alive: list = []  # see saved_storage_bytes
     scopes = [sc for sc in model.graph.scopes.values() if sc.id in regions or sc.type_name in regions]
     for sc in scopes:
         parent = module.get_submodule(".".join(sc.path[:-1]))
@@ -243,12 +248,13 @@ def test_checkpointed_blocks_keep_what_torch_utils_checkpoint_keeps(regions: lis
 
     def pack(t):
         kept[t.untyped_storage()._cdata] = t.untyped_storage().nbytes()
-        return t
+        alive.append(t)
+        return None  # see saved_storage_bytes
 
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda packed: None):
         out = module(*_inputs(model, 2, sizes))
     actual = sum(nbytes for key, nbytes in kept.items() if key not in state)
-    del out, module
+    del out, module, alive[:]
     assert predicted.saved_activations == actual
 
 
