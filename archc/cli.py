@@ -206,8 +206,33 @@ def cmd_check(args: argparse.Namespace) -> int:
     return status
 
 
+def _train_dtype(text: str) -> str:
+    from archc.analysis.training import dtype_name
+    try:
+        return dtype_name(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _train_device(text: str) -> str:
+    from archc.analysis.devices import device_spec
+    try:
+        return device_spec(text).name
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     model = _load(args, args.spec)
+    if args.train:  # training memory and cost (archc/backends/training_report.py)
+        from archc.backends import training_report
+        sizes = {k: v for k, v in (args.at or [])}
+        from archc.analysis.training import training_memory
+        tm = training_memory(model, batch=args.batch, dtype=args.dtype, optimizer=args.optimizer,
+                             accumulation=args.accumulate, checkpoint=args.checkpoint, device=args.device,
+                             sizes=sizes)
+        _emit(training_report.render(tm, "json" if args.format == "json" else "text"), args.output)
+        return EXIT_OK
     _emit(model.summary(args.format, args.depth, args.by_op, dict(args.at or []) or None), args.output)
     return EXIT_OK
 
@@ -433,6 +458,38 @@ def cmd_ops(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _lazy(module: str) -> Callable[[argparse.Namespace], int]:
+    """A command whose code lives in archc/backends/<module>.py, imported only when it runs."""
+    def command(args: argparse.Namespace) -> int:
+        import importlib
+        return importlib.import_module(f"archc.backends.{module}").run(args)
+    return command
+
+
+def _sweep_axis(text: str) -> tuple[str, list[Any]]:
+    """`sweep -p NAME=V1,V2,...`: each value as -D reads it."""
+    name, sep, raw = text.partition("=")
+    values = [v for v in raw.split(",") if v.strip()]
+    if not sep or not name.strip() or not values:
+        raise argparse.ArgumentTypeError(f"expected NAME=V1,V2,... such as width=0.5,1.0, got {text!r}")
+    return name.strip(), [_parse_define(f"{name}={v}")[1] for v in values]
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from archc.importer.command import run  # imports torch when it runs
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="archc", description="Declarative architecture compiler for CNNs.")
     parser.add_argument("--version", action="version", version=_version())
@@ -477,6 +534,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="show MACs and shapes exactly at this value of a symbolic size, e.g. --at H=224 "
                         "(repeatable: --at H=224 --at W=320); by default a symbolic MACs count shows its "
                         "leading term")
+    train = p.add_argument_group("training memory and cost (--train)")
+    train.add_argument("--train", action="store_true",
+                       help="report the memory of a training step (parameters, gradients, optimizer "
+                            "state, the activations autograd saves, forward and backward peaks) and its FLOPs")
+    train.add_argument("--batch", type=_positive, default=1, metavar="B", help="samples per forward pass (default 1)")
+    train.add_argument("--dtype", default="float32", type=_train_dtype, metavar="{float32,bfloat16,float16}",
+                       help="float32, or bfloat16/float16 autocast with float32 master weights (bf16, fp16 accepted)")
+    train.add_argument("--optimizer", choices=("sgd", "sgd-momentum", "adam", "adamw"), default="sgd")
+    train.add_argument("--accumulate", type=_positive, default=1, metavar="K", help="micro-batches per optimizer step")
+    train.add_argument("--checkpoint", type=lambda v: [b for b in v.split(",") if b], default=None, metavar="BLOCKS",
+                       help="blocks run under torch.utils.checkpoint, comma-separated: instances (layer3) "
+                            "or block names (Bottleneck)")
+    train.add_argument("--device", default=None, type=_train_device, metavar="{H100,A100,L4,CPU}",
+                       help="estimate time per layer and step on this device (roofline: published peaks)")
     p.add_argument("-o", "--output", help="write to this file instead of stdout")
     defines(p)
 
@@ -546,6 +617,61 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("lsp", cmd_lsp, "Run the language server (Language Server Protocol over stdio) for editors: "
                             "diagnostics, hover shapes, completion, definitions (needs the lsp extra: pip install -e '.[lsp]').")
+
+    # ---- sweep and diff: archc/backends/sweep.py and diff.py (imported when run)
+    p = command("sweep", _lazy("sweep"), "Evaluate a spec over a grid of its model parameters: params, MACs, "
+                                         "memory, minimum input size and constraints per point, in parallel.")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("-p", "--param", metavar="NAME=V1,V2,...", type=_sweep_axis, action="append", required=True,
+                   help="a model parameter and the values to sweep, comma-separated, as -D writes a value "
+                        "(repeatable: the grid is every combination)")
+    p.add_argument("--batch", type=_positive, default=32, help="batch size of the training-memory column (default 32)")
+    p.add_argument("--dtype", type=_train_dtype, default=None, metavar="{float32,bfloat16,float16}",
+                   help="the training memory column's dtype: float32 (default), or bfloat16/float16 autocast")
+    p.add_argument("--optimizer", choices=("sgd", "sgd-momentum", "adam", "adamw"), default=None,
+                   help="the training memory column's optimizer (default sgd)")
+    p.add_argument("--at", metavar="SYMBOL=SIZE", type=_parse_size, action="append",
+                   help="count MACs and memory at this value of a symbolic input size, e.g. --at H=224")
+    p.add_argument("--format", choices=("text", "csv", "json"), default="text")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the table to this file instead of stdout")
+    p.add_argument("--plot", metavar="FILE", help="draw the Pareto plot to FILE (.svg, .png or .pdf; "
+                                                  "needs the plot extra: matplotlib)")
+    p.add_argument("--x", choices=("macs", "params"), default="macs", help="the plot's x axis (default: macs)")
+    p.add_argument("--y", choices=("params", "memory", "activations"), default="params",
+                   help="the plot's y axis (default: params; memory: training memory at --batch)")
+    p.add_argument("--y-better", choices=("lower", "higher"), default=None,
+                   help="which way is better on y for the Pareto front (default: higher params, "
+                        "lower memory and activations)")
+    p.add_argument("--jobs", "-j", type=_positive, default=None,
+                   help="worker processes (default: one per CPU; 1 runs in this process)")
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local: a pool of processes on this machine; dask: Dask's distributed scheduler "
+                        "(the distributed extra), a LocalCluster or --scheduler's cluster")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: an existing cluster, e.g. tcp://host:8786")
+    p.add_argument("--resume", metavar="FILE.jsonl",
+                   help="append each point's result to FILE as it arrives and skip points already there: "
+                        "rerun the same command to finish an interrupted sweep")
+    defines(p)
+
+    p = command("diff", _lazy("diff"), "Compare two specs, or one spec at two parameter settings: layers added, "
+                                       "removed and changed, cost deltas per block, which weights transfer.")
+    p.add_argument("a", metavar="A", help="a spec")
+    p.add_argument("b", metavar="B", nargs="?", help="the spec to compare it with (default: A again, at --b's settings)")
+    p.add_argument("--a", dest="a_define", metavar="NAME=VALUE", type=_parse_define, action="append",
+                   help="set a model parameter of A only (repeatable)")
+    p.add_argument("--b", dest="b_define", metavar="NAME=VALUE", type=_parse_define, action="append",
+                   help="set a model parameter of B only (repeatable)")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("--depth", type=int, default=None,
+                   help="blocks nested deeper than this are one row each in the per-block table (default 0: top-level blocks)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to this file instead of stdout")
+    defines(p)
+
+    p = command("import", cmd_import, "Import a PyTorch model as a spec: blocks for its module classes, "
+                                      "its module names (its state_dict loads), symbolic sizes where they hold "
+                                      "(needs torch).")
+    from archc.importer.command import add_arguments as import_arguments
+    import_arguments(p)
 
     p = command("explain", cmd_explain, "Explain a diagnostic code (the one in error[E-...]): what it means, "
                                         "an example and its fix.")
