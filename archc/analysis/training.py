@@ -410,82 +410,83 @@ class _Interpreter:
     def _checkpoint_inputs(self, checkpointed: dict[str, tuple[str, ...]], storage_of: dict) -> list[_Storage]:
         """torch.utils.checkpoint keeps each checkpointed region's inputs for the recomputation
         (a tensor from outside the region: another region's output too)."""
-        out: list[_Storage] = []
+        out: dict[Any, _Storage] = {}
         for node_id, region in checkpointed.items():
             for src in self.g.node(node_id).inputs:
                 if checkpointed.get(src) != region and src in storage_of:
-                    st = storage_of[src]
-                    if st not in out:
-                        out.append(st)
-        return out
+                    out.setdefault(storage_of[src].key, storage_of[src])
+        return list(out.values())
 
     # ---- peaks
     def _forward_peak(self, nodes, storage_of, made_by_node, saved, checkpointed, ckpt_inputs) -> int:
         """Walk forward: each layer allocates its output and what it makes to keep; a storage is
-        freed after its last reader unless it is kept for backward or is a model output."""
+        freed after its last reader unless it is kept for backward or is a model output. One
+        pass with a running total: linear in the layers."""
         last_read: dict[Any, int] = {}
         for t, node in enumerate(nodes):
             for src in node.inputs:
                 last_read[storage_of[src].key] = t
         outputs = {storage_of[i].key for i in self.g.outputs.values() if i in storage_of}
         kept = set(saved) | {st.key for st in ckpt_inputs} | outputs
-        live: dict[Any, int] = {}
-        peak = 0
+        freed_after: dict[int, list[int]] = {}
+        allocated = peak = 0
         for t, node in enumerate(nodes):
             for st in made_by_node.get(node.id, ()):
-                if not st.persistent:
-                    live[st.key] = st.bytes
-            peak = max(peak, sum(live.values()))
-            for key in [k for k in live if k not in kept and last_read.get(k, -1) <= t]:
-                del live[key]
+                if st.persistent:
+                    continue
+                allocated += st.bytes
+                if st.key not in kept:
+                    freed_after.setdefault(max(t, last_read.get(st.key, t)), []).append(st.bytes)
+            peak = max(peak, allocated)
+            allocated -= sum(freed_after.pop(t, ()))
         return peak
 
     def _backward_peak(self, nodes, rows, storage_of, dtype_of, requires_grad, saved, saved_by_node,
                        checkpointed, ckpt_inputs, grads_before: int) -> int:
         """Walk backward: the saved storages not yet released, the activation gradients in
         flight (one per tensor, accumulated), parameter gradients as they are made; a
-        checkpointed block's saved tensors come back (recomputed) when its backward starts."""
+        checkpointed region's saved tensors come back (recomputed) when its backward begins.
+        One pass with a running total: linear in the layers."""
         g = self.g
-        remaining_savers = {key: len([n for n in st.savers if n not in checkpointed]) for key, st in saved.items()}
+        remaining_savers = {key: sum(1 for n in st.savers if n not in checkpointed) for key, st in saved.items()}
         live_saved = {key: st.bytes for key, st in saved.items()}
+        members: dict[tuple[str, ...], list[str]] = {}
+        for node_id, region in checkpointed.items():
+            members.setdefault(region, []).append(node_id)
         outputs = [i for i in g.outputs.values() if i in storage_of]
         grad_live: dict[str, int] = {i: rows[i].output_bytes for i in outputs if requires_grad.get(i)}
-        param_grads = grads_before
+        total = sum(live_saved.values()) + sum(grad_live.values()) + grads_before
         peak = 0
         recomputed: dict[Any, int] = {}
         recomputed_savers: dict[Any, int] = {}
-        regions_done: set[tuple[str, ...]] = set()
         for node in reversed(nodes):
             if node.is_input or not requires_grad.get(node.id):
                 continue
             region = checkpointed.get(node.id)
-            if region is not None and region not in regions_done:  # its backward begins: recomputed
-                regions_done.add(region)
-                for member, where in checkpointed.items():
-                    if where != region:
-                        continue
+            if region is not None and region in members:  # its backward begins: recomputed
+                for member in members.pop(region):
                     for st in saved_by_node.get(member, ()):
                         if st.key not in live_saved and st.key not in recomputed:
                             recomputed[st.key] = st.bytes
+                            total += st.bytes
                             recomputed_savers[st.key] = sum(1 for n in st.savers if checkpointed.get(n) == region)
-            grad_in = 0
             for src in node.inputs:
                 if requires_grad.get(src) and src not in grad_live:
                     grad_live[src] = rows[src].output_bytes
-                    grad_in += grad_live[src]
-            param_grads += rows[node.id].grads if grads_before == 0 else 0
-            current = sum(live_saved.values()) + sum(recomputed.values()) + sum(grad_live.values()) + param_grads
-            peak = max(peak, current)
-            grad_live.pop(node.id, None)
+                    total += grad_live[src]
+            if grads_before == 0:  # allocated by this first backward
+                total += rows[node.id].grads
+            peak = max(peak, total)
+            total -= grad_live.pop(node.id, 0)
             for st in saved_by_node.get(node.id, ()):
                 if st.key in remaining_savers and node.id not in checkpointed:
                     remaining_savers[st.key] -= 1
-                    if remaining_savers[st.key] <= 0:
-                        live_saved.pop(st.key, None)
+                    if remaining_savers[st.key] <= 0 and st.key in live_saved:
+                        total -= live_saved.pop(st.key)
                 if st.key in recomputed_savers and node.id in checkpointed:
                     recomputed_savers[st.key] -= 1
-                    if recomputed_savers[st.key] <= 0:
-                        recomputed.pop(st.key, None)
+                    if recomputed_savers[st.key] <= 0 and st.key in recomputed:
+                        total -= recomputed.pop(st.key)
         return peak
 
     # ---- cost
