@@ -153,7 +153,8 @@ def markdown(rows: list[dict]) -> str:
         for r in part:
             if r.get("status") in ("round-trips", "differs"):
                 result = "equal" if r["equal"] else f"differs (max {r['max_abs_diff']:.3g})"
-                sizes = ("N, H, W" + (": " + ", ".join(r["constraints"]) if r["constraints"] else "")) \
+                symbols = "N, D, H, W" if family == "video" else "N, H, W"
+                sizes = (symbols + (": " + ", ".join(r["constraints"]) if r["constraints"] else "")) \
                     if r.get("symbolic") else "fixed"
                 lines.append(f"| {r['model']} | {r['input']} | {result} | {r['lines']} | "
                              f"{r['handwritten_lines'] or '—'} | {r['blocks']} | {sizes} |")
