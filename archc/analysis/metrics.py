@@ -172,12 +172,39 @@ def _count(shapes: dict[str, Shape], node: LayerNode) -> int:
     return total
 
 
+class _PerAttrs:
+    """Values found once per bound attributes and input shapes: a replayed block instance's layers
+    share their template's attributes (archc.ir.instances), by identity. Shapes are hashed only
+    for attributes met again (most layers of a spec written out have their own)."""
+    __slots__ = ("_first", "_more")
+
+    def __init__(self) -> None:
+        # id(attrs) (the graph keeps them alive meanwhile): the first (op, shapes, value) found
+        self._first: dict[int, tuple] = {}
+        self._more: dict[tuple, Any] = {}  # (id(attrs), op, *shapes): the others
+
+    def get(self, attrs: Any, op: Any, in_shapes: list) -> Any:
+        first = self._first.get(id(attrs))
+        if first is None:
+            return None
+        if first[0] is op and first[1] == in_shapes:
+            return first[2]
+        return self._more.get((id(attrs), op, *in_shapes))
+
+    def put(self, attrs: Any, op: Any, in_shapes: list, value: Any) -> Any:
+        if id(attrs) in self._first:
+            self._more[(id(attrs), op, *in_shapes)] = value
+        else:
+            self._first[id(attrs)] = (op, in_shapes, value)
+        return value
+
+
 @collector.paused()
 def analyse(graph: Graph) -> Metrics:
     layers: dict[str, LayerMetrics] = {}
     # a replayed block instance's layers share their template's bound attributes (and so have
     # the same input shapes): their counts and window are found once (archc.ir.instances)
-    costs: dict[tuple, tuple] = {}
+    costs = _PerAttrs()
     mul, prod = sy.mul, sy.prod
     for node in graph.layers():
         shape = node.shape
@@ -192,14 +219,13 @@ def analyse(graph: Graph) -> Metrics:
             activation = 0
         in_nodes = [graph.node(i) for i in node.inputs]
         in_shapes = [n.shape for n in in_nodes]
-        key = (id(node.attrs), op, *in_shapes)
-        cost = costs.get(key)
+        cost = costs.get(node.attrs, op, in_shapes)
         if cost is None:
             params = graph.parameter_shapes(node)
             buffers = op.buffers(node.attrs, in_shapes)
             macs = op.macs(node.attrs, [per_sample(s) for s in in_shapes], per_sample(shape))
-            cost = costs[key] = (params, buffers, _count(params, node), _count(buffers, node), macs,
-                                 op.window(node.attrs, in_shapes))
+            cost = costs.put(node.attrs, op, in_shapes, (params, buffers, _count(params, node),
+                                                         _count(buffers, node), macs, op.window(node.attrs, in_shapes)))
         param_shapes, buffers, param_count, buffer_count, macs, window = cost
         if node.shares is not None:  # a shared layer's later application: its weights are the first's
             param_shapes, buffers, param_count, buffer_count = {}, {}, 0, 0
@@ -288,7 +314,7 @@ def size_limits(graph: Graph) -> tuple[list, list]:
     params = 0
     act = 0
     warned_params = warned_act = False
-    counts: dict[tuple, int] = {}  # by bound attributes and input shapes, as analyse's costs
+    counts = _PerAttrs()  # by bound attributes and input shapes, as analyse's costs
     for node in graph.layers():
         if node.shape is None:
             continue
@@ -297,8 +323,8 @@ def size_limits(graph: Graph) -> tuple[list, list]:
             if isinstance(n, int) and not node.training_only:
                 act += n * BYTES_PER_ELEMENT
         if not node.is_input:
-            key = (id(node.attrs), node.op, *graph.input_shapes(node))
-            count = counts.get(key)
+            in_shapes = graph.input_shapes(node)
+            count = counts.get(node.attrs, node.op, in_shapes)
             if count is None:
                 try:
                     shapes = graph.parameter_shapes(node)
@@ -309,7 +335,7 @@ def size_limits(graph: Graph) -> tuple[list, list]:
                     n = numel(shape)
                     if isinstance(n, int):
                         count += n
-                counts[key] = count
+                counts.put(node.attrs, node.op, in_shapes, count)
             params += count
         where = f" (at {node.id})" if not node.is_input else f" (at input {node.id})"
         if params > MAX_PARAMS:
