@@ -283,6 +283,15 @@ def test_forward_peak_equals_the_cpu_allocations(spec: str) -> None:
     assert peak == tm.peak_forward - tm.parameters - tm.buffers - tm.optimizer_state - tm.input_bytes
 
 
+def test_cuda_dropout_keeps_a_bool_mask() -> None:
+    """CUDA's fused dropout keeps a one-byte mask where the CPU keeps float32 noise; a graph
+    is accepted as well as a model."""
+    model = archc.loads("input x: [N, 64]\noutput y = x -> linear(32, name=fc) -> dropout(0.5, name=d)\n")
+    cuda = {r.id: r for r in training_memory(model.graph, batch=4).layers}
+    cpu = {r.id: r for r in training_memory(model.graph, batch=4, device_rules="cpu").layers}
+    assert (cuda["d"].saved, cpu["d"].saved) == (4 * 32 * 1, 4 * 32 * 4)
+
+
 def test_accumulation_keeps_gradients_through_later_forward_passes() -> None:
     model = archc.load(SPECS / "resnet18.arch")
     one = training_memory(model, batch=2, optimizer="sgd")
