@@ -65,7 +65,7 @@ def _layer_table(tm: TrainingMemory, top: int | None) -> list[str]:
     chosen = [r for r in tm.layers if r.saved or r.params or r.forward_flops]
     if top is not None:
         chosen = sorted(chosen, key=lambda r: -r.saved)[:top]
-    header = ["layer", "op", "saved", "kept for backward", "weights", "fwd FLOPs", "bwd FLOPs"]
+    header = ["layer", "op", "saved", "kept for backward", "weights", "fwd FLOPs", "bwd FLOPs", "bytes moved"]
     if tm.device is not None:
         header.append(f"time ({tm.device}, est.)")
     table: list[list[str]] = [header]
@@ -73,7 +73,7 @@ def _layer_table(tm: TrainingMemory, top: int | None) -> list[str]:
         kept = ", ".join(sorted({k["what"] for k in r.kept}))
         row = [r.id + (" (ckpt)" if r.checkpointed else ""), r.op, _bytes(r.saved) if r.saved else "-",
                kept or "-", _bytes(r.params) if r.params else "-", _flops(r.forward_flops) if r.forward_flops else "-",
-               _flops(r.backward_flops) if r.backward_flops else "-"]
+               _flops(r.backward_flops) if r.backward_flops else "-", _bytes(r.bytes_moved) if r.bytes_moved else "-"]
         if tm.device is not None:
             row.append(_time(r.time_s) if r.time_s else "-")
         table.append(row)
