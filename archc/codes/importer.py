@@ -154,7 +154,7 @@ CODES: list[Code] = [
         "The model traced and every call mapped to an op, but archc refuses the spec it makes "
         "(archc's own error follows): e.g. an input the forward never reads, which a spec must "
         "use.",
-        "change the model as archc's error says (here: drop the unused input)",
+        "change the model as archc's error says",
         example=_net("    def forward(self, x, unused):\n        return self.conv(x)\n"),
         argv=_import("--input", "unused=1,3,8,8"),
         fix_argv=_import(),

@@ -46,7 +46,9 @@ def value_expr(value: Any) -> A.Expr:
 
 
 def name_expr(name: str) -> A.Expr:
-    return A.Name(id=name) if _IDENT.match(name) else A.Str(value=name)
+    """A module name: a bare word where the language allows (not a keyword: `name="block"`)."""
+    from archc.frontend.lexicon import KEYWORDS
+    return A.Name(id=name) if _IDENT.match(name) and name not in KEYWORDS else A.Str(value=name)
 
 
 def op_call(call: T.OpCall, inputs: list[A.Expr], name: str | None = None) -> A.Expr:

@@ -237,3 +237,28 @@ def test_torchvision_resnet_where_torchvision_is_installed():
     models = pytest.importorskip("torchvision.models")
     text, _ = round_trip(models.resnet18(num_classes=10), (1, 3, 32, 32))
     assert text.count("block BasicBlock") == 1 and text.count("repeat(2, BasicBlock(") == 4
+
+
+class Ignoring(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 1)
+
+    def forward(self, x, skip):  # `skip` unused here, as timm DLA's shortcut at the last level
+        return self.conv(x)
+
+
+class Host(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 4, 1)
+        self.block = Ignoring()
+
+    def forward(self, x):
+        y = self.stem(x)
+        return self.block(y, y * 2)
+
+
+def test_an_argument_forward_ignores_is_left_out_of_the_block():
+    text, _ = round_trip(Host(), (1, 3, 4, 4))
+    assert "block Ignoring()(x) {" in text and '-> Ignoring(name="block")' in text  # a keyword: quoted
