@@ -184,7 +184,7 @@ def _moved(old: CheckResult, text: str, version: int | None, mapping: LineMap) -
             return False  # its line has no code any more
         return where if line == where.line - 1 else dataclasses.replace(where, line=line + 1)
 
-    def error(err: SpecError) -> SpecError | None:
+    def relocated(err: SpecError) -> SpecError | None:
         at = loc(err.loc)
         related = [(r, loc(r.loc)) for r in err.related]
         fixes = [(f, [(e, loc(e.loc)) for e in f.edits]) for f in err.fixes]
@@ -198,7 +198,7 @@ def _moved(old: CheckResult, text: str, version: int | None, mapping: LineMap) -
     errors, warnings = [], []
     for source, target in ((old.errors, errors), (old.warnings, warnings)):
         for err in source:
-            moved = error(err)
+            moved = relocated(err)
             if moved is None:
                 return None
             target.append(moved)
