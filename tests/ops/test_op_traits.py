@@ -60,7 +60,10 @@ def test_no_module_outside_the_ops_names_an_op() -> None:
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(PACKAGE).as_posix()
-        if rel.startswith("ops/"):
+        if rel.startswith(("ops/", "importer/")):
+            # the importer writes specs: the names of archc's ops are its output, as a printer's
+            # are (its table from PyTorch's classes to ops is the inverse of their lowering; to
+            # derive it from the lowering is issue 19's follow-up)
             continue
         for line, text in _strings(ast.parse(path.read_text(), rel)):
             if text in words and (rel, text) not in OTHER_MEANINGS:
