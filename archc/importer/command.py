@@ -130,9 +130,11 @@ def run(args: argparse.Namespace) -> int:
         write_atomic(args.output, imported.text)
     else:
         sys.stdout.write(imported.text)
-    if imported.symbolic:
-        shapes = ", ".join(f"{i.name}: [{', '.join(str(getattr(d, 'id', getattr(d, 'value', d))) for d in i.shape)}]"
-                           for i in imported.spec.inputs)
-        said = f" with {', '.join(imported.constraints)}" if imported.constraints else ""
-        print(f"archc: {shapes}{said}", file=sys.stderr)
+    # what was made, on stderr (stdout may be the spec): the inputs, and what their sizes must satisfy
+    shapes = "; ".join(f"{i.name}: [{', '.join(str(getattr(d, 'id', getattr(d, 'value', d))) for d in i.shape)}]"
+                       for i in imported.spec.inputs)
+    said = ("inputs must satisfy " + ", ".join(imported.constraints) if imported.constraints
+            else "any sizes" if imported.symbolic else "the traced sizes only")
+    where = f" to {args.output}" if args.output else ""
+    print(f"archc: imported {args.factory}{where}: {shapes} ({said})", file=sys.stderr)
     return 0

@@ -100,7 +100,7 @@ def test_cli_writes_the_spec_and_prints_the_constraints(tmp_path, capsys):
     assert status == 0, err
     model = archc.load(out)
     assert list(model.graph.inputs) == ["img"] and model.state_dict_shapes()["0.weight"] == (6, 3, 3, 3)
-    assert "img: [N, 3, H, W] with H >= 3, W >= 3" in err
+    assert err == f"archc: imported {source}:make to {out}: img: [N, 3, H, W] (inputs must satisfy H >= 3, W >= 3)\n"
 
 
 def test_cli_argument_errors_are_diagnostics(capsys):
