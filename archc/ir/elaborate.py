@@ -713,38 +713,16 @@ def _partial_graph(elaborator: Elaborator) -> Graph | None:
         return None
 
 
-def _frame_room(slots: int) -> Any:
-    """`room(fn)`: fn() called from a frame of `slots` local variables (never assigned: the
-    statement that would is compiled away, the names stay locals).
-
-    CPython 3.11 keeps a thread's Python frames in 16 KB chunks, mapped when the stack grows into
-    one and unmapped as soon as the frame that opened it returns. Elaboration recurses a few dozen
-    frames deep and back thousands of times; where that crosses a chunk's start, every crossing
-    maps and unmaps a chunk, and its first use faults its pages in: DenseNet-121's elaboration
-    took 2,100 page faults and half its time in the kernel on the fresh thread archc.deep runs it
-    on. A frame larger than a chunk is given a chunk twice its size, and the frames called from it
-    fill the room left in that chunk, which stays mapped until it returns: elaboration's usual
-    depth never leaves it (about 20 faults per elaboration)."""
-    names = " = ".join(f"_{k}" for k in range(slots))
-    source = f"def room(fn):\n    if False:\n        {names} = None\n    return fn()\n"
-    namespace: dict[str, Any] = {}
-    exec(compile(source, "<archc frame room>", "exec"), namespace)  # noqa: S102 - fixed text, no input
-    return namespace["room"]
-
-
-_in_room = _frame_room(4096)  # a 32 KB frame: a 64 KB chunk, 32 KB of it for elaboration's frames
-
-
 def _run(elaborator: Elaborator, trace: bool, overrides: dict[str, Any] | None) -> Graph:
     spec = elaborator.spec
     try:
         if trace:
             with pv.recording() as decided:
-                graph = run_deep(_in_room, elaborator.run)
+                graph = run_deep(elaborator.run)
             graph.structural = frozenset(decided)
             graph.locals = elaborator.model_locals
         else:
-            graph = run_deep(_in_room, elaborator.run)
+            graph = run_deep(elaborator.run)
         graph.overrides = dict(overrides or {})
         graph.import_dirs = search_path()  # code generation elaborates the spec again, maybe elsewhere
     except OutOfTime:  # its error is recorded, with the others found so far
