@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from archc.analysis.training import TrainingMemory
+from archc.backends.report import human_bytes
 
 
 def _bytes(n: int) -> str:
-    for unit, size in (("GB", 10 ** 9), ("MB", 10 ** 6), ("kB", 10 ** 3)):
-        if n >= size:
-            return f"{n / size:,.2f} {unit}"
-    return f"{n} B"
+    """In binary units, as summary's activations, sweep and diff print memory (and as
+    torch.cuda.memory_summary does)."""
+    return human_bytes(n)
 
 
 def _flops(n: int) -> str:

@@ -30,7 +30,7 @@ def test_resnet50_bf16_adamw_breakdown() -> None:
                  "peak, backward", "FLOPs per step"):
         assert f"  {line}" in text
     # 25,557,032 float32 weights (torchvision's ResNet-50): parameters, gradients, 2 Adam moments
-    assert "parameters                   102.23 MB" in text and "optimizer state              204.46 MB" in text
+    assert "parameters                   97.49 MiB" in text and "optimizer state              194.99 MiB" in text
     assert "layer4.2.conv3" in text  # the per-layer table
 
 
