@@ -90,8 +90,9 @@ def axis_values(result: "SweepResult", which: str) -> tuple[list[int], list[floa
         if record["status"] != "ok":
             continue
         value = record.get(key)
-        if isinstance(value, str):  # an expression: sizes still symbolic
-            raise SpecError(f"the Pareto plot needs numbers, but {which} is {value} at "
+        if not isinstance(value, int) or isinstance(value, bool):  # an expression, or None: sizes still symbolic
+            shown = value if isinstance(value, str) else "not known"
+            raise SpecError(f"the Pareto plot needs numbers, but {which} is {shown} at "
                             f"{_label(record['point'])}", None,
                             "give the symbolic sizes values with --at, e.g. --at H=224",
                             code="E-SWEEP-PLOT-SYMBOLIC")

@@ -21,6 +21,8 @@ Nothing here imports torch.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import io
 import itertools
@@ -30,11 +32,13 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 FORMATS = ("text", "csv", "json")
 ENGINES = ("local", "dask")
 DEFAULT_BATCH = 32
+# far above any batch that trains (and keeps the table's numbers within floating point)
+MAX_BATCH = 10 ** 9
 IN_FLIGHT_PER_WORKER = 4  # points queued per worker: enough to keep each busy, bounded for huge grids
 RESUME_VERSION = 1
 
@@ -157,6 +161,7 @@ def _measure(settings: Settings, point: dict[str, Any]) -> dict[str, Any]:
     symbols = _size_symbols(model)
     at = {k: v for k, v in (settings.at or {}).items() if k in symbols} or None
     check_at(model, at)  # sizes that break this point's constraints: its diagnostic
+    _check_activations_at(model, at)
 
     def value(d: Any) -> Any:
         d = d.subs(at) if at and isinstance(d, sy.Expr) else d
@@ -179,6 +184,23 @@ def _measure(settings: Settings, point: dict[str, Any]) -> dict[str, Any]:
     if training_memory_available():
         out["training_bytes"] = _training_bytes(model, settings, at)
     return out
+
+
+def _check_activations_at(model: Any, at: dict[str, int] | None) -> None:
+    """The limit a spec's concrete sizes meet when it loads (E-LIMIT-ACTIVATIONS), for the
+    sizes --at gives: `--at H=10**9` is refused as `-D size=1000000000` is, not counted."""
+    from archc import symbolic as sy
+    from archc.analysis.metrics import MAX_ACTIVATION_BYTES, _bytes
+    from archc.errors import SpecError
+    activations = model.metrics.totals.activation_bytes
+    if not at or not isinstance(activations, sy.Expr):
+        return
+    value = activations.subs(at)
+    if isinstance(value, int) and value > MAX_ACTIVATION_BYTES:
+        given = ", ".join(f"{k}={v}" for k, v in at.items())
+        raise SpecError(f"the activations of one sample need {_bytes(value)} at --at {given}, past the limit of "
+                        f"{_bytes(MAX_ACTIVATION_BYTES)}", None,
+                        "an input size is probably mistyped: give --at a smaller value", code="E-LIMIT-ACTIVATIONS")
 
 
 def _leading(d: Any, at: dict[str, int] | None, unit: str) -> str | None:
@@ -295,10 +317,16 @@ def run_local(settings: Settings, points: list[dict[str, Any]], jobs: int,
         return
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     todo = iter(points)
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(points)), mp_context=_pool_context(),
-                               initializer=_start_worker, initargs=(os.getpid(),))
-    try:
+    context = _pool_context()
+    _start_fork_server(context)
+    # A Ctrl-C while the first submits start the workers, delivered in the middle of starting one,
+    # left that worker unknown to the pool's shutdown: it went on starting after this process
+    # had gone and printed a traceback. Held until they are started, it interrupts cleanly.
+    with _sigint_blocked():
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(points)), mp_context=context,
+                                   initializer=_start_worker, initargs=(os.getpid(),))
         pending = {pool.submit(evaluate, settings, p) for p in itertools.islice(todo, jobs * IN_FLIGHT_PER_WORKER)}
+    try:
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
@@ -306,6 +334,38 @@ def run_local(settings: Settings, points: list[dict[str, Any]], jobs: int,
                 pending |= {pool.submit(evaluate, settings, p) for p in itertools.islice(todo, 1)}
     finally:  # interrupted: what is done is in the resume file; stop the rest
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """SIGINT held pending in this thread while inside, delivered on leaving. Nothing where
+    signal masks do not exist or off the main thread."""
+    import signal
+    if not hasattr(signal, "pthread_sigmask") or not threading_is_main():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _start_fork_server(context: Any) -> None:
+    """Start the fork server (and the resource tracker) with SIGINT ignored, which they and the
+    workers they fork inherit. A Ctrl-C reaches the whole process group: one that arrived while
+    the fork server imported archc printed that interpreter's KeyboardInterrupt traceback. The
+    sweeping process handles it and shuts the pool down (the workers also watch it). This
+    process ignores SIGINT only while the server's process is made (milliseconds)."""
+    import signal
+    if context.get_start_method() != "forkserver" or not threading_is_main():
+        return
+    from multiprocessing import forkserver
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def require_distributed() -> Any:
@@ -359,6 +419,30 @@ def run_dask(settings: Settings, points: list[dict[str, Any]], jobs: int,
 
 
 # ------------------------------------------------------------------------------------ resume files
+HEADER_START = b'{"archc_sweep"'  # how a resume file begins (json.dumps with sort_keys)
+
+_NUMBER_KEYS = ("params", "trainable", "macs", "activation_bytes")
+
+
+def well_formed(record: Any) -> bool:
+    """Whether a line of a resume file is a record this version can show: a point, and the
+    numbers of a valid one or the diagnostic of an invalid one."""
+    if not isinstance(record, dict) or not isinstance(record.get("point"), dict):
+        return False
+    status = record.get("status")
+    if status == "ok":
+        return (all(isinstance(record.get(k), (int, str)) and not isinstance(record.get(k), bool)
+                    for k in _NUMBER_KEYS)
+                and isinstance(record.get("min_input_size", {}), dict)
+                and isinstance(record.get("constraints", []), list)
+                and isinstance(record.get("shown", {}), dict)
+                and (record.get("training_bytes") is None or type(record.get("training_bytes")) is int))
+    if status == "invalid":  # an "internal error" is run again: the bug may be fixed since
+        error = record.get("error")
+        return isinstance(error, dict) and isinstance(error.get("message"), str)
+    return False
+
+
 class ResumeFile:
     """A JSON Lines file of one sweep's results: a header line (the spec, its digest and the
     shared settings), then one record per point, appended and flushed as each arrives. A line
@@ -375,10 +459,20 @@ class ResumeFile:
         from archc.files import OutputError
         target = Path(self.path)
         good = b""
+        if target.is_dir():
+            raise OutputError(errno.EISDIR, os.strerror(errno.EISDIR), self.path)
         if target.exists():
-            data = target.read_bytes()
+            try:
+                data = target.read_bytes()
+            except OSError as e:
+                raise OutputError(e.errno, e.strerror, self.path) from None
             good = data[:data.rfind(b"\n") + 1]  # an interrupted write leaves a partial last line
-            lines = [line for line in good.decode("utf-8", "replace").splitlines() if line.strip()]
+            head = data.lstrip()
+            if not good.strip() and head and not (head.startswith(HEADER_START) or HEADER_START.startswith(head)):
+                # no whole line, and not the start of a header cut short: someone else's file,
+                # which dropping the "partial line" would wipe
+                good = data
+            lines = [line for line in good.decode("utf-8", "replace").split("\n") if line.strip()]
             if lines:
                 try:
                     header = json.loads(lines[0])
@@ -400,7 +494,7 @@ class ResumeFile:
                         record = json.loads(line)
                     except json.JSONDecodeError:
                         continue
-                    if isinstance(record, dict) and isinstance(record.get("point"), dict):
+                    if well_formed(record):  # anything else (edited by hand, another version): run again
                         self.done[point_key(record["point"])] = record
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -454,6 +548,10 @@ def sweep(spec: str, axes: dict[str, Sequence[Any]], *, defines: dict[str, Any] 
     called after each point."""
     from archc.errors import SpecError
     defines = dict(defines or {})
+    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
+        raise SpecError(f"--batch {batch}: the batch of the training memory column is a whole number "
+                        f"from 1 to {MAX_BATCH:,}", None, "give the samples of one forward pass, e.g. --batch 64",
+                        code="E-SWEEP-BATCH")
     both = sorted(set(axes) & set(defines))
     if both:
         raise SpecError(f"{', '.join(both)}: set by -D and swept by -p at once", None,
@@ -508,22 +606,39 @@ def _columns(result: SweepResult) -> list[str]:
 
 
 def _human_cells(result: SweepResult, record: dict[str, Any]) -> list[str]:
-    from archc.backends.report import human, human_bytes
-    point = [_value_text(record["point"].get(a)) for a in result.axes]
+    point = [_elide(_value_text(record["point"].get(a)), MAX_VALUE_CELL) for a in result.axes]
     if record["status"] != "ok":
         error = record["error"]
         status = f"{error['code']}: {error['message']}" if error.get("code") else error["message"]
         blanks = len(_columns(result)) - len(point) - 1
-        return point + ["—"] * blanks + [status]
+        return point + ["—"] * blanks + [_elide(status, MAX_STATUS_CELL)]
     shown = record.get("shown", {})
-    cells = point + [human(record["params"]), shown.get("macs") or human(record["macs"])]
+    cells = point + [_count_text(record["params"]), shown.get("macs") or _count_text(record["macs"])]
     if result.training:
         memory = record.get("training_bytes")
         cells.append("—" if "training_bytes" not in record else
-                     "needs --at" if memory is None else human_bytes(memory))
-    cells += [shown.get("activation_bytes") or human_bytes(record["activation_bytes"]), _sizes_text(record),
+                     "needs --at" if memory is None else _bytes_text(memory))
+    cells += [shown.get("activation_bytes") or _bytes_text(record["activation_bytes"]), _sizes_text(record),
               _constraints_text(record), "ok"]
     return cells
+
+
+MAX_VALUE_CELL = 32  # characters of a point's value in the text table (CSV and JSON keep it whole)
+MAX_STATUS_CELL = 200
+
+
+def _elide(text: str, most: int) -> str:
+    return text if len(text) <= most else f"{text[:most - 24]}…{text[-8:]} ({len(text):,} chars)"
+
+
+def _count_text(n: Any) -> str:
+    from archc.backends.report import human
+    return f"{n / 10**12:.3g} T" if isinstance(n, int) and n >= 10**15 else human(n)
+
+
+def _bytes_text(n: Any) -> str:
+    from archc.backends.report import human_bytes
+    return f"{n / 2**30:.3g} GiB" if isinstance(n, int) and n >= 2**50 else human_bytes(n)
 
 
 def _value_text(v: Any) -> str:
@@ -612,6 +727,7 @@ def run(args: Any) -> int:
             raise SpecError(f"-p {name} is given twice", None,
                             f"give all its values in one option: -p {name}=V1,V2,...", code="E-SWEEP-PARAM-TWICE")
         axes[name] = values
+    _check_outputs(args.spec, (("-o", args.output), ("--plot", args.plot), ("--resume", args.resume)))
     plot_format = None
     if args.plot:
         from archc.backends import pareto
@@ -647,6 +763,45 @@ def run(args: Any) -> int:
         write_atomic(args.plot, data)
         print(f"archc: wrote the Pareto plot to {args.plot}", file=sys.stderr)
     return 0
+
+
+def _check_outputs(spec: str, outputs: Sequence[tuple[str, str | None]]) -> None:
+    """Before any work: no two of -o, --plot and --resume name one file, none names the spec
+    (the table would replace the spec, the plot the table), and -o and --plot can be written
+    where they point (a plot that cannot be written after a long sweep lost it, with the table
+    already printed)."""
+    from archc.errors import SpecError
+    from archc.files import STDOUT, OutputError
+    seen: dict[Any, str] = {} if spec == "-" else {_identity(spec): f"the spec {spec}"}
+    for option, path in outputs:
+        if not path or path == STDOUT:
+            continue
+        key = _identity(path)
+        if key in seen:
+            raise SpecError(f"{option} {path} is {seen[key]}: writing it would replace that", None,
+                            "give each of -o, --plot and --resume a file of its own, none of them the spec",
+                            code="E-SWEEP-OUTPUT-CLASH")
+        seen[key] = f"the file of {option}"
+        if option == "--resume":
+            continue  # read and checked when the sweep opens it
+        target = Path(path)
+        if target.is_dir():
+            raise OutputError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+        parent = target.parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            raise OutputError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), path)
+
+
+def _identity(path: str) -> Any:
+    """What names one file: its device and inode where it exists (hard links, other spellings),
+    else its resolved path."""
+    try:
+        info = os.stat(path)
+        return (info.st_dev, info.st_ino)
+    except OSError:
+        return os.path.realpath(path)
 
 
 def _interrupted(signum: int, frame: Any) -> None:

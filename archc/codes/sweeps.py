@@ -134,6 +134,32 @@ CODES: list[Code] = [
                   "--plot", "{dir}/pareto.svg"),
         needs=("matplotlib",),
     ),
+    Code(
+        code="E-SWEEP-BATCH",
+        title="The sweep's batch is not a whole number from 1 to 1,000,000,000",
+        explanation="The training memory column of `archc sweep` is the peak of one training "
+                    "step at --batch samples. A batch past a billion is a typo (no device holds "
+                    "one); its numbers would also leave the range the table can print.",
+        hint="give the samples of one forward pass, e.g. --batch 64",
+        example=CLASSIFIER,
+        api="""\
+            from archc.backends.sweep import sweep
+            sweep(spec, {"num_classes": [10, 100]}, batch=10 ** 12, jobs=1)
+            """,
+    ),
+    Code(
+        code="E-SWEEP-OUTPUT-CLASH",
+        title="Two of the sweep's files are one file, or one is the spec",
+        explanation="`archc sweep` writes the table (-o), the plot (--plot) and the resume file "
+                    "(--resume). Naming one file twice, or the spec itself, would replace one "
+                    "with another (the spec with the table, the table with the plot); this is "
+                    "refused before any point is evaluated.",
+        hint="give each of -o, --plot and --resume a file of its own, none of them the spec",
+        example=CLASSIFIER,
+        fix=CLASSIFIER,
+        argv=("sweep", "{spec}", "-p", "num_classes=10,100", "-o", "{spec}"),
+        fix_argv=("sweep", "{spec}", "-p", "num_classes=10,100", "-o", "{dir}/table.txt"),
+    ),
     # ------------------------------------------------------------------ diffs
     Code(
         code="E-DIFF-NOTHING",

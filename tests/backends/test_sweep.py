@@ -15,6 +15,7 @@ from archc.backends import pareto
 from archc.backends.sweep import Settings, evaluate, grid, point_key, render, sweep, training_memory_available
 from archc.cli import main
 from archc.errors import SpecError, SpecErrors
+from archc.ops.base import Word
 
 ROOT = Path(__file__).resolve().parents[2]
 MOBILENET = str(ROOT / "specs" / "mobilenet_v2.arch")
@@ -290,3 +291,134 @@ def test_cli_sweep_of_standard_input(monkeypatch, capsys, tiny):
     assert main(["sweep", "-", "-p", "width=4,8", "-j", "2", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["spec"] == "<stdin>" and [p["params"] for p in data["points"]] == [tiny_params(4, 1), tiny_params(8, 1)]
+
+
+# ------------------------------------------------------------------ hostile use (issue 24's standards)
+def test_resume_never_wipes_a_file_that_is_not_a_results_file(tiny, tmp_path):
+    """A file without a whole line (a binary, a note without a newline) was taken for a header cut
+    short, emptied and reused; it is refused and left as it was. A header really cut short is
+    still dropped."""
+    for content in (bytes(range(256)) * 4, b"no newline at all"):
+        other = tmp_path / "other.bin"
+        other.write_bytes(content)
+        with pytest.raises(SpecError) as caught:
+            sweep(tiny, {"width": [4]}, resume=str(other), jobs=1)
+        assert caught.value.code == "E-SWEEP-RESUME-MISMATCH"
+        assert other.read_bytes() == content
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text('{"archc_sw')
+    assert sweep(tiny, {"width": [4]}, resume=str(cut), jobs=1).evaluated == 1
+    assert json.loads(cut.read_text().splitlines()[0])["archc_sweep"] == 1
+
+
+def test_resume_records_this_version_cannot_show_are_run_again(tiny, tmp_path):
+    """Records without a status, an ok one without its numbers, an invalid one without its error,
+    numbers of the wrong type, an internal error: each point is evaluated again instead of
+    ending the command with a KeyError or TypeError."""
+    log = tmp_path / "sweep.jsonl"
+    sweep(tiny, {"width": [4]}, resume=str(log), jobs=1)
+    header = log.read_text().splitlines()[0]
+    broken = [{"point": {"width": 4}}, {"point": {"width": 8}, "status": "ok"},
+              {"point": {"width": 16}, "status": "invalid"},
+              {"point": {"width": 32}, "status": "ok", "params": "x", "trainable": 1, "macs": [1],
+               "activation_bytes": None},
+              {"point": {"width": 64}, "status": "internal error", "error": {"message": "bug"}}, [1, 2], "text"]
+    log.write_text(header + "\n" + "".join(json.dumps(r) + "\n" for r in broken))
+    result = sweep(tiny, {"width": [4, 8, 16, 32, 64]}, resume=str(log), jobs=1)
+    assert result.evaluated == 5
+    assert [r["params"] for r in result.records] == [tiny_params(w, 1) for w in (4, 8, 16, 32, 64)]
+    render(result, "text")
+    render(result, "csv")
+
+
+def test_cli_outputs_that_clash_or_cannot_be_written_are_refused_before_the_work(tiny, tmp_path, capsys):
+    spec_text = Path(tiny).read_text()
+    table = tmp_path / "table.txt"
+    cases = [(["-o", tiny], "E-SWEEP-OUTPUT-CLASH"),
+             (["--resume", str(Path(tiny).parent / "." / "tiny.arch")], "E-SWEEP-OUTPUT-CLASH"),
+             (["-o", str(table), "--plot", str(table)], "E-SWEEP-OUTPUT-CLASH"),
+             (["--resume", str(tmp_path)], "E-OUTPUT-IS-DIRECTORY"),
+             (["-o", str(tmp_path)], "E-OUTPUT-IS-DIRECTORY"),
+             (["-o", f"{tiny}/deeper/table.txt"], "E-OUTPUT-NOT-A-DIRECTORY")]
+    if pareto.FORMATS:
+        cases.append((["--plot", f"{tiny}/pareto.svg"], "E-OUTPUT-NOT-A-DIRECTORY"))
+    for options, code in cases:
+        if "--plot" in options:
+            pytest.importorskip("matplotlib")
+        assert main(["sweep", tiny, "-p", "width=4,8", "-j", "1", *options]) == 1, options
+        captured = capsys.readouterr()
+        assert code in captured.err and captured.out == "", (options, captured)
+        assert Path(tiny).read_text() == spec_text
+    assert not table.exists()
+
+
+def test_absurd_sizes_and_batches_are_diagnostics_not_overflows(tiny, capsys):
+    """--at H=10**36 (past the activation limit) is that point's E-LIMIT-ACTIVATIONS, as
+    `-D size=10**36` is; a batch past a billion is E-SWEEP-BATCH; the largest allowed batch
+    prints in exponent form instead of a 20-digit GiB count or an OverflowError."""
+    huge = 10 ** 36
+    record = evaluate(Settings(UNET, at={"H": huge}), {"size": Word("H")})
+    assert record["status"] == "invalid" and record["error"]["code"] == "E-LIMIT-ACTIVATIONS"
+    with pytest.raises(SpecError) as caught:
+        sweep(tiny, {"width": [4]}, batch=10 ** 400, jobs=1)
+    assert caught.value.code == "E-SWEEP-BATCH"
+    assert main(["sweep", tiny, "-p", "width=4", "-j", "1", "--batch", "1" + "0" * 12]) == 1
+    assert "E-SWEEP-BATCH" in capsys.readouterr().err
+    assert main(["sweep", UNET, "-p", f"size={10 ** 100}", "-j", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "(101 chars)" in out and "0" * 60 not in out.splitlines()[2]  # the value elided in its cell
+    if training_memory_available():
+        result = sweep(UNET, {"size": [2 ** 14]}, batch=10 ** 9, jobs=1)
+        line = render(result, "text").splitlines()[2]
+        assert "e+" in line and "GiB" in line
+
+
+def test_plot_of_memory_without_sizes_asks_for_at(tmp_path):
+    """--y memory (or any axis) where a point's training memory waits for --at: the plot's
+    diagnostic, not a TypeError on None."""
+    pytest.importorskip("matplotlib")
+    if not training_memory_available():
+        pytest.skip("archc.analysis.training is not there")
+    result = sweep(UNET, {"size": [Word("H"), 64]}, jobs=1)
+    with pytest.raises(SpecError) as caught:
+        pareto.plot(result, x="params", y="memory")
+    assert caught.value.code == "E-SWEEP-PLOT-SYMBOLIC"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_pool_processes_ignore_sigint(tmp_path):
+    """A Ctrl-C (the whole process group) while the fork server imported archc printed that
+    interpreter's KeyboardInterrupt traceback: the fork server starts with SIGINT ignored, which
+    the workers it forks inherit (the sweeping process handles it and shuts the pool down), and
+    the sweeping process keeps its own handler. Run in a fresh process: a fork server is one
+    per process."""
+    import subprocess
+    code = f"""
+import os, signal
+from pathlib import Path
+from archc.backends.sweep import Settings, run_local
+
+def descendants(pid):
+    for child in Path(f"/proc/{{pid}}/task/{{pid}}/children").read_text().split():
+        yield child
+        yield from descendants(child)
+
+def ignores_sigint(pid):
+    status = Path(f"/proc/{{pid}}/status").read_text()
+    return bool(int(next(l for l in status.splitlines() if l.startswith("SigIgn:")).split()[1], 16) & 2)
+
+workers = []
+def arrived(record):
+    assert record["status"] == "ok"
+    workers.extend(ignores_sigint(p) for p in descendants(os.getpid())
+                   if "forkserver" in Path(f"/proc/{{p}}/cmdline").read_text()
+                   and Path(f"/proc/{{p}}/stat").read_text().split()[3] != str(os.getpid()))
+
+if __name__ == "__main__":
+    run_local(Settings({str(ROOT / "specs" / "lenet5.arch")!r}), [{{"num_classes": 4}}, {{"num_classes": 8}}], 2, arrived)
+    assert workers and all(workers), workers
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    print("ok", len(workers))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.startswith("ok"), done.stderr
