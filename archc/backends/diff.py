@@ -575,23 +575,53 @@ def run(args: Any) -> int:
         return loads(text, args.lang or sniff_language(text), settings, file="<stdin>" if spec == "-" else spec,
                      strict=args.strict)
 
-    models = []
+    from archc.backends.sweep import _identity, check_names
+    if args.output and args.output != "-":
+        for spec in dict.fromkeys((args.a, spec_b)):
+            if spec != "-" and _identity(spec) == _identity(args.output):
+                raise SpecError(f"-o {args.output} is the spec {spec}: writing the diff would replace it", None,
+                                "write the diff to a file of its own, e.g. -o diff.md", code="E-DIFF-OUTPUT-CLASH")
+
+    def load_checked(side: str, spec: str, own: dict[str, Any]) -> "Model":
+        settings = {**shared, **own}
+        # names the spec does not declare: located at its parameters, as sweep -p reports them
+        text = None
+        if spec == "-":
+            if not stdin:
+                stdin.append(sys.stdin.read())
+            text = stdin[0]
+        check_names(name(spec), {f"--{side.lower()}": list(own), "-D": list(shared)}, text,
+                    args.lang or (None if text is None else sniff_language(text)))
+        if args.import_path:
+            from archc.loader import import_path
+            with import_path(args.import_path):
+                return load_side(spec, settings)
+        return load_side(spec, settings)
+
+    from archc.frontend import sniff_language
+    models: list[Any] = []
+    errors: list[SpecError] = []
+    loaded: dict[str, Any] = {}
     for side, spec, own in (("A", args.a, only_a), ("B", spec_b, only_b)):
         settings = {**shared, **own}
+        same = label(name(spec), settings)
+        if same in loaded:  # B is A (the same spec at the same settings): loaded, or failed, once
+            models.append(loaded[same])
+            continue
         try:
-            if args.import_path:
-                from archc.loader import import_path
-                with import_path(args.import_path):
-                    models.append(load_side(spec, settings))
-            else:
-                models.append(load_side(spec, settings))
-        except SpecErrors as e:
-            for error in e.errors:
-                error.notes.append(f"while loading {side}: {label(name(spec), settings)}")
-            raise
-        except SpecError as e:
-            e.notes.append(f"while loading {side}: {label(name(spec), settings)}")
-            raise
+            loaded[same] = load_checked(side, spec, own)
+        except (SpecErrors, SpecError) as e:
+            # both sides are loaded, so that a spec broken on both sides reports both at once
+            loaded[same] = None
+            for error in e.errors if isinstance(e, SpecErrors) else [e]:
+                if any(error.code == seen.code and error.message == seen.message and error.loc == seen.loc
+                       for seen in errors):
+                    continue  # the same spec at other settings, failing the same way (a -D name)
+                error.notes.append(f"while loading {side}: {same}")
+                errors.append(error)
+        models.append(loaded[same])
+    if errors:
+        raise SpecErrors(errors)
     a, b = models
     depth = 0 if args.depth is None else args.depth
     result = compare(a, b, label(name(args.a), {**shared, **only_a}), label(name(spec_b), {**shared, **only_b}), depth)

@@ -174,4 +174,16 @@ CODES: list[Code] = [
         argv=("diff", "{spec}"),
         fix_argv=("diff", "{spec}", "--b", "num_classes=100"),
     ),
+    Code(
+        code="E-DIFF-OUTPUT-CLASH",
+        title="archc diff -o names one of the specs it compares",
+        explanation="`archc diff A B -o FILE` writes the report to FILE; naming A or B there "
+                    "would replace the spec with the report. It is refused before either spec "
+                    "is loaded.",
+        hint="write the diff to a file of its own, e.g. -o diff.md",
+        example=CLASSIFIER,
+        fix=CLASSIFIER,
+        argv=("diff", "{spec}", "--b", "num_classes=100", "-o", "{spec}"),
+        fix_argv=("diff", "{spec}", "--b", "num_classes=100", "-o", "{dir}/diff.md"),
+    ),
 ]

@@ -132,3 +132,34 @@ def test_standard_input_at_two_settings(monkeypatch, capsys):
     assert main(["diff", "-", "--a", "num_classes=10", "--b", "num_classes=2"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("A: <stdin> (num_classes=10)\nB: <stdin> (num_classes=2)\n")
+
+
+# ------------------------------------------------------------------ hostile use (issue 24's standards)
+BROKEN = "model Broken\ninput x: [N, 3, 8, 8]\noutput y = x -> conv2d(4, 3) -> nosuchop\n"
+
+
+def test_both_broken_sides_are_reported_at_once(tmp_path, capsys):
+    """A failed to load and B was never tried: fixing A only to meet B's error next. Both are
+    loaded and reported, each with its side; one spec failing the same way on both sides is
+    reported once; an unknown --a name is located at the spec's parameters."""
+    broken = tmp_path / "broken.arch"
+    broken.write_text(BROKEN)
+    lenet = str(ROOT / "specs" / "lenet5.arch")
+    assert main(["diff", str(broken), lenet, "--b", "num_classes=0"]) == 1
+    err = capsys.readouterr().err
+    assert "E-CALL-UNKNOWN-OP" in err and "while loading A" in err
+    assert "E-ATTR-RANGE" in err and "while loading B" in err and "2 errors" in err
+    assert main(["diff", str(broken), str(broken)]) == 1
+    assert capsys.readouterr().err.count("E-CALL-UNKNOWN-OP") == 1
+    assert main(["diff", lenet, "--a", "num_classes=3", "--b", "num_classes=4", "-D", "bogus=1"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("E-PARAM-UNKNOWN") == 1 and "lenet5.arch:7:7" in err and "-D bogus" in err
+
+
+def test_output_over_a_compared_spec_is_refused(tmp_path, capsys):
+    spec = tmp_path / "lenet.arch"
+    text = (ROOT / "specs" / "lenet5.arch").read_text()
+    spec.write_text(text)
+    assert main(["diff", str(spec), "--b", "num_classes=4", "-o", str(tmp_path / "." / "lenet.arch")]) == 1
+    assert "E-DIFF-OUTPUT-CLASH" in capsys.readouterr().err
+    assert spec.read_text() == text
