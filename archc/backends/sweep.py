@@ -396,7 +396,7 @@ def run_dask(settings: Settings, points: list[dict[str, Any]], jobs: int,
     own: list[Any] = []
     if client is None:
         if scheduler:
-            client = distributed.Client(scheduler)
+            client = _connect(distributed, scheduler)
         else:
             cluster = distributed.LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True,
                                                dashboard_address=None)
@@ -416,6 +416,22 @@ def run_dask(settings: Settings, points: list[dict[str, Any]], jobs: int,
     finally:
         for thing in own:
             thing.close()
+
+
+SCHEDULER_TIMEOUT = 10  # seconds to reach --scheduler's cluster
+
+
+def _connect(distributed: Any, scheduler: str) -> Any:
+    """A client of the cluster at `scheduler`, or archc's error: an address Dask cannot read
+    (ValueError) or a cluster not answering (OSError, after SCHEDULER_TIMEOUT seconds)."""
+    from archc.errors import SpecError
+    try:
+        return distributed.Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, ValueError, TypeError) as e:
+        why = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise SpecError(f"--scheduler {scheduler}: cannot reach a Dask cluster there ({why})", None,
+                        "give the scheduler's address as it prints it, e.g. tcp://10.0.0.5:8786, and check that "
+                        "it runs; or leave out --scheduler for a local cluster", code="E-SWEEP-SCHEDULER") from None
 
 
 # ------------------------------------------------------------------------------------ resume files
@@ -557,6 +573,8 @@ def sweep(spec: str, axes: dict[str, Sequence[Any]], *, defines: dict[str, Any] 
         raise SpecError(f"{', '.join(both)}: set by -D and swept by -p at once", None,
                         "give each parameter one way: a fixed value with -D, or values to sweep with -p",
                         code="E-SWEEP-PARAM-TWICE")
+    if scheduler and engine == "local":
+        engine = "dask"  # an existing cluster's address: it is the dask engine that uses one
     if engine not in ENGINES:
         raise SpecError(f"unknown sweep engine {engine!r}", None, f"use one of {', '.join(ENGINES)}",
                         code="E-SWEEP-ENGINE")

@@ -74,6 +74,20 @@ CODES: list[Code] = [
             """,
     ),
     Code(
+        code="E-SWEEP-SCHEDULER",
+        title="No Dask cluster at the --scheduler address",
+        explanation="`archc sweep --scheduler ADDRESS` hands the points to an existing Dask "
+                    "cluster; the address could not be read (tcp://HOST:PORT) or no scheduler "
+                    "answered there within 10 seconds.",
+        hint="give the scheduler's address as it prints it, e.g. tcp://10.0.0.5:8786, and check "
+             "that it runs; or leave out --scheduler for a local cluster",
+        example=CLASSIFIER,
+        fix=CLASSIFIER,
+        argv=("sweep", "{spec}", "-p", "num_classes=10,100", "--engine", "dask", "--scheduler", "no-port-here"),
+        fix_argv=("sweep", "{spec}", "-p", "num_classes=10,100", "-j", "1"),
+        needs=("distributed",),
+    ),
+    Code(
         code="E-SWEEP-RESUME-MISMATCH",
         title="The resume file holds another sweep's results",
         explanation="`--resume FILE` appends each point's result to FILE and skips the points "

@@ -422,3 +422,13 @@ if __name__ == "__main__":
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.startswith("ok"), done.stderr
+
+
+def test_a_scheduler_address_that_reaches_no_cluster_is_a_diagnostic(tiny):
+    """--scheduler garbage was an internal ValueError, an unreachable one 'archc: error: Timed
+    out' with a hint about file permissions; --scheduler without --engine dask was ignored."""
+    pytest.importorskip("distributed")
+    for engine in ("dask", "local"):
+        with pytest.raises(SpecError) as caught:
+            sweep(tiny, {"width": [4]}, engine=engine, scheduler="no-port-here", jobs=1)
+        assert caught.value.code == "E-SWEEP-SCHEDULER" and "no-port-here" in caught.value.message
