@@ -70,7 +70,7 @@ def mib(kib: int) -> float:
     return round(kib / 1024, 1)
 
 
-def measure(pytest_args: list[str], interval: float) -> dict:
+def measure(pytest_args: list[str], interval: float, keep_log: Path | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "tests.jsonl"
         env = {**os.environ, "ARCHC_TEST_MEMORY": str(log), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
@@ -84,6 +84,8 @@ def measure(pytest_args: list[str], interval: float) -> dict:
             time.sleep(interval)
         wall = time.time() - started
         tests = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+        if keep_log and log.exists():
+            keep_log.write_text(log.read_text())
     return {"returncode": proc.returncode, "wall_s": round(wall, 1), "samples": samples, "tests": tests}
 
 
@@ -157,11 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the results here (default: print only)")
     parser.add_argument("--label", default="", help="a name for this run in the JSON (e.g. before, after)")
     parser.add_argument("--top", type=int, default=15, help="how many tests to list per table")
+    parser.add_argument("--keep-log", type=Path, help="keep the per-test records (JSON lines) here")
     parser.add_argument("--interval", type=float, default=0.2, help="seconds between samples")
     parser.add_argument("pytest_args", nargs="*", help=f"after --: pytest's arguments (default: {' '.join(DEFAULT_PYTEST)})")
     args = parser.parse_args(argv)
     about = machine()
-    run = measure(args.pytest_args or DEFAULT_PYTEST, args.interval)
+    run = measure(args.pytest_args or DEFAULT_PYTEST, args.interval, args.keep_log)
     result = {"label": args.label, "machine": about, "pytest_args": args.pytest_args or DEFAULT_PYTEST,
               "method": f"total RSS of the pytest process tree sampled every {args.interval} s from /proc; "
                         "main-process peak from VmHWM (tests/conftest.py, ARCHC_TEST_MEMORY)",
