@@ -225,6 +225,9 @@ def _train_device(text: str) -> str:
 def cmd_summary(args: argparse.Namespace) -> int:
     model = _load(args, args.spec)
     if args.train:  # training memory and cost (archc/backends/training_report.py)
+        if args.format == "markdown" or args.by_op or args.depth is not None:
+            return _usage("summary --train prints text or JSON, one row per layer: "
+                          "--format markdown, --by-op and --depth are for the layer table")
         from archc.backends import training_report
         sizes = {k: v for k, v in (args.at or [])}
         from archc.analysis.training import training_memory
@@ -485,6 +488,25 @@ def _positive(text: str) -> int:
     return value
 
 
+def _block_names(text: str) -> list[str]:
+    """`--checkpoint layer1,layer2`: names, none empty (an empty list checkpointed nothing, silently)."""
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected block names separated by commas, e.g. layer1,layer2; got {text!r}")
+    return names
+
+
+def _depth(text: str) -> int:
+    """`summary/diff --depth K`: 0 or more (a negative depth was taken silently as 0)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or a positive integer, got {text!r}")
+    return value
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from archc.importer.command import run  # imports torch when it runs
     return run(args)
@@ -526,7 +548,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("summary", cmd_summary, "Print a layer table with shapes, parameters and MACs.")
     p.add_argument("spec", metavar="SPEC")
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    p.add_argument("--depth", type=int, default=None, help="collapse blocks nested deeper than this")
+    p.add_argument("--depth", type=_depth, default=None, help="collapse blocks nested deeper than this")
     p.add_argument("--by-op", action="store_true",
                    help="add parameters and MACs per op type, with the conv + linear subtotal that "
                         "torchvision's GFLOPS, fvcore and papers quote (JSON always has it)")
@@ -543,7 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="float32, or bfloat16/float16 autocast with float32 master weights (bf16, fp16 accepted)")
     train.add_argument("--optimizer", choices=("sgd", "sgd-momentum", "adam", "adamw"), default="sgd")
     train.add_argument("--accumulate", type=_positive, default=1, metavar="K", help="micro-batches per optimizer step")
-    train.add_argument("--checkpoint", type=lambda v: [b for b in v.split(",") if b], default=None, metavar="BLOCKS",
+    train.add_argument("--checkpoint", type=_block_names, default=None, metavar="BLOCKS",
                        help="blocks run under torch.utils.checkpoint, comma-separated: instances (layer3) "
                             "or block names (Bottleneck)")
     train.add_argument("--device", default=None, type=_train_device, metavar="{H100,A100,L4,CPU}",
@@ -662,7 +684,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--b", dest="b_define", metavar="NAME=VALUE", type=_parse_define, action="append",
                    help="set a model parameter of B only (repeatable)")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
-    p.add_argument("--depth", type=int, default=None,
+    p.add_argument("--depth", type=_depth, default=None,
                    help="blocks nested deeper than this are one row each in the per-block table (default 0: top-level blocks)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to this file instead of stdout")
     defines(p)

@@ -59,3 +59,20 @@ def test_text_report_marks_checkpointed_layers() -> None:
     tm = training_memory(archc.load(ROOT / "specs" / "resnet18.arch"), batch=2, checkpoint="layer2")
     text = render(tm)
     assert "checkpointed: layer2" in text and "layer2.0.conv1 (ckpt)" in text and "recomputed" in text
+
+
+def test_options_that_would_be_ignored_are_refused(capsys) -> None:
+    """An empty --checkpoint list checkpointed nothing, --format markdown printed text and a
+    negative --depth was depth 0, all silently: each is a usage error now, nothing printed."""
+    import pytest
+    from archc.cli import main
+    lenet = str(ROOT / "specs" / "lenet5.arch")
+    for args in (["--train", "--checkpoint", ","], ["--train", "--checkpoint", "layer1,"], ["--depth", "-1"]):
+        with pytest.raises(SystemExit) as stopped:
+            main(["summary", lenet, *args])
+        assert stopped.value.code == 2, args
+    for args in (["--format", "markdown"], ["--by-op"], ["--depth", "1"]):
+        assert main(["summary", lenet, "--train", *args]) == 2, args
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "summary --train prints text or JSON" in captured.err
