@@ -396,7 +396,8 @@ def test_pool_processes_ignore_sigint(tmp_path):
     code = f"""
 import os, signal
 from pathlib import Path
-from archc.backends.sweep import Settings, run_local
+from functools import partial
+from archc.backends.sweep import Settings, evaluate, run_local
 
 def descendants(pid):
     for child in Path(f"/proc/{{pid}}/task/{{pid}}/children").read_text().split():
@@ -415,7 +416,7 @@ def arrived(record):
                    and Path(f"/proc/{{p}}/stat").read_text().split()[3] != str(os.getpid()))
 
 if __name__ == "__main__":
-    run_local(Settings({str(ROOT / "specs" / "lenet5.arch")!r}), [{{"num_classes": 4}}, {{"num_classes": 8}}], 2, arrived)
+    run_local(partial(evaluate, Settings({str(ROOT / "specs" / "lenet5.arch")!r})), [{{"num_classes": 4}}, {{"num_classes": 8}}], 2, arrived)
     assert workers and all(workers), workers
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     print("ok", len(workers))
