@@ -41,6 +41,7 @@ ELEMENT_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2, "int64": 8, "bool": 
 # per parameter tensor)
 OPTIMIZERS = {"sgd": (0, False), "sgd-momentum": (1, False), "adam": (2, True), "adamw": (2, True)}
 STEP_TENSOR_BYTES = 4  # torch.optim.Adam's state["step"]: a float32 scalar tensor
+MAX_BATCH = 10 ** 9  # samples per forward pass, and micro-batches per step: past it, a typo (as sweep's)
 
 
 def dtype_name(dtype: str) -> str:
@@ -135,8 +136,8 @@ def training_memory(model_or_graph: Any, batch: int = 1, dtype: str = "float32",
     dtype = dtype_name(dtype)
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}: use one of {', '.join(OPTIMIZERS)}")
-    if accumulation < 1 or batch < 1:
-        raise ValueError("batch and accumulation must be ≥ 1")
+    _check_counts(batch, accumulation)
+    sizes = _check_sizes(model_or_graph, sizes)
     from archc.analysis.devices import device_spec
     spec = device_spec(device) if device is not None else None
     rules = device_rules or (spec.kind if spec is not None else "cuda")
@@ -508,6 +509,47 @@ class _Interpreter:
                            for s, i, r in zip(in_shapes, node.inputs, ctx.grads) if r)
             backward = out + sum(st.bytes for st in kept) + grad_ins + (weight_bytes + 4 * weights if trainable else weight_bytes)
         return 2 * fwd_macs, 2 * bwd_macs, forward + backward
+
+
+def _check_counts(batch: Any, accumulation: Any) -> None:
+    """E-TRAIN-BATCH unless both are whole numbers from 1 to MAX_BATCH: a bigger one is a typo,
+    and its byte counts would leave the range the report can print."""
+    from archc.errors import SpecError
+    for option, name, value in (("--batch", "batch", batch), ("--accumulate", "accumulation", accumulation)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BATCH:
+            raise SpecError(f"{option} {_short(value)}: the {name} of a training step is a whole number from 1 "
+                            f"to {MAX_BATCH:,}", None,
+                            "give the samples of one forward pass (e.g. --batch 64) and the micro-batches per "
+                            "optimizer step (e.g. --accumulate 4)", code="E-TRAIN-BATCH")
+
+
+def _short(value: Any) -> str:
+    """A value as the user gave it, without printing a number of thousands of digits."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** 15:
+        from archc.analysis.metrics import _big
+        return _big(value)
+    return str(value)
+
+
+def _check_sizes(model_or_graph: Any, sizes: dict[str, int] | None) -> dict[str, int]:
+    """The sizes of a Model checked as `archc summary --at` checks them (symbols of its inputs,
+    positive, meeting the input constraints: E-CLI-SIZE-CONSTRAINT and its kin) and against the
+    activation limit a spec with those sizes written in would meet when it loads
+    (E-LIMIT-ACTIVATIONS). A bare Graph (internal use) is taken as it is."""
+    if not sizes or not hasattr(model_or_graph, "metrics"):
+        return dict(sizes or {})
+    from archc.backends.report import check_at
+    checked = check_at(model_or_graph, sizes) or {}
+    from archc.analysis.metrics import MAX_ACTIVATION_BYTES, _bytes
+    activations = model_or_graph.metrics.totals.activation_bytes
+    per_sample = activations.subs(checked) if isinstance(activations, sy.Expr) else activations
+    if isinstance(per_sample, int) and per_sample > MAX_ACTIVATION_BYTES:
+        from archc.errors import SpecError
+        given = ", ".join(f"{k}={_short(v)}" for k, v in checked.items())
+        raise SpecError(f"the activations of one sample need {_bytes(per_sample)} at --at {given}, past the limit "
+                        f"of {_bytes(MAX_ACTIVATION_BYTES)}", None,
+                        "an input size is probably mistyped: give --at a smaller value", code="E-LIMIT-ACTIVATIONS")
+    return checked
 
 
 def _unknown_sizes(missing: list[str]) -> None:

@@ -189,10 +189,29 @@ def _number(x: float) -> str:
     return f"{x:.0f}" if x == int(x) else f"{x:.3g}"
 
 
+_DECIMAL_PREFIXES = ((10**18, "E"), (10**15, "P"), (10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
+_BINARY_UNITS = ((2**60, "EiB"), (2**50, "PiB"), (2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"))
+
+
+def exponent_form(n: int) -> str:
+    """A whole number of any size as `4.63e+152`: past the largest unit, and past what a float
+    holds (`float(10**400)` overflows; ints have no limit here)."""
+    import math
+    if n == 0:
+        return "0"
+    exponent = int(math.floor(math.log10(abs(n))))
+    mantissa = n / 10**exponent if exponent < 300 else n // 10**(exponent - 15) / 10**15
+    if abs(mantissa) >= 9.995:  # rounding carries into the next power: 9.999e5 -> 1.00e+06
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return f"{mantissa:.2f}e{exponent:+03d}"
+
+
 def human(n: sy.Dim, unit: str = "") -> str:
     if not isinstance(n, int):
         return sy.to_str(n)
-    for factor, suffix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")):
+    if abs(n) >= 1000 * _DECIMAL_PREFIXES[0][0]:
+        return f"{exponent_form(n)} {unit}".rstrip()
+    for factor, suffix in _DECIMAL_PREFIXES:
         if abs(n) >= factor:
             return f"{n / factor:.2f} {suffix}{unit}"
     return f"{n} {unit}".rstrip()
@@ -201,7 +220,9 @@ def human(n: sy.Dim, unit: str = "") -> str:
 def human_bytes(n: sy.Dim) -> str:
     if not isinstance(n, int):
         return leading_text(n, " bytes")
-    for factor, suffix in ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
+    if n >= 1024 * _BINARY_UNITS[0][0]:
+        return f"{exponent_form(n)} bytes"
+    for factor, suffix in _BINARY_UNITS:
         if n >= factor:
             return f"{n / factor:.2f} {suffix}"
     return f"{n} bytes"

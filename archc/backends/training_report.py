@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from archc.analysis.training import TrainingMemory
-from archc.backends.report import human_bytes
+from archc.backends.report import exponent_form, human_bytes
 
 
 def _bytes(n: int) -> str:
@@ -15,7 +15,10 @@ def _bytes(n: int) -> str:
 
 
 def _flops(n: int) -> str:
-    for unit, size in (("PFLOP", 10 ** 15), ("TFLOP", 10 ** 12), ("GFLOP", 10 ** 9), ("MFLOP", 10 ** 6)):
+    if n >= 1000 * 10 ** 18:
+        return f"{exponent_form(n)} FLOP"
+    for unit, size in (("EFLOP", 10 ** 18), ("PFLOP", 10 ** 15), ("TFLOP", 10 ** 12), ("GFLOP", 10 ** 9),
+                       ("MFLOP", 10 ** 6)):
         if n >= size:
             return f"{n / size:,.2f} {unit}"
     return f"{n:,} FLOP"

@@ -25,6 +25,26 @@ CODES: list[Code] = [
             """,
     ),
     Code(
+        "E-TRAIN-BATCH", "The batch or the accumulation is not a whole number from 1 to 1,000,000,000",
+        "Training memory is counted for a micro-batch of --batch samples, --accumulate micro-batches "
+        "per optimizer step. Past a billion either is a typo (no device holds such a batch), and the "
+        "byte counts would leave the range the report can print.",
+        "give the samples of one forward pass (e.g. --batch 64) and the micro-batches per optimizer "
+        "step (e.g. --accumulate 4)",
+        example="""\
+            model Tiny
+            input x: [N, 3, 32, 32]
+            output y = x -> conv2d(8, 3, padding=1) -> relu
+            """,
+        fix="""\
+            model Tiny
+            input x: [N, 3, 32, 32]
+            output y = x -> conv2d(8, 3, padding=1) -> relu
+            """,
+        argv=("summary", "--train", "--batch", "1000000000000", "{spec}"),
+        fix_argv=("summary", "--train", "--batch", "64", "{spec}"),
+    ),
+    Code(
         "E-TRAIN-CHECKPOINT-UNKNOWN", "A checkpointed block that the model does not have",
         "--checkpoint names the blocks run under torch.utils.checkpoint (only their inputs are kept "
         "for backward; their layers run again during backward): a block instance by its path "
