@@ -61,11 +61,26 @@ CODES: list[Code] = [
     Code(
         "E-TORCH-ARGUMENT", "An --input or --kwargs argument is malformed",
         "`--input NAME=SIZES` gives one example input of the model's forward, in order: a name "
-        "(the spec's input name) and positive sizes separated by commas. `--kwargs` is a JSON "
-        "object of the factory's keyword arguments.",
+        "(the spec's input name, each given once) and positive sizes separated by commas. "
+        "`--kwargs` is a JSON object of the factory's keyword arguments.",
         "e.g. --input x=1,3,224,224 --kwargs '{\"num_classes\": 10}'",
         example={"net.py": _NET},
         argv=("import", "{spec}:make", "--input", "x=1,3,eight,8"),
+        fix={"net.py": _NET},
+        fix_argv=_import(),
+        needs=("torch",),
+    ),
+    Code(
+        "E-TORCH-INPUT-SIZE", "The example inputs are too large to trace",
+        "The import runs the model once on random inputs of the sizes given. Together they may "
+        "have at most 268,435,456 elements (2^28, 1 GiB of float32): a batch of 1 at the model's "
+        "usual size is all an import needs, and the sizes other inputs may take are derived by "
+        "archc. Larger inputs are refused before anything is allocated; where the model itself "
+        "runs out of memory on them, the import stops with this code too.",
+        "an import traces one forward pass: a batch of 1 at the model's usual size is enough "
+        "(e.g. --input x=1,3,224,224)",
+        example={"net.py": _NET},
+        argv=("import", "{spec}:make", "--input", "x=1,3,100000,100000"),
         fix={"net.py": _NET},
         fix_argv=_import(),
         needs=("torch",),

@@ -80,10 +80,10 @@ def import_module(module: Any, example_inputs: Any, *, name: str | None = None, 
         raise ImportFailure(f"from_torch takes a torch.nn.Module, not {type(module).__name__}", Site(""),
                             code="E-TORCH-INPUT")
     inputs = _inputs(example_inputs)
-    capture = run_model(module, inputs)
+    capture = _run_model(module, inputs)
     if _uncalled(capture):  # perhaps auxiliary classifiers, run by the model's forward in training
         try:
-            in_training = run_model(module, inputs, training_root=True)
+            in_training = _run_model(module, inputs, training_root=True)
         except ImportFailure:  # the auxiliary heads need a larger input: said by E-TORCH-UNCALLED
             in_training = capture
         if not _uncalled(in_training):
@@ -103,6 +103,24 @@ def import_module(module: Any, example_inputs: Any, *, name: str | None = None, 
             return result
         last_error = result
     raise ImportFailure(f"archc cannot express the imported model: {last_error}", Site(""), code="E-TORCH-INEXPRESSIBLE")
+
+
+# what PyTorch's CPU and CUDA allocators and Python say when memory runs out
+_OUT_OF_MEMORY = re.compile(r"can't allocate memory|CUDA out of memory|OutOfMemoryError|MemoryError")
+
+
+def _run_model(module: Any, inputs: list, **options: Any) -> Capture:
+    """run_model, an allocation failure told as what it is (E-TORCH-INPUT-SIZE: smaller inputs),
+    not as inputs of the wrong shape (E-TORCH-RUN); the module and line where it ran out kept."""
+    try:
+        return run_model(module, inputs, **options)
+    except ImportFailure as failure:
+        if failure.code != "E-TORCH-RUN" or not _OUT_OF_MEMORY.search(failure.message):
+            raise
+        raise ImportFailure(failure.message.replace("does not run on", "ran out of memory on", 1), failure.site,
+                            code="E-TORCH-INPUT-SIZE", hint="give smaller example inputs: an import traces one "
+                            "forward pass, and a batch of 1 at the model's usual size is enough "
+                            "(e.g. --input x=1,3,224,224)") from None
 
 
 def _concatenated_list(capture: Capture, path: str) -> int | None:

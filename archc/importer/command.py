@@ -18,6 +18,10 @@ from pathlib import Path
 from typing import Any
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# Elements of the example inputs together (1 GiB of float32): far above what an import needs (a
+# batch of 1 at the model's usual size), and below where the random inputs alone would exhaust a
+# machine's memory (--input x=1,3,100000,100000 asked for 120 GB before the model ran).
+MAX_INPUT_ELEMENTS = 2 ** 28
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -51,8 +55,27 @@ def parse_inputs(values: list[str]) -> list[tuple[str, list[int]]]:
         if not _NAME.match(name) or not shape or any(s < 1 for s in shape):
             raise _error(f"--input {value!r} is not NAME=SIZES", "e.g. --input x=1,3,224,224: a name, then "
                          "positive sizes separated by commas", code="E-TORCH-ARGUMENT")
+        if any(name == known for known, _ in out):
+            raise _error(f"--input {name} is given twice", "give each input of the forward once, in its order: "
+                         "--input x=1,3,224,224 --input y=1,10", code="E-TORCH-ARGUMENT")
         out.append((name, shape))
+    elements = sum(_numel(shape) for _, shape in out)
+    if elements > MAX_INPUT_ELEMENTS:
+        from archc.analysis.metrics import _big
+        raise _error(f"the example inputs have {_big(elements)} elements, past the limit of {MAX_INPUT_ELEMENTS:,} "
+                     f"({MAX_INPUT_ELEMENTS * 4 // 2 ** 30} GiB of float32)", INPUT_SIZE_HINT, code="E-TORCH-INPUT-SIZE")
     return out
+
+
+INPUT_SIZE_HINT = ("an import traces one forward pass: a batch of 1 at the model's usual size is enough "
+                   "(e.g. --input x=1,3,224,224); sizes that other inputs may take are derived by archc")
+
+
+def _numel(shape: list[int]) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
 
 
 def parse_kwargs(text: str | None) -> dict:
@@ -121,7 +144,11 @@ def run(args: argparse.Namespace) -> int:
             raise ImportFailure(f"{args.factory} returned a {type(module).__name__}, not a torch.nn.Module",
                                 Site(""), code="E-TORCH-FACTORY", hint="name a factory that builds the model")
         generator = torch.Generator().manual_seed(0)
-        tensors = [torch.randn(*shape, generator=generator) for _, shape in inputs]
+        try:
+            tensors = [torch.randn(*shape, generator=generator) for _, shape in inputs]
+        except (RuntimeError, MemoryError) as e:  # under the limit, but this machine has less free memory
+            raise ImportFailure(f"the example inputs cannot be allocated: {type(e).__name__}: {e}", Site(""),
+                                code="E-TORCH-INPUT-SIZE", hint=INPUT_SIZE_HINT) from None
         imported = import_module(module, tensors, name=args.name, lang=lang,
                                  input_names=[n for n, _ in inputs])
     except ImportFailure as failure:

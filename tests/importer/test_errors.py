@@ -108,3 +108,37 @@ def test_cli_argument_errors_are_diagnostics(capsys):
     assert "E-TORCH-FACTORY" in capsys.readouterr().err
     assert main(["import", "torch.nn:ReLU", "--input", "x=1,3,a"]) == 1
     assert "E-TORCH-ARGUMENT" in capsys.readouterr().err
+
+
+def test_cli_refuses_inputs_too_large_to_trace_before_allocating(capsys):
+    """--input x=1,3,100000,100000 was an internal RuntimeError (can't allocate 120 GB)."""
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        assert main(["import", "torch.nn:ReLU", "--input", "x=1,3,100000,100000"]) == 1
+        assert tracemalloc.get_traced_memory()[1] < 64 * 2 ** 20
+    finally:
+        tracemalloc.stop()
+    err = capsys.readouterr().err
+    assert "error[E-TORCH-INPUT-SIZE]" in err and "30,000,000,000 elements" in err and "internal" not in err
+    assert main(["import", "torch.nn:ReLU", "--input", "x=1,3,16384,16384", "--input", "y=1,3,16384,16384"]) == 1
+    assert "E-TORCH-INPUT-SIZE" in capsys.readouterr().err  # the inputs together
+
+
+class Blowup(nn.Module):
+    def forward(self, x):
+        return x.repeat(1, 1, 2 ** 24, 2 ** 24)  # 3 * 2**54 elements: the allocator refuses
+
+
+def test_running_out_of_memory_in_the_trace_is_said_as_such():
+    error = _error(Blowup())
+    assert error.code == "E-TORCH-INPUT-SIZE" and "ran out of memory" in error.message
+    assert "smaller example inputs" in error.hint
+
+
+def test_an_input_given_twice_is_refused(capsys):
+    """--input x=... --input x=... ran the model with two inputs (E-TORCH-RUN: 'takes 2 positional
+    arguments but 3 were given')."""
+    assert main(["import", "torch.nn:ReLU", "--input", "x=1,3,8,8", "--input", "x=1,3,8,8"]) == 1
+    err = capsys.readouterr().err
+    assert "error[E-TORCH-ARGUMENT]" in err and "--input x is given twice" in err and "E-TORCH-RUN" not in err
