@@ -183,7 +183,10 @@ def _text(v: Any) -> Any:
 
 def _items(model: "Model", depth: int) -> dict[str, tuple[str, int, Any, str, Any]]:
     """Rows of the per-block table of one model: id -> (type, params, MACs, output shape,
-    activation bytes), blocks folded below `depth`."""
+    activation bytes), blocks folded below `depth`. MACs and activations are inference's, as the
+    model's totals count them (archc.analysis.metrics): a training-only layer or block (an
+    auxiliary classifier) has its parameters and none of them, so the rows add up to the totals;
+    its type says "(training)"."""
     graph, metrics = model.graph, model.metrics
     rows: dict[str, tuple[str, int, Any, str, Any]] = {}
 
@@ -193,14 +196,20 @@ def _items(model: "Model", depth: int) -> dict[str, tuple[str, int, Any, str, An
                 if item.is_input:
                     continue
                 m = metrics.layers[item.id]
-                rows[item.id] = (_layer_type(item), m.param_count, m.macs, fmt_shape(item.shape), m.activation_bytes)
+                training = item.training_only
+                rows[item.id] = (_layer_type(item) + (" (training)" if training else ""), m.param_count,
+                                 0 if training else m.macs, fmt_shape(item.shape), 0 if training else m.activation_bytes)
             elif level < depth:
                 walk(item.path, level + 1)
             else:
                 t = metrics.scope_totals(graph, item)
                 shape = ", ".join(fmt_shape(graph.node(o).shape) for o in item.outputs)
                 kind = item.type_name + (f" ×{item.args['count']}" if item.kind == "repeat" else "")
-                rows[item.id] = (kind, t.params, t.macs, shape, t.activation_bytes)
+                # a block is all training-only or not at all (E-INPUT-TRAINING-BRANCH-IN-BLOCK)
+                inside = graph.nodes_under(item.path)
+                training = bool(inside) and all(n.training_only for n in inside)
+                rows[item.id] = (kind + (" (training)" if training else ""), t.params, 0 if training else t.macs,
+                                 shape, 0 if training else t.activation_bytes)
 
     walk((), 0)
     return rows
