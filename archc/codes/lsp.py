@@ -6,17 +6,29 @@ def _model(body: str) -> str:
     return f"model Tiny\ninput x: [N, 3, 32, 32]\n{body}"
 
 
-# The example runs a check as the server does, in a process of its own with its memory capped
+# The example runs a check as the server does, in a process of its own with its memory capped,
+# forked from a fresh interpreter as small as the server: the cap bounds the growth of the
+# address space beyond the forking process's, and a long-lived process (a test session that
+# freed a large model) has free address space a check may take without growing it
 _CHECK_AS_THE_SERVER_DOES = """\
-    from pathlib import Path
+    import pickle
+    import subprocess
+    import sys
     from archc.errors import SpecErrors
-    from archc.lsp import worker
-    from archc.lsp.analysis import ParseCache
-    job = worker.Job(worker.check_job, (Path(spec).read_text(), "arch", spec, ParseCache(), None),
-                     memory=worker.memory_allowance())
-    result, _ = job.wait(60)
-    if result.errors:
-        raise SpecErrors(result.errors)
+    server = (
+        "import pickle, sys\\n"
+        "from pathlib import Path\\n"
+        "from archc.lsp import worker\\n"
+        "from archc.lsp.analysis import ParseCache\\n"
+        "spec = sys.argv[1]\\n"
+        "job = worker.Job(worker.check_job, (Path(spec).read_text(), 'arch', spec, ParseCache(), None),\\n"
+        "                 memory=worker.memory_allowance())\\n"
+        "result, _ = job.wait(60)\\n"
+        "sys.stdout.buffer.write(pickle.dumps(result.errors))\\n")
+    done = subprocess.run([sys.executable, "-c", server, spec], capture_output=True, check=True)
+    errors = pickle.loads(done.stdout)
+    if errors:
+        raise SpecErrors(errors)
     """
 
 CODES: list[Code] = [
