@@ -229,13 +229,7 @@ def resolver(project: Any, sites: Any) -> Callable[[Any], list]:
     """`analysis.diagnostics`'s `resolve` for a carried result: the import closures of `sites`
     (the base's import sites, moved; the files they import did not change)."""
     def resolve(_index: Any) -> list:
-        if sites is None:
-            return []
-        out = []
-        for site in sites.imports:
-            target = project.resolve_import(sites, site)
-            out.append((site, project.closure(target) if target is not None else set()))
-        return out
+        return project.import_closures(sites)
     return resolve
 
 
