@@ -539,17 +539,7 @@ def _check_sizes(model_or_graph: Any, sizes: dict[str, int] | None) -> dict[str,
     if not sizes or not hasattr(model_or_graph, "metrics"):
         return dict(sizes or {})
     from archc.backends.report import check_at
-    checked = check_at(model_or_graph, sizes) or {}
-    from archc.analysis.metrics import MAX_ACTIVATION_BYTES, _bytes
-    activations = model_or_graph.metrics.totals.activation_bytes
-    per_sample = activations.subs(checked) if isinstance(activations, sy.Expr) else activations
-    if isinstance(per_sample, int) and per_sample > MAX_ACTIVATION_BYTES:
-        from archc.errors import SpecError
-        given = ", ".join(f"{k}={_short(v)}" for k, v in checked.items())
-        raise SpecError(f"the activations of one sample need {_bytes(per_sample)} at --at {given}, past the limit "
-                        f"of {_bytes(MAX_ACTIVATION_BYTES)}", None,
-                        "an input size is probably mistyped: give --at a smaller value", code="E-LIMIT-ACTIVATIONS")
-    return checked
+    return check_at(model_or_graph, sizes) or {}
 
 
 def _unknown_sizes(missing: list[str]) -> None:

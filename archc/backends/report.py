@@ -229,8 +229,10 @@ def human_bytes(n: sy.Dim) -> str:
 
 
 def check_at(model: "Model", at: dict[str, int] | None) -> dict[str, int] | None:
-    """The sizes of `summary --at`, checked: symbols of this model's inputs, positive, meeting
-    the input size constraints. Raises SpecError (a message in the spec's terms)."""
+    """The sizes of `summary --at` (and of summary --train, sweep), checked: symbols of this
+    model's inputs, positive, meeting the input size constraints, and within the activation limit
+    a spec with those sizes written in meets when it loads (`--at H=10**9` is refused as
+    `-D size=1000000000` is, not counted). Raises SpecError (a message in the spec's terms)."""
     if not at:
         return None
     from archc.errors import SpecError
@@ -257,6 +259,14 @@ def check_at(model: "Model", at: dict[str, int] | None) -> dict[str, int] | None
         raise SpecError(f"--at {given} does not meet the input size constraints: {', '.join(model.constraints)}",
                         hint=", ".join(f"e.g. {k}={assumptions.example(k, v)}" for k, v in at.items()),
                         code="E-CLI-SIZE-CONSTRAINT")
+    from archc.analysis.metrics import MAX_ACTIVATION_BYTES, _big, _bytes
+    activations = model.metrics.totals.activation_bytes
+    per_sample = activations.subs(at) if isinstance(activations, sy.Expr) else activations
+    if isinstance(per_sample, int) and per_sample > MAX_ACTIVATION_BYTES:
+        given = ", ".join(f"{k}={_big(v) if v >= 10 ** 15 else v}" for k, v in at.items())
+        raise SpecError(f"the activations of one sample need {_bytes(per_sample)} at --at {given}, past the limit "
+                        f"of {_bytes(MAX_ACTIVATION_BYTES)}", None,
+                        "an input size is probably mistyped: give --at a smaller value", code="E-LIMIT-ACTIVATIONS")
     return dict(at)
 
 

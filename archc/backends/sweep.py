@@ -167,8 +167,7 @@ def _measure(settings: Settings, point: dict[str, Any]) -> dict[str, Any]:
         model = _load(settings, hyperparams)
     symbols = _size_symbols(model)
     at = {k: v for k, v in (settings.at or {}).items() if k in symbols} or None
-    check_at(model, at)  # sizes that break this point's constraints: its diagnostic
-    _check_activations_at(model, at)
+    check_at(model, at)  # sizes that break this point's constraints or limits: its diagnostic
 
     def value(d: Any) -> Any:
         d = d.subs(at) if at and isinstance(d, sy.Expr) else d
@@ -191,23 +190,6 @@ def _measure(settings: Settings, point: dict[str, Any]) -> dict[str, Any]:
     if training_memory_available():
         out["training_bytes"] = _training_bytes(model, settings, at)
     return out
-
-
-def _check_activations_at(model: Any, at: dict[str, int] | None) -> None:
-    """The limit a spec's concrete sizes meet when it loads (E-LIMIT-ACTIVATIONS), for the
-    sizes --at gives: `--at H=10**9` is refused as `-D size=1000000000` is, not counted."""
-    from archc import symbolic as sy
-    from archc.analysis.metrics import MAX_ACTIVATION_BYTES, _bytes
-    from archc.errors import SpecError
-    activations = model.metrics.totals.activation_bytes
-    if not at or not isinstance(activations, sy.Expr):
-        return
-    value = activations.subs(at)
-    if isinstance(value, int) and value > MAX_ACTIVATION_BYTES:
-        given = ", ".join(f"{k}={v}" for k, v in at.items())
-        raise SpecError(f"the activations of one sample need {_bytes(value)} at --at {given}, past the limit of "
-                        f"{_bytes(MAX_ACTIVATION_BYTES)}", None,
-                        "an input size is probably mistyped: give --at a smaller value", code="E-LIMIT-ACTIVATIONS")
 
 
 def _leading(d: Any, at: dict[str, int] | None, unit: str) -> str | None:

@@ -162,3 +162,16 @@ def test_params_count_weights_and_hyperparams_are_the_spec_params() -> None:
         assert model.graph.params == model.graph.hyperparams and summary["params"] == summary["hyperparams"]
         assert model.metrics.layers["fc"].params == model.metrics.layers["fc"].param_shapes
     assert [w.category for w in said] == [DeprecationWarning, DeprecationWarning]
+
+
+def test_at_sizes_past_the_activation_limit_are_refused_as_written_sizes_are(capsys):
+    """`summary --at H=10**19` printed a table of 20-digit sizes; `-D size=10000000000000000000`
+    is refused when the spec loads. One check (report.check_at) now serves summary, summary
+    --train and sweep."""
+    from archc.cli import main
+    unet = str(Path(__file__).resolve().parents[2] / "specs" / "unet_keras.arch")
+    for extra in ([], ["--train"]):
+        assert main(["summary", unet, "-D", "size=H", "--at", f"H={10 ** 19}", *extra]) == 1
+        captured = capsys.readouterr()
+        assert captured.out == "" and "E-LIMIT-ACTIVATIONS" in captured.err and "H=1e+19" in captured.err
+    assert main(["summary", unet, "-D", "size=H", "--at", "H=224", "--depth", "0"]) == 0
