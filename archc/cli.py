@@ -475,7 +475,11 @@ def _sweep_axis(text: str) -> tuple[str, list[Any]]:
     values = [v for v in raw.split(",") if v.strip()]
     if not sep or not name.strip() or not values:
         raise argparse.ArgumentTypeError(f"expected NAME=V1,V2,... such as width=0.5,1.0, got {text!r}")
-    return name.strip(), [_parse_define(f"{name}={v}")[1] for v in values]
+    parsed = [_parse_define(f"{name}={v}")[1] for v in values]
+    twice = next((v for k, v in enumerate(parsed) if v in parsed[:k]), None)
+    if twice is not None:  # the point would be evaluated twice and listed twice
+        raise argparse.ArgumentTypeError(f"{name.strip()}: the value {twice} is listed twice")
+    return name.strip(), parsed
 
 
 def _positive(text: str) -> int:
@@ -512,6 +516,21 @@ def cmd_import(args: argparse.Namespace) -> int:
     return run(args)
 
 
+class _OncePerName(argparse.Action):
+    """Appends (NAME, value) pairs, as action="append" does, but refuses a name given twice with
+    different values: `-D width=0.5 -D width=1.0` kept the last, silently. (sweep's -p reports
+    its own, E-SWEEP-PARAM-TWICE.)"""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, pair: Any,
+                 option: str | None = None) -> None:
+        pairs = list(getattr(namespace, self.dest) or [])
+        for name, value in pairs:
+            if name == pair[0] and value != pair[1]:
+                parser.error(f"{option} {name} is given twice ({value} and {pair[1]}): give it once")
+        pairs.append(pair)
+        setattr(namespace, self.dest, pairs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="archc", description="Declarative architecture compiler for CNNs.")
     parser.add_argument("--version", action="version", version=_version())
@@ -528,7 +547,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "input, guessed from its first line)")
 
     def defines(p: argparse.ArgumentParser) -> None:  # the options of every command that loads a model
-        p.add_argument("-D", "--define", metavar="NAME=VALUE", type=_parse_define, action="append",
+        p.add_argument("-D", "--define", metavar="NAME=VALUE", type=_parse_define, action=_OncePerName,
                        help="set a model parameter, e.g. -D num_classes=10 (repeatable)")
         lang(p)
         p.add_argument("--strict", action="store_true",
@@ -552,7 +571,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by-op", action="store_true",
                    help="add parameters and MACs per op type, with the conv + linear subtotal that "
                         "torchvision's GFLOPS, fvcore and papers quote (JSON always has it)")
-    p.add_argument("--at", metavar="SYMBOL=SIZE", type=_parse_size, action="append",
+    p.add_argument("--at", metavar="SYMBOL=SIZE", type=_parse_size, action=_OncePerName,
                    help="show MACs and shapes exactly at this value of a symbolic size, e.g. --at H=224 "
                         "(repeatable: --at H=224 --at W=320); by default a symbolic MACs count shows its "
                         "leading term")
@@ -596,7 +615,7 @@ def build_parser() -> argparse.ArgumentParser:
                                       "dynamic (needs pip install -e '.[torch,onnx]' in archc's checkout).")
     p.add_argument("spec", metavar="SPEC")
     p.add_argument("--onnx", metavar="FILE", required=True, help="write ONNX to this file")
-    p.add_argument("--input-size", metavar="SYMBOL=SIZE", type=_parse_size, action="append",
+    p.add_argument("--input-size", metavar="SYMBOL=SIZE", type=_parse_size, action=_OncePerName,
                    help="example size of a symbolic input size, e.g. --input-size H=256 (repeatable; "
                         "default: batch 2, others the smallest allowed size from 224 or 16)")
     p.add_argument("--static", action="store_true",
@@ -652,7 +671,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the training memory column's dtype: float32 (default), or bfloat16/float16 autocast")
     p.add_argument("--optimizer", choices=("sgd", "sgd-momentum", "adam", "adamw"), default=None,
                    help="the training memory column's optimizer (default sgd)")
-    p.add_argument("--at", metavar="SYMBOL=SIZE", type=_parse_size, action="append",
+    p.add_argument("--at", metavar="SYMBOL=SIZE", type=_parse_size, action=_OncePerName,
                    help="count MACs and memory at this value of a symbolic input size, e.g. --at H=224")
     p.add_argument("--format", choices=("text", "csv", "json"), default="text")
     p.add_argument("-o", "--output", metavar="FILE", help="write the table to this file instead of stdout")
@@ -679,9 +698,9 @@ def build_parser() -> argparse.ArgumentParser:
                                        "removed and changed, cost deltas per block, which weights transfer.")
     p.add_argument("a", metavar="A", help="a spec")
     p.add_argument("b", metavar="B", nargs="?", help="the spec to compare it with (default: A again, at --b's settings)")
-    p.add_argument("--a", dest="a_define", metavar="NAME=VALUE", type=_parse_define, action="append",
+    p.add_argument("--a", dest="a_define", metavar="NAME=VALUE", type=_parse_define, action=_OncePerName,
                    help="set a model parameter of A only (repeatable)")
-    p.add_argument("--b", dest="b_define", metavar="NAME=VALUE", type=_parse_define, action="append",
+    p.add_argument("--b", dest="b_define", metavar="NAME=VALUE", type=_parse_define, action=_OncePerName,
                    help="set a model parameter of B only (repeatable)")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     p.add_argument("--depth", type=_depth, default=None,

@@ -245,3 +245,21 @@ def test_the_last_resorts_say_what_happened(capsys, monkeypatch):
     monkeypatch.setattr(cli_module, "_run", fails(KeyError("x")))
     status, _, err = _main(capsys, "check", spec)
     assert status == 1 and err.startswith("archc: internal error: KeyError") and "\n  hint: " in err
+
+
+def test_a_name_given_twice_is_refused_not_overridden(capsys):
+    """`-D width=0.5 -D width=1.0` built the model at 1.0 without a word (every NAME=VALUE
+    option: -D, --at, --input-size, diff's --a/--b; sweep's -p has E-SWEEP-PARAM-TWICE); a value
+    listed twice in -p was evaluated twice."""
+    import pytest
+    from archc.cli import main
+    spec = str(SPECS / "mobilenet_v2.arch")
+    for argv in (["summary", spec, "-D", "width=0.5", "-D", "width=1.0"],
+                 ["summary", spec, "--at", "H=224", "--at", "H=256"],
+                 ["sweep", spec, "-p", "width=0.5,1.0,0.50"],
+                 ["diff", spec, "--a", "num_classes=10", "--a", "num_classes=100"]):
+        with pytest.raises(SystemExit) as stopped:
+            main(argv)
+        assert stopped.value.code == 2, argv
+        assert "twice" in capsys.readouterr().err, argv
+    assert main(["summary", spec, "-D", "width=0.5", "-D", "width=0.5", "--depth", "0"]) == 0  # the same value
