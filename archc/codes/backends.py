@@ -3,13 +3,7 @@
 The back ends' diagnostics: output files (OUTPUT), ONNX export and PyTorch code generation
 (EXPORT), diagrams (DRAW), the Python API's arguments (API), command-line option values (CLI),
 and the model size limits of archc/analysis/metrics.py (E-/W-LIMIT-PARAMS, -ACTIVATIONS)."""
-from archc.codes.entry import Code
-
-TINY = """\
-model Tiny
-input x: [N, 3, 32, 32]
-output y = x -> conv2d(8, 3, padding=1) -> relu
-"""
+from archc.codes.entry import TINY, Code
 
 # a model with symbolic sizes and a constraint on them (pooled then upsampled: H and W even)
 SYMBOLIC = """\

@@ -1,11 +1,6 @@
 """Catalogue entries of the whole-command budget (archc/limits.py `command_budget`, archc/cli.py
 main): see archc.codes."""
-from archc.codes.entry import Code
-
-
-def _model(body: str) -> str:
-    return f"model Tiny\ninput x: [N, 3, 32, 32]\n{body}"
-
+from archc.codes.entry import Code, tiny_model
 
 CODES: list[Code] = [
     Code(
@@ -19,11 +14,11 @@ CODES: list[Code] = [
         "no output file is written (outputs are written atomically).",
         "a spec that takes this long is very large or hostile; to allow more time, set the "
         "environment variable ARCHC_MAX_SECONDS (seconds per spec)",
-        example=_model("output y = x -> conv2d(8, 3, padding=1)\n"),
+        example=tiny_model("output y = x -> conv2d(8, 3, padding=1)\n"),
         # a microsecond: no command finishes in it, however warm its caches (with 0.001, a check
         # of this spec already parsed and elaborated in the same process sometimes printed "ok")
         env={"ARCHC_MAX_SECONDS": "0.000001"},
-        fix=_model("output y = x -> conv2d(8, 3, padding=1)\n"),
+        fix=tiny_model("output y = x -> conv2d(8, 3, padding=1)\n"),
         fix_env={"ARCHC_MAX_SECONDS": "10"},
     ),
 ]

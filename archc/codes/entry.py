@@ -11,6 +11,16 @@ from typing import Mapping, Union
 Files = Union[str, Mapping[str, str]]
 
 
+def tiny_model(body: str, imports: str = "", head: str = "input x: [N, 3, 32, 32]\n") -> str:
+    """A small model around `body` (statements and outputs), with `imports` before its input:
+    the examples' usual frame."""
+    return f"model Tiny\n{imports}{head}{body}"
+
+
+# the smallest valid model: the example of codes about options and back ends, and many fixes
+TINY = tiny_model("output y = x -> conv2d(8, 3, padding=1) -> relu\n")
+
+
 @dataclass(frozen=True)
 class Code:
     """One catalogue entry.

@@ -1,11 +1,6 @@
 """Catalogue entries of the limits on what values cost (archc/limits.py, archc/ir/evaluate.py):
 see archc.codes."""
-from archc.codes.entry import Code
-
-
-def _model(body: str) -> str:
-    return f"model Tiny\ninput x: [N, 3, 32, 32]\n{body}"
-
+from archc.codes.entry import Code, tiny_model
 
 CODES: list[Code] = [
     Code(
@@ -16,10 +11,10 @@ CODES: list[Code] = [
         "error is reported where it would be.",
         "names and labels are short; to build longer strings anyway, raise the limit with the "
         "environment variable ARCHC_MAX_STRING",
-        example=_model('s0 = "block"\ns1 = s0 + s0\n'
+        example=tiny_model('s0 = "block"\ns1 = s0 + s0\n'
                        'output y = x -> conv2d(8, 3, name=s1 + s1)\n'),
         env={"ARCHC_MAX_STRING": "12"},
-        fix=_model('s0 = "block"\ns1 = s0 + s0\n'
+        fix=tiny_model('s0 = "block"\ns1 = s0 + s0\n'
                    'output y = x -> conv2d(8, 3, name=s1 + s1)\n'),
         fix_env={"ARCHC_MAX_STRING": "20"},
     ),

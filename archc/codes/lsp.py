@@ -1,10 +1,5 @@
 """Catalogue entries of the language server (`archc lsp`, archc/lsp/): see archc.codes."""
-from archc.codes.entry import Code
-
-
-def _model(body: str) -> str:
-    return f"model Tiny\ninput x: [N, 3, 32, 32]\n{body}"
-
+from archc.codes.entry import Code, tiny_model
 
 # The example runs a check as the server does, in a process of its own with its memory capped,
 # forked from a fresh interpreter as small as the server: the cap bounds the growth of the
@@ -42,11 +37,11 @@ CODES: list[Code] = [
         "documents carry on. A real spec needs a few MB: this one builds very large values.",
         "a value here is very large (a list, a string, a repeat count); the language server's cap on "
         "one check's memory is the environment variable ARCHC_LSP_CHECK_MEMORY (MiB)",
-        example=_model("n = len([range(1000000) for j in range(8)])\n"
+        example=tiny_model("n = len([range(1000000) for j in range(8)])\n"
                        "output y = x -> conv2d(n % 7 + 1, 3, padding=1)\n"),
         env={"ARCHC_LSP_CHECK_MEMORY": "32"},
         api=_CHECK_AS_THE_SERVER_DOES,
-        fix=_model("n = len([range(1000) for j in range(8)])\n"
+        fix=tiny_model("n = len([range(1000) for j in range(8)])\n"
                    "output y = x -> conv2d(n % 7 + 1, 3, padding=1)\n"),
     ),
 ]

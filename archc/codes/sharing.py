@@ -1,10 +1,5 @@
 """Catalogue entries of weight sharing (archc/ir/sharing.py): see archc.codes."""
-from archc.codes.entry import Code
-
-
-def _model(body: str) -> str:
-    return f"model Tiny\ninput x: [N, 3, 32, 32]\n{body}"
-
+from archc.codes.entry import Code, tiny_model
 
 CODES: list[Code] = [
     Code(
@@ -14,8 +9,8 @@ CODES: list[Code] = [
         "layer, block or sequential without an input (not inline: an inline block is no module), "
         "and is applied by name afterwards; piping into `shared(...)` itself would apply it once.",
         "name it, then apply the name: `tower = shared(Tower(64))`, `a = x1 -> tower`, `b = x2 -> tower`",
-        example=_model("output y = x -> shared(conv2d(8, 3)) -> relu\n"),
-        fix=_model("conv = shared(conv2d(3, 3, padding=1))\noutput y = x -> conv -> relu -> conv\n"),
+        example=tiny_model("output y = x -> shared(conv2d(8, 3)) -> relu\n"),
+        fix=tiny_model("conv = shared(conv2d(3, 3, padding=1))\noutput y = x -> conv -> relu -> conv\n"),
     ),
     Code(
         "E-SHARE-SCOPE", "A shared layer is applied outside the body that makes it",
@@ -23,9 +18,9 @@ CODES: list[Code] = [
         "repeat or sequential is a module of its own, whose forward cannot call its caller's "
         "modules. So every application is in the body that makes the shared layer.",
         "apply it in the body that makes it, or make it inside the block that applies it",
-        example=_model("conv = shared(conv2d(3, 3, padding=1))\n"
+        example=tiny_model("conv = shared(conv2d(3, 3, padding=1))\n"
                        "output y = x -> conv -> sequential(relu, conv)\n"),
-        fix=_model("conv = shared(conv2d(3, 3, padding=1))\noutput y = x -> conv -> relu -> conv\n"),
+        fix=tiny_model("conv = shared(conv2d(3, 3, padding=1))\noutput y = x -> conv -> relu -> conv\n"),
     ),
     Code(
         "E-SHARE-MISMATCH", "A shared layer is applied to an input its weights do not fit",
@@ -33,8 +28,8 @@ CODES: list[Code] = [
         "convolution shared between a 3-channel and an 8-channel input would need two kernels. "
         "Spatial sizes may differ (a head shared across pyramid levels); channels may not.",
         "apply it to inputs with the same channels, or make two layers",
-        example=_model("conv = shared(conv2d(8, 3, padding=1))\noutput y = x -> conv -> conv\n"),
-        fix=_model("conv = shared(conv2d(8, 3, padding=1))\n"
+        example=tiny_model("conv = shared(conv2d(8, 3, padding=1))\noutput y = x -> conv -> conv\n"),
+        fix=tiny_model("conv = shared(conv2d(8, 3, padding=1))\n"
                    "output y = x -> conv2d(8, 1) -> conv -> conv\n"),
     ),
 ]

@@ -3,7 +3,7 @@
 Elaboration (archc/ir/elaborate.py) and the resource limits (archc/limits.py): imports, names,
 calls, blocks, values, model parameters, inputs and outputs, limits, and the warnings about valid
 but suspicious layers."""
-from archc.codes.entry import Code
+from archc.codes.entry import Code, tiny_model
 
 # A block library that imports resolve (the multi-file examples).
 _UNIT = """\
@@ -14,11 +14,6 @@ block Unit(c, stride = 1)(x) {
 """
 
 
-def _model(body: str, imports: str = "", head: str = "input x: [N, 3, 32, 32]\n") -> str:
-    """A small model around `body` (statements and outputs), with `imports` before its input."""
-    return f"model Tiny\n{imports}{head}{body}"
-
-
 CODES: list[Code] = [
     # ------------------------------------------------------------------------------ imports
     Code(
@@ -27,9 +22,9 @@ CODES: list[Code] = [
         "and ARCHC_PATH); none of these places has it.",
         "check the path (relative to the importing file), or name the folder that holds it with "
         "--import-path DIR",
-        example={"model.arch": _model("output y = x -> Unit(16)\n", 'import "blocks/unit.arc"\n'),
+        example={"model.arch": tiny_model("output y = x -> Unit(16)\n", 'import "blocks/unit.arc"\n'),
                  "blocks/unit.arch": _UNIT},
-        fix={"model.arch": _model("output y = x -> Unit(16)\n", 'import "blocks/unit.arch"\n'),
+        fix={"model.arch": tiny_model("output y = x -> Unit(16)\n", 'import "blocks/unit.arch"\n'),
              "blocks/unit.arch": _UNIT},
     ),
     Code(
@@ -39,9 +34,9 @@ CODES: list[Code] = [
         "arbitrary files (`import \"../../etc/passwd\"`).",
         "name the folder that holds the file with --import-path DIR (or in the ARCHC_PATH "
         "environment variable), or move the file under the spec's folder",
-        example={"app/model.arch": _model("output y = x -> Unit(16)\n", 'import "../lib/unit.arch"\n'),
+        example={"app/model.arch": tiny_model("output y = x -> Unit(16)\n", 'import "../lib/unit.arch"\n'),
                  "lib/unit.arch": _UNIT},
-        fix={"app/model.arch": _model("output y = x -> Unit(16)\n", 'import "../lib/unit.arch"\n'),
+        fix={"app/model.arch": tiny_model("output y = x -> Unit(16)\n", 'import "../lib/unit.arch"\n'),
              "lib/unit.arch": _UNIT},
         fix_argv=("check", "{spec}", "--import-path", "{dir}/lib"),
     ),
@@ -51,9 +46,9 @@ CODES: list[Code] = [
         "not one (reading a FIFO could wait forever).",
         "import a .arch or .yaml file, e.g. `import \"blocks/unit.arch\"` rather than the folder "
         "`blocks`",
-        example={"model.arch": _model("output y = x -> Unit(16)\n", 'import "blocks"\n'),
+        example={"model.arch": tiny_model("output y = x -> Unit(16)\n", 'import "blocks"\n'),
                  "blocks/unit.arch": _UNIT},
-        fix={"model.arch": _model("output y = x -> Unit(16)\n", 'import "blocks/unit.arch"\n'),
+        fix={"model.arch": tiny_model("output y = x -> Unit(16)\n", 'import "blocks/unit.arch"\n'),
              "blocks/unit.arch": _UNIT},
     ),
     Code(
@@ -62,11 +57,11 @@ CODES: list[Code] = [
         "are shared by importing the file that defines them, and a cycle would never end.",
         "move the blocks both files need into a third file that both import, and drop the import "
         "that closes the loop",
-        example={"model.arch": _model("output y = x -> Unit(16) -> Head(10)\n", 'import "head.arch"\n'),
+        example={"model.arch": tiny_model("output y = x -> Unit(16) -> Head(10)\n", 'import "head.arch"\n'),
                  "head.arch": 'import "unit.arch"\n\nblock Head(classes)(x) {\n'
                               '  return x -> Unit(32) -> global_avgpool -> linear(classes)\n}\n',
                  "unit.arch": 'import "head.arch"\n\n' + _UNIT},
-        fix={"model.arch": _model("output y = x -> Unit(16) -> Head(10)\n", 'import "head.arch"\n'),
+        fix={"model.arch": tiny_model("output y = x -> Unit(16) -> Head(10)\n", 'import "head.arch"\n'),
              "head.arch": 'import "unit.arch"\n\nblock Head(classes)(x) {\n'
                           '  return x -> Unit(32) -> global_avgpool -> linear(classes)\n}\n',
              "unit.arch": _UNIT},
@@ -90,10 +85,10 @@ CODES: list[Code] = [
         "system.",
         "use a shorter path; a folder given with --import-path DIR (or ARCHC_PATH) is searched, so "
         "the import can name the file relative to it",
-        example={"model.arch": _model("output y = x -> Unit(16)\n",
+        example={"model.arch": tiny_model("output y = x -> Unit(16)\n",
                                       'import "' + "./" * 2050 + 'unit.arch"\n'),
                  "unit.arch": _UNIT},
-        fix={"model.arch": _model("output y = x -> Unit(16)\n", 'import "unit.arch"\n'),
+        fix={"model.arch": tiny_model("output y = x -> Unit(16)\n", 'import "unit.arch"\n'),
              "unit.arch": _UNIT},
     ),
     Code(
@@ -102,10 +97,10 @@ CODES: list[Code] = [
         "(255 bytes on most), or a symbolic link on the way leads back to itself.",
         "check the path: each folder and file name at most 255 bytes, no symbolic link that leads "
         "back to itself",
-        example={"model.arch": _model("output y = x -> Unit(16)\n",
+        example={"model.arch": tiny_model("output y = x -> Unit(16)\n",
                                       'import "' + "resnet_" * 40 + 'unit.arch"\n'),
                  "unit.arch": _UNIT},
-        fix={"model.arch": _model("output y = x -> Unit(16)\n", 'import "unit.arch"\n'),
+        fix={"model.arch": tiny_model("output y = x -> Unit(16)\n", 'import "unit.arch"\n'),
              "unit.arch": _UNIT},
     ),
     # ------------------------------------------------------------------------------ names
@@ -116,24 +111,24 @@ CODES: list[Code] = [
         "setting such as `same` or `bilinear`; in arithmetic, a condition or a pipe it must be "
         "defined.",
         "define it (an assignment, an input, a `param`, or a block parameter), or check its spelling",
-        example=_model("param width = 16\noutput y = x -> conv2d(widht * 2, 3)\n"),
-        fix=_model("param width = 16\noutput y = x -> conv2d(width * 2, 3)\n"),
+        example=tiny_model("param width = 16\noutput y = x -> conv2d(widht * 2, 3)\n"),
+        fix=tiny_model("param width = 16\noutput y = x -> conv2d(width * 2, 3)\n"),
     ),
     Code(
         "E-NAME-OUTPUT-EMPTY", "An output's name is empty",
         "An output's name is the key its tensor has in the dict the model's forward returns, so "
         "it may be any text (`output \"0\" = p2`, as torchvision's feature pyramid), but not none.",
         "name the output",
-        example=_model('output "" = x -> relu\n'),
-        fix=_model('output "0" = x -> relu\n'),
+        example=tiny_model('output "" = x -> relu\n'),
+        fix=tiny_model('output "0" = x -> relu\n'),
     ),
     Code(
         "E-NAME-DUPLICATE", "A name is defined twice",
         "Every input, model parameter, output and assigned tensor has one definition in its scope; "
         "a second one would silently replace the first.",
         "give one of the two a name of its own",
-        example=_model("h = x -> conv2d(8, 3)\nh = h -> relu\noutput y = h\n"),
-        fix=_model("h = x -> conv2d(8, 3)\nr = h -> relu\noutput y = r\n"),
+        example=tiny_model("h = x -> conv2d(8, 3)\nh = h -> relu\noutput y = h\n"),
+        fix=tiny_model("h = x -> conv2d(8, 3)\nr = h -> relu\noutput y = r\n"),
     ),
     Code(
         "E-NAME-CYCLE", "Tensors depend on each other in a cycle",
@@ -141,8 +136,8 @@ CODES: list[Code] = [
         "depends on itself, directly or through others, has no order, and the network would not "
         "be a directed acyclic graph.",
         "break the loop: one of the tensors must be computed from earlier ones only",
-        example=_model("a = (x -> conv2d(8, 3, padding=1)) + b\nb = a -> relu\noutput y = b\n"),
-        fix=_model("a = x -> conv2d(8, 3, padding=1)\nb = a -> relu\noutput y = a + b\n"),
+        example=tiny_model("a = (x -> conv2d(8, 3, padding=1)) + b\nb = a -> relu\noutput y = b\n"),
+        fix=tiny_model("a = x -> conv2d(8, 3, padding=1)\nb = a -> relu\noutput y = a + b\n"),
     ),
     Code(
         "E-NAME-UNUSED", "A tensor or an input is never used",
@@ -152,8 +147,8 @@ CODES: list[Code] = [
         "Names bound by unpacking numbers, lists or text (`r, c = row`, `t, c, n, s = setting[0]`) "
         "may go unused, as in Python: only a tensor or a layer among them is reported.",
         "use it, make it an output, or start its name with '_' to keep it anyway",
-        example=_model("h = x -> conv2d(8, 3)\noutput y = x -> relu\n"),
-        fix=_model("h = x -> conv2d(8, 3)\noutput y = h -> relu\n"),
+        example=tiny_model("h = x -> conv2d(8, 3)\noutput y = x -> relu\n"),
+        fix=tiny_model("h = x -> conv2d(8, 3)\noutput y = h -> relu\n"),
     ),
     Code(
         "E-NAME-UNUSED-READ", "A tensor declared `unused` is read",
@@ -161,16 +156,16 @@ CODES: list[Code] = [
         "state_dict and the parameter count) but never run, as an encoder truncated at depth 3 that "
         "still holds layer3 and layer4. Its tensor is never computed, so nothing may read it.",
         "drop `unused` where the tensor is computed, to run it",
-        example=_model("unused h = x -> conv2d(8, 3)\noutput y = h -> relu\n"),
-        fix=_model("h = x -> conv2d(8, 3)\noutput y = h -> relu\n"),
+        example=tiny_model("unused h = x -> conv2d(8, 3)\noutput y = h -> relu\n"),
+        fix=tiny_model("h = x -> conv2d(8, 3)\noutput y = h -> relu\n"),
     ),
     Code(
         "E-VALUE-UNUSED-NO-LAYER", "An `unused` statement makes no layer",
         "`unused` declares the layers its statement makes as built but never run; a statement that "
         "makes none (it names a tensor computed elsewhere) declares nothing.",
         "drop the statement, or make the layers in it",
-        example=_model("h = x -> conv2d(8, 3)\nunused g = h\noutput y = h -> relu\n"),
-        fix=_model("h = x -> conv2d(8, 3)\nunused g = h -> conv2d(8, 3)\noutput y = h -> relu\n"),
+        example=tiny_model("h = x -> conv2d(8, 3)\nunused g = h\noutput y = h -> relu\n"),
+        fix=tiny_model("h = x -> conv2d(8, 3)\nunused g = h -> conv2d(8, 3)\noutput y = h -> relu\n"),
     ),
     Code(
         "E-NAME-AMBIGUOUS-LAYER-NAME", "name= names a layer after a word that is also a value",
@@ -178,9 +173,9 @@ CODES: list[Code] = [
         "could as well mean the parameter's value. archc never guesses between the two.",
         "write name=\"word\" (quoted) to name the layer with the word itself, or name=str(word) to "
         "name it after the value",
-        example=_model("block Fire(squeeze)(x) {\n  return x -> conv2d(squeeze, 1, name=squeeze) -> relu\n}\n"
+        example=tiny_model("block Fire(squeeze)(x) {\n  return x -> conv2d(squeeze, 1, name=squeeze) -> relu\n}\n"
                        "output y = x -> Fire(16)\n"),
-        fix=_model("block Fire(squeeze)(x) {\n  return x -> conv2d(squeeze, 1, name=\"squeeze\") -> relu\n}\n"
+        fix=tiny_model("block Fire(squeeze)(x) {\n  return x -> conv2d(squeeze, 1, name=\"squeeze\") -> relu\n}\n"
                    "output y = x -> Fire(16)\n"),
     ),
     Code(
@@ -189,24 +184,24 @@ CODES: list[Code] = [
         "empty name, and a name must be a word, a string or an int. A dotted name (`\"convs.1\"`) "
         "is a member of a container, so no part of it may be empty.",
         "use a name without an empty part, e.g. \"block1-0\", conv1 or \"features.0\"",
-        example=_model("output y = x -> conv2d(8, 3, name=\"features.\") -> relu\n"),
-        fix=_model("output y = x -> conv2d(8, 3, name=\"features-0\") -> relu\n"),
+        example=tiny_model("output y = x -> conv2d(8, 3, name=\"features.\") -> relu\n"),
+        fix=tiny_model("output y = x -> conv2d(8, 3, name=\"features-0\") -> relu\n"),
     ),
     Code(
         "E-NAME-LAYER-RESERVED", "A layer name is an attribute of torch.nn.Module",
         "PyTorch refuses a submodule named like one of nn.Module's own attributes (`forward`, "
         "`training`, `parameters`, ...): the generated module could not be built.",
         "choose another name, e.g. with a trailing '_'",
-        example=_model("output y = x -> conv2d(8, 3, name=forward) -> relu\n"),
-        fix=_model("output y = x -> conv2d(8, 3, name=stem) -> relu\n"),
+        example=tiny_model("output y = x -> conv2d(8, 3, name=forward) -> relu\n"),
+        fix=tiny_model("output y = x -> conv2d(8, 3, name=stem) -> relu\n"),
     ),
     Code(
         "E-NAME-LAYER-DUPLICATE", "Two layers of one block have the same name",
         "Layer names become attributes of the block's module (and state_dict keys); two layers "
         "cannot share one.",
         "give each layer of a block a name of its own",
-        example=_model("output y = x -> conv2d(8, 3, name=conv) -> relu -> conv2d(8, 3, name=conv)\n"),
-        fix=_model("output y = x -> conv2d(8, 3, name=conv1) -> relu -> conv2d(8, 3, name=conv2)\n"),
+        example=tiny_model("output y = x -> conv2d(8, 3, name=conv) -> relu -> conv2d(8, 3, name=conv)\n"),
+        fix=tiny_model("output y = x -> conv2d(8, 3, name=conv1) -> relu -> conv2d(8, 3, name=conv2)\n"),
     ),
     # ------------------------------------------------------------------------------ calls
     Code(
@@ -214,8 +209,8 @@ CODES: list[Code] = [
         "The called name is not one of archc's ops (`archc ops`), a block defined in the spec or "
         "its imports, or a built-in function.",
         "check the spelling (see `archc ops` for the list of ops), or define or import the block",
-        example=_model("output y = x -> conv2dd(8, 3) -> relu\n"),
-        fix=_model("output y = x -> conv2d(8, 3) -> relu\n"),
+        example=tiny_model("output y = x -> conv2dd(8, 3) -> relu\n"),
+        fix=tiny_model("output y = x -> conv2d(8, 3) -> relu\n"),
     ),
     Code(
         "E-CALL-UNKNOWN-KEYWORD", "A call passes a keyword its op or block does not take",
@@ -224,8 +219,8 @@ CODES: list[Code] = [
         "inline=. "
         "PyTorch would fail with an unexpected keyword argument.",
         "check the spelling against the op's attributes (`archc ops NAME`) or the block's parameters",
-        example=_model("output y = x -> conv2d(8, 3, strid=2) -> relu\n"),
-        fix=_model("output y = x -> conv2d(8, 3, stride=2) -> relu\n"),
+        example=tiny_model("output y = x -> conv2d(8, 3, strid=2) -> relu\n"),
+        fix=tiny_model("output y = x -> conv2d(8, 3, stride=2) -> relu\n"),
     ),
     Code(
         "E-CALL-POSITIONAL-OPTION", "An option that does not define the layer is given by position",
@@ -237,24 +232,24 @@ CODES: list[Code] = [
         "shows the archc spelling and offers it as a fix (`archc check --fix`); written by keyword, "
         "the values mean what the positional call meant before.",
         "give the option by keyword (conv2d(64, 3, stride=2)); drop a leading size archc infers",
-        example=_model("output y = x -> conv2d(3, 16, 3) -> relu\n"),
-        fix=_model("output y = x -> conv2d(16, 3) -> relu\n"),
+        example=tiny_model("output y = x -> conv2d(3, 16, 3) -> relu\n"),
+        fix=tiny_model("output y = x -> conv2d(16, 3) -> relu\n"),
     ),
     Code(
         "E-CALL-ARGUMENT-TWICE", "An argument is given twice",
         "A keyword appears twice in one call, or a block parameter is given both by position and "
         "by keyword; one of the two values would be silently lost.",
         "give each argument once",
-        example=_model("output y = x -> conv2d(8, 3, stride=1, stride=2) -> relu\n"),
-        fix=_model("output y = x -> conv2d(8, 3, stride=2) -> relu\n"),
+        example=tiny_model("output y = x -> conv2d(8, 3, stride=1, stride=2) -> relu\n"),
+        fix=tiny_model("output y = x -> conv2d(8, 3, stride=2) -> relu\n"),
     ),
     Code(
         "E-CALL-MISSING-ARGUMENT", "A block is called without a parameter it needs",
         "The block declares the parameter without a default, and the call gives no value for it.",
         "pass the parameter (by position or by keyword), or give it a default in the block",
-        example=_model("block Unit(c, stride = 1)(x) {\n  return x -> conv2d(c, 3, stride=stride) -> relu\n}\n"
+        example=tiny_model("block Unit(c, stride = 1)(x) {\n  return x -> conv2d(c, 3, stride=stride) -> relu\n}\n"
                        "output y = x -> Unit(stride=2)\n"),
-        fix=_model("block Unit(c, stride = 1)(x) {\n  return x -> conv2d(c, 3, stride=stride) -> relu\n}\n"
+        fix=tiny_model("block Unit(c, stride = 1)(x) {\n  return x -> conv2d(c, 3, stride=stride) -> relu\n}\n"
                    "output y = x -> Unit(16, stride=2)\n"),
     ),
     Code(
@@ -263,9 +258,9 @@ CODES: list[Code] = [
         "sequential already bound to a name takes no arguments at all.",
         "compare the call with the block's declaration; pass values meant for other parameters by "
         "keyword",
-        example=_model("block Unit(c)(x) {\n  return x -> conv2d(c, 3) -> relu\n}\n"
+        example=tiny_model("block Unit(c)(x) {\n  return x -> conv2d(c, 3) -> relu\n}\n"
                        "output y = x -> Unit(16, 2)\n"),
-        fix=_model("block Unit(c, stride = 1)(x) {\n  return x -> conv2d(c, 3, stride=stride) -> relu\n}\n"
+        fix=tiny_model("block Unit(c, stride = 1)(x) {\n  return x -> conv2d(c, 3, stride=stride) -> relu\n}\n"
                    "output y = x -> Unit(16, 2)\n"),
     ),
     Code(
@@ -274,9 +269,9 @@ CODES: list[Code] = [
         "concat and add); a block takes the inputs it declares; repeat needs a tensor piped in.",
         "pipe one tensor into a one-input layer (x -> op(...)), and pass merges their inputs: "
         "concat(a, b) or [a, b] -> concat",
-        example=_model("a = x -> conv2d(8, 3, padding=1)\nb = x -> conv2d(8, 5, padding=2)\n"
+        example=tiny_model("a = x -> conv2d(8, 3, padding=1)\nb = x -> conv2d(8, 5, padding=2)\n"
                        "output y = a -> concat\n_b = b\n"),
-        fix=_model("a = x -> conv2d(8, 3, padding=1)\nb = x -> conv2d(8, 5, padding=2)\n"
+        fix=tiny_model("a = x -> conv2d(8, 3, padding=1)\nb = x -> conv2d(8, 5, padding=2)\n"
                    "output y = concat(a, b)\n"),
     ),
     Code(
@@ -284,8 +279,8 @@ CODES: list[Code] = [
         "A call's positional tensor arguments are its inputs and come first, then its attributes; "
         "mixed, archc could not tell which is which.",
         "put the tensors first: op(a, b, attr...), or pipe them in: [a, b] -> op(attr...)",
-        example=_model("a = x -> conv2d(8, 3, padding=1)\noutput y = concat(a, 1, x)\n"),
-        fix=_model("a = x -> conv2d(8, 3, padding=1)\noutput y = concat(a, x, 1)\n"),
+        example=tiny_model("a = x -> conv2d(8, 3, padding=1)\noutput y = concat(a, 1, x)\n"),
+        fix=tiny_model("a = x -> conv2d(8, 3, padding=1)\noutput y = concat(a, x, 1)\n"),
     ),
     Code(
         "E-CALL-PIPE-NOT-TENSOR", "The left side of '->' is not a tensor",
@@ -293,8 +288,8 @@ CODES: list[Code] = [
         "cannot be fed into one.",
         "put a tensor on the left (an input or a tensor computed from one), and pass numbers as the "
         "layer's attributes: x -> conv2d(x.channels * 2, 3)",
-        example=_model("h = x -> conv2d(8, 3) -> global_avgpool\noutput y = h.channels -> linear(10)\n"),
-        fix=_model("h = x -> conv2d(8, 3) -> global_avgpool\noutput y = h -> linear(10)\n"),
+        example=tiny_model("h = x -> conv2d(8, 3) -> global_avgpool\noutput y = h.channels -> linear(10)\n"),
+        fix=tiny_model("h = x -> conv2d(8, 3) -> global_avgpool\noutput y = h -> linear(10)\n"),
     ),
     Code(
         "E-CALL-NOT-CALLABLE", "A value is called as if it were a layer",
@@ -302,47 +297,47 @@ CODES: list[Code] = [
         "to an op or block.",
         "call an op or a block; to choose a layer by parameter, set the parameter to the block's "
         "name (param unit = BasicBlock)",
-        example=_model("param act = 1\noutput y = x -> conv2d(8, 3) -> act()\n"),
-        fix=_model("param act = relu\noutput y = x -> conv2d(8, 3) -> act()\n"),
+        example=tiny_model("param act = 1\noutput y = x -> conv2d(8, 3) -> act()\n"),
+        fix=tiny_model("param act = relu\noutput y = x -> conv2d(8, 3) -> act()\n"),
     ),
     Code(
         "E-CALL-NOT-A-LAYER", "A layer is expected, but the value is not one",
         "sequential(...) and repeat(n, ...) take layers, and a pipe feeds a layer; a number or a "
         "function on numbers (max, min, ...) is not one.",
         "give a layer, e.g. conv2d(64, 3) or relu, or a block instance",
-        example=_model("output y = x -> sequential(conv2d(8, 3), 2)\n"),
-        fix=_model("output y = x -> sequential(conv2d(8, 3), relu)\n"),
+        example=tiny_model("output y = x -> sequential(conv2d(8, 3), 2)\n"),
+        fix=tiny_model("output y = x -> sequential(conv2d(8, 3), relu)\n"),
     ),
     Code(
         "E-CALL-MULTIPLE-OUTPUTS", "A layer in a chain gives several tensors",
         "Inside sequential(...) and repeat(...) each layer feeds the next, so it must give one "
         "tensor; chunk, split or a block returning several tensors gives more.",
         "unpack the tensors with names outside the chain (`a, b = x -> chunk(2)`)",
-        example=_model("output y = x -> sequential(conv2d(8, 3), chunk(2))\n"),
-        fix=_model("a, b = x -> conv2d(8, 3) -> chunk(2)\noutput y = a + b\n"),
+        example=tiny_model("output y = x -> sequential(conv2d(8, 3), chunk(2))\n"),
+        fix=tiny_model("a, b = x -> conv2d(8, 3) -> chunk(2)\noutput y = a + b\n"),
     ),
     Code(
         "E-CALL-BUILTIN-ARGUMENTS", "A built-in function gets arguments it cannot use",
         "Built-in functions (min, max, sqrt, log, len, str, sum, range, make_divisible, ...) check "
         "their arguments as Python would; this one failed.",
         "check the arguments of the built-in function (built-in functions: docs/language.md)",
-        example=_model("param widths = [16, 32]\nn = len(widths[0])\noutput y = x -> repeat(n, conv2d(8, 3))\n"),
-        fix=_model("param widths = [16, 32]\nn = len(widths)\noutput y = x -> repeat(n, conv2d(8, 3))\n"),
+        example=tiny_model("param widths = [16, 32]\nn = len(widths[0])\noutput y = x -> repeat(n, conv2d(8, 3))\n"),
+        fix=tiny_model("param widths = [16, 32]\nn = len(widths)\noutput y = x -> repeat(n, conv2d(8, 3))\n"),
     ),
     Code(
         "E-CALL-REPEAT-COUNT", "A repeat count is not a positive int",
         "repeat(n, layer) makes n copies in a chain; n must be an int of at least 1 (for zero "
         "copies, choose between the two with a conditional).",
         "give a count ≥ 1, or skip the stage: `x if n == 0 else x -> repeat(n, ...)`",
-        example=_model("param depth = 0\noutput y = x -> repeat(depth, conv2d(3, 3, padding=1))\n"),
-        fix=_model("param depth = 0\noutput y = x if depth == 0 else x -> repeat(depth, conv2d(3, 3, padding=1))\n"),
+        example=tiny_model("param depth = 0\noutput y = x -> repeat(depth, conv2d(3, 3, padding=1))\n"),
+        fix=tiny_model("param depth = 0\noutput y = x if depth == 0 else x -> repeat(depth, conv2d(3, 3, padding=1))\n"),
     ),
     Code(
         "E-CALL-OPTION-TYPE", "A true/false layer option has another value",
         "frozen= and inline= switch a behaviour on or off: they take true or false.",
         "write true or false",
-        example=_model("output y = x -> conv2d(8, 3, frozen=1) -> relu\n"),
-        fix=_model("output y = x -> conv2d(8, 3, frozen=true) -> relu\n"),
+        example=tiny_model("output y = x -> conv2d(8, 3, frozen=1) -> relu\n"),
+        fix=tiny_model("output y = x -> conv2d(8, 3, frozen=true) -> relu\n"),
     ),
     Code(
         "E-CALL-UNKNOWN-INITIALIZER", "init= or bias_init= names no initializer",
@@ -350,8 +345,8 @@ CODES: list[Code] = [
         "xavier_normal, xavier_uniform, lecun_normal, normal, uniform, zeros, ones and orthogonal.",
         "choose one of: default, he_normal, he_uniform, glorot_normal, glorot_uniform, "
         "xavier_normal, xavier_uniform, lecun_normal, normal, uniform, zeros, ones, orthogonal",
-        example=_model("output y = x -> conv2d(8, 3, init=he_norml) -> relu\n"),
-        fix=_model("output y = x -> conv2d(8, 3, init=he_normal) -> relu\n"),
+        example=tiny_model("output y = x -> conv2d(8, 3, init=he_norml) -> relu\n"),
+        fix=tiny_model("output y = x -> conv2d(8, 3, init=he_normal) -> relu\n"),
     ),
     Code(
         "E-CALL-INITIALIZER-NOT-FOR-BIAS", "bias_init= names an initializer that needs a matrix",
@@ -359,16 +354,16 @@ CODES: list[Code] = [
         "for tensors of two or more dimensions only: PyTorch would refuse it when the model is "
         "built.",
         "use zeros, ones, normal or uniform for biases, and orthogonal for weights with init=",
-        example=_model("output y = x -> conv2d(8, 3, init=orthogonal, bias_init=orthogonal) -> relu\n"),
-        fix=_model("output y = x -> conv2d(8, 3, init=orthogonal, bias_init=zeros) -> relu\n"),
+        example=tiny_model("output y = x -> conv2d(8, 3, init=orthogonal, bias_init=orthogonal) -> relu\n"),
+        fix=tiny_model("output y = x -> conv2d(8, 3, init=orthogonal, bias_init=zeros) -> relu\n"),
     ),
     Code(
         "E-CALL-INLINE-NOT-BLOCK", "inline= is given to a layer that is not a block",
         "inline=true dissolves a block instance, a repeat or a sequential into its caller, naming "
         "its layers there; an op has no container of its own to dissolve.",
         "remove inline=",
-        example=_model("output y = x -> conv2d(8, 3, inline=true) -> relu\n"),
-        fix=_model("output y = x -> conv2d(8, 3) -> relu\n"),
+        example=tiny_model("output y = x -> conv2d(8, 3, inline=true) -> relu\n"),
+        fix=tiny_model("output y = x -> conv2d(8, 3) -> relu\n"),
     ),
     Code(
         "E-CALL-INIT-NOT-APPLICABLE", "init= or bias_init= is given to a layer without such weights",
@@ -376,8 +371,8 @@ CODES: list[Code] = [
         "(torch.nn.init); other layers have none for them to set, so the option would be ignored. "
         "On a block, repeat or sequential they apply to the layers inside that have such weights.",
         "remove the option, or give it to the convolution or linear layer it is meant for",
-        example=_model("output y = x -> conv2d(8, 3) -> batchnorm2d(init=he_normal) -> relu\n"),
-        fix=_model("output y = x -> conv2d(8, 3, init=he_normal) -> batchnorm2d -> relu\n"),
+        example=tiny_model("output y = x -> conv2d(8, 3) -> batchnorm2d(init=he_normal) -> relu\n"),
+        fix=tiny_model("output y = x -> conv2d(8, 3, init=he_normal) -> batchnorm2d -> relu\n"),
     ),
     Code(
         "E-CALL-INLINE-WITH-NAME", "An inline block or repeat is given a name",
@@ -385,9 +380,9 @@ CODES: list[Code] = [
         "name: its layers are named in the caller.",
         "drop name= or inline=true (to name an inline repeat's copies, name them in the body: "
         "repeat(n, Unit(c, name=\"unit\" + str(i)), inline=true))",
-        example=_model("block Stem()(x) {\n  return x -> conv2d(8, 3, name=conv) -> relu\n}\n"
+        example=tiny_model("block Stem()(x) {\n  return x -> conv2d(8, 3, name=conv) -> relu\n}\n"
                        "output y = x -> Stem(name=stem, inline=true)\n"),
-        fix=_model("block Stem()(x) {\n  return x -> conv2d(8, 3, name=conv) -> relu\n}\n"
+        fix=tiny_model("block Stem()(x) {\n  return x -> conv2d(8, 3, name=conv) -> relu\n}\n"
                    "output y = x -> Stem(inline=true)\n"),
     ),
     # ------------------------------------------------------------------------------ blocks
@@ -396,10 +391,10 @@ CODES: list[Code] = [
         "A spec and every file it imports share one namespace of blocks; a second definition would "
         "make calls ambiguous.",
         "rename one of the two blocks (or import the file that defines it instead of copying it)",
-        example={"model.arch": _model("block Unit(c)(x) {\n  return x -> conv2d(c, 1)\n}\n"
+        example={"model.arch": tiny_model("block Unit(c)(x) {\n  return x -> conv2d(c, 1)\n}\n"
                                       "output y = x -> Unit(16)\n", 'import "unit.arch"\n'),
                  "unit.arch": _UNIT},
-        fix={"model.arch": _model("block Pointwise(c)(x) {\n  return x -> conv2d(c, 1)\n}\n"
+        fix={"model.arch": tiny_model("block Pointwise(c)(x) {\n  return x -> conv2d(c, 1)\n}\n"
                                   "output y = x -> Unit(16) -> Pointwise(8)\n", 'import "unit.arch"\n'),
              "unit.arch": _UNIT},
     ),
@@ -408,17 +403,17 @@ CODES: list[Code] = [
         "A block named like an op (conv2d, relu), a built-in function (max, range) or a special "
         "form (repeat, sequential) would hide it from every call.",
         "choose another name; blocks are usually capitalised (ConvBNReLU)",
-        example=_model("block relu()(x) {\n  return x -> gelu\n}\noutput y = x -> conv2d(8, 3) -> relu\n"),
-        fix=_model("block Act()(x) {\n  return x -> gelu\n}\noutput y = x -> conv2d(8, 3) -> Act\n"),
+        example=tiny_model("block relu()(x) {\n  return x -> gelu\n}\noutput y = x -> conv2d(8, 3) -> relu\n"),
+        fix=tiny_model("block Act()(x) {\n  return x -> gelu\n}\noutput y = x -> conv2d(8, 3) -> Act\n"),
     ),
     Code(
         "E-BLOCK-PARAM-RESERVED", "A block parameter has the name of a layer option",
         "name, frozen, init, bias_init and inline are options of every call: `Unit(name=...)` would "
         "set the instance's module name, never the parameter.",
         "rename the parameter, e.g. 'init_value' for 'init'",
-        example=_model("block Unit(c, init = 0.0)(x) {\n  return x -> conv2d(c, 3) -> scale(1.0, init)\n}\n"
+        example=tiny_model("block Unit(c, init = 0.0)(x) {\n  return x -> conv2d(c, 3) -> scale(1.0, init)\n}\n"
                        "output y = x -> Unit(8)\n"),
-        fix=_model("block Unit(c, offset = 0.0)(x) {\n  return x -> conv2d(c, 3) -> scale(1.0, offset)\n}\n"
+        fix=tiny_model("block Unit(c, offset = 0.0)(x) {\n  return x -> conv2d(c, 3) -> scale(1.0, offset)\n}\n"
                    "output y = x -> Unit(8)\n"),
     ),
     Code(
@@ -426,9 +421,9 @@ CODES: list[Code] = [
         "A block sees only its own parameters and inputs, so that a block library means the same "
         "in every model that imports it.",
         "add the value to the block's parameters and pass it in: Head(classes=classes)",
-        example=_model("block Head()(x) {\n  return x -> global_avgpool -> linear(classes)\n}\n"
+        example=tiny_model("block Head()(x) {\n  return x -> global_avgpool -> linear(classes)\n}\n"
                        "output y = x -> Head()\n", "param classes = 10\n"),
-        fix=_model("block Head(classes)(x) {\n  return x -> global_avgpool -> linear(classes)\n}\n"
+        fix=tiny_model("block Head(classes)(x) {\n  return x -> global_avgpool -> linear(classes)\n}\n"
                    "output y = x -> Head(classes=classes)\n", "param classes = 10\n"),
     ),
     Code(
@@ -436,8 +431,8 @@ CODES: list[Code] = [
         "A block instance is a module: its results are tensors. Numbers are computed where they "
         "are needed (x.channels), not returned.",
         "return tensors; compute sizes from them where needed, e.g. y.channels",
-        example=_model("block Stem()(x) {\n  return x.channels\n}\noutput y = x -> Stem()\n"),
-        fix=_model("block Stem()(x) {\n  return x -> conv2d(x.channels, 3)\n}\noutput y = x -> Stem()\n"),
+        example=tiny_model("block Stem()(x) {\n  return x.channels\n}\noutput y = x -> Stem()\n"),
+        fix=tiny_model("block Stem()(x) {\n  return x -> conv2d(x.channels, 3)\n}\noutput y = x -> Stem()\n"),
     ),
     # ------------------------------------------------------------------------------ values
     Code(
@@ -446,8 +441,8 @@ CODES: list[Code] = [
         "strings only with strings, and tensors combine only by a + b, a * b and scaling by a "
         "number. The expression mixes kinds that do not go together.",
         "check the values the operation combines (the message names them)",
-        example=_model('output y = x -> conv2d(8, 3, name="conv" + 1) -> relu\n'),
-        fix=_model('output y = x -> conv2d(8, 3, name="conv" + str(1)) -> relu\n'),
+        example=tiny_model('output y = x -> conv2d(8, 3, name="conv" + 1) -> relu\n'),
+        fix=tiny_model('output y = x -> conv2d(8, 3, name="conv" + str(1)) -> relu\n'),
     ),
     Code(
         "E-VALUE-NO-ATTRIBUTE", "A value has no such attribute",
@@ -455,40 +450,40 @@ CODES: list[Code] = [
         "height, width and depth.",
         "use one of a tensor's attributes: channels, shape, rank, batch, spatial, height, width, "
         "depth, length",
-        example=_model("output y = x -> conv2d(x.chanels * 2, 3)\n"),
-        fix=_model("output y = x -> conv2d(x.channels * 2, 3)\n"),
+        example=tiny_model("output y = x -> conv2d(x.chanels * 2, 3)\n"),
+        fix=tiny_model("output y = x -> conv2d(x.channels * 2, 3)\n"),
     ),
     Code(
         "E-VALUE-UNPACK", "Unpacking gives more or fewer values than names",
         "`a, b = ...` takes exactly as many values (tensors from chunk, split or a block; items of "
         "a list) as there are names on the left.",
         "write as many names on the left as the right side gives",
-        example=_model("a, b, c = x -> conv2d(8, 3) -> chunk(2)\noutput y = a + b + c\n"),
-        fix=_model("a, b = x -> conv2d(8, 3) -> chunk(2)\noutput y = a + b\n"),
+        example=tiny_model("a, b, c = x -> conv2d(8, 3) -> chunk(2)\noutput y = a + b + c\n"),
+        fix=tiny_model("a, b = x -> conv2d(8, 3) -> chunk(2)\noutput y = a + b\n"),
     ),
     Code(
         "E-VALUE-INDEX-TYPE", "A value is indexed wrongly",
         "Lists and strings take one int index or a slice (widths[0], widths[1:]); tensors take one "
         "index or slice per axis (x[:, :16]); numbers cannot be indexed.",
         "index a list with one int or a slice (widths[0], widths[1:]), a tensor with one per axis",
-        example=_model("param widths = [16, 32, 64]\noutput y = x -> conv2d(widths[len(widths) / 2], 3)\n"),
-        fix=_model("param widths = [16, 32, 64]\noutput y = x -> conv2d(widths[len(widths) // 2], 3)\n"),
+        example=tiny_model("param widths = [16, 32, 64]\noutput y = x -> conv2d(widths[len(widths) / 2], 3)\n"),
+        fix=tiny_model("param widths = [16, 32, 64]\noutput y = x -> conv2d(widths[len(widths) // 2], 3)\n"),
     ),
     Code(
         "E-VALUE-INDEX-OUT-OF-RANGE", "A list index is out of range",
         "A list of n items has indices 0 to n - 1 (and -n to -1, from the end).",
         "use an index from 0 to len - 1 (or -len to -1)",
-        example=_model("param widths = [16, 32, 64]\noutput y = x -> conv2d(widths[3], 3)\n"),
-        fix=_model("param widths = [16, 32, 64]\noutput y = x -> conv2d(widths[2], 3)\n"),
+        example=tiny_model("param widths = [16, 32, 64]\noutput y = x -> conv2d(widths[3], 3)\n"),
+        fix=tiny_model("param widths = [16, 32, 64]\noutput y = x -> conv2d(widths[2], 3)\n"),
     ),
     Code(
         "E-VALUE-SLICE-STEP-ZERO", "A slice has a step of 0",
         "A slice a:b:step moves by step items; a step of 0 would never move (Python raises "
         "ValueError).",
         "leave the step out (1) or give a non-zero step, e.g. widths[::2]",
-        example=_model("param widths = [16, 32, 64, 128]\nn = len(widths[::0])\n"
+        example=tiny_model("param widths = [16, 32, 64, 128]\nn = len(widths[::0])\n"
                        "output y = x -> repeat(n, conv2d(8, 3))\n"),
-        fix=_model("param widths = [16, 32, 64, 128]\nn = len(widths[::2])\n"
+        fix=tiny_model("param widths = [16, 32, 64, 128]\nn = len(widths[::2])\n"
                    "output y = x -> repeat(n, conv2d(8, 3))\n"),
     ),
     Code(
@@ -496,7 +491,7 @@ CODES: list[Code] = [
         "`a:b` and `i, j` mean something only as an index, inside [ ]. The parsers never make such "
         "a tree; a tool building specs as trees (archc.ast) can, and elaboration refuses it.",
         "write the slice inside an index: x[:, 0:8] or widths[1:]",
-        example=_model("_h = x -> relu\noutput y = x[:, 0:2]\n"),
+        example=tiny_model("_h = x -> relu\noutput y = x[:, 0:2]\n"),
         api="""\
             from archc import ast as A
             from archc.frontend import parse_file
@@ -511,24 +506,24 @@ CODES: list[Code] = [
         "E-VALUE-DIVISION-BY-ZERO", "A division by zero",
         "The divisor of /, // or % (or a built-in function's divisor, as make_divisible's) is 0.",
         "check the divisor",
-        example=_model("param groups = 0\noutput y = x -> conv2d(32 // groups, 3)\n"),
-        fix=_model("param groups = 4\noutput y = x -> conv2d(32 // groups, 3)\n"),
+        example=tiny_model("param groups = 0\noutput y = x -> conv2d(32 // groups, 3)\n"),
+        fix=tiny_model("param groups = 4\noutput y = x -> conv2d(32 // groups, 3)\n"),
     ),
     Code(
         "E-VALUE-INT-TOO-LARGE", "An integer result has more than 1,000 digits",
         "No size or count comes near 1,000 digits; such a number is a mistake (a power tower such "
         "as 10 ** 10 ** 10, refused before it is computed, which would take hours).",
         "check the expression's operands; sizes and counts are far smaller",
-        example=_model("c = 2 ** 10 ** 4\noutput y = x -> conv2d(c, 3)\n"),
-        fix=_model("c = 2 ** 4\noutput y = x -> conv2d(c, 3)\n"),
+        example=tiny_model("c = 2 ** 10 ** 4\noutput y = x -> conv2d(c, 3)\n"),
+        fix=tiny_model("c = 2 ** 4\noutput y = x -> conv2d(c, 3)\n"),
     ),
     Code(
         "E-VALUE-FLOAT-OVERFLOW", "A number is too large for a float",
         "The result is past the largest float (about 1.8e308); Python would give inf or raise "
         "OverflowError.",
         "check the operands; sizes and rates are far smaller",
-        example=_model("p = 10.0 ** 400\noutput y = x -> dropout(p)\n"),
-        fix=_model("p = 10.0 ** -1\noutput y = x -> dropout(p)\n"),
+        example=tiny_model("p = 10.0 ** 400\noutput y = x -> dropout(p)\n"),
+        fix=tiny_model("p = 10.0 ** -1\noutput y = x -> dropout(p)\n"),
     ),
     Code(
         "E-VALUE-SYMBOLIC-ARITHMETIC", "Arithmetic a symbolic size cannot do",
@@ -536,9 +531,9 @@ CODES: list[Code] = [
         "+, - and *, and // by a positive int. '/' would not be exact, and floats or % make no "
         "integer size.",
         "use // with a positive int divisor (H // 2), or give the input a concrete size",
-        example=_model("output y = x -> reshape([3, x.height * x.width / 2, 2])\n",
+        example=tiny_model("output y = x -> reshape([3, x.height * x.width / 2, 2])\n",
                        head="input x: [N, 3, H, W]\n"),
-        fix=_model("output y = x -> reshape([3, x.height * x.width // 2, 2])\n",
+        fix=tiny_model("output y = x -> reshape([3, x.height * x.width // 2, 2])\n",
                    head="input x: [N, 3, H, W]\n"),
     ),
     Code(
@@ -547,9 +542,9 @@ CODES: list[Code] = [
         "condition on a symbolic size (H > 32) has no single answer.",
         "give the input a concrete size (-D or the input's declaration), or make the choice a "
         "block or model parameter",
-        example=_model("output y = x -> maxpool2d(2) if x.height > 32 else x -> relu\n",
+        example=tiny_model("output y = x -> maxpool2d(2) if x.height > 32 else x -> relu\n",
                        head="input x: [N, 3, H, W]\n"),
-        fix=_model("output y = x -> maxpool2d(2) if x.height > 32 else x -> relu\n",
+        fix=tiny_model("output y = x -> maxpool2d(2) if x.height > 32 else x -> relu\n",
                    head="input x: [N, 3, 64, 64]\n"),
     ),
     # ------------------------------------------------------------------------------ model parameters
@@ -558,9 +553,9 @@ CODES: list[Code] = [
         "-D NAME=VALUE (or the API's hyperparams) sets one of the spec's `param`s; the spec has no "
         "parameter of that name, so the setting would be silently ignored.",
         "set one of the spec's parameters (`archc summary SPEC` lists them), or declare it with `param`",
-        example=_model("param width = 16\noutput y = x -> conv2d(width, 3)\n"),
+        example=tiny_model("param width = 16\noutput y = x -> conv2d(width, 3)\n"),
         argv=("check", "{spec}", "-D", "widht=32"),
-        fix=_model("param width = 16\noutput y = x -> conv2d(width, 3)\n"),
+        fix=tiny_model("param width = 16\noutput y = x -> conv2d(width, 3)\n"),
         fix_argv=("check", "{spec}", "-D", "width=32"),
     ),
     Code(
@@ -568,8 +563,8 @@ CODES: list[Code] = [
         "`param classes` (without a default) must be set when the spec is used: -D classes=10, or "
         "the API's hyperparams.",
         "give it a default (`param classes = 10`) or set it: -D classes=10",
-        example=_model("output y = x -> global_avgpool -> linear(classes)\n", "param classes\n"),
-        fix=_model("output y = x -> global_avgpool -> linear(classes)\n", "param classes\n"),
+        example=tiny_model("output y = x -> global_avgpool -> linear(classes)\n", "param classes\n"),
+        fix=tiny_model("output y = x -> global_avgpool -> linear(classes)\n", "param classes\n"),
         fix_argv=("check", "{spec}", "-D", "classes=10"),
     ),
     # ------------------------------------------------------------------------------ inputs and outputs
@@ -585,24 +580,24 @@ CODES: list[Code] = [
         "E-INPUT-NO-OUTPUTS", "The spec has no outputs",
         "A model's outputs are what its forward() returns; without one it computes nothing.",
         "declare one, e.g. `output logits = h -> linear(10)` or `output h`",
-        example=_model("_h = x -> conv2d(8, 3)\n"),
-        fix=_model("h = x -> conv2d(8, 3)\noutput h\n"),
+        example=tiny_model("_h = x -> conv2d(8, 3)\n"),
+        fix=tiny_model("h = x -> conv2d(8, 3)\noutput h\n"),
     ),
     Code(
         "E-INPUT-OUTPUT-NOT-TENSOR", "An output is not a tensor",
         "An output is what the network returns: a tensor. A layer without an input, a number or a "
         "list is not one.",
         "make the output a tensor: name one, or pipe one into a layer (`output y = h -> linear(10)`)",
-        example=_model("h = x -> global_avgpool\noutput y = linear(10)\n_h = h\n"),
-        fix=_model("h = x -> global_avgpool\noutput y = h -> linear(10)\n"),
+        example=tiny_model("h = x -> global_avgpool\noutput y = linear(10)\n_h = h\n"),
+        fix=tiny_model("h = x -> global_avgpool\noutput y = h -> linear(10)\n"),
     ),
     Code(
         "E-INPUT-ONLY-TRAINING-OUTPUTS", "Every output is a training output",
         "Training outputs (auxiliary classifiers) run only in training; with nothing else, "
         "inference would compute nothing.",
         "declare the model's result with `output`, not `training output`",
-        example=_model("training output y = x -> global_avgpool -> linear(10)\n"),
-        fix=_model("output y = x -> global_avgpool -> linear(10)\n"),
+        example=tiny_model("training output y = x -> global_avgpool -> linear(10)\n"),
+        fix=tiny_model("output y = x -> global_avgpool -> linear(10)\n"),
     ),
     Code(
         "E-INPUT-TRAINING-BRANCH-IN-BLOCK", "A training output branches off inside a block",
@@ -610,12 +605,12 @@ CODES: list[Code] = [
         "need cannot sit in a block that inference also runs (it would run at inference too).",
         "branch off at the model level (the layers of an inline block count as the model's), or "
         "return the branch point from the block",
-        example=_model("block Stem()(x) {\n  a = x -> conv2d(8, 3, padding=1)\n  b = a -> conv2d(4, 1)\n"
+        example=tiny_model("block Stem()(x) {\n  a = x -> conv2d(8, 3, padding=1)\n  b = a -> conv2d(4, 1)\n"
                        "  return a, b\n}\n"
                        "h, aux = x -> Stem(name=stem)\n"
                        "output y = h -> global_avgpool -> linear(10)\n"
                        "training output y_aux = aux -> global_avgpool -> linear(10)\n"),
-        fix=_model("block Stem()(x) {\n  return x -> conv2d(8, 3, padding=1)\n}\n"
+        fix=tiny_model("block Stem()(x) {\n  return x -> conv2d(8, 3, padding=1)\n}\n"
                    "h = x -> Stem(name=stem)\n"
                    "output y = h -> global_avgpool -> linear(10)\n"
                    "training output y_aux = h -> conv2d(4, 1) -> global_avgpool -> linear(10)\n"),
@@ -651,9 +646,9 @@ CODES: list[Code] = [
         "repeat(10 ** 9, ...) is a typo or a hostile spec, stopped before it could exhaust memory.",
         "check the count; to build that many anyway, raise the limit with the environment variable "
         "ARCHC_MAX_REPEAT",
-        example=_model("output y = x -> repeat(20, conv2d(3, 3, padding=1))\n"),
+        example=tiny_model("output y = x -> repeat(20, conv2d(3, 3, padding=1))\n"),
         env={"ARCHC_MAX_REPEAT": "10"},
-        fix=_model("output y = x -> repeat(20, conv2d(3, 3, padding=1))\n"),
+        fix=tiny_model("output y = x -> repeat(20, conv2d(3, 3, padding=1))\n"),
         fix_env={"ARCHC_MAX_REPEAT": "20"},
     ),
     Code(
@@ -662,9 +657,9 @@ CODES: list[Code] = [
         "thousand), so that runaway repeats or recursion stop with an error.",
         "check repeat counts and recursive blocks; to build that many anyway, raise the limit with "
         "the environment variable ARCHC_MAX_LAYERS",
-        example=_model("output y = x -> repeat(20, conv2d(3, 3, padding=1))\n"),
+        example=tiny_model("output y = x -> repeat(20, conv2d(3, 3, padding=1))\n"),
         env={"ARCHC_MAX_LAYERS": "15"},
-        fix=_model("output y = x -> repeat(20, conv2d(3, 3, padding=1))\n"),
+        fix=tiny_model("output y = x -> repeat(20, conv2d(3, 3, padding=1))\n"),
         fix_env={"ARCHC_MAX_LAYERS": "100"},
     ),
     Code(
@@ -675,10 +670,10 @@ CODES: list[Code] = [
         "give the recursion a base case that stops it (`x if n == 0 else x -> Stage(n - 1)`); if "
         "it is meant to nest this deep, raise the limit with the environment variable "
         "ARCHC_MAX_BLOCK_DEPTH, or use repeat(n, ...) instead of recursion",
-        example=_model("block Stage(n)(x) {\n  y = x -> conv2d(3, 3, padding=1)\n"
+        example=tiny_model("block Stage(n)(x) {\n  y = x -> conv2d(3, 3, padding=1)\n"
                        "  return y if n == 1 else y -> Stage(n - 1)\n}\noutput y = x -> Stage(12)\n"),
         env={"ARCHC_MAX_BLOCK_DEPTH": "10"},
-        fix=_model("block Stage(n)(x) {\n  y = x -> conv2d(3, 3, padding=1)\n"
+        fix=tiny_model("block Stage(n)(x) {\n  y = x -> conv2d(3, 3, padding=1)\n"
                    "  return y if n == 1 else y -> Stage(n - 1)\n}\noutput y = x -> Stage(12)\n"),
         fix_env={"ARCHC_MAX_BLOCK_DEPTH": "12"},
     ),
@@ -689,10 +684,10 @@ CODES: list[Code] = [
         "repeats or recursion), reported at the statement being evaluated.",
         "check the repeat counts, list sizes and recursive blocks of the statement; to allow more "
         "time, raise the limit with the environment variable ARCHC_MAX_EVAL_SECONDS (seconds)",
-        example=_model("n = sum([i % 3 for i in range(200000)])\n"
+        example=tiny_model("n = sum([i % 3 for i in range(200000)])\n"
                        "output y = x -> repeat(n // 100000, conv2d(3, 3, padding=1))\n"),
         env={"ARCHC_MAX_EVAL_SECONDS": "0.001"},
-        fix=_model("n = sum([i % 3 for i in range(200000)])\n"
+        fix=tiny_model("n = sum([i % 3 for i in range(200000)])\n"
                    "output y = x -> repeat(n // 100000, conv2d(3, 3, padding=1))\n"),
         fix_env={"ARCHC_MAX_EVAL_SECONDS": "60"},
     ),
@@ -704,8 +699,8 @@ CODES: list[Code] = [
         "`b = [a for i in range(10)]` denotes ten times the items of `a`, although it shares "
         "them (constant() and block arguments would walk every copy).",
         "a spec describes one network; shrink the lists",
-        example=_model("n = len(range(10 ** 7))\noutput y = x -> repeat(n // 10 ** 6, conv2d(3, 3, padding=1))\n"),
-        fix=_model("n = 10 ** 7\noutput y = x -> repeat(n // 10 ** 6, conv2d(3, 3, padding=1))\n"),
+        example=tiny_model("n = len(range(10 ** 7))\noutput y = x -> repeat(n // 10 ** 6, conv2d(3, 3, padding=1))\n"),
+        fix=tiny_model("n = 10 ** 7\noutput y = x -> repeat(n // 10 ** 6, conv2d(3, 3, padding=1))\n"),
     ),
     Code(
         "E-LIMIT-NESTING", "An expression is nested too deeply to evaluate",
@@ -713,8 +708,8 @@ CODES: list[Code] = [
         "chained layers or nested lists are fine, but nesting past its stack (about a hundred "
         "thousand levels) stops with this error at the statement.",
         "split it into several statements",
-        example=_model("_a = " + "-" * 1500 + "1\noutput y = x -> relu\n"),
-        fix=_model("_a = 1\noutput y = x -> relu\n"),
+        example=tiny_model("_a = " + "-" * 1500 + "1\noutput y = x -> relu\n"),
+        fix=tiny_model("_a = 1\noutput y = x -> relu\n"),
         # the example's nesting is modest: the stack is made small for it, as for a hostile spec
         api="""\
             import sys
@@ -735,9 +730,9 @@ CODES: list[Code] = [
         "ARCHC_MAX_YAML_NODES: ints; ARCHC_MAX_EVAL_SECONDS: a number of seconds) are read from "
         "the environment; a value that is not a positive number is refused rather than ignored.",
         "set it to a positive number, or unset it for the default",
-        example=_model("output y = x -> repeat(20, conv2d(3, 3, padding=1))\n"),
+        example=tiny_model("output y = x -> repeat(20, conv2d(3, 3, padding=1))\n"),
         env={"ARCHC_MAX_REPEAT": "20k"},
-        fix=_model("output y = x -> repeat(20, conv2d(3, 3, padding=1))\n"),
+        fix=tiny_model("output y = x -> repeat(20, conv2d(3, 3, padding=1))\n"),
         fix_env={"ARCHC_MAX_REPEAT": "20000"},
     ),
     # ------------------------------------------------------------------------------ warnings
@@ -748,8 +743,8 @@ CODES: list[Code] = [
         "was forgotten.",
         "flatten first (`-> flatten -> linear(...)`) or pool globally; if the last axis is meant, "
         "say so with axis=-1",
-        example=_model("output y = x -> conv2d(8, 3) -> relu -> linear(10)\n"),
-        fix=_model("output y = x -> conv2d(8, 3) -> relu -> flatten -> linear(10)\n"),
+        example=tiny_model("output y = x -> conv2d(8, 3) -> relu -> linear(10)\n"),
+        fix=tiny_model("output y = x -> conv2d(8, 3) -> relu -> flatten -> linear(10)\n"),
     ),
     Code(
         "W-NAME-INLINE-REPEAT-DEFAULT", "An inline repeat's copies take default names",
@@ -758,9 +753,9 @@ CODES: list[Code] = [
         "(stage, stage_1, stage_2), which rarely match the checkpoint one means to load.",
         "name the copies in the body (name=\"stage\" + str(i)), or drop inline=true so that a "
         "container numbers them 0, 1, ...",
-        example=_model("block Stage(c)(x) {\n  return x -> conv2d(c, 3, padding=1) -> relu\n}\n"
+        example=tiny_model("block Stage(c)(x) {\n  return x -> conv2d(c, 3, padding=1) -> relu\n}\n"
                        "output y = x -> repeat(2, Stage(3), inline=true)\n"),
-        fix=_model("block Stage(c)(x) {\n  return x -> conv2d(c, 3, padding=1) -> relu\n}\n"
+        fix=tiny_model("block Stage(c)(x) {\n  return x -> conv2d(c, 3, padding=1) -> relu\n}\n"
                    "output y = x -> repeat(2, Stage(3, name=\"stage\" + str(i)), inline=true)\n"),
     ),
     Code(
@@ -769,7 +764,7 @@ CODES: list[Code] = [
         "spatial axis normalises over positions instead, which is rarely meant.",
         "normalise over the channels with dim=1 (the default); for a distribution over positions, "
         "flatten the spatial axes first (`-> flatten(start_dim=2) -> softmax(dim=-1)`)",
-        example=_model("output y = x -> conv2d(8, 1) -> softmax(dim=-1)\n"),
-        fix=_model("output y = x -> conv2d(8, 1) -> softmax(dim=1)\n"),
+        example=tiny_model("output y = x -> conv2d(8, 1) -> softmax(dim=-1)\n"),
+        fix=tiny_model("output y = x -> conv2d(8, 1) -> softmax(dim=1)\n"),
     ),
 ]

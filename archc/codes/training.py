@@ -1,6 +1,6 @@
 """Catalogue entries of the training-memory analysis (archc/analysis/training.py, `archc summary
 --train`): see archc.codes."""
-from archc.codes.entry import Code
+from archc.codes.entry import TINY, Code
 
 _TRAIN = ("from archc.analysis.training import training_memory\n"
           "training_memory(archc.load(spec), batch=2, optimizer='adamw'{extra})")
@@ -18,11 +18,7 @@ CODES: list[Code] = [
             output y = x -> conv2d(8, 3, padding=1) -> relu
             """,
         api=_TRAIN.format(extra=""),
-        fix="""\
-            model Tiny
-            input x: [N, 3, 32, 32]
-            output y = x -> conv2d(8, 3, padding=1) -> relu
-            """,
+        fix=TINY,
     ),
     Code(
         "E-TRAIN-BATCH", "The batch or the accumulation is not a whole number from 1 to 1,000,000,000",
@@ -31,16 +27,8 @@ CODES: list[Code] = [
         "byte counts would leave the range the report can print.",
         "give the samples of one forward pass (e.g. --batch 64) and the micro-batches per optimizer "
         "step (e.g. --accumulate 4)",
-        example="""\
-            model Tiny
-            input x: [N, 3, 32, 32]
-            output y = x -> conv2d(8, 3, padding=1) -> relu
-            """,
-        fix="""\
-            model Tiny
-            input x: [N, 3, 32, 32]
-            output y = x -> conv2d(8, 3, padding=1) -> relu
-            """,
+        example=TINY,
+        fix=TINY,
         argv=("summary", "--train", "--batch", "1000000000000", "{spec}"),
         fix_argv=("summary", "--train", "--batch", "64", "{spec}"),
     ),
