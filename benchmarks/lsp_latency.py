@@ -273,6 +273,8 @@ async def main_async(args: argparse.Namespace) -> tuple[list[dict], list[dict]]:
         import tempfile
         with tempfile.TemporaryDirectory(prefix="archc-lsp-latency-") as tmp:
             for name, path in edit_subjects(Path(tmp)):
+                if args.edit_specs and name not in args.edit_specs:
+                    continue
                 for incremental in (False, True):
                     edit_rows.append(await measure_edits(name, path, incremental, args.edit_runs, args.debounce))
                     print(f"  measured edits of {name} ({edit_rows[-1]['mode']})", file=sys.stderr)
@@ -288,6 +290,8 @@ def main() -> None:
     parser.add_argument("--edit-runs", type=int, default=3, help="runs of each edit kind, before and after "
                         "(0: none)")
     parser.add_argument("--only-edits", action="store_true", help="measure the edits only")
+    parser.add_argument("--edit-specs", nargs="+", choices=("densenet121", "flat5000"),
+                        help="the edit subjects to measure (default: both)")
     parser.add_argument("-o", "--output", default=str(ROOT / "benchmarks" / "results" / "lsp_latency.json"))
     args = parser.parse_args()
     rows, edit_rows = asyncio.run(main_async(args))

@@ -91,7 +91,7 @@ class ParseCache:
             hit = self._parsed.get(key_path)
             if hit is not None and hit.key == key and key != ("missing",):
                 self.hits += 1
-                self._record(key_path)
+                self._record(key_path, key)
                 return hit
             self.misses += 1
         spec = errors = None
@@ -107,7 +107,7 @@ class ParseCache:
         parsed = Parsed(key, text, spec, errors)
         with self._lock:
             self._parsed[key_path] = parsed
-            self._record(key_path)
+            self._record(key_path, key)
         return parsed
 
     def key_of(self, path: str | Path, key_path: str | None = None) -> tuple:
@@ -146,17 +146,18 @@ class ParseCache:
                 if mine is None or mine.key != entry.key:
                     self._parsed[p] = entry
 
-    def _record(self, path: str) -> None:
+    def _record(self, path: str, key: tuple) -> None:
         seen = _SEEN.get()
         if seen is not None:
-            seen.add(path)
+            seen[path] = key
 
     @contextmanager
-    def installed(self) -> Iterator[set[str]]:
+    def installed(self) -> Iterator[dict[str, tuple]]:
         """While inside: the elaborator's imports are parsed through this cache; yields the
-        set of files read (filled as imports are read). One check at a time."""
+        files read, with the keys of the parses read (filled as imports are read). One check at
+        a time on each thread."""
         from archc.loader import import_reader
-        seen: set[str] = set()
+        seen: dict[str, tuple] = {}
         token = _SEEN.set(seen)  # a context variable: elaboration runs on a thread of its own
         try:
             with import_reader(self.parse_file):
@@ -165,7 +166,7 @@ class ParseCache:
             _SEEN.reset(token)
 
 
-_SEEN: ContextVar[set[str] | None] = ContextVar("archc_lsp_files_read", default=None)
+_SEEN: ContextVar[dict[str, tuple] | None] = ContextVar("archc_lsp_files_read", default=None)
 
 
 @dataclass
@@ -184,6 +185,7 @@ class CheckResult:
     internal: str | None = None  # a bug of archc's, said as a diagnostic instead of a crash
     imported: set[str] = field(default_factory=set)  # canonical paths of the files it imports
     seconds: float = 0.0
+    cpu: float = 0.0  # CPU seconds (of the process: the elaborator runs on a thread of its own)
 
     @property
     def ok(self) -> bool:
@@ -191,26 +193,30 @@ class CheckResult:
 
 
 def check(text: str, language: str, path: str, cache: ParseCache | None = None,
-          version: int | None = None) -> CheckResult:
-    """Check a document as `archc check PATH` would check the file holding `text`."""
+          version: int | None = None, live: Any = None) -> CheckResult:
+    """Check a document as `archc check PATH` would check the file holding `text`. `live`: the
+    document's `archc.lsp.live.Live`, to parse and elaborate only what changed since its last
+    check (the same result)."""
     import archc
     from archc.frontend import parse_text
     from archc.loader import check_library, is_library
     from archc.model import from_spec
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     text = normalize(text)
     cache = cache or ParseCache()
     result = CheckResult(path, language, text, version)
+    if live is not None:
+        live.before(cache)
     with cache.installed() as seen:
         try:
-            spec = parse_text(text, language, path)
+            spec = live.parse(text) if live is not None else parse_text(text, language, path)
             result.spec = spec
             result.index = DocumentIndex(spec, text, path, language)
             if is_library(spec):
                 result.library = check_library(spec, path)
-            else:
-                model = from_spec(spec, path)  # the parse above, not a second one
+            else:  # the parse above, not a second one
+                model = live.build(spec) if live is not None else from_spec(spec, path)
                 result.model = model
                 result.warnings = list(model.warnings)
         except SpecErrors as e:
@@ -228,7 +234,9 @@ def check(text: str, language: str, path: str, cache: ParseCache | None = None,
         except Exception as e:  # noqa: BLE001 - archc's bug, not the user's: said, not crashed on
             result.internal = f"archc internal error: {type(e).__name__}: {e}"
         result.imported = {p for p in seen if not same_file(p, path)}
-    result.seconds = time.perf_counter() - start
+    result.seconds, result.cpu = time.perf_counter() - start, time.process_time() - cpu
+    if live is not None:
+        live.after(result, seen)
     return result
 
 

@@ -94,6 +94,13 @@ class ImportSite:
     span: Span  # the path string
 
 
+# what the index builds on first use (`DocumentIndex.__getattr__`): every check makes an index,
+# and only hover, completion, outline and references read these (indexing a 5,000-line spec takes
+# longer than checking an edit of it); its import sites are made at once (diagnostics read them)
+_LAZY = frozenset({"symbols", "occurrences", "calls", "keywords", "statements", "blocks", "block_extents",
+                   "_by_node"})
+
+
 class DocumentIndex:
     def __init__(self, spec: A.Spec, text: str, file: str, language: str):
         self.spec = spec
@@ -101,16 +108,26 @@ class DocumentIndex:
         self.language = language
         self.text = text
         self.lines = lines_of(text)
+        self.imports: list[ImportSite] = []
+        for imp in spec.imports:
+            span = self._span(imp.loc)
+            if span is not None:
+                self.imports.append(ImportSite(imp, span))
+
+    def __getattr__(self, name: str) -> Any:
+        """The symbols, occurrences, calls and statements, built when one is first read."""
+        if name not in _LAZY or "spec" not in self.__dict__:  # (unpickling asks before `spec` is set)
+            raise AttributeError(name)
         self.symbols: list[Symbol] = []
         self.occurrences: list[Occurrence] = []
         self.calls: list[CallSite] = []
         self.keywords: list[KeywordSite] = []
         self.statements: list[Statement] = []
-        self.imports: list[ImportSite] = []
         self.blocks: dict[str, Symbol] = {}
         self.block_extents: dict[str, Span] = {}
         self._by_node: dict[int, Statement] = {}
         self._build()
+        return self.__dict__[name]
 
     # ------------------------------------------------------------------ queries
     def scope_symbols(self, scope: str | None) -> list[Symbol]:
@@ -197,12 +214,8 @@ class DocumentIndex:
 
     def _build(self) -> None:
         spec = self.spec
-        for imp in spec.imports:
-            span = self._span(imp.loc)
-            if span is None:
-                continue
-            self.imports.append(ImportSite(imp, span))
-            self.statements.append(Statement("import", imp, MODEL, self._statement_start(span)))
+        for site in self.imports:
+            self.statements.append(Statement("import", site.node, MODEL, self._statement_start(site.span)))
         for block in spec.blocks:
             span = self._name_span(block.name, block.loc)
             if span is None:

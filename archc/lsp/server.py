@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import os
 from typing import Any
 
 from lsprotocol import types as T
@@ -39,7 +40,7 @@ from pygls.protocol import LanguageServerProtocol
 
 from archc import __version__
 from archc.language import YAML_SPEC_KEYS
-from archc.lsp import analysis, completion, hover, incremental, outline, worker
+from archc.lsp import analysis, completion, hover, incremental, live, outline, worker
 from archc.lsp.analysis import canonical
 from archc.lsp.project import Document, Project, path_to_uri, uri_to_path
 from archc.lsp.text import Span, lines_of
@@ -119,6 +120,13 @@ class ArchcServer(LanguageServer):
         # re-analysing only what an edit changes (archc.lsp.incremental): recent checks by document
         self.incremental = True
         self.bases: dict[str, list[incremental.Base]] = {}
+        # checks in this process (archc.lsp.live): on one thread of their own, in turn, so that the
+        # event loop answers meanwhile; each document's state for the next edit to resume from
+        self.live_thread = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="archc-live")
+        self.live_busy: concurrent.futures.Future | None = None  # the last work given to it
+        self.live: dict[str, live.Live] = {}
+        # the user's evaluation limit (the live thread sets the variable while it checks)
+        self.eval_limit = os.environ.get("ARCHC_MAX_EVAL_SECONDS", "").strip() or None
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         import json
@@ -176,6 +184,7 @@ class ArchcServer(LanguageServer):
             carried = incremental.remapped(self.bases.get(key, []), text, version, self.project.cache)
             if carried is not None and carried.same_text:  # back to a checked text (an undo)
                 self.finish(doc, carried.result)
+                await self._prime(doc, carried.result)
                 return
             if carried is not None:  # the same program as a recent check: its diagnostics, moved
                 if carried.in_place:
@@ -184,11 +193,12 @@ class ArchcServer(LanguageServer):
                 # the whole check (for the model's positions and the AST's comments) once typing
                 # pauses: an edit before then cancels this task, so typing forks no check per key
                 await asyncio.sleep(incremental.FULL_CHECK_AFTER)
-            elif self._in_process_pays(doc, text):
-                result = self._check_in_process(doc, text, version)
+            if self._live_pays(doc, text):
+                result = await self._check_live(doc, text, version, cut=True)
                 if result is not None:
                     self.finish(doc, result)
                     return
+        await self._live_idle()  # no fork while the live thread works (it may hold a lock)
         job = worker.Job(worker.check_job, (text, doc.language, doc.path, self.project.cache, version),
                          self.child_env(), lifetime=self.budget + 5, memory=self.memory)
         self.jobs[key] = job
@@ -214,6 +224,10 @@ class ArchcServer(LanguageServer):
         if doc.text != text or self.project.document(doc.path) is not doc:
             return  # edited (a newer check is scheduled) or closed meanwhile
         self.finish(doc, result)
+        state = self.live.get(key)
+        if state is not None:
+            state.cost = None  # the next edit tries the live thread again
+        await self._prime(doc, result)
 
     def finish(self, doc: Document, result: analysis.CheckResult) -> None:
         """A check of the document's current text is done: kept, published."""
@@ -226,41 +240,60 @@ class ArchcServer(LanguageServer):
         except Exception:
             log.exception("archc lsp: publishing the check of %s failed", doc.path)
 
-    def _in_process_pays(self, doc: Document, text: str) -> bool:
-        """Whether to check on this thread (path 2 of `archc.lsp.incremental`): the document's
-        last check was quick and its text is short."""
-        import os
-        last = doc.result
-        if last is None or last.internal is not None or last.seconds >= incremental.IN_PROCESS_BELOW \
-                or len(text) > incremental.IN_PROCESS_CHARS:
-            return False
-        raw = os.environ.get("ARCHC_MAX_EVAL_SECONDS", "").strip()
-        try:  # a limit the user set is kept when shorter; a malformed one is said by the full check
-            return not raw or float(raw) > 0
+    def _live_pays(self, doc: Document, text: str) -> bool:
+        """Whether to check on the live thread (path 2 of `archc.lsp.incremental`): the document
+        has a live state to resume from whose last edit was quick to check, or its last check
+        was quick and its text is short. A user's evaluation limit is kept when shorter; a
+        malformed one is said by a check in a process."""
+        try:
+            if not 0 < float(self.eval_limit or "inf"):
+                return False
         except ValueError:
             return False
+        state = self.live.get(canonical(doc.path))
+        if state is not None and state.resumes:
+            return state.cost is None or state.cost < incremental.IN_PROCESS_BELOW
+        last = doc.result
+        return last is not None and last.internal is None and last.cpu < incremental.IN_PROCESS_BELOW \
+            and len(text) <= incremental.IN_PROCESS_CHARS
 
-    def _check_in_process(self, doc: Document, text: str, version: int | None) -> analysis.CheckResult | None:
-        """The check, here, with the evaluator's time limit cut short; None when it reached it
-        (then it is made in a process of its own, with the whole budget)."""
-        import os
-        name = "ARCHC_MAX_EVAL_SECONDS"
-        saved = os.environ.get(name)
-        os.environ[name] = repr(min(incremental.IN_PROCESS_SECONDS, float(saved or "inf")))
-        try:
-            result = analysis.check(text, doc.language, doc.path, self.project.cache, version)
-        except BaseException:  # noqa: BLE001 - the process check will say what it is
-            log.debug("archc lsp: in-process check failed", exc_info=True)
+    async def _check_live(self, doc: Document, text: str, version: int | None, cut: bool
+                          ) -> analysis.CheckResult | None:
+        """The check on the live thread, with the document's live state (`archc.lsp.live`): the
+        event loop answers meanwhile. `cut`: the evaluator's time limit cut to
+        IN_PROCESS_SECONDS, and None when a check reached a limit (then it is made in a process
+        of its own, with the whole budget)."""
+        key = canonical(doc.path)
+        state = self.live.get(key)
+        if state is None or state.language != doc.language:
+            state = self.live[key] = live.Live(doc.path, doc.language)
+        limit = min(incremental.IN_PROCESS_SECONDS, float(self.eval_limit or "inf")) if cut else None
+        self.live_busy = self.live_thread.submit(_check_on_live_thread, state, text, doc.language, doc.path,
+                                                 self.project.cache, version, limit)
+        result = await asyncio.wrap_future(self.live_busy)  # cancelled: a waiting check is dropped
+        if cut:
+            state.cost = result.cpu if result is not None else None
+        if result is None or result.internal is not None or any(
+                e.code in ("E-LIMIT-TIME", "E-LIMIT-MEMORY", "E-LIMIT-ENV") for e in result.errors):
             return None
-        finally:
-            if saved is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = saved
-        if result.internal is not None or any(e.code in ("E-LIMIT-TIME", "E-LIMIT-MEMORY", "E-LIMIT-ENV")
-                                              for e in result.errors):
-            return None
-        return result
+        return result  # of the current text: an edit or a close since would have cancelled the wait
+
+    async def _prime(self, doc: Document, result: analysis.CheckResult) -> None:
+        """After a check made elsewhere (in a process, or carried over): the live state brought
+        to the document's text on the live thread, so that its next edit resumes from there.
+        A check of a text that checked within every limit (its cost is known); a newer edit
+        cancels the wait (the check itself finishes, and keeps the state consistent)."""
+        state = self.live.get(canonical(doc.path))
+        if not live.RESUMABLE or doc.language != "arch" or result.internal is not None or \
+                not incremental.usable(result) or (state is not None and state.text == result.text):
+            return
+        await self._check_live(doc, result.text, result.version, cut=False)
+
+    async def _live_idle(self) -> None:
+        """Returns once the live thread has finished its work: a process forked while it works
+        could copy a lock it holds (the parse cache's, the elaborator's) held for ever."""
+        while self.live_busy is not None and not self.live_busy.done():
+            await asyncio.wait([asyncio.wrap_future(self.live_busy)])  # its outcome is its caller's
 
     def stop_job(self, key: str) -> None:
         job = self.jobs.pop(key, None)
@@ -270,7 +303,6 @@ class ArchcServer(LanguageServer):
     def child_env(self) -> dict[str, str]:
         """The evaluator's own time limit inside the budget, so that it usually stops first, with
         the place it was evaluating."""
-        import os
         try:
             current = float(os.environ.get("ARCHC_MAX_EVAL_SECONDS", "") or "inf")
         except ValueError:
@@ -338,6 +370,27 @@ class ArchcServer(LanguageServer):
             if source in sources:
                 del sources[source]
                 self.publish_file(target)
+
+
+def _check_on_live_thread(state: live.Live, text: str, language: str, path: str, cache: analysis.ParseCache,
+                          version: int | None, limit: float | None) -> analysis.CheckResult | None:
+    """On the live thread: the check with the document's live state, the evaluator stopped after
+    `limit` seconds (None: the user's limit); None when archc itself failed."""
+    name = "ARCHC_MAX_EVAL_SECONDS"
+    saved = os.environ.get(name)
+    if limit is not None:
+        os.environ[name] = repr(limit)
+    try:
+        return analysis.check(text, language, path, cache, version, live=state)
+    except BaseException:  # noqa: BLE001 - the check in a process will say what it is
+        log.debug("archc lsp: a check on the live thread failed", exc_info=True)
+        state.reset()
+        return None
+    finally:
+        if saved is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved
 
 
 server = ArchcServer()
@@ -454,6 +507,7 @@ def did_close(ls: ArchcServer, params: T.DidCloseTextDocumentParams) -> None:
             task.cancel()
         ls.stop_job(canonical(doc.path))
         ls.bases.pop(canonical(doc.path), None)
+        ls.live.pop(canonical(doc.path), None)
         ls.published_version.pop(canonical(doc.path), None)
         ls.forget(doc)
         for other in ls.project.dependents(doc.path):  # they now read it from disk
@@ -467,6 +521,7 @@ def shutdown(ls: ArchcServer, params: Any = None) -> None:
     for key in list(ls.jobs):
         ls.stop_job(key)
     ls.executor.shutdown(wait=False, cancel_futures=True)
+    ls.live_thread.shutdown(wait=False, cancel_futures=True)
 
 
 # ----------------------------------------------------------------------------- features
@@ -601,6 +656,7 @@ async def on_formatting(ls: ArchcServer, params: T.DocumentFormattingParams) -> 
     doc = _doc(ls, params.text_document.uri)
     if doc is None:
         return None
+    await ls._live_idle()
     job = worker.Job(worker.format_job, (doc.text, doc.language, doc.path), lifetime=ls.budget + 5,
                      memory=ls.memory)
     try:
@@ -660,3 +716,4 @@ def serve() -> None:
         for key in list(server.jobs):
             server.stop_job(key)
         server.executor.shutdown(wait=False, cancel_futures=True)
+        server.live_thread.shutdown(wait=False, cancel_futures=True)
