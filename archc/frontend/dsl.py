@@ -21,6 +21,7 @@ from archc import ast as A
 from archc.errors import SpecError, SpecErrors, register_source
 from archc.frontend.comments import Spans, attach, scan_dsl
 from archc.frontend.engine import Engine, Stuck, Tok, Unsupported
+from archc.frontend.nodes import make as N
 from archc.language import RETURN_KINDS
 from archc.frontend.lexicon import KEYWORDS as KEYWORDS  # printer, yaml_loader import it from here
 from archc.frontend.lexicon import OPENERS
@@ -189,7 +190,7 @@ def _check_encodable(text: str, file: str) -> None:
         line = text.count("\n", 0, e.start) + 1
         col = e.start - (text.rfind("\n", 0, e.start) + 1) + 1
         raise SpecErrors([SpecError(f"the text contains a lone surrogate ({ascii(text[e.start])}), not a "
-                                    "character", A.Loc(file=file, line=line, col=col),
+                                    "character", N.Loc(file=file, line=line, col=col),
                                     "pass text decoded from UTF-8; remove the stray character",
                                     code="E-SYNTAX-LONE-SURROGATE")]) from None
 
@@ -316,11 +317,11 @@ class _Offset:
         end = None
         if end_col is not None and end_line == line:
             end = end_col + self.col0 - 1 if line == 1 else end_col
-        return A.Loc(file=self.file, line=line + self.line0 - 1, col=abs_col, end_col=end)
+        return N.Loc(file=self.file, line=line + self.line0 - 1, col=abs_col, end_col=end)
 
     def _unmoved(self, line: int, col: int, end_line: int | None = None,
                  end_col: int | None = None) -> A.Loc:
-        return A.Loc(file=self.file, line=line, col=col, end_col=end_col if end_line == line else None)
+        return N.Loc(file=self.file, line=line, col=col, end_col=end_col if end_line == line else None)
 
     def line(self, line: int) -> int:
         """The file's line of the parsed text's `line`."""
@@ -411,12 +412,15 @@ class _Builder:
         self.errors: list[SpecError] = []
         self.spans = Spans()  # the statements' last lines, for attaching comments
         if at is None and line == 1 and col == 1:  # a whole file: places as the parser counts them
-            Loc = A.Loc
+            Loc = N.Loc
 
             def loc(meta: tuple) -> A.Loc:
                 line = meta[0]
                 return Loc(file=file, line=line, col=meta[1], end_col=meta[3] if meta[2] == line else None)
-            self._loc = loc  # type: ignore[method-assign]
+            def tloc(tok: Token) -> A.Loc:
+                line = tok.line
+                return Loc(file=file, line=line, col=tok.column, end_col=tok.end_column if tok.end_line == line else None)
+            self._loc, self._tloc = loc, tloc  # type: ignore[method-assign]
 
     def _span(self, node: Any, meta: tuple | None) -> Any:
         if meta is not None:
@@ -460,7 +464,7 @@ class _Builder:
                 spec["body"].append(stmt)
             elif isinstance(stmt, A.Output):
                 spec["outputs"].append(stmt)
-        return A.Spec(loc=self.off.loc(1, 1), **spec)
+        return N.Spec(loc=self.off.loc(1, 1), **spec)
 
     def expr_only(self, meta: Any, children: list) -> A.Expr:
         return children[0]
@@ -498,16 +502,16 @@ class _Builder:
     def import_stmt(self, meta: Any, children: list) -> A.Import:
         tok = children[0]
         path = self._text(tok.value[1:-1], self._tloc(tok), "import path")
-        return self._span(A.Import(path=path, loc=self._tloc(tok)), meta)
+        return self._span(N.Import(path=path, loc=self._tloc(tok)), meta)
 
     def param_stmt(self, meta: Any, children: list) -> A.Param:
         name = children[0]
         default = children[1] if len(children) > 1 else None
-        return self._span(A.Param(name=name.value, default=default, loc=self._tloc(name)), meta)
+        return self._span(N.Param(name=name.value, default=default, loc=self._tloc(name)), meta)
 
     def input_stmt(self, meta: Any, children: list) -> A.Input:
         name = children[0]
-        return self._span(A.Input(name=name.value, shape=children[1:], loc=self._tloc(name)), meta)
+        return self._span(N.Input(name=name.value, shape=children[1:], loc=self._tloc(name)), meta)
 
     def output_stmt(self, meta: Any, children: list) -> A.Output:
         training = bool(children) and isinstance(children[0], _TOKENS) and children[0].type == "TRAINING"
@@ -520,28 +524,29 @@ class _Builder:
             if len(children) < 2:
                 self._error(f"the output {name.value} needs its value: it names no tensor", loc,
                             f"write output {name.value} = <tensor>", code="E-SYNTAX-OUTPUT-VALUE")
-                return self._span(A.Output(name=text, value=A.Name(id="_", loc=loc), training=training,
+                return self._span(N.Output(name=text, value=N.Name(id="_", loc=loc), training=training,
                                            loc=loc), meta)
-            return self._span(A.Output(name=text, value=children[1], training=training, loc=loc), meta)
-        value = children[1] if len(children) > 1 else A.Name(id=name.value, loc=loc)
-        return self._span(A.Output(name=name.value, value=value, training=training, loc=loc), meta)
+            return self._span(N.Output(name=text, value=children[1], training=training, loc=loc), meta)
+        value = children[1] if len(children) > 1 else N.Name(id=name.value, loc=loc)
+        return self._span(N.Output(name=name.value, value=value, training=training, loc=loc), meta)
 
     def assign(self, meta: Any, children: list) -> A.Assign:
         names, value = children[:-1], children[-1]
         first, last = names[0], names[-1]
-        loc = self.off.loc(first.line, first.column, last.end_line, last.end_column)
-        seen: set[str] = set()
-        for tok in names:
-            if tok.value in seen:
-                self._error(f"'{tok.value}' is assigned twice in one statement", self._tloc(tok),
-                            "give each target its own name", code="E-NAME-DUPLICATE")
-            seen.add(tok.value)
-        return self._span(A.Assign(targets=[t.value for t in names], value=value, loc=loc), meta)
+        loc = self._loc((first.line, first.column, last.end_line, last.end_column))  # first name to last
+        if len(names) > 1:
+            seen: set[str] = set()
+            for tok in names:
+                if tok.value in seen:
+                    self._error(f"'{tok.value}' is assigned twice in one statement", self._tloc(tok),
+                                "give each target its own name", code="E-NAME-DUPLICATE")
+                seen.add(tok.value)
+        return self._span(N.Assign(targets=[t.value for t in names], value=value, loc=loc), meta)
 
     def unused_assign(self, meta: Any, children: list) -> A.Assign:
         word, target, value = children
         loc = self.off.loc(word.line, word.column, target.end_line, target.end_column)
-        return self._span(A.Assign(targets=[target.value], value=value, loc=loc, unused=True), meta)
+        return self._span(N.Assign(targets=[target.value], value=value, loc=loc, unused=True), meta)
 
     def block_params(self, meta: Any, children: list) -> list[A.Param]:
         return children
@@ -549,7 +554,7 @@ class _Builder:
     def block_param(self, meta: Any, children: list) -> A.Param:
         name = children[0]
         default = children[1] if len(children) > 1 else None
-        return self._span(A.Param(name=name.value, default=default, loc=self._tloc(name)), meta)
+        return self._span(N.Param(name=name.value, default=default, loc=self._tloc(name)), meta)
 
     def block_inputs(self, meta: Any, children: list) -> list[Token]:
         return children
@@ -595,52 +600,52 @@ class _Builder:
             self._error(f"block '{name.value}' has no 'return'", loc,
                         "end the block with 'return <tensor>'", code="E-SYNTAX-BLOCK-NO-RETURN")
             returns = []
-        return self._span(A.BlockDef(name=name.value, params=params, inputs=[t.value for t in inputs],
+        return self._span(N.BlockDef(name=name.value, params=params, inputs=[t.value for t in inputs],
                                      body=body, returns=returns, loc=loc), meta)
 
     # ------------------------------------------------------------------ expressions
 
     def ifexpr(self, meta: Any, children: list) -> A.IfExpr:
         body, test, orelse = children
-        return A.IfExpr(test=test, body=body, orelse=orelse, loc=self._loc(meta))
+        return N.IfExpr(test=test, body=body, orelse=orelse, loc=self._loc(meta))
 
     def or_(self, meta: Any, children: list) -> A.BoolOp:
-        return A.BoolOp(op="or", left=children[0], right=children[1], loc=self._loc(meta))
+        return N.BoolOp(op="or", left=children[0], right=children[1], loc=self._loc(meta))
 
     def and_(self, meta: Any, children: list) -> A.BoolOp:
-        return A.BoolOp(op="and", left=children[0], right=children[1], loc=self._loc(meta))
+        return N.BoolOp(op="and", left=children[0], right=children[1], loc=self._loc(meta))
 
     def not_(self, meta: Any, children: list) -> A.Unary:
-        return A.Unary(op="not", operand=children[0], loc=self._loc(meta))
+        return N.Unary(op="not", operand=children[0], loc=self._loc(meta))
 
     def compare(self, meta: Any, children: list) -> A.Compare:
         left, op, right = children
-        return A.Compare(op=op.value, left=left, right=right, loc=self._loc(meta))
+        return N.Compare(op=op.value, left=left, right=right, loc=self._loc(meta))
 
     def pipe(self, meta: Any, children: list) -> A.Pipe:
-        return A.Pipe(source=children[0], target=children[1], loc=self._loc(meta))
+        return N.Pipe(source=children[0], target=children[1], loc=self._loc(meta))
 
     def target(self, meta: Any, children: list) -> A.Call:
         item = children[0]
         if isinstance(item, _TOKENS):
-            return A.Call(func=item.value, loc=self._tloc(item))
+            return N.Call(func=item.value, loc=self._tloc(item))
         return item
 
     def binary(self, meta: Any, children: list) -> A.Binary:
         left, op, right = children
-        return A.Binary(op=op.value, left=left, right=right, loc=self._loc(meta))
+        return N.Binary(op=op.value, left=left, right=right, loc=self._loc(meta))
 
     def unary(self, meta: Any, children: list) -> A.Unary:
         op, operand = children
-        return A.Unary(op=op.value, operand=operand, loc=self._loc(meta))
+        return N.Unary(op=op.value, operand=operand, loc=self._loc(meta))
 
     def attribute(self, meta: Any, children: list) -> A.Attribute:
-        return A.Attribute(value=children[0], attr=children[1].value, loc=self._loc(meta))
+        return N.Attribute(value=children[0], attr=children[1].value, loc=self._loc(meta))
 
     def subscript(self, meta: Any, children: list) -> A.Subscript:
         value, items = children
-        index = items[0] if len(items) == 1 else A.Indices(items=items, loc=self._loc(meta))
-        return A.Subscript(value=value, index=index, loc=self._loc(meta))
+        index = items[0] if len(items) == 1 else N.Indices(items=items, loc=self._loc(meta))
+        return N.Subscript(value=value, index=index, loc=self._loc(meta))
 
     def subscripts(self, meta: Any, children: list) -> list:
         return children
@@ -653,10 +658,10 @@ class _Builder:
             else:
                 parts[-1] = child
         parts += [None] * (3 - len(parts))
-        return A.Slice(start=parts[0], stop=parts[1], step=parts[2], loc=self._loc(meta))
+        return N.Slice(start=parts[0], stop=parts[1], step=parts[2], loc=self._loc(meta))
 
     def name(self, meta: Any, children: list) -> A.Name:
-        return A.Name(id=children[0].value, loc=self._loc(meta))
+        return N.Name(id=children[0].value, loc=self._loc(meta))
 
     def int(self, meta: Any, children: list) -> A.Num:
         digits = children[0].value.replace("_", "")
@@ -664,8 +669,8 @@ class _Builder:
             self._error(f"integer literal of {len(digits)} digits (at most {MAX_INT_DIGITS})", self._loc(meta),
                         "sizes and counts are far smaller; check the number",
                         code="E-VALUE-INT-TOO-LARGE")
-            return A.Num(value=0, loc=self._loc(meta))
-        return A.Num(value=int(digits), loc=self._loc(meta))
+            return N.Num(value=0, loc=self._loc(meta))
+        return N.Num(value=int(digits), loc=self._loc(meta))
 
     def float(self, meta: Any, children: list) -> A.Num:
         value = float(children[0].value.replace("_", ""))
@@ -674,10 +679,10 @@ class _Builder:
                         "no size or rate is this large; check the number (and its exponent)",
                         code="E-VALUE-FLOAT-OVERFLOW")
             value = 0.0
-        return A.Num(value=value, loc=self._loc(meta))
+        return N.Num(value=value, loc=self._loc(meta))
 
     def string(self, meta: Any, children: list) -> A.Str:
-        return A.Str(value=self._text(children[0].value[1:-1], self._loc(meta)), loc=self._loc(meta))
+        return N.Str(value=self._text(children[0].value[1:-1], self._loc(meta)), loc=self._loc(meta))
 
     def fstring(self, meta: Any, children: list) -> A.Expr:
         token = children[0]
@@ -696,41 +701,41 @@ class _Builder:
                     self._error("'{' in an f-string is never closed", start,
                                 "close the expression with '}', or write {{ for a literal brace",
                                 code="E-SYNTAX-FSTRING-BRACE")
-                    return A.Str(value="", loc=self._loc(meta))
+                    return N.Str(value="", loc=self._loc(meta))
                 if text:
-                    parts.append(A.Str(value=self._text(text, start), loc=start))
+                    parts.append(N.Str(value=self._text(text, start), loc=start))
                     text = ""
                 source = body[i + 1:end]
                 try:
                     parts.append(_parse_expr(source, start.file, start.line, start.col + 3 + i, self.off.at))
                 except SpecErrors as errs:
                     self.errors.extend(errs.errors)
-                    return A.Str(value="", loc=self._loc(meta))
+                    return N.Str(value="", loc=self._loc(meta))
                 i = end + 1
             elif ch == "}":
                 self._error("a single '}' in an f-string", start, "write }} for a literal brace",
                             code="E-SYNTAX-FSTRING-BRACE")
-                return A.Str(value="", loc=self._loc(meta))
+                return N.Str(value="", loc=self._loc(meta))
             else:
                 text += ch
                 i += 1
         if text or not parts:
-            parts.append(A.Str(value=self._text(text, start), loc=start))
-        return A.FString(parts=parts, loc=self._loc(meta))
+            parts.append(N.Str(value=self._text(text, start), loc=start))
+        return N.FString(parts=parts, loc=self._loc(meta))
 
     def true(self, meta: Any, children: list) -> A.Bool:
-        return A.Bool(value=True, loc=self._loc(meta))
+        return N.Bool(value=True, loc=self._loc(meta))
 
     def false(self, meta: Any, children: list) -> A.Bool:
-        return A.Bool(value=False, loc=self._loc(meta))
+        return N.Bool(value=False, loc=self._loc(meta))
 
     def none(self, meta: Any, children: list) -> A.NoneLit:
-        return A.NoneLit(loc=self._loc(meta))
+        return N.NoneLit(loc=self._loc(meta))
 
     def comp_for(self, meta: Any, children: list) -> A.CompFor:
         targets = [t.value for t in children if isinstance(t, _TOKENS)]
         iterable, *conditions = [c for c in children if not isinstance(c, _TOKENS)]
-        return A.CompFor(targets=targets, iterable=iterable, conditions=conditions,
+        return N.CompFor(targets=targets, iterable=iterable, conditions=conditions,
                          loc=self._loc(meta))
 
     def listcomp(self, meta: Any, children: list) -> A.ListComp:
@@ -740,16 +745,16 @@ class _Builder:
             self._error("a comprehension names the same variable twice", self._loc(meta),
                         "give each loop variable its own name, e.g. 'for i, j in ...'",
                         code="E-NAME-DUPLICATE")
-        return A.ListComp(element=element, clauses=clauses, loc=self._loc(meta))
+        return N.ListComp(element=element, clauses=clauses, loc=self._loc(meta))
 
     def list(self, meta: Any, children: list) -> A.ListExpr:
-        return A.ListExpr(items=children, loc=self._loc(meta))
+        return N.ListExpr(items=children, loc=self._loc(meta))
 
     def paren(self, meta: Any, children: list) -> A.Expr:
         return children[0]
 
     def kwarg(self, meta: Any, children: list) -> A.Keyword:
-        return A.Keyword(name=children[0].value, value=children[1], loc=self._loc(meta))
+        return N.Keyword(name=children[0].value, value=children[1], loc=self._loc(meta))
 
     def call(self, meta: Any, children: list) -> A.Call:
         func, items = children[0].value, children[1:]
@@ -770,4 +775,4 @@ class _Builder:
                             code="E-SYNTAX-POSITIONAL-AFTER-KEYWORD")
             else:
                 args.append(item)
-        return A.Call(func=func, args=args, kwargs=kwargs, loc=self._loc(meta))
+        return N.Call(func=func, args=args, kwargs=kwargs, loc=self._loc(meta))
