@@ -11,11 +11,15 @@ a check of the whole new text would:
    parsing or elaborating: the cost is comparing the changed lines, not the file. Back at a
    checked text, that check is the result, whole; where no line moved, its model is kept too (the
    same layers at the same places: hover and inlay hints read it at once).
-2. **Small and fast** (`Server._check_in_process`): a document whose last check took under
-   `IN_PROCESS_BELOW` is checked on the server's thread (no fork, no pickling: those cost more
-   than such a check), with the evaluator's time limit cut to `IN_PROCESS_SECONDS`; a check that
-   reaches that limit is thrown away and made in a process of its own, as any other.
-3. Otherwise, a check in a process of its own (`archc.lsp.worker`), as before.
+2. **Live** (`Server._check_live`, `archc.lsp.live`): a document with a live state to resume
+   from (its last parse and elaboration session, where archc.frontend.incremental and
+   archc.ir.resume provide them) whose last edit checked in under `IN_PROCESS_BELOW` CPU
+   seconds, or one whose last check took under that and whose text is short, is checked in the
+   server's process (no fork, no pickling: those cost more than such a check) on a thread of
+   its own, with the evaluator's time limit cut to `IN_PROCESS_SECONDS`; a check that reaches a
+   limit is thrown away and made in a process of its own, as any other.
+3. Otherwise, a check in a process of its own (`archc.lsp.worker`), as before; then the live
+   state is brought to that text on the live thread, for the next edit to resume from.
 
 Path 1 applies to `.arch` text only (YAML's indentation is its structure), to checks whose text
 parsed (a syntax error's recovery reads tokens, not only statements) and reached no limit (time
@@ -45,7 +49,7 @@ from archc.lsp.text import lines_of
 KEPT = 4
 KEPT_LONG = 2
 LONG = 100_000  # characters
-# a check that took less than this (seconds) is made again on the server's thread (path 2) ...
+# a check that took less than this (CPU seconds) is made again in the server's process (path 2) ...
 IN_PROCESS_BELOW = 0.1
 # ... for a text up to this long (characters: parsing costs about 8 µs one)
 IN_PROCESS_CHARS = 20_000

@@ -2,9 +2,12 @@
 the protocol-free modules of this package; here are only the conversions (archc's spans in code
 points <-> the client's positions, UTF-16 by default) and the scheduling of checks.
 
-Each check runs in a process of its own (`archc.lsp.worker`, forked from the server), so one
-document's check never delays another's, nor any answer: hover, completion and the rest are
-answered at once from the last finished check of each document. An edit schedules a check of the
+A check that may take long runs in a process of its own (`archc.lsp.worker`, forked from the
+server), so one document's check never delays another's, nor any answer: hover, completion and
+the rest are answered at once from the last finished check of each document. A check known to be
+quick (`archc.lsp.incremental`, path 2) runs in the server's process on the live thread
+(`archc.lsp.live`), where each document keeps the state its next edit resumes from; no process is
+forked while that thread works. An edit schedules a check of the
 document, and of the open documents that import it; a newer edit supersedes a check still waiting
 or running (its process is killed, so fast typing never queues checks up). A check that runs past
 its budget (`initializationOptions.checkSeconds`, default 5 s) is stopped and said as an
