@@ -20,6 +20,35 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).parent))
 from test_incremental import BROKEN_LIBRARY, LIBRARY, MODEL, WRONG_IN_BLOCK, publishable  # noqa: E402
 
+class WholeSession:
+    """A stand-in for archc.ir.resume.Session that elaborates the whole spec every time: the
+    live state's own part (the model built as from_spec builds it, what was imported) is tested
+    whether or not the real one is there."""
+
+    def __init__(self, file: str, hyperparams: dict | None = None, strict: bool = False):
+        self.file, self.hyperparams, self.strict = file, hyperparams, strict
+
+    def elaborate(self, spec, warnings: list | None = None):
+        from archc.ir.elaborate import elaborate
+        return elaborate(spec, self.file, self.hyperparams, strict=self.strict, warnings=warnings)
+
+
+def whole_reparse(previous, previous_text: str, text: str, file: str):
+    from archc.frontend import parse_dsl
+    return parse_dsl(text, file)
+
+
+@pytest.fixture(params=["installed", "stand-ins"])
+def apis(request, monkeypatch):
+    """Each test with the resuming APIs as installed (where they are missing, whole parses and
+    elaborations), and with stand-ins doing whole ones through the live state's resuming path."""
+    if request.param == "stand-ins":
+        monkeypatch.setattr(live, "Session", WholeSession)
+        monkeypatch.setattr(live, "reparse", whole_reparse)
+        monkeypatch.setattr(live, "RESUMABLE", True)
+    return request.param
+
+
 STATEMENTS = ["_extra = x -> reluu", "_more = x -> conv2d(4, 3)", "_bad = x -> conv2d(4, 3",
               "param _p = 3", "_pool = x -> maxpool(2)", "output _o = x -> flatten -> linear(7)"]
 
@@ -87,6 +116,7 @@ def run_program_edits(path: Path, text: str, steps: int, seed: int, project: Pro
     return errors
 
 
+@pytest.mark.usefixtures("apis")
 @pytest.mark.parametrize("spec, steps", [("torchvision/densenet121.arch", 30), ("resnet18.arch", 40),
                                          ("unet_keras.arch", 25), ("mobilenet_v2.arch", 25)])
 def test_a_live_check_is_a_whole_check_on_zoo_specs(spec, steps):
@@ -95,12 +125,14 @@ def test_a_live_check_is_a_whole_check_on_zoo_specs(spec, steps):
     assert 0 < errors < steps  # edits both valid and not
 
 
+@pytest.mark.usefixtures("apis")
 def test_a_live_check_is_a_whole_check_with_errors_warnings_and_a_changing_import(tmp_path):
     (tmp_path / "lib.arch").write_text(LIBRARY)
     project = Project(ParseCache())
     run_program_edits(tmp_path / "model.arch", MODEL, 80, seed=7, project=project, library=tmp_path / "lib.arch")
 
 
+@pytest.mark.usefixtures("apis")
 def test_a_long_flat_spec(tmp_path):
     sys.path.insert(0, str(ROOT / "tools"))
     import synthetic_specs
@@ -108,6 +140,7 @@ def test_a_long_flat_spec(tmp_path):
     run_program_edits(path, synthetic_specs.flat(300), 12, seed=3)
 
 
+@pytest.mark.usefixtures("apis")
 def test_a_library_edited_on_disk_and_a_limit_start_the_state_afresh(tmp_path, monkeypatch):
     lib = tmp_path / "lib.arch"
     lib.write_text(LIBRARY)
@@ -129,6 +162,7 @@ def test_a_library_edited_on_disk_and_a_limit_start_the_state_afresh(tmp_path, m
     assert state.spec is None and state.session is None and not state.resumes
 
 
+@pytest.mark.usefixtures("apis")
 def test_a_model_checked_before_is_not_changed_by_later_checks(tmp_path):
     """Hover and the carried-over results read a kept check's model while later edits are
     checked with the same state."""
