@@ -18,7 +18,8 @@ from archc import ast as A
 from archc import provenance as pv
 from archc import symbolic as sy
 from archc.errors import Related, did_you_mean, did_you_mean_fixes, replacement
-from archc.ir import instances
+from archc.ir import instances, patterns
+from archc.ir.numbers import strip
 from archc.ir.arguments import keyword_only
 from archc.ir.builder import snake
 from archc.ir.graph import LayerNode, Scope
@@ -159,6 +160,8 @@ class Calls(Repeats):
             try:
                 if self.trace:
                     result = traced_builtin(func, args, kwargs)
+                elif self.recorder is not None:
+                    result = self.recorder.builtin(BUILTINS[func].function, args, kwargs)
                 else:
                     result = BUILTINS[func].function(*args, **kwargs)
             except ZeroDivisionError:
@@ -320,6 +323,9 @@ class Calls(Repeats):
                           f"{' and '.join(k + '=' for k, n in spelled if n == twice[0])})", loc,
                           "give it once", code="E-CALL-ARGUMENT-TWICE")
             kwargs = {name: kwargs[key] for key, name in spelled}
+        if self.recorder is not None:  # the op binds plain values; the pattern computes them again
+            recorded = (args, kwargs)
+            args, kwargs = strip(args), strip(kwargs)
         shapes = [t.shape for t in inputs]
         ndim = op.ndim or (max(0, len(shapes[0]) - 2) if shapes else 0)
         if op.positional is not None and len(args) > op.positional:
@@ -339,6 +345,8 @@ class Calls(Repeats):
         frozen, init, bias_init = self._meta(meta, loc)
         node_id = self.builder.unique_name(meta.get("name"), loc, explicit="name" in meta,
                                            default=default_name or op.name)
+        if self.recorder is not None:
+            self.recorder.layer(node_id, *recorded)
         try:
             shape = self._checked(op.output_shape, attrs, shapes, self.ctx)
         except ShapeError as exc:
@@ -371,6 +379,8 @@ class Calls(Repeats):
                       "check the number of parts; to build that many anyway, raise the limit with the "
                       "environment variable ARCHC_MAX_LAYERS", code="E-LIMIT-LAYERS")
         self.shape_reads += 1  # the pieces' bounds are the tensor's sizes
+        if self.recorder is not None:  # (bounds a pattern does not compute)
+            self.recorder.broken = True
         try:
             with self._checks():
                 pieces = op.pieces(attrs, tensor.shape, self.ctx)
@@ -480,7 +490,8 @@ class Calls(Repeats):
             instance = self.builder.unique_name(meta.get("name"), loc, explicit="name" in meta,
                                                 default=snake(block.name))
             path = tuple(instance.split("."))
-            self.builder.new_scope(Scope(path, "block", block.name, loc, {k: v for k, v in env.values.items()},
+            self.builder.new_scope(Scope(path, "block", block.name, loc, dict(env.values) if self.recorder is None
+                                         else self.recorder.scope(path, dict(env.values)),
                                          [t.node for t in inputs], input_names=list(block.inputs),
                                          input_shapes=[t.shape for t in inputs] if self.trace else [],
                                          name_value=meta.get("name") if self.trace else None,
@@ -510,7 +521,22 @@ class Calls(Repeats):
         record = key is not None and (state is instances.SEEN_ONCE or sized_state is instances.SEEN_ONCE or (
             state is None and self.repeat_copy_depth == len(self.reporter.instance_stack)))
         self.repeat_copy_depth = -1
-        before = instances.Snapshot(self.builder, self, inputs) if record else None
+        # inside a recording, evaluated: its layers must be functions of the recorded numbers. Unless
+        # reuse serves it (a stage of blocks alike) or the recording grew past what a pattern is worth:
+        # then the recording is dropped, and this instance and the rest are as without it
+        outer = self.recorder
+        if outer is not None and not outer.broken and (
+                isinstance(state, instances.Template) or isinstance(sized_state, instances.Template)
+                or len(self.builder.created) - outer.first_node > patterns.MAX_RECORDED_LAYERS):
+            outer.broken = True
+        if outer is not None and not outer.broken:
+            state = sized_state = None
+        # alike an earlier instance but for its numbers: a pattern of that kind, or recorded as one
+        kind = self._pattern_kind(block, env.values, inputs) if key is not None and not isinstance(
+            state, instances.Template) and (outer is None or outer.broken) else None
+        recorder = patterns.Recorder(path, inputs, len(self.builder.created)) \
+            if kind is not None and kind.wants_recording() else None
+        before = instances.Snapshot(self.builder, self, inputs) if record or recorder is not None else None
         caller_values = dict(env.values)
         if self.trace and not inline:  # inside, values are the block's own: `planes`, `in_channels`
             for p in block.params:
@@ -552,19 +578,45 @@ class Calls(Repeats):
                     state = sized_state
                 else:
                     shapes = None
-            if isinstance(state, instances.Template) and self._within_limits(state):
+            made = None
+            if not (isinstance(state, instances.Template) and self._within_limits(state)) and kind is not None:
+                made = self._instantiate(kind, caller_values, inputs, path)
+            if made is not None:
+                results = made
+                return_exprs = [block.returns[min(k, len(block.returns) - 1)] for k in range(len(results))]
+                if record:  # the next instance with these very numbers replays it (cheaper still)
+                    self.templates[key] = instances.Template.record(self.builder, self, path, inputs, results,
+                                                                    before) or instances.NOT_REUSABLE
+            elif isinstance(state, instances.Template) and self._within_limits(state):
                 results = state.replay(self.builder, self, path, inputs, shapes)
                 return_exprs = [block.returns[min(k, len(block.returns) - 1)] for k in range(len(results))]
             else:
-                results = self._run_body(block.body, env, block.returns,
-                                         input_names=list(block.inputs), where=f"block {block.name}")
+                if recorder is not None:
+                    recorder.start(env.values, [p.name for p in block.params])
+                    self.recorder = recorder
+                try:
+                    results = self._run_body(block.body, env, block.returns,
+                                             input_names=list(block.inputs), where=f"block {block.name}")
+                finally:
+                    if recorder is not None:
+                        recorder.stop()
+                        self.recorder = outer
                 results, return_exprs = _spread(results, block.returns)
-                if before is not None:
+                if recorder is not None and recorder.broken:
+                    recorder = None
+                if record or recorder is not None:
                     recorded = instances.Template.record(self.builder, self, path, inputs, results, before)
-                    self.templates[key] = recorded or instances.NOT_REUSABLE
-                    if sized_key is not None and not isinstance(sized_state, instances.Template):
-                        self.sized_templates[sized_key] = recorded if recorded is not None \
-                            and not recorded.reads_shapes else instances.NOT_REUSABLE
+                    if record:
+                        self.templates[key] = recorded or instances.NOT_REUSABLE
+                        if sized_key is not None and not isinstance(sized_state, instances.Template):
+                            self.sized_templates[sized_key] = recorded if recorded is not None \
+                                and not recorded.reads_shapes else instances.NOT_REUSABLE
+                    if recorder is not None and recorded is not None and recorded.usable():
+                        pattern = recorder.pattern(recorded, strip(caller_values), inputs)
+                        if pattern is not None:
+                            kind.patterns.append(pattern)
+                if kind is not None and kind.size is None:
+                    kind.size = len(self.builder.created) - first_node
         finally:
             self.builder.scope_path = saved
             self.reporter.instance_stack.pop()
@@ -626,6 +678,31 @@ class Calls(Repeats):
         self.builder.mark_since(first_node, *self._meta(meta, loc))
         return value
 
+
+    def _pattern_kind(self, block: A.BlockDef, values: dict[str, Any], inputs: list[Tensor]) -> patterns.Kind | None:
+        """The pattern kind of a block instance (counted as met), or None when it has none."""
+        key = patterns.kind_key(block, values, inputs)
+        if key is None:
+            return None
+        kind = self.templates.get(key)
+        if kind is None:
+            kind = self.templates[key] = patterns.Kind()
+        kind.seen += 1
+        return kind
+
+    def _instantiate(self, kind: patterns.Kind, values: dict[str, Any], inputs: list[Tensor],
+                     path: tuple[str, ...]) -> list[Tensor] | None:
+        """The instance's layers from the first of its kind's patterns that serves its numbers
+        (added to the graph), or None."""
+        for k, pattern in enumerate(kind.patterns):
+            if not self._within_limits(pattern.template):
+                return None
+            made = pattern.instantiate(strip(values), inputs, self.ctx, self.builder)  # (plain in a recording)
+            if made is not None:
+                if k:  # the next instance is likeliest alike this one
+                    kind.patterns.insert(0, kind.patterns.pop(k))
+                return patterns.replay(pattern, made, self.builder, self, path, inputs)
+        return None
 
     def _within_limits(self, template: instances.Template) -> bool:
         """Whether replaying stays under the layer and list limits; else the instance is

@@ -45,6 +45,7 @@ class Evaluator:
     reporter: Reporter
     builder: GraphBuilder
     trace: bool  # provenance for code generation (archc.provenance)
+    recorder: Any = None  # an archc.ir.patterns.Recorder while a block instance is recorded as a pattern
     model_params: set[str]  # the model's parameter names (a block may not read them)
     max_block_depth: int
 
@@ -292,7 +293,7 @@ class Evaluator:
         if value.shape is None:
             raise Abort()
         self.shape_reads += 1
-        shape = value.shape
+        shape = value.shape if self.recorder is None else self.recorder.shape(value)
         spatial = list(shape[2:])
         table = {"channels": shape[1] if len(shape) > 1 else None, "shape": list(shape),
                  "rank": len(shape), "batch": shape[0], "spatial": spatial,
@@ -383,6 +384,8 @@ class Evaluator:
         self._need_number(left, e.left, e.op)
         self._need_number(right, e.right, e.op)
         symbolic = isinstance(left, sy.Expr) or isinstance(right, sy.Expr)
+        if symbolic and self.recorder is not None:  # a size's terms stay plain ints
+            left, right = pv.plain(left), pv.plain(right)
         result = self._arith(e, left, right, symbolic)
         if isinstance(result, int) and result.bit_length() > MAX_INT_BITS:
             self._too_large(e)

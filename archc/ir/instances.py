@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from archc import symbolic as sy
 from archc.ir.builder import GraphBuilder
 from archc.ir.graph import LayerNode, Scope, ScopeKind
+from archc.ir.numbers import Num
 from archc.ir.report import Reporter
 from archc.ir.values import Tensor
 from archc.ops.base import Shape, ShapeError
@@ -46,7 +47,7 @@ class Evaluation(Protocol):
     shape_reads: int  # times a body read a tensor's sizes itself (`x.channels`, chunk's pieces)
 
 
-class _NoKey(Exception):
+class NoKey(Exception):
     """A value that cannot be part of a key (a tensor given as a parameter, ...)."""
 
 
@@ -70,10 +71,12 @@ class _Same:
         return isinstance(other, _Same) and other.value is self.value
 
 
-def _frozen(value: Any, memo: dict[int, tuple[Any, int]] | None = None) -> Any:
+def frozen(value: Any, memo: dict[int, tuple[Any, int]] | None = None) -> Any:
     """A hashable stand-in equal for values that elaborate the same: the type is part of it (1,
     1.0 and true differ) and floats by their text (0.0 and -0.0 differ). `memo`: the lists
     frozen so far, by id, with the items each denotes (a shared list is walked once)."""
+    if isinstance(value, Num):  # a recorded number (archc.ir.patterns): as its plain value, deciding nothing
+        value = value.p
     if value is None or isinstance(value, (bool, int, str)):
         return (type(value), value)
     if isinstance(value, float):
@@ -88,7 +91,7 @@ def _frozen(value: Any, memo: dict[int, tuple[Any, int]] | None = None) -> Any:
             return known[0]
         items, size = [], len(value)
         for v in value:
-            items.append(_frozen(v, memo))
+            items.append(frozen(v, memo))
             if isinstance(v, (list, tuple)):
                 size += memo[id(v)][1]
         key = (type(value), _Same(value)) if size > BY_IDENTITY else (type(value), tuple(items))
@@ -96,8 +99,8 @@ def _frozen(value: Any, memo: dict[int, tuple[Any, int]] | None = None) -> Any:
         return key
     reuse_key = getattr(value, "reuse_key", None)
     if reuse_key is not None:  # a layer given as a parameter (archc.ir.values.Partial)
-        return reuse_key(lambda v: _frozen(v, memo))
-    raise _NoKey()
+        return reuse_key(lambda v: frozen(v, memo))
+    raise NoKey()
 
 
 def sized_alike_key(key: tuple) -> tuple | None:
@@ -119,8 +122,8 @@ def instance_key(block: Any, values: dict[str, Any], input_shapes: list, input_n
     """What a block instance's layers depend on, or None where that cannot be told."""
     memo: dict[int, tuple[Any, int]] = {}  # kept while freezing: its ids stay those of live lists
     try:
-        params = tuple((name, _frozen(v, memo)) for name, v in values.items())
-    except _NoKey:
+        params = tuple((name, frozen(v, memo)) for name, v in values.items())
+    except NoKey:
         return None
     aliases = tuple(input_nodes.index(n) for n in input_nodes)  # block(x, x) differs from block(x, y)
     return (id(block), params, tuple(input_shapes), aliases)
@@ -239,12 +242,12 @@ class Template:
             if node_id in outer:
                 return outer[node_id]
             if not node_id.startswith(prefix):
-                raise _NoKey()
+                raise NoKey()
             return node_id[len(prefix):]
 
         def below(scope: tuple[str, ...]) -> tuple[str, ...]:
             if scope[:depth] != path:
-                raise _NoKey()
+                raise NoKey()
             return scope[depth:]
 
         try:
@@ -260,7 +263,7 @@ class Template:
                                   tuple(ref(i) for i in s.inputs), list(s.input_names),
                                   tuple(ref(o) for o in s.outputs)) for s in self._scopes]
             self.results = [(ref(node_id), shape) for node_id, shape in self._results]
-        except _NoKey:
+        except NoKey:
             return False
         self.layers = layers
         self._nodes, self._scopes = [], []  # the records hold what replays need
@@ -279,28 +282,31 @@ class Template:
             except ShapeError:
                 return None
             # assumed of the layout, and of the options given, what makes warnings likeliest
-            if shape is None or t.op.diagnose(t.attrs, in_shapes, (), _channels_first):
+            if shape is None or t.op.diagnose(t.attrs, in_shapes, (), channels_first):
                 return None
             shapes[t.suffix] = shape
         return shapes
 
     def replay(self, builder: GraphBuilder, evaluation: Evaluation, path: tuple[str, ...],
-               inputs: list[Tensor], shapes: dict[str, Shape] | None = None) -> list[Tensor]:
+               inputs: list[Tensor], shapes: dict[str, Shape] | None = None, attrs: dict[str, Any] | None = None,
+               scope_args: list[dict[str, Any]] | None = None) -> list[Tensor]:
         """Add this template's layers and scopes at `path`, reading `inputs` (after `usable()`);
         the results as tensors. `shapes`: the layers' shapes on these inputs when their sizes
-        differ from the template's (`reshaped`)."""
+        differ from the template's (`reshaped`); `attrs` and `scope_args`: the layers' attributes
+        and the scopes' arguments when the numbers differ (an instantiated archc.ir.patterns)."""
         prefix = ".".join(path) + "."
 
         def node(ref: Any) -> str:
             return inputs[ref].node if isinstance(ref, int) else prefix + ref
 
         for t in self.layers:
-            builder.add_node(LayerNode(prefix + t.suffix, t.op, t.attrs, [node(i) for i in t.inputs],
-                                       t.shape if shapes is None else shapes[t.suffix],
+            builder.add_node(LayerNode(prefix + t.suffix, t.op, t.attrs if attrs is None else attrs[t.suffix],
+                                       [node(i) for i in t.inputs], t.shape if shapes is None else shapes[t.suffix],
                                        t.loc, path + t.scope, t.frozen, t.init, t.bias_init,
                                        list(t.tensor_names), [path + s for s in t.tensor_scopes]))
-        for s in self.scopes:
-            builder.new_scope(Scope(path + s.path, s.kind, s.type_name, s.loc, dict(s.args),
+        for k, s in enumerate(self.scopes):
+            builder.new_scope(Scope(path + s.path, s.kind, s.type_name, s.loc,
+                                    dict(s.args if scope_args is None else scope_args[k]),
                                     [node(i) for i in s.inputs], list(s.input_names),
                                     [node(o) for o in s.outputs]))
         for k, name, scope in self.input_names:
@@ -314,5 +320,5 @@ class Template:
         return [Tensor(node(ref), inputs[ref].shape if type(ref) is int else shapes[ref]) for ref, _ in self.results]
 
 
-def _channels_first() -> bool:
+def channels_first() -> bool:
     return True

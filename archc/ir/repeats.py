@@ -103,7 +103,8 @@ class Repeats(Sharing):
         else:
             instance = self.builder.unique_name(meta.get("name"), call.loc, explicit="name" in meta, default="repeat")
             path = tuple(instance.split("."))
-            self.builder.new_scope(Scope(path, "repeat", "Repeat", call.loc, {"count": count}, [t.node for t in piped]))
+            args = {"count": count} if self.recorder is None else self.recorder.scope(path, {"count": count})
+            self.builder.new_scope(Scope(path, "repeat", "Repeat", call.loc, args, [t.node for t in piped]))
         first_node = len(self.builder.created)
         self.builder.scope_path = path
         value: Any = piped

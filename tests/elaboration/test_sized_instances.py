@@ -17,13 +17,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _count_sized(monkeypatch) -> list[int]:
-    """Replays that reshaped their template (the `shapes` argument given)."""
+    """Replays that reshaped their template (the `shapes` argument given; not an instantiated
+    pattern, archc.ir.patterns, which gives attributes too)."""
     sized = [0]
     original = instances.Template.replay
 
-    def counting(self, builder, evaluation, path, inputs, shapes=None):
-        sized[0] += shapes is not None
-        return original(self, builder, evaluation, path, inputs, shapes)
+    def counting(self, builder, evaluation, path, inputs, shapes=None, **pattern):
+        sized[0] += shapes is not None and pattern.get("attrs") is None
+        return original(self, builder, evaluation, path, inputs, shapes, **pattern)
     monkeypatch.setattr(instances.Template, "replay", counting)
     return sized
 

@@ -1,0 +1,262 @@
+"""Recorded numbers (archc.ir.patterns): ints and floats that behave exactly as their plain values
+and carry a function computing them from a block instance's numbers; what is decided from one is
+logged as a guard (the function and the outcome) in the recording in progress."""
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any, Callable
+
+from archc import provenance as pv
+from archc.ir.values import Partial
+
+
+class Numbers:
+    """An instance's numbers, as a pattern's functions read them: its parameter values, its
+    inputs' shapes, and the shapes of the layers instantiated so far (by suffix)."""
+    __slots__ = ("params", "inputs", "layers")
+
+    def __init__(self, params: dict[str, Any], inputs: list[tuple], layers: dict[str, tuple]):
+        self.params, self.inputs, self.layers = params, inputs, layers
+
+
+Fn = Callable[[Numbers], Any]
+
+_recording: "Log | None" = None  # the log of the recording in progress
+
+
+class Log:
+    """What a recording logs: guards `(fn, outcome)`, and what the recorder adds in order."""
+    __slots__ = ("events",)
+
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+
+
+def recording(log: "Log | None") -> "Log | None":
+    """Make `log` the recording in progress; the one it replaces."""
+    global _recording
+    previous, _recording = _recording, log
+    return previous
+
+
+def _log(fn: Fn, outcome: Any) -> None:
+    if _recording is not None:
+        _recording.events.append((fn, outcome))
+
+
+def _same(value: "Num") -> Any:
+    """The number itself, decided on: a guard that it is the same."""
+    _log(value.fn, value.p)
+    return value.p
+
+
+def _fn_of(value: Any) -> Fn:
+    if isinstance(value, Num):
+        return value.fn
+    return lambda n, v=value: v
+
+
+def _raw(value: Any) -> Any:
+    return value.p if isinstance(value, Num) else value
+
+
+def num(result: Any, fn: Fn) -> Any:
+    kind = type(result)
+    if kind is int:
+        return NumInt(result, fn)
+    if kind is float:
+        return NumFloat(result, fn)
+    return result
+
+
+def _arith(op: Callable[[Any, Any], Any], reflected: bool = False) -> Callable[[Any, Any], Any]:
+    def method(self: "Num", other: Any) -> Any:
+        if isinstance(other, bool) or not isinstance(other, (int, float)):
+            return NotImplemented
+        a, b = (self.fn, _fn_of(other)) if not reflected else (_fn_of(other), self.fn)
+        result = op(self.p, _raw(other)) if not reflected else op(_raw(other), self.p)
+        return num(result, lambda n: op(a(n), b(n)))
+    return method
+
+
+def _compare(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], Any]:
+    def method(self: "Num", other: Any) -> Any:
+        if not isinstance(other, (int, float)):
+            return NotImplemented  # (a string or a word: unequal whatever the number)
+        a, b = self.fn, _fn_of(other)
+        outcome = op(self.p, _raw(other))
+        _log(lambda n: op(a(n), b(n)), outcome)
+        return outcome
+    return method
+
+
+def _unary(op: Callable[..., Any]) -> Callable[..., Any]:
+    def method(self: "Num", *args: Any) -> Any:
+        if args and args[0] is not None:  # round(x, digits): the digits decide
+            args = tuple(_raw(a) for a in args)
+        a = self.fn
+        return num(op(self.p, *args), lambda n: op(a(n), *args))
+    return method
+
+
+class Num(pv.Traced):
+    """A recorded number: `p`, the plain value; `fn`, how an instance's numbers give it."""
+    p: Any
+    fn: Fn
+
+    __add__ = _arith(operator.add)
+    __radd__ = _arith(operator.add, True)
+    __sub__ = _arith(operator.sub)
+    __rsub__ = _arith(operator.sub, True)
+    __mul__ = _arith(operator.mul)
+    __rmul__ = _arith(operator.mul, True)
+    __truediv__ = _arith(operator.truediv)
+    __rtruediv__ = _arith(operator.truediv, True)
+    __floordiv__ = _arith(operator.floordiv)
+    __rfloordiv__ = _arith(operator.floordiv, True)
+    __mod__ = _arith(operator.mod)
+    __rmod__ = _arith(operator.mod, True)
+    __pow__ = _arith(operator.pow)
+    __rpow__ = _arith(operator.pow, True)
+    __eq__ = _compare(operator.eq)
+    __ne__ = _compare(operator.ne)
+    __lt__ = _compare(operator.lt)
+    __le__ = _compare(operator.le)
+    __gt__ = _compare(operator.gt)
+    __ge__ = _compare(operator.ge)
+    __neg__ = _unary(operator.neg)
+    __abs__ = _unary(abs)
+    __round__ = _unary(round)
+    __floor__ = _unary(math.floor)
+    __ceil__ = _unary(math.ceil)
+    __trunc__ = _unary(math.trunc)
+
+    def __pos__(self) -> "Num":
+        return self
+
+    def __bool__(self) -> bool:
+        a = self.fn
+        outcome = bool(self.p)
+        _log(lambda n: bool(a(n)), outcome)
+        return outcome
+
+    # what turns the number into something else decides on the number itself
+    def __hash__(self) -> int:
+        return hash(_same(self))
+
+    def __int__(self) -> int:
+        return int(_same(self))
+
+    def __float__(self) -> float:
+        return float(_same(self))
+
+    def __index__(self) -> int:
+        return operator.index(_same(self))
+
+    def __str__(self) -> str:
+        return str(_same(self))
+
+    def __repr__(self) -> str:
+        return repr(_same(self))
+
+    def __format__(self, spec: str) -> str:
+        return format(_same(self), spec)
+
+    def plain(self) -> Any:
+        return _same(self)
+
+    def _decide(self) -> None:  # archc.provenance.decide: a count, an index, a name
+        _same(self)
+
+
+class NumInt(Num, int):
+    def __new__(cls, value: int, fn: Fn) -> "NumInt":
+        obj = int.__new__(cls, value)
+        obj.p, obj.fn = value, fn
+        return obj
+
+
+class NumFloat(Num, float):
+    def __new__(cls, value: float, fn: Fn) -> "NumFloat":
+        obj = float.__new__(cls, value)
+        obj.p, obj.fn = value, fn
+        return obj
+
+
+def strip(value: Any) -> Any:
+    """`value` with plain numbers, deciding nothing (for what is recomputed from its record)."""
+    kind = type(value)
+    if kind is NumInt or kind is NumFloat:
+        return value.p
+    if kind is list:
+        return [strip(v) for v in value] if any(holds_num(v) for v in value) else value
+    if kind is tuple:
+        return tuple(strip(v) for v in value) if any(holds_num(v) for v in value) else value
+    if kind is dict:
+        return {k: strip(v) for k, v in value.items()}
+    return value
+
+
+def holds_num(value: Any) -> bool:
+    kind = type(value)
+    if kind is NumInt or kind is NumFloat:
+        return True
+    if kind is list or kind is tuple:
+        return any(holds_num(v) for v in value)
+    if kind is dict:
+        return any(holds_num(v) for v in value.values())
+    if kind is Partial:
+        return holds_num(value.args) or holds_num(value.kwargs) or holds_num(value.meta)
+    return False
+
+
+def value_at(value: Any, numbers: Numbers) -> Any:
+    """A recorded value computed for an instance's numbers."""
+    kind = type(value)
+    if kind is NumInt or kind is NumFloat:
+        return value.fn(numbers)
+    if kind is list:
+        return [value_at(v, numbers) for v in value]
+    if kind is tuple:
+        return tuple(value_at(v, numbers) for v in value)
+    if kind is dict:
+        return {k: value_at(v, numbers) for k, v in value.items()}
+    return value
+
+
+def variables(value: Any, fn: Fn) -> Any:
+    """A parameter's value with its numbers (in lists too) as variables read by `fn`."""
+    kind = type(value)
+    if kind is int:
+        return NumInt(value, fn)
+    if kind is float:
+        return NumFloat(value, fn)
+    if kind is list:
+        return [variables(v, lambda n, f=fn, k=k: f(n)[k]) for k, v in enumerate(value)]
+    return value
+
+
+def compiled(value: Any) -> Fn | None:
+    """A function giving `value` for an instance's numbers (`value_at`, with the walk over the
+    value done once); None when the value holds no recorded number."""
+    if not holds_num(value):
+        return None
+    kind = type(value)
+    if kind is NumInt or kind is NumFloat:
+        return value.fn
+    if kind is dict:
+        constant = {k: v for k, v in value.items() if not holds_num(v)}
+        variable = [(k, compiled(v)) for k, v in value.items() if holds_num(v)]
+        order = list(value)
+
+        def of_dict(n: Numbers) -> dict:
+            out = dict(constant)
+            for k, fn in variable:
+                out[k] = fn(n)
+            return {k: out[k] for k in order}  # (keys in the recorded order)
+        return of_dict
+    parts = [compiled(v) or (lambda n, v=v: v) for v in value]
+    if kind is tuple:
+        return lambda n: tuple(part(n) for part in parts)
+    return lambda n: [part(n) for part in parts]
