@@ -63,11 +63,23 @@ class GraphBuilder:
 
     def unique_name(self, name: Any, loc: A.Loc | None, explicit: bool, default: str = "") -> str:
         hint, self.name_hint = self.name_hint, None
-        if not explicit and hint is not None and hint[0] == self.scope_path and valid_module_name(hint[1]) \
-                and hint[1] not in TORCH_MODULE_ATTRS:
+        scope_path = self.scope_path
+        hinted = not explicit and hint is not None and hint[0] == scope_path and valid_module_name(hint[1]) \
+            and hint[1] not in TORCH_MODULE_ATTRS
+        if hinted:
             default = hint[1]
-        taken = self.used_names.setdefault(self.scope_path, set())
-        pv.decide(name)
+        taken = self.used_names.get(scope_path)
+        if taken is None:
+            taken = self.used_names[scope_path] = set()
+        if name is None and not explicit and type(default) is str and default not in taken and (hinted or (
+                default not in TORCH_MODULE_ATTRS and valid_module_name(default))):
+            # the common case: a name of its own (a tensor's, or an op's first use in the scope)
+            if loc is not None:
+                self._named_at[(scope_path, default)] = loc
+            taken.add(default)
+            return ".".join((*scope_path, default)) if scope_path else default
+        if name is not None:
+            pv.decide(name)
         if explicit:
             if isinstance(name, bool) or not isinstance(name, (str, int)):
                 self.reporter.fail(f"a layer name must be a word, a string or an int, got {describe(name)}", loc,
@@ -169,9 +181,7 @@ class GraphBuilder:
                                "check repeat counts and recursive blocks; to build that many anyway, raise "
                                "the limit with the environment variable ARCHC_MAX_LAYERS", code="E-LIMIT-LAYERS")
         self.created.append(node.id)
-        self.g.add_node(node.id, layer=node)
-        for port, src in enumerate(node.inputs):
-            self.g.add_edge(src, node.id, port=port)
+        self.g.add_layer(node.id, node, node.inputs)
 
     def bind_name(self, node_id: str, name: str, scope: tuple[str, ...] | None = None) -> None:
         """`name` (a spec's name for the tensor) is bound to the node's output in `scope` (by

@@ -5,52 +5,105 @@ three algorithms the elaborator needs. networkx itself costs ~90 ms to import, a
 from __future__ import annotations
 
 import heapq
+import itertools
 from typing import Any, Callable, Container, Hashable, Iterable, Iterator
 
 Node = Hashable
 
 
 class DiGraph:
+    """Predecessors are stored; successors are derived on first use (`successors`, `edges`), as
+    elaboration never asks for them: adding a layer touches only its own entries, so a graph's
+    earlier nodes are never changed by later ones (archc.ir.resume shares them between versions)."""
+
     def __init__(self) -> None:
         self.nodes: dict[Node, dict[str, Any]] = {}  # node -> its attributes, in insertion order
-        self._succ: dict[Node, dict[Node, dict[str, Any]]] = {}
         self._pred: dict[Node, dict[Node, dict[str, Any]]] = {}
+        self._succ_index: dict[Node, dict[Node, dict[str, Any]]] | None = None  # built on first use
 
     def add_node(self, node: Node, **attrs: Any) -> None:
         if node not in self.nodes:
             self.nodes[node] = {}
-            self._succ[node] = {}
             self._pred[node] = {}
+            if self._succ_index is not None:
+                self._succ_index[node] = {}
         self.nodes[node].update(attrs)
 
     def add_edge(self, tail: Node, head: Node, **attrs: Any) -> None:
         self.add_node(tail)
         self.add_node(head)
-        data = self._succ[tail].setdefault(head, {})
+        data = self._pred[head].setdefault(tail, {})
         data.update(attrs)
-        self._pred[head][tail] = data
+        if self._succ_index is not None:
+            self._succ_index[tail][head] = data
+
+    def add_layer(self, node: Node, layer: Any, inputs: list[Node]) -> None:
+        """add_node(node, layer=layer) and add_edge(src, node, port=k) for the k-th of `inputs` (an
+        input given twice keeps its last port), in one step: the elaborator adds thousands."""
+        nodes = self.nodes
+        pred: dict[Node, dict[str, Any]] = {}
+        port = 0
+        for src in inputs:
+            if src not in nodes:
+                break
+            data = pred.get(src)
+            if data is None:
+                pred[src] = {"port": port}
+            else:
+                data["port"] = port
+            port += 1
+        if port < len(inputs) or node in nodes:  # (never, for layers)
+            self.add_node(node, layer=layer)
+            for port, src in enumerate(inputs):
+                self.add_edge(src, node, port=port)
+            return
+        nodes[node] = {"layer": layer}
+        self._pred[node] = pred
+        if self._succ_index is not None:
+            self._succ_index[node] = {}
+            for src, data in pred.items():
+                self._succ_index[src][node] = data
+
+    def _succ(self) -> dict[Node, dict[Node, dict[str, Any]]]:
+        if self._succ_index is None:
+            succ: dict[Node, dict[Node, dict[str, Any]]] = {n: {} for n in self.nodes}
+            for head, tails in self._pred.items():
+                for tail, data in tails.items():
+                    succ[tail][head] = data
+            self._succ_index = succ
+        return self._succ_index
 
     def remove_nodes_from(self, nodes: Iterable[Node]) -> None:
+        succ = self._succ()
         for node in nodes:
             if node not in self.nodes:
                 continue
-            for head in self._succ.pop(node):
-                del self._pred[head][node]
+            for head in succ.pop(node):  # a new dict: another graph may share the old (copy_prefix)
+                self._pred[head] = {t: d for t, d in self._pred[head].items() if t != node}
             for tail in self._pred.pop(node):
-                del self._succ[tail][node]
+                del succ[tail][node]
             del self.nodes[node]
+
+    def copy_prefix(self, count: int) -> "DiGraph":
+        """A graph of the first `count` nodes (with the edges among them), sharing their attribute
+        and edge dicts, which neither graph changes afterwards; when no node of those has an edge
+        to a later one, the earlier state of a graph built node by node."""
+        out = DiGraph()
+        out.nodes = dict(itertools.islice(self.nodes.items(), count))
+        out._pred = dict(itertools.islice(self._pred.items(), count))
+        return out
 
     def predecessors(self, node: Node) -> Iterator[Node]:
         return iter(self._pred[node])
 
     def successors(self, node: Node) -> Iterator[Node]:
-        return iter(self._succ[node])
+        return iter(self._succ()[node])
 
     def in_degree(self, node: Node) -> int:
         return len(self._pred[node])
 
     def edges(self) -> Iterator[tuple[Node, Node, dict[str, Any]]]:
-        for tail, heads in self._succ.items():
+        for tail, heads in self._succ().items():
             for head, data in heads.items():
                 yield tail, head, data
 

@@ -659,7 +659,9 @@ class Op:
         """Match positional and keyword attribute values to `attrs`, check and default them.
         Raises AttrError (the elaborator adds the location)."""
         from archc.errors import did_you_mean
-        names = [at.name for at in self.attrs]
+        names = _ATTR_NAMES.get(self)
+        if names is None:
+            names = _ATTR_NAMES[self] = [at.name for at in self.attrs]
         if len(args) > len(self.attrs):
             raise AttrError(f"{self.name} takes at most {len(self.attrs)} positional attribute"
                             f"{'s' if len(self.attrs) != 1 else ''} ({', '.join(names) or 'none'}), "
@@ -683,6 +685,7 @@ class Op:
             given[key] = value
         bound = Attrs()
         refused: list[AttrError] = []
+        defaults = None
         for at in self.attrs:
             if at.name in given:
                 try:
@@ -690,17 +693,38 @@ class Op:
                 except AttrError as e:  # every refused attribute of the call, not the first only
                     refused.append(AttrError(f"{self.name} attribute '{at.name}': {e.message}", e.hint,
                                              code=e.code, unknown_name=e.unknown_name))
-            elif at.required:
+            elif at.default is REQUIRED:
                 raise AttrError(f"{self.name} needs attribute '{at.name}' ({at.doc or at.type.label})",
                                 f"e.g. {self.name}({', '.join(a.name for a in self.attrs if a.required)})",
                                 code="E-CALL-MISSING-ARGUMENT")
-            else:
-                default = at.default
-                bound[at.name] = at.type.coerce(default, ndim) if default is not None else None
+            elif at.default is None:
+                bound[at.name] = None
+            else:  # a default's coerced value, found once per op and spatial rank
+                if defaults is None:
+                    defaults = _COERCED_DEFAULTS.get((self, ndim))
+                    if defaults is None:
+                        defaults = _COERCED_DEFAULTS[(self, ndim)] = {}
+                value = defaults.get(at.name, REQUIRED)
+                if value is REQUIRED:
+                    value = at.type.coerce(at.default, ndim)
+                    if _constant(value):
+                        defaults[at.name] = value
+                bound[at.name] = value
         if refused:
             refused[0].also = refused[1:]
             raise refused[0]
         return bound
+
+
+_ATTR_NAMES: dict["Op", list[str]] = {}  # an op's attribute names, in order
+_COERCED_DEFAULTS: dict[tuple["Op", int], dict[str, Any]] = {}  # (op, spatial rank) -> name -> value
+
+
+def _constant(value: Any) -> bool:
+    """A value no reader can change (shared by every layer that takes the default)."""
+    if type(value) is tuple:
+        return all(_constant(v) for v in value)
+    return value is None or type(value) in (bool, int, float, str)
 
 
 def fmt_shape(shape: Sequence[Dim]) -> str:
