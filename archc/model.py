@@ -10,7 +10,7 @@ from typing import Any
 from archc import ast as A
 from archc import symbolic as sy
 from archc.collector import paused as collector_paused
-from archc.analysis.metrics import Metrics, OpTotals, analyse, by_op, quoted_macs, size_limits
+from archc.analysis.metrics import Metrics, OpTotals, analyse, by_op, check_sizes, quoted_macs
 from archc.errors import SpecError, SpecErrors
 from archc.frontend import parse_dsl, parse_file, parse_yaml
 from archc.ir.elaborate import elaborate
@@ -25,6 +25,9 @@ class Model:
     # valid but suspicious layers (`archc.SpecError`s with severity "warning"); strict=True in
     # `load` makes them errors instead
     warnings: list = field(default_factory=list)
+    # the parameter count the size check at load found (`check_sizes`), so that `params` (what
+    # `archc check` prints) needs no metrics; None: from the metrics
+    _params: int | None = field(default=None, compare=False)
 
     def __repr__(self) -> str:
         ins = ", ".join(f"{n} {fmt_shape(self.graph.node(i).shape)}" for n, i in self.graph.inputs.items())
@@ -70,7 +73,7 @@ class Model:
 
     @property
     def params(self) -> int:
-        return self.metrics.totals.params
+        return self.metrics.totals.params if self._params is None else self._params
 
     @property
     def trainable_params(self) -> int:
@@ -195,13 +198,14 @@ def _module_order(graph: Any) -> list:
 def _build(spec: A.Spec, file: str, params: dict[str, Any] | None, strict: bool = False) -> Model:
     warnings: list = []
     graph = elaborate(spec, file, params, strict=strict, warnings=warnings)
-    errors, size_warnings = size_limits(graph)  # absurd parameter counts / activation sizes
+    sizes = check_sizes(graph)  # absurd parameter counts / activation sizes
+    errors = sizes.errors
     if strict:
-        errors += [w.as_error() for w in size_warnings]
+        errors += [w.as_error() for w in sizes.warnings]
     if errors:
         raise SpecErrors(errors)
-    warnings += size_warnings
-    return Model(spec, graph, warnings)
+    warnings += sizes.warnings
+    return Model(spec, graph, warnings, sizes.params)
 
 
 def load(path: str | Path, hyperparams: dict[str, Any] | None = None, *,

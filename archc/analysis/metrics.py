@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from operator import attrgetter
 from typing import Any
 
 from archc import collector
@@ -121,19 +122,22 @@ def quoted_macs(rows: list[OpTotals]) -> Dim:
 
 
 def _sum(items: list[LayerMetrics]) -> Totals:
-    macs: Dim = 0
-    act: Dim = 0
-    params = trainable = frozen = buffers = 0
-    add = sy.add
-    for m in items:  # one pass; ints added directly, symbolic sizes exactly
-        macs = macs + m.macs if type(macs) is int and type(m.macs) is int else add(macs, m.macs)
-        act = act + m.activation_bytes if type(act) is int and type(m.activation_bytes) is int \
-            else add(act, m.activation_bytes)
-        params += m.param_count
-        trainable += m.trainable
-        frozen += m.frozen
-        buffers += m.buffer_count
-    return Totals(params, trainable, frozen, buffers, macs, act)
+    return Totals(sum(map(_PARAMS, items)), sum(map(_TRAINABLE, items)), sum(map(_FROZEN, items)),
+                  sum(map(_BUFFERS, items)), _total(list(map(_MACS, items))), _total(list(map(_ACTIVATION, items))))
+
+
+_PARAMS, _TRAINABLE, _FROZEN, _BUFFERS, _MACS, _ACTIVATION = map(attrgetter, (
+    "param_count", "trainable", "frozen", "buffer_count", "macs", "activation_bytes"))
+
+
+def _total(sizes: list[Dim]) -> Dim:
+    """The sum of sizes: ints at C speed, symbolic sizes exactly, in order."""
+    if set(map(type, sizes)) <= {int}:
+        return sum(sizes)
+    total: Dim = 0
+    for d in sizes:
+        total = total + d if type(total) is int and type(d) is int else sy.add(total, d)
+    return total
 
 
 def _totals_by_scope(graph: Graph, layers: dict[str, LayerMetrics]) -> dict[tuple[str, ...], Totals]:
@@ -143,7 +147,7 @@ def _totals_by_scope(graph: Graph, layers: dict[str, LayerMetrics]) -> dict[tupl
     paths = {(), *(sub for subs in index.subpaths.values() for sub in subs)}
     out: dict[tuple[str, ...], Totals] = {}
     for path in sorted(paths, key=len, reverse=True):
-        total = _sum([layers[n.id] for n in index.direct.get(path, ()) if not n.is_input])
+        total = _sum([layers[n.id] for n in index.direct.get(path, ()) if n.op is not None])
         for sub in index.subpaths.get(path, ()):
             total = _add(total, out[sub])
         out[path] = total
@@ -172,103 +176,128 @@ def _count(shapes: dict[str, Shape], node: LayerNode) -> int:
     return total
 
 
-class _PerAttrs:
-    """Values found once per bound attributes and input shapes: a replayed block instance's layers
-    share their template's attributes (archc.ir.instances), by identity. Shapes are hashed only
-    for attributes met again (most layers of a spec written out have their own)."""
-    __slots__ = ("_first", "_more")
+def _kind(op: Any, attrs: Any, shape_id: int, input_ids: list[int]) -> tuple:
+    """What a layer's counts, MACs and window are a function of: its op, its bound attribute
+    values and its output and input shapes (as `_Shapes` numbers them). Layers alike in all of
+    them share what is found once: a replayed block instance's layers (archc.ir.instances), and
+    layers written alike (every batch norm of 64 channels on one shape, every ReLU after it).
+    Attribute values are coerced to their declared type when bound (an Int is an int, a Float a
+    float), so equal values mean equal results. Hashing the key raises TypeError for an
+    unhashable value (a list of floats)."""
+    return (op, tuple(attrs.items()), shape_id, *input_ids)
+
+
+class _Shapes:
+    """Shapes numbered as a pass over the graph meets them, each hashed once (the batch size is a
+    symbolic Expr in most), with the bytes of one sample of each."""
+    __slots__ = ("ids", "sample_bytes")
 
     def __init__(self) -> None:
-        # id(attrs) (the graph keeps them alive meanwhile): the first (op, shapes, value) found
-        self._first: dict[int, tuple] = {}
-        self._more: dict[tuple, Any] = {}  # (id(attrs), op, *shapes): the others
+        self.ids: dict[Shape, int] = {}
+        self.sample_bytes: list[Dim] = []
 
-    def get(self, attrs: Any, op: Any, in_shapes: list) -> Any:
-        first = self._first.get(id(attrs))
-        if first is None:
-            return None
-        if first[0] is op and first[1] == in_shapes:
-            return first[2]
-        return self._more.get((id(attrs), op, *in_shapes))
-
-    def put(self, attrs: Any, op: Any, in_shapes: list, value: Any) -> Any:
-        if id(attrs) in self._first:
-            self._more[(id(attrs), op, *in_shapes)] = value
-        else:
-            self._first[id(attrs)] = (op, in_shapes, value)
-        return value
+    def id(self, shape: Shape) -> int:
+        number = self.ids.get(shape)
+        if number is None:
+            number = self.ids[shape] = len(self.sample_bytes)
+            self.sample_bytes.append(sy.mul(numel(shape[1:]), BYTES_PER_ELEMENT))
+        return number
 
 
 @collector.paused()
 def analyse(graph: Graph) -> Metrics:
     layers: dict[str, LayerMetrics] = {}
-    # a replayed block instance's layers share their template's bound attributes (and so have
-    # the same input shapes): their counts and window are found once (archc.ir.instances)
-    costs = _PerAttrs()
-    mul, prod = sy.mul, sy.prod
+    counted: list[LayerMetrics] = []  # the layers' (not the inputs'), in order: the totals
+    training_only = False
+    # what a layer's readers need of it, by id: (shape number, shape, receptive field, declared tensor)
+    outputs: dict[str, tuple[int, Shape, Field | None, bool]] = {}
+    shapes = _Shapes()
+    costs: dict[tuple, tuple] = {}  # by _kind
     for node in graph.layers():
         shape = node.shape
-        activation = mul(prod(shape[1:]), BYTES_PER_ELEMENT)  # per sample: the batch size is 1
+        shape_id = shapes.id(shape)
+        activation = shapes.sample_bytes[shape_id]  # per sample: the batch size is 1
         op = node.op
         if op is None:  # an input
             spatial = (1,) * (len(shape) - 2)
-            layers[node.id] = LayerMetrics(activation_bytes=activation,
-                                           field=Field(spatial, spatial) if len(shape) > 2 else None)
+            field = Field(spatial, spatial) if len(shape) > 2 else None
+            layers[node.id] = LayerMetrics(activation_bytes=activation, field=field)
+            outputs[node.id] = (shape_id, shape, field, False)
             continue
-        if op.inputs == 0:  # a declared tensor: stored once, not per sample
+        declared = op.inputs == 0  # a declared tensor: stored once, not per sample
+        if declared:
             activation = 0
-        in_nodes = [graph.node(i) for i in node.inputs]
-        in_shapes = [n.shape for n in in_nodes]
-        cost = costs.get(node.attrs, op, in_shapes)
+        ins = [outputs[i] for i in node.inputs]
+        key = _kind(op, node.attrs, shape_id, [x[0] for x in ins])
+        try:
+            cost = costs.get(key)
+        except TypeError:  # an unhashable attribute value: found for this layer alone
+            key = cost = None
         if cost is None:
-            params = graph.parameter_shapes(node)
-            buffers = op.buffers(node.attrs, in_shapes)
-            macs = op.macs(node.attrs, [per_sample(s) for s in in_shapes], per_sample(shape))
-            cost = costs.put(node.attrs, op, in_shapes, (params, buffers, _count(params, node),
-                                                         _count(buffers, node), macs, op.window(node.attrs, in_shapes)))
-        param_shapes, buffers, param_count, buffer_count, macs, window = cost
+            cost = _cost(graph, node, [x[1] for x in ins])
+            if key is not None:
+                costs[key] = cost
+        param_shapes, buffers, param_count, buffer_count, macs, window, pointwise = cost
         if node.shares is not None:  # a shared layer's later application: its weights are the first's
             param_shapes, buffers, param_count, buffer_count = {}, {}, 0, 0
         if node.unused:  # built, never run: weights but no cost
             macs, activation = 0, 0
         frozen = param_count if node.frozen else 0
-        # a declared tensor (parameter, constant) does not limit what the output sees
-        fields = [layers[n.id].field for n in in_nodes if not _declared(n)]
-        layers[node.id] = LayerMetrics(param_shapes, buffers, param_count, buffer_count, param_count - frozen,
-                                       frozen, macs, activation, _field(node, fields, window))
-    totals = _sum([m for n, m in zip(graph.layers(), layers.values()) if n.op is not None])
+        if pointwise >= 0 and len(ins) == 1 and not ins[0][3] and ins[0][2] is not None \
+                and len(ins[0][2].jump) == pointwise:
+            field = ins[0][2]  # normalisation, activation: the field as it came
+        else:  # a declared tensor (parameter, constant) does not limit what the output sees
+            field = _field(op, [x[2] for x in ins if not x[3]], window)
+        m = layers[node.id] = LayerMetrics(param_shapes, buffers, param_count, buffer_count, param_count - frozen,
+                                           frozen, macs, activation, field)
+        outputs[node.id] = (shape_id, shape, field, declared)
+        counted.append(m)
+        training_only = training_only or node.training_only
+    totals = _sum(counted)
     # cost is what an inference forward pass runs: training-only layers (auxiliary classifiers)
     # have parameters but no MACs or activations there
-    if any(n.training_only for n in graph.layers()):
+    if training_only:
         inference = _sum([m for n, m in zip(graph.layers(), layers.values()) if n.op is not None
                           and not n.training_only])
         totals.macs, totals.activation_bytes = inference.macs, inference.activation_bytes
     return Metrics(layers, totals)
 
 
-def _declared(node: LayerNode) -> bool:
-    return not node.is_input and node.op.inputs == 0
+def _cost(graph: Graph, node: LayerNode, in_shapes: list) -> tuple:
+    """What a layer's op says of it, given its bound attributes and input shapes: (parameter
+    shapes, buffer shapes, their counts, MACs per sample, window, whether the window keeps the
+    receptive field as it is: see below)."""
+    op, attrs = node.op, node.attrs
+    params = graph.parameter_shapes(node)
+    buffers = op.buffers(attrs, in_shapes)
+    macs = op.macs(attrs, [per_sample(s) for s in in_shapes], per_sample(node.shape))
+    window = op.window(attrs, in_shapes)
+    # pointwise: the number of spatial axes of the field it keeps as it is (-1: it changes it)
+    pointwise = len(window.kernel) if window is not None and not window.global_ and not window.transposed \
+        and all(k == 1 for k in window.kernel) and all(s == 1 for s in window.stride) else -1
+    return params, buffers, _count(params, node), _count(buffers, node), macs, window, pointwise
 
 
-def _field(node: LayerNode, fields: list[Field | None], window: Any) -> Field | None:
-    if len(fields) == 1 and fields[0] is not None and window is not None and not window.global_ \
-            and not window.transposed and len(window.kernel) == len(fields[0].jump) \
-            and all(k == 1 for k in window.kernel) and all(s == 1 for s in window.stride):
-        return fields[0]  # pointwise (normalisation, activation): the field as it came
+def _field(op: Any, fields: list[Field | None], window: Any) -> Field | None:
+    """The receptive field of a layer that is not pointwise (analyse keeps that one as it came)."""
     spatial = [f for f in fields if f is not None]
-    if window is None or not spatial or (len(spatial) < len(fields) and not node.op.merges_fields):
+    if window is None or not spatial or (len(spatial) < len(fields) and not op.merges_fields):
         return None
     if window.global_:
         return Field(None, spatial[0].jump)
     ndim = len(spatial[0].jump)
-    if any(len(f.jump) != ndim for f in spatial):
+    if len(spatial) == 1:
+        jump, size = spatial[0].jump, spatial[0].size
+    elif any(len(f.jump) != ndim for f in spatial):
         return None
-    # merges: the widest field and the coarsest jump among the inputs; a global or non-spatial
-    # input (a squeeze-and-excitation gate) makes the output see everything, but positions keep
-    # moving with the strides that follow
-    jump = tuple(max(f.jump[a] for f in spatial) for a in range(ndim))
-    size = None if len(spatial) < len(fields) or any(f.size is None for f in spatial) else \
-        tuple(max(f.size[a] for f in spatial) for a in range(ndim))
+    else:
+        # merges: the widest field and the coarsest jump among the inputs (axis by axis)
+        jump = tuple(map(max, *(f.jump for f in spatial)))
+        size = None if any(f.size is None for f in spatial) else tuple(map(max, *(f.size for f in spatial)))
+    # a global or non-spatial input (a squeeze-and-excitation gate) makes the output see
+    # everything, but positions keep moving with the strides that follow
+    if len(spatial) < len(fields):
+        size = None
     kernel = window.kernel or (1,) * ndim
     stride = window.stride or (1,) * ndim
     if len(kernel) != ndim:
@@ -279,14 +308,14 @@ def _field(node: LayerNode, fields: list[Field | None], window: Any) -> Field | 
     else:
         new_jump = tuple(j * s for j, s in zip(jump, stride))
         new_size = None if size is None else tuple(r + (k - 1) * j for r, k, j in zip(size, kernel, jump))
-    return Field(None if new_size is None else tuple(_simplify(x) for x in new_size),
-                 tuple(_simplify(x) for x in new_jump))
+    return Field(None if new_size is None else _whole(new_size), _whole(new_jump))
 
 
-def _simplify(x: Any) -> Any:
-    if isinstance(x, Fraction) and x.denominator == 1:
-        return int(x)
-    return x
+def _whole(values: tuple) -> tuple:
+    """Fractions that are whole numbers (a transposed layer's jump, multiplied back) as ints."""
+    if Fraction not in map(type, values):
+        return values
+    return tuple(int(x) if isinstance(x, Fraction) and x.denominator == 1 else x for x in values)
 
 
 # ----------------------------------------------------------------------------- size limits
@@ -302,67 +331,110 @@ WARN_ACTIVATION_BYTES = 2 ** 40
 MAX_ACTIVATION_BYTES = 2 ** 50
 
 
+@dataclass
+class SizeCheck:
+    """What `check_sizes` found: the errors and warnings of `size_limits`, and the model's
+    parameter count as `analyse` gives it (`Totals.params`), None where it cannot tell (a
+    layer's parameter shapes unknown or symbolic: analyse reports those) or stopped at an error."""
+    errors: list
+    warnings: list
+    params: int | None
+
+
 def size_limits(graph: Graph) -> tuple[list, list]:
     """(errors, warnings) for a model whose total parameter count or per-sample activation
     memory is past a sane size (a warning) or an absurd one (an error), each located at the
     layer that crosses the line. Symbolic sizes are not bounded (they are chosen at run time).
     Cheap: parameter shapes and output sizes only, no receptive field."""
+    check = check_sizes(graph)
+    return check.errors, check.warnings
+
+
+@collector.paused()
+def check_sizes(graph: Graph) -> SizeCheck:
+    """`size_limits`, and the parameter count it finds on the way (what `archc check` prints
+    needs no other analysis)."""
     from archc.errors import SpecError
 
     errors: list = []
     warnings: list = []
-    params = 0
+    params = 0  # every layer's weights: the limits count a shared layer's at each application
+    owned: int | None = 0  # without shared layers' later applications, as analyse counts them
     act = 0
     warned_params = warned_act = False
-    counts = _PerAttrs()  # by bound attributes and input shapes, as analyse's costs
+    shapes = _Shapes()
+    shape_ids: dict[str, int] = {}  # by node id, for the layers that read them
+    counts: dict[tuple, tuple[int, bool]] = {}  # _concrete_count by _kind
     for node in graph.layers():
-        if node.shape is None:
+        shape = node.shape
+        if shape is None:
             continue
-        if node.is_input or node.op.inputs != 0:
-            n = numel(node.shape[1:])  # per sample
-            if isinstance(n, int) and not node.training_only:
-                act += n * BYTES_PER_ELEMENT
-        if not node.is_input:
-            in_shapes = graph.input_shapes(node)
-            count = counts.get(node.attrs, node.op, in_shapes)
+        shape_id = shape_ids[node.id] = shapes.id(shape)
+        op = node.op
+        if op is None or op.inputs != 0:
+            sample_bytes = shapes.sample_bytes[shape_id]
+            if type(sample_bytes) is int and not node.training_only:
+                act += sample_bytes
+        if op is not None:
+            key = _kind(op, node.attrs, shape_id, [shape_ids.get(i, -1) for i in node.inputs])
+            try:
+                count = counts.get(key)
+            except TypeError:  # an unhashable attribute value: counted for this layer alone
+                key = count = None
             if count is None:
                 try:
-                    shapes = graph.parameter_shapes(node)
+                    count = _concrete_count(graph.parameter_shapes(node))
                 except ShapeError:  # reported where the metrics are computed
+                    owned = None
                     continue
-                count = 0
-                for shape in shapes.values():
-                    n = numel(shape)
-                    if isinstance(n, int):
-                        count += n
-                counts.put(node.attrs, node.op, in_shapes, count)
-            params += count
-        where = f" (at {node.id})" if not node.is_input else f" (at input {node.id})"
+                if key is not None:
+                    counts[key] = count
+            params += count[0]
+            if not count[1]:  # a symbolic parameter shape: analyse refuses it
+                owned = None
+            elif owned is not None and node.shares is None:
+                owned += count[0]
         if params > MAX_PARAMS:
             errors.append(SpecError(
-                f"the model has {_big(params)} parameters{where}, past the limit of {_big(MAX_PARAMS)} "
+                f"the model has {_big(params)} parameters{_at(node)}, past the limit of {_big(MAX_PARAMS)} "
                 f"({_bytes(params * BYTES_PER_ELEMENT)} of float32)", node.loc,
                 "a size is probably mistyped (channels, features or a kernel)", code="E-LIMIT-PARAMS"))
-            return errors, warnings
+            return SizeCheck(errors, warnings, None)
         if act > MAX_ACTIVATION_BYTES:
             errors.append(SpecError(
-                f"the activations of one sample need {_bytes(act)}{where}, past the limit of "
+                f"the activations of one sample need {_bytes(act)}{_at(node)}, past the limit of "
                 f"{_bytes(MAX_ACTIVATION_BYTES)}", node.loc,
                 "an input or output size is probably mistyped (channels or spatial sizes)",
                 code="E-LIMIT-ACTIVATIONS"))
-            return errors, warnings
+            return SizeCheck(errors, warnings, None)
         if params > WARN_PARAMS and not warned_params:
             warned_params = True
             warnings.append(SpecError(
-                f"the model has over {_big(WARN_PARAMS)} parameters{where} "
+                f"the model has over {_big(WARN_PARAMS)} parameters{_at(node)} "
                 f"({_bytes(params * BYTES_PER_ELEMENT)} of float32 at least)", node.loc,
                 "check the channel and feature sizes", [], "warning", code="W-LIMIT-PARAMS"))
         if act > WARN_ACTIVATION_BYTES and not warned_act:
             warned_act = True
             warnings.append(SpecError(
-                f"the activations of one sample need over {_bytes(WARN_ACTIVATION_BYTES)}{where}",
+                f"the activations of one sample need over {_bytes(WARN_ACTIVATION_BYTES)}{_at(node)}",
                 node.loc, "check the input and channel sizes", [], "warning", code="W-LIMIT-ACTIVATIONS"))
-    return errors, warnings
+    return SizeCheck(errors, warnings, owned)
+
+
+def _concrete_count(shapes: dict[str, Shape]) -> tuple[int, bool]:
+    """The elements of the shapes that are concrete, and whether all are."""
+    count, concrete = 0, True
+    for shape in shapes.values():
+        n = numel(shape)
+        if isinstance(n, int):
+            count += n
+        else:
+            concrete = False
+    return count, concrete
+
+
+def _at(node: LayerNode) -> str:
+    return f" (at {node.id})" if not node.is_input else f" (at input {node.id})"
 
 
 def _big(n: int) -> str:

@@ -50,56 +50,55 @@ def items_in(graph: "Graph", path: tuple[str, ...]) -> list[Any]:
 
 
 def rows(model: "Model", depth: int | None = None, at: dict[str, int] | None = None) -> Iterator[Row]:
-    graph, metrics = model.graph, model.metrics
-    show = _at_view(at)
-    current: list[str | None] = [None]  # the tensor a row without "connected to" reads
+    for values in _table(model, depth, at):
+        yield Row(*values)
 
-    def connected(inputs: list[str], container: tuple[str, ...]) -> str:
-        if len(inputs) == 1 and inputs[0] == current[0]:
-            return ""
-        return ", ".join(_ref(graph, i, container, depth) for i in inputs)
+
+def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list[tuple]:
+    """The rows, each as the tuple of `Row`'s fields, in one walk of the scope hierarchy (a list:
+    the text formats read it by columns)."""
+    from archc.ir.graph import LayerNode
+    graph, metrics = model.graph, model.metrics
+    layer_metrics = metrics.layers
+    show = _at_view(at)
+    out: list[tuple] = []
+    current: str | None = None  # the tensor a row without "connected to" reads
 
     # texts many layers share, found once: a replayed block's layers share their bound attributes,
     # a pointwise layer its input's receptive field, and shapes repeat
     kinds: dict[tuple, str] = {}
     shape_texts: dict[Any, str] = {}
-    field_texts: dict[int, tuple[Field, str, str]] = {}
+    field_texts: dict[int, tuple[Field | None, str, str]] = {id(None): (None, "-", "-")}
 
-    def shape_text(shape: Any) -> str:
-        text = shape_texts.get(shape)
-        if text is None:
-            text = shape_texts[shape] = fmt_shape(show(shape))
-        return text
-
-    def field_text(f: Field | None) -> tuple[str, str]:
-        if f is None:
-            return "-", "-"
-        known = field_texts.get(id(f))
-        if known is None:
-            known = field_texts[id(f)] = (f, f.text(), f.jump_text())  # (f: kept alive, so is its id)
-        return known[1], known[2]
-
-    def walk(path: tuple[str, ...], level: int) -> Iterator[Row]:
-        for item in items_in(graph, path):
-            if hasattr(item, "op"):  # a layer
-                node: LayerNode = item
-                m = metrics.layers[node.id]
-                if node.is_input:
+    def walk(path: tuple[str, ...], level: int) -> None:
+        nonlocal current
+        for item in graph.items(path):
+            if type(item) is LayerNode:
+                node = item
+                m = layer_metrics[node.id]
+                op = node.op
+                if op is None:
                     kind = "Input"
                 else:
-                    key = (id(node.attrs), node.op, node.frozen, node.unused)
+                    key = (id(node.attrs), op, node.frozen, node.unused)
                     kind = kinds.get(key)
                     if kind is None:
-                        label = node.op.label(node.attrs)
-                        kind = kinds[key] = node.op.title + (f" {label}" if label else "") \
+                        label = op.label(node.attrs)
+                        kind = kinds[key] = op.title + (f" {label}" if label else "") \
                             + (" (frozen)" if node.frozen else "") + (" (unused)" if node.unused else "")
-                    if graph.shared_call(node) is not None:  # another call of a shared layer's module
-                        kind += f" = {node.shares}"
-                link = connected(node.inputs, path)
-                current[0] = node.id
-                field, jump = field_text(m.field)
-                yield Row(level, node.id, kind, shape_text(node.shape), m.param_count, show(m.macs),
-                          field, jump, False, link)
+                    if node.shares is not None and graph.shared_call(node) is not None:
+                        kind += f" = {node.shares}"  # another call of a shared layer's module
+                inputs = node.inputs
+                link = "" if len(inputs) == 1 and inputs[0] == current else _connected(graph, inputs, path, depth)
+                current = node.id
+                texts = field_texts.get(id(m.field))
+                if texts is None:  # (the field is kept alive, so is its id)
+                    texts = field_texts[id(m.field)] = (m.field, m.field.text(), m.field.jump_text())
+                shape_text = shape_texts.get(node.shape)
+                if shape_text is None:
+                    shape_text = shape_texts[node.shape] = fmt_shape(show(node.shape))
+                out.append((level, node.id, kind, shape_text, m.param_count, m.macs if at is None else show(m.macs),
+                            texts[1], texts[2], False, link))
             else:
                 scope: Scope = item
                 totals = metrics.scope_totals(graph, scope)
@@ -110,19 +109,25 @@ def rows(model: "Model", depth: int | None = None, at: dict[str, int] | None = N
                 if totals.frozen and totals.frozen == totals.params:
                     kind += " (frozen)"
                 last = graph.node(scope.outputs[0]) if scope.outputs else None
-                m = metrics.layers[last.id] if last else None
-                link = connected(scope.inputs, path)
-                expanded = depth is None or level < depth
-                yield Row(level, scope.id, kind, out_shapes, totals.params, show(totals.macs),
-                          m.field.text() if m and m.field else "-",
-                          m.field.jump_text() if m and m.field else "-", True, link)
-                if expanded:  # its first child reads what the scope reads
-                    current[0] = scope.inputs[0] if len(scope.inputs) == 1 else None
-                    yield from walk(scope.path, level + 1)
+                m = layer_metrics[last.id] if last else None
+                link = "" if len(scope.inputs) == 1 and scope.inputs[0] == current else \
+                    _connected(graph, scope.inputs, path, depth)
+                out.append((level, scope.id, kind, out_shapes, totals.params, show(totals.macs),
+                            m.field.text() if m and m.field else "-",
+                            m.field.jump_text() if m and m.field else "-", True, link))
+                if depth is None or level < depth:  # expanded: its first child reads what the scope reads
+                    current = scope.inputs[0] if len(scope.inputs) == 1 else None
+                    walk(scope.path, level + 1)
                 else:
-                    current[0] = scope.outputs[0] if len(scope.outputs) == 1 else None
+                    current = scope.outputs[0] if len(scope.outputs) == 1 else None
 
-    yield from walk((), 0)
+    walk((), 0)
+    return out
+
+
+def _connected(graph: "Graph", inputs: list[str], container: tuple[str, ...], depth: int | None) -> str:
+    """A row's "connected to": its inputs, when they are not just the row above."""
+    return ", ".join(_ref(graph, i, container, depth) for i in inputs)
 
 
 def _ref(graph: "Graph", node_id: str, container: tuple[str, ...], depth: int | None) -> str:
@@ -209,12 +214,14 @@ def exponent_form(n: int) -> str:
 def human(n: sy.Dim, unit: str = "") -> str:
     if not isinstance(n, int):
         return sy.to_str(n)
-    if abs(n) >= 1000 * _DECIMAL_PREFIXES[0][0]:
+    magnitude = abs(n)
+    if magnitude >= 1000 * _DECIMAL_PREFIXES[0][0]:
         return f"{exponent_form(n)} {unit}".rstrip()
-    for factor, suffix in _DECIMAL_PREFIXES:
-        if abs(n) >= factor:
-            return f"{n / factor:.2f} {suffix}{unit}"
-    return f"{n} {unit}".rstrip()
+    group = (len(str(magnitude)) - 1) // 3  # of three digits: the prefix's index from the end
+    if group == 0:
+        return f"{n} {unit}".rstrip()
+    factor, suffix = _DECIMAL_PREFIXES[-group]
+    return f"{n / factor:.2f} {suffix}{unit}"
 
 
 def human_bytes(n: sy.Dim) -> str:
@@ -309,25 +316,27 @@ HEADERS = ("Layer", "Type", "Output shape", "Params", "MACs", "RF", "Jump", "Con
 LEGEND = "Connected to: inputs other than the row above; inside a block, names are relative to it."
 
 
-def _cells(row: Row, indent: str) -> list[str]:
-    return [indent * row.level + row.id, row.type, row.shape, f"{row.params:,}",
-            leading_text(row.macs), row.field, row.jump, row.connected]
+def _columns(table: list[tuple], indent: str) -> list[list[str]]:
+    """The rows' cells as text, column by column (each column is one pass of C-level map: rows
+    repeat their params and MACs numbers, whose texts are found once)."""
+    if not table:
+        return [[] for _ in HEADERS]
+    levels, ids, kinds, shapes, params, macs, fields, jumps, _, links = zip(*table)
+    names = list(map(str.__add__, map(indent.__mul__, levels), ids)) if indent else list(ids)
+    params_texts = {p: f"{p:,}" for p in set(params)}
+    macs_texts = {m: leading_text(m) for m in set(macs)}
+    return [names, list(kinds), list(shapes), list(map(params_texts.__getitem__, params)),
+            list(map(macs_texts.__getitem__, macs)), list(fields), list(jumps), list(links)]
 
 
 def render_text(model: "Model", depth: int | None, at: dict[str, int] | None = None) -> str:
-    table = [list(HEADERS)] + [_cells(r, "  ") for r in rows(model, depth, at)]
-    widths = [0] * len(HEADERS)
-    for r in table:  # row by row: a pass per column strides across every row (cache misses at 100,000 rows)
-        widths = list(map(max, widths, map(len, r)))
+    columns = _columns(_table(model, depth, at), "  ")
+    widths = [max([len(header), *map(len, column)]) for header, column in zip(HEADERS, columns)]
     right = {3, 4, 5, 6}
     row_format = "  ".join(f"{{:{'>' if i in right else '<'}{w}}}" for i, w in enumerate(widths))
-
-    def line(cells: list[str]) -> str:
-        return row_format.format(*cells).rstrip()
-
     rule = "─" * (sum(widths) + 2 * (len(widths) - 1))
-    out = [f'Model: "{model.name}"', rule, line(table[0]), rule]
-    out += [line(r) for r in table[1:]]
+    out = [f'Model: "{model.name}"', rule, row_format.format(*HEADERS).rstrip(), rule]
+    out += map(str.rstrip, map(row_format.format, *columns))
     out.append(rule)
     lines = footer(model, at)
     label_width = max(len(k) for k, _ in lines)
@@ -342,12 +351,12 @@ def render_markdown(model: "Model", depth: int | None, at: dict[str, int] | None
 
     out = [f"### {esc(model.name)}", "", "| " + " | ".join(HEADERS) + " |",
            "|" + "|".join(["---", "---", "---", "---:", "---:", "---:", "---:", "---"]) + "|"]
-    for r in rows(model, depth, at):
-        cells = _cells(r, "")
-        cells[0] = "&nbsp;&nbsp;" * r.level + f"`{cells[0]}`"
-        if cells[-1]:
-            cells[-1] = ", ".join(f"`{name}`" for name in cells[-1].split(", "))
-        out.append("| " + " | ".join(esc(c) if i else c for i, c in enumerate(cells)) + " |")
+    table = _table(model, depth, at)
+    names, *cells, links = _columns(table, "")
+    names = [f"{'&nbsp;&nbsp;' * row[0]}`{name}`" for row, name in zip(table, names)]
+    links = [", ".join(f"`{name}`" for name in link.split(", ")) if link else "" for link in links]
+    for row in zip(names, *cells, links):
+        out.append("| " + " | ".join([row[0], *map(esc, row[1:])]) + " |")
     out.append("")
     out += [f"- **{esc(k)}:** {esc(v)}" for k, v in footer(model, at)]
     out += ["", f"_{LEGEND}_"]
