@@ -42,7 +42,7 @@ class BlockLoader:
         found next to the importing file, else in the search path (`import_path`, ARCHC_PATH),
         and must lie inside the top spec's folder tree or a search-path folder."""
         parse_file = _IMPORT_READER.get() or _parse_import
-        if roots is None:
+        if roots is None and spec.imports:  # (resolving the folder is the costly part of a small spec's load)
             roots = (_resolved_dir(Path(file).parent),) + search_path()
         for imp in spec.imports:
             path, problem, hint, code = _locate_import(imp.path, Path(file).parent, roots)
