@@ -13,10 +13,11 @@ a check of the whole new text would:
    same layers at the same places: hover and inlay hints read it at once).
 2. **Live** (`Server._check_live`, `archc.lsp.live`): a document with a live state to resume
    from (its last parse and elaboration session, where archc.frontend.incremental and
-   archc.ir.resume provide them) whose last edit checked in under `IN_PROCESS_BELOW` CPU
-   seconds, or one whose last check took under that and whose text is short, is checked in the
-   server's process (no fork, no pickling: those cost more than such a check) on a thread of
-   its own, with the evaluator's time limit cut to `IN_PROCESS_SECONDS`; a check that reaches a
+   archc.ir.resume provide them: an edit costs what it changed), or one whose last check took
+   under `IN_PROCESS_BELOW` CPU seconds and whose text is short, is checked in the server's
+   process (no fork, no pickling: those cost more than such a check) on a thread of its own,
+   with the evaluator's time limit cut to `IN_PROCESS_SECONDS` for a new program (not for the
+   whole check after path 1: the same program as a finished check); a check that reaches a
    limit is thrown away and made in a process of its own, as any other.
 3. Otherwise, a check in a process of its own (`archc.lsp.worker`), as before; then the live
    state is brought to that text on the live thread, for the next edit to resume from.

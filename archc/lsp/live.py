@@ -19,10 +19,12 @@ from typing import Any
 
 from archc import ast as A
 
-try:  # parses again only the statements an edit touched (archc/frontend/incremental.py)
+try:  # parses again only the statements an edit touched (archc/frontend/incremental.py); a
+    # parse it starts from is one it made (`parse`, remembered)
+    from archc.frontend.incremental import parse as parse_remembered
     from archc.frontend.incremental import reparse
 except ImportError:  # not there yet: every parse is whole
-    reparse = None
+    parse_remembered = reparse = None
 try:  # elaborates again from the first statement an edit changed (archc/ir/resume.py)
     from archc.ir.resume import Session
 except ImportError:  # not there yet: every elaboration is whole
@@ -41,7 +43,6 @@ class Live:
         # only those after the statement it resumes from), and those statements' paths
         self.imported: set[str] = set()
         self.import_paths: list[str] = []
-        self.cost: float | None = None  # CPU seconds of the last edit checked with it (the server's)
         self.elaborated = False  # whether the check under way elaborated with the session
 
     @property
@@ -57,10 +58,12 @@ class Live:
     def parse(self, text: str) -> A.Spec:
         """`archc.frontend.parse_text(text, language, path)`'s result and errors."""
         from archc.frontend import parse_text
-        if reparse is not None and self.spec is not None and self.language == "arch":
-            spec = reparse(self.spec, self.text, text, self.path)
-        else:
+        if reparse is None or self.language != "arch":
             spec = parse_text(text, self.language, self.path)
+        elif self.spec is None:
+            spec = parse_remembered(text, self.path)
+        else:
+            spec = reparse(self.spec, self.text, text, self.path)
         self.text, self.spec = text, spec
         return spec
 

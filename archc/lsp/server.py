@@ -197,7 +197,11 @@ class ArchcServer(LanguageServer):
                 # pauses: an edit before then cancels this task, so typing forks no check per key
                 await asyncio.sleep(incremental.FULL_CHECK_AFTER)
             if self._live_pays(doc, text):
-                result = await self._check_live(doc, text, version, cut=True)
+                # the same program as a finished check (carried over) takes what that one took:
+                # the evaluator is cut short for a new program only
+                result = await self._check_live(doc, text, version, cut=carried is None)
+                log.debug("archc lsp: version %s checked on the live thread: %s", version,
+                          "done" if result is not None else "to a process")
                 if result is not None:
                     self.finish(doc, result)
                     return
@@ -227,9 +231,6 @@ class ArchcServer(LanguageServer):
         if doc.text != text or self.project.document(doc.path) is not doc:
             return  # edited (a newer check is scheduled) or closed meanwhile
         self.finish(doc, result)
-        state = self.live.get(key)
-        if state is not None:
-            state.cost = None  # the next edit tries the live thread again
         await self._prime(doc, result)
 
     def finish(self, doc: Document, result: analysis.CheckResult) -> None:
@@ -245,9 +246,10 @@ class ArchcServer(LanguageServer):
 
     def _live_pays(self, doc: Document, text: str) -> bool:
         """Whether to check on the live thread (path 2 of `archc.lsp.incremental`): the document
-        has a live state to resume from whose last edit was quick to check, or its last check
-        was quick and its text is short. A user's evaluation limit is kept when shorter; a
-        malformed one is said by a check in a process."""
+        has a live state to resume from (a check costs what the edit changed; one that reaches
+        the evaluator's cut goes to a process), or its last check was quick and its text is
+        short. A user's evaluation limit is kept when shorter; a malformed one is said by a
+        check in a process."""
         try:
             if not 0 < float(self.eval_limit or "inf"):
                 return False
@@ -255,7 +257,7 @@ class ArchcServer(LanguageServer):
             return False
         state = self.live.get(canonical(doc.path))
         if state is not None and state.resumes:
-            return state.cost is None or state.cost < incremental.IN_PROCESS_BELOW
+            return True
         last = doc.result
         return last is not None and last.internal is None and last.cpu < incremental.IN_PROCESS_BELOW \
             and len(text) <= incremental.IN_PROCESS_CHARS
@@ -274,8 +276,6 @@ class ArchcServer(LanguageServer):
         self.live_busy = self.live_thread.submit(_check_on_live_thread, state, text, doc.language, doc.path,
                                                  self.project.cache, version, limit)
         result = await asyncio.wrap_future(self.live_busy)  # cancelled: a waiting check is dropped
-        if cut:
-            state.cost = result.cpu if result is not None else None
         if result is None or result.internal is not None or any(
                 e.code in ("E-LIMIT-TIME", "E-LIMIT-MEMORY", "E-LIMIT-ENV") for e in result.errors):
             return None
