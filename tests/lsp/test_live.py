@@ -45,6 +45,7 @@ def apis(request, monkeypatch):
     if request.param == "stand-ins":
         monkeypatch.setattr(live, "Session", WholeSession)
         monkeypatch.setattr(live, "reparse", whole_reparse)
+        monkeypatch.setattr(live, "parse_remembered", lambda text, file: whole_reparse(None, "", text, file))
         monkeypatch.setattr(live, "RESUMABLE", True)
     return request.param
 
