@@ -143,12 +143,17 @@ class Spans:
         return _Slot(loc.line, end, node, children=children)
 
 
-def attach(spec: A.Spec, comments: list[Comment], spans: Spans, text: str) -> A.Spec:
-    """`spec` with `comments` attached to its statements (a no-op without comments)."""
-    if not comments:
+def attach(spec: A.Spec, comments: list[Comment], spans: Spans, text: str, first_line: int = 1,
+           commented: bool = False) -> A.Spec:
+    """`spec` with `comments` attached to its statements (a no-op in a file without comments:
+    blank lines are kept only in one with some); `text` (whose comments they are) starts at line
+    `first_line` of the file that `spans` counts; `commented`: the file has comments elsewhere."""
+    if not comments and not commented:
         return spec
+    if first_line != 1:
+        comments = [Comment(c.line + first_line - 1, c.text, c.whole) for c in comments]
     lines = text.splitlines()
-    blank = {n for n, line in enumerate(lines, 1) if not line.strip()}
+    blank = {n for n, line in enumerate(lines, first_line) if not line.strip()}
     top: list[_Slot] = []
     if spans.model is not None:
         top.append(_Slot(spans.model[0], spans.model[1], "model"))

@@ -19,7 +19,7 @@ from lark.exceptions import UnexpectedInput, VisitError
 
 from archc import ast as A
 from archc.errors import SpecError, SpecErrors, register_source
-from archc.frontend.comments import Spans, attach, scan_dsl
+from archc.frontend.comments import Comment, Spans, attach, scan_dsl
 from archc.frontend.engine import Engine, Stuck, Tok, Unsupported
 from archc.frontend.nodes import make as N
 from archc.language import RETURN_KINDS
@@ -174,11 +174,21 @@ def parse_dsl(text: str, file: str = "<string>") -> A.Spec:
     """Parse a whole `.arch` file."""
     register_source(file, text)
     _check_encodable(text, file)
-    builder = _Builder(file, 1, 1)
+    return parse_statements(text, file)[0]
+
+
+def parse_statements(text: str, file: str, first_line: int = 1, commented: bool = False
+                     ) -> tuple[A.Spec, Spans, list[Comment]]:
+    """`text`, whole statements that start at line `first_line` of `file` (which has comments
+    elsewhere if `commented`), parsed (comments attached) as they parse in that file, the lines
+    its statements span and its comments (archc.frontend.incremental parses the statements an
+    edit changed with it)."""
+    builder = _Builder(file, first_line, 1)
     spec = _parse(text, "start", builder)
     if builder.errors:
         raise SpecErrors(sorted(builder.errors, key=_err_pos))
-    return attach(spec, scan_dsl(text), builder.spans, text)
+    comments = scan_dsl(text)
+    return attach(spec, comments, builder.spans, text, first_line, commented), builder.spans, comments
 
 
 def _check_encodable(text: str, file: str) -> None:
@@ -497,7 +507,7 @@ class _Builder:
                             code="E-SYNTAX-MODEL-RETURNS")
             else:
                 returns = kind.value
-        return _Statement(name, self._tloc(tok), meta[_END_LINE], returns)
+        return _Statement(name, self._tloc(tok), self.off.line(meta[_END_LINE]), returns)
 
     def import_stmt(self, meta: Any, children: list) -> A.Import:
         tok = children[0]
@@ -560,7 +570,7 @@ class _Builder:
         return children
 
     def return_stmt(self, meta: Any, children: list) -> _Return:
-        return _Return(children, self._loc(meta), meta[_END_LINE])
+        return _Return(children, self._loc(meta), self.off.line(meta[_END_LINE]))
 
     def block_def(self, meta: Any, children: list) -> A.BlockDef:
         name, params, inputs, stmts = children[0], children[1], children[2], children[3:]
