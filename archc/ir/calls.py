@@ -201,15 +201,23 @@ class Calls(Repeats):
         if (not piped and args and _tensor_list(args[0]) and given is None and func not in self.blocks
                 and REGISTRY.get(func) is not None):
             args = [*args[0], *args[1:]]
-        tensors = [a for a in args if isinstance(a, Tensor)]
-        attr_args = [a for a in args if not isinstance(a, Tensor)]
-        if any(isinstance(a, Tensor) for a in args[len(tensors):]) or (
-                tensors and args[:len(tensors)] != tensors):
-            self.fail("tensor arguments must come before attributes", call.loc,
-                      f"e.g. {func}(x, y, ...) or x -> {func}(...)", code="E-CALL-ARGUMENT-ORDER")
+        tensors: list[Tensor] = []
+        attr_args = args
+        if args and type(args[0]) is Tensor:
+            tensors = [a for a in args if isinstance(a, Tensor)]
+            attr_args = args[len(tensors):]
+            if args[:len(tensors)] != tensors:
+                self._tensors_first(func, call)
+        if any(isinstance(a, Tensor) for a in attr_args):
+            self._tensors_first(func, call)
         inputs = piped + tensors
         meta = {k: kwargs.pop(k) for k in META_KWARGS if k in kwargs} if kwargs else {}
-        kw_locs = {kw.name: kw.loc for kw in call.kwargs if kw.name in kwargs}
+        kw_locs = {kw.name: kw.loc for kw in call.kwargs if kw.name in kwargs} if kwargs else {}
+        if given is None and inputs and origin is None and func not in self.blocks and func != "sequential":
+            op = REGISTRY.get(func)
+            if op is not None:  # the common call, `h -> conv2d(64, 3)`: applied without a Partial between
+                return self._apply_op(op, inputs, attr_args, kwargs, call.loc, meta, kw_locs=kw_locs,
+                                      arg_locs=tuple(a.loc for a in call.args[len(tensors):]))
         if given is not None:
             partial = self._extend(given, attr_args, kwargs, meta, call)
         elif func == "sequential":
@@ -238,6 +246,10 @@ class Calls(Repeats):
         if not inputs and not (partial.kind == "op" and partial.target.inputs == 0):
             return partial
         return self._apply_partial(partial, inputs, call.loc)
+
+    def _tensors_first(self, func: str, call: A.Call) -> None:
+        self.fail("tensor arguments must come before attributes", call.loc,
+                  f"e.g. {func}(x, y, ...) or x -> {func}(...)", code="E-CALL-ARGUMENT-ORDER")
 
     def _extend(self, given: Partial, args: list[Any], kwargs: dict[str, Any], meta: dict[str, Any],
                 call: A.Call) -> Partial:
@@ -310,12 +322,13 @@ class Calls(Repeats):
                       f"e.g. x -> {op.name}(...)" if op.inputs == 1 else None, code="E-CALL-INPUT-COUNT")
         self._check_inputs(inputs)
         names = _attribute_names(op)
-        unknown = [key for key in kwargs if key not in names and op.attribute_for(key) is None]
-        for key in unknown:  # every one, each where it is written
-            self._unknown_keyword(op.name, key, names, "attribute", (kw_locs or {}).get(key) or loc, op)
-        if unknown:
-            raise Abort()
-        if any(key not in names for key in kwargs):  # `softmax(axis=1)`: the synonym of dim
+        if kwargs and not _ATTRIBUTE_SETS[op].issuperset(kwargs):
+            unknown = [key for key in kwargs if key not in names and op.attribute_for(key) is None]
+            for key in unknown:  # every one, each where it is written
+                self._unknown_keyword(op.name, key, names, "attribute", (kw_locs or {}).get(key) or loc, op)
+            if unknown:
+                raise Abort()
+            # `softmax(axis=1)`: the synonym of dim
             spelled = [(key, op.attribute_for(key)) for key in kwargs]
             twice = [name for _, name in spelled if [n for _, n in spelled].count(name) > 1]
             if twice:
@@ -331,15 +344,16 @@ class Calls(Repeats):
         if op.positional is not None and len(args) > op.positional:
             keyword_only(self.reporter, op, args, shapes, arg_locs, loc)
         try:
-            attrs = self._checked(op.bind, args, kwargs, ndim)
+            attrs = op.bind(args, kwargs, ndim) if not self.trace else self._checked(op.bind, args, kwargs, ndim)
         except AttrError as first:
             for exc in (first, *first.also):
                 visible = self._visible_env.names() if self._visible_env and exc.unknown_name else ()
                 self.error(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint,
                            code=exc.code, fixes=did_you_mean_fixes(exc.unknown_name, loc, visible) if visible else [])
             raise Abort() from None
-        self._no_inline(meta, f"the layer {op.name}", loc)
-        self._init_applies(op, meta, loc)
+        if meta:  # (most layers: none, or name= only)
+            self._no_inline(meta, f"the layer {op.name}", loc)
+            self._init_applies(op, meta, loc)
         if op.pieces_op:
             return self._apply_pieces(op, attrs, inputs[0], loc, meta)
         frozen, init, bias_init = self._meta(meta, loc)
@@ -348,7 +362,8 @@ class Calls(Repeats):
         if self.recorder is not None:
             self.recorder.layer(node_id, *recorded)
         try:
-            shape = self._checked(op.output_shape, attrs, shapes, self.ctx)
+            shape = op.output_shape(attrs, shapes, self.ctx) if not self.trace else \
+                self._checked(op.output_shape, attrs, shapes, self.ctx)
         except ShapeError as exc:
             self.error(f"{op.name} at line {loc.line if loc else '?'}: {exc.message}", loc, exc.hint,
                        code=exc.code)
@@ -363,7 +378,10 @@ class Calls(Repeats):
         self.builder.add_node(node)
         if shape is None:
             raise Abort()
-        self._checked(check_suspicious, node, kwargs, shapes, self.builder, self.reporter)
+        if not self.trace:
+            check_suspicious(node, kwargs, shapes, self.builder, self.reporter)
+        else:
+            self._checked(check_suspicious, node, kwargs, shapes, self.builder, self.reporter)
         return Tensor(node_id, shape)
 
     def _apply_pieces(self, op: Op, attrs: Any, tensor: Tensor, loc: A.Loc | None,
@@ -712,13 +730,16 @@ class Calls(Repeats):
 
 
 _ATTRIBUTE_NAMES: dict[Op, list[str]] = {}
+_ATTRIBUTE_SETS: dict[Op, frozenset[str]] = {}
 
 
 def _attribute_names(op: Op) -> list[str]:
-    """An op's attribute names, in order (found once per op: asked at every layer)."""
+    """An op's attribute names, in order (found once per op: asked at every layer; as a set in
+    _ATTRIBUTE_SETS)."""
     names = _ATTRIBUTE_NAMES.get(op)
     if names is None:
         names = _ATTRIBUTE_NAMES[op] = [at.name for at in op.attrs]
+        _ATTRIBUTE_SETS[op] = frozenset(names)
     return names
 
 
