@@ -410,6 +410,9 @@ class _TreeToAst(Transformer_NonRecursive):
 
 
 _END_LINE = 2  # in a rule's place (line, column, end_line, end_column)
+# the Spec list of each kind of top-level statement (the builder makes these classes exactly)
+_STATEMENT_LISTS = {A.Import: "imports", A.Param: "params", A.Input: "inputs", A.BlockDef: "blocks",
+                    A.Assign: "body", A.Output: "outputs"}
 
 
 class _Builder:
@@ -430,7 +433,14 @@ class _Builder:
             def tloc(tok: Token) -> A.Loc:
                 line = tok.line
                 return Loc(file=file, line=line, col=tok.column, end_col=tok.end_column if tok.end_line == line else None)
-            self._loc, self._tloc = loc, tloc  # type: ignore[method-assign]
+            ends = self.spans.ends
+
+            def span(node: Any, meta: tuple | None) -> Any:  # _span, where lines need no offset
+                at = node.loc
+                if meta is not None and at is not None:
+                    ends[(at.line, at.col)] = max(meta[_END_LINE], at.line)
+                return node
+            self._loc, self._tloc, self._span = loc, tloc, span  # type: ignore[method-assign]
 
     def _span(self, node: Any, meta: tuple | None) -> Any:
         if meta is not None:
@@ -452,9 +462,13 @@ class _Builder:
     def start(self, meta: Any, children: list) -> A.Spec:
         spec: dict[str, Any] = {"name": None, "returns": None, "imports": [], "params": [], "inputs": [],
                                 "blocks": [], "body": [], "outputs": []}
+        lists = {cls: spec[field] for cls, field in _STATEMENT_LISTS.items()}
         model_loc = None
         for stmt in children:
-            if isinstance(stmt, _Statement):
+            statements = lists.get(type(stmt))
+            if statements is not None:
+                statements.append(stmt)
+            elif isinstance(stmt, _Statement):
                 if model_loc is not None:
                     self._error("the model is named twice", stmt.loc,
                                 f"keep one 'model' line (the first, at line {model_loc.line}, "
@@ -462,18 +476,6 @@ class _Builder:
                     continue
                 spec["name"], model_loc, spec["returns"] = stmt.name, stmt.loc, stmt.returns
                 self.spans.model = (stmt.loc.line, stmt.end_line)
-            elif isinstance(stmt, A.Import):
-                spec["imports"].append(stmt)
-            elif isinstance(stmt, A.Param):
-                spec["params"].append(stmt)
-            elif isinstance(stmt, A.Input):
-                spec["inputs"].append(stmt)
-            elif isinstance(stmt, A.BlockDef):
-                spec["blocks"].append(stmt)
-            elif isinstance(stmt, A.Assign):
-                spec["body"].append(stmt)
-            elif isinstance(stmt, A.Output):
-                spec["outputs"].append(stmt)
         return N.Spec(loc=self.off.loc(1, 1), **spec)
 
     def expr_only(self, meta: Any, children: list) -> A.Expr:
