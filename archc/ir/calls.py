@@ -120,22 +120,23 @@ class Calls(Repeats):
         found, bound = env.lookup(func)
         origin = None  # traced: the block parameter the op came in through
         given: Partial | None = None  # a layer given some arguments already: unit(128, stride=2)
-        if found and bound is POISON:
-            raise Abort()  # its statement failed, and said so
-        if found and isinstance(bound, Shared):
-            return self._call_shared(bound, call, env, piped)
-        if found and isinstance(bound, Partial):
-            if not call.args and not call.kwargs:
-                return self._apply_partial(bound, piped, call.loc) if piped else bound
-            given = bound
-        elif found and isinstance(bound, str) and (bound in self.blocks or bound in REGISTRY):
-            func = str(bound)  # a parameter naming a block or op: `unit(64)` with unit = BasicBlock
-            origin = bound.expr if isinstance(bound, TWord) and func in REGISTRY else None
-        elif found and not self._callable_name(func):
-            written = getattr(bound, "loc", None) if isinstance(bound, Word) else None
-            self.reporter.fail(f"'{func}' is {describe(bound)}, not an op or block", call.loc,
-                               code="E-CALL-NOT-CALLABLE",
-                               related=[Related(written, f"'{bound}' is written here")] if written else None)
+        if found:  # (an op or block's own name is mostly not bound)
+            if bound is POISON:
+                raise Abort()  # its statement failed, and said so
+            if isinstance(bound, Shared):
+                return self._call_shared(bound, call, env, piped)
+            if isinstance(bound, Partial):
+                if not call.args and not call.kwargs:
+                    return self._apply_partial(bound, piped, call.loc) if piped else bound
+                given = bound
+            elif isinstance(bound, str) and (bound in self.blocks or bound in REGISTRY):
+                func = str(bound)  # a parameter naming a block or op: `unit(64)` with unit = BasicBlock
+                origin = bound.expr if isinstance(bound, TWord) and func in REGISTRY else None
+            elif not self._callable_name(func):
+                written = getattr(bound, "loc", None) if isinstance(bound, Word) else None
+                self.reporter.fail(f"'{func}' is {describe(bound)}, not an op or block", call.loc,
+                                   code="E-CALL-NOT-CALLABLE",
+                                   related=[Related(written, f"'{bound}' is written here")] if written else None)
         # otherwise a value that shares an op's name (`param dropout = 0.5`) leaves the op callable
         if func == "repeat":
             return self._repeat(call, env, piped)

@@ -141,6 +141,9 @@ def traced_builtin(func: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
     return pv.call(builtin.python, args, kwargs, result)
 
 
+_UNBOUND = object()  # (a name bound to None is bound)
+
+
 class Env:
     """A lexical environment: name -> value, with the statement locations for messages."""
 
@@ -151,8 +154,9 @@ class Env:
     def lookup(self, name: str) -> tuple[bool, Any]:
         env: Env | None = self
         while env is not None:
-            if name in env.values:
-                return True, env.values[name]
+            value = env.values.get(name, _UNBOUND)
+            if value is not _UNBOUND:
+                return True, value
             env = env.parent
         return False, None
 
