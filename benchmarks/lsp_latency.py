@@ -16,8 +16,10 @@ mistake and fix times. Prints a table; writes the numbers as JSON (default
 benchmarks/results/lsp_latency.json).
 
 Edit to diagnostics, before and after re-analysing only what an edit changes (issue 23,
-archc/lsp/incremental.py), in the same run: two servers, one with `incremental: false` (every
-edit a whole check in a process of its own, as before) and one as it is now, on DenseNet-121
+archc/lsp/incremental.py and archc/lsp/live.py), in the same run: two servers, one with
+`incremental: false` (every edit a whole check in a process of its own, as before) and one as it
+is now (comment edits carried over; program edits checked in the server's process, resuming the
+parse and elaboration of the last check), on DenseNet-121
 (specs/torchvision/densenet121.arch) and a 5,000-line synthetic spec (tools/synthetic_specs.py
 flat 5000), medians of --edit-runs of each edit kind:
     comment     a comment line added at the top (every line moves)
@@ -26,7 +28,8 @@ flat 5000), medians of --edit-runs of each edit kind:
     undo        the mistake removed again (the text of an earlier check)
     change      a number changed in the last statement (the program changes)
 After each edit the benchmark waits until the server has had time for its full check, so that
-one edit's background work does not slow the next. `--only-edits` measures this part only.
+one edit's background work does not slow the next. `--only-edits` measures this part only (the
+output keeps the per-spec rows of the last whole run); `--edit-specs` picks the subjects.
 """
 from __future__ import annotations
 
@@ -304,12 +307,15 @@ def main() -> None:
         print(f"edit -> diagnostics, ms (median of {args.edit_runs}; before: every edit a whole check in a "
               "process; after: archc/lsp/incremental.py)")
         _table(edit_rows, ["spec", "lines", "mode", "check_ms", *EDIT_KINDS])
+    now = time.strftime("%Y-%m-%dT%H:%M:%S")
     data = {"benchmark": "lsp_latency", "unit": "ms", "runs": args.runs, "debounce_ms": args.debounce,
             "machine": {"python": platform.python_version(), "platform": platform.platform(),
                         "cpus": os.cpu_count()},
-            "when": time.strftime("%Y-%m-%dT%H:%M:%S"), "specs": rows,
-            "edit_runs": args.edit_runs, "edits": edit_rows}
+            "when": now, "specs": rows, "edit_runs": args.edit_runs, "edits_when": now, "edits": edit_rows}
     out = Path(args.output)
+    if args.only_edits and out.exists():  # the per-spec rows of the last whole run stay
+        kept = json.loads(out.read_text())
+        data.update({k: kept[k] for k in ("runs", "when", "specs") if k in kept})
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, indent=2) + "\n")
     print(f"wrote {out}")
