@@ -8,6 +8,7 @@ PyTorch's rules (`valid_module_name`, `TORCH_MODULE_ATTRS`).
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from typing import Any
@@ -44,7 +45,8 @@ class GraphBuilder:
         self.scopes: dict[tuple[str, ...], Scope] = {}
         self.scope_log: list[tuple[str, ...]] = []  # scope paths in creation order (pruned ones stay)
         self.scope_path: tuple[str, ...] = ()  # where new layers and scopes go
-        self.used_names: dict[tuple[str, ...], set[str]] = {}  # scope -> child names taken
+        # scope -> child names taken (a dict: in the order taken, so that archc.ir.resume can cut it back)
+        self.used_names: dict[tuple[str, ...], dict[str, None]] = {}
         self._suffixes: dict[tuple, int] = {}  # (scope, base name) -> the next suffix to try
         self._named_at: dict[tuple[tuple[str, ...], str], A.Loc] = {}  # (scope, name) -> where its layer is
         self.created: list[str] = []  # node ids in creation order (pruned ones stay listed)
@@ -54,9 +56,28 @@ class GraphBuilder:
         # `e2 = e1 -> ResBlock()`: the tensor's name, for the module the statement's one call makes
         # (taken by the next name given in that scope: the call's own module comes first)
         self.name_hint: tuple[tuple[str, ...], str] | None = None
+        # the ids of layers an earlier graph holds too (archc.ir.resume: a resumed elaboration
+        # starts from a copy of an earlier one's first layers); copied before any change
+        self.shared: set[str] | None = None
+        # kept for archc.ir.resume only (None otherwise): the layers nothing reads (and maybe a few
+        # that something does), when each layer was first read (len(created) then), and the
+        # layers made unread again by a removal, with len(created) then
+        self.sinks: dict[str, None] | None = None
+        self.first_read: dict[str, int] = {}
+        self.resinked: list[tuple[int, str]] = []
 
     def layer(self, node_id: str) -> LayerNode:
         return self.g.nodes[node_id]["layer"]
+
+    def own(self, node_id: str) -> LayerNode:
+        """The layer, to change: a copy first when an earlier graph shares it (`shared`)."""
+        layer = self.g.nodes[node_id]["layer"]
+        if self.shared is not None and node_id in self.shared:
+            layer = dataclasses.replace(layer, tensor_names=list(layer.tensor_names),
+                                        tensor_scopes=list(layer.tensor_scopes))
+            self.g.nodes[node_id] = {"layer": layer}  # (the attribute dict is the earlier graph's too)
+            self.shared.discard(node_id)
+        return layer
 
     def __contains__(self, node_id: str) -> bool:
         return node_id in self.g
@@ -70,13 +91,13 @@ class GraphBuilder:
             default = hint[1]
         taken = self.used_names.get(scope_path)
         if taken is None:
-            taken = self.used_names[scope_path] = set()
+            taken = self.used_names[scope_path] = {}
         if name is None and not explicit and type(default) is str and default not in taken and (hinted or (
                 default not in TORCH_MODULE_ATTRS and valid_module_name(default))):
             # the common case: a name of its own (a tensor's, or an op's first use in the scope)
             if loc is not None:
                 self._named_at[(scope_path, default)] = loc
-            taken.add(default)
+            taken[default] = None
             return ".".join((*scope_path, default)) if scope_path else default
         if name is not None:
             pv.decide(name)
@@ -115,7 +136,7 @@ class GraphBuilder:
             self._named_at[(self.scope_path, name)] = loc
         if explicit:
             self._named_index[(self.scope_path, name)] = len(self.created)
-        taken.add(name)
+        taken[name] = None
         return ".".join((*self.scope_path, name))
 
     def exists(self, node_id: str) -> bool:
@@ -180,13 +201,21 @@ class GraphBuilder:
             self.reporter.fail(f"the model has more than {self.max_layers:,} layers", node.loc,
                                "check repeat counts and recursive blocks; to build that many anyway, raise "
                                "the limit with the environment variable ARCHC_MAX_LAYERS", code="E-LIMIT-LAYERS")
-        self.created.append(node.id)
         self.g.add_layer(node.id, node, node.inputs)
+        sinks = self.sinks
+        if sinks is not None:
+            sinks[node.id] = None
+            for src in node.inputs:
+                if src in sinks:
+                    del sinks[src]
+                    if src not in self.first_read:
+                        self.first_read[src] = len(self.created)
+        self.created.append(node.id)
 
     def bind_name(self, node_id: str, name: str, scope: tuple[str, ...] | None = None) -> None:
         """`name` (a spec's name for the tensor) is bound to the node's output in `scope` (by
         default the current one)."""
-        layer = self.layer(node_id)
+        layer = self.own(node_id) if self.shared else self.layer(node_id)
         layer.tensor_names.append(name)
         layer.tensor_scopes.append(self.scope_path if scope is None else scope)
 
@@ -205,6 +234,14 @@ class GraphBuilder:
         """Remove the layers `dead` (some of `created`, a body's layers), and the scopes no
         remaining layer of `created` is in."""
         emptied = {self.layer(n).scope[:k] for n in dead for k in range(1, len(self.layer(n).scope) + 1)}
+        if self.sinks is not None:  # what the dead layers read may be read by nothing now
+            gone = set(dead)
+            for n in dead:
+                self.sinks.pop(n, None)
+                for src in self.g.predecessors(n):
+                    if src not in gone:
+                        self.sinks[src] = None
+                        self.resinked.append((len(self.created), src))
         self.g.remove_nodes_from(dead)
         for n in created:
             if n in self.g:

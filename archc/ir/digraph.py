@@ -89,8 +89,7 @@ class DiGraph:
         and edge dicts, which neither graph changes afterwards; when no node of those has an edge
         to a later one, the earlier state of a graph built node by node."""
         out = DiGraph()
-        out.nodes = dict(itertools.islice(self.nodes.items(), count))
-        out._pred = dict(itertools.islice(self._pred.items(), count))
+        out.nodes, out._pred = _first(self.nodes, count), _first(self._pred, count)
         return out
 
     def predecessors(self, node: Node) -> Iterator[Node]:
@@ -124,6 +123,16 @@ class DiGraph:
         for tail, head, data in self.edges():
             g.add_edge(tail, head, **data)
         return g
+
+
+def _first(d: dict, n: int) -> dict:
+    """A dict of the first n entries of `d` (a copy, then the last ones popped, when that is less work)."""
+    if n < len(d) // 2:
+        return dict(itertools.islice(d.items(), n))
+    out = d.copy()
+    for _ in range(len(d) - n):
+        out.popitem()
+    return out
 
 
 def ancestors(g: DiGraph, roots: Iterable[Node], within: Container[Node] | None = None) -> set[Node]:

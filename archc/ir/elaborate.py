@@ -1,4 +1,6 @@
-"""Elaboration: run a spec's AST to build the graph IR.
+"""Elaboration: run a spec's AST to build the graph IR. (This module is longer than 800 lines because
+a body's statements run in three phases over one state, `Body`, that archc.ir.resume cuts back to
+resume an elaboration; the walk that finds the names an expression reads is to move out with it.)
 
 The spec is a tiny dataflow program. Evaluating it binds model parameters, instantiates blocks,
 unrolls repeats and adds one graph node per layer. Shapes are inferred as each node is added,
@@ -20,6 +22,7 @@ POISON, and anything computed from POISON is skipped silently, so one mistake gi
 from __future__ import annotations
 
 import difflib
+import itertools
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -83,6 +86,14 @@ class Elaborator(Calls):
         # result needs, skipped when the spec is elaborated again (`elaborate` does), by place
         self.skipped: frozenset = frozenset()
         self.skip_next: set[tuple] = set()
+        self.unused_layers = 0  # layers `unused` statements made (built, never run)
+        self.model: tuple = ()  # the model body's Body, environment, parameter values and inputs
+        # archc.ir.resume: what notes the model body's state before each statement (None: nothing),
+        # and how many of the graph's first layers have tuple shapes already (a resumed run's)
+        self.marks: Any = None
+        self.checked_shapes = 0
+        self.shares_checked = 0  # the graph's first layers whose `shares` names a layer built
+        self.shapes_rewritten = False
         self.max_repeat = limit("ARCHC_MAX_REPEAT")
         self.max_block_depth = limit("ARCHC_MAX_BLOCK_DEPTH")
 
@@ -163,6 +174,15 @@ class Elaborator(Calls):
     # ------------------------------------------------------------------ top level
     def run(self) -> Graph:
         self.deadline = time.monotonic() + self.max_seconds
+        env, params, inputs = self._header()
+        body = Body(self.spec.body, len(self.builder.created), len(self.builder.alternatives))
+        self.model = (body, env, params, inputs)
+        self._declare(body, 0, env, list(inputs), self.marks)
+        self._statements(body, 0, env, self.marks)
+        return self._finish(body, env, params, inputs)
+
+    def _header(self) -> tuple[Env, dict[str, Any], dict[str, str]]:
+        """The blocks, the model parameters and the inputs: the model body's environment."""
         loader = BlockLoader(self.reporter.diag.add)
         loader.load(self.spec, self.file, set())
         self.blocks, self.failed_imports = loader.blocks, loader.failed_imports
@@ -190,9 +210,13 @@ class Elaborator(Calls):
         if not self.spec.inputs:
             self.error("the spec has no inputs", self.spec.loc,
                        "declare one, e.g. `input x: [N, 3, 224, 224]`", code="E-INPUT-NO-INPUTS")
-        values = self._run_body(self.spec.body, env, [o.value for o in self.spec.outputs],
-                                input_names=list(inputs), where="the model",
-                                result_names=[o.name for o in self.spec.outputs])
+        return env, params, inputs
+
+    def _finish(self, body: "Body", env: Env, params: dict[str, Any], inputs: dict[str, str]) -> Graph:
+        """After the model body's statements: the outputs, the passes over the finished graph,
+        the warnings, and the graph (or the errors)."""
+        values = self._end_body(body, env, [o.value for o in self.spec.outputs], list(inputs), "the model",
+                                [o.name for o in self.spec.outputs])
         outputs: dict[str, str] = {}
         for out, value in zip(self.spec.outputs, values):
             if value is POISON:
@@ -217,7 +241,7 @@ class Elaborator(Calls):
                        "declare one, e.g. `output logits = h -> linear(10)` or `output h`",
                        code="E-INPUT-NO-OUTPUTS")
         training = [o.name for o in self.spec.outputs if o.training and o.name in outputs]
-        if not self.reporter.diag.errors and any(self.builder.layer(n).unused for n in self.builder.g.nodes):
+        if not self.reporter.diag.errors and self.unused_layers:
             # layers that never run constrain no input: what the others need, their rules again
             self.assumptions = assumptions_of(self.builder, {n for n in self.builder.g.nodes
                                                              if not self.builder.layer(n).unused})
@@ -229,12 +253,16 @@ class Elaborator(Calls):
         for alt in self.builder.alternatives:  # made in a body whose end never came (an error)
             if not alt.resolved and self.builder.exists(".".join((*alt.scope, alt.provisional))):
                 self.builder.duplicate(alt)
-        for node in self.builder.g.nodes.values():
+        # (a resumed elaboration that pruned nothing: its first layers were looked at before)
+        start = 0 if body.pruned else self.shares_checked
+        self.shares_checked = len(self.builder.g)
+        for k, node in enumerate(itertools.islice(self.builder.g.nodes.values(), start, None), start):
             layer = node["layer"]
             if layer.shares is not None and layer.shares not in self.builder.g:
                 self.error(f"the first application of shared '{layer.shares}' is in a branch not taken, and "
                            f"'{layer.id}' would call its module", layer.loc,
                            "apply a shared layer first where it is always built", code="E-SHARE-SCOPE")
+                self.shares_checked = k
                 break
         if self.skip_next and not self.reporter.diag.errors:
             raise _Again(self.skipped | self.skip_next)
@@ -246,7 +274,7 @@ class Elaborator(Calls):
             warned.add(place)
             self.reporter.diag.add(warning.as_error() if self.strict else warning)
         self.reporter.diag.raise_if_any()
-        simplify_shapes(self.builder, self.assumptions, self.trace)
+        self.shapes_rewritten = simplify_shapes(self.builder, self.assumptions, self.trace, self.checked_shapes)
         graph = Graph(self.spec.name or Path(self.file).stem, self.builder.g, inputs, outputs,
                       self.builder.scopes, self.assumptions, params, self.file, training, inference_assumptions)
         graph.returns = self.spec.returns
@@ -319,52 +347,93 @@ class Elaborator(Calls):
                   input_names: list[str], where: str, result_names: list[str] = ()) -> list[Any]:
         """Evaluate assignments in dependency order, then the `results` (outputs or returns), and
         give their values; report cycles, reassignment and unused names."""
-        first_node = len(self.builder.created)
-        defined: dict[str, A.Assign] = {}
-        for stmt in body:
+        state = Body(body, len(self.builder.created), len(self.builder.alternatives))
+        self._declare(state, 0, env, input_names)
+        self._statements(state, 0, env)
+        return self._end_body(state, env, results, input_names, where, result_names)
+
+    def _declare(self, state: "Body", start: int, env: Env, input_names: list[str], marks: Any = None) -> None:
+        """The names the statements from `start` on define and read (reassignment and reading
+        itself reported), and whether the text's order is a dependency order."""
+        body, defined, defined_at, uses, read, read_first = (state.body, state.defined, state.defined_at,
+                                                             state.uses, state.read, state.read_first)
+        for k in range(start, len(body)):
+            stmt = body[k]
+            if marks is not None:
+                marks.declaring(k, state)
+            names = self._free_names(stmt.value)
+            uses.append(names)
+            for name in names:
+                if name not in read:
+                    read[name] = k
+                    if name not in defined:
+                        read_first[name] = k  # read before any statement defines it: a later one may
             for target in stmt.targets:
                 if target in defined:
                     self.error(f"'{target}' is assigned twice (first at line {defined[target].loc.line})",
                                stmt.loc, "every name is assigned once; give the new tensor a new name",
                                code="E-NAME-DUPLICATE")
+                    state.declared_badly(k)
                 elif target in input_names or env.lookup(target)[0]:
                     self.error(f"'{target}' is already defined (an input or parameter)", stmt.loc,
                                "give the tensor a new name", code="E-NAME-DUPLICATE")
+                    state.declared_badly(k)
                 else:
                     defined[target] = stmt
-        uses_of: dict[int, set[str]] = {}
-        position = {id(stmt): k for k, stmt in enumerate(body)}
-        reads_only_above = True  # as specs are mostly written: then the order is the text's
-        for stmt in body:
-            uses = self._free_names(stmt.value)
-            uses_of[id(stmt)] = uses
-            for name in uses:
-                source = defined.get(name)
-                if source is stmt:
+                    defined_at[target] = k
+                    if target.startswith("_") or stmt.unused:
+                        state.kept.append(target)
+                    if stmt.unused:
+                        state.idle.append(target)
+            for name in names:
+                if defined.get(name) is stmt:
                     self.error(f"'{name}' is used in its own definition", stmt.loc,
                                "a tensor cannot depend on itself; name the input differently",
                                code="E-NAME-CYCLE")
-                elif source is not None and position[id(source)] > position[id(stmt)]:
-                    reads_only_above = False
-        keys = [_position_key(stmt) for stmt in body]
-        if reads_only_above and all(a <= b for a, b in zip(keys, keys[1:])):
-            order = list(body)  # what the dependency order below gives for such a body
+                    state.declared_badly(k)
+            key = _position_key(stmt)
+            if key < state.last_key:
+                state.in_text_order = False
+            state.last_key = key
+        if marks is not None:
+            marks.declaring(len(body), state)
+        # as specs are mostly written, every name is read below its statement: the text's order
+        state.in_text_order = state.in_text_order and not any(
+            defined_at[name] > k for name, k in read_first.items() if name in defined_at)
+
+    def _statements(self, state: "Body", start: int, env: Env, marks: Any = None) -> None:
+        """Run the statements (from the `start`-th of the text's order on). `marks` (the model
+        body's, archc.ir.resume) notes the state before each."""
+        body, made = state.body, state.made
+        if state.in_text_order:
+            order = range(start, len(body))
         else:
-            order = self._dependency_order(body, defined, uses_of, env)
-        alternatives_start = len(self.builder.alternatives)
-        made: list[tuple[A.Assign, int, int]] = []  # each statement's layers, as created indices
-        skipped: set[str] = set()
-        for stmt in order:
+            assert start == 0
+            by_id = {id(stmt): k for k, stmt in enumerate(body)}
+            order = [by_id[id(stmt)] for stmt in self._dependency_order(body, state.defined, state.uses, env)]
+        created = self.builder.created
+        for k in order:
+            stmt = body[k]
+            if marks is not None:
+                marks.running(k, state, env)
             if self.skipped and _place(stmt, self.builder.scope_path) in self.skipped:
                 for t in stmt.targets:  # the other alternative is built: this one never is
                     env.values[t] = POISON
-                    skipped.add(t)
+                    state.skipped.add(t)
                 continue
-            start = len(self.builder.created)
+            first = len(created)
             self._assign(stmt, env)
-            made.append((stmt, start, len(self.builder.created)))
+            made.append((stmt, first, len(created)))
             if stmt.unused:
-                self._mark_unused(stmt, start, env)
+                self._mark_unused(stmt, first, env)
+        if marks is not None:
+            marks.running(len(body), state, env)
+
+    def _end_body(self, body: "Body", env: Env, results: list[A.Expr], input_names: list[str], where: str,
+                  result_names: list[str]) -> list[Any]:
+        """The results' values; the layers no result needs removed; unused names reported."""
+        state = body
+        defined, first_node = state.defined, state.first_node
         values = []
         for k, expr in enumerate(results):
             if k < len(result_names) and result_names[k].isidentifier() and _single_call(expr):
@@ -377,22 +446,22 @@ class Elaborator(Calls):
             if value is POISON:
                 self._report_unknown_calls(expr, env)
         # unused names: assigned tensors and inputs nobody reads
-        used: set[str] = set()
-        for uses in uses_of.values():
-            used |= uses
-        for expr in results:
-            used |= self._free_names(expr)
-        used |= {n for bad in self.unknown_names
-                 for n in difflib.get_close_matches(bad, defined.keys() | set(input_names), cutoff=0.6)}
-        self._unused_not_read(body, defined, uses_of, results)
+        used: set[str] = state.read.keys() | set().union(*(self._free_names(expr) for expr in results))
+        if self.unknown_names:
+            used |= {n for bad in self.unknown_names
+                     for n in difflib.get_close_matches(bad, defined.keys() | set(input_names), cutoff=0.6)}
+        self._unused_not_read(state, results)
         # `_name`: kept on purpose, though unused; a name never read is reported as unused below,
         # not as a layer of a branch not taken
-        kept = [env.values[name] for name in defined if name not in skipped and
-                (name.startswith("_") or name not in used or defined[name].unused) and name in env.values]
-        self._prune_untaken(first_node, values + kept)
-        self._resolve_alternatives(alternatives_start, first_node, made)
-        for name, stmt in defined.items():
-            if name not in used and not name.startswith("_") and not stmt.unused and not (
+        defined_at = state.defined_at
+        unread = sorted(defined.keys() - used, key=lambda name: (defined_at[name], defined[name].targets.index(name)))
+        kept = [env.values[name] for name in (*unread, *state.kept) if name not in state.skipped
+                and name in env.values]
+        body.pruned = self._prune_untaken(first_node, values + kept)
+        self._resolve_alternatives(state.alternatives_start, first_node, state.made)
+        for name in unread:
+            stmt = defined[name]
+            if not name.startswith("_") and not stmt.unused and not (
                     len(stmt.targets) > 1 and _is_data(env.values.get(name, POISON), self.blocks)):
                 # `r, c = row` with only c read: a settings row unpacked, as Python allows; an
                 # unused tensor (a dropped layer) or layer stays an error
@@ -434,14 +503,14 @@ class Elaborator(Calls):
                        "is a tensor computed elsewhere: drop the statement", code="E-VALUE-UNUSED-NO-LAYER")
         for node_id in made:
             self.builder.layer(node_id).unused = True
+        self.unused_layers += len(made)
 
-    def _unused_not_read(self, body: list[A.Assign], defined: dict[str, A.Assign],
-                         uses_of: dict[int, set[str]], results: list[A.Expr]) -> None:
+    def _unused_not_read(self, body: "Body", results: list[A.Expr]) -> None:
         """Nothing reads what an `unused` statement computes: it never runs."""
-        idle = {name for name, stmt in defined.items() if stmt.unused}
-        if not idle:
+        if not body.idle:
             return
-        readers = [(stmt.loc, uses_of[id(stmt)]) for stmt in body if not stmt.unused] + \
+        idle, defined = set(body.idle), body.defined
+        readers = [(stmt.loc, names) for stmt, names in zip(body.body, body.uses) if not stmt.unused] + \
             [(expr.loc, self._free_names(expr)) for expr in results]
         for loc, names in readers:
             for name in sorted(names & idle):
@@ -451,14 +520,14 @@ class Elaborator(Calls):
                            related=[Related(defined[name].loc, "declared unused here")])
 
     def _dependency_order(self, body: list[A.Assign], defined: dict[str, A.Assign],
-                          uses_of: dict[int, set[str]], env: Env) -> list[A.Assign]:
+                          uses: list[set[str]], env: Env) -> list[A.Assign]:
         """The statements in dependency order, the earliest written first among those ready;
         a cycle is reported and its statements left out (their names poisoned)."""
         deps = DiGraph()
         stmt_ids = {id(s): s for s in body}
-        for stmt in body:
+        for stmt, names in zip(body, uses):
             deps.add_node(id(stmt))
-            for name in uses_of[id(stmt)]:
+            for name in names:
                 if name in defined and defined[name] is not stmt:
                     deps.add_edge(id(defined[name]), id(stmt))
         try:
@@ -475,20 +544,23 @@ class Elaborator(Calls):
                     env.values[t] = POISON
             return [s for s in body if id(s) not in in_cycle]
 
-    def _prune_untaken(self, first_node: int, values: list[Any]) -> None:
+    def _prune_untaken(self, first_node: int, values: list[Any]) -> bool:
         """Statements run in order, but a conditional may read only some of them
         (`y = f(x1) if stride == 1 else g(x)`): the layers no result needs are dropped, as the
         generated class builds only the branch its condition takes."""
         results: list[str] = []
         for v in values:
             if v is POISON:
-                return
+                return False
             for t in (v if isinstance(v, tuple) else (v,)):
                 if isinstance(t, Tensor):
                     results.append(t.node)
+        sinks = self.builder.sinks
+        if sinks is not None and first_node == self.model[0].first_node and self._all_needed(sinks, results):
+            return False
         created = self.builder.created_since(first_node)
         if not created:
-            return
+            return False
         # the results' ancestors among the body's layers, and the layers declared unused (kept,
         # never run): latest first, as layers are made after what they read, so a layer is
         # known needed (or not) before its inputs are visited
@@ -501,8 +573,18 @@ class Elaborator(Calls):
                 needed.add(n)
         dead = [n for n in created if n not in needed]
         if not dead:
-            return
+            return False
         self.builder.remove(dead, created)
+        return True
+
+    def _all_needed(self, sinks: dict[str, None], results: list[str]) -> bool:
+        """Whether every layer of the model body is needed, as each reads into one that nothing
+        reads (GraphBuilder.sinks, a few more maybe) and those are all results or kept: then
+        nothing is pruned, found without a pass over the graph (a resumed elaboration's)."""
+        roots = set(results)
+        nodes = self.builder.g.nodes
+        return all(n in roots or n not in nodes or nodes[n]["layer"].unused or nodes[n]["layer"].is_input
+                   for n in sinks)
 
     def _input_loc(self, name: str, where: str) -> A.Loc | None:
         for decl in self.spec.inputs:
@@ -595,6 +677,32 @@ def _single_call(expr: A.Expr) -> bool:
                                                and all(isinstance(i, A.Name) for i in source.items))
         return plain and isinstance(expr.target, A.Call)
     return isinstance(expr, A.Call) and expr.func not in BUILTINS
+
+
+class Body:
+    """What running one body's statements knows: the names each statement defines and reads,
+    whether the text's order is a dependency order, and the layers each statement made."""
+
+    def __init__(self, body: list[A.Assign], first_node: int, alternatives_start: int):
+        self.body = body
+        self.first_node = first_node  # len(GraphBuilder.created) when the body began
+        self.alternatives_start = alternatives_start  # len(GraphBuilder.alternatives) then
+        self.defined: dict[str, A.Assign] = {}  # name -> the statement that defines it (the first)
+        self.defined_at: dict[str, int] = {}  # name -> that statement's index
+        self.uses: list[set[str]] = []  # the names each statement reads
+        self.read: dict[str, int] = {}  # name -> the first statement that reads it
+        self.read_first: dict[str, int] = {}  # the same, of the names read before they are defined
+        self.kept: list[str] = []  # names kept though maybe never read: `_name`, `unused` statements
+        self.idle: list[str] = []  # the names `unused` statements define
+        self.in_text_order = True
+        self.last_key: tuple[int, int] = (0, 0)
+        self.badly_declared: int | None = None  # the last statement that reassigns or reads itself
+        self.made: list[tuple[A.Assign, int, int]] = []  # each statement run: its layers' created indices
+        self.skipped: set[str] = set()
+        self.pruned = False  # the end of the body removed layers no result needs
+
+    def declared_badly(self, k: int) -> None:
+        self.badly_declared = k
 
 
 class _Again(Exception):
@@ -718,9 +826,10 @@ def _partial_graph(elaborator: Elaborator) -> Graph | None:
     broken. Layers left without a shape, and the outputs that did not elaborate, are left out."""
     builder = elaborator.builder
     try:
-        builder.g.remove_nodes_from([n for n, d in builder.g.nodes.items() if d["layer"].shape is None])
-        inputs = {name: name for name in (d.name for d in elaborator.spec.inputs) if name in builder.g}
-        graph = Graph(elaborator.spec.name or Path(elaborator.file).stem, builder.g, inputs, {},
+        g = builder.g.copy_prefix(len(builder.g))  # (the elaborator's stays whole: archc.ir.resume goes on from it)
+        g.remove_nodes_from([n for n, d in g.nodes.items() if d["layer"].shape is None])
+        inputs = {name: name for name in (d.name for d in elaborator.spec.inputs) if name in g}
+        graph = Graph(elaborator.spec.name or Path(elaborator.file).stem, g, inputs, {},
                       dict(builder.scopes), elaborator.assumptions, {}, elaborator.file)
         graph.partial = True
         return graph

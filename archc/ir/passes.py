@@ -3,6 +3,8 @@ training-only layers and the simplification of shapes under the recorded assumpt
 """
 from __future__ import annotations
 
+import itertools
+
 from archc import ast as A
 from archc import symbolic as sy
 from archc.ir.builder import GraphBuilder
@@ -32,7 +34,7 @@ def mark_training_only(builder: GraphBuilder, outputs: dict[str, str], training:
     needed = ancestors(g, roots)  # everything the inference outputs read
     extra = [n for n in g.nodes if n not in needed and not builder.layer(n).unused]
     for node_id in extra:
-        builder.layer(node_id).training_only = True
+        builder.own(node_id).training_only = True
     shared = {builder.layer(n).scope[:1] for n in needed}
     for node_id in extra:  # generated code runs a submodule whole: it may not be split
         scope = builder.layer(node_id).scope[:1]
@@ -60,20 +62,25 @@ def assumptions_of(builder: GraphBuilder, run: set[str]) -> sy.Assumptions:
     return fresh
 
 
-def simplify_shapes(builder: GraphBuilder, assumptions: sy.Assumptions, traced: bool) -> None:
+def simplify_shapes(builder: GraphBuilder, assumptions: sy.Assumptions, traced: bool, checked: int = 0) -> bool:
     """Simplify every layer's shape under the assumptions recorded while elaborating (`H/2` once
-    `H % 16 == 0` is required); traced (code generation), the scopes' output shapes too.
+    `H % 16 == 0` is required); traced (code generation), the scopes' output shapes too. The
+    first `checked` layers are known to hold tuples that no assumption rewrites (archc.ir.resume).
 
-    Reads the assumptions; rewrites `LayerNode.shape` (and `Scope.output_shapes`) in place."""
+    Reads the assumptions; rewrites `LayerNode.shape` (and `Scope.output_shapes`) in place (a
+    layer an earlier graph shares is copied first); says whether it may have changed one."""
+    changed = False
     if not assumptions.rewrites_sizes():  # (most models) every size stays as it is
-        for node in builder.g.nodes.values():
+        for node_id, node in itertools.islice(builder.g.nodes.items(), checked, None):
             if type(node["layer"].shape) is not tuple:
-                node["layer"].shape = tuple(node["layer"].shape)
+                builder.own(node_id).shape = tuple(node["layer"].shape)
+                changed = True
     else:
-        for node_id in builder.g.nodes:
-            layer = builder.layer(node_id)
-            layer.shape = tuple(assumptions.simplify(d) for d in layer.shape)
+        for node_id in list(builder.g.nodes):
+            builder.own(node_id).shape = tuple(assumptions.simplify(d) for d in builder.layer(node_id).shape)
+        changed = True
     if traced:
         for scope in builder.scopes.values():
             scope.output_shapes = [tuple(assumptions.simplify(d) for d in shape)
                                    for shape in scope.output_shapes]
+    return changed

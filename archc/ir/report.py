@@ -18,14 +18,14 @@ class Reporter:
         self.diag = Diagnostics()
         self.warnings: list[tuple[str, SpecError]] = []  # (the layer warned about, the warning)
         self.instance_stack: list[str] = []  # the block instances being evaluated, for notes
-        self._seen_errors: set[tuple] = set()
+        self._seen_errors: dict[tuple, None] = {}  # in the order reported (archc.ir.resume cuts it back)
 
     def error(self, message: str, loc: A.Loc | None, hint: str | None = None, *, code: str,
               related: list[Related] | None = None, fixes: list[Fix] | None = None) -> None:
         key = (message, loc.file if loc else None, loc.line if loc else None, loc.col if loc else None)
         if key in self._seen_errors:
             return  # the same mistake in a block body, reached through every instance
-        self._seen_errors.add(key)
+        self._seen_errors[key] = None
         self.diag.add(SpecError(message, loc, hint, self.instance_notes(), code=code, related=related or [],
                                 fixes=fixes or []))
 

@@ -1,0 +1,328 @@
+"""Elaboration that resumes: a spec edited again and again (the language server's document) is
+elaborated from the first top-level statement that changed, on the state the previous version's
+elaboration had there, instead of from its first line.
+
+The model body runs its statements in the text's order when every name is read below the
+statement that defines it (archc.ir.elaborate), and the elaborator's state only grows as they
+run: layers, scopes, names, diagnostics and bindings are appended to lists and dicts (which keep
+their order). So a note of their lengths before each statement (`_Marks`) is the state there:
+resuming cuts each back to its length (a copy of the first entries: the previous graph stays as
+it was, and a layer it holds is copied before a later statement changes it, GraphBuilder.own).
+What does not only grow rules a statement out as a place to resume from (`_resumable`): a name
+assigned twice (rebound), layers pruned at the model's end, shapes simplified under assumptions,
+block-reuse templates or assumptions used after it, alternatives or containers in the model's
+scope, training outputs. The passes after the body run each time. Anything else (another
+header, imports that read differently, an error while resuming) is a whole elaboration.
+"""
+from __future__ import annotations
+
+import copy
+import itertools
+import operator
+import time
+from typing import Any
+
+from archc import ast as A
+from archc import symbolic as sy
+from archc.deep import run_deep
+from archc.errors import SpecError, SpecErrors
+from archc.ir.elaborate import Body, Elaborator, _Again, _partial_graph, _run
+from archc.ir.graph import Graph
+from archc.ir.values import Env, ShapeContext
+from archc.loader import BlockLoader, search_path
+
+
+class Session:
+    """Elaborations of successive versions of one spec (the language server's document): each
+    reuses the previous elaboration's state up to the first top-level statement that changed."""
+
+    def __init__(self, file: str, hyperparams: dict | None = None, strict: bool = False):
+        self.file = file
+        self.hyperparams = dict(hyperparams or {})
+        self.strict = strict
+        self._last: _Last | None = None  # the previous elaboration, when one can resume from it
+        self.resumed_at: int | None = None  # the statement the last call resumed at (None: whole)
+
+    def elaborate(self, spec: A.Spec, warnings: list | None = None) -> Graph:
+        """Exactly what archc.ir.elaborate.elaborate(spec, file, hyperparams, strict=strict,
+        warnings=warnings) returns or raises (SpecErrors with the same diagnostics, including
+        `partial`)."""
+        last, self._last, self.resumed_at = self._last, None, None
+        start = _resume_point(last, spec) if last is not None else None
+        if start is not None:
+            outcome = self._resume(last, spec, start)
+            if outcome is not None:
+                self.resumed_at = start
+                return self._result(*outcome, warnings)
+        return self._result(*self._whole(spec), warnings)
+
+    def _result(self, elaborator: Elaborator, graph: Graph | None, errors: SpecErrors | None, partial: bool,
+                warnings: list | None) -> Graph:
+        if errors is not None:
+            if partial:
+                errors.partial = _partial_graph(elaborator)
+            raise errors
+        if warnings is not None:
+            warnings.extend(sorted(elaborator.reporter.diag.warnings,
+                                   key=lambda w: (w.loc.file, w.loc.line, w.loc.col) if w.loc else ("", 0, 0)))
+        return graph
+
+    def _whole(self, spec: A.Spec) -> tuple[Elaborator, Graph | None, SpecErrors | None, bool]:
+        """archc.ir.elaborate.elaborate's loop, noting the state before each statement."""
+        skipped: frozenset = frozenset()
+        for _attempt in range(8):
+            elaborator = self._elaborator(spec)
+            elaborator.skipped = skipped
+            try:
+                graph = _run(elaborator, False, self.hyperparams)
+                break
+            except _Again as again:
+                skipped = again.skipped
+            except SpecErrors as errors:
+                self._keep(elaborator, spec, None)
+                return elaborator, None, errors, True
+        else:  # pragma: no cover - as elaborate: what is left is reported as duplicates
+            try:
+                graph = _run(elaborator, False, self.hyperparams)
+            except SpecErrors as errors:
+                return elaborator, None, errors, False
+        self._keep(elaborator, spec, graph)
+        return elaborator, graph, None, True
+
+    def _elaborator(self, spec: A.Spec) -> Elaborator:
+        elaborator = Elaborator(spec, self.file, self.hyperparams, self.strict)
+        elaborator.marks = _Marks(elaborator)
+        elaborator.builder.sinks = {}
+        elaborator.templates, elaborator.sized_templates = _Counted(elaborator.marks), _Counted(elaborator.marks)
+        return elaborator
+
+    def _keep(self, elaborator: Elaborator, spec: A.Spec, graph: Graph | None) -> None:
+        """Keep an elaboration to resume from, if its model body ran in the text's order."""
+        if elaborator.skipped or not elaborator.model:
+            return
+        body = elaborator.model[0]
+        marks = elaborator.marks
+        if not body.in_text_order or len(marks.ran) != len(body.body) + 1 or body.pruned \
+                or elaborator.shapes_rewritten or any(o.training for o in spec.outputs) \
+                or any(alt.scope == () for alt in elaborator.builder.alternatives) \
+                or any(len(path) == 1 and scope.kind == "container" for path, scope in elaborator.builder.scopes.items()):
+            return
+        marks.finished_uses = marks.uses
+        # the first layers known to have tuple shapes (simplify_shapes made them so, changing none)
+        marks.tuples = len(elaborator.builder.g) if graph is not None else elaborator.checked_shapes
+        self._last = _Last(elaborator, spec, _loaded(spec, self.file))
+
+    def _resume(self, last: "_Last", spec: A.Spec, start: int) -> tuple | None:
+        """The elaboration of `spec` from statement `start` on, or None when it cannot resume."""
+        elaborator = last.elaborator
+        marks: _Marks = elaborator.marks
+        try:
+            _restore(elaborator, spec, start)
+            body, env, params, inputs = elaborator.model
+            elaborator._declare(body, start, env, list(inputs), marks)
+            if not body.in_text_order or (body.badly_declared is not None and body.badly_declared >= start):
+                return None  # a whole elaboration orders them, or reports the names assigned again
+
+            def rest() -> Graph:
+                elaborator._statements(body, start, env, marks)
+                return elaborator._finish(body, env, dict(params), dict(inputs))
+            graph = run_deep(rest)
+        except SpecErrors as errors:
+            self._keep(elaborator, spec, None)
+            return elaborator, None, errors, True
+        except Exception:  # noqa: BLE001 - (time or depth limits, _Again): a whole elaboration says what
+            return None
+        graph.overrides = dict(self.hyperparams)
+        graph.import_dirs = search_path()
+        self._keep(elaborator, spec, graph)
+        return elaborator, graph, None, True
+
+
+class _Last:
+    """A finished elaboration to resume from: its elaborator, spec and loaded blocks."""
+
+    def __init__(self, elaborator: Elaborator, spec: A.Spec, loaded: Any):
+        self.elaborator, self.spec, self.loaded = elaborator, spec, loaded
+
+
+class _Counted(dict):
+    """The elaborator's block-reuse templates, counting every use: templates change as they are
+    used (a kind's count, a template's records), so a statement after which none was used is
+    one that can be resumed from."""
+
+    def __init__(self, marks: "_Marks"):
+        super().__init__()
+        self.marks = marks
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self.marks.uses += 1
+        return super().get(key, default)
+
+    def __getitem__(self, key: Any) -> Any:
+        self.marks.uses += 1
+        return super().__getitem__(key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.marks.uses += 1
+        super().__setitem__(key, value)
+
+
+class _Marks:
+    """The model body's state before each statement, as lengths (`declaring`: the names;
+    `running`: everything else)."""
+
+    def __init__(self, elaborator: Elaborator):
+        self.elaborator = elaborator
+        self.declared: list[tuple] = []
+        self.ran: list[tuple] = []
+        self.uses = 0  # uses of block-reuse templates so far
+        self.finished_uses = 0  # their number when the run ended
+        self.tuples = 0  # the graph's first layers known to have tuple shapes
+        self._unknown: frozenset = frozenset()
+
+    def declaring(self, k: int, body: Body) -> None:
+        del self.declared[k:]
+        self.declared.append((len(body.defined), len(body.read), len(body.read_first), len(body.kept),
+                              len(body.idle), body.last_key, body.in_text_order, body.badly_declared))
+
+    def running(self, k: int, body: Body, env: Env) -> None:
+        e = self.elaborator
+        b, r = e.builder, e.reporter
+        if len(self._unknown) != len(e.unknown_names):  # (it only grows)
+            self._unknown = frozenset(e.unknown_names)
+        del self.ran[k:]
+        self.ran.append((
+            len(b.created), len(b.g.nodes), len(b.scopes), len(b.scope_log), len(b.used_names),
+            len(b.used_names.get((), ())), len(b._named_at), len(b._named_index), len(b.container_members),
+            len(b.alternatives), len(r.diag.errors), len(r.diag.warnings), len(r.warnings), len(r._seen_errors),
+            len(env.values), self._unknown, e.steps, e.comprehended, e.shape_reads, len(e._sizes), len(e._placed),
+            e.assumptions, e.assumptions.revision, self.uses, e.unused_layers, len(body.made)))
+
+
+def _prefix(d: dict, n: int) -> dict:
+    """A dict of the first n entries of `d` (a copy, then the last ones popped: a resumed
+    elaboration's are mostly all)."""
+    if n < len(d) // 2:
+        return dict(itertools.islice(d.items(), n))
+    out = d.copy()
+    for _ in range(len(d) - n):
+        out.popitem()
+    return out
+
+
+def _restore(e: Elaborator, spec: A.Spec, k: int) -> None:
+    """Cut the elaborator's state back to what it was before statement k of its model body."""
+    body, env, _params, _inputs = e.model
+    marks: _Marks = e.marks
+    (created, nodes, scopes, scope_log, named_scopes, top_names, named_at, named_index, containers,
+     alternatives, errors, warnings, lints, seen, bound, unknown, steps, comprehended, shape_reads,
+     sizes, placed, assumptions, _revision, _uses, unused_layers, made) = marks.ran[k]
+    defined, read, read_first, kept, idle, last_key, in_text_order, badly_declared = marks.declared[k]
+    b, r = e.builder, e.reporter
+    b.g = b.g.copy_prefix(nodes)
+    b.shared = set(b.g.nodes)
+    _cut_sinks(b, created)
+    b.created = b.created[:created]
+    b.scopes = _prefix(b.scopes, scopes)
+    b.scope_log = b.scope_log[:scope_log]
+    top = b.used_names.get(())
+    b.used_names = _prefix(b.used_names, named_scopes)
+    if () in b.used_names:
+        b.used_names[()] = _prefix(top, top_names)
+    b._suffixes = {}  # (a cache of the next suffix to try: every name below it is taken, whatever the state)
+    b._named_at = _prefix(b._named_at, named_at)
+    b._named_index = _prefix(b._named_index, named_index)
+    b.container_members = _prefix(b.container_members, containers)
+    b.alternatives = b.alternatives[:alternatives]
+    b.scope_path, b.name_hint = (), None
+    r.diag.errors = r.diag.errors[:errors]
+    r.diag.warnings = r.diag.warnings[:warnings]
+    r.warnings = r.warnings[:lints]
+    r._seen_errors = _prefix(r._seen_errors, seen)
+    r.instance_stack = []
+    env.values = _prefix(env.values, bound)
+    e.unknown_names = set(unknown)
+    e.steps, e.comprehended, e.shape_reads = steps, comprehended, shape_reads
+    e._sizes = _prefix(e._sizes, sizes)
+    e._placed = _prefix(e._placed, placed)
+    # the assumptions are the earlier graph's too: a copy (unchanged since statement k, _resume_point)
+    e.assumptions = copy.deepcopy(assumptions) if assumptions.revision else sy.Assumptions()
+    e.ctx = ShapeContext(e.assumptions)
+    e.unused_layers = unused_layers
+    e.checked_shapes = min(nodes, marks.tuples)
+    e.shares_checked = min(nodes, e.shares_checked)
+    e.shapes_rewritten = False
+    e.deadline = time.monotonic() + e.max_seconds
+    e.spec = spec
+    new = Body(spec.body, body.first_node, body.alternatives_start)
+    new.defined = _prefix(body.defined, defined)
+    new.defined_at = _prefix(body.defined_at, defined)
+    new.uses = body.uses[:k]
+    new.read = _prefix(body.read, read)
+    new.read_first = _prefix(body.read_first, read_first)
+    new.kept = body.kept[:kept]
+    new.idle = body.idle[:idle]
+    new.last_key, new.in_text_order, new.badly_declared = last_key, in_text_order, badly_declared
+    new.made = body.made[:made]
+    e.model = (new, env, *e.model[2:])
+    del marks.declared[k:]
+    del marks.ran[k:]
+
+
+def _cut_sinks(b: Any, created: int) -> None:
+    """The builder's unread layers as they were when it had made `created` layers (a few more
+    maybe: those nothing read then, those nothing reads now, and those a removal left unread)."""
+    first_read = b.first_read
+    read_later = []
+    for node_id, at in reversed(first_read.items()):
+        if at < created:
+            break
+        read_later.append(node_id)
+    b.first_read = _prefix(first_read, len(first_read) - len(read_later))
+    nodes = b.g.nodes
+    b.resinked = [(at, node_id) for at, node_id in b.resinked if at < created]
+    b.sinks = {node_id: None for node_id in itertools.chain(b.sinks, read_later, (n for _, n in b.resinked))
+               if node_id in nodes}
+
+
+def _resume_point(last: _Last, spec: A.Spec) -> int | None:
+    """The first statement of `spec`'s model body that differs from the last elaboration's, if
+    the last one can resume there; None: elaborate it whole."""
+    old = last.spec
+    if spec.name != old.name or spec.returns != old.returns or not all(
+            _same(getattr(spec, f), getattr(old, f)) for f in ("imports", "params", "inputs", "blocks")):
+        return None
+    if spec.imports and _loaded(spec, last.elaborator.file) != last.loaded:
+        return None  # an imported file reads differently now
+    before, after = old.body, spec.body
+    k = 0
+    n = min(len(before), len(after))
+    same = list(map(operator.is_, before[:n], after[:n]))  # (a parser that keeps the statements it did not touch)
+    k = same.index(False) if False in same else n
+    while k < n and before[k] == after[k]:  # (their locations too: a statement moved is changed)
+        k += 1
+    e = last.elaborator
+    body = e.model[0]
+    marks: _Marks = e.marks
+    ran = marks.ran[k]
+    assumptions, revision, uses = ran[21], ran[22], ran[23]
+    if body.badly_declared is not None and body.badly_declared >= k:
+        return None  # a name assigned again after k: its binding at k is gone
+    if uses != marks.finished_uses or assumptions.revision != revision:
+        return None  # templates or assumptions used after k: their state at k is gone
+    return k
+
+
+def _same(a: list, b: list) -> bool:
+    return len(a) == len(b) and all(x is y or x == y for x, y in zip(a, b))
+
+
+def _loaded(spec: A.Spec, file: str) -> Any:
+    """What a spec's imports give (blocks by identity, problems), to see whether they changed."""
+    if not spec.imports:
+        return None
+    problems: list[SpecError] = []
+    loader = BlockLoader(problems.append)
+    loader.load(spec, file, set())
+    return ({name: id(block) for name, block in loader.blocks.items()}, loader.failed_imports,
+            [(p.message, p.loc) for p in problems])
