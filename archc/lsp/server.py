@@ -55,6 +55,7 @@ log = logging.getLogger("archc.lsp")
 
 DEFAULT_DEBOUNCE_MS = 0
 DEFAULT_CHECK_SECONDS = 5.0
+REFRESH_AFTER = 0.3  # seconds after the last check before inlay hints are asked for again
 
 
 class _Answered:
@@ -134,6 +135,7 @@ class ArchcServer(LanguageServer):
         # the user's evaluation limit (the live thread sets the variable while it checks)
         self.eval_limit = os.environ.get("ARCHC_MAX_EVAL_SECONDS", "").strip() or None
         self._collector_holds = 0  # edits being checked with the cycle collector off
+        self.refresh: asyncio.Task | None = None  # the editor asked for inlay hints again, soon
         self._collector_was_on = False
 
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -171,7 +173,23 @@ class ArchcServer(LanguageServer):
         return doc.uri if doc is not None else path_to_uri(path)
 
     # ------------------------------------------------------------------ checks
+    def refresh_soon(self) -> None:
+        """Ask the editor for inlay hints again once typing pauses (`REFRESH_AFTER`): each
+        request indexes the document and reads the model whole, which for a long document costs
+        more than checking an edit, and would hold the next edit back."""
+        self.cancel_refresh()
+
+        async def later() -> None:
+            await asyncio.sleep(REFRESH_AFTER)
+            self.workspace_inlay_hint_refresh(None)
+        self.refresh = asyncio.ensure_future(later())
+
+    def cancel_refresh(self) -> None:
+        if self.refresh is not None and not self.refresh.done():
+            self.refresh.cancel()
+
     def schedule(self, doc: Document, dependents: bool = False) -> None:
+        self.cancel_refresh()  # typing: asked again after the check of this edit
         key = canonical(doc.path)
         old = self.pending.get(key)
         if old is not None and not old.done():
@@ -246,7 +264,7 @@ class ArchcServer(LanguageServer):
             incremental.remember(self.bases.setdefault(canonical(doc.path), []), result, self.project.cache)
             self.publish(doc, result)
             if result.model is not None and self._can_refresh_inlay_hints():
-                self.workspace_inlay_hint_refresh(None)  # the shapes are known now
+                self.refresh_soon()  # the shapes are known now
         except Exception:
             log.exception("archc lsp: publishing the check of %s failed", doc.path)
 
@@ -544,6 +562,7 @@ def did_close(ls: ArchcServer, params: T.DidCloseTextDocumentParams) -> None:
 def shutdown(ls: ArchcServer, params: Any = None) -> None:
     for task in ls.pending.values():
         task.cancel()
+    ls.cancel_refresh()
     for key in list(ls.jobs):
         ls.stop_job(key)
     ls.executor.shutdown(wait=False, cancel_futures=True)
