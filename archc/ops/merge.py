@@ -90,7 +90,11 @@ def _check_same(inputs: Sequence[Shape], ctx, skip_axis: int | None, hints: dict
     """All inputs have the first one's shape except on `skip_axis`; returns the merged shape.
     `hints` by what differs ("rank", "batch sizes", "channels", "features", "spatial sizes");
     `code`: the op's catalogue code for inputs that do not match."""
-    first = list(inputs[0])
+    head = inputs[0]
+    if skip_axis is None and all(s == head and all(type(a) is type(b) for a, b in zip(head, s))
+                                 for s in inputs[1:]):
+        return list(head)  # the same shape (each size of the same kind): what the axis walk gives
+    first = list(head)
     r = len(first)
     for i, s in enumerate(inputs[1:], 1):
         if len(s) != r:
