@@ -12,7 +12,7 @@ Blank lines are kept as "" in `before` (one at most in a row), so `fmt` keeps th
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 from archc import ast as A
@@ -109,17 +109,18 @@ def scan_yaml(text: str) -> list[Comment]:
     return out
 
 
-@dataclass
 class _Slot:
-    """A statement's lines and the comments that go with it."""
-    start: int
-    end: int
-    key: Any  # what to update afterwards
-    before: list[str] = field(default_factory=list)
-    inside: list[str] = field(default_factory=list)  # whole-line comments within its lines
-    after: list[str] = field(default_factory=list)
-    children: list["_Slot"] | None = None  # a block's statements
-    end_list: list[str] = field(default_factory=list)  # a block's comments before its '}'
+    """A statement's lines and the comments that go with it (`key`: its node, or "model" or
+    "return" for the statements that are no node of their own)."""
+    __slots__ = ("start", "end", "key", "before", "inside", "after", "children", "end_list")
+
+    def __init__(self, start: int, end: int, key: Any, children: list[_Slot] | None = None) -> None:
+        self.start, self.end, self.key = start, end, key
+        self.before: list[str] = []
+        self.inside: list[str] = []  # whole-line comments within its lines
+        self.after: list[str] = []
+        self.children = children  # a block's statements
+        self.end_list: list[str] = []  # a block's comments before its '}'
 
 
 class Spans:
@@ -220,8 +221,8 @@ def _trivia(slot: _Slot) -> A.Comments | None:
 
 
 def _rebuild(spec: A.Spec, top: list[_Slot], end_list: list[str]) -> A.Spec:
-    slots = {id(s.key): s for s in top if s.key not in ("model", "return")}
-    model = next((s for s in top if s.key == "model"), None)
+    slots = {id(s.key): s for s in top if not isinstance(s.key, str)}  # (not ==: a node's is slow)
+    model = next((s for s in top if isinstance(s.key, str)), None)
 
     def one(node: Any) -> Any:
         slot = slots.get(id(node))
@@ -231,8 +232,8 @@ def _rebuild(spec: A.Spec, top: list[_Slot], end_list: list[str]) -> A.Spec:
         if update["comments"] is None and slot.children is None:  # nothing to attach: the same node
             return node
         if isinstance(node, A.BlockDef):
-            inner = {id(c.key): c for c in slot.children or [] if c.key != "return"}
-            ret = next((c for c in slot.children or [] if c.key == "return"), None)
+            inner = {id(c.key): c for c in slot.children or [] if not isinstance(c.key, str)}
+            ret = next((c for c in slot.children or [] if isinstance(c.key, str)), None)
             update["params"] = [_with(p, inner.get(id(p))) for p in node.params]
             update["body"] = [_with(a, inner.get(id(a))) for a in node.body]
             update["return_comments"] = _trivia(ret) if ret is not None else None

@@ -22,6 +22,7 @@ from archc.errors import SpecError, SpecErrors, register_source
 from archc.frontend.comments import Comment, Spans, attach, scan_dsl
 from archc.frontend.engine import Engine, Stuck, Tok, Unsupported
 from archc.frontend.nodes import make as N
+from archc.frontend.nodes import place_loc
 from archc.language import RETURN_KINDS
 from archc.frontend.lexicon import KEYWORDS as KEYWORDS  # printer, yaml_loader import it from here
 from archc.frontend.lexicon import OPENERS
@@ -426,13 +427,12 @@ class _Builder:
         self.spans = Spans()  # the statements' last lines, for attaching comments
         if at is None and line == 1 and col == 1:  # a whole file: places as the parser counts them
             Loc = N.Loc
+            loc = place_loc(file)
 
-            def loc(meta: tuple) -> A.Loc:
-                line = meta[0]
-                return Loc(file=file, line=line, col=meta[1], end_col=meta[3] if meta[2] == line else None)
             def tloc(tok: Token) -> A.Loc:
                 line = tok.line
                 return Loc(file=file, line=line, col=tok.column, end_col=tok.end_column if tok.end_line == line else None)
+
             ends = self.spans.ends
 
             def span(node: Any, meta: tuple | None) -> Any:  # _span, where lines need no offset

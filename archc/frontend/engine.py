@@ -230,14 +230,13 @@ class Engine:
         kinds, roles, retype = self.kinds, self.roles, self.retype
         continue_after, continue_before = self.continue_after, self.continue_before
         openers, lbrace, rbrace = self.openers, self.lbrace, self.rbrace
-        match = self.regex.scanner(text).match
         line, line_start, end = 1, 0, 0
         depth = 0  # open brackets
         pending: tuple | None = None  # a newline that ends the statement, unless the next token continues it
         prev: tuple | None = None  # the last token passed on
         prev_type = None
         tokens: list[tuple] = []
-        while (m := match()) is not None:
+        for m in iter(self.regex.scanner(text).match, None):
             start = m.end(1)  # after the blanks
             end = m.end()
             group = m.lastindex

@@ -58,3 +58,22 @@ def _classes() -> list[type]:
 
 
 make = SimpleNamespace(**{cls.__name__: _constructor(cls) for cls in _classes()})
+
+
+def place_loc(file: str) -> Callable[[tuple], A.Loc]:
+    """The Loc in `file` of a place `(line, column, end_line, end_column, ...)` (a token's tuple
+    or a rule's), its end column kept only on one line: what `make.Loc` makes of it, in one call
+    (the parser makes one for each node)."""
+    if A.Loc._fields != ("file", "line", "col", "end_col"):  # laid out otherwise: the general way
+        return lambda place: make.Loc(file=file, line=place[0], col=place[1],
+                                      end_col=place[3] if place[2] == place[0] else None)
+    new, cls = object.__new__, A.Loc
+
+    def loc(place: tuple) -> A.Loc:
+        line = place[0]
+        o = new(cls)
+        d = o.__dict__
+        d["file"], d["line"], d["col"] = file, line, place[1]
+        d["end_col"] = place[3] if place[2] == line else None
+        return o
+    return loc
