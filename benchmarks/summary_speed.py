@@ -7,9 +7,10 @@ and `Model.params`, as `load` and `cmd_check` call them) on zoo specs and a flat
     .venv/bin/python benchmarks/summary_speed.py --before /tmp/base  # and an earlier snapshot
 
 Each spec is loaded once; the timed call builds a fresh `Model` on that graph, so nothing a
-previous call computed is reused (the metrics are a cached property of the Model); the graph's
-parameter shapes and scope index, which the size check and the first summary find and keep on
-the graph, are cleared before every run, as a fresh load has them.
+previous call computed is reused (the metrics are a cached property of the Model), and what the
+graph keeps once found is put back before every run as a user's call finds it: no scope index
+(the first summary or diagram builds it); the parameter shapes the load's size check found (none
+before the size check stages).
 With --before DIR (`git archive COMMIT archc | tar -x -C DIR`), the archc in DIR is measured
 too, model by model alternately with this checkout's, each in a child process; the ratio is
 before / now. CPU time (time.process_time), medians.
@@ -58,28 +59,38 @@ def measure(name: str, runs: int) -> dict:
             return Model(spec, graph, []).params
         return Model(spec, graph, [], check_sizes(graph).params).params
 
+    shapes_found = dict(graph._param_shapes)  # what the load's size check found
+
+    def before_size_check() -> None:
+        graph._param_shapes.clear()
+        graph._index = None
+
+    def after_load() -> None:
+        graph._param_shapes.clear()
+        graph._param_shapes.update(shapes_found)
+        graph._index = None
+
     out = {"layers": sum(1 for n in graph.layers() if not n.is_input)}
-    stages = {"size_limits": lambda: size_limits(graph), "check": check}
+    stages = {"size_limits": (lambda: size_limits(graph), before_size_check), "check": (check, before_size_check)}
     if name != "flat":
         stages.update({
-            "analyse": lambda: analyse(graph),
-            "summary": lambda: Model(spec, graph, []).summary(),
-            "markdown": lambda: Model(spec, graph, []).summary("markdown"),
-            "json": lambda: Model(spec, graph, []).summary("json"),
+            "analyse": (lambda: analyse(graph), after_load),
+            "summary": (lambda: Model(spec, graph, []).summary(), after_load),
+            "markdown": (lambda: Model(spec, graph, []).summary("markdown"), after_load),
+            "json": (lambda: Model(spec, graph, []).summary("json"), after_load),
         })
-    for stage, fn in stages.items():
-        out[stage] = _median_cpu(fn, graph, runs)
+    for stage, (fn, reset) in stages.items():
+        out[stage] = _median_cpu(fn, reset, runs)
     return out
 
 
-def _median_cpu(fn, graph, runs: int) -> float:
-    """Median CPU seconds of `fn`, each run on the graph as `load` leaves it before its size
-    check: without what the graph keeps once found, its layers' parameter shapes (the size check
-    finds them) and its scope index (the first summary or diagram builds it)."""
+def _median_cpu(fn, reset, runs: int) -> float:
+    """Median CPU seconds of `fn`, each run after `reset` puts back the graph as a user's call
+    finds it: what the graph keeps once found (a layer's parameter shapes, the scope index) as
+    load leaves it."""
     times = []
     for _ in range(runs + 1):  # the first: warm-up
-        graph._param_shapes.clear()
-        graph._index = None
+        reset()
         start = time.process_time()
         fn()
         times.append(time.process_time() - start)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from math import prod
 from operator import attrgetter
 from typing import Any
 
 from archc import collector
 from archc import symbolic as sy
 from archc.ir.graph import Graph, LayerNode, Scope
-from archc.ops.base import Shape, ShapeError, numel
+from archc.ops.base import Op, Shape, ShapeError, numel
 from archc.symbolic import Dim
 
 BYTES_PER_ELEMENT = 4  # float32
@@ -122,6 +123,7 @@ def quoted_macs(rows: list[OpTotals]) -> Dim:
 
 
 def _sum(items: list[LayerMetrics]) -> Totals:
+    """The totals of layers, at C speed (one pass a number; symbolic sizes added in order)."""
     return Totals(sum(map(_PARAMS, items)), sum(map(_TRAINABLE, items)), sum(map(_FROZEN, items)),
                   sum(map(_BUFFERS, items)), _total(list(map(_MACS, items))), _total(list(map(_ACTIVATION, items))))
 
@@ -131,7 +133,6 @@ _PARAMS, _TRAINABLE, _FROZEN, _BUFFERS, _MACS, _ACTIVATION = map(attrgetter, (
 
 
 def _total(sizes: list[Dim]) -> Dim:
-    """The sum of sizes: ints at C speed, symbolic sizes exactly, in order."""
     if set(map(type, sizes)) <= {int}:
         return sum(sizes)
     total: Dim = 0
@@ -142,22 +143,35 @@ def _total(sizes: list[Dim]) -> Dim:
 
 def _totals_by_scope(graph: Graph, layers: dict[str, LayerMetrics]) -> dict[tuple[str, ...], Totals]:
     """Each scope's totals: its own layers' plus its sub-scopes' (each summed once), deepest
-    scopes first, over the graph's scope index."""
+    scopes first, over the graph's scope index. Most scopes hold a few layers: one loop over
+    them costs less than a pass a number."""
     index = graph.scope_index()
     paths = {(), *(sub for subs in index.subpaths.values() for sub in subs)}
     out: dict[tuple[str, ...], Totals] = {}
+    add = sy.add
     for path in sorted(paths, key=len, reverse=True):
-        total = _sum([layers[n.id] for n in index.direct.get(path, ()) if n.op is not None])
+        params = trainable = frozen = buffers = 0
+        macs: Dim = 0
+        act: Dim = 0
+        for node in index.direct.get(path, ()):
+            if node.op is not None:
+                m = layers[node.id]
+                params += m.param_count
+                trainable += m.trainable
+                frozen += m.frozen
+                buffers += m.buffer_count
+                macs = macs + m.macs if type(macs) is int and type(m.macs) is int else add(macs, m.macs)
+                act = act + m.activation_bytes if type(act) is int and type(m.activation_bytes) is int \
+                    else add(act, m.activation_bytes)
         for sub in index.subpaths.get(path, ()):
-            total = _add(total, out[sub])
-        out[path] = total
+            t = out[sub]
+            params += t.params
+            trainable += t.trainable
+            frozen += t.frozen
+            buffers += t.buffers
+            macs, act = add(macs, t.macs), add(act, t.activation_bytes)
+        out[path] = Totals(params, trainable, frozen, buffers, macs, act)
     return out
-
-
-def _add(a: Totals, b: Totals) -> Totals:
-    return Totals(a.params + b.params, a.trainable + b.trainable, a.frozen + b.frozen,
-                  a.buffers + b.buffers, sy.add(a.macs, b.macs),
-                  sy.add(a.activation_bytes, b.activation_bytes))
 
 
 def per_sample(shape: Shape) -> Shape:
@@ -167,7 +181,7 @@ def per_sample(shape: Shape) -> Shape:
 def _count(shapes: dict[str, Shape], node: LayerNode) -> int:
     total = 0
     for name, shape in shapes.items():
-        n = numel(shape)
+        n = prod(shape)  # C speed; a symbolic size (its value unused here) multiplies as in numel
         if not isinstance(n, int):
             # the ops refuse symbolic parameter shapes while elaborating: a guard, not a path
             raise ShapeError(f"{node.id}: parameter '{name}' has a symbolic shape {shape}",
@@ -188,19 +202,24 @@ def _kind(op: Any, attrs: Any, shape_id: int, input_ids: list[int]) -> tuple:
 
 
 class _Shapes:
-    """Shapes numbered as a pass over the graph meets them, each hashed once (the batch size is a
-    symbolic Expr in most), with the bytes of one sample of each."""
-    __slots__ = ("ids", "sample_bytes")
+    """Shapes numbered as a pass over the graph meets them, with the bytes of one sample of each.
+    A layer that keeps its input's shape (normalisation, activation) mostly holds the same tuple:
+    known by identity, it is not hashed again (the batch size, an Expr, hashes in Python)."""
+    __slots__ = ("ids", "by_identity", "sample_bytes")
 
     def __init__(self) -> None:
         self.ids: dict[Shape, int] = {}
+        self.by_identity: dict[int, int] = {}  # id(shape): the graph keeps its shapes alive meanwhile
         self.sample_bytes: list[Dim] = []
 
     def id(self, shape: Shape) -> int:
-        number = self.ids.get(shape)
+        number = self.by_identity.get(id(shape))
         if number is None:
-            number = self.ids[shape] = len(self.sample_bytes)
-            self.sample_bytes.append(sy.mul(numel(shape[1:]), BYTES_PER_ELEMENT))
+            number = self.ids.get(shape)
+            if number is None:
+                number = self.ids[shape] = len(self.sample_bytes)
+                self.sample_bytes.append(sy.mul(numel(shape[1:]), BYTES_PER_ELEMENT))
+            self.by_identity[id(shape)] = number
         return number
 
 
@@ -375,7 +394,7 @@ def check_sizes(graph: Graph) -> SizeCheck:
             sample_bytes = shapes.sample_bytes[shape_id]
             if type(sample_bytes) is int and not node.training_only:
                 act += sample_bytes
-        if op is not None:
+        if op is not None and not _weightless(op):
             key = _kind(op, node.attrs, shape_id, [shape_ids.get(i, -1) for i in node.inputs])
             try:
                 count = counts.get(key)
@@ -394,38 +413,50 @@ def check_sizes(graph: Graph) -> SizeCheck:
                 owned = None
             elif owned is not None and node.shares is None:
                 owned += count[0]
-        if params > MAX_PARAMS:
-            errors.append(SpecError(
-                f"the model has {_big(params)} parameters{_at(node)}, past the limit of {_big(MAX_PARAMS)} "
-                f"({_bytes(params * BYTES_PER_ELEMENT)} of float32)", node.loc,
-                "a size is probably mistyped (channels, features or a kernel)", code="E-LIMIT-PARAMS"))
-            return SizeCheck(errors, warnings, None)
-        if act > MAX_ACTIVATION_BYTES:
-            errors.append(SpecError(
-                f"the activations of one sample need {_bytes(act)}{_at(node)}, past the limit of "
-                f"{_bytes(MAX_ACTIVATION_BYTES)}", node.loc,
-                "an input or output size is probably mistyped (channels or spatial sizes)",
-                code="E-LIMIT-ACTIVATIONS"))
-            return SizeCheck(errors, warnings, None)
-        if params > WARN_PARAMS and not warned_params:
-            warned_params = True
-            warnings.append(SpecError(
-                f"the model has over {_big(WARN_PARAMS)} parameters{_at(node)} "
-                f"({_bytes(params * BYTES_PER_ELEMENT)} of float32 at least)", node.loc,
-                "check the channel and feature sizes", [], "warning", code="W-LIMIT-PARAMS"))
-        if act > WARN_ACTIVATION_BYTES and not warned_act:
-            warned_act = True
-            warnings.append(SpecError(
-                f"the activations of one sample need over {_bytes(WARN_ACTIVATION_BYTES)}{_at(node)}",
-                node.loc, "check the input and channel sizes", [], "warning", code="W-LIMIT-ACTIVATIONS"))
+        if params > WARN_PARAMS or act > WARN_ACTIVATION_BYTES:  # (the limits are above the warnings)
+            if params > MAX_PARAMS:
+                errors.append(SpecError(
+                    f"the model has {_big(params)} parameters{_at(node)}, past the limit of {_big(MAX_PARAMS)} "
+                    f"({_bytes(params * BYTES_PER_ELEMENT)} of float32)", node.loc,
+                    "a size is probably mistyped (channels, features or a kernel)", code="E-LIMIT-PARAMS"))
+                return SizeCheck(errors, warnings, None)
+            if act > MAX_ACTIVATION_BYTES:
+                errors.append(SpecError(
+                    f"the activations of one sample need {_bytes(act)}{_at(node)}, past the limit of "
+                    f"{_bytes(MAX_ACTIVATION_BYTES)}", node.loc,
+                    "an input or output size is probably mistyped (channels or spatial sizes)",
+                    code="E-LIMIT-ACTIVATIONS"))
+                return SizeCheck(errors, warnings, None)
+            if params > WARN_PARAMS and not warned_params:
+                warned_params = True
+                warnings.append(SpecError(
+                    f"the model has over {_big(WARN_PARAMS)} parameters{_at(node)} "
+                    f"({_bytes(params * BYTES_PER_ELEMENT)} of float32 at least)", node.loc,
+                    "check the channel and feature sizes", [], "warning", code="W-LIMIT-PARAMS"))
+            if act > WARN_ACTIVATION_BYTES and not warned_act:
+                warned_act = True
+                warnings.append(SpecError(
+                    f"the activations of one sample need over {_bytes(WARN_ACTIVATION_BYTES)}{_at(node)}",
+                    node.loc, "check the input and channel sizes", [], "warning", code="W-LIMIT-ACTIVATIONS"))
     return SizeCheck(errors, warnings, owned)
+
+
+def _weightless(op: Op) -> bool:
+    """Whether an op has no parameters whatever its attributes: it keeps the base rule."""
+    weightless = _WEIGHTLESS.get(type(op))
+    if weightless is None:
+        weightless = _WEIGHTLESS[type(op)] = type(op).parameters is Op.parameters
+    return weightless
+
+
+_WEIGHTLESS: dict[type, bool] = {}  # by op class
 
 
 def _concrete_count(shapes: dict[str, Shape]) -> tuple[int, bool]:
     """The elements of the shapes that are concrete, and whether all are."""
     count, concrete = 0, True
     for shape in shapes.values():
-        n = numel(shape)
+        n = prod(shape)  # as in _count
         if isinstance(n, int):
             count += n
         else:

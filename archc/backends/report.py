@@ -64,11 +64,24 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
     out: list[tuple] = []
     current: str | None = None  # the tensor a row without "connected to" reads
 
-    # texts many layers share, found once: a replayed block's layers share their bound attributes,
-    # a pointwise layer its input's receptive field, and shapes repeat
+    # texts many rows share, found once: a replayed block's layers share their bound attributes,
+    # a pointwise layer its input's receptive field and (mostly) its shape tuple. Fields and
+    # shapes are keyed by identity: the graph and the metrics keep them alive meanwhile.
     kinds: dict[tuple, str] = {}
-    shape_texts: dict[Any, str] = {}
-    field_texts: dict[int, tuple[Field | None, str, str]] = {id(None): (None, "-", "-")}
+    shape_texts: dict[int, str] = {}
+    field_texts: dict[int, tuple[str, str]] = {id(None): ("-", "-")}
+
+    def shape_text(shape: Any) -> str:
+        text = shape_texts.get(id(shape))
+        if text is None:
+            text = shape_texts[id(shape)] = fmt_shape(show(shape))
+        return text
+
+    def field_text(f: Field | None) -> tuple[str, str]:
+        texts = field_texts.get(id(f))
+        if texts is None:
+            texts = field_texts[id(f)] = (f.text(), f.jump_text())
+        return texts
 
     def walk(path: tuple[str, ...], level: int) -> None:
         nonlocal current
@@ -91,35 +104,26 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
                 inputs = node.inputs
                 link = "" if len(inputs) == 1 and inputs[0] == current else _connected(graph, inputs, path, depth)
                 current = node.id
-                texts = field_texts.get(id(m.field))
-                if texts is None:  # (the field is kept alive, so is its id)
-                    texts = field_texts[id(m.field)] = (m.field, m.field.text(), m.field.jump_text())
-                shape_text = shape_texts.get(node.shape)
-                if shape_text is None:
-                    shape_text = shape_texts[node.shape] = fmt_shape(show(node.shape))
-                out.append((level, node.id, kind, shape_text, m.param_count, m.macs if at is None else show(m.macs),
-                            texts[1], texts[2], False, link))
+                out.append((level, node.id, kind, shape_text(node.shape), m.param_count,
+                            m.macs if at is None else show(m.macs), *field_text(m.field), False, link))
             else:
                 scope: Scope = item
                 totals = metrics.scope_totals(graph, scope)
-                out_shapes = ", ".join(fmt_shape(show(graph.node(o).shape)) for o in scope.outputs)
                 kind = scope.type_name + (f" ×{scope.args['count']}" if scope.kind == "repeat" else "")
                 if graph.shared_call(scope) is not None:  # another call of a shared block's module
                     kind += f" = {graph.shared_call(scope)}"
                 if totals.frozen and totals.frozen == totals.params:
                     kind += " (frozen)"
-                last = graph.node(scope.outputs[0]) if scope.outputs else None
-                m = layer_metrics[last.id] if last else None
-                link = "" if len(scope.inputs) == 1 and scope.inputs[0] == current else \
-                    _connected(graph, scope.inputs, path, depth)
-                out.append((level, scope.id, kind, out_shapes, totals.params, show(totals.macs),
-                            m.field.text() if m and m.field else "-",
-                            m.field.jump_text() if m and m.field else "-", True, link))
+                outputs, inputs = scope.outputs, scope.inputs
+                link = "" if len(inputs) == 1 and inputs[0] == current else _connected(graph, inputs, path, depth)
+                out.append((level, scope.id, kind, ", ".join([shape_text(graph.node(o).shape) for o in outputs]),
+                            totals.params, show(totals.macs),
+                            *field_text(layer_metrics[outputs[0]].field if outputs else None), True, link))
                 if depth is None or level < depth:  # expanded: its first child reads what the scope reads
-                    current = scope.inputs[0] if len(scope.inputs) == 1 else None
+                    current = inputs[0] if len(inputs) == 1 else None
                     walk(scope.path, level + 1)
                 else:
-                    current = scope.outputs[0] if len(scope.outputs) == 1 else None
+                    current = outputs[0] if len(outputs) == 1 else None
 
     walk((), 0)
     return out
