@@ -23,6 +23,17 @@ with the same references in its own run:
     git archive 4f9997b archc | tar -x -C /tmp/before
     ARCHC_BENCH_SRC=/tmp/before .venv/bin/python benchmarks/parse_speed.py --no-lark \
         --json benchmarks/results/parse_speed_before.json
+
+`--before DIR` also measures the archc package in DIR (a snapshot: `git archive REV archc | tar
+-x -C DIR`), in a process of its own right after, the same rows without lark; the results hold
+both, and parse_dsl now / before per size.
+
+The language server's re-parse (archc.frontend.incremental.reparse) of a flat spec of --edit-size
+statements (5,000) after an edit, against parse_dsl of the edited text in the same run:
+
+    reparse, one-line edit near the end    a layer changed on one line, 10 lines from the end
+    reparse, a line added near the start   every statement below moves a line (their locations
+                                           are made again)
 """
 from __future__ import annotations
 
@@ -92,12 +103,52 @@ def measure(size: int, runs: int, with_lark: bool) -> dict:
     return row
 
 
+def measure_reparse(size: int, runs: int) -> dict | None:
+    """A one-line edit near the end and a line added near the start of a flat spec of `size`
+    statements: reparse against parse_dsl of the edited text (None: this archc has no reparse)."""
+    try:
+        from archc.frontend import incremental
+    except ImportError:
+        return None
+    text = S.generate("flat", size)
+    lines = text.split("\n")
+    near_end = len(lines) - 10
+    edited = lines[:near_end] + [lines[near_end].replace("relu", "gelu") + " -> relu"] + lines[near_end + 1:]
+    edits = {"one-line edit near the end": "\n".join(edited),
+             "a line added near the start": "\n".join(lines[:5] + ["y0 = x -> relu"] + lines[5:])}
+    spec = incremental.parse(text, "flat.arch")
+    row: dict = {"statements": size, "parse_dsl": cpu(lambda: dsl.parse_dsl(edits["one-line edit near the end"],
+                                                                           "flat.arch"), runs)}
+    for name, new in edits.items():
+        assert incremental.reparse(spec, text, new, "flat.arch") == dsl.parse_dsl(new, "flat.arch")
+        row[f"reparse, {name}"] = cpu(lambda: incremental.reparse(spec, text, new, "flat.arch"), runs * 7)
+        row[f"parse_dsl / reparse, {name}"] = row["parse_dsl"] / row[f"reparse, {name}"]
+    return row
+
+
+def measure_before(source: str, sizes: list[int], runs: int) -> dict:
+    """The rows of the archc package in `source`, measured by this script in a process of its own."""
+    import json
+    import os
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        out = os.path.join(folder, "before.json")
+        subprocess.run([sys.executable, __file__, "--no-lark", "--runs", str(runs), "--json", out,
+                        "--sizes", *map(str, sizes)],
+                       env={**os.environ, "ARCHC_BENCH_SRC": source}, check=True)
+        with open(out) as f:
+            return json.load(f)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-lark", action="store_true", help="skip lark's own parse (17 s at 100k)")
     parser.add_argument("--json", default=None, help="default: benchmarks/results/parse_speed.json")
+    parser.add_argument("--edit-size", type=int, default=5000, help="statements of the reparsed spec")
+    parser.add_argument("--before", default=None, metavar="DIR", help="also measure the archc package in DIR")
     args = parser.parse_args()
     rows = []
     for size in args.sizes:
@@ -114,9 +165,21 @@ def main() -> None:
     columns = ["statements", "parse_dsl", "lark", "ast.parse", "tokenize", "fmt", "commented"]
     print(B.table(columns, [[B.fmt_seconds(r[c]) if c != "statements" and c in r else r.get(c, "-")
                              for c in columns] for r in rows]))
-    target = B.write_json("parse_speed", {"machine": B.machine(), "archc_source": str(B.SRC),
-                                          "clock": "CPU time, median of --runs (lark: one run)",
-                                          "rows": rows, "growth_per_10x": growth}, args.json)
+    results = {"machine": B.machine(), "archc_source": str(B.SRC),
+               "clock": "CPU time, median of --runs (lark: one run; reparse: 7 times --runs)",
+               "rows": rows, "growth_per_10x": growth}
+    reparse = measure_reparse(args.edit_size, args.runs)
+    if reparse is not None:
+        results["reparse"] = reparse
+        print(", ".join(f"{k} {v:.3g}" for k, v in reparse.items()), flush=True)
+    if args.before:
+        before = measure_before(args.before, args.sizes, args.runs)
+        results["before"] = {"archc_source": before["archc_source"], "rows": before["rows"],
+                             "growth_per_10x": before["growth_per_10x"]}
+        results["parse_dsl now / before"] = {
+            str(now["statements"]): now["parse_dsl"] / then["parse_dsl"] for now, then in zip(rows, before["rows"])}
+        print("parse_dsl now / before:", results["parse_dsl now / before"])
+    target = B.write_json("parse_speed", results, args.json)
     print(f"written {target}")
 
 

@@ -39,8 +39,10 @@ from lark import Lark, Token
 from archc.frontend.lexicon import OPENERS
 from archc.frontend.replay import CALL, EXPAND1, ONE_TOKEN, PASS, SPLICE, Tok, compile_segment, filtered, place
 
-# a segment's stack and types met this many times are compiled (replay.py); at most this many
+# a segment's stack and types met this many times are compiled (replay.py), if it has at most
+# MAX_REPLAY_TOKENS tokens (a statement, not a pathological line); at most MAX_REPLAYS of them
 REPLAY_AFTER = 3
+MAX_REPLAY_TOKENS = 256
 MAX_REPLAYS = 4096
 
 
@@ -321,7 +323,7 @@ class Engine:
         spans: list[Any] = []  # each value's place: a token tuple or a place tuple (None: no place)
         index = -1  # of the token in the stream
         for tokens, types in self.segments(text, expr_mode):
-            if types[-1] == "_NL":  # a whole segment: replayed, if its kind is met often
+            if types[-1] == "_NL" and len(types) <= MAX_REPLAY_TOKENS:  # replayed, if its kind is met often
                 key = (tuple(states), types)
                 replay = replays.get(key)
                 if replay is None and key not in replays:
