@@ -500,12 +500,17 @@ def exact_div(a: Dim, k: int) -> Dim:
 
 
 def prod(dims) -> Dim:
+    """The product of sizes: the ints multiplied first, so that a shape with a symbolic batch
+    ([N, 64, 56, 56]) scales a polynomial once, not at every axis."""
     result: Dim = 1
+    symbolic = []
     for d in dims:
-        if type(d) is int and type(result) is int:
+        if type(d) is int:
             result *= d
         else:
-            result = mul(result, d)
+            symbolic.append(d)
+    for d in symbolic:
+        result = mul(result, d)
     return result
 
 
