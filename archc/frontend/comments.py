@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 from archc import ast as A
+from archc.frontend.nodes import make, replace
 
 
 @dataclass
@@ -70,7 +71,12 @@ def scan_dsl(text: str) -> list[Comment]:
     if "#" not in text:
         return out
     for n, line in enumerate(text.splitlines(), 1):
-        if "#" not in line:
+        hash_at = line.find("#")
+        if hash_at < 0:
+            continue
+        code = line[:hash_at]
+        if '"' not in code and "'" not in code:  # no string before it: the first '#' starts the comment
+            out.append(Comment(n, line[hash_at:].rstrip(), not code.strip()))
             continue
         for i, ch in CodeScan(line):
             if ch == "#":
@@ -217,7 +223,7 @@ def _blank(lines: list[str]) -> None:
 
 
 def _trivia(slot: _Slot) -> A.Comments | None:
-    return A.Comments(before=slot.before, after=slot.after) if slot.before or slot.after else None
+    return make.Comments(before=slot.before, after=slot.after) if slot.before or slot.after else None
 
 
 def _rebuild(spec: A.Spec, top: list[_Slot], end_list: list[str]) -> A.Spec:
@@ -238,9 +244,9 @@ def _rebuild(spec: A.Spec, top: list[_Slot], end_list: list[str]) -> A.Spec:
             update["body"] = [_with(a, inner.get(id(a))) for a in node.body]
             update["return_comments"] = _trivia(ret) if ret is not None else None
             update["end_comments"] = _strip(slot.end_list)
-        return A.replace(node, **update)
+        return replace(node, **update)
 
-    return A.replace(spec, **{
+    return replace(spec, **{
         "imports": [one(n) for n in spec.imports], "params": [one(n) for n in spec.params],
         "inputs": [one(n) for n in spec.inputs], "blocks": [one(n) for n in spec.blocks],
         "body": [one(n) for n in spec.body], "outputs": [one(n) for n in spec.outputs],
@@ -249,7 +255,7 @@ def _rebuild(spec: A.Spec, top: list[_Slot], end_list: list[str]) -> A.Spec:
 
 
 def _with(node: Any, slot: _Slot | None) -> Any:
-    return node if slot is None else A.replace(node, comments=_trivia(slot))
+    return node if slot is None else replace(node, comments=_trivia(slot))
 
 
 def _strip(lines: list[str]) -> list[str]:

@@ -77,3 +77,13 @@ def place_loc(file: str) -> Callable[[tuple], A.Loc]:
         d["end_col"] = place[3] if place[2] == line else None
         return o
     return loc
+
+
+def replace(node: Any, **changes: Any) -> Any:
+    """`archc.ast.replace(node, **changes)` (a copy with those fields changed), without running
+    the dataclass's `__init__`: the other fields keep their values, as there."""
+    fields = dict(node.__dict__)
+    fields.update(changes)
+    copy = object.__new__(type(node))
+    object.__setattr__(copy, "__dict__", fields)
+    return copy
