@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import prod
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from archc import collector
@@ -169,7 +169,9 @@ def _totals_by_scope(graph: Graph, layers: dict[str, LayerMetrics]) -> dict[tupl
             trainable += t.trainable
             frozen += t.frozen
             buffers += t.buffers
-            macs, act = add(macs, t.macs), add(act, t.activation_bytes)
+            macs = macs + t.macs if type(macs) is int and type(t.macs) is int else add(macs, t.macs)
+            act = act + t.activation_bytes if type(act) is int and type(t.activation_bytes) is int \
+                else add(act, t.activation_bytes)
         out[path] = Totals(params, trainable, frozen, buffers, macs, act)
     return out
 
@@ -223,13 +225,17 @@ class _Shapes:
         return number
 
 
+_SHAPE_ID, _SHAPE = itemgetter(0), itemgetter(1)
+
+
 @collector.paused()
 def analyse(graph: Graph) -> Metrics:
     layers: dict[str, LayerMetrics] = {}
     counted: list[LayerMetrics] = []  # the layers' (not the inputs'), in order: the totals
     training_only = False
-    # what a layer's readers need of it, by id: (shape number, shape, receptive field, declared tensor)
-    outputs: dict[str, tuple[int, Shape, Field | None, bool]] = {}
+    # what a layer's readers need of it, by id: (shape number, shape, receptive field, declared
+    # tensor, the field's spatial axes: -2 for none or a declared tensor's)
+    outputs: dict[str, tuple[int, Shape, Field | None, bool, int]] = {}
     shapes = _Shapes()
     costs: dict[tuple, tuple] = {}  # by _kind
     for node in graph.layers():
@@ -241,19 +247,19 @@ def analyse(graph: Graph) -> Metrics:
             spatial = (1,) * (len(shape) - 2)
             field = Field(spatial, spatial) if len(shape) > 2 else None
             layers[node.id] = LayerMetrics(activation_bytes=activation, field=field)
-            outputs[node.id] = (shape_id, shape, field, False)
+            outputs[node.id] = (shape_id, shape, field, False, -2 if field is None else len(spatial))
             continue
         declared = op.inputs == 0  # a declared tensor: stored once, not per sample
         if declared:
             activation = 0
-        ins = [outputs[i] for i in node.inputs]
-        key = _kind(op, node.attrs, shape_id, [x[0] for x in ins])
+        ins = list(map(outputs.__getitem__, node.inputs))
+        key = _kind(op, node.attrs, shape_id, list(map(_SHAPE_ID, ins)))
         try:
             cost = costs.get(key)
         except TypeError:  # an unhashable attribute value: found for this layer alone
             key = cost = None
         if cost is None:
-            cost = _cost(graph, node, [x[1] for x in ins])
+            cost = _cost(graph, node, list(map(_SHAPE, ins)))
             if key is not None:
                 costs[key] = cost
         param_shapes, buffers, param_count, buffer_count, macs, window, pointwise = cost
@@ -262,14 +268,13 @@ def analyse(graph: Graph) -> Metrics:
         if node.unused:  # built, never run: weights but no cost
             macs, activation = 0, 0
         frozen = param_count if node.frozen else 0
-        if pointwise >= 0 and len(ins) == 1 and not ins[0][3] and ins[0][2] is not None \
-                and len(ins[0][2].jump) == pointwise:
+        if len(ins) == 1 and ins[0][4] == pointwise:
             field = ins[0][2]  # normalisation, activation: the field as it came
         else:  # a declared tensor (parameter, constant) does not limit what the output sees
             field = _field(op, [x[2] for x in ins if not x[3]], window)
         m = layers[node.id] = LayerMetrics(param_shapes, buffers, param_count, buffer_count, param_count - frozen,
                                            frozen, macs, activation, field)
-        outputs[node.id] = (shape_id, shape, field, declared)
+        outputs[node.id] = (shape_id, shape, field, declared, -2 if field is None or declared else len(field.jump))
         counted.append(m)
         training_only = training_only or node.training_only
     totals = _sum(counted)
@@ -293,7 +298,7 @@ def _cost(graph: Graph, node: LayerNode, in_shapes: list) -> tuple:
     window = op.window(attrs, in_shapes)
     # pointwise: the number of spatial axes of the field it keeps as it is (-1: it changes it)
     pointwise = len(window.kernel) if window is not None and not window.global_ and not window.transposed \
-        and all(k == 1 for k in window.kernel) and all(s == 1 for s in window.stride) else -1
+        and window.kernel.count(1) == len(window.kernel) and window.stride.count(1) == len(window.stride) else -1
     return params, buffers, _count(params, node), _count(buffers, node), macs, window, pointwise
 
 

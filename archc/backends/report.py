@@ -104,8 +104,10 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
                 inputs = node.inputs
                 link = "" if len(inputs) == 1 and inputs[0] == current else _connected(graph, inputs, path, depth)
                 current = node.id
-                out.append((level, node.id, kind, shape_text(node.shape), m.param_count,
-                            m.macs if at is None else show(m.macs), *field_text(m.field), False, link))
+                # (the texts looked up here first: a call for each row costs more than the lookup)
+                out.append((level, node.id, kind, shape_texts.get(id(node.shape)) or shape_text(node.shape),
+                            m.param_count, m.macs if at is None else show(m.macs),
+                            *(field_texts.get(id(m.field)) or field_text(m.field)), False, link))
             else:
                 scope: Scope = item
                 totals = metrics.scope_totals(graph, scope)
