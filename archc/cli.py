@@ -92,9 +92,9 @@ def _source(args: argparse.Namespace, spec: str) -> tuple[str, str, str] | None:
 def _parse(args: argparse.Namespace, spec: str, text: str | None = None):
     """The AST of `spec`; `text`: its source, when the caller has read it already."""
     from archc.frontend import language_of, parse_file, parse_text
-    from archc.collector import paused as collector_paused
+    from archc.collector import kept
     source = _source(args, spec)
-    with collector_paused():  # as archc.load parses (see there)
+    with kept():  # (archc.collector.kept: the command's AST is never garbage)
         if source is not None:
             return parse_text(*source)
         language = language_of(spec)
@@ -123,11 +123,11 @@ def _report(error: Any) -> None:
 
 def _load(args: argparse.Namespace, spec: str, parsed: Any = None):
     """The model of `spec` (`parsed`: its AST, when the caller has parsed it already)."""
+    from archc.collector import kept
     from archc.model import from_spec
-    model = from_spec(parsed if parsed is not None else _parse(args, spec), _display(spec),
-                      dict(args.define or []), strict=getattr(args, "strict", False))
-    import gc
-    gc.freeze()  # a short-lived process: what the model holds is never garbage; spare the collector
+    parsed = parsed if parsed is not None else _parse(args, spec)
+    with kept():  # a short-lived process: what the model holds is never garbage; spare the collector
+        model = from_spec(parsed, _display(spec), dict(args.define or []), strict=getattr(args, "strict", False))
     for warning in model.warnings:  # printed, not fatal (--strict made them errors already)
         print(warning.render(use_color()) + "\n", file=sys.stderr)
     return model

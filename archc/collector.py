@@ -24,3 +24,19 @@ def paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+@contextmanager
+def kept() -> Iterator[None]:
+    """For the command line (a short-lived process): the collector paused, and what the block
+    made frozen (`gc.freeze`) before it runs again. Otherwise the first allocation after the block
+    starts a collection of its youngest generation, which holds everything made while paused: a
+    100,000-statement spec's AST or graph took 0.5-0.9 s to walk, only to find no garbage."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
