@@ -178,6 +178,18 @@ class Engine:
         self.pass_rule, self.passes = pass_rule, passes
         self.start_states = dict(table.start_states)
         self.end_states = dict(table.end_states)
+        # the states entered on a symbol that never matches nothing: a value under them always
+        # has a place (replay.py need not ask)
+        nullable: set[str] = set()
+        while True:
+            more = {name for name, expansions in alternatives.items() if name not in nullable
+                    and any(all(not x.is_term and x.name in nullable for x in e) for e in expansions)}
+            if not more:
+                break
+            nullable |= more
+        self.placed_states = frozenset(
+            target for row in (*actions, *gotos) for symbol, target in row.items()
+            if target >= 0 and symbol not in nullable)
 
     @staticmethod
     def _rule(rule: Any, builder_class: type, transparent: frozenset[str]) -> tuple:

@@ -105,7 +105,7 @@ def compile_segment(tables: Any, stack: tuple[int, ...], types: tuple[str, ...]
                 below = max(below, len(stack) - 1 - depth)
                 n = next(names)
                 lines.append(f"b{n} = values[{depth - (len(stack) - 1)}]; p{n} = spans[{depth - (len(stack) - 1)}]")
-                taken[k] = _Entry(f"b{n}", f"p{n}", "either")
+                taken[k] = _Entry(f"b{n}", f"p{n}", "tuple" if stack[depth + 1] in tables.placed_states else "either")
         return taken
 
     for i, kind in enumerate(types):
