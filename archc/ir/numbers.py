@@ -184,22 +184,32 @@ class NumFloat(Num, float):
         return obj
 
 
+_PLAIN = frozenset({int, float, bool, str, type(None)})  # (what holds no Num, told by its type)
+
+
 def strip(value: Any) -> Any:
-    """`value` with plain numbers, deciding nothing (for what is recomputed from its record)."""
+    """`value` with plain numbers, deciding nothing (for what is recomputed from its record); the
+    value itself when it holds none."""
     kind = type(value)
+    if kind in _PLAIN:
+        return value
     if kind is NumInt or kind is NumFloat:
         return value.p
-    if kind is list:
-        return [strip(v) for v in value] if any(holds_num(v) for v in value) else value
-    if kind is tuple:
-        return tuple(strip(v) for v in value) if any(holds_num(v) for v in value) else value
+    if kind is list or kind is tuple:
+        items = [strip(v) for v in value]
+        if all(a is b for a, b in zip(items, value)):
+            return value
+        return items if kind is list else tuple(items)
     if kind is dict:
-        return {k: strip(v) for k, v in value.items()}
+        items = {k: strip(v) for k, v in value.items()}
+        return value if all(items[k] is v for k, v in value.items()) else items
     return value
 
 
 def holds_num(value: Any) -> bool:
     kind = type(value)
+    if kind in _PLAIN:
+        return False
     if kind is NumInt or kind is NumFloat:
         return True
     if kind is list or kind is tuple:
