@@ -12,6 +12,8 @@ Blank lines are kept as "" in `before` (one at most in a row), so `fmt` keeps th
 from __future__ import annotations
 
 import bisect
+from itertools import accumulate, repeat
+from operator import itemgetter
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
@@ -117,16 +119,54 @@ def scan_yaml(text: str) -> list[Comment]:
 
 class _Slot:
     """A statement's lines and the comments that go with it (`key`: its node, or "model" or
-    "return" for the statements that are no node of their own)."""
+    "return" for the statements that are no node of their own; `children`: a block's)."""
     __slots__ = ("start", "end", "key", "before", "inside", "after", "children", "end_list")
 
-    def __init__(self, start: int, end: int, key: Any, children: list[_Slot] | None = None) -> None:
+    def __init__(self, start: int, end: int, key: Any, children: _Slots | None = None) -> None:
         self.start, self.end, self.key = start, end, key
         self.before: list[str] = []
         self.inside: list[str] = []  # whole-line comments within its lines
         self.after: list[str] = []
-        self.children = children  # a block's statements
+        self.children = children
         self.end_list: list[str] = []  # a block's comments before its '}'
+
+
+class _Slots:
+    """The slots of a list of statements, sorted by their first line, each made when first
+    asked for: a flat spec's statements are thousands, the few with comments or after a blank
+    line the only ones that get anything. `entries`: (start, end, key, children) of each."""
+
+    def __init__(self, entries: list[tuple]) -> None:
+        entries.sort(key=itemgetter(0))
+        self.entries = entries
+        self.starts = [e[0] for e in entries]
+        self.made: dict[int, _Slot] = {}  # by index
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __getitem__(self, i: int) -> _Slot:
+        slot = self.made.get(i)
+        if slot is None:
+            slot = self.made[i] = _Slot(*self.entries[i])
+        return slot
+
+    @classmethod
+    def of(cls, made: list[_Slot]) -> _Slots:
+        """Slots already made, sorted by their first line."""
+        slots = cls([(s.start, s.end, s.key, s.children) for s in made])
+        slots.made = dict(enumerate(made))
+        return slots
+
+    def make(self, indices: Iterable[int]) -> None:
+        for i in indices:
+            self[i]
+
+    def keyed(self) -> tuple[dict[int, _Slot], _Slot | None]:
+        """The slots made, by id() of their node, and the one of a statement without a node."""
+        made = self.made.values()
+        return ({id(s.key): s for s in made if not isinstance(s.key, str)},  # (not ==: a node's is slow)
+                next((s for s in made if isinstance(s.key, str)), None))
 
 
 class Spans:
@@ -142,12 +182,13 @@ class Spans:
         if loc is not None:
             self.ends[(loc.line, loc.col)] = max(end, loc.line)
 
-    def slot(self, node: Any, children: list[_Slot] | None = None) -> _Slot:
+    def slot(self, node: Any, children: _Slots | None = None) -> tuple:
+        """A statement's slot entry: (first line, last line, node, its statements' slots)."""
         loc = node.loc
         end = self.ends.get((loc.line, loc.col), loc.line)
         if children:
-            end = max(end, *(c.end for c in children))
-        return _Slot(loc.line, end, node, children=children)
+            end = max(end, *(e[1] for e in children.entries))
+        return loc.line, end, node, children
 
 
 def attach(spec: A.Spec, comments: list[Comment], spans: Spans, text: str, first_line: int = 1,
@@ -161,9 +202,9 @@ def attach(spec: A.Spec, comments: list[Comment], spans: Spans, text: str, first
         comments = [Comment(c.line + first_line - 1, c.text, c.whole) for c in comments]
     lines = text.splitlines()
     blank = {n for n, line in enumerate(lines, first_line) if not line.strip()}
-    top: list[_Slot] = []
+    top: list[tuple] = []
     if spans.model is not None:
-        top.append(_Slot(spans.model[0], spans.model[1], "model"))
+        top.append((spans.model[0], spans.model[1], "model", None))
     for node in (*spec.imports, *spec.params, *spec.inputs, *spec.body, *spec.outputs):
         if node.loc is not None:
             top.append(spans.slot(node))
@@ -174,24 +215,23 @@ def attach(spec: A.Spec, comments: list[Comment], spans: Spans, text: str, first
         children += [spans.slot(a) for a in block.body if a.loc is not None]
         ret = spans.returns.get((block.loc.line, block.loc.col))
         if ret is not None:
-            children.append(_Slot(ret[0], ret[1], "return"))
-        children.sort(key=lambda s: s.start)
-        top.append(spans.slot(block, children))
-    top.sort(key=lambda s: s.start)
+            children.append((ret[0], ret[1], "return", None))
+        top.append(spans.slot(block, _Slots(children)))
+    slots = _Slots(top)
     end_list: list[str] = []
-    _distribute(comments, top, end_list, blank)
-    return _rebuild(spec, top, end_list)
+    _distribute(comments, slots, end_list, blank)
+    return _rebuild(spec, slots, end_list)
 
 
-def _distribute(comments: Iterable[Comment], slots: list[_Slot], end_list: list[str],
+def _distribute(comments: Iterable[Comment], slots: _Slots | list[_Slot], end_list: list[str],
                 blank: set[int], parent: int = 0) -> None:
+    if isinstance(slots, list):
+        slots = _Slots.of(slots)
     # `slots` are sorted by their first line: the slot a comment is on (the first, in order,
     # whose lines hold it) and the one after it are found by bisection, so that attaching is
     # linear in the spec's size, not statements × comments (25,000 commented lines took 24 s)
-    starts = [s.start for s in slots]
-    reach: list[int] = []  # the furthest last line of the slots up to each one
-    for s in slots:
-        reach.append(max(s.end, reach[-1]) if reach else s.end)
+    starts = slots.starts
+    reach = list(accumulate(map(itemgetter(1), slots.entries), max))  # the furthest last line up to each
     by_block: dict[int, list[Comment]] = {}
     for c in comments:
         opened = bisect.bisect_right(starts, c.line)  # slots[:opened] start at or above it
@@ -208,7 +248,14 @@ def _distribute(comments: Iterable[Comment], slots: list[_Slot], end_list: list[
         if c.line - 1 in blank and (target or c.line > 1):
             _blank(target)
         target.append(c.text)
-    for slot in slots:
+    # the slots that get more than those comments: blocks, and those after a blank line
+    slots.make(i for i, entry in enumerate(slots.entries) if entry[3] is not None)
+    if len(blank) < len(starts):
+        slots.make(i for i in map(bisect.bisect_left, repeat(starts), (line + 1 for line in blank))
+                   if i < len(starts) and starts[i] - 1 in blank)
+    else:
+        slots.make(i for i, start in enumerate(starts) if start - 1 in blank)
+    for slot in slots.made.values():
         if slot.children is not None:
             _distribute(by_block.get(id(slot), []), slot.children, slot.end_list, blank,
                         slot.start)
@@ -226,9 +273,9 @@ def _trivia(slot: _Slot) -> A.Comments | None:
     return make.Comments(before=slot.before, after=slot.after) if slot.before or slot.after else None
 
 
-def _rebuild(spec: A.Spec, top: list[_Slot], end_list: list[str]) -> A.Spec:
-    slots = {id(s.key): s for s in top if not isinstance(s.key, str)}  # (not ==: a node's is slow)
-    model = next((s for s in top if isinstance(s.key, str)), None)
+def _rebuild(spec: A.Spec, top: _Slots, end_list: list[str]) -> A.Spec:
+    slots, model = top.keyed()
+    changed = {type(slot.key) for slot in slots.values()}  # the kinds of statement to make again
 
     def one(node: Any) -> Any:
         slot = slots.get(id(node))
@@ -238,18 +285,19 @@ def _rebuild(spec: A.Spec, top: list[_Slot], end_list: list[str]) -> A.Spec:
         if update["comments"] is None and slot.children is None:  # nothing to attach: the same node
             return node
         if isinstance(node, A.BlockDef):
-            inner = {id(c.key): c for c in slot.children or [] if not isinstance(c.key, str)}
-            ret = next((c for c in slot.children or [] if isinstance(c.key, str)), None)
+            inner, ret = slot.children.keyed()
             update["params"] = [_with(p, inner.get(id(p))) for p in node.params]
             update["body"] = [_with(a, inner.get(id(a))) for a in node.body]
             update["return_comments"] = _trivia(ret) if ret is not None else None
             update["end_comments"] = _strip(slot.end_list)
         return replace(node, **update)
 
+    def each(nodes: list) -> list:
+        return [one(n) for n in nodes] if nodes and type(nodes[0]) in changed else nodes
+
     return replace(spec, **{
-        "imports": [one(n) for n in spec.imports], "params": [one(n) for n in spec.params],
-        "inputs": [one(n) for n in spec.inputs], "blocks": [one(n) for n in spec.blocks],
-        "body": [one(n) for n in spec.body], "outputs": [one(n) for n in spec.outputs],
+        "imports": each(spec.imports), "params": each(spec.params), "inputs": each(spec.inputs),
+        "blocks": each(spec.blocks), "body": each(spec.body), "outputs": each(spec.outputs),
         "comments": _trivia(model) if model is not None else None,
         "end_comments": _strip(end_list)})
 
