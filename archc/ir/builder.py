@@ -56,9 +56,10 @@ class GraphBuilder:
         # `e2 = e1 -> ResBlock()`: the tensor's name, for the module the statement's one call makes
         # (taken by the next name given in that scope: the call's own module comes first)
         self.name_hint: tuple[tuple[str, ...], str] | None = None
-        # the ids of layers an earlier graph holds too (archc.ir.resume: a resumed elaboration
-        # starts from a copy of an earlier one's first layers); copied before any change
-        self.shared: set[str] | None = None
+        # an earlier graph's nodes (archc.ir.resume: a resumed elaboration starts from a copy of an
+        # earlier one's first layers): a layer whose attribute dict is that graph's too is copied
+        # before any change
+        self.shared: dict[str, dict] | None = None
         # kept for archc.ir.resume only (None otherwise): the layers nothing reads (and maybe a few
         # that something does), when each layer was first read (len(created) then), and the
         # layers made unread again by a removal, with len(created) then
@@ -71,12 +72,12 @@ class GraphBuilder:
 
     def own(self, node_id: str) -> LayerNode:
         """The layer, to change: a copy first when an earlier graph shares it (`shared`)."""
-        layer = self.g.nodes[node_id]["layer"]
-        if self.shared is not None and node_id in self.shared:
+        attributes = self.g.nodes[node_id]
+        layer = attributes["layer"]
+        if self.shared is not None and self.shared.get(node_id) is attributes:
             layer = dataclasses.replace(layer, tensor_names=list(layer.tensor_names),
                                         tensor_scopes=list(layer.tensor_scopes))
             self.g.nodes[node_id] = {"layer": layer}  # (the attribute dict is the earlier graph's too)
-            self.shared.discard(node_id)
         return layer
 
     def __contains__(self, node_id: str) -> bool:
@@ -215,7 +216,7 @@ class GraphBuilder:
     def bind_name(self, node_id: str, name: str, scope: tuple[str, ...] | None = None) -> None:
         """`name` (a spec's name for the tensor) is bound to the node's output in `scope` (by
         default the current one)."""
-        layer = self.own(node_id) if self.shared else self.layer(node_id)
+        layer = self.layer(node_id) if self.shared is None else self.own(node_id)
         layer.tensor_names.append(name)
         layer.tensor_scopes.append(self.scope_path if scope is None else scope)
 

@@ -256,7 +256,8 @@ class Elaborator(Calls):
         # (a resumed elaboration that pruned nothing: its first layers were looked at before)
         start = 0 if body.pruned else self.shares_checked
         self.shares_checked = len(self.builder.g)
-        for k, node in enumerate(itertools.islice(self.builder.g.nodes.values(), start, None), start):
+        nodes = self.builder.g.nodes
+        for k, node in enumerate(reversed(list(itertools.islice(reversed(nodes.values()), len(nodes) - start))), start):
             layer = node["layer"]
             if layer.shares is not None and layer.shares not in self.builder.g:
                 self.error(f"the first application of shared '{layer.shares}' is in a branch not taken, and "
@@ -355,8 +356,8 @@ class Elaborator(Calls):
     def _declare(self, state: "Body", start: int, env: Env, input_names: list[str], marks: Any = None) -> None:
         """The names the statements from `start` on define and read (reassignment and reading
         itself reported), and whether the text's order is a dependency order."""
-        body, defined, defined_at, uses, read, read_first = (state.body, state.defined, state.defined_at,
-                                                             state.uses, state.read, state.read_first)
+        body, defined, defined_at, uses, read, read_first, unread = (
+            state.body, state.defined, state.defined_at, state.uses, state.read, state.read_first, state.unread)
         for k in range(start, len(body)):
             stmt = body[k]
             if marks is not None:
@@ -366,7 +367,9 @@ class Elaborator(Calls):
             for name in names:
                 if name not in read:
                     read[name] = k
-                    if name not in defined:
+                    if name in defined:
+                        unread.pop(name, None)
+                    else:
                         read_first[name] = k  # read before any statement defines it: a later one may
             for target in stmt.targets:
                 if target in defined:
@@ -381,6 +384,8 @@ class Elaborator(Calls):
                 else:
                     defined[target] = stmt
                     defined_at[target] = k
+                    if target not in read:
+                        unread[target] = None
                     if target.startswith("_") or stmt.unused:
                         state.kept.append(target)
                     if stmt.unused:
@@ -446,7 +451,8 @@ class Elaborator(Calls):
             if value is POISON:
                 self._report_unknown_calls(expr, env)
         # unused names: assigned tensors and inputs nobody reads
-        used: set[str] = state.read.keys() | set().union(*(self._free_names(expr) for expr in results))
+        # (what the statements read is state.read: a body's names, which might be many)
+        used: set[str] = set().union(*(self._free_names(expr) for expr in results))
         if self.unknown_names:
             used |= {n for bad in self.unknown_names
                      for n in difflib.get_close_matches(bad, defined.keys() | set(input_names), cutoff=0.6)}
@@ -454,7 +460,8 @@ class Elaborator(Calls):
         # `_name`: kept on purpose, though unused; a name never read is reported as unused below,
         # not as a layer of a branch not taken
         defined_at = state.defined_at
-        unread = sorted(defined.keys() - used, key=lambda name: (defined_at[name], defined[name].targets.index(name)))
+        unread = sorted((name for name in state.unread if name not in used),
+                        key=lambda name: (defined_at[name], defined[name].targets.index(name)))
         kept = [env.values[name] for name in (*unread, *state.kept) if name not in state.skipped
                 and name in env.values]
         body.pruned = self._prune_untaken(first_node, values + kept)
@@ -469,7 +476,7 @@ class Elaborator(Calls):
                            "use it, make it an output, or start its name with '_' to keep it anyway",
                            code="E-NAME-UNUSED")
         for name in input_names:
-            if name not in used and not name.startswith("_"):
+            if name not in used and name not in state.read and not name.startswith("_"):
                 self.error(f"input '{name}' is never used in {where}", self._input_loc(name, where),
                            "connect it, or remove it", code="E-NAME-UNUSED")
         return values
@@ -691,6 +698,7 @@ class Body:
         self.defined_at: dict[str, int] = {}  # name -> that statement's index
         self.uses: list[set[str]] = []  # the names each statement reads
         self.read: dict[str, int] = {}  # name -> the first statement that reads it
+        self.unread: dict[str, None] = {}  # names defined that no statement read (yet)
         self.read_first: dict[str, int] = {}  # the same, of the names read before they are defined
         self.kept: list[str] = []  # names kept though maybe never read: `_name`, `unused` statements
         self.idle: list[str] = []  # the names `unused` statements define

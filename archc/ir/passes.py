@@ -71,7 +71,8 @@ def simplify_shapes(builder: GraphBuilder, assumptions: sy.Assumptions, traced: 
     layer an earlier graph shares is copied first); says whether it may have changed one."""
     changed = False
     if not assumptions.rewrites_sizes():  # (most models) every size stays as it is
-        for node_id, node in itertools.islice(builder.g.nodes.items(), checked, None):
+        nodes = builder.g.nodes  # (latest first: the unchecked ones are the last)
+        for node_id, node in itertools.islice(reversed(nodes.items()), len(nodes) - checked):
             if type(node["layer"].shape) is not tuple:
                 builder.own(node_id).shape = tuple(node["layer"].shape)
                 changed = True

@@ -205,13 +205,19 @@ def _prefix(d: dict, n: int) -> dict:
     if n < len(d) // 2:
         return dict(itertools.islice(d.items(), n))
     out = d.copy()
-    for _ in range(len(d) - n):
-        out.popitem()
+    _cut(out, n)
     return out
 
 
+def _cut(d: dict, n: int) -> None:
+    """Keep the first n entries of `d` (the elaborator's own dicts: no graph holds them)."""
+    for _ in range(len(d) - n):
+        d.popitem()
+
+
 def _restore(e: Elaborator, spec: A.Spec, k: int) -> None:
-    """Cut the elaborator's state back to what it was before statement k of its model body."""
+    """Cut the elaborator's state back to what it was before statement k of its model body: the
+    graph's parts copied (the earlier graph keeps them), the rest cut in place."""
     body, env, _params, _inputs = e.model
     marks: _Marks = e.marks
     (created, nodes, scopes, scope_log, named_scopes, top_names, named_at, named_index, containers,
@@ -219,32 +225,34 @@ def _restore(e: Elaborator, spec: A.Spec, k: int) -> None:
      sizes, placed, assumptions, _revision, _uses, unused_layers, made) = marks.ran[k]
     defined, read, read_first, kept, idle, last_key, in_text_order, badly_declared = marks.declared[k]
     b, r = e.builder, e.reporter
+    b.shared = b.g.nodes
     b.g = b.g.copy_prefix(nodes)
-    b.shared = set(b.g.nodes)
     _cut_sinks(b, created)
-    b.created = b.created[:created]
+    del b.created[created:]
     b.scopes = _prefix(b.scopes, scopes)
-    b.scope_log = b.scope_log[:scope_log]
+    del b.scope_log[scope_log:]
     top = b.used_names.get(())
-    b.used_names = _prefix(b.used_names, named_scopes)
+    _cut(b.used_names, named_scopes)
     if () in b.used_names:
-        b.used_names[()] = _prefix(top, top_names)
-    b._suffixes = {}  # (a cache of the next suffix to try: every name below it is taken, whatever the state)
-    b._named_at = _prefix(b._named_at, named_at)
-    b._named_index = _prefix(b._named_index, named_index)
-    b.container_members = _prefix(b.container_members, containers)
-    b.alternatives = b.alternatives[:alternatives]
+        _cut_suffixes(b, list(itertools.islice(reversed(top), len(top) - top_names)))
+        _cut(top, top_names)
+    else:
+        b._suffixes.clear()
+    _cut(b._named_at, named_at)
+    _cut(b._named_index, named_index)
+    _cut(b.container_members, containers)
+    del b.alternatives[alternatives:]
     b.scope_path, b.name_hint = (), None
-    r.diag.errors = r.diag.errors[:errors]
-    r.diag.warnings = r.diag.warnings[:warnings]
-    r.warnings = r.warnings[:lints]
-    r._seen_errors = _prefix(r._seen_errors, seen)
-    r.instance_stack = []
-    env.values = _prefix(env.values, bound)
+    del r.diag.errors[errors:]
+    del r.diag.warnings[warnings:]
+    del r.warnings[lints:]
+    _cut(r._seen_errors, seen)
+    r.instance_stack.clear()
+    _cut(env.values, bound)
     e.unknown_names = set(unknown)
     e.steps, e.comprehended, e.shape_reads = steps, comprehended, shape_reads
-    e._sizes = _prefix(e._sizes, sizes)
-    e._placed = _prefix(e._placed, placed)
+    _cut(e._sizes, sizes)
+    _cut(e._placed, placed)
     # the assumptions are the earlier graph's too: a copy (unchanged since statement k, _resume_point)
     e.assumptions = copy.deepcopy(assumptions) if assumptions.revision else sy.Assumptions()
     e.ctx = ShapeContext(e.assumptions)
@@ -254,19 +262,37 @@ def _restore(e: Elaborator, spec: A.Spec, k: int) -> None:
     e.shapes_rewritten = False
     e.deadline = time.monotonic() + e.max_seconds
     e.spec = spec
-    new = Body(spec.body, body.first_node, body.alternatives_start)
-    new.defined = _prefix(body.defined, defined)
-    new.defined_at = _prefix(body.defined_at, defined)
-    new.uses = body.uses[:k]
-    new.read = _prefix(body.read, read)
-    new.read_first = _prefix(body.read_first, read_first)
-    new.kept = body.kept[:kept]
-    new.idle = body.idle[:idle]
-    new.last_key, new.in_text_order, new.badly_declared = last_key, in_text_order, badly_declared
-    new.made = body.made[:made]
-    e.model = (new, env, *e.model[2:])
+    # names read first after k were unread at k
+    for name, at in reversed(body.read.items()):
+        if at < k:
+            break
+        if body.defined_at.get(name, k) < k:
+            body.unread[name] = None
+    body.body = spec.body
+    for entries, n in ((body.defined, defined), (body.defined_at, defined), (body.read, read),
+                       (body.read_first, read_first)):
+        _cut(entries, n)
+    for name in [name for name in body.unread if name not in body.defined]:  # (defined after k)
+        del body.unread[name]
+    del body.uses[k:]
+    del body.kept[kept:]
+    del body.idle[idle:]
+    del body.made[made:]
+    body.last_key, body.in_text_order, body.badly_declared, body.pruned = last_key, in_text_order, badly_declared, False
     del marks.declared[k:]
     del marks.ran[k:]
+
+
+def _cut_suffixes(b: Any, untaken: list[str]) -> None:
+    """GraphBuilder._suffixes, (scope, base name) -> the next suffix to try, must not skip a free
+    name: the model scope's are lowered to the suffixes of the names `untaken` (taken after the
+    statement resumed at); the other scopes' are dropped (no scope made before it takes more)."""
+    suffixes = {key: k for key, k in b._suffixes.items() if key[0] == ()}
+    for name in untaken:
+        base, _, number = name.rpartition("_")
+        if number.isdigit() and int(number) >= 1 and ((), base) in suffixes:
+            suffixes[((), base)] = min(suffixes[((), base)], int(number))
+    b._suffixes = suffixes
 
 
 def _cut_sinks(b: Any, created: int) -> None:
@@ -278,7 +304,7 @@ def _cut_sinks(b: Any, created: int) -> None:
         if at < created:
             break
         read_later.append(node_id)
-    b.first_read = _prefix(first_read, len(first_read) - len(read_later))
+    _cut(first_read, len(first_read) - len(read_later))
     nodes = b.g.nodes
     b.resinked = [(at, node_id) for at, node_id in b.resinked if at < created]
     b.sinks = {node_id: None for node_id in itertools.chain(b.sinks, read_later, (n for _, n in b.resinked))
