@@ -101,11 +101,13 @@ def by_op(graph: Graph, metrics: Metrics) -> list[OpTotals]:
     """Parameters and MACs per op type, in order of first appearance."""
     rows: dict[str, OpTotals] = {}
     for node in graph.layers():
-        if node.is_input:
+        op = node.op
+        if op is None:  # an input
             continue
         m = metrics.layers[node.id]
-        row = rows.setdefault(node.op.title, OpTotals(node.op.title, node.op.family,
-                                                             node.op.family_info.quoted_macs, 0, 0, 0))
+        row = rows.get(op.title)
+        if row is None:
+            row = rows[op.title] = OpTotals(op.title, op.family, op.family_info.quoted_macs, 0, 0, 0)
         row.layers += 1
         row.params += m.param_count
         if not node.training_only and not node.unused:  # inference cost, as the totals
@@ -400,7 +402,7 @@ def check_sizes(graph: Graph) -> SizeCheck:
             if type(sample_bytes) is int and not node.training_only:
                 act += sample_bytes
         if op is not None and not _weightless(op):
-            key = _kind(op, node.attrs, shape_id, [shape_ids.get(i, -1) for i in node.inputs])
+            key = _kind(op, node.attrs, shape_id, list(map(shape_ids.get, node.inputs)))  # (None: no shape)
             try:
                 count = counts.get(key)
             except TypeError:  # an unhashable attribute value: counted for this layer alone

@@ -436,6 +436,8 @@ def to_data(model: "Model", at: dict[str, int] | None = None) -> dict:
 
 
 def _jsonable(v: Any) -> Any:
+    if type(v) in _JSON_PLAIN:  # most attribute values: as they are
+        return v
     if isinstance(v, (list, tuple)):
         return [_jsonable(x) for x in v]
     if isinstance(v, sy.Expr):
@@ -447,6 +449,9 @@ def _jsonable(v: Any) -> Any:
     if isinstance(v, dict):
         return {str(k): _jsonable(x) for k, x in v.items()}
     return str(v)  # a layer passed as a parameter (norm=batchnorm2d(eps=0.001)): as the spec writes it
+
+
+_JSON_PLAIN = frozenset((int, float, str, bool, type(None)))
 
 
 def op_table(model: "Model", at: dict[str, int] | None = None) -> tuple[list[str], list[list[str]], list[str]]:
