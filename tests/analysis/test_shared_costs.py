@@ -115,3 +115,16 @@ def test_an_unhashable_attribute_is_counted_for_its_layer_alone():
     model = archc.loads("input x: [N, 2, 3]\noutput y = x + constant([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])\n")
     assert analyse(model.graph).totals.params == model.params == 0
     assert model.summary()  # and the table shows it
+
+
+def test_a_layer_with_an_unhashable_attribute_value_is_counted_alone():
+    model = archc.loads(MIXED)
+    expected = analyse(model.graph)
+    for node in model.graph.layers():
+        if node.op is not None and node.op.name == "conv2d":  # a list among its values: no key
+            node.attrs = type(node.attrs)({**node.attrs, "note": [0.5]})
+    assert check_sizes(model.graph).params == expected.totals.params
+    metrics_now = analyse(model.graph)
+    assert metrics_now.totals == expected.totals
+    assert all(metrics_now.layers[k].param_count == m.param_count and metrics_now.layers[k].macs == m.macs
+               for k, m in expected.layers.items())
