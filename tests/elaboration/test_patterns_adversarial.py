@@ -497,6 +497,19 @@ block B(a, ax)(x) { return concat(x, x -> conv2d(a, 1) -> conv2d(x.channels, 1),
     ("softmax_dim_from_a_parameter", """
 block B(a, d)(x) { return x -> conv2d(a, 1) -> softmax(dim=d) }
 """ + _chain("B", ["4, 1", "5, 1", "6, 2", "7, 1", "3, -1", "2, 1"]), 1),
+    ("names_and_options_from_number_expressions", """
+block Inner(c)(x) { return x -> conv2d(c, 1) }
+block B(a, c)(x) { return x -> conv2d(c, 1, name=a + 1) -> Inner(c, name=a * 2 + 5) -> repeat(2, relu, name=a + 10) }
+""" + _chain("B", ["1, 4", "1, 5", "1, 6", "2, 7", "1, 8"]), 1),
+    ("frozen_and_init_from_conditions", """
+block B(a, c)(x) { return x -> conv2d(c, 1, frozen=a > 2) -> conv2d(c, 1, init=he_normal if a % 2 == 0 else zeros) }
+""" + _chain("B", ["1, 4", "3, 5", "4, 6", "2, 7", "5, 8", "6, 9"]), 1),
+    ("sizes_as_a_reshape_list", """
+block B(a)(x) { return x -> conv2d(a, 1) -> reshape([x.shape[2], x.shape[3], a]) -> reshape([a, x.height, x.width]) }
+""" + _chain("B", ["4", "5", "6", "7", "8"]), 1),
+    ("inline_repeat_warning_for_some_counts", """
+block B(a, n)(x) { return x -> repeat(n, conv2d(a, 1), inline=true) -> conv2d(a + 1, 1) }
+""" + _chain("B", ["4, 1", "5, 1", "6, 1", "7, 2", "8, 1", "3, 3"]), 1),
 ]
 
 
