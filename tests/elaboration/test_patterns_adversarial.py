@@ -671,6 +671,12 @@ LIMITS_NOT_CHECKED = [
     ("int_too_large", """
 block B(a, c)(x) { return x -> conv2d((a * a * a) % 7 + c, 1) }
 """ + _chain("B", ["3, 1", "4, 2", "5, 3", "6, 1", f"{10 ** 400}, 2"])),
+    # evaluation refuses a ** b before computing it from a's bit length, read as a plain int (no guard):
+    # the recorded a=5 stands for every a, and 1,000,000 ** 1,600 (9,600 digits) is computed (a 900-digit
+    # base, up to 1,000 digits, gives a 1.5-million-digit power: 0.3 s of CPU where evaluation refuses at once)
+    ("power_too_large", """
+block B(a, b, c)(x) { return x -> conv2d((a ** b) % 7 + c, 1) }
+""" + _chain("B", ["3, 100, 1", "5, 100, 2", "7, 90, 3", "1000000, 1600, 2"])),
     ("float_overflow_in_arithmetic", """
 block B(r, c)(x) { return x -> dropout(min(0.5, r * 1e300)) -> conv2d(c, 1) }
 """ + _chain("B", ["0.1, 1", "0.2, 2", "0.3, 3", "0.4, 1", "1e10, 2"])),
