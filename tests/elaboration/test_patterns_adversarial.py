@@ -510,6 +510,26 @@ block B(a)(x) { return x -> conv2d(a, 1) -> reshape([x.shape[2], x.shape[3], a])
     ("inline_repeat_warning_for_some_counts", """
 block B(a, n)(x) { return x -> repeat(n, conv2d(a, 1), inline=true) -> conv2d(a + 1, 1) }
 """ + _chain("B", ["4, 1", "5, 1", "6, 1", "7, 2", "8, 1", "3, 3"]), 1),
+    ("inline_nested_blocks", """
+block Inner(c, p)(x) { return x -> conv2d(c, 1) -> dropout(p) }
+block B(a, r)(x) { return x -> Inner(a, r, inline=true) -> Inner(a + 1, r / 2, inline=true) -> conv2d(a, 1) }
+""" + _chain("B", ["4, 0.1", "5, 0.2", "6, 0.3", "7, 0.4", "8, 0.5"]), 1),
+    ("nested_blocks_in_containers", """
+block Inner(c, p)(x) { return x -> conv2d(c, 1) -> dropout(p) }
+block B(a, r)(x) {
+  return x -> Inner(a, r, name="blocks.0") -> Inner(a + 1, r / 2, name="blocks.1") -> conv2d(a, 1, name="head.conv")
+}
+""" + _chain("B", ["4, 0.1", "5, 0.2", "6, 0.3", "7, 0.4", "8, 0.5"]), 1),
+    ("inline_repeat_of_nested_blocks", """
+block Inner(c, p)(x) { return x -> conv2d(c, 1) -> dropout(p) }
+block B(a, r, n)(x) { return x -> repeat(n, Inner(a + i, r * i, name="u" + str(i)), inline=true) }
+""" + _chain("B", ["4, 0.1, 2", "5, 0.2, 2", "6, 0.3, 2", "7, 0.4, 3", "8, 0.1, 2"]), 1),
+    ("blocks_four_deep", """
+block L(c)(x) { return x -> conv2d(c, 1) }
+block M(c)(x) { return x -> L(c) -> L(c * 2) }
+block N2(c)(x) { return x -> M(c) -> M(c + 1) }
+block B(a)(x) { return x -> N2(a) -> N2(a + 2) }
+""" + _chain("B", ["1", "2", "3", "4", "5"]), 1),
 ]
 
 
@@ -547,6 +567,34 @@ input x: [N, 8, 4, 4]
 output y = x -> B(1, w) -> B(2, w + 1) -> B(2, w + 2) -> B(1, w + 3) -> B(3, w + 4) -> B(5, w)
 """
     _assert_alike(text, monkeypatch, **options)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_resumed_elaborations_with_patterns(seed: int) -> None:
+    # archc.ir.resume.Session after random edits (numbers changed, statements added, deleted, doubled,
+    # misspelt) gives what a whole elaboration gives, with patterns in both
+    from test_resume import check_edits
+    text = """
+block Unit(c, stride = 1, p = 0.1)(x) {
+  h = round(x.channels * 1.5)
+  y = x -> conv2d(h, 1) -> relu -> conv2d(c, 3, stride=stride, padding=1, groups=max(1, c // 8))
+        -> dropout(p)
+  return y + x if stride == 1 and x.channels == c else y
+}
+input x: [N, 16, 64, 64]
+a = x -> Unit(16)
+b = a -> Unit(32, stride=2, p=0.2)
+c = b -> Unit(32, p=0.3)
+d = c -> Unit(48, p=0.35)
+e = d -> Unit(64, stride=2, p=0.4)
+f = e -> Unit(64, p=0.5)
+g = f -> Unit(128, stride=2, p=0.6)
+h = g -> Unit(128, p=0.7)
+k = h -> Unit(96, p=0.1)
+m = k -> Unit(96, stride=2)
+output y = m -> Unit(96) -> Unit(48)
+"""
+    check_edits(text, "units.arch", 20, seed)
 
 
 # ----------------------------------------------------------------------------- bugs found
