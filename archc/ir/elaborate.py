@@ -377,7 +377,7 @@ class Elaborator(Calls):
                                stmt.loc, "every name is assigned once; give the new tensor a new name",
                                code="E-NAME-DUPLICATE")
                     state.declared_badly(k)
-                elif target in input_names or env.lookup(target)[0]:
+                elif target in input_names or (target in env.values if env.parent is None else env.lookup(target)[0]):
                     self.error(f"'{target}' is already defined (an input or parameter)", stmt.loc,
                                "give the tensor a new name", code="E-NAME-DUPLICATE")
                     state.declared_badly(k)
@@ -390,13 +390,15 @@ class Elaborator(Calls):
                         state.kept.append(target)
                     if stmt.unused:
                         state.idle.append(target)
-            for name in names:
-                if defined.get(name) is stmt:
-                    self.error(f"'{name}' is used in its own definition", stmt.loc,
-                               "a tensor cannot depend on itself; name the input differently",
-                               code="E-NAME-CYCLE")
-                    state.declared_badly(k)
-            key = _position_key(stmt)
+            if not names.isdisjoint(stmt.targets):
+                for name in names:
+                    if defined.get(name) is stmt:
+                        self.error(f"'{name}' is used in its own definition", stmt.loc,
+                                   "a tensor cannot depend on itself; name the input differently",
+                                   code="E-NAME-CYCLE")
+                        state.declared_badly(k)
+            loc = stmt.loc
+            key = (loc.line, loc.col) if loc else (0, 0)  # (_position_key)
             if key < state.last_key:
                 state.in_text_order = False
             state.last_key = key
@@ -776,11 +778,12 @@ def _read_by(e: Any, out: set[str]) -> None:
         for a in e.args:
             if copy_input:
                 out.update(free_names(a) - copy_input)
-            else:
+            elif type(a) not in _LITERALS:
                 _read_by(a, out)
         for kw in e.kwargs:
-            if not (kw.name in ("name", "input_as") and isinstance(kw.value, A.Name)):
-                _read_by(kw.value, out)
+            value = kw.value
+            if type(value) not in _LITERALS and not (kw.name in ("name", "input_as") and isinstance(value, A.Name)):
+                _read_by(value, out)
     elif kind in _LITERALS:
         return
     elif kind is A.Binary:

@@ -683,41 +683,76 @@ class Op:
                                 f"({', '.join(names[:names.index(key) + 1])}); give it by position or "
                                 f"by keyword, not both", code="E-CALL-ARGUMENT-TWICE")
             given[key] = value
+        plan = _BIND_PLANS.get((self, ndim), REQUIRED)
+        if plan is REQUIRED:
+            plan = _BIND_PLANS[(self, ndim)] = self._bind_plan(ndim)
+        if plan is not None and all(name in given for name in plan[2]):
+            bound = Attrs(plan[0])  # (in the attributes' order; every default there already)
+            types = plan[1]
+            try:
+                for name, value in given.items():
+                    bound[name] = types[name].coerce(value, ndim)
+                return bound
+            except AttrError:
+                pass  # the loop below reports every refused attribute
         bound = Attrs()
         refused: list[AttrError] = []
         defaults = None
         for at in self.attrs:
-            if at.name in given:
+            name = at.name
+            if name in given:
                 try:
-                    bound[at.name] = at.type.coerce(given[at.name], ndim)
+                    bound[name] = at.type.coerce(given[name], ndim)
                 except AttrError as e:  # every refused attribute of the call, not the first only
-                    refused.append(AttrError(f"{self.name} attribute '{at.name}': {e.message}", e.hint,
+                    refused.append(AttrError(f"{self.name} attribute '{name}': {e.message}", e.hint,
                                              code=e.code, unknown_name=e.unknown_name))
-            elif at.default is REQUIRED:
-                raise AttrError(f"{self.name} needs attribute '{at.name}' ({at.doc or at.type.label})",
+                continue
+            default = at.default
+            if default is None:
+                bound[name] = None
+            elif default is REQUIRED:
+                raise AttrError(f"{self.name} needs attribute '{name}' ({at.doc or at.type.label})",
                                 f"e.g. {self.name}({', '.join(a.name for a in self.attrs if a.required)})",
                                 code="E-CALL-MISSING-ARGUMENT")
-            elif at.default is None:
-                bound[at.name] = None
             else:  # a default's coerced value, found once per op and spatial rank
                 if defaults is None:
                     defaults = _COERCED_DEFAULTS.get((self, ndim))
                     if defaults is None:
                         defaults = _COERCED_DEFAULTS[(self, ndim)] = {}
-                value = defaults.get(at.name, REQUIRED)
+                value = defaults.get(name, REQUIRED)
                 if value is REQUIRED:
-                    value = at.type.coerce(at.default, ndim)
+                    value = at.type.coerce(default, ndim)
                     if _constant(value):
-                        defaults[at.name] = value
-                bound[at.name] = value
+                        defaults[name] = value
+                bound[name] = value
         if refused:
             refused[0].also = refused[1:]
             raise refused[0]
         return bound
 
+    def _bind_plan(self, ndim: int) -> tuple[dict[str, Any], dict[str, AttrType], tuple[str, ...]] | None:
+        """What `bind` starts from at this spatial rank: every attribute's default coerced (a
+        required one's place held), the attributes' types, the required names; None when a
+        default is refused or can change (then each call coerces it)."""
+        defaults: dict[str, Any] = {}
+        for at in self.attrs:
+            if at.default is None or at.default is REQUIRED:
+                defaults[at.name] = at.default
+                continue
+            try:
+                value = at.type.coerce(at.default, ndim)
+            except AttrError:
+                return None
+            if not _constant(value):
+                return None
+            defaults[at.name] = value
+        return (defaults, {at.name: at.type for at in self.attrs},
+                tuple(at.name for at in self.attrs if at.default is REQUIRED))
+
 
 _ATTR_NAMES: dict["Op", list[str]] = {}  # an op's attribute names, in order
 _COERCED_DEFAULTS: dict[tuple["Op", int], dict[str, Any]] = {}  # (op, spatial rank) -> name -> value
+_BIND_PLANS: dict[tuple["Op", int], Any] = {}  # (op, spatial rank) -> Op._bind_plan
 
 
 def _constant(value: Any) -> bool:
