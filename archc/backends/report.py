@@ -128,6 +128,7 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
                     current = outputs[0] if len(outputs) == 1 else None
 
     walk((), 0)
+    del walk  # it calls itself through its closure: a cycle that kept the rows and caches for the collector
     return out
 
 

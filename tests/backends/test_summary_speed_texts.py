@@ -55,3 +55,20 @@ def test_markdown_rows_escape_and_quote_their_cells():
     lines = model.summary("markdown").splitlines()
     assert "| `c2` | Conv2d 4, 3×3 | [N, 4, 6, 6] | 112 | 3.89 K | 3 | 1 | `x` |" in lines
     assert "| `add` | Add | [N, 4, 6, 6] | 0 | 0 | 3 | 1 | `c\\|1`, `c2` |" in lines
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_a_summary_leaves_nothing_for_the_cycle_collector(fmt):
+    """Its rows and caches are freed when it returns (a closure calling itself had kept them in
+    a reference cycle until the next collection)."""
+    import gc
+    model = archc.load(ROOT / "specs/torchvision/mobilenet_v2.arch")
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        archc.Model(model.spec, model.graph, []).summary(fmt, depth=1)
+        assert gc.collect() == 0
+    finally:
+        if was_enabled:
+            gc.enable()
