@@ -86,8 +86,9 @@ class GraphBuilder:
     def unique_name(self, name: Any, loc: A.Loc | None, explicit: bool, default: str = "") -> str:
         hint, self.name_hint = self.name_hint, None
         scope_path = self.scope_path
-        hinted = not explicit and hint is not None and hint[0] == scope_path and valid_module_name(hint[1]) \
-            and hint[1] not in TORCH_MODULE_ATTRS
+        hinted = not explicit and hint is not None and hint[0] == scope_path and (word := hint[1]) \
+            and "." not in word and not word.startswith("__") and word.isprintable() \
+            and word not in TORCH_MODULE_ATTRS  # (valid_module_name, inline: asked for every layer)
         if hinted:
             default = hint[1]
         taken = self.used_names.get(scope_path)

@@ -125,11 +125,11 @@ class Elaborator(Calls):
         except RecursionError:
             self._too_deep(expr)
 
-    def _free_names(self, expr: A.Expr | None) -> set[str]:
+    def _free_names(self, expr: A.Expr | None, once: bool = False) -> set[str]:
         """The names `expr` reads; once per expression (a block body is ordered again for every
         instance, its statements unchanged: the AST is immutable), and once per process for an
-        imported library's (parsed once per process)."""
-        cached = _FREE_NAMES.get(id(expr))
+        imported library's (parsed once per process), unless asked `once`."""
+        cached = _FREE_NAMES.get(id(expr)) if not once else None
         if cached is not None and cached[0] is expr:
             return cached[1]
         try:
@@ -137,6 +137,8 @@ class Elaborator(Calls):
         except RecursionError:
             self._too_deep(expr)
             return set()
+        if once:
+            return names
         if len(_FREE_NAMES) >= _FREE_NAMES_KEPT:  # specs parsed again and again (an editor's edits)
             _FREE_NAMES.clear()
         _FREE_NAMES[id(expr)] = (expr, names)  # holding expr keeps its id from being reused
@@ -177,7 +179,7 @@ class Elaborator(Calls):
         env, params, inputs = self._header()
         body = Body(self.spec.body, len(self.builder.created), len(self.builder.alternatives))
         self.model = (body, env, params, inputs)
-        self._declare(body, 0, env, list(inputs), self.marks)
+        self._declare(body, 0, env, list(inputs), self.marks, once=True)
         self._statements(body, 0, env, self.marks)
         return self._finish(body, env, params, inputs)
 
@@ -353,16 +355,18 @@ class Elaborator(Calls):
         self._statements(state, 0, env)
         return self._end_body(state, env, results, input_names, where, result_names)
 
-    def _declare(self, state: "Body", start: int, env: Env, input_names: list[str], marks: Any = None) -> None:
+    def _declare(self, state: "Body", start: int, env: Env, input_names: list[str], marks: Any = None,
+                 once: bool = False) -> None:
         """The names the statements from `start` on define and read (reassignment and reading
-        itself reported), and whether the text's order is a dependency order."""
+        itself reported), and whether the text's order is a dependency order. `once`: the body
+        runs once (the model's), so the names are not kept for another time."""
         body, defined, defined_at, uses, read, read_first, unread = (
             state.body, state.defined, state.defined_at, state.uses, state.read, state.read_first, state.unread)
         for k in range(start, len(body)):
             stmt = body[k]
             if marks is not None:
                 marks.declaring(k, state)
-            names = self._free_names(stmt.value)
+            names = self._free_names(stmt.value, once)
             uses.append(names)
             for name in names:
                 if name not in read:

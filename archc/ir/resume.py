@@ -119,7 +119,7 @@ class Session:
         try:
             _restore(elaborator, spec, start)
             body, env, params, inputs = elaborator.model
-            elaborator._declare(body, start, env, list(inputs), marks)
+            elaborator._declare(body, start, env, list(inputs), marks, once=True)
             if not body.in_text_order or (body.badly_declared is not None and body.badly_declared >= start):
                 return None  # a whole elaboration orders them, or reports the names assigned again
 
