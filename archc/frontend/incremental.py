@@ -72,10 +72,11 @@ def parse(text: str, file: str) -> A.Spec:
     register_source(file, text)
     _check_encodable(text, file)
     spec, spans, comments = parse_statements(text, file)
-    line_ends = list(accumulate(len(line) + 1 for line in text.split("\n")))
-    ends = _unit_ends(spec, spans)
-    _remember(spec, text, file, ends, [min(line_ends[e - 1], len(text)) for e in ends], spans.model,
-              [c.line for c in comments])
+    if not _other_breaks(text):  # (else its comments' lines are not the lexer's: never reparsed)
+        line_ends = list(accumulate(len(line) + 1 for line in text.split("\n")))
+        ends = _unit_ends(spec, spans)
+        _remember(spec, text, file, ends, [min(line_ends[e - 1], len(text)) for e in ends], spans.model,
+                  [c.line for c in comments])
     return spec
 
 

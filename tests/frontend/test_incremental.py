@@ -99,6 +99,8 @@ def test_an_edit_reparses_only_the_statements_around_it(monkeypatch):
     ("block B()(x) {\n  y = x\n  return y\n}\nz = c\n", "block B()(x) {\n  y = x -> relu\n  return y\n}\nz = c\n"),
     ("x = a\r\ny = b\r\nz = c\r\n", "x = a\r\ny = b -> relu\r\nz = c\r\n"),
     ("x = a\ny = b\nz = c\n", "x = a\ny = b\x0c\nz = c\n"),  # a line break only str.splitlines sees
+    ("x = a\x0c\ny = b\n" + "".join(f"f{i} = x\n" for i in range(6)) + "z = d  # c\nw = e\n",
+     "x = a\ny = b\n" + "".join(f"f{i} = x\n" for i in range(6)) + "z = d  # c\nw = e\n"),  # ... before, not after
     ("x = a\ny = b\n", "x = a\ny = b\n"),
     ("x = a\ny = b\n# end\n", "x = a\ny = b\n# end\n\n# more\n"),
     ("", "x = a\n"),
