@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from archc.errors import SpecErrors
+from archc.frontend import incremental
 from archc.frontend.dsl import parse_dsl
 from archc.ir.elaborate import elaborate
 from archc.ir.resume import Session
@@ -76,18 +77,24 @@ def edit(text: str, original: str, path: str, rng: random.Random) -> str:
     return "\n".join(lines) + "\n"
 
 
-def check_edits(text: str, path: str, steps: int, seed: int) -> int:
+def check_edits(text: str, path: str, steps: int, seed: int, reparse: bool = False) -> int:
+    """Random edits; with `reparse`, parsed by archc.frontend.incremental (which keeps the
+    statements an edit did not touch, so that the session finds them by identity)."""
     rng = random.Random(seed)
     session = Session(path)
     kept: list[tuple] = []  # the session's earlier graphs and their fingerprints then
     resumed = 0
-    current = text
+    current, previous = text, None
     for _ in range(steps):
         try:
-            spec = parse_dsl(current, path)
+            if reparse and previous is not None:
+                spec = incremental.reparse(previous[0], previous[1], current, path)
+            else:
+                spec = incremental.parse(current, path) if reparse else parse_dsl(current, path)
         except SpecErrors:
-            current = text
+            current, previous = text, None
             continue
+        previous = (spec, current)
         expected, _ = outcome(lambda w: elaborate(spec, path, {}, warnings=w))
         got, graph = outcome(lambda w: session.elaborate(spec, w))
         assert got == expected, f"resumed at {session.resumed_at}:\n{current}"
@@ -104,6 +111,11 @@ def check_edits(text: str, path: str, steps: int, seed: int) -> int:
 def test_flat_spec_edits_resume_to_the_same_results(seed: int) -> None:
     resumed = check_edits(synthetic_specs.flat(300), "flat.arch", 40, seed)
     assert resumed >= 10  # most edits near the end resume
+
+
+def test_flat_spec_edits_parsed_again_in_part_resume_to_the_same_results() -> None:
+    resumed = check_edits(synthetic_specs.flat(300), "flat.arch", 40, 5, reparse=True)
+    assert resumed >= 10
 
 
 def test_flat_spec_with_errors_resumes_to_the_same_results() -> None:
