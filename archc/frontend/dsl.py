@@ -546,13 +546,14 @@ class _Builder:
         names, value = children[:-1], children[-1]
         first, last = names[0], names[-1]
         loc = self._loc((first.line, first.column, last.end_line, last.end_column))  # first name to last
-        if len(names) > 1:
-            seen: set[str] = set()
-            for tok in names:
-                if tok.value in seen:
-                    self._error(f"'{tok.value}' is assigned twice in one statement", self._tloc(tok),
-                                "give each target its own name", code="E-NAME-DUPLICATE")
-                seen.add(tok.value)
+        if len(names) == 1:  # (most statements: no list comprehension's frame)
+            return self._span(N.Assign(targets=[first.value], value=value, loc=loc), meta)
+        seen: set[str] = set()
+        for tok in names:
+            if tok.value in seen:
+                self._error(f"'{tok.value}' is assigned twice in one statement", self._tloc(tok),
+                            "give each target its own name", code="E-NAME-DUPLICATE")
+            seen.add(tok.value)
         return self._span(N.Assign(targets=[t.value for t in names], value=value, loc=loc), meta)
 
     def unused_assign(self, meta: Any, children: list) -> A.Assign:
@@ -774,7 +775,7 @@ class _Builder:
         kwargs: list[A.Keyword] = []
         for item in items:
             if isinstance(item, A.Keyword):
-                if any(k.name == item.name for k in kwargs):
+                if kwargs and any(k.name == item.name for k in kwargs):
                     self._error(f"keyword argument '{item.name}' is given twice in the call to "
                                 f"'{func}'", item.loc, "remove one of them",
                                 code="E-CALL-ARGUMENT-TWICE")
