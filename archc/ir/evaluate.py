@@ -384,8 +384,8 @@ class Evaluator:
         self._need_number(left, e.left, e.op)
         self._need_number(right, e.right, e.op)
         symbolic = isinstance(left, sy.Expr) or isinstance(right, sy.Expr)
-        if symbolic and self.recorder is not None:  # a size's terms stay plain ints
-            left, right = pv.plain(left), pv.plain(right)
+        if self.recorder is not None:
+            left, right = self.recorder.operands(left, right, symbolic)
         result = self._arith(e, left, right, symbolic)
         if isinstance(result, int) and result.bit_length() > MAX_INT_BITS:
             self._too_large(e)
@@ -499,6 +499,8 @@ class Evaluator:
                           "e.g. `y if x.channels == 64 else x -> conv2d(64, 1)`", code="E-VALUE-TYPE")
         ops = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
                ">": operator.gt, ">=": operator.ge}
+        if self.recorder is not None:
+            left, right = self.recorder.operands(left, right, False)
         try:
             return ops[e.op](left, right)
         except TypeError:

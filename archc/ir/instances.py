@@ -45,6 +45,7 @@ class Evaluation(Protocol):
     steps: int  # expressions evaluated (the time limit)
     comprehended: int  # list items built (the list limit)
     shape_reads: int  # times a body read a tensor's sizes itself (`x.channels`, chunk's pieces)
+    unused_layers: int  # layers of `unused` statements (built, never run)
 
 
 class NoKey(Exception):
@@ -143,6 +144,7 @@ class _Layer:
     bias_init: str | None
     tensor_names: tuple[str, ...]
     tensor_scopes: tuple[tuple[str, ...], ...]  # below the instance's path
+    unused: bool  # made by an `unused` statement
 
 
 @dataclass(slots=True)
@@ -212,7 +214,7 @@ class Template:
         layers = []
         for node_id in builder.created_since(before.first_node):
             layer: LayerNode = builder.layer(node_id)
-            layers.append((layer, layer.frozen, layer.init, layer.bias_init, len(layer.tensor_names)))
+            layers.append((layer, layer.frozen, layer.init, layer.bias_init, len(layer.tensor_names), layer.unused))
         scopes = [builder.scopes[p] for p in builder.scope_log[before.first_scope:]
                   if p != path and p in builder.scopes]  # not pruned, not the instance's own
         depth = len(path)
@@ -252,13 +254,13 @@ class Template:
 
         try:
             layers = []
-            for layer, frozen, init, bias_init, named in self._nodes:
+            for layer, frozen, init, bias_init, named, unused in self._nodes:
                 if layer.op is None or not layer.id.startswith(prefix) or layer.shares is not None:
                     return False  # (a shared layer's later application: its marks are not recorded)
                 layers.append(_Layer(layer.id[len(prefix):], layer.op, layer.attrs, tuple(ref(i) for i in layer.inputs),
                                      layer.shape, layer.loc, below(layer.scope), frozen, init, bias_init,
                                      tuple(layer.tensor_names[:named]),
-                                     tuple(below(s) for s in layer.tensor_scopes[:named])))
+                                     tuple(below(s) for s in layer.tensor_scopes[:named]), unused))
             self.scopes = [_Scope(below(s.path), s.kind, s.type_name, s.loc, dict(s.args),
                                   tuple(ref(i) for i in s.inputs), list(s.input_names),
                                   tuple(ref(o) for o in s.outputs)) for s in self._scopes]
@@ -300,10 +302,14 @@ class Template:
             return inputs[ref].node if isinstance(ref, int) else prefix + ref
 
         for t in self.layers:
-            builder.add_node(LayerNode(prefix + t.suffix, t.op, t.attrs if attrs is None else attrs[t.suffix],
-                                       [node(i) for i in t.inputs], t.shape if shapes is None else shapes[t.suffix],
-                                       t.loc, path + t.scope, t.frozen, t.init, t.bias_init,
-                                       list(t.tensor_names), [path + s for s in t.tensor_scopes]))
+            layer = LayerNode(prefix + t.suffix, t.op, t.attrs if attrs is None else attrs[t.suffix],
+                              [node(i) for i in t.inputs], t.shape if shapes is None else shapes[t.suffix],
+                              t.loc, path + t.scope, t.frozen, t.init, t.bias_init,
+                              list(t.tensor_names), [path + s for s in t.tensor_scopes])
+            if t.unused:
+                layer.unused = True
+                evaluation.unused_layers += 1
+            builder.add_node(layer)
         for k, s in enumerate(self.scopes):
             builder.new_scope(Scope(path + s.path, s.kind, s.type_name, s.loc,
                                     dict(s.args if scope_args is None else scope_args[k]),

@@ -3,12 +3,14 @@ and carry a function computing them from a block instance's numbers; what is dec
 logged as a guard (the function and the outcome) in the recording in progress."""
 from __future__ import annotations
 
+import dataclasses
 import math
 import operator
+from contextvars import ContextVar
 from typing import Any, Callable
 
 from archc import provenance as pv
-from archc.ir.values import Partial
+from archc.ir.values import MAX_INT_BITS, Partial
 
 
 class Numbers:
@@ -22,9 +24,6 @@ class Numbers:
 
 Fn = Callable[[Numbers], Any]
 
-_recording: "Log | None" = None  # the log of the recording in progress
-
-
 class Log:
     """What a recording logs: guards `(fn, outcome)`, and what the recorder adds in order."""
     __slots__ = ("events",)
@@ -33,21 +32,34 @@ class Log:
         self.events: list[Any] = []
 
 
-def recording(log: "Log | None") -> "Log | None":
+# the log of the recording in progress: a context variable, so that elaborations on other threads
+# (archc.deep runs each in a context of its own) never log into it
+_RECORDING: ContextVar[Log | None] = ContextVar("archc_recording", default=None)
+
+
+def recording(log: Log | None) -> Log | None:
     """Make `log` the recording in progress; the one it replaces."""
-    global _recording
-    previous, _recording = _recording, log
+    previous = _RECORDING.get()
+    _RECORDING.set(log)
     return previous
 
 
 def _log(fn: Fn, outcome: Any) -> None:
-    if _recording is not None:
-        _recording.events.append((fn, outcome))
+    log = _RECORDING.get()
+    if log is not None:
+        log.events.append((fn, outcome))
+
+
+def exact(value: Any) -> tuple:
+    """What must be equal for a number to be the same one: its type and value (3 and 3.0 are not;
+    a float by its text: 0.0 and -0.0 are not)."""
+    return (type(value), repr(value) if type(value) is float else value)
 
 
 def _same(value: "Num") -> Any:
     """The number itself, decided on: a guard that it is the same."""
-    _log(value.fn, value.p)
+    fn = value.fn
+    _log(lambda n: exact(fn(n)), exact(value.p))
     return value.p
 
 
@@ -61,13 +73,45 @@ def _raw(value: Any) -> Any:
     return value.p if isinstance(value, Num) else value
 
 
+class Refused(ArithmeticError):
+    """A number computed for another instance that its evaluation would not have given as it was
+    recorded (another type, past the evaluator's limits): that instance is evaluated instead."""
+
+
+def _checked(fn: Fn, kind: type) -> Fn:
+    """`fn` giving a number of the recorded type within the evaluator's limits, or raising Refused
+    (a float operator accepting an int, a power that is complex, a product past 1,000 digits)."""
+    def checked(n: Numbers) -> Any:
+        value = fn(n)
+        if type(value) is not kind or (kind is int and value.bit_length() > MAX_INT_BITS) or (
+                kind is float and math.isinf(value)):
+            raise Refused()
+        return value
+    return checked
+
+
 def num(result: Any, fn: Fn) -> Any:
+    """`result` (computed from recorded numbers) as a Num computed by `fn` for other numbers."""
     kind = type(result)
     if kind is int:
-        return NumInt(result, fn)
+        return NumInt(result, _checked(fn, int))
     if kind is float:
-        return NumFloat(result, fn)
+        return NumFloat(result, _checked(fn, float))
     return result
+
+
+def constant(value: Any) -> Any:
+    """A plain int or float as a Num that is the same for every instance: the operand of a plain
+    float's operator (`1.5 * a`), whose own method would take an int Num as an int."""
+    return num(value, lambda n: value)
+
+
+def _power(a: Any, b: Any) -> Any:
+    """a ** b, refused (as the evaluator refuses it, before computing) past 1,000 digits."""
+    if isinstance(a, int) and isinstance(b, int) and b > 0 and abs(a) > 1 and \
+            (abs(a).bit_length() - 1) * b > MAX_INT_BITS:
+        raise Refused()
+    return a ** b
 
 
 def _arith(op: Callable[[Any, Any], Any], reflected: bool = False) -> Callable[[Any, Any], Any]:
@@ -93,8 +137,7 @@ def _compare(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], Any]:
 
 def _unary(op: Callable[..., Any]) -> Callable[..., Any]:
     def method(self: "Num", *args: Any) -> Any:
-        if args and args[0] is not None:  # round(x, digits): the digits decide
-            args = tuple(_raw(a) for a in args)
+        args = tuple(_same(a) if isinstance(a, Num) else a for a in args)  # round(x, digits): they decide
         a = self.fn
         return num(op(self.p, *args), lambda n: op(a(n), *args))
     return method
@@ -117,8 +160,8 @@ class Num(pv.Traced):
     __rfloordiv__ = _arith(operator.floordiv, True)
     __mod__ = _arith(operator.mod)
     __rmod__ = _arith(operator.mod, True)
-    __pow__ = _arith(operator.pow)
-    __rpow__ = _arith(operator.pow, True)
+    __pow__ = _arith(_power)
+    __rpow__ = _arith(_power, True)
     __eq__ = _compare(operator.eq)
     __ne__ = _compare(operator.ne)
     __lt__ = _compare(operator.lt)
@@ -203,7 +246,23 @@ def strip(value: Any) -> Any:
     if kind is dict:
         items = {k: strip(v) for k, v in value.items()}
         return value if all(items[k] is v for k, v in value.items()) else items
+    if kind is Partial and holds_num(value):  # a layer given as an argument: `Inner(conv2d(a, 1))`
+        return dataclasses.replace(value, args=strip(value.args), kwargs=strip(value.kwargs),
+                                   meta=strip(value.meta))
     return value
+
+
+def in_layer(value: Any) -> bool:
+    """Whether a recorded number is inside a layer given as a value (a Partial, in a list too):
+    a pattern does not compute those."""
+    kind = type(value)
+    if kind is Partial:
+        return holds_num(value)
+    if kind is list or kind is tuple:
+        return any(in_layer(v) for v in value)
+    if kind is dict:
+        return any(in_layer(v) for v in value.values())
+    return False
 
 
 def holds_num(value: Any) -> bool:

@@ -34,9 +34,9 @@ from typing import Any, Callable
 
 from archc import provenance as pv
 from archc.ir import instances, lints
-from archc.ir.numbers import (Fn, Log, Num, NumInt, Numbers, compiled, holds_num, num, recording, strip,
-                              value_at, variables)
-from archc.ir.values import Partial, Tensor
+from archc.ir.numbers import (Fn, Log, Num, NumInt, Numbers, compiled, constant, in_layer, num, recording,
+                              strip, value_at, variables)
+from archc.ir.values import Tensor
 from archc.ops.base import AttrError, ShapeError
 
 MAX_PATTERNS = 4  # recorded structures of one kind (block, parameter types, input ranks)
@@ -130,14 +130,25 @@ class Recorder:
         return tensor.shape
 
     def layer(self, node_id: str, args: list[Any], kwargs: dict[str, Any]) -> None:
-        if not node_id.startswith(self.prefix):
+        if not node_id.startswith(self.prefix) or in_layer(args) or in_layer(kwargs):
             self.broken = True
             return
         self.log.events.append((node_id[len(self.prefix):], args, kwargs))
 
+    @staticmethod
+    def operands(left: Any, right: Any, symbolic: bool) -> tuple[Any, Any]:
+        """A binary operator's operands as the recording needs them: plain next to a symbolic size
+        (its terms are ints; decided on), and a plain float before an int Num made a Num too (the
+        float's own operator would take the Num as a plain int, and the result would be constant)."""
+        if symbolic:
+            return pv.plain(left), pv.plain(right)
+        if type(left) is float and type(right) is NumInt:
+            return constant(left), right
+        return left, right
+
     def scope(self, path: tuple[str, ...], args: dict[str, Any]) -> dict[str, Any]:
         """A nested scope's arguments: recorded, and given plain to the graph."""
-        if any(type(v) is Partial and holds_num(v) for v in args.values()):
+        if in_layer(args):
             self.broken = True
         self.scope_args[path[self.depth:]] = args
         return strip(args)

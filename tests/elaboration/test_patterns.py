@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import archc
 from archc.errors import SpecErrors
-from archc.ir import calls, instances, patterns
+from archc.ir import calls, instances, numbers, patterns
 from test_instances import _assert_same, _load
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -141,7 +141,7 @@ def test_recorded_numbers_never_reach_the_graph(monkeypatch) -> None:
             assert not isinstance(value, patterns.Num), (node.id, value)
     for scope in model.graph.scopes.values():
         for value in scope.args.values():
-            assert not patterns.holds_num(value), (scope.path, value)
+            assert not numbers.holds_num(value), (scope.path, value)
 
 
 # ----------------------------------------------------------------------------- random blocks

@@ -6,8 +6,8 @@ with their types, shapes, names, scopes, edges, the `unused` mark), the summary,
 the errors must be the same. Where a spec is meant to exercise patterns, it also checks that some
 instance was built from one.
 
-The cases marked xfail are bugs found here (a pattern-built graph that differs from evaluation);
-each says what differs. They are strict: fixing the bug turns them into failures to unmark."""
+The cases under a letter (A-H) were bugs found here, each a pattern-built graph that differed from
+evaluation (the comment above each says how); all are fixed, and these tests keep them so."""
 from __future__ import annotations
 
 import random
@@ -17,7 +17,7 @@ import pytest
 
 import archc
 from archc.errors import SpecErrors
-from archc.ir import calls, instances, patterns
+from archc.ir import calls, instances, numbers, patterns
 from test_instances import _assert_same, _layer_fields, _load
 
 
@@ -645,14 +645,11 @@ block B(c, i, n)(x) { return x + (x -> conv2d(c, 3, padding=1) -> stochastic_dep
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="bug A: a plain float with a recorded int (1.5 * a, 2.5 < a) is not "
-                   "recorded: patterns give the recorded instance's value / branch")
 @pytest.mark.parametrize("name, text", FLOAT_MEETS_INT, ids=[c[0] for c in FLOAT_MEETS_INT])
 def test_float_meets_recorded_int(name: str, text: str, monkeypatch) -> None:
     _assert_alike(text, monkeypatch, 1)
 
 
-@pytest.mark.xfail(strict=True, reason="bug A, in YAML: conv2d: [int(1.5 * a), 1]")
 def test_yaml_float_times_int(monkeypatch) -> None:
     text = """
 blocks:
@@ -671,7 +668,6 @@ outputs:
     _assert_alike(text, monkeypatch, 1, language="yaml")
 
 
-@pytest.mark.xfail(strict=True, reason="bug A: b_2 … b_4 get b_1's width (6) with reuse")
 def test_float_times_int_gives_each_instance_its_width(monkeypatch) -> None:
     text = FLOAT_MEETS_INT[0][1]
     for reuse in (False, True):
@@ -705,8 +701,6 @@ block B(a, q)(x) { return x -> conv2d(8, 1, name=f"c{make_divisible(a, 4, q)}") 
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="bug B: guards that a number is the same are blind to int vs float "
-                   "(3 == 3.0): an instance whose evaluation is an error is built from a pattern")
 @pytest.mark.parametrize("name, text", TYPE_BLIND_GUARDS, ids=[c[0] for c in TYPE_BLIND_GUARDS])
 def test_type_blind_guards(name: str, text: str, monkeypatch) -> None:
     _assert_alike(text, monkeypatch)
@@ -734,8 +728,6 @@ block B(r, c)(x) { return x -> dropout(min(0.5, sum([r, r]))) -> conv2d(c, 1) }
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="bug C: E-VALUE-INT-TOO-LARGE / E-VALUE-FLOAT-OVERFLOW not checked "
-                   "on numbers a pattern computes again")
 @pytest.mark.parametrize("name, text", LIMITS_NOT_CHECKED, ids=[c[0] for c in LIMITS_NOT_CHECKED])
 def test_limits_of_recomputed_numbers(name: str, text: str, monkeypatch) -> None:
     _assert_alike(text, monkeypatch)
@@ -758,8 +750,6 @@ block B(r, c)(x) { return x -> dropout(min(0.5, abs(r ** 0.5 + 1) / 10)) -> conv
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="bug G: a complex intermediate (negative ** 0.5) is an error in evaluation, "
-                   "computed through by the pattern")
 @pytest.mark.parametrize("name, text", COMPLEX_NOT_CHECKED, ids=[c[0] for c in COMPLEX_NOT_CHECKED])
 def test_types_of_recomputed_numbers(name: str, text: str, monkeypatch) -> None:
     _assert_alike(text, monkeypatch)
@@ -777,13 +767,11 @@ input x: [N, 8, 8, 8]
 """
 
 
-@pytest.mark.xfail(strict=True, reason="bug D: `unused` layers of a block are dropped from pattern-built instances")
 def test_unused_layers_in_pattern_built_instances(monkeypatch) -> None:
     _assert_alike(UNUSED_IN_BLOCK + "output y = x -> B(4, 0.1) -> B(5, 0.2) -> B(6, 0.3) -> B(7, 0.4) -> B(8, 0.5)\n",
                   monkeypatch, 1)
 
 
-@pytest.mark.xfail(strict=True, reason="bug D: `unused` layers of a block are dropped from replayed instances")
 def test_unused_layers_in_replayed_instances(monkeypatch) -> None:
     _assert_alike(UNUSED_IN_BLOCK + "output y = x -> B(8, 0.1) -> B(8, 0.1) -> B(8, 0.1) -> B(8, 0.1)\n",
                   monkeypatch)
@@ -808,8 +796,6 @@ block B(a, r)(x) { return x -> Inner(a, [dropout(r)]) -> Inner(a + 1, [relu]) }
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="bug E: TypeError 'Partial' object is not iterable (numbers.compiled) "
-                   "for a list of layers with recorded numbers given to a nested block")
 @pytest.mark.parametrize("name, text", LAYERS_IN_A_LIST, ids=[c[0] for c in LAYERS_IN_A_LIST])
 def test_layers_with_numbers_in_a_list_given_to_a_nested_block(name: str, text: str, monkeypatch) -> None:
     _assert_alike(text, monkeypatch)
@@ -833,15 +819,13 @@ block B(a, r)(x) { ls = [conv2d(a, 1), dropout(r)]
 # F. A layer with recorded numbers given to a nested block (a recording then dropped): the nested
 # scope's arguments in the graph keep the Partial with its Nums (Recorder.scope strips numbers, but
 # not inside a Partial): recorded numbers reach the graph.
-@pytest.mark.xfail(strict=True, reason="bug F: Nums in the graph's scope arguments (a Partial given to a "
-                   "nested block during a recording)")
 def test_recorded_numbers_never_reach_scope_arguments(monkeypatch) -> None:
     text = """
 block Inner(layer)(x) { return x -> layer -> relu }
 block B(a, r)(x) { return x -> Inner(conv2d(a, 1)) -> Inner(dropout(r)) }
 """ + _chain("B", ["4, 0.1", "5, 0.2", "6, 0.3", "7, 0.4", "8, 0.5"])
     model = _load(text, True, monkeypatch)
-    assert [s.path for s in model.graph.scopes.values() if patterns.holds_num(dict(s.args))] == []
+    assert [s.path for s in model.graph.scopes.values() if numbers.holds_num(dict(s.args))] == []
 
 
 # ----------------------------------------------------------------------------- random blocks
@@ -899,7 +883,7 @@ def test_random_blocks_build_as_evaluated(seed: int, monkeypatch) -> None:
     _assert_alike(_random_spec(seed), monkeypatch)
 
 
-# H. The recording in progress is a module global (archc.ir.numbers._recording), while elaborations
+# H. The recording in progress was a module global (now a context variable), while elaborations
 # may run at once on threads (archc.deep.run_deep gives each caller its own worker). Two recordings
 # that overlap without nesting: A starts, B starts (A's decisions now go to B's log), A stops (the
 # global is A's outer value, None: B's decisions from then on are logged nowhere). B's pattern then
@@ -910,8 +894,6 @@ _DECIDING = "block B(a, b)(x) {\n  t0 = x\n" + "\n".join(
     for k in range(1, 9)) + "\n  return t8\n}\ninput x: [N, 8, 8, 8]\n"
 
 
-@pytest.mark.xfail(strict=True, reason="bug H: numbers._recording is shared by threads: overlapping recordings "
-                   "lose guards")
 def test_recordings_on_two_threads_at_once(monkeypatch) -> None:
     import contextvars
     import threading
