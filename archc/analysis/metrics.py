@@ -391,6 +391,7 @@ def check_sizes(graph: Graph) -> SizeCheck:
     shapes = _Shapes()
     shape_ids: dict[str, int] = {}  # by node id, for the layers that read them
     counts: dict[tuple, tuple[int, bool]] = {}  # _concrete_count by _kind
+    has_weights: dict[Op, bool] = {}
     for node in graph.layers():
         shape = node.shape
         if shape is None:
@@ -401,7 +402,13 @@ def check_sizes(graph: Graph) -> SizeCheck:
             sample_bytes = shapes.sample_bytes[shape_id]
             if type(sample_bytes) is int and not node.training_only:
                 act += sample_bytes
-        if op is not None and not _weightless(op):
+        if op is None:
+            weighted = False
+        else:  # an op that keeps the base rule has no parameters whatever its attributes
+            weighted = has_weights.get(op)
+            if weighted is None:
+                weighted = has_weights[op] = type(op).parameters is not Op.parameters
+        if weighted:
             key = _kind(op, node.attrs, shape_id, list(map(shape_ids.get, node.inputs)))  # (None: no shape)
             try:
                 count = counts.get(key)
@@ -446,17 +453,6 @@ def check_sizes(graph: Graph) -> SizeCheck:
                     f"the activations of one sample need over {_bytes(WARN_ACTIVATION_BYTES)}{_at(node)}",
                     node.loc, "check the input and channel sizes", [], "warning", code="W-LIMIT-ACTIVATIONS"))
     return SizeCheck(errors, warnings, owned)
-
-
-def _weightless(op: Op) -> bool:
-    """Whether an op has no parameters whatever its attributes: it keeps the base rule."""
-    weightless = _WEIGHTLESS.get(type(op))
-    if weightless is None:
-        weightless = _WEIGHTLESS[type(op)] = type(op).parameters is Op.parameters
-    return weightless
-
-
-_WEIGHTLESS: dict[type, bool] = {}  # by op class
 
 
 def _concrete_count(shapes: dict[str, Shape]) -> tuple[int, bool]:
