@@ -328,6 +328,8 @@ def _resume_point(last: _Last, spec: A.Spec) -> int | None:
     while k < n and before[k] == after[k]:  # (their locations too: a statement moved is changed)
         k += 1
     e = last.elaborator
+    if state_names(e) != CUT | SAME:
+        return None  # state this module does not know how to cut back
     body = e.model[0]
     marks: _Marks = e.marks
     ran = marks.ran[k]
@@ -337,6 +339,33 @@ def _resume_point(last: _Last, spec: A.Spec) -> int | None:
     if uses != marks.finished_uses or assumptions.revision != revision:
         return None  # templates or assumptions used after k: their state at k is gone
     return k
+
+
+# Every attribute of an elaborator, its builder and its reporter, by what resuming does with it;
+# an elaborator with any other is elaborated whole (and tests/elaboration/test_resume.py fails, so
+# that a new one is decided here). CUT: cut back by _restore. SAME: set before the model body,
+# and the same after each of its statements (changed only inside one, and put back).
+CUT = frozenset({
+    "_placed", "_sizes", "assumptions", "checked_shapes", "comprehended", "ctx", "deadline", "model",
+    "shape_reads", "shapes_rewritten", "shares_checked", "spec", "steps", "unknown_names", "unused_layers",
+    "templates", "sized_templates",  # (unchanged since the statement resumed at: _resume_point)
+    "builder._named_at", "builder._named_index", "builder._suffixes", "builder.alternatives",
+    "builder.container_members", "builder.created", "builder.first_read", "builder.g", "builder.resinked",
+    "builder.scope_log", "builder.scope_path", "builder.scopes", "builder.shared", "builder.sinks",
+    "builder.used_names", "builder.name_hint",
+    "reporter._seen_errors", "reporter.diag", "reporter.instance_stack", "reporter.warnings",
+})
+SAME = frozenset({
+    "_eval_methods", "_visible_env", "blocks", "builder", "decision_log", "failed_imports", "file", "local_defs",
+    "local_params", "loop", "loops", "marks", "max_block_depth", "max_repeat", "max_seconds", "max_string",
+    "model_locals", "model_params", "none_params", "overrides", "repeat_copy_depth", "reporter", "skip_next",
+    "skipped", "statement", "strict", "trace", "builder.max_layers", "builder.reporter",
+})
+
+
+def state_names(e: Elaborator) -> set[str]:
+    """The attributes of an elaborator, its builder (`builder.x`) and its reporter."""
+    return set(vars(e)) | {f"builder.{n}" for n in vars(e.builder)} | {f"reporter.{n}" for n in vars(e.reporter)}
 
 
 def _same(a: list, b: list) -> bool:

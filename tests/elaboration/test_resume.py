@@ -143,3 +143,12 @@ def test_an_edit_at_the_end_resumes_there() -> None:
     header = edited.replace("[N, 3, 8, 8]", "[N, 3, 16, 16]")
     session.elaborate(parse_dsl(header, "m.arch"))
     assert session.resumed_at is None  # another input: elaborated whole
+
+
+def test_every_part_of_the_elaborators_state_is_known_to_resume() -> None:
+    """A new attribute of the elaborator (or its builder or reporter) must be added to
+    archc.ir.resume.CUT (cut back when resuming) or SAME (the same after every statement)."""
+    from archc.ir import resume
+    session = Session("flat.arch")
+    session.elaborate(parse_dsl(synthetic_specs.flat(20), "flat.arch"))
+    assert resume.state_names(session._last.elaborator) == resume.CUT | resume.SAME
