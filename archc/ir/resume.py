@@ -6,13 +6,19 @@ The model body runs its statements in the text's order when every name is read b
 statement that defines it (archc.ir.elaborate), and the elaborator's state only grows as they
 run: layers, scopes, names, diagnostics and bindings are appended to lists and dicts (which keep
 their order). So a note of their lengths before each statement (`_Marks`) is the state there:
-resuming cuts each back to its length (a copy of the first entries: the previous graph stays as
-it was, and a layer it holds is copied before a later statement changes it, GraphBuilder.own).
-What does not only grow rules a statement out as a place to resume from (`_resumable`): a name
-assigned twice (rebound), layers pruned at the model's end, shapes simplified under assumptions,
-block-reuse templates or assumptions used after it, alternatives or containers in the model's
-scope, training outputs. The passes after the body run each time. Anything else (another
-header, imports that read differently, an error while resuming) is a whole elaboration.
+resuming cuts each back to its length. The elaborator's own lists and dicts are cut in place;
+the graph's (nodes, edges, scopes, assumptions) are copied, so that the graph given before stays
+as it was, and a layer it holds is copied before a later statement changes it (GraphBuilder.own).
+What does not only grow rules a statement out as a place to resume from (`_resume_point`,
+`Session._keep`): a name assigned twice after it (rebound), block-reuse templates or assumptions
+used after it, layers pruned at the model's end, shapes simplified under assumptions, names made
+twice or containers in the model's scope, training outputs, an attribute of the elaborator not
+listed in CUT or SAME. The passes after the body run each time, over what changed where they can
+(GraphBuilder.sinks for the pruning, the layers made since for the shapes). Anything else
+(another header, imports that read differently, an error or a limit while resuming) is a whole
+elaboration. Unchanged statements are found by identity first (archc.frontend.incremental keeps
+the ones an edit did not touch), then by equality, locations included.
+"""
 """
 from __future__ import annotations
 

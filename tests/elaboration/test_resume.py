@@ -95,8 +95,8 @@ def check_edits(text: str, path: str, steps: int, seed: int, reparse: bool = Fal
             current, previous = text, None
             continue
         previous = (spec, current)
-        expected, _ = outcome(lambda w: elaborate(spec, path, {}, warnings=w))
-        got, graph = outcome(lambda w: session.elaborate(spec, w))
+        expected, _ = outcome(lambda w, spec=spec: elaborate(spec, path, {}, warnings=w))
+        got, graph = outcome(lambda w, spec=spec: session.elaborate(spec, w))
         assert got == expected, f"resumed at {session.resumed_at}:\n{current}"
         resumed += session.resumed_at is not None
         for earlier, print_then in kept:
