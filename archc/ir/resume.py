@@ -19,7 +19,6 @@ listed in CUT or SAME. The passes after the body run each time, over what change
 elaboration. Unchanged statements are found by identity first (archc.frontend.incremental keeps
 the ones an edit did not touch), then by equality, locations included.
 """
-"""
 from __future__ import annotations
 
 import copy
