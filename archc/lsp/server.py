@@ -26,11 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import gc
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 from lsprotocol import types as T
@@ -195,12 +194,14 @@ class ArchcServer(LanguageServer):
         if old is not None and not old.done():
             old.cancel()
         self.stop_job(key)
-        self.pending[key] = asyncio.ensure_future(self._check_later(doc))
+        release = self.hold_collector()  # until published, or handed to a process (or cancelled)
+        self.pending[key] = task = asyncio.ensure_future(self._check_later(doc, release))
+        task.add_done_callback(release)
         if dependents:
             for other in self.project.dependents(doc.path):
                 self.schedule(other)
 
-    async def _check_later(self, doc: Document) -> None:
+    async def _check_later(self, doc: Document, release: Callable[..., None]) -> None:
         if self.debounce > 0:
             await asyncio.sleep(self.debounce)
         text, version = doc.text, doc.version
@@ -210,6 +211,7 @@ class ArchcServer(LanguageServer):
             carried = incremental.remapped(self.bases.get(key, []), text, version, self.project.cache)
             if carried is not None and carried.same_text:  # back to a checked text (an undo)
                 self.finish(doc, carried.result)
+                release()
                 await self._prime(doc, carried.result)
                 return
             if carried is not None:  # the same program as a recent check: its diagnostics, moved
@@ -222,13 +224,13 @@ class ArchcServer(LanguageServer):
             if self._live_pays(doc, text):
                 # the same program as a finished check (carried over) takes what that one took:
                 # the evaluator is cut short for a new program only
-                with self.collecting_after():
-                    result = await self._check_live(doc, text, version, cut=carried is None)
-                    log.debug("archc lsp: version %s checked on the live thread: %s", version,
-                              "done" if result is not None else "to a process")
-                    if result is not None:
-                        self.finish(doc, result)
-                        return
+                result = await self._check_live(doc, text, version, cut=carried is None)
+                log.debug("archc lsp: version %s checked on the live thread: %s", version,
+                          "done" if result is not None else "to a process")
+                if result is not None:
+                    self.finish(doc, result)
+                    return
+        release()  # a check in a process takes long: the collector need not wait for it
         await self._live_idle()  # no fork while the live thread works (it may hold a lock)
         job = worker.Job(worker.check_job, (text, doc.language, doc.path, self.project.cache, version),
                          self.child_env(), lifetime=self.budget + 5, memory=self.memory)
@@ -268,22 +270,26 @@ class ArchcServer(LanguageServer):
         except Exception:
             log.exception("archc lsp: publishing the check of %s failed", doc.path)
 
-    @contextlib.contextmanager
-    def collecting_after(self) -> Iterator[None]:
-        """The cycle collector off while an edit is checked on the live thread and its
-        diagnostics published: the collection of what the check made (a 5,000-layer model's
-        objects: 5-100 ms, a full collection a few hundred) then runs once they are sent,
-        not before. Nested uses (several documents) leave it as the outermost found it."""
+    def hold_collector(self) -> Callable[..., None]:
+        """The cycle collector off until the function returned is called (once or more): from
+        an edit's arrival until its diagnostics are published, so that collecting what earlier
+        checks left (a 5,000-layer model's objects: 5-100 ms, a full collection a few hundred)
+        runs once they are sent, not before. Holds of several documents nest; the collector is
+        then as the outermost found it."""
         self._collector_holds += 1
         if self._collector_holds == 1:
             self._collector_was_on = gc.isenabled()
             gc.disable()
-        try:
-            yield
-        finally:
-            self._collector_holds -= 1
-            if self._collector_holds == 0 and self._collector_was_on:
-                gc.enable()
+        held = True
+
+        def release(*_: Any) -> None:
+            nonlocal held
+            if held:
+                held = False
+                self._collector_holds -= 1
+                if self._collector_holds == 0 and self._collector_was_on:
+                    gc.enable()
+        return release
 
     def _live_pays(self, doc: Document, text: str) -> bool:
         """Whether to check on the live thread (path 2 of `archc.lsp.incremental`): the document
