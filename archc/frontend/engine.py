@@ -445,7 +445,10 @@ def _master_regex(regex: re.Pattern, terminals: list[tuple[str, str]], ignore: f
                 blanks = pattern[:-1] + "*"
                 break
     alternatives = "|".join(f"(?:{pattern})(?P<{name}>)" for name, pattern in terminals)
-    fast = re.compile(f"({blanks})(?:{alternatives})", regex.flags)
+    try:
+        fast = re.compile(f"({blanks})(?:{alternatives})", regex.flags)
+    except re.error as e:
+        raise Unsupported(f"a terminal that does not compile as an alternative: {e}") from None
     kinds = [""] * (fast.groups + 1)
     for name, number in fast.groupindex.items():
         kinds[number] = name
