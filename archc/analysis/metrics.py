@@ -135,6 +135,7 @@ _PARAMS, _TRAINABLE, _FROZEN, _BUFFERS, _MACS, _ACTIVATION = map(attrgetter, (
 
 
 def _total(sizes: list[Dim]) -> Dim:
+    """The sum of sizes: ints at C speed, symbolic sizes exactly, in order."""
     if set(map(type, sizes)) <= {int}:
         return sum(sizes)
     total: Dim = 0
@@ -216,7 +217,7 @@ class _Shapes:
         self.by_identity: dict[int, int] = {}  # id(shape): the graph keeps its shapes alive meanwhile
         self.sample_bytes: list[Dim] = []
 
-    def id(self, shape: Shape) -> int:
+    def number(self, shape: Shape) -> int:
         number = self.by_identity.get(id(shape))
         if number is None:
             number = self.ids.get(shape)
@@ -242,7 +243,7 @@ def analyse(graph: Graph) -> Metrics:
     costs: dict[tuple, tuple] = {}  # by _kind
     for node in graph.layers():
         shape = node.shape
-        shape_id = shapes.id(shape)
+        shape_id = shapes.number(shape)
         activation = shapes.sample_bytes[shape_id]  # per sample: the batch size is 1
         op = node.op
         if op is None:  # an input
@@ -291,8 +292,7 @@ def analyse(graph: Graph) -> Metrics:
 
 def _cost(graph: Graph, node: LayerNode, in_shapes: list) -> tuple:
     """What a layer's op says of it, given its bound attributes and input shapes: (parameter
-    shapes, buffer shapes, their counts, MACs per sample, window, whether the window keeps the
-    receptive field as it is: see below)."""
+    shapes, buffer shapes, their counts, MACs per sample, window, pointwise: see below)."""
     op, attrs = node.op, node.attrs
     params = graph.parameter_shapes(node)
     buffers = op.buffers(attrs, in_shapes)
@@ -396,7 +396,7 @@ def check_sizes(graph: Graph) -> SizeCheck:
         shape = node.shape
         if shape is None:
             continue
-        shape_id = shape_ids[node.id] = shapes.id(shape)
+        shape_id = shape_ids[node.id] = shapes.number(shape)
         op = node.op
         if op is None or op.inputs != 0:
             sample_bytes = shapes.sample_bytes[shape_id]
