@@ -695,36 +695,22 @@ class Op:
                 return bound
             except AttrError:
                 pass  # the loop below reports every refused attribute
-        bound = Attrs()
+        bound = Attrs()  # (a call that lacks an attribute or gives a refused one; or an op like no other)
         refused: list[AttrError] = []
-        defaults = None
         for at in self.attrs:
-            name = at.name
-            if name in given:
+            if at.name in given:
                 try:
-                    bound[name] = at.type.coerce(given[name], ndim)
+                    bound[at.name] = at.type.coerce(given[at.name], ndim)
                 except AttrError as e:  # every refused attribute of the call, not the first only
-                    refused.append(AttrError(f"{self.name} attribute '{name}': {e.message}", e.hint,
+                    refused.append(AttrError(f"{self.name} attribute '{at.name}': {e.message}", e.hint,
                                              code=e.code, unknown_name=e.unknown_name))
-                continue
-            default = at.default
-            if default is None:
-                bound[name] = None
-            elif default is REQUIRED:
-                raise AttrError(f"{self.name} needs attribute '{name}' ({at.doc or at.type.label})",
+            elif at.required:
+                raise AttrError(f"{self.name} needs attribute '{at.name}' ({at.doc or at.type.label})",
                                 f"e.g. {self.name}({', '.join(a.name for a in self.attrs if a.required)})",
                                 code="E-CALL-MISSING-ARGUMENT")
-            else:  # a default's coerced value, found once per op and spatial rank
-                if defaults is None:
-                    defaults = _COERCED_DEFAULTS.get((self, ndim))
-                    if defaults is None:
-                        defaults = _COERCED_DEFAULTS[(self, ndim)] = {}
-                value = defaults.get(name, REQUIRED)
-                if value is REQUIRED:
-                    value = at.type.coerce(default, ndim)
-                    if _constant(value):
-                        defaults[name] = value
-                bound[name] = value
+            else:
+                default = at.default
+                bound[at.name] = at.type.coerce(default, ndim) if default is not None else None
         if refused:
             refused[0].also = refused[1:]
             raise refused[0]
@@ -751,7 +737,6 @@ class Op:
 
 
 _ATTR_NAMES: dict["Op", list[str]] = {}  # an op's attribute names, in order
-_COERCED_DEFAULTS: dict[tuple["Op", int], dict[str, Any]] = {}  # (op, spatial rank) -> name -> value
 _BIND_PLANS: dict[tuple["Op", int], Any] = {}  # (op, spatial rank) -> Op._bind_plan
 
 
