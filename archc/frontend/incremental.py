@@ -26,7 +26,7 @@ parse: a text it has not parsed (remembered by `id` of the spec, a few at a time
 name, two `model` statements, line breaks other than `\\n` (comments count lines by
 `str.splitlines`, the lexer by `\\n`), the first comment of a file or its last one removed (blank
 lines are trivia only in a file with comments).
-tests/frontend/test_incremental.py compares it with parse_dsl over random edits.
+tests/frontend/test_reparse.py compares it with parse_dsl over random edits.
 """
 from __future__ import annotations
 
@@ -34,9 +34,8 @@ import re
 import weakref
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from functools import cache
 from itertools import accumulate
-from typing import Any
+from typing import Any, Callable
 
 from archc import ast as A
 from archc.errors import SpecErrors, register_source
@@ -193,29 +192,38 @@ def _line(node: A.Node) -> int:
     return node.loc.line
 
 
-def _moved(node: Any, lines: int) -> Any:
-    """`node` with every location `lines` further down."""
-    if isinstance(node, list):
-        return [_moved(item, lines) for item in node]
-    if not isinstance(node, A.Node):
-        return node  # a value, or trivia without locations (Comments)
-    fields = dict(node.__dict__)
-    loc = fields["loc"]
-    if loc is not None:
-        fields["loc"] = make.Loc(file=loc.file, line=loc.line + lines, col=loc.col, end_col=loc.end_col)
-    for field in _children(type(node)):
-        value = fields[field]
-        if isinstance(value, (list, A.Node)):
-            fields[field] = _moved(value, lines)
-    moved = object.__new__(type(node))
+def _moved(value: Any, lines: int) -> Any:
+    """`value` (a node, a list, anything else) with every location in it `lines` further down."""
+    mover = _MOVERS.get(value.__class__)
+    return value if mover is None else mover(value, lines)
+
+
+def _moved_loc(loc: A.Loc, lines: int) -> A.Loc:
+    fields = loc.__dict__.copy()
+    fields["line"] += lines
+    moved = object.__new__(A.Loc)
     object.__setattr__(moved, "__dict__", fields)  # as nodes.py builds nodes: the same fields
     return moved
 
 
-@cache
-def _children(cls: type) -> tuple[str, ...]:
-    """The fields of a node class that may hold nodes (not its location, kind or trivia)."""
-    return tuple(f for f in cls._fields if f not in A.TRIVIA and f != "kind")
+def _mover(cls: type) -> Callable[[Any, int], Any]:
+    """The function moving a node of `cls`: its loc, and what its fields that may hold nodes
+    hold (not its kind or trivia: comments have no locations), into a copy."""
+    scope = {"cls": cls, "new": object.__new__, "set": object.__setattr__, "moved_loc": _moved_loc,
+             "movers": _MOVERS}
+    body = "".join(f"    v = d[{f!r}]\n    m = movers.get(v.__class__)\n    if m is not None:\n"
+                   f"        d[{f!r}] = m(v, lines)\n"
+                   for f in cls._fields if f not in A.TRIVIA and f != "kind")
+    source = ("def move(node, lines):\n    d = node.__dict__.copy()\n    loc = d['loc']\n"
+              "    if loc is not None:\n        d['loc'] = moved_loc(loc, lines)\n" + body +
+              "    o = new(cls)\n    set(o, '__dict__', d)\n    return o\n")
+    exec(source, scope)  # noqa: S102 - generated from the node class's own fields
+    return scope["move"]
+
+
+_MOVERS: dict[type, Callable[[Any, int], Any]] = {list: lambda items, lines: [_moved(x, lines) for x in items]}
+_MOVERS.update((cls, _mover(cls)) for cls in vars(A).values()
+               if isinstance(cls, type) and issubclass(cls, A.Node) and cls is not A.Node and cls is not A.Spec)
 
 
 def _remember(spec: A.Spec, text: str, file: str, ends: list[int], offsets: list[int],
