@@ -40,7 +40,6 @@ from typing import Any, Callable
 from archc import ast as A
 from archc.errors import SpecErrors, register_source
 from archc.frontend.dsl import _check_encodable, parse_statements
-from archc.frontend.nodes import make
 
 # Spec fields that hold statements, in the order a parse fills them
 _LISTS = ("imports", "params", "inputs", "blocks", "body", "outputs")
