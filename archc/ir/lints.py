@@ -13,12 +13,14 @@ from typing import Any
 from archc.ir.builder import GraphBuilder
 from archc.ir.graph import LayerNode
 from archc.ir.report import Reporter
-from archc.ops.base import Shape
+from archc.ops.base import Op, Shape
 
 def check_suspicious(node: LayerNode, kwargs: dict[str, Any], shapes: list[Shape], builder: GraphBuilder,
                      reporter: Reporter) -> None:
     """The warnings a layer's op gives for it (`Op.diagnose`): a linear layer on a channels-first
     tensor of rank ≥ 4 (a flatten forgotten), a softmax over a spatial axis, ..."""
+    if type(node.op).diagnose is Op.diagnose:  # (most ops: no warnings of their own)
+        return
     for lint in node.op.diagnose(node.attrs, shapes, kwargs.keys(), lambda: channels_first(builder, node.inputs[0])):
         reporter.warn(lint.message, node.loc, lint.hint, node.id, code=lint.code)
 
