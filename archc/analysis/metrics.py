@@ -400,7 +400,7 @@ def check_sizes(graph: Graph) -> SizeCheck:
         op = node.op
         if op is None or op.inputs != 0:
             sample_bytes = shapes.sample_bytes[shape_id]
-            if type(sample_bytes) is int and not node.training_only:
+            if isinstance(sample_bytes, int) and not node.training_only:
                 act += sample_bytes
         if op is None:
             weighted = False
