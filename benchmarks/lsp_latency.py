@@ -21,7 +21,9 @@ archc/lsp/incremental.py and archc/lsp/live.py), in the same run: two servers, o
 is now (comment edits carried over; program edits checked in the server's process, resuming the
 parse and elaboration of the last check), on DenseNet-121
 (specs/torchvision/densenet121.arch) and a 5,000-line synthetic spec (tools/synthetic_specs.py
-flat 5000), medians of --edit-runs of each edit kind:
+flat 5000), medians of --edit-runs of each edit kind (and, for the server as it is now, the CPU
+time of the check it makes for the mistake and change edits, `live_cpu_ms`, measured in this
+process):
     comment     a comment line added at the top (every line moves)
     eol         an end-of-line comment added in the middle
     mistake     an error statement appended (the program changes)
@@ -256,8 +258,31 @@ async def measure_edits(name: str, path: Path, incremental: bool, runs: int, deb
             session.close(uri)
     finally:
         await session.stop()
-    return {"spec": name, "lines": text.count("\n"), "mode": "after" if incremental else "before",
-            "check_ms": round(pause / 3 * 1000, 1), **{k: _median_ms(v) for k, v in times.items()}}
+    row = {"spec": name, "lines": text.count("\n"), "mode": "after" if incremental else "before",
+           "check_ms": round(pause / 3 * 1000, 1), **{k: _median_ms(v) for k, v in times.items()}}
+    if incremental:
+        row["live_cpu_ms"] = live_cpu(path, text, runs)
+    return row
+
+
+def live_cpu(path: Path, text: str, runs: int) -> dict[str, float]:
+    """CPU time of the check the server makes for a program edit on its live thread
+    (`analysis.check` with the document's live state, archc/lsp/live.py), in this process: the
+    part of edit -> diagnostics that does not depend on the machine's other work."""
+    from archc.lsp import live
+    from archc.lsp.analysis import ParseCache, check
+    cache = ParseCache()
+    state = live.Live(str(path), "arch")
+    check(text, "arch", str(path), cache, live=state)
+    cpu: dict[str, list[float]] = {"mistake": [], "change": []}
+    for _ in range(max(runs, 5)):
+        for kind in cpu:
+            new = edits_of(text)[kind]
+            start = time.process_time()  # the elaborator's thread counts too
+            check(new, "arch", str(path), cache, live=state)
+            cpu[kind].append(time.process_time() - start)
+            check(text, "arch", str(path), cache, live=state)
+    return {k: _median_ms(v) for k, v in cpu.items()}
 
 
 async def main_async(args: argparse.Namespace) -> tuple[list[dict], list[dict]]:
@@ -297,6 +322,7 @@ def main() -> None:
                         help="the edit subjects to measure (default: both)")
     parser.add_argument("-o", "--output", default=str(ROOT / "benchmarks" / "results" / "lsp_latency.json"))
     args = parser.parse_args()
+    load = os.getloadavg()[0]
     rows, edit_rows = asyncio.run(main_async(args))
     if rows:
         cols = ["spec", "layers", "open", "edit", "mistake", "fix", "hover", "check"]
@@ -307,10 +333,15 @@ def main() -> None:
         print(f"edit -> diagnostics, ms (median of {args.edit_runs}; before: every edit a whole check in a "
               "process; after: archc/lsp/incremental.py)")
         _table(edit_rows, ["spec", "lines", "mode", "check_ms", *EDIT_KINDS])
+        for r in edit_rows:
+            if "live_cpu_ms" in r:
+                print(f"  {r['spec']}: the live thread's check, CPU ms (median): {r['live_cpu_ms']}")
     now = time.strftime("%Y-%m-%dT%H:%M:%S")
     data = {"benchmark": "lsp_latency", "unit": "ms", "runs": args.runs, "debounce_ms": args.debounce,
             "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                        "cpus": os.cpu_count()},
+                        "cpus": os.cpu_count(),
+                        # other work on the machine: wall times grow with it (1-minute averages)
+                        "load_average": [round(load, 2), round(os.getloadavg()[0], 2)]},
             "when": now, "specs": rows, "edit_runs": args.edit_runs, "edits_when": now, "edits": edit_rows}
     out = Path(args.output)
     if args.only_edits and out.exists():  # the per-spec rows of the last whole run stay
