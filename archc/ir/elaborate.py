@@ -1,6 +1,4 @@
-"""Elaboration: run a spec's AST to build the graph IR. (This module is longer than 800 lines because
-a body's statements run in three phases over one state, `Body`, that archc.ir.resume cuts back to
-resume an elaboration; the walk that finds the names an expression reads is to move out with it.)
+"""Elaboration: run a spec's AST to build the graph IR.
 
 The spec is a tiny dataflow program. Evaluating it binds model parameters, instantiates blocks,
 unrolls repeats and adds one graph node per layer. Shapes are inferred as each node is added,
@@ -13,6 +11,7 @@ and `elaborate()`, the entry point. The parts it builds on:
 - archc.ir.values: the values (`Tensor`, `Partial`, `POISON`, `Env`, ...);
 - archc.ir.evaluate: the expression evaluator; archc.ir.calls: ops, blocks, repeats, sequentials;
 - archc.ir.builder: the graph, its scopes and names; archc.ir.report: errors and warnings;
+- archc.ir.names: the names an expression reads, and whether one call makes its value;
 - archc.loader: the imported files and their blocks; archc.ir.passes: the passes over the
   finished graph; archc.ir.lints: the warnings.
 
@@ -25,7 +24,7 @@ import difflib
 import itertools
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from archc import ast as A
 from archc import provenance as pv
@@ -36,6 +35,7 @@ from archc.ir.builder import LOCAL_NAMES_TAKEN, GraphBuilder
 from archc.ir.calls import META_KWARGS, Calls
 from archc.ir.digraph import CycleError, DiGraph, topological_order
 from archc.ir.graph import Graph, LayerNode
+from archc.ir.names import free_names, single_call
 from archc.ir.passes import assumptions_of, mark_training_only, simplify_shapes
 from archc.ir.report import Reporter
 from archc.ir.values import (
@@ -447,7 +447,7 @@ class Elaborator(Calls):
         defined, first_node = state.defined, state.first_node
         values = []
         for k, expr in enumerate(results):
-            if k < len(result_names) and result_names[k].isidentifier() and _single_call(expr):
+            if k < len(result_names) and result_names[k].isidentifier() and single_call(expr):
                 self.builder.name_hint = (self.builder.scope_path, result_names[k])  # `output logits = h -> linear(10)`
             try:
                 values.append(self._eval_guarded(expr, env))
@@ -609,7 +609,7 @@ class Elaborator(Calls):
         return None
 
     def _assign(self, stmt: A.Assign, env: Env) -> None:
-        if len(stmt.targets) == 1 and _single_call(stmt.value):  # its module takes the tensor's name
+        if len(stmt.targets) == 1 and single_call(stmt.value):  # its module takes the tensor's name
             self.builder.name_hint = (self.builder.scope_path, stmt.targets[0])
         try:
             value = self._eval_guarded(stmt.value, env, stmt.loc)
@@ -682,16 +682,6 @@ def _is_data(value: Any, blocks: Any) -> bool:
     return value is None or isinstance(value, (bool, int, float, str, sy.Expr))
 
 
-def _single_call(expr: A.Expr) -> bool:
-    """`conv2d(x, 8, 3)`, `e1 -> ResBlock()`, `[a, b] -> concat`: one call makes the value."""
-    if isinstance(expr, A.Pipe):
-        source = expr.source
-        plain = isinstance(source, A.Name) or (isinstance(source, A.ListExpr)
-                                               and all(isinstance(i, A.Name) for i in source.items))
-        return plain and isinstance(expr.target, A.Call)
-    return isinstance(expr, A.Call) and expr.func not in BUILTINS
-
-
 class Body:
     """What running one body's statements knows: the names each statement defines and reads,
     whether the text's order is a dependency order, and the layers each statement made."""
@@ -734,78 +724,6 @@ def _place(stmt: A.Assign, scope: tuple[str, ...]) -> tuple:
 
 def _position_key(stmt: A.Assign) -> tuple[int, int]:
     return (stmt.loc.line, stmt.loc.col) if stmt.loc else (0, 0)
-
-
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}  # an AST class's fields that hold nodes (A.children's)
-
-
-def _children(e: Any) -> Iterator[Any]:
-    """A.children(e), with each class's non-trivia fields found once."""
-    names = _CHILD_FIELDS.get(type(e))
-    if names is None:
-        if not isinstance(e, A.Node):
-            return
-        names = _CHILD_FIELDS[type(e)] = tuple(n for n in A.fields(e) if n not in A.TRIVIA)
-    for name in names:
-        value = getattr(e, name)
-        if isinstance(value, list):
-            for item in value:
-                if isinstance(item, A.Node):
-                    yield item
-        elif isinstance(value, A.Node):
-            yield value
-
-
-def free_names(expr: A.Expr | None) -> set[str]:
-    """Names an expression reads (keyword names and literal `name=` values excluded)."""
-    out: set[str] = set()
-    _read_by(expr, out)
-    return out
-
-
-_LITERALS = frozenset({A.Num, A.Str, A.Bool, A.NoneLit})  # read no name
-
-
-def _read_by(e: Any, out: set[str]) -> None:
-    """Add the names `e` reads to `out` (free_names' walk; the commonest classes first, by type)."""
-    kind = type(e)
-    if kind is A.Name:
-        out.add(e.id)
-    elif kind is A.Pipe:
-        _read_by(e.source, out)
-        _read_by(e.target, out)
-    elif kind is A.Call or isinstance(e, A.Call):
-        out.add(e.func)  # a bound Partial can be called by name
-        # repeat(..., input_as=t): `t` is each copy's input inside the repeat, read from nowhere
-        copy_input = {kw.value.id for kw in e.kwargs if kw.name == "input_as" and isinstance(kw.value, A.Name)} \
-            if e.func == "repeat" else None
-        for a in e.args:
-            if copy_input:
-                out.update(free_names(a) - copy_input)
-            elif type(a) not in _LITERALS:
-                _read_by(a, out)
-        for kw in e.kwargs:
-            value = kw.value
-            if type(value) not in _LITERALS and not (kw.name in ("name", "input_as") and isinstance(value, A.Name)):
-                _read_by(value, out)
-    elif kind in _LITERALS:
-        return
-    elif kind is A.Binary:
-        _read_by(e.left, out)
-        _read_by(e.right, out)
-    elif isinstance(e, A.Name):
-        out.add(e.id)
-    elif isinstance(e, A.ListComp):  # its variables are bound inside, not read from outside
-        bound: set[str] = set()
-        for clause in e.clauses:  # each clause sees the names of those before it
-            out.update(free_names(clause.iterable) - bound)
-            bound |= set(clause.targets)
-            for cond in clause.conditions:
-                out.update(free_names(cond) - bound)
-        out.update(free_names(e.element) - bound)
-    else:
-        for child in _children(e):
-            _read_by(child, out)
 
 
 def elaborate(spec: A.Spec, file: str, overrides: dict[str, Any] | None = None, *,
