@@ -222,12 +222,13 @@ class ScopeIndex:
         for i, node in enumerate(graph.layers()):
             self.order[node.id] = i
             scope = node.scope
-            for k in range(len(scope)):
-                sub = scope[:k + 1]
-                if sub not in known:
-                    known.add(sub)
-                    self.subpaths.setdefault(scope[:k], []).append(sub)
-                    if sub in graph.scopes:
-                        self.items.setdefault(scope[:k], []).append(graph.scopes[sub])
+            if scope not in known:  # (a known scope's prefixes are known)
+                for k in range(len(scope)):
+                    sub = scope[:k + 1]
+                    if sub not in known:
+                        known.add(sub)
+                        self.subpaths.setdefault(scope[:k], []).append(sub)
+                        if sub in graph.scopes:
+                            self.items.setdefault(scope[:k], []).append(graph.scopes[sub])
             self.direct.setdefault(scope, []).append(node)
             self.items.setdefault(scope, []).append(node)

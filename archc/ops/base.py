@@ -351,6 +351,9 @@ class Window:
     global_: bool = False
 
 
+_UNIT_WINDOWS: dict[int, Window] = {}  # Op.window's default, by spatial rank
+
+
 # ----------------------------------------------------------------------------- PyTorch lowering
 
 
@@ -616,7 +619,8 @@ class Op:
     def window(self, a: Attrs, inputs: Sequence[Shape]) -> Window | None:
         """Receptive-field contribution; None for non-spatial ops (the field is reset).
         The default, for elementwise ops, keeps the field as it is."""
-        return Window((1,) * self.ndim_of(inputs), (1,) * self.ndim_of(inputs))
+        ndim = self.ndim_of(inputs)  # (one Window per rank: they are frozen, and asked of every layer)
+        return _UNIT_WINDOWS.get(ndim) or _UNIT_WINDOWS.setdefault(ndim, Window((1,) * ndim, (1,) * ndim))
 
     def label(self, a: Attrs) -> str:
         """Key attributes in a few characters, for summaries and diagrams ("64, 3×3, s2")."""
