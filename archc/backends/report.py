@@ -24,7 +24,7 @@ from archc.ops.base import fmt_shape
 
 if TYPE_CHECKING:
     from archc.analysis.metrics import Field
-    from archc.ir.graph import Graph, LayerNode, Scope
+    from archc.ir.graph import Graph, Scope
     from archc.model import Model
 
 FORMATS = ("text", "json", "markdown")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archc import ast as A
-from archc.importer.emit import REF, Body, value_expr
+from archc.importer.emit import REF, value_expr
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 

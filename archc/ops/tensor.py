@@ -11,7 +11,7 @@ from typing import Any
 
 from archc import symbolic as sy
 from archc.ops.common import axis_index
-from archc.ops.base import (Saved, Attr, AttrError, AttrType, Attrs, Dims, Float, Int, Lowered, Op, ShapeError, Syntax, Window,
+from archc.ops.base import (Attr, AttrError, AttrType, Attrs, Dims, Float, Int, Lowered, Op, ShapeError, Syntax, Window,
                             fmt_shape, helper, py, py_call, _EXPR_SCHEMA)
 
 

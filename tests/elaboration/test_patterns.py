@@ -13,9 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import archc
 from archc.errors import SpecErrors
-from archc.ir import calls, instances, numbers, patterns
+from archc.ir import calls, numbers, patterns
 from test_instances import _assert_same, _load
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 
-import archc
 from archc.ir import instances
 
 from test_instances import _assert_same, _errors, _load  # noqa: E402 (tests/elaboration is on the path)
