@@ -198,14 +198,20 @@ def _module_order(graph: Any) -> list:
 def _build(spec: A.Spec, file: str, params: dict[str, Any] | None, strict: bool = False) -> Model:
     warnings: list = []
     graph = elaborate(spec, file, params, strict=strict, warnings=warnings)
+    return from_graph(spec, graph, warnings, strict=strict)
+
+
+def from_graph(spec: A.Spec, graph: Graph, warnings: list, *, strict: bool = False) -> Model:
+    """The model of an elaborated graph (`warnings`: elaboration's): its size check, whose errors
+    are raised and whose warnings join the others (errors too when `strict`). The language server
+    builds its resumed elaborations' models with it, as `from_spec` builds one."""
     sizes = check_sizes(graph)  # absurd parameter counts / activation sizes
     errors = sizes.errors
     if strict:
         errors += [w.as_error() for w in sizes.warnings]
     if errors:
         raise SpecErrors(errors)
-    warnings += sizes.warnings
-    return Model(spec, graph, warnings, sizes.params)
+    return Model(spec, graph, warnings + sizes.warnings, sizes.params)
 
 
 def load(path: str | Path, hyperparams: dict[str, Any] | None = None, *,

@@ -72,10 +72,8 @@ class Live:
         from archc.model import from_spec
         if Session is None or self.language != "arch":
             return from_spec(spec, self.path)
-        from archc.analysis.metrics import size_limits
         from archc.collector import paused
-        from archc.errors import SpecErrors
-        from archc.model import Model
+        from archc.model import from_graph
         paths = [i.path for i in spec.imports]
         if self.session is None or paths != self.import_paths:  # an import edited: all read again
             self.session, self.imported, self.import_paths = Session(self.path), set(), paths
@@ -83,10 +81,7 @@ class Live:
         with paused():  # as from_spec (archc.model._build), with the session's elaboration
             warnings: list = []
             graph = self.session.elaborate(spec, warnings=warnings)
-            errors, size_warnings = size_limits(graph)
-            if errors:
-                raise SpecErrors(errors)
-            return Model(spec, graph, warnings + size_warnings)
+            return from_graph(spec, graph, warnings)
 
     def before(self, cache: Any) -> None:
         """Before a check: afresh if a file the session read has changed since."""
