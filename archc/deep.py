@@ -71,6 +71,7 @@ class _Worker:
             if job is None:  # (retired: more idle than kept)
                 return
             job()
+            del job  # (it holds its work and result: an idle worker must not keep a model alive)
 
     def run(self, job: Callable[[], None]) -> None:
         self.job = job
