@@ -94,7 +94,7 @@ def _parse(args: argparse.Namespace, spec: str, text: str | None = None):
     from archc.frontend import language_of, parse_file, parse_text
     from archc.collector import kept
     source = _source(args, spec)
-    with kept():  # (archc.collector.kept: the command's AST is never garbage)
+    with kept(_OWN_PROCESS):  # (archc.collector.kept: the command's AST is never garbage)
         if source is not None:
             return parse_text(*source)
         language = language_of(spec)
@@ -126,7 +126,7 @@ def _load(args: argparse.Namespace, spec: str, parsed: Any = None):
     from archc.collector import kept
     from archc.model import from_spec
     parsed = parsed if parsed is not None else _parse(args, spec)
-    with kept():  # a short-lived process: what the model holds is never garbage; spare the collector
+    with kept(_OWN_PROCESS):  # a short-lived process: what the model holds is never garbage
         model = from_spec(parsed, _display(spec), dict(args.define or []), strict=getattr(args, "strict", False))
     for warning in model.warnings:  # printed, not fatal (--strict made them errors already)
         print(warning.render(use_color()) + "\n", file=sys.stderr)
@@ -725,7 +725,14 @@ def _version() -> str:
     return f"archc {__version__}"
 
 
+# archc runs as its own process (the `archc` command, `python -m archc`: main() reads sys.argv), not
+# called by a host with arguments (a test, a notebook), whose heap it must not freeze
+_OWN_PROCESS = False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    global _OWN_PROCESS
+    _OWN_PROCESS = argv is None
     parser = build_parser()
     args = parser.parse_args(argv)
     from archc.errors import SpecError, SpecErrors

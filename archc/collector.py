@@ -27,16 +27,19 @@ def paused() -> Iterator[None]:
 
 
 @contextmanager
-def kept() -> Iterator[None]:
-    """For the command line (a short-lived process): the collector paused, and what the block
-    made frozen (`gc.freeze`) before it runs again. Otherwise the first allocation after the block
-    starts a collection of its youngest generation, which holds everything made while paused: a
-    100,000-statement spec's AST or graph took 0.5-0.9 s to walk, only to find no garbage."""
+def kept(freeze: bool) -> Iterator[None]:
+    """For the command line: the collector paused, and (`freeze`: archc owns the process, a
+    short-lived one) what the block made frozen (`gc.freeze`) before it runs again. Otherwise the
+    first allocation after the block starts a collection of its youngest generation, which holds
+    everything made while paused: a 100,000-statement spec's AST or graph took 0.5-0.9 s to walk,
+    only to find no garbage. Never in a host's process (`cli.main([...])` from a test or a
+    notebook): freezing keeps whatever cyclic garbage it holds then for ever."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
+        if freeze:
+            gc.freeze()
         if was_enabled:
             gc.enable()

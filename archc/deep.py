@@ -9,6 +9,7 @@ import contextvars
 import os
 import sys
 import threading
+import time
 from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
@@ -47,6 +48,9 @@ _saved_limit = 0
 # pages faulted in) cost about 0.3 ms of CPU per elaboration, more than a small spec's whole work
 _idle: list["_Worker"] = []
 MAX_IDLE = 4
+# a worker is kept only after a job this short: a long one may have touched much of its stack
+# (deep input recursing through C), which stays resident while the thread lives
+KEEP_AFTER_SECONDS = 0.05
 
 
 class _Worker:
@@ -125,10 +129,11 @@ def run_deep(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
             worker = _Worker()
     except (RuntimeError, ValueError, MemoryError):  # no such thread here: run as we are
         return _in_room(lambda: fn(*args, **kwargs))
+    start = time.perf_counter()
     worker.run(job)
     done.acquire()
     with _lock:
-        if len(_idle) < MAX_IDLE:
+        if len(_idle) < MAX_IDLE and time.perf_counter() - start < KEEP_AFTER_SECONDS:
             _idle.append(worker)
             worker = None
     if worker is not None:
