@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import archc
+from archc import deep
 from archc.backends import diagram
 from archc.ir import instances
 
@@ -28,7 +29,8 @@ LIMIT = 4 * 1.3
 
 class CallCounter:
     """Counts Python and C function calls in this thread and in threads started meanwhile (the
-    elaborator runs on a thread of its own, see archc.deep)."""
+    elaborator runs on a thread of its own, see archc.deep: none is kept idle while counting, or
+    work on a worker started before would go uncounted)."""
 
     def __init__(self) -> None:
         self.calls = 0
@@ -38,6 +40,9 @@ class CallCounter:
             self.calls += 1
 
     def __enter__(self) -> "CallCounter":
+        self._kept, deep.MAX_IDLE = deep.MAX_IDLE, 0
+        while deep._idle:
+            deep._idle.pop().run(None)  # (retired: its thread ends)
         threading.setprofile(self._profile)
         sys.setprofile(self._profile)
         return self
@@ -45,6 +50,7 @@ class CallCounter:
     def __exit__(self, *exc) -> None:
         sys.setprofile(None)
         threading.setprofile(None)
+        deep.MAX_IDLE = self._kept
 
 
 def _work(form: str, layers: int) -> dict[str, int]:
