@@ -622,6 +622,7 @@ class Calls(Repeats):
                         self.recorder = outer
                 results, return_exprs = _spread(results, block.returns)
                 if recorder is not None and recorder.broken:
+                    kind.unrecordable = True
                     recorder = None
                 if record or recorder is not None:
                     recorded = instances.Template.record(self.builder, self, path, inputs, results, before)

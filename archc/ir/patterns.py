@@ -76,19 +76,23 @@ def kind_key(block: Any, values: dict[str, Any], inputs: list[Tensor]) -> tuple 
 class Kind:
     """What the elaborator knows of a pattern kind: how often it was met, how many layers its first
     evaluated instance made, its patterns."""
-    __slots__ = ("seen", "size", "patterns")
+    __slots__ = ("seen", "size", "patterns", "unrecordable")
 
     def __init__(self) -> None:
         self.seen = 0
         self.size: int | None = None
         self.patterns: list[Pattern] = []
+        self.unrecordable = False  # a recording of it was dropped: its next ones likely would be too
 
     def wants_recording(self) -> bool:
         """Record the next evaluated instance: the kind is met again (most blocks are used once),
-        and small (nested instances are evaluated in a recording, which is lost work for a stage
-        whose blocks reuse would serve and whose repeat counts differ)."""
+        small, and none of its recordings was dropped. Nested instances are evaluated in a
+        recording, where no pattern or template serves them: lost work for a stage whose blocks
+        those would serve (RegNet's stages, of different depths, each grew past
+        MAX_RECORDED_LAYERS and was dropped, after evaluating two blocks that patterns serve
+        outside a recording)."""
         return (self.seen > 1 and self.size is not None and self.size <= MAX_RECORDED_LAYERS
-                and len(self.patterns) < MAX_PATTERNS)
+                and len(self.patterns) < MAX_PATTERNS and not self.unrecordable)
 
 
 class Recorder:

@@ -64,6 +64,19 @@ def test_mobilenet_v2_builds_most_inverted_residuals_from_patterns(monkeypatch) 
     _assert_same(_load(ROOT / "specs" / "torchvision" / "mobilenet_v2.arch", False, monkeypatch), model)
 
 
+def test_a_stage_whose_recording_was_dropped_is_not_recorded_again(monkeypatch) -> None:
+    # RegNet-Y-400MF's stages (AnyStage) have depths 1, 3, 6, 6: block2's recording grows past
+    # MAX_RECORDED_LAYERS and is dropped. Were block3 recorded too, its blocks would be evaluated
+    # inside that recording, where no pattern serves; it is not, so block3-0 and -1 are recorded
+    # as patterns of the bottleneck, which build block4-0 and -1 (the rest replay exactly)
+    served = _count_served(monkeypatch)
+    model = _load(ROOT / "specs" / "torchvision" / "regnet_y_400mf.arch", True, monkeypatch)
+    assert served == ["trunk_output.block1.block1-0.f.b", "trunk_output.block4.block4-0",
+                      "trunk_output.block4.block4-1"]
+    assert model.params == 4_344_144  # torchvision's regnet_y_400mf (tests/fixtures/torchvision)
+    _assert_same(_load(ROOT / "specs" / "torchvision" / "regnet_y_400mf.arch", False, monkeypatch), model)
+
+
 UNIT = """
 block Unit(c, stride = 1, p = 0.1)(x) {
   h = round(x.channels * 1.5)
