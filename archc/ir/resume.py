@@ -32,6 +32,7 @@ from archc import symbolic as sy
 from archc.deep import run_deep
 from archc.errors import SpecError, SpecErrors
 from archc.ir.elaborate import Body, Elaborator, _Again, _partial_graph, _run
+from archc.ir import instances, patterns
 from archc.ir.graph import Graph
 from archc.ir.values import Env, ShapeContext
 from archc.loader import BlockLoader, search_path
@@ -47,6 +48,7 @@ class Session:
         self.strict = strict
         self._last: _Last | None = None  # the previous elaboration, when one can resume from it
         self.resumed_at: int | None = None  # the statement the last call resumed at (None: whole)
+        self._reuse = _Reuse()  # block-reuse templates and patterns, carried between elaborations
 
     def elaborate(self, spec: A.Spec, warnings: list | None = None) -> Graph:
         """Exactly what archc.ir.elaborate.elaborate(spec, file, hyperparams, strict=strict,
@@ -54,12 +56,20 @@ class Session:
         `partial`)."""
         last, self._last, self.resumed_at = self._last, None, None
         start = _resume_point(last, spec) if last is not None else None
-        if start is not None:
-            outcome = self._resume(last, spec, start)
-            if outcome is not None:
-                self.resumed_at = start
-                return self._result(*outcome, warnings)
-        return self._result(*self._whole(spec), warnings)
+        self._reuse.begin()
+        outcome = None
+        try:
+            if start is not None:
+                outcome = self._resume(last, spec, start)
+                if outcome is not None:
+                    self.resumed_at = start
+                else:  # what a resumed elaboration that gave up changed is undone
+                    self._reuse.undo()
+            if outcome is None:
+                outcome = self._whole(spec)
+        finally:
+            self._reuse.end(outcome[0] if outcome is not None else None)
+        return self._result(*outcome, warnings)
 
     def _result(self, elaborator: Elaborator, graph: Graph | None, errors: SpecErrors | None, partial: bool,
                 warnings: list | None) -> Graph:
@@ -75,8 +85,8 @@ class Session:
     def _whole(self, spec: A.Spec) -> tuple[Elaborator, Graph | None, SpecErrors | None, bool]:
         """archc.ir.elaborate.elaborate's loop, noting the state before each statement."""
         skipped: frozenset = frozenset()
-        for _attempt in range(8):
-            elaborator = self._elaborator(spec)
+        for attempt in range(8):
+            elaborator = self._elaborator(spec, carried=attempt == 0)
             elaborator.skipped = skipped
             try:
                 graph = _run(elaborator, False, self.hyperparams)
@@ -94,11 +104,19 @@ class Session:
         self._keep(elaborator, spec, graph)
         return elaborator, graph, None, True
 
-    def _elaborator(self, spec: A.Spec) -> Elaborator:
+    def _elaborator(self, spec: A.Spec, carried: bool) -> Elaborator:
+        """A new elaborator, noting its model body's state before each statement; `carried`: with
+        the block-reuse stores of the session's earlier elaborations (an elaboration again that
+        skips statements, `_Again`, has stores of its own)."""
         elaborator = Elaborator(spec, self.file, self.hyperparams, self.strict)
         elaborator.marks = _Marks(elaborator)
         elaborator.builder.sinks = {}
-        elaborator.templates, elaborator.sized_templates = _Counted(elaborator.marks), _Counted(elaborator.marks)
+        elaborator.builder.bind_name = _logging_binds(elaborator.builder, elaborator.marks.binds)
+        elaborator.recorder = None  # (a class attribute until a pattern is recorded: SAME either way)
+        if carried:
+            elaborator.templates, elaborator.sized_templates = self._reuse.stores(elaborator)
+        else:
+            elaborator.templates, elaborator.sized_templates = _Stored(), _Stored()
         return elaborator
 
     def _keep(self, elaborator: Elaborator, spec: A.Spec, graph: Graph | None) -> None:
@@ -112,7 +130,6 @@ class Session:
                 or any(alt.scope == () for alt in elaborator.builder.alternatives) \
                 or any(len(path) == 1 and scope.kind == "container" for path, scope in elaborator.builder.scopes.items()):
             return
-        marks.finished_uses = marks.uses
         # the first layers known to have tuple shapes (simplify_shapes made them so, changing none)
         marks.tuples = len(elaborator.builder.g) if graph is not None else elaborator.checked_shapes
         self._last = _Last(elaborator, spec, _loaded(spec, self.file))
@@ -150,26 +167,87 @@ class _Last:
         self.elaborator, self.spec, self.loaded = elaborator, spec, loaded
 
 
-class _Counted(dict):
-    """The elaborator's block-reuse templates, counting every use: templates change as they are
-    used (a kind's count, a template's records), so a statement after which none was used is
-    one that can be resumed from."""
-
-    def __init__(self, marks: "_Marks"):
-        super().__init__()
-        self.marks = marks
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        self.marks.uses += 1
-        return super().get(key, default)
-
-    def __getitem__(self, key: Any) -> Any:
-        self.marks.uses += 1
-        return super().__getitem__(key)
+class _Stored(dict):
+    """An elaborator's block-reuse store (`templates`, `sized_templates`) that a later
+    elaboration may use: a template is made relative to its instance's path as it is stored
+    (`Template.usable`), from the layers as its instance made them, not as later statements or
+    the passes at the end of the body left them (nor cut back by resuming)."""
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        self.marks.uses += 1
+        if type(value) is instances.Template:
+            value.usable()
         super().__setitem__(key, value)
+
+
+class _Reuse:
+    """The block-reuse stores (archc.ir.instances' templates, archc.ir.patterns' kinds) carried
+    from one elaboration of a session to the next, so that an instance alike one of an earlier
+    version of the spec replays it. What a template or pattern serves is what evaluating the
+    instance gives (their premise: a block's layers are a function of the block, its parameter
+    values and its inputs' shapes), under the same limits, and provided that nothing was hidden
+    from the instance that recorded it. So what an elaboration changed is kept only when that
+    elaboration reported no error (an instance meeting an error reported before is not told it
+    again, and may become a template that never reports it), recorded no assumption about
+    symbolic sizes (a rule may rely on one recorded before, and record none itself), skipped no
+    statement and made no name twice (`_Again`); otherwise the stores go back to what they were
+    before it. Keys hold a block by id: the blocks of the kept entries are kept alive (so that
+    no other block takes the id), and entries of blocks no longer defined are dropped."""
+
+    MAX_ENTRIES = 20_000  # past this (many versions' numbers), the stores start afresh
+
+    def __init__(self) -> None:
+        self.templates, self.sized = _Stored(), _Stored()
+        self.blocks: dict[int, A.BlockDef] = {}  # by id, every block a key names
+        self.limits: tuple | None = None
+        self._before: tuple | None = None
+
+    def stores(self, elaborator: Elaborator) -> tuple[_Stored, _Stored]:
+        """The stores for an elaboration (empty when the limits differ from the last one's)."""
+        limits = (elaborator.builder.max_layers, elaborator.max_repeat, elaborator.max_block_depth,
+                  elaborator.max_string, elaborator.strict)
+        if limits != self.limits:
+            self.templates.clear()
+            self.sized.clear()
+            self.blocks, self.limits = {}, limits
+            self._before = ({}, {}, {})
+        return self.templates, self.sized
+
+    def begin(self) -> None:
+        """Before an elaboration: what to go back to (entries and each kind's patterns)."""
+        self._before = (dict(self.templates), dict(self.sized),
+                        {id(v): (v, list(v.patterns)) for v in self.templates.values() if type(v) is patterns.Kind})
+
+    def undo(self) -> None:
+        """The stores as they were before the elaboration under way."""
+        templates, sized, kinds = self._before
+        for store, entries in ((self.templates, templates), (self.sized, sized)):
+            store.clear()
+            dict.update(store, entries)
+        for kind, kept in kinds.values():
+            kind.patterns[:] = kept
+
+    def end(self, elaborator: Elaborator | None) -> None:
+        """After an elaboration (`elaborator`: the one that ran to its end, None if it stopped
+        inside archc): its changes kept if they can serve later ones, else undone."""
+        e = elaborator
+        if e is None or e.templates is not self.templates or e.reporter._seen_errors or e.skipped \
+                or e.skip_next or e.builder.alternatives or e.assumptions.revision:
+            self.undo()
+            return
+        blocks = {id(block): block for block in e.blocks.values()}
+        for store in (self.templates, self.sized):
+            if len(store) > self.MAX_ENTRIES:
+                store.clear()
+            gone = [key for key in store if _block_id(key) not in blocks]
+            for key in gone:
+                del store[key]
+        self.blocks = blocks
+
+
+def _block_id(key: tuple) -> int:
+    """The id of the block a reuse key names (instances.instance_key, sized_alike_key,
+    patterns.kind_key)."""
+    return key[1] if key[0] == patterns.STRUCTURE else key[0]
 
 
 class _Marks:
@@ -180,9 +258,10 @@ class _Marks:
         self.elaborator = elaborator
         self.declared: list[tuple] = []
         self.ran: list[tuple] = []
-        self.uses = 0  # uses of block-reuse templates so far
-        self.finished_uses = 0  # their number when the run ended
         self.tuples = 0  # the graph's first layers known to have tuple shapes
+        # every name bound to a layer's output (GraphBuilder.bind_name): the layer, and how many
+        # names it had before (a statement may name a layer made before the one resumed at)
+        self.binds: list[tuple[str, int]] = []
         self._unknown: frozenset = frozenset()
 
     def declaring(self, k: int, body: Body) -> None:
@@ -201,7 +280,7 @@ class _Marks:
             len(b.used_names.get((), ())), len(b._named_at), len(b._named_index), len(b.container_members),
             len(b.alternatives), len(r.diag.errors), len(r.diag.warnings), len(r.warnings), len(r._seen_errors),
             len(env.values), self._unknown, e.steps, e.comprehended, e.shape_reads, len(e._sizes), len(e._placed),
-            e.assumptions, e.assumptions.revision, self.uses, e.unused_layers, len(body.made)))
+            e.assumptions, e.assumptions.revision, e.unused_layers, len(body.made), len(self.binds)))
 
 
 def _prefix(d: dict, n: int) -> dict:
@@ -227,11 +306,12 @@ def _restore(e: Elaborator, spec: A.Spec, k: int) -> None:
     marks: _Marks = e.marks
     (created, nodes, scopes, scope_log, named_scopes, top_names, named_at, named_index, containers,
      alternatives, errors, warnings, lints, seen, bound, unknown, steps, comprehended, shape_reads,
-     sizes, placed, assumptions, _revision, _uses, unused_layers, made) = marks.ran[k]
+     sizes, placed, assumptions, _revision, unused_layers, made, binds) = marks.ran[k]
     defined, read, read_first, kept, idle, last_key, in_text_order, badly_declared = marks.declared[k]
     b, r = e.builder, e.reporter
     b.shared = b.g.nodes
     b.g = b.g.copy_prefix(nodes)
+    _cut_names(b, marks.binds, binds)
     _cut_sinks(b, created)
     del b.created[created:]
     b.scopes = _prefix(b.scopes, scopes)
@@ -300,6 +380,31 @@ def _cut_suffixes(b: Any, untaken: list[str]) -> None:
     b._suffixes = suffixes
 
 
+def _logging_binds(b: Any, binds: list[tuple[str, int]]) -> Any:
+    """GraphBuilder.bind_name, noting each name bound in `binds` (_Marks.binds)."""
+    bind, layer = b.bind_name, b.layer
+
+    def bind_name(node_id: str, name: str, scope: tuple[str, ...] | None = None) -> None:
+        binds.append((node_id, len(layer(node_id).tensor_names)))
+        bind(node_id, name, scope)
+    return bind_name
+
+
+def _cut_names(b: Any, binds: list[tuple[str, int]], n: int) -> None:
+    """The names bound after the first `n` of `binds` taken off the layers the cut graph keeps
+    (copied first: the earlier graph keeps them as they are)."""
+    before: dict[str, int] = {}
+    nodes = b.g.nodes
+    for node_id, count in itertools.islice(binds, n, None):
+        if node_id in nodes and node_id not in before:
+            before[node_id] = count
+    for node_id, count in before.items():
+        layer = b.own(node_id)
+        del layer.tensor_names[count:]
+        del layer.tensor_scopes[count:]
+    del binds[n:]
+
+
 def _cut_sinks(b: Any, created: int) -> None:
     """The builder's unread layers as they were when it had made `created` layers (a few more
     maybe: those nothing read then, those nothing reads now, and those a removal left unread)."""
@@ -338,11 +443,11 @@ def _resume_point(last: _Last, spec: A.Spec) -> int | None:
     body = e.model[0]
     marks: _Marks = e.marks
     ran = marks.ran[k]
-    assumptions, revision, uses = ran[21], ran[22], ran[23]
+    assumptions, revision = ran[21], ran[22]
     if body.badly_declared is not None and body.badly_declared >= k:
         return None  # a name assigned again after k: its binding at k is gone
-    if uses != marks.finished_uses or assumptions.revision != revision:
-        return None  # templates or assumptions used after k: their state at k is gone
+    if assumptions.revision != revision:
+        return None  # assumptions used after k: their state at k is gone
     return k
 
 
@@ -353,7 +458,7 @@ def _resume_point(last: _Last, spec: A.Spec) -> int | None:
 CUT = frozenset({
     "_placed", "_sizes", "assumptions", "checked_shapes", "comprehended", "ctx", "deadline", "model",
     "shape_reads", "shapes_rewritten", "shares_checked", "spec", "steps", "unknown_names", "unused_layers",
-    "templates", "sized_templates",  # (unchanged since the statement resumed at: _resume_point)
+    "templates", "sized_templates",  # (kept whole: what serves an instance serves it anywhere, _Reuse)
     "builder._named_at", "builder._named_index", "builder._suffixes", "builder.alternatives",
     "builder.container_members", "builder.created", "builder.first_read", "builder.g", "builder.resinked",
     "builder.scope_log", "builder.scope_path", "builder.scopes", "builder.shared", "builder.sinks",
@@ -362,9 +467,10 @@ CUT = frozenset({
 })
 SAME = frozenset({
     "_eval_methods", "_visible_env", "blocks", "builder", "decision_log", "failed_imports", "file", "local_defs",
-    "local_params", "loop", "loops", "marks", "max_block_depth", "max_repeat", "max_seconds", "max_string",
+    "local_params", "loop", "loops", "marks", "max_block_depth", "max_repeat", "max_seconds", "max_string", "recorder",
     "model_locals", "model_params", "none_params", "overrides", "repeat_copy_depth", "reporter", "skip_next",
     "skipped", "statement", "strict", "trace", "builder.max_layers", "builder.reporter",
+    "builder.bind_name",  # (_logging_binds)
 })
 
 

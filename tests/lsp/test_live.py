@@ -225,3 +225,142 @@ def test_the_server_publishes_a_whole_checks_diagnostics_for_program_edits(tmp_p
             assert said(published(version)) == whole(current), current
     finally:
         assert conn.close() == 0
+
+
+# ------------------------------------------------------------ reuse carried between elaborations
+# archc.ir.resume.Session carries the block-reuse templates and patterns from one elaboration to
+# the next (an instance alike one of an earlier version replays it): each check must still be
+# exactly a whole check, graph and all, when block definitions, imported files, parameter defaults
+# and the model's statements change.
+
+sys.path.insert(0, str(ROOT / "tests" / "elaboration"))
+from test_resume import fingerprint  # noqa: E402
+
+BLOCKS = """\
+model Blocks
+import "lib.arch"
+param width = 8
+input x: [N, 3, 16, 16]
+
+block Unit(c, k = 3)(x) {
+  return x -> conv2d(c, k, padding=k // 2) -> batchnorm2d -> relu
+}
+
+block Stage(c, n)(x) {
+  return x -> repeat(n, Unit(c, name=f"unit{i}"))
+}
+
+a = x -> Stage(width, 2, name=s1)
+b = a -> Stage(width, 3, name=s2) -> Stage(width, 2, name=s3)
+c = b -> Unit(width * 2) -> Lib(width * 2)
+output y = c -> Unit(width * 2) -> Lib(width * 2) -> global_avgpool -> linear(10)
+"""
+BLOCKS_LIBRARY = "block Lib(c)(x) {\n  return x -> conv2d(c, 1) -> relu\n}\n"
+BLOCK_EDITS = ["_t = a", "_u = x -> Unit(width)", "_v = b -> Stage(width, 2)", "_w = c -> Unit(4, 5)",
+               "_z = x -> Unit(width) -> reluu", "h = x -> relu"]
+
+
+def block_edit(rng: random.Random, text: str) -> str:
+    """A program edit (test_live's), or a statement of BLOCK_EDITS appended or inserted, a line
+    added at the top (every block moved), or a number changed inside a block definition."""
+    kind = rng.random()
+    lines = text.rstrip("\n").split("\n")
+    if kind < 0.2:
+        at = len(lines) if rng.random() < 0.6 else next(i for i, line in enumerate(lines) if line.startswith("a ="))
+        lines.insert(at, rng.choice(BLOCK_EDITS))
+    elif kind < 0.3:
+        lines.insert(0, "# moved")
+    elif kind < 0.45:
+        i = rng.choice([i for i, line in enumerate(lines) if line.startswith(("block", "  return"))])
+        lines[i] = lines[i].replace(rng.choice(["3", "1", "2"]), str(rng.randint(1, 5)), 1)
+    else:
+        return program_edit(rng, text)
+    return "\n".join(lines) + "\n"
+
+
+def same_graph(kept: analysis.CheckResult, whole: analysis.CheckResult) -> None:
+    """The same graph as a whole check's, everything a back end reads (the partial one too)."""
+    assert (kept.model is None) == (whole.model is None)
+    if kept.model is not None:
+        assert fingerprint(kept.model.graph) == fingerprint(whole.model.graph)
+    assert [(e.code, e.render()) for e in kept.errors] == [(e.code, e.render()) for e in whole.errors]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_carried_reuse_gives_a_whole_checks_graph(tmp_path, seed):
+    """Random edits of a spec whose blocks are used several times (templates, patterns) and
+    which imports a library that is edited too."""
+    lib = tmp_path / "lib.arch"
+    lib.write_text(BLOCKS_LIBRARY)
+    path = str(tmp_path / "blocks.arch")
+    project = Project(ParseCache())
+    state = live.Live(path, "arch")
+    rng = random.Random(seed)
+    text = parsed = BLOCKS
+    resumed = 0
+    for _ in range(40):
+        if rng.random() < 0.08:
+            project.cache.set_overlay(str(lib), BLOCKS_LIBRARY.replace("conv2d(c, 1)", rng.choice(
+                ["conv2d(c, 1)", "conv2d(c, 3, padding=1)", "conv2d(c + 1, 1)"])))
+        kept = check(text, "arch", path, project.cache, live=state)
+        whole = check(text, "arch", path, project.cache)
+        same_as_whole(project, kept, whole)
+        same_graph(kept, whole)
+        if state.elaborated:
+            resumed += state.session.resumed_at is not None
+            parsed = text
+        text = block_edit(rng, BLOCKS if rng.random() < 0.3 else parsed)
+    assert resumed > 5
+
+
+def test_reuse_is_carried_to_the_next_edits_elaboration():
+    """DenseNet-121's model is one statement, elaborated again on every program edit: from the
+    third elaboration on, its features (428 layers) are a replayed template."""
+    from archc.ir.elaborate import Elaborator
+    path = ROOT / "specs" / "torchvision" / "densenet121.arch"
+    text = path.read_text()
+    cache = ParseCache()
+    state = live.Live(str(path), "arch")
+    evaluated = []
+    real = Elaborator._run_body
+
+    def counting(self, *args, **kwargs):
+        evaluated.append(kwargs.get("where"))
+        return real(self, *args, **kwargs)
+    mistake = text + "_typo = x -> conv2dd(8, 1)\n"
+    for edit in (text, mistake, text):
+        check(edit, "arch", str(path), cache, live=state)
+    try:
+        Elaborator._run_body = counting
+        kept = check(mistake, "arch", str(path), cache, live=state)
+    finally:
+        Elaborator._run_body = real
+    assert state.session.resumed_at == 0
+    assert evaluated == ["block DenseNet"]  # (inline: never a template) the features replayed
+    same_graph(kept, check(mistake, "arch", str(path), cache))
+
+
+def test_an_error_reported_once_is_not_hidden_by_a_carried_template():
+    """An instance that meets an error reported before (a block body's unused name, reported
+    once for every instance) may become a template within that elaboration: carried to the next,
+    it would hide the error there."""
+    text = ("model Hidden\ninput x: [N, 3, 8, 8]\nblock B(c)(x) {\n  _ = x\n  y = x -> relu\n"
+            "  return x -> conv2d(c, 1)\n}\na = x -> B(4) -> B(4) -> B(4)\noutput o = a\n")
+    cache = ParseCache()
+    state = live.Live("hidden.arch", "arch")
+    for edit in (text, text.replace("output o = a", "output o = a -> relu"), text):
+        kept = check(edit, "arch", "hidden.arch", cache, live=state)
+        assert [e.code for e in kept.errors] == ["E-NAME-UNUSED"]
+        same_graph(kept, check(edit, "arch", "hidden.arch", cache))
+
+
+def test_a_name_given_after_the_statement_resumed_at_is_taken_back():
+    """`b = a` after the statement an edit changed names a layer made before it: resuming
+    must not name it twice."""
+    text = "model M\ninput x: [N, 3, 8, 8]\na = x -> relu\nc = a -> relu\nb = a\noutput y = b + c\n"
+    cache = ParseCache()
+    state = live.Live("m.arch", "arch")
+    for edit in (text, text.replace("c = a -> relu", "c = a -> sigmoid"), text):
+        kept = check(edit, "arch", "m.arch", cache, live=state)
+        assert [n.tensor_names for n in kept.model.graph.layers()][1] == ["a", "b"]
+        same_graph(kept, check(edit, "arch", "m.arch", cache))
