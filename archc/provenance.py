@@ -178,8 +178,15 @@ def deep(value: Any, expr: ast.expr, roots: frozenset[str] = frozenset(), forwar
     return traced(value, expr, roots, forward)
 
 
+# values that are never traced, nor hold a traced value: exactly these types (traced values, and
+# archc.ir.numbers' recorded numbers, are instances of subclasses), asked first as the common case
+_UNTRACED = frozenset({int, float, bool, str, type(None)})
+
+
 def plain(value: Any) -> Any:
     """The value without its trace (lists too)."""
+    if type(value) in _UNTRACED:
+        return value
     if isinstance(value, Traced):
         return value.plain()
     if isinstance(value, list):
@@ -210,6 +217,8 @@ def _func_expr(func: str) -> ast.expr:
 
 def decide(value: Any) -> None:
     """The elaborator decided something from `value` (a count, an index, a name)."""
+    if type(value) in _UNTRACED:
+        return
     if isinstance(value, TList):
         value._decide()
     elif isinstance(value, Traced):

@@ -86,16 +86,13 @@ class GraphBuilder:
     def unique_name(self, name: Any, loc: A.Loc | None, explicit: bool, default: str = "") -> str:
         hint, self.name_hint = self.name_hint, None
         scope_path = self.scope_path
-        hinted = not explicit and hint is not None and hint[0] == scope_path and (word := hint[1]) \
-            and "." not in word and not word.startswith("__") and word.isprintable() \
-            and word not in TORCH_MODULE_ATTRS  # (valid_module_name, inline: asked for every layer)
-        if hinted:
+        if not explicit and hint is not None and hint[0] == scope_path and _free_module_name(hint[1]):
             default = hint[1]
         taken = self.used_names.get(scope_path)
         if taken is None:
             taken = self.used_names[scope_path] = {}
-        if name is None and not explicit and type(default) is str and default not in taken and (hinted or (
-                default not in TORCH_MODULE_ATTRS and valid_module_name(default))):
+        if name is None and not explicit and type(default) is str and default not in taken and \
+                _free_module_name(default):
             # the common case: a name of its own (a tensor's, or an op's first use in the scope)
             if loc is not None:
                 self._named_at[(scope_path, default)] = loc
@@ -196,7 +193,8 @@ class GraphBuilder:
     def created_since(self, index: int) -> list[str]:
         """The nodes a body, block or repeat created, given len(self.created) at its start: a
         slice, so nested bodies cost their own size, not the whole graph's."""
-        return [n for n in self.created[index:] if n in self.g]
+        nodes = self.g.nodes  # (a dict's `in`, not DiGraph.__contains__'s call per layer)
+        return [n for n in self.created[index:] if n in nodes]
 
     def add_node(self, node: LayerNode) -> None:
         if len(self.created) >= self.max_layers:
@@ -285,6 +283,12 @@ def valid_module_name(name: str) -> bool:
     """As free as PyTorch's add_module: any text without '.', not empty; control characters and
     dunder names are refused (they could only be mistakes)."""
     return bool(name) and "." not in name and name.isprintable() and not name.startswith("__")
+
+
+@functools.lru_cache(maxsize=4096)  # asked for every layer, of a spec's few names
+def _free_module_name(name: str) -> bool:
+    """A name a layer may take as given: a module name that no torch.nn.Module attribute has."""
+    return name not in TORCH_MODULE_ATTRS and valid_module_name(name)
 
 
 # names a body's numbers cannot take in generated code (archc.lower.codegen uses them)

@@ -41,18 +41,8 @@ class DiGraph:
         """add_node(node, layer=layer) and add_edge(src, node, port=k) for the k-th of `inputs` (an
         input given twice keeps its last port), in one step: the elaborator adds thousands."""
         nodes = self.nodes
-        pred: dict[Node, dict[str, Any]] = {}
-        port = 0
-        for src in inputs:
-            if src not in nodes:
-                break
-            data = pred.get(src)
-            if data is None:
-                pred[src] = {"port": port}
-            else:
-                data["port"] = port
-            port += 1
-        if port < len(inputs) or node in nodes:  # (never, for layers)
+        pred = {src: {"port": port} for port, src in enumerate(inputs)}  # (a source twice: its last port)
+        if node in nodes or not pred.keys() <= nodes.keys():  # (never, for layers)
             self.add_node(node, layer=layer)
             for port, src in enumerate(inputs):
                 self.add_edge(src, node, port=port)

@@ -37,6 +37,17 @@ TENSOR_ATTRS = tuple(TENSOR_ATTRIBUTES)
 # `a + b`, `a - b`, `a * b` between tensors
 _TENSOR_OPERATORS = {"+": Syntax.TENSOR_ADD, "-": Syntax.TENSOR_SUBTRACT, "*": Syntax.TENSOR_MULTIPLY}
 
+# The types of values that need none of the evaluator's type tests: exactly these (a bool is not
+# a plain number; a Num of archc.ir.numbers, a traced value of archc.provenance or a Word are
+# subclasses, which take the general paths)
+_PLAIN_NUMBERS = frozenset({int, float})
+_PLAIN_VALUES = frozenset({int, float, bool, str, type(None)})
+# the operators computed on plain numbers as Python computes them (`**` is checked first)
+_PLAIN_ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+                     "//": operator.floordiv, "%": operator.mod}
+_COMPARISONS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+                ">=": operator.ge}
+
 
 class Evaluator:
     """Evaluates expressions to values (archc.ir.values); errors go to `reporter`, layers to
@@ -126,8 +137,8 @@ class Evaluator:
             self.statement = saved
 
     def eval(self, e: A.Expr, env: Env) -> Any:
-        self.steps += 1
-        if not self.steps % TIME_CHECK_STEPS and time.monotonic() > self.deadline:
+        self.steps = steps = self.steps + 1
+        if not steps % TIME_CHECK_STEPS and time.monotonic() > self.deadline:
             self._out_of_time(e)
         try:
             method = self._eval_methods[e.kind]
@@ -177,11 +188,16 @@ class Evaluator:
         return None
 
     def _eval_name(self, e: A.Name, env: Env) -> Any:
-        found, value = env.lookup(e.id)
-        if found:
-            if value is POISON:
-                raise Abort()
-            return value
+        name = e.id
+        scope: Env | None = env
+        while scope is not None:  # (Env.lookup, inline: a third of all expressions are names)
+            values = scope.values
+            if name in values:
+                value = values[name]
+                if value is POISON:
+                    raise Abort()
+                return value
+            scope = scope.parent
         if self.reporter.instance_stack and e.id in self.model_params:
             block = self.reporter.instance_stack[-1].split(" ", 1)[0]
             self.fail(f"'{e.id}' is a model parameter; a block sees only its own parameters", e.loc,
@@ -377,6 +393,21 @@ class Evaluator:
     def _eval_binary(self, e: A.Binary, env: Env) -> Any:
         left = self.eval(e.left, env)
         right = self.eval(e.right, env)
+        if type(left) in _PLAIN_NUMBERS and type(right) in _PLAIN_NUMBERS and e.op in _PLAIN_ARITHMETIC:
+            # the common case: what the general path below computes for plain ints and floats (no
+            # Num, bool or traced number: their types are subclasses), without its type tests
+            try:
+                result = _PLAIN_ARITHMETIC[e.op](left, right)
+            except ZeroDivisionError:
+                self.fail("division by zero", e.loc, code="E-VALUE-DIVISION-BY-ZERO")
+            except OverflowError:  # 10 ** 400 / 3: past the largest float
+                self._float_too_large(e)
+            if type(result) is int:
+                if result.bit_length() > MAX_INT_BITS:
+                    self._too_large(e)
+            elif math.isinf(result):  # 1e300 * 1e300: no OverflowError
+                self._float_too_large(e)
+            return result
         if isinstance(left, Tensor) or isinstance(right, Tensor):
             return self._tensor_binary(e, left, right, env)
         if is_text(left) or is_text(right):
@@ -489,6 +520,12 @@ class Evaluator:
     def _eval_compare(self, e: A.Compare, env: Env) -> Any:
         left = self.eval(e.left, env)
         right = self.eval(e.right, env)
+        if type(left) in _PLAIN_VALUES and type(right) in _PLAIN_VALUES:  # (as below, without the tests)
+            try:
+                return _COMPARISONS[e.op](left, right)
+            except TypeError:
+                self.fail(f"cannot compare {describe(left)} and {describe(right)} with '{e.op}'", e.loc,
+                          code="E-VALUE-TYPE")
         for side, expr in ((left, e.left), (right, e.right)):
             if isinstance(side, sy.Expr):
                 self.fail(f"this condition depends on the symbolic size {sy.to_str(side)}", expr.loc,
@@ -497,12 +534,10 @@ class Evaluator:
             if isinstance(side, Tensor):
                 self.fail("a tensor cannot be compared; compare its sizes, e.g. x.channels", expr.loc,
                           "e.g. `y if x.channels == 64 else x -> conv2d(64, 1)`", code="E-VALUE-TYPE")
-        ops = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-               ">": operator.gt, ">=": operator.ge}
         if self.recorder is not None:
             left, right = self.recorder.operands(left, right, False)
         try:
-            return ops[e.op](left, right)
+            return _COMPARISONS[e.op](left, right)
         except TypeError:
             self.fail(f"cannot compare {describe(left)} and {describe(right)} with '{e.op}'", e.loc,
                       code="E-VALUE-TYPE")
