@@ -540,19 +540,16 @@ class Calls(Repeats):
         record = key is not None and (state is instances.SEEN_ONCE or sized_state is instances.SEEN_ONCE or (
             state is None and self.repeat_copy_depth == len(self.reporter.instance_stack)))
         self.repeat_copy_depth = -1
-        # inside a recording, evaluated: its layers must be functions of the recorded numbers. Unless
-        # reuse serves it (a stage of blocks alike) or the recording grew past what a pattern is worth:
-        # then the recording is dropped, and this instance and the rest are as without it
+        # inside a recording (`composing`), its layers must be functions of the recorded numbers: a
+        # recording grown past what a pattern is worth is dropped, and the rest is as without it
         outer = self.recorder
-        if outer is not None and not outer.broken and (
-                isinstance(state, instances.Template) or isinstance(sized_state, instances.Template)
-                or len(self.builder.created) - outer.first_node > patterns.MAX_RECORDED_LAYERS):
+        if outer is not None and not outer.broken and \
+                len(self.builder.created) - outer.first_node > patterns.MAX_RECORDED_LAYERS:
             outer.broken = True
-        if outer is not None and not outer.broken:
-            state = sized_state = None
+        composing = outer is not None and not outer.broken
         # alike an earlier instance but for its numbers: a pattern of that kind, or recorded as one
-        kind = self._pattern_kind(block, env.values, inputs) if key is not None and not isinstance(
-            state, instances.Template) and (outer is None or outer.broken) else None
+        kind = self._pattern_kind(block, env.values, inputs) if key is not None and (
+            composing or not isinstance(state, instances.Template)) else None
         recorder = patterns.Recorder(path, inputs, len(self.builder.created)) \
             if kind is not None and kind.wants_recording() else None
         before = instances.Snapshot(self.builder, self, inputs) if record or recorder is not None else None
@@ -584,21 +581,30 @@ class Calls(Repeats):
                                             + (f" (used at line {loc.line})" if loc else ""))
         first_node = len(self.builder.created)
         try:
+            made = None
+            if composing:  # a pattern serves it, which the recording uses; else it is evaluated, unless
+                # reuse serves it (a stage of blocks alike): the recording is then dropped
+                made = self._instantiate(kind, caller_values, inputs, path, outer) if kind is not None else None
+                if made is None and (isinstance(state, instances.Template)
+                                     or isinstance(sized_state, instances.Template)):
+                    outer.broken = True
+                elif made is None:
+                    state = sized_state = None
             if isinstance(state, instances.Template) and not state.usable():
                 self.templates[key] = state = instances.NOT_REUSABLE
             if isinstance(sized_state, instances.Template) and not sized_state.usable():
                 self.sized_templates[sized_key] = sized_state = instances.NOT_REUSABLE
             shapes = None
-            if not isinstance(state, instances.Template) and isinstance(sized_state, instances.Template) \
-                    and self._within_limits(sized_state):
+            if made is None and not isinstance(state, instances.Template) \
+                    and isinstance(sized_state, instances.Template) and self._within_limits(sized_state):
                 revision = self.assumptions.revision
                 shapes = sized_state.reshaped(inputs, self.ctx)
                 if shapes is not None and self.assumptions.revision == revision:  # (ints: none recorded)
                     state = sized_state
                 else:
                     shapes = None
-            made = None
-            if not (isinstance(state, instances.Template) and self._within_limits(state)) and kind is not None:
+            if made is None and not composing and kind is not None and not (
+                    isinstance(state, instances.Template) and self._within_limits(state)):
                 made = self._instantiate(kind, caller_values, inputs, path)
             if made is not None:
                 results = made
@@ -621,9 +627,11 @@ class Calls(Repeats):
                         recorder.stop()
                         self.recorder = outer
                 results, return_exprs = _spread(results, block.returns)
+                recorded_apart = composing and recorder is not None  # (its layers not in the outer log)
                 if recorder is not None and recorder.broken:
                     kind.unrecordable = True
                     recorder = None
+                pattern = None
                 if record or recorder is not None:
                     recorded = instances.Template.record(self.builder, self, path, inputs, results, before)
                     if record:
@@ -635,6 +643,11 @@ class Calls(Repeats):
                         pattern = recorder.pattern(recorded, strip(caller_values), inputs)
                         if pattern is not None:
                             kind.patterns.append(pattern)
+                if recorded_apart:  # recorded in a recording of its own: the outer one computes
+                    if pattern is not None:  # its layers with that pattern
+                        outer.nested(path, pattern, caller_values, inputs)
+                    else:
+                        outer.broken = True
                 if kind is not None and kind.size is None:
                     kind.size = len(self.builder.created) - first_node
         finally:
@@ -711,9 +724,9 @@ class Calls(Repeats):
         return kind
 
     def _instantiate(self, kind: patterns.Kind, values: dict[str, Any], inputs: list[Tensor],
-                     path: tuple[str, ...]) -> list[Tensor] | None:
+                     path: tuple[str, ...], outer: patterns.Recorder | None = None) -> list[Tensor] | None:
         """The instance's layers from the first of its kind's patterns that serves its numbers
-        (added to the graph), or None."""
+        (added to the graph), or None. Inside the recording `outer`, which notes the pattern."""
         for k, pattern in enumerate(kind.patterns):
             if not self._within_limits(pattern.template):
                 return None
@@ -721,7 +734,10 @@ class Calls(Repeats):
             if made is not None:
                 if k:  # the next instance is likeliest alike this one
                     kind.patterns.insert(0, kind.patterns.pop(k))
-                return patterns.replay(pattern, made, self.builder, self, path, inputs)
+                if outer is not None:
+                    outer.nested(path, pattern, values, inputs)
+                return pattern.template.replay(self.builder, self, path, inputs, made.shapes, attrs=made.attrs,
+                                               scope_args=made.scope_args)
         return None
 
     def _within_limits(self, template: instances.Template) -> bool:

@@ -15,11 +15,13 @@ from archc.ir.values import MAX_INT_BITS, Partial
 
 class Numbers:
     """An instance's numbers, as a pattern's functions read them: its parameter values, its
-    inputs' shapes, and the shapes of the layers instantiated so far (by suffix)."""
-    __slots__ = ("params", "inputs", "layers")
+    inputs' shapes, the shapes of the layers instantiated so far (by suffix), and the scope
+    arguments of the nested instances instantiated so far (by their suffix prefix)."""
+    __slots__ = ("params", "inputs", "layers", "nested")
 
     def __init__(self, params: dict[str, Any], inputs: list[tuple], layers: dict[str, tuple]):
         self.params, self.inputs, self.layers = params, inputs, layers
+        self.nested: dict[str, list[dict[str, Any]]] = {}
 
 
 Fn = Callable[[Numbers], Any]

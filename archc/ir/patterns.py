@@ -22,10 +22,14 @@ is anything added to the graph, as a template's replay adds it. So an instance t
 serves has exactly the layers its evaluation would give; otherwise it is evaluated (and recorded,
 up to MAX_PATTERNS structures of one kind: MobileNetV2's inverted residuals have three).
 
-A recording is dropped (`broken`) where it meets what it cannot express: a nested block instance
-that reuse serves (its layers would not be functions of the recorded numbers; it is then served,
-and the rest of the body is evaluated as usual), a chunk's pieces, a number inside a layer given
-as an argument. A nested instance that reuse does not serve is evaluated inside the recording.
+A nested block instance inside a recording is served by a pattern of its own kind where one
+serves it: the recording notes the pattern, the nested instance's numbers as functions of the
+recorded ones and where its inputs come from (a `Nested` step computes its layers, with that
+pattern's guards and steps, for each later instance). Otherwise it is evaluated inside the
+recording. A recording is dropped (`broken`) where it meets what it cannot express: a nested
+instance that only exact reuse serves (its layers would not be functions of the recorded numbers;
+it is then replayed, and the rest of the body is evaluated as usual), a chunk's pieces, a number
+inside a layer given as an argument.
 """
 from __future__ import annotations
 
@@ -34,8 +38,8 @@ from typing import Any, Callable
 
 from archc import provenance as pv
 from archc.ir import instances, lints
-from archc.ir.numbers import (Fn, Log, Num, NumInt, Numbers, compiled, constant, in_layer, num, recording,
-                              strip, value_at, variables)
+from archc.ir.numbers import (Fn, Log, Num, NumInt, Numbers, Refused, compiled, constant, in_layer, num,
+                              recording, strip, value_at, variables)
 from archc.ir.values import Tensor
 from archc.ops.base import AttrError, ShapeError
 
@@ -106,6 +110,8 @@ class Recorder:
             self.inputs[t.node] = k
         self.log = Log()  # guards (fn, outcome) and layers (suffix, args, kwargs), in order
         self.scope_args: dict[tuple[str, ...], dict[str, Any]] = {}
+        self.nested_scopes: dict[tuple[str, ...], Fn] = {}  # the scopes of nested patterns' instances
+        self.path = path
         self.depth = len(path)
         self.broken = False  # met what a pattern cannot express
         self._outer: Log | None = None
@@ -138,6 +144,28 @@ class Recorder:
             self.broken = True
             return
         self.log.events.append((node_id[len(self.prefix):], args, kwargs))
+
+    def nested(self, path: tuple[str, ...], pattern: "Pattern", values: dict[str, Any], inputs: list[Tensor]) -> None:
+        """A nested instance at `path` that `pattern` served, with parameter `values` (recorded
+        numbers among them) on `inputs`: its layers are computed with that pattern's steps."""
+        refs = []
+        for t in inputs:
+            if t.node in self.inputs:
+                refs.append(self.inputs[t.node])
+            elif t.node.startswith(self.prefix):
+                refs.append(t.node[len(self.prefix):])
+            else:
+                self.broken = True  # (a block sees only its inputs and its own layers)
+                return
+        if path[:self.depth] != self.path or in_layer(values):
+            self.broken = True
+            return
+        relative = path[self.depth:]
+        prefix = ".".join(relative) + "."
+        for k, scope in enumerate(pattern.template.scopes):
+            self.nested_scopes[relative + scope.path] = lambda n, prefix=prefix, k=k: n.nested[prefix][k]
+        params = compiled(values) or (lambda n, v=values: v)
+        self.log.events.append(Nested(prefix, pattern, params, tuple(refs)))
 
     @staticmethod
     def operands(left: Any, right: Any, symbolic: bool) -> tuple[Any, Any]:
@@ -177,6 +205,12 @@ class Recorder:
         guards: list[Guard] = []
         steps: list[Guard | Layer] = []
         for event in self.log.events:
+            if type(event) is Nested:
+                for layer in event.pattern.template.layers:  # (its layers are made by its steps)
+                    if records.pop(event.prefix + layer.suffix, None) is None:
+                        return None
+                steps.append(event)
+                continue
             if len(event) == 2:
                 guard = Guard(*event)
                 (guards if _reads_no_layer(guard.fn, numbers) else steps).append(guard)
@@ -194,6 +228,9 @@ class Recorder:
             return None
         scope_args = []
         for s in template.scopes:
+            if s.path in self.nested_scopes:
+                scope_args.append(self.nested_scopes[s.path])
+                continue
             args = self.scope_args.get(s.path)
             if args is None and s.args:
                 return None
@@ -235,6 +272,17 @@ class Layer:
     ndim: int
 
 
+@dataclasses.dataclass(slots=True)
+class Nested:
+    """A nested instance that a pattern of its own kind serves: its path below the recorded
+    instance's (`prefix`, with a final dot), that pattern, its parameter values computed from the
+    recorded instance's numbers, and its inputs (an input's index, or a layer's suffix)."""
+    prefix: str
+    pattern: "Pattern"
+    params: Fn
+    inputs: tuple[Any, ...]
+
+
 class Pattern:
     """A recorded instance: its template (layers, scopes, results, names, relative to its path),
     the steps to compute each layer's attributes for other numbers, and the guards among them."""
@@ -247,23 +295,41 @@ class Pattern:
                     builder: Any) -> "Instantiated | None":
         """Every layer's attributes and shape for these numbers, or None where a guard gives another
         outcome or an op refuses or would warn (the instance is then evaluated). Builds nothing."""
-        shapes: dict[str, tuple] = {}
-        numbers = Numbers(params, [t.shape for t in inputs], shapes)
+        return self._run(Numbers(params, [t.shape for t in inputs], {}), ctx,
+                         lambda k: lints.channels_first(builder, inputs[k].node))
+
+    def _run(self, numbers: Numbers, ctx: Any, input_channels_first: Callable[[int], bool]) -> "Instantiated | None":
+        """`instantiate` for `numbers`; `input_channels_first(k)`: whether input k is still in the
+        channels-first layout (asked only by a lint)."""
+        shapes = numbers.layers
         attrs: dict[str, Any] = {}
         records = {}
 
-        def channels_first(ref: Any) -> bool:  # as archc.ir.lints.channels_first, asked only by a lint
+        def channels_first(ref: Any) -> bool:  # as archc.ir.lints.channels_first
             while type(ref) is not int:
-                record = records[ref]
+                record = records[ref]  # (a nested instance's layer: KeyError, evaluated instead)
                 if not record.inputs or record.op.changes_layout:
                     return False
                 ref = record.inputs[0]
-            return lints.channels_first(builder, inputs[ref].node)
+            return input_channels_first(ref)
         try:
             for step in self.steps:
-                if type(step) is Guard:
+                kind = type(step)
+                if kind is Guard:
                     if step.fn(numbers) != step.outcome:
                         return None
+                    continue
+                if kind is Nested:
+                    inner = Numbers(step.params(numbers), [numbers.inputs[i] if type(i) is int else shapes[i]
+                                                           for i in step.inputs], {})
+                    made = step.pattern._run(inner, ctx, _refused)
+                    if made is None:
+                        return None
+                    for suffix, shape in made.shapes.items():
+                        shapes[step.prefix + suffix] = shape
+                    for suffix, bound in made.attrs.items():
+                        attrs[step.prefix + suffix] = bound
+                    numbers.nested[step.prefix] = made.scope_args
                     continue
                 record = step.record
                 op = record.op
@@ -286,16 +352,13 @@ class Pattern:
         return Instantiated(attrs, shapes, scope_args)
 
 
+def _refused(k: int) -> bool:
+    """A nested instance's input layout, asked by a lint: not told (Refused: evaluated instead)."""
+    raise Refused()
+
+
 @dataclasses.dataclass(slots=True)
 class Instantiated:
     attrs: dict[str, Any]
     shapes: dict[str, tuple]
     scope_args: list[dict[str, Any]]
-
-
-def replay(pattern: Pattern, made: Instantiated, builder: Any, evaluation: Any, path: tuple[str, ...],
-           inputs: list[Tensor]) -> list[Tensor]:
-    """Add an instantiated pattern's layers and scopes at `path`; the results as tensors."""
-    return pattern.template.replay(builder, evaluation, path, inputs, made.shapes, attrs=made.attrs,
-                                   scope_args=made.scope_args)
-

@@ -26,8 +26,8 @@ def _count_served(monkeypatch) -> list[str]:
     served: list[str] = []
     original = calls.Calls._instantiate
 
-    def counting(self, kind, values, inputs, path):
-        made = original(self, kind, values, inputs, path)
+    def counting(self, kind, values, inputs, path, *outer):
+        made = original(self, kind, values, inputs, path, *outer)
         if made is not None:
             served.append(".".join(path))
         return made
@@ -50,29 +50,112 @@ def _assert_alike(text: str, monkeypatch) -> None:
         _assert_same(evaluated, built)
 
 
+def _count_served_where(monkeypatch) -> list[str]:
+    """The paths of the block instances built from patterns, those inside a recording marked `+`
+    (the recording computes their layers with that pattern)."""
+    served: list[str] = []
+    original = calls.Calls._instantiate
+
+    def counting(self, kind, values, inputs, path, outer=None):
+        made = original(self, kind, values, inputs, path, outer)
+        if made is not None:
+            served.append(".".join(path) + ("+" if outer is not None else ""))
+        return made
+    monkeypatch.setattr(calls.Calls, "_instantiate", counting)
+    return served
+
+
 def test_mobilenet_v2_builds_most_inverted_residuals_from_patterns(monkeypatch) -> None:
     # features.1 … 17 are inverted residuals in three structures: no shortcut (a stride or a new
     # width), the identity shortcut, and (features.1) no expansion. Evaluated: 1-3 (the first of
     # the kind, and two recorded as patterns) and 11 (stride 1 to a new width: no shortcut, decided
     # by the other half of its condition, recorded as a third); replayed exactly, repeating an
     # earlier one's numbers: 6, 9, 10, 13, 16; the other eight from patterns, and features.18 (the
-    # last 1×1 convolution block) from the pattern of the stem's
-    served = _count_served(monkeypatch)
+    # last 1×1 convolution block) from the pattern of the stem's. Inside the recordings, nested
+    # instances come from patterns too: features.2's convolution blocks (from features.1's), and
+    # features.3's and 11's `conv` Sequential (recorded apart inside features.2's recording)
+    served = _count_served_where(monkeypatch)
     model = _load(ROOT / "specs" / "torchvision" / "mobilenet_v2.arch", True, monkeypatch)
-    assert served == [f"features.{k}" for k in (4, 5, 7, 8, 12, 14, 15, 17, 18)]
+    assert served == ["features.2.conv.0+", "features.2.conv.1+", "features.3.conv+",
+                      *(f"features.{k}" for k in (4, 5, 7, 8)), "features.11.conv+",
+                      *(f"features.{k}" for k in (12, 14, 15, 17, 18))]
     assert model.params == 3_504_872  # torchvision's mobilenet_v2 (the spec's header)
     _assert_same(_load(ROOT / "specs" / "torchvision" / "mobilenet_v2.arch", False, monkeypatch), model)
 
 
+NESTED = """
+block Inner(c, k = 3)(x) {
+  y = x -> conv2d(c, k, padding=k // 2) -> batchnorm2d
+  return y -> relu if c % 16 == 0 else y -> sigmoid
+}
+block Outer(c, stride, p)(x) {
+  a = x -> Inner(c * 2, name=expand)
+  b = a -> Inner(c, 1 + 2 * stride, name=reduce) -> dropout(p)
+  return b + x if stride == 1 and x.channels == c else b -> Inner(c + a.channels // 4, name=extra)
+}
+input x: [N, 8, 32, 32]
+"""
+
+
+def test_nested_instances_inside_a_recording_are_built_from_their_patterns(monkeypatch) -> None:
+    # Outer's second instance is recorded; its Inners come from Inner's patterns (the first of
+    # each structure recorded apart inside it), and the later Outers, alike but for their numbers,
+    # from Outer's pattern, which computes its Inners' numbers from its own and from an Inner's
+    # output size (a.channels)
+    text = NESTED + """
+output y = x -> Outer(32, 1, 0.1) -> Outer(64, 1, 0.2) -> Outer(128, 1, 0.3) -> Outer(256, 1, 0.0)
+             -> Outer(512, 1, 0.1)
+"""
+    served = _count_served_where(monkeypatch)
+    _load(text, True, monkeypatch)
+    # (the first Outer's `extra` from the pattern of its `reduce`: the second Inner, recorded)
+    assert served == ["outer.extra", "outer_1.expand+", "outer_1.reduce+", "outer_1.extra+", "outer_2",
+                      "outer_3", "outer_4"]
+    _assert_alike(text, monkeypatch)
+    # and where the Inners decide otherwise from Outer's numbers (relu or sigmoid, by c % 16), and
+    # Outer itself (a shortcut or not), each structure is recorded, and built as evaluated
+    text = NESTED + """
+output y = x -> Outer(8, 1, 0.1) -> Outer(8, 1, 0.2) -> Outer(16, 1, 0.3) -> Outer(24, 2, 0.0)
+             -> Outer(32, 1, 0.1) -> Outer(40, 1, 0.2) -> Outer(48, 2, 0.3) -> Outer(48, 1, 0.4)
+"""
+    _assert_alike(text, monkeypatch)
+
+
+@pytest.mark.parametrize("later", ["Outer(12, 1, 0.1)",  # an Inner guard decides otherwise: evaluated
+                                   "Outer(0, 1, 0.1)",  # an op refuses a nested Inner's numbers
+                                   "Outer(8, 1, 2.5)",  # the op of the Outer itself refuses
+                                   "Outer(32, 3, 0.1)"])
+def test_a_nested_pattern_that_does_not_serve_sends_the_instance_to_evaluation(monkeypatch, later: str) -> None:
+    text = NESTED + f"""
+output y = x -> Outer(8, 1, 0.1) -> Outer(8, 1, 0.2) -> Outer(16, 1, 0.3) -> {later} -> Outer(16, 1, 0.4)
+"""
+    _assert_alike(text, monkeypatch)
+
+
+def test_a_nested_instances_own_lint_is_reported_as_evaluated(monkeypatch) -> None:
+    # linear on a 4-d tensor asks whether its input is still channels-first: not told for a
+    # nested instance's layer, which is then evaluated (the warning reported as without patterns)
+    text = """
+block Head(c)(x) {
+  return x -> conv2d(c, 1) -> linear(c)
+}
+block Unit(c)(x) {
+  return x -> Head(c, name=head) -> relu
+}
+input x: [N, 8, 16, 16]
+output y = x -> Unit(8) -> Unit(8) -> Unit(16) -> Unit(24) -> Unit(32)
+"""
+    _assert_alike(text, monkeypatch)
+
+
 def test_a_stage_whose_recording_was_dropped_is_not_recorded_again(monkeypatch) -> None:
-    # RegNet-Y-400MF's stages (AnyStage) have depths 1, 3, 6, 6: block2's recording grows past
-    # MAX_RECORDED_LAYERS and is dropped. Were block3 recorded too, its blocks would be evaluated
-    # inside that recording, where no pattern serves; it is not, so block3-0 and -1 are recorded
-    # as patterns of the bottleneck, which build block4-0 and -1 (the rest replay exactly)
-    served = _count_served(monkeypatch)
+    # RegNet-Y-400MF's stages (AnyStage) have depths 1, 3, 6, 6: block3's recording grows past
+    # MAX_RECORDED_LAYERS and is dropped (its bottlenecks built from patterns inside it). Were
+    # block4 recorded too, its blocks would be built inside that recording and block4-0 and -1 not
+    # from patterns of their own (the rest replay exactly)
+    served = _count_served_where(monkeypatch)
     model = _load(ROOT / "specs" / "torchvision" / "regnet_y_400mf.arch", True, monkeypatch)
-    assert served == ["trunk_output.block1.block1-0.f.b", "trunk_output.block4.block4-0",
-                      "trunk_output.block4.block4-1"]
+    assert served[-2:] == ["trunk_output.block4.block4-0", "trunk_output.block4.block4-1"]
     assert model.params == 4_344_144  # torchvision's regnet_y_400mf (tests/fixtures/torchvision)
     _assert_same(_load(ROOT / "specs" / "torchvision" / "regnet_y_400mf.arch", False, monkeypatch), model)
 
