@@ -582,8 +582,7 @@ class Calls(Repeats):
         first_node = len(self.builder.created)
         try:
             made = None
-            if composing:  # a pattern serves it, which the recording uses; else it is evaluated, unless
-                # reuse serves it (a stage of blocks alike): the recording is then dropped
+            if composing:  # a pattern serving it is noted; else evaluated, or replayed (dropping the recording)
                 made = self._instantiate(kind, caller_values, inputs, path, outer) if kind is not None else None
                 if made is None and (isinstance(state, instances.Template)
                                      or isinstance(sized_state, instances.Template)):
