@@ -83,13 +83,20 @@ class Refused(ArithmeticError):
 def _checked(fn: Fn, kind: type) -> Fn:
     """`fn` giving a number of the recorded type within the evaluator's limits, or raising Refused
     (a float operator accepting an int, a power that is complex, a product past 1,000 digits)."""
-    def checked(n: Numbers) -> Any:
+    if kind is int:
+        def checked(n: Numbers) -> Any:
+            value = fn(n)
+            if type(value) is not int or value.bit_length() > MAX_INT_BITS:
+                raise Refused()
+            return value
+        return checked
+
+    def checked_float(n: Numbers) -> Any:
         value = fn(n)
-        if type(value) is not kind or (kind is int and value.bit_length() > MAX_INT_BITS) or (
-                kind is float and math.isinf(value)):
+        if type(value) is not float or math.isinf(value):
             raise Refused()
         return value
-    return checked
+    return checked_float
 
 
 def num(result: Any, fn: Fn) -> Any:
@@ -317,17 +324,9 @@ def compiled(value: Any) -> Fn | None:
     if kind is NumInt or kind is NumFloat:
         return value.fn
     if kind is dict:
-        constant = {k: v for k, v in value.items() if not holds_num(v)}
-        variable = [(k, compiled(v)) for k, v in value.items() if holds_num(v)]
-        order = list(value)
-
-        def of_dict(n: Numbers) -> dict:
-            out = dict(constant)
-            for k, fn in variable:
-                out[k] = fn(n)
-            return {k: out[k] for k in order}  # (keys in the recorded order)
-        return of_dict
-    parts = [compiled(v) or (lambda n, v=v: v) for v in value]
+        items = tuple((k, compiled(v), v) for k, v in value.items())  # (keys in the recorded order)
+        return lambda n: {k: v if fn is None else fn(n) for k, fn, v in items}
+    parts = tuple((compiled(v), v) for v in value)
     if kind is tuple:
-        return lambda n: tuple(part(n) for part in parts)
-    return lambda n: [part(n) for part in parts]
+        return lambda n: tuple([v if fn is None else fn(n) for fn, v in parts])
+    return lambda n: [v if fn is None else fn(n) for fn, v in parts]
