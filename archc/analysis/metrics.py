@@ -134,9 +134,12 @@ _PARAMS, _TRAINABLE, _FROZEN, _BUFFERS, _MACS, _ACTIVATION = map(attrgetter, (
     "param_count", "trainable", "frozen", "buffer_count", "macs", "activation_bytes"))
 
 
-def _total(sizes: list[Dim]) -> Dim:
+_INT = frozenset((int,))
+
+
+def _total(sizes: "list[Dim] | tuple[Dim, ...]") -> Dim:
     """The sum of sizes: ints at C speed, symbolic sizes exactly, in order."""
-    if set(map(type, sizes)) <= {int}:
+    if set(map(type, sizes)) <= _INT:
         return sum(sizes)
     total: Dim = 0
     for d in sizes:
@@ -195,21 +198,42 @@ def _count(shapes: dict[str, Shape], node: LayerNode) -> int:
     return total
 
 
-def _kind(op: Any, attrs: Any, shape_id: int, input_ids: list[int]) -> tuple:
+class _Kinds:
     """What a layer's counts, MACs and window are a function of: its op, its bound attribute
     values and its output and input shapes (as `_Shapes` numbers them). Layers alike in all of
     them share what is found once: a replayed block instance's layers (archc.ir.instances), and
     layers written alike (every batch norm of 64 channels on one shape, every ReLU after it).
     Attribute values are coerced to their declared type when bound (an Int is an int, a Float a
-    float), so equal values mean equal results. Hashing the key raises TypeError for an
-    unhashable value (a list of floats)."""
-    return (op, tuple(attrs.items()), shape_id, *input_ids)
+    float), so equal values mean equal results; bound values are never changed afterwards.
+
+    An op and its attribute values are numbered once (`attributes`), found first by the identity
+    of the `Attrs` (a replayed layer holds its template's): a layer's key is then a tuple of small
+    ints, `(attributes, output shape, *input shapes)`. None: an unhashable attribute value (a list
+    of floats), whose layer is found alone."""
+    __slots__ = ("by_identity", "by_value")
+
+    def __init__(self) -> None:
+        # id(attrs): (op, number); the graph keeps the attribute dicts alive meanwhile
+        self.by_identity: dict[int, tuple[Op, int | None]] = {}
+        self.by_value: dict[tuple, int] = {}
+
+    def attributes(self, op: Op, attrs: Any) -> int | None:
+        entry = self.by_identity.get(id(attrs))
+        if entry is not None and entry[0] is op:
+            return entry[1]
+        try:
+            number = self.by_value.setdefault((op, tuple(attrs.items())), len(self.by_value))
+        except TypeError:  # an unhashable attribute value
+            number = None
+        self.by_identity[id(attrs)] = (op, number)
+        return number
 
 
 class _Shapes:
     """Shapes numbered as a pass over the graph meets them, with the bytes of one sample of each.
     A layer that keeps its input's shape (normalisation, activation) mostly holds the same tuple:
-    known by identity, it is not hashed again (the batch size, an Expr, hashes in Python)."""
+    known by identity (`by_identity`, which the passes read first), it is not hashed again (the
+    batch size, an Expr, hashes in Python)."""
     __slots__ = ("ids", "by_identity", "sample_bytes")
 
     def __init__(self) -> None:
@@ -240,46 +264,56 @@ def analyse(graph: Graph) -> Metrics:
     # tensor, the field's spatial axes: -2 for none or a declared tensor's)
     outputs: dict[str, tuple[int, Shape, Field | None, bool, int]] = {}
     shapes = _Shapes()
-    costs: dict[tuple, tuple] = {}  # by _kind
+    shape_number, sample_bytes = shapes.by_identity.get, shapes.sample_bytes
+    kinds = _Kinds()
+    known_attributes = kinds.by_identity.get
+    costs: dict[tuple, tuple] = {}  # by the layers' kinds (_Kinds)
     for node in graph.layers():
         shape = node.shape
-        shape_id = shapes.number(shape)
-        activation = shapes.sample_bytes[shape_id]  # per sample: the batch size is 1
+        shape_id = shape_number(id(shape))
+        if shape_id is None:
+            shape_id = shapes.number(shape)
         op = node.op
         if op is None:  # an input
             spatial = (1,) * (len(shape) - 2)
             field = Field(spatial, spatial) if len(shape) > 2 else None
-            layers[node.id] = LayerMetrics(activation_bytes=activation, field=field)
+            layers[node.id] = LayerMetrics(activation_bytes=sample_bytes[shape_id], field=field)
             outputs[node.id] = (shape_id, shape, field, False, -2 if field is None else len(spatial))
             continue
-        declared = op.inputs == 0  # a declared tensor: stored once, not per sample
-        if declared:
-            activation = 0
         ins = list(map(outputs.__getitem__, node.inputs))
-        key = _kind(op, node.attrs, shape_id, list(map(_SHAPE_ID, ins)))
-        try:
-            cost = costs.get(key)
-        except TypeError:  # an unhashable attribute value: found for this layer alone
-            key = cost = None
+        attrs = node.attrs
+        known = known_attributes(id(attrs))
+        attributes = known[1] if known is not None and known[0] is op else kinds.attributes(op, attrs)
+        key = None if attributes is None else (attributes, shape_id, *map(_SHAPE_ID, ins))
+        cost = costs.get(key)
         if cost is None:
             cost = _cost(graph, node, list(map(_SHAPE, ins)))
             if key is not None:
                 costs[key] = cost
         param_shapes, buffers, param_count, buffer_count, macs, window, pointwise = cost
+        # per sample: the batch size is 1; a declared tensor is stored once, not per sample
+        declared = op.inputs == 0
+        activation = 0 if declared else sample_bytes[shape_id]
         if node.shares is not None:  # a shared layer's later application: its weights are the first's
             param_shapes, buffers, param_count, buffer_count = {}, {}, 0, 0
         if node.unused:  # built, never run: weights but no cost
             macs, activation = 0, 0
-        frozen = param_count if node.frozen else 0
-        if len(ins) == 1 and ins[0][4] == pointwise:
-            field = ins[0][2]  # normalisation, activation: the field as it came
+        if len(ins) == 1 and ins[0][4] == pointwise:  # normalisation, activation: the field as it came
+            source = ins[0]
+            field = source[2]
+            outputs[node.id] = (shape_id, shape, field, False, source[4])
         else:  # a declared tensor (parameter, constant) does not limit what the output sees
             field = _field(op, [x[2] for x in ins if not x[3]], window)
-        m = layers[node.id] = LayerMetrics(param_shapes, buffers, param_count, buffer_count, param_count - frozen,
-                                           frozen, macs, activation, field)
-        outputs[node.id] = (shape_id, shape, field, declared, -2 if field is None or declared else len(field.jump))
+            outputs[node.id] = (shape_id, shape, field, declared,
+                                -2 if field is None or declared else len(field.jump))
+        if node.frozen:
+            m = LayerMetrics(param_shapes, buffers, param_count, buffer_count, 0, param_count, macs, activation, field)
+        else:
+            m = LayerMetrics(param_shapes, buffers, param_count, buffer_count, param_count, 0, macs, activation, field)
+        layers[node.id] = m
         counted.append(m)
-        training_only = training_only or node.training_only
+        if node.training_only:
+            training_only = True
     totals = _sum(counted)
     # cost is what an inference forward pass runs: training-only layers (auxiliary classifiers)
     # have parameters but no MACs or activations there
@@ -389,44 +423,49 @@ def check_sizes(graph: Graph) -> SizeCheck:
     act = 0
     warned_params = warned_act = False
     shapes = _Shapes()
+    shape_number, sample_bytes = shapes.by_identity.get, shapes.sample_bytes
     shape_ids: dict[str, int] = {}  # by node id, for the layers that read them
-    counts: dict[tuple, tuple[int, bool]] = {}  # _concrete_count by _kind
+    kinds = _Kinds()
+    known_attributes = kinds.by_identity.get
+    counts: dict[tuple, tuple[int, bool]] = {}  # _concrete_count by the layers' kinds (_Kinds)
     has_weights: dict[Op, bool] = {}
     for node in graph.layers():
         shape = node.shape
         if shape is None:
             continue
-        shape_id = shape_ids[node.id] = shapes.number(shape)
+        shape_id = shape_number(id(shape))
+        if shape_id is None:
+            shape_id = shapes.number(shape)
+        shape_ids[node.id] = shape_id
         op = node.op
         if op is None or op.inputs != 0:
-            sample_bytes = shapes.sample_bytes[shape_id]
-            if isinstance(sample_bytes, int) and not node.training_only:
-                act += sample_bytes
-        if op is None:
-            weighted = False
-        else:  # an op that keeps the base rule has no parameters whatever its attributes
+            size = sample_bytes[shape_id]
+            if isinstance(size, int) and not node.training_only:
+                act += size
+        if op is not None:  # an op that keeps the base rule has no parameters whatever its attributes
             weighted = has_weights.get(op)
             if weighted is None:
                 weighted = has_weights[op] = type(op).parameters is not Op.parameters
-        if weighted:
-            key = _kind(op, node.attrs, shape_id, list(map(shape_ids.get, node.inputs)))  # (None: no shape)
-            try:
+            if weighted:
+                attrs = node.attrs
+                known = known_attributes(id(attrs))
+                attributes = known[1] if known is not None and known[0] is op else kinds.attributes(op, attrs)
+                # (an input without a shape: None)
+                key = None if attributes is None else (attributes, shape_id, *map(shape_ids.get, node.inputs))
                 count = counts.get(key)
-            except TypeError:  # an unhashable attribute value: counted for this layer alone
-                key = count = None
-            if count is None:
-                try:
-                    count = _concrete_count(graph.parameter_shapes(node))
-                except ShapeError:  # reported where the metrics are computed
+                if count is None:
+                    try:
+                        count = _concrete_count(graph.parameter_shapes(node))
+                    except ShapeError:  # reported where the metrics are computed
+                        owned = None
+                        continue
+                    if key is not None:
+                        counts[key] = count
+                params += count[0]
+                if not count[1]:  # a symbolic parameter shape: analyse refuses it
                     owned = None
-                    continue
-                if key is not None:
-                    counts[key] = count
-            params += count[0]
-            if not count[1]:  # a symbolic parameter shape: analyse refuses it
-                owned = None
-            elif owned is not None and node.shares is None:
-                owned += count[0]
+                elif owned is not None and node.shares is None:
+                    owned += count[0]
         if params > WARN_PARAMS or act > WARN_ACTIVATION_BYTES:  # (the limits are above the warnings)
             if params > MAX_PARAMS:
                 errors.append(SpecError(

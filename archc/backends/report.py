@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from itertools import repeat
 from typing import TYPE_CHECKING, Any, Iterator
 
 from archc import collector
@@ -65,22 +66,47 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
     current: str | None = None  # the tensor a row without "connected to" reads
 
     # texts many rows share, found once: a replayed block's layers share their bound attributes,
-    # a pointwise layer its input's receptive field and (mostly) its shape tuple. Fields and
-    # shapes are keyed by identity: the graph and the metrics keep them alive meanwhile.
+    # a pointwise layer its input's receptive field and (mostly) its shape tuple. Each is known
+    # by identity first (the graph and the metrics keep them alive meanwhile), then by value
+    # (layers written alike: equal attribute values, shapes and fields, in other objects).
     kinds: dict[tuple, str] = {}
+    labels: dict[tuple, str] = {}  # by op and bound attribute values
     shape_texts: dict[int, str] = {}
+    shapes_by_value: dict[tuple, str] = {}
     field_texts: dict[int, tuple[str, str]] = {id(None): ("-", "-")}
+    fields_by_value: dict[tuple, tuple[str, str]] = {}
+
+    def kind_text(node: LayerNode) -> str:
+        op, attrs = node.op, node.attrs
+        try:
+            key: tuple | None = (op, tuple(attrs.items()))
+            label = labels.get(key)
+        except TypeError:  # an unhashable attribute value: labelled alone
+            key = label = None
+        if label is None:
+            label = op.label(attrs)
+            if key is not None:
+                labels[key] = label
+        return op.title + (f" {label}" if label else "") + (" (frozen)" if node.frozen else "") \
+            + (" (unused)" if node.unused else "")
 
     def shape_text(shape: Any) -> str:
         text = shape_texts.get(id(shape))
         if text is None:
-            text = shape_texts[id(shape)] = fmt_shape(show(shape))
+            text = shapes_by_value.get(shape)
+            if text is None:
+                text = shapes_by_value[shape] = fmt_shape(show(shape))
+            shape_texts[id(shape)] = text
         return text
 
     def field_text(f: Field | None) -> tuple[str, str]:
         texts = field_texts.get(id(f))
         if texts is None:
-            texts = field_texts[id(f)] = (f.text(), f.jump_text())
+            key = (f.size, f.jump)
+            texts = fields_by_value.get(key)
+            if texts is None:
+                texts = fields_by_value[key] = (f.text(), f.jump_text())
+            field_texts[id(f)] = texts
         return texts
 
     def walk(path: tuple[str, ...], level: int) -> None:
@@ -94,11 +120,7 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
                     kind = "Input"
                 else:
                     key = (id(node.attrs), op, node.frozen, node.unused)
-                    kind = kinds.get(key)
-                    if kind is None:
-                        label = op.label(node.attrs)
-                        kind = kinds[key] = op.title + (f" {label}" if label else "") \
-                            + (" (frozen)" if node.frozen else "") + (" (unused)" if node.unused else "")
+                    kind = kinds.get(key) or kinds.setdefault(key, kind_text(node))
                     if node.shares is not None and graph.shared_call(node) is not None:
                         kind += f" = {node.shares}"  # another call of a shared layer's module
                 inputs = node.inputs
@@ -336,14 +358,25 @@ def _columns(table: list[tuple], indent: str) -> list[list[str]]:
             list(map(macs_texts.__getitem__, macs)), list(fields), list(jumps), list(links)]
 
 
+_RIGHT_ALIGNED = (False, False, False, True, True, True, True, False)  # the numbers' columns
+
+
+def _lines(columns: list[list[str]], widths: list[int]) -> list[str]:
+    """The text table's lines: each column padded to its width (a pass of C-level map a column:
+    cheaper than a format string a row), the cells joined, trailing blanks dropped (the last
+    column, left-aligned, needs no padding)."""
+    padded = [list(map(str.rjust if right else str.ljust, column, repeat(width)))
+              for column, width, right in zip(columns[:-1], widths, _RIGHT_ALIGNED)]
+    padded.append(columns[-1])
+    return list(map(str.rstrip, map("  ".join, zip(*padded))))
+
+
 def render_text(model: "Model", depth: int | None, at: dict[str, int] | None = None) -> str:
     columns = _columns(_table(model, depth, at), "  ")
-    widths = [max([len(header), *map(len, column)]) for header, column in zip(HEADERS, columns)]
-    right = {3, 4, 5, 6}
-    row_format = "  ".join(f"{{:{'>' if i in right else '<'}{w}}}" for i, w in enumerate(widths))
+    widths = [max(len(header), max(map(len, column), default=0)) for header, column in zip(HEADERS, columns)]
     rule = "─" * (sum(widths) + 2 * (len(widths) - 1))
-    out = [f'Model: "{model.name}"', rule, row_format.format(*HEADERS).rstrip(), rule]
-    out += map(str.rstrip, map(row_format.format, *columns))
+    out = [f'Model: "{model.name}"', rule, _lines([[header] for header in HEADERS], widths)[0], rule]
+    out += _lines(columns, widths)
     out.append(rule)
     lines = footer(model, at)
     label_width = max(len(k) for k, _ in lines)

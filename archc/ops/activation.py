@@ -104,7 +104,7 @@ class Softmax(Op):
         return 0
 
     def label(self, a):
-        return "" if a.dim == 1 else f"dim={a.dim}"
+        return "" if a["dim"] == 1 else f"dim={a['dim']}"
 
     autocast = Autocast.FLOAT32  # softmax and log_softmax are on autocast's float32 list
 
@@ -149,7 +149,7 @@ class PReLU(Op):
         return tuple(x)
 
     def parameters(self, a, inputs):
-        if a.per_channel:
+        if a["per_channel"]:
             return {"weight": (concrete(inputs[0][1], "channels", self.name),)}
         return {"weight": (1,)}
 
@@ -157,7 +157,7 @@ class PReLU(Op):
         return numel(out)
 
     def label(self, a):
-        return "per-channel" if a.per_channel else ""
+        return "per-channel" if a["per_channel"] else ""
 
     autocast = Autocast.LOWER  # prelu is on autocast's lower-precision list
 

@@ -27,7 +27,7 @@ def axis_index(axis: int, rank: int, what: str = "axis") -> int:
 
 def ints_text(vals: Sequence[int]) -> str:
     """(3, 3) -> '3×3'."""
-    return "×".join(str(v) for v in vals)
+    return "×".join(map(str, vals))
 
 
 def short_text(vals: Sequence[int]) -> str:
@@ -47,10 +47,11 @@ def padding_text(padding) -> str:
     """'same', 'valid', '1', '1×2' or '(0,1)×(0,1)'; '' when there is no padding."""
     if isinstance(padding, str):
         return padding
-    if all(b == 0 and a == 0 for b, a in padding):
+    if not any(map(any, padding)):  # (sizes: ints ≥ 0)
         return ""
-    if all(b == a for b, a in padding):
-        return short_text([b for b, _ in padding])
+    before, after = zip(*padding)
+    if before == after:
+        return short_text(before)
     return "×".join(f"({b},{a})" for b, a in padding)
 
 
@@ -81,7 +82,7 @@ def window_label(out: str | None, kernel, stride, padding=None, dilation=None, g
         p = padding_label(padding)
         if p:
             parts.append(p)
-    if dilation is not None and any(d != 1 for d in dilation):
+    if dilation is not None and tuple(dilation).count(1) != len(dilation):
         parts.append("d" + short_text(dilation))
     if groups != 1:
         parts.append(f"g{groups}")

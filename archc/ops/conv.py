@@ -130,20 +130,20 @@ class Conv(_Convolution, Op):
 
     def parameters(self, a, inputs):
         c = _channels(self, inputs[0])
-        p = {"weight": (a.out, c // a.groups, *a.kernel)}
-        if a.bias:
-            p["bias"] = (a.out,)
+        p = {"weight": (a["out"], c // a["groups"], *a["kernel"])}
+        if a["bias"]:
+            p["bias"] = (a["out"],)
         return p
 
     def macs(self, a, inputs, out):
         c = _channels(self, inputs[0])
-        return sy.mul(numel(out), c // a.groups * sy.prod(a.kernel))
+        return sy.mul(numel(out), c // a["groups"] * sy.prod(a["kernel"]))
 
     def window(self, a, inputs):
-        return Window(effective_kernel(a.kernel, a.dilation), tuple(a.stride))
+        return Window(effective_kernel(a["kernel"], a["dilation"]), tuple(a["stride"]))
 
     def label(self, a):
-        return window_label(str(a.out), a.kernel, a.stride, a.padding, a.dilation, a.groups)
+        return window_label(str(a["out"]), a["kernel"], a["stride"], a["padding"], a["dilation"], a["groups"])
 
     def lower(self, a, inputs, out):
         return _lower_conv(f"nn.Conv{self.ndim}d", _channels(self, inputs[0]), a.out, a, inputs[0],
@@ -183,20 +183,20 @@ class DepthwiseConv(_Convolution, Op):
 
     def parameters(self, a, inputs):
         c = _channels(self, inputs[0])
-        p = {"weight": (c * a.multiplier, 1, *a.kernel)}
-        if a.bias:
-            p["bias"] = (c * a.multiplier,)
+        p = {"weight": (c * a["multiplier"], 1, *a["kernel"])}
+        if a["bias"]:
+            p["bias"] = (c * a["multiplier"],)
         return p
 
     def macs(self, a, inputs, out):
-        return sy.mul(numel(out), sy.prod(a.kernel))
+        return sy.mul(numel(out), sy.prod(a["kernel"]))
 
     def window(self, a, inputs):
-        return Window(effective_kernel(a.kernel, a.dilation), tuple(a.stride))
+        return Window(effective_kernel(a["kernel"], a["dilation"]), tuple(a["stride"]))
 
     def label(self, a):
-        text = window_label(None, a.kernel, a.stride, a.padding, a.dilation)
-        return text + (f", ×{a.multiplier}" if a.multiplier != 1 else "")
+        text = window_label(None, a["kernel"], a["stride"], a["padding"], a["dilation"])
+        return text + (f", ×{a['multiplier']}" if a["multiplier"] != 1 else "")
 
     def lower(self, a, inputs, out):
         c = _channels(self, inputs[0])
@@ -280,26 +280,26 @@ class SeparableConv(_Convolution, Op):
         return (x[0], a.out, *sp)
 
     def parameters(self, a, inputs):
-        mid = _channels(self, inputs[0]) * a.multiplier
-        p = {"depthwise.weight": (mid, 1, *a.kernel)}
-        if a.depthwise_bias:
+        mid = _channels(self, inputs[0]) * a["multiplier"]
+        p = {"depthwise.weight": (mid, 1, *a["kernel"])}
+        if a["depthwise_bias"]:
             p["depthwise.bias"] = (mid,)
-        p["pointwise.weight"] = (a.out, mid, *(1,) * self.ndim)
-        if a.bias:
-            p["pointwise.bias"] = (a.out,)
+        p["pointwise.weight"] = (a["out"], mid, *(1,) * self.ndim)
+        if a["bias"]:
+            p["pointwise.bias"] = (a["out"],)
         return p
 
     def macs(self, a, inputs, out):
-        mid = _channels(self, inputs[0]) * a.multiplier
+        mid = _channels(self, inputs[0]) * a["multiplier"]
         spatial = sy.mul(out[0], sy.prod(out[2:]))  # N × output positions
-        return sy.mul(spatial, mid * sy.prod(a.kernel) + mid * a.out)
+        return sy.mul(spatial, mid * sy.prod(a["kernel"]) + mid * a["out"])
 
     def window(self, a, inputs):
-        return Window(effective_kernel(a.kernel, a.dilation), tuple(a.stride))
+        return Window(effective_kernel(a["kernel"], a["dilation"]), tuple(a["stride"]))
 
     def label(self, a):
-        text = window_label(str(a.out), a.kernel, a.stride, a.padding, a.dilation)
-        return text + (f", ×{a.multiplier}" if a.multiplier != 1 else "")
+        text = window_label(str(a["out"]), a["kernel"], a["stride"], a["padding"], a["dilation"])
+        return text + (f", ×{a['multiplier']}" if a["multiplier"] != 1 else "")
 
     def saved_for_backward(self, a, inputs, out, ctx):
         x = inputs[0]
@@ -391,21 +391,21 @@ class ConvTranspose(_Convolution, Op):
 
     def parameters(self, a, inputs):
         c = _channels(self, inputs[0])
-        p = {"weight": (c, a.out // a.groups, *a.kernel)}
-        if a.bias:
-            p["bias"] = (a.out,)
+        p = {"weight": (c, a["out"] // a["groups"], *a["kernel"])}
+        if a["bias"]:
+            p["bias"] = (a["out"],)
         return p
 
     def macs(self, a, inputs, out):
-        return sy.mul(numel(inputs[0]), a.out // a.groups * sy.prod(a.kernel))
+        return sy.mul(numel(inputs[0]), a["out"] // a["groups"] * sy.prod(a["kernel"]))
 
     def window(self, a, inputs):
-        return Window(effective_kernel(a.kernel, a.dilation), tuple(a.stride), transposed=True)
+        return Window(effective_kernel(a["kernel"], a["dilation"]), tuple(a["stride"]), transposed=True)
 
     def label(self, a):
-        text = window_label(str(a.out), a.kernel, a.stride, a.padding, a.dilation, a.groups)
-        if any(a.output_padding):
-            text += ", op" + short_text(a.output_padding)
+        text = window_label(str(a["out"]), a["kernel"], a["stride"], a["padding"], a["dilation"], a["groups"])
+        if any(a["output_padding"]):
+            text += ", op" + short_text(a["output_padding"])
         return text
 
     def saved_for_backward(self, a, inputs, out, ctx):
@@ -599,7 +599,7 @@ class StdConv(Conv):
     def parameters(self, a, inputs):
         p = super().parameters(a, inputs)
         if self.scaled:
-            p["gain"] = (a.out, 1, 1, 1)
+            p["gain"] = (a["out"], 1, 1, 1)
         return p
 
     def saved_for_backward(self, a, inputs, out, ctx):
@@ -702,13 +702,14 @@ class BlurPool(_Convolution, Op):
         return (x[0], x[1], *sp)
 
     def macs(self, a, inputs, out):
-        return sy.mul(numel(out), a.filt_size * a.filt_size)
+        return sy.mul(numel(out), a["filt_size"] * a["filt_size"])
 
     def window(self, a, inputs):
-        return Window((a.filt_size, a.filt_size), (a.stride, a.stride))
+        return Window((a["filt_size"], a["filt_size"]), (a["stride"], a["stride"]))
 
     def label(self, a):
-        return f"{a.filt_size}×{a.filt_size}, s{a.stride}" + (", zeros" if a.pad_mode == "constant" else "")
+        size = a["filt_size"]
+        return f"{size}×{size}, s{a['stride']}" + (", zeros" if a["pad_mode"] == "constant" else "")
 
     def saved_for_backward(self, a, inputs, out, ctx):
         x = inputs[0]

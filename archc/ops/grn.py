@@ -43,7 +43,7 @@ class GlobalResponseNorm(Op):
         return 2 * numel(out)
 
     def label(self, a):
-        return "channels last" if a.channels_last else ""
+        return "channels last" if a["channels_last"] else ""
 
     autocast = Autocast.FLOAT32  # the norm is on autocast's float32 list
 

@@ -55,9 +55,9 @@ class Linear(Op):
 
     def parameters(self, a, inputs):
         f = self._features(inputs[0], a)
-        p = {"weight": (a.out, f)}
-        if a.bias:
-            p["bias"] = (a.out,)
+        p = {"weight": (a["out"], f)}
+        if a["bias"]:
+            p["bias"] = (a["out"],)
         return p
 
     def macs(self, a, inputs, out):
@@ -70,7 +70,7 @@ class Linear(Op):
         return None
 
     def label(self, a):
-        return str(a.out) + ("" if a.axis == -1 else f" on axis {a.axis}")
+        return str(a["out"]) + ("" if a["axis"] == -1 else f" on axis {a['axis']}")
 
     autocast = Autocast.LOWER
 
@@ -159,7 +159,7 @@ class Flatten(Op):
         return None
 
     def label(self, a):
-        return "" if (a.start_dim, a.end_dim) == (1, -1) else f"{a.start_dim}…{a.end_dim}"
+        return "" if (a["start_dim"], a["end_dim"]) == (1, -1) else f"{a['start_dim']}…{a['end_dim']}"
 
     def saved_for_backward(self, a, inputs, out, ctx):
         return ()  # a view's backward reshapes the gradient: it needs only sizes
@@ -239,7 +239,7 @@ class Reshape(Op):
         return None
 
     def label(self, a):
-        return "×".join(sy.to_str(v) for v in a.shape)
+        return "×".join(sy.to_str(v) for v in a["shape"])
 
     def saved_for_backward(self, a, inputs, out, ctx):
         return ()  # a view's backward reshapes the gradient: it needs only sizes

@@ -280,7 +280,7 @@ class Concat(Op):
         return 0
 
     def label(self, a):
-        return "" if a.axis == 1 else f"axis {a.axis}"
+        return "" if a["axis"] == 1 else f"axis {a['axis']}"
 
     autocast = Autocast.PROMOTE  # torch's type promotion: the widest input dtype
 

@@ -81,11 +81,11 @@ class BatchNorm(_PlausibleEps, Op):
 
     def parameters(self, a, inputs):
         c = _channels(self, inputs[0])
-        return {"weight": (c,), "bias": (c,)} if a.affine else {}
+        return {"weight": (c,), "bias": (c,)} if a["affine"] else {}
 
     def buffers(self, a, inputs):
         c = _channels(self, inputs[0])
-        if not a.track_running_stats:
+        if not a["track_running_stats"]:
             return {}
         return {"running_mean": (c,), "running_var": (c,), "num_batches_tracked": ()}
 
@@ -93,7 +93,7 @@ class BatchNorm(_PlausibleEps, Op):
         return "int64" if name == "num_batches_tracked" else "float32"
 
     def macs(self, a, inputs, out):
-        return numel(out) if a.affine else 0
+        return numel(out) if a["affine"] else 0
 
     def saved_for_backward(self, a, inputs, out, ctx):
         # the input and the batch's per-channel mean and inverse standard deviation (float32
@@ -246,18 +246,18 @@ class LayerNorm(_PlausibleEps, Op):
         return tuple(inputs[0])
 
     def parameters(self, a, inputs):
-        if not a.affine:
+        if not a["affine"]:
             return {}
         shape = self._normalized(a, inputs[0])
         return {"weight": shape, "bias": shape}
 
     def macs(self, a, inputs, out):
-        return numel(out) if a.affine else 0
+        return numel(out) if a["affine"] else 0
 
     def label(self, a):
-        if a.axis is not None:
-            return {1: "channels", -1: "last axis"}.get(a.axis, f"axis {a.axis}")
-        return "" if a.axes in (None, 1) else f"{a.axes} axes"
+        if a["axis"] is not None:
+            return {1: "channels", -1: "last axis"}.get(a["axis"], f"axis {a['axis']}")
+        return "" if a["axes"] in (None, 1) else f"{a['axes']} axes"
 
     autocast = Autocast.FLOAT32  # layer_norm is on autocast's float32 list
 
@@ -335,13 +335,13 @@ class GroupNorm(_PlausibleEps, Op):
 
     def parameters(self, a, inputs):
         c = _channels(self, inputs[0])
-        return {"weight": (c,), "bias": (c,)} if a.affine else {}
+        return {"weight": (c,), "bias": (c,)} if a["affine"] else {}
 
     def macs(self, a, inputs, out):
-        return numel(out) if a.affine else 0
+        return numel(out) if a["affine"] else 0
 
     def label(self, a):
-        return f"{a.groups} groups"
+        return f"{a['groups']} groups"
 
     autocast = Autocast.FLOAT32  # group_norm is on autocast's float32 list
 
@@ -390,11 +390,11 @@ class InstanceNorm(_PlausibleEps, Op):
         return tuple(x)
 
     def parameters(self, a, inputs):
-        c = _channels(self, inputs[0]) if a.affine else 0
-        return {"weight": (c,), "bias": (c,)} if a.affine else {}
+        c = _channels(self, inputs[0]) if a["affine"] else 0
+        return {"weight": (c,), "bias": (c,)} if a["affine"] else {}
 
     def buffers(self, a, inputs):
-        if not a.track_running_stats:
+        if not a["track_running_stats"]:
             return {}
         c = _channels(self, inputs[0])
         return {"running_mean": (c,), "running_var": (c,), "num_batches_tracked": ()}
@@ -403,7 +403,7 @@ class InstanceNorm(_PlausibleEps, Op):
         return "int64" if name == "num_batches_tracked" else "float32"
 
     def macs(self, a, inputs, out):
-        return numel(out) if a.affine else 0
+        return numel(out) if a["affine"] else 0
 
     def saved_for_backward(self, a, inputs, out, ctx):
         # F.instance_norm is batch norm over [1, N·C, …]: its statistics, and the weight and

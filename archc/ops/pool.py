@@ -114,15 +114,15 @@ class Pool(Op):
     def macs(self, a, inputs, out):
         if self.kind in ("max", "min"):
             return 0
-        return sy.mul(numel(out), sy.prod(a.kernel))
+        return sy.mul(numel(out), sy.prod(a["kernel"]))
 
     def window(self, a, inputs):
-        return Window(effective_kernel(a.kernel, self._dilation(a)), tuple(self._stride(a)))
+        return Window(effective_kernel(a["kernel"], self._dilation(a)), tuple(self._stride(a)))
 
     def label(self, a):
-        text = window_label(None, a.kernel, self._stride(a), a.padding, self._dilation(a),
-                            stride_default=a.kernel)
-        return text + ", ceil" if a.ceil_mode else text  # the rounding changes sizes: show it
+        text = window_label(None, a["kernel"], self._stride(a), a["padding"], self._dilation(a),
+                            stride_default=a["kernel"])
+        return text + ", ceil" if a["ceil_mode"] else text  # the rounding changes sizes: show it
 
     def saved_for_backward(self, a, inputs, out, ctx):
         x = inputs[0]
@@ -266,18 +266,18 @@ class AdaptivePool(Op):
 
     def window(self, a, inputs):
         sizes = inputs[0][2:]
-        if not all(isinstance(n, int) for n in sizes) or all(o == 1 for o in a.output_size):
+        if not all(isinstance(n, int) for n in sizes) or all(o == 1 for o in a["output_size"]):
             return Window(global_=True)  # one window over everything, or one of unknown size
         # The widest window of each axis, ceil((i+1)*in/out) - floor(i*in/out), and the mean step
         # in/out: a plain pooling (kernel = stride = in/out) when in is a multiple of out, and
         # the identity when in == out (torchvision's AlexNet/VGG avgpool at 224×224).
         kernel = tuple(max(-((-(i + 1) * n) // o) - (i * n) // o for i in range(o))
-                       for n, o in zip(sizes, a.output_size))
-        stride = tuple(Fraction(n, o) for n, o in zip(sizes, a.output_size))
+                       for n, o in zip(sizes, a["output_size"]))
+        stride = tuple(Fraction(n, o) for n, o in zip(sizes, a["output_size"]))
         return Window(kernel, stride)
 
     def label(self, a):
-        return ints_text(a.output_size)
+        return ints_text(a["output_size"])
 
     def saved_for_backward(self, a, inputs, out, ctx):
         if self.kind == "max":

@@ -77,7 +77,7 @@ class Reduce(Op):
         return None  # over some positions only: no single receptive field per axis
 
     def label(self, a):
-        return "axis " + ", ".join(str(v) for v in a.axis) + (" (keepdim)" if a.keepdim else "")
+        return "axis " + ", ".join(str(v) for v in a["axis"]) + (" (keepdim)" if a["keepdim"] else "")
 
     def saved_for_backward(self, a, inputs, out, ctx):
         # sum and mean spread the gradient by sizes; amax and amin find where the extreme was

@@ -41,7 +41,7 @@ class Dropout(Op):
         return 0
 
     def label(self, a):
-        return f"p={a.p:g}"
+        return f"p={a['p']:g}"
 
     def diagnose(self, a, inputs, given, channels_first):
         if a.p < 1:
@@ -94,7 +94,7 @@ class StochasticDepth(Op):
         return 0
 
     def label(self, a):
-        return f"p={a.p:g}" + ("" if a.mode == "row" else " batch")
+        return f"p={a['p']:g}" + ("" if a["mode"] == "row" else " batch")
 
     def saved_for_backward(self, a, inputs, out, ctx):
         x = inputs[0]

@@ -84,20 +84,20 @@ class Upsample(Op):
         return (x[0], x[1], *(sy.mul(d, s) for d, s in zip(x[2:], self._scale(a, x))))
 
     def macs(self, a, inputs, out):
-        if a.mode == "nearest":
+        if a["mode"] == "nearest":
             return 0
         n = len(out) - 2
-        return sy.mul(numel(out), _MODES[a.mode][1] ** n)
+        return sy.mul(numel(out), _MODES[a["mode"]][1] ** n)
 
     def window(self, a, inputs):
         # as a transposed window of stride = factor: an output position mixes `taps` neighbouring
         # inputs per axis (nearest 1, linear 2, cubic 4), which is kernel (taps-1)*factor + 1
         s = self._scale(a, inputs[0])
-        taps = _MODES[a.mode][1]
+        taps = _MODES[a["mode"]][1]
         return Window(tuple((taps - 1) * f + 1 for f in s), s, transposed=True)
 
     def label(self, a):
-        return f"×{short_text(a.scale)}" + ("" if a.mode == "nearest" else f" {a.mode}")
+        return f"×{short_text(a['scale'])}" + ("" if a["mode"] == "nearest" else f" {a['mode']}")
 
     def saved_for_backward(self, a, inputs, out, ctx):
         return ()  # interpolation's backward needs only sizes and scales
@@ -155,15 +155,15 @@ class ResizeLike(Op):
         return (x[0], x[1], *ref[2:])
 
     def macs(self, a, inputs, out):
-        if a.mode == "nearest":
+        if a["mode"] == "nearest":
             return 0
-        return sy.mul(numel(out), _MODES[a.mode][1] ** (len(out) - 2))
+        return sy.mul(numel(out), _MODES[a["mode"]][1] ** (len(out) - 2))
 
     def window(self, a, inputs):
         return None  # the scale depends on the sizes: no fixed field
 
     def label(self, a):
-        return "" if a.mode == "nearest" else a.mode
+        return "" if a["mode"] == "nearest" else a["mode"]
 
     def saved_for_backward(self, a, inputs, out, ctx):
         return ()
@@ -221,7 +221,7 @@ class Pad(Op):
         return 0
 
     def label(self, a):
-        return "p" + padding_text(a.padding) if padding_text(a.padding) else ""
+        return "p" + padding_text(a["padding"]) if padding_text(a["padding"]) else ""
 
     def saved_for_backward(self, a, inputs, out, ctx):
         # zero padding's backward cuts the gradient; reflection and replication read the input
@@ -295,7 +295,7 @@ class Scale(Op):
         return numel(out)
 
     def label(self, a):
-        return f"×{a.factor:g}" + (f" + {a.offset:g}" if a.offset else "")
+        return f"×{a['factor']:g}" + (f" + {a['offset']:g}" if a["offset"] else "")
 
     def saved_for_backward(self, a, inputs, out, ctx):
         return ()  # x * factor + offset with numbers: the gradient is scaled by the number

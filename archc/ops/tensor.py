@@ -144,7 +144,7 @@ class Permute(_AxisMove):
         return dims
 
     def label(self, a):
-        return "(" + ", ".join(str(d) for d in a.dims) + ")"
+        return "(" + ", ".join(str(d) for d in a["dims"]) + ")"
 
     def lower(self, a, inputs, out):
         dims = self._dims(a, inputs[0])
@@ -183,7 +183,7 @@ class Transpose(_AxisMove):
         return dims
 
     def label(self, a):
-        return f"{a.dim0}↔{a.dim1}"
+        return f"{a['dim0']}↔{a['dim1']}"
 
     def lower(self, a, inputs, out):
         return Lowered(None, f"{{0}}.transpose({a.dim0}, {a.dim1})")
@@ -299,7 +299,7 @@ class Slice(Op):
         return Window((1,) * len(strides), strides)
 
     def label(self, a):
-        return _index_text(a.index)
+        return _index_text(a["index"])
 
     def lower(self, a, inputs, out):
         return Lowered(None, "{0}[" + _index_text(a.index) + "]")
@@ -373,7 +373,7 @@ class Chunk(_Pieces):
                          code="E-SHAPE-NOT-CONCRETE")
 
     def label(self, a):
-        return f"{a.chunks} parts" + ("" if a.axis == 1 else f" on axis {a.axis}")
+        return f"{a['chunks']} parts" + ("" if a["axis"] == 1 else f" on axis {a['axis']}")
 
 
 class Split(_Pieces):
@@ -397,7 +397,7 @@ class Split(_Pieces):
         return list(a.sizes)
 
     def label(self, a):
-        return "+".join(str(s) for s in a.sizes)
+        return "+".join(str(s) for s in a["sizes"])
 
 
 # ----------------------------------------------------------------------------- declared tensors
@@ -426,7 +426,7 @@ class Parameter(Op):
         return tuple(a.shape)
 
     def parameters(self, a, inputs):
-        return {"": tuple(a.shape)}
+        return {"": tuple(a["shape"])}
 
     def macs(self, a, inputs, out):
         return 0
@@ -438,7 +438,7 @@ class Parameter(Op):
         return None
 
     def label(self, a):
-        return fmt_shape(a.shape)
+        return fmt_shape(a["shape"])
 
     def lower(self, a, inputs, out):
         return Lowered(f"nn.Parameter(torch.full({py(tuple(a.shape))}, {py(a.value)}))", "{m}")
