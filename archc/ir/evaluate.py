@@ -40,11 +40,24 @@ _TENSOR_OPERATORS = {"+": Syntax.TENSOR_ADD, "-": Syntax.TENSOR_SUBTRACT, "*": S
 # The types of values that need none of the evaluator's type tests: exactly these (a bool is not
 # a plain number; a Num of archc.ir.numbers, a traced value of archc.provenance or a Word are
 # subclasses, which take the general paths)
+_SEVERAL_INDICES = (A.Indices, A.Slice)  # an index that is not one int: `x[:, :16]`, `layers[1:]`
 _PLAIN_NUMBERS = frozenset({int, float})
 _PLAIN_VALUES = frozenset({int, float, bool, str, type(None)})
 # the operators computed on plain numbers as Python computes them (`**` is checked first)
 _PLAIN_ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
                      "//": operator.floordiv, "%": operator.mod}
+# a tensor's attributes, from its shape (None: the shape has no such axis)
+_SHAPE_ATTRIBUTES = {
+    "channels": lambda shape: shape[1] if len(shape) > 1 else None,
+    "shape": list,
+    "rank": len,
+    "batch": lambda shape: shape[0],
+    "spatial": lambda shape: list(shape[2:]),
+    "length": lambda shape: shape[2] if len(shape) == 3 else None,
+    "height": lambda shape: shape[-2] if len(shape) >= 4 else None,
+    "width": lambda shape: shape[-1] if len(shape) >= 4 else None,
+    "depth": lambda shape: shape[2] if len(shape) == 5 else None,
+}
 _COMPARISONS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
                 ">=": operator.ge}
 
@@ -166,6 +179,9 @@ class Evaluator:
         out = []
         for part in e.parts:
             value = self.eval(part, env)
+            if type(value) is str or type(value) is int:  # (what str() accepts, exactly: no test to pass)
+                out.append(str(value))
+                continue
             if isinstance(value, Word):
                 self._need_number(value, part, "f-string")  # reports the unknown name
             try:
@@ -173,7 +189,7 @@ class Evaluator:
             except TypeError as exc:
                 self.fail(f"f-string: {exc}", part.loc, "an f-string shows ints and strings, e.g. "
                           "f\"layer{i + 1}\"", code="E-VALUE-TYPE")
-        self._check_length(sum(len(pv.plain(piece)) for piece in out), e.loc, "this f-string")
+        self._check_length(sum(map(len, out)), e.loc, "this f-string")  # (a traced piece: its text's length)
         if self.trace and pv.any_traced(out):
             text: Any = out[0] if out else ""
             for piece in out[1:]:
@@ -272,16 +288,18 @@ class Evaluator:
         self._count_items(len(items), e.loc)
         pv.decide_length(items)
         targets = clause.targets
+        conditions = clause.conditions
         for item in items:
             if len(targets) == 1:
-                inner = env.child(**{targets[0]: item})
+                inner = Env(env)
+                inner.values[targets[0]] = item
             else:  # [n for t, c, n, s in setting]
                 if not isinstance(item, (list, tuple)) or len(item) != len(targets):
                     self.fail(f"{len(targets)} names to unpack, but an item is {describe(item)}", e.loc,
                               f"each item of the list must be a list of {len(targets)} values",
                               code="E-VALUE-UNPACK")
                 inner = env.child(**dict(zip(targets, item)))
-            if all(self._truth(self.eval(c, inner), c) for c in clause.conditions):
+            if not conditions or all(self._truth(self.eval(c, inner), c) for c in conditions):
                 self._comprehend(e, k + 1, inner, out)
 
     def _count_items(self, n: int, loc: A.Loc | None, nested: int | None = None) -> None:
@@ -310,18 +328,11 @@ class Evaluator:
             raise Abort()
         self.shape_reads += 1
         shape = value.shape if self.recorder is None else self.recorder.shape(value)
-        spatial = list(shape[2:])
-        table = {"channels": shape[1] if len(shape) > 1 else None, "shape": list(shape),
-                 "rank": len(shape), "batch": shape[0], "spatial": spatial,
-                 "length": shape[2] if len(shape) == 3 else None,
-                 "height": shape[-2] if len(shape) >= 4 else None,
-                 "width": shape[-1] if len(shape) >= 4 else None,
-                 "depth": shape[2] if len(shape) == 5 else None}
-        if e.attr not in table:
+        if e.attr not in _SHAPE_ATTRIBUTES:
             self.fail(f"a tensor has no attribute '{e.attr}'", e.loc,
                       did_you_mean(e.attr, TENSOR_ATTRS) or f"tensor attributes: {', '.join(TENSOR_ATTRS)}",
                       code="E-VALUE-NO-ATTRIBUTE", fixes=did_you_mean_fixes(e.attr, e.loc, TENSOR_ATTRS, "attribute"))
-        result = table[e.attr]
+        result = _SHAPE_ATTRIBUTES[e.attr](shape)
         if result is None:
             self.fail(f"a tensor of shape {fmt_shape(shape)} has no '{e.attr}'", e.loc,
                       "length is the size of a rank-3 tensor's axis 2, height and width of the last two "
@@ -331,6 +342,14 @@ class Evaluator:
 
     def _eval_subscript(self, e: A.Subscript, env: Env) -> Any:
         value = self.eval(e.value, env)
+        if type(value) is list and type(e.index) not in _SEVERAL_INDICES:
+            # the common case, `widths[i]`: one index into an untraced list (as below, in short)
+            index = self._index_entry(e.index, env)
+            pv.decide(index)
+            if not -len(value) <= index < len(value):
+                self.fail(f"index {index} is out of range for a list of {len(value)}", e.index.loc,
+                          code="E-VALUE-INDEX-OUT-OF-RANGE")
+            return value[index]
         items = e.index.items if isinstance(e.index, A.Indices) else [e.index]
         entries = [self._index_entry(item, env) for item in items]
         if isinstance(value, Tensor):  # x[:, :c]: a slice layer
@@ -629,6 +648,8 @@ class Evaluator:
 
     def _eval_pipe(self, e: A.Pipe, env: Env) -> Any:
         source = self.eval(e.source, env)
+        if type(source) is Tensor:  # the common case: one tensor (the tests below, passed)
+            return self._call(e.target, env, piped=[source])
         items = list(source) if isinstance(source, (list, tuple)) else [source]
         for item in items:
             if isinstance(item, Word):
