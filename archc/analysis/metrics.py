@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import prod
-from operator import attrgetter, itemgetter
+from itertools import repeat
+from operator import add, attrgetter, itemgetter, mul, sub
 from typing import Any
 
 from archc import collector
@@ -81,9 +82,13 @@ class Metrics:
     _scope_totals: dict[tuple[str, ...], Totals] | None = field(default=None, repr=False, compare=False)
 
     def scope_totals(self, graph: Graph, scope: Scope) -> Totals:
+        return self.all_scope_totals(graph).get(scope.path) or _sum([])
+
+    def all_scope_totals(self, graph: Graph) -> dict[tuple[str, ...], Totals]:
+        """Every scope's totals by path (a scope that holds no layer has none)."""
         if self._scope_totals is None:  # every scope's at once, bottom up: linear in the layers
             self._scope_totals = _totals_by_scope(graph, self.layers)
-        return self._scope_totals.get(scope.path) or _sum([])
+        return self._scope_totals
 
 
 @dataclass
@@ -233,13 +238,14 @@ class _Shapes:
     """Shapes numbered as a pass over the graph meets them, with the bytes of one sample of each.
     A layer that keeps its input's shape (normalisation, activation) mostly holds the same tuple:
     known by identity (`by_identity`, which the passes read first), it is not hashed again (the
-    batch size, an Expr, hashes in Python)."""
-    __slots__ = ("ids", "by_identity", "sample_bytes")
+    batch size, an Expr, hashes in Python). Each number's shape for one sample is kept too."""
+    __slots__ = ("ids", "by_identity", "sample_bytes", "samples")
 
     def __init__(self) -> None:
         self.ids: dict[Shape, int] = {}
         self.by_identity: dict[int, int] = {}  # id(shape): the graph keeps its shapes alive meanwhile
         self.sample_bytes: list[Dim] = []
+        self.samples: list[Shape] = []  # per_sample
 
     def number(self, shape: Shape) -> int:
         number = self.by_identity.get(id(shape))
@@ -248,6 +254,7 @@ class _Shapes:
             if number is None:
                 number = self.ids[shape] = len(self.sample_bytes)
                 self.sample_bytes.append(sy.mul(numel(shape[1:]), BYTES_PER_ELEMENT))
+                self.samples.append(per_sample(shape))
             self.by_identity[id(shape)] = number
         return number
 
@@ -264,7 +271,7 @@ def analyse(graph: Graph) -> Metrics:
     # tensor, the field's spatial axes: -2 for none or a declared tensor's)
     outputs: dict[str, tuple[int, Shape, Field | None, bool, int]] = {}
     shapes = _Shapes()
-    shape_number, sample_bytes = shapes.by_identity.get, shapes.sample_bytes
+    shape_number, sample_bytes, samples = shapes.by_identity.get, shapes.sample_bytes, shapes.samples
     kinds = _Kinds()
     known_attributes = kinds.by_identity.get
     costs: dict[tuple, tuple] = {}  # by the layers' kinds (_Kinds)
@@ -280,28 +287,32 @@ def analyse(graph: Graph) -> Metrics:
             layers[node.id] = LayerMetrics(activation_bytes=sample_bytes[shape_id], field=field)
             outputs[node.id] = (shape_id, shape, field, False, -2 if field is None else len(spatial))
             continue
-        ins = list(map(outputs.__getitem__, node.inputs))
         attrs = node.attrs
         known = known_attributes(id(attrs))
         attributes = known[1] if known is not None and known[0] is op else kinds.attributes(op, attrs)
-        key = None if attributes is None else (attributes, shape_id, *map(_SHAPE_ID, ins))
+        inputs = node.inputs
+        if len(inputs) == 1:  # (most layers: no list)
+            source = outputs[inputs[0]]
+            ins: Any = (source,)
+            key = None if attributes is None else (attributes, shape_id, source[0])
+        else:
+            source = None
+            ins = list(map(outputs.__getitem__, inputs))
+            key = None if attributes is None else (attributes, shape_id, *map(_SHAPE_ID, ins))
         cost = costs.get(key)
         if cost is None:
-            cost = _cost(graph, node, list(map(_SHAPE, ins)))
+            cost = _cost(graph, node, list(map(_SHAPE, ins)), [samples[x[0]] for x in ins], samples[shape_id],
+                         sample_bytes[shape_id])
             if key is not None:
                 costs[key] = cost
-        param_shapes, buffers, param_count, buffer_count, macs, window, pointwise = cost
-        # per sample: the batch size is 1; a declared tensor is stored once, not per sample
-        declared = op.inputs == 0
-        activation = 0 if declared else sample_bytes[shape_id]
+        param_shapes, buffers, param_count, buffer_count, macs, window, pointwise, activation, declared = cost
         if node.shares is not None:  # a shared layer's later application: its weights are the first's
             param_shapes, buffers, param_count, buffer_count = {}, {}, 0, 0
         if node.unused:  # built, never run: weights but no cost
             macs, activation = 0, 0
-        if len(ins) == 1 and ins[0][4] == pointwise:  # normalisation, activation: the field as it came
-            source = ins[0]
+        if source is not None and source[4] == pointwise:  # normalisation, activation: the field as it came
             field = source[2]
-            outputs[node.id] = (shape_id, shape, field, False, source[4])
+            outputs[node.id] = (shape_id, shape, field, False, pointwise)
         else:  # a declared tensor (parameter, constant) does not limit what the output sees
             field = _field(op, [x[2] for x in ins if not x[3]], window)
             outputs[node.id] = (shape_id, shape, field, declared,
@@ -324,18 +335,23 @@ def analyse(graph: Graph) -> Metrics:
     return Metrics(layers, totals)
 
 
-def _cost(graph: Graph, node: LayerNode, in_shapes: list) -> tuple:
-    """What a layer's op says of it, given its bound attributes and input shapes: (parameter
-    shapes, buffer shapes, their counts, MACs per sample, window, pointwise: see below)."""
+def _cost(graph: Graph, node: LayerNode, in_shapes: list, in_samples: list, out_sample: Shape,
+          sample_bytes: Dim) -> tuple:
+    """What a layer's op says of it, given its bound attributes and input shapes (and those
+    shapes for one sample): (parameter shapes, buffer shapes, their counts, MACs per sample,
+    window, pointwise: see below, the activation bytes of a sample (`sample_bytes`, its output's)
+    and whether the op declares a tensor (stored once, not per sample: no activation))."""
     op, attrs = node.op, node.attrs
     params = graph.parameter_shapes(node)
     buffers = op.buffers(attrs, in_shapes)
-    macs = op.macs(attrs, [per_sample(s) for s in in_shapes], per_sample(node.shape))
+    macs = op.macs(attrs, in_samples, out_sample)
     window = op.window(attrs, in_shapes)
     # pointwise: the number of spatial axes of the field it keeps as it is (-1: it changes it)
     pointwise = len(window.kernel) if window is not None and not window.global_ and not window.transposed \
         and window.kernel.count(1) == len(window.kernel) and window.stride.count(1) == len(window.stride) else -1
-    return params, buffers, _count(params, node), _count(buffers, node), macs, window, pointwise
+    declared = op.inputs == 0
+    return (params, buffers, _count(params, node), _count(buffers, node), macs, window, pointwise,
+            0 if declared else sample_bytes, declared)
 
 
 def _field(op: Any, fields: list[Field | None], window: Any) -> Field | None:
@@ -365,9 +381,9 @@ def _field(op: Any, fields: list[Field | None], window: Any) -> Field | None:
     if window.transposed:
         new_jump = tuple(Fraction(j) / s for j, s in zip(jump, stride))
         new_size = None if size is None else tuple(r + (k - 1) * j for r, k, j in zip(size, kernel, new_jump))
-    else:
-        new_jump = tuple(j * s for j, s in zip(jump, stride))
-        new_size = None if size is None else tuple(r + (k - 1) * j for r, k, j in zip(size, kernel, jump))
+    else:  # (per axis j * s and r + (k - 1) * j, at C speed)
+        new_jump = tuple(map(mul, jump, stride))
+        new_size = None if size is None else tuple(map(add, size, map(mul, map(sub, kernel, repeat(1)), jump)))
     return Field(None if new_size is None else _whole(new_size), _whole(new_jump))
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from itertools import repeat
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from archc import collector
 from archc import symbolic as sy
@@ -61,6 +61,8 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
     from archc.ir.graph import LayerNode
     graph, metrics = model.graph, model.metrics
     layer_metrics = metrics.layers
+    scope_items = graph.scope_index().items  # (what graph.items reads)
+    scope_totals = metrics.all_scope_totals(graph)
     show = _at_view(at)
     out: list[tuple] = []
     current: str | None = None  # the tensor a row without "connected to" reads
@@ -111,7 +113,7 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
 
     def walk(path: tuple[str, ...], level: int) -> None:
         nonlocal current
-        for item in graph.items(path):
+        for item in scope_items.get(path, ()):
             if type(item) is LayerNode:
                 node = item
                 m = layer_metrics[node.id]
@@ -132,10 +134,11 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
                             *(field_texts.get(id(m.field)) or field_text(m.field)), False, link))
             else:
                 scope: Scope = item
-                totals = metrics.scope_totals(graph, scope)
+                totals = scope_totals.get(scope.path) or metrics.scope_totals(graph, scope)
                 kind = scope.type_name + (f" ×{scope.args['count']}" if scope.kind == "repeat" else "")
-                if graph.shared_call(scope) is not None:  # another call of a shared block's module
-                    kind += f" = {graph.shared_call(scope)}"
+                shared = graph.shared_call(scope)
+                if shared is not None:  # another call of a shared block's module
+                    kind += f" = {shared}"
                 if totals.frozen and totals.frozen == totals.params:
                     kind += " (frozen)"
                 outputs, inputs = scope.outputs, scope.inputs
@@ -345,23 +348,24 @@ HEADERS = ("Layer", "Type", "Output shape", "Params", "MACs", "RF", "Jump", "Con
 LEGEND = "Connected to: inputs other than the row above; inside a block, names are relative to it."
 
 
-def _columns(table: list[tuple], indent: str) -> list[list[str]]:
+def _columns(table: list[tuple], indent: str) -> list[Sequence[str]]:
     """The rows' cells as text, column by column (each column is one pass of C-level map: rows
-    repeat their params and MACs numbers, whose texts are found once)."""
+    repeat their params and MACs numbers, whose texts are found once; the columns that are text
+    already are the transposed table's tuples)."""
     if not table:
-        return [[] for _ in HEADERS]
+        return [() for _ in HEADERS]
     levels, ids, kinds, shapes, params, macs, fields, jumps, _, links = zip(*table)
-    names = list(map(str.__add__, map(indent.__mul__, levels), ids)) if indent else list(ids)
+    names = list(map(str.__add__, map(indent.__mul__, levels), ids)) if indent else ids
     params_texts = {p: f"{p:,}" for p in set(params)}
-    macs_texts = {m: leading_text(m) for m in set(macs)}
-    return [names, list(kinds), list(shapes), list(map(params_texts.__getitem__, params)),
-            list(map(macs_texts.__getitem__, macs)), list(fields), list(jumps), list(links)]
+    macs_texts = {m: human(m) if type(m) is int else leading_text(m) for m in set(macs)}  # (as leading_text)
+    return [names, kinds, shapes, list(map(params_texts.__getitem__, params)),
+            list(map(macs_texts.__getitem__, macs)), fields, jumps, links]
 
 
 _RIGHT_ALIGNED = (False, False, False, True, True, True, True, False)  # the numbers' columns
 
 
-def _lines(columns: list[list[str]], widths: list[int]) -> list[str]:
+def _lines(columns: list[Sequence[str]], widths: list[int]) -> list[str]:
     """The text table's lines: each column padded to its width (a pass of C-level map a column:
     cheaper than a format string a row), the cells joined, trailing blanks dropped (the last
     column, left-aligned, needs no padding)."""
