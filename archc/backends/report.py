@@ -143,8 +143,9 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
                     kind += " (frozen)"
                 outputs, inputs = scope.outputs, scope.inputs
                 link = "" if len(inputs) == 1 and inputs[0] == current else _connected(graph, inputs, path, depth)
-                out.append((level, scope.id, kind, ", ".join([shape_text(graph.node(o).shape) for o in outputs]),
-                            totals.params, show(totals.macs),
+                shapes = shape_text(graph.node(outputs[0]).shape) if len(outputs) == 1 else \
+                    ", ".join([shape_text(graph.node(o).shape) for o in outputs])
+                out.append((level, scope.id, kind, shapes, totals.params, show(totals.macs),
                             *field_text(layer_metrics[outputs[0]].field if outputs else None), True, link))
                 if depth is None or level < depth:  # expanded: its first child reads what the scope reads
                     current = inputs[0] if len(inputs) == 1 else None
@@ -170,14 +171,16 @@ def _ref(graph: "Graph", node_id: str, container: tuple[str, ...], depth: int | 
     name: tuple[str, ...] = tuple(node_id.split("."))
     if depth is not None and len(scope) > depth:
         name = scope[:depth + 1]  # the collapsed row that holds it
-    for k in range(1, len(scope) + 1):
-        path = scope[:k]
-        if container[:k] == path:
-            continue  # the row is inside this scope too
+    shared = 0  # the enclosing scopes the row is inside too
+    for mine, rows in zip(scope, container):
+        if mine != rows:
+            break
+        shared += 1
+    if shared < len(scope):  # the outermost scope the row is not inside
+        path = scope[:shared + 1]
         outer = graph.scopes.get(path)
         if outer is not None and node_id in outer.outputs:
             name = path  # what the block or stage returns: named by the block
-        break
     inside = len(name) > len(container) and name[:len(container)] == container
     return ".".join(name[len(container):] if inside else name)  # relative only within the row's block
 
