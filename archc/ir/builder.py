@@ -105,17 +105,18 @@ class GraphBuilder:
                 self.reporter.fail(f"a layer name must be a word, a string or an int, got {describe(name)}", loc,
                                    code="E-NAME-LAYER-INVALID")
             name = str(name)
-            if "." in name and all(valid_module_name(part) for part in name.split(".")):
-                return self._in_container(name.split("."), loc)
-            if not valid_module_name(name):
-                self.reporter.fail(f"layer name {name!r} is not a valid module name", loc,
-                                   "PyTorch module names are non-empty and contain no '.' (a dotted name such as "
-                                   "\"convs.1\" is a member of the container convs); e.g. \"block1-0\"",
-                                   code="E-NAME-LAYER-INVALID")
-            if name in TORCH_MODULE_ATTRS:
-                self.reporter.fail(f"layer name '{name}' is taken: torch.nn.Module has an attribute of that name",
-                                   loc, f"choose another name, e.g. '{name}_'", code="E-NAME-LAYER-RESERVED",
-                                   fixes=replacement(loc, name, f"{name}_", f"rename '{name}' to '{name}_'"))
+            if not _free_module_name(name):  # (the common case: none of the tests below applies)
+                if "." in name and all(valid_module_name(part) for part in name.split(".")):
+                    return self._in_container(name.split("."), loc)
+                if not valid_module_name(name):
+                    self.reporter.fail(f"layer name {name!r} is not a valid module name", loc,
+                                       "PyTorch module names are non-empty and contain no '.' (a dotted name such as "
+                                       "\"convs.1\" is a member of the container convs); e.g. \"block1-0\"",
+                                       code="E-NAME-LAYER-INVALID")
+                if name in TORCH_MODULE_ATTRS:
+                    self.reporter.fail(f"layer name '{name}' is taken: torch.nn.Module has an attribute of that name",
+                                       loc, f"choose another name, e.g. '{name}_'", code="E-NAME-LAYER-RESERVED",
+                                       fixes=replacement(loc, name, f"{name}_", f"rename '{name}' to '{name}_'"))
             if name in taken:  # an error unless one of the two is in a branch not taken (decided later)
                 provisional, k = f"{name}@alternative", 2
                 while provisional in taken:
@@ -193,8 +194,7 @@ class GraphBuilder:
     def created_since(self, index: int) -> list[str]:
         """The nodes a body, block or repeat created, given len(self.created) at its start: a
         slice, so nested bodies cost their own size, not the whole graph's."""
-        nodes = self.g.nodes  # (a dict's `in`, not DiGraph.__contains__'s call per layer)
-        return [n for n in self.created[index:] if n in nodes]
+        return list(filter(self.g.nodes.__contains__, self.created[index:]))  # (no Python call per layer)
 
     def add_node(self, node: LayerNode) -> None:
         if len(self.created) >= self.max_layers:
@@ -235,10 +235,10 @@ class GraphBuilder:
         remaining layer of `created` is in."""
         emptied = {self.layer(n).scope[:k] for n in dead for k in range(1, len(self.layer(n).scope) + 1)}
         if self.sinks is not None:  # what the dead layers read may be read by nothing now
-            gone = set(dead)
+            gone, pred = set(dead), self.g.pred
             for n in dead:
                 self.sinks.pop(n, None)
-                for src in self.g.predecessors(n):
+                for src in pred[n]:
                     if src not in gone:
                         self.sinks[src] = None
                         self.resinked.append((len(self.created), src))

@@ -41,8 +41,18 @@ class DiGraph:
         """add_node(node, layer=layer) and add_edge(src, node, port=k) for the k-th of `inputs` (an
         input given twice keeps its last port), in one step: the elaborator adds thousands."""
         nodes = self.nodes
-        pred = {src: {"port": port} for port, src in enumerate(inputs)}  # (a source twice: its last port)
-        if node in nodes or not pred.keys() <= nodes.keys():  # (never, for layers)
+        pred: dict[Node, dict[str, Any]] = {}
+        port = 0
+        for src in inputs:
+            if src not in nodes:
+                break
+            data = pred.get(src)
+            if data is None:
+                pred[src] = {"port": port}
+            else:
+                data["port"] = port
+            port += 1
+        if port < len(inputs) or node in nodes:  # (never, for layers)
             self.add_node(node, layer=layer)
             for port, src in enumerate(inputs):
                 self.add_edge(src, node, port=port)
@@ -84,6 +94,12 @@ class DiGraph:
 
     def predecessors(self, node: Node) -> Iterator[Node]:
         return iter(self._pred[node])
+
+    @property
+    def pred(self) -> dict[Node, dict[Node, dict[str, Any]]]:
+        """node -> {predecessor: edge attributes} (networkx's `pred`, read only): for loops over
+        many nodes, one dict subscript each instead of a call to `predecessors`."""
+        return self._pred
 
     def successors(self, node: Node) -> Iterator[Node]:
         return iter(self._succ()[node])
@@ -130,8 +146,9 @@ def ancestors(g: DiGraph, roots: Iterable[Node], within: Container[Node] | None 
     (so a search inside a block costs the block's size, not the graph's)."""
     seen = set(roots)
     stack = list(seen)
+    pred = g.pred
     while stack:
-        for src in g.predecessors(stack.pop()):
+        for src in pred[stack.pop()]:
             if src not in seen and (within is None or src in within):
                 seen.add(src)
                 stack.append(src)

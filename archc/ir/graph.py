@@ -155,7 +155,8 @@ class Graph:
             yield attrs["layer"]
 
     def input_shapes(self, node: LayerNode) -> list[Shape]:
-        return [self.node(i).shape for i in node.inputs]
+        nodes = self.dag.nodes
+        return [nodes[i]["layer"].shape for i in node.inputs]
 
     def parameter_shapes(self, node: LayerNode) -> dict[str, Shape]:
         """A layer's parameter shapes, by its op's rule, found once: the size check at load and

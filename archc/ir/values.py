@@ -141,9 +141,6 @@ def traced_builtin(func: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
     return pv.call(builtin.python, args, kwargs, result)
 
 
-_UNBOUND = object()  # (a name bound to None is bound)
-
-
 class Env:
     """A lexical environment: name -> value, with the statement locations for messages."""
 
@@ -154,9 +151,9 @@ class Env:
     def lookup(self, name: str) -> tuple[bool, Any]:
         env: Env | None = self
         while env is not None:
-            value = env.values.get(name, _UNBOUND)
-            if value is not _UNBOUND:
-                return True, value
+            values = env.values
+            if name in values:
+                return True, values[name]
             env = env.parent
         return False, None
 
