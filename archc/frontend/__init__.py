@@ -100,8 +100,18 @@ def read_source(path: str | Path) -> str:
                                         "its folder)", code="E-FILE-IS-DIRECTORY")])
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)  # opened: now read what a writer sends, until it closes
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read(MAX_SOURCE_BYTES + 1)
+        # in pieces of about the file's size (one read of MAX_SOURCE_BYTES + 1 allocated that much
+        # for every spec: 16 MiB, ~35 us of a 2 KB spec's parse), until its end or past the limit
+        piece = max(info.st_size + 1, 1 << 16)
+        pieces: list[bytes] = []
+        size = 0
+        while size <= MAX_SOURCE_BYTES:
+            data = os.read(fd, min(piece, MAX_SOURCE_BYTES + 1 - size))
+            if not data:
+                break
+            pieces.append(data)
+            size += len(data)
+        data = b"".join(pieces)
     except OSError as e:
         raise SpecErrors([SpecError(f"cannot read spec file '{path}': {e.strerror or e}",
                                     None, "check the path and its permissions",
