@@ -203,35 +203,15 @@ def _count(shapes: dict[str, Shape], node: LayerNode) -> int:
     return total
 
 
-class _Kinds:
+def _kind(op: Any, attrs: Any, shape_id: int, input_ids: Any) -> tuple:
     """What a layer's counts, MACs and window are a function of: its op, its bound attribute
     values and its output and input shapes (as `_Shapes` numbers them). Layers alike in all of
     them share what is found once: a replayed block instance's layers (archc.ir.instances), and
     layers written alike (every batch norm of 64 channels on one shape, every ReLU after it).
     Attribute values are coerced to their declared type when bound (an Int is an int, a Float a
-    float), so equal values mean equal results; bound values are never changed afterwards.
-
-    An op and its attribute values are numbered once (`attributes`), found first by the identity
-    of the `Attrs` (a replayed layer holds its template's): a layer's key is then a tuple of small
-    ints, `(attributes, output shape, *input shapes)`. None: an unhashable attribute value (a list
-    of floats), whose layer is found alone."""
-    __slots__ = ("by_identity", "by_value")
-
-    def __init__(self) -> None:
-        # id(attrs): (op, number); the graph keeps the attribute dicts alive meanwhile
-        self.by_identity: dict[int, tuple[Op, int | None]] = {}
-        self.by_value: dict[tuple, int] = {}
-
-    def attributes(self, op: Op, attrs: Any) -> int | None:
-        entry = self.by_identity.get(id(attrs))
-        if entry is not None and entry[0] is op:
-            return entry[1]
-        try:
-            number = self.by_value.setdefault((op, tuple(attrs.items())), len(self.by_value))
-        except TypeError:  # an unhashable attribute value
-            number = None
-        self.by_identity[id(attrs)] = (op, number)
-        return number
+    float), so equal values mean equal results. Hashing the key raises TypeError for an
+    unhashable value (a list of floats). (analyse builds the same key inline.)"""
+    return (op, tuple(attrs.items()), shape_id, *input_ids)
 
 
 class _Shapes:
@@ -272,9 +252,7 @@ def analyse(graph: Graph) -> Metrics:
     outputs: dict[str, tuple[int, Shape, Field | None, bool, int]] = {}
     shapes = _Shapes()
     shape_number, sample_bytes, samples = shapes.by_identity.get, shapes.sample_bytes, shapes.samples
-    kinds = _Kinds()
-    known_attributes = kinds.by_identity.get
-    costs: dict[tuple, tuple] = {}  # by the layers' kinds (_Kinds)
+    costs: dict[tuple, tuple] = {}  # by the layers' kinds (_kind)
     for node in graph.layers():
         shape = node.shape
         shape_id = shape_number(id(shape))
@@ -287,19 +265,19 @@ def analyse(graph: Graph) -> Metrics:
             layers[node.id] = LayerMetrics(activation_bytes=sample_bytes[shape_id], field=field)
             outputs[node.id] = (shape_id, shape, field, False, -2 if field is None else len(spatial))
             continue
-        attrs = node.attrs
-        known = known_attributes(id(attrs))
-        attributes = known[1] if known is not None and known[0] is op else kinds.attributes(op, attrs)
         inputs = node.inputs
         if len(inputs) == 1:  # (most layers: no list)
             source = outputs[inputs[0]]
             ins: Any = (source,)
-            key = None if attributes is None else (attributes, shape_id, source[0])
+            key: tuple | None = (op, tuple(node.attrs.items()), shape_id, source[0])
         else:
             source = None
             ins = list(map(outputs.__getitem__, inputs))
-            key = None if attributes is None else (attributes, shape_id, *map(_SHAPE_ID, ins))
-        cost = costs.get(key)
+            key = (op, tuple(node.attrs.items()), shape_id, *map(_SHAPE_ID, ins))
+        try:
+            cost = costs.get(key)
+        except TypeError:  # an unhashable attribute value: found for this layer alone
+            key = cost = None
         if cost is None:
             cost = _cost(graph, node, list(map(_SHAPE, ins)), [samples[x[0]] for x in ins], samples[shape_id],
                          sample_bytes[shape_id])
@@ -441,9 +419,7 @@ def check_sizes(graph: Graph) -> SizeCheck:
     shapes = _Shapes()
     shape_number, sample_bytes = shapes.by_identity.get, shapes.sample_bytes
     shape_ids: dict[str, int] = {}  # by node id, for the layers that read them
-    kinds = _Kinds()
-    known_attributes = kinds.by_identity.get
-    counts: dict[tuple, tuple[int, bool]] = {}  # _concrete_count by the layers' kinds (_Kinds)
+    counts: dict[tuple, tuple[int, bool]] = {}  # _concrete_count by the layers' kinds (_kind)
     has_weights: dict[Op, bool] = {}
     for node in graph.layers():
         shape = node.shape
@@ -463,12 +439,11 @@ def check_sizes(graph: Graph) -> SizeCheck:
             if weighted is None:
                 weighted = has_weights[op] = type(op).parameters is not Op.parameters
             if weighted:
-                attrs = node.attrs
-                known = known_attributes(id(attrs))
-                attributes = known[1] if known is not None and known[0] is op else kinds.attributes(op, attrs)
-                # (an input without a shape: None)
-                key = None if attributes is None else (attributes, shape_id, *map(shape_ids.get, node.inputs))
-                count = counts.get(key)
+                key: tuple | None = _kind(op, node.attrs, shape_id, map(shape_ids.get, node.inputs))  # (None: no shape)
+                try:
+                    count = counts.get(key)
+                except TypeError:  # an unhashable attribute value: counted for this layer alone
+                    key = count = None
                 if count is None:
                     try:
                         count = _concrete_count(graph.parameter_shapes(node))

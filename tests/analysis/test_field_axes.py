@@ -2,15 +2,13 @@
 size + (kernel - 1) × jump, per axis), against the numbers worked out by hand: anisotropic
 kernels and strides, dilation, pooling, transposed layers (fractional jumps, whole again when
 they multiply back), pointwise layers that keep their input's field, and a merge; and the
-counts that analyse shares between layers alike (a kind's activation bytes, a declared tensor's
-none)."""
+activation bytes that analyse shares between layers alike (a declared tensor has none)."""
 from __future__ import annotations
 
 from fractions import Fraction
 
 import archc
-from archc.analysis.metrics import _Kinds, analyse, check_sizes
-from archc.ops import REGISTRY
+from archc.analysis.metrics import analyse, check_sizes
 
 SPEC = """model RF
 input x: [N, 3, 64, 64]
@@ -54,17 +52,3 @@ def test_a_declared_tensor_has_no_activation_and_a_kind_shares_its_bytes():
     products = [n.id for n in model.graph.layers() if n.op_name == "multiply"]
     assert [layers[i].activation_bytes for i in products] == [4 * 8 * 8 * 4] * 2
     assert model.params == check_sizes(model.graph).params == 4
-
-
-def test_attribute_values_are_numbered_by_value_and_op():
-    """(Known by identity too: every dict stays alive meanwhile, as the graph keeps a layer's.)"""
-    conv, linear = REGISTRY.get("conv2d"), REGISTRY.get("linear")
-    kinds = _Kinds()
-    first, alike, wider, unhashable = (conv.bind([out, 3], {}, 2) for out in (8, 8, 16, 8))
-    unhashable["note"] = [0.5]
-    assert first is not alike and kinds.attributes(conv, first) == kinds.attributes(conv, alike)
-    assert kinds.attributes(conv, wider) != kinds.attributes(conv, first)
-    assert kinds.attributes(linear, first) != kinds.attributes(conv, first)  # the same dict, another op
-    assert kinds.attributes(conv, first) == kinds.attributes(conv, alike)
-    assert kinds.attributes(conv, unhashable) is None
-    assert kinds.attributes(conv, unhashable) is None  # (as known by its identity)
