@@ -493,7 +493,10 @@ class Calls(Repeats):
         self._check_inputs(inputs)
         frozen, init, bias_init = self._meta(meta, loc)
         inline = self._flag(meta, "inline", loc)
-        if len(self.reporter.instance_stack) >= self.max_block_depth:
+        depth = len(self.reporter.instance_stack)
+        if depth > self.deepest >= 0:
+            self.deepest = depth
+        if depth >= self.max_block_depth:
             self.fail(f"block recursion deeper than {self.max_block_depth:,} levels (block {block.name})", loc,
                       "a block that uses itself needs a base case that stops it, e.g. "
                       "`x if n == 0 else x -> Stage(n - 1)`; if it is meant to nest this deep, raise the "
@@ -650,6 +653,8 @@ class Calls(Repeats):
                 if kind is not None and kind.size is None:
                     kind.size = len(self.builder.created) - first_node
         finally:
+            if before is not None:
+                before.close(self)
             self.builder.scope_path = saved
             self.reporter.instance_stack.pop()
             self.decision_log = saved_log
@@ -740,10 +745,11 @@ class Calls(Repeats):
         return None
 
     def _within_limits(self, template: instances.Template) -> bool:
-        """Whether replaying stays under the layer and list limits; else the instance is
-        evaluated, so that the limit is reported where evaluation reaches it."""
+        """Whether replaying stays under the layer, list and block depth limits (asked inside the
+        instance); else it is evaluated, so that the limit is reported where evaluation reaches it."""
         return (len(self.builder.created) + template.size <= self.builder.max_layers
-                and self.comprehended + template.comprehended <= MAX_RANGE * 10)
+                and self.comprehended + template.comprehended <= MAX_RANGE * 10
+                and len(self.reporter.instance_stack) - 1 + template.depth < self.max_block_depth)
 
 
 _ATTRIBUTE_NAMES: dict[Op, list[str]] = {}

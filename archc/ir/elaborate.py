@@ -77,6 +77,9 @@ class Elaborator(Calls):
         self.templates: dict[tuple, Any] = {}
         self.sized_templates: dict[tuple, Any] = {}
         self.repeat_copy_depth = -1
+        # the deepest block nesting (the instance stack's length as an instance is entered) inside
+        # the instances being recorded as templates, which hold their depth; -1 outside them
+        self.deepest = -1
         self.assumptions = sy.Assumptions()
         self.ctx = ShapeContext(self.assumptions)
         self.blocks: dict[str, A.BlockDef] = {}

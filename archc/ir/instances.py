@@ -46,6 +46,7 @@ class Evaluation(Protocol):
     comprehended: int  # list items built (the list limit)
     shape_reads: int  # times a body read a tensor's sizes itself (`x.channels`, chunk's pieces)
     unused_layers: int  # layers of `unused` statements (built, never run)
+    deepest: int  # the deepest block nesting inside the instances being recorded (-1: none is)
 
 
 class NoKey(Exception):
@@ -163,9 +164,10 @@ class Snapshot:
     """What an instance must leave unchanged outside its own layers to be recorded."""
 
     __slots__ = ("errors", "warnings", "revision", "bound", "steps", "comprehended", "first_node", "first_scope",
-                 "shape_reads")
+                 "shape_reads", "depth", "outer_deepest")
 
     def __init__(self, builder: GraphBuilder, evaluation: Evaluation, inputs: list[Tensor]):
+        """Taken as the instance is entered (its depth checked, not yet on the instance stack)."""
         self.errors, self.warnings = evaluation.reporter.counts()
         self.revision = evaluation.assumptions.revision
         self.bound = [len(builder.layer(t.node).tensor_names) for t in inputs]
@@ -174,6 +176,13 @@ class Snapshot:
         self.first_node = len(builder.created)
         self.first_scope = len(builder.scope_log)
         self.shape_reads = evaluation.shape_reads
+        self.depth = len(evaluation.reporter.instance_stack)
+        self.outer_deepest, evaluation.deepest = evaluation.deepest, self.depth
+
+    def close(self, evaluation: Evaluation) -> None:
+        """The instance is left: an enclosing recording's deepest nesting includes its own."""
+        outer = self.outer_deepest
+        evaluation.deepest = outer if outer < 0 else max(outer, evaluation.deepest)
 
     def unchanged(self, evaluation: Evaluation) -> bool:
         return (evaluation.reporter.counts() == (self.errors, self.warnings)
@@ -188,11 +197,11 @@ class Template:
     records when the template is first replayed, as a recorded instance often has no twin."""
 
     __slots__ = ("_path", "_inputs", "_nodes", "_scopes", "_results", "size", "input_names", "steps",
-                 "comprehended", "reads_shapes", "layers", "scopes", "results")
+                 "comprehended", "reads_shapes", "depth", "layers", "scopes", "results")
 
     def __init__(self, path: tuple[str, ...], inputs: list[str], nodes: list[tuple], scopes: list[Scope],
                  results: list[tuple[str, tuple]], input_names: list[tuple[int, str, tuple[str, ...]]],
-                 steps: int, comprehended: int, reads_shapes: bool):
+                 steps: int, comprehended: int, reads_shapes: bool, depth: int = 0):
         self._path, self._inputs, self._nodes, self._scopes, self._results = path, inputs, nodes, scopes, results
         self.size = len(nodes)  # layers a replay adds
         self.input_names = input_names  # (input index, name, scope below the path): `s = x`
@@ -201,6 +210,9 @@ class Template:
         # the body read its inputs' sizes itself: its layers are for these sizes only (else any
         # sizes of the same ranks give the same layers, with other shapes: `reshaped`)
         self.reads_shapes = reads_shapes
+        # how much deeper than the instance's own its nested instances were entered (the block
+        # depth limit is checked as each is: a replay deeper in the stack is evaluated past it)
+        self.depth = depth
         self.layers: list[_Layer] | None = None  # relative records, once replayed
         self.scopes: list[_Scope] = []
         self.results: list[tuple[Any, tuple]] = []
@@ -229,7 +241,7 @@ class Template:
                 input_names.append((k, name, scope[depth:]))
         return cls(path, [t.node for t in inputs], layers, scopes, [(t.node, t.shape) for t in results],
                    input_names, evaluation.steps - before.steps, evaluation.comprehended - before.comprehended,
-                   evaluation.shape_reads != before.shape_reads)
+                   evaluation.shape_reads != before.shape_reads, evaluation.deepest - before.depth)
 
     def usable(self) -> bool:
         """Turn the recorded objects into records relative to the instance's path (on the first
@@ -319,6 +331,8 @@ class Template:
             builder.bind_name(inputs[k].node, name, path + scope)
         evaluation.steps += self.steps
         evaluation.comprehended += self.comprehended
+        if evaluation.deepest >= 0:  # (inside a recording: as the nested instances' entries would)
+            evaluation.deepest = max(evaluation.deepest, len(evaluation.reporter.instance_stack) - 1 + self.depth)
         if self.reads_shapes:  # as its evaluation did: an enclosing instance's layers depend on sizes
             evaluation.shape_reads += 1
         if shapes is None:

@@ -340,8 +340,10 @@ class Pattern:
                 else:
                     bound = op.bind(step.args(numbers), step.kwargs(numbers), ndim)
                 shape = op.output_shape(bound, in_shapes, ctx)
-                if shape is None or op.diagnose(bound, in_shapes, step.keywords,
-                                                lambda r=record: channels_first(r.inputs[0])):
+                # (a rank is no recorded number: what the body read of it, and the nested kinds'
+                # keys, hold for the recorded rank only)
+                if shape is None or len(shape) != len(record.shape) or op.diagnose(
+                        bound, in_shapes, step.keywords, lambda r=record: channels_first(r.inputs[0])):
                     return None
                 shapes[record.suffix] = shape
                 records[record.suffix] = record

@@ -487,7 +487,8 @@ CUT = frozenset({
     "reporter._seen_errors", "reporter.diag", "reporter.instance_stack", "reporter.warnings",
 })
 SAME = frozenset({
-    "_eval_methods", "_visible_env", "blocks", "builder", "decision_log", "failed_imports", "file", "local_defs",
+    "_eval_methods", "_visible_env", "blocks", "builder", "decision_log", "deepest", "failed_imports", "file",
+    "local_defs",
     "local_params", "loop", "loops", "marks", "max_block_depth", "max_repeat", "max_seconds", "max_string", "recorder",
     "model_locals", "model_params", "none_params", "overrides", "repeat_copy_depth", "reporter", "skip_next",
     "skipped", "statement", "strict", "trace", "builder.max_layers", "builder.reporter",
