@@ -174,8 +174,8 @@ def _totals_by_scope(graph: Graph, layers: dict[str, LayerMetrics]) -> dict[tupl
                 macs = macs + m.macs if type(macs) is int and type(m.macs) is int else add(macs, m.macs)
                 act = act + m.activation_bytes if type(act) is int and type(m.activation_bytes) is int \
                     else add(act, m.activation_bytes)
-        for sub in index.subpaths.get(path, ()):
-            t = out[sub]
+        for subpath in index.subpaths.get(path, ()):
+            t = out[subpath]
             params += t.params
             trainable += t.trainable
             frozen += t.frozen
