@@ -289,20 +289,6 @@ def holds_num(value: Any) -> bool:
     return False
 
 
-def value_at(value: Any, numbers: Numbers) -> Any:
-    """A recorded value computed for an instance's numbers."""
-    kind = type(value)
-    if kind is NumInt or kind is NumFloat:
-        return value.fn(numbers)
-    if kind is list:
-        return [value_at(v, numbers) for v in value]
-    if kind is tuple:
-        return tuple(value_at(v, numbers) for v in value)
-    if kind is dict:
-        return {k: value_at(v, numbers) for k, v in value.items()}
-    return value
-
-
 def variables(value: Any, fn: Fn) -> Any:
     """A parameter's value with its numbers (in lists too) as variables read by `fn`."""
     kind = type(value)
@@ -316,8 +302,8 @@ def variables(value: Any, fn: Fn) -> Any:
 
 
 def compiled(value: Any) -> Fn | None:
-    """A function giving `value` for an instance's numbers (`value_at`, with the walk over the
-    value done once); None when the value holds no recorded number."""
+    """A function giving `value` (a recorded number, or a list, tuple or dict holding some) for an
+    instance's numbers, the walk over the value done once; None when it holds no recorded number."""
     if not holds_num(value):
         return None
     kind = type(value)

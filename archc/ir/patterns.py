@@ -39,7 +39,7 @@ from typing import Any, Callable
 from archc import provenance as pv
 from archc.ir import instances, lints
 from archc.ir.numbers import (Fn, Log, Num, NumInt, Numbers, Refused, compiled, constant, in_layer, num,
-                              recording, strip, value_at, variables)
+                              recording, strip, variables)
 from archc.ir.values import Tensor
 from archc.ops.base import AttrError, ShapeError
 
@@ -188,9 +188,12 @@ class Recorder:
     def builtin(self, function: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]) -> Any:
         """A built-in function applied to recorded numbers: a number computed again from them; any
         other result (a list from range(), a string) decides on the numbers given."""
-        result = function(*strip(args), **strip(kwargs))
+        plain_args, plain_kwargs = strip(args), strip(kwargs)
+        result = function(*plain_args, **plain_kwargs)
         if type(result) is int or type(result) is float:
-            return num(result, lambda n: function(*value_at(args, n), **value_at(kwargs, n)))
+            given_args = compiled(args) or (lambda n: plain_args)
+            given_kwargs = compiled(kwargs) or (lambda n: plain_kwargs)
+            return num(result, lambda n: function(*given_args(n), **given_kwargs(n)))
         pv.decide([args, list(kwargs.values())])
         return result
 
