@@ -759,11 +759,14 @@ def elaborate(spec: A.Spec, file: str, overrides: dict[str, Any] | None = None, 
 def _partial_graph(elaborator: Elaborator) -> Graph | None:
     """The layers that elaborated, around the statements that failed (whose dependants never ran:
     a failed statement's names are POISON): what the language server shows while a line is
-    broken. Layers left without a shape, and the outputs that did not elaborate, are left out."""
+    broken. Layers left without a shape, and the outputs that did not elaborate, are left out
+    (DiGraph.remove_nodes_from indexes every layer's successors first: asked only when some are)."""
     builder = elaborator.builder
     try:
         g = builder.g.copy_prefix(len(builder.g))  # (the elaborator's stays whole: archc.ir.resume goes on from it)
-        g.remove_nodes_from([n for n, d in g.nodes.items() if d["layer"].shape is None])
+        shapeless = [n for n, d in g.nodes.items() if d["layer"].shape is None]
+        if shapeless:
+            g.remove_nodes_from(shapeless)
         inputs = {name: name for name in (d.name for d in elaborator.spec.inputs) if name in g}
         graph = Graph(elaborator.spec.name or Path(elaborator.file).stem, g, inputs, {},
                       dict(builder.scopes), elaborator.assumptions, {}, elaborator.file)
