@@ -32,8 +32,8 @@ from archc import ast as A
 from archc import symbolic as sy
 from archc.deep import run_deep
 from archc.errors import SpecError, SpecErrors
-from archc.ir.elaborate import Body, Elaborator, _Again, _run
 from archc.ir import instances, patterns
+from archc.ir.elaborate import Body, Elaborator, _Again, _run
 from archc.ir.graph import Graph
 from archc.ir.values import Env, ShapeContext
 from archc.loader import BlockLoader, search_path
@@ -50,13 +50,18 @@ class Session:
         self._last: _Last | None = None  # the previous elaboration, when one can resume from it
         self.resumed_at: int | None = None  # the statement the last call resumed at (None: whole)
         self._reuse = _Reuse()  # block-reuse templates and patterns, carried between elaborations
+        self._imported: Any = None  # what the imports gave when the elaboration under way began
 
     def elaborate(self, spec: A.Spec, warnings: list | None = None) -> Graph:
         """Exactly what archc.ir.elaborate.elaborate(spec, file, hyperparams, strict=strict,
         warnings=warnings) returns or raises (SpecErrors with the same diagnostics, including
         `partial`)."""
         last, self._last, self.resumed_at = self._last, None, None
-        start = _resume_point(last, spec) if last is not None else None
+        # what the imports give, read before elaborating (so that the parse an elaboration reads
+        # is the last one an import reader notes): an elaboration that read other blocks (an
+        # imported file changed meanwhile) is not resumed from
+        self._imported = _loaded(spec, self.file)
+        start = _resume_point(last, spec, self._imported) if last is not None else None
         self._reuse.begin()
         outcome = None
         try:
@@ -133,7 +138,10 @@ class Session:
             return
         # the first layers known to have tuple shapes (simplify_shapes made them so, changing none)
         marks.tuples = len(elaborator.builder.g) if graph is not None else elaborator.checked_shapes
-        self._last = _Last(elaborator, spec, _loaded(spec, self.file))
+        loaded = self._imported
+        if loaded is not None and loaded[0] != {name: id(block) for name, block in elaborator.blocks.items()}:
+            return  # (blocks held by the elaborator and by the parses: equal ids are the same blocks)
+        self._last = _Last(elaborator, spec, loaded)
 
     def _resume(self, last: "_Last", spec: A.Spec, start: int) -> tuple | None:
         """The elaboration of `spec` from statement `start` on, or None when it cannot resume."""
@@ -442,14 +450,14 @@ def _cut_sinks(b: Any, created: int) -> None:
                if node_id in nodes}
 
 
-def _resume_point(last: _Last, spec: A.Spec) -> int | None:
+def _resume_point(last: _Last, spec: A.Spec, loaded: Any) -> int | None:
     """The first statement of `spec`'s model body that differs from the last elaboration's, if
     the last one can resume there; None: elaborate it whole."""
     old = last.spec
     if spec.name != old.name or spec.returns != old.returns or not all(
             _same(getattr(spec, f), getattr(old, f)) for f in ("imports", "params", "inputs", "blocks")):
         return None
-    if spec.imports and _loaded(spec, last.elaborator.file) != last.loaded:
+    if loaded != last.loaded:
         return None  # an imported file reads differently now
     before, after = old.body, spec.body
     k = 0

@@ -18,6 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from archc import ast as A
+from archc.errors import SpecErrors
+from archc.lsp.sizes import SizeSums
 
 try:  # parses again only the statements an edit touched (archc/frontend/incremental.py); a
     # parse it starts from is one it made (`parse`, remembered)
@@ -38,6 +40,7 @@ class Live:
         self.text: str | None = None  # the last text that parsed here ...
         self.spec: A.Spec | None = None  # ... and its parse
         self.session: Any = None
+        self.sizes = SizeSums()  # the size check, of the layers each edit changed
         self.keys: dict[str, tuple] = {}  # parse-cache keys of the files the last check read
         # what the session's elaboration read through its import statements (a resumed one reads
         # only those after the statement it resumes from), and those statements' paths
@@ -53,6 +56,7 @@ class Live:
 
     def reset(self) -> None:
         self.text = self.spec = self.session = None
+        self.sizes = SizeSums()
         self.keys, self.imported, self.import_paths = {}, set(), []
 
     def parse(self, text: str) -> A.Spec:
@@ -73,15 +77,18 @@ class Live:
         if Session is None or self.language != "arch":
             return from_spec(spec, self.path)
         from archc.collector import paused
-        from archc.model import from_graph
+        from archc.model import Model
         paths = [i.path for i in spec.imports]
         if self.session is None or paths != self.import_paths:  # an import edited: all read again
             self.session, self.imported, self.import_paths = Session(self.path), set(), paths
         self.elaborated = True
-        with paused():  # as from_spec (archc.model._build), with the session's elaboration
+        with paused():  # as from_spec (archc.model.from_graph), with the session's elaboration
             warnings: list = []
             graph = self.session.elaborate(spec, warnings=warnings)
-            return from_graph(spec, graph, warnings)
+            sizes = self.sizes.check(graph)
+            if sizes.errors:
+                raise SpecErrors(sizes.errors)
+            return Model(spec, graph, warnings + sizes.warnings, sizes.params)
 
     def before(self, cache: Any) -> None:
         """Before a check: afresh if a file the session read has changed since."""

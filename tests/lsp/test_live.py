@@ -283,6 +283,7 @@ def same_graph(kept: analysis.CheckResult, whole: analysis.CheckResult) -> None:
     assert (kept.model is None) == (whole.model is None)
     if kept.model is not None:
         assert fingerprint(kept.model.graph) == fingerprint(whole.model.graph)
+        assert kept.model._params == whole.model._params  # (the size check's count)
     assert [(e.code, e.render()) for e in kept.errors] == [(e.code, e.render()) for e in whole.errors]
 
 
@@ -364,3 +365,47 @@ def test_a_name_given_after_the_statement_resumed_at_is_taken_back():
         kept = check(edit, "arch", "m.arch", cache, live=state)
         assert [n.tensor_names for n in kept.model.graph.layers()][1] == ["a", "b"]
         same_graph(kept, check(edit, "arch", "m.arch", cache))
+
+
+SIZES = """\
+model Sizes
+input x: [N, 8, 32, 32]
+a = x -> conv2d(16, 3, padding=1)
+b = a -> relu
+c = b -> flatten
+output y = c -> linear(10)
+"""
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_size_check_of_the_layers_an_edit_changed_is_a_whole_ones(seed):
+    """archc.lsp.sizes.SizeSums on a session's successive graphs: check_sizes' errors, warnings
+    and parameter count, with totals crossing the warning and error lines, symbolic sizes and
+    shared layers."""
+    from archc.analysis.metrics import check_sizes
+    from archc.errors import SpecErrors
+    from archc.frontend.dsl import parse_dsl
+    from archc.ir.resume import Session
+    from archc.lsp.sizes import SizeSums
+    rng = random.Random(seed)
+    session, sums = Session("sizes.arch"), SizeSums()
+    lines = SIZES.splitlines()
+    statements = ["_d = b -> conv2d(4, 1)", "_e = c -> linear(2000000)", "_f = c -> linear(10 ** 9)",
+                  "_g = x -> upsample(20000)", "_k = x -> conv2d(8, 3, padding=1) -> upsample(200000)",
+                  "s = shared(conv2d(8, 3, padding=1))\n_h = x -> s\n_i = x -> s", "_j = x -> reshape([2, 4, -1])"]
+    checked = 0
+    for _ in range(30):
+        text = lines[:2 + rng.randint(0, 3)] + rng.sample(statements, rng.randint(0, 3))
+        body = "\n".join(text + [s for s in lines[2:-1] if s not in text] + [lines[-1]]) + "\n"
+        if rng.random() < 0.3:
+            body = body.replace("[N, 8, 32, 32]", rng.choice(["[N, 8, H, W]", "[1, 8, 32, 32]"]))
+        try:
+            graph = session.elaborate(parse_dsl(body, "sizes.arch"))
+        except SpecErrors:  # (no size check)
+            continue
+        whole, kept = check_sizes(graph), sums.check(graph)
+        assert [e.render() for e in kept.errors] == [e.render() for e in whole.errors]
+        assert [w.render() for w in kept.warnings] == [w.render() for w in whole.warnings]
+        assert kept.params == whole.params
+        checked += 1
+    assert checked > 10
