@@ -95,11 +95,13 @@ class LineMap:
         return self.delta == 0 and all(k == v for k, v in self.middle.items())
 
 
-def line_map(old: str, new: str) -> LineMap | None:
+def line_map(old: str, new: str, old_lines: list[str] | None = None,
+             new_lines: list[str] | None = None) -> LineMap | None:
     """The map from `old`'s lines to `new`'s when the two differ only in comments, blank lines
-    and trailing blanks; None when any code changed. Costs the changed lines, plus a comparison
-    of the unchanged ones (in C)."""
-    a, b = lines_of(old), lines_of(new)
+    and trailing blanks; None when any code changed (`old_lines`, `new_lines`: their lines, if
+    split already). Costs the changed lines, plus a comparison of the unchanged ones (in C)."""
+    a = lines_of(old) if old_lines is None else old_lines
+    b = lines_of(new) if new_lines is None else new_lines
     n = min(len(a), len(b))
     start = 0
     step = 256  # compare slices first: list equality runs in C
@@ -110,6 +112,8 @@ def line_map(old: str, new: str) -> LineMap | None:
         start += 1
     end = 0
     limit = n - start
+    while end + step <= limit and a[len(a) - end - step:len(a) - end] == b[len(b) - end - step:len(b) - end]:
+        end += step
     while end < limit and a[len(a) - 1 - end] == b[len(b) - 1 - end]:
         end += 1
     old_mid = [(k, c) for k in range(start, len(a) - end) if (c := code_of(a[k]))]
@@ -124,6 +128,14 @@ class Base:
     """A finished check kept as a base for path 1, with the parse-cache keys of what it read."""
     result: CheckResult
     keys: dict[str, tuple]
+    _lines: list[str] | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        """Its text's lines (split once: every edit compares them)."""
+        if self._lines is None:
+            self._lines = lines_of(self.result.text)
+        return self._lines
 
 
 def keys_of(result: CheckResult, cache: ParseCache) -> dict[str, tuple]:
@@ -165,9 +177,10 @@ def remapped(bases: list[Base], text: str, version: int | None, cache: ParseCach
         if base.result.text == text:
             return Carried(dataclasses.replace(base.result, version=version), base.result.index, True, True)
     found: Carried | None = None
+    lines = lines_of(text)
     for base in reversed(current):
         old = base.result
-        mapping = line_map(old.text, text)
+        mapping = line_map(old.text, text, base.lines, lines)
         moved = _moved(old, text, version, mapping) if mapping is not None else None
         if moved is None:
             continue

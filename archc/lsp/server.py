@@ -263,8 +263,10 @@ class ArchcServer(LanguageServer):
         """A check of the document's current text is done: kept, published."""
         try:
             self.project.accept(doc, result)
-            incremental.remember(self.bases.setdefault(canonical(doc.path), []), result, self.project.cache)
             self.publish(doc, result)
+            # after publishing: freeing the base this drops (a 5,000-layer model: about 4 ms) does
+            # not delay the diagnostics
+            incremental.remember(self.bases.setdefault(canonical(doc.path), []), result, self.project.cache)
             if result.model is not None and self._can_refresh_inlay_hints():
                 self.refresh_soon()  # the shapes are known now
         except Exception:
