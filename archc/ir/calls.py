@@ -19,35 +19,15 @@ from archc import provenance as pv
 from archc import symbolic as sy
 from archc.errors import Related, did_you_mean, did_you_mean_fixes, replacement
 from archc.ir import instances, patterns
-from archc.ir.numbers import strip
 from archc.ir.arguments import keyword_only
 from archc.ir.builder import snake
 from archc.ir.graph import LayerNode, Scope
 from archc.ir.lints import check_suspicious
+from archc.ir.numbers import strip
 from archc.ir.repeats import META_KWARGS, OPTIONS_TEXT, Repeats
-from archc.ir.values import (
-    MAX_INT_BITS,
-    POISON,
-    Abort,
-    Env,
-    Partial,
-    ShapeContext,
-    Shared,
-    Tensor,
-    TWord,
-    describe,
-    python_name,
-    traced_builtin,
-    traced_layer,
-)
-from archc.language import (
-    BUILTINS,
-    INITIALIZERS,
-    MAX_RANGE,
-    SPECIAL_FORMS,
-    ArgumentTypeError,
-    TooLong,
-)
+from archc.ir.values import (MAX_INT_BITS, POISON, Abort, Env, Partial, ShapeContext, Shared, Tensor, TWord, describe,
+                              python_name, traced_builtin, traced_layer)
+from archc.language import BUILTINS, INITIALIZERS, MAX_RANGE, SPECIAL_FORMS, ArgumentTypeError, TooLong
 from archc.ops import REGISTRY
 from archc.ops.base import VARIADIC, AttrError, Op, Shape, ShapeError, Syntax, Word
 
