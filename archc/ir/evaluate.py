@@ -638,6 +638,8 @@ class Evaluator:
                   "compare values to get one, e.g. `n == 1` or `stride > 1`", code="E-VALUE-TYPE")
 
     def _need_number(self, value: Any, expr: A.Expr, what: str) -> None:
+        if type(value) in _PLAIN_NUMBERS:  # (the common case: none of the tests below applies)
+            return
         if isinstance(value, Word):
             self.unknown_names.add(str(value))
             visible = self._visible_env.names() if self._visible_env else ()
