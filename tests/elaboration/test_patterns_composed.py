@@ -8,7 +8,7 @@ tensors from several places (the same one twice), two and three levels of nestin
 sequentials, inline blocks, shared layers, partial application and layers given as parameters,
 frozen=/init= on nested instances, recursion, guards, errors and warnings of nested instances of
 later outer instances, limits, strict mode; and random specs whose outer blocks call random inner
-blocks (ARCHC_RANDOM_COMPOSED examples, 150 by default; raise it for a long local run).
+blocks (ARCHC_RANDOM_COMPOSED examples, 100 by default; raise it for a long local run).
 
 Each spec is elaborated with every instance evaluated (REUSE_INSTANCES off) and with reuse on: the
 layers (attributes with their types, shapes, names, scopes and their arguments, edges, marks), the
@@ -35,7 +35,7 @@ from test_instances import _assert_same, _load
 from test_patterns import _count_served_where
 from test_patterns_adversarial import _strict_fields
 
-EXAMPLES = int(os.environ.get("ARCHC_RANDOM_COMPOSED", "150"))
+EXAMPLES = int(os.environ.get("ARCHC_RANDOM_COMPOSED", "100"))
 
 
 def _outcome(text: str, reuse: bool, monkeypatch, **kwargs):
