@@ -581,11 +581,11 @@ class Elaborator(Calls):
         # never run): latest first, as layers are made after what they read, so a layer is
         # known needed (or not) before its inputs are visited
         g = self.builder.g
-        nodes, predecessors = g.nodes, g.predecessors
+        nodes, pred = g.nodes, g.pred
         needed = set(results)
         for n in reversed(created):
             if n in needed or nodes[n]["layer"].unused:
-                needed.update(predecessors(n))
+                needed.update(pred[n])
                 needed.add(n)
         dead = [n for n in created if n not in needed]
         if not dead:

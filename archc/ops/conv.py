@@ -119,14 +119,15 @@ class Conv(_Convolution, Op):
             Attr("bias", BoolType(), True, "add a learnable bias per output channel"),
         )
 
-    def output_shape(self, a: Attrs, inputs, ctx):
+    def output_shape(self, a: Attrs, inputs, ctx):  # (attributes by subscript: asked for every layer)
         x = inputs[0]
         check_rank(self, x)
         c = _channels(self, x)
-        _check_groups(a.groups, c, "input channels")
-        _check_groups(a.groups, a.out, "output channels (out)")
-        sp = sliding_output(x[2:], a.kernel, a.stride, a.padding, a.dilation, ctx)
-        return (x[0], a.out, *sp)
+        groups, out = a["groups"], a["out"]
+        _check_groups(groups, c, "input channels")
+        _check_groups(groups, out, "output channels (out)")
+        sp = sliding_output(x[2:], a["kernel"], a["stride"], a["padding"], a["dilation"], ctx)
+        return (x[0], out, *sp)
 
     def parameters(self, a, inputs):
         c = _channels(self, inputs[0])
@@ -178,8 +179,8 @@ class DepthwiseConv(_Convolution, Op):
         x = inputs[0]
         check_rank(self, x)
         c = _channels(self, x)
-        sp = sliding_output(x[2:], a.kernel, a.stride, a.padding, a.dilation, ctx)
-        return (x[0], c * a.multiplier, *sp)
+        sp = sliding_output(x[2:], a["kernel"], a["stride"], a["padding"], a["dilation"], ctx)
+        return (x[0], c * a["multiplier"], *sp)
 
     def parameters(self, a, inputs):
         c = _channels(self, inputs[0])

@@ -255,9 +255,10 @@ class Concat(Op):
     def output_shape(self, a, inputs, ctx):
         _need_two(inputs)
         r = len(inputs[0])
-        ax = a.axis + r if a.axis < 0 else a.axis
+        axis = a["axis"]
+        ax = axis + r if axis < 0 else axis
         if not 0 <= ax < r:
-            raise ShapeError(f"axis {a.axis} is out of range for rank-{r} inputs (valid: {-r} to {r - 1})",
+            raise ShapeError(f"axis {axis} is out of range for rank-{r} inputs (valid: {-r} to {r - 1})",
                              "axis=1 joins the channels; negative axes count from the end",
                              code="E-SHAPE-AXIS")
         out = _check_same(inputs, ctx, ax, {

@@ -22,9 +22,10 @@ class _PlausibleEps:
     after num_features: `BatchNorm2d(3, 16)`)."""
 
     def diagnose(self, a, inputs, given, channels_first):
-        if a.get("eps") is None or a.eps < 1:
+        eps = a.get("eps")
+        if eps is None or eps < 1:
             return []
-        return [Lint(f"eps={a.eps:g} is added to the variance before dividing by its square root: at 1 or "
+        return [Lint(f"eps={eps:g} is added to the variance before dividing by its square root: at 1 or "
                      "more it swamps the statistics", "eps is a small number (PyTorch's default 1e-5, "
                      "Keras' 1e-3); the channels are inferred from the input", code="W-ATTR-IMPLAUSIBLE")]
 
