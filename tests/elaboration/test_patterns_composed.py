@@ -109,6 +109,19 @@ input x: [N, 8, 16, 16]
 output y = x -> Outer(4, 0.5) -> Outer(6, 0.25) -> Outer(8, 0.5) -> Outer(1, 2.5) -> Outer(2, 3.5) -> Outer(3, 0.1)
              -> Outer(5, 0.7)
 """, 1, 1),
+    # booleans computed from the outer's numbers (and its own boolean parameter) given to nested instances
+    ("booleans_from_numbers", """
+block Inner(c, f, g = false)(x) {
+  y = x -> conv2d(c, 1)
+  return y -> relu if f and not g else y -> sigmoid if f == g else y
+}
+block Outer(a, f)(x) {
+  return x -> Inner(a, a > 4) -> Inner(a + 1, f, a % 2 == 0) -> Inner(a, f == (a > 5), g=f)
+}
+input x: [N, 8, 8, 8]
+output y = x -> Outer(4, true) -> Outer(5, true) -> Outer(6, true) -> Outer(7, true) -> Outer(3, false) -> Outer(8, false)
+             -> Outer(9, true) -> Outer(6, false) -> Outer(2, true)
+""", 6, 1),
     # the same tensor twice (and the outer's input) given to a two-input nested block, and not
     ("two_inputs_aliased_or_not", """
 block Inner(c)(x, z) { return (x -> conv2d(c, 1)) + (z -> conv2d(c, 1)) }
@@ -130,6 +143,16 @@ block A(c, p)(x) { return x -> B(c, p) -> B(c * 2, p) -> C(c, 0.5) }
 input x: [N, 8, 16, 16]
 output y = x -> A(4, 0.1) -> A(5, 0.2) -> A(6, 0.3) -> A(7, 0.4) -> A(4, 0.2) -> A(8, 0.1) -> A(3, 0.3) -> A(2, 0.2)
 """, 6, 3),
+    # three recordings at once (A's, B's apart inside it, C's apart inside B's), each deciding
+    ("three_recordings_at_once", """
+block C(c, r)(x) { y = x -> conv2d(c, 1) -> dropout(r)
+  return y -> relu if c % 2 == 0 else y }
+block B(c, r)(x) { y = x -> C(c + 1, r / 2)
+  return y + x if y.channels == x.channels else y -> conv2d(c, 1) }
+block A(c, r)(x) { return x -> B(c * 2, r) -> conv2d(c, 1) }
+input x: [N, 8, 8, 8]
+output y = x -> A(4, 0.1) -> A(5, 0.2) -> A(6, 0.3) -> A(7, 0.4) -> A(3, 0.5) -> A(8, 0.6) -> A(9, 0.1)
+""", 1, 4),
     ("four_levels_recorded_apart", """
 block L(c)(x) { return x -> conv2d(c, 1) -> relu }
 block M(c)(x) { return x -> L(c) -> L(c * 2) }
