@@ -122,6 +122,16 @@ input x: [N, 8, 8, 8]
 output y = x -> Outer(4, true) -> Outer(5, true) -> Outer(6, true) -> Outer(7, true) -> Outer(3, false) -> Outer(8, false)
              -> Outer(9, true) -> Outer(6, false) -> Outer(2, true)
 """, 6, 1),
+    # lists given to nested instances: the outer's list parameter whole, sliced, mapped, and built
+    ("lists_given_to_nested_instances", """
+block Inner(ws, i)(x) { return x -> conv2d(ws[i], 1) -> conv2d(len(ws) + ws[-1], 1) -> conv2d(sum(ws), 1) }
+block Outer(a, ws)(x) {
+  return x -> Inner(ws, a % 2) -> Inner([a, a * 2, 3], 1) -> Inner(ws[:a % 2 + 1], 0) -> Inner([w * a for w in ws], 1)
+}
+input x: [N, 8, 8, 8]
+output y = x -> Outer(4, [2, 3]) -> Outer(5, [4, 5]) -> Outer(6, [1, 7]) -> Outer(7, [8, 2]) -> Outer(3, [5, 5])
+             -> Outer(8, [6, 1]) -> Outer(9, [2, 2]) -> Outer(2, [3, 4])
+""", 4, 4),
     # the same tensor twice (and the outer's input) given to a two-input nested block, and not
     ("two_inputs_aliased_or_not", """
 block Inner(c)(x, z) { return (x -> conv2d(c, 1)) + (z -> conv2d(c, 1)) }
@@ -258,6 +268,15 @@ block Outer(a, r)(x) {
 input x: [N, 8, 16, 16]
 output y = x -> Outer(4, 0.1) -> Outer(5, 0.2) -> Outer(6, 0.3) -> Outer(7, 0.4) -> Outer(8, 0.1)
 """, 3, 0),
+    ("shared_outer_instances_applied_again", """
+block Inner(c, r)(x) { return x -> conv2d(c, 1) -> dropout(r) }
+block Outer(a, r)(x) { return x -> Inner(a, r) -> Inner(x.channels, r / 2) }
+input x: [N, 8, 8, 8]
+t = shared(Outer(8, 0.1))
+u = shared(Outer(8, 0.2))
+a = x -> Outer(8, 0.3) -> t -> Outer(8, 0.4) -> u -> t -> Outer(8, 0.5) -> u
+output y = a -> Outer(8, 0.6) -> t
+""", 2, 2),
     ("shared_layer_around_nested_instances", """
 block Inner(c, r)(x) { return x -> conv2d(c, 1) -> dropout(r) }
 block Outer(a, r)(x) {
