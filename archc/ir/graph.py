@@ -212,7 +212,6 @@ class ScopeIndex:
     every scope's contents, which scanning the graph per scope made O(layers × scopes)."""
 
     def __init__(self, graph: Graph):
-        self.order: dict[str, int] = {}
         self.direct: dict[tuple[str, ...], list[LayerNode]] = {}
         self.items: dict[tuple[str, ...], list[LayerNode | Scope]] = {}
         self.subpaths: dict[tuple[str, ...], list[tuple[str, ...]]] = {}  # every nested path, registered or not
@@ -220,8 +219,14 @@ class ScopeIndex:
         for path, scope in graph.scopes.items():
             self.child_scopes.setdefault(path[:-1], []).append(scope)
         known: set[tuple[str, ...]] = {()}
-        for i, node in enumerate(graph.layers()):
-            self.order[node.id] = i
+        layers = list(graph.layers())
+        self.order: dict[str, int] = {node.id: i for i, node in enumerate(layers)}
+        scope = direct = items = None  # (a layer is mostly in its predecessor's scope: its lists kept)
+        for node in layers:
+            if node.scope is scope:
+                direct.append(node)
+                items.append(node)
+                continue
             scope = node.scope
             if scope not in known:  # (a known scope's prefixes are known)
                 for k in range(len(scope)):
@@ -231,5 +236,7 @@ class ScopeIndex:
                         self.subpaths.setdefault(scope[:k], []).append(sub)
                         if sub in graph.scopes:
                             self.items.setdefault(scope[:k], []).append(graph.scopes[sub])
-            self.direct.setdefault(scope, []).append(node)
-            self.items.setdefault(scope, []).append(node)
+            direct = self.direct.setdefault(scope, [])
+            items = self.items.setdefault(scope, [])
+            direct.append(node)
+            items.append(node)
