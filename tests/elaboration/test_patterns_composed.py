@@ -132,6 +132,13 @@ input x: [N, 8, 8, 8]
 output y = x -> Outer(4, [2, 3]) -> Outer(5, [4, 5]) -> Outer(6, [1, 7]) -> Outer(7, [8, 2]) -> Outer(3, [5, 5])
              -> Outer(8, [6, 1]) -> Outer(9, [2, 2]) -> Outer(2, [3, 4])
 """, 4, 4),
+    # a nested block's defaults computed from its other parameters (h = c * 2), given or not
+    ("defaults_computed_from_parameters", """
+block Inner(c, h = c * 2, r = 0.1)(x) { return x -> conv2d(h, 1) -> dropout(r) -> conv2d(c, 1) }
+block Outer(a, r)(x) { return x -> Inner(a) -> Inner(a + 1, r=r) -> Inner(x.channels, a * 3) }
+input x: [N, 8, 8, 8]
+output y = x -> Outer(4, 0.1) -> Outer(5, 0.2) -> Outer(6, 0.3) -> Outer(7, 0.4) -> Outer(3, 0.5) -> Outer(8, 0.6)
+""", 3, 4),
     # the same tensor twice (and the outer's input) given to a two-input nested block, and not
     ("two_inputs_aliased_or_not", """
 block Inner(c)(x, z) { return (x -> conv2d(c, 1)) + (z -> conv2d(c, 1)) }
