@@ -488,6 +488,35 @@ output y = x -> Outer(4, 0.2) -> Outer(5, 0.4) -> Outer(6, 0.8) -> Outer(7, 0.1)
     _assert_alike(text, monkeypatch)
 
 
+YAML_NESTED = """
+blocks:
+  Inner:
+    params: {c: null, r: 0.1}
+    inputs: [x]
+    return:
+      - x
+      - {conv2d: [c, 1]}
+      - {dropout: r}
+  Outer:
+    params: {a: null, r: 0.1}
+    inputs: [x]
+    return:
+      - x
+      - {Inner: [a * 2, r / 2]}
+      - {Inner: ['a + 1', r], name: '"u" + str(a % 2)'}
+inputs:
+  x: [N, 8, 8, 8]
+outputs:
+  y: [x, {Outer: [2, 0.1]}, {Outer: [4, 0.2]}, {Outer: [6, 0.3]}, {Outer: [8, 0.4]}, {Outer: [10, 0.5]},
+      {Outer: [3, 0.2]}]
+"""
+
+
+def test_yaml_form_composes(monkeypatch) -> None:
+    served = _assert_alike(YAML_NESTED, monkeypatch, language="yaml")
+    assert _nested(served) >= 2 and sum("." not in p for p in served) >= 2, served
+
+
 # ----------------------------------------------------------------------------- random nested blocks
 # leaf blocks L0, L1 (c, q, k), an optional middle block M0 calling leaves, an outer block B (a, b, r,
 # ws) calling leaves and middles with numbers computed from its own and from its tensors' sizes
