@@ -25,15 +25,15 @@ import os
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_instances import _assert_same, _load
+from test_patterns import _count_served_where
+from test_patterns_adversarial import _strict_fields
 
 from archc.errors import SpecErrors
 from archc.frontend import incremental
 from archc.ir import instances
 from archc.ir.elaborate import elaborate
 from archc.ir.resume import Session
-from test_instances import _assert_same, _load
-from test_patterns import _count_served_where
-from test_patterns_adversarial import _strict_fields
 
 EXAMPLES = int(os.environ.get("ARCHC_RANDOM_COMPOSED", "100"))
 
@@ -727,7 +727,7 @@ def _resumed_after_an_edit(path: str, text: str, edit) -> tuple:
     session.elaborate(spec)
     edited = edit()
     spec2 = incremental.reparse(spec, text, edited, path)
-    assert [b for b in spec2.blocks if b.name == "Outer"][0] is [b for b in spec.blocks if b.name == "Outer"][0]
+    assert next(b for b in spec2.blocks if b.name == "Outer") is next(b for b in spec.blocks if b.name == "Outer")
     expected, _ = outcome(lambda w: elaborate(spec2, path, {}, warnings=w))
     got, _ = outcome(lambda w: session.elaborate(spec2, w))
     return got, expected
