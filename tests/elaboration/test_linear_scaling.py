@@ -8,13 +8,12 @@ the same specs (tools/synthetic_specs.py)."""
 from __future__ import annotations
 
 import sys
-import threading
 from pathlib import Path
 
 import pytest
+from call_counting import CallCounter
 
 import archc
-from archc import deep
 from archc.backends import diagram
 from archc.ir import instances
 
@@ -25,32 +24,6 @@ SMALL, LARGE = 300, 1200
 # 4× the layers may cost at most this many times the work (linear: 4, plus slack for the
 # parts that grow with the log of the size, such as nesting depth and name suffixes)
 LIMIT = 4 * 1.3
-
-
-class CallCounter:
-    """Counts Python and C function calls in this thread and in threads started meanwhile (the
-    elaborator runs on a thread of its own, see archc.deep: none is kept idle while counting, or
-    work on a worker started before would go uncounted)."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def _profile(self, frame, event, arg):
-        if event in ("call", "c_call"):
-            self.calls += 1
-
-    def __enter__(self) -> "CallCounter":
-        self._kept, deep.MAX_IDLE = deep.MAX_IDLE, 0
-        while deep._idle:
-            deep._idle.pop().run(None)  # (retired: its thread ends)
-        threading.setprofile(self._profile)
-        sys.setprofile(self._profile)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        sys.setprofile(None)
-        threading.setprofile(None)
-        deep.MAX_IDLE = self._kept
 
 
 def _work(form: str, layers: int) -> dict[str, int]:

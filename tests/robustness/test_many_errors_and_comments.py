@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import signal
 import sys
-import threading
 import time
 from pathlib import Path
+
+from call_counting import CallCounter
 
 import archc
 from archc.ast import Loc
@@ -27,19 +28,9 @@ RATIO = 4 * 1.3
 def calls(fn) -> int:
     """Python function calls (generator resumptions included) made by `fn()`, in this thread and
     in threads it starts (the evaluator's deep thread)."""
-    count = [0]
-
-    def profile(frame, event, arg):
-        if event == "call":
-            count[0] += 1
-    threading.setprofile(profile)
-    sys.setprofile(profile)
-    try:
+    with CallCounter(events=("call",)) as counter:
         fn()
-    finally:
-        sys.setprofile(None)
-        threading.setprofile(None)
-    return count[0]
+    return counter.calls
 
 
 class CountingText(str):
