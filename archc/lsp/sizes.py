@@ -32,6 +32,10 @@ class SizeSums:
         # after each of them: (parameters of every application, activation bytes, parameters as
         # analyse counts them: None where a layer's are unknown or symbolic)
         self._sums: list[tuple[int, int, int | None]] = []
+        # what a layer adds, by the identity of its op, attributes, shape and input shapes (a
+        # replayed block instance's layers share them with the template's: a new layer each
+        # edit, the same objects), with those objects, kept alive: the last check's layers'
+        self._added: dict[tuple, tuple] = {}
 
     def check(self, graph: Graph) -> SizeCheck:
         """Exactly `check_sizes(graph)`."""
@@ -44,33 +48,52 @@ class SizeSums:
         del self._nodes[same:]
         del self._sums[same:]
         params, act, owned = self._sums[-1] if self._sums else (0, 0, 0)
+        known, added = self._added, {}
         for attributes in itertools.islice(nodes.values(), same, None):
-            params, act, owned = _add(graph, attributes["layer"], params, act, owned)
+            node = attributes["layer"]
+            shape = node.shape
+            if shape is not None:
+                size, count, concrete = _added(graph, node, shape, known, added)
+                act += size
+                if concrete is None:  # (a ShapeError: analyse reports it)
+                    owned = None
+                else:
+                    params += count
+                    if not concrete:
+                        owned = None
+                    elif owned is not None and node.shares is None:
+                        owned += count
             self._nodes.append(attributes)
             self._sums.append((params, act, owned))
+        self._added = added
         if params > WARN_PARAMS or act > WARN_ACTIVATION_BYTES:
             return check_sizes(graph)
         return SizeCheck([], [], owned)
 
 
-def _add(graph: Graph, node: Any, params: int, act: int, owned: int | None) -> tuple[int, int, int | None]:
-    """The sums after one more layer, as check_sizes adds it."""
-    shape = node.shape
-    if shape is None:
-        return params, act, owned
+def _added(graph: Graph, node: Any, shape: Any, known: dict, added: dict) -> tuple[int, int, bool | None]:
+    """What a layer (with a shape) adds, as check_sizes adds it: its activation bytes, its
+    parameters, and whether they are concrete (None: its op refused its parameter shapes)."""
     op = node.op
+    inputs = [graph.node(i).shape for i in node.inputs]
+    key = None
+    if type(shape) is tuple and all(type(s) is tuple for s in inputs):  # (immutable: their ids hold)
+        key = (op, id(node.attrs), id(shape), node.training_only, *map(id, inputs))
+        found = known.get(key)
+        if found is not None:
+            added[key] = found
+            return found[0]
+    size = 0
     if op is None or op.inputs != 0:
-        size = sy.mul(numel(shape[1:]), BYTES_PER_ELEMENT)
-        if isinstance(size, int) and not node.training_only:
-            act += size
+        sample = sy.mul(numel(shape[1:]), BYTES_PER_ELEMENT)
+        if isinstance(sample, int) and not node.training_only:
+            size = sample
+    count, concrete = 0, True
     if op is not None and type(op).parameters is not Op.parameters:
         try:
             count, concrete = _concrete_count(graph.parameter_shapes(node))
-        except ShapeError:  # (analyse reports it)
-            return params, act, None
-        params += count
-        if not concrete:
-            owned = None
-        elif owned is not None and node.shares is None:
-            owned += count
-    return params, act, owned
+        except ShapeError:
+            count, concrete = 0, None
+    if key is not None:
+        added[key] = ((size, count, concrete), node.attrs, shape, inputs)
+    return size, count, concrete
