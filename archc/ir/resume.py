@@ -8,16 +8,22 @@ run: layers, scopes, names, diagnostics and bindings are appended to lists and d
 their order). So a note of their lengths before each statement (`_Marks`) is the state there:
 resuming cuts each back to its length. The elaborator's own lists and dicts are cut in place;
 the graph's (nodes, edges, scopes, assumptions) are copied, so that the graph given before stays
-as it was, and a layer it holds is copied before a later statement changes it (GraphBuilder.own).
+as it was, and a layer it holds is copied before a later statement changes it (GraphBuilder.own);
+names a later statement gave a layer made before (`b = a`) are logged and taken back.
 What does not only grow rules a statement out as a place to resume from (`_resume_point`,
-`Session._keep`): a name assigned twice after it (rebound), block-reuse templates or assumptions
-used after it, layers pruned at the model's end, shapes simplified under assumptions, names made
-twice or containers in the model's scope, training outputs, an attribute of the elaborator not
-listed in CUT or SAME. The passes after the body run each time, over what changed where they can
-(GraphBuilder.sinks for the pruning, the layers made since for the shapes). Anything else
-(another header, imports that read differently, an error or a limit while resuming) is a whole
-elaboration. Unchanged statements are found by identity first (archc.frontend.incremental keeps
-the ones an edit did not touch), then by equality, locations included.
+`Session._keep`): a name assigned twice after it (rebound), assumptions used after it, layers
+pruned at the model's end, shapes simplified under assumptions, names made twice or containers in
+the model's scope, training outputs, an attribute of the elaborator not listed in CUT or SAME.
+The passes after the body run each time, over what changed where they can (GraphBuilder.sinks
+for the pruning, the layers made since for the shapes). Anything else (another header, imports
+that read differently, an error or a limit while resuming) is a whole elaboration. Unchanged
+statements are found by identity first (archc.frontend.incremental keeps the ones an edit did not
+touch), then by equality, locations included.
+
+The block-reuse stores (archc.ir.instances' templates, archc.ir.patterns' kinds) are not cut
+back but carried, whole, from one elaboration of a session to the next, resumed or not (`_Reuse`):
+what serves an instance is what evaluating it gives, wherever it is met, so an instance alike one
+of an earlier version (DenseNet-121's features, when its one model statement is edited) replays it.
 """
 from __future__ import annotations
 
