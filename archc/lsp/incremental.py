@@ -116,11 +116,29 @@ def line_map(old: str, new: str, old_lines: list[str] | None = None,
         end += step
     while end < limit and a[len(a) - 1 - end] == b[len(b) - 1 - end]:
         end += 1
+    for order in (range, _backwards):  # the code lines nearest each end first: a program edit
+        # differs there mostly (a statement appended to a text that differs from this base's
+        # higher up too), where comparing every code line between costs the whole file
+        if _first_code(a, order(start, len(a) - end)) != _first_code(b, order(start, len(b) - end)):
+            return None
     old_mid = [(k, c) for k in range(start, len(a) - end) if (c := code_of(a[k]))]
     new_mid = [(k, c) for k in range(start, len(b) - end) if (c := code_of(b[k]))]
     if [c for _, c in old_mid] != [c for _, c in new_mid]:
         return None
     return LineMap(start, len(a) - end, len(b) - len(a), {o: m for (o, _), (m, _) in zip(old_mid, new_mid)})
+
+
+def _backwards(start: int, stop: int) -> range:
+    return range(stop - 1, start - 1, -1)
+
+
+def _first_code(lines: list[str], indices: range) -> str | None:
+    """The code of the first line of `indices` that has any."""
+    for k in indices:
+        code = code_of(lines[k])
+        if code:
+            return code
+    return None
 
 
 @dataclass
