@@ -21,7 +21,7 @@ statements are found by identity first (archc.frontend.incremental keeps the one
 touch), then by equality, locations included.
 
 The block-reuse stores (archc.ir.instances' templates, archc.ir.patterns' kinds) are not cut
-back but carried, whole, from one elaboration of a session to the next, resumed or not (`_Reuse`):
+back but carried, whole, from one elaboration of a session to the next, resumed or not (`Reuse`):
 what serves an instance is what evaluating it gives, wherever it is met, so an instance alike one
 of an earlier version (DenseNet-121's features, when its one model statement is edited) replays it.
 """
@@ -49,13 +49,16 @@ class Session:
     """Elaborations of successive versions of one spec (the language server's document): each
     reuses the previous elaboration's state up to the first top-level statement that changed."""
 
-    def __init__(self, file: str, hyperparams: dict | None = None, strict: bool = False):
+    def __init__(self, file: str, hyperparams: dict | None = None, strict: bool = False,
+                 reuse: "Reuse | None" = None):
         self.file = file
         self.hyperparams = dict(hyperparams or {})
         self.strict = strict
         self._last: _Last | None = None  # the previous elaboration, when one can resume from it
         self.resumed_at: int | None = None  # the statement the last call resumed at (None: whole)
-        self._reuse = _Reuse()  # block-reuse templates and patterns, carried between elaborations
+        # block-reuse templates and patterns, carried between elaborations (`reuse`: an earlier
+        # session's, of the same file: what serves an instance does so in any session)
+        self.reuse = reuse if reuse is not None else Reuse()
         self._imported: Any = None  # what the imports gave when the elaboration under way began
 
     def elaborate(self, spec: A.Spec, warnings: list | None = None) -> Graph:
@@ -68,7 +71,7 @@ class Session:
         # imported file changed meanwhile) is not resumed from
         self._imported = _loaded(spec, self.file)
         start = _resume_point(last, spec, self._imported) if last is not None else None
-        self._reuse.begin()
+        self.reuse.begin()
         outcome = None
         try:
             if start is not None:
@@ -76,11 +79,11 @@ class Session:
                 if outcome is not None:
                     self.resumed_at = start
                 else:  # what a resumed elaboration that gave up changed is undone
-                    self._reuse.undo()
+                    self.reuse.undo()
             if outcome is None:
                 outcome = self._whole(spec)
         finally:
-            self._reuse.end(outcome[0] if outcome is not None else None)
+            self.reuse.end(outcome[0] if outcome is not None else None)
         return self._result(*outcome, warnings)
 
     def _result(self, elaborator: Elaborator, graph: Graph | None, errors: SpecErrors | None, partial: bool,
@@ -126,7 +129,7 @@ class Session:
         elaborator.builder.bind_name = _logging_binds(elaborator.builder, elaborator.marks.binds)
         elaborator.recorder = None  # (a class attribute until a pattern is recorded: SAME either way)
         if carried:
-            elaborator.templates, elaborator.sized_templates = self._reuse.stores(elaborator)
+            elaborator.templates, elaborator.sized_templates = self.reuse.stores(elaborator)
         else:
             elaborator.templates, elaborator.sized_templates = _Stored(), _Stored()
         return elaborator
@@ -214,7 +217,7 @@ class _Stored(dict):
         super().__setitem__(key, value)
 
 
-class _Reuse:
+class Reuse:
     """The block-reuse stores (archc.ir.instances' templates, archc.ir.patterns' kinds) carried
     from one elaboration of a session to the next, so that an instance alike one of an earlier
     version of the spec replays it. What a template or pattern serves is what evaluating the
@@ -493,7 +496,7 @@ def _resume_point(last: _Last, spec: A.Spec, loaded: Any) -> int | None:
 CUT = frozenset({
     "_placed", "_sizes", "assumptions", "checked_shapes", "comprehended", "ctx", "deadline", "model",
     "shape_reads", "shapes_rewritten", "shares_checked", "spec", "steps", "unknown_names", "unused_layers",
-    "templates", "sized_templates",  # (kept whole: what serves an instance serves it anywhere, _Reuse)
+    "templates", "sized_templates",  # (kept whole: what serves an instance serves it anywhere, Reuse)
     "builder._named_at", "builder._named_index", "builder._suffixes", "builder.alternatives",
     "builder.container_members", "builder.created", "builder.first_read", "builder.g", "builder.resinked",
     "builder.scope_log", "builder.scope_path", "builder.scopes", "builder.shared", "builder.sinks",

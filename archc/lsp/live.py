@@ -40,6 +40,9 @@ class Live:
         self.text: str | None = None  # the last text that parsed here ...
         self.spec: A.Spec | None = None  # ... and its parse
         self.session: Any = None
+        # the session's block-reuse stores (archc.ir.resume.Reuse): kept when the state starts
+        # afresh, and handed to the next state of the document when it is closed and opened again
+        self.reuse: Any = None
         self.sizes = SizeSums()  # the size check, of the layers each edit changed
         self.keys: dict[str, tuple] = {}  # parse-cache keys of the files the last check read
         # what the session's elaboration read through its import statements (a resumed one reads
@@ -80,7 +83,8 @@ class Live:
         from archc.model import Model
         paths = [i.path for i in spec.imports]
         if self.session is None or paths != self.import_paths:  # an import edited: all read again
-            self.session, self.imported, self.import_paths = Session(self.path), set(), paths
+            self.session, self.imported, self.import_paths = Session(self.path, reuse=self.reuse), set(), paths
+            self.reuse = self.session.reuse
         self.elaborated = True
         with paused():  # as from_spec (archc.model.from_graph), with the session's elaboration
             warnings: list = []

@@ -55,6 +55,7 @@ log = logging.getLogger("archc.lsp")
 DEFAULT_DEBOUNCE_MS = 0
 DEFAULT_CHECK_SECONDS = 5.0
 REFRESH_AFTER = 0.3  # seconds after the last check before inlay hints are asked for again
+CLOSED_REUSE_KEPT = 4  # closed documents whose block-reuse stores are kept for their reopening
 
 
 class _Answered:
@@ -131,6 +132,9 @@ class ArchcServer(LanguageServer):
         self.live_thread = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="archc-live")
         self.live_busy: concurrent.futures.Future | None = None  # the last work given to it
         self.live: dict[str, live.Live] = {}
+        # the block-reuse stores of the last few documents closed (archc.ir.resume.Reuse), for
+        # their next live state when they are opened again
+        self.closed_reuse: dict[str, Any] = {}
         # the user's evaluation limit (the live thread sets the variable while it checks)
         self.eval_limit = os.environ.get("ARCHC_MAX_EVAL_SECONDS", "").strip() or None
         self._collector_holds = 0  # edits being checked with the cycle collector off
@@ -321,6 +325,7 @@ class ArchcServer(LanguageServer):
         state = self.live.get(key)
         if state is None or state.language != doc.language:
             state = self.live[key] = live.Live(doc.path, doc.language)
+            state.reuse = self.closed_reuse.pop(key, None)
         limit = min(incremental.IN_PROCESS_SECONDS, float(self.eval_limit or "inf")) if cut else None
         self.live_busy = self.live_thread.submit(_check_on_live_thread, state, text, doc.language, doc.path,
                                                  self.project.cache, version, limit)
@@ -559,7 +564,11 @@ def did_close(ls: ArchcServer, params: T.DidCloseTextDocumentParams) -> None:
             task.cancel()
         ls.stop_job(canonical(doc.path))
         ls.bases.pop(canonical(doc.path), None)
-        ls.live.pop(canonical(doc.path), None)
+        state = ls.live.pop(canonical(doc.path), None)
+        if state is not None and state.reuse is not None:
+            ls.closed_reuse[canonical(doc.path)] = state.reuse
+            while len(ls.closed_reuse) > CLOSED_REUSE_KEPT:
+                del ls.closed_reuse[next(iter(ls.closed_reuse))]
         ls.published_version.pop(canonical(doc.path), None)
         ls.forget(doc)
         for other in ls.project.dependents(doc.path):  # they now read it from disk

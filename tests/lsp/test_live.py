@@ -25,8 +25,8 @@ class WholeSession:
     live state's own part (the model built as from_spec builds it, what was imported) is tested
     whether or not the real one is there."""
 
-    def __init__(self, file: str, hyperparams: dict | None = None, strict: bool = False):
-        self.file, self.hyperparams, self.strict = file, hyperparams, strict
+    def __init__(self, file: str, hyperparams: dict | None = None, strict: bool = False, reuse=None):
+        self.file, self.hyperparams, self.strict, self.reuse = file, hyperparams, strict, reuse
 
     def elaborate(self, spec, warnings: list | None = None):
         from archc.ir.elaborate import elaborate
@@ -290,7 +290,8 @@ def same_graph(kept: analysis.CheckResult, whole: analysis.CheckResult) -> None:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_carried_reuse_gives_a_whole_checks_graph(tmp_path, seed):
     """Random edits of a spec whose blocks are used several times (templates, patterns) and
-    which imports a library that is edited too."""
+    which imports a library that is edited too; now and then the document closed and opened
+    again, its next state given the stores of the last."""
     lib = tmp_path / "lib.arch"
     lib.write_text(BLOCKS_LIBRARY)
     path = str(tmp_path / "blocks.arch")
@@ -303,6 +304,9 @@ def test_carried_reuse_gives_a_whole_checks_graph(tmp_path, seed):
         if rng.random() < 0.08:
             project.cache.set_overlay(str(lib), BLOCKS_LIBRARY.replace("conv2d(c, 1)", rng.choice(
                 ["conv2d(c, 1)", "conv2d(c, 3, padding=1)", "conv2d(c + 1, 1)"])))
+        if rng.random() < 0.1:  # closed and opened again (the server hands the stores over), or afresh
+            state, reuse = live.Live(path, "arch"), state.reuse
+            state.reuse = reuse
         kept = check(text, "arch", path, project.cache, live=state)
         whole = check(text, "arch", path, project.cache)
         same_as_whole(project, kept, whole)
