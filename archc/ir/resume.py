@@ -71,7 +71,7 @@ class Session:
         # imported file changed meanwhile) is not resumed from
         self._imported = _loaded(spec, self.file)
         start = _resume_point(last, spec, self._imported) if last is not None else None
-        self.reuse.begin()
+        self.reuse.begin(spec, self._imported)
         outcome = None
         try:
             if start is not None:
@@ -229,13 +229,19 @@ class Reuse:
     symbolic sizes (a rule may rely on one recorded before, and record none itself), skipped no
     statement and made no name twice (`_Again`); otherwise the stores go back to what they were
     before it. Keys hold a block by id: the blocks of the kept entries are kept alive (so that
-    no other block takes the id), and entries of blocks no longer defined are dropped."""
+    no other block takes the id), and entries of blocks no longer defined are dropped. A block
+    that is the same object may still build otherwise: the incremental parse keeps a block whose
+    text is unchanged, but a block it calls may have been edited (or added, taking a name it
+    calls), and its templates hold the layers of the old one. So the stores start afresh whenever
+    the blocks the spec defines or imports, by name, are not the same objects as the last time."""
 
     MAX_ENTRIES = 20_000  # past this (many versions' numbers), the stores start afresh
 
     def __init__(self) -> None:
         self.templates, self.sized = _Stored(), _Stored()
         self.blocks: dict[int, A.BlockDef] = {}  # by id, every block a key names
+        # the blocks (by name: those the spec defines and imports) the stores were made with
+        self.defined: dict[str, A.BlockDef] | None = None
         self.limits: tuple | None = None
         self._before: tuple | None = None
 
@@ -250,10 +256,28 @@ class Reuse:
             self._before = ({}, {}, {})
         return self.templates, self.sized
 
-    def begin(self) -> None:
-        """Before an elaboration: what to go back to (entries and each kind's patterns)."""
+    def begin(self, spec: A.Spec, imported: Any) -> None:
+        """Before an elaboration of `spec` (`imported`: what its imports give, `_loaded`): the
+        stores emptied if its blocks are not those of the last one; what to go back to (entries and
+        each kind's patterns)."""
+        if not self._same_blocks(spec, imported):
+            self.templates.clear()
+            self.sized.clear()
+            self.defined = None
         self._before = (dict(self.templates), dict(self.sized),
                         {id(v): (v, list(v.patterns)) for v in self.templates.values() if type(v) is patterns.Kind})
+
+    def _same_blocks(self, spec: A.Spec, imported: Any) -> bool:
+        """Whether the spec defines and imports, by name, the very blocks the stores were made with
+        (those are held, so an id compared is never another object's)."""
+        defined = self.defined
+        if defined is None:
+            return False
+        if imported:  # every block, the spec's own and those it imports, by id (_loaded)
+            ids = imported[0]
+            return defined.keys() == ids.keys() and all(id(defined[name]) == i for name, i in ids.items())
+        return (defined.keys() == {block.name for block in spec.blocks}
+                and all(defined[block.name] is block for block in spec.blocks))
 
     def undo(self) -> None:
         """The stores as they were before the elaboration under way."""
@@ -273,6 +297,7 @@ class Reuse:
             self.undo()
             return
         blocks = {id(block): block for block in e.blocks.values()}
+        self.defined = dict(e.blocks)
         for store in (self.templates, self.sized):
             if len(store) > self.MAX_ENTRIES:
                 store.clear()

@@ -16,8 +16,8 @@ summary, parameters, warnings and errors must be the same. Where a spec is meant
 composition, the test also checks that nested instances were built inside recordings (the `+`
 paths of test_patterns._count_served_where).
 
-The cases under a letter (I, J, K) at the end are bugs found here: I and K are fixed (32709e3) and
-these tests keep them so; J is marked xfail(strict=True) with its reason until it is fixed."""
+The cases under a letter (I, J, K) at the end are bugs found here, fixed (I and K in 32709e3, J in
+archc.ir.resume.Reuse), and these tests keep them so."""
 from __future__ import annotations
 
 import os
@@ -697,10 +697,10 @@ def test_block_depth_limit_inside_replayed_instances(name: str, text: str, monke
 # entries of blocks no longer defined (by identity). archc.frontend.incremental.reparse keeps the
 # statements an edit did not touch: a block Outer that calls a block Inner keeps its identity when
 # only Inner's body is edited, and Outer's templates and patterns (holding Inner's layers, or the
-# Nested steps of Inner's patterns) build the old Inner: after `relu` -> `sigmoid` in Inner, the
-# live elaboration still gives relu layers in every Outer. The same when Inner is in an imported
+# Nested steps of Inner's patterns) built the old Inner: after `relu` -> `sigmoid` in Inner, the
+# live elaboration still gave relu layers in every Outer. The same when Inner is in an imported
 # library that changes. (The language server's live thread parses with reparse and elaborates with
-# Session.)
+# Session.) Now the stores start afresh when any block is not the same object as the last time.
 RESUMED = """block Inner(c, k = 3)(x) {
   y = x -> conv2d(c, k, padding=k // 2) -> batchnorm2d
   return y -> relu
@@ -733,8 +733,6 @@ def _resumed_after_an_edit(path: str, text: str, edit) -> tuple:
     return got, expected
 
 
-@pytest.mark.xfail(strict=True, reason="bug J: Session keeps the templates and patterns of a block whose callee "
-                                       "was edited (kept by incremental.reparse), which build the old callee")
 def test_resumed_session_after_editing_a_nested_block(monkeypatch) -> None:
     monkeypatch.setattr(instances, "REUSE_INSTANCES", True)
     edited = RESUMED.replace("return y -> relu", "return y -> sigmoid")
@@ -742,8 +740,6 @@ def test_resumed_session_after_editing_a_nested_block(monkeypatch) -> None:
     assert got == expected
 
 
-@pytest.mark.xfail(strict=True, reason="bug J: the language server's live check of an edit of a nested block "
-                                       "shows the old block's layers (Session, incremental.reparse)")
 def test_live_check_after_editing_a_nested_block(tmp_path) -> None:
     # the editor's view: Inner's relu changed to sigmoid, the live check still shows relu
     from archc.lsp import analysis
@@ -756,8 +752,6 @@ def test_live_check_after_editing_a_nested_block(tmp_path) -> None:
     assert {n.op_name for n in checked.model.graph.layers()} == {n.op_name for n in whole.model.graph.layers()}
 
 
-@pytest.mark.xfail(strict=True, reason="bug J: Session keeps the templates and patterns of a block whose callee "
-                                       "(in an imported library) was edited, which build the old callee")
 def test_resumed_session_after_editing_an_imported_block(monkeypatch, tmp_path) -> None:
     # the same with Inner in a library the spec imports: the spec's text is unchanged (reparse gives
     # the same spec), the library's Inner is new, and Outer's templates and patterns build the old one
