@@ -80,6 +80,7 @@ class Elaborator(Calls):
         # the deepest block nesting (the instance stack's length as an instance is entered) inside
         # the instances being recorded as templates, which hold their depth; -1 outside them
         self.deepest = -1
+        self.recorder = None  # (archc.ir.patterns.Recorder while an instance is recorded)
         self.assumptions = sy.Assumptions()
         self.ctx = ShapeContext(self.assumptions)
         self.blocks: dict[str, A.BlockDef] = {}

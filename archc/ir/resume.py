@@ -31,7 +31,6 @@ import copy
 import itertools
 import operator
 import time
-from pathlib import Path
 from typing import Any
 
 from archc import ast as A
@@ -39,7 +38,7 @@ from archc import symbolic as sy
 from archc.deep import run_deep
 from archc.errors import SpecError, SpecErrors
 from archc.ir import instances, patterns
-from archc.ir.elaborate import Body, Elaborator, _Again, _run
+from archc.ir.elaborate import Body, Elaborator, _Again, _partial_graph, _run
 from archc.ir.graph import Graph
 from archc.ir.values import Env, ShapeContext
 from archc.loader import BlockLoader, search_path
@@ -127,7 +126,6 @@ class Session:
         elaborator.marks = _Marks(elaborator)
         elaborator.builder.sinks = {}
         elaborator.builder.bind_name = _logging_binds(elaborator.builder, elaborator.marks.binds)
-        elaborator.recorder = None  # (a class attribute until a pattern is recorded: SAME either way)
         if carried:
             elaborator.templates, elaborator.sized_templates = self.reuse.stores(elaborator)
         else:
@@ -176,26 +174,6 @@ class Session:
         graph.import_dirs = search_path()
         self._keep(elaborator, spec, graph)
         return elaborator, graph, None, True
-
-
-def _partial_graph(elaborator: Elaborator) -> Graph | None:
-    """archc.ir.elaborate._partial_graph's graph (the layers that elaborated around errors),
-    without indexing every layer's successors when no layer is to be left out (its
-    DiGraph.remove_nodes_from does, even for none: a 5,000-layer graph's edges walked on every
-    edit with an error)."""
-    builder = elaborator.builder
-    try:
-        g = builder.g.copy_prefix(len(builder.g))  # (the elaborator's stays whole: resuming goes on from it)
-        shapeless = [n for n, d in g.nodes.items() if d["layer"].shape is None]
-        if shapeless:
-            g.remove_nodes_from(shapeless)
-        inputs = {name: name for name in (d.name for d in elaborator.spec.inputs) if name in g}
-        graph = Graph(elaborator.spec.name or Path(elaborator.file).stem, g, inputs, {},
-                      dict(builder.scopes), elaborator.assumptions, {}, elaborator.file)
-        graph.partial = True
-        return graph
-    except Exception:  # noqa: BLE001 - a partial view is a convenience: never a second error
-        return None
 
 
 class _Last:
