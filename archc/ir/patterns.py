@@ -88,6 +88,14 @@ class Kind:
         self.patterns: list[Pattern] = []
         self.unrecordable = False  # a recording of it was dropped: its next ones likely would be too
 
+    def state(self) -> tuple:
+        """What an elaboration changes (archc.ir.resume undoes a failed one's changes)."""
+        return self.seen, self.size, list(self.patterns), self.unrecordable
+
+    def restore(self, state: tuple) -> None:
+        self.seen, self.size, patterns, self.unrecordable = state
+        self.patterns[:] = patterns
+
     def wants_recording(self) -> bool:
         """Record the next evaluated instance: the kind is met again (most blocks are used once),
         small, and none of its recordings was dropped. Nested instances are evaluated in a

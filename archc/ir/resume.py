@@ -237,13 +237,13 @@ class Reuse:
     def begin(self, spec: A.Spec, imported: Any) -> None:
         """Before an elaboration of `spec` (`imported`: what its imports give, `_loaded`): the
         stores emptied if its blocks are not those of the last one; what to go back to (entries and
-        each kind's patterns)."""
+        each kind's state)."""
         if not self._same_blocks(spec, imported):
             self.templates.clear()
             self.sized.clear()
             self.defined = None
         self._before = (dict(self.templates), dict(self.sized),
-                        {id(v): (v, list(v.patterns)) for v in self.templates.values() if type(v) is patterns.Kind})
+                        {id(v): (v, v.state()) for v in self.templates.values() if type(v) is patterns.Kind})
 
     def _same_blocks(self, spec: A.Spec, imported: Any) -> bool:
         """Whether the spec defines and imports, by name, the very blocks the stores were made with
@@ -263,8 +263,8 @@ class Reuse:
         for store, entries in ((self.templates, templates), (self.sized, sized)):
             store.clear()
             dict.update(store, entries)
-        for kind, kept in kinds.values():
-            kind.patterns[:] = kept
+        for kind, state in kinds.values():
+            kind.restore(state)
 
     def end(self, elaborator: Elaborator | None) -> None:
         """After an elaboration (`elaborator`: the one that ran to its end, None if it stopped

@@ -152,3 +152,31 @@ def test_every_part_of_the_elaborators_state_is_known_to_resume() -> None:
     session = Session("flat.arch")
     session.elaborate(parse_dsl(synthetic_specs.flat(20), "flat.arch"))
     assert resume.state_names(session._last.elaborator) == resume.CUT | resume.SAME
+
+
+def test_a_failed_elaborations_changes_to_the_pattern_kinds_are_undone():
+    # the session's carried reuse stores go back to what they were before an elaboration that
+    # reported an error: the kinds' patterns, and how often each was met and whether it is still
+    # recorded (which decide later recordings) too
+    from archc.ir import instances, patterns
+    text = ("model Kinds\ninput x: [N, 8, 16, 16]\n"
+            "block Unit(c, p)(x) {\n  y = x -> conv2d(c, 3, padding=1) -> dropout(p)\n"
+            "  return y + x if c == x.channels else y\n}\n"
+            "a = x -> Unit(8, 0.1) -> Unit(16, 0.2) -> Unit(16, 0.3) -> Unit(24, 0.1)\noutput o = a\n")
+    failing = text + "output z = a -> Unit(32, 0.2) -> Unit(40, 0.3) -> Unit(40, 0.4) -> conv2d(0, 1)\n"
+    session = Session("kinds.arch")
+    previous, instances.REUSE_INSTANCES = instances.REUSE_INSTANCES, True
+    try:
+        spec = incremental.parse(text, "kinds.arch")
+        session.elaborate(spec)
+        kinds = [v for v in session.reuse.templates.values() if type(v) is patterns.Kind]
+        assert kinds and any(kind.patterns for kind in kinds)
+        before = [kind.state() for kind in kinds]
+        edited = incremental.reparse(spec, text, failing, "kinds.arch")  # (Unit: the same block)
+        with pytest.raises(SpecErrors):
+            session.elaborate(edited)
+        stored = list(session.reuse.templates.values())
+        assert all(any(v is kind for v in stored) for kind in kinds)  # (kept: the blocks are the same)
+        assert [kind.state() for kind in kinds] == before
+    finally:
+        instances.REUSE_INSTANCES = previous
