@@ -41,10 +41,8 @@ def _strict_fields(model) -> list:
     return [repr(f) for f in _layer_fields(model)] + [(n.id, n.unused, n.shares) for n in nodes]
 
 
-def _assert_alike(text: str, monkeypatch, served_at_least: int = 0, language: str = "arch", **kwargs) -> None:
-    evaluated = _outcome(text, False, monkeypatch, language, **kwargs)
-    served = _count_served(monkeypatch)
-    built = _outcome(text, True, monkeypatch, language, **kwargs)
+def _assert_outcomes_alike(evaluated, built) -> None:
+    """Two outcomes (a model, or the errors' texts) of one spec, evaluated and built with reuse."""
     if isinstance(evaluated, list) or isinstance(built, list):
         assert built == evaluated
     else:
@@ -52,6 +50,13 @@ def _assert_alike(text: str, monkeypatch, served_at_least: int = 0, language: st
         assert _strict_fields(built) == _strict_fields(evaluated)
         assert built.summary("json") == evaluated.summary("json")
         assert (built.params, built.state_dict_shapes()) == (evaluated.params, evaluated.state_dict_shapes())
+
+
+def _assert_alike(text: str, monkeypatch, served_at_least: int = 0, language: str = "arch", **kwargs) -> None:
+    evaluated = _outcome(text, False, monkeypatch, language, **kwargs)
+    served = _count_served(monkeypatch)
+    built = _outcome(text, True, monkeypatch, language, **kwargs)
+    _assert_outcomes_alike(evaluated, built)
     assert len(served) >= served_at_least, served
 
 
