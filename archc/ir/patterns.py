@@ -133,19 +133,27 @@ class Recorder:
     def stop(self) -> None:
         recording(self._outer)
 
-    def shape(self, tensor: Tensor) -> tuple:
-        """A tensor's shape as the body reads it: its int sizes as variables."""
+    def _source(self, tensor: Tensor) -> int | str | None:
+        """Where a tensor the body reads comes from: the instance's input of that index, or its
+        layer of that suffix; None (the recording broken) for anything else, which a block cannot see."""
         node = tensor.node
         if node in self.inputs:
-            k = self.inputs[node]
-            return tuple(NumInt(d, lambda n, k=k, j=j: n.inputs[k][j]) if type(d) is int else d
-                         for j, d in enumerate(tensor.shape))
+            return self.inputs[node]
         if node.startswith(self.prefix):
-            suffix = node[len(self.prefix):]
-            return tuple(NumInt(d, lambda n, s=suffix, j=j: n.layers[s][j]) if type(d) is int else d
+            return node[len(self.prefix):]
+        self.broken = True
+        return None
+
+    def shape(self, tensor: Tensor) -> tuple:
+        """A tensor's shape as the body reads it: its int sizes as variables."""
+        source = self._source(tensor)
+        if source is None:
+            return tensor.shape
+        if type(source) is int:
+            return tuple(NumInt(d, lambda n, k=source, j=j: n.inputs[k][j]) if type(d) is int else d
                          for j, d in enumerate(tensor.shape))
-        self.broken = True  # (a block sees only its inputs and its own layers)
-        return tensor.shape
+        return tuple(NumInt(d, lambda n, s=source, j=j: n.layers[s][j]) if type(d) is int else d
+                     for j, d in enumerate(tensor.shape))
 
     def layer(self, node_id: str, args: list[Any], kwargs: dict[str, Any]) -> None:
         if not node_id.startswith(self.prefix) or in_layer(args) or in_layer(kwargs):
@@ -156,16 +164,8 @@ class Recorder:
     def nested(self, path: tuple[str, ...], pattern: "Pattern", values: dict[str, Any], inputs: list[Tensor]) -> None:
         """A nested instance at `path` that `pattern` served, with parameter `values` (recorded
         numbers among them) on `inputs`: its layers are computed with that pattern's steps."""
-        refs = []
-        for t in inputs:
-            if t.node in self.inputs:
-                refs.append(self.inputs[t.node])
-            elif t.node.startswith(self.prefix):
-                refs.append(t.node[len(self.prefix):])
-            else:
-                self.broken = True  # (a block sees only its inputs and its own layers)
-                return
-        if path[:self.depth] != self.path or in_layer(values):
+        refs = tuple(self._source(t) for t in inputs)
+        if None in refs or path[:self.depth] != self.path or in_layer(values):
             self.broken = True
             return
         relative = path[self.depth:]
@@ -173,7 +173,7 @@ class Recorder:
         for k, scope in enumerate(pattern.template.scopes):
             self.nested_scopes[relative + scope.path] = lambda n, prefix=prefix, k=k: n.nested[prefix][k]
         params = compiled(values) or (lambda n, v=values: v)
-        self.log.events.append(Nested(prefix, pattern, params, tuple(refs)))
+        self.log.events.append(Nested(prefix, pattern, params, refs))
 
     @staticmethod
     def operands(left: Any, right: Any, symbolic: bool) -> tuple[Any, Any]:

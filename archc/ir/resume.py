@@ -228,8 +228,7 @@ class Reuse:
         limits = (elaborator.builder.max_layers, elaborator.max_repeat, elaborator.max_block_depth,
                   elaborator.max_string, elaborator.strict)
         if limits != self.limits:
-            self.templates.clear()
-            self.sized.clear()
+            self._clear()
             self.blocks, self.limits = {}, limits
             self._before = ({}, {}, {})
         return self.templates, self.sized
@@ -239,11 +238,14 @@ class Reuse:
         stores emptied if its blocks are not those of the last one; what to go back to (entries and
         each kind's state)."""
         if not self._same_blocks(spec, imported):
-            self.templates.clear()
-            self.sized.clear()
+            self._clear()
             self.defined = None
         self._before = (dict(self.templates), dict(self.sized),
                         {id(v): (v, v.state()) for v in self.templates.values() if type(v) is patterns.Kind})
+
+    def _clear(self) -> None:
+        self.templates.clear()
+        self.sized.clear()
 
     def _same_blocks(self, spec: A.Spec, imported: Any) -> bool:
         """Whether the spec defines and imports, by name, the very blocks the stores were made with
