@@ -160,15 +160,15 @@ def test_a_stage_whose_recording_was_dropped_is_not_recorded_again(monkeypatch) 
     _assert_same(_load(ROOT / "specs" / "torchvision" / "regnet_y_400mf.arch", False, monkeypatch), model)
 
 
-UNIT = """
+UNIT_BLOCK = """
 block Unit(c, stride = 1, p = 0.1)(x) {
   h = round(x.channels * 1.5)
   y = x -> conv2d(h, 1) -> relu -> conv2d(c, 3, stride=stride, padding=1, groups=max(1, c // 8))
         -> dropout(p)
   return y + x if stride == 1 and x.channels == c else y
 }
-input x: [N, 16, 32, 32]
 """
+UNIT = UNIT_BLOCK + "input x: [N, 16, 32, 32]\n"
 
 
 def test_guards_choose_the_structure(monkeypatch) -> None:

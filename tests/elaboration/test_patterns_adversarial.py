@@ -19,7 +19,7 @@ import archc
 from archc.errors import SpecErrors
 from archc.ir import instances, numbers, patterns
 from test_instances import _assert_same, _layer_fields, _load
-from test_patterns import _count_served
+from test_patterns import UNIT_BLOCK, _count_served
 
 
 def _chain(block: str, calls_: list[str], shape: str = "N, 8, 8, 8") -> str:
@@ -570,14 +570,7 @@ def test_resumed_elaborations_with_patterns(seed: int) -> None:
     # archc.ir.resume.Session after random edits (numbers changed, statements added, deleted, doubled,
     # misspelt) gives what a whole elaboration gives, with patterns in both
     from test_resume import check_edits
-    text = """
-block Unit(c, stride = 1, p = 0.1)(x) {
-  h = round(x.channels * 1.5)
-  y = x -> conv2d(h, 1) -> relu -> conv2d(c, 3, stride=stride, padding=1, groups=max(1, c // 8))
-        -> dropout(p)
-  return y + x if stride == 1 and x.channels == c else y
-}
-input x: [N, 16, 64, 64]
+    text = UNIT_BLOCK + """input x: [N, 16, 64, 64]
 a = x -> Unit(16)
 b = a -> Unit(32, stride=2, p=0.2)
 c = b -> Unit(32, p=0.3)

@@ -643,26 +643,22 @@ output y = x -> B(3, 2, 0.25) -> B(4, 1, 0.5) -> B(5, 2, 0.1) -> B(6, 1, 0.75) -
 # than the recorded one, or the same block inside another) was built where evaluation
 # reported E-LIMIT-BLOCK-DEPTH. Composed patterns hold nested instances too (A holds B holds C).
 # (Also with exact templates alone: the second case is A(4) four times, then inside W.)
+NESTED_THREE_DEEP = """
+block C(c)(x) { return x -> conv2d(c, 1) }
+block B(c)(x) { return x -> C(c) -> C(c + 1) }
+block A(c)(x) { return x -> B(c) -> B(c * 2) }
+block W(c)(x) { return x -> A(c) }
+input x: [N, 8, 16, 16]"""
 DEPTH_CASES = [
     ("recursion_deeper_than_recorded", """
 block S(n, c)(x) { return x if n == 0 else x -> conv2d(c, 1) -> S(n - 1, c + 1) }
 input x: [N, 8, 16, 16]
 output y = x -> S(2, 4) -> S(2, 5) -> S(2, 6) -> S(5, 1)
 """),
-    ("composed_pattern_inside_another_block", """
-block C(c)(x) { return x -> conv2d(c, 1) }
-block B(c)(x) { return x -> C(c) -> C(c + 1) }
-block A(c)(x) { return x -> B(c) -> B(c * 2) }
-block W(c)(x) { return x -> A(c) }
-input x: [N, 8, 16, 16]
+    ("composed_pattern_inside_another_block", NESTED_THREE_DEEP + """
 output y = x -> A(4) -> A(5) -> A(6) -> A(7) -> W(8) -> W(9)
 """),
-    ("exact_template_inside_another_block", """
-block C(c)(x) { return x -> conv2d(c, 1) }
-block B(c)(x) { return x -> C(c) -> C(c + 1) }
-block A(c)(x) { return x -> B(c) -> B(c * 2) }
-block W(c)(x) { return x -> A(c) }
-input x: [N, 8, 16, 16]
+    ("exact_template_inside_another_block", NESTED_THREE_DEEP + """
 output y = x -> A(4) -> A(4) -> A(4) -> W(4)
 """),
 ]
