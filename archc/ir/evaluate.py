@@ -343,13 +343,10 @@ class Evaluator:
     def _eval_subscript(self, e: A.Subscript, env: Env) -> Any:
         value = self.eval(e.value, env)
         if type(value) is list and type(e.index) not in _SEVERAL_INDICES:
-            # the common case, `widths[i]`: one index into an untraced list (as below, in short)
+            # the common case, `widths[i]`: one index into an untraced list (as below, without the tests)
             index = self._index_entry(e.index, env)
             pv.decide(index)
-            if not -len(value) <= index < len(value):
-                self.fail(f"index {index} is out of range for a list of {len(value)}", e.index.loc,
-                          code="E-VALUE-INDEX-OUT-OF-RANGE")
-            return value[index]
+            return self._list_item(value, index, e)
         items = e.index.items if isinstance(e.index, A.Indices) else [e.index]
         entries = [self._index_entry(item, env) for item in items]
         if isinstance(value, Tensor):  # x[:, :c]: a slice layer
@@ -366,6 +363,10 @@ class Evaluator:
             if index[2] == 0:
                 self.fail("slice step cannot be 0", e.index.loc, code="E-VALUE-SLICE-STEP-ZERO")
             return value[slice(*index)]
+        return self._list_item(value, index, e)
+
+    def _list_item(self, value: Any, index: int, e: A.Subscript) -> Any:
+        """`value[index]` (a list, tuple or string; the index decided on), or its range error."""
         if not -len(value) <= index < len(value):
             self.fail(f"index {index} is out of range for a list of {len(value)}", e.index.loc,
                       code="E-VALUE-INDEX-OUT-OF-RANGE")
