@@ -237,6 +237,7 @@ class NumFloat(Num, float):
 
 
 _PLAIN = frozenset({int, float, bool, str, type(None)})  # (what holds no Num, told by its type)
+_NUMBERS = _PLAIN | {NumInt, NumFloat}  # (what is no layer, told by its type)
 
 
 def strip(value: Any) -> Any:
@@ -248,11 +249,15 @@ def strip(value: Any) -> Any:
     if kind is NumInt or kind is NumFloat:
         return value.p
     if kind is list or kind is tuple:
+        if _PLAIN.issuperset(map(type, value)):  # (most lists: told without a walk)
+            return value
         items = [strip(v) for v in value]
         if all(a is b for a, b in zip(items, value)):
             return value
         return items if kind is list else tuple(items)
     if kind is dict:
+        if _PLAIN.issuperset(map(type, value.values())):  # (most keyword arguments: told without a walk)
+            return value
         items = {k: strip(v) for k, v in value.items()}
         return value if all(items[k] is v for k, v in value.items()) else items
     if kind is Partial and holds_num(value):  # a layer given as an argument: `Inner(conv2d(a, 1))`
@@ -268,9 +273,9 @@ def in_layer(value: Any) -> bool:
     if kind is Partial:
         return holds_num(value)
     if kind is list or kind is tuple:
-        return any(in_layer(v) for v in value)
+        return not _NUMBERS.issuperset(map(type, value)) and any(in_layer(v) for v in value)
     if kind is dict:
-        return any(in_layer(v) for v in value.values())
+        return not _NUMBERS.issuperset(map(type, value.values())) and any(in_layer(v) for v in value.values())
     return False
 
 
@@ -281,9 +286,9 @@ def holds_num(value: Any) -> bool:
     if kind is NumInt or kind is NumFloat:
         return True
     if kind is list or kind is tuple:
-        return any(holds_num(v) for v in value)
+        return not _PLAIN.issuperset(map(type, value)) and any(holds_num(v) for v in value)
     if kind is dict:
-        return any(holds_num(v) for v in value.values())
+        return not _PLAIN.issuperset(map(type, value.values())) and any(holds_num(v) for v in value.values())
     if kind is Partial:
         return holds_num(value.args) or holds_num(value.kwargs) or holds_num(value.meta)
     return False
@@ -309,10 +314,18 @@ def compiled(value: Any) -> Fn | None:
     kind = type(value)
     if kind is NumInt or kind is NumFloat:
         return value.fn
-    if kind is dict:
-        items = tuple((k, compiled(v), v) for k, v in value.items())  # (keys in the recorded order)
-        return lambda n: {k: v if fn is None else fn(n) for k, fn, v in items}
-    parts = tuple((compiled(v), v) for v in value)
+    # a copy of the value (keys in the recorded order) with the places that hold recorded numbers
+    # filled in: most places hold a constant, and a copy costs nothing per place
+    fixed = dict(value) if kind is dict else list(value)
+    variable = tuple((k, fn) for k, fn in zip(fixed.keys() if kind is dict else range(len(fixed)),
+                                              map(compiled, value.values() if kind is dict else value))
+                     if fn is not None)
+
+    def filled(n: Numbers) -> Any:
+        out = fixed.copy()
+        for k, fn in variable:
+            out[k] = fn(n)
+        return out
     if kind is tuple:
-        return lambda n: tuple([v if fn is None else fn(n) for fn, v in parts])
-    return lambda n: [v if fn is None else fn(n) for fn, v in parts]
+        return lambda n: tuple(filled(n))
+    return filled

@@ -16,6 +16,8 @@ from archc import provenance
 from archc import symbolic as sy
 from archc.ops.autograd import Autocast, SaveContext, Saved
 from archc.ops.families import FAMILIES, Family
+# the PyTorch lowering's pieces, part of an op's definition (re-exported: ops import them from here)
+from archc.ops.pysource import HELPERS, Ctor, Lowered, Src, helper, py, py_call, py_ints, str_literal  # noqa: F401
 from archc.symbolic import Dim
 
 Shape = tuple[Dim, ...]
@@ -149,6 +151,8 @@ class Int(AttrType):
         self.label = "int" if min is None else f"int ≥ {min}"
 
     def coerce(self, value, ndim):
+        if type(value) is int and (self.min is None or value >= self.min):  # (a plain int: no test below fails)
+            return value
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
@@ -218,6 +222,8 @@ class Ints(AttrType):
         self.label = f"int ≥ {min} or one per spatial axis"
 
     def coerce(self, value, ndim):
+        if type(value) is int and value >= self.min:  # (one plain int for every axis: as below, untested)
+            return (value,) * ndim
         items = list(value) if isinstance(value, (list, tuple)) else [value] * ndim
         if len(items) != ndim:
             raise AttrError(f"expected 1 or {ndim} values (one per spatial axis), got {len(items)}",
@@ -240,6 +246,8 @@ class Padding(AttrType):
     label = "same, valid, an int, or one int per spatial axis"
 
     def coerce(self, value, ndim):
+        if type(value) is int and value >= 0:  # (one plain int for every side: as below, untested)
+            return ((value, value),) * ndim
         if isinstance(value, str):
             if value in ("same", "valid"):
                 return str(value)
@@ -352,121 +360,6 @@ class Window:
 
 
 _UNIT_WINDOWS: dict[int, Window] = {}  # Op.window's default, by spatial rank
-
-
-# ----------------------------------------------------------------------------- PyTorch lowering
-
-
-@dataclass(frozen=True)
-class Lowered:
-    """An op's PyTorch lowering, as Python source text (archc/ops never imports torch; the code
-    generator in `archc/lower` assembles these pieces into a module file).
-
-    module: a constructor expression for the node's `nn.Module`, e.g.
-        `nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)`; None when the node is
-        a plain expression in `forward` (merges, flatten, global pooling).
-    call: the forward expression: `{m}` stands for the module (`self.conv1`), `{0}`, `{1}`, … for
-        the input tensors, which are always plain variable names (so may be repeated), e.g.
-        `{m}({0})`, `{0} + {1}`, `torch.cat([{0}, {1}], dim=1)`.
-    helpers: names of prelude functions or classes (see `helper`) that `module` or `call` use.
-    defaults: keyword arguments of `module`'s outermost call with the constructor's default
-        value; the generator leaves such an argument out when it has that value in every
-        instance of a class (so `stride=1` disappears, but `stride=stride` stays when it varies).
-    comment: a note for the reader, written above the forward line (plain text, one line).
-    in_place: for an op with `Op.in_place`, the lowering that overwrites input {0} instead of
-        making a new tensor (`nn.ReLU(inplace=True)`, `{0}.add_({1})`); the generator chooses it
-        where that is safe.
-    """
-    module: str | None
-    call: str
-    helpers: tuple[str, ...] = ()
-    defaults: tuple[tuple[str, Any], ...] = ()
-    comment: str = ""
-    in_place: "Lowered | None" = None
-
-
-HELPERS: dict[str, str] = {}
-"""Prelude source by name: small functions and classes a generated model file defines."""
-
-
-def helper(name: str, source: str) -> str:
-    """Register the source of a prelude function or class (it may use `torch`, `nn` and `F`);
-    returns `name` for use in `Lowered.helpers`."""
-    source = source.strip("\n") + "\n"
-    if HELPERS.get(name, source) != source:
-        raise ValueError(f"helper {name!r} defined twice")
-    HELPERS[name] = source
-    return name
-
-
-def py(value: Any) -> str:
-    """Python source for a literal: ints, floats (exact, via repr), bools, None, strings (quoted
-    from `repr`, so no text can escape the literal) and tuples/lists of those. A traced value
-    (archc.provenance) prints as its placeholder while the code generator lowers a traced graph."""
-    traced_source = provenance.source_of(value)
-    if traced_source is not None:
-        return traced_source
-    if isinstance(value, Ctor):  # a constructor inside a constructor (nn.Sequential(...))
-        return str.__str__(value)
-    if value is None or isinstance(value, bool):
-        return repr(value)
-    if isinstance(value, int):
-        return str(int(value))
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return f'float("{value}")'
-        return repr(value)
-    if isinstance(value, str):
-        return str_literal(value)
-    if isinstance(value, (tuple, list)):
-        items = [py(v) for v in value]
-        if isinstance(value, list):
-            return "[" + ", ".join(items) + "]"
-        return "(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")"
-    raise TypeError(f"no Python literal for {value!r}")
-
-
-def str_literal(text: str) -> str:
-    """A string literal for `text`, double-quoted when that needs no escapes (as black writes
-    it); always derived from `repr`, which escapes whatever could end the literal."""
-    r = repr(str(text))
-    if r.startswith("'") and '"' not in text and "'" not in text:
-        return '"' + r[1:-1] + '"'
-    return r
-
-
-def py_ints(values: Sequence[int]) -> str:
-    """(3, 3) -> '3'; (3, 5) -> '(3, 5)': one int when every spatial axis has the same value,
-    which is how torch modules are usually written."""
-    values = tuple(values)
-    return py(values[0]) if provenance.all_same(values) else py(values)
-
-
-def py_call(func: str, *args: Any, **kwargs: Any) -> "Ctor":
-    """`func(arg, ..., key=value, ...)`: a module constructor as data (`Ctor`), which prints as
-    that source with literal values (`py`; a `Src` value is inserted as source text)."""
-    return Ctor(func, args, kwargs)
-
-
-class Ctor(str):
-    """A constructor call as data: the callee's source (`nn.Conv2d`), the positional and keyword
-    argument values as the op computed them (numbers, traced or not; strings; tuples; `Src`;
-    nested `Ctor`s). It is also its source text, so a lowering reads as before; the code
-    generator reads the values, never the text."""
-    func: str
-    args: tuple
-    kwargs: dict
-
-    def __new__(cls, func: str, args: Sequence[Any], kwargs: dict[str, Any]) -> "Ctor":
-        parts = [a if isinstance(a, Src) else py(a) for a in args]
-        parts += [f"{k}={v if isinstance(v, Src) else py(v)}" for k, v in kwargs.items()]
-        obj = super().__new__(cls, f"{func}({', '.join(parts)})")
-        obj.func, obj.args, obj.kwargs = func, tuple(args), dict(kwargs)
-        return obj
-
-
-class Src(str):
-    """Source text to insert as it is (not as a string literal) by `py_call`."""
 
 
 # ----------------------------------------------------------------------------- the op
@@ -662,10 +555,21 @@ class Op:
     def bind(self, args: Sequence[Any], kwargs: dict[str, Any], ndim: int) -> Attrs:
         """Match positional and keyword attribute values to `attrs`, check and default them.
         Raises AttrError (the elaborator adds the location)."""
+        plan = _BIND_PLANS.get((self, ndim)) or _BIND_PLANS.setdefault((self, ndim), self._bind_plan(ndim))
+        names, known, defaults, coercers, required = plan
+        positional = names[:len(args)]
+        if (defaults is not None and len(args) <= len(names) and not required.difference(positional, kwargs)
+                and (not kwargs or known.issuperset(kwargs) and kwargs.keys().isdisjoint(positional))):
+            bound = Attrs(defaults)  # (in the attributes' order; every default there already)
+            try:
+                for name, value in zip(names, args):
+                    bound[name] = coercers[name](value, ndim)
+                for name, value in kwargs.items():
+                    bound[name] = coercers[name](value, ndim)
+                return bound
+            except AttrError:
+                pass  # the checks below report every refused attribute
         from archc.errors import did_you_mean
-        names = _ATTR_NAMES.get(self)
-        if names is None:
-            names = _ATTR_NAMES[self] = [at.name for at in self.attrs]
         if len(args) > len(self.attrs):
             raise AttrError(f"{self.name} takes at most {len(self.attrs)} positional attribute"
                             f"{'s' if len(self.attrs) != 1 else ''} ({', '.join(names) or 'none'}), "
@@ -687,18 +591,6 @@ class Op:
                                 f"({', '.join(names[:names.index(key) + 1])}); give it by position or "
                                 f"by keyword, not both", code="E-CALL-ARGUMENT-TWICE")
             given[key] = value
-        plan = _BIND_PLANS.get((self, ndim), REQUIRED)
-        if plan is REQUIRED:
-            plan = _BIND_PLANS[(self, ndim)] = self._bind_plan(ndim)
-        if plan is not None and all(name in given for name in plan[2]):
-            bound = Attrs(plan[0])  # (in the attributes' order; every default there already)
-            types = plan[1]
-            try:
-                for name, value in given.items():
-                    bound[name] = types[name].coerce(value, ndim)
-                return bound
-            except AttrError:
-                pass  # the loop below reports every refused attribute
         bound = Attrs()  # (a call that lacks an attribute or gives a refused one; or an op like no other)
         refused: list[AttrError] = []
         for at in self.attrs:
@@ -720,10 +612,16 @@ class Op:
             raise refused[0]
         return bound
 
-    def _bind_plan(self, ndim: int) -> tuple[dict[str, Any], dict[str, AttrType], tuple[str, ...]] | None:
-        """What `bind` starts from at this spatial rank: every attribute's default coerced (a
-        required one's place held), the attributes' types, the required names; None when a
-        default is refused or can change (then each call coerces it)."""
+    def _bind_plan(self, ndim: int) -> tuple:
+        """What `bind` starts from at this spatial rank: the attribute names (in order, and as a
+        set), the defaults (`_defaults`), each attribute's coerce, the required names."""
+        names = [at.name for at in self.attrs]
+        return (names, frozenset(names), self._defaults(ndim), {at.name: at.type.coerce for at in self.attrs},
+                frozenset(at.name for at in self.attrs if at.required))
+
+    def _defaults(self, ndim: int) -> dict[str, Any] | None:
+        """Every attribute's default coerced at this spatial rank (a required one's place held); None
+        when a default is refused or can change (then each call coerces it)."""
         defaults: dict[str, Any] = {}
         for at in self.attrs:
             if at.default is None or at.default is REQUIRED:
@@ -736,11 +634,9 @@ class Op:
             if not _constant(value):
                 return None
             defaults[at.name] = value
-        return (defaults, {at.name: at.type for at in self.attrs},
-                tuple(at.name for at in self.attrs if at.default is REQUIRED))
+        return defaults
 
 
-_ATTR_NAMES: dict["Op", list[str]] = {}  # an op's attribute names, in order
 _BIND_PLANS: dict[tuple["Op", int], Any] = {}  # (op, spatial rank) -> Op._bind_plan
 
 

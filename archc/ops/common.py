@@ -93,7 +93,7 @@ def window_label(out: str | None, kernel, stride, padding=None, dilation=None, g
 
 def concrete(d: Dim, what: str, op: str, hint: str | None = None) -> int:
     """`d` as an int, or a ShapeError saying that `what` must be concrete."""
-    if sy.is_int(d):
+    if type(d) is int or sy.is_int(d):  # (a plain int told first: asked of every layer)
         return d  # as it is: a traced size keeps its provenance (archc.provenance)
     raise ShapeError(f"{op} needs a concrete number of {what}, got {sy.to_str(d)}",
                      hint or "give the input a concrete size", code="E-SHAPE-NOT-CONCRETE")
@@ -101,13 +101,13 @@ def concrete(d: Dim, what: str, op: str, hint: str | None = None) -> int:
 
 def is_positive(d: Dim, ctx: ShapeContext) -> bool:
     """d ≥ 1: checked directly for ints, recorded as a minimum size for symbolic dims."""
-    if sy.is_int(d):
+    if type(d) is int or sy.is_int(d):
         return d >= 1
     return ctx.require_positive(d)
 
 
 def is_equal(a: Dim, b: Dim, ctx: ShapeContext) -> bool:
-    if sy.is_int(a) and sy.is_int(b):
+    if (type(a) is int or sy.is_int(a)) and (type(b) is int or sy.is_int(b)):
         return a == b
     return ctx.require_equal(a, b)
 
@@ -129,7 +129,8 @@ def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tupl
 
 def check_rank(op, shape: Shape) -> None:
     """The input of an nd op has rank ndim+2: [N, C, *spatial]."""
-    op.check_rank(shape, op.ndim + 2)
+    if len(shape) != op.ndim + 2:
+        op.check_rank(shape, op.ndim + 2)
 
 
 # ----------------------------------------------------------------------------- sliding windows
@@ -145,10 +146,14 @@ def sliding_output(ins: Sequence[Dim], kernel: Sequence[int], stride: Sequence[i
     last window may then run past the end, so the input may be smaller than the kernel;
     `same`: out = ceil(in / stride)."""
     n = len(ins)
-    eff = effective_kernel(kernel, dilation)
     if padding == "same":
         return tuple(sy.ceildiv(i, s) for i, s in zip(ins, stride))
     pads = pads_of(padding, n)
+    if _INT.issuperset(map(type, ins)) and _INT.issuperset(map(type, stride)):
+        outs = _concrete_output(ins, kernel, stride, pads, dilation, ceil_mode)
+        if outs is not None:
+            return outs
+    eff = effective_kernel(kernel, dilation)
 
     # every axis must hold at least one window: in + pb + pa - eff + 1 >= 1; in ceil mode (as in
     # PyTorch) a window may run past the end as long as it starts inside: in + pb + pa - eff + stride >= 1
@@ -175,6 +180,30 @@ def sliding_output(ins: Sequence[Dim], kernel: Sequence[int], stride: Sequence[i
                 f"{padding_text(padding) or 0} needs a concrete input size: whether the last window "
                 f"is dropped depends on the size {sy.to_str(i)}",
                 "give the input a concrete size, or use ceil_mode=false", code="E-SHAPE-NOT-CONCRETE")
+        outs.append(o)
+    return tuple(outs)
+
+
+_INT = frozenset({int})
+
+
+def _concrete_output(ins: Sequence[int], kernel: Sequence[int], stride: Sequence[int], pads: Pads,
+                     dilation: Sequence[int] | None, ceil_mode: bool) -> tuple[int, ...] | None:
+    """`sliding_output` for plain int sizes and strides (nearly every layer): the same arithmetic
+    and comparisons, without the symbolic calls; None when a window does not fit (the general
+    path then says why)."""
+    outs = []
+    for i, k, d, s, (pb, pa) in zip(ins, kernel, dilation or kernel, stride, pads):
+        e = k if dilation is None else d * (k - 1) + 1
+        if not i + (pb + pa - e + (s if ceil_mode else 1)) >= 1:
+            return None
+        x = i + (pb + pa - e)
+        if not ceil_mode:
+            outs.append(x // s + 1)
+            continue
+        o = -(-x // s) + 1
+        if (o - 1) * s >= i + pb:
+            o -= 1
         outs.append(o)
     return tuple(outs)
 
