@@ -206,30 +206,35 @@ class Reuse:
     again, and may become a template that never reports it), recorded no assumption about
     symbolic sizes (a rule may rely on one recorded before, and record none itself), skipped no
     statement and made no name twice (`_Again`); otherwise the stores go back to what they were
-    before it. Keys hold a block by id: the blocks of the kept entries are kept alive (so that
-    no other block takes the id), and entries of blocks no longer defined are dropped. A block
-    that is the same object may still build otherwise: the incremental parse keeps a block whose
-    text is unchanged, but a block it calls may have been edited (or added, taking a name it
-    calls), and its templates hold the layers of the old one. So the stores start afresh whenever
-    the blocks the spec defines or imports, by name, are not the same objects as the last time."""
+    before it. Keys hold a block by id, and the blocks are kept alive (so that no other block
+    takes the id). A block that is the same object may still build otherwise: the incremental
+    parse keeps a block whose text is unchanged, but a block it calls may have been edited (or
+    added, taking a name it calls), and its templates hold the layers of the old one. So the
+    stores start afresh whenever the blocks the spec defines or imports, by name, are not the
+    same objects as the last time: as the imports read before the elaboration give them
+    (`begin`), and as the elaborator loaded them (`stores`; a library may be edited in between)."""
 
     MAX_ENTRIES = 20_000  # past this (many versions' numbers), the stores start afresh
 
     def __init__(self) -> None:
         self.templates, self.sized = _Stored(), _Stored()
-        self.blocks: dict[int, A.BlockDef] = {}  # by id, every block a key names
-        # the blocks (by name: those the spec defines and imports) the stores were made with
+        # the blocks (by name: those the spec defines and imports) the stores were made with, kept
+        # alive so that no other block takes the id a key holds
         self.defined: dict[str, A.BlockDef] | None = None
         self.limits: tuple | None = None
         self._before: tuple | None = None
 
     def stores(self, elaborator: Elaborator) -> tuple[_Stored, _Stored]:
-        """The stores for an elaboration (empty when the limits differ from the last one's)."""
+        """The stores for an elaboration (empty when the limits differ from the last one's, or
+        when the blocks it loaded are not those the stores were made with: a library edited
+        after `begin` compared what the imports gave)."""
         limits = (elaborator.builder.max_layers, elaborator.max_repeat, elaborator.max_block_depth,
                   elaborator.max_string, elaborator.strict)
-        if limits != self.limits:
+        blocks = self.defined
+        if limits != self.limits or blocks is None or blocks.keys() != elaborator.blocks.keys() or \
+                any(blocks[name] is not block for name, block in elaborator.blocks.items()):
             self._clear()
-            self.blocks, self.limits = {}, limits
+            self.limits = limits
             self._before = ({}, {}, {})
         return self.templates, self.sized
 
@@ -276,21 +281,10 @@ class Reuse:
                 or e.skip_next or e.builder.alternatives or e.assumptions.revision:
             self.undo()
             return
-        blocks = {id(block): block for block in e.blocks.values()}
-        self.defined = dict(e.blocks)
+        self.defined = dict(e.blocks)  # (the stores' entries are of these blocks: `stores` saw to it)
         for store in (self.templates, self.sized):
             if len(store) > self.MAX_ENTRIES:
                 store.clear()
-            gone = [key for key in store if _block_id(key) not in blocks]
-            for key in gone:
-                del store[key]
-        self.blocks = blocks
-
-
-def _block_id(key: tuple) -> int:
-    """The id of the block a reuse key names (instances.instance_key, sized_alike_key,
-    patterns.kind_key)."""
-    return key[1] if key[0] == patterns.STRUCTURE else key[0]
 
 
 class _Marks:

@@ -180,3 +180,37 @@ def test_a_failed_elaborations_changes_to_the_pattern_kinds_are_undone():
         assert [kind.state() for kind in kinds] == before
     finally:
         instances.REUSE_INSTANCES = previous
+
+
+LIBRARY_3X3 = "block Inner(c)(x) {\n  return x -> conv2d(c, 3, padding=1)\n}\n"
+LIBRARY_1X1 = "block Inner(c)(x) {\n  return x -> conv2d(c, 1, padding=0, bias=false)\n}\n"
+CALLER = """model M
+import "lib.arch"
+block Outer(c)(x) {
+  return x -> Inner(c) -> relu
+}
+input x: [1, 8, 16, 16]
+a = x -> Outer(8)
+b = a -> Outer(8)
+output y = b -> Outer(8)
+"""
+
+
+def test_a_library_edited_while_a_check_starts_is_not_replayed_from_the_old_one(tmp_path, monkeypatch) -> None:
+    """The import read that decides whether the carried reuse stores still hold is taken before
+    the elaboration, which loads the imports itself: a library edited in between must not be
+    replayed from templates that hold its old blocks' layers (the caller block is the same object).
+    (A resumed elaboration runs with the blocks of the one it resumes, as that import read said.)"""
+    import archc.ir.resume as resume
+    lib, path = tmp_path / "lib.arch", str(tmp_path / "model.arch")
+    lib.write_text(LIBRARY_3X3)
+    spec = parse_dsl(CALLER, path)
+    session = Session(path)
+    session.elaborate(spec)  # Outer's template and pattern made with the 3x3 Inner
+    read_before_the_edit = resume._loaded(spec, path)
+    lib.write_text(LIBRARY_1X1)  # (another length: the import cache reads it again)
+    monkeypatch.setattr(resume, "_loaded", lambda spec, file: read_before_the_edit)
+    got = Session(path, reuse=session.reuse).elaborate(spec)  # (a whole elaboration, with the stores)
+    expected = elaborate(spec, path, {})
+    assert fingerprint(got) == fingerprint(expected)
+    assert {layer.attrs.kernel for layer in got.layers() if layer.op_name == "conv2d"} == {(1, 1)}

@@ -413,17 +413,3 @@ def test_the_size_check_of_the_layers_an_edit_changed_is_a_whole_ones(seed):
         assert kept.params == whole.params
         checked += 1
     assert checked > 10
-
-
-def test_the_reuse_keys_name_their_block_where_the_session_looks():
-    """archc.ir.resume drops the carried entries of blocks no longer defined, and keeps the
-    blocks of the others alive, reading a key's block id where instances.instance_key,
-    sized_alike_key and patterns.kind_key put it."""
-    from archc.frontend.dsl import parse_dsl
-    from archc.ir import instances, patterns, resume
-    from archc.ir.values import Tensor
-    block = parse_dsl(BLOCKS_LIBRARY, "lib.arch").blocks[0]
-    x = Tensor("x", (1, 8, 4, 4))
-    key = instances.instance_key(block, {"c": 4}, [x.shape], [x.node])
-    for k in (key, instances.sized_alike_key(key), patterns.kind_key(block, {"c": 4}, [x])):
-        assert resume._block_id(k) == id(block)
