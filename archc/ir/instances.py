@@ -313,15 +313,18 @@ class Template:
         def node(ref: Any) -> str:
             return inputs[ref].node if isinstance(ref, int) else prefix + ref
 
+        add_node = builder.add_node
         for t in self.layers:
-            layer = LayerNode(prefix + t.suffix, t.op, t.attrs if attrs is None else attrs[t.suffix],
-                              [node(i) for i in t.inputs], t.shape if shapes is None else shapes[t.suffix],
-                              t.loc, path + t.scope, t.frozen, t.init, t.bias_init,
-                              list(t.tensor_names), [path + s for s in t.tensor_scopes])
+            suffix, scopes = t.suffix, t.tensor_scopes
+            layer = LayerNode(prefix + suffix, t.op, t.attrs if attrs is None else attrs[suffix],
+                              [prefix + i if type(i) is str else inputs[i].node for i in t.inputs],
+                              t.shape if shapes is None else shapes[suffix], t.loc, path + t.scope,
+                              t.frozen, t.init, t.bias_init, [*t.tensor_names],
+                              [path + s for s in scopes] if scopes else [])
             if t.unused:
                 layer.unused = True
                 evaluation.unused_layers += 1
-            builder.add_node(layer)
+            add_node(layer)
         for k, s in enumerate(self.scopes):
             builder.new_scope(Scope(path + s.path, s.kind, s.type_name, s.loc,
                                     dict(s.args if scope_args is None else scope_args[k]),

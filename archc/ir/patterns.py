@@ -173,7 +173,8 @@ class Recorder:
         for k, scope in enumerate(pattern.template.scopes):
             self.nested_scopes[relative + scope.path] = lambda n, prefix=prefix, k=k: n.nested[prefix][k]
         params = compiled(values) or (lambda n, v=values: v)
-        self.log.events.append(Nested(prefix, pattern, params, refs))
+        suffixes = tuple((layer.suffix, prefix + layer.suffix) for layer in pattern.template.layers)
+        self.log.events.append(Nested(prefix, pattern, params, refs, suffixes))
 
     @staticmethod
     def operands(left: Any, right: Any, symbolic: bool) -> tuple[Any, Any]:
@@ -292,6 +293,7 @@ class Nested:
     pattern: "Pattern"
     params: Fn
     inputs: tuple[Any, ...]
+    suffixes: tuple[tuple[str, str], ...]  # each of its layers': below its path, and below the recorded one's
 
 
 class Pattern:
@@ -336,10 +338,10 @@ class Pattern:
                     made = step.pattern._run(inner, ctx, _refused)
                     if made is None:
                         return None
-                    for suffix, shape in made.shapes.items():
-                        shapes[step.prefix + suffix] = shape
-                    for suffix, bound in made.attrs.items():
-                        attrs[step.prefix + suffix] = bound
+                    made_shapes, made_attrs = made.shapes, made.attrs
+                    for suffix, below in step.suffixes:
+                        shapes[below] = made_shapes[suffix]
+                        attrs[below] = made_attrs[suffix]
                     numbers.nested[step.prefix] = made.scope_args
                     continue
                 record = step.record
