@@ -237,7 +237,8 @@ class NumFloat(Num, float):
 
 
 _PLAIN = frozenset({int, float, bool, str, type(None)})  # (what holds no Num, told by its type)
-_NUMBERS = _PLAIN | {NumInt, NumFloat}  # (what is no layer, told by its type)
+_RECORDED = frozenset({NumInt, NumFloat})
+_NUMBERS = _PLAIN | _RECORDED  # (what is no layer, told by its type)
 
 
 def strip(value: Any) -> Any:
@@ -249,15 +250,22 @@ def strip(value: Any) -> Any:
     if kind is NumInt or kind is NumFloat:
         return value.p
     if kind is list or kind is tuple:
-        if _PLAIN.issuperset(map(type, value)):  # (most lists: told without a walk)
+        types = set(map(type, value))
+        if _PLAIN.issuperset(types):  # (most lists: told without a walk)
             return value
+        if _NUMBERS.issuperset(types):  # (numbers only, some recorded: no walk either)
+            items = [v.p if type(v) in _RECORDED else v for v in value]
+            return items if kind is list else tuple(items)
         items = [strip(v) for v in value]
         if all(a is b for a, b in zip(items, value)):
             return value
         return items if kind is list else tuple(items)
     if kind is dict:
-        if _PLAIN.issuperset(map(type, value.values())):  # (most keyword arguments: told without a walk)
+        types = set(map(type, value.values()))
+        if _PLAIN.issuperset(types):  # (most keyword arguments: told without a walk)
             return value
+        if _NUMBERS.issuperset(types):  # (numbers only, some recorded: no walk either)
+            return {k: v.p if type(v) in _RECORDED else v for k, v in value.items()}
         items = {k: strip(v) for k, v in value.items()}
         return value if all(items[k] is v for k, v in value.items()) else items
     if kind is Partial and holds_num(value):  # a layer given as an argument: `Inner(conv2d(a, 1))`
@@ -285,10 +293,12 @@ def holds_num(value: Any) -> bool:
         return False
     if kind is NumInt or kind is NumFloat:
         return True
-    if kind is list or kind is tuple:
-        return not _PLAIN.issuperset(map(type, value)) and any(holds_num(v) for v in value)
-    if kind is dict:
-        return not _PLAIN.issuperset(map(type, value.values())) and any(holds_num(v) for v in value.values())
+    if kind is list or kind is tuple or kind is dict:
+        items = value.values() if kind is dict else value
+        types = set(map(type, items))
+        if not _RECORDED.isdisjoint(types):  # (a recorded number among them: told without a walk)
+            return True
+        return not _PLAIN.issuperset(types) and any(holds_num(v) for v in items)
     if kind is Partial:
         return holds_num(value.args) or holds_num(value.kwargs) or holds_num(value.meta)
     return False
@@ -317,9 +327,13 @@ def compiled(value: Any) -> Fn | None:
     # a copy of the value (keys in the recorded order) with the places that hold recorded numbers
     # filled in: most places hold a constant, and a copy costs nothing per place
     fixed = dict(value) if kind is dict else list(value)
-    variable = tuple((k, fn) for k, fn in zip(fixed.keys() if kind is dict else range(len(fixed)),
-                                              map(compiled, value.values() if kind is dict else value))
-                     if fn is not None)
+    variable = [(k, fn) for k, fn in zip(fixed.keys() if kind is dict else range(len(fixed)),
+                                         map(compiled, value.values() if kind is dict else value))
+                if fn is not None]
+    if kind is dict:
+        places, fns = tuple(k for k, _ in variable), tuple(fn for _, fn in variable)
+        # (the recorded numbers computed in one call: most calls' keywords are all recorded numbers)
+        return lambda n: {**fixed, **dict(zip(places, map(operator.methodcaller("__call__", n), fns)))}
 
     def filled(n: Numbers) -> Any:
         out = fixed.copy()

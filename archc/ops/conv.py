@@ -43,6 +43,8 @@ def _attr_dilation() -> Attr:
 
 
 def _channels(op: Op, shape, ctx_what: str = "input channels") -> int:
+    if type(shape[1]) is int:  # (asked of every layer: the common case, before concrete's tests)
+        return shape[1]
     return concrete(shape[1], ctx_what, op.name,
                     "channels must be a concrete number; give the input a concrete channel count")
 
@@ -124,8 +126,9 @@ class Conv(_Convolution, Op):
         check_rank(self, x)
         c = _channels(self, x)
         groups, out = a["groups"], a["out"]
-        _check_groups(groups, c, "input channels")
-        _check_groups(groups, out, "output channels (out)")
+        if c % groups or out % groups:  # (the same tests as _check_groups': asked of every layer)
+            _check_groups(groups, c, "input channels")
+            _check_groups(groups, out, "output channels (out)")
         sp = sliding_output(x[2:], a["kernel"], a["stride"], a["padding"], a["dilation"], ctx)
         return (x[0], out, *sp)
 

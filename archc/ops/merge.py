@@ -28,7 +28,7 @@ def _need_two(inputs: Sequence[Shape]) -> None:
 
 def _pick(a, b):
     """Of two dims known equal, the concrete one."""
-    return a if sy.is_int(a) or not sy.is_int(b) else b
+    return a if type(a) is int or sy.is_int(a) or not sy.is_int(b) else b
 
 
 def _operands(n: int) -> list[str]:
@@ -90,10 +90,11 @@ def _check_same(inputs: Sequence[Shape], ctx, skip_axis: int | None, hints: dict
     """All inputs have the first one's shape except on `skip_axis`; returns the merged shape.
     `hints` by what differs ("rank", "batch sizes", "channels", "features", "spatial sizes");
     `code`: the op's catalogue code for inputs that do not match."""
+    rest = inputs if skip_axis is None else [s[:skip_axis] + s[skip_axis + 1:] for s in inputs]
+    kinds = tuple(map(type, rest[0]))
+    if all(s == rest[0] and tuple(map(type, s)) == kinds for s in rest[1:]):
+        return list(inputs[0])  # the same shape (each size of the same kind): what the axis walk gives
     head = inputs[0]
-    if skip_axis is None and all(s == head and all(type(a) is type(b) for a, b in zip(head, s))
-                                 for s in inputs[1:]):
-        return list(head)  # the same shape (each size of the same kind): what the axis walk gives
     first = list(head)
     r = len(first)
     for i, s in enumerate(inputs[1:], 1):
@@ -238,6 +239,18 @@ class Multiply(Op):
         return Lowered(None, " * ".join(_operands(len(inputs))))
 
 
+_CONCAT_HINTS = {
+    "rank": "bring the inputs to the same layout first (flatten, reshape, or "
+            "global_avgpool(keepdims=true) for [N, C, 1, 1])",
+    "batch sizes": "give the model's inputs the same batch size N",
+    "channels": "project one input with a 1×1 conv to the other's channels, or join "
+                "along the channels (axis=1)",
+    "features": "join along the features (axis=1), or project one input with linear",
+    "spatial sizes": "crop the larger input to the smaller (crop), as U-Net does, or pad "
+                     "the smaller (zeropad)",
+}
+
+
 class Concat(Op):
     output_overwritable = True  # its backward does not read its output
     name = "concat"
@@ -261,16 +274,7 @@ class Concat(Op):
             raise ShapeError(f"axis {axis} is out of range for rank-{r} inputs (valid: {-r} to {r - 1})",
                              "axis=1 joins the channels; negative axes count from the end",
                              code="E-SHAPE-AXIS")
-        out = _check_same(inputs, ctx, ax, {
-            "rank": "bring the inputs to the same layout first (flatten, reshape, or "
-                    "global_avgpool(keepdims=true) for [N, C, 1, 1])",
-            "batch sizes": "give the model's inputs the same batch size N",
-            "channels": "project one input with a 1×1 conv to the other's channels, or join "
-                        "along the channels (axis=1)",
-            "features": "join along the features (axis=1), or project one input with linear",
-            "spatial sizes": "crop the larger input to the smaller (crop), as U-Net does, or pad "
-                             "the smaller (zeropad)",
-        }, code="E-SHAPE-CONCAT")
+        out = _check_same(inputs, ctx, ax, _CONCAT_HINTS, code="E-SHAPE-CONCAT")
         total = inputs[0][ax]
         for s in inputs[1:]:
             total = sy.add(total, s[ax])
