@@ -16,8 +16,8 @@ scope index, per-scope totals and the table), and `stages` (the three in a row, 
 Each spec is loaded once; the timed call builds a fresh `Model` on that graph, so nothing a
 previous call computed is reused (the metrics are a cached property of the Model), and what the
 graph keeps once found is put back before every run as a user's call finds it: no scope index
-(the first summary or diagram builds it); the parameter shapes the load's size check found (none
-before the size check stages).
+(the first summary or diagram builds it); the parameter shapes and the layer kinds the load's size
+check found (none before the size check stages).
 With --before DIR (`git archive COMMIT archc | tar -x -C DIR`), the archc in DIR is measured
 too, each in a child process that stays up for a model: every run of a stage is made by one and
 then the other (which goes first alternates), so a busy machine weighs on both alike; the ratio
@@ -81,15 +81,20 @@ def _stages(name: str, only: list[str] | None) -> tuple[int, dict]:
         return Model(spec, graph, [], check_sizes(graph).params).params
 
     shapes_found = dict(graph._param_shapes)  # what the load's size check found
+    kinds_found = getattr(graph, "_kinds", None)  # the layers' kinds it found (absent before they were kept)
 
     def before_size_check() -> None:
         graph._param_shapes.clear()
         graph._index = None
+        if kinds_found is not None:
+            graph._kinds = None
 
     def after_load() -> None:
         graph._param_shapes.clear()
         graph._param_shapes.update(shapes_found)
         graph._index = None
+        if kinds_found is not None:
+            graph._kinds = kinds_found
 
     known = [m._params] if hasattr(m, "_params") else []  # the count load's size check found
 

@@ -7,10 +7,11 @@ to 1), since the batch size is usually symbolic (`N`) and both are linear in it.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import prod
-from itertools import repeat
+from itertools import compress, repeat
 from operator import add, attrgetter, itemgetter, mul, sub
 from typing import Any
 
@@ -77,18 +78,67 @@ class Totals:
 
 @dataclass
 class Metrics:
-    layers: dict[str, LayerMetrics]
+    """Per-layer metrics and the model's totals. The layers' counts and MACs are found once per
+    kind of layer (`LayerKinds`): `kinds` holds each kind's (LayerMetrics' fields but the receptive
+    field), `kind_of` each node's kind; the receptive fields, which `.params` and `.macs` do not
+    need, are found on first use (`fields`), and so are the `LayerMetrics` of `layers`."""
+    kinds: list[tuple]
+    kind_of: dict[str, int]  # node id -> index in kinds, in graph order (the inputs too)
     totals: Totals
+    _graph: Graph = field(repr=False, compare=False)
+    _firsts: list[LayerNode] = field(repr=False, compare=False)  # each kind's first layer
+    _fields: dict[str, tuple] | None = field(default=None, repr=False, compare=False)
+    _layers: "_LayerTable | None" = field(default=None, repr=False, compare=False)
     _scope_totals: dict[tuple[str, ...], Totals] | None = field(default=None, repr=False, compare=False)
 
+    @property
+    def layers(self) -> "Mapping[str, LayerMetrics]":
+        """Each node's LayerMetrics by node id, in graph order (made on first read)."""
+        if self._layers is None:
+            self._layers = _LayerTable(self)
+        return self._layers
+
+    def fields(self) -> dict[str, tuple]:
+        """Each node's (receptive field, declared tensor, the field's spatial axes) by node id."""
+        if self._fields is None:
+            self._fields = _fields(self._graph, self.kind_of, self._firsts)
+        return self._fields
+
     def scope_totals(self, graph: Graph, scope: Scope) -> Totals:
-        return self.all_scope_totals(graph).get(scope.path) or _sum([])
+        return self.all_scope_totals(graph).get(scope.path) or _sum_kinds([], [])
 
     def all_scope_totals(self, graph: Graph) -> dict[tuple[str, ...], Totals]:
         """Every scope's totals by path (a scope that holds no layer has none)."""
         if self._scope_totals is None:  # every scope's at once, bottom up: linear in the layers
-            self._scope_totals = _totals_by_scope(graph, self.layers)
+            self._scope_totals = _totals_by_scope(graph, self)
         return self._scope_totals
+
+
+class _LayerTable(Mapping):
+    """`Metrics.layers`: a LayerMetrics made when a node's is first read (the summary and the
+    totals read the kinds; most callers read a few layers)."""
+    __slots__ = ("_metrics", "_made")
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+        self._made: dict[str, LayerMetrics] = {}
+
+    def __getitem__(self, node_id: str) -> LayerMetrics:
+        m = self._made.get(node_id)
+        if m is None:
+            metrics = self._metrics
+            kind = metrics.kinds[metrics.kind_of[node_id]]  # (KeyError: no such node)
+            m = self._made[node_id] = LayerMetrics(*kind, metrics.fields()[node_id][0])
+        return m
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._metrics.kind_of
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._metrics.kind_of)
+
+    def __len__(self) -> int:
+        return len(self._metrics.kind_of)
 
 
 @dataclass
@@ -129,14 +179,13 @@ def quoted_macs(rows: list[OpTotals]) -> Dim:
     return total
 
 
-def _sum(items: list[LayerMetrics]) -> Totals:
-    """The totals of layers, at C speed (one pass a number; symbolic sizes added in order)."""
-    return Totals(sum(map(_PARAMS, items)), sum(map(_TRAINABLE, items)), sum(map(_FROZEN, items)),
-                  sum(map(_BUFFERS, items)), _total(list(map(_MACS, items))), _total(list(map(_ACTIVATION, items))))
-
-
-_PARAMS, _TRAINABLE, _FROZEN, _BUFFERS, _MACS, _ACTIVATION = map(attrgetter, (
-    "param_count", "trainable", "frozen", "buffer_count", "macs", "activation_bytes"))
+def _sum_kinds(kinds: list[tuple], layers: list[int]) -> Totals:
+    """The totals of layers given by their kinds (`Metrics.kinds`), at C speed: one pass a
+    number, symbolic sizes added in order."""
+    columns = list(zip(*kinds)) if kinds else [()] * 8
+    params, trainable, frozen, buffers, macs, activation = (
+        list(map(columns[k].__getitem__, layers)) for k in (2, 4, 5, 3, 6, 7))
+    return Totals(sum(params), sum(trainable), sum(frozen), sum(buffers), _total(macs), _total(activation))
 
 
 _INT = frozenset((int,))
@@ -152,7 +201,7 @@ def _total(sizes: "list[Dim] | tuple[Dim, ...]") -> Dim:
     return total
 
 
-def _totals_by_scope(graph: Graph, layers: dict[str, LayerMetrics]) -> dict[tuple[str, ...], Totals]:
+def _totals_by_scope(graph: Graph, metrics: Metrics) -> dict[tuple[str, ...], Totals]:
     """Each scope's totals: its own layers' plus its sub-scopes' (each summed once), deepest
     scopes first, over the graph's scope index. Most scopes hold a few layers: one loop over
     them costs less than a pass a number."""
@@ -160,20 +209,20 @@ def _totals_by_scope(graph: Graph, layers: dict[str, LayerMetrics]) -> dict[tupl
     paths = {(), *(sub for subs in index.subpaths.values() for sub in subs)}
     out: dict[tuple[str, ...], Totals] = {}
     add = sy.add
+    kinds, kind_of = metrics.kinds, metrics.kind_of
     for path in sorted(paths, key=len, reverse=True):
         params = trainable = frozen = buffers = 0
         macs: Dim = 0
         act: Dim = 0
         for node in index.direct.get(path, ()):
             if node.op is not None:
-                m = layers[node.id]
-                params += m.param_count
-                trainable += m.trainable
-                frozen += m.frozen
-                buffers += m.buffer_count
-                macs = macs + m.macs if type(macs) is int and type(m.macs) is int else add(macs, m.macs)
-                act = act + m.activation_bytes if type(act) is int and type(m.activation_bytes) is int \
-                    else add(act, m.activation_bytes)
+                _, _, count, buffer_count, trained, fixed, layer_macs, layer_act = kinds[kind_of[node.id]]
+                params += count
+                trainable += trained
+                frozen += fixed
+                buffers += buffer_count
+                macs = macs + layer_macs if type(macs) is int and type(layer_macs) is int else add(macs, layer_macs)
+                act = act + layer_act if type(act) is int and type(layer_act) is int else add(act, layer_act)
         for subpath in index.subpaths.get(path, ()):
             t = out[subpath]
             params += t.params
@@ -203,17 +252,6 @@ def _count(shapes: dict[str, Shape], node: LayerNode) -> int:
     return total
 
 
-def _kind(op: Any, attrs: Any, shape_id: int, input_ids: Any) -> tuple:
-    """What a layer's counts, MACs and window are a function of: its op, its bound attribute
-    values and its output and input shapes (as `_Shapes` numbers them). Layers alike in all of
-    them share what is found once: a replayed block instance's layers (archc.ir.instances), and
-    layers written alike (every batch norm of 64 channels on one shape, every ReLU after it).
-    Attribute values are coerced to their declared type when bound (an Int is an int, a Float a
-    float), so equal values mean equal results. Hashing the key raises TypeError for an
-    unhashable value (a list of floats). (analyse builds the same key inline.)"""
-    return (op, tuple(attrs.items()), shape_id, *input_ids)
-
-
 class _Shapes:
     """Shapes numbered as a pass over the graph meets them, with the bytes of one sample of each.
     A layer that keeps its input's shape (normalisation, activation) mostly holds the same tuple:
@@ -239,102 +277,193 @@ class _Shapes:
         return number
 
 
-_SHAPE_ID, _SHAPE = itemgetter(0), itemgetter(1)
+class LayerKinds:
+    """Every node's kind, numbered in one pass over the graph: layers alike in op, bound attribute
+    values, output and input shapes (as `_Shapes` numbers them) and the flags that change their
+    counts (shared, unused, frozen, training-only) are of one kind, and what their op says of them
+    (parameter counts, MACs, window) is asked once per kind. A replayed block instance's layers
+    (archc.ir.instances) are of their template's kinds, and so are layers written alike (every
+    batch norm of 64 channels on one shape, every ReLU after it). Attribute values are coerced to
+    their declared type when bound (an Int is an int, a Float a float), so equal values mean equal
+    results; a layer with an unhashable value (a list of floats) shares a kind only with the
+    layers that hold the same attribute dict. Found once per graph (`layer_kinds`): the size
+    check at load and the metrics both read them."""
+    __slots__ = ("nodes", "of", "firsts", "shapes", "shape_of", "kind_shapes")
+
+    def __init__(self, nodes: list[LayerNode], of: list[int], firsts: list[LayerNode], shapes: "_Shapes",
+                 shape_of: dict[str, int], kind_shapes: list[int]) -> None:
+        self.nodes = nodes  # in graph order
+        self.of = of  # each node's kind, in graph order
+        self.firsts = firsts  # each kind's first node
+        self.shapes = shapes
+        self.shape_of = shape_of  # each node's shape number by node id
+        self.kind_shapes = kind_shapes  # each kind's shape number
+
+
+def layer_kinds(graph: Graph) -> LayerKinds | None:
+    """The graph's layer kinds, found on first use; None for a graph with a layer without a shape
+    (what elaborated around errors, for editors)."""
+    kinds = graph._kinds
+    if kinds is None:
+        kinds = graph._kinds = _number_kinds(graph)
+    return kinds
+
+
+def _number_kinds(graph: Graph) -> LayerKinds | None:
+    nodes = list(graph.layers())
+    of: list[int] = []
+    firsts: list[LayerNode] = []
+    kind_shapes: list[int] = []
+    shapes = _Shapes()
+    shape_number = shapes.by_identity.get
+    shape_of: dict[str, int] = {}
+    # bound attribute dicts numbered by value, known by identity first (a replayed instance's
+    # layers hold their template's dicts: not hashed again); the graph keeps them alive meanwhile
+    attrs_by_id: dict[int, Any] = {}
+    attrs_by_value: dict[tuple, int] = {}
+    found: dict[tuple, int] = {}
+    for node in nodes:
+        shape = node.shape
+        if shape is None:
+            return None
+        shape_id = shape_number(id(shape))
+        if shape_id is None:
+            shape_id = shapes.number(shape)
+        shape_of[node.id] = shape_id
+        op = node.op
+        if op is None:  # an input
+            key: tuple = (None, shape_id)
+        else:
+            attrs = node.attrs
+            attrs_id = attrs_by_id.get(id(attrs))
+            if attrs_id is None:
+                attrs_id = attrs_by_id[id(attrs)] = _attrs_number(attrs, attrs_by_value)
+            inputs = node.inputs
+            if len(inputs) == 1:  # (most layers)
+                key = (op, attrs_id, shape_id, shape_of[inputs[0]])
+            else:
+                key = (op, attrs_id, shape_id, *map(shape_of.__getitem__, inputs))
+            if node.shares is not None or node.unused or node.frozen or node.training_only:  # (rare)
+                key += (node.shares is not None, node.unused, node.frozen, node.training_only)
+        kind = found.get(key)
+        if kind is None:
+            kind = found[key] = len(firsts)
+            firsts.append(node)
+            kind_shapes.append(shape_id)
+        of.append(kind)
+    return LayerKinds(nodes, of, firsts, shapes, shape_of, kind_shapes)
+
+
+def _attrs_number(attrs: Any, by_value: dict[tuple, int]) -> Any:
+    """A number for bound attribute values (equal values, one number); an unhashable value's
+    dict is known by itself only."""
+    key = tuple(attrs.items())
+    try:
+        return by_value.setdefault(key, len(by_value))
+    except TypeError:
+        return ("unhashable", id(attrs))
 
 
 @collector.paused()
 def analyse(graph: Graph) -> Metrics:
-    layers: dict[str, LayerMetrics] = {}
-    counted: list[LayerMetrics] = []  # the layers' (not the inputs'), in order: the totals
-    training_only = False
-    # what a layer's readers need of it, by id: (shape number, shape, receptive field, declared
-    # tensor, the field's spatial axes: -2 for none or a declared tensor's)
-    outputs: dict[str, tuple[int, Shape, Field | None, bool, int]] = {}
-    shapes = _Shapes()
-    shape_number, sample_bytes, samples = shapes.by_identity.get, shapes.sample_bytes, shapes.samples
-    costs: dict[tuple, tuple] = {}  # by the layers' kinds (_kind)
-    for node in graph.layers():
-        shape = node.shape
-        shape_id = shape_number(id(shape))
-        if shape_id is None:
-            shape_id = shapes.number(shape)
-        op = node.op
-        if op is None:  # an input
-            spatial = (1,) * (len(shape) - 2)
-            field = Field(spatial, spatial) if len(shape) > 2 else None
-            layers[node.id] = LayerMetrics(activation_bytes=sample_bytes[shape_id], field=field)
-            outputs[node.id] = (shape_id, shape, field, False, -2 if field is None else len(spatial))
-            continue
-        inputs = node.inputs
-        if len(inputs) == 1:  # (most layers: no list)
-            source = outputs[inputs[0]]
-            ins: Any = (source,)
-            key: tuple | None = (op, tuple(node.attrs.items()), shape_id, source[0])
+    """Each kind of layer's counts and MACs (`LayerKinds`), and the totals, summed at C speed;
+    the receptive fields wait for their first reader (`Metrics.fields`)."""
+    kinds = layer_kinds(graph)
+    if kinds is None:
+        raise TypeError(f"{graph.name}: a layer has no shape (a partial graph has no metrics)")
+    sample_bytes, samples, shape_of = kinds.shapes.sample_bytes, kinds.shapes.samples, kinds.shape_of
+    costs: list[tuple] = []  # LayerMetrics' fields but the receptive field, per kind
+    for node, shape_id in zip(kinds.firsts, kinds.kind_shapes):
+        if node.op is None:  # an input: its activation only, not in the totals
+            costs.append(({}, {}, 0, 0, 0, 0, 0, sample_bytes[shape_id]))
         else:
-            source = None
-            ins = list(map(outputs.__getitem__, inputs))
-            key = (op, tuple(node.attrs.items()), shape_id, *map(_SHAPE_ID, ins))
-        try:
-            cost = costs.get(key)
-        except TypeError:  # an unhashable attribute value: found for this layer alone
-            key = cost = None
-        if cost is None:
-            cost = _cost(graph, node, list(map(_SHAPE, ins)), [samples[x[0]] for x in ins], samples[shape_id],
-                         sample_bytes[shape_id])
-            if key is not None:
-                costs[key] = cost
-        param_shapes, buffers, param_count, buffer_count, macs, window, pointwise, activation, declared = cost
-        if node.shares is not None:  # a shared layer's later application: its weights are the first's
-            param_shapes, buffers, param_count, buffer_count = {}, {}, 0, 0
-        if node.unused:  # built, never run: weights but no cost
-            macs, activation = 0, 0
-        if source is not None and source[4] == pointwise:  # normalisation, activation: the field as it came
-            field = source[2]
-            outputs[node.id] = (shape_id, shape, field, False, pointwise)
-        else:  # a declared tensor (parameter, constant) does not limit what the output sees
-            field = _field(op, [x[2] for x in ins if not x[3]], window)
-            outputs[node.id] = (shape_id, shape, field, declared,
-                                -2 if field is None or declared else len(field.jump))
-        if node.frozen:
-            m = LayerMetrics(param_shapes, buffers, param_count, buffer_count, 0, param_count, macs, activation, field)
-        else:
-            m = LayerMetrics(param_shapes, buffers, param_count, buffer_count, param_count, 0, macs, activation, field)
-        layers[node.id] = m
-        counted.append(m)
-        if node.training_only:
-            training_only = True
-    totals = _sum(counted)
+            costs.append(_cost(graph, node, [samples[shape_of[i]] for i in node.inputs], samples[shape_id],
+                               sample_bytes[shape_id]))
+    of, firsts = kinds.of, kinds.firsts
+    counted = list(compress(of, map([node.op is not None for node in firsts].__getitem__, of)))
+    totals = _sum_kinds(costs, counted)
     # cost is what an inference forward pass runs: training-only layers (auxiliary classifiers)
     # have parameters but no MACs or activations there
-    if training_only:
-        inference = _sum([m for n, m in zip(graph.layers(), layers.values()) if n.op is not None
-                          and not n.training_only])
+    if any(node.training_only for node in firsts):
+        inference = _sum_kinds(costs, list(compress(counted, map(
+            [not node.training_only for node in firsts].__getitem__, counted))))
         totals.macs, totals.activation_bytes = inference.macs, inference.activation_bytes
-    return Metrics(layers, totals)
+    return Metrics(costs, dict(zip(map(_ID, kinds.nodes), of)), totals, graph, firsts)
 
 
-def _cost(graph: Graph, node: LayerNode, in_shapes: list, in_samples: list, out_sample: Shape,
-          sample_bytes: Dim) -> tuple:
+def _cost(graph: Graph, node: LayerNode, in_samples: list, out_sample: Shape, sample_bytes: Dim) -> tuple:
     """What a layer's op says of it, given its bound attributes and input shapes (and those
-    shapes for one sample): (parameter shapes, buffer shapes, their counts, MACs per sample,
-    window, pointwise: see below, the activation bytes of a sample (`sample_bytes`, its output's)
-    and whether the op declares a tensor (stored once, not per sample: no activation))."""
+    shapes for one sample), as a kind of `Metrics.kinds`: its LayerMetrics' fields but the
+    receptive field. A shared layer's later application holds no weights (the first's), an
+    unused one costs nothing, a declared tensor (stored once, not per sample) no activation."""
     op, attrs = node.op, node.attrs
-    params = graph.parameter_shapes(node)
-    buffers = op.buffers(attrs, in_shapes)
-    macs = op.macs(attrs, in_samples, out_sample)
-    window = op.window(attrs, in_shapes)
-    # pointwise: the number of spatial axes of the field it keeps as it is (-1: it changes it)
+    if node.shares is not None:
+        params: dict = {}
+        buffers: dict = {}
+    else:
+        params = graph.parameter_shapes(node)
+        buffers = op.buffers(attrs, graph.input_shapes(node))
+    count = _count(params, node)
+    if node.unused:  # built, never run: weights but no cost
+        macs: Dim = 0
+        activation: Dim = 0
+    else:
+        macs = op.macs(attrs, in_samples, out_sample)
+        activation = 0 if op.inputs == 0 else sample_bytes
+    trainable, frozen = (0, count) if node.frozen else (count, 0)
+    return (params, buffers, count, _count(buffers, node), trainable, frozen, macs, activation)
+
+
+def _fields(graph: Graph, kind_of: dict[str, int], firsts: list[LayerNode]) -> dict[str, tuple]:
+    """Each node's receptive field, with what its readers need of it: (field, whether the node
+    is a declared tensor, the field's spatial axes: -2 for none or a declared tensor's). A
+    window is found once per kind."""
+    outputs: dict[str, tuple] = {}
+    windows: list[tuple | None] = [None] * len(firsts)  # per kind: (window, pointwise, declared)
+    for node in graph.layers():
+        op = node.op
+        if op is None:  # an input
+            shape = node.shape
+            spatial = (1,) * (len(shape) - 2)
+            field = Field(spatial, spatial) if len(shape) > 2 else None
+            outputs[node.id] = (field, False, -2 if field is None else len(spatial))
+            continue
+        kind = kind_of[node.id]
+        found = windows[kind]
+        if found is None:
+            found = windows[kind] = _window(graph, firsts[kind])
+        window, pointwise, declared = found
+        inputs = node.inputs
+        if len(inputs) == 1:
+            source = outputs[inputs[0]]
+            if source[2] == pointwise:  # normalisation, activation: the field as it came
+                outputs[node.id] = (source[0], False, pointwise)
+                continue
+            ins: Any = (source,)
+        else:
+            ins = list(map(outputs.__getitem__, inputs))
+        # a declared tensor (parameter, constant) does not limit what the output sees
+        in_fields = list(map(_FIELD, ins)) if True not in map(_DECLARED, ins) else [x[0] for x in ins if not x[1]]
+        field = _field(op, in_fields, window)
+        outputs[node.id] = (field, declared, -2 if field is None or declared else len(field.jump))
+    return outputs
+
+
+_FIELD, _DECLARED = itemgetter(0), itemgetter(1)
+
+
+def _window(graph: Graph, node: LayerNode) -> tuple:
+    """A kind's window, pointwise (the number of spatial axes of the field it keeps as it is;
+    -1: it changes it) and whether its op declares a tensor."""
+    window = node.op.window(node.attrs, graph.input_shapes(node))
     pointwise = len(window.kernel) if window is not None and not window.global_ and not window.transposed \
         and window.kernel.count(1) == len(window.kernel) and window.stride.count(1) == len(window.stride) else -1
-    declared = op.inputs == 0
-    return (params, buffers, _count(params, node), _count(buffers, node), macs, window, pointwise,
-            0 if declared else sample_bytes, declared)
+    return window, pointwise, node.op.inputs == 0
 
 
 def _field(op: Any, fields: list[Field | None], window: Any) -> Field | None:
     """The receptive field of a layer that is not pointwise (analyse keeps that one as it came)."""
-    spatial = [f for f in fields if f is not None]
+    spatial = fields if all(fields) else [f for f in fields if f is not None]  # (a Field is true)
     if window is None or not spatial or (len(spatial) < len(fields) and not op.merges_fields):
         return None
     if window.global_:
@@ -342,12 +471,14 @@ def _field(op: Any, fields: list[Field | None], window: Any) -> Field | None:
     ndim = len(spatial[0].jump)
     if len(spatial) == 1:
         jump, size = spatial[0].jump, spatial[0].size
-    elif any(len(f.jump) != ndim for f in spatial):
-        return None
-    else:
+    else:  # (a concatenation of many inputs, DenseNet's: each step a C-level pass over them)
+        jumps = list(map(_JUMP, spatial))
+        if len(set(map(len, jumps))) > 1:
+            return None
         # merges: the widest field and the coarsest jump among the inputs (axis by axis)
-        jump = tuple(map(max, *(f.jump for f in spatial)))
-        size = None if any(f.size is None for f in spatial) else tuple(map(max, *(f.size for f in spatial)))
+        jump = tuple(map(max, *jumps))
+        sizes = list(map(_SIZE, spatial))
+        size = None if None in sizes else tuple(map(max, *sizes))
     # a global or non-spatial input (a squeeze-and-excitation gate) makes the output see
     # everything, but positions keep moving with the strides that follow
     if len(spatial) < len(fields):
@@ -363,6 +494,9 @@ def _field(op: Any, fields: list[Field | None], window: Any) -> Field | None:
         new_jump = tuple(map(mul, jump, stride))
         new_size = None if size is None else tuple(map(add, size, map(mul, map(sub, kernel, repeat(1)), jump)))
     return Field(None if new_size is None else _whole(new_size), _whole(new_jump))
+
+
+_ID, _JUMP, _SIZE = attrgetter("id"), attrgetter("jump"), attrgetter("size")
 
 
 def _whole(values: tuple) -> tuple:
@@ -407,7 +541,41 @@ def size_limits(graph: Graph) -> tuple[list, list]:
 @collector.paused()
 def check_sizes(graph: Graph) -> SizeCheck:
     """`size_limits`, and the parameter count it finds on the way (what `archc check` prints
-    needs no other analysis)."""
+    needs no other analysis). Each kind of layer (`layer_kinds`) is counted once and the sums
+    are made at C speed; the sums only grow, so while the totals stay within the warning lines
+    no layer crossed one. Past them (and on a partial graph), `_walk_sizes` walks the layers for
+    the messages, which name the layer that crosses the line."""
+    kinds = layer_kinds(graph)
+    if kinds is None:
+        return _walk_sizes(graph)
+    sample_bytes = kinds.shapes.sample_bytes
+    activations: list[int] = []  # per kind: what each of its layers adds up
+    applied: list[int] = []
+    owned: list[int] = []
+    unknown: list[bool] = []  # a parameter shape symbolic or refused: analyse reports it
+    for node, shape_id in zip(kinds.firsts, kinds.kind_shapes):
+        op = node.op
+        size = sample_bytes[shape_id] if op is None or op.inputs != 0 else 0
+        activations.append(size if type(size) is int and not node.training_only else 0)
+        count, concrete = 0, True
+        if op is not None and type(op).parameters is not Op.parameters:  # (else none, whatever its attributes)
+            try:
+                count, concrete = _concrete_count(graph.parameter_shapes(node))
+            except ShapeError:  # reported where the metrics are computed
+                concrete = False
+        applied.append(count)
+        owned.append(count if node.shares is None else 0)
+        unknown.append(not concrete)
+    of = kinds.of
+    params, act = sum(map(applied.__getitem__, of)), sum(map(activations.__getitem__, of))
+    if params > WARN_PARAMS or act > WARN_ACTIVATION_BYTES:
+        return _walk_sizes(graph)
+    return SizeCheck([], [], None if True in map(unknown.__getitem__, of) else sum(map(owned.__getitem__, of)))
+
+
+def _walk_sizes(graph: Graph) -> SizeCheck:
+    """`check_sizes` layer by layer: the sums as each layer adds to them, each limit and warning
+    reported at the layer that crosses it."""
     from archc.errors import SpecError
 
     errors: list = []
@@ -419,7 +587,7 @@ def check_sizes(graph: Graph) -> SizeCheck:
     shapes = _Shapes()
     shape_number, sample_bytes = shapes.by_identity.get, shapes.sample_bytes
     shape_ids: dict[str, int] = {}  # by node id, for the layers that read them
-    counts: dict[tuple, tuple[int, bool]] = {}  # _concrete_count by the layers' kinds (_kind)
+    counts: dict[tuple, tuple[int, bool]] = {}  # _concrete_count by the layers' kinds (as LayerKinds')
     has_weights: dict[Op, bool] = {}
     for node in graph.layers():
         shape = node.shape
@@ -439,7 +607,8 @@ def check_sizes(graph: Graph) -> SizeCheck:
             if weighted is None:
                 weighted = has_weights[op] = type(op).parameters is not Op.parameters
             if weighted:
-                key: tuple | None = _kind(op, node.attrs, shape_id, map(shape_ids.get, node.inputs))  # (None: no shape)
+                key: tuple | None = (op, tuple(node.attrs.items()), shape_id,
+                                     *map(shape_ids.get, node.inputs))  # (None: no shape)
                 try:
                     count = counts.get(key)
                 except TypeError:  # an unhashable attribute value: counted for this layer alone

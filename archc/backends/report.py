@@ -60,18 +60,19 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
     the text formats read it by columns)."""
     from archc.ir.graph import LayerNode
     graph, metrics = model.graph, model.metrics
-    layer_metrics = metrics.layers
+    kinds, kind_of, fields = metrics.kinds, metrics.kind_of, metrics.fields()
     scope_items = graph.scope_index().items  # (what graph.items reads)
     scope_totals = metrics.all_scope_totals(graph)
     show = _at_view(at)
     out: list[tuple] = []
     current: str | None = None  # the tensor a row without "connected to" reads
 
-    # texts many rows share, found once: a replayed block's layers share their bound attributes,
-    # a pointwise layer its input's receptive field and (mostly) its shape tuple. Each is known
-    # by identity first (the graph and the metrics keep them alive meanwhile), then by value
-    # (layers written alike: equal attribute values, shapes and fields, in other objects).
-    kinds: dict[tuple, str] = {}
+    # texts many rows share, found once: layers of a kind (metrics.kinds: alike in op, attribute
+    # values and shapes) share their cells but the name, the receptive field and "connected to";
+    # a pointwise layer shares its input's receptive field. Shapes and fields are known by
+    # identity first (the graph and the metrics keep them alive meanwhile), then by value
+    # (equal shapes and fields in other objects).
+    kind_rows: list[tuple | None] = [None] * len(kinds)  # per kind: (type, shape, params, MACs)
     labels: dict[tuple, str] = {}  # by op and bound attribute values
     shape_texts: dict[int, str] = {}
     shapes_by_value: dict[tuple, str] = {}
@@ -91,6 +92,10 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
                 labels[key] = label
         return op.title + (f" {label}" if label else "") + (" (frozen)" if node.frozen else "") \
             + (" (unused)" if node.unused else "")
+
+    def kind_row(node: LayerNode, kind: tuple) -> tuple:
+        return ("Input" if node.op is None else kind_text(node), shape_text(node.shape), kind[2],
+                kind[6] if at is None else show(kind[6]))
 
     def shape_text(shape: Any) -> str:
         text = shape_texts.get(id(shape))
@@ -116,22 +121,18 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
         for item in scope_items.get(path, ()):
             if type(item) is LayerNode:
                 node = item
-                m = layer_metrics[node.id]
-                op = node.op
-                if op is None:
-                    kind = "Input"
-                else:
-                    key = (id(node.attrs), op, node.frozen, node.unused)
-                    kind = kinds.get(key) or kinds.setdefault(key, kind_text(node))
-                    if node.shares is not None and graph.shared_call(node) is not None:
-                        kind += f" = {node.shares}"  # another call of a shared layer's module
+                node_id = node.id
+                kind = kind_of[node_id]
+                row = kind_rows[kind] or kind_row(node, kinds[kind])
+                kind_rows[kind] = row
+                if node.shares is not None and graph.shared_call(node) is not None:
+                    row = (f"{row[0]} = {node.shares}", *row[1:])  # another call of a shared layer's module
                 inputs = node.inputs
                 link = "" if len(inputs) == 1 and inputs[0] == current else _connected(graph, inputs, path, depth)
-                current = node.id
-                # (the texts looked up here first: a call for each row costs more than the lookup)
-                out.append((level, node.id, kind, shape_texts.get(id(node.shape)) or shape_text(node.shape),
-                            m.param_count, m.macs if at is None else show(m.macs),
-                            *(field_texts.get(id(m.field)) or field_text(m.field)), False, link))
+                current = node_id
+                f = fields[node_id][0]
+                # (the field's texts looked up here first: a call for each row costs more than the lookup)
+                out.append((level, node_id, *row, *(field_texts.get(id(f)) or field_text(f)), False, link))
             else:
                 scope: Scope = item
                 totals = scope_totals.get(scope.path) or metrics.scope_totals(graph, scope)
@@ -146,7 +147,7 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
                 shapes = shape_text(graph.node(outputs[0]).shape) if len(outputs) == 1 else \
                     ", ".join([shape_text(graph.node(o).shape) for o in outputs])
                 out.append((level, scope.id, kind, shapes, totals.params, show(totals.macs),
-                            *field_text(layer_metrics[outputs[0]].field if outputs else None), True, link))
+                            *field_text(fields[outputs[0]][0] if outputs else None), True, link))
                 if depth is None or level < depth:  # expanded: its first child reads what the scope reads
                     current = inputs[0] if len(inputs) == 1 else None
                     walk(scope.path, level + 1)

@@ -121,6 +121,8 @@ class Graph:
     _index: "ScopeIndex | None" = field(default=None, init=False, repr=False, compare=False)
     _nx: Any = field(default=None, init=False, repr=False, compare=False)
     _param_shapes: dict[str, dict[str, Shape]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # its layers' kinds (archc.analysis.metrics.layer_kinds), found by the first analysis
+    _kinds: Any = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def params(self) -> dict[str, Any]:
