@@ -256,14 +256,13 @@ class _Shapes:
     """Shapes numbered as a pass over the graph meets them, with the bytes of one sample of each.
     A layer that keeps its input's shape (normalisation, activation) mostly holds the same tuple:
     known by identity (`by_identity`, which the passes read first), it is not hashed again (the
-    batch size, an Expr, hashes in Python). Each number's shape for one sample is kept too."""
-    __slots__ = ("ids", "by_identity", "sample_bytes", "samples")
+    batch size, an Expr, hashes in Python)."""
+    __slots__ = ("ids", "by_identity", "sample_bytes")
 
     def __init__(self) -> None:
         self.ids: dict[Shape, int] = {}
         self.by_identity: dict[int, int] = {}  # id(shape): the graph keeps its shapes alive meanwhile
         self.sample_bytes: list[Dim] = []
-        self.samples: list[Shape] = []  # per_sample
 
     def number(self, shape: Shape) -> int:
         number = self.by_identity.get(id(shape))
@@ -272,7 +271,6 @@ class _Shapes:
             if number is None:
                 number = self.ids[shape] = len(self.sample_bytes)
                 self.sample_bytes.append(sy.mul(numel(shape[1:]), BYTES_PER_ELEMENT))
-                self.samples.append(per_sample(shape))
             self.by_identity[id(shape)] = number
         return number
 
@@ -288,15 +286,14 @@ class LayerKinds:
     results; a layer with an unhashable value (a list of floats) shares a kind only with the
     layers that hold the same attribute dict. Found once per graph (`layer_kinds`): the size
     check at load and the metrics both read them."""
-    __slots__ = ("nodes", "of", "firsts", "shapes", "shape_of", "kind_shapes")
+    __slots__ = ("nodes", "of", "firsts", "shapes", "kind_shapes")
 
     def __init__(self, nodes: list[LayerNode], of: list[int], firsts: list[LayerNode], shapes: "_Shapes",
-                 shape_of: dict[str, int], kind_shapes: list[int]) -> None:
+                 kind_shapes: list[int]) -> None:
         self.nodes = nodes  # in graph order
         self.of = of  # each node's kind, in graph order
         self.firsts = firsts  # each kind's first node
         self.shapes = shapes
-        self.shape_of = shape_of  # each node's shape number by node id
         self.kind_shapes = kind_shapes  # each kind's shape number
 
 
@@ -316,7 +313,7 @@ def _number_kinds(graph: Graph) -> LayerKinds | None:
     kind_shapes: list[int] = []
     shapes = _Shapes()
     shape_number = shapes.by_identity.get
-    shape_of: dict[str, int] = {}
+    shape_of: dict[str, int] = {}  # each node's shape number, for its readers
     # bound attribute dicts numbered by value, known by identity first (a replayed instance's
     # layers hold their template's dicts: not hashed again); the graph keeps them alive meanwhile
     attrs_by_id: dict[int, Any] = {}
@@ -351,7 +348,7 @@ def _number_kinds(graph: Graph) -> LayerKinds | None:
             firsts.append(node)
             kind_shapes.append(shape_id)
         of.append(kind)
-    return LayerKinds(nodes, of, firsts, shapes, shape_of, kind_shapes)
+    return LayerKinds(nodes, of, firsts, shapes, kind_shapes)
 
 
 def _attrs_number(attrs: Any, by_value: dict[tuple, int]) -> Any:
@@ -371,14 +368,13 @@ def analyse(graph: Graph) -> Metrics:
     kinds = layer_kinds(graph)
     if kinds is None:
         raise TypeError(f"{graph.name}: a layer has no shape (a partial graph has no metrics)")
-    sample_bytes, samples, shape_of = kinds.shapes.sample_bytes, kinds.shapes.samples, kinds.shape_of
+    sample_bytes = kinds.shapes.sample_bytes
     costs: list[tuple] = []  # LayerMetrics' fields but the receptive field, per kind
     for node, shape_id in zip(kinds.firsts, kinds.kind_shapes):
         if node.op is None:  # an input: its activation only, not in the totals
             costs.append(({}, {}, 0, 0, 0, 0, 0, sample_bytes[shape_id]))
         else:
-            costs.append(_cost(graph, node, [samples[shape_of[i]] for i in node.inputs], samples[shape_id],
-                               sample_bytes[shape_id]))
+            costs.append(_cost(graph, node, sample_bytes[shape_id]))
     of, firsts = kinds.of, kinds.firsts
     counted = list(compress(of, map([node.op is not None for node in firsts].__getitem__, of)))
     totals = _sum_kinds(costs, counted)
@@ -391,9 +387,9 @@ def analyse(graph: Graph) -> Metrics:
     return Metrics(costs, dict(zip(map(_ID, kinds.nodes), of)), totals, graph, firsts)
 
 
-def _cost(graph: Graph, node: LayerNode, in_samples: list, out_sample: Shape, sample_bytes: Dim) -> tuple:
-    """What a layer's op says of it, given its bound attributes and input shapes (and those
-    shapes for one sample), as a kind of `Metrics.kinds`: its LayerMetrics' fields but the
+def _cost(graph: Graph, node: LayerNode, sample_bytes: Dim) -> tuple:
+    """What a layer's op says of it, given its bound attributes and input shapes (MACs for one
+    sample: `sample_bytes`, its output's bytes), as a kind of `Metrics.kinds`: its LayerMetrics' fields but the
     receptive field. A shared layer's later application holds no weights (the first's), an
     unused one costs nothing, a declared tensor (stored once, not per sample) no activation."""
     op, attrs = node.op, node.attrs
@@ -408,7 +404,7 @@ def _cost(graph: Graph, node: LayerNode, in_samples: list, out_sample: Shape, sa
         macs: Dim = 0
         activation: Dim = 0
     else:
-        macs = op.macs(attrs, in_samples, out_sample)
+        macs = op.macs(attrs, list(map(per_sample, graph.input_shapes(node))), per_sample(node.shape))
         activation = 0 if op.inputs == 0 else sample_bytes
     trainable, frozen = (0, count) if node.frozen else (count, 0)
     return (params, buffers, count, _count(buffers, node), trainable, frozen, macs, activation)
