@@ -2,6 +2,7 @@
 text used in labels and error messages. Dimension arithmetic goes through `archc.symbolic`."""
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any, Sequence
 
 from archc import provenance
@@ -149,8 +150,15 @@ def sliding_output(ins: Sequence[Dim], kernel: Sequence[int], stride: Sequence[i
     if padding == "same":
         return tuple(sy.ceildiv(i, s) for i, s in zip(ins, stride))
     pads = pads_of(padding, n)
-    if _INT.issuperset(map(type, ins)) and _INT.issuperset(map(type, stride)):
-        outs = _concrete_output(ins, kernel, stride, pads, dilation, ceil_mode)
+    if _INT.issuperset(map(type, chain(ins, kernel, stride, dilation or (), chain.from_iterable(pads)))):
+        # plain ints (nearly every layer, and the same few windows over and over): computed once
+        key = (tuple(ins), tuple(kernel), tuple(stride), pads, dilation and tuple(dilation), ceil_mode)
+        outs = _CONCRETE_OUTPUTS.get(key)
+        if outs is None:
+            outs = _concrete_output(ins, kernel, stride, pads, dilation, ceil_mode)
+            if len(_CONCRETE_OUTPUTS) >= _CONCRETE_OUTPUTS_KEPT:
+                _CONCRETE_OUTPUTS.clear()
+            _CONCRETE_OUTPUTS[key] = outs
         if outs is not None:
             return outs
     eff = effective_kernel(kernel, dilation)
@@ -187,11 +195,14 @@ def sliding_output(ins: Sequence[Dim], kernel: Sequence[int], stride: Sequence[i
 _INT = frozenset({int})
 
 
+_CONCRETE_OUTPUTS: dict[tuple, tuple[int, ...] | None] = {}  # _concrete_output by its arguments
+_CONCRETE_OUTPUTS_KEPT = 4096  # (then started afresh: a long-running server sees many specs)
+
+
 def _concrete_output(ins: Sequence[int], kernel: Sequence[int], stride: Sequence[int], pads: Pads,
                      dilation: Sequence[int] | None, ceil_mode: bool) -> tuple[int, ...] | None:
-    """`sliding_output` for plain int sizes and strides (nearly every layer): the same arithmetic
-    and comparisons, without the symbolic calls; None when a window does not fit (the general
-    path then says why)."""
+    """`sliding_output` for plain int sizes and attributes: the same arithmetic, without the
+    symbolic calls; None when a window does not fit (the general path then says why)."""
     outs = []
     for i, k, d, s, (pb, pa) in zip(ins, kernel, dilation or kernel, stride, pads):
         e = k if dilation is None else d * (k - 1) + 1
