@@ -1,5 +1,5 @@
 """`python -m archc …` runs the archc command line."""
-from archc.cli import main
+from archc.cli import entry
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    entry()

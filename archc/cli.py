@@ -95,12 +95,16 @@ def _parse(args: argparse.Namespace, spec: str, text: str | None = None):
     from archc.collector import kept
     source = _source(args, spec)
     with kept(_OWN_PROCESS):  # (archc.collector.kept: the command's AST is never garbage)
+        language = language_of(spec) if source is None else None
         if source is not None:
-            return parse_text(*source)
-        language = language_of(spec)
-        if text is not None and language is not None:
-            return parse_text(text, language, spec)
-        return parse_file(spec)
+            parsed = parse_text(*source)
+        elif text is not None and language is not None:
+            parsed = parse_text(text, language, spec)
+        else:
+            parsed = parse_file(spec)
+    if _OWN_PROCESS:
+        _KEPT["parsed"] = parsed
+    return parsed
 
 
 def use_color(stream: Any = None) -> bool:
@@ -128,6 +132,8 @@ def _load(args: argparse.Namespace, spec: str, parsed: Any = None):
     parsed = parsed if parsed is not None else _parse(args, spec)
     with kept(_OWN_PROCESS):  # a short-lived process: what the model holds is never garbage
         model = from_spec(parsed, _display(spec), dict(args.define or []), strict=getattr(args, "strict", False))
+    if _OWN_PROCESS:
+        _KEPT["model"] = model
     for warning in model.warnings:  # printed, not fatal (--strict made them errors already)
         print(warning.render(use_color()) + "\n", file=sys.stderr)
     return model
@@ -728,6 +734,22 @@ def _version() -> str:
 # archc runs as its own process (the `archc` command, `python -m archc`: main() reads sys.argv), not
 # called by a host with arguments (a test, a notebook), whose heap it must not freeze
 _OWN_PROCESS = False
+# what the last spec such a command parsed and loaded: kept, for `entry` ends the process without
+# freeing it (object by object, a 100,000-layer model and its AST took a third of a second)
+_KEPT: dict[str, Any] = {}
+
+
+def entry() -> None:
+    """The `archc` command and `python -m archc`: main(), its output flushed, then the process
+    ends at once, leaving the heap to the operating system instead of freeing what the command
+    built one object at a time and tearing the interpreter down."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # the reader left (`archc ... | head`), or it is closed
+            pass
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -778,4 +800,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -44,6 +44,27 @@ def test_python_dash_m_archc(tmp_path):
     assert done.returncode == 0 and "ok" in done.stdout
 
 
+ENDS_WITHOUT_TEARDOWN = ("import atexit, sys; atexit.register(lambda: print('torn down', file=sys.stderr)); "
+                         "from archc.cli import entry; entry()")
+
+
+@pytest.mark.parametrize("text, code, out, err", [
+    ("input x: [N, 3]\noutput y = x -> linear(2)\n", 0, "ok (1 layer, 8 parameters)", ""),
+    ("input x: [N, 3]\noutput y = x -> linaer(2)\n", 1, "", "E-CALL-UNKNOWN-OP"),
+])
+def test_the_command_ends_its_process_with_its_output_and_status_and_no_teardown(tmp_path, text, code, out, err):
+    """`archc` and `python -m archc` (cli.entry) end the process once the command is done: its
+    output flushed and its exit status kept, without freeing what it built object by object
+    (a third of a second for a 100,000-layer spec) or running the interpreter's teardown."""
+    spec = tmp_path / "s.arch"
+    spec.write_text(text)
+    done = subprocess.run([sys.executable, "-c", ENDS_WITHOUT_TEARDOWN, "check", str(spec)], capture_output=True,
+                          text=True)
+    assert done.returncode == code
+    assert out in done.stdout and err in done.stderr
+    assert "torn down" not in done.stderr
+
+
 # ----------------------------------------------------------------------------- stdin, colour, completion
 
 

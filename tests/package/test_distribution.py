@@ -29,7 +29,7 @@ def _pyproject() -> dict:
 def test_the_distribution_name_is_not_the_index_s_archc() -> None:
     project = _pyproject()["project"]
     assert project["name"] == NAME
-    assert project["scripts"] == {"archc": "archc.cli:main"}  # the command keeps its name
+    assert project["scripts"] == {"archc": "archc.cli:entry"}  # the command keeps its name
     assert (ROOT / "archc" / "__init__.py").is_file()          # and so does the import package
 
 
