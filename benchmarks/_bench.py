@@ -28,8 +28,8 @@ def archc_cmd(*args: str) -> list[str]:
     """The command line running `archc ARGS` with the archc under measurement."""
     if SRC == ROOT:
         return [sys.executable, "-m", "archc.cli", *args]
-    return [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(SRC)!r}); from archc.cli import main; "
-            "sys.exit(main())", *args]
+    return [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(SRC)!r}); from archc import cli; "
+            "cli.entry() if hasattr(cli, 'entry') else sys.exit(cli.main())", *args]  # (as the command runs)
 
 
 def as_load(fn: Callable[[], Any]) -> Callable[[], Any]:
