@@ -29,6 +29,7 @@ from archc.lsp.text import (
     name_span,
     offset_of,
     position_of,
+    word_end,
 )
 
 _CLOSERS = re.compile(r"[ \t]*[)\]]+")
@@ -193,10 +194,18 @@ class DocumentIndex:
 
     def _extent(self, node: Any, start: Span) -> Span:
         end = (start.end_line, start.end_col)
+        lines = self.lines
         for n in walk(node):
-            span = self._span(n.loc) if isinstance(n, A.Node) and n.loc is not None else None
-            if span is not None and span.line < len(self.lines) and (span.end_line, span.end_col) > end:
-                end = (span.end_line, span.end_col)
+            loc = n.loc if isinstance(n, A.Node) else None
+            line = max(0, loc.line - 1) if loc is not None else len(lines)  # (loc_span's, not made)
+            if line >= len(lines):
+                continue
+            if loc.end_col is not None and loc.end_col > loc.col:
+                last = (line, loc.end_col - 1)
+            else:
+                last = (line, word_end(lines[line], max(0, loc.col - 1)))
+            if last > end:
+                end = last
         # brackets closing on the same line just after the last located node belong to it
         line, col = end
         if line < len(self.lines):

@@ -79,6 +79,9 @@ def name_span(lines: list[str], name: str, line: int, col: int, end_line: int | 
 
 
 def _in_string_or_comment(text: str, index: int) -> bool:
+    head = text[:index]
+    if "#" not in head and '"' not in head and "'" not in head:  # (most lines: nothing opens one)
+        return False
     scan = CodeScan(text, stop=index)
     if any(ch == "#" for _, ch in scan):
         return True
