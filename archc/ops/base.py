@@ -9,6 +9,7 @@ output shape, or raise `ShapeError` with the offending values. Shapes are channe
 from __future__ import annotations
 
 import enum
+from itertools import repeat
 from dataclasses import dataclass
 from typing import Any, Callable, Collection, Protocol, Sequence
 
@@ -558,14 +559,16 @@ class Op:
         plan = _BIND_PLANS.get((self, ndim)) or _BIND_PLANS.setdefault((self, ndim), self._bind_plan(ndim))
         names, known, defaults, coercers, required = plan
         positional = names[:len(args)]
-        if (defaults is not None and len(args) <= len(names) and not required.difference(positional, kwargs)
+        if (defaults is not None and len(positional) == len(args) and not required.difference(positional, kwargs)
                 and (not kwargs or known.issuperset(kwargs) and kwargs.keys().isdisjoint(positional))):
             bound = Attrs(defaults)  # (in the attributes' order; every default there already)
-            try:
-                for name, value in zip(names, args):
-                    bound[name] = coercers[name](value, ndim)
-                for name, value in kwargs.items():
-                    bound[name] = coercers[name](value, ndim)
+            try:  # (each value coerced by its attribute's type, the calls made by map: asked of every layer)
+                if args:
+                    bound.update(zip(positional, map(_call, map(coercers.__getitem__, positional), args,
+                                                     repeat(ndim))))
+                if kwargs:
+                    bound.update(zip(kwargs, map(_call, map(coercers.__getitem__, kwargs), kwargs.values(),
+                                                 repeat(ndim))))
                 return bound
             except AttrError:
                 pass  # the checks below report every refused attribute
@@ -638,6 +641,11 @@ class Op:
 
 
 _BIND_PLANS: dict[tuple["Op", int], Any] = {}  # (op, spatial rank) -> Op._bind_plan
+try:
+    from operator import call as _call  # (Python 3.11: f(*args) without a Python frame)
+except ImportError:  # Python 3.10
+    def _call(f: Callable[..., Any], *args: Any) -> Any:
+        return f(*args)
 
 
 def _constant(value: Any) -> bool:

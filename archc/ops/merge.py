@@ -90,11 +90,11 @@ def _check_same(inputs: Sequence[Shape], ctx, skip_axis: int | None, hints: dict
     """All inputs have the first one's shape except on `skip_axis`; returns the merged shape.
     `hints` by what differs ("rank", "batch sizes", "channels", "features", "spatial sizes");
     `code`: the op's catalogue code for inputs that do not match."""
+    head = inputs[0]
     rest = inputs if skip_axis is None else [s[:skip_axis] + s[skip_axis + 1:] for s in inputs]
     kinds = tuple(map(type, rest[0]))
-    if all(s == rest[0] and tuple(map(type, s)) == kinds for s in rest[1:]):
-        return list(inputs[0])  # the same shape (each size of the same kind): what the axis walk gives
-    head = inputs[0]
+    if len(set(map(len, inputs))) == 1 and all(s == rest[0] and tuple(map(type, s)) == kinds for s in rest[1:]):
+        return list(head)  # the same shape (each size of the same kind): what the axis walk gives
     first = list(head)
     r = len(first)
     for i, s in enumerate(inputs[1:], 1):

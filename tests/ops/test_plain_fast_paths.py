@@ -61,6 +61,9 @@ def test_concat_of_equal_shapes_off_the_axis_and_its_mismatch():
     assert op.output_shape(a, [(n, 16, 8, 8), (n, 32, 8, 8), (n, 8, 8, 8)], Ctx()) == (n, 56, 8, 8)
     with pytest.raises(ShapeError, match="spatial sizes differ, 8×8 vs 8×4"):
         op.output_shape(a, [(n, 16, 8, 8), (n, 32, 8, 4)], Ctx())
+    last = op.bind([], {"axis": 3}, 2)  # (without the joined axis both are [N, 3, 8]: still a rank error)
+    with pytest.raises(ShapeError, match=r"ranks differ, \[N, 3, 8, 8\] vs \[N, 3, 8\]"):
+        op.output_shape(last, [(n, 3, 8, 8), (n, 3, 8)], Ctx())
 
 
 def test_bind_of_a_well_formed_call_and_of_each_malformed_one():
