@@ -257,7 +257,7 @@ def strip(value: Any) -> Any:
             items = [v.p if type(v) in _RECORDED else v for v in value]
             return items if kind is list else tuple(items)
         items = [strip(v) for v in value]
-        if all(a is b for a, b in zip(items, value)):
+        if all(map(operator.is_, items, value)):
             return value
         return items if kind is list else tuple(items)
     if kind is dict:
@@ -267,7 +267,7 @@ def strip(value: Any) -> Any:
         if _NUMBERS.issuperset(types):  # (numbers only, some recorded: no walk either)
             return {k: v.p if type(v) in _RECORDED else v for k, v in value.items()}
         items = {k: strip(v) for k, v in value.items()}
-        return value if all(items[k] is v for k, v in value.items()) else items
+        return value if all(map(operator.is_, items.values(), value.values())) else items
     if kind is Partial and holds_num(value):  # a layer given as an argument: `Inner(conv2d(a, 1))`
         return dataclasses.replace(value, args=strip(value.args), kwargs=strip(value.kwargs),
                                    meta=strip(value.meta))
