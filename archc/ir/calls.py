@@ -294,16 +294,19 @@ class Calls(Repeats):
             args = [pv.plain(a) if isinstance(a, pv.TBool) else a for a in args]
             kwargs = {k: pv.plain(v) if isinstance(v, pv.TBool) else v for k, v in kwargs.items()}
         n = len(inputs)
-        if op.inputs == VARIADIC and n < 2:
-            self.fail(f"{op.name} needs two or more input tensors, got {n}", loc,
-                      f"e.g. {op.name}(a, b) or [a, b] -> {op.name}", code="E-CALL-INPUT-COUNT")
-        if op.inputs != VARIADIC and n != op.inputs:
-            what = "one input tensor" if op.inputs == 1 else f"{op.inputs} input tensors"
-            self.fail(f"{op.name} takes {what}, got {n}", loc,
-                      f"e.g. x -> {op.name}(...)" if op.inputs == 1 else None, code="E-CALL-INPUT-COUNT")
-        self._check_inputs(inputs)
-        names = _attribute_names(op)
-        if kwargs and not _ATTRIBUTE_SETS[op].issuperset(kwargs):
+        if n != op.inputs:
+            if op.inputs == VARIADIC and n < 2:
+                self.fail(f"{op.name} needs two or more input tensors, got {n}", loc,
+                          f"e.g. {op.name}(a, b) or [a, b] -> {op.name}", code="E-CALL-INPUT-COUNT")
+            if op.inputs != VARIADIC:
+                what = "one input tensor" if op.inputs == 1 else f"{op.inputs} input tensors"
+                self.fail(f"{op.name} takes {what}, got {n}", loc,
+                          f"e.g. x -> {op.name}(...)" if op.inputs == 1 else None, code="E-CALL-INPUT-COUNT")
+        shapes = [t.shape for t in inputs]
+        if None in shapes:
+            raise Abort()
+        if kwargs and not _attribute_set(op).issuperset(kwargs):
+            names = _attribute_names(op)
             unknown = [key for key in kwargs if key not in names and op.attribute_for(key) is None]
             for key in unknown:  # every one, each where it is written
                 self._unknown_keyword(op.name, key, names, "attribute", (kw_locs or {}).get(key) or loc, op)
@@ -320,7 +323,6 @@ class Calls(Repeats):
         if self.recorder is not None:  # the op binds plain values; the pattern computes them again
             recorded = (args, kwargs)
             args, kwargs = strip(args), strip(kwargs)
-        shapes = [t.shape for t in inputs]
         ndim = op.ndim or (max(0, len(shapes[0]) - 2) if shapes else 0)
         if op.positional is not None and len(args) > op.positional:
             keyword_only(self.reporter, op, args, shapes, arg_locs, loc)
@@ -337,7 +339,7 @@ class Calls(Repeats):
             self._init_applies(op, meta, loc)
         if op.pieces_op:
             return self._apply_pieces(op, attrs, inputs[0], loc, meta)
-        frozen, init, bias_init = self._meta(meta, loc)
+        frozen, init, bias_init = self._meta(meta, loc) if meta else (False, None, None)
         node_id = self.builder.unique_name(meta.get("name"), loc, explicit="name" in meta,
                                            default=default_name or op.name)
         if self.recorder is not None:
@@ -734,6 +736,14 @@ class Calls(Repeats):
 
 _ATTRIBUTE_NAMES: dict[Op, list[str]] = {}
 _ATTRIBUTE_SETS: dict[Op, frozenset[str]] = {}
+
+
+def _attribute_set(op: Op) -> frozenset[str]:
+    names = _ATTRIBUTE_SETS.get(op)
+    if names is None:
+        _attribute_names(op)
+        names = _ATTRIBUTE_SETS[op]
+    return names
 
 
 def _attribute_names(op: Op) -> list[str]:
