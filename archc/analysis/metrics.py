@@ -86,7 +86,7 @@ class Metrics:
     kind_of: dict[str, int]  # node id -> index in kinds, in graph order (the inputs too)
     totals: Totals
     _graph: Graph = field(repr=False, compare=False)
-    _firsts: list[LayerNode] = field(repr=False, compare=False)  # each kind's first layer
+    layer_kinds: LayerKinds = field(repr=False, compare=False)  # which layer is of which kind
     _fields: dict[str, tuple] | None = field(default=None, repr=False, compare=False)
     _layers: "_LayerTable | None" = field(default=None, repr=False, compare=False)
     _scope_totals: dict[tuple[str, ...], Totals] | None = field(default=None, repr=False, compare=False)
@@ -101,7 +101,7 @@ class Metrics:
     def fields(self) -> dict[str, tuple]:
         """Each node's (receptive field, declared tensor, the field's spatial axes) by node id."""
         if self._fields is None:
-            self._fields = _fields(self._graph, self.kind_of, self._firsts)
+            self._fields = _fields(self._graph, self.layer_kinds)
         return self._fields
 
     def scope_totals(self, graph: Graph, scope: Scope) -> Totals:
@@ -286,15 +286,16 @@ class LayerKinds:
     results; a layer with an unhashable value (a list of floats) shares a kind only with the
     layers that hold the same attribute dict. Found once per graph (`layer_kinds`): the size
     check at load and the metrics both read them."""
-    __slots__ = ("nodes", "of", "firsts", "shapes", "kind_shapes")
+    __slots__ = ("nodes", "of", "firsts", "shapes", "kind_shapes", "kind_attrs")
 
     def __init__(self, nodes: list[LayerNode], of: list[int], firsts: list[LayerNode], shapes: "_Shapes",
-                 kind_shapes: list[int]) -> None:
+                 kind_shapes: list[int], kind_attrs: list) -> None:
         self.nodes = nodes  # in graph order
         self.of = of  # each node's kind, in graph order
         self.firsts = firsts  # each kind's first node
         self.shapes = shapes
         self.kind_shapes = kind_shapes  # each kind's shape number
+        self.kind_attrs = kind_attrs  # each kind's attribute values' number (None: an input)
 
 
 def layer_kinds(graph: Graph) -> LayerKinds | None:
@@ -311,6 +312,7 @@ def _number_kinds(graph: Graph) -> LayerKinds | None:
     of: list[int] = []
     firsts: list[LayerNode] = []
     kind_shapes: list[int] = []
+    kind_attrs: list = []
     shapes = _Shapes()
     shape_number = shapes.by_identity.get
     shape_of: dict[str, int] = {}  # each node's shape number, for its readers
@@ -347,8 +349,9 @@ def _number_kinds(graph: Graph) -> LayerKinds | None:
             kind = found[key] = len(firsts)
             firsts.append(node)
             kind_shapes.append(shape_id)
+            kind_attrs.append(None if op is None else attrs_id)
         of.append(kind)
-    return LayerKinds(nodes, of, firsts, shapes, kind_shapes)
+    return LayerKinds(nodes, of, firsts, shapes, kind_shapes, kind_attrs)
 
 
 def _attrs_number(attrs: Any, by_value: dict[tuple, int]) -> Any:
@@ -384,39 +387,43 @@ def analyse(graph: Graph) -> Metrics:
         inference = _sum_kinds(costs, list(compress(counted, map(
             [not node.training_only for node in firsts].__getitem__, counted))))
         totals.macs, totals.activation_bytes = inference.macs, inference.activation_bytes
-    return Metrics(costs, dict(zip(map(_ID, kinds.nodes), of)), totals, graph, firsts)
+    return Metrics(costs, dict(zip(map(_ID, kinds.nodes), of)), totals, graph, kinds)
 
 
 def _cost(graph: Graph, node: LayerNode, sample_bytes: Dim) -> tuple:
     """What a layer's op says of it, given its bound attributes and input shapes (MACs for one
-    sample: `sample_bytes`, its output's bytes), as a kind of `Metrics.kinds`: its LayerMetrics' fields but the
-    receptive field. A shared layer's later application holds no weights (the first's), an
-    unused one costs nothing, a declared tensor (stored once, not per sample) no activation."""
+    sample; `sample_bytes`: its output's bytes), as a kind of `Metrics.kinds`: its LayerMetrics'
+    fields but the receptive field. A shared layer's later application holds no weights (the
+    first's), an unused one costs nothing, a declared tensor (stored once, not per sample) no
+    activation."""
     op, attrs = node.op, node.attrs
+    inputs = graph.input_shapes(node)
     if node.shares is not None:
         params: dict = {}
         buffers: dict = {}
     else:
         params = graph.parameter_shapes(node)
-        buffers = op.buffers(attrs, graph.input_shapes(node))
+        buffers = op.buffers(attrs, inputs)
     count = _count(params, node)
     if node.unused:  # built, never run: weights but no cost
         macs: Dim = 0
         activation: Dim = 0
     else:
-        macs = op.macs(attrs, list(map(per_sample, graph.input_shapes(node))), per_sample(node.shape))
+        macs = op.macs(attrs, list(map(per_sample, inputs)), per_sample(node.shape))
         activation = 0 if op.inputs == 0 else sample_bytes
     trainable, frozen = (0, count) if node.frozen else (count, 0)
     return (params, buffers, count, _count(buffers, node), trainable, frozen, macs, activation)
 
 
-def _fields(graph: Graph, kind_of: dict[str, int], firsts: list[LayerNode]) -> dict[str, tuple]:
+def _fields(graph: Graph, kinds: LayerKinds) -> dict[str, tuple]:
     """Each node's receptive field, with what its readers need of it: (field, whether the node
     is a declared tensor, the field's spatial axes: -2 for none or a declared tensor's). A
     window is found once per kind."""
     outputs: dict[str, tuple] = {}
+    firsts = kinds.firsts
     windows: list[tuple | None] = [None] * len(firsts)  # per kind: (window, pointwise, declared)
-    for node in graph.layers():
+    unit_windows: dict[tuple, tuple] = {}
+    for node, kind in zip(kinds.nodes, kinds.of):
         op = node.op
         if op is None:  # an input
             shape = node.shape
@@ -424,10 +431,9 @@ def _fields(graph: Graph, kind_of: dict[str, int], firsts: list[LayerNode]) -> d
             field = Field(spatial, spatial) if len(shape) > 2 else None
             outputs[node.id] = (field, False, -2 if field is None else len(spatial))
             continue
-        kind = kind_of[node.id]
         found = windows[kind]
         if found is None:
-            found = windows[kind] = _window(graph, firsts[kind])
+            found = windows[kind] = _window(graph, firsts[kind], unit_windows)
         window, pointwise, declared = found
         inputs = node.inputs
         if len(inputs) == 1:
@@ -448,13 +454,25 @@ def _fields(graph: Graph, kind_of: dict[str, int], firsts: list[LayerNode]) -> d
 _FIELD, _DECLARED = itemgetter(0), itemgetter(1)
 
 
-def _window(graph: Graph, node: LayerNode) -> tuple:
+def _window(graph: Graph, node: LayerNode, unit_windows: dict[tuple, tuple]) -> tuple:
     """A kind's window, pointwise (the number of spatial axes of the field it keeps as it is;
-    -1: it changes it) and whether its op declares a tensor."""
-    window = node.op.window(node.attrs, graph.input_shapes(node))
+    -1: it changes it) and whether its op declares a tensor. An op with the default window
+    (elementwise: normalisation, activation, addition) has its input's rank's unit window: found
+    once per rank (`unit_windows`)."""
+    op = node.op
+    key = None
+    if type(op).window is Op.window:  # (Op.window reads the first input's rank alone)
+        key = (len(graph.node(node.inputs[0]).shape) if node.inputs else -1, op.inputs == 0)
+        found = unit_windows.get(key)
+        if found is not None:
+            return found
+    window = op.window(node.attrs, graph.input_shapes(node))
     pointwise = len(window.kernel) if window is not None and not window.global_ and not window.transposed \
         and window.kernel.count(1) == len(window.kernel) and window.stride.count(1) == len(window.stride) else -1
-    return window, pointwise, node.op.inputs == 0
+    found = (window, pointwise, op.inputs == 0)
+    if key is not None:
+        unit_windows[key] = found
+    return found
 
 
 def _field(op: Any, fields: list[Field | None], window: Any) -> Field | None:

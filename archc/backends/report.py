@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import compress, repeat
+from operator import add, itemgetter
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from archc import collector
@@ -60,7 +61,6 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
     the text formats read it by columns)."""
     from archc.ir.graph import LayerNode
     graph, metrics = model.graph, model.metrics
-    kinds, kind_of, fields = metrics.kinds, metrics.kind_of, metrics.fields()
     scope_items = graph.scope_index().items  # (what graph.items reads)
     scope_totals = metrics.all_scope_totals(graph)
     show = _at_view(at)
@@ -68,34 +68,24 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
     current: str | None = None  # the tensor a row without "connected to" reads
 
     # texts many rows share, found once: layers of a kind (metrics.kinds: alike in op, attribute
-    # values and shapes) share their cells but the name, the receptive field and "connected to";
-    # a pointwise layer shares its input's receptive field. Shapes and fields are known by
-    # identity first (the graph and the metrics keep them alive meanwhile), then by value
-    # (equal shapes and fields in other objects).
-    kind_rows: list[tuple | None] = [None] * len(kinds)  # per kind: (type, shape, params, MACs)
-    labels: dict[tuple, str] = {}  # by op and bound attribute values
+    # values and shapes) share their type, shape, params and MACs cells; a pointwise layer its
+    # input's receptive field. Shapes and fields are known by identity first (the graph and the
+    # metrics keep them alive meanwhile), then by value (equal shapes and fields in other objects).
+    labels: dict[tuple, str] = {}  # by op and bound attribute values (their number in metrics.layer_kinds)
     shape_texts: dict[int, str] = {}
     shapes_by_value: dict[tuple, str] = {}
     field_texts: dict[int, tuple[str, str]] = {id(None): ("-", "-")}
     fields_by_value: dict[tuple, tuple[str, str]] = {}
 
-    def kind_text(node: LayerNode) -> str:
-        op, attrs = node.op, node.attrs
-        try:
-            key: tuple | None = (op, tuple(attrs.items()))
-            label = labels.get(key)
-        except TypeError:  # an unhashable attribute value: labelled alone
-            key = label = None
+    def kind_text(node: LayerNode, attrs_number: Any) -> str:
+        op = node.op
+        if op is None:
+            return "Input"
+        label = labels.get((op, attrs_number))
         if label is None:
-            label = op.label(attrs)
-            if key is not None:
-                labels[key] = label
+            label = labels[op, attrs_number] = op.label(node.attrs)
         return op.title + (f" {label}" if label else "") + (" (frozen)" if node.frozen else "") \
             + (" (unused)" if node.unused else "")
-
-    def kind_row(node: LayerNode, kind: tuple) -> tuple:
-        return ("Input" if node.op is None else kind_text(node), shape_text(node.shape), kind[2],
-                kind[6] if at is None else show(kind[6]))
 
     def shape_text(shape: Any) -> str:
         text = shape_texts.get(id(shape))
@@ -116,23 +106,30 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
             field_texts[id(f)] = texts
         return texts
 
+    # every layer's row but its level, name and "connected to", by node id: each kind's cells
+    # and each field's texts found once, put together at C speed
+    kinds = metrics.layer_kinds
+    kind_cells = [(kind_text(node, attrs), shape_text(node.shape), kind[2], kind[6] if at is None else show(kind[6]))
+                  for node, attrs, kind in zip(kinds.firsts, kinds.kind_attrs, metrics.kinds)]
+    fields = metrics.fields()
+    field_ids = list(map(id, map(_FIRST, fields.values())))  # (in graph order, as the kinds)
+    for f in dict(zip(field_ids, map(_FIRST, fields.values()))).values():
+        field_text(f)
+    cells = dict(zip(fields, map(add, map(kind_cells.__getitem__, kinds.of),
+                                 map(field_texts.__getitem__, field_ids))))
+    for node in compress(kinds.nodes, map([node.shares is not None for node in kinds.firsts].__getitem__, kinds.of)):
+        if graph.shared_call(node) is not None:  # another call of a shared layer's module
+            kind, *rest = cells[node.id]
+            cells[node.id] = (f"{kind} = {node.shares}", *rest)
+
     def walk(path: tuple[str, ...], level: int) -> None:
         nonlocal current
         for item in scope_items.get(path, ()):
             if type(item) is LayerNode:
-                node = item
-                node_id = node.id
-                kind = kind_of[node_id]
-                row = kind_rows[kind] or kind_row(node, kinds[kind])
-                kind_rows[kind] = row
-                if node.shares is not None and graph.shared_call(node) is not None:
-                    row = (f"{row[0]} = {node.shares}", *row[1:])  # another call of a shared layer's module
-                inputs = node.inputs
+                node_id, inputs = item.id, item.inputs
                 link = "" if len(inputs) == 1 and inputs[0] == current else _connected(graph, inputs, path, depth)
                 current = node_id
-                f = fields[node_id][0]
-                # (the field's texts looked up here first: a call for each row costs more than the lookup)
-                out.append((level, node_id, *row, *(field_texts.get(id(f)) or field_text(f)), False, link))
+                out.append((level, node_id, *cells[node_id], False, link))
             else:
                 scope: Scope = item
                 totals = scope_totals.get(scope.path) or metrics.scope_totals(graph, scope)
@@ -157,6 +154,9 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
     walk((), 0)
     del walk  # it calls itself through its closure: a cycle that kept the rows and caches for the collector
     return out
+
+
+_FIRST = itemgetter(0)
 
 
 def _connected(graph: "Graph", inputs: list[str], container: tuple[str, ...], depth: int | None) -> str:

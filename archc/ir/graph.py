@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Iterator, Literal
 
 from archc.ast import Loc
@@ -62,6 +63,8 @@ class LayerNode:
     def op_name(self) -> str:
         return "input" if self.op is None else self.op.name
 
+
+_LAYER = itemgetter("layer")  # a node's LayerNode in its DiGraph attributes
 
 # a container holds layers named `convs.0`, `convs.1`, … that the body calls one at a time
 # (an nn.ModuleList); the others are called as one module
@@ -152,9 +155,9 @@ class Graph:
         return self.dag.nodes[node_id]["layer"]
 
     def layers(self) -> Iterator[LayerNode]:
-        """All nodes, inputs first, in topological order."""
-        for attrs in self.dag.nodes.values():
-            yield attrs["layer"]
+        """All nodes, inputs first, in topological order (an iterator at C speed: every pass of
+        every stage takes it)."""
+        return map(_LAYER, self.dag.nodes.values())
 
     def input_shapes(self, node: LayerNode) -> list[Shape]:
         nodes = self.dag.nodes
@@ -200,7 +203,8 @@ class Graph:
             here = stack.pop()
             out.extend(n for n in index.direct.get(here, ()) if not n.is_input)
             stack.extend(index.subpaths.get(here, ()))
-        out.sort(key=lambda n: index.order[n.id])
+        order = index.order(self)
+        out.sort(key=lambda n: order[n.id])
         return out
 
     def scope_index(self) -> "ScopeIndex":
@@ -220,12 +224,11 @@ class ScopeIndex:
         self.child_scopes: dict[tuple[str, ...], list[Scope]] = {}
         for path, scope in graph.scopes.items():
             self.child_scopes.setdefault(path[:-1], []).append(scope)
+        self._order: dict[str, int] | None = None
         known: set[tuple[str, ...]] = {()}
-        layers = list(graph.layers())
-        self.order: dict[str, int] = {node.id: i for i, node in enumerate(layers)}
         scope = direct = items = None  # (a layer is mostly in its predecessor's scope: its lists kept)
-        for node in layers:
-            if node.scope is scope:
+        for node in graph.layers():
+            if node.scope == scope:  # (mostly an equal tuple, not the same one)
                 direct.append(node)
                 items.append(node)
                 continue
@@ -242,3 +245,9 @@ class ScopeIndex:
             items = self.items.setdefault(scope, [])
             direct.append(node)
             items.append(node)
+
+    def order(self, graph: Graph) -> dict[str, int]:
+        """Each node's position in the graph (the index's), by node id, found on first use."""
+        if self._order is None:
+            self._order = {node.id: i for i, node in enumerate(graph.layers())}
+        return self._order
