@@ -206,11 +206,11 @@ def _totals_by_scope(graph: Graph, metrics: Metrics) -> dict[tuple[str, ...], To
     scopes first, over the graph's scope index. Most scopes hold a few layers: one loop over
     them costs less than a pass a number."""
     index = graph.scope_index()
-    paths = {(), *(sub for subs in index.subpaths.values() for sub in subs)}
+    paths = sorted({(), *(sub for subs in index.subpaths.values() for sub in subs)}, key=len, reverse=True)
+    kinds, kind_of = metrics.kinds, metrics.kind_of
     out: dict[tuple[str, ...], Totals] = {}
     add = sy.add
-    kinds, kind_of = metrics.kinds, metrics.kind_of
-    for path in sorted(paths, key=len, reverse=True):
+    for path in paths:
         params = trainable = frozen = buffers = 0
         macs: Dim = 0
         act: Dim = 0
@@ -398,13 +398,10 @@ def _cost(graph: Graph, node: LayerNode, sample_bytes: Dim) -> tuple:
     activation."""
     op, attrs = node.op, node.attrs
     inputs = graph.input_shapes(node)
-    if node.shares is not None:
-        params: dict = {}
-        buffers: dict = {}
-    else:
-        params = graph.parameter_shapes(node)
-        buffers = op.buffers(attrs, inputs)
-    count = _count(params, node)
+    rules = type(op)  # (an op that keeps the base rule has no weights or buffers, whatever its attributes)
+    params: dict = {} if node.shares is not None or rules.parameters is Op.parameters else graph.parameter_shapes(node)
+    buffers: dict = {} if node.shares is not None or rules.buffers is Op.buffers else op.buffers(attrs, inputs)
+    count = _count(params, node) if params else 0
     if node.unused:  # built, never run: weights but no cost
         macs: Dim = 0
         activation: Dim = 0
@@ -412,7 +409,7 @@ def _cost(graph: Graph, node: LayerNode, sample_bytes: Dim) -> tuple:
         macs = op.macs(attrs, list(map(per_sample, inputs)), per_sample(node.shape))
         activation = 0 if op.inputs == 0 else sample_bytes
     trainable, frozen = (0, count) if node.frozen else (count, 0)
-    return (params, buffers, count, _count(buffers, node), trainable, frozen, macs, activation)
+    return (params, buffers, count, _count(buffers, node) if buffers else 0, trainable, frozen, macs, activation)
 
 
 def _fields(graph: Graph, kinds: LayerKinds) -> dict[str, tuple]:
@@ -431,15 +428,14 @@ def _fields(graph: Graph, kinds: LayerKinds) -> dict[str, tuple]:
             field = Field(spatial, spatial) if len(shape) > 2 else None
             outputs[node.id] = (field, False, -2 if field is None else len(spatial))
             continue
-        found = windows[kind]
-        if found is None:
-            found = windows[kind] = _window(graph, firsts[kind], unit_windows)
+        found = windows[kind] or _window(graph, firsts[kind], unit_windows)
+        windows[kind] = found
         window, pointwise, declared = found
         inputs = node.inputs
         if len(inputs) == 1:
             source = outputs[inputs[0]]
-            if source[2] == pointwise:  # normalisation, activation: the field as it came
-                outputs[node.id] = (source[0], False, pointwise)
+            if source[2] == pointwise:  # normalisation, activation: the field as it came (and the
+                outputs[node.id] = source  # source no declared tensor, whose axes are -2)
                 continue
             ins: Any = (source,)
         else:
