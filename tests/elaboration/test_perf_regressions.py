@@ -22,20 +22,17 @@ def _row(summary: str, layer: str) -> str:
 
 # Bugs still open at the time of writing are marked xfail(strict=True): the fix makes them pass,
 # and strict makes the mark's removal part of the fix.
-CONCAT_RANKS = pytest.mark.xfail(strict=True, reason="archc/ops/merge.py _check_same: the same-shape fast path "
-                                 "compares shapes without the joined axis and skips the rank check")
 KIND_FLAGS = pytest.mark.xfail(strict=True, reason="archc/analysis/metrics.py _number_kinds: a flagged layer's "
                                "flags (bools) appended to its key equal the shape numbers 0/1 of a merge of more inputs")
 
 
 # ----------------------------------------------------------------------------- merges (archc/ops/merge.py)
 
-@CONCAT_RANKS
 def test_concat_of_inputs_of_different_ranks_along_the_last_axis_is_a_rank_error():
-    """_check_same's same-shape fast path compares the shapes without the joined axis: [N, 3, 8, 8]
+    """_check_same's same-shape fast path compared the shapes without the joined axis: [N, 3, 8, 8]
     and [N, 3, 8] without axis 3 are both [N, 3, 8], so the rank check was skipped and the sum of
-    the last axis read past the shorter shape (IndexError). torch.cat refuses tensors of
-    different ranks."""
+    the last axis read past the shorter shape (IndexError; fixed in 81b4c83). torch.cat refuses
+    tensors of different ranks."""
     errors = _errors("""\
 model M
 input x: [N, 3, 8, 8]
@@ -46,7 +43,6 @@ output z = concat(x, y, axis=3)
         ("E-SHAPE-CONCAT", "concat at line 4: ranks differ, [N, 3, 8, 8] vs [N, 3, 8]", 4, 12)]
 
 
-@CONCAT_RANKS
 def test_concat_of_inputs_of_different_ranks_along_axis_minus_one_is_a_rank_error():
     errors = _errors("""\
 model M
