@@ -41,6 +41,14 @@ class DiGraph:
         """add_node(node, layer=layer) and add_edge(src, node, port=k) for the k-th of `inputs` (an
         input given twice keeps its last port), in one step: the elaborator adds thousands."""
         nodes = self.nodes
+        if len(inputs) == 1 and inputs[0] in nodes and node not in nodes:  # (most layers)
+            nodes[node] = {"layer": layer}
+            data = {"port": 0}
+            self._pred[node] = {inputs[0]: data}
+            if self._succ_index is not None:
+                self._succ_index[node] = {}
+                self._succ_index[inputs[0]][node] = data
+            return
         pred: dict[Node, dict[str, Any]] = {}
         port = 0
         for src in inputs:
