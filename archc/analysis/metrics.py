@@ -334,9 +334,12 @@ def _number_kinds(graph: Graph) -> LayerKinds | None:
             key: tuple = (None, shape_id)
         else:
             attrs = node.attrs
-            attrs_id = attrs_by_id.get(id(attrs))
-            if attrs_id is None:
-                attrs_id = attrs_by_id[id(attrs)] = _attrs_number(attrs, attrs_by_value)
+            if not attrs:  # (activations, additions: nothing to number)
+                attrs_id: Any = -1
+            else:
+                attrs_id = attrs_by_id.get(id(attrs))
+                if attrs_id is None:
+                    attrs_id = attrs_by_id[id(attrs)] = _attrs_number(attrs, attrs_by_value)
             inputs = node.inputs
             if len(inputs) == 1:  # (most layers)
                 key = (op, attrs_id, shape_id, shape_of[inputs[0]])
