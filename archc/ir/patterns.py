@@ -41,7 +41,7 @@ from archc.ir import instances, lints
 from archc.ir.numbers import (Fn, Log, Num, NumInt, Numbers, Refused, compiled, constant, in_layer, num,
                               recording, strip, variables)
 from archc.ir.values import Tensor
-from archc.ops.base import AttrError, ShapeError
+from archc.ops.base import AttrError, Op, ShapeError
 
 MAX_PATTERNS = 4  # recorded structures of one kind (block, parameter types, input ranks)
 MAX_RECORDED_LAYERS = 40  # layers of an instance worth recording (an inverted residual has 8-12)
@@ -235,7 +235,7 @@ class Recorder:
             given_args, given_kwargs = compiled(args), compiled(kwargs)
             steps.append(Layer(record, given_args or (lambda n, v=args: v), given_kwargs or (lambda n, v=kwargs: v),
                                given_args is None and given_kwargs is None, tuple(kwargs),
-                               _ndim(record.op, in_shapes)))
+                               _ndim(record.op, in_shapes), type(record.op).diagnose is not Op.diagnose))
         if records:  # a layer made without an op call (a replayed template inside)
             return None
         scope_args = []
@@ -282,6 +282,7 @@ class Layer:
     constant: bool
     keywords: tuple[str, ...]
     ndim: int
+    diagnoses: bool  # its op may warn (Op.diagnose of its own)
 
 
 @dataclasses.dataclass(slots=True)
@@ -346,8 +347,12 @@ class Pattern:
                     continue
                 record = step.record
                 op = record.op
-                in_shapes = [numbers.inputs[i] if type(i) is int else shapes[i] for i in record.inputs]
-                ndim = _ndim(op, in_shapes)
+                refs = record.inputs
+                if len(refs) == 1:  # (most layers)
+                    in_shapes = [numbers.inputs[refs[0]] if type(refs[0]) is int else shapes[refs[0]]]
+                else:
+                    in_shapes = [numbers.inputs[i] if type(i) is int else shapes[i] for i in refs]
+                ndim = op.ndim or (max(0, len(in_shapes[0]) - 2) if in_shapes else 0)  # (as _ndim)
                 if step.constant and ndim == step.ndim:
                     bound = record.attrs  # (bound once: nothing in them is a number of the instance's)
                 else:
@@ -355,7 +360,7 @@ class Pattern:
                 shape = op.output_shape(bound, in_shapes, ctx)
                 # (a rank is no recorded number: what the body read of it, and the nested kinds'
                 # keys, hold for the recorded rank only)
-                if shape is None or len(shape) != len(record.shape) or op.diagnose(
+                if shape is None or len(shape) != len(record.shape) or step.diagnoses and op.diagnose(
                         bound, in_shapes, step.keywords, lambda r=record: channels_first(r.inputs[0])):
                     return None
                 shapes[record.suffix] = shape
