@@ -96,7 +96,7 @@ class Evaluator:
         self.deadline = time.monotonic() + self.max_seconds  # reset when elaboration starts
         self.steps = 0  # expressions evaluated, for the time limit's checks
         self.statement: A.Loc | None = None  # the statement being evaluated, for the time limit
-        self._eval_methods = _eval_methods(type(self))  # expression kind -> its _eval_ function
+        self._eval_methods: dict[str, Any] = {}  # expression kind -> its _eval_ function
         # times a body read a tensor's sizes itself (`x.channels`): a block instance that read none
         # builds the same layers on inputs of other sizes (archc.ir.instances, Template.reshaped)
         self.shape_reads = 0
@@ -153,7 +153,11 @@ class Evaluator:
         self.steps = steps = self.steps + 1
         if not steps % TIME_CHECK_STEPS and time.monotonic() > self.deadline:
             self._out_of_time(e)
-        return self._eval_methods[e.kind](self, e, env)
+        try:
+            method = self._eval_methods[e.kind]
+        except KeyError:  # the first expression of its kind: the class's method, looked up once
+            method = self._eval_methods[e.kind] = getattr(type(self), "_eval_" + e.kind)
+        return method(self, e, env)
 
     def _out_of_time(self, e: A.Expr) -> None:
         """The time limit is spent: an error at the statement being evaluated, and no more
@@ -662,18 +666,6 @@ class Evaluator:
 
     def _eval_call(self, e: A.Call, env: Env) -> Any:
         return self._call(e, env, piped=[])
-
-
-_EVAL_METHODS: dict[type, dict[str, Any]] = {}  # by evaluator class (the call layer defines some)
-
-
-def _eval_methods(cls: type) -> dict[str, Any]:
-    """The `_eval_<kind>` functions of an evaluator class by expression kind, looked up once."""
-    methods = _EVAL_METHODS.get(cls)
-    if methods is None:
-        methods = _EVAL_METHODS[cls] = {name[len("_eval_"):]: getattr(cls, name) for name in dir(cls)
-                                        if name.startswith("_eval_") and callable(getattr(cls, name))}
-    return methods
 
 
 def _pure(e: Any) -> bool:
