@@ -567,15 +567,8 @@ def check_sizes(graph: Graph) -> SizeCheck:
     owned: list[int] = []
     unknown: list[bool] = []  # a parameter shape symbolic or refused: analyse reports it
     for node, shape_id in zip(kinds.firsts, kinds.kind_shapes):
-        op = node.op
-        size = sample_bytes[shape_id] if op is None or op.inputs != 0 else 0
-        activations.append(size if type(size) is int and not node.training_only else 0)
-        count, concrete = 0, True
-        if op is not None and type(op).parameters is not Op.parameters:  # (else none, whatever its attributes)
-            try:
-                count, concrete = _concrete_count(graph.parameter_shapes(node))
-            except ShapeError:  # reported where the metrics are computed
-                concrete = False
+        size, count, concrete = layer_sizes(graph, node, sample_bytes[shape_id])
+        activations.append(size)
         applied.append(count)
         owned.append(count if node.shares is None else 0)
         unknown.append(not concrete)
@@ -584,6 +577,23 @@ def check_sizes(graph: Graph) -> SizeCheck:
     if params > WARN_PARAMS or act > WARN_ACTIVATION_BYTES:
         return _walk_sizes(graph)
     return SizeCheck([], [], None if True in map(unknown.__getitem__, of) else sum(map(owned.__getitem__, of)))
+
+
+def layer_sizes(graph: Graph, node: LayerNode, sample_bytes: Dim) -> tuple[int, int, bool]:
+    """What one layer adds to the size check's sums, given its output's bytes for one sample:
+    its activation bytes (none for a declared tensor, a training-only layer or a symbolic size),
+    its parameter count and whether the count is whole (not when a parameter shape is symbolic or
+    its op refuses it: analyse reports those; a refused one counts none)."""
+    op = node.op
+    size = sample_bytes if (op is None or op.inputs != 0) and isinstance(sample_bytes, int) \
+        and not node.training_only else 0
+    if op is None or type(op).parameters is Op.parameters:  # (none, whatever its attributes)
+        return size, 0, True
+    try:
+        count, concrete = _concrete_count(graph.parameter_shapes(node))
+    except ShapeError:
+        return size, 0, False
+    return size, count, concrete
 
 
 def _walk_sizes(graph: Graph) -> SizeCheck:

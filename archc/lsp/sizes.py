@@ -18,10 +18,10 @@ from typing import Any
 
 from archc import symbolic as sy
 from archc.analysis.metrics import (
-    BYTES_PER_ELEMENT, WARN_ACTIVATION_BYTES, WARN_PARAMS, SizeCheck, _concrete_count, check_sizes,
+    BYTES_PER_ELEMENT, WARN_ACTIVATION_BYTES, WARN_PARAMS, SizeCheck, check_sizes, layer_sizes,
 )
 from archc.ir.graph import Graph
-from archc.ops.base import Op, ShapeError, numel
+from archc.ops.base import numel
 
 
 class SizeSums:
@@ -55,14 +55,11 @@ class SizeSums:
             if shape is not None:
                 size, count, concrete = _added(graph, node, shape, known, added)
                 act += size
-                if concrete is None:  # (a ShapeError: analyse reports it)
+                params += count
+                if not concrete:  # (a symbolic or refused parameter shape: analyse reports it)
                     owned = None
-                else:
-                    params += count
-                    if not concrete:
-                        owned = None
-                    elif owned is not None and node.shares is None:
-                        owned += count
+                elif owned is not None and node.shares is None:
+                    owned += count
             self._nodes.append(attributes)
             self._sums.append((params, act, owned))
         self._added = added
@@ -71,9 +68,9 @@ class SizeSums:
         return SizeCheck([], [], owned)
 
 
-def _added(graph: Graph, node: Any, shape: Any, known: dict, added: dict) -> tuple[int, int, bool | None]:
-    """What a layer (with a shape) adds, as check_sizes adds it: its activation bytes, its
-    parameters, and whether they are concrete (None: its op refused its parameter shapes)."""
+def _added(graph: Graph, node: Any, shape: Any, known: dict, added: dict) -> tuple[int, int, bool]:
+    """What a layer (with a shape) adds, as check_sizes adds it (`layer_sizes`): its activation
+    bytes, its parameters, and whether they are concrete."""
     op = node.op
     inputs = [graph.node(i).shape for i in node.inputs]
     key = None
@@ -83,17 +80,7 @@ def _added(graph: Graph, node: Any, shape: Any, known: dict, added: dict) -> tup
         if found is not None:
             added[key] = found
             return found[0]
-    size = 0
-    if op is None or op.inputs != 0:
-        sample = sy.mul(numel(shape[1:]), BYTES_PER_ELEMENT)
-        if isinstance(sample, int) and not node.training_only:
-            size = sample
-    count, concrete = 0, True
-    if op is not None and type(op).parameters is not Op.parameters:
-        try:
-            count, concrete = _concrete_count(graph.parameter_shapes(node))
-        except ShapeError:
-            count, concrete = 0, None
+    sizes = layer_sizes(graph, node, sy.mul(numel(shape[1:]), BYTES_PER_ELEMENT))
     if key is not None:
-        added[key] = ((size, count, concrete), node.attrs, shape, inputs)
-    return size, count, concrete
+        added[key] = (sizes, node.attrs, shape, inputs)
+    return sizes
