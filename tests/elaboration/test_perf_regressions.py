@@ -87,3 +87,19 @@ output o = add(x, y, x, x, x, y)
 """, file="<spec>.arch")
     assert model.metrics.totals.activation_bytes == 4 * 8 * 8 * 4
     assert "Activation memory per sample (float32): 1.00 KiB" in model.summary()
+
+
+@KIND_FLAGS
+def test_the_model_output_is_not_an_unused_layers_kind():
+    """And with an unused layer: the model's output, a six-input add, was shown "Add (unused)"
+    and its activation left out."""
+    model = archc.loads("""\
+model M
+input x: [N, 4, 8, 8]
+input y: [1, 4, 1, 1]
+unused a = add(x, y)
+output o = add(x, y, x, y, x, x)
+""", file="<spec>.arch")
+    summary = model.summary()
+    assert "(unused)" not in _row(summary, "o") and "Add (unused)" in _row(summary, "a")
+    assert model.metrics.totals.activation_bytes == 4 * 8 * 8 * 4
