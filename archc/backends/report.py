@@ -62,6 +62,7 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
     from archc.ir.graph import LayerNode
     graph, metrics = model.graph, model.metrics
     scope_items = graph.scope_index().items  # (what graph.items reads)
+    nodes = graph.dag.nodes  # (what graph.node reads)
     scope_totals = metrics.all_scope_totals(graph)
     show = _at_view(at)
     out: list[tuple] = []
@@ -134,17 +135,22 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
                 scope: Scope = item
                 totals = scope_totals.get(scope.path) or metrics.scope_totals(graph, scope)
                 kind = scope.type_name + (f" ×{scope.args['count']}" if scope.kind == "repeat" else "")
-                shared = graph.shared_call(scope)
-                if shared is not None:  # another call of a shared block's module
-                    kind += f" = {shared}"
+                if scope.shares is not None and (shared := graph.shared_call(scope)) is not None:
+                    kind += f" = {shared}"  # another call of a shared block's module
                 if totals.frozen and totals.frozen == totals.params:
                     kind += " (frozen)"
                 outputs, inputs = scope.outputs, scope.inputs
                 link = "" if len(inputs) == 1 and inputs[0] == current else _connected(graph, inputs, path, depth)
-                shapes = shape_text(graph.node(outputs[0]).shape) if len(outputs) == 1 else \
-                    ", ".join([shape_text(graph.node(o).shape) for o in outputs])
-                out.append((level, scope.id, kind, shapes, totals.params, show(totals.macs),
-                            *field_text(fields[outputs[0]][0] if outputs else None), True, link))
+                # (a scope's output is a layer's, its texts mostly found: looked up before a call)
+                if len(outputs) == 1:
+                    shape = nodes[outputs[0]]["layer"].shape
+                    shapes = shape_texts.get(id(shape)) or shape_text(shape)
+                else:
+                    shapes = ", ".join([shape_text(nodes[o]["layer"].shape) for o in outputs])
+                f = fields[outputs[0]][0] if outputs else None
+                macs = totals.macs if at is None else show(totals.macs)
+                out.append((level, scope.id, kind, shapes, totals.params, macs,
+                            *(field_texts.get(id(f)) or field_text(f)), True, link))
                 if depth is None or level < depth:  # expanded: its first child reads what the scope reads
                     current = inputs[0] if len(inputs) == 1 else None
                     walk(scope.path, level + 1)
