@@ -330,10 +330,6 @@ def compiled(value: Any) -> Fn | None:
     variable = [(k, fn) for k, fn in zip(fixed.keys() if kind is dict else range(len(fixed)),
                                          map(compiled, value.values() if kind is dict else value))
                 if fn is not None]
-    if kind is dict:
-        places, fns = tuple(k for k, _ in variable), tuple(fn for _, fn in variable)
-        # (the recorded numbers computed in one call: most calls' keywords are all recorded numbers)
-        return lambda n: {**fixed, **dict(zip(places, map(operator.methodcaller("__call__", n), fns)))}
 
     def filled(n: Numbers) -> Any:
         out = fixed.copy()
