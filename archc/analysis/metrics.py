@@ -346,7 +346,9 @@ def _number_kinds(graph: Graph) -> LayerKinds | None:
             else:
                 key = (op, attrs_id, shape_id, *map(shape_of.__getitem__, inputs))
             if node.shares is not None or node.unused or node.frozen or node.training_only:  # (rare)
-                key += (node.shares is not None, node.unused, node.frozen, node.training_only)
+                # one item, a tuple: bools in the key's place of input shape numbers would equal
+                # the numbers 0 and 1 of a layer of more inputs (True == 1)
+                key += ((node.shares is not None, node.unused, node.frozen, node.training_only),)
         kind = found.get(key)
         if kind is None:
             kind = found[key] = len(firsts)

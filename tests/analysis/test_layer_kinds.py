@@ -112,3 +112,26 @@ def test_nodes_under_a_scope_are_in_graph_order():
     position = {n.id: i for i, n in enumerate(graph.layers())}
     assert under and [position[n.id] for n in under] == sorted(position[n.id] for n in under)
     assert all(n.id.startswith("layer1.") for n in under)
+
+
+FLAGGED_MERGES = """\
+model M
+input x: [N, 4, 8, 8]
+input y: [1, 4, 1, 1]
+a = add(x, y, frozen=true)
+b = add(x, y, x, x, y, x)
+training output t = add(x, y)
+output o = add(a, b, x, x, x, y)
+"""
+
+
+def test_a_flagged_merge_and_a_merge_of_more_inputs_are_different_kinds():
+    """A flagged layer's flags are one item of its key: as bools in the places of input shape
+    numbers they equalled the numbers 0 and 1 of a merge of more inputs (True == 1)."""
+    model = archc.loads(FLAGGED_MERGES)
+    kinds = layer_kinds(model.graph)
+    kind_of = dict(zip((n.id for n in kinds.nodes), kinds.of))
+    assert len({kind_of["a"], kind_of["b"], kind_of["t"], kind_of["o"]}) == 4
+    rows = {line.split(" ", 1)[0]: line for line in model.summary().splitlines()}
+    assert "Add (frozen)" in rows["a"] and "(frozen)" not in rows["b"]
+    assert model.metrics.totals.activation_bytes == 3 * 4 * 8 * 8 * 4  # a, b and o: not t
