@@ -330,8 +330,8 @@ def _number_kinds(graph: Graph) -> LayerKinds | None:
             shape_id = shapes.number(shape)
         shape_of[node.id] = shape_id
         op = node.op
-        if op is None:  # an input
-            key: tuple = (None, shape_id)
+        if op is None:  # an input (whose flag, training-only, its kind holds too)
+            key: tuple = (None, shape_id, node.training_only)
         else:
             attrs = node.attrs
             if not attrs:  # (activations, additions: nothing to number)
