@@ -72,7 +72,8 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
     # values and shapes) share their type, shape, params and MACs cells; a pointwise layer its
     # input's receptive field. Shapes and fields are known by identity first (the graph and the
     # metrics keep them alive meanwhile), then by value (equal shapes and fields in other objects).
-    labels: dict[tuple, str] = {}  # by op and bound attribute values (their number in metrics.layer_kinds)
+    # by op, bound attribute values (their number in metrics.layer_kinds) and flags shown
+    kind_texts: dict[tuple, str] = {}
     shape_texts: dict[int, str] = {}
     shapes_by_value: dict[tuple, str] = {}
     field_texts: dict[int, tuple[str, str]] = {id(None): ("-", "-")}
@@ -82,11 +83,13 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
         op = node.op
         if op is None:
             return "Input"
-        label = labels.get((op, attrs_number))
-        if label is None:
-            label = labels[op, attrs_number] = op.label(node.attrs)
-        return op.title + (f" {label}" if label else "") + (" (frozen)" if node.frozen else "") \
-            + (" (unused)" if node.unused else "")
+        key = (op, attrs_number, node.frozen, node.unused)
+        text = kind_texts.get(key)
+        if text is None:
+            label = op.label(node.attrs)
+            text = kind_texts[key] = op.title + (f" {label}" if label else "") \
+                + (" (frozen)" if node.frozen else "") + (" (unused)" if node.unused else "")
+        return text
 
     def shape_text(shape: Any) -> str:
         text = shape_texts.get(id(shape))
