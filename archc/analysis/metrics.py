@@ -338,8 +338,12 @@ def _number_kinds(graph: Graph) -> LayerKinds | None:
                 attrs_id: Any = -1
             else:
                 attrs_id = attrs_by_id.get(id(attrs))
-                if attrs_id is None:
-                    attrs_id = attrs_by_id[id(attrs)] = _attrs_number(attrs, attrs_by_value)
+                if attrs_id is None:  # (equal values, one number)
+                    try:
+                        attrs_id = attrs_by_value.setdefault(tuple(attrs.items()), len(attrs_by_value))
+                    except TypeError:  # an unhashable value: the dict is known by itself only
+                        attrs_id = ("unhashable", id(attrs))
+                    attrs_by_id[id(attrs)] = attrs_id
             inputs = node.inputs
             if len(inputs) == 1:  # (most layers)
                 key = (op, attrs_id, shape_id, shape_of[inputs[0]])
@@ -357,16 +361,6 @@ def _number_kinds(graph: Graph) -> LayerKinds | None:
             kind_attrs.append(None if op is None else attrs_id)
         of.append(kind)
     return LayerKinds(nodes, of, firsts, shapes, kind_shapes, kind_attrs)
-
-
-def _attrs_number(attrs: Any, by_value: dict[tuple, int]) -> Any:
-    """A number for bound attribute values (equal values, one number); an unhashable value's
-    dict is known by itself only."""
-    key = tuple(attrs.items())
-    try:
-        return by_value.setdefault(key, len(by_value))
-    except TypeError:
-        return ("unhashable", id(attrs))
 
 
 @collector.paused()
