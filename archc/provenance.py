@@ -268,9 +268,19 @@ def key(node: ast.expr) -> str:
     operands' nodes, so a chain of sums would dump its prefix again at every step."""
     cached = getattr(node, "_archc_key", None)
     if cached is None or cached[0] != id(node):  # a copy carries its original's: not its own
-        cached = (id(node), ast.dump(node))
+        cached = (id(node), _structure(node))
         node._archc_key = cached
     return cached[1]
+
+
+def _structure(node: Any) -> str:
+    """What `ast.dump` tells of a node (its class, its fields in order, recursively; leaves by
+    repr), for comparing: ast.dump's own recursive inner function is a reference cycle per call."""
+    if isinstance(node, ast.AST):
+        return f"{type(node).__name__}({', '.join([_structure(getattr(node, f, None)) for f in node._fields])})"
+    if isinstance(node, list):
+        return f"[{', '.join([_structure(item) for item in node])}]"
+    return repr(node)
 
 
 def _is_const(node: ast.expr, value: Any) -> bool:
@@ -538,40 +548,56 @@ def substitute(value: Any, names: dict[str, Any], shapes: dict[str, Any] | None 
     the caller's sizes); a name without a traced replacement makes the value plain."""
     if not isinstance(value, Traced) or isinstance(value, TList):
         return value
-    shapes = shapes or {}
-    missing = False
-    used: list[Any] = []
+    swap = _Substitute(names, shapes or {})
+    expr = fold_constants(swap.visit(_copy(value.expr)))
+    if swap.missing:
+        return value.plain()
+    return traced(value.plain(), expr, roots_of(*swap.used) | value.roots, forward_of(*swap.used))
 
-    def replacement(v: Any) -> ast.expr | None:
-        nonlocal missing
+
+# (the transformers below are classes of their own, made once: a class made at every call was
+# slow, and a reference cycle left to the collector each time)
+class _Substitute(ast.NodeTransformer):
+    """`substitute`'s rewrite: names and `x.shape[k]` replaced by their values' expressions;
+    `missing`: one had no expression."""
+
+    def __init__(self, names: dict[str, Any], shapes: dict[str, Any]) -> None:
+        self.names, self.shapes = names, shapes
+        self.missing = False
+        self.used: list[Any] = []
+
+    def _replacement(self, v: Any) -> ast.expr | None:
         if isinstance(v, Traced) or (isinstance(v, (int, float, str)) and not isinstance(v, bool)):
-            used.append(v)
+            self.used.append(v)
             return expr_of(v)
-        missing = True
+        self.missing = True
         return None
 
-    class Swap(ast.NodeTransformer):
-        def visit_Subscript(self, n: ast.Subscript) -> ast.AST:
-            v, k = n.value, n.slice
-            if (isinstance(v, ast.Attribute) and v.attr == "shape" and isinstance(v.value, ast.Name)
-                    and isinstance(k, ast.Constant) and v.value.id in shapes):
-                dims = shapes[v.value.id]
-                return replacement(dims[k.value]) if k.value < len(dims) else n
-            return self.generic_visit(n)
+    def visit_Subscript(self, n: ast.Subscript) -> ast.AST:
+        v, k = n.value, n.slice
+        if (isinstance(v, ast.Attribute) and v.attr == "shape" and isinstance(v.value, ast.Name)
+                and isinstance(k, ast.Constant) and v.value.id in self.shapes):
+            dims = self.shapes[v.value.id]
+            return self._replacement(dims[k.value]) if k.value < len(dims) else n
+        return self.generic_visit(n)
 
-        def visit_Name(self, n: ast.Name) -> ast.AST:
-            if n.id in CALLABLE_NAMES:
-                return n
-            if n.id in names:
-                return replacement(names[n.id]) or n
-            nonlocal missing
-            missing = True
+    def visit_Name(self, n: ast.Name) -> ast.AST:
+        if n.id in CALLABLE_NAMES:
             return n
+        if n.id in self.names:
+            return self._replacement(self.names[n.id]) or n
+        self.missing = True
+        return n
 
-    expr = fold_constants(Swap().visit(_copy(value.expr)))
-    if missing:
-        return value.plain()
-    return traced(value.plain(), expr, roots_of(*used) | value.roots, forward_of(*used))
+
+class NameSwap(ast.NodeTransformer):
+    """Each name replaced by the node `replace(name)` gives (the name itself to keep it)."""
+
+    def __init__(self, replace: Any) -> None:
+        self.replace = replace
+
+    def visit_Name(self, n: ast.Name) -> ast.AST:
+        return self.replace(n)
 
 
 _FOLDABLE_CALLS = {"min": min, "max": max, "abs": abs, "int": int, "float": float, "round": round}
@@ -585,49 +611,52 @@ _FOLDABLE_COMPARES = {ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != 
 
 def fold_constants(node: ast.expr) -> ast.expr:
     """Arithmetic on literals computed (`8 * 2 // 2` -> 8): what a caller passes as literals."""
+    return _Fold().visit(node)
 
-    class Fold(ast.NodeTransformer):
-        def visit_BinOp(self, n: ast.BinOp) -> ast.AST:
-            self.generic_visit(n)
-            f = _FOLDABLE_OPS.get(type(n.op))
-            if f is not None and _number_const(n.left) and _number_const(n.right):
-                try:
-                    return ast.Constant(f(n.left.value, n.right.value))
-                except ArithmeticError:
-                    return n
-            return _simplified(n, integer=False)  # x + 0 and the like; terms were collected already
 
-        def visit_UnaryOp(self, n: ast.UnaryOp) -> ast.AST:
-            self.generic_visit(n)
-            if isinstance(n.op, ast.USub) and _number_const(n.operand):
-                return ast.Constant(-n.operand.value)
-            return n
+class _Fold(ast.NodeTransformer):
+    """`fold_constants`' rewrite."""
 
-        def visit_Compare(self, n: ast.Compare) -> ast.AST:
-            self.generic_visit(n)
-            compare = _FOLDABLE_COMPARES.get(type(n.ops[0])) if len(n.ops) == 1 else None
-            if compare is not None and _number_const(n.left) and _number_const(n.comparators[0]):
-                return ast.Constant(compare(n.left.value, n.comparators[0].value))
-            return n
+    def visit_BinOp(self, n: ast.BinOp) -> ast.AST:
+        self.generic_visit(n)
+        f = _FOLDABLE_OPS.get(type(n.op))
+        if f is not None and _number_const(n.left) and _number_const(n.right):
+            try:
+                return ast.Constant(f(n.left.value, n.right.value))
+            except ArithmeticError:
+                return n
+        return _simplified(n, integer=False)  # x + 0 and the like; terms were collected already
 
-        def visit_IfExp(self, n: ast.IfExp) -> ast.AST:
-            self.generic_visit(n)
-            if isinstance(n.test, ast.Constant) and isinstance(n.test.value, bool):
-                return n.body if n.test.value else n.orelse
-            if key(n.body) == key(n.orelse):
-                return n.body
-            return n
+    def visit_UnaryOp(self, n: ast.UnaryOp) -> ast.AST:
+        self.generic_visit(n)
+        if isinstance(n.op, ast.USub) and _number_const(n.operand):
+            return ast.Constant(-n.operand.value)
+        return n
 
-        def visit_Call(self, n: ast.Call) -> ast.AST:
-            self.generic_visit(n)
-            f = _FOLDABLE_CALLS.get(n.func.id) if isinstance(n.func, ast.Name) else None
-            if f is not None and not n.keywords and all(_number_const(a) for a in n.args):
-                try:
-                    return ast.Constant(f(*(a.value for a in n.args)))
-                except (ArithmeticError, ValueError, TypeError):
-                    return n
-            return n
-    return Fold().visit(node)
+    def visit_Compare(self, n: ast.Compare) -> ast.AST:
+        self.generic_visit(n)
+        compare = _FOLDABLE_COMPARES.get(type(n.ops[0])) if len(n.ops) == 1 else None
+        if compare is not None and _number_const(n.left) and _number_const(n.comparators[0]):
+            return ast.Constant(compare(n.left.value, n.comparators[0].value))
+        return n
+
+    def visit_IfExp(self, n: ast.IfExp) -> ast.AST:
+        self.generic_visit(n)
+        if isinstance(n.test, ast.Constant) and isinstance(n.test.value, bool):
+            return n.body if n.test.value else n.orelse
+        if key(n.body) == key(n.orelse):
+            return n.body
+        return n
+
+    def visit_Call(self, n: ast.Call) -> ast.AST:
+        self.generic_visit(n)
+        f = _FOLDABLE_CALLS.get(n.func.id) if isinstance(n.func, ast.Name) else None
+        if f is not None and not n.keywords and all(_number_const(a) for a in n.args):
+            try:
+                return ast.Constant(f(*(a.value for a in n.args)))
+            except (ArithmeticError, ValueError, TypeError):
+                return n
+        return n
 
 
 def _number_const(node: ast.expr) -> bool:
@@ -642,10 +671,7 @@ def with_constant(value: Any, name: str, constant: int) -> Any:
             n.id for n in ast.walk(value.expr) if isinstance(n, ast.Name)}:
         return value
 
-    class Swap(ast.NodeTransformer):
-        def visit_Name(self, n: ast.Name) -> ast.AST:
-            return ast.Constant(constant) if n.id == name else n
-    expr = fold_constants(Swap().visit(_copy(value.expr)))
+    expr = fold_constants(NameSwap(lambda n: ast.Constant(constant) if n.id == name else n).visit(_copy(value.expr)))
     if isinstance(value, TList):  # its items are traced again by whoever reads them
         return _init(TList(list(value)), expr, value.roots, value.forward)
     if isinstance(value, TTuple):

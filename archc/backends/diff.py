@@ -212,6 +212,7 @@ def _items(model: "Model", depth: int) -> dict[str, tuple[str, int, Any, str, An
                                  shape, 0 if training else t.activation_bytes)
 
     walk((), 0)
+    del walk  # (a closure that calls itself is a reference cycle)
     return rows
 
 

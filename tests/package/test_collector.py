@@ -77,3 +77,39 @@ def test_loading_runs_with_the_collector_paused(collector_on, monkeypatch) -> No
     archc.loads(SPEC)
     assert seen == [False]
     assert gc.isenabled()
+
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("spec", ["specs/torchvision/mobilenet_v2.arch", "specs/torchvision/densenet121.arch",
+                                  "specs/unet_keras.yaml"])
+def test_archc_leaves_no_reference_cycles(spec) -> None:
+    """What archc makes is freed by reference counting alone: a load, its numbers, its summary
+    and generated source leave nothing of archc's for the cycle collector (which would keep the
+    model alive until it runs, and walk everything allocated since to find it). Generated source
+    made hundreds of classes and recursive closures per call, each a cycle, and a unit and its
+    class's group pointed at each other; a parser's offset kept a bound method of itself."""
+    def use() -> None:
+        model = archc.load(ROOT / spec)
+        model.params, model.macs, model.constraints
+        model.summary()
+        model.to_source()
+
+    use()  # (what importing makes once is not the point: a slots dataclass leaves its first class)
+    was = gc.isenabled()
+    gc.disable()
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        use()
+        gc.collect()
+        archc_garbage = [type(o).__qualname__ for o in gc.garbage
+                         if type(o).__module__.startswith("archc") or getattr(o, "__module__", "").startswith("archc")]
+        assert archc_garbage == []
+        assert len(gc.garbage) < 50  # (the standard library's: ast.literal_eval's closure, per new text)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was:
+            gc.enable()

@@ -225,4 +225,5 @@ def to_dot(d: Diagram, rankdir: str = "TB") -> str:
         lines.append(f"  {quote(tail)} -> {quote(head)} " + _attrs(attrs) + ";")
     lines += junctions
     lines.append("}")
+    del emit, columns_of  # (closures that call themselves are reference cycles, holding the diagram)
     return "\n".join(lines) + "\n"

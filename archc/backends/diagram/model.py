@@ -202,6 +202,7 @@ def build(model: "Model", depth: int | None = None) -> Diagram:
 
     root = Cluster((), "", "")
     walk(root, 0)
+    del walk  # (it calls itself through its closure: a cycle holding the model, left to the collector)
 
     # edges: one per (tensor, drawn consumer)
     edges: list[DEdge] = []

@@ -148,7 +148,11 @@ class _Generator(Structure, Binding, Emission):
 
     # ------------------------------------------------------------------ driver
     def run(self) -> Generated:
-        return self._emit(self._prepare())
+        try:
+            return self._emit(self._prepare())
+        finally:  # a unit and its class's group point at each other: cycles, left to the collector
+            for unit in self.units.values():
+                unit.group = None
 
     def _prepare(self) -> list[Unit]:
         """Everything but the text: units, classes, their arguments. Level by level from the

@@ -304,6 +304,7 @@ class Binding:
         for name, tree in unit.ctors:
             child = name if name and pysrc.is_plain_name(name) else f"m{name or 'loop'}"
             walk(tree, child, child)
+        del walk  # (a closure that calls itself is a reference cycle)
         for s in unit.stmts:
             label = s.node.name if s.node is not None and pysrc.is_plain_name(s.node.name) else "value"
             roles.extend((f"{label}_{k}", f"{label}_{k}", "", _NO_DEFAULT) for k in range(len(s.nums)))

@@ -19,7 +19,6 @@ from archc.lower.codegen.expressions import (
     _access,
     _docstring,
     _free_names,
-    _is_literal,
     _literal,
     _local_lines,
     _renamed,
@@ -93,7 +92,7 @@ class Emission:
         parts += [self._render(a, slots, signature) for a in tree.args]
         for key, value in tree.kwargs:
             text = self._render(value, slots, signature)
-            if key in tree.defaults and _is_literal(text) and _same_literal(_literal(text), tree.defaults[key]):
+            if key in tree.defaults and _literal(text)[0] and _same_literal(_literal(text)[1], tree.defaults[key]):
                 continue  # the constructor's default, in every instance
             parts.append(f"{key}={text}")
         return f"{func}({', '.join(parts)})"
@@ -176,22 +175,21 @@ class Emission:
         stored = {} if signature else self._stored(unit)
         inputs = self._forward_input_vars(unit)
 
-        class Swap(ast.NodeTransformer):
-            def visit_Name(inner, n: ast.Name) -> ast.AST:
-                value = self.traced.get(n.id)
-                if value is None:
-                    return n
-                names = _free_names(value.expr)
-                if names <= set(inputs) | set(idents) and not (
-                        not value.forward and names - set(idents)):
-                    if signature:
-                        return ast.Name(f"<{ast.unparse(value.expr)}>", ast.Load())
-                    expr = _renamed(value.expr, {k: stored.get(v, v) for k, v in idents.items() if k not in inputs},
-                                    "self")
-                    expr = _renamed(expr, inputs)
-                    return expr
-                return ast.Constant(pv.plain(value))
-        return pysrc.expr(Swap().visit(copy.deepcopy(node)))
+        def swap(n: ast.Name) -> ast.AST:
+            value = self.traced.get(n.id)
+            if value is None:
+                return n
+            names = _free_names(value.expr)
+            if names <= set(inputs) | set(idents) and not (
+                    not value.forward and names - set(idents)):
+                if signature:
+                    return ast.Name(f"<{ast.unparse(value.expr)}>", ast.Load())
+                expr = _renamed(value.expr, {k: stored.get(v, v) for k, v in idents.items() if k not in inputs},
+                                "self")
+                expr = _renamed(expr, inputs)
+                return expr
+            return ast.Constant(pv.plain(value))
+        return pysrc.expr(pv.NameSwap(swap).visit(copy.deepcopy(node)))
 
     def _signature_names(self, unit: Unit) -> set[str] | None:
         """The names a block's forward may write its values in (its parameters, input channels,
@@ -242,6 +240,7 @@ class Emission:
         for unit in order:
             if unit.is_class:
                 emit(unit.group)
+        del emit  # (a closure that calls itself is a reference cycle)
         classes.append(self._model_source(root))
         body = "\n\n\n".join(classes)
         helpers = [HELPERS[name] for name in sorted(self.helpers)] + self.helpers_source

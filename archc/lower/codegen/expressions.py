@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 import keyword
 from typing import Any
 
@@ -75,23 +76,19 @@ def _free_names(expr: ast.expr) -> Any:
 def _renamed(expr: ast.expr, idents: dict[str, str], prefix: str = "") -> ast.expr:
     """`expr` with its argument names as the class calls them (`prefix`: `self.` in forward)."""
 
-    class Rename(ast.NodeTransformer):
-        def visit_Name(self, n: ast.Name) -> ast.AST:
-            if n.id not in idents:
-                return n
-            if prefix:
-                return ast.Attribute(ast.Name(prefix, ast.Load()), idents[n.id], ast.Load())
-            return ast.Name(idents[n.id], ast.Load())
-    return Rename().visit(copy.deepcopy(expr))
+    def rename(n: ast.Name) -> ast.AST:
+        if n.id not in idents:
+            return n
+        if prefix:
+            return ast.Attribute(ast.Name(prefix, ast.Load()), idents[n.id], ast.Load())
+        return ast.Name(idents[n.id], ast.Load())
+    return pv.NameSwap(rename).visit(copy.deepcopy(expr))
 
 
 def _folded(expr: ast.expr, values: dict[str, Any]) -> ast.expr:
     """`expr` with the names in `values` replaced by those values (literals)."""
 
-    class Fold(ast.NodeTransformer):
-        def visit_Name(self, n: ast.Name) -> ast.AST:
-            return ast.Constant(values[n.id]) if n.id in values else n
-    return Fold().visit(copy.deepcopy(expr))
+    return pv.NameSwap(lambda n: ast.Constant(values[n.id]) if n.id in values else n).visit(copy.deepcopy(expr))
 
 
 def _outermost(kinds: list[str], enclosing: dict[str, list[frozenset]]) -> list[str]:
@@ -108,27 +105,21 @@ def _self_form(source: str, stored: dict[str, str]) -> str:
     if not stored:
         return source if isinstance(node, (ast.Name, ast.Constant)) else f"({source})"
 
-    class Self(ast.NodeTransformer):
-        def visit_Name(self, n: ast.Name) -> ast.AST:
-            if n.id in stored:
-                return ast.Attribute(ast.Name("self", ast.Load()), stored[n.id], ast.Load())
-            return n
-
-    node = Self().visit(node)
+    node = pv.NameSwap(lambda n: ast.Attribute(ast.Name("self", ast.Load()), stored[n.id], ast.Load())
+                       if n.id in stored else n).visit(node)
     text = pysrc.expr(node)
     return text if isinstance(node, (ast.Name, ast.Constant, ast.Attribute)) else f"({text})"
 
 
-def _is_literal(text: str) -> bool:
+@functools.lru_cache(maxsize=4096)
+def _literal(text: str) -> tuple[bool, Any]:
+    """Whether `text` is a Python literal, and its value (shared between callers: read, never
+    changed). Each text is parsed once: a class's arguments repeat, and every ast.literal_eval
+    call leaves a reference cycle for the collector."""
     try:
-        ast.literal_eval(text)
-        return True
+        return True, ast.literal_eval(text)
     except (ValueError, SyntaxError):
-        return False
-
-
-def _literal(text: str) -> Any:
-    return ast.literal_eval(text)
+        return False, None
 
 
 def _access(prefix: str, container: Unit, name: str) -> str:

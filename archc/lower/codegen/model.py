@@ -209,29 +209,35 @@ def _mask_numbers_uncached(template: str) -> tuple[str, list[Num]]:
     if any(isinstance(n, ast.Constant) and isinstance(n.value, str) and _PLACE in n.value
            for n in ast.walk(node)):
         return template, []  # a string that looks like a placeholder: keep the numbers literal
-    nums: list[Num] = []
-
-    def number(n: ast.AST) -> Any:
-        if isinstance(n, ast.Constant) and isinstance(n.value, (int, float)) and not isinstance(n.value, bool):
-            return n.value
-        return None
-
-    class Mask(ast.NodeTransformer):
-        def visit_UnaryOp(self, n: ast.UnaryOp) -> ast.AST:
-            if isinstance(n.op, ast.USub) and number(n.operand) is not None:
-                nums.append(Num(-number(n.operand)))
-                return ast.Name(f"{_PLACE}n{len(nums) - 1}", ast.Load())
-            return self.generic_visit(n)
-
-        def visit_Constant(self, n: ast.Constant) -> ast.AST:
-            if number(n) is not None:
-                nums.append(Num(n.value))
-                return ast.Name(f"{_PLACE}n{len(nums) - 1}", ast.Load())
-            return n
-
-    text = pysrc.expr(Mask().visit(node)).replace("{", "{{").replace("}", "}}")
+    mask = _Mask()
+    text = pysrc.expr(mask.visit(node)).replace("{", "{{").replace("}", "}}")
     text = re.sub(rf"{_PLACE}r(\d+)", r"{\1}", text).replace(f"{_PLACE}m", "{m}")
-    return re.sub(rf"{_PLACE}n(\d+)", r"{n\1}", text), nums
+    return re.sub(rf"{_PLACE}n(\d+)", r"{n\1}", text), mask.nums
+
+
+def _number(n: ast.AST) -> Any:
+    if isinstance(n, ast.Constant) and isinstance(n.value, (int, float)) and not isinstance(n.value, bool):
+        return n.value
+    return None
+
+
+class _Mask(ast.NodeTransformer):
+    """Each number of a template (a negated one whole) replaced by a placeholder; `nums`: them."""
+
+    def __init__(self) -> None:
+        self.nums: list[Num] = []
+
+    def visit_UnaryOp(self, n: ast.UnaryOp) -> ast.AST:
+        if isinstance(n.op, ast.USub) and _number(n.operand) is not None:
+            self.nums.append(Num(-_number(n.operand)))
+            return ast.Name(f"{_PLACE}n{len(self.nums) - 1}", ast.Load())
+        return self.generic_visit(n)
+
+    def visit_Constant(self, n: ast.Constant) -> ast.AST:
+        if _number(n) is not None:
+            self.nums.append(Num(n.value))
+            return ast.Name(f"{_PLACE}n{len(self.nums) - 1}", ast.Load())
+        return n
 
 
 def _same_literal(value: Any, default: Any) -> bool:
