@@ -9,8 +9,8 @@ output shape, or raise `ShapeError` with the offending values. Shapes are channe
 from __future__ import annotations
 
 import enum
-from itertools import repeat
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any, Callable, Collection, Protocol, Sequence
 
 from archc import provenance
