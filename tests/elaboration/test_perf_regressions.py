@@ -20,12 +20,6 @@ def _row(summary: str, layer: str) -> str:
     return next(line for line in summary.splitlines() if line.split(" ", 1)[0] == layer)
 
 
-# Bugs still open at the time of writing are marked xfail(strict=True): the fix makes them pass,
-# and strict makes the mark's removal part of the fix.
-KIND_FLAGS = pytest.mark.xfail(strict=True, reason="archc/analysis/metrics.py _number_kinds: a flagged layer's "
-                               "flags (bools) appended to its key equal the shape numbers 0/1 of a merge of more inputs")
-
-
 # ----------------------------------------------------------------------------- merges (archc/ops/merge.py)
 
 def test_concat_of_inputs_of_different_ranks_along_the_last_axis_is_a_rank_error():
@@ -56,11 +50,11 @@ output z = concat(x, y, x, axis=-1)
 
 # ----------------------------------------------------------------------------- layer kinds (archc/analysis/metrics.py)
 
-@KIND_FLAGS
 def test_a_frozen_merge_and_a_merge_of_more_inputs_are_different_kinds():
-    """LayerKinds appends a flagged layer's flags (shared, unused, frozen, training-only: bools)
+    """LayerKinds appended a flagged layer's flags (shared, unused, frozen, training-only: bools)
     to its key; a merge of four more inputs whose shape numbers are 0 and 1 in those places had
-    the same key (False == 0, True == 1), and took the frozen layer's row ("Add (frozen)")."""
+    the same key (False == 0, True == 1), and took the frozen layer's row ("Add (frozen)").
+    Fixed in 8ab8442 (the flags are one tuple item of the key)."""
     model = archc.loads("""\
 model M
 input x: [N, 4, 8, 8]
@@ -74,7 +68,6 @@ output o = a + b
     assert "(frozen)" not in _row(summary, "b")
 
 
-@KIND_FLAGS
 def test_a_training_only_merge_does_not_take_an_inference_merge_out_of_the_activations():
     """The same key collision with a training-only layer: the inference output's six-input add
     was counted as training-only, its activation (1 KiB a sample) left out of the total."""
@@ -89,7 +82,6 @@ output o = add(x, y, x, x, x, y)
     assert "Activation memory per sample (float32): 1.00 KiB" in model.summary()
 
 
-@KIND_FLAGS
 def test_the_model_output_is_not_an_unused_layers_kind():
     """And with an unused layer: the model's output, a six-input add, was shown "Add (unused)"
     and its activation left out."""
