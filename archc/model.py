@@ -118,8 +118,9 @@ class Model:
         """The PyTorch state_dict the lowered model will have: key -> shape, parameters and
         buffers, in module order, predicted statically."""
         out: dict[str, tuple[int, ...]] = {}
+        layers = self.metrics.layers
         for node in _module_order(self.graph):
-            m = self.metrics.layers[node.id]
+            m = layers[node.id]
             for name, shape in {**m.param_shapes, **m.buffers}.items():
                 out[f"{node.id}.{name}" if name else node.id] = tuple(shape)  # "": a declared parameter
         return out

@@ -88,15 +88,14 @@ class Metrics:
     _graph: Graph = field(repr=False, compare=False)
     layer_kinds: LayerKinds = field(repr=False, compare=False)  # which layer is of which kind
     _fields: dict[str, tuple] | None = field(default=None, repr=False, compare=False)
-    _layers: "_LayerTable | None" = field(default=None, repr=False, compare=False)
+    _made: dict[str, "LayerMetrics"] = field(default_factory=dict, repr=False, compare=False)  # (by `layers`)
     _scope_totals: dict[tuple[str, ...], Totals] | None = field(default=None, repr=False, compare=False)
 
     @property
     def layers(self) -> "Mapping[str, LayerMetrics]":
-        """Each node's LayerMetrics by node id, in graph order (made on first read)."""
-        if self._layers is None:
-            self._layers = _LayerTable(self)
-        return self._layers
+        """Each node's LayerMetrics by node id, in graph order (made on first read). A view made
+        at each call: kept here, it would point back at the metrics, a cycle for the collector."""
+        return _LayerTable(self)
 
     def fields(self) -> dict[str, tuple]:
         """Each node's (receptive field, declared tensor, the field's spatial axes) by node id."""
@@ -121,7 +120,7 @@ class _LayerTable(Mapping):
 
     def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics
-        self._made: dict[str, LayerMetrics] = {}
+        self._made = metrics._made
 
     def __getitem__(self, node_id: str) -> LayerMetrics:
         m = self._made.get(node_id)
@@ -155,11 +154,12 @@ class OpTotals:
 def by_op(graph: Graph, metrics: Metrics) -> list[OpTotals]:
     """Parameters and MACs per op type, in order of first appearance."""
     rows: dict[str, OpTotals] = {}
+    layers = metrics.layers
     for node in graph.layers():
         op = node.op
         if op is None:  # an input
             continue
-        m = metrics.layers[node.id]
+        m = layers[node.id]
         row = rows.get(op.title)
         if row is None:
             row = rows[op.title] = OpTotals(op.title, op.family, op.family_info.quoted_macs, 0, 0, 0)

@@ -429,9 +429,9 @@ def to_data(model: "Model", at: dict[str, int] | None = None) -> dict:
     also gets its values at those sizes under "at"."""
     graph, metrics = model.graph, model.metrics
     show = _at_view(at)
-    layers = []
+    layers, table = [], metrics.layers
     for node in graph.layers():
-        m = metrics.layers[node.id]
+        m = table[node.id]
         layers.append({
             "id": node.id, "op": node.op_name, "scope": ".".join(node.scope),
             "attrs": {k: _jsonable(v) for k, v in node.attrs.items()},

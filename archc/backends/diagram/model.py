@@ -124,6 +124,7 @@ def _scope_type(graph: "Graph", scope: "Scope") -> str:
 def build(model: "Model", depth: int | None = None) -> Diagram:
     """The drawn graph: nodes, clusters and edges at `depth`, skip edges marked."""
     graph, metrics = model.graph, model.metrics
+    layer_metrics = metrics.layers
     nodes: dict[str, DNode] = {}
     vis: dict[str, str] = {}  # layer id -> drawn node id
     families: set[str] = set()
@@ -133,7 +134,7 @@ def build(model: "Model", depth: int | None = None) -> Diagram:
         return levels[node_id]
 
     def add_layer(node: "LayerNode", cluster: tuple[str, ...]) -> DNode:
-        m = metrics.layers[node.id]
+        m = layer_metrics[node.id]
         name = _display_name(node.id, cluster)
         if node.is_input:
             label = f'<B>{esc(name)}</B><BR/>{small("input " + esc(fmt_shape(node.shape)), "#FFFFFF")}'
