@@ -96,14 +96,9 @@ def _parse(args: argparse.Namespace, spec: str, text: str | None = None):
     source = _source(args, spec)
     with kept(_OWN_PROCESS):  # (archc.collector.kept: the command's AST is never garbage)
         language = language_of(spec) if source is None else None
-        if source is not None:
-            parsed = parse_text(*source)
-        elif text is not None and language is not None:
-            parsed = parse_text(text, language, spec)
-        else:
-            parsed = parse_file(spec)
-    if _OWN_PROCESS:
-        _KEPT["parsed"] = parsed
+        parsed = parse_text(*source) if source is not None else parse_text(text, language, spec) \
+            if text is not None and language is not None else parse_file(spec)
+    _KEPT["parsed"] = parsed if _OWN_PROCESS else None
     return parsed
 
 
@@ -132,8 +127,7 @@ def _load(args: argparse.Namespace, spec: str, parsed: Any = None):
     parsed = parsed if parsed is not None else _parse(args, spec)
     with kept(_OWN_PROCESS):  # a short-lived process: what the model holds is never garbage
         model = from_spec(parsed, _display(spec), dict(args.define or []), strict=getattr(args, "strict", False))
-    if _OWN_PROCESS:
-        _KEPT["model"] = model
+    _KEPT["model"] = model if _OWN_PROCESS else None
     for warning in model.warnings:  # printed, not fatal (--strict made them errors already)
         print(warning.render(use_color()) + "\n", file=sys.stderr)
     return model

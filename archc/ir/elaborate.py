@@ -578,26 +578,20 @@ class Elaborator(Calls):
         created = self.builder.created_since(first_node)
         if not created:
             return False
-        g = self.builder.g
-        nodes, pred = g.nodes, g.pred
+        nodes, pred = self.builder.g.nodes, self.builder.g.pred
         # every layer is needed when each one no layer of the body reads is a result or kept unused
-        # (every other reads into one of those): the common case, told at C speed
-        unread = set(created).difference(set().union(*map(pred.__getitem__, created)))
-        unread.difference_update(results)
+        # (every other reads into one of those): the common case, told at C speed; else one is dead
+        unread = set(created).difference(set().union(*map(pred.__getitem__, created)), results)
         if all(nodes[n]["layer"].unused for n in unread):
             return False
-        # the results' ancestors among the body's layers, and the layers declared unused (kept,
-        # never run): latest first, as layers are made after what they read, so a layer is
-        # known needed (or not) before its inputs are visited
+        # the results' and the unused layers' ancestors among the body's: latest first, as layers are
+        # made after what they read, so a layer is known needed (or not) before its inputs are visited
         needed = set(results)
         for n in reversed(created):
             if n in needed or nodes[n]["layer"].unused:
                 needed.update(pred[n])
                 needed.add(n)
-        dead = [n for n in created if n not in needed]
-        if not dead:
-            return False
-        self.builder.remove(dead, created)
+        self.builder.remove([n for n in created if n not in needed], created)
         return True
 
     def _all_needed(self, sinks: dict[str, None], results: list[str]) -> bool:
