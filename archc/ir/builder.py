@@ -230,10 +230,12 @@ class GraphBuilder:
             layer.init = layer.init or init
             layer.bias_init = layer.bias_init or bias_init
 
-    def remove(self, dead: list[str], created: list[str]) -> None:
-        """Remove the layers `dead` (some of `created`, a body's layers), and the scopes no
-        remaining layer of `created` is in."""
-        emptied = {self.layer(n).scope[:k] for n in dead for k in range(1, len(self.layer(n).scope) + 1)}
+    def remove(self, dead: list[str], created: list[str], outermost: int = 1) -> None:
+        """Remove the layers `dead` (some of `created`, a body's layers), and the scopes of at
+        least `outermost` names that no remaining layer of `created` is in: the body's own and
+        those inside it, never one the body runs inside of (a repeat's or sequential's, or the
+        caller's of an inline block, which may hold layers yet to come)."""
+        emptied = {self.layer(n).scope[:k] for n in dead for k in range(outermost, len(self.layer(n).scope) + 1)}
         if self.sinks is not None:  # what the dead layers read may be read by nothing now
             gone, pred = set(dead), self.g.pred
             for n in dead:

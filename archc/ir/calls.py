@@ -52,8 +52,8 @@ class Calls(Repeats):
     loop: tuple | None
     loops: list[tuple | None]
 
-    def _run_body(self, body: list[A.Assign], env: Env, results: list[A.Expr],
-                  input_names: list[str], where: str, result_names: list[str] = ()) -> list[Any]:
+    def _run_body(self, body: list[A.Assign], env: Env, results: list[A.Expr], input_names: list[str],
+                  where: str, result_names: list[str] = (), own_scope: bool = False) -> list[Any]:
         raise NotImplementedError  # the statement layer (archc.ir.elaborate)
 
     def _callables(self) -> list[str]:
@@ -604,8 +604,8 @@ class Calls(Repeats):
                     recorder.start(env.values, [p.name for p in block.params])
                     self.recorder = recorder
                 try:
-                    results = self._run_body(block.body, env, block.returns,
-                                             input_names=list(block.inputs), where=f"block {block.name}")
+                    results = self._run_body(block.body, env, block.returns, input_names=list(block.inputs),
+                                             where=f"block {block.name}", own_scope=not inline)
                 finally:
                     if recorder is not None:
                         recorder.stop()

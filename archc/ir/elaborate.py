@@ -350,11 +350,12 @@ class Elaborator(Calls):
         return tuple(dims)
 
     # ------------------------------------------------------------------ statements
-    def _run_body(self, body: list[A.Assign], env: Env, results: list[A.Expr],
-                  input_names: list[str], where: str, result_names: list[str] = ()) -> list[Any]:
+    def _run_body(self, body: list[A.Assign], env: Env, results: list[A.Expr], input_names: list[str],
+                  where: str, result_names: list[str] = (), own_scope: bool = False) -> list[Any]:
         """Evaluate assignments in dependency order, then the `results` (outputs or returns), and
-        give their values; report cycles, reassignment and unused names."""
-        state = Body(body, len(self.builder.created), len(self.builder.alternatives))
+        give their values; report cycles, reassignment and unused names. `own_scope`: the scope it
+        runs in is its own (a block instance's), dropped if a branch not taken held all its layers."""
+        state = Body(body, len(self.builder.created), len(self.builder.alternatives), own_scope)
         self._declare(state, 0, env, input_names)
         self._statements(state, 0, env)
         return self._end_body(state, env, results, input_names, where, result_names)
@@ -474,7 +475,7 @@ class Elaborator(Calls):
                         key=lambda name: (defined_at[name], defined[name].targets.index(name)))
         kept = [env.values[name] for name in (*unread, *state.kept) if name not in state.skipped
                 and name in env.values]
-        body.pruned = self._prune_untaken(first_node, values + kept)
+        body.pruned = self._prune_untaken(first_node, values + kept, body.own_scope)
         self._resolve_alternatives(state.alternatives_start, first_node, state.made)
         for name in unread:
             stmt = defined[name]
@@ -561,7 +562,7 @@ class Elaborator(Calls):
                     env.values[t] = POISON
             return [s for s in body if id(s) not in in_cycle]
 
-    def _prune_untaken(self, first_node: int, values: list[Any]) -> bool:
+    def _prune_untaken(self, first_node: int, values: list[Any], own_scope: bool = False) -> bool:
         """Statements run in order, but a conditional may read only some of them
         (`y = f(x1) if stride == 1 else g(x)`): the layers no result needs are dropped, as the
         generated class builds only the branch its condition takes."""
@@ -591,7 +592,7 @@ class Elaborator(Calls):
             if n in needed or nodes[n]["layer"].unused:
                 needed.update(pred[n])
                 needed.add(n)
-        self.builder.remove([n for n in created if n not in needed], created)
+        self.builder.remove([n for n in created if n not in needed], created, len(self.builder.scope_path) + 1 - own_scope)
         return True
 
     def _all_needed(self, sinks: dict[str, None], results: list[str]) -> bool:
@@ -690,8 +691,8 @@ class Body:
     """What running one body's statements knows: the names each statement defines and reads,
     whether the text's order is a dependency order, and the layers each statement made."""
 
-    def __init__(self, body: list[A.Assign], first_node: int, alternatives_start: int):
-        self.body = body
+    def __init__(self, body: list[A.Assign], first_node: int, alternatives_start: int, own_scope: bool = False):
+        self.body, self.own_scope = body, own_scope
         self.first_node = first_node  # len(GraphBuilder.created) when the body began
         self.alternatives_start = alternatives_start  # len(GraphBuilder.alternatives) then
         self.defined: dict[str, A.Assign] = {}  # name -> the statement that defines it (the first)

@@ -93,6 +93,38 @@ def test_an_untaken_statement_with_parameters_is_not_built():
     assert list(model.state_dict_shapes()) == ["b.proj.weight", "b.proj.bias"]
 
 
+EMPTIED = """\
+    block B(k)(x) {
+      u = x -> relu
+      return u if k > 2 else x
+    }
+    """
+
+
+def test_a_block_instance_whose_branch_held_all_its_layers_leaves_the_scopes_around_it():
+    # the instance's own scope goes with its layers; the repeat, sequential or block (when inline)
+    # it runs in stays: it was dropped too, and the next statement failed on it (KeyError) or
+    # built layers in a scope that was gone (missing from the summary and generated code)
+    repeat = load(EMPTIED + "input x: [2, 4, 8, 8]\noutput y = x -> repeat(2, B(1 + 2 * i))\n")
+    assert _layers_and_scopes(repeat) == (["x", "y.1.u"], ["y", "y.1"])
+    sequential = load(EMPTIED + "input x: [2, 4, 8, 8]\noutput y = x -> sequential(B(1), relu)\n")
+    assert _layers_and_scopes(sequential) == (["x", "y.1"], ["y"])
+    inline = load(EMPTIED + """\
+        block C()(x) {
+          a = x -> B(1, inline=true)
+          return a -> conv2d(4, 3, padding=1)
+        }
+        input x: [2, 4, 8, 8]
+        output y = x -> C
+        """)
+    assert _layers_and_scopes(inline) == (["x", "y.conv2d"], ["y"])
+    assert "y.conv2d" in inline.summary() and "nn.Conv2d(in_channels, 4, kernel_size=3, padding=1)" in inline.to_source()
+
+
+def _layers_and_scopes(model) -> tuple[list[str], list[str]]:
+    return [n.id for n in model.graph.layers()], [s.id for s in model.graph.scopes.values()]
+
+
 def test_inline_on_an_op_is_an_error():  # (a sequential takes it: tests/elaboration/test_inline_sequential.py)
     errors = errors_of("input x: [N, 3, 8, 8]\noutput y = x -> conv2d(3, 1, inline=true)\n")
     assert "inline= applies to blocks, repeat and sequential" in errors[0].message
