@@ -317,14 +317,9 @@ def _lark_error(text: str, start: str, stuck: Stuck) -> tuple[UnexpectedInput, l
 class _Offset:
     def __init__(self, file: str, line: int, col: int, at: A.Loc | None = None) -> None:
         self.file, self.line0, self.col0, self.at = file, line, col, at
-        # a whole file: places as the parser counts them (a flag, not `self.loc = self._unmoved`:
-        # a bound method kept on its own object is a reference cycle, garbage for the collector)
-        self.unmoved = at is None and line == 1 and col == 1
 
     def loc(self, line: int, col: int, end_line: int | None = None,
             end_col: int | None = None) -> A.Loc:
-        if self.unmoved:
-            return N.Loc(file=self.file, line=line, col=col, end_col=end_col if end_line == line else None)
         if self.at is not None:
             return self.at
         abs_col = col + self.col0 - 1 if line == 1 else col

@@ -317,7 +317,7 @@ class Template:
         for t in self.layers:
             suffix, scopes = t.suffix, t.tensor_scopes
             layer = LayerNode(prefix + suffix, t.op, t.attrs if attrs is None else attrs[suffix],
-                              [prefix + i if type(i) is str else inputs[i].node for i in t.inputs],
+                              [node(i) for i in t.inputs],
                               t.shape if shapes is None else shapes[suffix], t.loc, path + t.scope,
                               t.frozen, t.init, t.bias_init, [*t.tensor_names],
                               [path + s for s in scopes] if scopes else [])

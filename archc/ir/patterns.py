@@ -352,12 +352,8 @@ class Pattern:
                     continue
                 record = step.record
                 op = record.op
-                refs = record.inputs
-                if len(refs) == 1:  # (most layers)
-                    in_shapes = [numbers.inputs[refs[0]] if type(refs[0]) is int else shapes[refs[0]]]
-                else:
-                    in_shapes = [numbers.inputs[i] if type(i) is int else shapes[i] for i in refs]
-                ndim = op.ndim or (max(0, len(in_shapes[0]) - 2) if in_shapes else 0)  # (as _ndim)
+                in_shapes = [numbers.inputs[i] if type(i) is int else shapes[i] for i in record.inputs]
+                ndim = _ndim(op, in_shapes)
                 if step.constant and ndim == step.ndim:
                     bound = record.attrs  # (bound once: nothing in them is a number of the instance's)
                 else:

@@ -24,12 +24,12 @@ from archc.language import LAYER_OPTIONS
 from archc.lsp.text import (
     Span,
     lines_of,
+    loc_end,
     loc_span,
     matching_close,
     name_span,
     offset_of,
     position_of,
-    word_end,
 )
 
 _CLOSERS = re.compile(r"[ \t]*[)\]]+")
@@ -197,15 +197,10 @@ class DocumentIndex:
         lines = self.lines
         for n in walk(node):
             loc = n.loc if isinstance(n, A.Node) else None
-            line = max(0, loc.line - 1) if loc is not None else len(lines)  # (loc_span's, not made)
-            if line >= len(lines):
-                continue
-            if loc.end_col is not None and loc.end_col > loc.col:
-                last = (line, loc.end_col - 1)
-            else:
-                last = (line, word_end(lines[line], max(0, loc.col - 1)))
-            if last > end:
-                end = last
+            if loc is not None:
+                last = loc_end(loc, lines)
+                if last[0] < len(lines) and last > end:
+                    end = last
         # brackets closing on the same line just after the last located node belong to it
         line, col = end
         if line < len(self.lines):

@@ -57,12 +57,17 @@ def word_end(line_text: str, col: int) -> int:
 def loc_span(loc: Loc, lines: list[str] | None = None) -> Span:
     """The span of a `Loc`: to its end column when it has one, else over the word it points at
     (the CLI draws one caret there; an editor needs something to underline)."""
+    line, end = loc_end(loc, lines)
+    return Span(line, max(0, loc.col - 1), line, end)
+
+
+def loc_end(loc: Loc, lines: list[str] | None = None) -> tuple[int, int]:
+    """Where `loc_span(loc, lines)` ends, (line, column), without making the span."""
     line = max(0, loc.line - 1)
-    col = max(0, loc.col - 1)
     if loc.end_col is not None and loc.end_col > loc.col:
-        return Span(line, col, line, loc.end_col - 1)
+        return line, loc.end_col - 1
     text = lines[line] if lines is not None and line < len(lines) else ""
-    return Span(line, col, line, word_end(text, col))
+    return line, word_end(text, max(0, loc.col - 1))
 
 
 def name_span(lines: list[str], name: str, line: int, col: int, end_line: int | None = None) -> Span | None:
