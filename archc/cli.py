@@ -96,8 +96,12 @@ def _parse(args: argparse.Namespace, spec: str, text: str | None = None):
     source = _source(args, spec)
     with kept(_OWN_PROCESS):  # (archc.collector.kept: the command's AST is never garbage)
         language = language_of(spec) if source is None else None
-        parsed = parse_text(*source) if source is not None else parse_text(text, language, spec) \
-            if text is not None and language is not None else parse_file(spec)
+        if source is not None:
+            parsed = parse_text(*source)
+        elif text is not None and language is not None:
+            parsed = parse_text(text, language, spec)
+        else:
+            parsed = parse_file(spec)
     _KEPT["parsed"] = parsed if _OWN_PROCESS else None
     return parsed
 
@@ -728,8 +732,7 @@ def _version() -> str:
 # archc runs as its own process (the `archc` command, `python -m archc`: main() reads sys.argv), not
 # called by a host with arguments (a test, a notebook), whose heap it must not freeze
 _OWN_PROCESS = False
-# what the last spec such a command parsed and loaded: kept, for `entry` ends the process without
-# freeing it (object by object, a 100,000-layer model and its AST took a third of a second)
+# the last spec's AST and model, kept: `entry` ends the process without freeing them one by one
 _KEPT: dict[str, Any] = {}
 
 
