@@ -178,8 +178,9 @@ class Recorder:
         for k, scope in enumerate(pattern.template.scopes):
             self.nested_scopes[relative + scope.path] = lambda n, prefix=prefix, k=k: n.nested[prefix][k]
         params = compiled(values) or (lambda n, v=values: v)
-        suffixes = tuple((layer.suffix, prefix + layer.suffix) for layer in pattern.template.layers)
-        self.log.events.append(Nested(prefix, pattern, params, refs, suffixes))
+        suffixes = tuple(layer.suffix for layer in pattern.template.layers)
+        self.log.events.append(Nested(prefix, pattern, params, refs, suffixes,
+                                      tuple(prefix + suffix for suffix in suffixes)))
 
     @staticmethod
     def operands(left: Any, right: Any, symbolic: bool) -> tuple[Any, Any]:
@@ -299,7 +300,8 @@ class Nested:
     pattern: "Pattern"
     params: Fn
     inputs: tuple[Any, ...]
-    suffixes: tuple[tuple[str, str], ...]  # each of its layers': below its path, and below the recorded one's
+    suffixes: tuple[str, ...]  # its layers', below its path
+    below: tuple[str, ...]  # the same layers', below the recorded instance's path
 
 
 class Pattern:
@@ -344,10 +346,8 @@ class Pattern:
                     made = step.pattern._run(inner, ctx, _refused)
                     if made is None:
                         return None
-                    made_shapes, made_attrs = made.shapes, made.attrs
-                    for suffix, below in step.suffixes:
-                        shapes[below] = made_shapes[suffix]
-                        attrs[below] = made_attrs[suffix]
+                    shapes.update(zip(step.below, map(made.shapes.__getitem__, step.suffixes)))
+                    attrs.update(zip(step.below, map(made.attrs.__getitem__, step.suffixes)))
                     numbers.nested[step.prefix] = made.scope_args
                     continue
                 record = step.record
