@@ -266,7 +266,8 @@ def block_edit(rng: random.Random, text: str) -> str:
     kind = rng.random()
     lines = text.rstrip("\n").split("\n")
     if kind < 0.2:
-        at = len(lines) if rng.random() < 0.6 else next(i for i, line in enumerate(lines) if line.startswith("a ="))
+        anchors = [i for i, line in enumerate(lines) if line.startswith("a =")]  # (an edit may have removed it)
+        at = len(lines) if rng.random() < 0.6 or not anchors else anchors[0]
         lines.insert(at, rng.choice(BLOCK_EDITS))
     elif kind < 0.3:
         lines.insert(0, "# moved")
