@@ -11,8 +11,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import prod
-from itertools import compress, repeat
-from operator import add, attrgetter, itemgetter, mul, sub
+from itertools import compress, count, repeat
+from operator import add, attrgetter, is_, is_not, itemgetter, mul, sub
 from typing import Any
 
 from archc import collector
@@ -203,37 +203,29 @@ def _total(sizes: "list[Dim] | tuple[Dim, ...]") -> Dim:
 
 def _totals_by_scope(graph: Graph, metrics: Metrics) -> dict[tuple[str, ...], Totals]:
     """Each scope's totals: its own layers' plus its sub-scopes' (each summed once), deepest
-    scopes first, over the graph's scope index. Most scopes hold a few layers: one loop over
-    them costs less than a pass a number."""
+    scopes first, over the graph's scope index: per scope, a C-level pass a number over its
+    layers' kinds and its sub-scopes' totals (symbolic sizes added in that order)."""
     index = graph.scope_index()
     paths = sorted({(), *(sub for subs in index.subpaths.values() for sub in subs)}, key=len, reverse=True)
-    kinds, kind_of = metrics.kinds, metrics.kind_of
+    # per kind, what it adds to its scope's totals (in Totals' order; an input adds nothing)
+    adds = list(map(_ADDS, metrics.kinds))
+    for kind in compress(count(), map(is_, map(_OP, metrics.layer_kinds.firsts), repeat(None))):
+        adds[kind] = (0, 0, 0, 0, 0, 0)
+    exact = set(map(type, map(_MACS, adds))) | set(map(type, map(_ACTIVATION, adds))) <= _INT  # every size an int
+    kind_of, direct, subpaths = metrics.kind_of, index.direct, index.subpaths
     out: dict[tuple[str, ...], Totals] = {}
-    add = sy.add
     for path in paths:
-        params = trainable = frozen = buffers = 0
-        macs: Dim = 0
-        act: Dim = 0
-        for node in index.direct.get(path, ()):
-            if node.op is not None:
-                _, _, count, buffer_count, trained, fixed, layer_macs, layer_act = kinds[kind_of[node.id]]
-                params += count
-                trainable += trained
-                frozen += fixed
-                buffers += buffer_count
-                macs = macs + layer_macs if type(macs) is int and type(layer_macs) is int else add(macs, layer_macs)
-                act = act + layer_act if type(act) is int and type(layer_act) is int else add(act, layer_act)
-        for subpath in index.subpaths.get(path, ()):
-            t = out[subpath]
-            params += t.params
-            trainable += t.trainable
-            frozen += t.frozen
-            buffers += t.buffers
-            macs = macs + t.macs if type(macs) is int and type(t.macs) is int else add(macs, t.macs)
-            act = act + t.activation_bytes if type(act) is int and type(t.activation_bytes) is int \
-                else add(act, t.activation_bytes)
-        out[path] = Totals(params, trainable, frozen, buffers, macs, act)
+        rows = list(map(adds.__getitem__, map(kind_of.__getitem__, map(_ID, direct.get(path, ())))))
+        rows += map(_TOTALS, map(out.__getitem__, subpaths.get(path, ())))
+        columns = list(zip(*rows)) or [()] * 6
+        out[path] = Totals(*map(sum, columns)) if exact else \
+            Totals(*map(sum, columns[:4]), _total(columns[4]), _total(columns[5]))
     return out
+
+
+_ADDS = itemgetter(2, 4, 5, 3, 6, 7)  # a kind's numbers in Totals' order
+_MACS, _ACTIVATION = itemgetter(4), itemgetter(5)
+_TOTALS = attrgetter("params", "trainable", "frozen", "buffers", "macs", "activation_bytes")
 
 
 def per_sample(shape: Shape) -> Shape:
@@ -270,9 +262,26 @@ class _Shapes:
             number = self.ids.get(shape)
             if number is None:
                 number = self.ids[shape] = len(self.sample_bytes)
-                self.sample_bytes.append(sy.mul(numel(shape[1:]), BYTES_PER_ELEMENT))
+                self.sample_bytes.append(_sample_bytes(shape))
             self.by_identity[id(shape)] = number
         return number
+
+    def number_all(self, shapes: list[Shape]) -> list[int]:
+        """The numbers of a pass's shapes, the first numbered 0 (each shape object hashed once)."""
+        distinct = list(dict(zip(map(id, shapes), shapes)).values())
+        numbers, positions = _numbered(distinct)
+        self.ids = dict(zip(map(distinct.__getitem__, positions), count()))
+        self.by_identity = dict(zip(map(id, distinct), numbers))
+        self.sample_bytes = [_sample_bytes(distinct[p]) for p in positions]
+        return list(map(self.by_identity.__getitem__, map(id, shapes)))
+
+
+def _sample_bytes(shape: Shape) -> Dim:
+    """The bytes of one sample of a shape (the batch axis dropped)."""
+    rest = shape[1:]
+    if set(map(type, rest)) <= _INT:  # (at C speed)
+        return prod(rest) * BYTES_PER_ELEMENT
+    return sy.mul(numel(rest), BYTES_PER_ELEMENT)
 
 
 class LayerKinds:
@@ -295,7 +304,7 @@ class LayerKinds:
         self.firsts = firsts  # each kind's first node
         self.shapes = shapes
         self.kind_shapes = kind_shapes  # each kind's shape number
-        self.kind_attrs = kind_attrs  # each kind's attribute values' number (None: an input)
+        self.kind_attrs = kind_attrs  # each kind's attribute values' number
 
 
 def layer_kinds(graph: Graph) -> LayerKinds | None:
@@ -308,59 +317,56 @@ def layer_kinds(graph: Graph) -> LayerKinds | None:
 
 
 def _number_kinds(graph: Graph) -> LayerKinds | None:
+    """Every node's kind in C-level passes over the nodes (no Python step per node): each
+    node's key zipped from its fields, numbered by `_numbered`."""
     nodes = list(graph.layers())
-    of: list[int] = []
-    firsts: list[LayerNode] = []
-    kind_shapes: list[int] = []
-    kind_attrs: list = []
+    shape_list = list(map(_SHAPE, nodes))
+    if None in shape_list:
+        return None
     shapes = _Shapes()
-    shape_number = shapes.by_identity.get
-    shape_of: dict[str, int] = {}  # each node's shape number, for its readers
-    # bound attribute dicts numbered by value, known by identity first (a replayed instance's
-    # layers hold their template's dicts: not hashed again); the graph keeps them alive meanwhile
-    attrs_by_id: dict[int, Any] = {}
-    attrs_by_value: dict[tuple, int] = {}
-    found: dict[tuple, int] = {}
-    for node in nodes:
-        shape = node.shape
-        if shape is None:
-            return None
-        shape_id = shape_number(id(shape))
-        if shape_id is None:
-            shape_id = shapes.number(shape)
-        shape_of[node.id] = shape_id
-        op = node.op
-        if op is None:  # an input (whose flag, training-only, its kind holds too)
-            key: tuple = (None, shape_id, node.training_only)
-        else:
-            attrs = node.attrs
-            if not attrs:  # (activations, additions: nothing to number)
-                attrs_id: Any = -1
-            else:
-                attrs_id = attrs_by_id.get(id(attrs))
-                if attrs_id is None:  # (equal values, one number)
-                    try:
-                        attrs_id = attrs_by_value.setdefault(tuple(attrs.items()), len(attrs_by_value))
-                    except TypeError:  # an unhashable value: the dict is known by itself only
-                        attrs_id = ("unhashable", id(attrs))
-                    attrs_by_id[id(attrs)] = attrs_id
-            inputs = node.inputs
-            if len(inputs) == 1:  # (most layers)
-                key = (op, attrs_id, shape_id, shape_of[inputs[0]])
-            else:
-                key = (op, attrs_id, shape_id, *map(shape_of.__getitem__, inputs))
-            if node.shares is not None or node.unused or node.frozen or node.training_only:  # (rare)
-                # one item, a tuple: bools in the key's place of input shape numbers would equal
-                # the numbers 0 and 1 of a layer of more inputs (True == 1)
-                key += ((node.shares is not None, node.unused, node.frozen, node.training_only),)
-        kind = found.get(key)
-        if kind is None:
-            kind = found[key] = len(firsts)
-            firsts.append(node)
-            kind_shapes.append(shape_id)
-            kind_attrs.append(None if op is None else attrs_id)
-        of.append(kind)
-    return LayerKinds(nodes, of, firsts, shapes, kind_shapes, kind_attrs)
+    shape_numbers = shapes.number_all(shape_list)
+    shape_of = dict(zip(map(_ID, nodes), shape_numbers))  # each node's shape number, for its readers
+    attrs_numbers = _number_attrs(list(map(_ATTRS, nodes)))
+    # a key per node: op, attribute values, output and input shapes, and the flags that change
+    # counts (shared, then unused, frozen, training-only); an input's op is None
+    keys = list(zip(map(_OP, nodes), attrs_numbers, shape_numbers,
+                    map(tuple, map(map, repeat(shape_of.__getitem__), map(_INPUTS, nodes))),
+                    map(is_not, map(_SHARES, nodes), repeat(None)), map(_FLAGS, nodes)))
+    of, positions = _numbered(keys)
+    return LayerKinds(nodes, of, list(map(nodes.__getitem__, positions)), shapes,
+                      list(map(shape_numbers.__getitem__, positions)), list(map(attrs_numbers.__getitem__, positions)))
+
+
+_SHAPE, _ATTRS, _OP, _INPUTS, _SHARES = (attrgetter(name) for name in ("shape", "attrs", "op", "inputs", "shares"))
+_FLAGS = attrgetter("unused", "frozen", "training_only")
+
+
+def _numbered(keys: list) -> tuple[list[int], list[int]]:
+    """Each key's number, the keys numbered from 0 in order of first appearance, and each
+    number's first position in `keys`: at C speed (each key hashed once)."""
+    first_at: dict = {}
+    at = list(map(first_at.setdefault, keys, count()))  # each key's first position
+    positions = list(first_at.values())
+    number = dict(zip(positions, count()))
+    return list(map(number.__getitem__, at)), positions
+
+
+def _number_attrs(dicts: list) -> list:
+    """Each bound attribute dict's number, equal values one number. Each dict object is read
+    once (a replayed instance's layers hold their template's dicts); a dict with an unhashable
+    value (a list of floats) is numbered by itself only."""
+    distinct = list(dict(zip(map(id, dicts), dicts)).values())
+    try:
+        numbers: list = _numbered(list(map(tuple, map(dict.items, distinct))))[0]
+    except TypeError:
+        by_value: dict[tuple, int] = {}
+        numbers = []
+        for attrs in distinct:
+            try:
+                numbers.append(by_value.setdefault(tuple(attrs.items()), len(by_value)))
+            except TypeError:
+                numbers.append(("unhashable", id(attrs)))
+    return list(map(dict(zip(map(id, distinct), numbers)).__getitem__, map(id, dicts)))
 
 
 @collector.paused()

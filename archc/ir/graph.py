@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from operator import itemgetter
+from functools import cached_property
+from itertools import groupby
+from operator import attrgetter, itemgetter
 from typing import Any, Iterator, Literal
 
 from archc.ast import Loc
@@ -65,6 +67,7 @@ class LayerNode:
 
 
 _LAYER = itemgetter("layer")  # a node's LayerNode in its DiGraph attributes
+_SCOPE = attrgetter("scope")
 
 # a container holds layers named `convs.0`, `convs.1`, … that the body calls one at a time
 # (an nn.ModuleList); the others are called as one module
@@ -215,36 +218,39 @@ class Graph:
 
 class ScopeIndex:
     """Who is in which scope, in one pass over the graph: the summaries and diagrams ask for
-    every scope's contents, which scanning the graph per scope made O(layers × scopes)."""
+    every scope's contents, which scanning the graph per scope made O(layers × scopes). The pass
+    steps from one run of layers of a scope to the next (`groupby`, at C speed): a scope's
+    layers mostly follow one another."""
 
     def __init__(self, graph: Graph):
         self.direct: dict[tuple[str, ...], list[LayerNode]] = {}
         self.items: dict[tuple[str, ...], list[LayerNode | Scope]] = {}
         self.subpaths: dict[tuple[str, ...], list[tuple[str, ...]]] = {}  # every nested path, registered or not
-        self.child_scopes: dict[tuple[str, ...], list[Scope]] = {}
-        for path, scope in graph.scopes.items():
-            self.child_scopes.setdefault(path[:-1], []).append(scope)
+        self._graph_scopes = graph.scopes
         self._order: dict[str, int] | None = None
         known: set[tuple[str, ...]] = {()}
-        scope = direct = items = None  # (a layer is mostly in its predecessor's scope: its lists kept)
-        for node in graph.layers():
-            if node.scope == scope:  # (mostly an equal tuple, not the same one)
-                direct.append(node)
-                items.append(node)
-                continue
-            scope = node.scope
-            if scope not in known:  # (a known scope's prefixes are known)
-                for k in range(len(scope)):
-                    sub = scope[:k + 1]
-                    if sub not in known:
-                        known.add(sub)
-                        self.subpaths.setdefault(scope[:k], []).append(sub)
-                        if sub in graph.scopes:
-                            self.items.setdefault(scope[:k], []).append(graph.scopes[sub])
-            direct = self.direct.setdefault(scope, [])
-            items = self.items.setdefault(scope, [])
-            direct.append(node)
-            items.append(node)
+        direct, items, subpaths, scopes = self.direct, self.items, self.subpaths, graph.scopes
+        for scope, run in groupby(graph.layers(), _SCOPE):
+            if scope not in known:  # a new path, and those of its prefixes not met yet, outermost first
+                new = [scope]
+                while new[-1][:-1] not in known:
+                    new.append(new[-1][:-1])
+                for sub in reversed(new):
+                    known.add(sub)
+                    subpaths.setdefault(sub[:-1], []).append(sub)
+                    if sub in scopes:
+                        items.setdefault(sub[:-1], []).append(scopes[sub])
+            run = list(run)
+            direct.setdefault(scope, []).extend(run)
+            items.setdefault(scope, []).extend(run)
+
+    @cached_property
+    def child_scopes(self) -> dict[tuple[str, ...], list[Scope]]:
+        """The registered scopes directly inside each scope, by its path (found on first use)."""
+        out: dict[tuple[str, ...], list[Scope]] = {}
+        for path, scope in self._graph_scopes.items():
+            out.setdefault(path[:-1], []).append(scope)
+        return out
 
     def order(self, graph: Graph) -> dict[str, int]:
         """Each node's position in the graph (the index's), by node id, found on first use."""
