@@ -533,8 +533,9 @@ class Calls(Repeats):
             outer.broken = True
         composing = outer is not None and not outer.broken
         # alike an earlier instance but for its numbers: a pattern of that kind, or recorded as one
-        kind = self._pattern_kind(block, env.values, inputs) if key is not None and (
-            composing or not isinstance(state, instances.Template)) else None
+        # (not asked where a template serves, for these sizes or reshaped: DenseNet's dense layers)
+        kind = self._pattern_kind(block, env.values, inputs) if key is not None and (composing or not (
+            isinstance(state, instances.Template) or isinstance(sized_state, instances.Template))) else None
         recorder = patterns.Recorder(path, inputs, len(self.builder.created)) \
             if kind is not None and kind.wants_recording() else None
         before = instances.Snapshot(self.builder, self, inputs) if record or recorder is not None else None
