@@ -384,6 +384,8 @@ def main() -> int:
     if args.archc_worker:  # the archc under ARCHC_BENCH_SRC (_bench puts it first on the path)
         return serve(archc_setup, args.models, args.clock)
 
+    if args.before and not os.path.isfile(os.path.join(args.before, "archc", "__init__.py")):
+        raise SystemExit(f"--before {args.before}: no archc package there (else the worker would import this one)")
     info = B.machine()
     print(f"vs_torchinfo: {', '.join(args.models)}; reference {args.reference_python}; {B.describe(info)}",
           flush=True)
