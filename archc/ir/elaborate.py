@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import operator
 import time
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ from archc.ir.names import free_names, single_call
 from archc.ir.passes import assumptions_of, mark_training_only, simplify_shapes
 from archc.ir.report import Reporter
 from archc.ir.values import (
-    POISON, Abort, Env, OutOfTime, Partial, ShapeContext, Tensor, describe, python_name,
+    POISON, Abort, Body, Env, OutOfTime, Partial, ShapeContext, Tensor, describe, python_name,
 )
 from archc.language import BUILTINS, SPECIAL_FORMS
 from archc.limits import limit
@@ -52,6 +53,11 @@ from archc.ops.base import Shape, Word
 # never changed by their readers
 _FREE_NAMES: dict[int, tuple[Any, set[str]]] = {}
 _FREE_NAMES_KEPT = 200_000
+# what _declare finds of a block body, by id with the body kept alive: the same for every instance of
+# the block (its parameters and inputs are the same names), kept where declaring reported nothing
+_DECLARED: dict[int, tuple] = {}
+_DECLARED_KEPT = 10_000
+_LAYER, _SHARES = operator.itemgetter("layer"), operator.attrgetter("shares")
 
 
 class Elaborator(Calls):
@@ -263,7 +269,9 @@ class Elaborator(Calls):
         start = 0 if body.pruned else self.shares_checked
         self.shares_checked = len(self.builder.g)
         nodes = self.builder.g.nodes
-        for k, node in enumerate(reversed(list(itertools.islice(reversed(nodes.values()), len(nodes) - start))), start):
+        later = list(itertools.islice(reversed(nodes.values()), len(nodes) - start))[::-1]
+        # (told at C speed that no layer shares another's module, the common case: no id is empty)
+        for k, node in enumerate(later if any(map(_SHARES, map(_LAYER, later))) else (), start):
             layer = node["layer"]
             if layer.shares is not None and layer.shares not in self.builder.g:
                 self.error(f"the first application of shared '{layer.shares}' is in a branch not taken, and "
@@ -355,8 +363,20 @@ class Elaborator(Calls):
         """Evaluate assignments in dependency order, then the `results` (outputs or returns), and
         give their values; report cycles, reassignment and unused names. `own_scope`: the scope it
         runs in is its own (a block instance's), dropped if a branch not taken held all its layers."""
-        state = Body(body, len(self.builder.created), len(self.builder.alternatives), own_scope)
-        self._declare(state, 0, env, input_names)
+        known = _DECLARED.get(id(body))
+        if known is not None and known[0] is body and known[1] is results and known[2] == input_names \
+                and env.values.keys() == known[3] and env.parent is None:
+            state = Body(body, len(self.builder.created), len(self.builder.alternatives), own_scope, known[4])
+        else:
+            state = Body(body, len(self.builder.created), len(self.builder.alternatives), own_scope)
+            errors = len(self.reporter.diag.errors)
+            self._declare(state, 0, env, input_names)
+            state.used = set().union(*map(self._free_names, results))
+            if state.badly_declared is None and len(self.reporter.diag.errors) == errors and env.parent is None:
+                if len(_DECLARED) >= _DECLARED_KEPT:
+                    _DECLARED.clear()
+                _DECLARED[id(body)] = (body, results, input_names, set(env.values),
+                                       {name: getattr(state, name) for name in Body.DECLARED})
         self._statements(state, 0, env)
         return self._end_body(state, env, results, input_names, where, result_names)
 
@@ -365,14 +385,17 @@ class Elaborator(Calls):
         """The names the statements from `start` on define and read (reassignment and reading
         itself reported), and whether the text's order is a dependency order. `once`: the body
         runs once (the model's), so the names are not kept for another time."""
-        body, defined, defined_at, uses, read, read_first, unread = (
-            state.body, state.defined, state.defined_at, state.uses, state.read, state.read_first, state.unread)
+        body, defined, defined_at, uses, hints, read, read_first, unread = (
+            state.body, state.defined, state.defined_at, state.uses, state.hints, state.read, state.read_first,
+            state.unread)
+        del hints[start:]  # (archc.ir.resume cuts the others back to `start`)
         for k in range(start, len(body)):
             stmt = body[k]
             if marks is not None:
                 marks.declaring(k, state)
             names = self._free_names(stmt.value, once)
             uses.append(names)
+            hints.append(len(stmt.targets) == 1 and single_call(stmt.value))
             for name in names:
                 if name not in read:
                     read[name] = k
@@ -420,7 +443,7 @@ class Elaborator(Calls):
     def _statements(self, state: "Body", start: int, env: Env, marks: Any = None) -> None:
         """Run the statements (from the `start`-th of the text's order on). `marks` (the model
         body's, archc.ir.resume) notes the state before each."""
-        body, made = state.body, state.made
+        body, made, hints = state.body, state.made, state.hints
         if state.in_text_order:
             order = range(start, len(body))
         else:
@@ -438,7 +461,7 @@ class Elaborator(Calls):
                     state.skipped.add(t)
                 continue
             first = len(created)
-            self._assign(stmt, env)
+            self._assign(stmt, env, hints[k])
             made.append((stmt, first, len(created)))
             if stmt.unused:
                 self._mark_unused(stmt, first, env)
@@ -463,9 +486,9 @@ class Elaborator(Calls):
                 self._report_unknown_calls(expr, env)
         # unused names: assigned tensors and inputs nobody reads
         # (what the statements read is state.read: a body's names, which might be many)
-        used: set[str] = set().union(*(self._free_names(expr) for expr in results))
+        used = state.used if state.used is not None else set().union(*map(self._free_names, results))
         if self.unknown_names:
-            used |= {n for bad in self.unknown_names
+            used = used | {n for bad in self.unknown_names
                      for n in difflib.get_close_matches(bad, defined.keys() | set(input_names), cutoff=0.6)}
         self._unused_not_read(state, results)
         # `_name`: kept on purpose, though unused; a name never read is reported as unused below,
@@ -613,8 +636,8 @@ class Elaborator(Calls):
                 return block.loc
         return None
 
-    def _assign(self, stmt: A.Assign, env: Env) -> None:
-        if len(stmt.targets) == 1 and single_call(stmt.value):  # its module takes the tensor's name
+    def _assign(self, stmt: A.Assign, env: Env, hint: bool) -> None:
+        if hint:  # one call makes the value (Body.hints): its module takes the tensor's name
             self.builder.name_hint = (self.builder.scope_path, stmt.targets[0])
         try:
             value = self._eval_guarded(stmt.value, env, stmt.loc)
@@ -685,33 +708,6 @@ def _is_data(value: Any, blocks: Any) -> bool:
     if isinstance(value, Word) and (str(value) in REGISTRY or str(value) in blocks):
         return False
     return value is None or isinstance(value, (bool, int, float, str, sy.Expr))
-
-
-class Body:
-    """What running one body's statements knows: the names each statement defines and reads,
-    whether the text's order is a dependency order, and the layers each statement made."""
-
-    def __init__(self, body: list[A.Assign], first_node: int, alternatives_start: int, own_scope: bool = False):
-        self.body, self.own_scope = body, own_scope
-        self.first_node = first_node  # len(GraphBuilder.created) when the body began
-        self.alternatives_start = alternatives_start  # len(GraphBuilder.alternatives) then
-        self.defined: dict[str, A.Assign] = {}  # name -> the statement that defines it (the first)
-        self.defined_at: dict[str, int] = {}  # name -> that statement's index
-        self.uses: list[set[str]] = []  # the names each statement reads
-        self.read: dict[str, int] = {}  # name -> the first statement that reads it
-        self.unread: dict[str, None] = {}  # names defined that no statement read (yet)
-        self.read_first: dict[str, int] = {}  # the same, of the names read before they are defined
-        self.kept: list[str] = []  # names kept though maybe never read: `_name`, `unused` statements
-        self.idle: list[str] = []  # the names `unused` statements define
-        self.in_text_order = True
-        self.last_key: tuple[int, int] = (0, 0)
-        self.badly_declared: int | None = None  # the last statement that reassigns or reads itself
-        self.made: list[tuple[A.Assign, int, int]] = []  # each statement run: its layers' created indices
-        self.skipped: set[str] = set()
-        self.pruned = False  # the end of the body removed layers no result needs
-
-    def declared_badly(self, k: int) -> None:
-        self.badly_declared = k
 
 
 class _Again(Exception):

@@ -94,7 +94,7 @@ class Evaluator:
         self.max_string = limit("ARCHC_MAX_STRING")
         self.max_seconds = limit("ARCHC_MAX_EVAL_SECONDS")
         self.deadline = time.monotonic() + self.max_seconds  # reset when elaboration starts
-        self.steps = 0  # expressions evaluated, for the time limit's checks
+        self.steps = 0  # expressions evaluated but names and numbers, for the time limit's checks
         self.statement: A.Loc | None = None  # the statement being evaluated, for the time limit
         self._eval_methods: dict[str, Any] = {}  # expression kind -> its _eval_ function
         # times a body read a tensor's sizes itself (`x.channels`): a block instance that read none
@@ -150,13 +150,29 @@ class Evaluator:
             self.statement = saved
 
     def eval(self, e: A.Expr, env: Env) -> Any:
+        kind = e.kind
+        if kind == "name":  # two expressions in five: looked up here (Env.lookup, inline), not dispatched
+            name = e.id
+            scope: Env | None = env
+            while scope is not None:
+                values = scope.values
+                if name in values:
+                    value = values[name]
+                    if value is POISON:
+                        raise Abort()
+                    return value
+                scope = scope.parent
+            return self._unbound(e, env)
+        if kind == "num":  # one in five
+            return e.value
+        # the others are the steps towards the time limit (a name or a number is work only in one)
         self.steps = steps = self.steps + 1
         if not steps % TIME_CHECK_STEPS and time.monotonic() > self.deadline:
             self._out_of_time(e)
         try:
-            method = self._eval_methods[e.kind]
+            method = self._eval_methods[kind]
         except KeyError:  # the first expression of its kind: the class's method, looked up once
-            method = self._eval_methods[e.kind] = getattr(type(self), "_eval_" + e.kind)
+            method = self._eval_methods[kind] = getattr(type(self), "_eval_" + kind)
         return method(self, e, env)
 
     def _out_of_time(self, e: A.Expr) -> None:
@@ -168,9 +184,6 @@ class Evaluator:
                    "and recursive blocks this statement uses; to allow more time, raise the limit with the "
                    "environment variable ARCHC_MAX_EVAL_SECONDS (seconds)", code="E-LIMIT-TIME")
         raise OutOfTime()
-
-    def _eval_num(self, e: A.Num, env: Env) -> Any:
-        return e.value
 
     def _eval_str(self, e: A.Str, env: Env) -> Any:
         return e.value
@@ -203,17 +216,9 @@ class Evaluator:
     def _eval_none(self, e: A.NoneLit, env: Env) -> Any:
         return None
 
-    def _eval_name(self, e: A.Name, env: Env) -> Any:
-        name = e.id
-        scope: Env | None = env
-        while scope is not None:  # (Env.lookup, inline: a third of all expressions are names)
-            values = scope.values
-            if name in values:
-                value = values[name]
-                if value is POISON:
-                    raise Abort()
-                return value
-            scope = scope.parent
+    def _unbound(self, e: A.Name, env: Env) -> Any:
+        """A name bound nowhere (`eval` looked): a word (a symbolic size, an enum word, or a
+        misspelling reported where it is used), or a model parameter read in a block."""
         if self.reporter.instance_stack and e.id in self.model_params:
             block = self.reporter.instance_stack[-1].split(" ", 1)[0]
             self.fail(f"'{e.id}' is a model parameter; a block sees only its own parameters", e.loc,

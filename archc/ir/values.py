@@ -4,7 +4,8 @@ limits and control-flow exceptions.
 Values: int, float, bool, None, str (a quoted literal), `Word` (an unbound bare name: a symbolic
 dimension or an enum word), `Expr` (a symbolic size), lists, `Tensor` (a node's output) and
 `Partial` (an op or block with its attributes but no input yet: `conv2d(64, 3)`); `POISON` is
-the value of anything computed from a failed statement. `Env` binds names to values. The
+the value of anything computed from a failed statement. `Env` binds names to values, and
+`Body` is what the statement layer (archc.ir.elaborate) knows of a body it runs. The
 built-in functions themselves are declared in archc.language; `traced_builtin` applies one to
 traced values (archc.provenance, code generation).
 """
@@ -141,8 +142,13 @@ def traced_builtin(func: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
     return pv.call(builtin.python, args, kwargs, result)
 
 
+_UNBOUND = (False, None)  # Env.lookup of a name bound nowhere
+
+
 class Env:
     """A lexical environment: name -> value, with the statement locations for messages."""
+
+    __slots__ = ("parent", "values")
 
     def __init__(self, parent: "Env | None" = None):
         self.parent = parent
@@ -155,7 +161,7 @@ class Env:
             if name in values:
                 return True, values[name]
             env = env.parent
-        return False, None
+        return _UNBOUND
 
     def names(self) -> set[str]:
         out: set[str] = set()
@@ -170,6 +176,42 @@ class Env:
         env.values.update(values)
         return env
 
+
+class Body:
+    """What running one body's statements knows: the names each statement defines and reads,
+    whether the text's order is a dependency order, and the layers each statement made."""
+
+    # what Elaborator._declare finds, the same for every instance of a block (_run_body gives another's)
+    DECLARED = ("defined", "defined_at", "uses", "hints", "read", "unread", "read_first", "kept", "idle",
+                "in_text_order", "last_key", "used")
+
+    def __init__(self, body: list[A.Assign], first_node: int, alternatives_start: int, own_scope: bool = False,
+                 declared: dict[str, Any] | None = None):
+        self.body, self.own_scope = body, own_scope
+        self.first_node = first_node  # len(GraphBuilder.created) when the body began
+        self.alternatives_start = alternatives_start  # len(GraphBuilder.alternatives) then
+        self.badly_declared: int | None = None  # the last statement that reassigns or reads itself
+        self.made: list[tuple[A.Assign, int, int]] = []  # each statement run: its layers' created indices
+        self.skipped: set[str] = set()
+        self.pruned = False  # the end of the body removed layers no result needs
+        if declared is not None:  # (shared: never changed by their readers)
+            self.__dict__.update(declared)
+            return
+        self.defined: dict[str, A.Assign] = {}  # name -> the statement that defines it (the first)
+        self.defined_at: dict[str, int] = {}  # name -> that statement's index
+        self.uses: list[set[str]] = []  # the names each statement reads
+        self.hints: list[bool] = []  # whether each statement's module takes its name (one call makes it)
+        self.read: dict[str, int] = {}  # name -> the first statement that reads it
+        self.unread: dict[str, None] = {}  # names defined that no statement read (yet)
+        self.read_first: dict[str, int] = {}  # the same, of the names read before they are defined
+        self.kept: list[str] = []  # names kept though maybe never read: `_name`, `unused` statements
+        self.idle: list[str] = []  # the names `unused` statements define
+        self.in_text_order = True
+        self.last_key: tuple[int, int] = (0, 0)
+        self.used: set[str] | None = None  # the names the results read
+
+    def declared_badly(self, k: int) -> None:
+        self.badly_declared = k
 
 
 class ShapeContext:
