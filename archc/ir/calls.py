@@ -463,15 +463,18 @@ class Calls(Repeats):
                           code="E-CALL-ARGUMENT-TWICE")
             values[key] = value
         env = Env()
-        for p in block.params:
-            if p.name in values:
-                env.values[p.name] = values[p.name]
-            elif p.default is None:
-                self.fail(f"block {block.name} needs parameter '{p.name}'", loc,
-                          f"e.g. {block.name}({', '.join(q.name for q in block.params if q.default is None)})",
-                          code="E-CALL-MISSING-ARGUMENT")
-            else:
-                env.values[p.name] = self.eval(p.default, env)
+        if len(values) == len(names) and list(values) == names:  # (every parameter given, in order)
+            env.values = values
+        else:  # the values given, in the parameters' order, and defaults (each sees the parameters before it)
+            for p in block.params:
+                if p.name in values:
+                    env.values[p.name] = values[p.name]
+                elif p.default is None:
+                    self.fail(f"block {block.name} needs parameter '{p.name}'", loc,
+                              f"e.g. {block.name}({', '.join(q.name for q in block.params if q.default is None)})",
+                              code="E-CALL-MISSING-ARGUMENT")
+                else:
+                    env.values[p.name] = self.eval(p.default, env)
         self._check_inputs(inputs)
         frozen, init, bias_init = self._meta(meta, loc)
         inline = self._flag(meta, "inline", loc)
