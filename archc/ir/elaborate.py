@@ -490,16 +490,18 @@ class Elaborator(Calls):
         if self.unknown_names:
             used = used | {n for bad in self.unknown_names
                      for n in difflib.get_close_matches(bad, defined.keys() | set(input_names), cutoff=0.6)}
-        self._unused_not_read(state, results)
+        if state.idle:
+            self._unused_not_read(state, results)
         # `_name`: kept on purpose, though unused; a name never read is reported as unused below,
-        # not as a layer of a branch not taken
+        # not as a layer of a branch not taken (a block's names are mostly all read: nothing to sort)
         defined_at = state.defined_at
         unread = sorted((name for name in state.unread if name not in used),
-                        key=lambda name: (defined_at[name], defined[name].targets.index(name)))
+                        key=lambda name: (defined_at[name], defined[name].targets.index(name))) if state.unread else ()
         kept = [env.values[name] for name in (*unread, *state.kept) if name not in state.skipped
-                and name in env.values]
+                and name in env.values] if unread or state.kept else []
         body.pruned = self._prune_untaken(first_node, values + kept, body.own_scope)
-        self._resolve_alternatives(state.alternatives_start, first_node, state.made)
+        if len(self.builder.alternatives) > state.alternatives_start:
+            self._resolve_alternatives(state.alternatives_start, first_node, state.made)
         for name in unread:
             stmt = defined[name]
             if not name.startswith("_") and not stmt.unused and not (
@@ -548,8 +550,6 @@ class Elaborator(Calls):
 
     def _unused_not_read(self, body: "Body", results: list[A.Expr]) -> None:
         """Nothing reads what an `unused` statement computes: it never runs."""
-        if not body.idle:
-            return
         idle, defined = set(body.idle), body.defined
         readers = [(stmt.loc, names) for stmt, names in zip(body.body, body.uses) if not stmt.unused] + \
             [(expr.loc, self._free_names(expr)) for expr in results]
@@ -591,11 +591,12 @@ class Elaborator(Calls):
         generated class builds only the branch its condition takes."""
         results: list[str] = []
         for v in values:
-            if v is POISON:
+            if isinstance(v, Tensor):
+                results.append(v.node)
+            elif v is POISON:
                 return False
-            for t in (v if isinstance(v, tuple) else (v,)):
-                if isinstance(t, Tensor):
-                    results.append(t.node)
+            elif isinstance(v, tuple):
+                results += [t.node for t in v if isinstance(t, Tensor)]
         sinks = self.builder.sinks
         if sinks is not None and first_node == self.model[0].first_node and self._all_needed(sinks, results):
             return False
@@ -606,7 +607,7 @@ class Elaborator(Calls):
         # every layer is needed when each one no layer of the body reads is a result or kept unused
         # (every other reads into one of those): the common case, told at C speed; else one is dead
         unread = set(created).difference(set().union(*map(pred.__getitem__, created)), results)
-        if all(nodes[n]["layer"].unused for n in unread):
+        if not unread or all(nodes[n]["layer"].unused for n in unread):
             return False
         # the results' and the unused layers' ancestors among the body's: latest first, as layers are
         # made after what they read, so a layer is known needed (or not) before its inputs are visited

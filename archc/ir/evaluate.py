@@ -282,9 +282,6 @@ class Evaluator:
     def _comprehend(self, e: A.ListComp, k: int, env: Env, out: list) -> None:
         """Clause k of a comprehension in `env` (the names of clauses 0..k-1 bound): Python's
         nesting, `[c for r, c in rows for j in range(r)]` runs the second clause once per row."""
-        if k == len(e.clauses):
-            out.append(self.eval(e.element, env))
-            return
         clause = e.clauses[k]
         items = self.eval(clause.iterable, env)
         if isinstance(items, Word) or not isinstance(items, (list, tuple)):
@@ -294,17 +291,24 @@ class Evaluator:
         pv.decide_length(items)
         targets = clause.targets
         conditions = clause.conditions
+        last = k + 1 == len(e.clauses)
+        # one environment for all items, each binding its names in turn (no value holds an environment)
+        inner = Env(env)
+        bound = inner.values
         for item in items:
             if len(targets) == 1:
-                inner = Env(env)
-                inner.values[targets[0]] = item
+                bound[targets[0]] = item
             else:  # [n for t, c, n, s in setting]
                 if not isinstance(item, (list, tuple)) or len(item) != len(targets):
                     self.fail(f"{len(targets)} names to unpack, but an item is {describe(item)}", e.loc,
                               f"each item of the list must be a list of {len(targets)} values",
                               code="E-VALUE-UNPACK")
-                inner = env.child(**dict(zip(targets, item)))
-            if not conditions or all(self._truth(self.eval(c, inner), c) for c in conditions):
+                bound.update(zip(targets, item))
+            if conditions and not all(self._truth(self.eval(c, inner), c) for c in conditions):
+                continue
+            if last:
+                out.append(self.eval(e.element, inner))
+            else:
                 self._comprehend(e, k + 1, inner, out)
 
     def _count_items(self, n: int, loc: A.Loc | None, nested: int | None = None) -> None:
