@@ -295,7 +295,7 @@ class LayerKinds:
     results; a layer with an unhashable value (a list of floats) shares a kind only with the
     layers that hold the same attribute dict. Found once per graph (`layer_kinds`): the size
     check at load and the metrics both read them."""
-    __slots__ = ("nodes", "of", "firsts", "shapes", "kind_shapes", "kind_attrs")
+    __slots__ = ("nodes", "of", "firsts", "shapes", "kind_shapes", "kind_attrs", "param_counts")
 
     def __init__(self, nodes: list[LayerNode], of: list[int], firsts: list[LayerNode], shapes: "_Shapes",
                  kind_shapes: list[int], kind_attrs: list) -> None:
@@ -305,6 +305,8 @@ class LayerKinds:
         self.shapes = shapes
         self.kind_shapes = kind_shapes  # each kind's shape number
         self.kind_attrs = kind_attrs  # each kind's attribute values' number
+        # each kind's parameter count where the size check found it whole (None: not found)
+        self.param_counts: list[int | None] | None = None
 
 
 def layer_kinds(graph: Graph) -> LayerKinds | None:
@@ -378,11 +380,12 @@ def analyse(graph: Graph) -> Metrics:
         raise TypeError(f"{graph.name}: a layer has no shape (a partial graph has no metrics)")
     sample_bytes = kinds.shapes.sample_bytes
     costs: list[tuple] = []  # LayerMetrics' fields but the receptive field, per kind
-    for node, shape_id in zip(kinds.firsts, kinds.kind_shapes):
+    counts = kinds.param_counts or repeat(None)  # (the size check's, when it ran)
+    for node, shape_id, known in zip(kinds.firsts, kinds.kind_shapes, counts):
         if node.op is None:  # an input: its activation only, not in the totals
             costs.append(({}, {}, 0, 0, 0, 0, 0, sample_bytes[shape_id]))
         else:
-            costs.append(_cost(graph, node, sample_bytes[shape_id]))
+            costs.append(_cost(graph, node, sample_bytes[shape_id], known))
     of, firsts = kinds.of, kinds.firsts
     counted = list(compress(of, map([node.op is not None for node in firsts].__getitem__, of)))
     totals = _sum_kinds(costs, counted)
@@ -395,18 +398,18 @@ def analyse(graph: Graph) -> Metrics:
     return Metrics(costs, dict(zip(map(_ID, kinds.nodes), of)), totals, graph, kinds)
 
 
-def _cost(graph: Graph, node: LayerNode, sample_bytes: Dim) -> tuple:
+def _cost(graph: Graph, node: LayerNode, sample_bytes: Dim, known: int | None = None) -> tuple:
     """What a layer's op says of it, given its bound attributes and input shapes (MACs for one
     sample; `sample_bytes`: its output's bytes), as a kind of `Metrics.kinds`: its LayerMetrics'
     fields but the receptive field. A shared layer's later application holds no weights (the
     first's), an unused one costs nothing, a declared tensor (stored once, not per sample) no
-    activation."""
+    activation. `known`: the parameter count, where the size check found it whole."""
     op, attrs = node.op, node.attrs
     inputs = graph.input_shapes(node)
     rules = type(op)  # (an op that keeps the base rule has no weights or buffers, whatever its attributes)
     params: dict = {} if node.shares is not None or rules.parameters is Op.parameters else graph.parameter_shapes(node)
     buffers: dict = {} if node.shares is not None or rules.buffers is Op.buffers else op.buffers(attrs, inputs)
-    count = _count(params, node) if params else 0
+    count = (_count(params, node) if known is None else known) if params else 0
     if node.unused:  # built, never run: weights but no cost
         macs: Dim = 0
         activation: Dim = 0
@@ -420,35 +423,32 @@ def _cost(graph: Graph, node: LayerNode, sample_bytes: Dim) -> tuple:
 def _fields(graph: Graph, kinds: LayerKinds) -> dict[str, tuple]:
     """Each node's receptive field, with what its readers need of it: (field, whether the node
     is a declared tensor, the field's spatial axes: -2 for none or a declared tensor's). A
-    window is found once per kind."""
+    window is found once per kind, before the pass over the nodes."""
     outputs: dict[str, tuple] = {}
-    firsts = kinds.firsts
-    windows: list[tuple | None] = [None] * len(firsts)  # per kind: (window, pointwise, declared)
     unit_windows: dict[tuple, tuple] = {}
-    for node, kind in zip(kinds.nodes, kinds.of):
-        op = node.op
-        if op is None:  # an input
-            shape = node.shape
+    # per kind: (window, pointwise, declared, op); None for an input's kind
+    windows = [None if first.op is None else (*_window(graph, first, unit_windows), first.op)
+               for first in kinds.firsts]
+    nodes = kinds.nodes
+    for node_id, found, inputs in zip(map(_ID, nodes), map(windows.__getitem__, kinds.of), map(_INPUTS, nodes)):
+        if found is None:  # an input
+            shape = graph.node(node_id).shape
             spatial = (1,) * (len(shape) - 2)
             field = Field(spatial, spatial) if len(shape) > 2 else None
-            outputs[node.id] = (field, False, -2 if field is None else len(spatial))
+            outputs[node_id] = (field, False, -2 if field is None else len(spatial))
             continue
-        found = windows[kind] or _window(graph, firsts[kind], unit_windows)
-        windows[kind] = found
-        window, pointwise, declared = found
-        inputs = node.inputs
         if len(inputs) == 1:
             source = outputs[inputs[0]]
-            if source[2] == pointwise:  # normalisation, activation: the field as it came (and the
-                outputs[node.id] = source  # source no declared tensor, whose axes are -2)
+            if source[2] == found[1]:  # pointwise (normalisation, activation): the field as it came
+                outputs[node_id] = source  # (and the source no declared tensor, whose axes are -2)
                 continue
             ins: Any = (source,)
         else:
             ins = list(map(outputs.__getitem__, inputs))
         # a declared tensor (parameter, constant) does not limit what the output sees
         in_fields = list(map(_FIELD, ins)) if True not in map(_DECLARED, ins) else [x[0] for x in ins if not x[1]]
-        field = _field(op, in_fields, window)
-        outputs[node.id] = (field, declared, -2 if field is None or declared else len(field.jump))
+        field = _field(found[3], in_fields, found[0])
+        outputs[node_id] = (field, found[2], -2 if field is None or found[2] else len(field.jump))
     return outputs
 
 
@@ -567,18 +567,19 @@ def check_sizes(graph: Graph) -> SizeCheck:
     activations: list[int] = []  # per kind: what each of its layers adds up
     applied: list[int] = []
     owned: list[int] = []
-    unknown: list[bool] = []  # a parameter shape symbolic or refused: analyse reports it
+    counts: list[int | None] = []  # None: a parameter shape symbolic or refused (analyse reports it)
     for node, shape_id in zip(kinds.firsts, kinds.kind_shapes):
         size, count, concrete = layer_sizes(graph, node, sample_bytes[shape_id])
         activations.append(size)
         applied.append(count)
         owned.append(count if node.shares is None else 0)
-        unknown.append(not concrete)
+        counts.append(count if concrete else None)
+    kinds.param_counts = counts  # (analyse's, once)
     of = kinds.of
     params, act = sum(map(applied.__getitem__, of)), sum(map(activations.__getitem__, of))
     if params > WARN_PARAMS or act > WARN_ACTIVATION_BYTES:
         return _walk_sizes(graph)
-    return SizeCheck([], [], None if True in map(unknown.__getitem__, of) else sum(map(owned.__getitem__, of)))
+    return SizeCheck([], [], None if None in map(counts.__getitem__, of) else sum(map(owned.__getitem__, of)))
 
 
 def layer_sizes(graph: Graph, node: LayerNode, sample_bytes: Dim) -> tuple[int, int, bool]:

@@ -228,19 +228,38 @@ class ScopeIndex:
         self.subpaths: dict[tuple[str, ...], list[tuple[str, ...]]] = {}  # every nested path, registered or not
         self._graph_scopes = graph.scopes
         self._order: dict[str, int] | None = None
+        # whether every scope's layers follow one another in graph order and every path is a
+        # registered scope: then the summary's rows are the layers in graph order, each scope's
+        # row before its first layer (`openings`: where, and the scopes opened there)
+        self.nested = True
+        self.openings: list[tuple[int, list[Scope]]] = []
         known: set[tuple[str, ...]] = {()}
         direct, items, subpaths, scopes = self.direct, self.items, self.subpaths, graph.scopes
+        previous: tuple[str, ...] = ()
+        position = 0
         for scope, run in groupby(graph.layers(), _SCOPE):
+            outer = scope  # the innermost path met before (open unless left)
             if scope not in known:  # a new path, and those of its prefixes not met yet, outermost first
                 new = [scope]
                 while new[-1][:-1] not in known:
                     new.append(new[-1][:-1])
+                outer = new[-1][:-1]
+                opened = []
                 for sub in reversed(new):
                     known.add(sub)
                     subpaths.setdefault(sub[:-1], []).append(sub)
-                    if sub in scopes:
-                        items.setdefault(sub[:-1], []).append(scopes[sub])
+                    registered = scopes.get(sub)
+                    if registered is None:
+                        self.nested = False
+                    else:
+                        items.setdefault(sub[:-1], []).append(registered)
+                        opened.append(registered)
+                self.openings.append((position, opened))
+            if previous[:len(outer)] != outer:  # back in a scope left before
+                self.nested = False
+            previous = scope
             run = list(run)
+            position += len(run)
             direct.setdefault(scope, []).extend(run)
             items.setdefault(scope, []).extend(run)
 
