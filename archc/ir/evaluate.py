@@ -296,6 +296,9 @@ class Evaluator:
         inner = Env(env)
         bound = inner.values
         for item in items:
+            self.steps = steps = self.steps + 1  # (a step each, as `eval` counts one: the element may be a name)
+            if not steps % TIME_CHECK_STEPS and time.monotonic() > self.deadline:
+                self._out_of_time(e)
             if len(targets) == 1:
                 bound[targets[0]] = item
             else:  # [n for t, c, n, s in setting]
