@@ -377,7 +377,8 @@ class Elaborator(Calls):
                     _DECLARED.clear()
                 _DECLARED[id(body)] = (body, results, input_names, set(env.values),
                                        {name: getattr(state, name) for name in Body.DECLARED})
-        self._statements(state, 0, env)
+        if body:  # (a body of a return only is common: DenseNet's 58 DenseConnected)
+            self._statements(state, 0, env)
         return self._end_body(state, env, results, input_names, where, result_names)
 
     def _declare(self, state: "Body", start: int, env: Env, input_names: list[str], marks: Any = None,

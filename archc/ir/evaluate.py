@@ -583,7 +583,9 @@ class Evaluator:
         return self._truth(self.eval(e.right, env), e.right)
 
     def _eval_if(self, e: A.IfExpr, env: Env) -> Any:
-        test = self._truth(self.eval(e.test, env), e.test)
+        test = self.eval(e.test, env)
+        if type(test) is not bool:  # (mostly a comparison's: _truth gives a bool as it is)
+            test = self._truth(test, e.test)
         if not self.trace:
             return self.eval(e.body if test else e.orelse, env)
         condition = self._condition(e.test, env)

@@ -10,6 +10,7 @@ import textwrap
 import pytest
 from spec_helpers import errors_of, load
 
+from archc import ast as A
 from archc.errors import SpecErrors
 from archc.frontend import parse_text
 from archc.ir import elaborate as elaboration
@@ -27,6 +28,13 @@ def _outcome(spec) -> tuple:
     layers = [(n, d["layer"].op_name, d["layer"].shape, d["layer"].scope, d["layer"].unused)
               for n, d in graph.dag.nodes.items()]
     return ("graph", layers, sorted(graph.scopes), [(w.code, w.message, w.loc) for w in warnings])
+
+
+class _Forgetful(dict):
+    """A store of declared facts that keeps none."""
+
+    def __setitem__(self, key, value) -> None:
+        pass
 
 
 # blocks whose bodies declare every kind of fact: names read before they are written (not the
@@ -108,8 +116,7 @@ def test_a_body_declared_before_gives_what_declaring_it_again_gives(name, reuse,
     monkeypatch.setattr(elaboration, "_DECLARED", {})
     first = _outcome(spec)  # the first instance of each block declares it, the others reuse that
     again = _outcome(spec)  # every instance reuses the first elaboration's facts
-    monkeypatch.setattr(elaboration, "_DECLARED_KEPT", 0)  # (each body's facts dropped at once)
-    monkeypatch.setattr(elaboration, "_DECLARED", {})
+    monkeypatch.setattr(elaboration, "_DECLARED", _Forgetful())
     alone = _outcome(spec)  # each instance declares its body itself
     assert first == again == alone
 
@@ -184,3 +191,27 @@ def test_an_unknown_name_in_a_comprehension_suggests_its_names():
         """)
     assert [e.code for e in errors] == ["E-NAME-UNKNOWN"] and "'widht'" in errors[0].message
     assert "'width'" in errors[0].hint
+
+
+def test_declared_facts_serve_only_a_body_seeing_the_same_names(monkeypatch):
+    """Two blocks with one body (as a front end might share it), the second with a parameter
+    the body assigns: its instance reports the reassignment, as declaring it alone does."""
+    spec = parse_text(textwrap.dedent("""\
+        model M
+        block A(c)(x) {
+          y = x -> conv2d(c, 1)
+          return y
+        }
+        block B(c, y)(x) {
+          return x
+        }
+        input x: [N, 3, 8, 8]
+        output o = x -> A(8) -> B(4, 2)
+        """), "dsl", "spec.arch")
+    first, second = spec.blocks
+    spec = A.replace(spec, blocks=[first, A.replace(second, body=first.body, returns=first.returns)])
+    monkeypatch.setattr(elaboration, "_DECLARED", {})
+    shared = _outcome(spec)
+    monkeypatch.setattr(elaboration, "_DECLARED", _Forgetful())
+    assert shared == _outcome(spec)
+    assert [error[0] for error in shared[1]] == ["E-NAME-DUPLICATE"]
