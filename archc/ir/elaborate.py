@@ -56,7 +56,7 @@ _FREE_NAMES_KEPT = 200_000
 # what _declare finds of a block body, by id with the body kept alive: the same for every instance of
 # the block (its parameters and inputs are the same names), kept where declaring reported nothing
 _DECLARED: dict[int, tuple] = {}
-_DECLARED_KEPT = 10_000
+_DECLARED_KEPT = 2_000
 _LAYER, _SHARES = operator.itemgetter("layer"), operator.attrgetter("shares")
 
 
