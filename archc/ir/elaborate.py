@@ -494,10 +494,10 @@ class Elaborator(Calls):
         if state.idle:
             self._unused_not_read(state, results)
         # `_name`: kept on purpose, though unused; a name never read is reported as unused below,
-        # not as a layer of a branch not taken (a block's names are mostly all read: nothing to sort)
+        # not as a layer of a branch not taken (in the order written: each name has its own place)
         defined_at = state.defined_at
-        unread = sorted((name for name in state.unread if name not in used),
-                        key=lambda name: (defined_at[name], defined[name].targets.index(name))) if state.unread else ()
+        unread = sorted(state.unread.keys() - used,
+                        key=lambda name: (defined_at[name], defined[name].targets.index(name)))
         kept = [env.values[name] for name in (*unread, *state.kept) if name not in state.skipped
                 and name in env.values] if unread or state.kept else []
         body.pruned = self._prune_untaken(first_node, values + kept, body.own_scope)
