@@ -11,8 +11,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import prod
-from itertools import compress, count, repeat
-from operator import add, attrgetter, is_, is_not, itemgetter, mul, sub
+from itertools import compress, repeat
+from operator import add, attrgetter, itemgetter, mul
 from typing import Any
 
 from archc import collector
@@ -41,6 +41,8 @@ class Field:
 
 
 def _num(x: Any) -> str:
+    if type(x) is int:  # (most: no isinstance through Fraction's ABC metaclass)
+        return str(x)
     if isinstance(x, Fraction):
         return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
     return str(x)
@@ -203,29 +205,37 @@ def _total(sizes: "list[Dim] | tuple[Dim, ...]") -> Dim:
 
 def _totals_by_scope(graph: Graph, metrics: Metrics) -> dict[tuple[str, ...], Totals]:
     """Each scope's totals: its own layers' plus its sub-scopes' (each summed once), deepest
-    scopes first, over the graph's scope index: per scope, a C-level pass a number over its
-    layers' kinds and its sub-scopes' totals (symbolic sizes added in that order)."""
+    scopes first, over the graph's scope index. Most scopes hold a few layers: one loop over
+    them costs less than a pass a number."""
     index = graph.scope_index()
     paths = sorted({(), *(sub for subs in index.subpaths.values() for sub in subs)}, key=len, reverse=True)
-    # per kind, what it adds to its scope's totals (in Totals' order; an input adds nothing)
-    adds = list(map(_ADDS, metrics.kinds))
-    for kind in compress(count(), map(is_, map(_OP, metrics.layer_kinds.firsts), repeat(None))):
-        adds[kind] = (0, 0, 0, 0, 0, 0)
-    exact = set(map(type, map(_MACS, adds))) | set(map(type, map(_ACTIVATION, adds))) <= _INT  # every size an int
-    kind_of, direct, subpaths = metrics.kind_of, index.direct, index.subpaths
+    kinds, kind_of = metrics.kinds, metrics.kind_of
     out: dict[tuple[str, ...], Totals] = {}
+    add = sy.add
     for path in paths:
-        rows = list(map(adds.__getitem__, map(kind_of.__getitem__, map(_ID, direct.get(path, ())))))
-        rows += map(_TOTALS, map(out.__getitem__, subpaths.get(path, ())))
-        columns = list(zip(*rows)) or [()] * 6
-        out[path] = Totals(*map(sum, columns)) if exact else \
-            Totals(*map(sum, columns[:4]), _total(columns[4]), _total(columns[5]))
+        params = trainable = frozen = buffers = 0
+        macs: Dim = 0
+        act: Dim = 0
+        for node in index.direct.get(path, ()):
+            if node.op is not None:
+                _, _, count, buffer_count, trained, fixed, layer_macs, layer_act = kinds[kind_of[node.id]]
+                params += count
+                trainable += trained
+                frozen += fixed
+                buffers += buffer_count
+                macs = macs + layer_macs if type(macs) is int and type(layer_macs) is int else add(macs, layer_macs)
+                act = act + layer_act if type(act) is int and type(layer_act) is int else add(act, layer_act)
+        for subpath in index.subpaths.get(path, ()):
+            t = out[subpath]
+            params += t.params
+            trainable += t.trainable
+            frozen += t.frozen
+            buffers += t.buffers
+            macs = macs + t.macs if type(macs) is int and type(t.macs) is int else add(macs, t.macs)
+            act = act + t.activation_bytes if type(act) is int and type(t.activation_bytes) is int \
+                else add(act, t.activation_bytes)
+        out[path] = Totals(params, trainable, frozen, buffers, macs, act)
     return out
-
-
-_ADDS = itemgetter(2, 4, 5, 3, 6, 7)  # a kind's numbers in Totals' order
-_MACS, _ACTIVATION = itemgetter(4), itemgetter(5)
-_TOTALS = attrgetter("params", "trainable", "frozen", "buffers", "macs", "activation_bytes")
 
 
 def per_sample(shape: Shape) -> Shape:
@@ -266,20 +276,11 @@ class _Shapes:
             self.by_identity[id(shape)] = number
         return number
 
-    def number_all(self, shapes: list[Shape]) -> list[int]:
-        """The numbers of a pass's shapes, the first numbered 0 (each shape object hashed once)."""
-        distinct = list(dict(zip(map(id, shapes), shapes)).values())
-        numbers, positions = _numbered(distinct)
-        self.ids = dict(zip(map(distinct.__getitem__, positions), count()))
-        self.by_identity = dict(zip(map(id, distinct), numbers))
-        self.sample_bytes = [_sample_bytes(distinct[p]) for p in positions]
-        return list(map(self.by_identity.__getitem__, map(id, shapes)))
-
 
 def _sample_bytes(shape: Shape) -> Dim:
-    """The bytes of one sample of a shape (the batch axis dropped)."""
+    """The bytes of one sample of a shape (the batch axis dropped): a concrete shape's at C speed."""
     rest = shape[1:]
-    if set(map(type, rest)) <= _INT:  # (at C speed)
+    if set(map(type, rest)) <= _INT:
         return prod(rest) * BYTES_PER_ELEMENT
     return sy.mul(numel(rest), BYTES_PER_ELEMENT)
 
@@ -304,7 +305,7 @@ class LayerKinds:
         self.firsts = firsts  # each kind's first node
         self.shapes = shapes
         self.kind_shapes = kind_shapes  # each kind's shape number
-        self.kind_attrs = kind_attrs  # each kind's attribute values' number
+        self.kind_attrs = kind_attrs  # each kind's attribute values' number (None: an input)
         # each kind's parameter count where the size check found it whole (None: not found)
         self.param_counts: list[int | None] | None = None
 
@@ -319,56 +320,59 @@ def layer_kinds(graph: Graph) -> LayerKinds | None:
 
 
 def _number_kinds(graph: Graph) -> LayerKinds | None:
-    """Every node's kind in C-level passes over the nodes (no Python step per node): each
-    node's key zipped from its fields, numbered by `_numbered`."""
     nodes = list(graph.layers())
-    shape_list = list(map(_SHAPE, nodes))
-    if None in shape_list:
-        return None
+    of: list[int] = []
+    firsts: list[LayerNode] = []
+    kind_shapes: list[int] = []
+    kind_attrs: list = []
     shapes = _Shapes()
-    shape_numbers = shapes.number_all(shape_list)
-    shape_of = dict(zip(map(_ID, nodes), shape_numbers))  # each node's shape number, for its readers
-    attrs_numbers = _number_attrs(list(map(_ATTRS, nodes)))
-    # a key per node: op, attribute values, output and input shapes, and the flags that change
-    # counts (shared, then unused, frozen, training-only); an input's op is None
-    keys = list(zip(map(_OP, nodes), attrs_numbers, shape_numbers,
-                    map(tuple, map(map, repeat(shape_of.__getitem__), map(_INPUTS, nodes))),
-                    map(is_not, map(_SHARES, nodes), repeat(None)), map(_FLAGS, nodes)))
-    of, positions = _numbered(keys)
-    return LayerKinds(nodes, of, list(map(nodes.__getitem__, positions)), shapes,
-                      list(map(shape_numbers.__getitem__, positions)), list(map(attrs_numbers.__getitem__, positions)))
-
-
-_SHAPE, _ATTRS, _OP, _INPUTS, _SHARES = (attrgetter(name) for name in ("shape", "attrs", "op", "inputs", "shares"))
-_FLAGS = attrgetter("unused", "frozen", "training_only")
-
-
-def _numbered(keys: list) -> tuple[list[int], list[int]]:
-    """Each key's number, the keys numbered from 0 in order of first appearance, and each
-    number's first position in `keys`: at C speed (each key hashed once)."""
-    first_at: dict = {}
-    at = list(map(first_at.setdefault, keys, count()))  # each key's first position
-    positions = list(first_at.values())
-    number = dict(zip(positions, count()))
-    return list(map(number.__getitem__, at)), positions
-
-
-def _number_attrs(dicts: list) -> list:
-    """Each bound attribute dict's number, equal values one number. Each dict object is read
-    once (a replayed instance's layers hold their template's dicts); a dict with an unhashable
-    value (a list of floats) is numbered by itself only."""
-    distinct = list(dict(zip(map(id, dicts), dicts)).values())
-    try:
-        numbers: list = _numbered(list(map(tuple, map(dict.items, distinct))))[0]
-    except TypeError:
-        by_value: dict[tuple, int] = {}
-        numbers = []
-        for attrs in distinct:
-            try:
-                numbers.append(by_value.setdefault(tuple(attrs.items()), len(by_value)))
-            except TypeError:
-                numbers.append(("unhashable", id(attrs)))
-    return list(map(dict(zip(map(id, distinct), numbers)).__getitem__, map(id, dicts)))
+    shape_number = shapes.by_identity.get
+    shape_of: dict[str, int] = {}  # each node's shape number, for its readers
+    # bound attribute dicts numbered by value, known by identity first (a replayed instance's
+    # layers hold their template's dicts: not hashed again); the graph keeps them alive meanwhile
+    attrs_by_id: dict[int, Any] = {}
+    attrs_by_value: dict[tuple, int] = {}
+    found: dict[tuple, int] = {}
+    for node in nodes:
+        shape = node.shape
+        if shape is None:
+            return None
+        shape_id = shape_number(id(shape))
+        if shape_id is None:
+            shape_id = shapes.number(shape)
+        shape_of[node.id] = shape_id
+        op = node.op
+        if op is None:  # an input (whose flag, training-only, its kind holds too)
+            key: tuple = (None, shape_id, node.training_only)
+        else:
+            attrs = node.attrs
+            if not attrs:  # (activations, additions: nothing to number)
+                attrs_id: Any = -1
+            else:
+                attrs_id = attrs_by_id.get(id(attrs))
+                if attrs_id is None:  # (equal values, one number)
+                    try:
+                        attrs_id = attrs_by_value.setdefault(tuple(attrs.items()), len(attrs_by_value))
+                    except TypeError:  # an unhashable value: the dict is known by itself only
+                        attrs_id = ("unhashable", id(attrs))
+                    attrs_by_id[id(attrs)] = attrs_id
+            inputs = node.inputs
+            if len(inputs) == 1:  # (most layers)
+                key = (op, attrs_id, shape_id, shape_of[inputs[0]])
+            else:
+                key = (op, attrs_id, shape_id, *map(shape_of.__getitem__, inputs))
+            if node.shares is not None or node.unused or node.frozen or node.training_only:  # (rare)
+                # one item, a tuple: bools in the key's place of input shape numbers would equal
+                # the numbers 0 and 1 of a layer of more inputs (True == 1)
+                key += ((node.shares is not None, node.unused, node.frozen, node.training_only),)
+        kind = found.get(key)
+        if kind is None:
+            kind = found[key] = len(firsts)
+            firsts.append(node)
+            kind_shapes.append(shape_id)
+            kind_attrs.append(None if op is None else attrs_id)
+        of.append(kind)
+    return LayerKinds(nodes, of, firsts, shapes, kind_shapes, kind_attrs)
 
 
 @collector.paused()
@@ -423,32 +427,40 @@ def _cost(graph: Graph, node: LayerNode, sample_bytes: Dim, known: int | None = 
 def _fields(graph: Graph, kinds: LayerKinds) -> dict[str, tuple]:
     """Each node's receptive field, with what its readers need of it: (field, whether the node
     is a declared tensor, the field's spatial axes: -2 for none or a declared tensor's). A
-    window is found once per kind, before the pass over the nodes."""
+    window is found once per kind."""
     outputs: dict[str, tuple] = {}
+    firsts = kinds.firsts
+    windows: list[tuple | None] = [None] * len(firsts)  # per kind: _window's
     unit_windows: dict[tuple, tuple] = {}
-    # per kind: (window, pointwise, declared, op); None for an input's kind
-    windows = [None if first.op is None else (*_window(graph, first, unit_windows), first.op)
-               for first in kinds.firsts]
-    nodes = kinds.nodes
-    for node_id, found, inputs in zip(map(_ID, nodes), map(windows.__getitem__, kinds.of), map(_INPUTS, nodes)):
-        if found is None:  # an input
-            shape = graph.node(node_id).shape
+    # a field holds fractions (a jump below one pixel) only downstream of a transposed layer, which
+    # comes first in graph order: until one is met, no field needs `_whole`
+    fractions = False
+    for node, kind in zip(kinds.nodes, kinds.of):
+        op = node.op
+        if op is None:  # an input
+            shape = node.shape
             spatial = (1,) * (len(shape) - 2)
             field = Field(spatial, spatial) if len(shape) > 2 else None
-            outputs[node_id] = (field, False, -2 if field is None else len(spatial))
+            outputs[node.id] = (field, False, -2 if field is None else len(spatial))
             continue
+        found = windows[kind]
+        if found is None:
+            found = windows[kind] = _window(graph, firsts[kind], unit_windows)
+            fractions = fractions or found[5]
+        inputs = node.inputs
         if len(inputs) == 1:
             source = outputs[inputs[0]]
-            if source[2] == found[1]:  # pointwise (normalisation, activation): the field as it came
-                outputs[node_id] = source  # (and the source no declared tensor, whose axes are -2)
+            if source[2] == found[1]:  # normalisation, activation: the field as it came (and the
+                outputs[node.id] = source  # source no declared tensor, whose axes are -2)
                 continue
-            ins: Any = (source,)
+            in_fields = [] if source[1] else [source[0]]  # (a declared tensor does not limit the field)
         else:
             ins = list(map(outputs.__getitem__, inputs))
-        # a declared tensor (parameter, constant) does not limit what the output sees
-        in_fields = list(map(_FIELD, ins)) if True not in map(_DECLARED, ins) else [x[0] for x in ins if not x[1]]
-        field = _field(found[3], in_fields, found[0])
-        outputs[node_id] = (field, found[2], -2 if field is None or found[2] else len(field.jump))
+            # a declared tensor (parameter, constant) does not limit what the output sees
+            in_fields = list(map(_FIELD, ins)) if True not in map(_DECLARED, ins) else [x[0] for x in ins if not x[1]]
+        field = _field(op, in_fields, found, fractions)
+        declared = found[2]
+        outputs[node.id] = (field, declared, -2 if field is None or declared else len(field.jump))
     return outputs
 
 
@@ -457,9 +469,11 @@ _FIELD, _DECLARED = itemgetter(0), itemgetter(1)
 
 def _window(graph: Graph, node: LayerNode, unit_windows: dict[tuple, tuple]) -> tuple:
     """A kind's window, pointwise (the number of spatial axes of the field it keeps as it is;
-    -1: it changes it) and whether its op declares a tensor. An op with the default window
-    (elementwise: normalisation, activation, addition) has its input's rank's unit window: found
-    once per rank (`unit_windows`)."""
+    -1: it changes it), whether its op declares a tensor, and for `_field`: the kernel's reach
+    (each size less one; None without a kernel), whether the stride keeps the jump (none, or
+    ones for every kernel axis) and whether the window is transposed. An op with the default
+    window (elementwise: normalisation, activation, addition) has its input's rank's unit window:
+    found once per rank (`unit_windows`)."""
     op = node.op
     key = None
     if type(op).window is Op.window:  # (Op.window reads the first input's rank alone)
@@ -468,16 +482,24 @@ def _window(graph: Graph, node: LayerNode, unit_windows: dict[tuple, tuple]) -> 
         if found is not None:
             return found
     window = op.window(node.attrs, graph.input_shapes(node))
-    pointwise = len(window.kernel) if window is not None and not window.global_ and not window.transposed \
-        and window.kernel.count(1) == len(window.kernel) and window.stride.count(1) == len(window.stride) else -1
-    found = (window, pointwise, op.inputs == 0)
+    if window is None:
+        found = (None, -1, op.inputs == 0, None, False, False)
+    else:
+        kernel, stride = window.kernel, window.stride
+        pointwise = len(kernel) if not window.global_ and not window.transposed \
+            and kernel.count(1) == len(kernel) and stride.count(1) == len(stride) else -1
+        keeps_jump = not stride or (stride.count(1) == len(stride) == len(kernel))
+        found = (window, pointwise, op.inputs == 0, tuple([k - 1 for k in kernel]) if kernel else None, keeps_jump,
+                 bool(window.transposed))
     if key is not None:
         unit_windows[key] = found
     return found
 
 
-def _field(op: Any, fields: list[Field | None], window: Any) -> Field | None:
-    """The receptive field of a layer that is not pointwise (analyse keeps that one as it came)."""
+def _field(op: Any, fields: list[Field | None], found: tuple, fractions: bool) -> Field | None:
+    """The receptive field of a layer that is not pointwise (analyse keeps that one as it came),
+    given its kind's `_window` and whether a field may hold fractions."""
+    window = found[0]
     spatial = fields if all(fields) else [f for f in fields if f is not None]  # (a Field is true)
     if window is None or not spatial or (len(spatial) < len(fields) and not op.merges_fields):
         return None
@@ -498,16 +520,18 @@ def _field(op: Any, fields: list[Field | None], window: Any) -> Field | None:
     # everything, but positions keep moving with the strides that follow
     if len(spatial) < len(fields):
         size = None
-    kernel = window.kernel or (1,) * ndim
-    stride = window.stride or (1,) * ndim
-    if len(kernel) != ndim:
+    reach = found[3] or (0,) * ndim
+    if len(reach) != ndim:
         return None
     if window.transposed:
+        stride = window.stride or (1,) * ndim
         new_jump = tuple(Fraction(j) / s for j, s in zip(jump, stride))
-        new_size = None if size is None else tuple(r + (k - 1) * j for r, k, j in zip(size, kernel, new_jump))
+        new_size = None if size is None else tuple(r + k * j for r, k, j in zip(size, reach, new_jump))
     else:  # (per axis j * s and r + (k - 1) * j, at C speed)
-        new_jump = tuple(map(mul, jump, stride))
-        new_size = None if size is None else tuple(map(add, size, map(mul, map(sub, kernel, repeat(1)), jump)))
+        new_jump = jump if found[4] else tuple(map(mul, jump, window.stride or (1,) * ndim))
+        new_size = None if size is None else tuple(map(add, size, map(mul, reach, jump)))
+    if not fractions:
+        return Field(new_size, new_jump)
     return Field(None if new_size is None else _whole(new_size), _whole(new_jump))
 
 

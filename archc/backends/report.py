@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from itertools import compress, count, groupby, repeat
-from operator import add, attrgetter, floordiv, itemgetter, ne, not_, sub, truediv
+from itertools import compress, repeat
+from operator import add, itemgetter, mod
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from archc import collector
@@ -25,7 +25,6 @@ from archc import symbolic as sy
 from archc.ops.base import fmt_shape
 
 if TYPE_CHECKING:
-    from archc.analysis.metrics import Field
     from archc.ir.graph import Graph, Scope
     from archc.model import Model
 
@@ -62,7 +61,6 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
     from archc.ir.graph import LayerNode
     graph, metrics = model.graph, model.metrics
     scope_items = graph.scope_index().items  # (what graph.items reads)
-    nodes = graph.dag.nodes  # (what graph.node reads)
     scope_totals = metrics.all_scope_totals(graph)
     show = _at_view(at)
     out: list[tuple] = []
@@ -70,12 +68,18 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
 
     # texts many rows share, found once: layers of a kind (metrics.kinds: alike in op, attribute
     # values and shapes) share their type, shape, params and MACs cells; a pointwise layer its
-    # input's receptive field. Shapes and fields are known by identity first (the graph and the
-    # metrics keep them alive meanwhile), then by value (equal shapes and fields in other objects).
+    # input's receptive field. Shapes are known by their number in metrics.layer_kinds (equal
+    # shapes, one number); fields by identity first (the metrics keep them alive meanwhile), then
+    # by value (equal fields in other objects).
     # by op, bound attribute values (their number in metrics.layer_kinds) and flags shown
     kind_texts: dict[tuple, str] = {}
-    shape_texts: dict[int, str] = {}
-    shapes_by_value: dict[tuple, str] = {}
+    kinds = metrics.layer_kinds
+    shape_texts = [fmt_shape(show(shape)) for shape in kinds.shapes.ids]  # by shape number
+    kind_shapes, kind_of = kinds.kind_shapes, metrics.kind_of
+
+    def shape_text(node_id: str) -> str:
+        return shape_texts[kind_shapes[kind_of[node_id]]]
+
     field_texts: dict[int, tuple[str, str]] = {id(None): ("-", "-")}
     fields_by_value: dict[tuple, tuple[str, str]] = {}
 
@@ -91,34 +95,19 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
                 + (" (frozen)" if node.frozen else "") + (" (unused)" if node.unused else "")
         return text
 
-    def shape_text(shape: Any) -> str:
-        text = shape_texts.get(id(shape))
-        if text is None:
-            text = shapes_by_value.get(shape)
-            if text is None:
-                text = shapes_by_value[shape] = fmt_shape(show(shape))
-            shape_texts[id(shape)] = text
-        return text
-
-    def field_text(f: Field | None) -> tuple[str, str]:
-        texts = field_texts.get(id(f))
-        if texts is None:
+    # every layer's row but its level, name and "connected to", by node id: each kind's cells
+    # and each field's texts found once, put together at C speed
+    kind_cells = [(kind_text(node, attrs), shape_texts[shape], kind[2], kind[6] if at is None else show(kind[6]))
+                  for node, attrs, shape, kind in zip(kinds.firsts, kinds.kind_attrs, kind_shapes, metrics.kinds)]
+    fields = metrics.fields()
+    field_ids = list(map(id, map(_FIRST, fields.values())))  # (in graph order, as the kinds)
+    for f in dict(zip(field_ids, map(_FIRST, fields.values()))).values():  # (each field object once)
+        if f is not None:
             key = (f.size, f.jump)
             texts = fields_by_value.get(key)
             if texts is None:
                 texts = fields_by_value[key] = (f.text(), f.jump_text())
             field_texts[id(f)] = texts
-        return texts
-
-    # every layer's row but its level, name and "connected to", by node id: each kind's cells
-    # and each field's texts found once, put together at C speed
-    kinds = metrics.layer_kinds
-    kind_cells = [(kind_text(node, attrs), shape_text(node.shape), kind[2], kind[6] if at is None else show(kind[6]))
-                  for node, attrs, kind in zip(kinds.firsts, kinds.kind_attrs, metrics.kinds)]
-    fields = metrics.fields()
-    field_ids = list(map(id, map(_FIRST, fields.values())))  # (in graph order, as the kinds)
-    for f in dict(zip(field_ids, map(_FIRST, fields.values()))).values():
-        field_text(f)
     cells = dict(zip(fields, map(add, map(kind_cells.__getitem__, kinds.of),
                                  map(field_texts.__getitem__, field_ids))))
     for node in compress(kinds.nodes, map([node.shares is not None for node in kinds.firsts].__getitem__, kinds.of)):
@@ -126,48 +115,29 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
             kind, *rest = cells[node.id]
             cells[node.id] = (f"{kind} = {node.shares}", *rest)
 
-    def scope_row(scope: Scope, level: int, above: str | None) -> tuple:
-        """A scope's row (`above`: the tensor of the row above)."""
-        totals = scope_totals.get(scope.path) or metrics.scope_totals(graph, scope)
-        kind = scope.type_name + (f" ×{scope.args['count']}" if scope.kind == "repeat" else "")
-        if scope.shares is not None and (shared := graph.shared_call(scope)) is not None:
-            kind += f" = {shared}"  # another call of a shared block's module
-        if totals.frozen and totals.frozen == totals.params:
-            kind += " (frozen)"
-        outputs, inputs = scope.outputs, scope.inputs
-        link = "" if len(inputs) == 1 and inputs[0] == above else _connected(graph, inputs, scope.path[:-1], depth)
-        # (a scope's output is a layer's, its texts mostly found: looked up before a call)
-        if len(outputs) == 1:
-            shape = nodes[outputs[0]]["layer"].shape
-            shapes = shape_texts.get(id(shape)) or shape_text(shape)
-        else:
-            shapes = ", ".join([shape_text(nodes[o]["layer"].shape) for o in outputs])
-        f = fields[outputs[0]][0] if outputs else None
-        macs = totals.macs if at is None else show(totals.macs)
-        return (level, scope.id, kind, shapes, totals.params, macs, *(field_texts.get(id(f)) or field_text(f)), True, link)
-
-    index = graph.scope_index()
-    if depth is None and index.nested:  # the rows in graph order: no walk
-        return _graph_order_rows(graph, index, kinds.nodes, cells, scope_row)
-
     def walk(path: tuple[str, ...], level: int) -> None:
         nonlocal current
-        for item_type, group in groupby(scope_items.get(path, ()), type):
-            if item_type is LayerNode:  # a run of layers: their rows at C speed
-                layers = list(group)
-                ids = list(map(_ID, layers))
-                # "connected to" is blank where a layer's one input is the row above's tensor
-                links = [""] * len(layers)
-                above = map(list, zip([current, *ids[:-1]]))
-                for k in compress(count(), map(ne, map(list, map(_INPUTS, layers)), above)):
-                    links[k] = _connected(graph, layers[k].inputs, path, depth)
-                out.extend(map(add, map(add, zip(repeat(level), ids), map(cells.__getitem__, ids)),
-                               zip(repeat(False), links)))
-                current = ids[-1]
-                continue
-            for scope in group:
-                out.append(scope_row(scope, level, current))
-                inputs, outputs = scope.inputs, scope.outputs
+        for item in scope_items.get(path, ()):
+            if type(item) is LayerNode:
+                node_id, inputs = item.id, item.inputs
+                link = "" if len(inputs) == 1 and inputs[0] == current else _connected(graph, inputs, path, depth)
+                current = node_id
+                out.append((level, node_id, *cells[node_id], False, link))
+            else:
+                scope: Scope = item
+                totals = scope_totals.get(scope.path) or metrics.scope_totals(graph, scope)
+                kind = scope.type_name + (f" ×{scope.args['count']}" if scope.kind == "repeat" else "")
+                if scope.shares is not None and (shared := graph.shared_call(scope)) is not None:
+                    kind += f" = {shared}"  # another call of a shared block's module
+                if totals.frozen and totals.frozen == totals.params:
+                    kind += " (frozen)"
+                outputs, inputs = scope.outputs, scope.inputs
+                link = "" if len(inputs) == 1 and inputs[0] == current else _connected(graph, inputs, path, depth)
+                shapes = shape_text(outputs[0]) if len(outputs) == 1 else ", ".join(map(shape_text, outputs))
+                f = fields[outputs[0]][0] if outputs else None
+                macs = totals.macs if at is None else show(totals.macs)
+                out.append((level, scope.id, kind, shapes, totals.params, macs,
+                            *field_texts[id(f)], True, link))  # (a layer's field: its texts found)
                 if depth is None or level < depth:  # expanded: its first child reads what the scope reads
                     current = inputs[0] if len(inputs) == 1 else None
                     walk(scope.path, level + 1)
@@ -175,41 +145,11 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
                     current = outputs[0] if len(outputs) == 1 else None
 
     walk((), 0)
-    del walk, scope_row  # walk calls itself through its closure: a cycle that kept the rows and caches
-    return out
-
-
-def _graph_order_rows(graph: "Graph", index: Any, layers: list, cells: dict, scope_row: Any) -> list[tuple]:
-    """The rows of every depth when each scope's layers follow one another in graph order
-    (`ScopeIndex.nested`): the layers' rows in graph order at C speed, each scope's row inserted
-    before its first layer (`index.openings`); what the walk gives them."""
-    ids = list(map(_ID, layers))
-    # the tensor of the row above each layer's: the layer before, or the last scope opened above it
-    above = [None, *ids[:-1]]
-    for position, opened in index.openings:
-        if opened:
-            inputs = opened[-1].inputs
-            above[position] = inputs[0] if len(inputs) == 1 else None
-    links = [""] * len(layers)
-    for k in compress(count(), map(ne, map(list, map(_INPUTS, layers)), map(list, zip(above)))):
-        links[k] = _connected(graph, layers[k].inputs, layers[k].scope, None)
-    rows = list(map(add, map(add, zip(map(len, map(_SCOPE, layers)), ids), map(cells.__getitem__, ids)),
-                    zip(repeat(False), links)))
-    out: list[tuple] = []
-    start = 0
-    for position, opened in index.openings:
-        out += rows[start:position]
-        start = position
-        current = ids[position - 1] if position else None
-        for scope in opened:
-            out.append(scope_row(scope, len(scope.path) - 1, current))
-            current = scope.inputs[0] if len(scope.inputs) == 1 else None
-    out += rows[start:]
+    del walk  # it calls itself through its closure: a cycle that kept the rows and caches for the collector
     return out
 
 
 _FIRST = itemgetter(0)
-_ID, _INPUTS, _SCOPE = attrgetter("id"), attrgetter("inputs"), attrgetter("scope")
 
 
 def _connected(graph: "Graph", inputs: list[str], container: tuple[str, ...], depth: int | None) -> str:
@@ -412,44 +352,25 @@ def _columns(table: list[tuple], indent: str) -> list[Sequence[str]]:
     if not table:
         return [() for _ in HEADERS]
     levels, ids, kinds, shapes, params, macs, fields, jumps, _, links = zip(*table)
-    names = list(map(str.__add__, map(indent.__mul__, levels), ids)) if indent else ids
-    distinct = list(set(params))
-    params_texts = dict(zip(distinct, map(format, distinct, repeat(","))))
-    distinct = list(set(macs))
-    macs_texts = dict(zip(distinct, _human_all(distinct)))
+    # (each level's indent made once and added by operator.add: a slot wrapper such as
+    # str.__add__ costs twice as much a call)
+    names = list(map(add, map([indent * level for level in range(max(levels) + 1)].__getitem__, levels), ids)) \
+        if indent else ids
+    params_texts = {p: f"{p:,}" for p in set(params)}
+    macs_texts = {m: human(m) if type(m) is int else leading_text(m) for m in set(macs)}  # (as leading_text)
     return [names, kinds, shapes, list(map(params_texts.__getitem__, params)),
             list(map(macs_texts.__getitem__, macs)), fields, jumps, links]
-
-
-def _human_all(values: list) -> list[str]:
-    """`human` of each value (`leading_text` of a symbolic one): ints below 10**21, whose prefix
-    is found from their digits, in C-level passes."""
-    if not set(map(type, values)) <= _INT_TYPE or (values and max(map(abs, values)) >= 10 ** 21):
-        return [human(m) if type(m) is int else leading_text(m) for m in values]
-    groups = list(map(floordiv, map(sub, map(len, map(str, map(abs, values))), repeat(1)), repeat(3)))
-    texts = list(map(add, map(format, map(truediv, values, map(_GROUP_FACTORS.__getitem__, groups)), repeat(".2f")),
-                     map(_GROUP_SUFFIXES.__getitem__, groups)))
-    for k in compress(count(), map(not_, groups)):  # below 1000: the number itself
-        texts[k] = str(values[k])
-    return texts
-
-
-_INT_TYPE = frozenset((int,))
-_GROUP_FACTORS = (1, *(factor for factor, _ in reversed(_DECIMAL_PREFIXES)))  # by groups of three digits
-_GROUP_SUFFIXES = ("", *(f" {suffix}" for _, suffix in reversed(_DECIMAL_PREFIXES)))
 
 
 _RIGHT_ALIGNED = (False, False, False, True, True, True, True, False)  # the numbers' columns
 
 
 def _lines(columns: list[Sequence[str]], widths: list[int]) -> list[str]:
-    """The text table's lines: each column padded to its width (a pass of C-level map a column:
-    cheaper than a format string a row), the cells joined, trailing blanks dropped (the last
-    column, left-aligned, needs no padding)."""
-    padded = [list(map(str.rjust if right else str.ljust, column, repeat(width)))
-              for column, width, right in zip(columns[:-1], widths, _RIGHT_ALIGNED)]
-    padded.append(columns[-1])
-    return list(map(str.rstrip, map("  ".join, zip(*padded))))
+    """The text table's lines: each row's cells padded to their columns' widths by one format
+    string (one string a row: in CPU time cheaper than padding every cell and joining them),
+    trailing blanks dropped (the last column, left-aligned, needs no padding)."""
+    row = "  ".join([f"%{'' if right else '-'}{width}s" for width, right in zip(widths, _RIGHT_ALIGNED)][:-1])
+    return list(map(str.rstrip, map(mod, repeat(row + "  %s"), zip(*columns))))
 
 
 def render_text(model: "Model", depth: int | None, at: dict[str, int] | None = None) -> str:

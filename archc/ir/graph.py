@@ -15,8 +15,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import groupby
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import Any, Iterator, Literal
 
 from archc.ast import Loc
@@ -67,7 +66,6 @@ class LayerNode:
 
 
 _LAYER = itemgetter("layer")  # a node's LayerNode in its DiGraph attributes
-_SCOPE = attrgetter("scope")
 
 # a container holds layers named `convs.0`, `convs.1`, … that the body calls one at a time
 # (an nn.ModuleList); the others are called as one module
@@ -163,8 +161,10 @@ class Graph:
         return map(_LAYER, self.dag.nodes.values())
 
     def input_shapes(self, node: LayerNode) -> list[Shape]:
-        nodes = self.dag.nodes
-        return [nodes[i]["layer"].shape for i in node.inputs]
+        nodes, inputs = self.dag.nodes, node.inputs
+        if len(inputs) == 1:  # (most layers: no comprehension's frame)
+            return [nodes[inputs[0]]["layer"].shape]
+        return [nodes[i]["layer"].shape for i in inputs]
 
     def parameter_shapes(self, node: LayerNode) -> dict[str, Shape]:
         """A layer's parameter shapes, by its op's rule, found once: the size check at load and
@@ -218,56 +218,41 @@ class Graph:
 
 class ScopeIndex:
     """Who is in which scope, in one pass over the graph: the summaries and diagrams ask for
-    every scope's contents, which scanning the graph per scope made O(layers × scopes). The pass
-    steps from one run of layers of a scope to the next (`groupby`, at C speed): a scope's
-    layers mostly follow one another."""
+    every scope's contents, which scanning the graph per scope made O(layers × scopes)."""
 
     def __init__(self, graph: Graph):
         self.direct: dict[tuple[str, ...], list[LayerNode]] = {}
         self.items: dict[tuple[str, ...], list[LayerNode | Scope]] = {}
         self.subpaths: dict[tuple[str, ...], list[tuple[str, ...]]] = {}  # every nested path, registered or not
-        self._graph_scopes = graph.scopes
+        self._scopes = graph.scopes
         self._order: dict[str, int] | None = None
-        # whether every scope's layers follow one another in graph order and every path is a
-        # registered scope: then the summary's rows are the layers in graph order, each scope's
-        # row before its first layer (`openings`: where, and the scopes opened there)
-        self.nested = True
-        self.openings: list[tuple[int, list[Scope]]] = []
         known: set[tuple[str, ...]] = {()}
-        direct, items, subpaths, scopes = self.direct, self.items, self.subpaths, graph.scopes
-        previous: tuple[str, ...] = ()
-        position = 0
-        for scope, run in groupby(graph.layers(), _SCOPE):
-            outer = scope  # the innermost path met before (open unless left)
-            if scope not in known:  # a new path, and those of its prefixes not met yet, outermost first
-                new = [scope]
-                while new[-1][:-1] not in known:
-                    new.append(new[-1][:-1])
-                outer = new[-1][:-1]
-                opened = []
-                for sub in reversed(new):
-                    known.add(sub)
-                    subpaths.setdefault(sub[:-1], []).append(sub)
-                    registered = scopes.get(sub)
-                    if registered is None:
-                        self.nested = False
-                    else:
-                        items.setdefault(sub[:-1], []).append(registered)
-                        opened.append(registered)
-                self.openings.append((position, opened))
-            if previous[:len(outer)] != outer:  # back in a scope left before
-                self.nested = False
-            previous = scope
-            run = list(run)
-            position += len(run)
-            direct.setdefault(scope, []).extend(run)
-            items.setdefault(scope, []).extend(run)
+        scope = direct = items = None  # (a layer is mostly in its predecessor's scope: its lists kept)
+        for node in graph.layers():
+            if node.scope == scope:  # (mostly an equal tuple, not the same one)
+                direct.append(node)
+                items.append(node)
+                continue
+            scope = node.scope
+            if scope not in known:  # (a known scope's prefixes are known)
+                for k in range(len(scope)):
+                    sub = scope[:k + 1]
+                    if sub not in known:
+                        known.add(sub)
+                        self.subpaths.setdefault(scope[:k], []).append(sub)
+                        if sub in graph.scopes:
+                            self.items.setdefault(scope[:k], []).append(graph.scopes[sub])
+            direct = self.direct.setdefault(scope, [])
+            items = self.items.setdefault(scope, [])
+            direct.append(node)
+            items.append(node)
 
     @cached_property
     def child_scopes(self) -> dict[tuple[str, ...], list[Scope]]:
-        """The registered scopes directly inside each scope, by its path (found on first use)."""
+        """The registered scopes directly inside each scope, by its path (found on first use:
+        the summary and the metrics do not ask)."""
         out: dict[tuple[str, ...], list[Scope]] = {}
-        for path, scope in self._graph_scopes.items():
+        for path, scope in self._scopes.items():
             out.setdefault(path[:-1], []).append(scope)
         return out
 

@@ -1,7 +1,8 @@
-"""The C-level passes of the metrics and the summary against the general rules they stand for:
-layer kinds numbered as a per-node loop would number them, scope totals as sums over each
-scope's layers, and the summary's rows in graph order (`ScopeIndex.nested`) as the scope walk
-gives them."""
+"""The shortcuts of the size check, the metrics and the summary against the general rules they
+stand for: layer kinds as a plain per-node loop numbers them, scope totals as sums over each
+scope's layers, the metrics' parameter counts taken from the size check as counted anew, the
+text table's lines as padding each cell gives them, the scope index's lazy parts as built
+eagerly."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -93,36 +94,49 @@ def test_scope_totals_are_sums_over_the_scopes_layers(name):
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_rows_in_graph_order_are_the_walks(name):
-    model = MODELS[name]
-    index = model.graph.scope_index()
-    assert index.nested == (name != "interleaved")
-    fast = report._table(model, None, None)
-    index.nested = False  # the walk of the scope hierarchy
+def test_metrics_with_the_size_checks_counts_are_the_metrics_counted_anew(name):
+    from archc.analysis.metrics import analyse
+    graph = MODELS[name].graph
+    assert layer_kinds(graph).param_counts is not None  # (load ran the size check)
+    reused = analyse(graph)
+    fresh = layer_kinds(graph)
+    counts, fresh.param_counts = fresh.param_counts, None
     try:
-        assert report._table(model, None, None) == fast
-        at = {"H": 64, "W": 32} if name in ("interleaved", "symbolic") else None
-        walked = model.summary(at=at), model.summary("markdown", at=at)
+        anew = analyse(graph)
     finally:
-        index.nested = name != "interleaved"
-    assert (model.summary(at=at), model.summary("markdown", at=at)) == walked
+        fresh.param_counts = counts
+    assert reused.kinds == anew.kinds and reused.totals == anew.totals
 
 
-def test_interleaved_members_are_shown_in_their_containers():
-    rows = report._table(MODELS["interleaved"], None, None)
-    names = [(level, node_id) for level, node_id, *_ in rows]
-    at = names.index((2, "layer1.0.convs"))
-    assert names[at:at + 6] == [(2, "layer1.0.convs"), (3, "layer1.0.convs.0"), (3, "layer1.0.convs.1"),
-                                (2, "layer1.0.bns"), (3, "layer1.0.bns.0"), (3, "layer1.0.bns.1")]
+def _padded_lines(columns, widths):
+    """The table's lines as padding each cell and joining them gives them."""
+    padded = [[cell.rjust(w) if right else cell.ljust(w) for cell in column]
+              for column, w, right in zip(columns[:-1], widths, report._RIGHT_ALIGNED)]
+    return ["  ".join(cells).rstrip() for cells in zip(*padded, columns[-1])]
 
 
-def test_numbers_texts_in_passes_are_humans():
-    import random
-    rng = random.Random(7)
-    values = [0, 1, -1, 999, 1000, -1000, 1005, 999_999, 10 ** 6, 10 ** 18, 10 ** 21 - 1, 999_995]
-    values += [rng.randrange(-10 ** 21 + 1, 10 ** 21) // 10 ** rng.randrange(0, 21) for _ in range(2000)]
-    assert report._human_all(values) == [report.human(v) for v in values]
-    big = [10 ** 21, 7]  # past the largest prefix: human's exponent form
-    assert report._human_all(big) == [report.human(v) for v in big]
-    symbolic = [sy.mul(sy.sym("H"), 3000), 12]
-    assert report._human_all(symbolic) == [report.leading_text(symbolic[0]), "12"]
+@pytest.mark.parametrize("name", MODELS)
+def test_text_lines_are_the_padded_cells(name):
+    model = MODELS[name]
+    columns = report._columns(report._table(model, None, None), "  ")
+    widths = [max(len(h), max(map(len, c), default=0)) for h, c in zip(report.HEADERS, columns)]
+    assert report._lines(columns, widths) == _padded_lines(columns, widths)
+
+
+def test_text_lines_keep_percent_signs_and_blank_cells():
+    columns = [["a%s", "%d"], ["x", "yy"], ["", ""], ["1", "22"], ["3", ""], ["-", "≈ 2 K·H"], ["-", "-"], ["%", "b  "]]
+    widths = [max(map(len, c)) for c in columns]
+    lines = report._lines(columns, widths)
+    assert lines == _padded_lines(columns, widths)
+    assert lines[0].startswith("a%s  x ") and lines[1].endswith("-  b")
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_scope_index_lazy_parts_are_the_eager_ones(name):
+    graph = MODELS[name].graph
+    eager: dict = {}
+    for path, scope in graph.scopes.items():
+        eager.setdefault(path[:-1], []).append(scope)
+    assert graph.scope_index().child_scopes == eager
+    for node in graph.layers():
+        assert graph.input_shapes(node) == [graph.node(i).shape for i in node.inputs]
