@@ -60,8 +60,15 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
     the text formats read it by columns)."""
     from archc.ir.graph import LayerNode
     graph, metrics = model.graph, model.metrics
-    scope_items = graph.scope_index().items  # (what graph.items reads)
-    scope_totals = metrics.all_scope_totals(graph)
+    index = graph.scope_index()
+    scope_items = index.items  # (what graph.items reads)
+    # at full depth the walk meets every layer: it sums each scope's params, frozen params and
+    # MACs on its way, with no pass for all_scope_totals, when every path is a scope (no layer
+    # is left unmet) and every MACs count an int (a sum in any order)
+    costs, kind_of = metrics.kinds, metrics.kind_of
+    summing = depth is None and set(map(type, map(_MACS, costs))) <= _INT_TYPE \
+        and all(sub in graph.scopes for subs in index.subpaths.values() for sub in subs)
+    scope_totals = {} if summing else metrics.all_scope_totals(graph)
     show = _at_view(at)
     out: list[tuple] = []
     current: str | None = None  # the tensor a row without "connected to" reads
@@ -115,41 +122,60 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
             kind, *rest = cells[node.id]
             cells[node.id] = (f"{kind} = {node.shares}", *rest)
 
-    def walk(path: tuple[str, ...], level: int) -> None:
+    def scope_row(scope: Scope, level: int, link: str, params: int, frozen: int, macs: sy.Dim) -> tuple:
+        kind = scope.type_name + (f" ×{scope.args['count']}" if scope.kind == "repeat" else "")
+        if scope.shares is not None and (shared := graph.shared_call(scope)) is not None:
+            kind += f" = {shared}"  # another call of a shared block's module
+        if frozen and frozen == params:
+            kind += " (frozen)"
+        outputs = scope.outputs
+        shapes = shape_text(outputs[0]) if len(outputs) == 1 else ", ".join(map(shape_text, outputs))
+        f = fields[outputs[0]][0] if outputs else None
+        return (level, scope.id, kind, shapes, params, macs if at is None else show(macs),
+                *field_texts[id(f)], True, link)  # (a layer's field: its texts found)
+
+    def walk(path: tuple[str, ...], level: int) -> tuple[int, int, sy.Dim]:
+        """Appends the rows of a scope's contents; when summing, returns their params, frozen
+        params and MACs."""
         nonlocal current
+        params = frozen = macs = 0
         for item in scope_items.get(path, ()):
             if type(item) is LayerNode:
                 node_id, inputs = item.id, item.inputs
                 link = "" if len(inputs) == 1 and inputs[0] == current else _connected(graph, inputs, path, depth)
                 current = node_id
                 out.append((level, node_id, *cells[node_id], False, link))
+                if summing:
+                    cost = costs[kind_of[node_id]]
+                    params, frozen, macs = params + cost[2], frozen + cost[5], macs + cost[6]
+                continue
+            scope: Scope = item
+            outputs, inputs = scope.outputs, scope.inputs
+            link = "" if len(inputs) == 1 and inputs[0] == current else _connected(graph, inputs, path, depth)
+            if summing:  # (its row made once its contents are walked)
+                at_row = len(out)
+                out.append(())
+                current = inputs[0] if len(inputs) == 1 else None
+                inner = walk(scope.path, level + 1)
+                out[at_row] = scope_row(scope, level, link, *inner)
+                params, frozen, macs = params + inner[0], frozen + inner[1], macs + inner[2]
+                continue
+            totals = scope_totals.get(scope.path) or metrics.scope_totals(graph, scope)
+            out.append(scope_row(scope, level, link, totals.params, totals.frozen, totals.macs))
+            if depth is None or level < depth:  # expanded: its first child reads what the scope reads
+                current = inputs[0] if len(inputs) == 1 else None
+                walk(scope.path, level + 1)
             else:
-                scope: Scope = item
-                totals = scope_totals.get(scope.path) or metrics.scope_totals(graph, scope)
-                kind = scope.type_name + (f" ×{scope.args['count']}" if scope.kind == "repeat" else "")
-                if scope.shares is not None and (shared := graph.shared_call(scope)) is not None:
-                    kind += f" = {shared}"  # another call of a shared block's module
-                if totals.frozen and totals.frozen == totals.params:
-                    kind += " (frozen)"
-                outputs, inputs = scope.outputs, scope.inputs
-                link = "" if len(inputs) == 1 and inputs[0] == current else _connected(graph, inputs, path, depth)
-                shapes = shape_text(outputs[0]) if len(outputs) == 1 else ", ".join(map(shape_text, outputs))
-                f = fields[outputs[0]][0] if outputs else None
-                macs = totals.macs if at is None else show(totals.macs)
-                out.append((level, scope.id, kind, shapes, totals.params, macs,
-                            *field_texts[id(f)], True, link))  # (a layer's field: its texts found)
-                if depth is None or level < depth:  # expanded: its first child reads what the scope reads
-                    current = inputs[0] if len(inputs) == 1 else None
-                    walk(scope.path, level + 1)
-                else:
-                    current = outputs[0] if len(outputs) == 1 else None
+                current = outputs[0] if len(outputs) == 1 else None
+        return params, frozen, macs
 
     walk((), 0)
-    del walk  # it calls itself through its closure: a cycle that kept the rows and caches for the collector
+    del walk, scope_row  # walk calls itself through its closure: a cycle that kept the rows and caches
     return out
 
 
-_FIRST = itemgetter(0)
+_FIRST, _MACS = itemgetter(0), itemgetter(6)
+_INT_TYPE = frozenset((int,))
 
 
 def _connected(graph: "Graph", inputs: list[str], container: tuple[str, ...], depth: int | None) -> str:

@@ -1,6 +1,7 @@
 """The shortcuts of the size check, the metrics and the summary against the general rules they
 stand for: layer kinds as a plain per-node loop numbers them, scope totals as sums over each
-scope's layers, the metrics' parameter counts taken from the size check as counted anew, the
+scope's layers, the full-depth table's scope totals (summed by its walk) as the metrics' scope
+totals give them, the metrics' parameter counts taken from the size check as counted anew, the
 text table's lines as padding each cell gives them, the scope index's lazy parts as built
 eagerly."""
 from __future__ import annotations
@@ -44,11 +45,29 @@ output o = h -> repeat(2, Unit(8), name=deep) -> conv2d(4, 1, frozen=true)
 """
 
 
+FLAGGED = """
+model Flagged
+block Unit(c)(x) {
+  return x -> conv2d(c, 3, padding=1, name=conv) -> batchnorm2d(name=bn) -> relu
+}
+input x: [N, 8, 16, 16]
+unit = shared(Unit(8))
+a = x -> unit
+b = a -> unit
+c = b -> Unit(8) -> Unit(8, frozen=true)
+unused spare = c -> Unit(8)
+aux = a -> Unit(8) -> global_avgpool -> linear(10)
+output y = c -> global_avgpool -> linear(10)
+training output aux
+"""
+
+
 def _models():
     for name in ZOO:
         yield name, archc.load(ROOT / "specs" / "torchvision" / f"{name}.arch")
     yield "interleaved", archc.loads(INTERLEAVED)
     yield "symbolic", archc.loads(SYMBOLIC)
+    yield "flagged", archc.loads(FLAGGED)
 
 
 MODELS = dict(_models())
@@ -140,3 +159,17 @@ def test_scope_index_lazy_parts_are_the_eager_ones(name):
     assert graph.scope_index().child_scopes == eager
     for node in graph.layers():
         assert graph.input_shapes(node) == [graph.node(i).shape for i in node.inputs]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_full_depth_rows_sum_the_scopes_as_the_metrics_do(name):
+    model = MODELS[name]
+    walked = report._table(model, None, None)  # (scope totals summed on the way where MACs are ints)
+    assert walked == report._table(model, 10 ** 6, None)  # every scope expanded, from all_scope_totals
+    totals = {".".join(path): t for path, t in model.metrics.all_scope_totals(model.graph).items()}
+    scope_rows = [row for row in walked if row[8]]
+    assert len(scope_rows) == len(model.graph.scopes)
+    for _, scope_id, kind, _, params, macs, *_ in scope_rows:
+        t = totals[scope_id]
+        assert (params, macs) == (t.params, t.macs)
+        assert kind.endswith(" (frozen)") == (t.frozen > 0 and t.frozen == t.params)
