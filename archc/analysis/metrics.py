@@ -418,7 +418,7 @@ def _cost(graph: Graph, node: LayerNode, sample_bytes: Dim, known: int | None = 
         macs: Dim = 0
         activation: Dim = 0
     else:
-        macs = op.macs(attrs, list(map(per_sample, inputs)), per_sample(node.shape))
+        macs = op.macs(attrs, [(1, *shape[1:]) for shape in inputs], per_sample(node.shape))  # (per_sample's)
         activation = 0 if op.inputs == 0 else sample_bytes
     trainable, frozen = (0, count) if node.frozen else (count, 0)
     return (params, buffers, count, _count(buffers, node) if buffers else 0, trainable, frozen, macs, activation)
@@ -471,7 +471,8 @@ def _window(graph: Graph, node: LayerNode, unit_windows: dict[tuple, tuple]) -> 
     """A kind's window, pointwise (the number of spatial axes of the field it keeps as it is;
     -1: it changes it), whether its op declares a tensor, and for `_field`: the kernel's reach
     (each size less one; None without a kernel), whether the stride keeps the jump (none, or
-    ones for every kernel axis) and whether the window is transposed. An op with the default
+    ones for every kernel axis), whether the window is transposed and whether it is a unit
+    window (the field kept as it comes). An op with the default
     window (elementwise: normalisation, activation, addition) has its input's rank's unit window:
     found once per rank (`unit_windows`)."""
     op = node.op
@@ -483,14 +484,15 @@ def _window(graph: Graph, node: LayerNode, unit_windows: dict[tuple, tuple]) -> 
             return found
     window = op.window(node.attrs, graph.input_shapes(node))
     if window is None:
-        found = (None, -1, op.inputs == 0, None, False, False)
+        found = (None, -1, op.inputs == 0, None, False, False, False)
     else:
         kernel, stride = window.kernel, window.stride
         pointwise = len(kernel) if not window.global_ and not window.transposed \
             and kernel.count(1) == len(kernel) and stride.count(1) == len(stride) else -1
         keeps_jump = not stride or (stride.count(1) == len(stride) == len(kernel))
+        unit = keeps_jump and not window.transposed and not window.global_ and kernel.count(1) == len(kernel)
         found = (window, pointwise, op.inputs == 0, tuple([k - 1 for k in kernel]) if kernel else None, keeps_jump,
-                 bool(window.transposed))
+                 bool(window.transposed), unit)
     if key is not None:
         unit_windows[key] = found
     return found
@@ -523,6 +525,8 @@ def _field(op: Any, fields: list[Field | None], found: tuple, fractions: bool) -
     reach = found[3] or (0,) * ndim
     if len(reach) != ndim:
         return None
+    if found[6]:  # a unit window (a merge: addition, concatenation): the merged field
+        return Field(size, jump)
     if window.transposed:
         stride = window.stride or (1,) * ndim
         new_jump = tuple(Fraction(j) / s for j, s in zip(jump, stride))

@@ -69,6 +69,7 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
     summing = depth is None and set(map(type, map(_MACS, costs))) <= _INT_TYPE \
         and all(sub in graph.scopes for subs in index.subpaths.values() for sub in subs)
     scope_totals = {} if summing else metrics.all_scope_totals(graph)
+    any_frozen = any(map(_FROZEN, costs))
     show = _at_view(at)
     out: list[tuple] = []
     current: str | None = None  # the tensor a row without "connected to" reads
@@ -144,10 +145,12 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
                 node_id, inputs = item.id, item.inputs
                 link = "" if len(inputs) == 1 and inputs[0] == current else _connected(graph, inputs, path, depth)
                 current = node_id
-                out.append((level, node_id, *cells[node_id], False, link))
-                if summing:
-                    cost = costs[kind_of[node_id]]
-                    params, frozen, macs = params + cost[2], frozen + cost[5], macs + cost[6]
+                cell = cells[node_id]
+                out.append((level, node_id, *cell, False, link))
+                if summing:  # (its params and MACs cells are its kind's numbers)
+                    params, macs = params + cell[2], macs + cell[3]
+                    if any_frozen:
+                        frozen += costs[kind_of[node_id]][5]
                 continue
             scope: Scope = item
             outputs, inputs = scope.outputs, scope.inputs
@@ -174,7 +177,7 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
     return out
 
 
-_FIRST, _MACS = itemgetter(0), itemgetter(6)
+_FIRST, _FROZEN, _MACS = itemgetter(0), itemgetter(5), itemgetter(6)
 _INT_TYPE = frozenset((int,))
 
 

@@ -125,6 +125,7 @@ class Graph:
     _index: "ScopeIndex | None" = field(default=None, init=False, repr=False, compare=False)
     _nx: Any = field(default=None, init=False, repr=False, compare=False)
     _param_shapes: dict[str, dict[str, Shape]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _input_shapes: dict[str, list[Shape]] = field(default_factory=dict, init=False, repr=False, compare=False)
     # its layers' kinds (archc.analysis.metrics.layer_kinds), found by the first analysis
     _kinds: Any = field(default=None, init=False, repr=False, compare=False)
 
@@ -161,10 +162,13 @@ class Graph:
         return map(_LAYER, self.dag.nodes.values())
 
     def input_shapes(self, node: LayerNode) -> list[Shape]:
-        nodes, inputs = self.dag.nodes, node.inputs
-        if len(inputs) == 1:  # (most layers: no comprehension's frame)
-            return [nodes[inputs[0]]["layer"].shape]
-        return [nodes[i]["layer"].shape for i in inputs]
+        """A layer's input shapes, found once (the size check, the metrics and the receptive
+        fields each ask for a kind's first layer's); the list is shared: not to be changed."""
+        shapes = self._input_shapes.get(node.id)
+        if shapes is None:
+            nodes, inputs = self.dag.nodes, node.inputs
+            shapes = self._input_shapes[node.id] = [nodes[i]["layer"].shape for i in inputs]
+        return shapes
 
     def parameter_shapes(self, node: LayerNode) -> dict[str, Shape]:
         """A layer's parameter shapes, by its op's rule, found once: the size check at load and
