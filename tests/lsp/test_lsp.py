@@ -281,7 +281,12 @@ async def test_shapes_above_a_broken_line_stay_while_typing(client: LanguageClie
 async def test_a_library_changed_on_disk_is_seen_without_an_edit(client: LanguageClient, tmp_path):
     # another program (git, a generator) rewrites an imported file: the editor reports it
     # (workspace/didChangeWatchedFiles) and the importing document is checked again at once
-    assert any(r.method == T.WORKSPACE_DID_CHANGE_WATCHED_FILES for r in client.registrations)
+    # (the server registers the watch after `initialized`, a request of its own that may still be
+    # on its way when this test runs first)
+    deadline = time.monotonic() + TIMEOUT
+    while not any(r.method == T.WORKSPACE_DID_CHANGE_WATCHED_FILES for r in getattr(client, "registrations", [])):
+        assert time.monotonic() < deadline, "the server never registered workspace/didChangeWatchedFiles"
+        await asyncio.sleep(0.02)
     lib = tmp_path / "lib.arch"
     lib.write_text("block Head(c)(x) {\n  return x -> conv2d(c, 1)\n}\n")
     path = tmp_path / "model.arch"
