@@ -566,8 +566,7 @@ class Calls(Repeats):
         else:
             saved_loops = self.loops
         self.builder.scope_path = path
-        self.reporter.instance_stack.append(f"{block.name} instance '{instance}'"
-                                            + (f" (used at line {loc.line})" if loc else ""))
+        self.reporter.instance_stack.append((block.name, instance, loc))
         first_node = len(self.builder.created)
         try:
             made = None

@@ -124,7 +124,7 @@ class Evaluator:
         depth = len(self.reporter.instance_stack)
         # the default depth is well within the stack: deeper, the raised limit is what ran out
         if depth >= LIMITS["ARCHC_MAX_BLOCK_DEPTH"].default:
-            block = self.reporter.instance_stack[-1].split(" ", 1)[0]
+            block = self.reporter.instance_stack[-1][0]
             self.error(f"block recursion {depth:,} levels deep (block {block}) is deeper than the "
                        "evaluator's stack holds", expr.loc,
                        f"ARCHC_MAX_BLOCK_DEPTH={self.max_block_depth:,} allows more nesting than the stack "
@@ -220,7 +220,7 @@ class Evaluator:
         """A name bound nowhere (`eval` looked): a word (a symbolic size, an enum word, or a
         misspelling reported where it is used), or a model parameter read in a block."""
         if self.reporter.instance_stack and e.id in self.model_params:
-            block = self.reporter.instance_stack[-1].split(" ", 1)[0]
+            block = self.reporter.instance_stack[-1][0]
             self.fail(f"'{e.id}' is a model parameter; a block sees only its own parameters", e.loc,
                       f"add {e.id} to block {block}'s parameters and pass it in: "
                       f"{block}(..., {e.id}={e.id})", code="E-BLOCK-MODEL-PARAM")

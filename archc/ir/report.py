@@ -17,7 +17,9 @@ class Reporter:
     def __init__(self) -> None:
         self.diag = Diagnostics()
         self.warnings: list[tuple[str, SpecError]] = []  # (the layer warned about, the warning)
-        self.instance_stack: list[str] = []  # the block instances being evaluated, for notes
+        # the block instances being evaluated, for notes: (block name, instance name, where used),
+        # made into text only for a diagnostic
+        self.instance_stack: list[tuple[str, str, A.Loc | None]] = []
         self._seen_errors: dict[tuple, None] = {}  # in the order reported (archc.ir.resume cuts it back)
 
     def error(self, message: str, loc: A.Loc | None, hint: str | None = None, *, code: str,
@@ -30,7 +32,8 @@ class Reporter:
                                 fixes=fixes or []))
 
     def instance_notes(self) -> list[str]:
-        notes = [f"in {frame}" for frame in reversed(self.instance_stack)]
+        notes = [f"in {block} instance '{instance}'" + (f" (used at line {loc.line})" if loc else "")
+                 for block, instance, loc in reversed(self.instance_stack)]
         if len(notes) > 12:  # deep recursion: the innermost and outermost instances
             notes = [*notes[:6], f"... {len(notes) - 12} more block instances ...", *notes[-6:]]
         return [n if len(n) <= 300 else n[:140] + " ... " + n[-140:] for n in notes]
