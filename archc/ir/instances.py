@@ -269,13 +269,13 @@ class Template:
             for layer, frozen, init, bias_init, named, unused in self._nodes:
                 if layer.op is None or not layer.id.startswith(prefix) or layer.shares is not None:
                     return False  # (a shared layer's later application: its marks are not recorded)
-                layers.append(_Layer(layer.id[len(prefix):], layer.op, layer.attrs, tuple(ref(i) for i in layer.inputs),
+                layers.append(_Layer(layer.id[len(prefix):], layer.op, layer.attrs, tuple(map(ref, layer.inputs)),
                                      layer.shape, layer.loc, below(layer.scope), frozen, init, bias_init,
                                      tuple(layer.tensor_names[:named]),
-                                     tuple(below(s) for s in layer.tensor_scopes[:named]), unused))
+                                     tuple(map(below, layer.tensor_scopes[:named])), unused))
             self.scopes = [_Scope(below(s.path), s.kind, s.type_name, s.loc, dict(s.args),
-                                  tuple(ref(i) for i in s.inputs), list(s.input_names),
-                                  tuple(ref(o) for o in s.outputs)) for s in self._scopes]
+                                  tuple(map(ref, s.inputs)), list(s.input_names),
+                                  tuple(map(ref, s.outputs))) for s in self._scopes]
             self.results = [(ref(node_id), shape) for node_id, shape in self._results]
         except NoKey:
             return False
@@ -317,7 +317,7 @@ class Template:
         for t in self.layers:
             suffix, scopes = t.suffix, t.tensor_scopes
             layer = LayerNode(prefix + suffix, t.op, t.attrs if attrs is None else attrs[suffix],
-                              [node(i) for i in t.inputs],
+                              list(map(node, t.inputs)),
                               t.shape if shapes is None else shapes[suffix], t.loc, path + t.scope,
                               t.frozen, t.init, t.bias_init, [*t.tensor_names],
                               [path + s for s in scopes] if scopes else [])
@@ -328,8 +328,8 @@ class Template:
         for k, s in enumerate(self.scopes):
             builder.new_scope(Scope(path + s.path, s.kind, s.type_name, s.loc,
                                     dict(s.args if scope_args is None else scope_args[k]),
-                                    [node(i) for i in s.inputs], list(s.input_names),
-                                    [node(o) for o in s.outputs]))
+                                    list(map(node, s.inputs)), list(s.input_names),
+                                    list(map(node, s.outputs))))
         for k, name, scope in self.input_names:
             builder.bind_name(inputs[k].node, name, path + scope)
         evaluation.steps += self.steps
