@@ -183,7 +183,7 @@ _INT_TYPE = frozenset((int,))
 
 def _connected(graph: "Graph", inputs: list[str], container: tuple[str, ...], depth: int | None) -> str:
     """A row's "connected to": its inputs, when they are not just the row above."""
-    return ", ".join(_ref(graph, i, container, depth) for i in inputs)
+    return ", ".join([_ref(graph, i, container, depth) for i in inputs])
 
 
 def _ref(graph: "Graph", node_id: str, container: tuple[str, ...], depth: int | None) -> str:
@@ -253,6 +253,7 @@ def _number(x: float) -> str:
 
 
 _DECIMAL_PREFIXES = ((10**18, "E"), (10**15, "P"), (10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
+_PAST_PREFIXES = 1000 * _DECIMAL_PREFIXES[0][0]  # (human's exponent form from here)
 _BINARY_UNITS = ((2**60, "EiB"), (2**50, "PiB"), (2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"))
 
 
@@ -273,7 +274,7 @@ def human(n: sy.Dim, unit: str = "") -> str:
     if not isinstance(n, int):
         return sy.to_str(n)
     magnitude = abs(n)
-    if magnitude >= 1000 * _DECIMAL_PREFIXES[0][0]:
+    if magnitude >= _PAST_PREFIXES:
         return f"{exponent_form(n)} {unit}".rstrip()
     group = (len(str(magnitude)) - 1) // 3  # of three digits: the prefix's index from the end
     if group == 0:
