@@ -607,7 +607,7 @@ def check_sizes(graph: Graph) -> SizeCheck:
     params, act = sum(map(applied.__getitem__, of)), sum(map(activations.__getitem__, of))
     if params > WARN_PARAMS or act > WARN_ACTIVATION_BYTES:
         return _walk_sizes(graph)
-    return SizeCheck([], [], None if None in map(counts.__getitem__, of) else sum(map(owned.__getitem__, of)))
+    return SizeCheck([], [], None if None in counts else sum(map(owned.__getitem__, of)))
 
 
 def layer_sizes(graph: Graph, node: LayerNode, sample_bytes: Dim) -> tuple[int, int, bool]:
