@@ -6,6 +6,7 @@ text table's lines as padding each cell gives them, the scope index's lazy parts
 eagerly."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -62,15 +63,16 @@ training output aux
 """
 
 
-def _models():
-    for name in ZOO:
-        yield name, archc.load(ROOT / "specs" / "torchvision" / f"{name}.arch")
-    yield "interleaved", archc.loads(INTERLEAVED)
-    yield "symbolic", archc.loads(SYMBOLIC)
-    yield "flagged", archc.loads(FLAGGED)
+TEXTS = {"interleaved": INTERLEAVED, "symbolic": SYMBOLIC, "flagged": FLAGGED}
+MODELS = [*ZOO, *TEXTS]
 
 
-MODELS = dict(_models())
+@functools.cache
+def _model(name: str) -> archc.Model:
+    """A model loaded once for every test that reads it (when the first asks, not at collection)."""
+    if name in TEXTS:
+        return archc.loads(TEXTS[name])
+    return archc.load(ROOT / "specs" / "torchvision" / f"{name}.arch")
 
 
 def _kinds_by_loop(graph) -> list[int]:
@@ -92,13 +94,13 @@ def _kinds_by_loop(graph) -> list[int]:
 
 @pytest.mark.parametrize("name", MODELS)
 def test_layer_kinds_are_the_per_node_loops(name):
-    graph = MODELS[name].graph
+    graph = _model(name).graph
     assert layer_kinds(graph).of == _kinds_by_loop(graph)
 
 
 @pytest.mark.parametrize("name", MODELS)
 def test_scope_totals_are_sums_over_the_scopes_layers(name):
-    model = MODELS[name]
+    model = _model(name)
     graph, metrics = model.graph, model.metrics
     layers = metrics.layers
     for scope in graph.scopes.values():
@@ -115,7 +117,7 @@ def test_scope_totals_are_sums_over_the_scopes_layers(name):
 @pytest.mark.parametrize("name", MODELS)
 def test_metrics_with_the_size_checks_counts_are_the_metrics_counted_anew(name):
     from archc.analysis.metrics import analyse
-    graph = MODELS[name].graph
+    graph = _model(name).graph
     assert layer_kinds(graph).param_counts is not None  # (load ran the size check)
     reused = analyse(graph)
     fresh = layer_kinds(graph)
@@ -136,7 +138,7 @@ def _padded_lines(columns, widths):
 
 @pytest.mark.parametrize("name", MODELS)
 def test_text_lines_are_the_padded_cells(name):
-    model = MODELS[name]
+    model = _model(name)
     columns = report._columns(report._table(model, None, None), "  ")
     widths = [max(len(h), max(map(len, c), default=0)) for h, c in zip(report.HEADERS, columns)]
     assert report._lines(columns, widths) == _padded_lines(columns, widths)
@@ -152,7 +154,7 @@ def test_text_lines_keep_percent_signs_and_blank_cells():
 
 @pytest.mark.parametrize("name", MODELS)
 def test_scope_index_lazy_parts_are_the_eager_ones(name):
-    graph = MODELS[name].graph
+    graph = _model(name).graph
     eager: dict = {}
     for path, scope in graph.scopes.items():
         eager.setdefault(path[:-1], []).append(scope)
@@ -163,7 +165,7 @@ def test_scope_index_lazy_parts_are_the_eager_ones(name):
 
 @pytest.mark.parametrize("name", MODELS)
 def test_full_depth_rows_sum_the_scopes_as_the_metrics_do(name):
-    model = MODELS[name]
+    model = _model(name)
     walked = report._table(model, None, None)  # (scope totals summed on the way where MACs are ints)
     assert walked == report._table(model, 10 ** 6, None)  # every scope expanded, from all_scope_totals
     totals = {".".join(path): t for path, t in model.metrics.all_scope_totals(model.graph).items()}
