@@ -7,6 +7,7 @@ to 1), since the batch size is usually symbolic (`N`) and both are linear in it.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -182,8 +183,14 @@ def quoted_macs(rows: list[OpTotals]) -> Dim:
 
 
 def _sum_kinds(kinds: list[tuple], layers: list[int]) -> Totals:
-    """The totals of layers given by their kinds (`Metrics.kinds`), at C speed: one pass a
-    number, symbolic sizes added in order."""
+    """The totals of layers given by their kinds (`Metrics.kinds`), at C speed: where every size
+    is an int, each kind's numbers times its number of layers (a model has about half as many
+    kinds as layers); otherwise one pass a number, symbolic sizes added in order."""
+    times = Counter(layers)
+    counted = list(zip(*map(kinds.__getitem__, times)))
+    if counted and set(map(type, counted[6])) | set(map(type, counted[7])) <= _INT:
+        layer_counts = list(times.values())
+        return Totals(*[sum(map(mul, counted[k], layer_counts)) for k in (2, 4, 5, 3, 6, 7)])
     columns = list(zip(*kinds)) if kinds else [()] * 8
     params, trainable, frozen, buffers, macs, activation = (
         list(map(columns[k].__getitem__, layers)) for k in (2, 4, 5, 3, 6, 7))

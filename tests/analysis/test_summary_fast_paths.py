@@ -1,9 +1,9 @@
 """The shortcuts of the size check, the metrics and the summary against the general rules they
-stand for: layer kinds as a plain per-node loop numbers them, scope totals as sums over each
-scope's layers, the full-depth table's scope totals (summed by its walk) as the metrics' scope
-totals give them, the metrics' parameter counts taken from the size check as counted anew, the
-text table's lines as padding each cell gives them, the scope index's lazy parts as built
-eagerly."""
+stand for: layer kinds as a plain per-node loop numbers them, the model's and each scope's
+totals as sums over their layers, the full-depth table's scope totals (summed by its walk) as
+the metrics' scope totals give them, the metrics' parameter counts taken from the size check as
+counted anew, the text table's lines as padding each cell gives them, the scope index's lazy
+parts as built eagerly."""
 from __future__ import annotations
 
 import functools
@@ -175,3 +175,17 @@ def test_full_depth_rows_sum_the_scopes_as_the_metrics_do(name):
         t = totals[scope_id]
         assert (params, macs) == (t.params, t.macs)
         assert kind.endswith(" (frozen)") == (t.frozen > 0 and t.frozen == t.params)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_model_totals_are_sums_over_the_layers(name):
+    model = _model(name)
+    layers, totals = model.metrics.layers, model.metrics.totals
+    ops = [node for node in model.graph.layers() if node.op is not None]
+    assert (totals.params, totals.trainable, totals.frozen, totals.buffers) == tuple(
+        sum(getattr(layers[n.id], k) for n in ops) for k in ("param_count", "trainable", "frozen", "buffer_count"))
+    macs = activation = 0
+    for n in ops:
+        if not n.training_only:  # (inference's cost)
+            macs, activation = sy.add(macs, layers[n.id].macs), sy.add(activation, layers[n.id].activation_bytes)
+    assert (totals.macs, totals.activation_bytes) == (macs, activation)
