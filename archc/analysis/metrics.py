@@ -439,8 +439,9 @@ def _fields(graph: Graph, kinds: LayerKinds) -> dict[str, tuple]:
     firsts = kinds.firsts
     windows: list[tuple | None] = [None] * len(firsts)  # per kind: _window's
     unit_windows: dict[tuple, tuple] = {}
-    # a field holds fractions (a jump below one pixel) only downstream of a transposed layer, which
-    # comes first in graph order: until one is met, no field needs `_whole`
+    # a field holds fractions only downstream of a window that makes them (a transposed layer's jump
+    # below one pixel, an adaptive pool's Fraction stride), which comes first in graph order: until
+    # one is met, no field needs `_whole`
     fractions = False
     for node, kind in zip(kinds.nodes, kinds.of):
         op = node.op
@@ -478,8 +479,9 @@ def _window(graph: Graph, node: LayerNode, unit_windows: dict[tuple, tuple]) -> 
     """A kind's window, pointwise (the number of spatial axes of the field it keeps as it is;
     -1: it changes it), whether its op declares a tensor, and for `_field`: the kernel's reach
     (each size less one; None without a kernel), whether the stride keeps the jump (none, or
-    ones for every kernel axis), whether the window is transposed and whether it is a unit
-    window (the field kept as it comes). An op with the default
+    ones for every kernel axis), whether the window may make a field's numbers fractions (a
+    transposed one, or a Fraction in its kernel or stride: an adaptive pool's) and whether it is a
+    unit window (the field kept as it comes). An op with the default
     window (elementwise: normalisation, activation, addition) has its input's rank's unit window:
     found once per rank (`unit_windows`)."""
     op = node.op
@@ -498,8 +500,9 @@ def _window(graph: Graph, node: LayerNode, unit_windows: dict[tuple, tuple]) -> 
             and kernel.count(1) == len(kernel) and stride.count(1) == len(stride) else -1
         keeps_jump = not stride or (stride.count(1) == len(stride) == len(kernel))
         unit = keeps_jump and not window.transposed and not window.global_ and kernel.count(1) == len(kernel)
+        makes_fractions = bool(window.transposed) or Fraction in map(type, (*kernel, *stride))
         found = (window, pointwise, op.inputs == 0, tuple([k - 1 for k in kernel]) if kernel else None, keeps_jump,
-                 bool(window.transposed), unit)
+                 makes_fractions, unit)
     if key is not None:
         unit_windows[key] = found
     return found

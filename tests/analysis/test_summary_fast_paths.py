@@ -189,3 +189,37 @@ def test_model_totals_are_sums_over_the_layers(name):
         if not n.training_only:  # (inference's cost)
             macs, activation = sy.add(macs, layers[n.id].macs), sy.add(activation, layers[n.id].activation_bytes)
     assert (totals.macs, totals.activation_bytes) == (macs, activation)
+
+
+# Receptive fields: `_whole` (a whole Fraction as an int) is skipped until a window that makes
+# fractions is met. Adaptive pools make them too (a Fraction stride, whole when the output divides
+# the input): found by a differential run against 96eebda, whose JSON gave 16 where this gave 16.0.
+FIELD_CASES = {
+    "adaptive 2d, dividing": ("input x: [N, 3, 64, 48]\nh = x -> adaptive_maxpool2d([4, 3]) -> conv2d(8, 3, padding=1)\n"
+                              "output y = h -> relu\n", {"adaptive_maxpool2d": ((16, 16), (16, 16)),
+                                                         "conv2d": ((48, 48), (16, 16))}),
+    "adaptive 1d": ("input x: [N, 3, 30]\noutput y = x -> adaptive_avgpool1d(5) -> conv1d(4, 3)\n",
+                    {"adaptive_avgpool1d": ((6,), (6,)), "conv1d": ((18,), (6,))}),
+    "adaptive before a transposed layer": (
+        "input x: [N, 3, 16, 16]\noutput y = x -> adaptive_avgpool2d(8) -> conv_transpose2d(4, 2, stride=2)"
+        " -> conv2d(4, 3)\n", {"adaptive_avgpool2d": ((2, 2), (2, 2))}),
+    "merge after it": ("input x: [N, 3, 64, 64]\na = x -> adaptive_avgpool2d(4)\nb = x -> avgpool2d(16)\n"
+                       "output y = add(a, b)\n", {"y": ((16, 16), (16, 16))}),
+}
+
+
+@pytest.mark.parametrize("case", FIELD_CASES)
+def test_whole_receptive_fields_are_ints(case):
+    import json
+    text, expected = FIELD_CASES[case]
+    model = archc.loads(text)
+    rows = {row["id"]: row for row in json.loads(model.summary("json"))["layers"]}
+    for node_id, (size, jump) in expected.items():
+        field = model.metrics.layers[node_id].field
+        assert (field.size, field.jump) == (size, jump)
+        assert all(type(v) is int for v in field.size + field.jump), field
+        assert json.dumps([rows[node_id]["receptive_field"], rows[node_id]["jump"]]) == json.dumps([list(size), list(jump)])
+    for node in model.graph.layers():  # whole numbers are ints everywhere, not only where listed
+        field = model.metrics.layers[node.id].field
+        if field is not None:
+            assert all(type(v) is int for v in (field.size or ()) + field.jump if v == int(v)), (node.id, field)
