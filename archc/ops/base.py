@@ -656,7 +656,7 @@ def _constant(value: Any) -> bool:
 
 
 def fmt_shape(shape: Sequence[Dim]) -> str:
-    return "[" + ", ".join(sy.to_str(d) for d in shape) + "]"
+    return "[" + ", ".join([sy.to_str(d) for d in shape]) + "]"  # (a list: join makes one of a generator anyway)
 
 
 def spatial_text(dims: Sequence[Dim]) -> str:
