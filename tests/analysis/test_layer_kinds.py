@@ -16,21 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ZOO = ["resnet18", "mobilenet_v2", "densenet121"]
 
 # alike layers but for the flags that change their counts: frozen, shared, unused, training-only
-FLAGGED = """
-model Flagged
-block Unit(c)(x) {
-  return x -> conv2d(c, 3, padding=1, name=conv) -> batchnorm2d(name=bn) -> relu
-}
-input x: [N, 8, 16, 16]
-unit = shared(Unit(8))
-a = x -> unit
-b = a -> unit
-c = b -> Unit(8) -> Unit(8, frozen=true)
-unused spare = c -> Unit(8)
-aux = a -> Unit(8) -> global_avgpool -> linear(10)
-output y = c -> global_avgpool -> linear(10)
-training output aux
-"""
+FLAGGED = (ROOT / "tests/data/analysis/flagged_layers.arch").read_text()
 
 BIG = "input x: [N, 100000]\noutput y = x -> linear(200000) -> linear(10)\n"  # past the warning line
 

@@ -46,21 +46,7 @@ output o = h -> repeat(2, Unit(8), name=deep) -> conv2d(4, 1, frozen=true)
 """
 
 
-FLAGGED = """
-model Flagged
-block Unit(c)(x) {
-  return x -> conv2d(c, 3, padding=1, name=conv) -> batchnorm2d(name=bn) -> relu
-}
-input x: [N, 8, 16, 16]
-unit = shared(Unit(8))
-a = x -> unit
-b = a -> unit
-c = b -> Unit(8) -> Unit(8, frozen=true)
-unused spare = c -> Unit(8)
-aux = a -> Unit(8) -> global_avgpool -> linear(10)
-output y = c -> global_avgpool -> linear(10)
-training output aux
-"""
+FLAGGED = (ROOT / "tests/data/analysis/flagged_layers.arch").read_text()  # (shared with test_layer_kinds)
 
 
 TEXTS = {"interleaved": INTERLEAVED, "symbolic": SYMBOLIC, "flagged": FLAGGED}
