@@ -279,17 +279,9 @@ class _Shapes:
             number = self.ids.get(shape)
             if number is None:
                 number = self.ids[shape] = len(self.sample_bytes)
-                self.sample_bytes.append(_sample_bytes(shape))
+                self.sample_bytes.append(sy.mul(numel(shape[1:]), BYTES_PER_ELEMENT))
             self.by_identity[id(shape)] = number
         return number
-
-
-def _sample_bytes(shape: Shape) -> Dim:
-    """The bytes of one sample of a shape (the batch axis dropped): a concrete shape's at C speed."""
-    rest = shape[1:]
-    if set(map(type, rest)) <= _INT:
-        return prod(rest) * BYTES_PER_ELEMENT
-    return sy.mul(numel(rest), BYTES_PER_ELEMENT)
 
 
 class LayerKinds:
@@ -425,7 +417,7 @@ def _cost(graph: Graph, node: LayerNode, sample_bytes: Dim, known: int | None = 
         macs: Dim = 0
         activation: Dim = 0
     else:
-        macs = op.macs(attrs, [(1, *shape[1:]) for shape in inputs], per_sample(node.shape))  # (per_sample's)
+        macs = op.macs(attrs, list(map(per_sample, inputs)), per_sample(node.shape))
         activation = 0 if op.inputs == 0 else sample_bytes
     trainable, frozen = (0, count) if node.frozen else (count, 0)
     return (params, buffers, count, _count(buffers, node) if buffers else 0, trainable, frozen, macs, activation)
