@@ -462,8 +462,8 @@ def _resume_point(last: _Last, spec: A.Spec, loaded: Any) -> int | None:
     """The first statement of `spec`'s model body that differs from the last elaboration's, if
     the last one can resume there; None: elaborate it whole."""
     old = last.spec
-    if spec.name != old.name or spec.returns != old.returns or not all(
-            _same(getattr(spec, f), getattr(old, f)) for f in ("imports", "params", "inputs", "blocks")):
+    if spec.name != old.name or spec.returns != old.returns or not _same(spec.blocks, old.blocks) or not all(
+            _same_but_comments(getattr(spec, f), getattr(old, f)) for f in ("imports", "params", "inputs")):
         return None
     if loaded != last.loaded:
         return None  # an imported file reads differently now
@@ -519,6 +519,14 @@ def state_names(e: Elaborator) -> set[str]:
 
 def _same(a: list, b: list) -> bool:
     return len(a) == len(b) and all(x is y or x == y for x, y in zip(a, b))
+
+
+def _same_but_comments(a: list, b: list) -> bool:
+    """Whether imports, params or inputs elaborate alike: equal but for their comments (an
+    editor's note on `import "x.arch"  # why` changes nothing; one moved is changed, as the places
+    of its diagnostics are)."""
+    return len(a) == len(b) and all(x is y or x == y or A.replace(x, comments=None) == A.replace(y, comments=None)
+                                    for x, y in zip(a, b))
 
 
 def _loaded(spec: A.Spec, file: str) -> Any:
