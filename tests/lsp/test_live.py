@@ -56,7 +56,8 @@ STATEMENTS = ["_extra = x -> reluu", "_more = x -> conv2d(4, 3)", "_bad = x -> c
 
 def program_edit(rng: random.Random, text: str) -> str:
     """A random edit that changes the program: a statement appended, inserted or removed, a
-    number changed, a syntax error, an import dropped."""
+    number changed, a syntax error, an import dropped; or a comment added at the end of a line
+    (an import's, a param's or an input's too: the next edit still resumes, archc.ir.resume)."""
     lines = text.rstrip("\n").split("\n")
     code = [i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")]
     kind = rng.random()
@@ -64,6 +65,9 @@ def program_edit(rng: random.Random, text: str) -> str:
         lines.append(rng.choice(STATEMENTS))
     elif kind < 0.45:
         lines.insert(rng.choice(code) + 1, rng.choice(STATEMENTS))
+    elif kind < 0.67:
+        i = rng.choice(code)
+        lines[i] = lines[i] + "  # a note"
     elif kind < 0.75:
         i = rng.choice(code)
         digits = [k for k, ch in enumerate(lines[i]) if ch.isdigit()]
