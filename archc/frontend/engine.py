@@ -12,6 +12,9 @@ things in the same order, with less:
     tuple `(line, column, end_line, end_column, type, value)`; keywords are lark's own `unless` map;
   * the newline rules of `dsl._PostLex` are applied to the tuples as they are lexed, and the
     stream is cut after each statement-ending newline into segments;
+  * in a long text, a one-line statement of token types met often is read by one match of a
+    regex made for those types (`LineLexer`: the master regex's choice at each token), tried
+    on the line after a statement of the types it followed before;
   * a reduction calls the builder's method (`dsl._Builder`) at once, with lark's child filtering
     (anonymous tokens dropped, `_rule`s spliced into their parent, `?rule`s of one child passed
     through) and lark's `propagate_positions` place (first and last child) as a tuple;
@@ -44,6 +47,13 @@ from archc.frontend.replay import CALL, EXPAND1, ONE_TOKEN, PASS, SPLICE, Tok, c
 REPLAY_AFTER = 3
 MAX_REPLAY_TOKENS = 256
 MAX_REPLAYS = 4096
+# the token types of a one-line statement met this many times get a line lexer (LineLexer: its
+# regex costs a millisecond or so to compile, a line read by it a few microseconds less), if the
+# statement has at most MAX_LINE_TOKENS tokens
+LINE_AFTER = 200
+MAX_LINE_TOKENS = 64
+LEARN_AFTER = 256  # statements of a text before its lines are counted (a short text never pays off)
+MAX_FOLLOWING = 4  # the types of segments tried after one: those last met after it
 
 
 # what the lexer does with a token, by its terminal: a token of one line passed on as it is, or a
@@ -100,6 +110,13 @@ class Engine:
         # segments by (state stack, token types): how often met, and their replays (replay.py)
         self.sightings: dict[tuple, int] = {}
         self.replays: dict[tuple, tuple | None] = {}
+        # one-line statements by token types: how often met, their line lexers (LineLexer), and
+        # the types met after each (the next line is tried as those first)
+        self.line_sightings: dict[tuple, int] = {}
+        self.line_lexers: dict[tuple, LineLexer | None] = {}
+        self.successors: dict[tuple | None, list[tuple]] = {}
+        self.keywords = {retyped: (kind, word) for kind, table in self.retype.items() for word, retyped in table.items()}
+        self.first_chars = [_first_chars(pattern, self.regex.flags) for _, pattern in self.terminals]
 
     # ------------------------------------------------------------------ reading lark
 
@@ -118,7 +135,8 @@ class Engine:
             raise Unsupported("master regex of another form")
         self.ignore = frozenset(lexer.ignore_types)
         self.newline_types = frozenset(lexer.newline_types)
-        self.regex, self.kinds = _master_regex(regex, terminals, self.ignore)
+        self.regex, self.kinds, self.blanks = _master_regex(regex, terminals, self.ignore)
+        self.terminals = terminals
         # keywords: lark lexes them as NAME and retypes them (its `unless` callbacks); ask the
         # callbacks themselves what each literal becomes
         self.retype: dict[str, dict[str, str]] = {}
@@ -240,87 +258,167 @@ class Engine:
         then `$END` (placed on the last token, as lark places it), cut after each newline token
         into segments of (tokens, their types); `$END` is a segment of its own. A character no
         token starts with raises `Stuck` where lark's lexer would: when the parser asks for the
-        segment after the tokens before it."""
+        segment after the tokens before it.
+
+        A one-line statement of types met often is read by one match of its line lexer
+        (`LineLexer`), tried on the line after a statement-ending newline: the types that came
+        after the last statement's the last time. It gives the tokens this loop would, or nothing."""
         kinds, roles, retype = self.kinds, self.roles, self.retype
         continue_after, continue_before = self.continue_after, self.continue_before
         openers, lbrace, rbrace = self.openers, self.lbrace, self.rbrace
-        line, line_start, end = 1, 0, 0
+        line, before_line, end = 1, -1, 0  # before_line: the index before the line's first character
         depth = 0  # open brackets
         pending: tuple | None = None  # a newline that ends the statement, unless the next token continues it
-        prev: tuple | None = None  # the last token passed on
-        prev_type = None
+        pending_types: tuple = ()  # the types of the segment `pending` would end
+        last_types = None  # of the last segment ended by a newline read, once learning
+        statements = 0  # segments ended by a newline read
+        successors = self.successors
+        passed: tuple | None = None  # the last token of the segments passed on (always a newline)
         tokens: list[tuple] = []
-        for m in iter(self.regex.scanner(text).match, None):
-            start = m.end(1)  # after the blanks
-            end = m.end()
-            group = m.lastindex
-            role = roles[group]
-            if role is _PLAIN or role is _BRACKET:
-                kind = kinds[group]
-                column = start - line_start + 1
-                tok = (line, column, line, column + end - start, kind, text[start:end])
-            elif role is _WORD:
-                value = text[start:end]
-                column = start - line_start + 1
-                kind = retype[kinds[group]].get(value, kinds[group])
-                if kind == "UNUSED" and (expr_mode or depth or not (
-                        prev is None or pending is not None or prev_type == "_NL" or prev_type == lbrace)):
-                    kind = "NAME"  # a word only where a statement starts
-                tok = (line, column, line, column + end - start, kind, value)
-            elif role is _IGNORE:
-                continue
-            else:  # a token that may hold newlines
-                kind = kinds[group]
-                value = text[start:end]
-                newlines = value.count("\n")
-                column = start - line_start + 1
-                if newlines:
-                    line += newlines
-                    line_start = start + value.rindex("\n") + 1
-                    if role is _IGNORED_LINES:
+        position = 0  # where the lexer (re)starts
+        while True:
+            for m in iter(self.regex.scanner(text, position).match, None):
+                start = m.end(1)  # after the blanks
+                end = m.end()
+                group = m.lastindex
+                role = roles[group]
+                # most tokens: one of one line, with no newline waiting to be decided, no bracket
+                if pending is None:
+                    if role is _PLAIN:
+                        column = start - before_line
+                        tokens.append((line, column, line, column + end - start, kinds[group], text[start:end]))
                         continue
-                    tok = (line - newlines, column, line, end - line_start + 1, kind, value)
-                    if kind == "_NL":  # dsl._PostLex: which newlines end a statement
-                        if expr_mode or depth or prev is None or prev_type == "_NL" or prev_type in continue_after:
+                    if role is _WORD:
+                        value = text[start:end]
+                        kind = retype[kinds[group]].get(value, kinds[group])
+                        if kind != "UNUSED":
+                            column = start - before_line
+                            tokens.append((line, column, line, column + end - start, kind, value))
                             continue
-                        if pending is None:
-                            pending = tok
-                        continue
-                    # a token over several lines (none in dsl.lark): as any other token below
-                else:
-                    if role is _IGNORED_LINES:
-                        continue
+                # the rest as dsl._PostLex does it, with the last token passed on (None: none yet)
+                prev = tokens[-1] if tokens else passed
+                prev_type = None if prev is None else prev[4]
+                column = start - before_line
+                if role is _PLAIN or role is _BRACKET:
+                    kind = kinds[group]
+                    tok = (line, column, line, column + end - start, kind, text[start:end])
+                elif role is _WORD:
+                    value = text[start:end]
+                    kind = retype[kinds[group]].get(value, kinds[group])
+                    if kind == "UNUSED" and (expr_mode or depth or not (
+                            prev is None or pending is not None or prev_type == "_NL" or prev_type == lbrace)):
+                        kind = "NAME"  # a word only where a statement starts
                     tok = (line, column, line, column + end - start, kind, value)
-            if pending is not None:
-                if kind not in continue_before:
-                    tokens.append(pending)
-                    yield tokens, tuple(map(_KIND, tokens))
-                    tokens = []
-                    prev, prev_type = pending, "_NL"
-                pending = None
-            if role is _BRACKET:
-                if kind == rbrace:
-                    if prev is not None and prev_type != "_NL" and prev_type != lbrace:
-                        tokens.append(_newline_after(prev))
-                        yield tokens, tuple(map(_KIND, tokens))
+                elif role is _IGNORE:
+                    continue
+                else:  # a token that may hold newlines
+                    kind = kinds[group]
+                    value = text[start:end]
+                    newlines = value.count("\n")
+                    if newlines:
+                        line += newlines
+                        before_line = start + value.rindex("\n")
+                        if role is _IGNORED_LINES:
+                            continue
+                        tok = (line - newlines, column, line, end - before_line, kind, value)
+                        if kind == "_NL":  # dsl._PostLex: which newlines end a statement
+                            if expr_mode or depth or prev is None or prev_type == "_NL" or prev_type in continue_after:
+                                continue
+                            if pending is not None:
+                                continue
+                            pending = tok
+                            types = pending_types = (*map(_KIND, tokens), "_NL")
+                            statements += 1
+                            if statements > LEARN_AFTER and len(types) <= MAX_LINE_TOKENS:
+                                self._learn(last_types, types)  # what follows what, in a long text
+                                last_types = types
+                            if not successors:
+                                continue
+                            # the lines after it, read by their line lexers while they match
+                            read = self._next_line(types, text, end, line, before_line)
+                            if read is None:
+                                continue
+                            while read is not None:  # the pending newline ends its statement
+                                tokens.append(pending)
+                                passed = pending
+                                yield tokens, pending_types
+                                tokens, pending, line, before_line, end, pending_types = read
+                                read = self._next_line(pending_types, text, end, line, before_line)
+                            last_types = pending_types
+                            position = end  # lex on after the last line read
+                            break
+                        # a token over several lines (none in dsl.lark): as any other token below
+                    else:
+                        if role is _IGNORED_LINES:
+                            continue
+                        tok = (line, column, line, column + end - start, kind, value)
+                if pending is not None:
+                    if kind not in continue_before:
+                        tokens.append(pending)
+                        passed = pending
+                        yield tokens, pending_types
                         tokens = []
-                elif kind in openers:
-                    depth += 1
-                elif depth:
-                    depth -= 1
-            tokens.append(tok)
-            prev, prev_type = tok, kind
+                        prev = pending
+                        prev_type = "_NL"
+                    pending = None
+                if role is _BRACKET:
+                    if kind == rbrace:
+                        if prev is not None and prev_type != "_NL" and prev_type != lbrace:
+                            tokens.append(_newline_after(prev))
+                            passed = tokens[-1]
+                            yield tokens, tuple(map(_KIND, tokens))
+                            tokens = []
+                    elif kind in openers:
+                        depth += 1
+                    elif depth:
+                        depth -= 1
+                tokens.append(tok)
+            else:
+                break
+        prev = tokens[-1] if tokens else passed
         if end != len(text):
             if tokens:
                 yield tokens, tuple(map(_KIND, tokens))
-            raise Stuck(char_at=(end, line, end - line_start + 1))
-        if not expr_mode and prev is not None and prev_type != "_NL" and not depth:
+            raise Stuck(char_at=(end, line, end - before_line))
+        if not expr_mode and prev is not None and prev[4] != "_NL" and not depth:
             prev = _newline_after(prev)
             tokens.append(prev)
         if tokens:
             yield tokens, tuple(map(_KIND, tokens))
         last = (prev[0], prev[1], prev[2], prev[3], "$END", "") if prev is not None else (1, 1, None, None, "$END", "")
         yield [last], ("$END",)
+
+    def _learn(self, before: tuple | None, types: tuple) -> None:
+        """Segment `types` came after `before`: the types that follow `before` (most recent first,
+        a few), and a line lexer for `types` once met often enough."""
+        following = self.successors.get(before)
+        if following is None:
+            if len(self.successors) < MAX_REPLAYS * 16:
+                self.successors[before] = [types]
+        elif following[0] != types:
+            if types in following:
+                following.remove(types)
+            following.insert(0, types)
+            del following[MAX_FOLLOWING:]
+        if types not in self.line_lexers:
+            seen = self.line_sightings.get(types, 0) + 1
+            if seen < LINE_AFTER:
+                if len(self.line_sightings) < MAX_REPLAYS * 16:
+                    self.line_sightings[types] = seen
+            elif len(self.line_lexers) < MAX_REPLAYS:
+                self.line_lexers[types] = LineLexer.compile(self, types)
+
+    def _next_line(self, before: tuple, text: str, pos: int, line: int, before_line: int) -> tuple | None:
+        """The line at `pos` (after a statement of types `before`) read by the line lexer of
+        types that followed those before: (its tokens, its newline, the line and the index
+        before the line after it, where that starts, its types); None if none reads it."""
+        for types in self.successors.get(before, ()):
+            lexer = self.line_lexers.get(types)
+            if lexer is not None:
+                read = lexer.read(text, pos, line, before_line)
+                if read is not None:
+                    return (*read, types)
+        return None
 
     # ------------------------------------------------------------------ parsing
 
@@ -422,12 +520,163 @@ class Engine:
         return state
 
 
+class LineLexer:
+    """A one-line statement's tokens of given types, read by one regex match: the line as the
+    engine's lexer and newline rules would cut it, or nothing (another line, one they would cut
+    otherwise, or one they would treat otherwise).
+
+    Each token is the master regex's choice at its place: its terminal's pattern, taken only where
+    no terminal before it in lark's order matches (those that may start with the same character
+    are tried first, in one atomic group, the token's own marked), after the blanks read with it
+    (possessive: the master regex backs off into them only where no terminal matches after them).
+    A keyword's word and a word that is no keyword are told by the generated `read`, which builds
+    the tokens' tuples as `Engine.segments` does (the statement's newline ends the line; the
+    lexer goes on after it)."""
+
+    __slots__ = ("read", "types")
+
+    def __init__(self, types: tuple[str, ...], read: Any) -> None:
+        self.types, self.read = types, read
+
+    @classmethod
+    def compile(cls, engine: Engine, types: tuple[str, ...]) -> LineLexer | None:
+        """The line lexer of `types`, None where its lines are not read alone: more than one line,
+        a bracket left open, a word the newline rules retype, a token that continues the line
+        before or the one after, a brace (it cuts the line)."""
+        terminals, keywords = engine.terminals, engine.keywords
+        number = {name: i for i, (name, _) in enumerate(terminals)}
+        body, last = types[:-1], types[-1]
+        if (not engine.blanks or last != "_NL" or not body or "_NL" in body or "UNUSED" in types
+                or body[0] in engine.continue_before or body[-1] in engine.continue_after
+                or engine.rbrace in body or _open_brackets(engine, body)
+                or any(kind not in keywords and (kind not in number or kind in engine.ignore) for kind in types)):
+            return None
+        first = engine.first_chars
+        pieces: list[str] = []
+        for k, kind in enumerate(types):
+            i = number[keywords.get(kind, (kind,))[0]]
+            pattern = terminals[i][1]
+            rivals = [f"(?:{terminals[j][1]})" for j in range(i)
+                      if first[j] is None or first[i] is None or first[j] & first[i]]
+            if rivals:
+                token = f"(?>{'|'.join(rivals)}|(?:{pattern})(?P<x{k}>))(?(x{k})|(?!))"
+            else:
+                token = f"(?>{pattern})"
+            pieces.append(f"{engine.blanks}+(?P<t{k}>{token})")
+        try:
+            regex = re.compile("".join(pieces), engine.regex.flags)
+        except (re.error, RecursionError, OverflowError):
+            return None
+        scope: dict[str, Any] = {"match": regex.match}
+        source = ["def read(text, pos, line, bl):", "    m = match(text, pos)", "    if m is None:",
+                  "        return None", "    r = m.regs"]
+        made: list[str] = []
+        for k, kind in enumerate(body):
+            source.append(f"    s{k}, e{k} = r[{regex.groupindex[f't{k}']}]")
+            base, word = keywords.get(kind, (kind, None))
+            if word is not None:
+                source.append(f"    if text[s{k}:e{k}] != {word!r}:\n        return None")
+                value = repr(word)
+            else:
+                value = f"v{k}"
+                source.append(f"    v{k} = text[s{k}:e{k}]")
+                if base in engine.retype:  # a word: no keyword
+                    scope[f"words{k}"] = frozenset(engine.retype[base])
+                    source.append(f"    if v{k} in words{k}:\n        return None")
+                if base in engine.newline_types:
+                    source.append(f"    if '\\n' in v{k}:\n        return None")
+            made.append(f"(line, s{k} - bl, line, e{k} - bl, {kind!r}, {value})")
+        source += [f"    s, e = r[{regex.groupindex[f't{len(body)}']}]", "    v = text[s:e]",
+                   "    n = v.count('\\n')", "    if not n:", "        return None",
+                   "    after = s + v.rindex('\\n')",
+                   f"    return [{', '.join(made)}], (line, s - bl, line + n, e - after, '_NL', v), line + n, after, e"]
+        exec("\n".join(source) + "\n", scope)  # noqa: S102 - generated from the lexer's terminals
+        return cls(types, scope["read"])
+
+
+def _open_brackets(engine: Engine, kinds: tuple[str, ...]) -> int:
+    """The brackets left open after tokens of these types, as Engine.segments counts them."""
+    depth = 0
+    for kind in kinds:
+        if kind in engine.openers:
+            depth += 1
+        elif kind in engine.closers and depth:
+            depth -= 1
+    return depth
+
+
+def _first_chars(pattern: str, flags: int) -> frozenset[str] | None:
+    """The characters a match of `pattern` may start with (a terminal's: a few, "" standing for
+    any outside ASCII that \\d, \\s or \\w match); None where it may match nothing, or start with
+    any character of many, or is not read here."""
+    try:
+        from re import _constants as C
+        from re import _parser as P
+        parsed = P.parse(pattern, flags)
+        if parsed.state.flags & re.IGNORECASE:
+            return None
+        chars, empty = _first(list(parsed), C)
+    except (ImportError, AttributeError, TypeError, ValueError, KeyError, IndexError, re.error):
+        # another re's internals: every terminal may start alike
+        return None
+    return None if chars is None or empty else frozenset(chars)
+
+
+# the ASCII characters of \d, \s, \w (by the name of their category in re's parse)
+_CATEGORIES = {"CATEGORY_DIGIT": "0123456789", "CATEGORY_SPACE": " \t\n\r\f\v",
+               "CATEGORY_WORD": "0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+
+
+def _first(items: list, C: Any) -> tuple[set[str] | None, bool]:
+    """(the first characters of the sequence `items` of a parsed regex, whether it may match nothing)."""
+    out: set[str] = set()
+    for op, arg in items:
+        if op is C.LITERAL:
+            return out | {chr(arg)}, False
+        if op is C.IN:
+            chars: set[str] = set()
+            for kind, value in arg:
+                if kind is C.LITERAL:
+                    chars.add(chr(value))
+                elif kind is C.RANGE and value[1] - value[0] < 256:
+                    chars.update(map(chr, range(value[0], value[1] + 1)))
+                elif kind is C.CATEGORY and repr(value) in _CATEGORIES:  # and others than ASCII: ""
+                    chars.update(_CATEGORIES[repr(value)], "")
+                else:  # a negation, another category: not a few characters
+                    return None, False
+            return out | chars, False
+        if op is C.SUBPATTERN:
+            if arg[1] or arg[2]:  # flags of its own
+                return None, False
+            chars, empty = _first(list(arg[3]), C)
+        elif op is C.BRANCH:
+            chars, empty = set(), False
+            for branch in arg[1]:
+                these, none = _first(list(branch), C)
+                if these is None:
+                    return None, False
+                chars |= these
+                empty = empty or none
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", C.MAX_REPEAT)):
+            chars, empty = _first(list(arg[2]), C)
+            empty = empty or arg[0] == 0
+        else:  # an anchor, a look-around, any character...
+            return None, False
+        if chars is None:
+            return None, False
+        out |= chars
+        if not empty:
+            return out, False
+    return out, True
+
+
 _BLANKS = re.compile(r"\[(?:[^\]\\]|\\.)*\]\+")  # a character class repeated: `[\t \f]+`
 
 
 def _master_regex(regex: re.Pattern, terminals: list[tuple[str, str]], ignore: frozenset[str]
-                  ) -> tuple[re.Pattern, list[str]]:
-    """lark's master regex, written to be run faster, and the terminal of each group number.
+                  ) -> tuple[re.Pattern, list[str], str]:
+    """lark's master regex, written to be run faster, the terminal of each group number, and the
+    pattern of the blanks read with a token ("" if none).
 
     It matches the same tokens: the same alternatives in the same order, each followed by an
     empty group that names its terminal (`lastindex`), where lark opens a named group first;
@@ -452,7 +701,7 @@ def _master_regex(regex: re.Pattern, terminals: list[tuple[str, str]], ignore: f
     kinds = [""] * (fast.groups + 1)
     for name, number in fast.groupindex.items():
         kinds[number] = name
-    return fast, kinds
+    return fast, kinds, blanks
 
 
 def _newline_after(tok: tuple) -> tuple:
