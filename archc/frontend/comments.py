@@ -169,12 +169,20 @@ class _Slots:
                 next((s for s in made if isinstance(s.key, str)), None))
 
 
+class LastLines(dict):
+    """The last line of each statement, by where it starts (line, column); a statement not kept
+    (one of one line: a flat spec's are thousands) ends on its first line."""
+
+    def __missing__(self, start: tuple[int, int]) -> int:
+        return start[0]
+
+
 class Spans:
     """The last line of each statement, recorded by a front end while it builds the AST
     (statements are keyed by where they start)."""
 
     def __init__(self) -> None:
-        self.ends: dict[tuple[int, int], int] = {}
+        self.ends: dict[tuple[int, int], int] = LastLines()
         self.returns: dict[tuple[int, int], tuple[int, int]] = {}  # block -> its return's lines
         self.model: tuple[int, int] | None = None  # the `model` statement's lines
 
@@ -205,9 +213,13 @@ def attach(spec: A.Spec, comments: list[Comment], spans: Spans, text: str, first
     top: list[tuple] = []
     if spans.model is not None:
         top.append((spans.model[0], spans.model[1], "model", None))
-    for node in (*spec.imports, *spec.params, *spec.inputs, *spec.body, *spec.outputs):
-        if node.loc is not None:
-            top.append(spans.slot(node))
+    last_line = spans.ends.get
+    for nodes in (spec.imports, spec.params, spec.inputs, spec.body, spec.outputs):
+        for node in nodes:  # spans.slot(node), in line: a flat spec has thousands
+            loc = node.loc
+            if loc is not None:
+                line = loc.line
+                top.append((line, last_line((line, loc.col), line), node, None))
     for block in spec.blocks:
         if block.loc is None:
             continue

@@ -430,9 +430,10 @@ class _Builder:
             ends = self.spans.ends
 
             def span(node: Any, meta: tuple | None) -> Any:  # _span, where lines need no offset
-                at = node.loc
-                if meta is not None and at is not None:
-                    ends[(at.line, at.col)] = max(meta[_END_LINE], at.line)
+                if meta is not None:
+                    at = node.loc
+                    if at is not None and meta[_END_LINE] > at.line:  # (else its first: not kept)
+                        ends[(at.line, at.col)] = meta[_END_LINE]
                 return node
             self._loc, self._tloc, self._span = loc, tloc, span  # type: ignore[method-assign]
 
