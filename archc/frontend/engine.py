@@ -110,11 +110,11 @@ class Engine:
         # segments by (state stack, token types): how often met, and their replays (replay.py)
         self.sightings: dict[tuple, int] = {}
         self.replays: dict[tuple, tuple | None] = {}
-        # one-line statements by token types: how often met, their line lexers (LineLexer), and
-        # the types met after each (the next line is tried as those first)
-        self.line_sightings: dict[tuple, int] = {}
-        self.line_lexers: dict[tuple, LineLexer | None] = {}
-        self.successors: dict[tuple | None, list[tuple]] = {}
+        # one-line statements of long texts by token types (LineLexer: how often met, the line
+        # lexer once compiled), and the kinds met after each two in a row, most recent first
+        self.line_lexers: dict[tuple, LineLexer] = {}
+        self.compiled = 0
+        self.successors: dict[tuple[LineLexer | None, LineLexer | None], list[LineLexer]] = {}
         self.keywords = {retyped: (kind, word) for kind, table in self.retype.items() for word, retyped in table.items()}
         self.first_chars = [_first_chars(pattern, self.regex.flags) for _, pattern in self.terminals]
 
@@ -261,8 +261,8 @@ class Engine:
         segment after the tokens before it.
 
         A one-line statement of types met often is read by one match of its line lexer
-        (`LineLexer`), tried on the line after a statement-ending newline: the types that came
-        after the last statement's the last time. It gives the tokens this loop would, or nothing."""
+        (`LineLexer`), tried on the line after a statement-ending newline: the kinds that came
+        after the last two statements' before. It gives the tokens this loop would, or nothing."""
         kinds, roles, retype = self.kinds, self.roles, self.retype
         continue_after, continue_before = self.continue_after, self.continue_before
         openers, lbrace, rbrace = self.openers, self.lbrace, self.rbrace
@@ -270,9 +270,8 @@ class Engine:
         depth = 0  # open brackets
         pending: tuple | None = None  # a newline that ends the statement, unless the next token continues it
         pending_types: tuple = ()  # the types of the segment `pending` would end
-        last_types = None  # of the last segment ended by a newline read, once learning
         statements = 0  # segments ended by a newline read
-        successors = self.successors
+        before = last = None  # the line kinds of the last two of them, in a long text
         passed: tuple | None = None  # the last token of the segments passed on (always a newline)
         tokens: list[tuple] = []
         position = 0  # where the lexer (re)starts
@@ -329,22 +328,21 @@ class Engine:
                             pending = tok
                             types = pending_types = (*map(_KIND, tokens), "_NL")
                             statements += 1
-                            if statements > LEARN_AFTER and len(types) <= MAX_LINE_TOKENS:
-                                self._learn(last_types, types)  # what follows what, in a long text
-                                last_types = types
-                            if not successors:
+                            if statements <= LEARN_AFTER:
                                 continue
+                            before, last = last, self._learn(before, last, types)  # what follows what
                             # the lines after it, read by their line lexers while they match
-                            read = self._next_line(types, text, end, line, before_line)
+                            read = self._next_line(before, last, text, end, line, before_line)
                             if read is None:
                                 continue
                             while read is not None:  # the pending newline ends its statement
                                 tokens.append(pending)
                                 passed = pending
                                 yield tokens, pending_types
-                                tokens, pending, line, before_line, end, pending_types = read
-                                read = self._next_line(pending_types, text, end, line, before_line)
-                            last_types = pending_types
+                                tokens, pending, line, before_line, end, kind = read
+                                pending_types = kind.types
+                                before, last = last, kind
+                                read = self._next_line(before, last, text, end, line, before_line)
                             position = end  # lex on after the last line read
                             break
                         # a token over several lines (none in dsl.lark): as any other token below
@@ -388,36 +386,41 @@ class Engine:
         last = (prev[0], prev[1], prev[2], prev[3], "$END", "") if prev is not None else (1, 1, None, None, "$END", "")
         yield [last], ("$END",)
 
-    def _learn(self, before: tuple | None, types: tuple) -> None:
-        """Segment `types` came after `before`: the types that follow `before` (most recent first,
-        a few), and a line lexer for `types` once met often enough."""
-        following = self.successors.get(before)
+    def _learn(self, before: LineLexer | None, last: LineLexer | None, types: tuple) -> LineLexer | None:
+        """A segment of `types` came after segments of kinds `before`, `last`: its kind (None if
+        too long), first among those tried after those two, and compiled once met often enough."""
+        kind = self.line_lexers.get(types)
+        if kind is None:
+            if len(types) > MAX_LINE_TOKENS or len(self.line_lexers) >= MAX_REPLAYS * 16:
+                return None
+            kind = self.line_lexers[types] = LineLexer(types)
+        if kind.seen < LINE_AFTER:
+            kind.seen += 1
+            if kind.seen == LINE_AFTER and self.compiled < MAX_REPLAYS:
+                self.compiled += 1
+                kind.compile(self)
+        following = self.successors.get((before, last))
         if following is None:
             if len(self.successors) < MAX_REPLAYS * 16:
-                self.successors[before] = [types]
-        elif following[0] != types:
-            if types in following:
-                following.remove(types)
-            following.insert(0, types)
+                self.successors[before, last] = [kind]
+        elif following[0] is not kind:
+            if kind in following:
+                following.remove(kind)
+            following.insert(0, kind)
             del following[MAX_FOLLOWING:]
-        if types not in self.line_lexers:
-            seen = self.line_sightings.get(types, 0) + 1
-            if seen < LINE_AFTER:
-                if len(self.line_sightings) < MAX_REPLAYS * 16:
-                    self.line_sightings[types] = seen
-            elif len(self.line_lexers) < MAX_REPLAYS:
-                self.line_lexers[types] = LineLexer.compile(self, types)
+        return kind
 
-    def _next_line(self, before: tuple, text: str, pos: int, line: int, before_line: int) -> tuple | None:
-        """The line at `pos` (after a statement of types `before`) read by the line lexer of
-        types that followed those before: (its tokens, its newline, the line and the index
-        before the line after it, where that starts, its types); None if none reads it."""
-        for types in self.successors.get(before, ()):
-            lexer = self.line_lexers.get(types)
-            if lexer is not None:
-                read = lexer.read(text, pos, line, before_line)
-                if read is not None:
-                    return (*read, types)
+    def _next_line(self, before: LineLexer | None, last: LineLexer | None, text: str, pos: int, line: int,
+                   before_line: int) -> tuple | None:
+        """The line at `pos` (after statements of kinds `before`, `last`) read by the line lexer
+        of a kind that followed those two before: (its tokens, its newline, the line and the
+        index before the line after it, where that starts, its kind); None if none reads it."""
+        for kind in self.successors.get((before, last), ()):
+            read = kind.read
+            if read is not None:
+                got = read(text, pos, line, before_line)
+                if got is not None:
+                    return got
         return None
 
     # ------------------------------------------------------------------ parsing
@@ -521,9 +524,9 @@ class Engine:
 
 
 class LineLexer:
-    """A one-line statement's tokens of given types, read by one regex match: the line as the
-    engine's lexer and newline rules would cut it, or nothing (another line, one they would cut
-    otherwise, or one they would treat otherwise).
+    """A kind of one-line statement (its token types), how often met, and once met often, `read`:
+    its line's tokens read by one regex match, as the engine's lexer and newline rules would cut
+    them, or nothing (another line, one they would cut otherwise, or one they would treat otherwise).
 
     Each token is the master regex's choice at its place: its terminal's pattern, taken only where
     no terminal before it in lark's order matches (those that may start with the same character
@@ -533,16 +536,19 @@ class LineLexer:
     the tokens' tuples as `Engine.segments` does (the statement's newline ends the line; the
     lexer goes on after it)."""
 
-    __slots__ = ("read", "types")
+    __slots__ = ("read", "seen", "types")
 
-    def __init__(self, types: tuple[str, ...], read: Any) -> None:
-        self.types, self.read = types, read
+    def __init__(self, types: tuple[str, ...]) -> None:
+        self.types = types
+        self.seen = 0  # times met (up to LINE_AFTER)
+        # (text, pos, line, before_line) -> (tokens, newline, line, before_line, end, self) | None
+        self.read: Any = None
 
-    @classmethod
-    def compile(cls, engine: Engine, types: tuple[str, ...]) -> LineLexer | None:
-        """The line lexer of `types`, None where its lines are not read alone: more than one line,
+    def compile(self, engine: Engine) -> None:
+        """Make `read`, unless the lines of these types are not read alone: more than one line,
         a bracket left open, a word the newline rules retype, a token that continues the line
         before or the one after, a brace (it cuts the line)."""
+        types = self.types
         terminals, keywords = engine.terminals, engine.keywords
         number = {name: i for i, (name, _) in enumerate(terminals)}
         body, last = types[:-1], types[-1]
@@ -550,7 +556,7 @@ class LineLexer:
                 or body[0] in engine.continue_before or body[-1] in engine.continue_after
                 or engine.rbrace in body or _open_brackets(engine, body)
                 or any(kind not in keywords and (kind not in number or kind in engine.ignore) for kind in types)):
-            return None
+            return
         first = engine.first_chars
         pieces: list[str] = []
         for k, kind in enumerate(types):
@@ -566,8 +572,8 @@ class LineLexer:
         try:
             regex = re.compile("".join(pieces), engine.regex.flags)
         except (re.error, RecursionError, OverflowError):
-            return None
-        scope: dict[str, Any] = {"match": regex.match}
+            return
+        scope: dict[str, Any] = {"match": regex.match, "kind": self}
         source = ["def read(text, pos, line, bl):", "    m = match(text, pos)", "    if m is None:",
                   "        return None", "    r = m.regs"]
         made: list[str] = []
@@ -589,9 +595,9 @@ class LineLexer:
         source += [f"    s, e = r[{regex.groupindex[f't{len(body)}']}]", "    v = text[s:e]",
                    "    n = v.count('\\n')", "    if not n:", "        return None",
                    "    after = s + v.rindex('\\n')",
-                   f"    return [{', '.join(made)}], (line, s - bl, line + n, e - after, '_NL', v), line + n, after, e"]
+                   f"    return [{', '.join(made)}], (line, s - bl, line + n, e - after, '_NL', v), line + n, after, e, kind"]
         exec("\n".join(source) + "\n", scope)  # noqa: S102 - generated from the lexer's terminals
-        return cls(types, scope["read"])
+        self.read = scope["read"]
 
 
 def _open_brackets(engine: Engine, kinds: tuple[str, ...]) -> int:
