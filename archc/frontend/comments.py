@@ -183,6 +183,9 @@ class Spans:
 
     def __init__(self) -> None:
         self.ends: dict[tuple[int, int], int] = LastLines()
+        # where a front end keeps them (a whole file's parse): the statements' slot entries
+        # (`slot`'s, block statements' and blocks' too), made as each statement was built
+        self.built: list[tuple] | None = None
         self.returns: dict[tuple[int, int], tuple[int, int]] = {}  # block -> its return's lines
         self.model: tuple[int, int] | None = None  # the `model` statement's lines
 
@@ -213,13 +216,12 @@ def attach(spec: A.Spec, comments: list[Comment], spans: Spans, text: str, first
     top: list[tuple] = []
     if spans.model is not None:
         top.append((spans.model[0], spans.model[1], "model", None))
-    last_line = spans.ends.get
-    for nodes in (spec.imports, spec.params, spec.inputs, spec.body, spec.outputs):
-        for node in nodes:  # spans.slot(node), in line: a flat spec has thousands
-            loc = node.loc
-            if loc is not None:
-                line = loc.line
-                top.append((line, last_line((line, loc.col), line), node, None))
+    if spans.built is not None:  # (reading thousands of statements' locs again costs more)
+        blocks = {id(node) for block in spec.blocks for node in (block, *block.params, *block.body)}
+        top += [entry for entry in spans.built if id(entry[2]) not in blocks] if blocks else spans.built
+    else:
+        for nodes in (spec.imports, spec.params, spec.inputs, spec.body, spec.outputs):
+            top += [spans.slot(node) for node in nodes if node.loc is not None]
     for block in spec.blocks:
         if block.loc is None:
             continue

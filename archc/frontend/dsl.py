@@ -424,16 +424,22 @@ class _Builder:
             loc = place_loc(file)
 
             def tloc(tok: Token) -> A.Loc:
+                if type(tok) is Tok:  # the engine's: its place is its first four items
+                    return loc(tok)
                 line = tok.line
                 return Loc(file=file, line=line, col=tok.column, end_col=tok.end_column if tok.end_line == line else None)
 
             ends = self.spans.ends
+            built = self.spans.built = []
 
             def span(node: Any, meta: tuple | None) -> Any:  # _span, where lines need no offset
                 if meta is not None:
                     at = node.loc
-                    if at is not None and meta[_END_LINE] > at.line:  # (else its first: not kept)
-                        ends[(at.line, at.col)] = meta[_END_LINE]
+                    if at is not None:
+                        line = at.line
+                        if meta[_END_LINE] > line:  # (else its first: not kept)
+                            ends[(line, at.col)] = line = meta[_END_LINE]
+                        built.append((at.line, line, node, None))  # its Spans.slot entry
                 return node
             self._loc, self._tloc, self._span = loc, tloc, span  # type: ignore[method-assign]
 
@@ -538,11 +544,12 @@ class _Builder:
         return self._span(N.Output(name=name.value, value=value, training=training, loc=loc), meta)
 
     def assign(self, meta: Any, children: list) -> A.Assign:
+        if len(children) == 2:  # one name (most statements: no list comprehension's frame)
+            first, value = children
+            return self._span(N.Assign(targets=[first.value], value=value, loc=self._tloc(first)), meta)
         names, value = children[:-1], children[-1]
         first, last = names[0], names[-1]
         loc = self._loc((first.line, first.column, last.end_line, last.end_column))  # first name to last
-        if len(names) == 1:  # (most statements: no list comprehension's frame)
-            return self._span(N.Assign(targets=[first.value], value=value, loc=loc), meta)
         seen: set[str] = set()
         for tok in names:
             if tok.value in seen:
