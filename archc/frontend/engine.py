@@ -52,6 +52,7 @@ MAX_REPLAYS = 4096
 # statement has at most MAX_LINE_TOKENS tokens
 LINE_AFTER = 200
 MAX_LINE_TOKENS = 64
+MAX_LINE_LEXERS = 256  # (each holds a regex of some kilobytes)
 LEARN_AFTER = 256  # statements of a text before its lines are counted (a short text never pays off)
 MAX_FOLLOWING = 4  # the types of segments tried after one: those last met after it
 
@@ -396,18 +397,15 @@ class Engine:
             kind = self.line_lexers[types] = LineLexer(types)
         if kind.seen < LINE_AFTER:
             kind.seen += 1
-            if kind.seen == LINE_AFTER and self.compiled < MAX_REPLAYS:
+            if kind.seen == LINE_AFTER and self.compiled < MAX_LINE_LEXERS:
                 self.compiled += 1
                 kind.compile(self)
         following = self.successors.get((before, last))
         if following is None:
             if len(self.successors) < MAX_REPLAYS * 16:
                 self.successors[before, last] = [kind]
-        elif following[0] is not kind:
-            if kind in following:
-                following.remove(kind)
-            following.insert(0, kind)
-            del following[MAX_FOLLOWING:]
+        elif following[0] is not kind:  # a new list: another thread's parse may be reading the old
+            self.successors[before, last] = [kind, *(k for k in following if k is not kind)][:MAX_FOLLOWING]
         return kind
 
     def _next_line(self, before: LineLexer | None, last: LineLexer | None, text: str, pos: int, line: int,
@@ -435,9 +433,10 @@ class Engine:
         values: list[Any] = []
         spans: list[Any] = []  # each value's place: a token tuple or a place tuple (None: no place)
         index = -1  # of the token in the stream
+        stack = None  # the state stack a replay left (`states` made of it when the loop needs it)
         for tokens, types in self.segments(text, expr_mode):
             if types[-1] == "_NL" and len(types) <= MAX_REPLAY_TOKENS:  # replayed, if its kind is met often
-                key = (tuple(states), types)
+                key = (tuple(states) if stack is None else stack, types)
                 replay = replays.get(key)
                 if replay is None and key not in replays:
                     seen = sightings.get(key, 0) + 1
@@ -448,10 +447,13 @@ class Engine:
                         replay = replays[key] = compile_segment(self, *key)
                 if replay is not None:
                     replay[0](builder, tokens, values, spans)
-                    states = list(replay[1])
-                    state = states[-1]
+                    stack = replay[1]
                     index += len(tokens)
                     continue
+            if stack is not None:
+                states = list(stack)
+                state = states[-1]
+                stack = None
             for tok in tokens:
                 index += 1
                 kind = tok[4]
