@@ -138,6 +138,11 @@ class Engine:
         self.newline_types = frozenset(lexer.newline_types)
         self.regex, self.kinds, self.blanks = _master_regex(regex, terminals, self.ignore)
         self.terminals = terminals
+        # for the line lexers: the terminals' patterns without groups of their own, and the text
+        # of those that match one text only
+        self.ungrouped = [_without_groups(pattern, regex.flags) for _, pattern in terminals]
+        self.literals = {t.name: t.pattern.value for t in lark.terminals
+                         if t.pattern.type == "str" and not t.pattern.flags}
         # keywords: lark lexes them as NAME and retypes them (its `unless` callbacks); ask the
         # callbacks themselves what each literal becomes
         self.retype: dict[str, dict[str, str]] = {}
@@ -561,30 +566,38 @@ class LineLexer:
             return
         first = engine.first_chars
         pieces: list[str] = []
+        patterns = engine.ungrouped
         for k, kind in enumerate(types):
             i = number[keywords.get(kind, (kind,))[0]]
-            pattern = terminals[i][1]
-            rivals = [f"(?:{terminals[j][1]})" for j in range(i)
+            rivals = [f"(?:{patterns[j]})" for j in range(i)
                       if first[j] is None or first[i] is None or first[j] & first[i]]
-            if rivals:
-                token = f"(?>{'|'.join(rivals)}|(?:{pattern})(?P<x{k}>))(?(x{k})|(?!))"
+            if rivals:  # the token's group, set only where its own terminal is the one matched
+                token = f"(?>{'|'.join(rivals)}|(?P<t{k}>{patterns[i]}))(?(t{k})|(?!))"
             else:
-                token = f"(?>{pattern})"
-            pieces.append(f"{engine.blanks}+(?P<t{k}>{token})")
+                token = f"(?P<t{k}>(?>{patterns[i]}))"
+            pieces.append(f"{engine.blanks}+{token}")
         try:
             regex = re.compile("".join(pieces), engine.regex.flags)
         except (re.error, RecursionError, OverflowError):
             return
         scope: dict[str, Any] = {"match": regex.match, "kind": self}
         source = ["def read(text, pos, line, bl):", "    m = match(text, pos)", "    if m is None:",
-                  "        return None", "    r = m.regs"]
+                  "        return None"]
+        if regex.groups == len(types):  # the tokens' groups alone
+            spans = [f"(s{k}, e{k})" for k in range(len(body))]
+            source.append(f"    _, {', '.join(spans)}, (s, e) = m.regs")
+        else:
+            source.append("    r = m.regs")
+            source += [f"    s{k}, e{k} = r[{regex.groupindex[f't{k}']}]" for k in range(len(body))]
+            source.append(f"    s, e = r[{regex.groupindex[f't{len(body)}']}]")
         made: list[str] = []
         for k, kind in enumerate(body):
-            source.append(f"    s{k}, e{k} = r[{regex.groupindex[f't{k}']}]")
             base, word = keywords.get(kind, (kind, None))
             if word is not None:
                 source.append(f"    if text[s{k}:e{k}] != {word!r}:\n        return None")
                 value = repr(word)
+            elif kind in engine.literals:  # (its pattern matches that text only)
+                value = repr(engine.literals[kind])
             else:
                 value = f"v{k}"
                 source.append(f"    v{k} = text[s{k}:e{k}]")
@@ -594,12 +607,44 @@ class LineLexer:
                 if base in engine.newline_types:
                     source.append(f"    if '\\n' in v{k}:\n        return None")
             made.append(f"(line, s{k} - bl, line, e{k} - bl, {kind!r}, {value})")
-        source += [f"    s, e = r[{regex.groupindex[f't{len(body)}']}]", "    v = text[s:e]",
+        source += ["    v = text[s:e]",
                    "    n = v.count('\\n')", "    if not n:", "        return None",
                    "    after = s + v.rindex('\\n')",
                    f"    return [{', '.join(made)}], (line, s - bl, line + n, e - after, '_NL', v), line + n, after, e, kind"]
         exec("\n".join(source) + "\n", scope)  # noqa: S102 - generated from the lexer's terminals
         self.read = scope["read"]
+
+
+def _without_groups(pattern: str, flags: int) -> str:
+    """`pattern` with its groups made non-capturing (a line lexer's match makes a span of each
+    group); `pattern` itself where that does not give a regex without groups."""
+    out: list[str] = []
+    i, in_class = 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":  # an escape: the character after it too
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            start = i + 1 + pattern.startswith("^", i + 1)
+            if pattern.startswith("]", start):  # a `]` first in a class is itself
+                start += 1
+            out.append(pattern[i:start])
+            i = start
+            continue
+        elif c == "(" and not pattern.startswith("?", i + 1):
+            c = "(?:"
+        out.append(c)
+        i += 1
+    try:
+        ungrouped = "".join(out)
+        return ungrouped if re.compile(ungrouped, flags).groups == 0 else pattern
+    except re.error:
+        return pattern
 
 
 def _open_brackets(engine: Engine, kinds: tuple[str, ...]) -> int:
