@@ -537,8 +537,9 @@ class LineLexer:
 
     Each token is the master regex's choice at its place: its terminal's pattern, taken only where
     no terminal before it in lark's order matches (those that may start with the same character
-    are tried first, in one atomic group, the token's own marked), after the blanks read with it
-    (possessive: the master regex backs off into them only where no terminal matches after them).
+    are tried first, in one atomic group with the token's own, whose group must be the one set),
+    after the blanks read with it (possessive: the master regex backs off into them only where no
+    terminal matches after them).
     A keyword's word and a word that is no keyword are told by the generated `read`, which builds
     the tokens' tuples as `Engine.segments` does (the statement's newline ends the line; the
     lexer goes on after it)."""
@@ -596,7 +597,8 @@ class LineLexer:
             if word is not None:
                 source.append(f"    if text[s{k}:e{k}] != {word!r}:\n        return None")
                 value = repr(word)
-            elif kind in engine.literals:  # (its pattern matches that text only)
+            elif kind in engine.literals and base not in engine.retype and base not in engine.newline_types:
+                # (its pattern matches that text only)
                 value = repr(engine.literals[kind])
             else:
                 value = f"v{k}"
