@@ -88,7 +88,7 @@ def _parse(text: str) -> tuple:
 def _texts() -> list[str]:
     rng = random.Random(23)
     texts = [LOOKALIKES, LOOKALIKES + "\n", LOOKALIKES + "\n\n# end\n", LOOKALIKES.replace("\n", "\n\n")]
-    for path in SOURCES[::8]:  # (a line lexer costs a millisecond or two to compile)
+    for path in SOURCES[::12]:  # (a line lexer costs a millisecond or two to compile)
         text = path.read_text(encoding="utf-8")
         texts.append(text)
         for _ in range(2):
@@ -113,7 +113,7 @@ def test_lines_read_by_line_lexers_are_the_loops(fresh_engine):
         return read
     fast._next_line = counted
     assert [(_tokens(t), _parse(t)) for t in texts] == looped
-    assert reads > 400 and sum(lexer.read is not None for lexer in fast.line_lexers.values()) > 100
+    assert reads > 250 and sum(lexer.read is not None for lexer in fast.line_lexers.values()) > 60
 
 
 def test_a_flat_spec_is_read_by_line_lexers(fresh_engine):
