@@ -8,8 +8,8 @@ import random
 from pathlib import Path
 
 import pytest
+from parse_outcome import parse_outcome
 
-from archc.errors import SpecErrors
 from archc.frontend import dsl, engine
 from archc.frontend.engine import Engine
 
@@ -29,15 +29,6 @@ def fresh_engine(monkeypatch):
     return use
 
 
-def _parse(text: str) -> tuple:
-    builder = dsl._Builder("t.arch")
-    try:
-        value = dsl._parse(text, "start", builder)
-    except SpecErrors as e:
-        return "errors", [(x.message, x.loc, x.hint, x.code, x.fixes) for x in e.errors]
-    return value, builder.errors, builder.spans.ends, builder.spans.returns, builder.spans.model
-
-
 def _texts() -> list[str]:
     rng = random.Random(11)
     texts = []
@@ -53,9 +44,9 @@ def _texts() -> list[str]:
 def test_replayed_segments_build_what_the_loop_builds(fresh_engine):
     texts = _texts()
     fresh_engine(replay_after=1, max_replays=0)  # the loop alone
-    looped = [_parse(t) for t in texts]
+    looped = [parse_outcome(t) for t in texts]
     replaying = fresh_engine(replay_after=1)
-    assert [_parse(t) for t in texts] == looped
+    assert [parse_outcome(t) for t in texts] == looped
     assert len(replaying.replays) > 100
 
 
