@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import prod
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from operator import add, attrgetter, itemgetter, mul
 from typing import Any
 
@@ -188,7 +188,7 @@ def _sum_kinds(kinds: list[tuple], layers: list[int]) -> Totals:
     kinds as layers); otherwise one pass a number, symbolic sizes added in order."""
     times = Counter(layers)
     counted = list(zip(*map(kinds.__getitem__, times)))
-    if counted and set(map(type, counted[6])) | set(map(type, counted[7])) <= _INT:
+    if counted and sy.all_int(chain(counted[6], counted[7])):
         layer_counts = list(times.values())
         return Totals(*[sum(map(mul, counted[k], layer_counts)) for k in (2, 4, 5, 3, 6, 7)])
     columns = list(zip(*kinds)) if kinds else [()] * 8
@@ -197,12 +197,9 @@ def _sum_kinds(kinds: list[tuple], layers: list[int]) -> Totals:
     return Totals(sum(params), sum(trainable), sum(frozen), sum(buffers), _total(macs), _total(activation))
 
 
-_INT = frozenset((int,))
-
-
 def _total(sizes: "list[Dim] | tuple[Dim, ...]") -> Dim:
     """The sum of sizes: ints at C speed, symbolic sizes exactly, in order."""
-    if set(map(type, sizes)) <= _INT:
+    if sy.all_int(sizes):
         return sum(sizes)
     total: Dim = 0
     for d in sizes:

@@ -66,7 +66,7 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
     # MACs on its way, with no pass for all_scope_totals, when every path is a scope (no layer
     # is left unmet) and every MACs count an int (a sum in any order)
     costs, kind_of = metrics.kinds, metrics.kind_of
-    summing = depth is None and set(map(type, map(_MACS, costs))) <= _INT_TYPE \
+    summing = depth is None and sy.all_int(map(_MACS, costs)) \
         and all(sub in graph.scopes for subs in index.subpaths.values() for sub in subs)
     scope_totals = {} if summing else metrics.all_scope_totals(graph)
     any_frozen = any(map(_FROZEN, costs))
@@ -178,7 +178,6 @@ def _table(model: "Model", depth: int | None, at: dict[str, int] | None) -> list
 
 
 _FIRST, _FROZEN, _MACS = itemgetter(0), itemgetter(5), itemgetter(6)
-_INT_TYPE = frozenset((int,))
 
 
 def _connected(graph: "Graph", inputs: list[str], container: tuple[str, ...], depth: int | None) -> str:

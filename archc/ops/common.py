@@ -150,7 +150,7 @@ def sliding_output(ins: Sequence[Dim], kernel: Sequence[int], stride: Sequence[i
     if padding == "same":
         return tuple(sy.ceildiv(i, s) for i, s in zip(ins, stride))
     pads = pads_of(padding, n)
-    if _INT.issuperset(map(type, chain(ins, kernel, stride, dilation or (), chain.from_iterable(pads)))):
+    if sy.all_int(chain(ins, kernel, stride, dilation or (), chain.from_iterable(pads))):
         # plain ints (nearly every layer, and the same few windows over and over): computed once
         key = (tuple(ins), tuple(kernel), tuple(stride), pads, dilation and tuple(dilation), ceil_mode)
         outs = _CONCRETE_OUTPUTS.get(key)
@@ -192,9 +192,6 @@ def sliding_output(ins: Sequence[Dim], kernel: Sequence[int], stride: Sequence[i
     return tuple(outs)
 
 
-_INT = frozenset({int})
-
-
 _CONCRETE_OUTPUTS: dict[tuple, tuple[int, ...] | None] = {}  # _concrete_output by its arguments
 _CONCRETE_OUTPUTS_KEPT = 4096  # (then started afresh: a long-running server sees many specs)
 
@@ -231,7 +228,6 @@ def _too_large(ins, kernel, dilation, eff, pads, what: str) -> ShapeError:
     hint = ("use padding=same, or a smaller kernel" if what == "kernel"
             else "use a smaller window, or padding=same")
     return ShapeError(f"{head} {input_text(ins)}{tail}", hint, code="E-SHAPE-KERNEL-TOO-LARGE")
-
 
 
 # ----------------------------------------------------------------------------- PyTorch lowering

@@ -22,8 +22,8 @@ The package: `expr` (atoms, polynomials, `Expr`, printing, `leading_terms`) and 
 from __future__ import annotations
 
 from archc.symbolic.assumptions import Assumptions, Congruence, LowerBound
-from archc.symbolic.expr import (Dim, Expr, Floor, add, ceildiv, exact_div, floordiv, is_int, mul, prod, sub,
-                                 sym, to_str)
+from archc.symbolic.expr import (Dim, Expr, Floor, add, all_int, ceildiv, exact_div, floordiv, is_int, mul, prod,
+                                 sub, sym, to_str)
 # outside __all__ as before: the summary's display of sizes, and archc.lower.checks, which prints
 # sizes and residue sets as this package does
 from archc.symbolic.assumptions import _format_residues as _format_residues
@@ -31,5 +31,5 @@ from archc.symbolic.expr import _mono_key as _mono_key, leading_terms as leading
 
 __all__ = [
     "Dim", "Expr", "Floor", "Congruence", "LowerBound", "Assumptions",
-    "sym", "add", "sub", "mul", "floordiv", "ceildiv", "exact_div", "prod", "is_int", "to_str",
+    "sym", "add", "sub", "mul", "floordiv", "ceildiv", "exact_div", "prod", "is_int", "all_int", "to_str",
 ]

@@ -519,6 +519,16 @@ def is_int(d) -> bool:
     return type(d) is int or (isinstance(d, int) and not isinstance(d, bool))
 
 
+_INT_ONLY = frozenset({int})
+
+
+def all_int(dims) -> bool:
+    """True when every size of `dims` is a plain int (no symbolic size, no bool, no int
+    subclass), tested at C speed: Python's own arithmetic then serves (sums, products in any
+    order)."""
+    return _INT_ONLY.issuperset(map(type, dims))
+
+
 def to_str(d: Dim) -> str:
     return str(d)
 
