@@ -203,7 +203,7 @@ def _total(sizes: "list[Dim] | tuple[Dim, ...]") -> Dim:
         return sum(sizes)
     total: Dim = 0
     for d in sizes:
-        total = total + d if type(total) is int and type(d) is int else sy.add(total, d)
+        total = sy.add(total, d)
     return total
 
 
@@ -227,17 +227,16 @@ def _totals_by_scope(graph: Graph, metrics: Metrics) -> dict[tuple[str, ...], To
                 trainable += trained
                 frozen += fixed
                 buffers += buffer_count
-                macs = macs + layer_macs if type(macs) is int and type(layer_macs) is int else add(macs, layer_macs)
-                act = act + layer_act if type(act) is int and type(layer_act) is int else add(act, layer_act)
+                macs = add(macs, layer_macs)
+                act = add(act, layer_act)
         for subpath in index.subpaths.get(path, ()):
             t = out[subpath]
             params += t.params
             trainable += t.trainable
             frozen += t.frozen
             buffers += t.buffers
-            macs = macs + t.macs if type(macs) is int and type(t.macs) is int else add(macs, t.macs)
-            act = act + t.activation_bytes if type(act) is int and type(t.activation_bytes) is int \
-                else add(act, t.activation_bytes)
+            macs = add(macs, t.macs)
+            act = add(act, t.activation_bytes)
         out[path] = Totals(params, trainable, frozen, buffers, macs, act)
     return out
 
