@@ -43,6 +43,7 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -220,6 +221,15 @@ def edits_of(text: str) -> dict[str, str]:
             "change": "\n".join(changed) + "\n"}
 
 
+def edit_steps(text: str) -> Iterator[tuple[str, str, str]]:
+    """The edits in the order they are made, each as (kind, the text it is made on, the edited
+    text): every edit but the undo is made on the spec as on disk, the undo on the mistake."""
+    before = text
+    for kind, new in edits_of(text).items():
+        yield kind, before if kind == "undo" else text, new
+        before = new
+
+
 async def measure_edits(name: str, path: Path, incremental: bool, runs: int, debounce: float) -> dict:
     from archc.lsp.analysis import ParseCache, check
     text = path.read_text()
@@ -241,8 +251,7 @@ async def measure_edits(name: str, path: Path, incremental: bool, runs: int, deb
             assert not [d for d in found if d.severity == 1], (name, found)
             await asyncio.sleep(pause)
             current = text
-            for kind, new in edits_of(text).items():
-                base = text if kind in ("comment", "eol", "mistake", "change") else current
+            for kind, base, new in edit_steps(text):
                 if base != current:  # back to the spec as on disk first (not measured)
                     version += 1
                     await session.change(uri, current, base, version)
@@ -281,20 +290,18 @@ def live_cpu(path: Path, text: str, runs: int) -> dict[str, float]:
     state = live.Live(str(path), "arch")
     check(text, "arch", str(path), cache, live=state)
     cpu: dict[str, list[float]] = {"mistake": [], "change": []}
-    edits = edits_of(text)
     for _ in range(max(runs, 5)):
         current = text
-        for kind in EDIT_KINDS:
-            base = text if kind in ("comment", "eol", "mistake", "change") else current
+        for kind, base, new in edit_steps(text):
             if base != current:
                 check(base, "arch", str(path), cache, live=state)
             with paused():
                 start = time.process_time()  # the elaborator's thread counts too
-                check(edits[kind], "arch", str(path), cache, live=state)
+                check(new, "arch", str(path), cache, live=state)
                 spent = time.process_time() - start
             if kind in cpu:
                 cpu[kind].append(spent)
-            current = edits[kind]
+            current = new
     return {k: _median_ms(v) for k, v in cpu.items()}
 
 
