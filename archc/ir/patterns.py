@@ -41,7 +41,7 @@ from archc.ir import instances, lints
 from archc.ir.numbers import (Fn, Log, Num, NumInt, Numbers, Refused, compiled, constant, in_layer, num,
                               recording, strip, variables)
 from archc.ir.values import Tensor
-from archc.ops.base import AttrError, Op, ShapeError
+from archc.ops.base import AttrError, Attrs, Op, ShapeError
 
 MAX_PATTERNS = 4  # recorded structures of one kind (block, parameter types, input ranks)
 # layers of an instance worth recording (an inverted residual has 8-12, a RegNet bottleneck 13-16);
@@ -239,9 +239,14 @@ class Recorder:
                 return None
             in_shapes = [numbers.inputs[i] if type(i) is int else shapes[i] for i in record.inputs]
             given_args, given_kwargs = compiled(args), compiled(kwargs)
+            ndim = _ndim(record.op, in_shapes)
+            constant = given_args is None and given_kwargs is None
+            given = None if constant else record.op.rebinder(len(args), tuple(kwargs), ndim)
+            rebind = None if given is None else tuple(
+                (name, coerce, fn) for (name, coerce), fn in zip(given, map(compiled, (*args, *kwargs.values())))
+                if fn is not None)
             steps.append(Layer(record, given_args or (lambda n, v=args: v), given_kwargs or (lambda n, v=kwargs: v),
-                               given_args is None and given_kwargs is None, tuple(kwargs),
-                               _ndim(record.op, in_shapes), type(record.op).diagnose is not Op.diagnose))
+                               constant, tuple(kwargs), ndim, type(record.op).diagnose is not Op.diagnose, rebind))
         if records:  # a layer made without an op call (a replayed template inside)
             return None
         scope_args = []
@@ -289,6 +294,9 @@ class Layer:
     keywords: tuple[str, ...]
     ndim: int
     diagnoses: bool  # its op may warn (Op.diagnose of its own)
+    # at the recorded rank, where bind fills the rest from constant defaults: each attribute given a
+    # recorded number, its coerce and the function giving the number (the others are as recorded)
+    rebind: tuple[tuple[str, Any, Fn], ...] | None
 
 
 @dataclasses.dataclass(slots=True)
@@ -356,6 +364,10 @@ class Pattern:
                 ndim = _ndim(op, in_shapes)
                 if step.constant and ndim == step.ndim:
                     bound = record.attrs  # (bound once: nothing in them is a number of the instance's)
+                elif step.rebind is not None and ndim == step.ndim:  # (as bind's fast path would)
+                    bound = Attrs(record.attrs)
+                    for name, coerce, fn in step.rebind:
+                        bound[name] = coerce(fn(numbers), ndim)
                 else:
                     bound = op.bind(step.args(numbers), step.kwargs(numbers), ndim)
                 shape = op.output_shape(bound, in_shapes, ctx)

@@ -615,6 +615,19 @@ class Op:
             raise refused[0]
         return bound
 
+    def rebinder(self, positional: int, keywords: Sequence[str], ndim: int) -> list[tuple[str, Any]] | None:
+        """For calls that give `positional` values and `keywords`: each given attribute's name and
+        coerce, in the call's order, where `bind` fills the others from constant defaults (its fast
+        path); None otherwise. Binding another such call is then a copy of this one's attributes
+        with its given values coerced again (a pattern's layer whose numbers differ)."""
+        plan = _BIND_PLANS.get((self, ndim)) or _BIND_PLANS.setdefault((self, ndim), self._bind_plan(ndim))
+        names, known, defaults, coercers, required = plan
+        given = names[:positional]
+        if (defaults is None or len(given) != positional or required.difference(given, keywords)
+                or not known.issuperset(keywords) or not set(given).isdisjoint(keywords)):
+            return None
+        return [(name, coercers[name]) for name in (*given, *keywords)]
+
     def _bind_plan(self, ndim: int) -> tuple:
         """What `bind` starts from at this spatial rank: the attribute names (in order, and as a
         set), the defaults (`_defaults`), each attribute's coerce, the required names."""
