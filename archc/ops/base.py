@@ -557,10 +557,9 @@ class Op:
         """Match positional and keyword attribute values to `attrs`, check and default them.
         Raises AttrError (the elaborator adds the location)."""
         plan = _BIND_PLANS.get((self, ndim)) or _BIND_PLANS.setdefault((self, ndim), self._bind_plan(ndim))
-        names, known, defaults, coercers, required = plan
+        names, _, defaults, coercers, _ = plan
         positional = names[:len(args)]
-        if (defaults is not None and len(positional) == len(args) and not required.difference(positional, kwargs)
-                and (not kwargs or known.issuperset(kwargs) and kwargs.keys().isdisjoint(positional))):
+        if len(positional) == len(args) and _from_defaults(plan, positional, kwargs):
             bound = Attrs(defaults)  # (in the attributes' order; every default there already)
             try:  # (each value coerced by its attribute's type, the calls made by map: asked of every layer)
                 if args:
@@ -621,10 +620,9 @@ class Op:
         path); None otherwise. Binding another such call is then a copy of this one's attributes
         with its given values coerced again (a pattern's layer whose numbers differ)."""
         plan = _BIND_PLANS.get((self, ndim)) or _BIND_PLANS.setdefault((self, ndim), self._bind_plan(ndim))
-        names, known, defaults, coercers, required = plan
+        names, coercers = plan[0], plan[3]
         given = names[:positional]
-        if (defaults is None or len(given) != positional or required.difference(given, keywords)
-                or not known.issuperset(keywords) or not set(given).isdisjoint(keywords)):
+        if len(given) != positional or not _from_defaults(plan, given, keywords):
             return None
         return [(name, coercers[name]) for name in (*given, *keywords)]
 
@@ -659,6 +657,15 @@ try:
 except ImportError:  # Python 3.10
     def _call(f: Callable[..., Any], *args: Any) -> Any:
         return f(*args)
+
+
+def _from_defaults(plan: tuple, given: list[str], keywords: Collection[str]) -> bool:
+    """Whether `bind` (with its `plan`) fills every attribute a call does not give from constant
+    defaults, for a call giving the attributes `given` by position and `keywords`: every required
+    attribute given, each keyword an attribute not given by position (bind's fast path)."""
+    _, known, defaults, _, required = plan
+    return defaults is not None and not required.difference(given, keywords) and (
+        not keywords or known.issuperset(keywords) and set(given).isdisjoint(keywords))
 
 
 def _constant(value: Any) -> bool:

@@ -19,7 +19,7 @@ SPECS = ["mobilenet_v2", "efficientnet_b0", "regnet_y_400mf", "densenet121", "co
 
 
 @pytest.fixture(scope="module")
-def calls(request) -> dict[tuple, list[tuple]]:
+def calls() -> dict[tuple, list[tuple]]:
     """The zoo's bind calls: (op, ndim, positional count, keywords) -> the (args, kwargs) given."""
     made: dict[tuple, list[tuple]] = defaultdict(list)
     original = base.Op.bind
@@ -60,7 +60,7 @@ def test_no_rebinder_where_bind_does_more(calls) -> None:
     conv = next(op for (op, *_rest) in calls if op.name == "conv2d")
     assert [name for name, _ in conv.rebinder(2, ("stride", "padding"), 2)] == ["out", "kernel", "stride",
                                                                                  "padding"]
-    assert conv.rebinder(0, (), 2) is None  # out_channels and kernel are required
+    assert conv.rebinder(0, (), 2) is None  # out and kernel are required
     assert conv.rebinder(2, ("kernel",), 2) is None  # kernel given twice: bind reports it
     assert conv.rebinder(2, ("no_such",), 2) is None
     assert conv.rebinder(len(conv.attrs) + 1, (), 2) is None  # too many: bind reports it
